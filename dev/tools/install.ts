@@ -1,0 +1,15 @@
+/** `npm run tools`: fetches or builds every local tool once (idempotent; a cache hit is instant). */
+import { ensureTemporalCli } from './temporal-cli';
+import { ensureTestServer } from './test-server';
+
+async function main(): Promise<void> {
+  const cli = await ensureTemporalCli();
+  console.log(`Temporal CLI:         ${cli ?? 'SDK download at first use'}`);
+  const testServer = await ensureTestServer();
+  console.log(`Temporal test server: ${testServer ?? 'SDK download at first use'}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.data/', '.tools/', 'coverage/'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code is replayed and must be deterministic: no Node built-ins, no I/O libraries,
+    // no activity implementations. Side effects belong in activities.
+    files: ['src/workflows/**/*.ts', 'test/**/fixtures/**/*.workflow.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, 'pg', 'kysely', 'koa', '@koa/router', 'pino', 'ethers', 'raw-body', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map(
+            (name) => ({ name, message: 'Workflow code must be deterministic: do this in an activity.' }),
+          ),
+          patterns: [
+            { group: ['**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**'], message: 'Workflows may import only @temporalio/workflow, types and pure domain code.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() in a loop or a timer from @temporalio/workflow.' }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

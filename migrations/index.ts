@@ -1,0 +1,11 @@
+/**
+ * Every migration, in order, listed by hand: a file provider would pick up stray or renamed
+ * files, and the explicit list keeps the order reviewable. Never edit a migration once merged;
+ * add a new one.
+ */
+import type { Migration } from 'kysely';
+import * as merchantsAndApiKeys from './20261121T0000-merchants-and-api-keys';
+
+export const migrations: Record<string, Migration> = {
+  '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
+};

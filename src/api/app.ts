@@ -1,0 +1,43 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import Koa from 'koa';
+import type { Db } from '../db/database';
+import type { Logger } from '../logger';
+import type { AppState } from './context';
+import { auth } from './middleware/auth';
+import { jsonBody } from './middleware/body';
+import { errorHandler, notFound } from './middleware/errors';
+import { requestContext } from './middleware/request-context';
+import { healthRoutes } from './routes/health/health.routes';
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+}
+
+export const API_PREFIX = '/api/v1';
+
+/**
+ * Builds the Koa app from its dependencies, so tests can serve it on port 0 against their own
+ * database and Temporal client. Everything under /api/v1 is authenticated: a route cannot forget
+ * it, and an unknown path answers 401 before it answers 404, as Stripe's API does.
+ */
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const app = new Koa<AppState>();
+  app.proxy = true;
+
+  const api = new Router<AppState>({ prefix: API_PREFIX });
+  api.use(auth(deps.db));
+  // Resource routers are mounted here as they arrive.
+  api.all('/{*rest}', notFound);
+
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler(deps.logger));
+  app.use(jsonBody());
+  app.use(healthRoutes(deps).routes());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+  app.use(notFound);
+  return app;
+}

@@ -1,0 +1,35 @@
+import type { Middleware } from 'koa';
+import { hashApiKey, modeOfKey } from '../../domain/api-keys';
+import { AuthenticationError } from '../../domain/errors';
+import type { Db } from '../../db/database';
+import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
+import type { AppState } from '../context';
+
+const INVALID_KEY_MESSAGE =
+  'Invalid API key. Send it as Authorization: Bearer sk_test_… or sk_live_…; keys are shown once when made.';
+
+/**
+ * Authenticates `Authorization: Bearer sk_(test|live)_…` and sets ctx.state.caller; the mode
+ * comes from the key's prefix. Every request, with a missing, malformed, unknown or revoked key
+ * alike, pays for one hash and one indexed lookup and gets the same answer, so neither the
+ * response nor its timing tells which part was wrong.
+ */
+export function auth(db: Db): Middleware<AppState> {
+  return async (ctx, next) => {
+    const header = ctx.get('Authorization');
+    const presented = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
+    const stored = await findActiveApiKeyByHash(db, hashApiKey(presented));
+    const mode = modeOfKey(presented);
+    if (!stored || !mode || stored.livemode !== (mode === 'live')) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="inflow"');
+      throw new AuthenticationError(INVALID_KEY_MESSAGE);
+    }
+    ctx.state.caller = {
+      merchantId: stored.merchant_id,
+      apiKeyId: stored.id,
+      mode,
+      livemode: stored.livemode,
+    };
+    return next();
+  };
+}

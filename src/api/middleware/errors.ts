@@ -1,0 +1,60 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import type { Middleware } from 'koa';
+import { InflowError, InternalError, ResourceMissingError, ServiceUnavailableError } from '../../domain/errors';
+import type { Logger } from '../../logger';
+import type { AppState } from '../context';
+
+/**
+ * Turns anything thrown below it into the contract's error JSON. A Postgres or Temporal outage
+ * becomes a 503 the client may retry; any other unexpected error a 500 that leaks nothing.
+ */
+export function errorHandler(logger: Logger): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (thrown) {
+      const error = toInflowError(thrown);
+      if (error.status >= 500) {
+        logger.error({ request_id: ctx.state.requestId, err: thrown }, error.message);
+      }
+      ctx.status = error.status;
+      ctx.body = error.toJSON();
+    }
+  };
+}
+
+/** The catch-all for paths no route matched. */
+export const notFound: Middleware<AppState> = (ctx) => {
+  throw new ResourceMissingError(`Unrecognized request URL (${ctx.method}: ${ctx.path}).`);
+};
+
+function toInflowError(thrown: unknown): InflowError {
+  if (thrown instanceof InflowError) return thrown;
+  const outage = unavailableDependency(thrown);
+  if (outage) {
+    return new ServiceUnavailableError(`${outage} is unavailable; nothing was changed. Retry later.`);
+  }
+  return new InternalError('An unexpected error occurred. It has been logged with this request id.');
+}
+
+// gRPC status codes (grpc/status.h) that mean the Temporal frontend cannot be reached in time.
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+/** Which dependency an error says is down, if it says so. */
+export function unavailableDependency(error: unknown): 'Postgres' | 'Temporal' | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error instanceof ServiceError) return unavailableDependency(error.cause) && 'Temporal';
+  if (isGrpcServiceError(error)) {
+    return error.code === GRPC_UNAVAILABLE || error.code === GRPC_DEADLINE_EXCEEDED ? 'Temporal' : undefined;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (connectionErrorCodes.has(code) || /^(08|57P0)/.test(code))) return 'Postgres';
+  // pg-pool's own timeouts and dropped connections carry no code.
+  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(error.message)) {
+    return 'Postgres';
+  }
+  if (error instanceof AggregateError) return unavailableDependency(error.errors[0]);
+  return undefined;
+}

@@ -1,0 +1,47 @@
+/** `npm run api`: serves the REST API on PORT. */
+import type { Server } from 'node:http';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { connectDatabase, connectTemporalClient, runMain, StartupError } from '../startup';
+import { createApp, type AppDeps } from './app';
+
+/** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
+export async function startApiServer(deps: AppDeps, port: number): Promise<Server> {
+  const server = createApp(deps).listen(port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch((error: Error) => {
+    throw new StartupError(`inflow: cannot listen on port ${port}: ${error.message}`);
+  });
+  return server;
+}
+
+/** Stops accepting connections and resolves when in-flight requests have finished. */
+export function stopApiServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+if (require.main === module) {
+  runMain(async () => {
+    const config = loadConfig(process.env);
+    const logger = createLogger(config.logLevel, { process: 'api' });
+    const db = await connectDatabase(config);
+    const temporal = await connectTemporalClient(config);
+    const server = await startApiServer({ db, temporal, logger }, config.port);
+    logger.info({ port: config.port }, `API listening on http://localhost:${config.port}/api/v1`);
+
+    const shutdown = async (signal: string) => {
+      logger.info({ signal }, 'API shutting down; finishing in-flight requests');
+      await stopApiServer(server);
+      await temporal.connection.close();
+      await db.destroy();
+      process.exit(0);
+    };
+    process.once('SIGTERM', (signal) => void shutdown(signal));
+    process.once('SIGINT', (signal) => void shutdown(signal));
+  });
+}

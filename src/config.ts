@@ -1,0 +1,70 @@
+/**
+ * The process environment, parsed once with zod and passed down. Nothing reads process.env
+ * elsewhere, and nothing here runs at import time: entry points call loadConfig and print a
+ * ConfigError's one-line message.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// connection URL')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('inflow'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export interface Config {
+  databaseUrl: string;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+const examples = {
+  DATABASE_URL: 'postgres://inflow:secret@localhost:5432/inflow',
+  TEMPORAL_ADDRESS: 'localhost:7233',
+} as const;
+
+type Requirement = keyof typeof examples;
+
+/**
+ * Parses the settings a process needs. `required` names the variables that have no sensible
+ * default for this process (the migrator needs no Temporal address, say).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  required: readonly Requirement[] = ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
+): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`inflow: ${String(issue.path[0])} ${issue.message}`);
+  }
+  const missing = required.filter((name) => !parsed.data[name]);
+  if (missing.length > 0) {
+    const hints = missing.map((name) => `${name} (e.g. ${examples[name]})`).join(', ');
+    throw new ConfigError(`inflow: missing environment variable${missing.length > 1 ? 's' : ''} ${hints}`);
+  }
+  const data = parsed.data;
+  return {
+    databaseUrl: data.DATABASE_URL ?? '',
+    temporal: {
+      address: data.TEMPORAL_ADDRESS ?? '',
+      namespace: data.TEMPORAL_NAMESPACE,
+      taskQueue: data.TEMPORAL_TASK_QUEUE,
+    },
+    port: data.PORT,
+    logLevel: data.LOG_LEVEL,
+  };
+}

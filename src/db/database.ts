@@ -1,0 +1,30 @@
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { ApiKeysTable } from './tables/api-keys.table';
+import type { MerchantsTable } from './tables/merchants.table';
+
+export interface Database {
+  merchants: MerchantsTable;
+  api_keys: ApiKeysTable;
+}
+
+export type Db = Kysely<Database>;
+/** What repositories take first: the pool, or the caller's transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * A pool that fails fast instead of hanging when Postgres is down: connecting gives up after
+ * 5 s and a statement after 15 s, so the API can answer 503 rather than keep a client waiting.
+ */
+export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client dropped by a restarting server must not crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

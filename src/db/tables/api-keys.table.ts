@@ -1,0 +1,16 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+
+/** API keys are stored only as SHA-256 hashes; `redacted` is what an operator may see. */
+export interface ApiKeysTable {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  key_hash: string;
+  redacted: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  revoked_at: Date | null;
+}
+
+export type ApiKey = Selectable<ApiKeysTable>;
+export type NewApiKey = Insertable<ApiKeysTable>;
+export type ApiKeyUpdate = Updateable<ApiKeysTable>;

@@ -1,0 +1,38 @@
+/**
+ * Object ids: a type prefix, then 26 Crockford base32 characters (48-bit millisecond time,
+ * 80 random bits), as in ULID. Ids of one type therefore sort by creation time, which cursor
+ * pagination relies on. Uses node:crypto, so workflows must not generate ids themselves.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const idPrefixes = {
+  merchant: 'mch',
+  apiKey: 'key',
+  request: 'req',
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+
+export function newId(kind: IdKind, now: number = Date.now()): string {
+  let time = '';
+  let remaining = now;
+  for (let i = 0; i < 10; i++) {
+    time = alphabet[remaining % 32] + time;
+    remaining = Math.floor(remaining / 32);
+  }
+  const random = randomBytes(10);
+  let bits = 0n;
+  for (const byte of random) bits = (bits << 8n) | BigInt(byte);
+  let tail = '';
+  for (let i = 0; i < 16; i++) {
+    tail = alphabet[Number(bits & 31n)] + tail;
+    bits >>= 5n;
+  }
+  return `${idPrefixes[kind]}_${time}${tail}`;
+}
+
+export function isId(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${idPrefixes[kind]}_[${alphabet}]{26}$`).test(value);
+}

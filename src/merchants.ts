@@ -1,0 +1,35 @@
+/** Operator actions on merchants (the CLI and `npm run dev` use them; the public API does not). */
+import { generateApiKey, hashApiKey, redactApiKey, type Mode } from './domain/api-keys';
+import { newId } from './domain/ids';
+import type { Db, Executor } from './db/database';
+import { insertApiKey } from './db/repositories/api-keys.repository';
+import { insertMerchant } from './db/repositories/merchants.repository';
+
+export interface CreatedMerchant {
+  merchant_id: string;
+  /** Plain-text keys exist only in this return value; the database keeps their hashes. */
+  test_key: string;
+  live_key: string;
+}
+
+export async function createMerchant(db: Db, name: string): Promise<CreatedMerchant> {
+  return db.transaction().execute(async (trx) => {
+    const merchant = await insertMerchant(trx, { id: newId('merchant'), name });
+    const test_key = await issueApiKey(trx, merchant.id, 'test');
+    const live_key = await issueApiKey(trx, merchant.id, 'live');
+    return { merchant_id: merchant.id, test_key, live_key };
+  });
+}
+
+/** Makes a new key for the merchant and returns it in plain text, the only time it is visible. */
+export async function issueApiKey(db: Executor, merchantId: string, mode: Mode): Promise<string> {
+  const key = generateApiKey(mode);
+  await insertApiKey(db, {
+    id: newId('apiKey'),
+    merchant_id: merchantId,
+    livemode: mode === 'live',
+    key_hash: hashApiKey(key),
+    redacted: redactApiKey(key),
+  });
+  return key;
+}

@@ -1,0 +1,90 @@
+/**
+ * What every entry point (api, worker, migrate, cli) does first: reach its dependencies and stop
+ * at once, in one clear line, when one is missing or unreachable.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { sql } from 'kysely';
+import { ConfigError, type Config } from './config';
+import { createDb, type Db } from './db/database';
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export async function connectDatabase(config: Config, options: { max?: number } = {}): Promise<Db> {
+  const db = createDb(config.databaseUrl, options);
+  try {
+    await sql`select 1`.execute(db);
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw new StartupError(`inflow: cannot reach Postgres at ${describeDatabaseUrl(config.databaseUrl)}: ${reason(error)}`);
+  }
+}
+
+export async function connectTemporalClient(config: Config): Promise<Client> {
+  const { address, namespace } = config.temporal;
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS });
+  } catch (error) {
+    throw new StartupError(`inflow: cannot reach Temporal at ${address}: ${reason(error)}`);
+  }
+  await requireNamespace(address, namespace, () => connection.workflowService.describeNamespace({ namespace }));
+  return new Client({ connection, namespace });
+}
+
+export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {
+  const { address, namespace } = config.temporal;
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address });
+  } catch (error) {
+    throw new StartupError(`inflow: cannot reach Temporal at ${address}: ${reason(error)}`);
+  }
+  await requireNamespace(address, namespace, () => connection.workflowService.describeNamespace({ namespace }));
+  return connection;
+}
+
+async function requireNamespace(address: string, namespace: string, describe: () => Promise<unknown>): Promise<void> {
+  try {
+    await describe();
+  } catch (error) {
+    throw new StartupError(`inflow: Temporal at ${address} has no namespace "${namespace}" (${reason(error)}); set TEMPORAL_NAMESPACE or create it`);
+  }
+}
+
+/**
+ * Runs an entry point; a configuration or start-up failure prints its one line and exits 1,
+ * anything else prints its stack.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError || error instanceof StartupError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exit(1);
+  });
+}
+
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code) ? `${code} ${error.message}` : error.message.split('\n')[0]!;
+}
+
+/** host:port/database of a connection URL, never its password. */
+function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}

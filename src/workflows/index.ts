@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. Workflow code imports only @temporalio/workflow, types and pure domain code. */
+export {};

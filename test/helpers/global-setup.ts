@@ -1,0 +1,34 @@
+/**
+ * Starts the real dependencies once per `jest` run: an embedded Postgres cluster (throw-away, in a
+ * temp directory) and a Temporal dev server (in memory, no UI), and makes sure the time-skipping
+ * test server is available. Their addresses reach the test files through environment variables.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/postgres';
+import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal';
+import { ensureTestServer, freePort } from '../../dev/tools/test-server';
+import { stderrLog } from '../../dev/tools/progress';
+import { testEnv } from './test-env';
+
+export interface TestDependencies {
+  postgres: RunningPostgres;
+  temporal: RunningTemporal;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string) => stderrLog(`[test setup] ${line}`);
+  const [testServer, postgres, temporal] = await Promise.all([
+    ensureTestServer(log),
+    (async () => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
+      return startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, fast: true, log });
+    })(),
+    startTemporalDevServer({ log }),
+  ]);
+  process.env[testEnv.postgresUrl] = postgres.url('postgres');
+  process.env[testEnv.temporalAddress] = temporal.address;
+  process.env[testEnv.testServer] = testServer ?? '';
+  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, temporal };
+}

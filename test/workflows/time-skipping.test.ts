@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { readTestEnv } from '../helpers/test-env';
+import { sleepFor } from './fixtures/timers.workflow';
+
+const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
+
+describe('time-skipping test server', () => {
+  let env: TestWorkflowEnvironment;
+
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('is the Java server from Maven Central, started by the project launcher', () => {
+    const launcher = readTestEnv('testServer');
+    expect(launcher).toMatch(/\.tools\/test-server\/temporal-test-server$/);
+    expect(existsSync(launcher)).toBe(true);
+    expect(env.supportsTimeSkipping).toBe(true);
+  });
+
+  it('skips a 30-day timer', async () => {
+    const taskQueue = uniqueTaskQueue('timer');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('./fixtures/timers.workflow'),
+    });
+    const wallStarted = Date.now();
+    const result = await worker.runUntil(
+      env.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: [{ duration: '30 days' }] }),
+    );
+    const wallMs = Date.now() - wallStarted;
+    // In workflow time the timer really lasted 30 days; on the wall it took a blink.
+    expect(result.sleptMs).toBeGreaterThanOrEqual(THIRTY_DAYS_MS);
+    expect(wallMs).toBeLessThan(THIRTY_DAYS_MS / 1000);
+    console.log(`30-day timer: ${wallMs} ms of wall time`);
+  });
+});
