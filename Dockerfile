@@ -1,5 +1,5 @@
 # inflow's API, worker and migrate processes: one image, the process is picked by the command
-# (docker-compose.yml runs `npm run api`, `npm run worker` and `npm run migrate`).
+# (docker-compose.yml runs the api, worker and migrate entry files the same way).
 #
 # Debian (glibc), not alpine: @temporalio/core-bridge (the worker's native module) and @swc/core
 # ship prebuilt binaries for glibc only.
@@ -23,4 +23,5 @@ COPY src ./src
 COPY migrations ./migrations
 USER node
 EXPOSE 3000
-CMD ["npm", "run", "api"]
+# node itself, not `npm run api`: npm does not pass SIGTERM on, so no graceful shutdown.
+CMD ["node", "--import", "tsx", "src/api/server.ts"]

@@ -18,7 +18,7 @@ import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.reposito
 import { hashApiKey } from '../src/domain/api-keys';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants';
-import { connectDatabase, connectTemporalClient, connectWorkerConnection, runMain } from '../src/startup';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from '../src/startup';
 import { createWorker, installTemporalRuntime } from '../src/worker';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
@@ -135,22 +135,15 @@ async function ensureDevelopmentMerchant(db: Db): Promise<string> {
   return created.test_key;
 }
 
-let stopping = false;
-
 function installSignalHandlers(): void {
-  const onSignal = async (signal: NodeJS.Signals) => {
-    // tsx relays the terminal's Ctrl-C, so one key press can arrive twice.
-    if (stopping) return;
+  onShutdownSignal(async (signal) => {
     log(`${signal}: stopping`);
     await stopAll();
     process.exit(0);
-  };
-  process.on('SIGINT', (signal) => void onSignal(signal));
-  process.on('SIGTERM', (signal) => void onSignal(signal));
+  });
 }
 
 async function stopAll(): Promise<void> {
-  stopping = true;
   const deadline = setTimeout(() => {
     log('could not stop everything within 30 s; exiting anyway');
     process.exit(1);

@@ -58,6 +58,22 @@ async function requireNamespace(address: string, namespace: string, describe: ()
 }
 
 /**
+ * Calls `stop` once on the first SIGTERM or SIGINT. Later signals are ignored rather than left to
+ * kill the process mid-shutdown: a terminal's Ctrl-C or a container stop reaches the whole process
+ * group, and tsx relays it again, so one request to stop often arrives twice.
+ */
+export function onShutdownSignal(stop: (signal: NodeJS.Signals) => void | Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    void stop(signal);
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+/**
  * Runs an entry point; a configuration or start-up failure prints its one line and exits 1,
  * anything else prints its stack.
  */

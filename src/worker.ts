@@ -7,7 +7,7 @@ import { createActivities } from './activities';
 import { loadConfig, type Config } from './config';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
-import { connectDatabase, connectWorkerConnection, runMain } from './startup';
+import { connectDatabase, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
 
 export interface WorkerDeps {
   config: Config;
@@ -52,12 +52,10 @@ if (require.main === module) {
     const worker = await createWorker({ config, db, connection, logger });
     logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     // Stop polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, 'worker draining');
-        worker.shutdown();
-      });
-    }
+    onShutdownSignal((signal) => {
+      logger.info({ signal }, 'worker draining');
+      worker.shutdown();
+    });
     await worker.run();
     await connection.close();
     await db.destroy();

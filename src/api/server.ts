@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { connectDatabase, connectTemporalClient, runMain, StartupError } from '../startup';
+import { connectDatabase, connectTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
 
 /** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
@@ -34,14 +34,12 @@ if (require.main === module) {
     const server = await startApiServer({ db, temporal, logger }, config.port);
     logger.info({ port: config.port }, `API listening on http://localhost:${config.port}/api/v1`);
 
-    const shutdown = async (signal: string) => {
+    onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'API shutting down; finishing in-flight requests');
       await stopApiServer(server);
       await temporal.connection.close();
       await db.destroy();
       process.exit(0);
-    };
-    process.once('SIGTERM', (signal) => void shutdown(signal));
-    process.once('SIGINT', (signal) => void shutdown(signal));
+    });
   });
 }

@@ -116,9 +116,14 @@ function publishedPorts(s: Obj): Array<[string, string]> {
   });
 }
 
-/** The script name in `npm run NAME`, or undefined if argv is not an `npm run` call. */
-function npmRunScript(args: string[]): string | undefined {
-  return args[0] === 'npm' && (args[1] === 'run' || args[1] === 'run-script') ? args[2] : undefined;
+/**
+ * The npm script whose entry file argv runs with `node --import tsx FILE`, or undefined. Containers
+ * run node directly rather than `npm run`: npm does not pass SIGTERM on to the script, so a
+ * graceful shutdown would never start.
+ */
+function npmScriptRunBy(args: string[]): string | undefined {
+  if (args.length !== 4 || args[0] !== 'node' || args[1] !== '--import' || args[2] !== 'tsx') return undefined;
+  return Object.keys(packageScripts).find((name) => packageScripts[name] === `tsx ${args[3]}`);
 }
 
 describe('the helpers these checks rely on', () => {
@@ -240,10 +245,10 @@ describe('docker-compose.yml', () => {
     expect(env(service('api')).PORT).toBe('3000');
   });
 
-  it('runs each app process through an npm script that exists', () => {
+  it('runs each app process with node on the entry file of its npm script', () => {
     const expected: Record<string, string> = { migrate: 'migrate', api: 'api', worker: 'worker' };
     for (const name of APP_SERVICES) {
-      const script = npmRunScript(argv(service(name).command));
+      const script = npmScriptRunBy(argv(service(name).command));
       expect([name, script]).toEqual([name, expected[name]]);
       expect(Object.keys(packageScripts)).toContain(script);
     }
@@ -400,12 +405,11 @@ describe('Dockerfile', () => {
     expect(users[users.length - 1]).toBe('USER node');
   });
 
-  it('defaults to `npm run api`, a script package.json has', () => {
+  it('defaults to the API, run by node itself so SIGTERM reaches it', () => {
     const cmds = instructions.filter((l) => /^CMD\s/i.test(l));
     const cmd = cmds[cmds.length - 1] ?? '';
     const args = JSON.parse(cmd.replace(/^CMD\s+/i, '')) as string[];
-    expect(args).toEqual(['npm', 'run', 'api']);
-    expect(Object.keys(packageScripts)).toContain(npmRunScript(args));
+    expect(npmScriptRunBy(args)).toBe('api');
   });
 });
 

@@ -42,19 +42,23 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
 const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
-/** Which dependency an error says is down, if it says so. */
+/**
+ * Which dependency an error says is down, if it says so. Duck-typed on purpose: errors raised by
+ * Node's sockets may come from another realm (as under jest), where `instanceof Error` is false.
+ */
 export function unavailableDependency(error: unknown): 'Postgres' | 'Temporal' | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
   if (error instanceof ServiceError) return unavailableDependency(error.cause) && 'Temporal';
   if (isGrpcServiceError(error)) {
     return error.code === GRPC_UNAVAILABLE || error.code === GRPC_DEADLINE_EXCEEDED ? 'Temporal' : undefined;
   }
-  const code = (error as { code?: unknown }).code;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string' && (connectionErrorCodes.has(code) || /^(08|57P0)/.test(code))) return 'Postgres';
   // pg-pool's own timeouts and dropped connections carry no code.
-  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(error.message)) {
+  if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(message)) {
     return 'Postgres';
   }
-  if (error instanceof AggregateError) return unavailableDependency(error.errors[0]);
+  // Connecting to "localhost" tries every address and reports them together.
+  if (Array.isArray(errors)) return unavailableDependency(errors[0]);
   return undefined;
 }

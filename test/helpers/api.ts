@@ -1,0 +1,48 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import { startApiServer, stopApiServer } from '../../src/api/server';
+import type { Db } from '../../src/db/database';
+import { createLogger } from '../../src/logger';
+
+export interface TestApi {
+  baseUrl: string;
+  /** Every JSON log line the app wrote. */
+  logs: Array<Record<string, unknown>>;
+  request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The real Koa app on a free port, logging into memory. */
+export async function startTestApi(deps: { db: Db; temporal: Client }): Promise<TestApi> {
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = createLogger('info', { process: 'test' }, sink);
+  const server: Server = await startApiServer({ ...deps, logger }, 0);
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl,
+    logs,
+    request: (path, init = {}) => {
+      const { key, json, headers, ...rest } = init;
+      return fetch(`${baseUrl}${path}`, {
+        ...rest,
+        headers: {
+          ...(key ? { Authorization: `Bearer ${key}` } : {}),
+          ...(json !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...(headers as Record<string, string> | undefined),
+        },
+        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+        // A hung request fails the test instead of stalling the run.
+        signal: AbortSignal.timeout(15_000),
+      });
+    },
+    close: () => stopApiServer(server),
+  };
+}

@@ -1,0 +1,156 @@
+import { Client, Connection } from '@temporalio/client';
+import { hashApiKey } from '../../src/domain/api-keys';
+import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { readTestEnv } from '../helpers/test-env';
+
+describe('API frame: auth, errors, body limits, request ids (real app, Postgres and Temporal)', () => {
+  let database: TestDatabase;
+  let connection: Connection;
+  let api: TestApi;
+  let acme: CreatedMerchant;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    acme = await createMerchant(database.db, 'Acme');
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await connection?.close();
+    await database?.destroy();
+  });
+
+  describe('authentication', () => {
+    it('lets a valid test key through, in test mode', async () => {
+      const response = await api.request('/api/v1/nothing-here', { key: acme.test_key });
+      // Past auth, an unknown path is a 404 in the contract's shape.
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({
+        error: { type: 'invalid_request_error', code: 'resource_missing', message: expect.stringContaining('/api/v1/nothing-here') },
+      });
+      expect(api.logs.at(-1)).toMatchObject({ merchant_id: acme.merchant_id, livemode: false, status: 404 });
+    });
+
+    it('lets a valid live key through, in live mode', async () => {
+      const response = await api.request('/api/v1/nothing-here', { key: acme.live_key });
+      expect(response.status).toBe(404);
+      expect(api.logs.at(-1)).toMatchObject({ merchant_id: acme.merchant_id, livemode: true });
+    });
+
+    const badKeys: Array<[string, () => Promise<Record<string, string>>]> = [
+      ['missing', async () => ({})],
+      ['not a bearer token', async () => ({ Authorization: `Basic ${Buffer.from(`${acme.test_key}:`).toString('base64')}` })],
+      ['malformed', async () => ({ Authorization: 'Bearer sk_test_short' })],
+      ['of an unknown kind', async () => ({ Authorization: `Bearer pk_test_${acme.test_key.slice(8)}` })],
+      ['well-formed but unknown', async () => ({ Authorization: `Bearer sk_test_${'A'.repeat(43)}` })],
+      ['a test key relabelled as live', async () => ({ Authorization: `Bearer sk_live_${acme.test_key.slice(8)}` })],
+      [
+        'revoked',
+        async () => {
+          const revoked = await createMerchant(database.db, 'Revoked Ltd');
+          const row = await database.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(revoked.test_key)).executeTakeFirstOrThrow();
+          await revokeApiKey(database.db, row.id);
+          return { Authorization: `Bearer ${revoked.test_key}` };
+        },
+      ],
+    ];
+
+    it.each(badKeys)('answers 401, identically and after the same single lookup, for a key that is %s', async (_label, headersFor) => {
+      const headers = await headersFor();
+      database.queries.length = 0;
+      const response = await api.request('/api/v1/nothing-here', { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="inflow"');
+      expect(await response.json()).toEqual({
+        error: { type: 'authentication_error', code: 'api_key_invalid', message: expect.stringContaining('Invalid API key') },
+      });
+      // Constant work, whatever was wrong: one indexed lookup by hash, nothing else.
+      expect(database.queries).toEqual([expect.stringMatching(/from "api_keys" where "key_hash" = \$1 and "revoked_at" is null/)]);
+    });
+
+    it('never stores a key in plain text', async () => {
+      const rows = await database.db.selectFrom('api_keys').selectAll().where('merchant_id', '=', acme.merchant_id).execute();
+      expect(rows).toHaveLength(2);
+      const stored = JSON.stringify(rows);
+      for (const key of [acme.test_key, acme.live_key]) {
+        expect(stored).not.toContain(key);
+        expect(stored).not.toContain(key.slice(8, 40));
+        expect(rows.map((row) => row.key_hash)).toContain(hashApiKey(key));
+      }
+      expect(rows.find((row) => row.livemode)?.redacted).toBe(`sk_live_…${acme.live_key.slice(-4)}`);
+    });
+  });
+
+  describe('request bodies', () => {
+    it('answers 413 for a body over 64 KB', async () => {
+      const response = await api.request('/api/v1/customers', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'x'.repeat(64 * 1024) }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({
+        error: { type: 'invalid_request_error', code: 'body_too_large', message: 'Request bodies may be at most 64 KB.' },
+      });
+    });
+
+    it('answers 400 for invalid JSON', async () => {
+      const response = await api.request('/api/v1/customers', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"name": ',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'json_invalid' } });
+    });
+
+    it('answers 400 for JSON that is not an object, and for a body that is not JSON', async () => {
+      const array = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, json: [1, 2] });
+      expect(array.status).toBe(400);
+      const form = await api.request('/api/v1/customers', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'name=Ada',
+      });
+      expect(form.status).toBe(400);
+      expect(await form.json()).toMatchObject({ error: { code: 'content_type_invalid' } });
+    });
+  });
+
+  describe('request ids and logs', () => {
+    it('puts a request id in a response header and in one JSON log line per request', async () => {
+      const response = await api.request('/healthz');
+      const requestId = response.headers.get('request-id');
+      expect(requestId).toMatch(/^req_[0-9a-z]{26}$/);
+      const line = api.logs.find((entry) => entry.request_id === requestId);
+      expect(line).toMatchObject({ msg: 'request', method: 'GET', path: '/healthz', status: 200, level: 'info', service: 'inflow' });
+      expect(typeof line?.duration_ms).toBe('number');
+    });
+
+    it('answers unknown paths outside the API with a 404 in the contract shape', async () => {
+      const response = await api.request('/no/such/thing');
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'resource_missing' } });
+    });
+  });
+
+  describe('GET /healthz', () => {
+    it('reports Postgres and Temporal up', async () => {
+      const response = await api.request('/healthz');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        status: 'ok',
+        postgres: { status: 'up', latency_ms: expect.any(Number) },
+        temporal: { status: 'up', latency_ms: expect.any(Number) },
+      });
+    });
+  });
+});

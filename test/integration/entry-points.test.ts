@@ -1,0 +1,98 @@
+import { hashApiKey } from '../../src/domain/api-keys';
+import { freePort } from '../../dev/tools/test-server';
+import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
+import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
+import { readTestEnv } from '../helpers/test-env';
+
+describe('production entry points (npm run migrate | api | worker | cli)', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    env = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'info' };
+  });
+
+  afterAll(async () => {
+    await database?.destroy();
+  });
+
+  it.each(['api', 'worker'])('%s fails fast in one line when DATABASE_URL is missing', async (script) => {
+    const run = await npmRun(script, [], { TEMPORAL_ADDRESS: 'localhost:7233' });
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual(['inflow: missing environment variable DATABASE_URL (e.g. postgres://inflow:secret@localhost:5432/inflow)']);
+  });
+
+  it('api fails fast in one line when both addresses are missing', async () => {
+    const run = await npmRun('api', [], {});
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(/^inflow: missing environment variables DATABASE_URL .*, TEMPORAL_ADDRESS /)]);
+  });
+
+  it('worker fails fast in one line when Postgres is unreachable', async () => {
+    const port = await freePort();
+    const run = await npmRun('worker', [], { ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/inflow` });
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([`inflow: cannot reach Postgres at 127.0.0.1:${port}/inflow: connect ECONNREFUSED 127.0.0.1:${port}`]);
+  });
+
+  it('api fails fast in one line when Temporal is unreachable or the namespace does not exist', async () => {
+    const port = await freePort();
+    const unreachable = await npmRun('api', [], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    expect(unreachable.code).toBe(1);
+    expect(lines(unreachable.stderr)).toEqual([expect.stringMatching(new RegExp(`^inflow: cannot reach Temporal at 127.0.0.1:${port}: `))]);
+
+    const noNamespace = await npmRun('api', [], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
+    expect(noNamespace.code).toBe(1);
+    expect(lines(noNamespace.stderr)).toEqual([expect.stringMatching(/^inflow: Temporal at .* has no namespace "no-such-namespace"/)]);
+  });
+
+  it('migrate brings an empty database to the latest schema, then finds nothing to do', async () => {
+    const url = await createEmptyDatabase();
+    const first = await npmRun('migrate', [], { DATABASE_URL: url });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/migrated: 20261121T0000-merchants-and-api-keys/);
+    const second = await npmRun('migrate', [], { DATABASE_URL: url });
+    expect(second.code).toBe(0);
+    expect(lines(second.stdout)).toEqual(['database schema is up to date']);
+  });
+
+  it('cli merchant create --json prints the keys once and stores only their hashes', async () => {
+    const run = await npmRun('cli', ['merchant', 'create', '--name', 'Acme Inc', '--json'], env);
+    expect(run.code).toBe(0);
+    const created = JSON.parse(run.stdout) as Record<string, string>;
+    expect(Object.keys(created).sort()).toEqual(['live_key', 'merchant_id', 'test_key']);
+    expect(created.test_key).toMatch(/^sk_test_[0-9A-Za-z]{43}$/);
+    expect(created.live_key).toMatch(/^sk_live_[0-9A-Za-z]{43}$/);
+    const merchant = await database.db.selectFrom('merchants').selectAll().where('id', '=', created.merchant_id!).executeTakeFirstOrThrow();
+    expect(merchant.name).toBe('Acme Inc');
+    const hashes = await database.db.selectFrom('api_keys').select('key_hash').where('merchant_id', '=', created.merchant_id!).execute();
+    expect(hashes.map((row) => row.key_hash).sort()).toEqual([hashApiKey(created.test_key!), hashApiKey(created.live_key!)].sort());
+  });
+
+  it('cli explains its usage when a command is wrong', async () => {
+    const run = await npmRun('cli', ['merchant', 'create'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/merchant create needs --name/);
+  });
+
+  // As the containers run them: node itself, so SIGTERM reaches the process (npm would not pass it on).
+  it('api serves /healthz and, on SIGTERM, finishes and exits 0', async () => {
+    const port = await freePort();
+    const api = new ScriptProcess(['node', '--import', 'tsx', 'src/api/server.ts'], { ...env, PORT: String(port) });
+    await api.waitForOutput(/API listening/);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    expect(health.status).toBe(200);
+    api.signal('SIGTERM');
+    expect(await api.exited).toBe(0);
+    expect(api.stdout).toMatch(/API shutting down/);
+  });
+
+  it('worker starts on the task queue and, on SIGTERM, drains and exits 0', async () => {
+    const worker = new ScriptProcess(['node', '--import', 'tsx', 'src/worker.ts'], { ...env, TEMPORAL_TASK_QUEUE: `entry-points-${Date.now()}` });
+    await worker.waitForOutput(/worker started/);
+    worker.signal('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.stdout).toMatch(/worker draining[\s\S]*worker stopped/);
+  });
+});

@@ -1,0 +1,53 @@
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../../src/db/database';
+import { createMerchant } from '../../src/merchants';
+import { freePort } from '../../dev/tools/test-server';
+import { startTestApi } from '../helpers/api';
+import { createTestDatabase } from '../helpers/database';
+import { readTestEnv } from '../helpers/test-env';
+
+/**
+ * Dependencies that are down: nothing listens on a freshly picked free port, which is how an
+ * outage looks to the API (connection refused). No mock: the real pool and client fail for real.
+ */
+describe('when a dependency is down the API answers 503, never hangs', () => {
+  it('Postgres down: authenticated requests and /healthz answer 503 with a clear message', async () => {
+    const deadDb = createDb(`postgres://nobody:nothing@127.0.0.1:${await freePort()}/inflow`);
+    const connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    const api = await startTestApi({ db: deadDb, temporal: new Client({ connection }) });
+    try {
+      const response = await api.request('/api/v1/customers', { key: `sk_test_${'A'.repeat(43)}` });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        error: { type: 'api_error', code: 'service_unavailable', message: 'Postgres is unavailable; nothing was changed. Retry later.' },
+      });
+
+      const health = await api.request('/healthz');
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'unavailable', postgres: { status: 'down' }, temporal: { status: 'up' } });
+    } finally {
+      await api.close();
+      await connection.close();
+      await deadDb.destroy();
+    }
+  });
+
+  it('Temporal down: /healthz answers 503 naming Temporal', async () => {
+    const database = await createTestDatabase();
+    // No retry interceptor: the SDK's retries would outlive the test and hit a closed channel.
+    const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1_000, interceptors: [] });
+    const api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    try {
+      const health = await api.request('/healthz');
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'unavailable', postgres: { status: 'up' }, temporal: { status: 'down', error: expect.any(String) } });
+      // Requests that need only Postgres keep working.
+      const { test_key } = await createMerchant(database.db, 'Still Open');
+      expect((await api.request('/api/v1/anything', { key: test_key })).status).toBe(404);
+    } finally {
+      await api.close();
+      await connection.close();
+      await database.destroy();
+    }
+  });
+});
