@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  const complete = { DATABASE_URL: 'postgres://u:p@db:5432/inflow', TEMPORAL_ADDRESS: 'temporal:7233' };
+
+  it('applies the documented defaults', () => {
+    expect(loadConfig(complete)).toEqual({
+      databaseUrl: complete.DATABASE_URL,
+      temporal: { address: 'temporal:7233', namespace: 'default', taskQueue: 'inflow' },
+      port: 3000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({ ...complete, TEMPORAL_NAMESPACE: 'payments', TEMPORAL_TASK_QUEUE: 'q', PORT: '8080', LOG_LEVEL: 'debug' });
+    expect(config).toMatchObject({ temporal: { namespace: 'payments', taskQueue: 'q' }, port: 8080, logLevel: 'debug' });
+  });
+
+  it('names every missing variable in one line, with an example', () => {
+    expect(() => loadConfig({})).toThrow(
+      new ConfigError(
+        'inflow: missing environment variables DATABASE_URL (e.g. postgres://inflow:secret@localhost:5432/inflow), TEMPORAL_ADDRESS (e.g. localhost:7233)',
+      ),
+    );
+  });
+
+  it('asks only for what the process needs', () => {
+    expect(loadConfig({ DATABASE_URL: complete.DATABASE_URL }, ['DATABASE_URL']).databaseUrl).toBe(complete.DATABASE_URL);
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x' }, 'inflow: DATABASE_URL must be a postgres:// connection URL'],
+    [{ TEMPORAL_ADDRESS: 'http://temporal:7233' }, 'inflow: TEMPORAL_ADDRESS must be host:port, e.g. localhost:7233'],
+    [{ PORT: 'eighty' }, expect.stringMatching(/^inflow: PORT /)],
+    [{ PORT: '70000' }, expect.stringMatching(/^inflow: PORT /)],
+  ])('rejects a malformed value in one line: %j', (override, message) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ ...complete, ...override });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toEqual(message);
+    expect((thrown as Error).message).not.toContain('\n');
+  });
+});
