@@ -18,11 +18,12 @@ import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.reposito
 import { hashApiKey } from '../src/domain/api-keys';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants';
-import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from '../src/startup';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
 import { createWorker, installTemporalRuntime } from '../src/worker';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
 import { dataDir } from './tools/paths';
+import { developmentXpubEnv } from './wallets';
 import { stderrLog } from './tools/progress';
 
 const DEV_POSTGRES_PORT = 54329;
@@ -78,7 +79,9 @@ async function start(): Promise<void> {
     uiUrl = temporal.uiUrl!;
   }
 
+  Object.assign(env, await developmentXpubEnv(dataDir, env, log));
   const config = loadConfig(env);
+  const derivers = createAddressDerivers(config);
   const db = await connectDatabase(config);
   cleanups.push({ name: 'database pool', run: () => db.destroy() });
   const { results = [] } = await migrateToLatest(db);
@@ -100,7 +103,7 @@ async function start(): Promise<void> {
 
   const temporal = await connectTemporalClient(config);
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
-  const server: Server = await startApiServer({ db, temporal, logger }, config.port);
+  const server: Server = await startApiServer({ db, temporal, logger, derivers }, config.port);
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 
   const namespaceUrl = uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl;

@@ -4,6 +4,8 @@
  * ConfigError's one-line message.
  */
 import { z } from 'zod';
+import type { Mode } from './domain/api-keys';
+import type { Family } from './domain/networks';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -22,6 +24,11 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('inflow'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Account-level extended public keys (m/44'/60'/0' and m/44'/195'/0') per mode.
+  INFLOW_XPUB_EVM_TEST: z.string().trim().min(1).optional(),
+  INFLOW_XPUB_TRON_TEST: z.string().trim().min(1).optional(),
+  INFLOW_XPUB_EVM_LIVE: z.string().trim().min(1).optional(),
+  INFLOW_XPUB_TRON_LIVE: z.string().trim().min(1).optional(),
 });
 
 export interface Config {
@@ -29,6 +36,8 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string };
   port: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Extended public keys per mode and family; a mode without both is not configured. */
+  xpubs: Record<Mode, Partial<Record<Family, string>>>;
 }
 
 const examples = {
@@ -66,5 +75,9 @@ export function loadConfig(
     },
     port: data.PORT,
     logLevel: data.LOG_LEVEL,
+    xpubs: {
+      test: { evm: data.INFLOW_XPUB_EVM_TEST, tron: data.INFLOW_XPUB_TRON_TEST },
+      live: { evm: data.INFLOW_XPUB_EVM_LIVE, tron: data.INFLOW_XPUB_TRON_LIVE },
+    },
   };
 }

@@ -5,7 +5,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { sql } from 'kysely';
+import { AddressDeriver, XpubError } from './chains/derivation';
 import { ConfigError, type Config } from './config';
+import type { Mode } from './domain/api-keys';
+import { families } from './domain/networks';
 import { createDb, type Db } from './db/database';
 
 export class StartupError extends Error {
@@ -47,6 +50,28 @@ export async function connectWorkerConnection(config: Config): Promise<NativeCon
   }
   await requireNamespace(address, namespace, () => connection.workflowService.describeNamespace({ namespace }));
   return connection;
+}
+
+/**
+ * Address derivation for both modes. Each mode needs its EVM and Tron account xpubs: without
+ * them the API would have no address to give a customer, so it refuses to start.
+ */
+export function createAddressDerivers(config: Config): Record<Mode, AddressDeriver> {
+  const deriverFor = (mode: Mode): AddressDeriver => {
+    const xpubs = config.xpubs[mode];
+    const missing = families.filter((family) => !xpubs[family]).map((family) => `INFLOW_XPUB_${family.toUpperCase()}_${mode.toUpperCase()}`);
+    if (missing.length > 0) {
+      const hint = mode === 'live' ? 'make them offline with `npm run cli -- keys xpub --mnemonic-file FILE`' : '`npm run dev` makes throw-away ones';
+      throw new StartupError(`inflow: ${mode} mode needs ${missing.join(' and ')} (account-level xpubs; ${hint})`);
+    }
+    try {
+      return new AddressDeriver({ evm: xpubs.evm!, tron: xpubs.tron! });
+    } catch (error) {
+      if (error instanceof XpubError) throw new StartupError(`inflow: ${mode} mode: ${error.message}`);
+      throw error;
+    }
+  };
+  return { test: deriverFor('test'), live: deriverFor('live') };
 }
 
 async function requireNamespace(address: string, namespace: string, describe: () => Promise<unknown>): Promise<void> {

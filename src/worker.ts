@@ -50,12 +50,12 @@ if (require.main === module) {
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);
     const worker = await createWorker({ config, db, connection, logger });
-    logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     // Stop polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal((signal) => {
       logger.info({ signal }, 'worker draining');
       worker.shutdown();
     });
+    logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run();
     await connection.close();
     await db.destroy();

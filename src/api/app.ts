@@ -1,19 +1,24 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
+import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
+import type { Mode } from '../domain/api-keys';
 import type { Logger } from '../logger';
 import type { AppState } from './context';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
+import { customerRoutes } from './routes/customers/customers.routes';
 import { healthRoutes } from './routes/health/health.routes';
 
 export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** Deposit-address derivation per mode, from that mode's extended public keys. */
+  derivers: Record<Mode, AddressDeriver>;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -29,7 +34,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   const api = new Router<AppState>({ prefix: API_PREFIX });
   api.use(auth(deps.db));
-  // Resource routers are mounted here as they arrive.
+  api.use(customerRoutes(deps).routes());
   api.all('/{*rest}', notFound);
 
   app.use(requestContext(deps.logger));

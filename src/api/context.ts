@@ -1,4 +1,6 @@
 import type { ParameterizedContext } from 'koa';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database';
 import type { Mode } from '../domain/api-keys';
 
 /** Who is calling: set by the auth middleware on every /api/v1 request. */
@@ -15,6 +17,10 @@ export interface AppState {
   /** The exact request bytes, kept for idempotency fingerprints. */
   rawBody?: string;
   body?: unknown;
+  /** Input validated by validate(): the parsed body and query, typed by the route's schema. */
+  input?: unknown;
+  /** The write transaction the idempotency middleware opened for this request. */
+  transaction?: Transaction<Database>;
 }
 
 export type AppContext = ParameterizedContext<AppState>;
@@ -23,4 +29,10 @@ export type AppContext = ParameterizedContext<AppState>;
 export function callerOf(ctx: AppContext): Caller {
   if (!ctx.state.caller) throw new Error('callerOf used on a route without auth');
   return ctx.state.caller;
+}
+
+/** The request's write transaction (the route must be chained after idempotency()). */
+export function transactionOf(ctx: AppContext): Transaction<Database> {
+  if (!ctx.state.transaction) throw new Error('transactionOf used on a route without idempotency()');
+  return ctx.state.transaction;
 }

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { connectDatabase, connectTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
+import { connectDatabase, connectTemporalClient, createAddressDerivers, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
 
 /** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
@@ -29,10 +29,10 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadConfig(process.env);
     const logger = createLogger(config.logLevel, { process: 'api' });
+    const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
     const temporal = await connectTemporalClient(config);
-    const server = await startApiServer({ db, temporal, logger }, config.port);
-    logger.info({ port: config.port }, `API listening on http://localhost:${config.port}/api/v1`);
+    const server = await startApiServer({ db, temporal, logger, derivers }, config.port);
 
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'API shutting down; finishing in-flight requests');
@@ -41,5 +41,6 @@ if (require.main === module) {
       await db.destroy();
       process.exit(0);
     });
+    logger.info({ port: config.port }, `API listening on http://localhost:${config.port}/api/v1`);
   });
 }

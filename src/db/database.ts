@@ -1,14 +1,27 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ApiKeysTable } from './tables/api-keys.table';
+import type { CustomerAddressesTable, CustomersTable } from './tables/customers.table';
+import type { EventsTable } from './tables/events.table';
+import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
 import type { MerchantsTable } from './tables/merchants.table';
 
 export interface Database {
   merchants: MerchantsTable;
   api_keys: ApiKeysTable;
+  customers: CustomersTable;
+  customer_addresses: CustomerAddressesTable;
+  events: EventsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type Db = Kysely<Database>;
+/** Whose rows: every tenant-owned row carries merchant_id and livemode, and every query filters on both. */
+export interface Tenant {
+  merchantId: string;
+  livemode: boolean;
+}
+
 /** What repositories take first: the pool, or the caller's transaction. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 

@@ -9,6 +9,8 @@ export const idPrefixes = {
   merchant: 'mch',
   apiKey: 'key',
   request: 'req',
+  customer: 'cus',
+  event: 'evt',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

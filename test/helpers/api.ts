@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
+import { testDerivers } from './wallets';
 
 export interface TestApi {
   baseUrl: string;
@@ -24,7 +25,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client }): Promise<
     },
   });
   const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer({ ...deps, logger }, 0);
+  const server: Server = await startApiServer({ ...deps, logger, derivers: testDerivers() }, 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -3,6 +3,7 @@ import { freePort } from '../../dev/tools/test-server';
 import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
+import { testXpubEnv } from '../helpers/wallets';
 
 describe('production entry points (npm run migrate | api | worker | cli)', () => {
   let database: TestDatabase;
@@ -10,7 +11,7 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    env = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'info' };
+    env = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'info', ...testXpubEnv() };
   });
 
   afterAll(async () => {

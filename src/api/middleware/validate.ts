@@ -1,0 +1,42 @@
+import type { Middleware } from 'koa';
+import type { z } from 'zod';
+import { InvalidRequestError } from '../../domain/errors';
+import type { AppContext, AppState } from '../context';
+
+/**
+ * Parses the request body (POST/PATCH) or query string (GET/DELETE) with a zod schema into
+ * ctx.state.input; the first problem becomes a 400 naming the offending field in `param`.
+ */
+export function validate<Schema extends z.ZodType>(schema: Schema): Middleware<AppState> {
+  return async (ctx, next) => {
+    const source = ['POST', 'PATCH', 'PUT'].includes(ctx.method) ? ctx.state.body : ctx.query;
+    const result = schema.safeParse(source ?? {});
+    if (!result.success) throw toInvalidRequest(result.error);
+    ctx.state.input = result.data;
+    return next();
+  };
+}
+
+/** The validated input of a route chained after validate(schema). */
+export function inputOf<Schema extends z.ZodType>(ctx: AppContext, _schema: Schema): z.infer<Schema> {
+  return ctx.state.input as z.infer<Schema>;
+}
+
+function toInvalidRequest(error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const param = paramName([...issue.path, key]);
+    return new InvalidRequestError(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
+  }
+  const param = paramName(issue.path);
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return new InvalidRequestError(`Missing required param: ${param}.`, param, 'parameter_missing');
+  }
+  return new InvalidRequestError(`Invalid ${param}: ${issue.message}`, param);
+}
+
+/** Stripe's spelling of a nested field: metadata[order_id]. */
+function paramName(path: PropertyKey[]): string {
+  return path.map((part, i) => (i === 0 ? String(part) : `[${String(part)}]`)).join('');
+}

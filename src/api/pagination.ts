@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { InvalidRequestError } from '../domain/errors';
+
+/** The cursor parameters every list endpoint accepts: limit 1..100 (default 10), starting_after. */
+export const paginationParams = {
+  limit: z.coerce.number<string>().int().min(1).max(100).default(10),
+  starting_after: z.string().min(1).max(64).optional(),
+};
+
+export interface ListObject<T> {
+  object: 'list';
+  data: T[];
+  has_more: boolean;
+}
+
+/**
+ * One page, newest first. Ids sort by creation time, so the cursor is the last id seen; it must
+ * name an object the caller can see (else a 400, never an empty page that hides a typo).
+ */
+export async function paginate<Row extends { id: string }, Item>(
+  page: { limit: number; starting_after?: string | undefined },
+  source: {
+    fetch(limit: number, startingAfter: string | undefined): Promise<Row[]>;
+    exists(id: string): Promise<boolean>;
+    present(rows: Row[]): Promise<Item[]> | Item[];
+  },
+): Promise<ListObject<Item>> {
+  if (page.starting_after !== undefined && !(await source.exists(page.starting_after))) {
+    throw new InvalidRequestError(`No such object for starting_after: '${page.starting_after}'`, 'starting_after', 'resource_missing');
+  }
+  const rows = await source.fetch(page.limit + 1, page.starting_after);
+  const data = await source.present(rows.slice(0, page.limit));
+  return { object: 'list', data, has_more: rows.length > page.limit };
+}
