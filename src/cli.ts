@@ -1,20 +1,58 @@
 /**
  * `npm run cli -- <command>`: the operator's command line.
  *
- *   merchant create --name NAME [--json]   makes a merchant with a test and a live key
+ *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
+ *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { xpubsFromMnemonic } from './chains/derivation';
 import { loadConfig } from './config';
 import { createMerchant } from './merchants';
 import { connectDatabase, runMain, StartupError } from './startup';
 
-const usage = `usage: npm run cli -- merchant create --name NAME [--json]`;
+const usage = [
+  'usage: npm run cli -- merchant create --name NAME [--json]',
+  '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
+].join('\n');
 
 runMain(async () => {
   const [group, action, ...rest] = process.argv.slice(2);
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
+  if (group === 'keys' && action === 'xpub') return keysXpub(rest);
   throw new StartupError(usage);
 });
+
+/**
+ * Turns a mnemonic (kept offline, e.g. on an air-gapped machine) into the account-level xpubs the
+ * API needs. Only public keys are printed; nothing is stored or sent anywhere.
+ */
+async function keysXpub(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { 'mnemonic-file': { type: 'string' }, mode: { type: 'string', default: 'live' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const file = values['mnemonic-file'];
+  if (!file) throw new StartupError(`keys xpub needs --mnemonic-file\n${usage}`);
+  if (values.mode !== 'live' && values.mode !== 'test') throw new StartupError('--mode must be live or test');
+  const phrase = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new StartupError(`cannot read ${file}: ${error.message}`);
+  });
+  let xpubs;
+  try {
+    xpubs = xpubsFromMnemonic(phrase);
+  } catch {
+    throw new StartupError(`${file} does not hold a valid BIP-39 mnemonic`);
+  }
+  const suffix = values.mode.toUpperCase();
+  const variables = { [`INFLOW_XPUB_EVM_${suffix}`]: xpubs.evm, [`INFLOW_XPUB_TRON_${suffix}`]: xpubs.tron };
+  if (values.json) {
+    console.log(JSON.stringify(variables));
+  } else {
+    for (const [name, value] of Object.entries(variables)) console.log(`${name}=${value}`);
+  }
+}
 
 async function merchantCreate(args: string[]): Promise<void> {
   const { values } = parseArgs({

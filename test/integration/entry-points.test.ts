@@ -1,9 +1,13 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { xpubsFromMnemonic } from '../../src/chains/derivation';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { freePort } from '../../dev/tools/test-server';
 import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
-import { testXpubEnv } from '../helpers/wallets';
+import { testMnemonics, testXpubEnv } from '../helpers/wallets';
 
 describe('production entry points (npm run migrate | api | worker | cli)', () => {
   let database: TestDatabase;
@@ -69,6 +73,31 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
     expect(merchant.name).toBe('Acme Inc');
     const hashes = await database.db.selectFrom('api_keys').select('key_hash').where('merchant_id', '=', created.merchant_id!).execute();
     expect(hashes.map((row) => row.key_hash).sort()).toEqual([hashApiKey(created.test_key!), hashApiKey(created.live_key!)].sort());
+  });
+
+  it('cli keys xpub turns a mnemonic file into the xpub variables the API reads', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-keys-'));
+    const file = path.join(dir, 'mnemonic.txt');
+    await writeFile(file, `${testMnemonics.live}\n`);
+    const run = await npmRun('cli', ['keys', 'xpub', '--mnemonic-file', file], {});
+    expect(run.code).toBe(0);
+    const live = xpubsFromMnemonic(testMnemonics.live);
+    expect(lines(run.stdout)).toEqual([`INFLOW_XPUB_EVM_LIVE=${live.evm}`, `INFLOW_XPUB_TRON_LIVE=${live.tron}`]);
+    expect(run.stdout).not.toContain('xprv');
+
+    await writeFile(file, 'not a mnemonic at all');
+    const bad = await npmRun('cli', ['keys', 'xpub', '--mnemonic-file', file, '--mode', 'test'], {});
+    expect(bad.code).toBe(1);
+    expect(lines(bad.stderr)).toEqual([`${file} does not hold a valid BIP-39 mnemonic`]);
+  });
+
+  it('api refuses to start without the xpubs of a mode, saying which', async () => {
+    const { INFLOW_XPUB_EVM_LIVE: _evm, INFLOW_XPUB_TRON_LIVE: _tron, ...withoutLive } = env;
+    const run = await npmRun('api', [], withoutLive);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([
+      'inflow: live mode needs INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE (account-level xpubs; make them offline with `npm run cli -- keys xpub --mnemonic-file FILE`)',
+    ]);
   });
 
   it('cli explains its usage when a command is wrong', async () => {

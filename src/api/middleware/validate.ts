@@ -11,7 +11,7 @@ export function validate<Schema extends z.ZodType>(schema: Schema): Middleware<A
   return async (ctx, next) => {
     const source = ['POST', 'PATCH', 'PUT'].includes(ctx.method) ? ctx.state.body : ctx.query;
     const result = schema.safeParse(source ?? {});
-    if (!result.success) throw toInvalidRequest(result.error);
+    if (!result.success) throw toInvalidRequest(result.error, source);
     ctx.state.input = result.data;
     return next();
   };
@@ -22,7 +22,7 @@ export function inputOf<Schema extends z.ZodType>(ctx: AppContext, _schema: Sche
   return ctx.state.input as z.infer<Schema>;
 }
 
-function toInvalidRequest(error: z.ZodError): InvalidRequestError {
+function toInvalidRequest(error: z.ZodError, source: unknown): InvalidRequestError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
@@ -30,10 +30,19 @@ function toInvalidRequest(error: z.ZodError): InvalidRequestError {
     return new InvalidRequestError(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
   }
   const param = paramName(issue.path);
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.code === 'invalid_type' && valueAt(source, issue.path) === undefined) {
     return new InvalidRequestError(`Missing required param: ${param}.`, param, 'parameter_missing');
   }
   return new InvalidRequestError(`Invalid ${param}: ${issue.message}`, param);
+}
+
+function valueAt(source: unknown, path: PropertyKey[]): unknown {
+  let value = source;
+  for (const part of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
 }
 
 /** Stripe's spelling of a nested field: metadata[order_id]. */

@@ -1,0 +1,263 @@
+import { Client, Connection } from '@temporalio/client';
+import { HDNodeWallet } from 'ethers';
+import { isTronAddress } from '../../src/chains/tron/address';
+import { networkNames } from '../../src/domain/networks';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { readTestEnv } from '../helpers/test-env';
+import { testMnemonics } from '../helpers/wallets';
+
+describe('customers (real app, Postgres and Temporal)', () => {
+  let database: TestDatabase;
+  let connection: Connection;
+  let api: TestApi;
+  let acme: CreatedMerchant;
+  let globex: CreatedMerchant;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    [acme, globex] = await Promise.all([createMerchant(database.db, 'Acme'), createMerchant(database.db, 'Globex')]);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await connection?.close();
+    await database?.destroy();
+  });
+
+  const post = (key: string, json: unknown, headers: Record<string, string> = {}) => api.request('/api/v1/customers', { method: 'POST', key, json, headers });
+
+  describe('POST /customers', () => {
+    it('creates a customer with a permanent address on every network, and a customer.created event in the same write', async () => {
+      const response = await post(acme.test_key, { email: 'ada@example.com', name: 'Ada', external_id: 'user_42', metadata: { plan: 'pro' } });
+      expect(response.status).toBe(200);
+      const customer: any = await response.json();
+      expect(customer).toEqual({
+        id: expect.stringMatching(/^cus_[0-9a-z]{26}$/),
+        object: 'customer',
+        livemode: false,
+        email: 'ada@example.com',
+        name: 'Ada',
+        external_id: 'user_42',
+        metadata: { plan: 'pro' },
+        addresses: expect.any(Array),
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
+      expect(customer.addresses.map((entry: { network: string }) => entry.network)).toEqual(networkNames);
+      const byNetwork = Object.fromEntries(customer.addresses.map((entry: { network: string; address: string }) => [entry.network, entry.address]));
+      // EVM networks share one EIP-55 address; Tron has its own base58check address.
+      for (const network of ['polygon', 'bsc', 'arbitrum', 'base']) expect(byNetwork[network]).toBe(byNetwork.ethereum);
+      expect(byNetwork.ethereum).toMatch(/^0x[0-9a-fA-F]{40}$/);
+      expect(isTronAddress(byNetwork.tron)).toBe(true);
+      expect(customer.addresses.find((entry: { network: string }) => entry.network === 'tron').currencies).toEqual(['TRX', 'USDT']);
+
+      // The address is the test-mode wallet's child at the customer's index, derived watch-only.
+      const row = await database.db.selectFrom('customers').select('address_index').where('id', '=', customer.id).executeTakeFirstOrThrow();
+      expect(byNetwork.ethereum).toBe(HDNodeWallet.fromPhrase(testMnemonics.test, '', `m/44'/60'/0'/0/${row.address_index}`).address);
+
+      const events = await database.db.selectFrom('events').selectAll().where('type', '=', 'customer.created').execute();
+      const event = events.find((candidate) => (candidate.data as { id: string }).id === customer.id);
+      expect(event).toMatchObject({ id: expect.stringMatching(/^evt_/), merchant_id: acme.merchant_id, livemode: false, data: customer });
+    });
+
+    it('accepts an empty body', async () => {
+      const response = await post(acme.test_key, {});
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ email: null, name: null, external_id: null, metadata: {} });
+    });
+
+    it('gives live keys live customers with addresses from the live wallet', async () => {
+      const live: any = await (await post(acme.live_key, {})).json();
+      expect(live.livemode).toBe(true);
+      const row = await database.db.selectFrom('customers').select('address_index').where('id', '=', live.id).executeTakeFirstOrThrow();
+      expect(live.addresses[0].address).toBe(HDNodeWallet.fromPhrase(testMnemonics.live, '', `m/44'/60'/0'/0/${row.address_index}`).address);
+    });
+
+    it.each([
+      [{ nickname: 'x' }, 'nickname', 'parameter_unknown'],
+      [{ metadata: { a: 'b' }, extra: true }, 'extra', 'parameter_unknown'],
+      [{ email: 'not-an-email' }, 'email', 'parameter_invalid'],
+      [{ name: 42 }, 'name', 'parameter_invalid'],
+      [{ name: '' }, 'name', 'parameter_invalid'],
+      [{ metadata: 'plan=pro' }, 'metadata', 'parameter_invalid'],
+      [{ metadata: { plan: 1 } }, 'metadata[plan]', 'parameter_invalid'],
+      [{ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`, 'parameter_invalid'],
+      [{ metadata: { note: 'v'.repeat(501) } }, 'metadata[note]', 'parameter_invalid'],
+      [{ metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'parameter_invalid'],
+    ])('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
+      const before = await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const response = await post(acme.test_key, body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { type: 'invalid_request_error', code, param, message: expect.any(String) } });
+      const after = await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      expect(after.count).toBe(before.count);
+    });
+
+    it('gives 200 customers created at once 200 distinct addresses per family', async () => {
+      const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => post(globex.test_key, { external_id: `bulk_${i}` })));
+      expect(responses.map((response) => response.status)).toEqual(Array(200).fill(200));
+      const customers: any[] = await Promise.all(responses.map((response) => response.json()));
+      const evm = new Set(customers.map((customer) => customer.addresses.find((entry: { network: string }) => entry.network === 'ethereum').address));
+      const tron = new Set(customers.map((customer) => customer.addresses.find((entry: { network: string }) => entry.network === 'tron').address));
+      expect(evm.size).toBe(200);
+      expect(tron.size).toBe(200);
+    });
+  });
+
+  describe('GET /customers/:id and isolation', () => {
+    let customer: { id: string };
+
+    beforeAll(async () => {
+      customer = (await (await post(acme.test_key, { name: 'Isolated' })).json()) as { id: string };
+    });
+
+    it('fetches the customer with its addresses', async () => {
+      const response = await api.request(`/api/v1/customers/${customer.id}`, { key: acme.test_key });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ id: customer.id, name: 'Isolated', addresses: expect.any(Array) });
+    });
+
+    it.each([
+      ['another merchant', () => globex.test_key],
+      ['the other mode of the same merchant', () => acme.live_key],
+    ])('is a 404, never a 403, to %s', async (_label, key) => {
+      const response = await api.request(`/api/v1/customers/${customer.id}`, { key: key() });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such customer: '${customer.id}'` } });
+      const list: any = await (await api.request('/api/v1/customers?limit=100', { key: key() })).json();
+      expect(list.data.map((entry: { id: string }) => entry.id)).not.toContain(customer.id);
+    });
+
+    it('is a 404 for ids that do not exist or are not customer ids', async () => {
+      for (const id of ['cus_00000000000000000000000000', 'nope', 'evt_01m802nnsapn8jx5ztvzn8c0nv']) {
+        expect((await api.request(`/api/v1/customers/${id}`, { key: acme.test_key })).status).toBe(404);
+      }
+    });
+  });
+
+  describe('GET /customers pagination', () => {
+    let merchant: CreatedMerchant;
+    let created: string[];
+
+    beforeAll(async () => {
+      merchant = await createMerchant(database.db, 'Paged');
+      created = [];
+      for (let i = 0; i < 23; i++) created.push(((await (await post(merchant.test_key, { external_id: `p${i}` })).json()) as { id: string }).id);
+    });
+
+    it('lists newest first, page by page, until has_more is false', async () => {
+      const seen: string[] = [];
+      let startingAfter: string | undefined;
+      const pageSizes: number[] = [];
+      for (;;) {
+        const query = `limit=5${startingAfter ? `&starting_after=${startingAfter}` : ''}`;
+        const response = await api.request(`/api/v1/customers?${query}`, { key: merchant.test_key });
+        expect(response.status).toBe(200);
+        const page: any = await response.json();
+        expect(page.object).toBe('list');
+        pageSizes.push(page.data.length);
+        seen.push(...page.data.map((entry: { id: string }) => entry.id));
+        if (!page.has_more) break;
+        startingAfter = page.data.at(-1).id;
+      }
+      expect(pageSizes).toEqual([5, 5, 5, 5, 3]);
+      expect(seen).toEqual([...created].reverse());
+    });
+
+    it('defaults to 10 per page', async () => {
+      const page: any = await (await api.request('/api/v1/customers', { key: merchant.test_key })).json();
+      expect(page.data).toHaveLength(10);
+      expect(page.has_more).toBe(true);
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=ten', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['starting_after=cus_00000000000000000000000000', 'starting_after'],
+      ['sort=asc', 'sort'],
+    ])('answers 400 for %s', async (query, param) => {
+      const response = await api.request(`/api/v1/customers?${query}`, { key: merchant.test_key });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
+    });
+
+    it("answers 400 for a starting_after that is another merchant's customer", async () => {
+      const response = await api.request(`/api/v1/customers?starting_after=${created[0]}`, { key: acme.test_key });
+      expect(response.status).toBe(400);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    const customerCount = async (externalId: string) =>
+      Number((await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).where('external_id', '=', externalId).executeTakeFirstOrThrow()).count);
+
+    it('replays the first response for the same key and body, without running it again', async () => {
+      const body = { external_id: 'idem_replay', metadata: { n: '1' } };
+      const first = await post(acme.test_key, body, { 'Idempotency-Key': 'replay-1' });
+      const second = await post(acme.test_key, body, { 'Idempotency-Key': 'replay-1' });
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(await second.json()).toEqual(await first.json());
+      expect(await customerCount('idem_replay')).toBe(1);
+    });
+
+    it('answers 409 for the same key with a different body', async () => {
+      await post(acme.test_key, { external_id: 'idem_conflict' }, { 'Idempotency-Key': 'conflict-1' });
+      const response = await post(acme.test_key, { external_id: 'idem_conflict', name: 'changed' }, { 'Idempotency-Key': 'conflict-1' });
+      expect(response.status).toBe(409);
+      expect(await response.json()).toMatchObject({ error: { type: 'idempotency_error', code: 'idempotency_key_in_use' } });
+      expect(await customerCount('idem_conflict')).toBe(1);
+    });
+
+    it('runs two concurrent requests with one key exactly once', async () => {
+      const body = { external_id: 'idem_concurrent' };
+      const responses = await Promise.all(Array.from({ length: 8 }, () => post(acme.test_key, body, { 'Idempotency-Key': 'concurrent-1' })));
+      const bodies: any[] = await Promise.all(responses.map((response) => response.json()));
+      expect(responses.map((response) => response.status)).toEqual(Array(8).fill(200));
+      expect(new Set(bodies.map((customer) => customer.id)).size).toBe(1);
+      expect(responses.filter((response) => response.headers.get('idempotent-replayed') === 'true')).toHaveLength(7);
+      expect(await customerCount('idem_concurrent')).toBe(1);
+    });
+
+    it('scopes keys per merchant and mode', async () => {
+      const body = { external_id: 'idem_scoped' };
+      const [a, b, c] = await Promise.all([
+        post(acme.test_key, body, { 'Idempotency-Key': 'shared' }),
+        post(acme.live_key, body, { 'Idempotency-Key': 'shared' }),
+        post(globex.test_key, body, { 'Idempotency-Key': 'shared' }),
+      ]);
+      const ids = await Promise.all([a!, b!, c!].map(async (response) => ((await response.json()) as { id: string }).id));
+      expect(new Set(ids).size).toBe(3);
+    });
+
+    it('does not keep the key of a request that failed, so it can be retried', async () => {
+      const failed = await post(acme.test_key, { email: 'broken' }, { 'Idempotency-Key': 'retry-after-400' });
+      expect(failed.status).toBe(400);
+      const retried = await post(acme.test_key, { email: 'fixed@example.com' }, { 'Idempotency-Key': 'retry-after-400' });
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    });
+
+    it('forgets keys after 24 hours', async () => {
+      const body = { external_id: 'idem_expired' };
+      await post(acme.test_key, body, { 'Idempotency-Key': 'old-key' });
+      await database.db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 25 * 3600 * 1000) } as never).where('key', '=', 'old-key').execute();
+      const again = await post(acme.test_key, body, { 'Idempotency-Key': 'old-key' });
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(await customerCount('idem_expired')).toBe(2);
+    });
+
+    it('answers 400 for a key longer than 255 characters', async () => {
+      const response = await post(acme.test_key, {}, { 'Idempotency-Key': 'k'.repeat(256) });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { param: 'Idempotency-Key' } });
+    });
+  });
+});
