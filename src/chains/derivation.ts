@@ -6,6 +6,7 @@
  * The hot path is written against @noble/curves directly: per address one HMAC-SHA512, one
  * fixed-base multiplication, one point addition and one Keccak, from a receive node parsed once.
  */
+import { normalizeZ, wNAF } from '@noble/curves/abstract/curve';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { hmac } from '@noble/hashes/hmac';
 import { keccak_256 } from '@noble/hashes/sha3';
@@ -28,6 +29,18 @@ export class XpubError extends Error {
 
 const Point = secp256k1.ProjectivePoint;
 const CURVE_ORDER = secp256k1.CURVE.n;
+/**
+ * tweak·G + parent in one variable-time pass over a precomputed table of G, left in projective
+ * form: the leaf then pays one field inversion (to encode it) instead of the two that
+ * `G.multiply(tweak).add(parent)` costs. Constant time buys nothing here: every input is public
+ * (xpub and index). noble's own G table is sized for its endomorphism-split scalars, so this is a
+ * separate full-width table (built on first use, a few MB). @noble/curves is pinned exactly for
+ * its wNAF helper.
+ */
+const generator = Point.fromAffine(Point.BASE.toAffine());
+const generatorTable = new wNAF(Point, 256);
+generatorTable.createCache(generator, 8);
+const toAffineTable = (points: InstanceType<typeof Point>[]) => normalizeZ(Point, points);
 const XPUB_VERSION = 0x0488b21e;
 const XPRV_VERSION = 0x0488ade4;
 /** Non-hardened child indexes only: 0 … 2^31 − 1. */
@@ -79,7 +92,7 @@ function childPoint(parent: ExtendedNode, index: number): { digest: Uint8Array; 
   const tweak = BigInt(`0x${bytesToHex(digest.subarray(0, 32))}`);
   // BIP-32: such an index is invalid (probability below 2^-127); there is no key to use.
   if (tweak === 0n || tweak >= CURVE_ORDER) throw new RangeError(`child index ${index} is invalid for this key`);
-  const point = Point.BASE.multiply(tweak).add(parent.point);
+  const point = generatorTable.unsafe(generator, tweak, toAffineTable, parent.point);
   if (point.equals(Point.ZERO)) throw new RangeError(`child index ${index} is invalid for this key`);
   return { digest, point };
 }

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       temporal: { address: 'temporal:7233', namespace: 'default', taskQueue: 'inflow' },
       port: 3000,
       logLevel: 'info',
+      xpubs: { test: { evm: undefined, tron: undefined }, live: { evm: undefined, tron: undefined } },
     });
   });
 
@@ -23,6 +24,11 @@ describe('loadConfig', () => {
         'inflow: missing environment variables DATABASE_URL (e.g. postgres://inflow:secret@localhost:5432/inflow), TEMPORAL_ADDRESS (e.g. localhost:7233)',
       ),
     );
+  });
+
+  it('reads the xpubs of each mode and family', () => {
+    const config = loadConfig({ ...complete, INFLOW_XPUB_EVM_TEST: ' xpubA ', INFLOW_XPUB_TRON_LIVE: 'xpubB' });
+    expect(config.xpubs).toEqual({ test: { evm: 'xpubA', tron: undefined }, live: { evm: undefined, tron: 'xpubB' } });
   });
 
   it('asks only for what the process needs', () => {
