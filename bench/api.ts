@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { startEmbeddedPostgres } from '../dev/postgres';
-import { freePort } from '../dev/tools/test-server';
+import { freePort } from '../dev/tools/ports';
 import { startApiServer, stopApiServer } from '../src/api/server';
 import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
 import { createDb } from '../src/db/database';

@@ -4,8 +4,8 @@
  * run as root, so as root the package runs it as a `postgres` system user it creates once.
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import type { Log } from './tools/progress';
+import { isPortOpen } from './tools/ports';
 
 export interface RunningPostgres {
   port: number;
@@ -99,18 +99,7 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 }
 
 async function waitForPortClosed(port: number): Promise<void> {
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (!open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  while (await isPortOpen(port)) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 function keepTail(lines: string[], message: string): void {

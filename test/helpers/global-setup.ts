@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal';
-import { ensureTestServer, freePort } from '../../dev/tools/test-server';
+import { freePort } from '../../dev/tools/ports';
+import { ensureTestServer } from '../../dev/tools/test-server';
 import { stderrLog } from '../../dev/tools/progress';
 import { testEnv } from './test-env';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { xpubsFromMnemonic } from '../../src/chains/derivation';
 import { hashApiKey } from '../../src/domain/api-keys';
-import { freePort } from '../../dev/tools/test-server';
+import { freePort } from '../../dev/tools/ports';
 import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';

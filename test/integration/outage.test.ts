@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../../src/db/database';
 import { createMerchant } from '../../src/merchants';
-import { freePort } from '../../dev/tools/test-server';
+import { freePort } from '../../dev/tools/ports';
 import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
