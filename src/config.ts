@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Mode } from './domain/api-keys';
 import type { Family } from './domain/networks';
+import { parseStaticPrices } from './prices';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -29,6 +30,10 @@ const EnvSchema = z.object({
   INFLOW_XPUB_TRON_TEST: z.string().trim().min(1).optional(),
   INFLOW_XPUB_EVM_LIVE: z.string().trim().min(1).optional(),
   INFLOW_XPUB_TRON_LIVE: z.string().trim().min(1).optional(),
+  // Static USD prices over the built-in table, e.g. "ETH=3500.12,BNB=610" (see src/prices.ts).
+  INFLOW_STATIC_PRICES: z.string().optional(),
+  // Test mode: the simulator's block interval in ms instead of each network's real one.
+  INFLOW_SIMULATED_BLOCK_TIME_MS: z.coerce.number<string>().int().min(1).max(600_000).optional(),
 });
 
 export interface Config {
@@ -38,6 +43,8 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Extended public keys per mode and family; a mode without both is not configured. */
   xpubs: Record<Mode, Partial<Record<Family, string>>>;
+  staticPrices: Record<string, string>;
+  simulatedBlockTimeMs: number | undefined;
 }
 
 const examples = {
@@ -66,6 +73,12 @@ export function loadConfig(
     throw new ConfigError(`inflow: missing environment variable${missing.length > 1 ? 's' : ''} ${hints}`);
   }
   const data = parsed.data;
+  let staticPrices: Record<string, string>;
+  try {
+    staticPrices = parseStaticPrices(data.INFLOW_STATIC_PRICES);
+  } catch (error) {
+    throw new ConfigError(`inflow: INFLOW_STATIC_PRICES ${(error as Error).message}`);
+  }
   return {
     databaseUrl: data.DATABASE_URL ?? '',
     temporal: {
@@ -79,5 +92,7 @@ export function loadConfig(
       test: { evm: data.INFLOW_XPUB_EVM_TEST, tron: data.INFLOW_XPUB_TRON_TEST },
       live: { evm: data.INFLOW_XPUB_EVM_LIVE, tron: data.INFLOW_XPUB_TRON_LIVE },
     },
+    staticPrices,
+    simulatedBlockTimeMs: data.INFLOW_SIMULATED_BLOCK_TIME_MS,
   };
 }

@@ -7,6 +7,7 @@ import { createActivities } from './activities';
 import { loadConfig, type Config } from './config';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
+import { StaticPriceSource } from './prices';
 import { connectDatabase, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
 
 export interface WorkerDeps {
@@ -22,7 +23,7 @@ export function createWorker({ config, db, connection, logger }: WorkerDeps): Pr
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ db, logger }),
+    activities: createActivities({ db, logger, prices: new StaticPriceSource(config.staticPrices) }),
     shutdownGraceTime: '30s',
   });
 }

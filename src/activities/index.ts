@@ -1,17 +1,22 @@
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
+import type { PriceSource } from '../prices';
+import { createDepositActivities } from './deposit.activities';
 
 export interface ActivityDeps {
   db: Db;
   logger: Logger;
+  prices: PriceSource;
 }
 
 /**
  * Every activity, built from injected dependencies; workflows see them only as the type
  * `ReturnType<typeof createActivities>` through proxyActivities.
  */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createDepositActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -2,8 +2,10 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ApiKeysTable } from './tables/api-keys.table';
 import type { CustomerAddressesTable, CustomersTable } from './tables/customers.table';
+import type { DepositsTable } from './tables/deposits.table';
 import type { EventsTable } from './tables/events.table';
 import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
+import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledger.table';
 import type { MerchantsTable } from './tables/merchants.table';
 
 export interface Database {
@@ -13,6 +15,9 @@ export interface Database {
   customer_addresses: CustomerAddressesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  deposits: DepositsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
 }
 
 export type Db = Kysely<Database>;

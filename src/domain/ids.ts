@@ -11,6 +11,8 @@ export const idPrefixes = {
   request: 'req',
   customer: 'cus',
   event: 'evt',
+  deposit: 'dep',
+  ledgerTransaction: 'ltx',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -18,6 +18,8 @@ export interface NetworkDefinition {
   nativeCurrency: string;
   currencies: Record<string, CurrencyDefinition>;
   requiredConfirmations: number;
+  /** Typical time between blocks; the test-mode simulator confirms at this pace. */
+  blockTimeMs: number;
   enabled: boolean;
 }
 
@@ -33,6 +35,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48' } },
     },
     requiredConfirmations: 12,
+    blockTimeMs: 12_000,
     enabled: true,
   },
   polygon: {
@@ -44,6 +47,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359' } },
     },
     requiredConfirmations: 128,
+    blockTimeMs: 2_000,
     enabled: true,
   },
   bsc: {
@@ -56,6 +60,7 @@ export const networks = {
       USDC: { decimals: 18, contracts: { live: '0x8AC76a51cc950d9822D68b83fE1Ad97B32Cd580d' } },
     },
     requiredConfirmations: 15,
+    blockTimeMs: 3_000,
     enabled: true,
   },
   arbitrum: {
@@ -67,6 +72,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0xaf88d065e77c8cC2239327C5EDb3A432268e5831' } },
     },
     requiredConfirmations: 40,
+    blockTimeMs: 250,
     enabled: true,
   },
   base: {
@@ -77,6 +83,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' } },
     },
     requiredConfirmations: 40,
+    blockTimeMs: 2_000,
     enabled: true,
   },
   tron: {
@@ -87,6 +94,7 @@ export const networks = {
       USDT: { decimals: 6, contracts: { live: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' } },
     },
     requiredConfirmations: 19,
+    blockTimeMs: 3_000,
     enabled: true,
   },
 } as const satisfies Record<string, NetworkDefinition>;

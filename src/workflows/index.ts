@@ -1,2 +1,3 @@
 /** Every workflow the worker registers. Workflow code imports only @temporalio/workflow, types and pure domain code. */
-export {};
+export { depositWorkflow } from './deposit.workflow';
+export { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';

@@ -1,0 +1,39 @@
+import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type DepositTransfer } from '../deposits';
+import type { Db } from '../db/database';
+import type { Deposit } from '../db/tables/deposits.table';
+import type { FailureReason } from '../domain/deposit-state';
+import type { Network } from '../domain/networks';
+import type { PriceSource } from '../prices';
+
+/** What an activity hands back to the workflow: enough to drive it, small enough for history. */
+export interface DepositSummary {
+  status: Deposit['status'];
+  confirmations: number;
+}
+
+const summary = (deposit: Deposit): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations });
+
+export function createDepositActivities(deps: { db: Db; prices: PriceSource }) {
+  const { db, prices } = deps;
+  return {
+    async recordDetectedDeposit(transfer: DepositTransfer): Promise<DepositSummary> {
+      return summary(await recordDetectedDeposit(db, transfer));
+    },
+    async recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null }): Promise<DepositSummary> {
+      return summary(await recordConfirmations(db, input.depositId, input.confirmations, input.blockHash));
+    },
+    /** The price is captured by this activity, so a retried booking reuses the recorded rate. */
+    async lookUpPriceUsd(input: { network: string; currency: string }): Promise<string> {
+      return prices.priceUsd(input.network as Network, input.currency);
+    },
+    async completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary> {
+      return summary(await completeDeposit(db, input.depositId, input));
+    },
+    async failDeposit(input: { depositId: string; reason: FailureReason }): Promise<DepositSummary> {
+      return summary(await failDeposit(db, input.depositId, input.reason));
+    },
+    async reverseDeposit(input: { depositId: string }): Promise<DepositSummary> {
+      return summary(await reverseDeposit(db, input.depositId));
+    },
+  };
+}

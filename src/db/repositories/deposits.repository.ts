@@ -1,0 +1,68 @@
+import type { Executor, Tenant } from '../database';
+import type { Deposit, DepositsTable, NewDeposit } from '../tables/deposits.table';
+import type { Updateable } from 'kysely';
+
+/** Inserts the deposit unless its transfer is already recorded; returns the row either way. */
+export async function insertDepositIfAbsent(db: Executor, deposit: NewDeposit): Promise<{ deposit: Deposit; inserted: boolean }> {
+  const inserted = await db
+    .insertInto('deposits')
+    .values(deposit)
+    .onConflict((oc) => oc.columns(['livemode', 'network', 'transaction_hash', 'log_index']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { deposit: inserted, inserted: true };
+  const existing = await db
+    .selectFrom('deposits')
+    .selectAll()
+    .where('livemode', '=', deposit.livemode)
+    .where('network', '=', deposit.network)
+    .where('transaction_hash', '=', deposit.transaction_hash)
+    .where('log_index', '=', deposit.log_index)
+    .executeTakeFirstOrThrow();
+  return { deposit: existing, inserted: false };
+}
+
+/** The deposit, locked until the caller's transaction ends: transitions are serialised per deposit. */
+export async function lockDepositById(db: Executor, id: string): Promise<Deposit | undefined> {
+  return db.selectFrom('deposits').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateDeposit(db: Executor, id: string, patch: Updateable<DepositsTable>): Promise<Deposit> {
+  return db
+    .updateTable('deposits')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findDeposit(db: Executor, tenant: Tenant, id: string): Promise<Deposit | undefined> {
+  return db
+    .selectFrom('deposits')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .executeTakeFirst();
+}
+
+export interface DepositFilters {
+  customer_id?: string | undefined;
+  status?: string | undefined;
+  network?: string | undefined;
+}
+
+export async function listDeposits(db: Executor, tenant: Tenant, filters: DepositFilters, page: { limit: number; startingAfter?: string | undefined }): Promise<Deposit[]> {
+  let query = db
+    .selectFrom('deposits')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (filters.customer_id) query = query.where('customer_id', '=', filters.customer_id);
+  if (filters.status) query = query.where('status', '=', filters.status as Deposit['status']);
+  if (filters.network) query = query.where('network', '=', filters.network);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
+}

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Executor, Tenant } from '../database';
+import type { LedgerAccount, NewLedgerTransaction } from '../tables/ledger.table';
+
+/**
+ * Books one balanced ledger transaction, at most once per (deposit, kind): the unique index makes
+ * a retried activity's second attempt a no-op. Returns whether this call booked it.
+ */
+export async function bookLedgerTransaction(
+  db: Executor,
+  transaction: NewLedgerTransaction,
+  entries: Array<{ account: LedgerAccount; amount: bigint }>,
+): Promise<boolean> {
+  const total = entries.reduce((sum, entry) => sum + entry.amount, 0n);
+  if (total !== 0n) throw new Error(`unbalanced ledger transaction for ${transaction.deposit_id}: entries sum to ${total}`);
+  const booked = await db
+    .insertInto('ledger_transactions')
+    .values(transaction)
+    .onConflict((oc) => oc.columns(['deposit_id', 'kind']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!booked) return false;
+  await db
+    .insertInto('ledger_entries')
+    .values(
+      entries.map((entry) => ({
+        transaction_id: transaction.id,
+        account: entry.account,
+        merchant_id: transaction.merchant_id,
+        livemode: transaction.livemode,
+        network: transaction.network,
+        currency: transaction.currency,
+        amount: entry.amount.toString(),
+      })),
+    )
+    .execute();
+  return true;
+}
+
+export interface BalanceRow {
+  network: string;
+  currency: string;
+  received: string;
+  fees: string;
+  net: string;
+  deposit_count: string;
+  received_usd_cents: string;
+  fees_usd_cents: string;
+}
+
+/** Per network and currency, from the ledger alone: what came in, what the fees took, what is left. */
+export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<BalanceRow[]> {
+  const { rows } = await sql<BalanceRow>`
+    with entries as (
+      select network, currency,
+             coalesce(sum(-amount) filter (where account = 'customer_deposits'), 0) as received,
+             coalesce(sum(amount) filter (where account = 'platform_fees'), 0) as fees,
+             coalesce(sum(amount) filter (where account = 'merchant_balance'), 0) as net
+      from ledger_entries
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode}
+      group by network, currency
+    ), transactions as (
+      select network, currency,
+             sum(case kind when 'deposit' then 1 else -1 end) as deposit_count,
+             sum(amount_usd_cents) as received_usd_cents,
+             sum(fee_usd_cents) as fees_usd_cents
+      from ledger_transactions
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode}
+      group by network, currency
+    )
+    select e.network, e.currency, e.received::text, e.fees::text, e.net::text,
+           t.deposit_count::text, t.received_usd_cents::text, t.fees_usd_cents::text
+    from entries e join transactions t using (network, currency)
+    order by e.network, e.currency`.execute(db);
+  return rows;
+}
+
+/**
+ * The ledger's invariants, checked in SQL; each returned line is a violation (none is healthy):
+ * every transaction balances per currency, no merchant balance is negative, a deposit is booked
+ * at most once per kind and reversed only after it was booked.
+ */
+export async function ledgerInvariantViolations(db: Executor): Promise<string[]> {
+  const { rows } = await sql<{ violation: string }>`
+    select 'unbalanced transaction ' || transaction_id || ' in ' || currency || ': ' || sum(amount)::text as violation
+      from ledger_entries group by transaction_id, currency having sum(amount) <> 0
+    union all
+    select 'negative balance for ' || merchant_id || ' (' || case when livemode then 'live' else 'test' end || ') ' || network || ' ' || currency || ': ' || sum(amount)::text
+      from ledger_entries where account = 'merchant_balance'
+      group by merchant_id, livemode, network, currency having sum(amount) < 0
+    union all
+    select 'deposit ' || deposit_id || ' booked ' || count(*)::text || ' times as ' || kind
+      from ledger_transactions group by deposit_id, kind having count(*) > 1
+    union all
+    select 'deposit ' || r.deposit_id || ' reversed without a booking'
+      from ledger_transactions r where r.kind = 'reversal'
+      and not exists (select 1 from ledger_transactions d where d.deposit_id = r.deposit_id and d.kind = 'deposit')
+    union all
+    select 'transaction ' || t.id || ' has no entries'
+      from ledger_transactions t where not exists (select 1 from ledger_entries e where e.transaction_id = t.id)`.execute(db);
+  return rows.map((row) => row.violation);
+}

@@ -1,0 +1,40 @@
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { DepositStatus } from '../../domain/deposit-state';
+
+/** numeric and bigint columns come back from pg as strings; domain/money turns them into bigint. */
+type Numeric = ColumnType<string, string | bigint, string | bigint>;
+type NullableNumeric = ColumnType<string | null, string | bigint | null, string | bigint | null>;
+
+export interface DepositsTable {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  customer_id: string;
+  network: string;
+  currency: string;
+  decimals: number;
+  address: string;
+  from_address: string | null;
+  transaction_hash: string;
+  log_index: number;
+  block_number: NullableNumeric;
+  block_hash: string | null;
+  amount: Numeric;
+  fee: NullableNumeric;
+  net_amount: NullableNumeric;
+  price_usd: string | null;
+  amount_usd_cents: NullableNumeric;
+  fee_usd_cents: NullableNumeric;
+  confirmations: ColumnType<number, number | undefined, number>;
+  required_confirmations: number;
+  status: DepositStatus;
+  failure_reason: string | null;
+  simulated: boolean;
+  reversed_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  completed_at: Date | null;
+}
+
+export type Deposit = Selectable<DepositsTable>;
+export type NewDeposit = Insertable<DepositsTable>;

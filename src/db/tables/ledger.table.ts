@@ -1,0 +1,34 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Numeric = ColumnType<string, string | bigint, never>;
+
+export type LedgerKind = 'deposit' | 'reversal';
+export type LedgerAccount = 'customer_deposits' | 'merchant_balance' | 'platform_fees';
+
+export interface LedgerTransactionsTable {
+  id: string;
+  deposit_id: string;
+  kind: LedgerKind;
+  merchant_id: string;
+  livemode: boolean;
+  network: string;
+  currency: string;
+  amount_usd_cents: Numeric;
+  fee_usd_cents: Numeric;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<string>;
+  transaction_id: string;
+  account: LedgerAccount;
+  merchant_id: string;
+  livemode: boolean;
+  network: string;
+  currency: string;
+  amount: Numeric;
+}
+
+export type LedgerTransaction = Selectable<LedgerTransactionsTable>;
+export type NewLedgerTransaction = Insertable<LedgerTransactionsTable>;
+export type NewLedgerEntry = Insertable<LedgerEntriesTable>;

@@ -1,0 +1,232 @@
+/**
+ * Deposits as rows: each transition of the deposit workflow is one database transaction that
+ * updates the deposit, books the ledger when money moves, and writes the event (the outbox that
+ * webhooks are delivered from). Every function is idempotent, so an activity may be retried.
+ */
+import type { Db, Executor } from './db/database';
+import { insertDepositIfAbsent, lockDepositById, updateDeposit } from './db/repositories/deposits.repository';
+import { insertEvent } from './db/repositories/events.repository';
+import { bookLedgerTransaction } from './db/repositories/ledger.repository';
+import type { Deposit } from './db/tables/deposits.table';
+import { canTransition, type DepositStatus, type FailureReason } from './domain/deposit-state';
+import { computeFee } from './domain/fees';
+import { newId } from './domain/ids';
+import { formatAmount, formatUsdCents } from './domain/money';
+
+/** A transfer to a customer's address, as detected on-chain or simulated. */
+export interface DepositTransfer {
+  depositId: string;
+  merchantId: string;
+  livemode: boolean;
+  customerId: string;
+  network: string;
+  currency: string;
+  decimals: number;
+  address: string;
+  fromAddress: string | null;
+  transactionHash: string;
+  logIndex: number;
+  blockNumber: number | null;
+  blockHash: string | null;
+  /** Base units, as a decimal string (bigint does not cross Temporal's JSON payloads). */
+  amount: string;
+  requiredConfirmations: number;
+  simulated: boolean;
+}
+
+export interface DepositObject {
+  id: string;
+  object: 'deposit';
+  livemode: boolean;
+  customer_id: string;
+  network: string;
+  currency: string;
+  address: string;
+  from_address: string | null;
+  transaction_hash: string;
+  log_index: number;
+  block_number: number | null;
+  amount: string;
+  fee: string | null;
+  net_amount: string | null;
+  amount_usd: string | null;
+  fee_usd: string | null;
+  confirmations: number;
+  required_confirmations: number;
+  status: DepositStatus;
+  failure_reason: string | null;
+  simulated: boolean;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export type DepositEventType = 'deposit.detected' | 'deposit.confirming' | 'deposit.completed' | 'deposit.failed' | 'deposit.reversed';
+
+/** Records the transfer once (whoever reports it first) and emits `deposit.detected` that time only. */
+export async function recordDetectedDeposit(db: Db, transfer: DepositTransfer): Promise<Deposit> {
+  return db.transaction().execute(async (transaction) => {
+    const { deposit, inserted } = await insertDepositIfAbsent(transaction, {
+      id: transfer.depositId,
+      merchant_id: transfer.merchantId,
+      livemode: transfer.livemode,
+      customer_id: transfer.customerId,
+      network: transfer.network,
+      currency: transfer.currency,
+      decimals: transfer.decimals,
+      address: transfer.address,
+      from_address: transfer.fromAddress,
+      transaction_hash: transfer.transactionHash,
+      log_index: transfer.logIndex,
+      block_number: transfer.blockNumber === null ? null : BigInt(transfer.blockNumber),
+      block_hash: transfer.blockHash,
+      amount: BigInt(transfer.amount),
+      required_confirmations: transfer.requiredConfirmations,
+      status: 'detected',
+      simulated: transfer.simulated,
+    });
+    if (inserted) await emit(transaction, deposit, 'deposit.detected');
+    return deposit;
+  });
+}
+
+/** Records confirmations; the first one moves the deposit to confirming and emits `deposit.confirming`. */
+export async function recordConfirmations(db: Db, depositId: string, confirmations: number, blockHash: string | null): Promise<Deposit> {
+  return transition(db, depositId, async (transaction, deposit) => {
+    if (deposit.status !== 'detected' && deposit.status !== 'confirming') return deposit;
+    const becomesConfirming = deposit.status === 'detected';
+    const updated = await updateDeposit(transaction, deposit.id, {
+      status: 'confirming',
+      confirmations: Math.max(confirmations, deposit.confirmations),
+      ...(blockHash ? { block_hash: blockHash } : {}),
+    });
+    if (becomesConfirming) await emit(transaction, updated, 'deposit.confirming');
+    return updated;
+  });
+}
+
+/**
+ * Completes the deposit at the captured USD price: applies the flat fee, books the ledger
+ * (customer deposits → merchant balance net, → platform fees) and emits `deposit.completed`.
+ */
+export async function completeDeposit(db: Db, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Deposit> {
+  return transition(db, depositId, async (transaction, deposit) => {
+    if (!canTransition(deposit.status, 'completed')) return deposit;
+    const amount = BigInt(deposit.amount);
+    const { fee, net, amountUsdCents, feeUsdCents } = computeFee({ amount, decimals: deposit.decimals, priceUsd: input.priceUsd });
+    const completed = await updateDeposit(transaction, deposit.id, {
+      status: 'completed',
+      confirmations: Math.max(input.confirmations, deposit.confirmations),
+      fee,
+      net_amount: net,
+      price_usd: input.priceUsd,
+      amount_usd_cents: amountUsdCents,
+      fee_usd_cents: feeUsdCents,
+      completed_at: new Date(),
+    });
+    await bookLedgerTransaction(
+      transaction,
+      ledgerTransactionOf(completed, 'deposit', amountUsdCents, feeUsdCents),
+      [
+        { account: 'customer_deposits', amount: -amount },
+        { account: 'merchant_balance', amount: net },
+        { account: 'platform_fees', amount: fee },
+      ],
+    );
+    await emit(transaction, completed, 'deposit.completed');
+    return completed;
+  });
+}
+
+/** Fails a deposit that has not completed (its block was reorganised away, or it stalled). */
+export async function failDeposit(db: Db, depositId: string, reason: FailureReason): Promise<Deposit> {
+  return transition(db, depositId, async (transaction, deposit) => {
+    if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return deposit;
+    const failed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: reason });
+    await emit(transaction, failed, 'deposit.failed');
+    return failed;
+  });
+}
+
+/** Reverses a completed deposit whose block left the canonical chain: the opposite booking, `deposit.reversed`. */
+export async function reverseDeposit(db: Db, depositId: string): Promise<Deposit> {
+  return transition(db, depositId, async (transaction, deposit) => {
+    if (deposit.status !== 'completed') return deposit;
+    const reversed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: 'reorg', reversed_at: new Date() });
+    const amount = BigInt(deposit.amount);
+    await bookLedgerTransaction(
+      transaction,
+      ledgerTransactionOf(deposit, 'reversal', -BigInt(deposit.amount_usd_cents ?? 0), -BigInt(deposit.fee_usd_cents ?? 0)),
+      [
+        { account: 'customer_deposits', amount },
+        { account: 'merchant_balance', amount: -BigInt(deposit.net_amount ?? 0) },
+        { account: 'platform_fees', amount: -BigInt(deposit.fee ?? 0) },
+      ],
+    );
+    await emit(transaction, reversed, 'deposit.reversed');
+    return reversed;
+  });
+}
+
+export function depositObject(deposit: Deposit): DepositObject {
+  const amountOf = (units: string | null) => (units === null ? null : formatAmount(BigInt(units), deposit.decimals));
+  const usdOf = (cents: string | null) => (cents === null ? null : formatUsdCents(BigInt(cents)));
+  return {
+    id: deposit.id,
+    object: 'deposit',
+    livemode: deposit.livemode,
+    customer_id: deposit.customer_id,
+    network: deposit.network,
+    currency: deposit.currency,
+    address: deposit.address,
+    from_address: deposit.from_address,
+    transaction_hash: deposit.transaction_hash,
+    log_index: deposit.log_index,
+    block_number: deposit.block_number === null ? null : Number(deposit.block_number),
+    amount: amountOf(deposit.amount)!,
+    fee: amountOf(deposit.fee),
+    net_amount: amountOf(deposit.net_amount),
+    amount_usd: usdOf(deposit.amount_usd_cents),
+    fee_usd: usdOf(deposit.fee_usd_cents),
+    confirmations: deposit.confirmations,
+    required_confirmations: deposit.required_confirmations,
+    status: deposit.status,
+    failure_reason: deposit.failure_reason,
+    simulated: deposit.simulated,
+    created_at: deposit.created_at.toISOString(),
+    updated_at: deposit.updated_at.toISOString(),
+    completed_at: deposit.completed_at?.toISOString() ?? null,
+  };
+}
+
+async function transition(db: Db, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Deposit>): Promise<Deposit> {
+  return db.transaction().execute(async (transaction) => {
+    const deposit = await lockDepositById(transaction, depositId);
+    if (!deposit) throw new Error(`deposit ${depositId} does not exist`);
+    return change(transaction, deposit);
+  });
+}
+
+function ledgerTransactionOf(deposit: Deposit, kind: 'deposit' | 'reversal', amountUsdCents: bigint, feeUsdCents: bigint) {
+  return {
+    id: newId('ledgerTransaction'),
+    deposit_id: deposit.id,
+    kind,
+    merchant_id: deposit.merchant_id,
+    livemode: deposit.livemode,
+    network: deposit.network,
+    currency: deposit.currency,
+    amount_usd_cents: amountUsdCents,
+    fee_usd_cents: feeUsdCents,
+  };
+}
+
+async function emit(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<void> {
+  await insertEvent(transaction, {
+    id: newId('event'),
+    merchant_id: deposit.merchant_id,
+    livemode: deposit.livemode,
+    type,
+    data: { ...depositObject(deposit) },
+  });
+}

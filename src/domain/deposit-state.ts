@@ -1,0 +1,34 @@
+/**
+ * A deposit's life: detected → confirming → completed, or failed (reorg or timeout) before it
+ * completes; a completed deposit whose block is reorganised away is reversed (its status becomes
+ * failed and the ledger books the reversal). Pure: the workflow drives it, activities persist it.
+ */
+export const depositStatuses = ['detected', 'confirming', 'completed', 'failed'] as const;
+export type DepositStatus = (typeof depositStatuses)[number];
+
+export type FailureReason = 'reorg' | 'timeout';
+
+const transitions: Record<DepositStatus, readonly DepositStatus[]> = {
+  detected: ['confirming', 'completed', 'failed'],
+  confirming: ['completed', 'failed'],
+  completed: ['failed'],
+  failed: [],
+};
+
+export function canTransition(from: DepositStatus, to: DepositStatus): boolean {
+  return transitions[from].includes(to);
+}
+
+/** What a confirmation report means for a deposit in `status`. */
+export function nextStatus(
+  status: DepositStatus,
+  report: { confirmations: number; canonical: boolean },
+  requiredConfirmations: number,
+): DepositStatus {
+  if (status === 'failed') return status;
+  if (!report.canonical) return 'failed';
+  if (status === 'completed') return status;
+  if (report.confirmations >= requiredConfirmations) return 'completed';
+  if (report.confirmations >= 1) return 'confirming';
+  return status;
+}

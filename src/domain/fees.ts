@@ -1,0 +1,31 @@
+/**
+ * The flat fee: USD 2.00 per deposit, converted into the deposit's currency at the USD price
+ * captured when it completes, and never more than the deposit itself (a $1 deposit nets zero).
+ *
+ * Prices are decimal strings with up to PRICE_DECIMALS places. Conversions round down, so the
+ * fee never exceeds USD 2.00 and USD figures never overstate a deposit.
+ */
+import { parseAmount } from './money';
+
+export const FLAT_FEE_USD_CENTS = 200n;
+export const PRICE_DECIMALS = 8;
+
+export interface FeeBreakdown {
+  fee: bigint;
+  net: bigint;
+  amountUsdCents: bigint;
+  feeUsdCents: bigint;
+}
+
+export function computeFee(input: { amount: bigint; decimals: number; priceUsd: string; flatFeeUsdCents?: bigint }): FeeBreakdown {
+  const { amount, decimals } = input;
+  const price = parseAmount(input.priceUsd, PRICE_DECIMALS);
+  if (price <= 0n) throw new RangeError(`a USD price must be positive, got "${input.priceUsd}"`);
+  const flatFee = input.flatFeeUsdCents ?? FLAT_FEE_USD_CENTS;
+  // base units × price / unitsPerCent = cents, where one cent is 10^(decimals + PRICE_DECIMALS - 2) of them.
+  const unitsPerCent = 10n ** BigInt(decimals + PRICE_DECIMALS - 2);
+  const amountUsdCents = (amount * price) / unitsPerCent;
+  const flatFeeInUnits = (flatFee * unitsPerCent) / price;
+  const fee = flatFeeInUnits < amount ? flatFeeInUnits : amount;
+  return { fee, net: amount - fee, amountUsdCents, feeUsdCents: fee === amount ? amountUsdCents : flatFee };
+}

@@ -1,0 +1,51 @@
+/**
+ * USD prices for fee conversion. The deposit workflow asks once, at completion, and books with
+ * that price, so a replay or retry always uses the same rate.
+ *
+ * inflow ships a static table (stablecoins at 1.00), the default in test mode. A live deployment
+ * plugs in its own PriceSource (an exchange or oracle feed) through createActivities.
+ */
+import { PRICE_DECIMALS } from './domain/fees';
+import { parseAmount } from './domain/money';
+import type { Network } from './domain/networks';
+
+export interface PriceSource {
+  /** The USD price of one whole unit of `currency`, as a decimal string. */
+  priceUsd(network: Network, currency: string): Promise<string>;
+}
+
+export const defaultStaticPrices: Record<string, string> = {
+  ETH: '3000.00',
+  POL: '0.50',
+  BNB: '600.00',
+  TRX: '0.25',
+  USDT: '1.00',
+  USDC: '1.00',
+};
+
+export class StaticPriceSource implements PriceSource {
+  constructor(private readonly prices: Record<string, string> = defaultStaticPrices) {
+    for (const [currency, price] of Object.entries(prices)) {
+      if (parseAmount(price, PRICE_DECIMALS) <= 0n) throw new RangeError(`the static price of ${currency} must be positive, got "${price}"`);
+    }
+  }
+
+  async priceUsd(_network: Network, currency: string): Promise<string> {
+    const price = this.prices[currency];
+    if (price === undefined) throw new Error(`no static USD price for ${currency}`);
+    return price;
+  }
+}
+
+/** Parses INFLOW_STATIC_PRICES, e.g. "ETH=3500.12,BNB=610": overrides on top of the defaults. */
+export function parseStaticPrices(text: string | undefined): Record<string, string> {
+  const prices = { ...defaultStaticPrices };
+  for (const pair of (text ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [currency, price] = pair.split('=').map((part) => part.trim());
+    if (!currency || !price || !/^\d+(\.\d{1,8})?$/.test(price) || /^0+(\.0+)?$/.test(price)) {
+      throw new RangeError(`entry "${pair}" is not CURRENCY=PRICE with a positive price of up to ${PRICE_DECIMALS} decimals`);
+    }
+    prices[currency.toUpperCase()] = price;
+  }
+  return prices;
+}

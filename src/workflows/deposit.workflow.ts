@@ -1,0 +1,116 @@
+/**
+ * One deposit, from detection to completion (or failure), durable across any crash: it waits on
+ * confirmation reports, applies the flat fee at completion, books the ledger exactly once through
+ * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
+ */
+import type { Duration } from '@temporalio/common';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DepositTransfer } from '../deposits';
+import { nextStatus, type DepositStatus } from '../domain/deposit-state';
+import {
+  confirmationSignal,
+  DEFAULT_NO_PROGRESS_TIMEOUT,
+  DEFAULT_REVERSAL_WINDOW,
+  depositStateQuery,
+  searchAttributes,
+  type ConfirmationReport,
+  type DepositState,
+} from './definitions';
+
+const activities = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // Database or price-feed trouble is retried until it passes; nothing is lost meanwhile.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface DepositWorkflowInput {
+  transfer: DepositTransfer;
+  noProgressTimeout?: Duration;
+  reversalWindow?: Duration;
+}
+
+export async function depositWorkflow(input: DepositWorkflowInput): Promise<DepositState> {
+  const { transfer } = input;
+  const state: DepositState = {
+    depositId: transfer.depositId,
+    status: 'detected',
+    confirmations: 0,
+    requiredConfirmations: transfer.requiredConfirmations,
+    blockHash: transfer.blockHash,
+    failureReason: null,
+    reversed: false,
+  };
+  const reports: ConfirmationReport[] = [];
+  setHandler(confirmationSignal, (report) => void reports.push(report));
+  setHandler(depositStateQuery, () => state);
+
+  // Filterable in the Web UI from the first moment: `DepositStatus = "confirming" AND Network = "ethereum"`.
+  upsertSearchAttributes([
+    { key: searchAttributes.MerchantId, value: transfer.merchantId },
+    { key: searchAttributes.CustomerId, value: transfer.customerId },
+    { key: searchAttributes.Network, value: transfer.network },
+    { key: searchAttributes.Currency, value: transfer.currency },
+    { key: searchAttributes.TxHash, value: transfer.transactionHash },
+    { key: searchAttributes.Livemode, value: transfer.livemode },
+    { key: searchAttributes.DepositStatus, value: state.status },
+  ]);
+  const recorded = await activities.recordDetectedDeposit(transfer);
+  setStatus(state, recorded.status);
+
+  while (state.status === 'detected' || state.status === 'confirming') {
+    if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {
+      await activities.failDeposit({ depositId: state.depositId, reason: 'timeout' });
+      state.failureReason = 'timeout';
+      setStatus(state, 'failed');
+      break;
+    }
+    const report = takeReport(reports);
+    if (report.blockHash) state.blockHash = report.blockHash;
+    const next = nextStatus(state.status, report, state.requiredConfirmations);
+    if (next === 'failed') {
+      await activities.failDeposit({ depositId: state.depositId, reason: 'reorg' });
+      state.failureReason = 'reorg';
+    } else if (next === 'completed') {
+      const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency });
+      await activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd });
+    } else if (report.confirmations > state.confirmations) {
+      await activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash });
+    }
+    state.confirmations = Math.max(state.confirmations, report.confirmations);
+    setStatus(state, next);
+  }
+
+  if (state.status === 'completed') {
+    const window = input.reversalWindow ?? DEFAULT_REVERSAL_WINDOW;
+    while (await condition(() => reports.length > 0, window)) {
+      const report = takeReport(reports);
+      state.confirmations = Math.max(state.confirmations, report.confirmations);
+      if (!report.canonical) {
+        await activities.reverseDeposit({ depositId: state.depositId });
+        state.failureReason = 'reorg';
+        state.reversed = true;
+        setStatus(state, 'failed');
+        break;
+      }
+    }
+  }
+  return state;
+}
+
+/**
+ * The next report to act on: a reorg report is never skipped, and a run of ordinary reports
+ * that arrived while an activity ran collapses into the latest, so history grows with progress,
+ * not with the number of signals.
+ */
+function takeReport(reports: ConfirmationReport[]): ConfirmationReport {
+  const reorg = reports.findIndex((report) => !report.canonical);
+  const index = reorg === -1 ? reports.length - 1 : reorg;
+  const [report] = reports.splice(0, index + 1).slice(-1);
+  return report!;
+}
+
+function setStatus(state: DepositState, status: DepositStatus): void {
+  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.DepositStatus, value: status }]);
+  state.status = status;
+}

@@ -1,0 +1,187 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import type { DepositTransfer } from '../../src/deposits';
+import { createLogger } from '../../src/logger';
+import { StaticPriceSource } from '../../src/prices';
+import { confirmationSignal, depositStateQuery, depositWorkflowId } from '../../src/workflows/definitions';
+import { depositWorkflow } from '../../src/workflows/deposit.workflow';
+import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-confirmations.workflow';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { seedCustomer, transferTo } from '../helpers/deposits';
+import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+/**
+ * The real deposit workflow and the real activities against a real Postgres, on the
+ * time-skipping server: hours of confirmations and days of timeouts pass in milliseconds.
+ */
+describe('depositWorkflow (time-skipping, real activities and Postgres)', () => {
+  let env: TestWorkflowEnvironment;
+  let database: TestDatabase;
+  let bundle: WorkflowBundleWithSourceMap;
+  let worker: Worker;
+  let running: Promise<void>;
+  let seeded: Awaited<ReturnType<typeof seedCustomer>>;
+  const taskQueue = uniqueTaskQueue('deposits');
+
+  beforeAll(async () => {
+    [env, database, bundle] = await Promise.all([
+      createTimeSkippingEnv(),
+      createTestDatabase(),
+      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } }),
+    ]);
+    seeded = await seedCustomer(database.db);
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource() }),
+    });
+    running = worker.run();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await database?.destroy();
+  });
+
+  afterEach(async () => {
+    expect(await ledgerInvariantViolations(database.db)).toEqual([]);
+  });
+
+  const start = (transfer: DepositTransfer, extra: { noProgressTimeout?: string; reversalWindow?: string } = {}) =>
+    env.client.workflow.start(depositWorkflow, { taskQueue, workflowId: depositWorkflowId(transfer), args: [{ transfer, ...extra }] });
+
+  const simulate = (transfer: DepositTransfer, outcome: 'completed' | 'failed', blockTimeMs = 12_000) =>
+    env.client.workflow.start(simulatedConfirmationsWorkflow, {
+      taskQueue,
+      workflowId: `simulation:${depositWorkflowId(transfer)}`,
+      args: [{ depositWorkflowId: depositWorkflowId(transfer), requiredConfirmations: transfer.requiredConfirmations, blockTimeMs, blockHash: transfer.blockHash!, outcome }],
+    });
+
+  const deposit = (id: string) => database.db.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const eventsOf = async (id: string) =>
+    (await database.db.selectFrom('events').select(['type', 'data']).orderBy('id').execute())
+      .filter((event) => (event.data as { id?: string }).id === id)
+      .map((event) => event.type);
+  const ledgerOf = (id: string) =>
+    database.db
+      .selectFrom('ledger_entries')
+      .innerJoin('ledger_transactions', 'ledger_transactions.id', 'ledger_entries.transaction_id')
+      .select(['ledger_transactions.kind', 'ledger_entries.account', 'ledger_entries.amount'])
+      .where('ledger_transactions.deposit_id', '=', id)
+      .orderBy('ledger_entries.id')
+      .execute();
+
+  it('completes after 12 confirmations at 12 s each, with the flat fee booked once', async () => {
+    const transfer = transferTo(seeded, { amount: '25.5', requiredConfirmations: 12 });
+    const wallStarted = Date.now();
+    const handle = await start(transfer);
+    await simulate(transfer, 'completed');
+    const state = await handle.result();
+    const wallMs = Date.now() - wallStarted;
+
+    expect(state).toMatchObject({ status: 'completed', confirmations: 12, requiredConfirmations: 12, reversed: false });
+    expect(await deposit(transfer.depositId)).toMatchObject({
+      status: 'completed',
+      amount: '25500000',
+      fee: '2000000',
+      net_amount: '23500000',
+      price_usd: '1.00',
+      amount_usd_cents: '2550',
+      fee_usd_cents: '200',
+      confirmations: 12,
+      completed_at: expect.any(Date),
+    });
+    expect(await ledgerOf(transfer.depositId)).toEqual([
+      { kind: 'deposit', account: 'customer_deposits', amount: '-25500000' },
+      { kind: 'deposit', account: 'merchant_balance', amount: '23500000' },
+      { kind: 'deposit', account: 'platform_fees', amount: '2000000' },
+    ]);
+    expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.confirming', 'deposit.completed']);
+    // 144 s of block time plus the one-hour reversal window, skipped.
+    console.log(`12 confirmations × 12 s + reversal window: ${wallMs} ms of wall time`);
+    expect(wallMs).toBeLessThan(144_000);
+  });
+
+  it('fails with reason reorg, and books nothing, when the block is reorganised away before completion', async () => {
+    const transfer = transferTo(seeded, { amount: '10', requiredConfirmations: 12 });
+    const handle = await start(transfer);
+    await simulate(transfer, 'failed');
+    expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'reorg', confirmations: 6 });
+    expect(await deposit(transfer.depositId)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
+    expect(await ledgerOf(transfer.depositId)).toEqual([]);
+    expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.confirming', 'deposit.failed']);
+  });
+
+  it('reverses a completed deposit whose block is reorganised away: the ledger nets to zero', async () => {
+    const transfer = transferTo(seeded, { network: 'ethereum', currency: 'ETH', amount: '0.5', requiredConfirmations: 3 });
+    const handle = await start(transfer);
+    // Awaiting the simulator lets the server skip its block times; then the third report lands.
+    await (await simulate(transfer, 'completed')).result();
+    await waitFor(async () => (await handle.query(depositStateQuery)).status === 'completed');
+    await handle.signal(confirmationSignal, { confirmations: 4, blockHash: transfer.blockHash, canonical: false });
+    expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'reorg', reversed: true });
+
+    const ledger = await ledgerOf(transfer.depositId);
+    expect(ledger.map((entry) => entry.kind)).toEqual(['deposit', 'deposit', 'deposit', 'reversal', 'reversal', 'reversal']);
+    const byAccount = new Map<string, bigint>();
+    for (const entry of ledger) byAccount.set(entry.account, (byAccount.get(entry.account) ?? 0n) + BigInt(entry.amount));
+    expect([...byAccount.values()]).toEqual([0n, 0n, 0n]);
+    expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.confirming', 'deposit.completed', 'deposit.reversed']);
+    expect(await deposit(transfer.depositId)).toMatchObject({ status: 'failed', failure_reason: 'reorg', reversed_at: expect.any(Date) });
+  });
+
+  it('fails with reason timeout after 24 hours without a confirmation', async () => {
+    const transfer = transferTo(seeded, { amount: '3' });
+    const handle = await start(transfer);
+    expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'timeout', confirmations: 0 });
+    expect(await deposit(transfer.depositId)).toMatchObject({ status: 'failed', failure_reason: 'timeout' });
+    expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.failed']);
+  });
+
+  it('runs one workflow and books once when the same transfer is signalled-with-start twice', async () => {
+    const transfer = transferTo(seeded, { amount: '7', requiredConfirmations: 2 });
+    const workflowId = depositWorkflowId(transfer);
+    const again = { ...transfer, depositId: 'dep_from_a_second_detection' };
+    const detect = (input: DepositTransfer) =>
+      env.client.workflow.signalWithStart(depositWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ transfer: input }],
+        signal: confirmationSignal,
+        signalArgs: [{ confirmations: 1, blockHash: transfer.blockHash, canonical: true }],
+      });
+    // A watcher that restarts reports the same transfer again, with an id of its own.
+    const first = await detect(transfer);
+    const second = await detect(again);
+    expect(second.signaledRunId).toBe(first.signaledRunId);
+    await first.signal(confirmationSignal, { confirmations: 2, blockHash: transfer.blockHash, canonical: true });
+    expect(await first.result()).toMatchObject({ status: 'completed' });
+
+    const rows = await database.db.selectFrom('deposits').select('id').where('transaction_hash', '=', transfer.transactionHash).execute();
+    expect(rows).toEqual([{ id: transfer.depositId }]);
+    expect((await ledgerOf(transfer.depositId)).filter((entry) => entry.kind === 'deposit')).toHaveLength(3);
+  });
+
+  it('changes nothing when a signal names a deposit that does not exist', async () => {
+    const before = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+    const stranger = env.client.workflow.getHandle('deposit:test:ethereum:0xnothing:0');
+    await expect(stranger.signal(confirmationSignal, { confirmations: 12, blockHash: null, canonical: true })).rejects.toThrow(WorkflowNotFoundError);
+    const after = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+    expect(after.count).toBe(before.count);
+  });
+});
+
+/** Polls a condition on real state (no fixed sleeps); fails after 10 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
