@@ -20,14 +20,19 @@ export default tseslint.config(
     // no activity implementations. Side effects belong in activities.
     files: ['src/workflows/**/*.ts', 'test/**/fixtures/**/*.workflow.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: [...nodeBuiltins, 'pg', 'kysely', 'koa', '@koa/router', 'pino', 'ethers', 'raw-body', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map(
-            (name) => ({ name, message: 'Workflow code must be deterministic: do this in an activity.' }),
+            (name) => ({ name, message: 'Workflow code must be deterministic: do this in an activity.', allowTypeImports: true }),
           ),
           patterns: [
-            { group: ['**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**'], message: 'Workflows may import only @temporalio/workflow, types and pure domain code.' },
+            {
+              // Types from anywhere are fine; values only from @temporalio/workflow, @temporalio/common and pure domain code.
+              group: ['**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**', '**/domain/ids', '**/domain/api-keys', '**/customers', '**/merchants', '**/deposits', '**/prices', '**/config', '**/startup', '**/logger', '**/worker'],
+              message: 'Workflows may import only @temporalio/workflow, types and pure domain code.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -103,7 +103,10 @@ async function start(): Promise<void> {
 
   const temporal = await connectTemporalClient(config);
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
-  const server: Server = await startApiServer({ db, temporal, logger, derivers }, config.port);
+  const server: Server = await startApiServer(
+    { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs },
+    config.port,
+  );
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 
   const namespaceUrl = uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl;

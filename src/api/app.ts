@@ -10,7 +10,9 @@ import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
+import { balanceRoutes } from './routes/balance/balance.routes';
 import { customerRoutes } from './routes/customers/customers.routes';
+import { depositRoutes } from './routes/deposits/deposits.routes';
 import { healthRoutes } from './routes/health/health.routes';
 
 export interface AppDeps {
@@ -19,6 +21,10 @@ export interface AppDeps {
   logger: Logger;
   /** Deposit-address derivation per mode, from that mode's extended public keys. */
   derivers: Record<Mode, AddressDeriver>;
+  /** The task queue inflow's worker polls. */
+  taskQueue: string;
+  /** Test mode: the simulator's block interval instead of each network's own. */
+  simulatedBlockTimeMs?: number | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -35,6 +41,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const api = new Router<AppState>({ prefix: API_PREFIX });
   api.use(auth(deps.db));
   api.use(customerRoutes(deps).routes());
+  api.use(depositRoutes(deps).routes());
+  api.use(balanceRoutes(deps).routes());
   api.all('/{*rest}', notFound);
 
   app.use(requestContext(deps.logger));

@@ -32,7 +32,10 @@ if (require.main === module) {
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
     const temporal = await connectTemporalClient(config);
-    const server = await startApiServer({ db, temporal, logger, derivers }, config.port);
+    const server = await startApiServer(
+      { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs },
+      config.port,
+    );
 
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'API shutting down; finishing in-flight requests');

@@ -16,7 +16,7 @@ export interface TestApi {
 }
 
 /** The real Koa app on a free port, logging into memory. */
-export async function startTestApi(deps: { db: Db; temporal: Client }): Promise<TestApi> {
+export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?: string; simulatedBlockTimeMs?: number }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -25,7 +25,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client }): Promise<
     },
   });
   const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer({ ...deps, logger, derivers: testDerivers() }, 0);
+  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', ...deps, logger, derivers: testDerivers() }, 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -12,6 +12,7 @@ import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-co
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { seedCustomer, transferTo } from '../helpers/deposits';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { waitFor } from '../helpers/wait';
 
 /**
  * The real deposit workflow and the real activities against a real Postgres, on the
@@ -123,7 +124,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const handle = await start(transfer);
     // Awaiting the simulator lets the server skip its block times; then the third report lands.
     await (await simulate(transfer, 'completed')).result();
-    await waitFor(async () => (await handle.query(depositStateQuery)).status === 'completed');
+    await waitFor('deposit completed', async () => (await handle.query(depositStateQuery)).status === 'completed');
     await handle.signal(confirmationSignal, { confirmations: 4, blockHash: transfer.blockHash, canonical: false });
     expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'reorg', reversed: true });
 
@@ -176,12 +177,3 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     expect(after.count).toBe(before.count);
   });
 });
-
-/** Polls a condition on real state (no fixed sleeps); fails after 10 s. */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

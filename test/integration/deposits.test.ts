@@ -1,0 +1,158 @@
+import type { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { createLogger } from '../../src/logger';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { createWorker } from '../../src/worker';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { readTestEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
+
+/** Deposits through the public API, run by the real worker on the real Temporal dev server. */
+describe('deposits through the API (real worker, Temporal dev server, Postgres)', () => {
+  let database: TestDatabase;
+  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
+  let api: TestApi;
+  let worker: Worker;
+  let running: Promise<void>;
+  let acme: CreatedMerchant;
+  let customerId: string;
+  const taskQueue = uniqueTaskQueue('deposits-api');
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dev = await connectToDevServer();
+    const config = loadConfig({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent') });
+    running = worker.run();
+    // Blocks every 10 ms instead of every 12 s: the workflow code and timers are the real ones
+    // (the dev server fires timers at about one-second granularity, so a deposit takes ~12 s).
+    api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, simulatedBlockTimeMs: 10 });
+    acme = await createMerchant(database.db, 'Acme');
+    customerId = ((await (await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, json: {} })).json()) as { id: string }).id;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    worker?.shutdown();
+    await running;
+    await dev?.close();
+    expect(await ledgerInvariantViolations(database.db)).toEqual([]);
+    await database?.destroy();
+  });
+
+  const simulate = (body: Record<string, unknown>, key = acme.test_key) =>
+    api.request('/api/v1/deposits/simulate', { method: 'POST', key, json: { customer_id: customerId, ...body } });
+  const fetchDeposit = async (id: string) => (await (await api.request(`/api/v1/deposits/${id}`, { key: acme.test_key })).json()) as any;
+
+  it('simulate → the deposit completes with the flat fee → the balance shows it → Temporal visibility finds it', async () => {
+    const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '2000' });
+    expect(response.status).toBe(200);
+    const detected: any = await response.json();
+    expect(detected).toMatchObject({
+      id: expect.stringMatching(/^dep_/),
+      object: 'deposit',
+      livemode: false,
+      customer_id: customerId,
+      network: 'ethereum',
+      currency: 'USDT',
+      amount: '2000.000000',
+      fee: null,
+      net_amount: null,
+      required_confirmations: 12,
+      simulated: true,
+      transaction_hash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      from_address: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/),
+    });
+    expect(['detected', 'confirming']).toContain(detected.status);
+
+    await waitFor('deposit completed', async () => (await fetchDeposit(detected.id)).status === 'completed');
+    expect(await fetchDeposit(detected.id)).toMatchObject({
+      status: 'completed',
+      amount: '2000.000000',
+      fee: '2.000000',
+      net_amount: '1998.000000',
+      amount_usd: '2000.00',
+      fee_usd: '2.00',
+      confirmations: 12,
+      completed_at: expect.any(String),
+    });
+
+    const balance: any = await (await api.request('/api/v1/balance', { key: acme.test_key })).json();
+    expect(balance).toEqual({
+      object: 'balance',
+      livemode: false,
+      by_currency: [{ network: 'ethereum', currency: 'USDT', total_received: '2000.000000', total_fees: '2.000000', net: '1998.000000', deposit_count: 1 }],
+      total_received_usd: '2000.00',
+      total_fees_usd: '2.00',
+      net_usd: '1998.00',
+    });
+    const liveBalance: any = await (await api.request('/api/v1/balance', { key: acme.live_key })).json();
+    expect(liveBalance).toMatchObject({ livemode: true, by_currency: [], net_usd: '0.00' });
+
+    const query = `DepositStatus = "completed" AND TxHash = "${detected.transaction_hash}" AND MerchantId = "${acme.merchant_id}"`;
+    await waitFor('visibility', async () => {
+      for await (const execution of dev.client.workflow.list({ query })) if (execution.workflowId.startsWith('deposit:test:ethereum:')) return true;
+      return false;
+    });
+  });
+
+  it('simulates a reorg with outcome "failed": the deposit fails and books nothing', async () => {
+    const detected: any = await (await simulate({ network: 'tron', currency: 'TRX', amount: '5', outcome: 'failed' })).json();
+    expect(detected.transaction_hash).toMatch(/^[0-9a-f]{64}$/);
+    await waitFor('deposit failed', async () => (await fetchDeposit(detected.id)).status === 'failed');
+    expect(await fetchDeposit(detected.id)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
+    const balance: any = await (await api.request('/api/v1/balance', { key: acme.test_key })).json();
+    expect(balance.by_currency.map((row: any) => row.network)).not.toContain('tron');
+  });
+
+  it('lists deposits newest first, with filters', async () => {
+    const all: any = await (await api.request('/api/v1/deposits', { key: acme.test_key })).json();
+    expect(all.data.map((deposit: any) => deposit.network)).toEqual(['tron', 'ethereum']);
+    const failed: any = await (await api.request('/api/v1/deposits?status=failed', { key: acme.test_key })).json();
+    expect(failed.data.map((deposit: any) => deposit.network)).toEqual(['tron']);
+    const ethereum: any = await (await api.request(`/api/v1/deposits?network=ethereum&customer_id=${customerId}`, { key: acme.test_key })).json();
+    expect(ethereum.data).toHaveLength(1);
+    expect((await api.request('/api/v1/deposits?status=lost', { key: acme.test_key })).status).toBe(400);
+    const other = await createMerchant(database.db, 'Other');
+    const theirs: any = await (await api.request('/api/v1/deposits', { key: other.test_key })).json();
+    expect(theirs.data).toEqual([]);
+    expect((await api.request(`/api/v1/deposits/${all.data[0].id}`, { key: other.test_key })).status).toBe(404);
+    expect((await api.request(`/api/v1/deposits/${all.data[0].id}`, { key: acme.live_key })).status).toBe(404);
+  });
+
+  describe('bad input to simulate', () => {
+    it('is a 403 with a live key', async () => {
+      const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '1' }, acme.live_key);
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { type: 'permission_error' } });
+    });
+
+    it('is a 404 for an unknown customer', async () => {
+      const response = await simulate({ customer_id: 'cus_00000000000000000000000000', network: 'ethereum', currency: 'USDT', amount: '1' });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: 'resource_missing', param: 'customer_id' } });
+    });
+
+    it.each([
+      [{ network: 'tron', currency: 'USDC', amount: '1' }, 'currency'],
+      [{ network: 'bitcoin', currency: 'BTC', amount: '1' }, 'network'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '1e3' }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '-5' }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '0.1234567' }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: 5 }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: ' 5' }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '5', outcome: 'maybe' }, 'outcome'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '5', fee: '0' }, 'fee'],
+    ])('is a 400 naming the field for %j, and starts nothing', async (body, param) => {
+      const before = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const response = await simulate(body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
+      const after = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      expect(after.count).toBe(before.count);
+    });
+  });
+});
