@@ -81,7 +81,9 @@ async function start(): Promise<void> {
 
   Object.assign(env, await developmentXpubEnv(dataDir, env, log));
   const config = loadConfig(env);
-  const derivers = createAddressDerivers(config);
+  const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
+  const derivers = createAddressDerivers(config, liveConfigured ? ['test', 'live'] : ['test']);
+  if (!liveConfigured) log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
   const db = await connectDatabase(config);
   cleanups.push({ name: 'database pool', run: () => db.destroy() });
   const { results = [] } = await migrateToLatest(db);

@@ -1,36 +1,28 @@
 /**
- * Throw-away HD wallets for development: one mnemonic per mode, made on first start and kept in
- * .data/dev-wallets.json, from which `npm run dev` configures the xpubs the API needs. Anyone who
- * can read that file can spend what its addresses receive: never send real funds to them.
+ * A throw-away HD wallet for development's test mode, made on first start and kept in
+ * .data/dev-wallets.json, from which `npm run dev` configures the test-mode xpubs. Anyone who can
+ * read that file can spend what its addresses receive: never send real funds to them. Live mode
+ * gets no throw-away wallet (its addresses would be valid on mainnet): it stays disabled in
+ * development unless its xpubs are configured.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
-import type { Mode } from '../src/domain/api-keys';
 import type { Log } from './tools/progress';
 
-type Wallets = Record<Mode, { mnemonic: string }>;
-
-/** Environment variables with the development xpubs, for any mode the caller has not configured. */
+/** Environment variables with the development test-mode xpubs, unless the caller configured its own. */
 export async function developmentXpubEnv(dataDir: string, env: NodeJS.ProcessEnv, log: Log): Promise<Record<string, string>> {
+  if (env.INFLOW_XPUB_EVM_TEST || env.INFLOW_XPUB_TRON_TEST) return {};
   const file = path.join(dataDir, 'dev-wallets.json');
-  let wallets = await readFile(file, 'utf8')
-    .then((text) => JSON.parse(text) as Wallets)
+  let mnemonic = await readFile(file, 'utf8')
+    .then((text) => (JSON.parse(text) as { test?: { mnemonic?: string } }).test?.mnemonic)
     .catch(() => undefined);
-  if (!wallets) {
-    wallets = { test: { mnemonic: generateMnemonic() }, live: { mnemonic: generateMnemonic() } };
-    await writeFile(file, `${JSON.stringify(wallets, null, 2)}\n`, { mode: 0o600 });
-    log(`made throw-away development wallets in ${file}`);
+  if (!mnemonic) {
+    mnemonic = generateMnemonic();
+    await writeFile(file, `${JSON.stringify({ test: { mnemonic } }, null, 2)}\n`, { mode: 0o600 });
+    log(`made a throw-away development wallet in ${file}`);
   }
-  const result: Record<string, string> = {};
-  for (const mode of ['test', 'live'] as const) {
-    const evmVar = `INFLOW_XPUB_EVM_${mode.toUpperCase()}`;
-    const tronVar = `INFLOW_XPUB_TRON_${mode.toUpperCase()}`;
-    if (env[evmVar] || env[tronVar]) continue;
-    const xpubs = xpubsFromMnemonic(wallets[mode].mnemonic);
-    result[evmVar] = xpubs.evm;
-    result[tronVar] = xpubs.tron;
-    log(`WARNING: ${mode}-mode deposit addresses come from a throw-away mnemonic in ${file}: development only, never send real funds to them`);
-  }
-  return result;
+  const xpubs = xpubsFromMnemonic(mnemonic);
+  log(`WARNING: test-mode deposit addresses come from a throw-away mnemonic in ${file}: development only, never send real funds to them`);
+  return { INFLOW_XPUB_EVM_TEST: xpubs.evm, INFLOW_XPUB_TRON_TEST: xpubs.tron };
 }

@@ -47,10 +47,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('merchant_id', 'text', (col) => col.notNull().references('merchants.id'))
     .addColumn('livemode', 'boolean', (col) => col.notNull())
     .addColumn('key', 'text', (col) => col.notNull())
-    // SHA-256 of method, path and raw body: the same key with another request is a 409.
+    // SHA-256 of method, path and parameters: the same key with another request is a 409.
     .addColumn('request_fingerprint', 'text', (col) => col.notNull())
     .addColumn('response_status', 'integer', (col) => col.notNull())
-    .addColumn('response_body', 'jsonb', (col) => col.notNull())
+    // The exact bytes first sent (jsonb would reorder keys): a replay is byte-for-byte the same.
+    .addColumn('response_body', 'text', (col) => col.notNull())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('idempotency_keys_pkey', ['merchant_id', 'livemode', 'key'])
     .execute();

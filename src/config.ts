@@ -23,7 +23,7 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('inflow'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Account-level extended public keys (m/44'/60'/0' and m/44'/195'/0') per mode.
   INFLOW_XPUB_EVM_TEST: z.string().trim().min(1).optional(),
@@ -62,7 +62,8 @@ export function loadConfig(
   env: NodeJS.ProcessEnv,
   required: readonly Requirement[] = ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
 ): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable (PORT= in a compose file, say) means unset, not zero or "".
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`inflow: ${String(issue.path[0])} ${issue.message}`);

@@ -64,9 +64,10 @@ export async function createCustomer(
 }
 
 /** The API representation of customers, with their addresses on every enabled network. */
-export async function presentCustomers(db: Executor, customers: Customer[]): Promise<CustomerObject[]> {
+export async function presentCustomers(db: Executor, tenant: Tenant, customers: Customer[]): Promise<CustomerObject[]> {
   const addresses = await addressesOfCustomers(
     db,
+    tenant,
     customers.map((customer) => customer.id),
   );
   return customers.map((customer) => customerObject(customer, addresses.get(customer.id)!));

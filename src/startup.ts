@@ -53,15 +53,16 @@ export async function connectWorkerConnection(config: Config): Promise<NativeCon
 }
 
 /**
- * Address derivation for both modes. Each mode needs its EVM and Tron account xpubs: without
- * them the API would have no address to give a customer, so it refuses to start.
+ * Address derivation for the modes the process serves (both, in production). Each needs its EVM
+ * and Tron account xpubs: without them there is no address to give a customer, so the process
+ * refuses to start. `npm run dev` serves test mode only unless live xpubs are configured.
  */
-export function createAddressDerivers(config: Config): Record<Mode, AddressDeriver> {
+export function createAddressDerivers(config: Config, modes: readonly Mode[] = ['test', 'live']): Partial<Record<Mode, AddressDeriver>> {
   const deriverFor = (mode: Mode): AddressDeriver => {
     const xpubs = config.xpubs[mode];
     const missing = families.filter((family) => !xpubs[family]).map((family) => `INFLOW_XPUB_${family.toUpperCase()}_${mode.toUpperCase()}`);
     if (missing.length > 0) {
-      const hint = mode === 'live' ? 'make them offline with `npm run cli -- keys xpub --mnemonic-file FILE`' : '`npm run dev` makes throw-away ones';
+      const hint = `make them offline with \`npm run cli -- keys xpub --mnemonic-file FILE${mode === 'test' ? ' --mode test' : ''}\``;
       throw new StartupError(`inflow: ${mode} mode needs ${missing.join(' and ')} (account-level xpubs; ${hint})`);
     }
     try {
@@ -71,7 +72,7 @@ export function createAddressDerivers(config: Config): Record<Mode, AddressDeriv
       throw error;
     }
   };
-  return { test: deriverFor('test'), live: deriverFor('live') };
+  return Object.fromEntries(modes.map((mode) => [mode, deriverFor(mode)]));
 }
 
 async function requireNamespace(address: string, namespace: string, describe: () => Promise<unknown>): Promise<void> {

@@ -19,8 +19,8 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
-  /** Deposit-address derivation per mode, from that mode's extended public keys. */
-  derivers: Record<Mode, AddressDeriver>;
+  /** Deposit-address derivation per mode, from that mode's extended public keys; a mode without one is disabled. */
+  derivers: Partial<Record<Mode, AddressDeriver>>;
   /** The task queue inflow's worker polls. */
   taskQueue: string;
   /** Test mode: the simulator's block interval instead of each network's own. */
@@ -32,14 +32,16 @@ export const API_PREFIX = '/api/v1';
 /**
  * Builds the Koa app from its dependencies, so tests can serve it on port 0 against their own
  * database and Temporal client. Everything under /api/v1 is authenticated: a route cannot forget
- * it, and an unknown path answers 401 before it answers 404, as Stripe's API does.
+ * it, and an unknown path answers 401 before it answers 404, as Stripe's API does. The catch-all
+ * route makes every /api/v1 path a match, which is what runs the router's auth and body parsing.
  */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
-  app.proxy = true;
 
   const api = new Router<AppState>({ prefix: API_PREFIX });
   api.use(auth(deps.db));
+  // After auth: an anonymous client gets its 401 without the server reading its body first.
+  api.use(jsonBody());
   api.use(customerRoutes(deps).routes());
   api.use(depositRoutes(deps).routes());
   api.use(balanceRoutes(deps).routes());
@@ -47,10 +49,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   app.use(requestContext(deps.logger));
   app.use(errorHandler(deps.logger));
-  app.use(jsonBody());
   app.use(healthRoutes(deps).routes());
   app.use(api.routes());
-  app.use(api.allowedMethods());
   app.use(notFound);
   return app;
 }

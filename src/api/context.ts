@@ -14,8 +14,6 @@ export interface Caller {
 export interface AppState {
   requestId: string;
   caller?: Caller;
-  /** The exact request bytes, kept for idempotency fingerprints. */
-  rawBody?: string;
   body?: unknown;
   /** Input validated by validate(): the parsed body and query, typed by the route's schema. */
   input?: unknown;

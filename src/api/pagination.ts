@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../domain/errors';
+import { text } from './schema';
 
 /** The cursor parameters every list endpoint accepts: limit 1..100 (default 10), starting_after. */
 export const paginationParams = {
   limit: z.coerce.number<string>().int().min(1).max(100).default(10),
-  starting_after: z.string().min(1).max(64).optional(),
+  starting_after: text().min(1).max(64).optional(),
 };
 
 export interface ListObject<T> {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
+import type { AppDeps } from '../../src/api/app';
 import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
@@ -16,7 +17,7 @@ export interface TestApi {
 }
 
 /** The real Koa app on a free port, logging into memory. */
-export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?: string; simulatedBlockTimeMs?: number }): Promise<TestApi> {
+export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?: string; simulatedBlockTimeMs?: number; derivers?: AppDeps['derivers'] }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -25,7 +26,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?:
     },
   });
   const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', ...deps, logger, derivers: testDerivers() }, 0);
+  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', derivers: testDerivers(), ...deps, logger }, 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

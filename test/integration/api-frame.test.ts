@@ -87,6 +87,13 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
   });
 
   describe('request bodies', () => {
+    it('are not read before authentication: an anonymous request gets its 401 whatever its body', async () => {
+      for (const body of ['{"name": ', 'x'.repeat(70 * 1024)]) {
+        const response = await api.request('/api/v1/customers', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+        expect(response.status).toBe(401);
+      }
+    });
+
     it('answers 413 for a body over 64 KB', async () => {
       const response = await api.request('/api/v1/customers', {
         method: 'POST',

@@ -6,7 +6,7 @@ import { createMerchant, type CreatedMerchant } from '../../src/merchants';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
-import { testMnemonics } from '../helpers/wallets';
+import { testDerivers, testMnemonics } from '../helpers/wallets';
 
 describe('customers (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -87,6 +87,9 @@ describe('customers (real app, Postgres and Temporal)', () => {
       [{ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`, 'parameter_invalid'],
       [{ metadata: { note: 'v'.repeat(501) } }, 'metadata[note]', 'parameter_invalid'],
       [{ metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'parameter_invalid'],
+      [JSON.parse('{"metadata":{"__proto__":"x"}}'), 'metadata[__proto__]', 'parameter_invalid'],
+      [{ name: 'Ada\u0000' }, 'name', 'parameter_invalid'],
+      [{ metadata: { note: 'a\u0000b' } }, 'metadata[note]', 'parameter_invalid'],
     ])('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
       const before = await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
       const response = await post(acme.test_key, body);
@@ -105,6 +108,19 @@ describe('customers (real app, Postgres and Temporal)', () => {
       expect(evm.size).toBe(200);
       expect(tron.size).toBe(200);
     });
+  });
+
+  it('answers 403 to a mode the server has no wallet for, and writes nothing', async () => {
+    const { test } = testDerivers();
+    const testOnly = await startTestApi({ db: database.db, temporal: new Client({ connection }), derivers: { test } });
+    try {
+      const response = await testOnly.request('/api/v1/customers', { method: 'POST', key: acme.live_key, json: { external_id: 'live_disabled' } });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { type: 'permission_error', message: expect.stringContaining('INFLOW_XPUB_EVM_LIVE') } });
+      expect((await database.db.selectFrom('customers').select('id').where('external_id', '=', 'live_disabled').execute()).length).toBe(0);
+    } finally {
+      await testOnly.close();
+    }
   });
 
   describe('GET /customers/:id and isolation', () => {
@@ -252,6 +268,23 @@ describe('customers (real app, Postgres and Temporal)', () => {
       const again = await post(acme.test_key, body, { 'Idempotency-Key': 'old-key' });
       expect(again.headers.get('idempotent-replayed')).toBeNull();
       expect(await customerCount('idem_expired')).toBe(2);
+    });
+
+    it('replays the very bytes of the first response', async () => {
+      const body = { external_id: 'idem_bytes', name: 'Bytes', metadata: { zebra: '1', apple: '2' } };
+      const first = await (await post(acme.test_key, body, { 'Idempotency-Key': 'bytes-1' })).text();
+      const replay = await post(acme.test_key, body, { 'Idempotency-Key': 'bytes-1' });
+      expect(replay.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await replay.text()).toBe(first);
+    });
+
+    it('compares parameters, not bytes: the same body sent differently is a replay', async () => {
+      const first = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' }, body: '{"name":"Spaced","external_id":"idem_spacing"}' });
+      const second = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' }, body: '{ "external_id": "idem_spacing",\n  "name": "Spaced" }' });
+      expect(second.status).toBe(200);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(await second.text()).toBe(await first.text());
+      expect(await customerCount('idem_spacing')).toBe(1);
     });
 
     it('answers 400 for a key longer than 255 characters', async () => {

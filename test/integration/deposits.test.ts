@@ -123,6 +123,20 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
     expect((await api.request(`/api/v1/deposits/${all.data[0].id}`, { key: acme.live_key })).status).toBe(404);
   });
 
+  it('keeps no Idempotency-Key of a request that failed after claiming it, so it can be retried', async () => {
+    const key = 'simulate-after-404';
+    const body = { network: 'ethereum', currency: 'USDC', amount: '1' };
+    const failed = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: 'cus_00000000000000000000000000' } });
+    expect(failed.status).toBe(404);
+    expect(await database.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).toEqual([]);
+    const retried = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: customerId } });
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    const replayed = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: customerId } });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await replayed.json()) as { id: string }).id).toBe(((await retried.json()) as { id: string }).id);
+  });
+
   describe('bad input to simulate', () => {
     it('is a 403 with a live key', async () => {
       const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '1' }, acme.live_key);

@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       port: 3000,
       logLevel: 'info',
       xpubs: { test: { evm: undefined, tron: undefined }, live: { evm: undefined, tron: undefined } },
+      staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00' },
+      simulatedBlockTimeMs: undefined,
     });
   });
 
@@ -31,6 +33,10 @@ describe('loadConfig', () => {
     expect(config.xpubs).toEqual({ test: { evm: 'xpubA', tron: undefined }, live: { evm: undefined, tron: 'xpubB' } });
   });
 
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...complete, PORT: '', TEMPORAL_NAMESPACE: '' })).toMatchObject({ port: 3000, temporal: { namespace: 'default' } });
+  });
+
   it('asks only for what the process needs', () => {
     expect(loadConfig({ DATABASE_URL: complete.DATABASE_URL }, ['DATABASE_URL']).databaseUrl).toBe(complete.DATABASE_URL);
   });
@@ -40,6 +46,8 @@ describe('loadConfig', () => {
     [{ TEMPORAL_ADDRESS: 'http://temporal:7233' }, 'inflow: TEMPORAL_ADDRESS must be host:port, e.g. localhost:7233'],
     [{ PORT: 'eighty' }, expect.stringMatching(/^inflow: PORT /)],
     [{ PORT: '70000' }, expect.stringMatching(/^inflow: PORT /)],
+    [{ PORT: '0' }, expect.stringMatching(/^inflow: PORT /)],
+    [{ INFLOW_STATIC_PRICES: 'ETH=-1' }, expect.stringMatching(/^inflow: INFLOW_STATIC_PRICES entry "ETH=-1"/)],
   ])('rejects a malformed value in one line: %j', (override, message) => {
     let thrown: unknown;
     try {

@@ -37,6 +37,11 @@ describe('Tron addresses', () => {
     }
   });
 
+  it("give the widely published first Tron address of BIP-39's first vector (abandon … about)", () => {
+    const abandon = new AddressDeriver(xpubsFromMnemonic('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'));
+    expect(abandon.derive('tron', 0)).toBe('TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH');
+  });
+
   it('encode the published TRON documentation example (hex 41… ⇄ base58check)', () => {
     // TRON developer documentation, "Account" → address format example.
     expect(tronAddressFromAccountId(Buffer.from('8840E6C55B9ADA326D211D818C34A994AECED808', 'hex'))).toBe('TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL');

@@ -14,7 +14,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const compose: unknown = parse(read('docker-compose.yml'));
+const compose: unknown = parse(read('docker-compose.yml'), { merge: true });
 const services: Obj = isObj(compose) && isObj(compose.services) ? compose.services : {};
 const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
   .scripts;
@@ -243,6 +243,14 @@ describe('docker-compose.yml', () => {
       expect(e.NODE_ENV).toBe('production');
     }
     expect(env(service('api')).PORT).toBe('3000');
+  });
+
+  it('makes the operator supply every xpub the API refuses to start without', () => {
+    const api = env(service('api'));
+    for (const name of ['INFLOW_XPUB_EVM_LIVE', 'INFLOW_XPUB_TRON_LIVE', 'INFLOW_XPUB_EVM_TEST', 'INFLOW_XPUB_TRON_TEST']) {
+      // ${NAME:?message}: compose itself stops with the message when the variable is unset.
+      expect([name, api[name]]).toEqual([name, expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?.+\\}$`))]);
+    }
   });
 
   it('runs each app process with node on the entry file of its npm script', () => {

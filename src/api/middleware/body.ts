@@ -6,8 +6,8 @@ import type { AppState } from '../context';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
- * Reads a JSON request body of at most 64 KB into ctx.state.body, keeping the exact text in
- * ctx.state.rawBody. An empty body is `{}`; anything that is not a JSON object is a 400.
+ * Reads a JSON request body of at most 64 KB into ctx.state.body. An empty body is `{}`;
+ * anything that is not a JSON object is a 400.
  */
 export function jsonBody(): Middleware<AppState> {
   return async (ctx, next) => {
@@ -21,7 +21,6 @@ export function jsonBody(): Middleware<AppState> {
       }
       throw new InvalidRequestError('The request body could not be read.', undefined, 'body_unreadable');
     }
-    ctx.state.rawBody = raw;
     if (raw.trim() === '') {
       ctx.state.body = {};
       return next();

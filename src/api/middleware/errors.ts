@@ -1,6 +1,6 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { Middleware } from 'koa';
-import { InflowError, InternalError, ResourceMissingError, ServiceUnavailableError } from '../../domain/errors';
+import { InflowError, InternalError, InvalidRequestError, ResourceMissingError, ServiceUnavailableError } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import type { AppState } from '../context';
 
@@ -30,6 +30,11 @@ export const notFound: Middleware<AppState> = (ctx) => {
 
 function toInflowError(thrown: unknown): InflowError {
   if (thrown instanceof InflowError) return thrown;
+  // Text Postgres cannot store came from the client; validation should have caught it first.
+  const sqlState = (thrown as { code?: unknown } | null)?.code;
+  if (sqlState === '22021' || sqlState === '22P05') {
+    return new InvalidRequestError('The request contains characters that cannot be stored.', undefined, 'parameter_invalid');
+  }
   const outage = unavailableDependency(thrown);
   if (outage) {
     return new ServiceUnavailableError(`${outage} is unavailable; nothing was changed. Retry later.`);

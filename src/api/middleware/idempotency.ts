@@ -17,7 +17,8 @@ export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
  * Runs a POST in one database transaction and, when it carries an `Idempotency-Key`, makes it
  * idempotent in that same transaction: the first request claims the key (a primary-key insert,
  * so a concurrent twin waits, then replays), its response is stored on commit, and a replay with
- * the same body returns it with `Idempotent-Replayed: true`; another body gets a 409. A request
+ * the same parameters (compared as JSON, not as bytes) returns it with `Idempotent-Replayed:
+ * true`; other parameters get a 409. A request
  * that fails rolls back its writes and its claim alike, so it can be retried with the same key.
  */
 export function idempotency(db: Db): Middleware<AppState> {
@@ -32,7 +33,7 @@ export function idempotency(db: Db): Middleware<AppState> {
         if (!key) return await next();
         const caller = callerOf(ctx);
         const scope: IdempotencyScope = { merchantId: caller.merchantId, livemode: caller.livemode, key };
-        const fingerprint = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${ctx.state.rawBody ?? ''}`).digest('hex');
+        const fingerprint = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${canonicalJson(ctx.state.body ?? {})}`).digest('hex');
 
         let claimed = await claimIdempotencyKey(transaction, scope, fingerprint);
         if (!claimed && (await deleteIdempotencyKeyIfExpired(transaction, scope, IDEMPOTENCY_KEY_TTL_HOURS))) {
@@ -47,15 +48,30 @@ export function idempotency(db: Db): Middleware<AppState> {
             );
           }
           ctx.status = stored.response_status;
+          ctx.type = 'application/json';
           ctx.body = stored.response_body;
           ctx.set('Idempotent-Replayed', 'true');
           return;
         }
         await next();
-        await saveIdempotentResponse(transaction, scope, ctx.status, ctx.body);
+        // Serialised once here, so the first answer and every replay are the same bytes.
+        const body = JSON.stringify(ctx.body);
+        await saveIdempotentResponse(transaction, scope, ctx.status, body);
+        ctx.type = 'application/json';
+        ctx.body = body;
       } finally {
         delete ctx.state.transaction;
       }
     });
   };
+}
+
+/** JSON with object keys sorted, so the same parameters give the same fingerprint however sent. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -40,10 +40,16 @@ export async function listCustomers(db: Executor, tenant: Tenant, page: { limit:
   return query.execute();
 }
 
-export async function addressesOfCustomers(db: Executor, customerIds: string[]): Promise<Map<string, Record<Family, string>>> {
+export async function addressesOfCustomers(db: Executor, tenant: Tenant, customerIds: string[]): Promise<Map<string, Record<Family, string>>> {
   const byCustomer = new Map<string, Record<Family, string>>();
   if (customerIds.length === 0) return byCustomer;
-  const rows = await db.selectFrom('customer_addresses').select(['customer_id', 'family', 'address']).where('customer_id', 'in', customerIds).execute();
+  const rows = await db
+    .selectFrom('customer_addresses')
+    .select(['customer_id', 'family', 'address'])
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('customer_id', 'in', customerIds)
+    .execute();
   for (const row of rows) {
     const addresses = byCustomer.get(row.customer_id) ?? ({} as Record<Family, string>);
     addresses[row.family] = row.address;

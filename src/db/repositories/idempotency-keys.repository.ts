@@ -22,7 +22,7 @@ export async function claimIdempotencyKey(db: Executor, scope: IdempotencyScope,
       key: scope.key,
       request_fingerprint: fingerprint,
       response_status: 0,
-      response_body: 'null',
+      response_body: '',
     })
     .onConflict((oc) => oc.columns(['merchant_id', 'livemode', 'key']).doNothing())
     .returning('key')
@@ -51,10 +51,10 @@ export async function deleteIdempotencyKeyIfExpired(db: Executor, scope: Idempot
   return deleted.numDeletedRows > 0n;
 }
 
-export async function saveIdempotentResponse(db: Executor, scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
+export async function saveIdempotentResponse(db: Executor, scope: IdempotencyScope, status: number, body: string): Promise<void> {
   await db
     .updateTable('idempotency_keys')
-    .set({ response_status: status, response_body: JSON.stringify(body) })
+    .set({ response_status: status, response_body: body })
     .where('merchant_id', '=', scope.merchantId)
     .where('livemode', '=', scope.livemode)
     .where('key', '=', scope.key)

@@ -1,12 +1,14 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
+/** A POST's stored answer, replayed for the same Idempotency-Key; the body is the exact JSON text sent. */
+
 export interface IdempotencyKeysTable {
   merchant_id: string;
   livemode: boolean;
   key: string;
   request_fingerprint: string;
   response_status: number;
-  response_body: ColumnType<unknown, string, string>;
+  response_body: string;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 

@@ -4,19 +4,24 @@ import { createCustomer, presentCustomers } from '../../../customers';
 import type { Db } from '../../../db/database';
 import { findCustomer, listCustomers } from '../../../db/repositories/customers.repository';
 import type { Mode } from '../../../domain/api-keys';
-import { ResourceMissingError } from '../../../domain/errors';
+import { PermissionError, ResourceMissingError } from '../../../domain/errors';
+import { isId } from '../../../domain/ids';
 import { callerOf, transactionOf, type AppState } from '../../context';
 import { idempotency } from '../../middleware/idempotency';
 import { inputOf, validate } from '../../middleware/validate';
 import { paginate } from '../../pagination';
-import { CreateCustomerBody, CustomerIdParam, ListCustomersQuery } from './customers.schema';
+import { CreateCustomerBody, ListCustomersQuery } from './customers.schema';
 
-export function customerRoutes(deps: { db: Db; derivers: Record<Mode, AddressDeriver> }): Router<AppState> {
+export function customerRoutes(deps: { db: Db; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
   const router = new Router<AppState>();
 
   router.post('/customers', validate(CreateCustomerBody), idempotency(deps.db), async (ctx) => {
     const caller = callerOf(ctx);
-    ctx.body = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deps.derivers[caller.mode]);
+    const deriver = deps.derivers[caller.mode];
+    if (!deriver) {
+      throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured INFLOW_XPUB_EVM_${caller.mode.toUpperCase()} and INFLOW_XPUB_TRON_${caller.mode.toUpperCase()}.`);
+    }
+    ctx.body = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deriver);
   });
 
   router.get('/customers', validate(ListCustomersQuery), async (ctx) => {
@@ -25,7 +30,7 @@ export function customerRoutes(deps: { db: Db; derivers: Record<Mode, AddressDer
     ctx.body = await paginate(query, {
       fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { limit, startingAfter }),
       exists: async (id) => (await findCustomer(deps.db, caller, id)) !== undefined,
-      present: (rows) => presentCustomers(deps.db, rows),
+      present: (rows) => presentCustomers(deps.db, caller, rows),
     });
   });
 
@@ -33,9 +38,9 @@ export function customerRoutes(deps: { db: Db; derivers: Record<Mode, AddressDer
     const caller = callerOf(ctx);
     const id = ctx.params.id ?? '';
     // Another merchant's or mode's customer is as missing as one that never existed.
-    const customer = CustomerIdParam.safeParse(id).success ? await findCustomer(deps.db, caller, id) : undefined;
+    const customer = isId('customer', id) ? await findCustomer(deps.db, caller, id) : undefined;
     if (!customer) throw new ResourceMissingError(`No such customer: '${id}'`, 'id');
-    [ctx.body] = await presentCustomers(deps.db, [customer]);
+    [ctx.body] = await presentCustomers(deps.db, caller, [customer]);
   });
 
   return router;

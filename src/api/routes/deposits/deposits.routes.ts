@@ -59,7 +59,7 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
     }
     const customer = await findCustomer(deps.db, caller, input.customer_id);
     if (!customer) throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
-    const addresses = (await addressesOfCustomers(deps.db, [customer.id])).get(customer.id)!;
+    const addresses = (await addressesOfCustomers(deps.db, caller, [customer.id])).get(customer.id)!;
 
     const family = networks[network].family;
     const transfer: DepositTransfer = {

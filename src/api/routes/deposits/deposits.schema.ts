@@ -2,19 +2,20 @@ import { z } from 'zod';
 import { depositStatuses } from '../../../domain/deposit-state';
 import { networkNames } from '../../../domain/networks';
 import { paginationParams } from '../../pagination';
+import { text } from '../../schema';
 
 export const ListDepositsQuery = z.strictObject({
   ...paginationParams,
-  customer_id: z.string().min(1).max(64).optional(),
+  customer_id: text().min(1).max(64).optional(),
   status: z.enum(depositStatuses).optional(),
   network: z.enum(networkNames).optional(),
 });
 
 export const SimulateDepositBody = z.strictObject({
-  customer_id: z.string().min(1).max(64),
+  customer_id: text().min(1).max(64),
   network: z.enum(networkNames),
-  currency: z.string().min(1).max(16),
+  currency: text().min(1).max(16),
   // A decimal string; its precision is checked against the currency once the pair is known.
-  amount: z.string().min(1).max(100),
+  amount: text().min(1).max(100),
   outcome: z.enum(['completed', 'failed']).default('completed'),
 });
