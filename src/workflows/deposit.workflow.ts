@@ -4,6 +4,7 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DepositTransfer } from '../deposits';
@@ -81,9 +82,9 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     setStatus(state, next);
   }
 
-  if (state.status === 'completed') {
-    const window = input.reversalWindow ?? DEFAULT_REVERSAL_WINDOW;
-    while (await condition(() => reports.length > 0, window)) {
+  const reversalWindow = msToNumber(input.reversalWindow ?? DEFAULT_REVERSAL_WINDOW);
+  if (state.status === 'completed' && reversalWindow > 0) {
+    while (await condition(() => reports.length > 0, reversalWindow)) {
       const report = takeReport(reports);
       state.confirmations = Math.max(state.confirmations, report.confirmations);
       if (!report.canonical) {

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:deposits`: N deposits end to end on a Temporal dev server and a real Postgres,
+ * each started as the API would and confirmed by 12 reports sent as fast as a watcher could, beside
+ * a baseline workflow with the same signals and the same number of (empty) activities. Prints
+ * deposits per second, start-to-completed p50/p95, the history length of one deposit, and the ratio
+ * to the baseline (target ≥ 0.5×).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startEmbeddedPostgres } from '../dev/postgres';
+import { startTemporalDevServer } from '../dev/temporal';
+import { freePort } from '../dev/tools/ports';
+import { createActivities } from '../src/activities';
+import { createDb } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { createLogger } from '../src/logger';
+import { StaticPriceSource } from '../src/prices';
+import { confirmationSignal, depositWorkflowId } from '../src/workflows/definitions';
+import { seedCustomer, transferTo } from '../test/helpers/deposits';
+import type { baselineWorkflow } from './workflows';
+
+const N = Number(process.env.BENCH_DEPOSITS ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const CONFIRMATIONS = 12;
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const log = (line: string) => console.error(`[bench] ${line}`);
+  const [postgres, temporal] = await Promise.all([
+    (async () =>
+      startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log }))(),
+    startTemporalDevServer({ log }),
+  ]);
+  const db = createDb(postgres.url('postgres'), { max: 20 });
+  await migrateToLatest(db);
+  const seeded = await seedCustomer(db);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const taskQueue = 'bench-deposits';
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: { ...createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource() }), noop: async () => undefined },
+    maxConcurrentActivityTaskExecutions: 100,
+    maxConcurrentWorkflowTaskExecutions: 100,
+  });
+  const running = worker.run();
+
+  const confirm = async (workflowId: string) => {
+    const handle = client.workflow.getHandle(workflowId);
+    for (let confirmations = 1; confirmations <= CONFIRMATIONS; confirmations++) {
+      await handle.signal(confirmationSignal, { confirmations, blockHash: '0xbench', canonical: true });
+    }
+    await handle.result();
+  };
+
+  const deposit = async (i: number) => {
+    const transfer = transferTo(seeded, { amount: `${i + 1}.5`, requiredConfirmations: CONFIRMATIONS });
+    const workflowId = depositWorkflowId(transfer);
+    // No reversal window: the workflow ends at completion, so its result marks "completed".
+    await client.workflow.start('depositWorkflow', { taskQueue, workflowId, args: [{ transfer, reversalWindow: 0 }] });
+    await confirm(workflowId);
+    return workflowId;
+  };
+
+  const baseline = async (i: number) => {
+    const workflowId = `baseline-${i}-${Date.now()}`;
+    await client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue, workflowId, args: [{ requiredConfirmations: CONFIRMATIONS }] });
+    await confirm(workflowId);
+    return workflowId;
+  };
+
+  const measure = async (label: string, run: (i: number) => Promise<string>) => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => run(N + i))); // warm-up
+    const latencies: number[] = [];
+    let next = 0;
+    let lastId = '';
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < N) {
+          const i = next++;
+          const t = performance.now();
+          lastId = await run(i);
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
+    const rate = N / ((performance.now() - started) / 1000);
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(0);
+    const history = await client.workflow.getHandle(lastId).fetchHistory();
+    console.log(`${label.padEnd(10)} ${rate.toFixed(1).padStart(7)} /s   start→completed p50 ${p(0.5)} ms  p95 ${p(0.95)} ms   history ${history.events?.length} events`);
+    return rate;
+  };
+
+  console.log(`${N} workflows, ${CONCURRENCY} in flight, ${CONFIRMATIONS} confirmation signals each, Temporal dev server (SQLite in memory), embedded Postgres`);
+  const depositRate = await measure('deposits', deposit);
+  const baselineRate = await measure('baseline', baseline);
+  const ratio = depositRate / baselineRate;
+  console.log(`ratio deposits/baseline: ${ratio.toFixed(2)}× — target ≥ 0.50×: ${ratio >= 0.5 ? 'met' : 'NOT met'}`);
+  const { rows } = await db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).where('status', '=', 'completed').execute().then((r) => ({ rows: r }));
+  console.log(`completed deposits in Postgres: ${rows[0]!.count}`);
+
+  worker.shutdown();
+  await running;
+  await nativeConnection.close();
+  await connection.close();
+  await db.destroy();
+  await Promise.all([temporal.stop(), postgres.stop()]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
