@@ -29,7 +29,7 @@ export default tseslint.config(
           patterns: [
             {
               // Types from anywhere are fine; values only from @temporalio/workflow, @temporalio/common and pure domain code.
-              group: ['**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**', '**/domain/ids', '**/domain/api-keys', '**/customers', '**/merchants', '**/deposits', '**/prices', '**/config', '**/startup', '**/logger', '**/worker'],
+              group: ['**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**', '**/domain/ids', '**/domain/api-keys', '**/domain/signatures', '**/webhooks/**', '**/customers', '**/merchants', '**/deposits', '**/prices', '**/config', '**/startup', '**/logger', '**/worker'],
               message: 'Workflows may import only @temporalio/workflow, types and pure domain code.',
               allowTypeImports: true,
             },

@@ -115,7 +115,7 @@ async function start(): Promise<void> {
   const temporal = await connectTemporalClient(config);
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
   const server: Server = await startApiServer(
-    { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs },
+    { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy },
     config.port,
   );
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });

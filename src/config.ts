@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Mode } from './domain/api-keys';
 import type { Family } from './domain/networks';
 import { parseStaticPrices } from './prices';
+import type { WebhookPolicy } from './webhooks/deliveries';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -34,6 +35,8 @@ const EnvSchema = z.object({
   INFLOW_STATIC_PRICES: z.string().optional(),
   // Test mode: the simulator's block interval in ms instead of each network's real one.
   INFLOW_SIMULATED_BLOCK_TIME_MS: z.coerce.number<string>().int().min(1).max(600_000).optional(),
+  // Live webhooks go only to https URLs on public addresses unless this is "true" (never on the internet).
+  INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -45,6 +48,7 @@ export interface Config {
   xpubs: Record<Mode, Partial<Record<Family, string>>>;
   staticPrices: Record<string, string>;
   simulatedBlockTimeMs: number | undefined;
+  webhookPolicy: WebhookPolicy;
 }
 
 const examples = {
@@ -95,5 +99,6 @@ export function loadConfig(
     },
     staticPrices,
     simulatedBlockTimeMs: data.INFLOW_SIMULATED_BLOCK_TIME_MS,
+    webhookPolicy: { allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true' },
   };
 }

@@ -35,7 +35,7 @@ export async function createCustomer(
   tenant: Tenant,
   input: NewCustomerInput,
   deriver: AddressDeriver,
-): Promise<CustomerObject> {
+): Promise<{ customer: CustomerObject; eventId: string }> {
   const addressIndex = await nextAddressIndex(transaction);
   const addresses = deriver.deriveAll(addressIndex);
   const customer = await insertCustomer(transaction, {
@@ -53,14 +53,14 @@ export async function createCustomer(
     families.map((family) => ({ customer_id: customer.id, family, address: addresses[family], livemode: tenant.livemode, merchant_id: tenant.merchantId })),
   );
   const object = customerObject(customer, addresses);
-  await insertEvent(transaction, {
+  const event = await insertEvent(transaction, {
     id: newId('event'),
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
     type: 'customer.created',
     data: { ...object },
   });
-  return object;
+  return { customer: object, eventId: event.id };
 }
 
 /** The API representation of customers, with their addresses on every enabled network. */

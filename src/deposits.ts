@@ -5,7 +5,7 @@
  */
 import type { Db, Executor } from './db/database';
 import { insertDepositIfAbsent, lockDepositById, updateDeposit } from './db/repositories/deposits.repository';
-import { insertEvent } from './db/repositories/events.repository';
+import { findDepositEventId, insertEvent } from './db/repositories/events.repository';
 import { bookLedgerTransaction } from './db/repositories/ledger.repository';
 import type { Deposit } from './db/tables/deposits.table';
 import { canTransition, type DepositStatus, type FailureReason } from './domain/deposit-state';
@@ -63,8 +63,14 @@ export interface DepositObject {
 
 export type DepositEventType = 'deposit.detected' | 'deposit.confirming' | 'deposit.completed' | 'deposit.failed' | 'deposit.reversed';
 
+/** A transition's result: the deposit as it now is, and the event it emitted, if any. */
+export interface Transition {
+  deposit: Deposit;
+  eventId: string | null;
+}
+
 /** Records the transfer once (whoever reports it first) and emits `deposit.detected` that time only. */
-export async function recordDetectedDeposit(db: Db, transfer: DepositTransfer): Promise<Deposit> {
+export async function recordDetectedDeposit(db: Db, transfer: DepositTransfer): Promise<Transition> {
   return db.transaction().execute(async (transaction) => {
     const { deposit, inserted } = await insertDepositIfAbsent(transaction, {
       id: transfer.depositId,
@@ -85,23 +91,23 @@ export async function recordDetectedDeposit(db: Db, transfer: DepositTransfer): 
       status: 'detected',
       simulated: transfer.simulated,
     });
-    if (inserted) await emit(transaction, deposit, 'deposit.detected');
-    return deposit;
+    // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
+    const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findDepositEventId(transaction, deposit, 'deposit.detected');
+    return { deposit, eventId };
   });
 }
 
 /** Records confirmations; the first one moves the deposit to confirming and emits `deposit.confirming`. */
-export async function recordConfirmations(db: Db, depositId: string, confirmations: number, blockHash: string | null): Promise<Deposit> {
+export async function recordConfirmations(db: Db, depositId: string, confirmations: number, blockHash: string | null): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status !== 'detected' && deposit.status !== 'confirming') return deposit;
+    if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, eventId: null };
     const becomesConfirming = deposit.status === 'detected';
     const updated = await updateDeposit(transaction, deposit.id, {
       status: 'confirming',
       confirmations: Math.max(confirmations, deposit.confirmations),
       ...(blockHash ? { block_hash: blockHash } : {}),
     });
-    if (becomesConfirming) await emit(transaction, updated, 'deposit.confirming');
-    return updated;
+    return { deposit: updated, eventId: becomesConfirming ? await emit(transaction, updated, 'deposit.confirming') : null };
   });
 }
 
@@ -109,9 +115,9 @@ export async function recordConfirmations(db: Db, depositId: string, confirmatio
  * Completes the deposit at the captured USD price: applies the flat fee, books the ledger
  * (customer deposits → merchant balance net, → platform fees) and emits `deposit.completed`.
  */
-export async function completeDeposit(db: Db, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Deposit> {
+export async function completeDeposit(db: Db, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (!canTransition(deposit.status, 'completed')) return deposit;
+    if (!canTransition(deposit.status, 'completed')) return { deposit, eventId: null };
     const amount = BigInt(deposit.amount);
     const { fee, net, amountUsdCents, feeUsdCents } = computeFee({ amount, decimals: deposit.decimals, priceUsd: input.priceUsd });
     const completed = await updateDeposit(transaction, deposit.id, {
@@ -133,25 +139,23 @@ export async function completeDeposit(db: Db, depositId: string, input: { confir
         { account: 'platform_fees', amount: fee },
       ],
     );
-    await emit(transaction, completed, 'deposit.completed');
-    return completed;
+    return { deposit: completed, eventId: await emit(transaction, completed, 'deposit.completed') };
   });
 }
 
 /** Fails a deposit that has not completed (its block was reorganised away, or it stalled). */
-export async function failDeposit(db: Db, depositId: string, reason: FailureReason): Promise<Deposit> {
+export async function failDeposit(db: Db, depositId: string, reason: FailureReason): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return deposit;
+    if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return { deposit, eventId: null };
     const failed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: reason });
-    await emit(transaction, failed, 'deposit.failed');
-    return failed;
+    return { deposit: failed, eventId: await emit(transaction, failed, 'deposit.failed') };
   });
 }
 
 /** Reverses a completed deposit whose block left the canonical chain: the opposite booking, `deposit.reversed`. */
-export async function reverseDeposit(db: Db, depositId: string): Promise<Deposit> {
+export async function reverseDeposit(db: Db, depositId: string): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status !== 'completed') return deposit;
+    if (deposit.status !== 'completed') return { deposit, eventId: null };
     const reversed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: 'reorg', reversed_at: new Date() });
     const amount = BigInt(deposit.amount);
     await bookLedgerTransaction(
@@ -163,8 +167,7 @@ export async function reverseDeposit(db: Db, depositId: string): Promise<Deposit
         { account: 'platform_fees', amount: -BigInt(deposit.fee ?? 0) },
       ],
     );
-    await emit(transaction, reversed, 'deposit.reversed');
-    return reversed;
+    return { deposit: reversed, eventId: await emit(transaction, reversed, 'deposit.reversed') };
   });
 }
 
@@ -199,7 +202,7 @@ export function depositObject(deposit: Deposit): DepositObject {
   };
 }
 
-async function transition(db: Db, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Deposit>): Promise<Deposit> {
+async function transition(db: Db, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {
   return db.transaction().execute(async (transaction) => {
     const deposit = await lockDepositById(transaction, depositId);
     if (!deposit) throw new Error(`deposit ${depositId} does not exist`);
@@ -221,12 +224,13 @@ function ledgerTransactionOf(deposit: Deposit, kind: 'deposit' | 'reversal', amo
   };
 }
 
-async function emit(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<void> {
-  await insertEvent(transaction, {
+async function emit(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<string> {
+  const event = await insertEvent(transaction, {
     id: newId('event'),
     merchant_id: deposit.merchant_id,
     livemode: deposit.livemode,
     type,
     data: { ...depositObject(deposit) },
   });
+  return event.id;
 }

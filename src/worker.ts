@@ -23,7 +23,7 @@ export function createWorker({ config, db, connection, logger }: WorkerDeps): Pr
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ db, logger, prices: new StaticPriceSource(config.staticPrices) }),
+    activities: createActivities({ db, logger, prices: new StaticPriceSource(config.staticPrices), webhookPolicy: config.webhookPolicy }),
     shutdownGraceTime: '30s',
   });
 }

@@ -1,4 +1,4 @@
-import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type DepositTransfer } from '../deposits';
+import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type DepositTransfer, type Transition } from '../deposits';
 import type { Db } from '../db/database';
 import type { Deposit } from '../db/tables/deposits.table';
 import type { FailureReason } from '../domain/deposit-state';
@@ -9,9 +9,11 @@ import type { PriceSource } from '../prices';
 export interface DepositSummary {
   status: Deposit['status'];
   confirmations: number;
+  /** The event this transition emitted, for the workflow to deliver as webhooks. */
+  eventId: string | null;
 }
 
-const summary = (deposit: Deposit): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations });
+const summary = ({ deposit, eventId }: Transition): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations, eventId });
 
 export function createDepositActivities(deps: { db: Db; prices: PriceSource }) {
   const { db, prices } = deps;

@@ -1,12 +1,15 @@
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
 import type { PriceSource } from '../prices';
+import type { WebhookPolicy } from '../webhooks/deliveries';
 import { createDepositActivities } from './deposit.activities';
+import { createWebhookActivities } from './webhook.activities';
 
 export interface ActivityDeps {
   db: Db;
   logger: Logger;
   prices: PriceSource;
+  webhookPolicy: WebhookPolicy;
 }
 
 /**
@@ -16,6 +19,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDepositActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/api-keys';
 import type { Logger } from '../logger';
+import type { WebhookPolicy } from '../webhooks/deliveries';
 import type { AppState } from './context';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
@@ -13,6 +14,8 @@ import { requestContext } from './middleware/request-context';
 import { balanceRoutes } from './routes/balance/balance.routes';
 import { customerRoutes } from './routes/customers/customers.routes';
 import { depositRoutes } from './routes/deposits/deposits.routes';
+import { eventRoutes } from './routes/events/events.routes';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints/webhook-endpoints.routes';
 import { healthRoutes } from './routes/health/health.routes';
 
 export interface AppDeps {
@@ -25,6 +28,8 @@ export interface AppDeps {
   taskQueue: string;
   /** Test mode: the simulator's block interval instead of each network's own. */
   simulatedBlockTimeMs?: number | undefined;
+  /** Which webhook URLs live mode may use. */
+  webhookPolicy: WebhookPolicy;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -45,6 +50,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   api.use(customerRoutes(deps).routes());
   api.use(depositRoutes(deps).routes());
   api.use(balanceRoutes(deps).routes());
+  api.use(webhookEndpointRoutes(deps).routes());
+  api.use(eventRoutes(deps).routes());
   api.all('/{*rest}', notFound);
 
   app.use(requestContext(deps.logger));

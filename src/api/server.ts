@@ -33,7 +33,7 @@ if (require.main === module) {
     const db = await connectDatabase(config);
     const temporal = await connectTemporalClient(config);
     const server = await startApiServer(
-      { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs },
+      { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy },
       config.port,
     );
 

@@ -7,6 +7,7 @@ import type { EventsTable } from './tables/events.table';
 import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
 import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledger.table';
 import type { MerchantsTable } from './tables/merchants.table';
+import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables/webhooks.table';
 
 export interface Database {
   merchants: MerchantsTable;
@@ -18,6 +19,9 @@ export interface Database {
   deposits: DepositsTable;
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Db = Kysely<Database>;

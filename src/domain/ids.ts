@@ -13,6 +13,8 @@ export const idPrefixes = {
   event: 'evt',
   deposit: 'dep',
   ledgerTransaction: 'ltx',
+  webhookEndpoint: 'we',
+  webhookDelivery: 'wd',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -57,3 +57,13 @@ export function simulationWorkflowId(depositWorkflowIdValue: string): string {
 export const DEFAULT_NO_PROGRESS_TIMEOUT = '24 hours';
 /** How long a completed deposit keeps listening for a reorg that would reverse it. */
 export const DEFAULT_REVERSAL_WINDOW = '1 hour';
+
+/** The first delivery of an event to an endpoint runs once; a resend is a run of its own. */
+export function webhookDeliveryWorkflowId(delivery: { eventId: string; endpointId: string; deliveryId: string }, redelivery: boolean): string {
+  const id = `webhook:${delivery.eventId}:${delivery.endpointId}`;
+  return redelivery ? `${id}:${delivery.deliveryId}` : id;
+}
+
+export function eventDispatchWorkflowId(eventId: string): string {
+  return `dispatch:${eventId}`;
+}

@@ -7,6 +7,7 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { DepositSummary } from '../activities/deposit.activities';
 import type { DepositTransfer } from '../deposits';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
@@ -18,6 +19,7 @@ import {
   type ConfirmationReport,
   type DepositState,
 } from './definitions';
+import { dispatchEvent } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -56,12 +58,12 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     { key: searchAttributes.Livemode, value: transfer.livemode },
     { key: searchAttributes.DepositStatus, value: state.status },
   ]);
-  const recorded = await activities.recordDetectedDeposit(transfer);
+  const recorded = await deliver(activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
 
   while (state.status === 'detected' || state.status === 'confirming') {
     if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {
-      await activities.failDeposit({ depositId: state.depositId, reason: 'timeout' });
+      await deliver(activities.failDeposit({ depositId: state.depositId, reason: 'timeout' }));
       state.failureReason = 'timeout';
       setStatus(state, 'failed');
       break;
@@ -70,13 +72,13 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     if (report.blockHash) state.blockHash = report.blockHash;
     const next = nextStatus(state.status, report, state.requiredConfirmations);
     if (next === 'failed') {
-      await activities.failDeposit({ depositId: state.depositId, reason: 'reorg' });
+      await deliver(activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
       const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency });
-      await activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd });
+      await deliver(activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
-      await activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash });
+      await deliver(activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash }));
     }
     state.confirmations = Math.max(state.confirmations, report.confirmations);
     setStatus(state, next);
@@ -88,7 +90,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       const report = takeReport(reports);
       state.confirmations = Math.max(state.confirmations, report.confirmations);
       if (!report.canonical) {
-        await activities.reverseDeposit({ depositId: state.depositId });
+        await deliver(activities.reverseDeposit({ depositId: state.depositId }));
         state.failureReason = 'reorg';
         state.reversed = true;
         setStatus(state, 'failed');
@@ -97,6 +99,13 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     }
   }
   return state;
+}
+
+/** Awaits a transition and sends the event it wrote, if any, to the merchant's webhook endpoints. */
+async function deliver(transition: Promise<DepositSummary>): Promise<DepositSummary> {
+  const summary = await transition;
+  if (summary.eventId) await dispatchEvent(summary.eventId);
+  return summary;
 }
 
 /**

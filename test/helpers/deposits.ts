@@ -12,7 +12,7 @@ import { testDerivers } from './wallets';
 export async function seedCustomer(db: Db) {
   const merchant = await createMerchant(db, 'Deposits Ltd');
   const tenant = { merchantId: merchant.merchant_id, livemode: false };
-  const customer = await db.transaction().execute((transaction) => createCustomer(transaction, tenant, {}, testDerivers().test));
+  const { customer } = await db.transaction().execute((transaction) => createCustomer(transaction, tenant, {}, testDerivers().test));
   return { merchant, tenant, customer };
 }
 

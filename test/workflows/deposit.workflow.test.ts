@@ -38,7 +38,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource() }),
+      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false } }),
     });
     running = worker.run();
   });

@@ -9,6 +9,7 @@ import {
   type IdempotencyScope,
 } from '../../db/repositories/idempotency-keys.repository';
 import { IdempotencyError, InvalidRequestError } from '../../domain/errors';
+import type { Logger } from '../../logger';
 import { callerOf, type AppState } from '../context';
 
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
@@ -21,7 +22,7 @@ export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
  * true`; other parameters get a 409. A request
  * that fails rolls back its writes and its claim alike, so it can be retried with the same key.
  */
-export function idempotency(db: Db): Middleware<AppState> {
+export function idempotency(db: Db, logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (key.length > 255) {
@@ -63,6 +64,11 @@ export function idempotency(db: Db): Middleware<AppState> {
         delete ctx.state.transaction;
       }
     });
+    // Committed: start what the request asked for (e.g. webhook deliveries). A failure here must
+    // not turn a committed write into an error response; it is logged with the request id.
+    for (const work of ctx.state.afterCommit ?? []) {
+      await work().catch((error: unknown) => logger.error({ request_id: ctx.state.requestId, err: error }, 'after-commit work failed'));
+    }
   };
 }
 

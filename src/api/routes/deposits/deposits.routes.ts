@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import { tronAddressFromAccountId } from '../../../chains/tron/address';
 import { toChecksumAddress } from '../../../chains/derivation';
 import type { Db } from '../../../db/database';
+import type { Logger } from '../../../logger';
 import { findCustomer, addressesOfCustomers } from '../../../db/repositories/customers.repository';
 import { findDeposit, listDeposits } from '../../../db/repositories/deposits.repository';
 import { depositObject, recordDetectedDeposit, type DepositTransfer } from '../../../deposits';
@@ -23,6 +24,7 @@ import { ListDepositsQuery, SimulateDepositBody } from './deposits.schema';
 
 export interface DepositRouteDeps {
   db: Db;
+  logger: Logger;
   temporal: Client;
   taskQueue: string;
   /** Overrides every network's block time for simulated confirmations (tests, demos). */
@@ -42,7 +44,7 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
     });
   });
 
-  router.post('/deposits/simulate', requireTestMode, validate(SimulateDepositBody), idempotency(deps.db), async (ctx) => {
+  router.post('/deposits/simulate', requireTestMode, validate(SimulateDepositBody), idempotency(deps.db, deps.logger), async (ctx) => {
     const caller = callerOf(ctx);
     const input = inputOf(ctx, SimulateDepositBody);
     const network: Network = input.network;
@@ -101,7 +103,7 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
       ],
     });
     // The workflow records the deposit too; whichever comes first writes it, once.
-    ctx.body = depositObject(await recordDetectedDeposit(deps.db, transfer));
+    ctx.body = depositObject((await recordDetectedDeposit(deps.db, transfer)).deposit);
   });
 
   router.get('/deposits/:id', async (ctx) => {

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { webhookEventTypes } from '../../../domain/webhook-schedule';
+import { paginationParams } from '../../pagination';
+import { text } from '../../schema';
+
+/** A list of event types, or ["*"] for every type. */
+const EventTypes = z
+  .array(z.enum([...webhookEventTypes, '*']))
+  .min(1)
+  .max(webhookEventTypes.length + 1)
+  .refine((events) => !events.includes('*') || events.length === 1, 'use ["*"] alone, or list event types')
+  .transform((events) => [...new Set(events)]);
+
+export const CreateEndpointBody = z.strictObject({
+  url: text().min(1).max(4096),
+  events: EventTypes,
+  description: text().max(512).optional(),
+});
+
+export const UpdateEndpointBody = z.strictObject({
+  url: text().min(1).max(4096).optional(),
+  events: EventTypes.optional(),
+  description: text().max(512).nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+
+export const ListEndpointsQuery = z.strictObject({ ...paginationParams });

@@ -1,0 +1,153 @@
+import { sql } from 'kysely';
+import type { Executor, Tenant } from '../database';
+import type { Event } from '../tables/events.table';
+import type { NewWebhookEndpoint, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdate } from '../tables/webhooks.table';
+
+export async function insertWebhookEndpoint(db: Executor, endpoint: NewWebhookEndpoint): Promise<WebhookEndpoint> {
+  return db.insertInto('webhook_endpoints').values(endpoint).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findWebhookEndpoint(db: Executor, tenant: Tenant, id: string): Promise<WebhookEndpoint | undefined> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function listWebhookEndpoints(db: Executor, tenant: Tenant, page: { limit: number; startingAfter?: string | undefined }): Promise<WebhookEndpoint[]> {
+  let query = db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
+}
+
+export async function updateWebhookEndpoint(db: Executor, id: string, patch: WebhookEndpointUpdate): Promise<WebhookEndpoint> {
+  return db.updateTable('webhook_endpoints').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Enabled endpoints of the event's merchant and mode that subscribe to its type. */
+export async function subscribedEndpoints(db: Executor, event: Event): Promise<WebhookEndpoint[]> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('merchant_id', '=', event.merchant_id)
+    .where('livemode', '=', event.livemode)
+    .where('disabled', '=', false)
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`events && array[${event.type}, '*']::text[]`)
+    .orderBy('id')
+    .execute();
+}
+
+export async function findEventById(db: Executor, id: string): Promise<Event | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findEvent(db: Executor, tenant: Tenant, id: string): Promise<Event | undefined> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .executeTakeFirst();
+}
+
+export async function listEvents(db: Executor, tenant: Tenant, filters: { type?: string | undefined }, page: { limit: number; startingAfter?: string | undefined }): Promise<Event[]> {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (filters.type) query = query.where('type', '=', filters.type);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
+}
+
+/** The first delivery of the event to each endpoint, made once however often this runs. */
+export async function insertFirstDeliveries(db: Executor, deliveries: Array<{ id: string; event_id: string; endpoint_id: string }>): Promise<WebhookDelivery[]> {
+  if (deliveries.length === 0) return [];
+  await db
+    .insertInto('webhook_deliveries')
+    .values(deliveries.map((delivery) => ({ ...delivery, redelivery: false, status: 'pending' as const })))
+    .onConflict((oc) => oc.columns(['event_id', 'endpoint_id']).where('redelivery', '=', false).doNothing())
+    .execute();
+  return db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('event_id', '=', deliveries[0]!.event_id)
+    .where('redelivery', '=', false)
+    .where(
+      'endpoint_id',
+      'in',
+      deliveries.map((delivery) => delivery.endpoint_id),
+    )
+    .orderBy('endpoint_id')
+    .execute();
+}
+
+export async function insertRedelivery(db: Executor, delivery: { id: string; event_id: string; endpoint_id: string }): Promise<WebhookDelivery> {
+  return db.insertInto('webhook_deliveries').values({ ...delivery, redelivery: true, status: 'pending' }).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
+  return db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+    .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
+    .select([
+      'webhook_deliveries.id as delivery_id',
+      'webhook_deliveries.status as delivery_status',
+      'webhook_endpoints.id as endpoint_id',
+      'webhook_endpoints.url',
+      'webhook_endpoints.secret',
+      'webhook_endpoints.previous_secret',
+      'webhook_endpoints.previous_secret_expires_at',
+      'webhook_endpoints.disabled',
+      'webhook_endpoints.deleted_at',
+      'events.id as event_id',
+      'events.type',
+      'events.data',
+      'events.livemode',
+      'events.created_at',
+    ])
+    .where('webhook_deliveries.id', '=', deliveryId)
+    .executeTakeFirst();
+}
+
+export async function recordAttempt(db: Executor, attempt: Omit<WebhookAttempt, 'id'>): Promise<void> {
+  await db.insertInto('webhook_attempts').values(attempt).onConflict((oc) => oc.columns(['delivery_id', 'attempt_number']).doNothing()).execute();
+}
+
+export async function setDeliveryStatus(db: Executor, deliveryId: string, status: WebhookDelivery['status']): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ status, updated_at: new Date() }).where('id', '=', deliveryId).execute();
+}
+
+export async function deliveriesOfEvents(db: Executor, eventIds: string[]): Promise<Array<WebhookDelivery & { attempts: WebhookAttempt[] }>> {
+  if (eventIds.length === 0) return [];
+  const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('event_id', 'in', eventIds).orderBy('created_at').orderBy('id').execute();
+  if (deliveries.length === 0) return [];
+  const attempts = await db
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where(
+      'delivery_id',
+      'in',
+      deliveries.map((delivery) => delivery.id),
+    )
+    .orderBy('attempt_number')
+    .execute();
+  return deliveries.map((delivery) => ({ ...delivery, attempts: attempts.filter((attempt) => attempt.delivery_id === delivery.id) }));
+}

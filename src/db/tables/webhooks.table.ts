@@ -1,0 +1,48 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  url: string;
+  description: string | null;
+  events: string[];
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  disabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  deleted_at: Date | null;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  redelivery: boolean;
+  status: DeliveryStatus;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempt_number: number;
+  attempted_at: Date;
+  status_code: number | null;
+  latency_ms: number;
+  succeeded: boolean;
+  error: string | null;
+  response_body: string | null;
+}
+
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type NewWebhookEndpoint = Insertable<WebhookEndpointsTable>;
+export type WebhookEndpointUpdate = Updateable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttempt = Selectable<WebhookAttemptsTable>;

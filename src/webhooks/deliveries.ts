@@ -1,0 +1,109 @@
+/**
+ * Webhook delivery, the side-effect half: which endpoints an event goes to, and one attempt at
+ * one delivery (POST, record, decide). The retry schedule lives in webhookDeliveryWorkflow.
+ */
+import type { Db } from '../db/database';
+import {
+  findDeliveryForAttempt,
+  findEventById,
+  insertFirstDeliveries,
+  recordAttempt,
+  setDeliveryStatus,
+  subscribedEndpoints,
+  updateWebhookEndpoint,
+} from '../db/repositories/webhooks.repository';
+import { newId } from '../domain/ids';
+import { signatureHeaders } from '../domain/signatures';
+import { eventObject } from './events';
+import { postWebhook } from './http';
+import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
+
+export const USER_AGENT = 'inflow-webhooks/0.1.0';
+
+export interface WebhookPolicy {
+  /** Live mode may deliver only to https URLs on public addresses unless this is set. */
+  allowPrivateNetworksInLive: boolean;
+}
+
+export interface PreparedDelivery {
+  deliveryId: string;
+  eventId: string;
+  endpointId: string;
+}
+
+/** Records the first delivery of an event to each subscribed endpoint (idempotent) and lists them. */
+export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
+  const event = await findEventById(db, eventId);
+  if (!event) throw new Error(`event ${eventId} does not exist`);
+  const endpoints = await subscribedEndpoints(db, event);
+  const deliveries = await insertFirstDeliveries(
+    db,
+    endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
+  );
+  return deliveries.map((delivery) => ({ deliveryId: delivery.id, eventId: delivery.event_id, endpointId: delivery.endpoint_id }));
+}
+
+/** succeeded: a 2xx; retry: anything else; gone: a 410 (the endpoint is disabled); stopped: the endpoint was disabled or deleted. */
+export type AttemptOutcome = 'succeeded' | 'retry' | 'gone' | 'stopped';
+
+export async function attemptDelivery(
+  db: Db,
+  policy: WebhookPolicy,
+  input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
+): Promise<AttemptOutcome> {
+  const target = await findDeliveryForAttempt(db, input.deliveryId);
+  if (!target) throw new Error(`delivery ${input.deliveryId} does not exist`);
+  if (target.delivery_status !== 'pending') return target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped';
+  if (target.disabled || target.deleted_at) {
+    await setDeliveryStatus(db, input.deliveryId, 'failed');
+    return 'stopped';
+  }
+
+  const rawBody = JSON.stringify(eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }));
+  const secrets = [target.secret];
+  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now()) secrets.push(target.previous_secret);
+  const headers = {
+    ...signatureHeaders({ messageId: target.event_id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
+    'User-Agent': USER_AGENT,
+  };
+
+  const url = new URL(target.url);
+  let result;
+  if (target.livemode && !policy.allowPrivateNetworksInLive) {
+    try {
+      const pinnedAddress = await resolvePublicAddress(url.hostname);
+      result = await postWebhook(url, rawBody, headers, { pinnedAddress });
+    } catch (error) {
+      if (!(error instanceof UnsafeDestinationError)) throw error;
+      result = { statusCode: null, latencyMs: 0, responseBody: null, error: error.message };
+    }
+  } else {
+    result = await postWebhook(url, rawBody, headers);
+  }
+
+  const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+  await recordAttempt(db, {
+    delivery_id: input.deliveryId,
+    attempt_number: input.attemptNumber,
+    attempted_at: new Date(input.attemptedAt),
+    status_code: result.statusCode,
+    latency_ms: result.latencyMs,
+    succeeded,
+    error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
+    response_body: result.responseBody,
+  });
+  if (succeeded) {
+    await setDeliveryStatus(db, input.deliveryId, 'succeeded');
+    return 'succeeded';
+  }
+  if (result.statusCode === 410) {
+    await updateWebhookEndpoint(db, target.endpoint_id, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
+    await setDeliveryStatus(db, input.deliveryId, 'failed');
+    return 'gone';
+  }
+  return 'retry';
+}
+
+export async function markDeliveryFailed(db: Db, deliveryId: string): Promise<void> {
+  await setDeliveryStatus(db, deliveryId, 'failed');
+}

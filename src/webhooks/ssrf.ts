@@ -1,0 +1,52 @@
+/**
+ * Server-side request forgery defence for live webhooks: a URL's hostname is resolved once, every
+ * address must be public (not loopback, private, link-local — 169.254.169.254 included — shared,
+ * multicast or reserved, in IPv4 or IPv6, IPv4-mapped forms too), and the connection is then pinned
+ * to the vetted address so DNS cannot change the answer between check and use.
+ */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+const blocked = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv6');
+}
+
+/** Whether an IP address (v4 or v6) is on the public internet. */
+export function isPublicAddress(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) return !blocked.check(address, 'ipv4');
+  if (version !== 6) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (mapped) return isPublicAddress(mapped[1]!);
+  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hexMapped) {
+    const value = (parseInt(hexMapped[1]!, 16) << 16) | parseInt(hexMapped[2]!, 16);
+    return isPublicAddress([24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.'));
+  }
+  return !blocked.check(address, 'ipv6');
+}
+
+export class UnsafeDestinationError extends Error {
+  override readonly name = 'UnsafeDestinationError';
+}
+
+/** Resolves `hostname` once and returns an address to pin the connection to, if all are public. */
+export async function resolvePublicAddress(hostname: string): Promise<{ address: string; family: 4 | 6 }> {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  const answers = isIP(bare) ? [{ address: bare, family: isIP(bare) as 4 | 6 }] : await lookup(bare, { all: true, verbatim: true });
+  if (answers.length === 0) throw new UnsafeDestinationError(`${hostname} does not resolve`);
+  const unsafe = answers.find((answer) => !isPublicAddress(answer.address));
+  if (unsafe) throw new UnsafeDestinationError(`${hostname} resolves to ${unsafe.address}, which is not a public address`);
+  return { address: answers[0]!.address, family: answers[0]!.family as 4 | 6 };
+}

@@ -1,0 +1,56 @@
+/**
+ * One event to one endpoint: a signed POST at once, then again on the Standard Webhooks schedule
+ * (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h, with jitter) until a 2xx, a 410
+ * (which disables the endpoint), the endpoint being disabled or deleted, or about three days.
+ * Every attempt is recorded by the activity, timed by this workflow's clock.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, ParentClosePolicy, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
+import type { PreparedDelivery } from '../webhooks/deliveries';
+import { webhookDeliveryWorkflowId } from './definitions';
+
+const activities = proxyActivities<Activities>({
+  // The POST itself gives up after 15 s; the rest is database work.
+  startToCloseTimeout: '45 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
+
+export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
+  for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
+    if (attempt > 0) await sleep(delayBeforeAttempt(attempt, Math.random()));
+    const outcome = await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() });
+    if (outcome !== 'retry') return outcome;
+  }
+  await activities.markWebhookDeliveryFailed({ deliveryId: delivery.deliveryId });
+  return 'failed';
+}
+
+/**
+ * Delivers an event to every subscribed endpoint, each as a child workflow that outlives its
+ * parent (a completed deposit must not cut its webhooks' retries short). Idempotent: the
+ * deliveries and the children's ids are fixed by the event and the endpoint.
+ */
+export async function dispatchEvent(eventId: string): Promise<void> {
+  const deliveries = await activities.prepareWebhookDeliveries({ eventId });
+  for (const delivery of deliveries) {
+    try {
+      await startChild(webhookDeliveryWorkflow, {
+        workflowId: webhookDeliveryWorkflowId(delivery, false),
+        args: [delivery],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+}
+
+/** Delivers an event written outside any workflow (customer.created, by the API). */
+export async function eventDispatchWorkflow(input: { eventId: string }): Promise<void> {
+  if (!input.eventId) throw ApplicationFailure.nonRetryable(`${workflowInfo().workflowId}: no event id`);
+  await dispatchEvent(input.eventId);
+}
