@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: { ...createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false } }), noop: async () => undefined },
+    activities: { ...createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }), noop: async () => undefined },
     maxConcurrentActivityTaskExecutions: 100,
     maxConcurrentWorkflowTaskExecutions: 100,
   });

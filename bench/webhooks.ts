@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../src/workflows'),
-    activities: createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false } }),
+    activities: createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
     maxConcurrentActivityTaskExecutions: 100,
     maxConcurrentWorkflowTaskExecutions: 100,
   });

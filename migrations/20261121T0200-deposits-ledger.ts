@@ -20,8 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('fee', sql`numeric(78,0)`)
     .addColumn('net_amount', sql`numeric(78,0)`)
     .addColumn('price_usd', 'text')
-    .addColumn('amount_usd_cents', sql`numeric(38,0)`)
-    .addColumn('fee_usd_cents', sql`numeric(38,0)`)
+    .addColumn('amount_usd_cents', sql`numeric(78,0)`)
+    .addColumn('fee_usd_cents', sql`numeric(78,0)`)
     .addColumn('confirmations', 'integer', (col) => col.notNull().defaultTo(0))
     .addColumn('required_confirmations', 'integer', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('detected', 'confirming', 'completed', 'failed')`))
@@ -53,8 +53,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('network', 'text', (col) => col.notNull())
     .addColumn('currency', 'text', (col) => col.notNull())
     // Signed USD figures at the booking's price (negative for a reversal), for the balance summary.
-    .addColumn('amount_usd_cents', sql`numeric(38,0)`, (col) => col.notNull())
-    .addColumn('fee_usd_cents', sql`numeric(38,0)`, (col) => col.notNull())
+    .addColumn('amount_usd_cents', sql`numeric(78,0)`, (col) => col.notNull())
+    .addColumn('fee_usd_cents', sql`numeric(78,0)`, (col) => col.notNull())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute();
   // A retried activity can never book the same deposit twice.

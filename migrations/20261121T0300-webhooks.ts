@@ -52,9 +52,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   // A retried activity records its attempt once.
   await db.schema.createIndex('webhook_attempts_delivery_number_key').on('webhook_attempts').columns(['delivery_id', 'attempt_number']).unique().execute();
   await db.schema.createIndex('events_type_idx').on('events').columns(['merchant_id', 'livemode', 'type', 'id']).execute();
+  // Finds the event a deposit (or any object) emitted, for deliveries retried after a lost result.
+  await sql`create index events_object_idx on events (merchant_id, livemode, type, (data->>'id'))`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('events_object_idx').execute();
   await db.schema.dropIndex('events_type_idx').execute();
   await db.schema.dropTable('webhook_attempts').execute();
   await db.schema.dropTable('webhook_deliveries').execute();

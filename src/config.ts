@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   INFLOW_SIMULATED_BLOCK_TIME_MS: z.coerce.number<string>().int().min(1).max(600_000).optional(),
   // Live webhooks go only to https URLs on public addresses unless this is "true" (never on the internet).
   INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  // Test webhooks go to public or loopback addresses unless this is "true" (e.g. a receiver on a private network).
+  INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -99,6 +101,9 @@ export function loadConfig(
     },
     staticPrices,
     simulatedBlockTimeMs: data.INFLOW_SIMULATED_BLOCK_TIME_MS,
-    webhookPolicy: { allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true' },
+    webhookPolicy: {
+      allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true',
+      allowPrivateNetworksInTest: data.INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE === 'true',
+    },
   };
 }

@@ -97,11 +97,19 @@ export async function recordDetectedDeposit(db: Db, transfer: DepositTransfer): 
   });
 }
 
-/** Records confirmations; the first one moves the deposit to confirming and emits `deposit.confirming`. */
-export async function recordConfirmations(db: Db, depositId: string, confirmations: number, blockHash: string | null): Promise<Transition> {
+/**
+ * Records confirmations; the first one moves the deposit to confirming and emits
+ * `deposit.confirming`. `first` says the caller expects that move: if an earlier attempt already
+ * made it (an activity retried after its commit), the event it wrote is returned to be delivered.
+ */
+export async function recordConfirmations(db: Db, depositId: string, confirmations: number, blockHash: string | null, first = false): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, eventId: null };
     const becomesConfirming = deposit.status === 'detected';
+    if (!becomesConfirming && first) {
+      const updated = await updateDeposit(transaction, deposit.id, { confirmations: Math.max(confirmations, deposit.confirmations) });
+      return { deposit: updated, eventId: await findDepositEventId(transaction, deposit, 'deposit.confirming') };
+    }
     const updated = await updateDeposit(transaction, deposit.id, {
       status: 'confirming',
       confirmations: Math.max(confirmations, deposit.confirmations),
@@ -117,7 +125,7 @@ export async function recordConfirmations(db: Db, depositId: string, confirmatio
  */
 export async function completeDeposit(db: Db, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (!canTransition(deposit.status, 'completed')) return { deposit, eventId: null };
+    if (!canTransition(deposit.status, 'completed')) return alreadyDone(transaction, deposit, 'completed', 'deposit.completed');
     const amount = BigInt(deposit.amount);
     const { fee, net, amountUsdCents, feeUsdCents } = computeFee({ amount, decimals: deposit.decimals, priceUsd: input.priceUsd });
     const completed = await updateDeposit(transaction, deposit.id, {
@@ -146,7 +154,7 @@ export async function completeDeposit(db: Db, depositId: string, input: { confir
 /** Fails a deposit that has not completed (its block was reorganised away, or it stalled). */
 export async function failDeposit(db: Db, depositId: string, reason: FailureReason): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return { deposit, eventId: null };
+    if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return alreadyDone(transaction, deposit, 'failed', 'deposit.failed');
     const failed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: reason });
     return { deposit: failed, eventId: await emit(transaction, failed, 'deposit.failed') };
   });
@@ -155,7 +163,7 @@ export async function failDeposit(db: Db, depositId: string, reason: FailureReas
 /** Reverses a completed deposit whose block left the canonical chain: the opposite booking, `deposit.reversed`. */
 export async function reverseDeposit(db: Db, depositId: string): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status !== 'completed') return { deposit, eventId: null };
+    if (deposit.status !== 'completed') return deposit.reversed_at ? alreadyDone(transaction, deposit, 'failed', 'deposit.reversed') : { deposit, eventId: null };
     const reversed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: 'reorg', reversed_at: new Date() });
     const amount = BigInt(deposit.amount);
     await bookLedgerTransaction(
@@ -200,6 +208,15 @@ export function depositObject(deposit: Deposit): DepositObject {
     updated_at: deposit.updated_at.toISOString(),
     completed_at: deposit.completed_at?.toISOString() ?? null,
   };
+}
+
+/**
+ * A transition found already made: an earlier attempt of the activity committed it but its result
+ * was lost (a crash, a timeout). Its event is returned again, so the workflow still delivers it;
+ * delivering twice is harmless (deliveries are unique per event and endpoint).
+ */
+async function alreadyDone(transaction: Executor, deposit: Deposit, status: DepositStatus, type: DepositEventType): Promise<Transition> {
+  return { deposit, eventId: deposit.status === status ? await findDepositEventId(transaction, deposit, type) : null };
 }
 
 async function transition(db: Db, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {

@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import type { Deposit } from '../db/tables/deposits.table';
 import type { FailureReason } from '../domain/deposit-state';
 import type { Network } from '../domain/networks';
+import { PRICE_DECIMALS } from '../domain/fees';
 import type { PriceSource } from '../prices';
 
 /** What an activity hands back to the workflow: enough to drive it, small enough for history. */
@@ -21,12 +22,18 @@ export function createDepositActivities(deps: { db: Db; prices: PriceSource }) {
     async recordDetectedDeposit(transfer: DepositTransfer): Promise<DepositSummary> {
       return summary(await recordDetectedDeposit(db, transfer));
     },
-    async recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null }): Promise<DepositSummary> {
-      return summary(await recordConfirmations(db, input.depositId, input.confirmations, input.blockHash));
+    async recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null; first?: boolean }): Promise<DepositSummary> {
+      return summary(await recordConfirmations(db, input.depositId, input.confirmations, input.blockHash, input.first));
     },
-    /** The price is captured by this activity, so a retried booking reuses the recorded rate. */
+    /**
+     * The price is captured by this activity, so a retried booking reuses the recorded rate. A
+     * feed's extra decimals are cut to the 8 the fee arithmetic uses, rather than failing forever.
+     */
     async lookUpPriceUsd(input: { network: string; currency: string }): Promise<string> {
-      return prices.priceUsd(input.network as Network, input.currency);
+      const price = (await prices.priceUsd(input.network as Network, input.currency)).trim();
+      const match = /^(\d+)(?:\.(\d+))?$/.exec(price);
+      if (!match) throw new Error(`the price source answered "${price}" for ${input.currency}, not a plain decimal`);
+      return match[2] ? `${match[1]}.${match[2].slice(0, PRICE_DECIMALS)}` : match[1]!;
     },
     async completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary> {
       return summary(await completeDeposit(db, input.depositId, input));

@@ -7,6 +7,8 @@ export class AmountFormatError extends Error {
 }
 
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
+/** No on-chain amount exceeds a 256-bit word; nothing larger is accepted. */
+export const MAX_BASE_UNITS = 2n ** 256n - 1n;
 
 /**
  * Parses a non-negative decimal string ("25", "25.5", "0.000001") into base units of an asset with
@@ -18,7 +20,10 @@ export function parseAmount(text: string, decimals: number): bigint {
   if (!match) throw new AmountFormatError(`"${text}" is not a plain decimal number such as "25.50"`);
   const fraction = match[2] ?? '';
   if (fraction.length > decimals) throw new AmountFormatError(`"${text}" has more than ${decimals} decimal places`);
-  return BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
+  if (match[1]!.length > 80) throw new AmountFormatError(`"${text}" is larger than any on-chain amount`);
+  const units = BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
+  if (units > MAX_BASE_UNITS) throw new AmountFormatError(`"${text}" is larger than any on-chain amount`);
+  return units;
 }
 
 /** Base units as a decimal string at the asset's full precision: 2000000n, 6 → "2.000000". */

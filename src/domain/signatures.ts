@@ -27,7 +27,8 @@ export function standardSignature(messageId: string, timestampSeconds: number, r
 
 /**
  * The signature headers of one delivery. While a rotated secret is still honoured, both secrets
- * sign: `webhook-signature` lists both (space-separated), `X-Webhook-Signature` uses the newest.
+ * sign: `webhook-signature` lists both (space-separated). `X-Webhook-Signature` holds one value,
+ * so it uses the newest: receivers on that scheme switch secrets when they rotate.
  */
 export function signatureHeaders(input: { messageId: string; timestampSeconds: number; rawBody: string; secrets: string[] }): Record<string, string> {
   const [newest] = input.secrets;
@@ -45,15 +46,17 @@ export class WebhookVerificationError extends Error {
 }
 
 /**
- * Verifies a delivery as a receiver should: on the raw body bytes, in constant time, and refusing
- * timestamps more than `toleranceSeconds` (default 5 minutes) from now. Accepts either scheme;
- * throws WebhookVerificationError saying what failed, returns the parsed event otherwise.
+ * Verifies a delivery as a receiver should: on the raw body bytes, in constant time, by the
+ * Standard Webhooks headers, refusing timestamps more than `toleranceSeconds` (default 5 minutes)
+ * from now, which stops replays. `allowLegacySignature` also accepts a delivery that carries only
+ * `X-Webhook-Signature`; that scheme has no timestamp, so a captured delivery could be replayed.
+ * Throws WebhookVerificationError saying what failed; returns the parsed event otherwise.
  */
 export function verifyWebhook(
   rawBody: string,
   headers: Record<string, string | string[] | undefined>,
   secret: string,
-  options: { toleranceSeconds?: number; nowSeconds?: number } = {},
+  options: { toleranceSeconds?: number; nowSeconds?: number; allowLegacySignature?: boolean } = {},
 ): unknown {
   const header = (name: string) => {
     const value = headers[name] ?? headers[name.toLowerCase()];
@@ -73,6 +76,7 @@ export function verifyWebhook(
       throw new WebhookVerificationError('no webhook-signature matches');
     }
   } else {
+    if (!options.allowLegacySignature) throw new WebhookVerificationError('webhook-id, webhook-timestamp and webhook-signature are required');
     const hex = header('x-webhook-signature');
     if (!hex || !safeEqual(hex, hexSignature(rawBody, secret))) throw new WebhookVerificationError('X-Webhook-Signature does not match');
   }

@@ -23,6 +23,13 @@ export const USER_AGENT = 'inflow-webhooks/0.1.0';
 export interface WebhookPolicy {
   /** Live mode may deliver only to https URLs on public addresses unless this is set. */
   allowPrivateNetworksInLive: boolean;
+  /** Test mode may deliver to public and loopback addresses (http allowed) unless this is set. */
+  allowPrivateNetworksInTest: boolean;
+}
+
+/** Whether deliveries in this mode must go to vetted addresses, and whether loopback counts. */
+export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet: boolean; allowLoopback: boolean } {
+  return livemode ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false } : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: true };
 }
 
 export interface PreparedDelivery {
@@ -68,17 +75,15 @@ export async function attemptDelivery(
   };
 
   const url = new URL(target.url);
+  const rule = destinationRule(policy, target.livemode);
   let result;
-  if (target.livemode && !policy.allowPrivateNetworksInLive) {
-    try {
-      const pinnedAddress = await resolvePublicAddress(url.hostname);
-      result = await postWebhook(url, rawBody, headers, { pinnedAddress });
-    } catch (error) {
-      if (!(error instanceof UnsafeDestinationError)) throw error;
-      result = { statusCode: null, latencyMs: 0, responseBody: null, error: error.message };
-    }
-  } else {
-    result = await postWebhook(url, rawBody, headers);
+  try {
+    const pinnedAddress = rule.vet ? await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback }) : undefined;
+    result = await postWebhook(url, rawBody, headers, pinnedAddress ? { pinnedAddress } : {});
+  } catch (error) {
+    // A refused or unresolvable destination is a failed attempt, retried on the schedule.
+    if (!(error instanceof UnsafeDestinationError)) throw error;
+    result = { statusCode: null, latencyMs: 0, responseBody: null, error: error.message };
   }
 
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;

@@ -1,7 +1,7 @@
 /** Webhook endpoints: where a merchant's events go, what the API shows of them, and which URLs are allowed. */
 import type { WebhookEndpoint } from '../db/tables/webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
-import type { WebhookPolicy } from './deliveries';
+import { destinationRule, type WebhookPolicy } from './deliveries';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
 export const MAX_URL_LENGTH = 2048;
@@ -41,8 +41,8 @@ export function endpointObject(endpoint: WebhookEndpoint, options: { withSecret?
 
 /**
  * Checks a URL an endpoint may use: absolute http(s), at most 2048 characters, no credentials in
- * it; in live mode https only, on public addresses (checked again, and pinned, at every delivery).
- * Test mode may use http://localhost so developers can receive webhooks on their machine.
+ * it; in live mode https only, on public addresses; in test mode public or loopback addresses, so
+ * developers can receive webhooks on http://localhost. Checked again, and pinned, at every delivery.
  */
 export async function checkEndpointUrl(raw: string, livemode: boolean, policy: WebhookPolicy): Promise<string> {
   const invalid = (message: string) => new InvalidRequestError(message, 'url', 'url_invalid');
@@ -55,13 +55,14 @@ export async function checkEndpointUrl(raw: string, livemode: boolean, policy: W
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url must be an absolute http:// or https:// URL.');
   if (url.username || url.password) throw invalid('url must not contain credentials.');
-  if (livemode && !policy.allowPrivateNetworksInLive) {
-    if (url.protocol !== 'https:') throw invalid('Live endpoints must use https://.');
+  const rule = destinationRule(policy, livemode);
+  if (livemode && rule.vet && url.protocol !== 'https:') throw invalid('Live endpoints must use https://.');
+  if (rule.vet) {
     try {
-      await resolvePublicAddress(url.hostname);
+      await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback });
     } catch (error) {
-      if (error instanceof UnsafeDestinationError) throw invalid(`Live endpoints must be on the public internet: ${error.message}.`);
-      throw invalid(`url's host ${url.hostname} does not resolve.`);
+      if (!(error instanceof UnsafeDestinationError)) throw error;
+      throw invalid(`${livemode ? 'Live endpoints must be on the public internet' : 'Test endpoints must be on the public internet or this machine'}: ${error.message}.`);
     }
   }
   return url.toString();

@@ -1,8 +1,9 @@
 /**
- * Server-side request forgery defence for live webhooks: a URL's hostname is resolved once, every
+ * Server-side request forgery defence for webhooks: a URL's hostname is resolved once, every
  * address must be public (not loopback, private, link-local — 169.254.169.254 included — shared,
- * multicast or reserved, in IPv4 or IPv6, IPv4-mapped forms too), and the connection is then pinned
- * to the vetted address so DNS cannot change the answer between check and use.
+ * multicast or reserved, in IPv4 or IPv6, IPv4-mapped forms too; test mode also allows loopback),
+ * and the connection is then pinned to the vetted address so DNS cannot change the answer between
+ * check and use.
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
@@ -41,12 +42,28 @@ export class UnsafeDestinationError extends Error {
   override readonly name = 'UnsafeDestinationError';
 }
 
-/** Resolves `hostname` once and returns an address to pin the connection to, if all are public. */
-export async function resolvePublicAddress(hostname: string): Promise<{ address: string; family: 4 | 6 }> {
+export function isLoopbackAddress(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) return address.startsWith('127.');
+  return address === '::1' || /^::ffff:127\./i.test(address);
+}
+
+/**
+ * Resolves `hostname` once and returns an address to pin the connection to, if every address it
+ * has is public (or loopback, when `allowLoopback`: test mode's `http://localhost`). A name that
+ * does not resolve is an UnsafeDestinationError too: there is nothing safe to connect to.
+ */
+export async function resolvePublicAddress(hostname: string, options: { allowLoopback?: boolean } = {}): Promise<{ address: string; family: 4 | 6 }> {
   const bare = hostname.replace(/^\[|\]$/g, '');
-  const answers = isIP(bare) ? [{ address: bare, family: isIP(bare) as 4 | 6 }] : await lookup(bare, { all: true, verbatim: true });
+  let answers: Array<{ address: string; family: number }>;
+  try {
+    answers = isIP(bare) ? [{ address: bare, family: isIP(bare) }] : await lookup(bare, { all: true, verbatim: true });
+  } catch (error) {
+    throw new UnsafeDestinationError(`${hostname} does not resolve (${(error as { code?: string }).code ?? 'lookup failed'})`);
+  }
   if (answers.length === 0) throw new UnsafeDestinationError(`${hostname} does not resolve`);
-  const unsafe = answers.find((answer) => !isPublicAddress(answer.address));
+  const allowed = (address: string) => isPublicAddress(address) || (options.allowLoopback === true && isLoopbackAddress(address));
+  const unsafe = answers.find((answer) => !allowed(answer.address));
   if (unsafe) throw new UnsafeDestinationError(`${hostname} resolves to ${unsafe.address}, which is not a public address`);
   return { address: answers[0]!.address, family: answers[0]!.family as 4 | 6 };
 }

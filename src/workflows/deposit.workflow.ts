@@ -78,7 +78,9 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency });
       await deliver(activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
-      await deliver(activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash }));
+      await deliver(
+        activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash, first: state.status === 'detected' }),
+      );
     }
     state.confirmations = Math.max(state.confirmations, report.confirmations);
     setStatus(state, next);

@@ -26,7 +26,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?:
     },
   });
   const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', derivers: testDerivers(), webhookPolicy: { allowPrivateNetworksInLive: false }, ...deps, logger }, 0);
+  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', derivers: testDerivers(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false }, ...deps, logger }, 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -137,6 +137,12 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
       expect(response.body).toMatchObject({ error: { type: 'invalid_request_error', param } });
     });
 
+    it.each(['http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/hook', 'http://[fd00::1]/hook'])('test mode refuses %s (only public or loopback)', async (url) => {
+      const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ error: { param: 'url' } });
+    });
+
     it.each(['http://example.com/hook', 'https://127.0.0.1/hook', 'https://[::1]/hook', 'https://10.0.0.1/hook', 'https://169.254.169.254/latest', 'https://localhost/hook', 'https://[::ffff:127.0.0.1]/hook'])(
       'live mode refuses %s',
       async (url) => {

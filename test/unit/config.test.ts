@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       xpubs: { test: { evm: undefined, tron: undefined }, live: { evm: undefined, tron: undefined } },
       staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00' },
       simulatedBlockTimeMs: undefined,
-      webhookPolicy: { allowPrivateNetworksInLive: false },
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
     });
   });
 

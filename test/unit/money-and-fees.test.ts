@@ -19,6 +19,11 @@ describe('amounts', () => {
     expect(() => parseAmount(text, 6)).toThrow(AmountFormatError);
   });
 
+  it('refuse amounts beyond a 256-bit word', () => {
+    expect(() => parseAmount(`1${'0'.repeat(77)}`, 6)).toThrow(/larger than any on-chain amount/);
+    expect(() => parseAmount('9'.repeat(100), 0)).toThrow(AmountFormatError);
+  });
+
   it('format at the full precision of the asset', () => {
     expect(formatAmount(2_000_000_000n, 6)).toBe('2000.000000');
     expect(formatAmount(1n, 18)).toBe('0.000000000000000001');

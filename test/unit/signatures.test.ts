@@ -75,11 +75,13 @@ describe('webhook signatures', () => {
   it('verifyWebhook accepts a genuine delivery and refuses a forged, altered or stale one', () => {
     const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
     expect(verifyWebhook(rawBody, lower, secret)).toEqual(JSON.parse(rawBody));
-    expect(verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret)).toEqual(JSON.parse(rawBody));
+    expect(verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret, { allowLegacySignature: true })).toEqual(JSON.parse(rawBody));
+    // Without the timestamped headers a captured delivery could be replayed: refused unless asked for.
+    expect(() => verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret)).toThrow(/required/);
     expect(() => verifyWebhook(rawBody.replace('2000', '2001'), lower, secret)).toThrow(WebhookVerificationError);
     expect(() => verifyWebhook(rawBody, lower, generateWebhookSecret())).toThrow(WebhookVerificationError);
     expect(() => verifyWebhook(rawBody, lower, secret, { nowSeconds: now + 301 })).toThrow(/too far from now/);
-    expect(() => verifyWebhook(rawBody, { 'x-webhook-signature': 'f'.repeat(64) }, secret)).toThrow(WebhookVerificationError);
+    expect(() => verifyWebhook(rawBody, { 'x-webhook-signature': 'f'.repeat(64) }, secret, { allowLegacySignature: true })).toThrow(WebhookVerificationError);
   });
 });
 

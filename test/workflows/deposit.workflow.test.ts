@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import type { DepositTransfer } from '../../src/deposits';
+import { completeDeposit, recordConfirmations, recordDetectedDeposit, type DepositTransfer } from '../../src/deposits';
 import { createLogger } from '../../src/logger';
 import { StaticPriceSource } from '../../src/prices';
 import { confirmationSignal, depositStateQuery, depositWorkflowId } from '../../src/workflows/definitions';
@@ -38,7 +38,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false } }),
+      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
     });
     running = worker.run();
   });
@@ -167,6 +167,19 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const rows = await database.db.selectFrom('deposits').select('id').where('transaction_hash', '=', transfer.transactionHash).execute();
     expect(rows).toEqual([{ id: transfer.depositId }]);
     expect((await ledgerOf(transfer.depositId)).filter((entry) => entry.kind === 'deposit')).toHaveLength(3);
+  });
+
+  it('returns the event a transition already wrote when its activity is retried, so its webhooks still go out', async () => {
+    const transfer = transferTo(seeded, { amount: '9', requiredConfirmations: 1 });
+    const detected = await recordDetectedDeposit(database.db, transfer);
+    expect((await recordDetectedDeposit(database.db, transfer)).eventId).toBe(detected.eventId);
+    const confirming = await recordConfirmations(database.db, transfer.depositId, 1, transfer.blockHash, true);
+    expect((await recordConfirmations(database.db, transfer.depositId, 1, transfer.blockHash, true)).eventId).toBe(confirming.eventId);
+    const completed = await completeDeposit(database.db, transfer.depositId, { confirmations: 1, priceUsd: '1.00' });
+    const retried = await completeDeposit(database.db, transfer.depositId, { confirmations: 1, priceUsd: '1.00' });
+    expect(completed.eventId).toMatch(/^evt_/);
+    expect(retried.eventId).toBe(completed.eventId);
+    expect(await ledgerOf(transfer.depositId)).toHaveLength(3);
   });
 
   it('changes nothing when a signal names a deposit that does not exist', async () => {

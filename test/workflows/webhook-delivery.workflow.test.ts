@@ -44,7 +44,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false } }),
+      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
     });
     running = worker.run();
   });

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Middleware } from 'koa';
 import { tronAddressFromAccountId } from '../../../chains/tron/address';
 import { toChecksumAddress } from '../../../chains/derivation';
@@ -64,6 +64,12 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
     const addresses = (await addressesOfCustomers(deps.db, caller, [customer.id])).get(customer.id)!;
 
     const family = networks[network].family;
+    // Random, unless an Idempotency-Key names the request: then a retry after a lost answer
+    // finds the same transfer, the same workflows and the same deposit instead of a second one.
+    const idempotencyKey = ctx.get('Idempotency-Key');
+    const transactionId = idempotencyKey
+      ? createHash('sha256').update(`${caller.merchantId}\n${idempotencyKey}`).digest('hex')
+      : randomBytes(32).toString('hex');
     const transfer: DepositTransfer = {
       depositId: newId('deposit'),
       merchantId: caller.merchantId,
@@ -74,8 +80,8 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
       decimals: currency.decimals,
       address: addresses[family],
       fromAddress: family === 'tron' ? tronAddressFromAccountId(randomBytes(20)) : toChecksumAddress(randomBytes(20)),
-      // Well-formed but random: EVM hashes carry 0x, Tron transaction ids do not.
-      transactionHash: family === 'tron' ? randomBytes(32).toString('hex') : `0x${randomBytes(32).toString('hex')}`,
+      // Well-formed: EVM hashes carry 0x, Tron transaction ids do not.
+      transactionHash: family === 'tron' ? transactionId : `0x${transactionId}`,
       logIndex: 0,
       blockNumber: null,
       blockHash: `0x${randomBytes(32).toString('hex')}`,
@@ -84,12 +90,14 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
       simulated: true,
     };
     const workflowId = depositWorkflowId(transfer);
-    await deps.temporal.workflow.start<typeof depositWorkflow>('depositWorkflow', {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [{ transfer }],
-    });
-    await deps.temporal.workflow.start<typeof simulatedConfirmationsWorkflow>('simulatedConfirmationsWorkflow', {
+    await startOnce(() =>
+      deps.temporal.workflow.start<typeof depositWorkflow>('depositWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [{ transfer }],
+      }),
+    );
+    await startOnce(() => deps.temporal.workflow.start<typeof simulatedConfirmationsWorkflow>('simulatedConfirmationsWorkflow', {
       taskQueue: deps.taskQueue,
       workflowId: simulationWorkflowId(workflowId),
       args: [
@@ -101,7 +109,7 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
           outcome: input.outcome,
         },
       ],
-    });
+    }));
     // The workflow records the deposit too; whichever comes first writes it, once.
     ctx.body = depositObject((await recordDetectedDeposit(deps.db, transfer)).deposit);
   });
@@ -115,6 +123,15 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
   });
 
   return router;
+}
+
+/** Starting a workflow whose id is taken is fine here: it is the same request, retried. */
+async function startOnce(start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
 }
 
 const requireTestMode: Middleware<AppState> = async (ctx, next) => {
