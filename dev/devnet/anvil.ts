@@ -1,0 +1,57 @@
+/**
+ * A local EVM chain: anvil from the `@foundry-rs/anvil` npm package, with the test USDT token
+ * deployed from its shipped bytecode (dev/devnet/TestUSDT.sol, compiled once; see test-usdt.json
+ * for the compiler and flags). Accounts come from anvil's well-known test mnemonic.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Contract, type Signer } from 'ethers';
+import { repoRoot } from '../tools/paths';
+import { waitForPort } from '../tools/ports';
+import testUsdt from './test-usdt.json';
+
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+/** Account 0 of the mnemonic: anvil funds it with 10,000 ETH. */
+export const FUNDED_PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+export interface RunningAnvil {
+  rpcUrl: string;
+  provider: JsonRpcProvider;
+  stop(): Promise<void>;
+}
+
+/** Starts anvil on `port`; with `blockTimeSeconds` it mines on a timer, else on every transaction. */
+export async function startAnvil(options: { port: number; blockTimeSeconds?: number }): Promise<RunningAnvil> {
+  const args = ['--host', '127.0.0.1', '--port', String(options.port), '--chain-id', '31337', '--silent'];
+  if (options.blockTimeSeconds) args.push('--block-time', String(options.blockTimeSeconds));
+  const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'anvil'), args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(options.port, 30_000);
+  const rpcUrl = `http://127.0.0.1:${options.port}`;
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
+  return {
+    rpcUrl,
+    provider,
+    stop: async () => {
+      provider.destroy();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The funded account as a signer that keeps its own nonce count, so transactions sent back to
+ * back never reuse one.
+ */
+export function fundedSigner(provider: JsonRpcProvider): NonceManager {
+  return new NonceManager(new Wallet(FUNDED_PRIVATE_KEY, provider));
+}
+
+/** Deploys the test USDT with 1,000,000,000 tokens for the signer; returns the contract. */
+export async function deployTestUsdt(signer: Signer): Promise<Contract> {
+  const factory = new ContractFactory(testUsdt.abi, testUsdt.bytecode, signer);
+  const contract = await factory.deploy(1_000_000_000n * 10n ** 6n);
+  await contract.waitForDeployment();
+  return contract as Contract;
+}
