@@ -8,10 +8,12 @@ import * as merchantsAndApiKeys from './20261121T0000-merchants-and-api-keys';
 import * as customersEventsIdempotency from './20261121T0100-customers-events-idempotency';
 import * as depositsLedger from './20261121T0200-deposits-ledger';
 import * as webhooks from './20261121T0300-webhooks';
+import * as chainCursors from './20261121T0400-chain-cursors';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
   '20261121T0100-customers-events-idempotency': customersEventsIdempotency,
   '20261121T0200-deposits-ledger': depositsLedger,
   '20261121T0300-webhooks': webhooks,
+  '20261121T0400-chain-cursors': chainCursors,
 };

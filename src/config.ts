@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Mode } from './domain/api-keys';
-import type { Family } from './domain/networks';
+import { isAddress } from 'ethers';
+import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseStaticPrices } from './prices';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
@@ -39,7 +40,44 @@ const EnvSchema = z.object({
   INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   // Test webhooks go to public or loopback addresses unless this is "true" (e.g. a receiver on a private network).
   INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  // Chain watching: how often each watcher polls its node, and the widest block range per call.
+  INFLOW_CHAIN_POLL_MS: z.coerce.number<string>().int().min(10).max(600_000).default(2_000),
+  INFLOW_CHAIN_MAX_BLOCK_RANGE: z.coerce.number<string>().int().min(1).max(100_000).default(2_000),
 });
+
+/**
+ * A watched chain: an EVM network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>)
+ * and its token contracts (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>).
+ */
+export interface WatchedChain {
+  network: Network;
+  livemode: boolean;
+  rpcUrl: string;
+  tokens: Array<{ currency: string; address: string }>;
+}
+
+function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
+  const chains: WatchedChain[] = [];
+  for (const network of networkNames) {
+    const definition: NetworkDefinition = networks[network];
+    if (definition.family !== 'evm') continue;
+    for (const mode of ['test', 'live'] as const) {
+      const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
+      const rpcUrl = env[`INFLOW_RPC_URL_${suffix}`];
+      if (!rpcUrl) continue;
+      if (!/^(https?|wss?):\/\/\S+$/.test(rpcUrl)) throw new ConfigError(`inflow: INFLOW_RPC_URL_${suffix} must be an http(s) or ws(s) URL`);
+      const tokens = Object.entries(definition.currencies).flatMap(([currency, currencyDefinition]) => {
+        const variable = `INFLOW_TOKEN_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
+        const address = env[variable] ?? currencyDefinition.contracts?.[mode];
+        if (!address) return [];
+        if (!isAddress(address)) throw new ConfigError(`inflow: ${variable} must be a contract address (0x…)`);
+        return [{ currency, address }];
+      });
+      chains.push({ network, livemode: mode === 'live', rpcUrl, tokens });
+    }
+  }
+  return chains;
+}
 
 export interface Config {
   databaseUrl: string;
@@ -51,6 +89,9 @@ export interface Config {
   staticPrices: Record<string, string>;
   simulatedBlockTimeMs: number | undefined;
   webhookPolicy: WebhookPolicy;
+  chains: WatchedChain[];
+  chainPollMs: number;
+  chainMaxBlockRange: number;
 }
 
 const examples = {
@@ -105,5 +146,8 @@ export function loadConfig(
       allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true',
       allowPrivateNetworksInTest: data.INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE === 'true',
     },
+    chains: watchedChains(env),
+    chainPollMs: data.INFLOW_CHAIN_POLL_MS,
+    chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
   };
 }

@@ -2,30 +2,73 @@
  * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE. On SIGTERM or
  * SIGINT the worker stops polling, finishes the tasks it holds, then exits.
  */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { JsonRpcProvider } from 'ethers';
 import { createActivities } from './activities';
+import { chainKey } from './activities/chain.activities';
+import { EvmAdapter } from './chains/evm/evm.adapter';
 import { loadConfig, type Config } from './config';
+import { networks } from './domain/networks';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
 import { StaticPriceSource } from './prices';
-import { connectDatabase, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
+import { chainWatcherWorkflowId } from './workflows/definitions';
+import type { chainWatcherWorkflow } from './workflows/chain-watcher.workflow';
 
 export interface WorkerDeps {
   config: Config;
   db: Db;
   connection: NativeConnection;
   logger: Logger;
+  /** Needed to watch chains (the scan starts deposit workflows); without it no chain is watched. */
+  temporal?: Client;
 }
 
-export function createWorker({ config, db, connection, logger }: WorkerDeps): Promise<Worker> {
+export function createWorker({ config, db, connection, logger, temporal }: WorkerDeps): Promise<Worker> {
+  const chains = new Map(
+    config.chains.map((chain) => [
+      chainKey(chain),
+      new EvmAdapter(new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true }), {
+        nativeCurrency: networks[chain.network].nativeCurrency,
+        tokens: chain.tokens,
+        maxBlockRange: config.chainMaxBlockRange,
+      }),
+    ]),
+  );
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ db, logger, prices: new StaticPriceSource(config.staticPrices), webhookPolicy: config.webhookPolicy }),
+    activities: createActivities({
+      db,
+      logger,
+      prices: new StaticPriceSource(config.staticPrices),
+      webhookPolicy: config.webhookPolicy,
+      chains,
+      ...(temporal ? { temporal } : {}),
+      taskQueue: config.temporal.taskQueue,
+    }),
     shutdownGraceTime: '30s',
   });
+}
+
+/** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */
+export async function startChainWatchers(temporal: Client, config: Config, logger: Logger): Promise<void> {
+  for (const chain of config.chains) {
+    try {
+      await temporal.workflow.start<typeof chainWatcherWorkflow>('chainWatcherWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: chainWatcherWorkflowId(chain),
+        args: [{ network: chain.network, livemode: chain.livemode, pollIntervalMs: config.chainPollMs }],
+      });
+      logger.info({ network: chain.network, livemode: chain.livemode }, 'chain watcher started');
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
 }
 
 /**
@@ -50,7 +93,9 @@ if (require.main === module) {
     installTemporalRuntime(logger);
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);
-    const worker = await createWorker({ config, db, connection, logger });
+    const temporal = await connectTemporalClient(config);
+    const worker = await createWorker({ config, db, connection, logger, temporal });
+    await startChainWatchers(temporal, config, logger);
     // Stop polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal((signal) => {
       logger.info({ signal }, 'worker draining');
@@ -58,6 +103,7 @@ if (require.main === module) {
     });
     logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run();
+    await temporal.connection.close();
     await connection.close();
     await db.destroy();
     logger.info('worker stopped');

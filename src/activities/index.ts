@@ -1,7 +1,10 @@
+import type { Client } from '@temporalio/client';
+import type { EvmAdapter } from '../chains/evm/evm.adapter';
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
 import type { PriceSource } from '../prices';
 import type { WebhookPolicy } from '../webhooks/deliveries';
+import { createChainActivities } from './chain.activities';
 import { createDepositActivities } from './deposit.activities';
 import { createWebhookActivities } from './webhook.activities';
 
@@ -10,6 +13,10 @@ export interface ActivityDeps {
   logger: Logger;
   prices: PriceSource;
   webhookPolicy: WebhookPolicy;
+  /** Chain watching: a node adapter per watched chain, and the client that starts deposit workflows. */
+  chains?: Map<string, EvmAdapter>;
+  temporal?: Client;
+  taskQueue?: string;
 }
 
 /**
@@ -20,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDepositActivities(deps),
     ...createWebhookActivities(deps),
+    ...createChainActivities({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'inflow', chains: deps.chains ?? new Map() }),
   };
 }
 

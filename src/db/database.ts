@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ApiKeysTable } from './tables/api-keys.table';
+import type { ChainCursorsTable } from './tables/chain-cursors.table';
 import type { CustomerAddressesTable, CustomersTable } from './tables/customers.table';
 import type { DepositsTable } from './tables/deposits.table';
 import type { EventsTable } from './tables/events.table';
@@ -22,6 +23,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  chain_cursors: ChainCursorsTable;
 }
 
 export type Db = Kysely<Database>;

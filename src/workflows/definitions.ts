@@ -67,3 +67,18 @@ export function webhookDeliveryWorkflowId(delivery: { eventId: string; endpointI
 export function eventDispatchWorkflowId(eventId: string): string {
   return `dispatch:${eventId}`;
 }
+
+export interface WatcherState {
+  network: string;
+  livemode: boolean;
+  head: number | null;
+  nextBlock: number | null;
+  /** Blocks between the cursor and the head: how far the watcher is behind. */
+  lag: number | null;
+}
+
+export const watcherStateQuery = defineQuery<WatcherState>('watcherState');
+
+export function chainWatcherWorkflowId(chain: { livemode: boolean; network: string }): string {
+  return `watcher:${chain.livemode ? 'live' : 'test'}:${chain.network}`;
+}

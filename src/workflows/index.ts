@@ -2,3 +2,4 @@
 export { depositWorkflow } from './deposit.workflow';
 export { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 export { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
+export { chainWatcherWorkflow } from './chain-watcher.workflow';

@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00' },
       simulatedBlockTimeMs: undefined,
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      chains: [],
+      chainPollMs: 2000,
+      chainMaxBlockRange: 2000,
     });
   });
 
@@ -32,6 +35,17 @@ describe('loadConfig', () => {
   it('reads the xpubs of each mode and family', () => {
     const config = loadConfig({ ...complete, INFLOW_XPUB_EVM_TEST: ' xpubA ', INFLOW_XPUB_TRON_LIVE: 'xpubB' });
     expect(config.xpubs).toEqual({ test: { evm: 'xpubA', tron: undefined }, live: { evm: undefined, tron: 'xpubB' } });
+  });
+
+  it('watches an EVM chain when its node is configured, with the registry tokens of that mode or overrides', () => {
+    const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    const config = loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://127.0.0.1:8545', INFLOW_TOKEN_ETHEREUM_USDT_TEST: token, INFLOW_RPC_URL_BASE_LIVE: 'https://base.example' });
+    expect(config.chains).toEqual([
+      { network: 'ethereum', livemode: false, rpcUrl: 'http://127.0.0.1:8545', tokens: [{ currency: 'USDT', address: token }] },
+      { network: 'base', livemode: true, rpcUrl: 'https://base.example', tokens: [{ currency: 'USDC', address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }] },
+    ]);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'localhost:8545' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_TOKEN_ETHEREUM_USDT_TEST: 'nope' })).toThrow(/INFLOW_TOKEN_ETHEREUM_USDT_TEST/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,0 +1,108 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { EvmAdapter } from '../chains/evm/evm.adapter';
+import type { Db } from '../db/database';
+import { customersByAddress, findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
+import type { DepositTransfer } from '../deposits';
+import { newId } from '../domain/ids';
+import { currencyOn, networks, type Network } from '../domain/networks';
+import { confirmationSignal, depositWorkflowId, type ConfirmationReport } from '../workflows/definitions';
+import type { depositWorkflow } from '../workflows/deposit.workflow';
+
+/** How long after completion a deposit's block is still checked for reorgs (the workflow's reversal window). */
+const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
+
+export interface ScanResult {
+  head: number;
+  /** The next block to scan; head − nextBlock + 1 blocks are still behind. */
+  nextBlock: number;
+  lag: number;
+  detected: number;
+  signalled: number;
+}
+
+export function chainKey(chain: { network: string; livemode: boolean }): string {
+  return `${chain.livemode ? 'live' : 'test'}:${chain.network}`;
+}
+
+/**
+ * One round of a chain watcher: scan from the cursor towards the head, start (or find) a deposit
+ * workflow per transfer to a customer, report confirmations and reorgs to every deposit still
+ * listening, and only then advance the durable cursor. A round interrupted anywhere is simply
+ * run again: workflow ids and the deposits' unique transfer key make every step idempotent.
+ */
+export function createChainActivities(deps: { db: Db; temporal?: Client; taskQueue: string; chains: Map<string, EvmAdapter> }) {
+  const { db } = deps;
+  return {
+    async scanChain(input: { network: Network; livemode: boolean }): Promise<ScanResult> {
+      const adapter = deps.chains.get(chainKey(input));
+      if (!adapter || !deps.temporal) throw new Error(`no node is configured for ${chainKey(input)}`);
+      const temporal = deps.temporal;
+      const head = await adapter.head();
+      const cursor = (await findCursor(db, input.livemode, input.network)) ?? { nextBlock: head + 1, head };
+      const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
+
+      const transfers = await adapter.transfersIn(cursor.nextBlock, toBlock);
+      const owners = await customersByAddress(db, input.livemode, networks[input.network].family, [...new Set(transfers.map((transfer) => transfer.to))]);
+      const ownerOf = new Map(owners.map((owner) => [owner.address, owner]));
+      let detected = 0;
+      for (const transfer of transfers) {
+        const owner = ownerOf.get(transfer.to);
+        const currency = currencyOn(input.network, transfer.currency);
+        if (!owner || !currency) continue;
+        const deposit: DepositTransfer = {
+          depositId: newId('deposit'),
+          merchantId: owner.merchant_id,
+          livemode: input.livemode,
+          customerId: owner.customer_id,
+          network: input.network,
+          currency: transfer.currency,
+          decimals: currency.decimals,
+          address: transfer.to,
+          fromAddress: transfer.from,
+          transactionHash: transfer.transactionHash,
+          logIndex: transfer.logIndex,
+          blockNumber: transfer.blockNumber,
+          blockHash: transfer.blockHash,
+          amount: transfer.amount,
+          requiredConfirmations: networks[input.network].requiredConfirmations,
+          simulated: false,
+        };
+        // A transfer seen again (a restart, an overlapping scan) finds its running workflow.
+        await temporal.workflow.signalWithStart<typeof depositWorkflow, [ConfirmationReport]>('depositWorkflow', {
+          taskQueue: deps.taskQueue,
+          workflowId: depositWorkflowId(deposit),
+          args: [{ transfer: deposit }],
+          signal: confirmationSignal,
+          signalArgs: [{ confirmations: head - transfer.blockNumber + 1, blockHash: transfer.blockHash, canonical: true }],
+        });
+        detected++;
+      }
+
+      let signalled = 0;
+      for (const deposit of await watchedDeposits(db, input.livemode, input.network, REVERSAL_WINDOW_MS)) {
+        if (deposit.block_number === null) continue;
+        const report = await reportFor(adapter, head, deposit.transaction_hash, Number(deposit.block_number), deposit.block_hash);
+        try {
+          await temporal.workflow.getHandle(depositWorkflowId({ livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index })).signal(confirmationSignal, report);
+          signalled++;
+        } catch (error) {
+          // Its workflow has finished (the reversal window ended): nothing is listening any more.
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }
+
+      const nextBlock = Math.max(cursor.nextBlock, toBlock + 1);
+      await saveCursor(db, input.livemode, input.network, nextBlock, head);
+      return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
+    },
+  };
+}
+
+/** Where the deposit's transaction stands now: still in its block, moved to another, or gone. */
+async function reportFor(adapter: EvmAdapter, head: number, transactionHash: string, blockNumber: number, blockHash: string | null): Promise<ConfirmationReport> {
+  if (blockHash && (await adapter.blockHash(blockNumber)) === blockHash) {
+    return { confirmations: head - blockNumber + 1, blockHash, canonical: true };
+  }
+  const now = await adapter.transactionBlock(transactionHash);
+  return now ? { confirmations: head - now.blockNumber + 1, blockHash: now.blockHash, canonical: true } : { confirmations: 0, blockHash, canonical: false };
+}

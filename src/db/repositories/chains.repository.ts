@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import type { Executor } from '../database';
+import type { Deposit } from '../tables/deposits.table';
+
+export async function findCursor(db: Executor, livemode: boolean, network: string): Promise<{ nextBlock: number; head: number } | undefined> {
+  const row = await db.selectFrom('chain_cursors').selectAll().where('livemode', '=', livemode).where('network', '=', network).executeTakeFirst();
+  return row ? { nextBlock: Number(row.next_block), head: Number(row.head) } : undefined;
+}
+
+export async function saveCursor(db: Executor, livemode: boolean, network: string, nextBlock: number, head: number): Promise<void> {
+  await db
+    .insertInto('chain_cursors')
+    .values({ livemode, network, next_block: BigInt(nextBlock), head: BigInt(head) })
+    .onConflict((oc) => oc.columns(['livemode', 'network']).doUpdateSet({ next_block: BigInt(nextBlock), head: BigInt(head), updated_at: new Date() }))
+    .execute();
+}
+
+/** Which of `addresses` belong to customers of this mode and family: one indexed query per batch. */
+export async function customersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]) {
+  if (addresses.length === 0) return [];
+  return db
+    .selectFrom('customer_addresses')
+    .select(['customer_id', 'merchant_id', 'address'])
+    .where('livemode', '=', livemode)
+    .where('family', '=', family as 'evm')
+    .where('address', 'in', addresses)
+    .execute();
+}
+
+/** Deposits on this chain that still listen for confirmations or reorgs. */
+export async function watchedDeposits(db: Executor, livemode: boolean, network: string, reversalWindowMs: number): Promise<Deposit[]> {
+  return db
+    .selectFrom('deposits')
+    .selectAll()
+    .where('livemode', '=', livemode)
+    .where('network', '=', network)
+    .where('simulated', '=', false)
+    .where((eb) =>
+      eb.or([
+        eb('status', 'in', ['detected', 'confirming']),
+        eb.and([eb('status', '=', 'completed'), eb('completed_at', '>', sql<Date>`now() - make_interval(secs => ${reversalWindowMs / 1000})`)]),
+      ]),
+    )
+    .execute();
+}

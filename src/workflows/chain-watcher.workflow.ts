@@ -1,0 +1,36 @@
+/**
+ * One per watched network and mode (id `watcher:{mode}:{network}`): every poll interval, one
+ * scan round (an activity that detects, signals and then advances the durable cursor). A node that
+ * is down or answers garbage fails the round, which Temporal retries with backoff, losing nothing;
+ * the lag (head − cursor) is queryable and logged. Continue-as-new keeps the history short.
+ */
+import { continueAsNew, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ScanResult } from '../activities/chain.activities';
+import type { Network } from '../domain/networks';
+import { watcherStateQuery } from './definitions';
+
+const { scanChain } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface ChainWatcherInput {
+  network: Network;
+  livemode: boolean;
+  pollIntervalMs: number;
+}
+
+const ROUNDS_PER_RUN = 500;
+
+export async function chainWatcherWorkflow(input: ChainWatcherInput): Promise<never> {
+  let last: ScanResult | undefined;
+  setHandler(watcherStateQuery, () => ({ network: input.network, livemode: input.livemode, head: last?.head ?? null, nextBlock: last?.nextBlock ?? null, lag: last?.lag ?? null }));
+  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+    last = await scanChain({ network: input.network, livemode: input.livemode });
+    if (last.detected > 0 || last.lag > 0) log.info('chain scan', { network: input.network, livemode: input.livemode, ...last });
+    // Catching up: scan again at once; at the head: wait for new blocks.
+    if (last.lag === 0) await sleep(input.pollIntervalMs);
+  }
+  return continueAsNew<typeof chainWatcherWorkflow>(input);
+}

@@ -1,0 +1,101 @@
+import type { Worker } from '@temporalio/worker';
+import { parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
+import { freePort } from '../../dev/tools/ports';
+import { loadConfig } from '../../src/config';
+import { createCustomer } from '../../src/customers';
+import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
+import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { createLogger } from '../../src/logger';
+import { createMerchant } from '../../src/merchants';
+import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
+import { createWorker, startChainWatchers } from '../../src/worker';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { readTestEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
+import { testDerivers } from '../helpers/wallets';
+
+/** Real transfers on a real chain (anvil) become deposits through the real watcher, worker and Temporal dev server. */
+describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postgres)', () => {
+  let anvil: RunningAnvil;
+  let signer: NonceManager;
+  let usdt: Contract;
+  let database: TestDatabase;
+  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let addresses: { alice: string; bob: string };
+  let config: ReturnType<typeof loadConfig>;
+  const taskQueue = uniqueTaskQueue('watcher');
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ port: await freePort() });
+    signer = fundedSigner(anvil.provider);
+    usdt = await deployTestUsdt(signer);
+    database = await createTestDatabase();
+    dev = await connectToDevServer();
+    config = loadConfig({
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
+      INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
+      INFLOW_CHAIN_POLL_MS: '100',
+    });
+    const merchant = await createMerchant(database.db, 'Chain Co');
+    const tenant = { merchantId: merchant.merchant_id, livemode: false };
+    const deriver = testDerivers().test;
+    const [alice, bob] = await database.db.transaction().execute(async (trx) => [
+      (await createCustomer(trx, tenant, {}, deriver)).customer,
+      (await createCustomer(trx, tenant, {}, deriver)).customer,
+    ]);
+    addresses = { alice: alice!.addresses[0]!.address, bob: bob!.addresses[0]!.address };
+    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent'), temporal: dev.client });
+    running = worker.run();
+    await startChainWatchers(dev.client, config, createLogger('silent'));
+  });
+
+  afterAll(async () => {
+    await dev?.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('test over').catch(() => undefined);
+    worker?.shutdown();
+    await running;
+    await dev?.close();
+    expect(await ledgerInvariantViolations(database.db)).toEqual([]);
+    await database?.destroy();
+    await anvil?.stop();
+  });
+
+  const deposits = () => database.db.selectFrom('deposits').selectAll().orderBy('id').execute();
+
+  it('turns an ETH transfer and two USDT transfers in one transaction into three completed deposits, once each', async () => {
+    const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
+
+    const eth = await (await signer.sendTransaction({ to: addresses.alice, value: parseEther('0.5') })).wait();
+    const batch = await (await usdt.getFunction('batchTransfer')([addresses.alice, addresses.bob], [25_000_000n, 1_000_000n])).wait();
+    await (await signer.sendTransaction({ to: Wallet.createRandom().address, value: 1n })).wait(); // not a customer: ignored
+    await waitFor('three deposits detected', async () => (await deposits()).length === 3);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('three deposits completed', async () => (await deposits()).every((deposit) => deposit.status === 'completed'), 60_000);
+
+    const rows = await deposits();
+    const summary = rows.map((row) => [row.currency, row.address, row.amount, row.fee, row.net_amount, row.transaction_hash]).sort();
+    expect(summary).toEqual(
+      [
+        ['ETH', addresses.alice, parseEther('0.5').toString(), '666666666666666', (parseEther('0.5') - 666666666666666n).toString(), eth!.hash],
+        ['USDT', addresses.alice, '25000000', '2000000', '23000000', batch!.hash],
+        ['USDT', addresses.bob, '1000000', '1000000', '0', batch!.hash],
+      ].sort(),
+    );
+
+    // A watcher restarted from an older cursor sees the same transfers again: no new rows, no new bookings.
+    await watcher.terminate('restart from an older cursor');
+    await saveCursor(database.db, false, 'ethereum', eth!.blockNumber, eth!.blockNumber);
+    await startChainWatchers(dev.client, config, createLogger('silent'));
+    await waitFor('rescan done', async () => Number((await findCursor(database.db, false, 'ethereum'))!.nextBlock) > batch!.blockNumber);
+    expect(await deposits()).toHaveLength(3);
+    const bookings = await database.db.selectFrom('ledger_transactions').select('deposit_id').where('kind', '=', 'deposit').execute();
+    expect(bookings).toHaveLength(3);
+  });
+});
