@@ -20,7 +20,8 @@ import { hashApiKey } from '../src/domain/api-keys';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
-import { createWorker, installTemporalRuntime } from '../src/worker';
+import { createWorker, installTemporalRuntime, startChainWatchers } from '../src/worker';
+import { startDevnet } from './devnet/devnet';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
 import { dataDir as defaultDataDir } from './tools/paths';
@@ -33,6 +34,9 @@ const DevSettings = z.object({
   INFLOW_DEV_POSTGRES_PORT: z.coerce.number<string>().int().min(1).max(65535).default(54329),
   INFLOW_DEV_TEMPORAL_PORT: z.coerce.number<string>().int().min(1).max(65535).default(7233),
   INFLOW_DEV_TEMPORAL_UI_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8233),
+  INFLOW_DEV_ANVIL_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8545),
+  INFLOW_DEV_BLOCK_TIME: z.coerce.number<string>().min(0.1).max(60).default(2),
+  INFLOW_DEV_DEVNET: z.enum(['on', 'off']).default('on'),
 });
 
 /** Everything started so far, stopped in reverse order. */
@@ -88,6 +92,16 @@ async function start(): Promise<void> {
     uiUrl = temporal.uiUrl!;
   }
 
+  let devnetLine: string | undefined;
+  if (settings.INFLOW_DEV_DEVNET === 'on' && !env.INFLOW_RPC_URL_ETHEREUM_TEST) {
+    log(`devnet: starting anvil on 127.0.0.1:${settings.INFLOW_DEV_ANVIL_PORT} (a block every ${settings.INFLOW_DEV_BLOCK_TIME} s) as test-mode ethereum`);
+    const devnet = await startDevnet({ dataDir, port: settings.INFLOW_DEV_ANVIL_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME });
+    cleanups.push({ name: 'devnet', run: () => devnet.stop() });
+    env.INFLOW_RPC_URL_ETHEREUM_TEST = devnet.rpcUrl;
+    env.INFLOW_TOKEN_ETHEREUM_USDT_TEST = devnet.usdtAddress;
+    devnetLine = `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`;
+  }
+
   Object.assign(env, await developmentXpubEnv(dataDir, env, log));
   const config = loadConfig(env);
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
@@ -100,9 +114,11 @@ async function start(): Promise<void> {
 
   const testKey = await ensureDevelopmentMerchant(db, dataDir);
 
+  const temporal = await connectTemporalClient(config);
+  cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
   const connection = await connectWorkerConnection(config);
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
-  const worker = await createWorker({ config, db, connection, logger });
+  const worker = await createWorker({ config, db, connection, logger, temporal });
   const workerStopped = worker.run();
   cleanups.push({
     name: 'worker',
@@ -112,8 +128,7 @@ async function start(): Promise<void> {
     },
   });
 
-  const temporal = await connectTemporalClient(config);
-  cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
+  await startChainWatchers(temporal, config, logger);
   const server: Server = await startApiServer(
     { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy },
     config.port,
@@ -128,6 +143,7 @@ async function start(): Promise<void> {
       `  API:          http://localhost:${config.port}/api/v1`,
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
+      ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send --to ADDRESS --amount 25 --currency USDT'] : []),
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       '',

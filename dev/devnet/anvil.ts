@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Contract, type Signer } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Signer } from 'ethers';
 import { repoRoot } from '../tools/paths';
 import { waitForPort } from '../tools/ports';
 import testUsdt from './test-usdt.json';
@@ -20,10 +20,14 @@ export interface RunningAnvil {
   stop(): Promise<void>;
 }
 
-/** Starts anvil on `port`; with `blockTimeSeconds` it mines on a timer, else on every transaction. */
-export async function startAnvil(options: { port: number; blockTimeSeconds?: number }): Promise<RunningAnvil> {
+/**
+ * Starts anvil on `port`; with `blockTimeSeconds` it mines on a timer, else on every transaction.
+ * With `stateFile` the chain is loaded from it and saved back on exit, so a restart keeps it.
+ */
+export async function startAnvil(options: { port: number; blockTimeSeconds?: number; stateFile?: string }): Promise<RunningAnvil> {
   const args = ['--host', '127.0.0.1', '--port', String(options.port), '--chain-id', '31337', '--silent'];
   if (options.blockTimeSeconds) args.push('--block-time', String(options.blockTimeSeconds));
+  if (options.stateFile) args.push('--state', options.stateFile);
   const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'anvil'), args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(options.port, 30_000);
@@ -48,10 +52,16 @@ export function fundedSigner(provider: JsonRpcProvider): NonceManager {
   return new NonceManager(new Wallet(FUNDED_PRIVATE_KEY, provider));
 }
 
+/** The test USDT at `address` if it is deployed there, else a fresh deployment. */
+export async function ensureTestUsdt(signer: NonceManager, address: string | undefined): Promise<Contract> {
+  if (address && (await signer.provider!.getCode(address)) !== '0x') return new Contract(address, testUsdt.abi, signer);
+  return deployTestUsdt(signer);
+}
+
 /** Deploys the test USDT with 1,000,000,000 tokens for the signer; returns the contract. */
 export async function deployTestUsdt(signer: Signer): Promise<Contract> {
   const factory = new ContractFactory(testUsdt.abi, testUsdt.bytecode, signer);
   const contract = await factory.deploy(1_000_000_000n * 10n ** 6n);
   await contract.waitForDeployment();
-  return contract as Contract;
+  return contract as unknown as Contract;
 }

@@ -38,7 +38,10 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
       if (!adapter || !deps.temporal) throw new Error(`no node is configured for ${chainKey(input)}`);
       const temporal = deps.temporal;
       const head = await adapter.head();
-      const cursor = (await findCursor(db, input.livemode, input.network)) ?? { nextBlock: head + 1, head };
+      const saved = await findCursor(db, input.livemode, input.network);
+      // A first start begins at the head. A cursor past the head (a node that lags, or a devnet that
+      // was reset) steps back to it: scanning blocks again is harmless, skipping them is not.
+      const cursor = { nextBlock: Math.min(saved?.nextBlock ?? head + 1, head + 1) };
       const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
       const transfers = await adapter.transfersIn(cursor.nextBlock, toBlock);
@@ -91,7 +94,7 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
         }
       }
 
-      const nextBlock = Math.max(cursor.nextBlock, toBlock + 1);
+      const nextBlock = toBlock + 1;
       await saveCursor(db, input.livemode, input.network, nextBlock, head);
       return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
     },

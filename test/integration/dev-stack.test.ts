@@ -6,12 +6,12 @@ import { ScriptProcess } from '../helpers/script-process';
 
 /**
  * `npm run dev` as a newcomer runs it (in a throw-away data directory, on free ports): it brings
- * the stack up and prints its three lines, serves /healthz and the Web UI, keeps its data across
- * a restart, and Ctrl-C leaves nothing running.
+ * the stack up (devnet included) and prints its lines, serves /healthz and the Web UI, keeps its
+ * data across a restart, and Ctrl-C leaves nothing running.
  */
 describe('npm run dev', () => {
   it('starts everything, keeps data across a restart, and stops everything on Ctrl-C', async () => {
-    const [apiPort, postgresPort, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, postgresPort, temporalPort, uiPort, anvilPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-dev-'));
     // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
     await chmod(dataDir, 0o755);
@@ -20,6 +20,7 @@ describe('npm run dev', () => {
       INFLOW_DEV_POSTGRES_PORT: String(postgresPort),
       INFLOW_DEV_TEMPORAL_PORT: String(temporalPort),
       INFLOW_DEV_TEMPORAL_UI_PORT: String(uiPort),
+      INFLOW_DEV_ANVIL_PORT: String(anvilPort),
       PORT: String(apiPort),
       LOG_LEVEL: 'warn',
     };
@@ -32,6 +33,7 @@ describe('npm run dev', () => {
     const first = await start();
     expect(first.stdout).toContain(`API:          http://localhost:${apiPort}/api/v1`);
     expect(first.stdout).toContain(`Temporal UI:  http://localhost:${uiPort}/namespaces/default/workflows`);
+    expect(first.stdout).toContain(`Devnet:       http://127.0.0.1:${anvilPort} (test-mode ethereum; USDT 0x`);
     const key = /Test key: +(sk_test_\w+)/.exec(first.stdout)![1]!;
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok', postgres: { status: 'up' }, temporal: { status: 'up' } });
@@ -42,7 +44,7 @@ describe('npm run dev', () => {
 
     first.signal('SIGINT');
     await first.exited;
-    for (const port of [apiPort, postgresPort, temporalPort, uiPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
+    for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
     const second = await start();
     try {
