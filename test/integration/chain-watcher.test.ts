@@ -54,6 +54,9 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent'), temporal: dev.client });
     running = worker.run();
     await startChainWatchers(dev.client, config, createLogger('silent'));
+    // The first round sets the cursor at the head: transfers from then on are watched.
+    const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
   });
 
   afterAll(async () => {
@@ -70,8 +73,6 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
 
   it('turns an ETH transfer and two USDT transfers in one transaction into three completed deposits, once each', async () => {
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
-    await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
-
     const eth = await (await signer.sendTransaction({ to: addresses.alice, value: parseEther('0.5') })).wait();
     const batch = await (await usdt.getFunction('batchTransfer')([addresses.alice, addresses.bob], [25_000_000n, 1_000_000n])).wait();
     await (await signer.sendTransaction({ to: Wallet.createRandom().address, value: 1n })).wait(); // not a customer: ignored
@@ -97,5 +98,51 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(await deposits()).toHaveLength(3);
     const bookings = await database.db.selectFrom('ledger_transactions').select('deposit_id').where('kind', '=', 'deposit').execute();
     expect(bookings).toHaveLength(3);
+  });
+
+  const depositOf = (transactionHash: string) => database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
+  const head = async () => Number(await anvil.provider.send('eth_blockNumber', []));
+  /** Replaces every block from the transaction's onwards, optionally re-mining given raw transactions in them. */
+  const reorgFrom = async (blockNumber: number, include: Array<[string, number]> = []) => {
+    await anvil.provider.send('anvil_reorg', [(await head()) - blockNumber + 1, include]);
+    // Dropped transactions give their nonces back: the signer must count again from the chain.
+    signer.reset();
+  };
+
+  it('fails a deposit whose block a reorg removes before it completes, and books nothing', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.bob, 5_000_000n)).wait();
+    await waitFor('detected', async () => (await depositOf(sent!.hash)) !== undefined);
+    await reorgFrom(sent!.blockNumber);
+    await waitFor('failed', async () => (await depositOf(sent!.hash))?.status === 'failed', 30_000);
+    expect(await depositOf(sent!.hash)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
+  });
+
+  it('reverses a completed deposit that a deeper reorg removes, with the reversing booking', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.alice, 7_000_000n)).wait();
+    await waitFor('detected', async () => (await depositOf(sent!.hash)) !== undefined);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    await reorgFrom(sent!.blockNumber);
+    await waitFor('reversed', async () => (await depositOf(sent!.hash))?.reversed_at !== null, 30_000);
+    const deposit = (await depositOf(sent!.hash))!;
+    const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).orderBy('kind').execute();
+    expect(ledger.map((entry) => entry.kind)).toEqual(['deposit', 'reversal']);
+  });
+
+  it('completes once a deposit whose transaction a reorg moves into another block', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.bob, 3_000_000n)).wait();
+    const raw = (await anvil.provider.send('eth_getRawTransactionByHash', [sent!.hash])) as string;
+    await waitFor('detected', async () => (await depositOf(sent!.hash)) !== undefined);
+    // Two blocks replaced; the transaction lands in the second of them.
+    await anvil.provider.send('anvil_mine', ['0x1']);
+    await reorgFrom(sent!.blockNumber, [[raw, 1]]);
+    const moved = await anvil.provider.send('eth_getTransactionReceipt', [sent!.hash]);
+    expect(moved.blockHash).not.toBe(sent!.blockHash);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    const deposit = (await depositOf(sent!.hash))!;
+    expect(deposit.failure_reason).toBeNull();
+    const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
+    expect(ledger).toEqual([{ kind: 'deposit' }]);
   });
 });
