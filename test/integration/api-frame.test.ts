@@ -157,6 +157,7 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
         status: 'ok',
         postgres: { status: 'up', latency_ms: expect.any(Number) },
         temporal: { status: 'up', latency_ms: expect.any(Number) },
+        chains: [],
       });
     });
   });

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger';
 import { createMerchant } from '../../src/merchants';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../../src/worker';
+import { startTestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
@@ -98,6 +99,15 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(await deposits()).toHaveLength(3);
     const bookings = await database.db.selectFrom('ledger_transactions').select('deposit_id').where('kind', '=', 'deposit').execute();
     expect(bookings).toHaveLength(3);
+
+    // The watcher's position and lag are visible in /healthz.
+    const api = await startTestApi({ db: database.db, temporal: dev.client });
+    try {
+      const health = (await (await api.request('/healthz')).json()) as { chains: unknown[] };
+      expect(health.chains).toEqual([{ network: 'ethereum', livemode: false, head: expect.any(Number), next_block: expect.any(Number), lag: expect.any(Number), scanned_at: expect.any(String) }]);
+    } finally {
+      await api.close();
+    }
   });
 
   const depositOf = (transactionHash: string) => database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
@@ -108,6 +118,21 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     // Dropped transactions give their nonces back: the signer must count again from the chain.
     signer.reset();
   };
+
+  it('finds every deposit made while the worker was down, once, when it comes back', async () => {
+    worker.shutdown();
+    await running;
+    const sent = [];
+    for (const [to, amount] of [[addresses.alice, 11_000_000n], [addresses.bob, 12_000_000n], [addresses.alice, 13_000_000n]] as const) {
+      sent.push(await (await usdt.getFunction('transfer')(to, amount)).wait());
+    }
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent'), temporal: dev.client });
+    running = worker.run();
+    for (const receipt of sent) await waitFor('completed after restart', async () => (await depositOf(receipt!.hash))?.status === 'completed', 30_000);
+    const rows = await database.db.selectFrom('deposits').select('id').where('transaction_hash', 'in', sent.map((receipt) => receipt!.hash)).execute();
+    expect(rows).toHaveLength(3);
+  });
 
   it('fails a deposit whose block a reorg removes before it completes, and books nothing', async () => {
     const sent = await (await usdt.getFunction('transfer')(addresses.bob, 5_000_000n)).wait();

@@ -15,6 +15,11 @@ export async function saveCursor(db: Executor, livemode: boolean, network: strin
     .execute();
 }
 
+/** Every watcher's position: the block it scans next and the head it last saw. */
+export async function listCursors(db: Executor) {
+  return db.selectFrom('chain_cursors').selectAll().orderBy('livemode').orderBy('network').execute();
+}
+
 /** Which of `addresses` belong to customers of this mode and family: one indexed query per batch. */
 export async function customersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]) {
   if (addresses.length === 0) return [];

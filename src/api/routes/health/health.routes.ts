@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../../../db/database';
+import { listCursors } from '../../../db/repositories/chains.repository';
 import type { AppState } from '../../context';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -14,7 +15,8 @@ interface DependencyStatus {
 
 /**
  * `GET /healthz`: 200 when Postgres and Temporal both answer within 2 s, else 503 with the
- * failing dependency named. Unauthenticated, for load balancers and `npm run dev`.
+ * failing dependency named; also each chain watcher's lag. Unauthenticated, for load balancers
+ * and `npm run dev`.
  */
 export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppState> {
   const router = new Router<AppState>();
@@ -26,9 +28,22 @@ export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppStat
     ]);
     const healthy = postgres.status === 'up' && temporal.status === 'up';
     ctx.status = healthy ? 200 : 503;
-    ctx.body = { status: healthy ? 'ok' : 'unavailable', postgres, temporal };
+    ctx.body = { status: healthy ? 'ok' : 'unavailable', postgres, temporal, chains: postgres.status === 'up' ? await chainLag(deps.db) : [] };
   });
   return router;
+}
+
+/** How far each chain watcher is behind its node (head − next block + 1), as of its last round. */
+async function chainLag(db: Db) {
+  const cursors = await listCursors(db).catch(() => []);
+  return cursors.map((cursor) => ({
+    network: cursor.network,
+    livemode: cursor.livemode,
+    head: Number(cursor.head),
+    next_block: Number(cursor.next_block),
+    lag: Math.max(0, Number(cursor.head) - Number(cursor.next_block) + 1),
+    scanned_at: cursor.updated_at.toISOString(),
+  }));
 }
 
 async function check(probe: (signal: AbortSignal) => Promise<unknown>): Promise<DependencyStatus> {
