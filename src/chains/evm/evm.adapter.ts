@@ -3,7 +3,25 @@
  * native-coin transfers from blocks' transactions, over block ranges clamped to the provider's
  * limit. Pure reading: matching recipients to customers and signalling deposits happen elsewhere.
  */
-import { getAddress, id, toQuantity, type JsonRpcProvider, type Log, type TransactionResponse } from 'ethers';
+import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
+
+/** The JSON-RPC shapes the scan reads (quantities are hex strings). */
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: string;
+  removed?: boolean;
+}
+
+interface RawBlock {
+  number: string;
+  hash: string;
+  transactions: Array<{ hash: string; from: string; to: string | null; value: string }>;
+}
 
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 /** Native transfers have no log: this log index keeps them apart from any token transfer. */
@@ -70,13 +88,18 @@ export class EvmAdapter {
     return receipt ? { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash } : null;
   }
 
+  // The scans read raw JSON-RPC results: building library objects for thousands of logs and
+  // transactions per range costs more than the request itself.
+
   private async tokenTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     if (this.tokensByAddress.size === 0) return [];
-    const logs = await this.provider.getLogs({ fromBlock, toBlock, address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] });
+    const logs = (await this.provider.send('eth_getLogs', [
+      { fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] },
+    ])) as RawLog[];
     return logs.flatMap((log) => this.decodeTransfer(log) ?? []);
   }
 
-  private decodeTransfer(log: Log): DetectedTransfer | undefined {
+  private decodeTransfer(log: RawLog): DetectedTransfer | undefined {
     const currency = this.tokensByAddress.get(getAddress(log.address));
     // A Transfer has two indexed addresses and the amount as data; anything else is not one.
     if (!currency || log.topics.length !== 3 || log.data.length !== 66 || log.removed) return undefined;
@@ -84,8 +107,8 @@ export class EvmAdapter {
     if (amount === 0n) return undefined;
     return {
       transactionHash: log.transactionHash,
-      logIndex: log.index,
-      blockNumber: log.blockNumber,
+      logIndex: Number(log.logIndex),
+      blockNumber: Number(log.blockNumber),
       blockHash: log.blockHash,
       from: getAddress(`0x${log.topics[1]!.slice(26)}`),
       to: getAddress(`0x${log.topics[2]!.slice(26)}`),
@@ -97,20 +120,20 @@ export class EvmAdapter {
   private async nativeTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
     // Requests made together go out as one JSON-RPC batch.
-    const blocks = await Promise.all(numbers.map((number) => this.provider.getBlock(number, true)));
+    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
     return blocks.flatMap((block) =>
       !block
         ? []
-        : block.prefetchedTransactions
-            .filter((tx: TransactionResponse) => tx.to !== null && tx.value > 0n)
+        : block.transactions
+            .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
             .map((tx) => ({
               transactionHash: tx.hash,
               logIndex: NATIVE_LOG_INDEX,
-              blockNumber: block.number,
-              blockHash: block.hash!,
+              blockNumber: Number(block.number),
+              blockHash: block.hash,
               from: getAddress(tx.from),
               to: getAddress(tx.to!),
-              amount: tx.value.toString(),
+              amount: BigInt(tx.value).toString(),
               currency: this.options.nativeCurrency,
             })),
     );

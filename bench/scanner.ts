@@ -1,0 +1,102 @@
+/**
+ * `npm run bench:scanner`: fills anvil with blocks carrying many ERC-20 Transfer logs, then runs
+ * the watcher's scan (the real activity: logs, native transfers, one recipient-matching query per
+ * batch, cursor) over them, beside a bare `eth_getLogs` loop over the same ranges, with 1e3 and
+ * with 1e5 customer addresses in Postgres. Prints blocks/s and logs/s for each.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Wallet } from 'ethers';
+import { sql } from 'kysely';
+import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
+import { startEmbeddedPostgres } from '../dev/postgres';
+import { freePort } from '../dev/tools/ports';
+import { chainKey, createChainActivities } from '../src/activities/chain.activities';
+import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
+import { createDb } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { saveCursor } from '../src/db/repositories/chains.repository';
+import { createMerchant } from '../src/merchants';
+
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
+const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
+const RANGE = 100;
+
+async function main(): Promise<void> {
+  const log = (line: string) => console.error(`[bench] ${line}`);
+  const anvil = await startAnvil({ port: await freePort() });
+  const signer = fundedSigner(anvil.provider);
+  const usdt = await deployTestUsdt(signer);
+  const first = Number(await anvil.provider.send('eth_blockNumber', [])) + 1;
+  log(`mining ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
+  const batch = usdt.getFunction('batchTransfer');
+  for (let block = 0; block < BLOCKS; block++) {
+    const recipients = Array.from({ length: LOGS_PER_BLOCK }, () => Wallet.createRandom().address);
+    await (await batch(recipients, recipients.map(() => 1_000n))).wait();
+  }
+  const last = Number(await anvil.provider.send('eth_blockNumber', []));
+
+  const postgres = await startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log });
+  const db = createDb(postgres.url('postgres'), { max: 10 });
+  await migrateToLatest(db);
+  const merchant = await createMerchant(db, 'Bench');
+  const adapter = new EvmAdapter(anvil.provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: RANGE });
+  // No transfer here is to a customer, so no workflow is started: the client is never called.
+  const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+  const { scanChain } = createChainActivities({ db, temporal: new Client({ connection }), taskQueue: 'bench', chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), adapter]]) });
+
+  const addCustomers = async (total: number) => {
+    const { rows } = await sql<{ count: string }>`select count(*) from customer_addresses`.execute(db);
+    const have = Number(rows[0]!.count);
+    await sql`
+      insert into customers (id, merchant_id, livemode, metadata, address_index)
+      select 'cus_bench' || i, ${merchant.merchant_id}, false, '{}'::jsonb, 1000000 + i from generate_series(${have}::int, ${total - 1}::int) as i`.execute(db);
+    await sql`
+      insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
+      select 'cus_bench' || i, 'evm', '0x' || lpad(to_hex(i), 40, '0'), false, ${merchant.merchant_id} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(db);
+  };
+
+  const scanAll = async () => {
+    await saveCursor(db, false, 'ethereum', first, last);
+    const started = performance.now();
+    let result;
+    do result = await scanChain({ network: 'ethereum', livemode: false });
+    while (result.nextBlock <= last);
+    return (performance.now() - started) / 1000;
+  };
+
+  const bareLoop = async () => {
+    const started = performance.now();
+    let logs = 0;
+    for (let from = first; from <= last; from += RANGE) {
+      logs += (await anvil.provider.send('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${Math.min(last, from + RANGE - 1).toString(16)}`, topics: [TRANSFER_TOPIC] }])).length;
+    }
+    return { seconds: (performance.now() - started) / 1000, logs };
+  };
+
+  const blocks = last - first + 1;
+  const bare = await bareLoop();
+  console.log(`${blocks} blocks, ${bare.logs} Transfer logs, ${RANGE} blocks per call, anvil + embedded Postgres`);
+  console.log(`bare eth_getLogs loop        ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / bare.seconds).toFixed(0).padStart(9)} logs/s`);
+  const rates: number[] = [];
+  for (const customers of [1_000, 100_000]) {
+    await addCustomers(customers);
+    await scanAll(); // warm-up
+    const seconds = await scanAll();
+    rates.push(blocks / seconds);
+    console.log(`watcher, ${String(customers).padStart(6)} addresses  ${(blocks / seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / seconds).toFixed(0).padStart(9)} logs/s   ${((blocks / seconds) / (blocks / bare.seconds)).toFixed(2)}× the bare loop`);
+  }
+  console.log(`1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / (blocks / bare.seconds)).toFixed(2)}× (target ≥ 0.50×)`);
+
+  await connection.close();
+  await db.destroy();
+  await postgres.stop();
+  await anvil.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
