@@ -1,6 +1,9 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
-import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
+import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import { loadConfig } from '../../src/config';
 import { createCustomer } from '../../src/customers';
@@ -28,10 +31,14 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   let running: Promise<void>;
   let addresses: { alice: string; bob: string };
   let config: ReturnType<typeof loadConfig>;
+  let anvilPort: number;
+  let stateFile: string;
   const taskQueue = uniqueTaskQueue('watcher');
 
   beforeAll(async () => {
-    anvil = await startAnvil({ port: await freePort() });
+    anvilPort = await freePort();
+    stateFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'inflow-anvil-')), 'state.json');
+    anvil = await startAnvil({ port: anvilPort, stateFile });
     signer = fundedSigner(anvil.provider);
     usdt = await deployTestUsdt(signer);
     database = await createTestDatabase();
@@ -170,4 +177,21 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
     expect(ledger).toEqual([{ kind: 'deposit' }]);
   });
+
+  it('retries while the node is down, loses nothing, and catches up when it returns', async () => {
+    const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    await anvil.stop();
+    // The scan activity fails and is retried with backoff (not a fixed wait: we watch its attempts).
+    await waitFor('a failed scan being retried', async () => {
+      const { raw } = await watcher.describe();
+      return (raw.pendingActivities ?? []).some((activity) => (activity.attempt ?? 0) >= 2 && activity.lastFailure);
+    }, 30_000);
+
+    anvil = await startAnvil({ port: anvilPort, stateFile });
+    signer = fundedSigner(anvil.provider);
+    usdt = await ensureTestUsdt(signer, await usdt.getAddress());
+    const sent = await (await usdt.getFunction('transfer')(addresses.bob, 9_000_000n)).wait();
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed after the outage', async () => (await depositOf(sent!.hash))?.status === 'completed', 90_000);
+  }, 150_000);
 });
