@@ -1,22 +1,17 @@
-import type { Worker } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import { createLogger } from '../../src/logger';
 import { createMerchant, type CreatedMerchant } from '../../src/merchants';
-import { createWorker } from '../../src/worker';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
-import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
+import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 /** Deposits through the public API, run by the real worker on the real Temporal dev server. */
 describe('deposits through the API (real worker, Temporal dev server, Postgres)', () => {
   let database: TestDatabase;
   let dev: Awaited<ReturnType<typeof connectToDevServer>>;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let acme: CreatedMerchant;
   let customerId: string;
   const taskQueue = uniqueTaskQueue('deposits-api');
@@ -24,9 +19,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
   beforeAll(async () => {
     database = await createTestDatabase();
     dev = await connectToDevServer();
-    const config = loadConfig({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
-    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent') });
-    running = worker.run();
+    worker = await startDevServerWorker({ databaseUrl: database.url, db: database.db, connection: dev.nativeConnection, temporal: dev.client, taskQueue });
     // Blocks every 10 ms instead of every 12 s: the workflow code and timers are the real ones
     // (the dev server fires timers at about one-second granularity, so a deposit takes ~12 s).
     api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, simulatedBlockTimeMs: 10 });
@@ -36,8 +29,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
 
   afterAll(async () => {
     await api?.close();
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await dev?.close();
     expect(await ledgerInvariantViolations(database.db)).toEqual([]);
     await database?.destroy();

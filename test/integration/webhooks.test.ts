@@ -1,40 +1,32 @@
-import type { Worker } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
 import { verifyWebhook } from '../../src/domain/signatures';
-import { createLogger } from '../../src/logger';
 import { createMerchant, type CreatedMerchant } from '../../src/merchants';
-import { createWorker } from '../../src/worker';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
-import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
+import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 /** Webhook endpoints, events and deliveries through the API, with the real worker on the dev server. */
 describe('webhooks through the API (real worker, Temporal dev server, Postgres, HTTP receiver)', () => {
   let database: TestDatabase;
   let dev: Awaited<ReturnType<typeof connectToDevServer>>;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let acme: CreatedMerchant;
   const taskQueue = uniqueTaskQueue('webhooks-api');
 
   beforeAll(async () => {
     database = await createTestDatabase();
     dev = await connectToDevServer();
-    const config = loadConfig({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
-    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent') });
-    running = worker.run();
+    worker = await startDevServerWorker({ databaseUrl: database.url, db: database.db, connection: dev.nativeConnection, temporal: dev.client, taskQueue });
     api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, simulatedBlockTimeMs: 10 });
     acme = await createMerchant(database.db, 'Acme');
   });
 
   afterAll(async () => {
     await api?.close();
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await dev?.close();
     await database?.destroy();
   });

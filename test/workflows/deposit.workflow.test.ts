@@ -1,17 +1,15 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { completeDeposit, recordConfirmations, recordDetectedDeposit, type DepositTransfer } from '../../src/deposits';
-import { createLogger } from '../../src/logger';
-import { StaticPriceSource } from '../../src/prices';
 import { confirmationSignal, depositStateQuery, depositWorkflowId } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
 import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-confirmations.workflow';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { seedCustomer, transferTo } from '../helpers/deposits';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { bundleInflowWorkflows, startTimeSkippingWorker } from '../helpers/worker';
 import { waitFor } from '../helpers/wait';
 
 /**
@@ -22,8 +20,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
   let env: TestWorkflowEnvironment;
   let database: TestDatabase;
   let bundle: WorkflowBundleWithSourceMap;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: { stop(): Promise<void> };
   let seeded: Awaited<ReturnType<typeof seedCustomer>>;
   const taskQueue = uniqueTaskQueue('deposits');
 
@@ -31,21 +28,14 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     [env, database, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       createTestDatabase(),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } }),
+      bundleInflowWorkflows(),
     ]);
     seeded = await seedCustomer(database.db);
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
-    });
-    running = worker.run();
+    worker = await startTimeSkippingWorker({ connection: env.nativeConnection, taskQueue, bundle, db: database.db });
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await env?.teardown();
     await database?.destroy();
   });

@@ -1,14 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
-import { createActivities } from '../../src/activities';
 import { insertWebhookEndpoint } from '../../src/db/repositories/webhooks.repository';
 import { newId } from '../../src/domain/ids';
 import { generateWebhookSecret } from '../../src/domain/signatures';
 import { retryDelaysMs } from '../../src/domain/webhook-schedule';
-import { createLogger } from '../../src/logger';
-import { StaticPriceSource } from '../../src/prices';
 import { webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
 import { prepareDeliveries } from '../../src/webhooks/deliveries';
@@ -16,9 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { seedCustomer } from '../helpers/deposits';
 import { startReceiver } from '../helpers/receiver';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { bundleInflowWorkflows, startTimeSkippingWorker } from '../helpers/worker';
 
 const HOUR = 3_600_000;
-const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * The real delivery workflow and activities, a real Postgres and a real HTTP receiver, on the
@@ -28,8 +25,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
   let env: TestWorkflowEnvironment;
   let database: TestDatabase;
   let bundle: WorkflowBundleWithSourceMap;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: { stop(): Promise<void> };
   let seeded: Awaited<ReturnType<typeof seedCustomer>>;
   const taskQueue = uniqueTaskQueue('webhooks');
 
@@ -37,21 +33,14 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
     [env, database, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       createTestDatabase(),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silent }),
+      bundleInflowWorkflows(),
     ]);
     seeded = await seedCustomer(database.db);
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities({ db: database.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
-    });
-    running = worker.run();
+    worker = await startTimeSkippingWorker({ connection: env.nativeConnection, taskQueue, bundle, db: database.db });
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await env?.teardown();
     await database?.destroy();
   });

@@ -1,0 +1,58 @@
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { loadConfig, type Config } from '../../src/config';
+import type { Db } from '../../src/db/database';
+import { createLogger } from '../../src/logger';
+import { StaticPriceSource } from '../../src/prices';
+import { createWorker } from '../../src/worker';
+import { readTestEnv } from './test-env';
+
+export interface RunningWorker {
+  config: Config;
+  worker: Worker;
+  /** Drains and stops the worker. */
+  stop(): Promise<void>;
+}
+
+/**
+ * inflow's own worker (createWorker, as `npm run worker` builds it) on the run's Temporal dev
+ * server, for a test database and task queue; `env` adds settings such as a chain to watch.
+ */
+export async function startDevServerWorker(deps: { databaseUrl: string; db: Db; connection: NativeConnection; temporal: Client; taskQueue: string; env?: Record<string, string> }): Promise<RunningWorker> {
+  const config = loadConfig({ DATABASE_URL: deps.databaseUrl, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: deps.taskQueue, ...deps.env });
+  const worker = await createWorker({ config, db: deps.db, connection: deps.connection, logger: createLogger('silent'), temporal: deps.temporal });
+  const running = worker.run();
+  return {
+    config,
+    worker,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** inflow's workflows, bundled once per test file. */
+export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silent });
+}
+
+/** A worker with inflow's real workflows and activities, for the time-skipping server. */
+export async function startTimeSkippingWorker(deps: { connection: NativeConnection; taskQueue: string; bundle: WorkflowBundleWithSourceMap; db: Db }): Promise<{ stop(): Promise<void> }> {
+  const worker = await Worker.create({
+    connection: deps.connection,
+    taskQueue: deps.taskQueue,
+    workflowBundle: deps.bundle,
+    activities: createActivities({ db: deps.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
+  });
+  const running = worker.run();
+  return {
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
