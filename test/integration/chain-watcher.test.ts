@@ -13,7 +13,11 @@ import { createLogger } from '../../src/logger';
 import { createMerchant } from '../../src/merchants';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../../src/worker';
+import { insertWebhookEndpoint } from '../../src/db/repositories/webhooks.repository';
+import { newId } from '../../src/domain/ids';
+import { generateWebhookSecret } from '../../src/domain/signatures';
 import { startTestApi } from '../helpers/api';
+import { startReceiver } from '../helpers/receiver';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
@@ -32,6 +36,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   let addresses: { alice: string; bob: string };
   let config: ReturnType<typeof loadConfig>;
   let anvilPort: number;
+  let merchantId: string;
   let stateFile: string;
   const taskQueue = uniqueTaskQueue('watcher');
 
@@ -52,6 +57,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       INFLOW_CHAIN_POLL_MS: '100',
     });
     const merchant = await createMerchant(database.db, 'Chain Co');
+    merchantId = merchant.merchant_id;
     const tenant = { merchantId: merchant.merchant_id, livemode: false };
     const deriver = testDerivers().test;
     const [alice, bob] = await database.db.transaction().execute(async (trx) => [
@@ -79,7 +85,21 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
 
   const deposits = () => database.db.selectFrom('deposits').selectAll().orderBy('id').execute();
 
-  it('turns an ETH transfer and two USDT transfers in one transaction into three completed deposits, once each', async () => {
+  it('turns an ETH transfer and two USDT transfers in one transaction into three completed deposits, once each, announced by webhooks', async () => {
+    const receiver = await startReceiver();
+    await insertWebhookEndpoint(database.db, {
+      id: newId('webhookEndpoint'),
+      merchant_id: merchantId,
+      livemode: false,
+      url: receiver.url,
+      description: null,
+      events: ['deposit.completed'],
+      secret: generateWebhookSecret(),
+      previous_secret: null,
+      previous_secret_expires_at: null,
+      disabled_reason: null,
+      deleted_at: null,
+    });
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
     const eth = await (await signer.sendTransaction({ to: addresses.alice, value: parseEther('0.5') })).wait();
     const batch = await (await usdt.getFunction('batchTransfer')([addresses.alice, addresses.bob], [25_000_000n, 1_000_000n])).wait();
@@ -106,6 +126,13 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(await deposits()).toHaveLength(3);
     const bookings = await database.db.selectFrom('ledger_transactions').select('deposit_id').where('kind', '=', 'deposit').execute();
     expect(bookings).toHaveLength(3);
+
+    // Each completion reached the merchant's endpoint, once.
+    await receiver.waitForRequests(3);
+    const announced = receiver.requests.map((request) => JSON.parse(request.rawBody) as { event: string; data: { transaction_hash: string } });
+    expect(announced.map((event) => event.event)).toEqual(['deposit.completed', 'deposit.completed', 'deposit.completed']);
+    expect(announced.map((event) => event.data.transaction_hash).sort()).toEqual([eth!.hash, batch!.hash, batch!.hash].sort());
+    await receiver.close();
 
     // The watcher's position and lag are visible in /healthz.
     const api = await startTestApi({ db: database.db, temporal: dev.client });
