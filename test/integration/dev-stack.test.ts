@@ -55,5 +55,5 @@ describe('npm run dev', () => {
       second.signal('SIGINT');
       await second.exited;
     }
-  });
+  }, 150_000); // two full start-ups of the stack, on a loaded CI machine
 });
