@@ -2,12 +2,14 @@
  * `npm run bench:scanner`: fills anvil with blocks carrying many ERC-20 Transfer logs, then runs
  * the watcher's scan (the real activity: logs, native transfers, one recipient-matching query per
  * batch, cursor) over them, beside a bare `eth_getLogs` loop over the same ranges, with 1e3 and
- * with 1e5 customer addresses in Postgres. Prints blocks/s and logs/s for each.
+ * with 1e5 customer addresses in Postgres. Prints blocks/s and logs/s for each, then the detection
+ * latency of the whole path (anvil, watcher, worker, Temporal dev server) on a 1 s block time.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Wallet } from 'ethers';
 import { sql } from 'kysely';
 import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
@@ -17,7 +19,14 @@ import { chainKey, createChainActivities } from '../src/activities/chain.activit
 import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
 import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { saveCursor } from '../src/db/repositories/chains.repository';
+import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
+import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
+import { loadConfig } from '../src/config';
+import { createCustomer } from '../src/customers';
+import { createLogger } from '../src/logger';
+import { chainWatcherWorkflowId } from '../src/workflows/definitions';
+import { createWorker, startChainWatchers } from '../src/worker';
+import { startTemporalDevServer } from '../dev/temporal';
 import { createMerchant } from '../src/merchants';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
@@ -25,6 +34,7 @@ const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
 const RANGE = 100;
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const log = (line: string) => console.error(`[bench] ${line}`);
   const anvil = await startAnvil({ port: await freePort() });
   const signer = fundedSigner(anvil.provider);
@@ -91,8 +101,67 @@ async function main(): Promise<void> {
   console.log(`1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / (blocks / bare.seconds)).toFixed(2)}× (target ≥ 0.50×)`);
 
   await connection.close();
+  await anvil.stop();
+
+  await measureDetectionLatency(db, merchant.merchant_id, log);
   await db.destroy();
   await postgres.stop();
+}
+
+/**
+ * The whole path on a 1 s block time: anvil → the watcher (real worker, Temporal dev server) →
+ * the deposit workflow's first activity writing the row. Block timestamps have 1 s resolution.
+ */
+async function measureDetectionLatency(db: ReturnType<typeof createDb>, merchantId: string, log: (line: string) => void): Promise<void> {
+  const TRANSFERS = Number(process.env.BENCH_LATENCY_TRANSFERS ?? 20);
+  const anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 1 });
+  const signer = fundedSigner(anvil.provider);
+  const usdt = await deployTestUsdt(signer);
+  const temporal = await startTemporalDevServer({ log });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const config = loadConfig({
+    DATABASE_URL: 'postgres://unused@localhost/unused',
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'bench-latency',
+    INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
+    INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
+    INFLOW_CHAIN_POLL_MS: '100',
+  });
+  await sql`delete from chain_cursors`.execute(db);
+  const worker = await createWorker({ config, db, connection: nativeConnection, logger: createLogger('silent'), temporal: client });
+  const running = worker.run();
+  await startChainWatchers(client, config, createLogger('silent'));
+  const deriver = new AddressDeriver(xpubsFromMnemonic(generateMnemonic()));
+  const customer = await db.transaction().execute((trx) => createCustomer(trx, { merchantId, livemode: false }, {}, deriver));
+  const address = customer.customer.addresses[0]!.address;
+  while (!(await findCursor(db, false, 'ethereum'))) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const sent: Array<{ hash: string; blockNumber: number }> = [];
+  for (let i = 0; i < TRANSFERS; i++) {
+    const receipt = await (await usdt.getFunction('transfer')(address, BigInt(1_000_000 + i))).wait();
+    sent.push({ hash: receipt!.hash, blockNumber: receipt!.blockNumber });
+  }
+  const latencies: number[] = [];
+  for (const { hash, blockNumber } of sent) {
+    let row;
+    while (!(row = await db.selectFrom('deposits').select('created_at').where('transaction_hash', '=', hash).executeTakeFirst())) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const block = await anvil.provider.getBlock(blockNumber);
+    latencies.push(row.created_at.getTime() - block!.timestamp * 1000);
+  }
+  latencies.sort((a, b) => a - b);
+  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  console.log(`detection latency, block timestamp → deposit row, 1 s blocks, ${TRANSFERS} transfers: p50 ${p(0.5)} ms  p95 ${p(0.95)} ms`);
+
+  await client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('bench over');
+  worker.shutdown();
+  await running;
+  await nativeConnection.close();
+  await connection.close();
+  await temporal.stop();
   await anvil.stop();
 }
 
