@@ -65,10 +65,10 @@ function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
       const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
       const rpcUrl = env[`INFLOW_RPC_URL_${suffix}`];
       if (!rpcUrl) continue;
-      if (!/^(https?|wss?):\/\/\S+$/.test(rpcUrl)) throw new ConfigError(`inflow: INFLOW_RPC_URL_${suffix} must be an http(s) or ws(s) URL`);
+      if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError(`inflow: INFLOW_RPC_URL_${suffix} must be an http(s) URL`);
       const tokens = Object.entries(definition.currencies).flatMap(([currency, currencyDefinition]) => {
         const variable = `INFLOW_TOKEN_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
-        const address = env[variable] ?? currencyDefinition.contracts?.[mode];
+        const address = env[variable] || currencyDefinition.contracts?.[mode];
         if (!address) return [];
         if (!isAddress(address)) throw new ConfigError(`inflow: ${variable} must be a contract address (0x…)`);
         return [{ currency, address }];

@@ -76,7 +76,7 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
           workflowId: depositWorkflowId(deposit),
           args: [{ transfer: deposit }],
           signal: confirmationSignal,
-          signalArgs: [{ confirmations: head - transfer.blockNumber + 1, blockHash: transfer.blockHash, canonical: true }],
+          signalArgs: [{ confirmations: Math.max(0, head - transfer.blockNumber + 1), blockHash: transfer.blockHash, canonical: true }],
         });
         detected++;
       }
@@ -85,6 +85,7 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
       for (const deposit of await watchedDeposits(db, input.livemode, input.network, REVERSAL_WINDOW_MS)) {
         if (deposit.block_number === null) continue;
         const report = await reportFor(adapter, head, deposit.transaction_hash, Number(deposit.block_number), deposit.block_hash);
+        if (!report) continue;
         try {
           await temporal.workflow.getHandle(depositWorkflowId({ livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index })).signal(confirmationSignal, report);
           signalled++;
@@ -101,11 +102,18 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
   };
 }
 
-/** Where the deposit's transaction stands now: still in its block, moved to another, or gone. */
-async function reportFor(adapter: EvmAdapter, head: number, transactionHash: string, blockNumber: number, blockHash: string | null): Promise<ConfirmationReport> {
-  if (blockHash && (await adapter.blockHash(blockNumber)) === blockHash) {
-    return { confirmations: head - blockNumber + 1, blockHash, canonical: true };
-  }
+/**
+ * Where the deposit's transaction stands now: still in its block, moved to another, or gone; or
+ * nothing to say (undefined) when the node cannot tell yet: a lagging node is not a reorg. A reorg
+ * is declared only when the node has a different block at that height and no receipt.
+ */
+async function reportFor(adapter: EvmAdapter, head: number, transactionHash: string, blockNumber: number, blockHash: string | null): Promise<ConfirmationReport | undefined> {
+  if (blockNumber > head) return undefined;
+  const confirmationsAt = (number: number) => Math.max(0, head - number + 1);
+  const canonicalHash = await adapter.blockHash(blockNumber);
+  if (canonicalHash === null) return undefined;
+  if (canonicalHash === blockHash) return { confirmations: confirmationsAt(blockNumber), blockHash, canonical: true };
   const now = await adapter.transactionBlock(transactionHash);
-  return now ? { confirmations: head - now.blockNumber + 1, blockHash: now.blockHash, canonical: true } : { confirmations: 0, blockHash, canonical: false };
+  if (now) return now.blockNumber > head ? undefined : { confirmations: confirmationsAt(now.blockNumber), blockHash: now.blockHash, canonical: true };
+  return { confirmations: 0, blockHash, canonical: false };
 }

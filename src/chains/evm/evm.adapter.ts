@@ -29,6 +29,11 @@ export const NATIVE_LOG_INDEX = -1;
 
 export interface DetectedTransfer {
   transactionHash: string;
+  /**
+   * The transfer's position among the configured tokens' Transfer logs of its own transaction
+   * (0, 1, …), or NATIVE_LOG_INDEX. Not the block-wide log index: a transaction that a reorg moves
+   * to another block keeps this number, so it stays the same deposit.
+   */
   logIndex: number;
   blockNumber: number;
   blockHash: string;
@@ -96,10 +101,17 @@ export class EvmAdapter {
     const logs = (await this.provider.send('eth_getLogs', [
       { fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] },
     ])) as RawLog[];
-    return logs.flatMap((log) => this.decodeTransfer(log) ?? []);
+    const ordinals = new Map<string, number>();
+    return logs
+      .sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex))
+      .flatMap((log) => {
+        const ordinal = ordinals.get(log.transactionHash) ?? 0;
+        ordinals.set(log.transactionHash, ordinal + 1);
+        return this.decodeTransfer(log, ordinal) ?? [];
+      });
   }
 
-  private decodeTransfer(log: RawLog): DetectedTransfer | undefined {
+  private decodeTransfer(log: RawLog, ordinal: number): DetectedTransfer | undefined {
     const currency = this.tokensByAddress.get(getAddress(log.address));
     // A Transfer has two indexed addresses and the amount as data; anything else is not one.
     if (!currency || log.topics.length !== 3 || log.data.length !== 66 || log.removed) return undefined;
@@ -107,7 +119,7 @@ export class EvmAdapter {
     if (amount === 0n) return undefined;
     return {
       transactionHash: log.transactionHash,
-      logIndex: Number(log.logIndex),
+      logIndex: ordinal,
       blockNumber: Number(log.blockNumber),
       blockHash: log.blockHash,
       from: getAddress(`0x${log.topics[1]!.slice(26)}`),
@@ -121,21 +133,22 @@ export class EvmAdapter {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
     // Requests made together go out as one JSON-RPC batch.
     const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
-    return blocks.flatMap((block) =>
-      !block
-        ? []
-        : block.transactions
-            .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
-            .map((tx) => ({
-              transactionHash: tx.hash,
-              logIndex: NATIVE_LOG_INDEX,
-              blockNumber: Number(block.number),
-              blockHash: block.hash,
-              from: getAddress(tx.from),
-              to: getAddress(tx.to!),
-              amount: BigInt(tx.value).toString(),
-              currency: this.options.nativeCurrency,
-            })),
+    // A block the node does not have yet fails the round (retried), rather than being skipped.
+    const missing = blocks.findIndex((block) => block === null);
+    if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);
+    return (blocks as RawBlock[]).flatMap((block) =>
+      block.transactions
+        .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
+        .map((tx) => ({
+          transactionHash: tx.hash,
+          logIndex: NATIVE_LOG_INDEX,
+          blockNumber: Number(block.number),
+          blockHash: block.hash,
+          from: getAddress(tx.from),
+          to: getAddress(tx.to!),
+          amount: BigInt(tx.value).toString(),
+          currency: this.options.nativeCurrency,
+        })),
     );
   }
 }

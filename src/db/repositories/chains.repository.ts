@@ -28,7 +28,8 @@ export async function customersByAddress(db: Executor, livemode: boolean, family
     .select(['customer_id', 'merchant_id', 'address'])
     .where('livemode', '=', livemode)
     .where('family', '=', family as 'evm')
-    .where('address', 'in', addresses)
+    // One array parameter, however many recipients a range holds.
+    .where(sql<boolean>`address = any(${addresses}::text[])`)
     .execute();
 }
 
