@@ -8,6 +8,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('network', 'text', (col) => col.notNull())
     .addColumn('next_block', 'bigint', (col) => col.notNull())
     .addColumn('head', 'bigint', (col) => col.notNull())
+    // The hash of the last block scanned: if it changes, a reorg replaced blocks already scanned.
+    .addColumn('last_block_hash', 'text')
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('chain_cursors_pkey', ['livemode', 'network'])
     .execute();

@@ -42,6 +42,11 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
       // A first start begins at the head. A cursor past the head (a node that lags, or a devnet that
       // was reset) steps back to it: scanning blocks again is harmless, skipping them is not.
       const cursor = { nextBlock: Math.min(saved?.nextBlock ?? head + 1, head + 1) };
+      // A reorg that replaced blocks already scanned could hide new transfers in them: rescan as
+      // deep as a deposit needs confirmations.
+      if (saved?.lastBlockHash && saved.nextBlock - 1 <= head && (await adapter.blockHash(saved.nextBlock - 1)) !== saved.lastBlockHash) {
+        cursor.nextBlock = Math.max(0, saved.nextBlock - networks[input.network].requiredConfirmations);
+      }
       const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
       const transfers = await adapter.transfersIn(cursor.nextBlock, toBlock);
@@ -96,7 +101,8 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
       }
 
       const nextBlock = toBlock + 1;
-      await saveCursor(db, input.livemode, input.network, nextBlock, head);
+      const lastBlockHash = toBlock >= cursor.nextBlock ? await adapter.blockHash(toBlock) : (saved?.lastBlockHash ?? null);
+      await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash);
       return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
     },
   };

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import { keccak256, parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import { loadConfig } from '../../src/config';
@@ -203,6 +203,29 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(deposit.failure_reason).toBeNull();
     const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
     expect(ledger).toEqual([{ kind: 'deposit' }]);
+  });
+
+  it('finds a transfer that a reorg puts into blocks it had already scanned', async () => {
+    // A second funded anvil account signs a transfer that only the replacement chain carries.
+    const other = new Wallet('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d', anvil.provider);
+    await anvil.provider.send('anvil_mine', ['0x3']);
+    const scannedHead = await head();
+    await waitFor('blocks scanned', async () => ((await findCursor(database.db, false, 'ethereum'))?.nextBlock ?? 0) > scannedHead, 30_000);
+    const fees = await anvil.provider.getFeeData();
+    const raw = await other.signTransaction({
+      to: addresses.bob,
+      value: parseEther('0.25'),
+      nonce: await anvil.provider.getTransactionCount(other.address),
+      gasLimit: 21_000n,
+      maxFeePerGas: fees.maxFeePerGas! * 2n,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 1n,
+      chainId: 31337n,
+      type: 2,
+    });
+    await anvil.provider.send('anvil_reorg', [2, [[raw, 0]]]);
+    const hash = keccak256(raw);
+    await waitFor('found after the reorg', async () => (await depositOf(hash)) !== undefined, 30_000);
+    expect(await depositOf(hash)).toMatchObject({ currency: 'ETH', address: addresses.bob, amount: parseEther('0.25').toString() });
   });
 
   it('retries while the node is down, loses nothing, and catches up when it returns', async () => {

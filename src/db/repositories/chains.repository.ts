@@ -2,16 +2,24 @@ import { sql } from 'kysely';
 import type { Executor } from '../database';
 import type { Deposit } from '../tables/deposits.table';
 
-export async function findCursor(db: Executor, livemode: boolean, network: string): Promise<{ nextBlock: number; head: number } | undefined> {
-  const row = await db.selectFrom('chain_cursors').selectAll().where('livemode', '=', livemode).where('network', '=', network).executeTakeFirst();
-  return row ? { nextBlock: Number(row.next_block), head: Number(row.head) } : undefined;
+export interface Cursor {
+  nextBlock: number;
+  head: number;
+  /** The hash of block nextBlock − 1 when it was scanned. */
+  lastBlockHash: string | null;
 }
 
-export async function saveCursor(db: Executor, livemode: boolean, network: string, nextBlock: number, head: number): Promise<void> {
+export async function findCursor(db: Executor, livemode: boolean, network: string): Promise<Cursor | undefined> {
+  const row = await db.selectFrom('chain_cursors').selectAll().where('livemode', '=', livemode).where('network', '=', network).executeTakeFirst();
+  return row ? { nextBlock: Number(row.next_block), head: Number(row.head), lastBlockHash: row.last_block_hash } : undefined;
+}
+
+export async function saveCursor(db: Executor, livemode: boolean, network: string, nextBlock: number, head: number, lastBlockHash: string | null = null): Promise<void> {
+  const values = { next_block: BigInt(nextBlock), head: BigInt(head), last_block_hash: lastBlockHash };
   await db
     .insertInto('chain_cursors')
-    .values({ livemode, network, next_block: BigInt(nextBlock), head: BigInt(head) })
-    .onConflict((oc) => oc.columns(['livemode', 'network']).doUpdateSet({ next_block: BigInt(nextBlock), head: BigInt(head), updated_at: new Date() }))
+    .values({ livemode, network, ...values })
+    .onConflict((oc) => oc.columns(['livemode', 'network']).doUpdateSet({ ...values, updated_at: new Date() }))
     .execute();
 }
 

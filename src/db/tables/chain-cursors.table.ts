@@ -5,5 +5,6 @@ export interface ChainCursorsTable {
   network: string;
   next_block: ColumnType<string, string | bigint, string | bigint>;
   head: ColumnType<string, string | bigint, string | bigint>;
+  last_block_hash: string | null;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
