@@ -5,21 +5,9 @@
  * deposits per second, start-to-completed p50/p95, the history length of one deposit, and the ratio
  * to the baseline (target ≥ 0.5×).
  */
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { startEmbeddedPostgres } from '../dev/postgres';
-import { startTemporalDevServer } from '../dev/temporal';
-import { freePort } from '../dev/tools/ports';
-import { createActivities } from '../src/activities';
-import { createDb } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrate';
-import { createLogger } from '../src/logger';
-import { StaticPriceSource } from '../src/prices';
 import { confirmationSignal, depositWorkflowId } from '../src/workflows/definitions';
 import { seedCustomer, transferTo } from '../test/helpers/deposits';
+import { startBenchStack } from './harness';
 import type { baselineWorkflow } from './workflows';
 
 const N = Number(process.env.BENCH_DEPOSITS ?? 500);
@@ -27,29 +15,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const CONFIRMATIONS = 12;
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const log = (line: string) => console.error(`[bench] ${line}`);
-  const [postgres, temporal] = await Promise.all([
-    (async () =>
-      startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log }))(),
-    startTemporalDevServer({ log }),
-  ]);
-  const db = createDb(postgres.url('postgres'), { max: 20 });
-  await migrateToLatest(db);
-  const seeded = await seedCustomer(db);
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const taskQueue = 'bench-deposits';
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('./workflows'),
-    activities: { ...createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }), noop: async () => undefined },
-    maxConcurrentActivityTaskExecutions: 100,
-    maxConcurrentWorkflowTaskExecutions: 100,
-  });
-  const running = worker.run();
+  const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('./workflows'), extraActivities: { noop: async () => undefined } });
+  const { db, client } = stack;
+  const seeded = await seedCustomer(db);
 
   const confirm = async (workflowId: string) => {
     const handle = client.workflow.getHandle(workflowId);
@@ -107,12 +76,7 @@ async function main(): Promise<void> {
   const { rows } = await db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).where('status', '=', 'completed').execute().then((r) => ({ rows: r }));
   console.log(`completed deposits in Postgres: ${rows[0]!.count}`);
 
-  worker.shutdown();
-  await running;
-  await nativeConnection.close();
-  await connection.close();
-  await db.destroy();
-  await Promise.all([temporal.stop(), postgres.stop()]);
+  await stack.stop();
 }
 
 main().catch((error: unknown) => {

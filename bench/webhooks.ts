@@ -5,33 +5,19 @@
  * deliveries/second for both, their ratio (target ≥ 0.5×) and the p95 from event commit to first
  * attempt (target < 1 s).
  */
-import { mkdtemp } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { startEmbeddedPostgres } from '../dev/postgres';
-import { startTemporalDevServer } from '../dev/temporal';
-import { freePort } from '../dev/tools/ports';
-import { createActivities } from '../src/activities';
-import { createDb } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrate';
 import { insertWebhookEndpoint } from '../src/db/repositories/webhooks.repository';
 import { newId } from '../src/domain/ids';
 import { generateWebhookSecret } from '../src/domain/signatures';
-import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants';
-import { StaticPriceSource } from '../src/prices';
 import { eventDispatchWorkflowId } from '../src/workflows/definitions';
+import { startBenchStack } from './harness';
 
 const N = Number(process.env.BENCH_EVENTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const log = (line: string) => console.error(`[bench] ${line}`);
   const arrivals = new Map<string, number>();
   const receiver = http.createServer((req, res) => {
     req.resume();
@@ -44,30 +30,14 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-  const [postgres, temporal] = await Promise.all([
-    (async () => startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log }))(),
-    startTemporalDevServer({ log }),
-  ]);
-  const db = createDb(postgres.url('postgres'), { max: 20 });
-  await migrateToLatest(db);
+  const taskQueue = 'bench-webhooks';
+  const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('../src/workflows') });
+  const { db, client } = stack;
   const merchant = await createMerchant(db, 'Bench');
   await insertWebhookEndpoint(db, {
     id: newId('webhookEndpoint'), merchant_id: merchant.merchant_id, livemode: false, url, description: null, events: ['*'],
     secret: generateWebhookSecret(), previous_secret: null, previous_secret_expires_at: null, disabled_reason: null, deleted_at: null,
   });
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const taskQueue = 'bench-webhooks';
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../src/workflows'),
-    activities: createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
-    maxConcurrentActivityTaskExecutions: 100,
-    maxConcurrentWorkflowTaskExecutions: 100,
-  });
-  const running = worker.run();
 
   const committed = new Map<string, number>();
   const deliverEvent = async (i: number) => {
@@ -120,12 +90,7 @@ async function main(): Promise<void> {
   const ratio = workflowRate / bareRate;
   console.log(`ratio ${ratio.toFixed(3)}× — target ≥ 0.50×: ${ratio >= 0.5 ? 'met' : 'NOT met'}; first-attempt p95 < 1 s: ${p(0.95) < 1000 ? 'met' : 'NOT met'}`);
 
-  worker.shutdown();
-  await running;
-  await nativeConnection.close();
-  await connection.close();
-  await db.destroy();
-  await Promise.all([temporal.stop(), postgres.stop()]);
+  await stack.stop();
   receiver.close();
 }
 
