@@ -16,7 +16,7 @@ import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chai
 import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { createLogger } from '../src/logger';
-import { createMerchant } from '../src/merchants';
+import { createMerchant } from '../src/merchants/merchants.service';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4_000);

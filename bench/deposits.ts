@@ -6,7 +6,7 @@
  * to the baseline (target ≥ 0.5×).
  */
 import { confirmationSignal, depositWorkflowId } from '../src/workflows/definitions';
-import { seedCustomer, transferTo } from '../test/helpers/deposits';
+import { buildCustomer, buildTransfer } from '../dev/fixtures';
 import { startBenchStack } from './harness';
 import type { baselineWorkflow } from './workflows';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const taskQueue = 'bench-deposits';
   const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('./workflows'), extraActivities: { noop: async () => undefined } });
   const { db, client } = stack;
-  const seeded = await seedCustomer(db);
+  const seeded = await buildCustomer(db);
 
   const confirm = async (workflowId: string) => {
     const handle = client.workflow.getHandle(workflowId);
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   };
 
   const deposit = async (i: number) => {
-    const transfer = transferTo(seeded, { amount: `${i + 1}.5`, requiredConfirmations: CONFIRMATIONS });
+    const transfer = buildTransfer(seeded, { amount: `${i + 1}.5`, requiredConfirmations: CONFIRMATIONS });
     const workflowId = depositWorkflowId(transfer);
     // No reversal window: the workflow ends at completion, so its result marks "completed".
     await client.workflow.start('depositWorkflow', { taskQueue, workflowId, args: [{ transfer, reversalWindow: 0 }] });

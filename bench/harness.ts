@@ -13,7 +13,6 @@ import { freePort } from '../dev/tools/ports';
 import { createActivities } from '../src/activities';
 import { createDb, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { createLogger } from '../src/logger';
 import { StaticPriceSource } from '../src/prices';
 
 export const benchLog = (line: string) => console.error(`[bench] ${line}`);
@@ -34,13 +33,21 @@ export async function startBenchStack(options: { taskQueue: string; workflowsPat
   const db = createDb(postgres.url('postgres'), { max: 20 });
   await migrateToLatest(db);
   const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue: options.taskQueue,
     workflowsPath: options.workflowsPath,
     activities: {
-      ...createActivities({ db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
+      ...createActivities({
+        db,
+        prices: new StaticPriceSource(),
+        webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+        chains: new Map(),
+        temporal: client,
+        taskQueue: options.taskQueue,
+      }),
       ...options.extraActivities,
     },
     maxConcurrentActivityTaskExecutions: 100,
@@ -49,7 +56,7 @@ export async function startBenchStack(options: { taskQueue: string; workflowsPat
   const running = worker.run();
   return {
     db,
-    client: new Client({ connection }),
+    client,
     stop: async () => {
       worker.shutdown();
       await running;

@@ -22,12 +22,12 @@ import { migrateToLatest } from '../src/db/migrate';
 import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
 import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
 import { loadConfig } from '../src/config';
-import { createCustomer } from '../src/customers';
+import { createCustomer } from '../src/customers/customers.service';
 import { createLogger } from '../src/logger';
 import { chainWatcherWorkflowId } from '../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../src/worker';
 import { startTemporalDevServer } from '../dev/temporal';
-import { createMerchant } from '../src/merchants';
+import { createMerchant } from '../src/merchants/merchants.service';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
 const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
@@ -130,7 +130,7 @@ async function measureDetectionLatency(db: ReturnType<typeof createDb>, merchant
     INFLOW_CHAIN_POLL_MS: '100',
   });
   await sql`delete from chain_cursors`.execute(db);
-  const worker = await createWorker({ config, db, connection: nativeConnection, logger: createLogger('silent'), temporal: client });
+  const worker = await createWorker({ config, db, connection: nativeConnection, temporal: client });
   const running = worker.run();
   await startChainWatchers(client, config, createLogger('silent'));
   const deriver = new AddressDeriver(xpubsFromMnemonic(generateMnemonic()));

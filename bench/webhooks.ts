@@ -7,11 +7,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { insertWebhookEndpoint } from '../src/db/repositories/webhooks.repository';
-import { newId } from '../src/domain/ids';
-import { generateWebhookSecret } from '../src/domain/signatures';
-import { createMerchant } from '../src/merchants';
-import { eventDispatchWorkflowId } from '../src/workflows/definitions';
+import { buildEndpoint, buildEvent } from '../dev/fixtures';
+import { createMerchant } from '../src/merchants/merchants.service';
+import { startEventDispatch } from '../src/workflows/client';
 import { startBenchStack } from './harness';
 
 const N = Number(process.env.BENCH_EVENTS ?? 500);
@@ -34,20 +32,14 @@ async function main(): Promise<void> {
   const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('../src/workflows') });
   const { db, client } = stack;
   const merchant = await createMerchant(db, 'Bench');
-  await insertWebhookEndpoint(db, {
-    id: newId('webhookEndpoint'), merchant_id: merchant.merchant_id, livemode: false, url, description: null, events: ['*'],
-    secret: generateWebhookSecret(), previous_secret: null, previous_secret_expires_at: null, disabled_reason: null, deleted_at: null,
-  });
+  const tenant = { merchantId: merchant.merchant_id, livemode: false };
+  await buildEndpoint(db, tenant, { url });
 
   const committed = new Map<string, number>();
   const deliverEvent = async (i: number) => {
-    const event = await db
-      .insertInto('events')
-      .values({ id: newId('event'), merchant_id: merchant.merchant_id, livemode: false, type: 'customer.created', data: JSON.stringify({ id: `cus_${i}`, object: 'customer' }) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const event = await buildEvent(db, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
     committed.set(event.id, Date.now());
-    await client.workflow.start('eventDispatchWorkflow', { taskQueue, workflowId: eventDispatchWorkflowId(event.id), args: [{ eventId: event.id }] });
+    await startEventDispatch({ temporal: client, taskQueue }, event.id);
   };
   const inParallel = async (count: number, run: (i: number) => Promise<unknown>) => {
     let next = 0;

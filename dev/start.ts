@@ -19,7 +19,7 @@ import { migrateToLatest } from '../src/db/migrate';
 import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.repository';
 import { hashApiKey } from '../src/domain/api-keys';
 import { createLogger } from '../src/logger';
-import { createMerchant } from '../src/merchants';
+import { createMerchant } from '../src/merchants/merchants.service';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
 import { createWorker, installTemporalRuntime, startChainWatchers } from '../src/worker';
 import { startDevnet } from './devnet/devnet';
@@ -119,7 +119,7 @@ async function start(): Promise<void> {
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
   const connection = await connectWorkerConnection(config);
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
-  const worker = await createWorker({ config, db, connection, logger, temporal });
+  const worker = await createWorker({ config, db, connection, temporal });
   const workerStopped = worker.run();
   cleanups.push({
     name: 'worker',
@@ -144,7 +144,7 @@ async function start(): Promise<void> {
       `  API:          http://localhost:${config.port}/api/v1`,
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
-      ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send --to ADDRESS --amount 25 --currency USDT'] : []),
+      ...(devnetLine ? [devnetLine, '  send:         npm run devnet -- send --to ADDRESS --amount 25 --currency USDT'] : []),
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       '',

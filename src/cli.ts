@@ -3,26 +3,25 @@
  *
  *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
- *   devnet send --to ADDRESS --amount N --currency ETH|USDT   a real transfer on `npm run dev`'s devnet
+ *
+ * Development commands for `npm run dev`'s devnet are `npm run devnet -- …` (dev/devnet/cli.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { xpubsFromMnemonic } from './chains/derivation';
 import { loadConfig } from './config';
-import { createMerchant } from './merchants';
+import { createMerchant } from './merchants/merchants.service';
 import { connectDatabase, runMain, StartupError } from './startup';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
-  '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
-  '       npm run cli -- devnet send --to ADDRESS --amount 25 --currency ETH|USDT',
-].join('\n');
+  '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]'].join('\n');
 
 runMain(async () => {
   const [group, action, ...rest] = process.argv.slice(2);
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
-  if (group === 'devnet' && action === 'send') return devnetSendCommand(rest);
+  if (group === 'devnet') throw new StartupError('devnet commands are development tools: npm run devnet -- send --to ADDRESS --amount 25 --currency USDT');
   throw new StartupError(usage);
 });
 
@@ -79,23 +78,5 @@ async function merchantCreate(args: string[]): Promise<void> {
     }
   } finally {
     await db.destroy();
-  }
-}
-
-/** Development only: the devnet code lives in dev/, which production images do not ship. */
-async function devnetSendCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { to: { type: 'string' }, amount: { type: 'string' }, currency: { type: 'string', default: 'USDT' } },
-    strict: true,
-  });
-  if (!values.to || !values.amount) throw new StartupError(`devnet send needs --to and --amount\n${usage}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { devnetSend } = require('../dev/devnet/send') as typeof import('../dev/devnet/send');
-  try {
-    const hash = await devnetSend({ to: values.to, amount: values.amount, currency: values.currency });
-    console.log(`sent ${values.amount} ${values.currency.toUpperCase()} to ${values.to}: ${hash}`);
-  } catch (error) {
-    throw new StartupError((error as Error).message);
   }
 }

@@ -4,7 +4,7 @@
  * ConfigError's one-line message.
  */
 import { z } from 'zod';
-import type { Mode } from './domain/api-keys';
+import type { Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseStaticPrices } from './prices';

@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { AddressDeriver, XpubError } from './chains/derivation';
 import { ConfigError, type Config } from './config';
-import type { Mode } from './domain/api-keys';
+import type { Mode } from './domain/mode';
 import { families } from './domain/networks';
 import { createDb, type Db } from './db/database';
 

@@ -2,7 +2,7 @@
  * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE. On SIGTERM or
  * SIGINT the worker stops polling, finishes the tasks it holds, then exits.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { JsonRpcProvider } from 'ethers';
 import { createActivities } from './activities';
@@ -14,19 +14,17 @@ import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
 import { StaticPriceSource } from './prices';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
-import { chainWatcherWorkflowId } from './workflows/definitions';
-import type { chainWatcherWorkflow } from './workflows/chain-watcher.workflow';
+import { startChainWatcher } from './workflows/client';
 
 export interface WorkerDeps {
   config: Config;
   db: Db;
   connection: NativeConnection;
-  logger: Logger;
-  /** Needed to watch chains (the scan starts deposit workflows); without it no chain is watched. */
-  temporal?: Client;
+  /** The client chain scans start deposit workflows with. */
+  temporal: Client;
 }
 
-export function createWorker({ config, db, connection, logger, temporal }: WorkerDeps): Promise<Worker> {
+export function createWorker({ config, db, connection, temporal }: WorkerDeps): Promise<Worker> {
   const chains = new Map(
     config.chains.map((chain) => [
       chainKey(chain),
@@ -44,11 +42,10 @@ export function createWorker({ config, db, connection, logger, temporal }: Worke
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({
       db,
-      logger,
       prices: new StaticPriceSource(config.staticPrices),
       webhookPolicy: config.webhookPolicy,
       chains,
-      ...(temporal ? { temporal } : {}),
+      temporal,
       taskQueue: config.temporal.taskQueue,
     }),
     shutdownGraceTime: '30s',
@@ -58,16 +55,11 @@ export function createWorker({ config, db, connection, logger, temporal }: Worke
 /** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */
 export async function startChainWatchers(temporal: Client, config: Config, logger: Logger): Promise<void> {
   for (const chain of config.chains) {
-    try {
-      await temporal.workflow.start<typeof chainWatcherWorkflow>('chainWatcherWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId: chainWatcherWorkflowId(chain),
-        args: [{ network: chain.network, livemode: chain.livemode, pollIntervalMs: config.chainPollMs }],
-      });
-      logger.info({ network: chain.network, livemode: chain.livemode }, 'chain watcher started');
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
+    const started = await startChainWatcher(
+      { temporal, taskQueue: config.temporal.taskQueue },
+      { network: chain.network, livemode: chain.livemode, pollIntervalMs: config.chainPollMs },
+    );
+    if (started) logger.info({ network: chain.network, livemode: chain.livemode }, 'chain watcher started');
   }
 }
 
@@ -94,7 +86,7 @@ if (require.main === module) {
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);
     const temporal = await connectTemporalClient(config);
-    const worker = await createWorker({ config, db, connection, logger, temporal });
+    const worker = await createWorker({ config, db, connection, temporal });
     await startChainWatchers(temporal, config, logger);
     // Stop polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal((signal) => {

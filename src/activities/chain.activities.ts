@@ -1,27 +1,16 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { EvmAdapter } from '../chains/evm/evm.adapter';
 import type { Db } from '../db/database';
 import { customersByAddress, findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
-import type { DepositTransfer } from '../deposits';
 import { newId } from '../domain/ids';
-import { currencyOn, networks, type Network } from '../domain/networks';
-import { confirmationSignal, depositWorkflowId, type ConfirmationReport } from '../workflows/definitions';
-import type { depositWorkflow } from '../workflows/deposit.workflow';
+import { modeOf } from '../domain/mode';
+import { currencyOn, networks } from '../domain/networks';
+import { reportConfirmations, reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
+import { activityFailureTypes, REVERSAL_WINDOW_MS, type ChainActivities, type ConfirmationReport, type DepositTransfer } from '../workflows/definitions';
 
-/** How long after completion a deposit's block is still checked for reorgs (the workflow's reversal window). */
-const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
-
-export interface ScanResult {
-  head: number;
-  /** The next block to scan; head − nextBlock + 1 blocks are still behind. */
-  nextBlock: number;
-  lag: number;
-  detected: number;
-  signalled: number;
-}
-
+/** The key of a watched chain (a network in one mode) in the worker's map of node adapters. */
 export function chainKey(chain: { network: string; livemode: boolean }): string {
-  return `${chain.livemode ? 'live' : 'test'}:${chain.network}`;
+  return `${modeOf(chain.livemode)}:${chain.network}`;
 }
 
 /**
@@ -30,13 +19,12 @@ export function chainKey(chain: { network: string; livemode: boolean }): string 
  * listening, and only then advance the durable cursor. A round interrupted anywhere is simply
  * run again: workflow ids and the deposits' unique transfer key make every step idempotent.
  */
-export function createChainActivities(deps: { db: Db; temporal?: Client; taskQueue: string; chains: Map<string, EvmAdapter> }) {
+export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: Map<string, EvmAdapter> }): ChainActivities {
   const { db } = deps;
   return {
-    async scanChain(input: { network: Network; livemode: boolean }): Promise<ScanResult> {
+    async scanChain(input) {
       const adapter = deps.chains.get(chainKey(input));
-      if (!adapter || !deps.temporal) throw new Error(`no node is configured for ${chainKey(input)}`);
-      const temporal = deps.temporal;
+      if (!adapter) throw ApplicationFailure.create({ type: activityFailureTypes.chainNotConfigured, message: `no node is configured for ${chainKey(input)}` });
       const head = await adapter.head();
       const saved = await findCursor(db, input.livemode, input.network);
       // A first start begins at the head. A cursor past the head (a node that lags, or a devnet that
@@ -76,13 +64,7 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
           simulated: false,
         };
         // A transfer seen again (a restart, an overlapping scan) finds its running workflow.
-        await temporal.workflow.signalWithStart<typeof depositWorkflow, [ConfirmationReport]>('depositWorkflow', {
-          taskQueue: deps.taskQueue,
-          workflowId: depositWorkflowId(deposit),
-          args: [{ transfer: deposit }],
-          signal: confirmationSignal,
-          signalArgs: [{ confirmations: Math.max(0, head - transfer.blockNumber + 1), blockHash: transfer.blockHash, canonical: true }],
-        });
+        await reportDetectedTransfer(deps, deposit, { confirmations: Math.max(0, head - transfer.blockNumber + 1), blockHash: transfer.blockHash, canonical: true });
         detected++;
       }
 
@@ -91,13 +73,9 @@ export function createChainActivities(deps: { db: Db; temporal?: Client; taskQue
         if (deposit.block_number === null) continue;
         const report = await reportFor(adapter, head, deposit.transaction_hash, Number(deposit.block_number), deposit.block_hash);
         if (!report) continue;
-        try {
-          await temporal.workflow.getHandle(depositWorkflowId({ livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index })).signal(confirmationSignal, report);
-          signalled++;
-        } catch (error) {
-          // Its workflow has finished (the reversal window ended): nothing is listening any more.
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        }
+        // False when its workflow has finished (the reversal window ended): nothing listens any more.
+        const listening = await reportConfirmations(deps.temporal, { livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index }, report);
+        if (listening) signalled++;
       }
 
       const nextBlock = toBlock + 1;

@@ -1,17 +1,17 @@
 import type { Db } from '../db/database';
-import { attemptDelivery, markDeliveryFailed, prepareDeliveries, type AttemptOutcome, type PreparedDelivery, type WebhookPolicy } from '../webhooks/deliveries';
+import { attemptDelivery, markDeliveryFailed, prepareDeliveries, type WebhookPolicy } from '../webhooks/deliveries';
+import type { WebhookActivities } from '../workflows/definitions';
 
-export function createWebhookActivities(deps: { db: Db; webhookPolicy: WebhookPolicy }) {
+export function createWebhookActivities(deps: { db: Db; webhookPolicy: WebhookPolicy }): WebhookActivities {
   const { db, webhookPolicy } = deps;
   return {
-    async prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]> {
+    async prepareWebhookDeliveries(input) {
       return prepareDeliveries(db, input.eventId);
     },
-    /** One POST; HTTP failures are an outcome, not an error (only database trouble is retried here). */
-    async attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number }): Promise<AttemptOutcome> {
+    async attemptWebhookDelivery(input) {
       return attemptDelivery(db, webhookPolicy, input);
     },
-    async markWebhookDeliveryFailed(input: { deliveryId: string }): Promise<void> {
+    async markWebhookDeliveryFailed(input) {
       await markDeliveryFailed(db, input.deliveryId);
     },
   };

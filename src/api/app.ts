@@ -3,20 +3,20 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
-import type { Mode } from '../domain/api-keys';
+import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
+import { balanceRoutes } from '../balance/balance.routes';
+import { customerRoutes } from '../customers/customers.routes';
+import { depositRoutes } from '../deposits/deposits.routes';
+import { eventRoutes } from '../events/events.routes';
+import { webhookEndpointRoutes } from '../webhooks/endpoints.routes';
 import type { AppState } from './context';
+import { healthRoutes } from './health.routes';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
-import { balanceRoutes } from './routes/balance/balance.routes';
-import { customerRoutes } from './routes/customers/customers.routes';
-import { depositRoutes } from './routes/deposits/deposits.routes';
-import { eventRoutes } from './routes/events/events.routes';
-import { webhookEndpointRoutes } from './routes/webhook-endpoints/webhook-endpoints.routes';
-import { healthRoutes } from './routes/health/health.routes';
 
 export interface AppDeps {
   db: Db;

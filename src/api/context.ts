@@ -1,7 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
-import type { Mode } from '../domain/api-keys';
+import type { Mode } from '../domain/mode';
 
 /** Who is calling: set by the auth middleware on every /api/v1 request. */
 export interface Caller {
@@ -17,7 +17,7 @@ export interface AppState {
   body?: unknown;
   /** Input validated by validate(): the parsed body and query, typed by the route's schema. */
   input?: unknown;
-  /** The write transaction the idempotency middleware opened for this request. */
+  /** The write transaction the transaction() middleware opened for this request. */
   transaction?: Transaction<Database>;
   /** Work to start once that transaction has committed (Temporal workflows that read its rows). */
   afterCommit?: Array<() => Promise<unknown>>;
@@ -38,6 +38,6 @@ export function afterCommit(ctx: AppContext, work: () => Promise<unknown>): void
 
 /** The request's write transaction (the route must be chained after idempotency()). */
 export function transactionOf(ctx: AppContext): Transaction<Database> {
-  if (!ctx.state.transaction) throw new Error('transactionOf used on a route without idempotency()');
+  if (!ctx.state.transaction) throw new Error('transactionOf used on a route without transaction()');
   return ctx.state.transaction;
 }

@@ -36,6 +36,11 @@ export interface Tenant {
 /** What repositories take first: the pool, or the caller's transaction. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 
+/** Runs `work` in the caller's transaction, or in a new one when given the pool. */
+export function inTransaction<T>(db: Executor, work: (transaction: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
+
 /**
  * A pool that fails fast instead of hanging when Postgres is down: connecting gives up after
  * 5 s and a statement after 15 s, so the API can answer 503 rather than keep a client waiting.

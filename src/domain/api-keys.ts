@@ -3,11 +3,11 @@
  * The prefix carries the mode; the database holds only the SHA-256 of the whole key.
  */
 import { createHash, randomBytes } from 'node:crypto';
-
-export type Mode = 'test' | 'live';
+import { modes, type Mode } from './mode';
 
 const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SECRET_LENGTH = 43;
+const keyPattern = new RegExp(`^sk_(${modes.join('|')})_[0-9A-Za-z]{${SECRET_LENGTH}}$`);
 
 export function generateApiKey(mode: Mode): string {
   let value = BigInt(`0x${randomBytes(32).toString('hex')}`);
@@ -25,7 +25,7 @@ export function hashApiKey(key: string): string {
 
 /** The mode a well-formed key claims, or undefined for anything else. */
 export function modeOfKey(key: string): Mode | undefined {
-  const match = /^sk_(test|live)_[0-9A-Za-z]{43}$/.exec(key);
+  const match = keyPattern.exec(key);
   return match ? (match[1] as Mode) : undefined;
 }
 

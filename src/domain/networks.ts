@@ -3,7 +3,7 @@
  * contracts per mode, and the confirmations a deposit needs (API.md, "Networks and finality").
  * Test-mode token contracts are unset here: a testnet or the local devnet configures them.
  */
-import type { Mode } from './api-keys';
+import type { Mode } from './mode';
 
 export type Family = 'evm' | 'tron';
 

@@ -17,6 +17,3 @@ export function delayBeforeAttempt(index: number, random: number): number {
   const base = retryDelaysMs[index] ?? 0;
   return Math.round(base * (1 - JITTER + 2 * JITTER * random));
 }
-
-export type WebhookEventType = (typeof webhookEventTypes)[number];
-export const webhookEventTypes = ['customer.created', 'deposit.detected', 'deposit.confirming', 'deposit.completed', 'deposit.failed', 'deposit.reversed'] as const;

@@ -2,19 +2,23 @@
  * Webhook delivery, the side-effect half: which endpoints an event goes to, and one attempt at
  * one delivery (POST, record, decide). The retry schedule lives in webhookDeliveryWorkflow.
  */
-import type { Db } from '../db/database';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db, Executor } from '../db/database';
+import { findEventById } from '../db/repositories/events.repository';
 import {
   findDeliveryForAttempt,
-  findEventById,
   insertFirstDeliveries,
+  insertRedelivery,
   recordAttempt,
   setDeliveryStatus,
   subscribedEndpoints,
   updateWebhookEndpoint,
 } from '../db/repositories/webhooks.repository';
+import type { Event } from '../db/tables/events.table';
 import { newId } from '../domain/ids';
 import { signatureHeaders } from '../domain/signatures';
-import { eventObject } from './events';
+import { eventObject } from '../events/event.presenter';
+import { activityFailureTypes, type AttemptOutcome, type PreparedDelivery } from '../workflows/definitions';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
@@ -32,16 +36,10 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
   return livemode ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false } : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: true };
 }
 
-export interface PreparedDelivery {
-  deliveryId: string;
-  eventId: string;
-  endpointId: string;
-}
-
 /** Records the first delivery of an event to each subscribed endpoint (idempotent) and lists them. */
 export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
-  if (!event) throw new Error(`event ${eventId} does not exist`);
+  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist` });
   const endpoints = await subscribedEndpoints(db, event);
   const deliveries = await insertFirstDeliveries(
     db,
@@ -50,8 +48,15 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
   return deliveries.map((delivery) => ({ deliveryId: delivery.id, eventId: delivery.event_id, endpointId: delivery.endpoint_id }));
 }
 
-/** succeeded: a 2xx; retry: anything else; gone: a 410 (the endpoint is disabled); stopped: the endpoint was disabled or deleted. */
-export type AttemptOutcome = 'succeeded' | 'retry' | 'gone' | 'stopped';
+/** A resend: a new, recorded delivery of the event to every endpoint that subscribes to it now. */
+export async function prepareRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
+  const deliveries: PreparedDelivery[] = [];
+  for (const endpoint of await subscribedEndpoints(transaction, event)) {
+    const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
+    deliveries.push({ deliveryId: delivery.id, eventId: event.id, endpointId: endpoint.id });
+  }
+  return deliveries;
+}
 
 export async function attemptDelivery(
   db: Db,
@@ -59,7 +64,7 @@ export async function attemptDelivery(
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
 ): Promise<AttemptOutcome> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
-  if (!target) throw new Error(`delivery ${input.deliveryId} does not exist`);
+  if (!target) throw ApplicationFailure.create({ type: activityFailureTypes.deliveryNotFound, message: `delivery ${input.deliveryId} does not exist` });
   if (target.delivery_status !== 'pending') return target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped';
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');

@@ -5,21 +5,12 @@
  * the lag (head − cursor) is queryable and logged. Continue-as-new keeps the history short.
  */
 import { continueAsNew, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { ScanResult } from '../activities/chain.activities';
-import type { Network } from '../domain/networks';
-import { watcherStateQuery } from './definitions';
+import { watcherStateQuery, type Activities, type ChainWatcherInput, type ScanResult } from './definitions';
 
 const { scanChain } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export interface ChainWatcherInput {
-  network: Network;
-  livemode: boolean;
-  pollIntervalMs: number;
-}
 
 const ROUNDS_PER_RUN = 500;
 

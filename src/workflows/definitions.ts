@@ -1,10 +1,15 @@
 /**
- * Names shared by workflows and their clients (API, worker, watcher): search attributes, signals,
- * queries, workflow ids. Pure: safe to import from workflow code and from Node alike.
+ * The contract between workflows, activities and their clients (API, worker, chain watcher), in
+ * one place: every workflow's name, input and result; every activity's signature; every type that
+ * crosses the workflow/activity boundary; workflow ids, signals, queries, search attributes and
+ * activity failure types. Workflows, activities and `client.ts` import this module and never each
+ * other. Pure: safe to import from workflow code and from Node alike.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { DepositStatus } from '../domain/deposit-state';
+import type { DepositStatus, FailureReason } from '../domain/deposit-state';
+import { modeOf } from '../domain/mode';
+import type { Network } from '../domain/networks';
 
 /**
  * inflow's custom search attributes. The dev server registers them at start-up and the compose
@@ -20,6 +25,48 @@ export const searchAttributes = {
   TxHash: defineSearchAttributeKey('TxHash', SearchAttributeType.KEYWORD),
   Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
 } as const;
+
+/**
+ * The `type` of the non-retryable failures activities throw for what no retry can fix; a workflow
+ * or a test matches on these strings, never on an error's class name.
+ */
+export const activityFailureTypes = {
+  depositNotFound: 'DepositNotFound',
+  eventNotFound: 'EventNotFound',
+  deliveryNotFound: 'DeliveryNotFound',
+  priceUnparseable: 'PriceUnparseable',
+  chainNotConfigured: 'ChainNotConfigured',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Deposits: depositWorkflow, id `deposit:{mode}:{network}:{txHash}:{logIndex}`.
+
+/** A transfer to a customer's address, as detected on-chain or simulated. */
+export interface DepositTransfer {
+  depositId: string;
+  merchantId: string;
+  livemode: boolean;
+  customerId: string;
+  network: string;
+  currency: string;
+  decimals: number;
+  address: string;
+  fromAddress: string | null;
+  transactionHash: string;
+  logIndex: number;
+  blockNumber: number | null;
+  blockHash: string | null;
+  /** Base units, as a decimal string (bigint does not cross Temporal's JSON payloads). */
+  amount: string;
+  requiredConfirmations: number;
+  simulated: boolean;
+}
+
+export interface DepositWorkflowInput {
+  transfer: DepositTransfer;
+  noProgressTimeout?: Duration;
+  reversalWindow?: Duration;
+}
 
 /** What a chain watcher (or the test-mode simulator) reports about a deposit's block. */
 export interface ConfirmationReport {
@@ -46,26 +93,104 @@ export const depositStateQuery = defineQuery<DepositState>('depositState');
 
 /** One workflow per transfer and mode: a second detection of the same transfer finds the first. */
 export function depositWorkflowId(transfer: { livemode: boolean; network: string; transactionHash: string; logIndex: number }): string {
-  return `deposit:${transfer.livemode ? 'live' : 'test'}:${transfer.network}:${transfer.transactionHash}:${transfer.logIndex}`;
+  return `deposit:${modeOf(transfer.livemode)}:${transfer.network}:${transfer.transactionHash}:${transfer.logIndex}`;
+}
+
+/** How long a deposit may wait for its next confirmation before it fails with reason `timeout`. */
+export const DEFAULT_NO_PROGRESS_TIMEOUT = '24 hours';
+/**
+ * How long a completed deposit keeps listening for a reorg that would reverse it; chain watchers
+ * keep checking completed deposits' blocks for as long.
+ */
+export const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
+
+/** What a deposit activity hands back to the workflow: enough to drive it, small enough for history. */
+export interface DepositSummary {
+  status: DepositStatus;
+  confirmations: number;
+  /** The event this transition emitted, for the workflow to deliver as webhooks. */
+  eventId: string | null;
+}
+
+export interface DepositActivities {
+  recordDetectedDeposit(transfer: DepositTransfer): Promise<DepositSummary>;
+  /** `first`: the caller expects this report to move the deposit to confirming. */
+  recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null; first?: boolean }): Promise<DepositSummary>;
+  /** The USD price of one whole unit, as a plain decimal of at most 8 places. */
+  lookUpPriceUsd(input: { network: string; currency: string }): Promise<string>;
+  completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary>;
+  failDeposit(input: { depositId: string; reason: FailureReason }): Promise<DepositSummary>;
+  reverseDeposit(input: { depositId: string }): Promise<DepositSummary>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test mode: simulatedConfirmationsWorkflow, id `simulation:{deposit workflow id}`.
+
+export interface SimulatedConfirmationsInput {
+  depositWorkflowId: string;
+  requiredConfirmations: number;
+  blockTimeMs: number;
+  blockHash: string;
+  outcome: 'completed' | 'failed';
 }
 
 export function simulationWorkflowId(depositWorkflowIdValue: string): string {
   return `simulation:${depositWorkflowIdValue}`;
 }
 
-/** How long a deposit may wait for its next confirmation before it fails with reason `timeout`. */
-export const DEFAULT_NO_PROGRESS_TIMEOUT = '24 hours';
-/** How long a completed deposit keeps listening for a reorg that would reverse it. */
-export const DEFAULT_REVERSAL_WINDOW = '1 hour';
+// ---------------------------------------------------------------------------------------------
+// Webhooks: webhookDeliveryWorkflow, id `webhook:{eventId}:{endpointId}` (a resend adds its
+// delivery id); eventDispatchWorkflow, id `dispatch:{eventId}`, for events written by the API.
+
+export interface PreparedDelivery {
+  deliveryId: string;
+  eventId: string;
+  endpointId: string;
+}
+
+export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
+
+/** succeeded: a 2xx; retry: anything else; gone: a 410 (the endpoint is disabled); stopped: the endpoint was disabled or deleted. */
+export type AttemptOutcome = 'succeeded' | 'retry' | 'gone' | 'stopped';
+
+export interface EventDispatchInput {
+  eventId: string;
+}
 
 /** The first delivery of an event to an endpoint runs once; a resend is a run of its own. */
-export function webhookDeliveryWorkflowId(delivery: { eventId: string; endpointId: string; deliveryId: string }, redelivery: boolean): string {
+export function webhookDeliveryWorkflowId(delivery: PreparedDelivery, redelivery: boolean): string {
   const id = `webhook:${delivery.eventId}:${delivery.endpointId}`;
   return redelivery ? `${id}:${delivery.deliveryId}` : id;
 }
 
 export function eventDispatchWorkflowId(eventId: string): string {
   return `dispatch:${eventId}`;
+}
+
+export interface WebhookActivities {
+  /** Records the first delivery of the event to each subscribed endpoint (idempotent) and lists them. */
+  prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]>;
+  /** One POST; HTTP failures are an outcome, not an error (only database trouble is retried). */
+  attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number }): Promise<AttemptOutcome>;
+  markWebhookDeliveryFailed(input: { deliveryId: string }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chains: chainWatcherWorkflow, id `watcher:{mode}:{network}`.
+
+export interface ChainWatcherInput {
+  network: Network;
+  livemode: boolean;
+  pollIntervalMs: number;
+}
+
+export interface ScanResult {
+  head: number;
+  /** The next block to scan; head − nextBlock + 1 blocks are still behind. */
+  nextBlock: number;
+  lag: number;
+  detected: number;
+  signalled: number;
 }
 
 export interface WatcherState {
@@ -80,5 +205,26 @@ export interface WatcherState {
 export const watcherStateQuery = defineQuery<WatcherState>('watcherState');
 
 export function chainWatcherWorkflowId(chain: { livemode: boolean; network: string }): string {
-  return `watcher:${chain.livemode ? 'live' : 'test'}:${chain.network}`;
+  return `watcher:${modeOf(chain.livemode)}:${chain.network}`;
+}
+
+export interface ChainActivities {
+  /** One round: detect transfers, start or signal deposit workflows, then advance the cursor. */
+  scanChain(input: { network: Network; livemode: boolean }): Promise<ScanResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities & WebhookActivities & ChainActivities;
+
+/**
+ * Every workflow, by the name the worker registers it under and the client starts it by.
+ * `workflows/index.ts` proves at compile time that its exports have these signatures.
+ */
+export interface Workflows {
+  depositWorkflow(input: DepositWorkflowInput): Promise<DepositState>;
+  simulatedConfirmationsWorkflow(input: SimulatedConfirmationsInput): Promise<void>;
+  webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult>;
+  eventDispatchWorkflow(input: EventDispatchInput): Promise<void>;
+  chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
 }

@@ -3,21 +3,20 @@
  * confirmation reports, applies the flat fee at completion, books the ledger exactly once through
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
-import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { DepositSummary } from '../activities/deposit.activities';
-import type { DepositTransfer } from '../deposits';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   confirmationSignal,
   DEFAULT_NO_PROGRESS_TIMEOUT,
-  DEFAULT_REVERSAL_WINDOW,
   depositStateQuery,
+  REVERSAL_WINDOW_MS,
   searchAttributes,
+  type Activities,
   type ConfirmationReport,
   type DepositState,
+  type DepositSummary,
+  type DepositWorkflowInput,
 } from './definitions';
 import { dispatchEvent } from './webhook-delivery.workflow';
 
@@ -26,12 +25,6 @@ const activities = proxyActivities<Activities>({
   // Database or price-feed trouble is retried until it passes; nothing is lost meanwhile.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export interface DepositWorkflowInput {
-  transfer: DepositTransfer;
-  noProgressTimeout?: Duration;
-  reversalWindow?: Duration;
-}
 
 export async function depositWorkflow(input: DepositWorkflowInput): Promise<DepositState> {
   const { transfer } = input;
@@ -86,7 +79,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     setStatus(state, next);
   }
 
-  const reversalWindow = msToNumber(input.reversalWindow ?? DEFAULT_REVERSAL_WINDOW);
+  const reversalWindow = input.reversalWindow === undefined ? REVERSAL_WINDOW_MS : msToNumber(input.reversalWindow);
   if (state.status === 'completed' && reversalWindow > 0) {
     while (await condition(() => reports.length > 0, reversalWindow)) {
       const report = takeReport(reports);

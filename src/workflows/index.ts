@@ -1,5 +1,21 @@
 /** Every workflow the worker registers. Workflow code imports only @temporalio/workflow, types and pure domain code. */
+import type { chainWatcherWorkflow } from './chain-watcher.workflow';
+import type { Workflows } from './definitions';
+import type { depositWorkflow } from './deposit.workflow';
+import type { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
+import type { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
+
 export { depositWorkflow } from './deposit.workflow';
 export { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 export { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 export { chainWatcherWorkflow } from './chain-watcher.workflow';
+
+/** Fails to compile when a registered workflow no longer has the signature clients start it with (definitions.ts). */
+export type RegisteredWorkflows = Registered<{
+  depositWorkflow: typeof depositWorkflow;
+  simulatedConfirmationsWorkflow: typeof simulatedConfirmationsWorkflow;
+  webhookDeliveryWorkflow: typeof webhookDeliveryWorkflow;
+  eventDispatchWorkflow: typeof eventDispatchWorkflow;
+  chainWatcherWorkflow: typeof chainWatcherWorkflow;
+}>;
+type Registered<T extends Workflows & Record<Exclude<keyof T, keyof Workflows>, never>> = T;

@@ -4,15 +4,7 @@
  * outcome "failed" the deposit's block is reorganised away halfway to finality.
  */
 import { getExternalWorkflowHandle, sleep } from '@temporalio/workflow';
-import { confirmationSignal } from './definitions';
-
-export interface SimulatedConfirmationsInput {
-  depositWorkflowId: string;
-  requiredConfirmations: number;
-  blockTimeMs: number;
-  blockHash: string;
-  outcome: 'completed' | 'failed';
-}
+import { confirmationSignal, type SimulatedConfirmationsInput } from './definitions';
 
 export async function simulatedConfirmationsWorkflow(input: SimulatedConfirmationsInput): Promise<void> {
   const deposit = getExternalWorkflowHandle(input.depositWorkflowId);

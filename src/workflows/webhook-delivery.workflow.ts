@@ -6,18 +6,14 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, ParentClosePolicy, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
-import type { PreparedDelivery } from '../webhooks/deliveries';
-import { webhookDeliveryWorkflowId } from './definitions';
+import { webhookDeliveryWorkflowId, type Activities, type DeliveryResult, type EventDispatchInput, type PreparedDelivery } from './definitions';
 
 const activities = proxyActivities<Activities>({
   // The POST itself gives up after 15 s; the rest is database work.
   startToCloseTimeout: '45 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
 
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
@@ -50,7 +46,7 @@ export async function dispatchEvent(eventId: string): Promise<void> {
 }
 
 /** Delivers an event written outside any workflow (customer.created, by the API). */
-export async function eventDispatchWorkflow(input: { eventId: string }): Promise<void> {
+export async function eventDispatchWorkflow(input: EventDispatchInput): Promise<void> {
   if (!input.eventId) throw ApplicationFailure.nonRetryable(`${workflowInfo().workflowId}: no event id`);
   await dispatchEvent(input.eventId);
 }

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../src/api/app';
 import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
-import { testDerivers } from './wallets';
+import { testDerivers } from '../../dev/fixtures';
 
 export interface TestApi {
   baseUrl: string;

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import { createLogger } from '../../src/logger';
 import { StaticPriceSource } from '../../src/prices';
 import { createWorker } from '../../src/worker';
 import { readTestEnv } from './test-env';
@@ -21,7 +21,7 @@ export interface RunningWorker {
  */
 export async function startDevServerWorker(deps: { databaseUrl: string; db: Db; connection: NativeConnection; temporal: Client; taskQueue: string; env?: Record<string, string> }): Promise<RunningWorker> {
   const config = loadConfig({ DATABASE_URL: deps.databaseUrl, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: deps.taskQueue, ...deps.env });
-  const worker = await createWorker({ config, db: deps.db, connection: deps.connection, logger: createLogger('silent'), temporal: deps.temporal });
+  const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
   const running = worker.run();
   return {
     config,
@@ -41,12 +41,19 @@ export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** A worker with inflow's real workflows and activities, for the time-skipping server. */
-export async function startTimeSkippingWorker(deps: { connection: NativeConnection; taskQueue: string; bundle: WorkflowBundleWithSourceMap; db: Db }): Promise<{ stop(): Promise<void> }> {
+export async function startTimeSkippingWorker(deps: { env: TestWorkflowEnvironment; taskQueue: string; bundle: WorkflowBundleWithSourceMap; db: Db }): Promise<{ stop(): Promise<void> }> {
   const worker = await Worker.create({
-    connection: deps.connection,
+    connection: deps.env.nativeConnection,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.bundle,
-    activities: createActivities({ db: deps.db, logger: createLogger('silent'), prices: new StaticPriceSource(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }),
+    activities: createActivities({
+      db: deps.db,
+      prices: new StaticPriceSource(),
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      chains: new Map(),
+      temporal: deps.env.client,
+      taskQueue: deps.taskQueue,
+    }),
   });
   const running = worker.run();
   return {

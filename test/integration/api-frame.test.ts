@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';

@@ -6,23 +6,20 @@ import { keccak256, parseEther, Wallet, type Contract, type NonceManager } from 
 import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import { loadConfig } from '../../src/config';
-import { createCustomer } from '../../src/customers';
+import { createCustomer } from '../../src/customers/customers.service';
 import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { createLogger } from '../../src/logger';
-import { createMerchant } from '../../src/merchants';
+import { createMerchant } from '../../src/merchants/merchants.service';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../../src/worker';
-import { insertWebhookEndpoint } from '../../src/db/repositories/webhooks.repository';
-import { newId } from '../../src/domain/ids';
-import { generateWebhookSecret } from '../../src/domain/signatures';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { testDerivers } from '../helpers/wallets';
+import { buildEndpoint, testDerivers } from '../../dev/fixtures';
 
 /** Real transfers on a real chain (anvil) become deposits through the real watcher, worker and Temporal dev server. */
 describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postgres)', () => {
@@ -65,7 +62,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       (await createCustomer(trx, tenant, {}, deriver)).customer,
     ]);
     addresses = { alice: alice!.addresses[0]!.address, bob: bob!.addresses[0]!.address };
-    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent'), temporal: dev.client });
+    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
     await startChainWatchers(dev.client, config, createLogger('silent'));
     // The first round sets the cursor at the head: transfers from then on are watched.
@@ -87,19 +84,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
 
   it('turns an ETH transfer and two USDT transfers in one transaction into three completed deposits, once each, announced by webhooks', async () => {
     const receiver = await startReceiver();
-    await insertWebhookEndpoint(database.db, {
-      id: newId('webhookEndpoint'),
-      merchant_id: merchantId,
-      livemode: false,
-      url: receiver.url,
-      description: null,
-      events: ['deposit.completed'],
-      secret: generateWebhookSecret(),
-      previous_secret: null,
-      previous_secret_expires_at: null,
-      disabled_reason: null,
-      deleted_at: null,
-    });
+    await buildEndpoint(database.db, { merchantId, livemode: false }, { url: receiver.url, events: ['deposit.completed'] });
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
     const eth = await (await signer.sendTransaction({ to: addresses.alice, value: parseEther('0.5') })).wait();
     const batch = await (await usdt.getFunction('batchTransfer')([addresses.alice, addresses.bob], [25_000_000n, 1_000_000n])).wait();
@@ -161,7 +146,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       sent.push(await (await usdt.getFunction('transfer')(to, amount)).wait());
     }
     await anvil.provider.send('anvil_mine', ['0xc']);
-    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, logger: createLogger('silent'), temporal: dev.client });
+    worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
     for (const receipt of sent) await waitFor('completed after restart', async () => (await depositOf(receipt!.hash))?.status === 'completed', 30_000);
     const rows = await database.db.selectFrom('deposits').select('id').where('transaction_hash', 'in', sent.map((receipt) => receipt!.hash)).execute();

@@ -2,11 +2,11 @@ import { Client, Connection } from '@temporalio/client';
 import { HDNodeWallet } from 'ethers';
 import { isTronAddress } from '../../src/chains/tron/address';
 import { networkNames } from '../../src/domain/networks';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
-import { testDerivers, testMnemonics } from '../helpers/wallets';
+import { testDerivers, testMnemonics } from '../../dev/fixtures';
 
 describe('customers (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;

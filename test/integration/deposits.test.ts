@@ -1,5 +1,5 @@
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';

@@ -7,7 +7,7 @@ import { freePort } from '../../dev/tools/ports';
 import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
-import { testMnemonics, testXpubEnv } from '../helpers/wallets';
+import { testMnemonics, testXpubEnv } from '../../dev/fixtures';
 
 describe('production entry points (npm run migrate | api | worker | cli)', () => {
   let database: TestDatabase;

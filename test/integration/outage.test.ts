@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../../src/db/database';
-import { createMerchant } from '../../src/merchants';
+import { createMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';

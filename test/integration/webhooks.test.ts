@@ -1,5 +1,5 @@
 import { verifyWebhook } from '../../src/domain/signatures';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants';
+import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';

@@ -1,19 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
-import { insertWebhookEndpoint } from '../../src/db/repositories/webhooks.repository';
-import { newId } from '../../src/domain/ids';
 import { generateWebhookSecret } from '../../src/domain/signatures';
 import { retryDelaysMs } from '../../src/domain/webhook-schedule';
 import { webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
 import { prepareDeliveries } from '../../src/webhooks/deliveries';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { seedCustomer } from '../helpers/deposits';
+import { buildEndpoint, buildEvent } from '../../dev/fixtures';
 import { startReceiver } from '../helpers/receiver';
-import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
-import { bundleInflowWorkflows, startTimeSkippingWorker } from '../helpers/worker';
+import { useTimeSkippingStack } from '../helpers/time-skipping';
 
 const HOUR = 3_600_000;
 
@@ -22,28 +16,8 @@ const HOUR = 3_600_000;
  * time-skipping server: three days of retries pass in seconds.
  */
 describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and receiver)', () => {
-  let env: TestWorkflowEnvironment;
-  let database: TestDatabase;
-  let bundle: WorkflowBundleWithSourceMap;
-  let worker: { stop(): Promise<void> };
-  let seeded: Awaited<ReturnType<typeof seedCustomer>>;
-  const taskQueue = uniqueTaskQueue('webhooks');
-
-  beforeAll(async () => {
-    [env, database, bundle] = await Promise.all([
-      createTimeSkippingEnv(),
-      createTestDatabase(),
-      bundleInflowWorkflows(),
-    ]);
-    seeded = await seedCustomer(database.db);
-    worker = await startTimeSkippingWorker({ connection: env.nativeConnection, taskQueue, bundle, db: database.db });
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await env?.teardown();
-    await database?.destroy();
-  });
+  const stack = useTimeSkippingStack('webhooks');
+  const { taskQueue } = stack;
 
   /**
    * An endpoint for `url` and a fresh event, delivered by the real workflow. (The dispatcher that
@@ -53,31 +27,15 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
    */
   async function deliverNewEvent(url: string) {
     const secret = generateWebhookSecret();
-    const endpoint = await insertWebhookEndpoint(database.db, {
-      id: newId('webhookEndpoint'),
-      merchant_id: seeded.tenant.merchantId,
-      livemode: false,
-      url,
-      description: null,
-      events: ['customer.created'],
-      secret,
-      previous_secret: null,
-      previous_secret_expires_at: null,
-      disabled_reason: null,
-      deleted_at: null,
-    });
+    const endpoint = await buildEndpoint(stack.database.db, stack.seeded.tenant, { url, events: ['customer.created'], secret });
     // Only this endpoint: earlier tests' endpoints are disabled so they take no part.
-    await database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '!=', endpoint.id).execute();
-    const event = await database.db
-      .insertInto('events')
-      .values({ id: newId('event'), merchant_id: seeded.tenant.merchantId, livemode: false, type: 'customer.created', data: JSON.stringify({ id: seeded.customer.id }) })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const [prepared] = await prepareDeliveries(database.db, event.id);
-    const handle = await env.client.workflow.start(webhookDeliveryWorkflow, { taskQueue, workflowId: webhookDeliveryWorkflowId(prepared!, false), args: [prepared!] });
+    await stack.database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '!=', endpoint.id).execute();
+    const event = await buildEvent(stack.database.db, stack.seeded.tenant, { data: { id: stack.seeded.customer.id } });
+    const [prepared] = await prepareDeliveries(stack.database.db, event.id);
+    const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, { taskQueue, workflowId: webhookDeliveryWorkflowId(prepared!, false), args: [prepared!] });
     const delivery = { id: prepared!.deliveryId };
-    const attempts = async () => database.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', delivery.id).orderBy('attempt_number').execute();
-    const status = async () => (await database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).executeTakeFirstOrThrow()).status;
+    const attempts = async () => stack.database.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', delivery.id).orderBy('attempt_number').execute();
+    const status = async () => (await stack.database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).executeTakeFirstOrThrow()).status;
     return { secret, endpoint, event, handle, attempts, status };
   }
 
@@ -104,7 +62,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
       const last = receiver.requests.at(-1)!;
       expect(last.headers['user-agent']).toMatch(/^inflow-webhooks\//);
       const body = JSON.parse(last.rawBody);
-      expect(body).toMatchObject({ id: event.id, object: 'event', event: 'customer.created', livemode: false, data: { id: seeded.customer.id } });
+      expect(body).toMatchObject({ id: event.id, object: 'event', event: 'customer.created', livemode: false, data: { id: stack.seeded.customer.id } });
       const seedExpected = createHmac('sha256', secret).update(JSON.stringify(body)).digest('hex');
       expect(timingSafeEqual(Buffer.from(String(last.headers['x-webhook-signature'])), Buffer.from(seedExpected))).toBe(true);
       // The Standard Webhooks timestamp is real time at sending; check it as of then.
@@ -145,7 +103,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
       expect(await handle.result()).toBe('gone');
       expect(await status()).toBe('failed');
       expect(await attempts()).toHaveLength(1);
-      const after = await database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', endpoint.id).executeTakeFirstOrThrow();
+      const after = await stack.database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', endpoint.id).executeTakeFirstOrThrow();
       expect(after).toMatchObject({ disabled: true, disabled_reason: expect.stringContaining('410') });
     } finally {
       await receiver.close();

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import type { Executor } from '../database';
+import type { EventType } from '../../domain/events';
+import type { Executor, Tenant } from '../database';
 import type { Event } from '../tables/events.table';
 
 export async function insertEvent(
   db: Executor,
-  event: { id: string; merchant_id: string; livemode: boolean; type: string; data: Record<string, unknown> },
+  event: { id: string; merchant_id: string; livemode: boolean; type: EventType; data: Record<string, unknown> },
 ): Promise<Event> {
   return db
     .insertInto('events')
@@ -14,7 +15,7 @@ export async function insertEvent(
 }
 
 /** The id of the event of `type` that a deposit emitted, if it did. */
-export async function findDepositEventId(db: Executor, deposit: { id: string; merchant_id: string; livemode: boolean }, type: string): Promise<string | null> {
+export async function findDepositEventId(db: Executor, deposit: { id: string; merchant_id: string; livemode: boolean }, type: EventType): Promise<string | null> {
   const event = await db
     .selectFrom('events')
     .select('id')
@@ -24,4 +25,31 @@ export async function findDepositEventId(db: Executor, deposit: { id: string; me
     .where(sql<boolean>`data->>'id' = ${deposit.id}`)
     .executeTakeFirst();
   return event?.id ?? null;
+}
+
+export async function findEventById(db: Executor, id: string): Promise<Event | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findEvent(db: Executor, tenant: Tenant, id: string): Promise<Event | undefined> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .executeTakeFirst();
+}
+
+export async function listEvents(db: Executor, tenant: Tenant, filters: { type?: string | undefined }, page: { limit: number; startingAfter?: string | undefined }): Promise<Event[]> {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (filters.type) query = query.where('type', '=', filters.type);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
 }

@@ -49,33 +49,6 @@ export async function subscribedEndpoints(db: Executor, event: Event): Promise<W
     .execute();
 }
 
-export async function findEventById(db: Executor, id: string): Promise<Event | undefined> {
-  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function findEvent(db: Executor, tenant: Tenant, id: string): Promise<Event | undefined> {
-  return db
-    .selectFrom('events')
-    .selectAll()
-    .where('id', '=', id)
-    .where('merchant_id', '=', tenant.merchantId)
-    .where('livemode', '=', tenant.livemode)
-    .executeTakeFirst();
-}
-
-export async function listEvents(db: Executor, tenant: Tenant, filters: { type?: string | undefined }, page: { limit: number; startingAfter?: string | undefined }): Promise<Event[]> {
-  let query = db
-    .selectFrom('events')
-    .selectAll()
-    .where('merchant_id', '=', tenant.merchantId)
-    .where('livemode', '=', tenant.livemode)
-    .orderBy('id', 'desc')
-    .limit(page.limit);
-  if (filters.type) query = query.where('type', '=', filters.type);
-  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
-  return query.execute();
-}
-
 /** The first delivery of the event to each endpoint, made once however often this runs. */
 export async function insertFirstDeliveries(db: Executor, deliveries: Array<{ id: string; event_id: string; endpoint_id: string }>): Promise<WebhookDelivery[]> {
   if (deliveries.length === 0) return [];

@@ -1,3 +1,4 @@
+/** Events as the API shows them and as webhooks deliver them. */
 import type { Executor } from '../db/database';
 import { deliveriesOfEvents } from '../db/repositories/webhooks.repository';
 import type { Event } from '../db/tables/events.table';

@@ -1,9 +1,10 @@
 /** Operator actions on merchants (the CLI and `npm run dev` use them; the public API does not). */
-import { generateApiKey, hashApiKey, redactApiKey, type Mode } from './domain/api-keys';
-import { newId } from './domain/ids';
-import type { Db, Executor } from './db/database';
-import { insertApiKey } from './db/repositories/api-keys.repository';
-import { insertMerchant } from './db/repositories/merchants.repository';
+import { generateApiKey, hashApiKey, redactApiKey } from '../domain/api-keys';
+import { newId } from '../domain/ids';
+import type { Mode } from '../domain/mode';
+import type { Db, Executor } from '../db/database';
+import { insertApiKey } from '../db/repositories/api-keys.repository';
+import { insertMerchant } from '../db/repositories/merchants.repository';
 
 export interface CreatedMerchant {
   merchant_id: string;

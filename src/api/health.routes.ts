@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
-import type { Db } from '../../../db/database';
-import { listCursors } from '../../../db/repositories/chains.repository';
-import type { AppState } from '../../context';
+import type { Db } from '../db/database';
+import { listCursors } from '../db/repositories/chains.repository';
+import type { AppState } from './context';
 
 const CHECK_TIMEOUT_MS = 2_000;
 

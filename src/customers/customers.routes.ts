@@ -1,24 +1,25 @@
 import Router from '@koa/router';
-import type { Client } from '@temporalio/client';
-import type { AddressDeriver } from '../../../chains/derivation';
-import { createCustomer, presentCustomers } from '../../../customers';
-import type { Db } from '../../../db/database';
-import { findCustomer, listCustomers } from '../../../db/repositories/customers.repository';
-import type { Mode } from '../../../domain/api-keys';
-import { PermissionError, ResourceMissingError } from '../../../domain/errors';
-import { isId } from '../../../domain/ids';
-import type { Logger } from '../../../logger';
-import { afterCommit, callerOf, transactionOf, type AppState } from '../../context';
-import { startEventDispatch } from '../events/dispatch';
-import { idempotency } from '../../middleware/idempotency';
-import { inputOf, validate } from '../../middleware/validate';
-import { paginate } from '../../pagination';
+import { afterCommit, callerOf, transactionOf, type AppState } from '../api/context';
+import { idempotency } from '../api/middleware/idempotency';
+import { transaction } from '../api/middleware/transaction';
+import { inputOf, validate } from '../api/middleware/validate';
+import { paginate } from '../api/pagination';
+import type { AddressDeriver } from '../chains/derivation';
+import type { Db } from '../db/database';
+import { findCustomer, listCustomers } from '../db/repositories/customers.repository';
+import { PermissionError, ResourceMissingError } from '../domain/errors';
+import { isId } from '../domain/ids';
+import type { Mode } from '../domain/mode';
+import type { Logger } from '../logger';
+import { startEventDispatch, type WorkflowStarter } from '../workflows/client';
+import { presentCustomers } from './customer.presenter';
 import { CreateCustomerBody, ListCustomersQuery } from './customers.schema';
+import { createCustomer } from './customers.service';
 
-export function customerRoutes(deps: { db: Db; logger: Logger; temporal: Client; taskQueue: string; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
+export function customerRoutes(deps: WorkflowStarter & { db: Db; logger: Logger; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
   const router = new Router<AppState>();
 
-  router.post('/customers', validate(CreateCustomerBody), idempotency(deps.db, deps.logger), async (ctx) => {
+  router.post('/customers', validate(CreateCustomerBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) {
@@ -31,8 +32,7 @@ export function customerRoutes(deps: { db: Db; logger: Logger; temporal: Client;
 
   router.get('/customers', validate(ListCustomersQuery), async (ctx) => {
     const caller = callerOf(ctx);
-    const query = inputOf(ctx, ListCustomersQuery);
-    ctx.body = await paginate(query, {
+    ctx.body = await paginate(inputOf(ctx, ListCustomersQuery), {
       fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { limit, startingAfter }),
       exists: async (id) => (await findCustomer(deps.db, caller, id)) !== undefined,
       present: (rows) => presentCustomers(deps.db, caller, rows),

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { webhookEventTypes } from '../../../domain/webhook-schedule';
-import { paginationParams } from '../../pagination';
-import { text } from '../../schema';
+import { eventTypes } from '../domain/events';
+import { paginationParams } from '../api/pagination';
+import { text } from '../api/schema';
 
 /** A list of event types, or ["*"] for every type. */
 const EventTypes = z
-  .array(z.enum([...webhookEventTypes, '*']))
+  .array(z.enum([...eventTypes, '*']))
   .min(1)
-  .max(webhookEventTypes.length + 1)
+  .max(eventTypes.length + 1)
   .refine((events) => !events.includes('*') || events.length === 1, 'use ["*"] alone, or list event types')
   .transform((events) => [...new Set(events)]);
 

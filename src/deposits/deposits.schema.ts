@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { depositStatuses } from '../../../domain/deposit-state';
-import { networkNames } from '../../../domain/networks';
-import { paginationParams } from '../../pagination';
-import { text } from '../../schema';
+import { depositStatuses } from '../domain/deposit-state';
+import { networkNames } from '../domain/networks';
+import { paginationParams } from '../api/pagination';
+import { text } from '../api/schema';
 
 export const ListDepositsQuery = z.strictObject({
   ...paginationParams,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { paginationParams } from '../../pagination';
-import { text } from '../../schema';
+import { paginationParams } from '../api/pagination';
+import { text } from '../api/schema';
 
 /**
  * Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500. `__proto__` is

@@ -1,0 +1,109 @@
+/**
+ * Data factories for tests and benchmarks: real rows through inflow's own service functions and
+ * repositories, with sensible defaults, so a test states only what it is about.
+ */
+import { randomBytes } from 'node:crypto';
+import { AddressDeriver, xpubsFromMnemonic } from '../src/chains/derivation';
+import { createCustomer } from '../src/customers/customers.service';
+import type { Db, Tenant } from '../src/db/database';
+import { insertEvent } from '../src/db/repositories/events.repository';
+import { insertWebhookEndpoint } from '../src/db/repositories/webhooks.repository';
+import type { Event } from '../src/db/tables/events.table';
+import type { WebhookEndpoint } from '../src/db/tables/webhooks.table';
+import type { EventType } from '../src/domain/events';
+import { modeOf, type Mode } from '../src/domain/mode';
+import { newId } from '../src/domain/ids';
+import { parseAmount } from '../src/domain/money';
+import { currencyOn, networks, type Network } from '../src/domain/networks';
+import { generateWebhookSecret } from '../src/domain/signatures';
+import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
+import type { DepositTransfer } from '../src/workflows/definitions';
+
+/** Public test mnemonics: anvil's default for test mode (its accounts hold devnet ETH), BIP-39's first vector for live. */
+export const testMnemonics: Record<Mode, string> = {
+  test: 'test test test test test test test test test test test junk',
+  live: 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+};
+
+export function testDerivers(): Record<Mode, AddressDeriver> {
+  return { test: new AddressDeriver(xpubsFromMnemonic(testMnemonics.test)), live: new AddressDeriver(xpubsFromMnemonic(testMnemonics.live)) };
+}
+
+/** The same keys as the environment variables the production processes read. */
+export function testXpubEnv(): Record<string, string> {
+  const test = xpubsFromMnemonic(testMnemonics.test);
+  const live = xpubsFromMnemonic(testMnemonics.live);
+  return {
+    INFLOW_XPUB_EVM_TEST: test.evm,
+    INFLOW_XPUB_TRON_TEST: test.tron,
+    INFLOW_XPUB_EVM_LIVE: live.evm,
+    INFLOW_XPUB_TRON_LIVE: live.tron,
+  };
+}
+
+/** A merchant with one customer (test mode unless `livemode`), straight into the database. */
+export async function buildCustomer(db: Db, options: { merchant?: CreatedMerchant; livemode?: boolean; email?: string } = {}) {
+  const merchant = options.merchant ?? (await createMerchant(db, 'Fixtures Ltd'));
+  const tenant: Tenant = { merchantId: merchant.merchant_id, livemode: options.livemode ?? false };
+  const deriver = testDerivers()[modeOf(tenant.livemode)];
+  const { customer } = await db.transaction().execute((transaction) => createCustomer(transaction, tenant, { email: options.email }, deriver));
+  return { merchant, tenant, customer };
+}
+
+export type BuiltCustomer = Awaited<ReturnType<typeof buildCustomer>>;
+
+/** A well-formed transfer of `amount` (a decimal string) to the customer, with a fresh random hash. */
+export function buildTransfer(
+  owner: BuiltCustomer,
+  options: { network?: Network; currency?: string; amount: string; requiredConfirmations?: number },
+): DepositTransfer {
+  const network = options.network ?? 'ethereum';
+  const currency = options.currency ?? 'USDT';
+  const { decimals } = currencyOn(network, currency)!;
+  return {
+    depositId: newId('deposit'),
+    merchantId: owner.tenant.merchantId,
+    livemode: owner.tenant.livemode,
+    customerId: owner.customer.id,
+    network,
+    currency,
+    decimals,
+    address: owner.customer.addresses.find((entry) => entry.network === network)!.address,
+    fromAddress: `0x${randomBytes(20).toString('hex')}`,
+    transactionHash: `0x${randomBytes(32).toString('hex')}`,
+    logIndex: 0,
+    blockNumber: 1_000,
+    blockHash: `0x${randomBytes(32).toString('hex')}`,
+    amount: parseAmount(options.amount, decimals).toString(),
+    requiredConfirmations: options.requiredConfirmations ?? networks[network].requiredConfirmations,
+    simulated: true,
+  };
+}
+
+/** An enabled webhook endpoint of the tenant for `url`, subscribed to every event unless `events` says otherwise. */
+export async function buildEndpoint(db: Db, tenant: Tenant, options: { url: string; events?: Array<EventType | '*'>; secret?: string }): Promise<WebhookEndpoint> {
+  return insertWebhookEndpoint(db, {
+    id: newId('webhookEndpoint'),
+    merchant_id: tenant.merchantId,
+    livemode: tenant.livemode,
+    url: options.url,
+    description: null,
+    events: options.events ?? ['*'],
+    secret: options.secret ?? generateWebhookSecret(),
+    previous_secret: null,
+    previous_secret_expires_at: null,
+    disabled_reason: null,
+    deleted_at: null,
+  });
+}
+
+/** An event row of the tenant, as an emitter writes it (`customer.created` with a small payload by default). */
+export async function buildEvent(db: Db, tenant: Tenant, options: { type?: EventType; data?: Record<string, unknown> } = {}): Promise<Event> {
+  return insertEvent(db, {
+    id: newId('event'),
+    merchant_id: tenant.merchantId,
+    livemode: tenant.livemode,
+    type: options.type ?? 'customer.created',
+    data: options.data ?? { id: newId('customer'), object: 'customer' },
+  });
+}

@@ -1,0 +1,31 @@
+/** The balance as the API shows it: per network and currency in the asset, totals in USD. */
+import type { Tenant } from '../db/database';
+import type { BalanceRow } from '../db/repositories/ledger.repository';
+import { formatAmount, formatUsdCents } from '../domain/money';
+import { currencyOn, isNetwork } from '../domain/networks';
+
+export function balanceObject(tenant: Tenant, rows: BalanceRow[]) {
+  let receivedCents = 0n;
+  let feesCents = 0n;
+  const byCurrency = rows.map((row) => {
+    receivedCents += BigInt(row.received_usd_cents);
+    feesCents += BigInt(row.fees_usd_cents);
+    const decimals = (isNetwork(row.network) && currencyOn(row.network, row.currency)?.decimals) || 0;
+    return {
+      network: row.network,
+      currency: row.currency,
+      total_received: formatAmount(BigInt(row.received), decimals),
+      total_fees: formatAmount(BigInt(row.fees), decimals),
+      net: formatAmount(BigInt(row.net), decimals),
+      deposit_count: Number(row.deposit_count),
+    };
+  });
+  return {
+    object: 'balance' as const,
+    livemode: tenant.livemode,
+    by_currency: byCurrency,
+    total_received_usd: formatUsdCents(receivedCents),
+    total_fees_usd: formatUsdCents(feesCents),
+    net_usd: formatUsdCents(receivedCents - feesCents),
+  };
+}

@@ -1,0 +1,45 @@
+/** A customer as the API and its `customer.created` event show it, with an address on every enabled network. */
+import type { Executor, Tenant } from '../db/database';
+import { addressesOfCustomers } from '../db/repositories/customers.repository';
+import type { Customer } from '../db/tables/customers.table';
+import { currenciesOf, enabledNetworks, networks, type Family, type Network } from '../domain/networks';
+
+export interface CustomerObject {
+  id: string;
+  object: 'customer';
+  livemode: boolean;
+  email: string | null;
+  name: string | null;
+  external_id: string | null;
+  metadata: Record<string, string>;
+  addresses: Array<{ network: Network; address: string; currencies: string[] }>;
+  created_at: string;
+}
+
+export function customerObject(customer: Customer, addresses: Record<Family, string>): CustomerObject {
+  return {
+    id: customer.id,
+    object: 'customer',
+    livemode: customer.livemode,
+    email: customer.email,
+    name: customer.name,
+    external_id: customer.external_id,
+    metadata: customer.metadata,
+    addresses: enabledNetworks().map((network) => ({
+      network,
+      address: addresses[networks[network].family],
+      currencies: currenciesOf(network),
+    })),
+    created_at: customer.created_at.toISOString(),
+  };
+}
+
+/** Customers with their addresses, read in one query. */
+export async function presentCustomers(db: Executor, tenant: Tenant, customers: Customer[]): Promise<CustomerObject[]> {
+  const addresses = await addressesOfCustomers(
+    db,
+    tenant,
+    customers.map((customer) => customer.id),
+  );
+  return customers.map((customer) => customerObject(customer, addresses.get(customer.id)!));
+}

@@ -1,0 +1,18 @@
+/**
+ * The event catalogue: every event inflow emits, what it announces, and which object its `data`
+ * holds. Webhook subscriptions, `GET /events?type=` and the emitters all take their types from here.
+ */
+export const eventCatalogue = {
+  'customer.created': { object: 'customer', description: 'A customer was created, with its deposit addresses.' },
+  'deposit.detected': { object: 'deposit', description: 'A transfer to a customer address was seen on-chain.' },
+  'deposit.confirming': { object: 'deposit', description: 'The deposit got its first confirmation.' },
+  'deposit.completed': { object: 'deposit', description: 'The deposit reached its required confirmations; the fee was taken and the net booked.' },
+  'deposit.failed': { object: 'deposit', description: 'The deposit will not complete: its block was reorganised away, or it stalled.' },
+  'deposit.reversed': { object: 'deposit', description: 'A completed deposit left the canonical chain; its booking was reversed.' },
+} as const;
+
+export type EventType = keyof typeof eventCatalogue;
+export const eventTypes = Object.keys(eventCatalogue) as [EventType, ...EventType[]];
+
+/** The events a deposit emits, one per transition. */
+export type DepositEventType = Extract<EventType, `deposit.${string}`>;

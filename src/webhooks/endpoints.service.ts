@@ -1,0 +1,92 @@
+/** Webhook endpoints: where a merchant's events go, and which URLs they may use. */
+import type { Executor, Tenant } from '../db/database';
+import { insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import type { WebhookEndpoint } from '../db/tables/webhooks.table';
+import { InvalidRequestError } from '../domain/errors';
+import type { EventType } from '../domain/events';
+import { newId } from '../domain/ids';
+import { generateWebhookSecret } from '../domain/signatures';
+import { destinationRule, type WebhookPolicy } from './deliveries';
+import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
+
+export const MAX_URL_LENGTH = 2048;
+/** A rotated secret keeps signing deliveries beside the new one for this long. */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Checks a URL an endpoint may use: absolute http(s), at most 2048 characters, no credentials in
+ * it; in live mode https only, on public addresses; in test mode public or loopback addresses, so
+ * developers can receive webhooks on http://localhost. Checked again, and pinned, at every delivery.
+ */
+export async function checkEndpointUrl(raw: string, livemode: boolean, policy: WebhookPolicy): Promise<string> {
+  const invalid = (message: string) => new InvalidRequestError(message, 'url', 'url_invalid');
+  if (raw.length > MAX_URL_LENGTH) throw invalid(`url may be at most ${MAX_URL_LENGTH} characters.`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('url must be an absolute http:// or https:// URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url must be an absolute http:// or https:// URL.');
+  if (url.username || url.password) throw invalid('url must not contain credentials.');
+  const rule = destinationRule(policy, livemode);
+  if (livemode && rule.vet && url.protocol !== 'https:') throw invalid('Live endpoints must use https://.');
+  if (rule.vet) {
+    try {
+      await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback });
+    } catch (error) {
+      if (!(error instanceof UnsafeDestinationError)) throw error;
+      throw invalid(`${livemode ? 'Live endpoints must be on the public internet' : 'Test endpoints must be on the public internet or this machine'}: ${error.message}.`);
+    }
+  }
+  return url.toString();
+}
+
+export async function createEndpoint(
+  db: Executor,
+  tenant: Tenant,
+  input: { url: string; events: Array<EventType | '*'>; description?: string | undefined },
+  policy: WebhookPolicy,
+): Promise<WebhookEndpoint> {
+  return insertWebhookEndpoint(db, {
+    id: newId('webhookEndpoint'),
+    merchant_id: tenant.merchantId,
+    livemode: tenant.livemode,
+    url: await checkEndpointUrl(input.url, tenant.livemode, policy),
+    description: input.description ?? null,
+    events: input.events,
+    secret: generateWebhookSecret(),
+    previous_secret: null,
+    previous_secret_expires_at: null,
+    disabled_reason: null,
+    deleted_at: null,
+  });
+}
+
+export async function updateEndpoint(
+  db: Executor,
+  endpoint: WebhookEndpoint,
+  input: { url?: string | undefined; events?: Array<EventType | '*'> | undefined; description?: string | null | undefined; disabled?: boolean | undefined },
+  policy: WebhookPolicy,
+): Promise<WebhookEndpoint> {
+  return updateWebhookEndpoint(db, endpoint.id, {
+    ...(input.url !== undefined ? { url: await checkEndpointUrl(input.url, endpoint.livemode, policy) } : {}),
+    ...(input.events !== undefined ? { events: input.events } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.disabled !== undefined ? { disabled: input.disabled, disabled_reason: input.disabled ? 'Disabled through the API.' : null } : {}),
+  });
+}
+
+/** Deleted endpoints stay as rows (their deliveries refer to them) but receive nothing more. */
+export async function deleteEndpoint(db: Executor, endpoint: WebhookEndpoint): Promise<void> {
+  await updateWebhookEndpoint(db, endpoint.id, { deleted_at: new Date(), disabled: true, disabled_reason: 'Deleted.' });
+}
+
+/** A new signing secret; the previous one keeps signing beside it for PREVIOUS_SECRET_TTL_MS. */
+export async function rotateEndpointSecret(db: Executor, endpoint: WebhookEndpoint): Promise<WebhookEndpoint> {
+  return updateWebhookEndpoint(db, endpoint.id, {
+    secret: generateWebhookSecret(),
+    previous_secret: endpoint.secret,
+    previous_secret_expires_at: new Date(Date.now() + PREVIOUS_SECRET_TTL_MS),
+  });
+}
