@@ -25,16 +25,44 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [...nodeBuiltins, 'pg', 'kysely', 'koa', '@koa/router', 'pino', 'ethers', 'raw-body', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map(
-            (name) => ({ name, message: 'Workflow code must be deterministic: do this in an activity.', allowTypeImports: true }),
-          ),
+          paths: [
+            ...nodeBuiltins,
+            'pg',
+            'kysely',
+            'koa',
+            '@koa/router',
+            'pino',
+            'ethers',
+            'raw-body',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({ name, message: 'Workflow code must be deterministic: do this in an activity.', allowTypeImports: true })),
           patterns: [
             {
               // Types from anywhere are fine; values only from @temporalio/workflow, @temporalio/common and pure domain code.
               group: [
-                '**/activities', '**/activities/**', '**/db/**', '**/api/**', '**/chains/**', '**/domain/ids', '**/domain/api-keys', '**/domain/signatures',
-                '**/webhooks/**', '**/customers/**', '**/merchants/**', '**/deposits/**', '**/events/**', '**/balance/**',
-                '**/prices', '**/config', '**/startup', '**/logger', '**/worker', '**/workflows/client', './client',
+                '**/activities',
+                '**/activities/**',
+                '**/db/**',
+                '**/api/**',
+                '**/chains/**',
+                '**/domain/ids',
+                '**/domain/api-keys',
+                '**/domain/signatures',
+                '**/webhooks/**',
+                '**/customers/**',
+                '**/merchants/**',
+                '**/deposits/**',
+                '**/events/**',
+                '**/balance/**',
+                '**/prices',
+                '**/config',
+                '**/startup',
+                '**/logger',
+                '**/worker',
+                '**/workflows/client',
+                './client',
               ],
               message: 'Workflows may import only @temporalio/workflow, types and pure domain code.',
               allowTypeImports: true,
@@ -42,7 +70,11 @@ export default tseslint.config(
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() in a loop or a timer from @temporalio/workflow.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() in a loop or a timer from @temporalio/workflow.' },
+      ],
     },
   },
   {

@@ -37,7 +37,17 @@ async function main(): Promise<void> {
     test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())),
     live: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())),
   };
-  const server = await startApiServer({ db, temporal: new Client({ connection }), logger: createLogger('silent'), derivers, taskQueue: 'unused', webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false } }, 0);
+  const server = await startApiServer(
+    {
+      db,
+      temporal: new Client({ connection }),
+      logger: createLogger('silent'),
+      derivers,
+      taskQueue: 'unused',
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+    },
+    0,
+  );
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/customers`;
 
   const send = async (i: number): Promise<number> => {

@@ -64,16 +64,25 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(0);
     const history = await client.workflow.getHandle(lastId).fetchHistory();
-    console.log(`${label.padEnd(10)} ${rate.toFixed(1).padStart(7)} /s   start→completed p50 ${p(0.5)} ms  p95 ${p(0.95)} ms   history ${history.events?.length} events`);
+    console.log(
+      `${label.padEnd(10)} ${rate.toFixed(1).padStart(7)} /s   start→completed p50 ${p(0.5)} ms  p95 ${p(0.95)} ms   history ${history.events?.length} events`,
+    );
     return rate;
   };
 
-  console.log(`${N} workflows, ${CONCURRENCY} in flight, ${CONFIRMATIONS} confirmation signals each, Temporal dev server (SQLite in memory), embedded Postgres`);
+  console.log(
+    `${N} workflows, ${CONCURRENCY} in flight, ${CONFIRMATIONS} confirmation signals each, Temporal dev server (SQLite in memory), embedded Postgres`,
+  );
   const depositRate = await measure('deposits', deposit);
   const baselineRate = await measure('baseline', baseline);
   const ratio = depositRate / baselineRate;
   console.log(`ratio deposits/baseline: ${ratio.toFixed(2)}× — target ≥ 0.50×: ${ratio >= 0.5 ? 'met' : 'NOT met'}`);
-  const { rows } = await db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).where('status', '=', 'completed').execute().then((r) => ({ rows: r }));
+  const { rows } = await db
+    .selectFrom('deposits')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('status', '=', 'completed')
+    .execute()
+    .then((r) => ({ rows: r }));
   console.log(`completed deposits in Postgres: ${rows[0]!.count}`);
 
   await stack.stop();

@@ -23,11 +23,20 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(options: { taskQueue: string; workflowsPath: string; extraActivities?: Record<string, (...args: never[]) => Promise<unknown>> }): Promise<BenchStack> {
+export async function startBenchStack(options: {
+  taskQueue: string;
+  workflowsPath: string;
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+}): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const [postgres, temporal] = await Promise.all([
     (async () =>
-      startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log: benchLog }))(),
+      startEmbeddedPostgres({
+        dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')),
+        port: await freePort(),
+        persistent: false,
+        log: benchLog,
+      }))(),
     startTemporalDevServer({ log: benchLog }),
   ]);
   const db = createDb(postgres.url('postgres'), { max: 20 });

@@ -44,18 +44,37 @@ async function main(): Promise<void> {
   const batch = usdt.getFunction('batchTransfer');
   for (let block = 0; block < BLOCKS; block++) {
     const recipients = Array.from({ length: LOGS_PER_BLOCK }, () => Wallet.createRandom().address);
-    await (await batch(recipients, recipients.map(() => 1_000n))).wait();
+    await (
+      await batch(
+        recipients,
+        recipients.map(() => 1_000n),
+      )
+    ).wait();
   }
   const last = Number(await anvil.provider.send('eth_blockNumber', []));
 
-  const postgres = await startEmbeddedPostgres({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')), port: await freePort(), persistent: false, log });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')),
+    port: await freePort(),
+    persistent: false,
+    log,
+  });
   const db = createDb(postgres.url('postgres'), { max: 10 });
   await migrateToLatest(db);
   const merchant = await createMerchant(db, 'Bench');
-  const adapter = new EvmAdapter(anvil.provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: RANGE });
+  const adapter = new EvmAdapter(anvil.provider, {
+    nativeCurrency: 'ETH',
+    tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
+    maxBlockRange: RANGE,
+  });
   // No transfer here is to a customer, so no workflow is started: the client is never called.
   const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  const { scanChain } = createChainActivities({ db, temporal: new Client({ connection }), taskQueue: 'bench', chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), adapter]]) });
+  const { scanChain } = createChainActivities({
+    db,
+    temporal: new Client({ connection }),
+    taskQueue: 'bench',
+    chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), adapter]]),
+  });
 
   const addCustomers = async (total: number) => {
     const { rows } = await sql<{ count: string }>`select count(*) from customer_addresses`.execute(db);
@@ -65,7 +84,9 @@ async function main(): Promise<void> {
       select 'cus_bench' || i, ${merchant.merchant_id}, false, '{}'::jsonb, 1000000 + i from generate_series(${have}::int, ${total - 1}::int) as i`.execute(db);
     await sql`
       insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
-      select 'cus_bench' || i, 'evm', '0x' || lpad(to_hex(i), 40, '0'), false, ${merchant.merchant_id} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(db);
+      select 'cus_bench' || i, 'evm', '0x' || lpad(to_hex(i), 40, '0'), false, ${merchant.merchant_id} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(
+      db,
+    );
   };
 
   const scanAll = async () => {
@@ -81,7 +102,11 @@ async function main(): Promise<void> {
     const started = performance.now();
     let logs = 0;
     for (let from = first; from <= last; from += RANGE) {
-      logs += (await anvil.provider.send('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${Math.min(last, from + RANGE - 1).toString(16)}`, topics: [TRANSFER_TOPIC] }])).length;
+      logs += (
+        await anvil.provider.send('eth_getLogs', [
+          { fromBlock: `0x${from.toString(16)}`, toBlock: `0x${Math.min(last, from + RANGE - 1).toString(16)}`, topics: [TRANSFER_TOPIC] },
+        ])
+      ).length;
     }
     return { seconds: (performance.now() - started) / 1000, logs };
   };
@@ -89,16 +114,22 @@ async function main(): Promise<void> {
   const blocks = last - first + 1;
   const bare = await bareLoop();
   console.log(`${blocks} blocks, ${bare.logs} Transfer logs, ${RANGE} blocks per call, anvil + embedded Postgres`);
-  console.log(`bare eth_getLogs loop        ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / bare.seconds).toFixed(0).padStart(9)} logs/s`);
+  console.log(
+    `bare eth_getLogs loop        ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / bare.seconds).toFixed(0).padStart(9)} logs/s`,
+  );
   const rates: number[] = [];
   for (const customers of [1_000, 100_000]) {
     await addCustomers(customers);
     await scanAll(); // warm-up
     const seconds = await scanAll();
     rates.push(blocks / seconds);
-    console.log(`watcher, ${String(customers).padStart(6)} addresses  ${(blocks / seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / seconds).toFixed(0).padStart(9)} logs/s   ${((blocks / seconds) / (blocks / bare.seconds)).toFixed(2)}× the bare loop`);
+    console.log(
+      `watcher, ${String(customers).padStart(6)} addresses  ${(blocks / seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / seconds).toFixed(0).padStart(9)} logs/s   ${(blocks / seconds / (blocks / bare.seconds)).toFixed(2)}× the bare loop`,
+    );
   }
-  console.log(`1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / (blocks / bare.seconds)).toFixed(2)}× (target ≥ 0.50×)`);
+  console.log(
+    `1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / (blocks / bare.seconds)).toFixed(2)}× (target ≥ 0.50×)`,
+  );
 
   await connection.close();
   await anvil.stop();

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
   };
   const inParallel = async (count: number, run: (i: number) => Promise<unknown>) => {
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (next < count) await run(next++); }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) await run(next++);
+      }),
+    );
   };
   const waitForArrivals = async (count: number) => {
     while (arrivals.size < count) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -80,7 +84,9 @@ async function main(): Promise<void> {
   console.log(`one event at a time      commit→first attempt p50 ${quiet[10]} ms  p95 ${quiet[19]} ms`);
   console.log(`bare fetch loop        ${bareRate.toFixed(1).padStart(8)} requests/s`);
   const ratio = workflowRate / bareRate;
-  console.log(`ratio ${ratio.toFixed(3)}× — target ≥ 0.50×: ${ratio >= 0.5 ? 'met' : 'NOT met'}; first-attempt p95 < 1 s: ${p(0.95) < 1000 ? 'met' : 'NOT met'}`);
+  console.log(
+    `ratio ${ratio.toFixed(3)}× — target ≥ 0.50×: ${ratio >= 0.5 ? 'met' : 'NOT met'}; first-attempt p95 < 1 s: ${p(0.95) < 1000 ? 'met' : 'NOT met'}`,
+  );
 
   await stack.stop();
   receiver.close();

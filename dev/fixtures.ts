@@ -81,7 +81,11 @@ export function buildTransfer(
 }
 
 /** An enabled webhook endpoint of the tenant for `url`, subscribed to every event unless `events` says otherwise. */
-export async function buildEndpoint(db: Db, tenant: Tenant, options: { url: string; events?: Array<EventType | '*'>; secret?: string }): Promise<WebhookEndpoint> {
+export async function buildEndpoint(
+  db: Db,
+  tenant: Tenant,
+  options: { url: string; events?: Array<EventType | '*'>; secret?: string },
+): Promise<WebhookEndpoint> {
   return insertWebhookEndpoint(db, {
     id: newId('webhookEndpoint'),
     merchant_id: tenant.merchantId,

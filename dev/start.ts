@@ -12,7 +12,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { z } from 'zod';
-import { startApiServer, stopApiServer } from '../src/api/server';
+import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
 import { ConfigError, loadConfig } from '../src/config';
 import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -78,7 +78,7 @@ async function start(): Promise<void> {
     env.DATABASE_URL = postgres.url('inflow');
   }
 
-  let uiUrl = process.env.TEMPORAL_UI_URL ?? '(TEMPORAL_ADDRESS is set: open that cluster\'s own Web UI)';
+  let uiUrl = process.env.TEMPORAL_UI_URL ?? "(TEMPORAL_ADDRESS is set: open that cluster's own Web UI)";
   if (!env.TEMPORAL_ADDRESS) {
     log(`Temporal: starting the dev server on 127.0.0.1:${settings.INFLOW_DEV_TEMPORAL_PORT} with its Web UI`);
     const temporal = await startTemporalDevServer({
@@ -130,10 +130,7 @@ async function start(): Promise<void> {
   });
 
   await startChainWatchers(temporal, config, logger);
-  const server: Server = await startApiServer(
-    { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy },
-    config.port,
-  );
+  const server: Server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 
   const namespaceUrl = uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl;

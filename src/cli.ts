@@ -15,7 +15,8 @@ import { connectDatabase, runMain, StartupError } from './startup';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
-  '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]'].join('\n');
+  '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
+].join('\n');
 
 runMain(async () => {
   const [group, action, ...rest] = process.argv.slice(2);

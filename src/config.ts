@@ -105,10 +105,7 @@ type Requirement = keyof typeof examples;
  * Parses the settings a process needs. `required` names the variables that have no sensible
  * default for this process (the migrator needs no Temporal address, say).
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv,
-  required: readonly Requirement[] = ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requirement[] = ['DATABASE_URL', 'TEMPORAL_ADDRESS']): Config {
   // An empty variable (PORT= in a compose file, say) means unset, not zero or "".
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {

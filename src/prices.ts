@@ -40,7 +40,10 @@ export class StaticPriceSource implements PriceSource {
 /** Parses INFLOW_STATIC_PRICES, e.g. "ETH=3500.12,BNB=610": overrides on top of the defaults. */
 export function parseStaticPrices(text: string | undefined): Record<string, string> {
   const prices = { ...defaultStaticPrices };
-  for (const pair of (text ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const pair of (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const [currency, price] = pair.split('=').map((part) => part.trim());
     if (!currency || !price || !/^\d+(\.\d{1,8})?$/.test(price) || /^0+(\.0+)?$/.test(price)) {
       throw new RangeError(`entry "${pair}" is not CURRENCY=PRICE with a positive price of up to ${PRICE_DECIMALS} decimals`);

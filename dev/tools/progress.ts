@@ -10,12 +10,7 @@ export const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
  * Runs a long tool step with its output relayed line by line and a heartbeat every 15 s, so a
  * first-time build that takes minutes never looks hung. Rejects with the tail of the output.
  */
-export function runWithProgress(
-  label: string,
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; log: Log },
-): Promise<void> {
+export function runWithProgress(label: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; log: Log }): Promise<void> {
   const { log } = options;
   const started = Date.now();
   log(`${label}: ${command} ${args.join(' ')}`);

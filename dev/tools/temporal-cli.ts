@@ -24,11 +24,9 @@ export async function ensureTemporalCli(log: Log = stderrLog): Promise<string | 
   }
   await mkdir(path.dirname(cachedBinary), { recursive: true });
   log(`Temporal CLI: building ${TEMPORAL_CLI_VERSION} with Go once (a few minutes; cached in .tools/bin)`);
-  await runWithProgress(
-    'go install temporal',
-    go,
-    ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
-    { env: { ...process.env, GOBIN: path.dirname(cachedBinary) }, log },
-  );
+  await runWithProgress('go install temporal', go, ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
+    env: { ...process.env, GOBIN: path.dirname(cachedBinary) },
+    log,
+  });
   return cachedBinary;
 }

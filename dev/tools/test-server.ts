@@ -68,7 +68,15 @@ async function recordClassArchive(java: string, log: Log): Promise<void> {
   const port = await freePort();
   const child = spawn(
     java,
-    ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-XX:ArchiveClassesAtExit=${archive}`, '-cp', `${libDir}/*`, 'io.temporal.testserver.TestServer', String(port)],
+    [
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-XX:ArchiveClassesAtExit=${archive}`,
+      '-cp',
+      `${libDir}/*`,
+      'io.temporal.testserver.TestServer',
+      String(port),
+    ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

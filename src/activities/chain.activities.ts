@@ -64,7 +64,11 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
           simulated: false,
         };
         // A transfer seen again (a restart, an overlapping scan) finds its running workflow.
-        await reportDetectedTransfer(deps, deposit, { confirmations: Math.max(0, head - transfer.blockNumber + 1), blockHash: transfer.blockHash, canonical: true });
+        await reportDetectedTransfer(deps, deposit, {
+          confirmations: Math.max(0, head - transfer.blockNumber + 1),
+          blockHash: transfer.blockHash,
+          canonical: true,
+        });
         detected++;
       }
 
@@ -74,7 +78,11 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
         const report = await reportFor(adapter, head, deposit.transaction_hash, Number(deposit.block_number), deposit.block_hash);
         if (!report) continue;
         // False when its workflow has finished (the reversal window ended): nothing listens any more.
-        const listening = await reportConfirmations(deps.temporal, { livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index }, report);
+        const listening = await reportConfirmations(
+          deps.temporal,
+          { livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index },
+          report,
+        );
         if (listening) signalled++;
       }
 
@@ -91,7 +99,13 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
  * nothing to say (undefined) when the node cannot tell yet: a lagging node is not a reorg. A reorg
  * is declared only when the node has a different block at that height and no receipt.
  */
-async function reportFor(adapter: EvmAdapter, head: number, transactionHash: string, blockNumber: number, blockHash: string | null): Promise<ConfirmationReport | undefined> {
+async function reportFor(
+  adapter: EvmAdapter,
+  head: number,
+  transactionHash: string,
+  blockNumber: number,
+  blockHash: string | null,
+): Promise<ConfirmationReport | undefined> {
   if (blockNumber > head) return undefined;
   const confirmationsAt = (number: number) => Math.max(0, head - number + 1);
   const canonicalHash = await adapter.blockHash(blockNumber);

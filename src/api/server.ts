@@ -1,6 +1,6 @@
 /** `npm run api`: serves the REST API on PORT. */
 import type { Server } from 'node:http';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase, connectTemporalClient, createAddressDerivers, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
@@ -15,6 +15,11 @@ export async function startApiServer(deps: AppDeps, port: number): Promise<Serve
     throw new StartupError(`inflow: cannot listen on port ${port}: ${error.message}`);
   });
   return server;
+}
+
+/** The app's dependencies as the configuration sets them (`npm run api`, `npm run dev`). */
+export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'temporal' | 'logger' | 'derivers'>): AppDeps {
+  return { ...parts, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy };
 }
 
 /** Stops accepting connections and resolves when in-flight requests have finished. */
@@ -32,10 +37,7 @@ if (require.main === module) {
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
     const temporal = await connectTemporalClient(config);
-    const server = await startApiServer(
-      { db, temporal, logger, derivers, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy },
-      config.port,
-    );
+    const server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
 
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'API shutting down; finishing in-flight requests');

@@ -158,4 +158,3 @@ export function xpubsFromMnemonic(phrase: string, password = ''): ExtendedPublic
 export function generateMnemonic(): string {
   return Mnemonic.fromEntropy(randomBytes(32)).phrase;
 }
-

@@ -23,7 +23,9 @@ export function customerRoutes(deps: WorkflowStarter & { db: Db; logger: Logger;
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) {
-      throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured INFLOW_XPUB_EVM_${caller.mode.toUpperCase()} and INFLOW_XPUB_TRON_${caller.mode.toUpperCase()}.`);
+      throw new PermissionError(
+        `${caller.mode} mode is not enabled on this server: its operator has not configured INFLOW_XPUB_EVM_${caller.mode.toUpperCase()} and INFLOW_XPUB_TRON_${caller.mode.toUpperCase()}.`,
+      );
     }
     const { customer, eventId } = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deriver);
     afterCommit(ctx, () => startEventDispatch(deps, eventId));

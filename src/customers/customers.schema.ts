@@ -13,11 +13,7 @@ export const Metadata = z
       ctx.addIssue({ code: 'custom', message: 'is a reserved key', path: ['__proto__'] });
     }
   })
-  .pipe(
-    z
-      .record(text().min(1).max(40), text().max(500))
-      .refine((metadata) => Object.keys(metadata).length <= 50, 'metadata may have at most 50 keys'),
-  );
+  .pipe(z.record(text().min(1).max(40), text().max(500)).refine((metadata) => Object.keys(metadata).length <= 50, 'metadata may have at most 50 keys'));
 
 export const CreateCustomerBody = z.strictObject({
   email: z.email().max(512).optional(),

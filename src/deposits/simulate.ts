@@ -46,7 +46,8 @@ export async function simulateDeposit(
   try {
     amount = parseAmount(input.amount, currency.decimals);
   } catch (error) {
-    if (error instanceof AmountFormatError) throw new InvalidRequestError(`Invalid amount: ${error.message} (${input.currency} has ${currency.decimals} decimals).`, 'amount');
+    if (error instanceof AmountFormatError)
+      throw new InvalidRequestError(`Invalid amount: ${error.message} (${input.currency} has ${currency.decimals} decimals).`, 'amount');
     throw error;
   }
   const customer = await findCustomer(transaction, tenant, input.customer_id);

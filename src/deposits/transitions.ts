@@ -56,7 +56,13 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
  * `deposit.confirming`. `first` says the caller expects that move: if an earlier attempt already
  * made it (an activity retried after its commit), the event it wrote is returned to be delivered.
  */
-export async function recordConfirmations(db: Executor, depositId: string, confirmations: number, blockHash: string | null, first = false): Promise<Transition> {
+export async function recordConfirmations(
+  db: Executor,
+  depositId: string,
+  confirmations: number,
+  blockHash: string | null,
+  first = false,
+): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, eventId: null };
     const becomesConfirming = deposit.status === 'detected';
@@ -92,15 +98,11 @@ export async function completeDeposit(db: Executor, depositId: string, input: { 
       fee_usd_cents: feeUsdCents,
       completed_at: new Date(),
     });
-    await bookLedgerTransaction(
-      transaction,
-      ledgerTransactionOf(completed, 'deposit', amountUsdCents, feeUsdCents),
-      [
-        { account: 'customer_deposits', amount: -amount },
-        { account: 'merchant_balance', amount: net },
-        { account: 'platform_fees', amount: fee },
-      ],
-    );
+    await bookLedgerTransaction(transaction, ledgerTransactionOf(completed, 'deposit', amountUsdCents, feeUsdCents), [
+      { account: 'customer_deposits', amount: -amount },
+      { account: 'merchant_balance', amount: net },
+      { account: 'platform_fees', amount: fee },
+    ]);
     return { deposit: completed, eventId: await emit(transaction, completed, 'deposit.completed') };
   });
 }
@@ -117,7 +119,8 @@ export async function failDeposit(db: Executor, depositId: string, reason: Failu
 /** Reverses a completed deposit whose block left the canonical chain: the opposite booking, `deposit.reversed`. */
 export async function reverseDeposit(db: Executor, depositId: string): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status !== 'completed') return deposit.reversed_at ? alreadyDone(transaction, deposit, 'failed', 'deposit.reversed') : { deposit, eventId: null };
+    if (deposit.status !== 'completed')
+      return deposit.reversed_at ? alreadyDone(transaction, deposit, 'failed', 'deposit.reversed') : { deposit, eventId: null };
     const reversed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: 'reorg', reversed_at: new Date() });
     const amount = BigInt(deposit.amount);
     await bookLedgerTransaction(

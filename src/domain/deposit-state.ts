@@ -20,11 +20,7 @@ export function canTransition(from: DepositStatus, to: DepositStatus): boolean {
 }
 
 /** What a confirmation report means for a deposit in `status`. */
-export function nextStatus(
-  status: DepositStatus,
-  report: { confirmations: number; canonical: boolean },
-  requiredConfirmations: number,
-): DepositStatus {
+export function nextStatus(status: DepositStatus, report: { confirmations: number; canonical: boolean }, requiredConfirmations: number): DepositStatus {
   if (status === 'failed') return status;
   if (!report.canonical) return 'failed';
   if (status === 'completed') return status;

@@ -3,13 +3,7 @@
  * InflowError, and the error middleware turns it into
  * `{"error":{"type","code","message","param"?}}` with its HTTP status.
  */
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'idempotency_error'
-  | 'rate_limit_error'
-  | 'api_error';
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error';
 
 export abstract class InflowError extends Error {
   abstract readonly status: number;

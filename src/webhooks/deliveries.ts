@@ -71,9 +71,12 @@ export async function attemptDelivery(
     return 'stopped';
   }
 
-  const rawBody = JSON.stringify(eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }));
+  const rawBody = JSON.stringify(
+    eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }),
+  );
   const secrets = [target.secret];
-  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now()) secrets.push(target.previous_secret);
+  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
+    secrets.push(target.previous_secret);
   const headers = {
     ...signatureHeaders({ messageId: target.event_id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
     'User-Agent': USER_AGENT,

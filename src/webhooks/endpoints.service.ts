@@ -36,7 +36,9 @@ export async function checkEndpointUrl(raw: string, livemode: boolean, policy: W
       await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback });
     } catch (error) {
       if (!(error instanceof UnsafeDestinationError)) throw error;
-      throw invalid(`${livemode ? 'Live endpoints must be on the public internet' : 'Test endpoints must be on the public internet or this machine'}: ${error.message}.`);
+      throw invalid(
+        `${livemode ? 'Live endpoints must be on the public internet' : 'Test endpoints must be on the public internet or this machine'}: ${error.message}.`,
+      );
     }
   }
   return url.toString();

@@ -54,7 +54,8 @@ export function postWebhook(
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = () => finish({ statusCode: response.statusCode ?? null, responseBody: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_LIMIT), error: null });
+      const done = () =>
+        finish({ statusCode: response.statusCode ?? null, responseBody: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_LIMIT), error: null });
       response.on('data', (chunk: Buffer) => {
         if (size < RESPONSE_BODY_LIMIT) chunks.push(chunk.subarray(0, RESPONSE_BODY_LIMIT - size));
         size += chunk.length;

@@ -16,7 +16,13 @@ const ROUNDS_PER_RUN = 500;
 
 export async function chainWatcherWorkflow(input: ChainWatcherInput): Promise<never> {
   let last: ScanResult | undefined;
-  setHandler(watcherStateQuery, () => ({ network: input.network, livemode: input.livemode, head: last?.head ?? null, nextBlock: last?.nextBlock ?? null, lag: last?.lag ?? null }));
+  setHandler(watcherStateQuery, () => ({
+    network: input.network,
+    livemode: input.livemode,
+    head: last?.head ?? null,
+    nextBlock: last?.nextBlock ?? null,
+    lag: last?.lag ?? null,
+  }));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     last = await scanChain({ network: input.network, livemode: input.livemode });
     if (last.detected > 0 || last.lag > 0) log.info('chain scan', { network: input.network, livemode: input.livemode, ...last });

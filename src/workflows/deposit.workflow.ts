@@ -72,7 +72,12 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       await deliver(activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
       await deliver(
-        activities.recordConfirmations({ depositId: state.depositId, confirmations: report.confirmations, blockHash: report.blockHash, first: state.status === 'detected' }),
+        activities.recordConfirmations({
+          depositId: state.depositId,
+          confirmations: report.confirmations,
+          blockHash: report.blockHash,
+          first: state.status === 'detected',
+        }),
       );
     }
     state.confirmations = Math.max(state.confirmations, report.confirmations);

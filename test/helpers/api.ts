@@ -17,7 +17,13 @@ export interface TestApi {
 }
 
 /** The real Koa app on a free port, logging into memory. */
-export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?: string; simulatedBlockTimeMs?: number; derivers?: AppDeps['derivers'] }): Promise<TestApi> {
+export async function startTestApi(deps: {
+  db: Db;
+  temporal: Client;
+  taskQueue?: string;
+  simulatedBlockTimeMs?: number;
+  derivers?: AppDeps['derivers'];
+}): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -26,7 +32,16 @@ export async function startTestApi(deps: { db: Db; temporal: Client; taskQueue?:
     },
   });
   const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer({ taskQueue: 'inflow-test-unused', derivers: testDerivers(), webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false }, ...deps, logger }, 0);
+  const server: Server = await startApiServer(
+    {
+      taskQueue: 'inflow-test-unused',
+      derivers: testDerivers(),
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      ...deps,
+      logger,
+    },
+    0,
+  );
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -12,15 +12,11 @@ import { readTestEnv } from './test-env';
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const launcher = readTestEnv('testServer');
-  const env = await TestWorkflowEnvironment.createTimeSkipping(
-    launcher ? { server: { executable: { type: 'existing-path', path: launcher } } } : {},
-  );
+  const env = await TestWorkflowEnvironment.createTimeSkipping(launcher ? { server: { executable: { type: 'existing-path', path: launcher } } } : {});
   // Workflows upsert inflow's search attributes; the test server must know them, as the dev server does.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
-    ),
+    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
   });
   return env;
 }

@@ -19,8 +19,20 @@ export interface RunningWorker {
  * inflow's own worker (createWorker, as `npm run worker` builds it) on the run's Temporal dev
  * server, for a test database and task queue; `env` adds settings such as a chain to watch.
  */
-export async function startDevServerWorker(deps: { databaseUrl: string; db: Db; connection: NativeConnection; temporal: Client; taskQueue: string; env?: Record<string, string> }): Promise<RunningWorker> {
-  const config = loadConfig({ DATABASE_URL: deps.databaseUrl, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_TASK_QUEUE: deps.taskQueue, ...deps.env });
+export async function startDevServerWorker(deps: {
+  databaseUrl: string;
+  db: Db;
+  connection: NativeConnection;
+  temporal: Client;
+  taskQueue: string;
+  env?: Record<string, string>;
+}): Promise<RunningWorker> {
+  const config = loadConfig({
+    DATABASE_URL: deps.databaseUrl,
+    TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: deps.taskQueue,
+    ...deps.env,
+  });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
   const running = worker.run();
   return {
@@ -41,7 +53,12 @@ export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** A worker with inflow's real workflows and activities, for the time-skipping server. */
-export async function startTimeSkippingWorker(deps: { env: TestWorkflowEnvironment; taskQueue: string; bundle: WorkflowBundleWithSourceMap; db: Db }): Promise<{ stop(): Promise<void> }> {
+export async function startTimeSkippingWorker(deps: {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  bundle: WorkflowBundleWithSourceMap;
+  db: Db;
+}): Promise<{ stop(): Promise<void> }> {
   const worker = await Worker.create({
     connection: deps.env.nativeConnection,
     taskQueue: deps.taskQueue,

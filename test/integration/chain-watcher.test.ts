@@ -57,10 +57,9 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     merchantId = merchant.merchant_id;
     const tenant = { merchantId: merchant.merchant_id, livemode: false };
     const deriver = testDerivers().test;
-    const [alice, bob] = await database.db.transaction().execute(async (trx) => [
-      (await createCustomer(trx, tenant, {}, deriver)).customer,
-      (await createCustomer(trx, tenant, {}, deriver)).customer,
-    ]);
+    const [alice, bob] = await database.db
+      .transaction()
+      .execute(async (trx) => [(await createCustomer(trx, tenant, {}, deriver)).customer, (await createCustomer(trx, tenant, {}, deriver)).customer]);
     addresses = { alice: alice!.addresses[0]!.address, bob: bob!.addresses[0]!.address };
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
@@ -71,7 +70,10 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   });
 
   afterAll(async () => {
-    await dev?.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('test over').catch(() => undefined);
+    await dev?.client.workflow
+      .getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }))
+      .terminate('test over')
+      .catch(() => undefined);
     worker?.shutdown();
     await running;
     await dev?.close();
@@ -123,13 +125,23 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     const api = await startTestApi({ db: database.db, temporal: dev.client });
     try {
       const health = (await (await api.request('/healthz')).json()) as { chains: unknown[] };
-      expect(health.chains).toEqual([{ network: 'ethereum', livemode: false, head: expect.any(Number), next_block: expect.any(Number), lag: expect.any(Number), scanned_at: expect.any(String) }]);
+      expect(health.chains).toEqual([
+        {
+          network: 'ethereum',
+          livemode: false,
+          head: expect.any(Number),
+          next_block: expect.any(Number),
+          lag: expect.any(Number),
+          scanned_at: expect.any(String),
+        },
+      ]);
     } finally {
       await api.close();
     }
   });
 
-  const depositOf = (transactionHash: string) => database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
+  const depositOf = (transactionHash: string) =>
+    database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
   const head = async () => Number(await anvil.provider.send('eth_blockNumber', []));
   /** Replaces every block from the transaction's onwards, optionally re-mining given raw transactions in them. */
   const reorgFrom = async (blockNumber: number, include: Array<[string, number]> = []) => {
@@ -142,14 +154,26 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     worker.shutdown();
     await running;
     const sent = [];
-    for (const [to, amount] of [[addresses.alice, 11_000_000n], [addresses.bob, 12_000_000n], [addresses.alice, 13_000_000n]] as const) {
+    for (const [to, amount] of [
+      [addresses.alice, 11_000_000n],
+      [addresses.bob, 12_000_000n],
+      [addresses.alice, 13_000_000n],
+    ] as const) {
       sent.push(await (await usdt.getFunction('transfer')(to, amount)).wait());
     }
     await anvil.provider.send('anvil_mine', ['0xc']);
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
     for (const receipt of sent) await waitFor('completed after restart', async () => (await depositOf(receipt!.hash))?.status === 'completed', 30_000);
-    const rows = await database.db.selectFrom('deposits').select('id').where('transaction_hash', 'in', sent.map((receipt) => receipt!.hash)).execute();
+    const rows = await database.db
+      .selectFrom('deposits')
+      .select('id')
+      .where(
+        'transaction_hash',
+        'in',
+        sent.map((receipt) => receipt!.hash),
+      )
+      .execute();
     expect(rows).toHaveLength(3);
   });
 
@@ -217,10 +241,14 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
     await anvil.stop();
     // The scan activity fails and is retried with backoff (not a fixed wait: we watch its attempts).
-    await waitFor('a failed scan being retried', async () => {
-      const { raw } = await watcher.describe();
-      return (raw.pendingActivities ?? []).some((activity) => (activity.attempt ?? 0) >= 2 && activity.lastFailure);
-    }, 30_000);
+    await waitFor(
+      'a failed scan being retried',
+      async () => {
+        const { raw } = await watcher.describe();
+        return (raw.pendingActivities ?? []).some((activity) => (activity.attempt ?? 0) >= 2 && activity.lastFailure);
+      },
+      30_000,
+    );
 
     anvil = await startAnvil({ port: anvilPort, stateFile });
     signer = fundedSigner(anvil.provider);

@@ -91,11 +91,17 @@ describe('customers (real app, Postgres and Temporal)', () => {
       [{ name: 'Ada\u0000' }, 'name', 'parameter_invalid'],
       [{ metadata: { note: 'a\u0000b' } }, 'metadata[note]', 'parameter_invalid'],
     ])('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
-      const before = await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const before = await database.db
+        .selectFrom('customers')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
       const response = await post(acme.test_key, body);
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({ error: { type: 'invalid_request_error', code, param, message: expect.any(String) } });
-      const after = await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const after = await database.db
+        .selectFrom('customers')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
       expect(after.count).toBe(before.count);
     });
 
@@ -142,7 +148,9 @@ describe('customers (real app, Postgres and Temporal)', () => {
     ])('is a 404, never a 403, to %s', async (_label, key) => {
       const response = await api.request(`/api/v1/customers/${customer.id}`, { key: key() });
       expect(response.status).toBe(404);
-      expect(await response.json()).toEqual({ error: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such customer: '${customer.id}'` } });
+      expect(await response.json()).toEqual({
+        error: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such customer: '${customer.id}'` },
+      });
       const list: any = await (await api.request('/api/v1/customers?limit=100', { key: key() })).json();
       expect(list.data.map((entry: { id: string }) => entry.id)).not.toContain(customer.id);
     });
@@ -210,7 +218,15 @@ describe('customers (real app, Postgres and Temporal)', () => {
 
   describe('Idempotency-Key', () => {
     const customerCount = async (externalId: string) =>
-      Number((await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('count')).where('external_id', '=', externalId).executeTakeFirstOrThrow()).count);
+      Number(
+        (
+          await database.db
+            .selectFrom('customers')
+            .select((eb) => eb.fn.countAll<string>().as('count'))
+            .where('external_id', '=', externalId)
+            .executeTakeFirstOrThrow()
+        ).count,
+      );
 
     it('replays the first response for the same key and body, without running it again', async () => {
       const body = { external_id: 'idem_replay', metadata: { n: '1' } };
@@ -264,7 +280,11 @@ describe('customers (real app, Postgres and Temporal)', () => {
     it('forgets keys after 24 hours', async () => {
       const body = { external_id: 'idem_expired' };
       await post(acme.test_key, body, { 'Idempotency-Key': 'old-key' });
-      await database.db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 25 * 3600 * 1000) } as never).where('key', '=', 'old-key').execute();
+      await database.db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 25 * 3600 * 1000) } as never)
+        .where('key', '=', 'old-key')
+        .execute();
       const again = await post(acme.test_key, body, { 'Idempotency-Key': 'old-key' });
       expect(again.headers.get('idempotent-replayed')).toBeNull();
       expect(await customerCount('idem_expired')).toBe(2);
@@ -279,8 +299,18 @@ describe('customers (real app, Postgres and Temporal)', () => {
     });
 
     it('compares parameters, not bytes: the same body sent differently is a replay', async () => {
-      const first = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' }, body: '{"name":"Spaced","external_id":"idem_spacing"}' });
-      const second = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' }, body: '{ "external_id": "idem_spacing",\n  "name": "Spaced" }' });
+      const first = await api.request('/api/v1/customers', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' },
+        body: '{"name":"Spaced","external_id":"idem_spacing"}',
+      });
+      const second = await api.request('/api/v1/customers', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'spacing-1' },
+        body: '{ "external_id": "idem_spacing",\n  "name": "Spaced" }',
+      });
       expect(second.status).toBe(200);
       expect(second.headers.get('idempotent-replayed')).toBe('true');
       expect(await second.text()).toBe(await first.text());

@@ -118,13 +118,28 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
   it('keeps no Idempotency-Key of a request that failed after claiming it, so it can be retried', async () => {
     const key = 'simulate-after-404';
     const body = { network: 'ethereum', currency: 'USDC', amount: '1' };
-    const failed = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: 'cus_00000000000000000000000000' } });
+    const failed = await api.request('/api/v1/deposits/simulate', {
+      method: 'POST',
+      key: acme.test_key,
+      headers: { 'Idempotency-Key': key },
+      json: { ...body, customer_id: 'cus_00000000000000000000000000' },
+    });
     expect(failed.status).toBe(404);
     expect(await database.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).toEqual([]);
-    const retried = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: customerId } });
+    const retried = await api.request('/api/v1/deposits/simulate', {
+      method: 'POST',
+      key: acme.test_key,
+      headers: { 'Idempotency-Key': key },
+      json: { ...body, customer_id: customerId },
+    });
     expect(retried.status).toBe(200);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
-    const replayed = await api.request('/api/v1/deposits/simulate', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': key }, json: { ...body, customer_id: customerId } });
+    const replayed = await api.request('/api/v1/deposits/simulate', {
+      method: 'POST',
+      key: acme.test_key,
+      headers: { 'Idempotency-Key': key },
+      json: { ...body, customer_id: customerId },
+    });
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(((await replayed.json()) as { id: string }).id).toBe(((await retried.json()) as { id: string }).id);
   });
@@ -154,11 +169,17 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
       [{ network: 'ethereum', currency: 'USDT', amount: '5', outcome: 'maybe' }, 'outcome'],
       [{ network: 'ethereum', currency: 'USDT', amount: '5', fee: '0' }, 'fee'],
     ])('is a 400 naming the field for %j, and starts nothing', async (body, param) => {
-      const before = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const before = await database.db
+        .selectFrom('deposits')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
       const response = await simulate(body);
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
-      const after = await database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+      const after = await database.db
+        .selectFrom('deposits')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
       expect(after.count).toBe(before.count);
     });
   });

@@ -21,9 +21,7 @@ describe('Temporal dev server', () => {
       taskQueue,
       workflowsPath: require.resolve('../workflows/fixtures/timers.workflow'),
     });
-    const result = await worker.runUntil(
-      dev.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: [{ duration: '50 ms' }] }),
-    );
+    const result = await worker.runUntil(dev.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: [{ duration: '50 ms' }] }));
     expect(result.sleptMs).toBeGreaterThanOrEqual(50);
     const history = await dev.client.workflow.getHandle(taskQueue).fetchHistory();
     expect(history.events?.some((event) => event.timerFiredEventAttributes)).toBe(true);

@@ -33,7 +33,15 @@ describe('migrations', () => {
   it('enforce that an API key hash is unique', async () => {
     await db.insertInto('merchants').values({ id: 'mch_a', name: 'A' }).execute();
     const key = { merchant_id: 'mch_a', livemode: false, key_hash: 'f'.repeat(64), redacted: 'sk_test_…ffff' };
-    await db.insertInto('api_keys').values({ id: 'key_1', ...key }).execute();
-    await expect(db.insertInto('api_keys').values({ id: 'key_2', ...key }).execute()).rejects.toThrow(/unique/);
+    await db
+      .insertInto('api_keys')
+      .values({ id: 'key_1', ...key })
+      .execute();
+    await expect(
+      db
+        .insertInto('api_keys')
+        .values({ id: 'key_2', ...key })
+        .execute(),
+    ).rejects.toThrow(/unique/);
   });
 });

@@ -63,6 +63,9 @@ describe('postWebhook against misbehaving receivers', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
-    expect(await postWebhook(new URL(`http://127.0.0.1:${port}/hook`), body, {})).toMatchObject({ statusCode: null, error: expect.stringContaining('ECONNREFUSED') });
+    expect(await postWebhook(new URL(`http://127.0.0.1:${port}/hook`), body, {})).toMatchObject({
+      statusCode: null,
+      error: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 });

@@ -41,7 +41,15 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
     try {
       const created = await call('POST', '/webhook-endpoints', { url: receiver.url, events: ['*'], description: 'local' });
       expect(created.status).toBe(200);
-      expect(created.body).toMatchObject({ id: expect.stringMatching(/^we_/), object: 'webhook_endpoint', livemode: false, url: receiver.url, events: ['*'], disabled: false, secret: expect.stringMatching(/^whsec_/) });
+      expect(created.body).toMatchObject({
+        id: expect.stringMatching(/^we_/),
+        object: 'webhook_endpoint',
+        livemode: false,
+        url: receiver.url,
+        events: ['*'],
+        disabled: false,
+        secret: expect.stringMatching(/^whsec_/),
+      });
       const secret: string = created.body.secret;
 
       const customer = (await call('POST', '/customers', { email: 'ada@example.com' })).body;
@@ -60,7 +68,14 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
         id: completed.id,
         object: 'event',
         event: 'deposit.completed',
-        deliveries: [{ endpoint_id: created.body.id, status: 'succeeded', redelivery: false, attempts: [{ attempt: 1, status_code: 200, succeeded: true, error: null, response_body: 'answer 200' }] }],
+        deliveries: [
+          {
+            endpoint_id: created.body.id,
+            status: 'succeeded',
+            redelivery: false,
+            attempts: [{ attempt: 1, status_code: 200, succeeded: true, error: null, response_body: 'answer 200' }],
+          },
+        ],
       });
       const listed = await call('GET', '/events?type=deposit.completed');
       expect(listed.body.data.map((event: any) => event.id)).toEqual([completed.id]);
@@ -71,7 +86,9 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
       expect(resent.status).toBe(200);
       await receiver.waitForRequests(before + 1);
       expect(receiver.requests.at(-1)!.headers['webhook-id']).toBe(completed.id);
-      await waitFor('redelivery recorded', async () => (await call('GET', `/events/${completed.id}`)).body.deliveries.some((delivery: any) => delivery.redelivery && delivery.status === 'succeeded'));
+      await waitFor('redelivery recorded', async () =>
+        (await call('GET', `/events/${completed.id}`)).body.deliveries.some((delivery: any) => delivery.redelivery && delivery.status === 'succeeded'),
+      );
     } finally {
       await receiver.close();
     }
@@ -83,8 +100,17 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
     expect(fetched.body).not.toHaveProperty('secret');
     expect(fetched.body).toMatchObject({ id: created.id, events: ['deposit.completed'] });
 
-    const patched = await call('PATCH', `/webhook-endpoints/${created.id}`, { url: 'http://localhost:4343/other', events: ['deposit.failed', 'deposit.reversed'], disabled: true });
-    expect(patched.body).toMatchObject({ url: 'http://localhost:4343/other', events: ['deposit.failed', 'deposit.reversed'], disabled: true, disabled_reason: expect.any(String) });
+    const patched = await call('PATCH', `/webhook-endpoints/${created.id}`, {
+      url: 'http://localhost:4343/other',
+      events: ['deposit.failed', 'deposit.reversed'],
+      disabled: true,
+    });
+    expect(patched.body).toMatchObject({
+      url: 'http://localhost:4343/other',
+      events: ['deposit.failed', 'deposit.reversed'],
+      disabled: true,
+      disabled_reason: expect.any(String),
+    });
     const enabled = await call('PATCH', `/webhook-endpoints/${created.id}`, { disabled: false });
     expect(enabled.body).toMatchObject({ disabled: false, disabled_reason: null });
 
@@ -129,19 +155,27 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
       expect(response.body).toMatchObject({ error: { type: 'invalid_request_error', param } });
     });
 
-    it.each(['http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/hook', 'http://[fd00::1]/hook'])('test mode refuses %s (only public or loopback)', async (url) => {
-      const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] });
-      expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ error: { param: 'url' } });
-    });
-
-    it.each(['http://example.com/hook', 'https://127.0.0.1/hook', 'https://[::1]/hook', 'https://10.0.0.1/hook', 'https://169.254.169.254/latest', 'https://localhost/hook', 'https://[::ffff:127.0.0.1]/hook'])(
-      'live mode refuses %s',
+    it.each(['http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/hook', 'http://[fd00::1]/hook'])(
+      'test mode refuses %s (only public or loopback)',
       async (url) => {
-        const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] }, acme.live_key);
+        const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] });
         expect(response.status).toBe(400);
         expect(response.body).toMatchObject({ error: { param: 'url' } });
       },
     );
+
+    it.each([
+      'http://example.com/hook',
+      'https://127.0.0.1/hook',
+      'https://[::1]/hook',
+      'https://10.0.0.1/hook',
+      'https://169.254.169.254/latest',
+      'https://localhost/hook',
+      'https://[::ffff:127.0.0.1]/hook',
+    ])('live mode refuses %s', async (url) => {
+      const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] }, acme.live_key);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ error: { param: 'url' } });
+    });
   });
 });

@@ -39,13 +39,25 @@ describe('loadConfig', () => {
 
   it('watches an EVM chain when its node is configured, with the registry tokens of that mode or overrides', () => {
     const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
-    const config = loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://127.0.0.1:8545', INFLOW_TOKEN_ETHEREUM_USDT_TEST: token, INFLOW_RPC_URL_BASE_LIVE: 'https://base.example' });
+    const config = loadConfig({
+      ...complete,
+      INFLOW_RPC_URL_ETHEREUM_TEST: 'http://127.0.0.1:8545',
+      INFLOW_TOKEN_ETHEREUM_USDT_TEST: token,
+      INFLOW_RPC_URL_BASE_LIVE: 'https://base.example',
+    });
     expect(config.chains).toEqual([
       { network: 'ethereum', livemode: false, rpcUrl: 'http://127.0.0.1:8545', tokens: [{ currency: 'USDT', address: token }] },
-      { network: 'base', livemode: true, rpcUrl: 'https://base.example', tokens: [{ currency: 'USDC', address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }] },
+      {
+        network: 'base',
+        livemode: true,
+        rpcUrl: 'https://base.example',
+        tokens: [{ currency: 'USDC', address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }],
+      },
     ]);
     expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'localhost:8545' })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_TOKEN_ETHEREUM_USDT_TEST: 'nope' })).toThrow(/INFLOW_TOKEN_ETHEREUM_USDT_TEST/);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_TOKEN_ETHEREUM_USDT_TEST: 'nope' })).toThrow(
+      /INFLOW_TOKEN_ETHEREUM_USDT_TEST/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

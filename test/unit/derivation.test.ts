@@ -81,7 +81,9 @@ describe('extended keys', () => {
   it('refuse a private key, a key at the wrong depth and garbage, saying why', () => {
     const account = HDNodeWallet.fromPhrase(mnemonic, '', "m/44'/60'/0'");
     const xpubs = xpubsFromMnemonic(mnemonic);
-    expect(() => new AddressDeriver({ ...xpubs, evm: account.extendedKey })).toThrow(new XpubError('the evm key is an extended PRIVATE key; configure only its xpub (npm run cli -- keys xpub)'));
+    expect(() => new AddressDeriver({ ...xpubs, evm: account.extendedKey })).toThrow(
+      new XpubError('the evm key is an extended PRIVATE key; configure only its xpub (npm run cli -- keys xpub)'),
+    );
     const receive = HDNodeWallet.fromPhrase(mnemonic, '', "m/44'/60'/0'/0").neuter().extendedKey;
     expect(() => new AddressDeriver({ ...xpubs, evm: receive })).toThrow(/account key at m\/44'\/60'\/0' \(depth 3\), not depth 4/);
     expect(() => new AddressDeriver({ ...xpubs, tron: 'xpub-not-really' })).toThrow(XpubError);

@@ -16,8 +16,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 const compose: unknown = parse(read('docker-compose.yml'), { merge: true });
 const services: Obj = isObj(compose) && isObj(compose.services) ? compose.services : {};
-const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
-  .scripts;
+const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 
 const APP_SERVICES = ['migrate', 'api', 'worker'] as const;
 const CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'];
@@ -49,9 +48,7 @@ function dependsOn(s: Obj): Record<string, unknown> {
   const d = s.depends_on;
   if (Array.isArray(d)) return Object.fromEntries(d.map((t) => [String(t), 'service_started']));
   if (!isObj(d)) return {};
-  return Object.fromEntries(
-    Object.entries(d).map(([t, v]) => [t, isObj(v) ? v.condition : 'service_started']),
-  );
+  return Object.fromEntries(Object.entries(d).map(([t, v]) => [t, isObj(v) ? v.condition : 'service_started']));
 }
 
 /** `command` / `entrypoint` as an argv array (a string form is split on blanks). */
@@ -109,7 +106,9 @@ function publishedPorts(s: Obj): Array<[string, string]> {
   const ports = Array.isArray(s.ports) ? s.ports : [];
   return ports.map((p): [string, string] => {
     if (isObj(p)) return [String(p.published ?? ''), String(p.target ?? '')];
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = parts[parts.length - 1] ?? '';
     const host = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
     return [host, container];
@@ -139,17 +138,11 @@ describe('the helpers these checks rely on', () => {
   it('read both forms of environment, depends_on, ports and volumes', () => {
     expect(env({ environment: ['A=1', 'B=x=y'] })).toEqual({ A: '1', B: 'x=y' });
     expect(dependsOn({ depends_on: ['db'] })).toEqual({ db: 'service_started' });
-    expect(
-      publishedPorts({ ports: ['127.0.0.1:8080:80', { target: 3000, published: '3000' }] }),
-    ).toEqual([
+    expect(publishedPorts({ ports: ['127.0.0.1:8080:80', { target: 3000, published: '3000' }] })).toEqual([
       ['8080', '80'],
       ['3000', '3000'],
     ]);
-    expect(mounts({ volumes: ['data:/d', './x:/y:ro', '/anon'] }).map((m) => m.type)).toEqual([
-      'volume',
-      'bind',
-      'volume',
-    ]);
+    expect(mounts({ volumes: ['data:/d', './x:/y:ro', '/anon'] }).map((m) => m.type)).toEqual(['volume', 'bind', 'volume']);
     expect(hostPath({ volumes: ['./deploy/t:/scripts:ro'] }, '/scripts/a.sh')).toBe('deploy/t/a.sh');
     expect(hostPath({ volumes: ['./deploy/t:/scripts:ro'] }, '/etc/a.sh')).toBeUndefined();
   });
@@ -169,21 +162,14 @@ describe('docker-compose.yml', () => {
 
   it('gives every service an image or a build', () => {
     for (const [name, s] of Object.entries(services)) {
-      expect([name, isObj(s) && (s.image !== undefined || s.build !== undefined)]).toEqual([
-        name,
-        true,
-      ]);
+      expect([name, isObj(s) && (s.image !== undefined || s.build !== undefined)]).toEqual([name, true]);
     }
   });
 
   it('pins every image to a tag other than latest', () => {
     for (const [name, s] of Object.entries(services)) {
       if (!isObj(s) || s.image === undefined) continue;
-      expect([name, String(s.image), imageIsPinned(String(s.image))]).toEqual([
-        name,
-        String(s.image),
-        true,
-      ]);
+      expect([name, String(s.image), imageIsPinned(String(s.image))]).toEqual([name, String(s.image), true]);
     }
   });
 
@@ -216,9 +202,7 @@ describe('docker-compose.yml', () => {
       source: expect.any(String),
       target: '/var/lib/postgresql/data',
     });
-    expect(JSON.stringify(isObj(postgres.healthcheck) ? postgres.healthcheck.test : '')).toContain(
-      'pg_isready',
-    );
+    expect(JSON.stringify(isObj(postgres.healthcheck) ? postgres.healthcheck.test : '')).toContain('pg_isready');
     expect(env(postgres).POSTGRES_DB).toBe('inflow');
   });
 
@@ -228,13 +212,8 @@ describe('docker-compose.yml', () => {
       const s = service(name);
       const build = s.build;
       const context = typeof build === 'string' ? build : isObj(build) ? build.context : undefined;
-      const dockerfile =
-        isObj(build) && build.dockerfile !== undefined ? build.dockerfile : 'Dockerfile';
-      expect([name, posix.normalize(String(context)), dockerfile]).toEqual([
-        name,
-        '.',
-        'Dockerfile',
-      ]);
+      const dockerfile = isObj(build) && build.dockerfile !== undefined ? build.dockerfile : 'Dockerfile';
+      expect([name, posix.normalize(String(context)), dockerfile]).toEqual([name, '.', 'Dockerfile']);
 
       const e = env(s);
       expect(e.DATABASE_URL).toMatch(/^postgres(ql)?:\/\/[^@]+@postgres:5432\/inflow$/);
@@ -275,9 +254,7 @@ describe('docker-compose.yml', () => {
     const e = env(temporal);
     expect(e.DB).toBe('postgres12');
     expect(e.POSTGRES_SEEDS).toBe('postgres');
-    expect(JSON.stringify(isObj(temporal.healthcheck) ? temporal.healthcheck.test : '')).toContain(
-      '7233',
-    );
+    expect(JSON.stringify(isObj(temporal.healthcheck) ? temporal.healthcheck.test : '')).toContain('7233');
     // The dynamic config file it is pointed at is mounted from the repo and is valid YAML.
     const dynamicConfig = e.DYNAMIC_CONFIG_FILE_PATH ?? '';
     const inContainer = posix.resolve('/etc/temporal', dynamicConfig);
@@ -312,14 +289,14 @@ describe('docker-compose.yml', () => {
   });
 
   describe('search attributes', () => {
-    const setup = Object.entries(services).filter(
-      ([, s]) => isObj(s) && env(s).SEARCH_ATTRIBUTES !== undefined,
-    );
+    const setup = Object.entries(services).filter(([, s]) => isObj(s) && env(s).SEARCH_ATTRIBUTES !== undefined);
 
     it('are registered by exactly one set-up service, which runs a script that uses them', () => {
       expect(setup).toHaveLength(1);
       const [, s] = setup[0] as [string, Obj];
-      const script = argv(s.command).map((a) => hostPath(s, a)).find((p) => p !== undefined);
+      const script = argv(s.command)
+        .map((a) => hostPath(s, a))
+        .find((p) => p !== undefined);
       expect(script).toBeDefined();
       const text = read(String(script));
       expect(text).toContain('temporal operator search-attribute create');
@@ -366,9 +343,7 @@ describe('docker-compose.yml', () => {
           }),
         );
       }
-      expect(dependsOn(service('migrate'))).toEqual(
-        expect.objectContaining({ postgres: 'service_healthy' }),
-      );
+      expect(dependsOn(service('migrate'))).toEqual(expect.objectContaining({ postgres: 'service_healthy' }));
     });
   });
 

@@ -35,11 +35,21 @@ describe('amounts', () => {
 
 describe('the flat USD 2.00 fee', () => {
   it('takes all of a $2.00 USDT deposit: fee 2.000000, net 0', () => {
-    expect(computeFee({ amount: parseAmount('2', 6), decimals: 6, priceUsd: '1.00' })).toEqual({ fee: 2_000_000n, net: 0n, amountUsdCents: 200n, feeUsdCents: 200n });
+    expect(computeFee({ amount: parseAmount('2', 6), decimals: 6, priceUsd: '1.00' })).toEqual({
+      fee: 2_000_000n,
+      net: 0n,
+      amountUsdCents: 200n,
+      feeUsdCents: 200n,
+    });
   });
 
   it('never takes more than the deposit: $1 → fee 1.000000, net 0, and it is not an error', () => {
-    expect(computeFee({ amount: parseAmount('1', 6), decimals: 6, priceUsd: '1.00' })).toEqual({ fee: 1_000_000n, net: 0n, amountUsdCents: 100n, feeUsdCents: 100n });
+    expect(computeFee({ amount: parseAmount('1', 6), decimals: 6, priceUsd: '1.00' })).toEqual({
+      fee: 1_000_000n,
+      net: 0n,
+      amountUsdCents: 100n,
+      feeUsdCents: 100n,
+    });
   });
 
   it('records a zero or dust deposit with a zero net', () => {

@@ -32,7 +32,9 @@ describe('webhook signatures', () => {
       totalAmount: amount('1990.000000', 'TRX'),
       externalId: '123',
     };
-    expect(hexSignature(JSON.stringify(payload), 'e4b3d2-e963b8-fd1517-e768f7-8b1506')).toBe('303d4a8ee2417d0a11fb972dcb90135e492113265e8681f4efa56293d3fce2ad');
+    expect(hexSignature(JSON.stringify(payload), 'e4b3d2-e963b8-fd1517-e768f7-8b1506')).toBe(
+      '303d4a8ee2417d0a11fb972dcb90135e492113265e8681f4efa56293d3fce2ad',
+    );
   });
 
   const secret = generateWebhookSecret();
@@ -46,7 +48,7 @@ describe('webhook signatures', () => {
     expect(generateWebhookSecret()).not.toBe(secret);
   });
 
-  it('verify with the seed\'s Node verifier, unchanged (HMAC of JSON.stringify(parsed body))', () => {
+  it("verify with the seed's Node verifier, unchanged (HMAC of JSON.stringify(parsed body))", () => {
     const seedVerify = (payload: unknown, signature: string, key: string) => {
       const expected = createHmac('sha256', key).update(JSON.stringify(payload)).digest('hex');
       return timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
@@ -56,7 +58,11 @@ describe('webhook signatures', () => {
 
   it('verify with an independent Standard Webhooks implementation, and fail when anything is altered', () => {
     const standard = new Webhook(secret);
-    const asReceived = { 'webhook-id': headers['webhook-id']!, 'webhook-timestamp': headers['webhook-timestamp']!, 'webhook-signature': headers['webhook-signature']! };
+    const asReceived = {
+      'webhook-id': headers['webhook-id']!,
+      'webhook-timestamp': headers['webhook-timestamp']!,
+      'webhook-signature': headers['webhook-signature']!,
+    };
     expect(standard.verify(rawBody, asReceived)).toEqual(JSON.parse(rawBody));
     expect(() => standard.verify(rawBody.replace('2000', '3000'), asReceived)).toThrow();
     expect(() => standard.verify(rawBody, { ...asReceived, 'webhook-timestamp': String(now + 1) })).toThrow();
@@ -66,7 +72,10 @@ describe('webhook signatures', () => {
   it('sign with both secrets while a rotated one is honoured', () => {
     const previous = generateWebhookSecret();
     const both = signatureHeaders({ messageId: 'evt_1', timestampSeconds: now, rawBody, secrets: [secret, previous] });
-    expect(both['webhook-signature']!.split(' ')).toEqual([standardSignature('evt_1', now, rawBody, secret), standardSignature('evt_1', now, rawBody, previous)]);
+    expect(both['webhook-signature']!.split(' ')).toEqual([
+      standardSignature('evt_1', now, rawBody, secret),
+      standardSignature('evt_1', now, rawBody, previous),
+    ]);
     const asReceived = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(now), 'webhook-signature': both['webhook-signature']! };
     expect(new Webhook(previous).verify(rawBody, asReceived)).toBeTruthy();
     expect(new Webhook(secret).verify(rawBody, asReceived)).toBeTruthy();
@@ -75,7 +84,9 @@ describe('webhook signatures', () => {
   it('verifyWebhook accepts a genuine delivery and refuses a forged, altered or stale one', () => {
     const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
     expect(verifyWebhook(rawBody, lower, secret)).toEqual(JSON.parse(rawBody));
-    expect(verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret, { allowLegacySignature: true })).toEqual(JSON.parse(rawBody));
+    expect(verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret, { allowLegacySignature: true })).toEqual(
+      JSON.parse(rawBody),
+    );
     // Without the timestamped headers a captured delivery could be replayed: refused unless asked for.
     expect(() => verifyWebhook(rawBody, { 'x-webhook-signature': headers['X-Webhook-Signature'] }, secret)).toThrow(/required/);
     expect(() => verifyWebhook(rawBody.replace('2000', '2001'), lower, secret)).toThrow(WebhookVerificationError);
@@ -102,12 +113,27 @@ describe('the retry schedule', () => {
 });
 
 describe('SSRF defence', () => {
-  it.each(['127.0.0.1', '::1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:a9fe:a9fe', 'fd00::1', 'fe80::1', 'ff02::1', '::', 'not-an-ip'])(
-    'refuses %s',
-    (address) => {
-      expect(isPublicAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '::1',
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:a9fe:a9fe',
+    'fd00::1',
+    'fe80::1',
+    'ff02::1',
+    '::',
+    'not-an-ip',
+  ])('refuses %s', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
 
   it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows the public address %s', (address) => {
     expect(isPublicAddress(address)).toBe(true);

@@ -22,7 +22,15 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     stack.env.client.workflow.start(simulatedConfirmationsWorkflow, {
       taskQueue,
       workflowId: `simulation:${depositWorkflowId(transfer)}`,
-      args: [{ depositWorkflowId: depositWorkflowId(transfer), requiredConfirmations: transfer.requiredConfirmations, blockTimeMs, blockHash: transfer.blockHash!, outcome }],
+      args: [
+        {
+          depositWorkflowId: depositWorkflowId(transfer),
+          requiredConfirmations: transfer.requiredConfirmations,
+          blockTimeMs,
+          blockHash: transfer.blockHash!,
+          outcome,
+        },
+      ],
     });
 
   const deposit = (id: string) => stack.database.db.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -139,10 +147,16 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
   });
 
   it('changes nothing when a signal names a deposit that does not exist', async () => {
-    const before = await stack.database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+    const before = await stack.database.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
     const stranger = stack.env.client.workflow.getHandle('deposit:test:ethereum:0xnothing:0');
     await expect(stranger.signal(confirmationSignal, { confirmations: 12, blockHash: null, canonical: true })).rejects.toThrow(WorkflowNotFoundError);
-    const after = await stack.database.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+    const after = await stack.database.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
     expect(after.count).toBe(before.count);
   });
 });

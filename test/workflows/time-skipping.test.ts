@@ -35,9 +35,7 @@ describe('time-skipping test server', () => {
       taskQueue,
       workflowsPath: require.resolve('./fixtures/timers.workflow'),
     });
-    const result = await worker.runUntil(
-      env.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: [{ duration: '30 days' }] }),
-    );
+    const result = await worker.runUntil(env.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: [{ duration: '30 days' }] }));
     // In workflow time the timer really lasted 30 days, within jest's one-minute test timeout.
     expect(result.sleptMs).toBeGreaterThanOrEqual(THIRTY_DAYS_MS);
   });

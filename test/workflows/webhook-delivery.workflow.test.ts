@@ -32,10 +32,16 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
     await stack.database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '!=', endpoint.id).execute();
     const event = await buildEvent(stack.database.db, stack.seeded.tenant, { data: { id: stack.seeded.customer.id } });
     const [prepared] = await prepareDeliveries(stack.database.db, event.id);
-    const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, { taskQueue, workflowId: webhookDeliveryWorkflowId(prepared!, false), args: [prepared!] });
+    const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, {
+      taskQueue,
+      workflowId: webhookDeliveryWorkflowId(prepared!, false),
+      args: [prepared!],
+    });
     const delivery = { id: prepared!.deliveryId };
-    const attempts = async () => stack.database.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', delivery.id).orderBy('attempt_number').execute();
-    const status = async () => (await stack.database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).executeTakeFirstOrThrow()).status;
+    const attempts = async () =>
+      stack.database.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', delivery.id).orderBy('attempt_number').execute();
+    const status = async () =>
+      (await stack.database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).executeTakeFirstOrThrow()).status;
     return { secret, endpoint, event, handle, attempts, status };
   }
 

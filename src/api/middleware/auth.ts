@@ -5,8 +5,7 @@ import type { Db } from '../../db/database';
 import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
 import type { AppState } from '../context';
 
-const INVALID_KEY_MESSAGE =
-  'Invalid API key. Send it as Authorization: Bearer sk_test_… or sk_live_…; keys are shown once when made.';
+const INVALID_KEY_MESSAGE = 'Invalid API key. Send it as Authorization: Bearer sk_test_… or sk_live_…; keys are shown once when made.';
 
 /**
  * Authenticates `Authorization: Bearer sk_(test|live)_…` and sets ctx.state.caller; the mode

@@ -30,7 +30,9 @@ export function idempotency(): Middleware<AppState> {
     const transaction = transactionOf(ctx);
     const caller = callerOf(ctx);
     const scope: IdempotencyScope = { merchantId: caller.merchantId, livemode: caller.livemode, key };
-    const fingerprint = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${canonicalJson(ctx.state.body ?? {})}`).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${ctx.method} ${ctx.path}\n${canonicalJson(ctx.state.body ?? {})}`)
+      .digest('hex');
 
     let claimed = await claimIdempotencyKey(transaction, scope, fingerprint);
     if (!claimed && (await deleteIdempotencyKeyIfExpired(transaction, scope, IDEMPOTENCY_KEY_TTL_HOURS))) {

@@ -132,7 +132,9 @@ export class EvmAdapter {
   private async nativeTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
     // Requests made together go out as one JSON-RPC batch.
-    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
+    const blocks = (await Promise.all(
+      numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
+    )) as Array<RawBlock | null>;
     // A block the node does not have yet fails the round (retried), rather than being skipped.
     const missing = blocks.findIndex((block) => block === null);
     if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);

@@ -7,12 +7,7 @@ export async function insertApiKey(db: Executor, key: NewApiKey): Promise<ApiKey
 
 /** The active (not revoked) key with this hash: one indexed lookup whatever the input. */
 export async function findActiveApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKey | undefined> {
-  return db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('key_hash', '=', keyHash)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
 export async function revokeApiKey(db: Executor, id: string, at: Date = new Date()): Promise<void> {

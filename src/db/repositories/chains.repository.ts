@@ -14,7 +14,14 @@ export async function findCursor(db: Executor, livemode: boolean, network: strin
   return row ? { nextBlock: Number(row.next_block), head: Number(row.head), lastBlockHash: row.last_block_hash } : undefined;
 }
 
-export async function saveCursor(db: Executor, livemode: boolean, network: string, nextBlock: number, head: number, lastBlockHash: string | null = null): Promise<void> {
+export async function saveCursor(
+  db: Executor,
+  livemode: boolean,
+  network: string,
+  nextBlock: number,
+  head: number,
+  lastBlockHash: string | null = null,
+): Promise<void> {
   const values = { next_block: BigInt(nextBlock), head: BigInt(head), last_block_hash: lastBlockHash };
   await db
     .insertInto('chain_cursors')
@@ -31,14 +38,16 @@ export async function listCursors(db: Executor) {
 /** Which of `addresses` belong to customers of this mode and family: one indexed query per batch. */
 export async function customersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]) {
   if (addresses.length === 0) return [];
-  return db
-    .selectFrom('customer_addresses')
-    .select(['customer_id', 'merchant_id', 'address'])
-    .where('livemode', '=', livemode)
-    .where('family', '=', family as 'evm')
-    // One array parameter, however many recipients a range holds.
-    .where(sql<boolean>`address = any(${addresses}::text[])`)
-    .execute();
+  return (
+    db
+      .selectFrom('customer_addresses')
+      .select(['customer_id', 'merchant_id', 'address'])
+      .where('livemode', '=', livemode)
+      .where('family', '=', family as 'evm')
+      // One array parameter, however many recipients a range holds.
+      .where(sql<boolean>`address = any(${addresses}::text[])`)
+      .execute()
+  );
 }
 
 /** Deposits on this chain that still listen for confirmations or reorgs. */

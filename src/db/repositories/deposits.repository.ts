@@ -52,7 +52,12 @@ export interface DepositFilters {
   network?: string | undefined;
 }
 
-export async function listDeposits(db: Executor, tenant: Tenant, filters: DepositFilters, page: { limit: number; startingAfter?: string | undefined }): Promise<Deposit[]> {
+export async function listDeposits(
+  db: Executor,
+  tenant: Tenant,
+  filters: DepositFilters,
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<Deposit[]> {
   let query = db
     .selectFrom('deposits')
     .selectAll()

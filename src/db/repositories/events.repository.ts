@@ -15,7 +15,11 @@ export async function insertEvent(
 }
 
 /** The id of the event of `type` that a deposit emitted, if it did. */
-export async function findDepositEventId(db: Executor, deposit: { id: string; merchant_id: string; livemode: boolean }, type: EventType): Promise<string | null> {
+export async function findDepositEventId(
+  db: Executor,
+  deposit: { id: string; merchant_id: string; livemode: boolean },
+  type: EventType,
+): Promise<string | null> {
   const event = await db
     .selectFrom('events')
     .select('id')
@@ -41,7 +45,12 @@ export async function findEvent(db: Executor, tenant: Tenant, id: string): Promi
     .executeTakeFirst();
 }
 
-export async function listEvents(db: Executor, tenant: Tenant, filters: { type?: string | undefined }, page: { limit: number; startingAfter?: string | undefined }): Promise<Event[]> {
+export async function listEvents(
+  db: Executor,
+  tenant: Tenant,
+  filters: { type?: string | undefined },
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<Event[]> {
   let query = db
     .selectFrom('events')
     .selectAll()

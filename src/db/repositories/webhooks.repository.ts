@@ -18,7 +18,11 @@ export async function findWebhookEndpoint(db: Executor, tenant: Tenant, id: stri
     .executeTakeFirst();
 }
 
-export async function listWebhookEndpoints(db: Executor, tenant: Tenant, page: { limit: number; startingAfter?: string | undefined }): Promise<WebhookEndpoint[]> {
+export async function listWebhookEndpoints(
+  db: Executor,
+  tenant: Tenant,
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<WebhookEndpoint[]> {
   let query = db
     .selectFrom('webhook_endpoints')
     .selectAll()
@@ -32,7 +36,12 @@ export async function listWebhookEndpoints(db: Executor, tenant: Tenant, page: {
 }
 
 export async function updateWebhookEndpoint(db: Executor, id: string, patch: WebhookEndpointUpdate): Promise<WebhookEndpoint> {
-  return db.updateTable('webhook_endpoints').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('webhook_endpoints')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Enabled endpoints of the event's merchant and mode that subscribe to its type. */
@@ -50,7 +59,10 @@ export async function subscribedEndpoints(db: Executor, event: Event): Promise<W
 }
 
 /** The first delivery of the event to each endpoint, made once however often this runs. */
-export async function insertFirstDeliveries(db: Executor, deliveries: Array<{ id: string; event_id: string; endpoint_id: string }>): Promise<WebhookDelivery[]> {
+export async function insertFirstDeliveries(
+  db: Executor,
+  deliveries: Array<{ id: string; event_id: string; endpoint_id: string }>,
+): Promise<WebhookDelivery[]> {
   if (deliveries.length === 0) return [];
   await db
     .insertInto('webhook_deliveries')
@@ -72,7 +84,11 @@ export async function insertFirstDeliveries(db: Executor, deliveries: Array<{ id
 }
 
 export async function insertRedelivery(db: Executor, delivery: { id: string; event_id: string; endpoint_id: string }): Promise<WebhookDelivery> {
-  return db.insertInto('webhook_deliveries').values({ ...delivery, redelivery: true, status: 'pending' }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('webhook_deliveries')
+    .values({ ...delivery, redelivery: true, status: 'pending' })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
@@ -101,7 +117,11 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
 }
 
 export async function recordAttempt(db: Executor, attempt: Omit<WebhookAttempt, 'id'>): Promise<void> {
-  await db.insertInto('webhook_attempts').values(attempt).onConflict((oc) => oc.columns(['delivery_id', 'attempt_number']).doNothing()).execute();
+  await db
+    .insertInto('webhook_attempts')
+    .values(attempt)
+    .onConflict((oc) => oc.columns(['delivery_id', 'attempt_number']).doNothing())
+    .execute();
 }
 
 export async function setDeliveryStatus(db: Executor, deliveryId: string, status: WebhookDelivery['status']): Promise<void> {
