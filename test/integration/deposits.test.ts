@@ -1,43 +1,19 @@
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { createMerchant } from '../../src/merchants/merchants.service';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
+import { useApiStack } from '../helpers/api-stack';
 
 /** Deposits through the public API, run by the real worker on the real Temporal dev server. */
 describe('deposits through the API (real worker, Temporal dev server, Postgres)', () => {
-  let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let api: TestApi;
-  let worker: RunningWorker;
-  let acme: CreatedMerchant;
+  const stack = useApiStack('deposits-api');
   let customerId: string;
-  const taskQueue = uniqueTaskQueue('deposits-api');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dev = await connectToDevServer();
-    worker = await startDevServerWorker({ databaseUrl: database.url, db: database.db, connection: dev.nativeConnection, temporal: dev.client, taskQueue });
-    // Blocks every 10 ms instead of every 12 s: the workflow code and timers are the real ones
-    // (the dev server fires timers at about one-second granularity, so a deposit takes ~12 s).
-    api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, simulatedBlockTimeMs: 10 });
-    acme = await createMerchant(database.db, 'Acme');
-    customerId = ((await (await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, json: {} })).json()) as { id: string }).id;
+    customerId = ((await (await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} })).json()) as { id: string }).id;
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await worker?.stop();
-    await dev?.close();
-    expect(await ledgerInvariantViolations(database.db)).toEqual([]);
-    await database?.destroy();
-  });
-
-  const simulate = (body: Record<string, unknown>, key = acme.test_key) =>
-    api.request('/api/v1/deposits/simulate', { method: 'POST', key, json: { customer_id: customerId, ...body } });
-  const fetchDeposit = async (id: string) => (await (await api.request(`/api/v1/deposits/${id}`, { key: acme.test_key })).json()) as any;
+  const simulate = (body: Record<string, unknown>, key = stack.acme.test_key) =>
+    stack.api.request('/api/v1/deposits/simulate', { method: 'POST', key, json: { customer_id: customerId, ...body } });
+  const fetchDeposit = async (id: string) => (await (await stack.api.request(`/api/v1/deposits/${id}`, { key: stack.acme.test_key })).json()) as any;
 
   it('simulate → the deposit completes with the flat fee → the balance shows it → Temporal visibility finds it', async () => {
     const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '2000' });
@@ -72,7 +48,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
       completed_at: expect.any(String),
     });
 
-    const balance: any = await (await api.request('/api/v1/balance', { key: acme.test_key })).json();
+    const balance: any = await (await stack.api.request('/api/v1/balance', { key: stack.acme.test_key })).json();
     expect(balance).toEqual({
       object: 'balance',
       livemode: false,
@@ -81,12 +57,12 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
       total_fees_usd: '2.00',
       net_usd: '1998.00',
     });
-    const liveBalance: any = await (await api.request('/api/v1/balance', { key: acme.live_key })).json();
+    const liveBalance: any = await (await stack.api.request('/api/v1/balance', { key: stack.acme.live_key })).json();
     expect(liveBalance).toMatchObject({ livemode: true, by_currency: [], net_usd: '0.00' });
 
-    const query = `DepositStatus = "completed" AND TxHash = "${detected.transaction_hash}" AND MerchantId = "${acme.merchant_id}"`;
+    const query = `DepositStatus = "completed" AND TxHash = "${detected.transaction_hash}" AND MerchantId = "${stack.acme.merchant_id}"`;
     await waitFor('visibility', async () => {
-      for await (const execution of dev.client.workflow.list({ query })) if (execution.workflowId.startsWith('deposit:test:ethereum:')) return true;
+      for await (const execution of stack.dev.client.workflow.list({ query })) if (execution.workflowId.startsWith('deposit:test:ethereum:')) return true;
       return false;
     });
   });
@@ -96,47 +72,47 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
     expect(detected.transaction_hash).toMatch(/^[0-9a-f]{64}$/);
     await waitFor('deposit failed', async () => (await fetchDeposit(detected.id)).status === 'failed');
     expect(await fetchDeposit(detected.id)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
-    const balance: any = await (await api.request('/api/v1/balance', { key: acme.test_key })).json();
+    const balance: any = await (await stack.api.request('/api/v1/balance', { key: stack.acme.test_key })).json();
     expect(balance.by_currency.map((row: any) => row.network)).not.toContain('tron');
   });
 
   it('lists deposits newest first, with filters', async () => {
-    const all: any = await (await api.request('/api/v1/deposits', { key: acme.test_key })).json();
+    const all: any = await (await stack.api.request('/api/v1/deposits', { key: stack.acme.test_key })).json();
     expect(all.data.map((deposit: any) => deposit.network)).toEqual(['tron', 'ethereum']);
-    const failed: any = await (await api.request('/api/v1/deposits?status=failed', { key: acme.test_key })).json();
+    const failed: any = await (await stack.api.request('/api/v1/deposits?status=failed', { key: stack.acme.test_key })).json();
     expect(failed.data.map((deposit: any) => deposit.network)).toEqual(['tron']);
-    const ethereum: any = await (await api.request(`/api/v1/deposits?network=ethereum&customer_id=${customerId}`, { key: acme.test_key })).json();
+    const ethereum: any = await (await stack.api.request(`/api/v1/deposits?network=ethereum&customer_id=${customerId}`, { key: stack.acme.test_key })).json();
     expect(ethereum.data).toHaveLength(1);
-    expect((await api.request('/api/v1/deposits?status=lost', { key: acme.test_key })).status).toBe(400);
-    const other = await createMerchant(database.db, 'Other');
-    const theirs: any = await (await api.request('/api/v1/deposits', { key: other.test_key })).json();
+    expect((await stack.api.request('/api/v1/deposits?status=lost', { key: stack.acme.test_key })).status).toBe(400);
+    const other = await createMerchant(stack.database.db, 'Other');
+    const theirs: any = await (await stack.api.request('/api/v1/deposits', { key: other.test_key })).json();
     expect(theirs.data).toEqual([]);
-    expect((await api.request(`/api/v1/deposits/${all.data[0].id}`, { key: other.test_key })).status).toBe(404);
-    expect((await api.request(`/api/v1/deposits/${all.data[0].id}`, { key: acme.live_key })).status).toBe(404);
+    expect((await stack.api.request(`/api/v1/deposits/${all.data[0].id}`, { key: other.test_key })).status).toBe(404);
+    expect((await stack.api.request(`/api/v1/deposits/${all.data[0].id}`, { key: stack.acme.live_key })).status).toBe(404);
   });
 
   it('keeps no Idempotency-Key of a request that failed after claiming it, so it can be retried', async () => {
     const key = 'simulate-after-404';
     const body = { network: 'ethereum', currency: 'USDC', amount: '1' };
-    const failed = await api.request('/api/v1/deposits/simulate', {
+    const failed = await stack.api.request('/api/v1/deposits/simulate', {
       method: 'POST',
-      key: acme.test_key,
+      key: stack.acme.test_key,
       headers: { 'Idempotency-Key': key },
       json: { ...body, customer_id: 'cus_00000000000000000000000000' },
     });
     expect(failed.status).toBe(404);
-    expect(await database.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).toEqual([]);
-    const retried = await api.request('/api/v1/deposits/simulate', {
+    expect(await stack.database.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).toEqual([]);
+    const retried = await stack.api.request('/api/v1/deposits/simulate', {
       method: 'POST',
-      key: acme.test_key,
+      key: stack.acme.test_key,
       headers: { 'Idempotency-Key': key },
       json: { ...body, customer_id: customerId },
     });
     expect(retried.status).toBe(200);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
-    const replayed = await api.request('/api/v1/deposits/simulate', {
+    const replayed = await stack.api.request('/api/v1/deposits/simulate', {
       method: 'POST',
-      key: acme.test_key,
+      key: stack.acme.test_key,
       headers: { 'Idempotency-Key': key },
       json: { ...body, customer_id: customerId },
     });
@@ -146,7 +122,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
 
   describe('bad input to simulate', () => {
     it('is a 403 with a live key', async () => {
-      const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '1' }, acme.live_key);
+      const response = await simulate({ network: 'ethereum', currency: 'USDT', amount: '1' }, stack.acme.live_key);
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ error: { type: 'permission_error' } });
     });
@@ -169,14 +145,14 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
       [{ network: 'ethereum', currency: 'USDT', amount: '5', outcome: 'maybe' }, 'outcome'],
       [{ network: 'ethereum', currency: 'USDT', amount: '5', fee: '0' }, 'fee'],
     ])('is a 400 naming the field for %j, and starts nothing', async (body, param) => {
-      const before = await database.db
+      const before = await stack.database.db
         .selectFrom('deposits')
         .select((eb) => eb.fn.countAll<string>().as('count'))
         .executeTakeFirstOrThrow();
       const response = await simulate(body);
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
-      const after = await database.db
+      const after = await stack.database.db
         .selectFrom('deposits')
         .select((eb) => eb.fn.countAll<string>().as('count'))
         .executeTakeFirstOrThrow();

@@ -1,38 +1,15 @@
+import { createMerchant } from '../../src/merchants/merchants.service';
 import { verifyWebhook } from '../../src/domain/signatures';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
+import { useApiStack } from '../helpers/api-stack';
 
 /** Webhook endpoints, events and deliveries through the API, with the real worker on the dev server. */
 describe('webhooks through the API (real worker, Temporal dev server, Postgres, HTTP receiver)', () => {
-  let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let api: TestApi;
-  let worker: RunningWorker;
-  let acme: CreatedMerchant;
-  const taskQueue = uniqueTaskQueue('webhooks-api');
+  const stack = useApiStack('webhooks-api');
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dev = await connectToDevServer();
-    worker = await startDevServerWorker({ databaseUrl: database.url, db: database.db, connection: dev.nativeConnection, temporal: dev.client, taskQueue });
-    api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, simulatedBlockTimeMs: 10 });
-    acme = await createMerchant(database.db, 'Acme');
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await worker?.stop();
-    await dev?.close();
-    await database?.destroy();
-  });
-
-  const call = async (method: string, path: string, json?: unknown, key = acme.test_key) => {
-    const response = await api.request(`/api/v1${path}`, { method, key, ...(json !== undefined ? { json } : {}) });
+  const call = async (method: string, path: string, json?: unknown, key = stack.acme.test_key) => {
+    const response = await stack.api.request(`/api/v1${path}`, { method, key, ...(json !== undefined ? { json } : {}) });
     return { status: response.status, body: (await response.json()) as any };
   };
 
@@ -117,7 +94,7 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
     const rotated = await call('POST', `/webhook-endpoints/${created.id}/rotate-secret`);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(created.secret);
-    const row = await database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    const row = await stack.database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(row.previous_secret).toBe(created.secret);
     expect(row.previous_secret_expires_at!.getTime()).toBeGreaterThan(Date.now() + 23 * 3_600_000);
 
@@ -128,10 +105,10 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
   });
 
   it('keeps endpoints and events per merchant and mode', async () => {
-    const other = await createMerchant(database.db, 'Other');
+    const other = await createMerchant(stack.database.db, 'Other');
     const created = (await call('POST', '/webhook-endpoints', { url: 'http://localhost:4242/hook', events: ['*'] })).body;
     expect((await call('GET', `/webhook-endpoints/${created.id}`, undefined, other.test_key)).status).toBe(404);
-    expect((await call('GET', `/webhook-endpoints/${created.id}`, undefined, acme.live_key)).status).toBe(404);
+    expect((await call('GET', `/webhook-endpoints/${created.id}`, undefined, stack.acme.live_key)).status).toBe(404);
     const event = (await call('GET', '/events?limit=1')).body.data[0];
     expect((await call('GET', `/events/${event.id}`, undefined, other.test_key)).status).toBe(404);
     expect((await call('POST', `/events/${event.id}/resend`, undefined, other.test_key)).status).toBe(404);
@@ -173,7 +150,7 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
       'https://localhost/hook',
       'https://[::ffff:127.0.0.1]/hook',
     ])('live mode refuses %s', async (url) => {
-      const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] }, acme.live_key);
+      const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] }, stack.acme.live_key);
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ error: { param: 'url' } });
     });
