@@ -141,7 +141,7 @@ async function start(): Promise<void> {
       `  API:          http://localhost:${config.port}/api/v1`,
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
-      ...(devnetLine ? [devnetLine, '  send:         npm run devnet -- send --to ADDRESS --amount 25 --currency USDT'] : []),
+      ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send --to ADDRESS --amount 25 --currency USDT'] : []),
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       '',

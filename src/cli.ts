@@ -3,10 +3,13 @@
  *
  *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
- *
- * Development commands for `npm run dev`'s devnet are `npm run devnet -- …` (dev/devnet/cli.ts).
+ *   devnet send --to ADDRESS --amount N [--currency ETH|USDT]   development only: a real transfer on
+ *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { xpubsFromMnemonic } from './chains/derivation';
 import { loadConfig } from './config';
@@ -16,13 +19,14 @@ import { connectDatabase, runMain, StartupError } from './startup';
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
+  '       npm run cli -- devnet send --to ADDRESS --amount 25 [--currency ETH|USDT]   (development checkouts only)',
 ].join('\n');
 
 runMain(async () => {
   const [group, action, ...rest] = process.argv.slice(2);
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
-  if (group === 'devnet') throw new StartupError('devnet commands are development tools: npm run devnet -- send --to ADDRESS --amount 25 --currency USDT');
+  if (group === 'devnet') return runDevelopmentCommand('dev/devnet/cli.ts', process.argv.slice(3));
   throw new StartupError(usage);
 });
 
@@ -80,4 +84,15 @@ async function merchantCreate(args: string[]): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * Development commands live in dev/, which production images do not ship: they run as a program
+ * of their own, so this operator CLI never loads development code.
+ */
+function runDevelopmentCommand(script: string, args: string[]): void {
+  const file = path.resolve(__dirname, '..', script);
+  if (!existsSync(file)) throw new StartupError(`${script} is not here: devnet commands exist only in a development checkout (npm run dev).`);
+  const { status } = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
+  process.exitCode = status ?? 1;
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run devnet -- <command>`: development commands for `npm run dev`'s devnet. They live in
- * dev/, which production images do not ship, so the operator's CLI (src/cli.ts) never loads them.
+ * `npm run cli -- devnet <command>`: development commands for `npm run dev`'s devnet, run by the
+ * operator CLI (src/cli.ts) as a program of its own, so production code never loads dev/.
  *
  *   send --to ADDRESS --amount N [--currency ETH|USDT]   a real transfer from the devnet's funded account
  */
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runMain, StartupError } from '../../src/startup';
 import { devnetSend } from './send';
 
-const usage = 'usage: npm run devnet -- send --to ADDRESS --amount 25 [--currency ETH|USDT]';
+const usage = 'usage: npm run cli -- devnet send --to ADDRESS --amount 25 [--currency ETH|USDT]';
 
 runMain(async () => {
   const [command, ...args] = process.argv.slice(2);

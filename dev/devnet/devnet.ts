@@ -1,7 +1,7 @@
 /**
  * The local devnet `npm run dev` runs as test-mode ethereum: anvil with its chain kept in
  * .data/anvil-state.json across restarts, the test USDT deployed once, and both recorded in
- * .data/devnet.json for `npm run devnet -- send`.
+ * .data/devnet.json for `npm run cli -- devnet send`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-/** `npm run devnet -- send`: a real transfer on the local devnet from its funded account. */
+/** `npm run cli -- devnet send`: a real transfer on the local devnet from its funded account. */
 import { isAddress, JsonRpcProvider, parseEther, parseUnits } from 'ethers';
 import { dataDir as defaultDataDir } from '../tools/paths';
 import { ensureTestUsdt, fundedSigner } from './anvil';
