@@ -17,12 +17,13 @@ import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
+import { benchLog } from './log';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4_000);
 
 async function main(): Promise<void> {
-  const log = (line: string) => console.error(`[bench] ${line}`);
+  const log = benchLog;
   const postgres = await startEmbeddedPostgres({
     dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')),
     port: await freePort(),

@@ -14,8 +14,7 @@ import { createActivities } from '../src/activities';
 import { createDb, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { StaticPriceSource } from '../src/prices';
-
-export const benchLog = (line: string) => console.error(`[bench] ${line}`);
+import { benchLog } from './log';
 
 export interface BenchStack {
   db: Db;

@@ -28,6 +28,7 @@ import { chainWatcherWorkflowId } from '../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../src/worker';
 import { startTemporalDevServer } from '../dev/temporal';
 import { createMerchant } from '../src/merchants/merchants.service';
+import { benchLog } from './log';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
 const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
@@ -35,7 +36,7 @@ const RANGE = 100;
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const log = (line: string) => console.error(`[bench] ${line}`);
+  const log = benchLog;
   const anvil = await startAnvil({ port: await freePort() });
   const signer = fundedSigner(anvil.provider);
   const usdt = await deployTestUsdt(signer);

@@ -18,6 +18,7 @@ import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.repository';
 import { hashApiKey } from '../src/domain/api-keys';
+import { modes } from '../src/domain/mode';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
@@ -106,7 +107,7 @@ async function start(): Promise<void> {
   Object.assign(env, await developmentXpubEnv(dataDir, env, log));
   const config = loadConfig(env);
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
-  const derivers = createAddressDerivers(config, liveConfigured ? ['test', 'live'] : ['test']);
+  const derivers = createAddressDerivers(config, liveConfigured ? modes : ['test']);
   if (!liveConfigured) log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
   const db = await connectDatabase(config);
   cleanups.push({ name: 'database pool', run: () => db.destroy() });

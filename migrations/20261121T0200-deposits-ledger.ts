@@ -33,7 +33,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('completed_at', 'timestamptz')
     .execute();
   // One deposit per on-chain transfer and mode, whoever reports it and however often.
-  await db.schema.createIndex('deposits_transfer_key').on('deposits').columns(['livemode', 'network', 'transaction_hash', 'log_index']).unique().execute();
+  await db.schema
+    .createIndex('deposits_transfer_key')
+    .on('deposits')
+    .columns(['livemode', 'network', 'transaction_hash', 'log_index'])
+    .unique()
+    .execute();
   await db.schema.createIndex('deposits_list_idx').on('deposits').columns(['merchant_id', 'livemode', 'id']).execute();
   await db.schema.createIndex('deposits_customer_idx').on('deposits').columns(['customer_id']).execute();
 

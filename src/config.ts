@@ -4,7 +4,7 @@
  * ConfigError's one-line message.
  */
 import { z } from 'zod';
-import type { Mode } from './domain/mode';
+import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseStaticPrices } from './prices';
@@ -61,7 +61,7 @@ function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
   for (const network of networkNames) {
     const definition: NetworkDefinition = networks[network];
     if (definition.family !== 'evm') continue;
-    for (const mode of ['test', 'live'] as const) {
+    for (const mode of modes) {
       const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
       const rpcUrl = env[`INFLOW_RPC_URL_${suffix}`];
       if (!rpcUrl) continue;
@@ -73,7 +73,7 @@ function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
         if (!isAddress(address)) throw new ConfigError(`inflow: ${variable} must be a contract address (0x…)`);
         return [{ currency, address }];
       });
-      chains.push({ network, livemode: mode === 'live', rpcUrl, tokens });
+      chains.push({ network, livemode: livemodeOf(mode), rpcUrl, tokens });
     }
   }
   return chains;

@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { AddressDeriver, XpubError } from './chains/derivation';
 import { ConfigError, type Config } from './config';
-import type { Mode } from './domain/mode';
+import { modes, type Mode } from './domain/mode';
 import { families } from './domain/networks';
 import { createDb, type Db } from './db/database';
 
@@ -57,7 +57,7 @@ export async function connectWorkerConnection(config: Config): Promise<NativeCon
  * and Tron account xpubs: without them there is no address to give a customer, so the process
  * refuses to start. `npm run dev` serves test mode only unless live xpubs are configured.
  */
-export function createAddressDerivers(config: Config, modes: readonly Mode[] = ['test', 'live']): Partial<Record<Mode, AddressDeriver>> {
+export function createAddressDerivers(config: Config, servedModes: readonly Mode[] = modes): Partial<Record<Mode, AddressDeriver>> {
   const deriverFor = (mode: Mode): AddressDeriver => {
     const xpubs = config.xpubs[mode];
     const missing = families.filter((family) => !xpubs[family]).map((family) => `INFLOW_XPUB_${family.toUpperCase()}_${mode.toUpperCase()}`);
@@ -72,7 +72,7 @@ export function createAddressDerivers(config: Config, modes: readonly Mode[] = [
       throw error;
     }
   };
-  return Object.fromEntries(modes.map((mode) => [mode, deriverFor(mode)]));
+  return Object.fromEntries(servedModes.map((mode) => [mode, deriverFor(mode)]));
 }
 
 async function requireNamespace(address: string, namespace: string, describe: () => Promise<unknown>): Promise<void> {

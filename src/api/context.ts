@@ -36,7 +36,7 @@ export function afterCommit(ctx: AppContext, work: () => Promise<unknown>): void
   (ctx.state.afterCommit ??= []).push(work);
 }
 
-/** The request's write transaction (the route must be chained after idempotency()). */
+/** The request's write transaction (the route must be chained after transaction()). */
 export function transactionOf(ctx: AppContext): Transaction<Database> {
   if (!ctx.state.transaction) throw new Error('transactionOf used on a route without transaction()');
   return ctx.state.transaction;

@@ -8,3 +8,7 @@ export type Mode = (typeof modes)[number];
 export function modeOf(livemode: boolean): Mode {
   return livemode ? 'live' : 'test';
 }
+
+export function livemodeOf(mode: Mode): boolean {
+  return mode === 'live';
+}

@@ -1,7 +1,7 @@
 /** Operator actions on merchants (the CLI and `npm run dev` use them; the public API does not). */
 import { generateApiKey, hashApiKey, redactApiKey } from '../domain/api-keys';
 import { newId } from '../domain/ids';
-import type { Mode } from '../domain/mode';
+import { livemodeOf, type Mode } from '../domain/mode';
 import type { Db, Executor } from '../db/database';
 import { insertApiKey } from '../db/repositories/api-keys.repository';
 import { insertMerchant } from '../db/repositories/merchants.repository';
@@ -28,7 +28,7 @@ export async function issueApiKey(db: Executor, merchantId: string, mode: Mode):
   await insertApiKey(db, {
     id: newId('apiKey'),
     merchant_id: merchantId,
-    livemode: mode === 'live',
+    livemode: livemodeOf(mode),
     key_hash: hashApiKey(key),
     redacted: redactApiKey(key),
   });

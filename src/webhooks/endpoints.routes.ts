@@ -41,13 +41,13 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     ctx.body = endpointObject(await endpointOf(ctx));
   });
 
-  router.patch('/webhook-endpoints/:id', validate(UpdateEndpointBody), async (ctx) => {
-    ctx.body = endpointObject(await updateEndpoint(deps.db, await endpointOf(ctx), inputOf(ctx, UpdateEndpointBody), deps.webhookPolicy));
+  router.patch('/webhook-endpoints/:id', validate(UpdateEndpointBody), transaction(deps.db, deps.logger), async (ctx) => {
+    ctx.body = endpointObject(await updateEndpoint(transactionOf(ctx), await endpointOf(ctx), inputOf(ctx, UpdateEndpointBody), deps.webhookPolicy));
   });
 
-  router.delete('/webhook-endpoints/:id', async (ctx) => {
+  router.delete('/webhook-endpoints/:id', transaction(deps.db, deps.logger), async (ctx) => {
     const endpoint = await endpointOf(ctx);
-    await deleteEndpoint(deps.db, endpoint);
+    await deleteEndpoint(transactionOf(ctx), endpoint);
     ctx.body = { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
   });
 

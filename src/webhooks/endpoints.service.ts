@@ -9,7 +9,7 @@ import { generateWebhookSecret } from '../domain/signatures';
 import { destinationRule, type WebhookPolicy } from './deliveries';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 /** A rotated secret keeps signing deliveries beside the new one for this long. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -18,7 +18,7 @@ export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
  * it; in live mode https only, on public addresses; in test mode public or loopback addresses, so
  * developers can receive webhooks on http://localhost. Checked again, and pinned, at every delivery.
  */
-export async function checkEndpointUrl(raw: string, livemode: boolean, policy: WebhookPolicy): Promise<string> {
+async function checkEndpointUrl(raw: string, livemode: boolean, policy: WebhookPolicy): Promise<string> {
   const invalid = (message: string) => new InvalidRequestError(message, 'url', 'url_invalid');
   if (raw.length > MAX_URL_LENGTH) throw invalid(`url may be at most ${MAX_URL_LENGTH} characters.`);
   let url: URL;

@@ -2,8 +2,9 @@
  * The contract between workflows, activities and their clients (API, worker, chain watcher), in
  * one place: every workflow's name, input and result; every activity's signature; every type that
  * crosses the workflow/activity boundary; workflow ids, signals, queries, search attributes and
- * activity failure types. Workflows, activities and `client.ts` import this module and never each
- * other. Pure: safe to import from workflow code and from Node alike.
+ * activity failure types. Workflow code and activity code meet only here: workflows see activities
+ * as the `Activities` type, and activities reach workflows only through `client.ts`, which names
+ * them by string. Pure: safe to import from workflow code and from Node alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
@@ -27,8 +28,10 @@ export const searchAttributes = {
 } as const;
 
 /**
- * The `type` of the non-retryable failures activities throw for what no retry can fix; a workflow
- * or a test matches on these strings, never on an error's class name.
+ * The `type` of the failures activities throw for what a retry cannot fix by itself (a row that
+ * does not exist, a price that does not parse, a chain without a node); workflows and tests match
+ * on these strings, never on an error's class name. Today they are retried like any failure, so
+ * an operator sees them in the Web UI and can repair the cause.
  */
 export const activityFailureTypes = {
   depositNotFound: 'DepositNotFound',

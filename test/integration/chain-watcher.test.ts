@@ -6,11 +6,9 @@ import { keccak256, parseEther, Wallet, type Contract, type NonceManager } from 
 import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import { loadConfig } from '../../src/config';
-import { createCustomer } from '../../src/customers/customers.service';
 import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { createLogger } from '../../src/logger';
-import { createMerchant } from '../../src/merchants/merchants.service';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../../src/worker';
 import { startTestApi } from '../helpers/api';
@@ -19,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { buildEndpoint, testDerivers } from '../../dev/fixtures';
+import { buildCustomer, buildEndpoint } from '../../dev/fixtures';
 
 /** Real transfers on a real chain (anvil) become deposits through the real watcher, worker and Temporal dev server. */
 describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postgres)', () => {
@@ -53,14 +51,10 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_CHAIN_POLL_MS: '100',
     });
-    const merchant = await createMerchant(database.db, 'Chain Co');
-    merchantId = merchant.merchant_id;
-    const tenant = { merchantId: merchant.merchant_id, livemode: false };
-    const deriver = testDerivers().test;
-    const [alice, bob] = await database.db
-      .transaction()
-      .execute(async (trx) => [(await createCustomer(trx, tenant, {}, deriver)).customer, (await createCustomer(trx, tenant, {}, deriver)).customer]);
-    addresses = { alice: alice!.addresses[0]!.address, bob: bob!.addresses[0]!.address };
+    const alice = await buildCustomer(database.db);
+    const bob = await buildCustomer(database.db, { merchant: alice.merchant });
+    merchantId = alice.merchant.merchant_id;
+    addresses = { alice: alice.customer.addresses[0]!.address, bob: bob.customer.addresses[0]!.address };
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
     await startChainWatchers(dev.client, config, createLogger('silent'));

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { completeDeposit, recordConfirmations, recordDetectedDeposit } from '../../src/deposits/transitions';
-import { confirmationSignal, depositStateQuery, depositWorkflowId, type DepositTransfer } from '../../src/workflows/definitions';
+import { confirmationSignal, depositStateQuery, depositWorkflowId, simulationWorkflowId, type DepositTransfer } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
 import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-confirmations.workflow';
 import { buildTransfer } from '../../dev/fixtures';
@@ -21,7 +21,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
   const simulate = (transfer: DepositTransfer, outcome: 'completed' | 'failed', blockTimeMs = 12_000) =>
     stack.env.client.workflow.start(simulatedConfirmationsWorkflow, {
       taskQueue,
-      workflowId: `simulation:${depositWorkflowId(transfer)}`,
+      workflowId: simulationWorkflowId(depositWorkflowId(transfer)),
       args: [
         {
           depositWorkflowId: depositWorkflowId(transfer),

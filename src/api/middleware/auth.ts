@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { hashApiKey, modeOfKey } from '../../domain/api-keys';
+import { livemodeOf } from '../../domain/mode';
 import { AuthenticationError } from '../../domain/errors';
 import type { Db } from '../../db/database';
 import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
@@ -19,7 +20,7 @@ export function auth(db: Db): Middleware<AppState> {
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
     const stored = await findActiveApiKeyByHash(db, hashApiKey(presented));
     const mode = modeOfKey(presented);
-    if (!stored || !mode || stored.livemode !== (mode === 'live')) {
+    if (!stored || !mode || stored.livemode !== livemodeOf(mode)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="inflow"');
       throw new AuthenticationError(INVALID_KEY_MESSAGE);
     }
