@@ -13,7 +13,7 @@ import { freePort } from '../dev/tools/ports';
 import { createActivities } from '../src/activities';
 import { createDb, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { StaticPriceSource } from '../src/prices';
+import { StaticPriceSource } from '../src/prices/price-source';
 import { benchLog } from './log';
 
 export interface BenchStack {

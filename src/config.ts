@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
-import { parseStaticPrices } from './prices';
+import { parseStaticPrices } from './prices/price-source';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
 export class ConfigError extends Error {

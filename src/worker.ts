@@ -12,7 +12,7 @@ import { loadConfig, type Config } from './config';
 import { networks } from './domain/networks';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
-import { StaticPriceSource } from './prices';
+import { StaticPriceSource } from './prices/price-source';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
 import { startChainWatcher } from './workflows/client';
 

@@ -3,7 +3,7 @@ import type { Db } from '../db/database';
 import { PRICE_DECIMALS } from '../domain/fees';
 import type { Network } from '../domain/networks';
 import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
-import type { PriceSource } from '../prices';
+import type { PriceSource } from '../prices/price-source';
 import { activityFailureTypes, type DepositActivities, type DepositSummary } from '../workflows/definitions';
 
 const summary = ({ deposit, eventId }: Transition): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations, eventId });

@@ -1,6 +1,6 @@
 import type { EvmAdapter } from '../chains/evm/evm.adapter';
 import type { Db } from '../db/database';
-import type { PriceSource } from '../prices';
+import type { PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import type { WorkflowStarter } from '../workflows/client';
 import type { Activities } from '../workflows/definitions';

@@ -4,7 +4,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import { StaticPriceSource } from '../../src/prices';
+import { StaticPriceSource } from '../../src/prices/price-source';
 import { createWorker } from '../../src/worker';
 import { readTestEnv } from './test-env';
 

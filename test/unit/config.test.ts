@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       port: 3000,
       logLevel: 'info',
       xpubs: { test: { evm: undefined, tron: undefined }, live: { evm: undefined, tron: undefined } },
-      staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00' },
+      staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00', EUR: '1.08' },
       simulatedBlockTimeMs: undefined,
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       chains: [],

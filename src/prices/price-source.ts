@@ -1,17 +1,27 @@
 /**
- * USD prices for fee conversion. The deposit workflow asks once, at completion, and books with
- * that price, so a replay or retry always uses the same rate.
+ * USD prices: for the flat fee of every deposit (asked once, at completion, and booked with that
+ * price, so a replay or retry always uses the same rate) and for the exchange rate an order in
+ * fiat locks when it is made.
  *
- * inflow ships a static table (stablecoins at 1.00), the default in test mode. A live deployment
- * plugs in its own PriceSource (an exchange or oracle feed) through createActivities.
+ * inflow ships a static table (stablecoins at 1.00), the default in test mode and `npm run dev`,
+ * and Chainlink-compatible on-chain feeds (chainlink.ts) for the pairs a deployment configures.
  */
-import { PRICE_DECIMALS } from './domain/fees';
-import { parseAmount } from './domain/money';
-import type { Network } from './domain/networks';
+import { PRICE_DECIMALS } from '../domain/fees';
+import { parseAmount } from '../domain/money';
+import type { Network } from '../domain/networks';
 
 export interface PriceSource {
-  /** The USD price of one whole unit of `currency`, as a decimal string. */
+  /**
+   * The USD price of one whole unit of `currency` (an asset on `network`, or a fiat currency such
+   * as EUR), as a decimal string. Throws PriceUnavailableError rather than answer with a price it
+   * cannot vouch for (a stale or broken feed).
+   */
   priceUsd(network: Network, currency: string): Promise<string>;
+}
+
+/** No fresh price can be had now; nothing should be priced until one can. */
+export class PriceUnavailableError extends Error {
+  override readonly name = 'PriceUnavailableError';
 }
 
 export const defaultStaticPrices: Record<string, string> = {
@@ -21,6 +31,7 @@ export const defaultStaticPrices: Record<string, string> = {
   TRX: '0.25',
   USDT: '1.00',
   USDC: '1.00',
+  EUR: '1.08',
 };
 
 export class StaticPriceSource implements PriceSource {
