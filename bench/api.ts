@@ -16,8 +16,8 @@ import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chai
 import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { createLogger } from '../src/logger';
-import { createMerchant } from '../src/merchants/merchants.service';
 import { benchLog } from './log';
+import { buildMerchant, staticPrices } from '../dev/fixtures';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4_000);
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   });
   const db = createDb(postgres.url('postgres'), { max: 20 });
   await migrateToLatest(db);
-  const { test_key } = await createMerchant(db, 'Bench');
+  const { test_key } = await buildMerchant(db, 'Bench');
   const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
   const derivers = {
     test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())),
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       derivers,
       taskQueue: 'unused',
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      prices: staticPrices(),
     },
     0,
   );

@@ -13,7 +13,7 @@ import { freePort } from '../dev/tools/ports';
 import { createActivities } from '../src/activities';
 import { createDb, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { StaticPriceSource } from '../src/prices/price-source';
+import { staticPrices, testSecretKey } from '../dev/fixtures';
 import { benchLog } from './log';
 
 export interface BenchStack {
@@ -50,7 +50,8 @@ export async function startBenchStack(options: {
     activities: {
       ...createActivities({
         db,
-        prices: new StaticPriceSource(),
+        prices: staticPrices(),
+        secretKey: testSecretKey,
         webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
         chains: new Map(),
         temporal: client,

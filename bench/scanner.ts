@@ -27,8 +27,8 @@ import { createLogger } from '../src/logger';
 import { chainWatcherWorkflowId } from '../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../src/worker';
 import { startTemporalDevServer } from '../dev/temporal';
-import { createMerchant } from '../src/merchants/merchants.service';
 import { benchLog } from './log';
+import { buildMerchant, testSecretKeyHex } from '../dev/fixtures';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
 const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   });
   const db = createDb(postgres.url('postgres'), { max: 10 });
   await migrateToLatest(db);
-  const merchant = await createMerchant(db, 'Bench');
+  const merchant = await buildMerchant(db, 'Bench');
   const adapter = new EvmAdapter(anvil.provider, {
     nativeCurrency: 'ETH',
     tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
@@ -160,6 +160,7 @@ async function measureDetectionLatency(db: ReturnType<typeof createDb>, merchant
     INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
     INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
     INFLOW_CHAIN_POLL_MS: '100',
+    INFLOW_SECRET_KEY: testSecretKeyHex,
   });
   await sql`delete from chain_cursors`.execute(db);
   const worker = await createWorker({ config, db, connection: nativeConnection, temporal: client });

@@ -7,8 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildEndpoint, buildEvent } from '../dev/fixtures';
-import { createMerchant } from '../src/merchants/merchants.service';
+import { buildEndpoint, buildEvent, buildMerchant } from '../dev/fixtures';
 import { startEventDispatch } from '../src/workflows/client';
 import { startBenchStack } from './harness';
 
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
   const taskQueue = 'bench-webhooks';
   const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('../src/workflows') });
   const { db, client } = stack;
-  const merchant = await createMerchant(db, 'Bench');
+  const merchant = await buildMerchant(db, 'Bench');
   const tenant = { merchantId: merchant.merchant_id, livemode: false };
   await buildEndpoint(db, tenant, { url });
 

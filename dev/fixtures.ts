@@ -17,7 +17,25 @@ import { parseAmount } from '../src/domain/money';
 import { currencyOn, networks, type Network } from '../src/domain/networks';
 import { generateWebhookSecret } from '../src/domain/signatures';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
+import { defaultStaticPrices, type PriceSource } from '../src/prices/price-source';
+import { createPriceSources } from '../src/prices/sources';
+import type { OrderObject } from '../src/orders/order.presenter';
+import { createOrder, type NewOrderInput } from '../src/orders/orders.service';
 import type { DepositTransfer } from '../src/workflows/definitions';
+
+/** The server key tests and benchmarks seal API keys with (INFLOW_SECRET_KEY); public, like the mnemonics. */
+export const testSecretKeyHex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+export const testSecretKey = Buffer.from(testSecretKeyHex, 'hex');
+
+/** The static price table for both modes, as tests and benchmarks price fees and fiat. */
+export function staticPrices(): Record<Mode, PriceSource> {
+  return createPriceSources({ staticPrices: defaultStaticPrices, priceFeeds: {} });
+}
+
+/** A merchant with a test and a live key, keys sealed under the test server key. */
+export function buildMerchant(db: Db, name = 'Fixtures Ltd'): Promise<CreatedMerchant> {
+  return createMerchant(db, name, testSecretKey);
+}
 
 /** Public test mnemonics: anvil's default for test mode (its accounts hold devnet ETH), BIP-39's first vector for live. */
 export const testMnemonics: Record<Mode, string> = {
@@ -43,7 +61,7 @@ export function testXpubEnv(): Record<string, string> {
 
 /** A merchant with one customer (test mode unless `livemode`), straight into the database. */
 export async function buildCustomer(db: Db, options: { merchant?: CreatedMerchant; livemode?: boolean; email?: string } = {}) {
-  const merchant = options.merchant ?? (await createMerchant(db, 'Fixtures Ltd'));
+  const merchant = options.merchant ?? (await buildMerchant(db));
   const tenant: Tenant = { merchantId: merchant.merchant_id, livemode: options.livemode ?? false };
   const deriver = testDerivers()[modeOf(tenant.livemode)];
   const { customer } = await db.transaction().execute((transaction) => createCustomer(transaction, tenant, { email: options.email }, deriver));
@@ -110,4 +128,46 @@ export async function buildEvent(db: Db, tenant: Tenant, options: { type?: Event
     type: options.type ?? 'customer.created',
     data: options.data ?? { id: newId('customer'), object: 'customer' },
   });
+}
+
+/** An order of the tenant through the real service (test wallets, static prices), as `POST /orders` makes it. */
+export async function buildOrder(db: Db, tenant: Tenant, input: Partial<NewOrderInput>, options: { now?: number } = {}) {
+  const deriver = testDerivers()[modeOf(tenant.livemode)];
+  return db.transaction().execute((transaction) =>
+    createOrder(
+      transaction,
+      tenant,
+      { external_id: `order-${newId('request')}`, network: 'ethereum', currency: 'USDT', expires_in: 900, ...input },
+      {
+        deriver,
+        prices: staticPrices()[modeOf(tenant.livemode)],
+        webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+        ...(options.now === undefined ? {} : { now: () => options.now! }),
+      },
+    ),
+  );
+}
+
+/** A well-formed transfer of `amount` (a decimal string) to the order's address, with a fresh random hash. */
+export function buildOrderTransfer(tenant: Tenant, order: OrderObject, options: { amount: string; requiredConfirmations?: number }): DepositTransfer {
+  const { decimals } = currencyOn(order.network as Network, order.currency)!;
+  return {
+    depositId: newId('deposit'),
+    merchantId: tenant.merchantId,
+    livemode: order.livemode,
+    customerId: order.customer_id,
+    orderId: order.id,
+    network: order.network,
+    currency: order.currency,
+    decimals,
+    address: order.address,
+    fromAddress: `0x${randomBytes(20).toString('hex')}`,
+    transactionHash: `0x${randomBytes(32).toString('hex')}`,
+    logIndex: 0,
+    blockNumber: 1_000,
+    blockHash: `0x${randomBytes(32).toString('hex')}`,
+    amount: parseAmount(options.amount, decimals).toString(),
+    requiredConfirmations: options.requiredConfirmations ?? networks[order.network as Network].requiredConfirmations,
+    simulated: true,
+  };
 }

@@ -13,14 +13,15 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, requireSecretKey } from '../src/config';
 import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { findActiveApiKeyByHash } from '../src/db/repositories/api-keys.repository';
+import { findActiveApiKeyByHash, setSealedKey } from '../src/db/repositories/api-keys.repository';
 import { hashApiKey } from '../src/domain/api-keys';
 import { modes } from '../src/domain/mode';
 import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
+import { sealApiKey } from '../src/merchants/sealed-keys';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
 import { createWorker, installTemporalRuntime, startChainWatchers } from '../src/worker';
 import { startDevnet } from './devnet/devnet';
@@ -28,7 +29,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
 import { dataDir as defaultDataDir } from './tools/paths';
 import { stderrLog } from './tools/progress';
-import { developmentXpubEnv } from './wallets';
+import { developmentSecretKeyEnv, developmentXpubEnv } from './wallets';
 
 /** Where and on which ports the local stack runs; the defaults suit one developer per machine. */
 const DevSettings = z.object({
@@ -104,8 +105,8 @@ async function start(): Promise<void> {
     devnetLine = `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`;
   }
 
-  Object.assign(env, await developmentXpubEnv(dataDir, env, log));
-  const config = loadConfig(env);
+  Object.assign(env, await developmentXpubEnv(dataDir, env, log), await developmentSecretKeyEnv(dataDir, env, log));
+  const config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
   const derivers = createAddressDerivers(config, liveConfigured ? modes : ['test']);
   if (!liveConfigured) log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
@@ -114,7 +115,7 @@ async function start(): Promise<void> {
   const { results = [] } = await migrateToLatest(db);
   if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
 
-  const testKey = await ensureDevelopmentMerchant(db, dataDir);
+  const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config));
 
   const temporal = await connectTemporalClient(config);
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
@@ -155,13 +156,18 @@ async function start(): Promise<void> {
  * The development merchant is made on first start; its test key is kept in .data/ (local only)
  * because the database holds just its hash, and printed on every start.
  */
-async function ensureDevelopmentMerchant(db: Db, dataDir: string): Promise<string> {
+async function ensureDevelopmentMerchant(db: Db, dataDir: string, secretKey: Buffer): Promise<string> {
   const file = path.join(dataDir, 'dev-merchant.json');
   const saved = await readFile(file, 'utf8')
     .then((text) => JSON.parse(text) as { merchant_id: string; test_key: string })
     .catch(() => undefined);
-  if (saved && (await findActiveApiKeyByHash(db, hashApiKey(saved.test_key)))) return saved.test_key;
-  const created = await createMerchant(db, 'Development merchant');
+  const stored = saved && (await findActiveApiKeyByHash(db, hashApiKey(saved.test_key)));
+  if (saved && stored) {
+    // A key made before keys were sealed: seal it now, so its order callbacks can be signed.
+    if (!stored.sealed_key) await setSealedKey(db, stored.id, sealApiKey(saved.test_key, secretKey, stored.id));
+    return saved.test_key;
+  }
+  const created = await createMerchant(db, 'Development merchant', secretKey);
   await writeFile(file, `${JSON.stringify({ merchant_id: created.merchant_id, test_key: created.test_key }, null, 2)}\n`, { mode: 0o600 });
   log(`made the development merchant ${created.merchant_id}; its test key is saved in ${file}`);
   return created.test_key;

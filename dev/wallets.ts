@@ -8,6 +8,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
+import { generateSecretKey } from '../src/merchants/sealed-keys';
 import type { Log } from './tools/progress';
 
 /** Environment variables with the development test-mode xpubs, unless the caller configured its own. */
@@ -25,4 +26,20 @@ export async function developmentXpubEnv(dataDir: string, env: NodeJS.ProcessEnv
   const xpubs = xpubsFromMnemonic(mnemonic);
   log(`WARNING: test-mode deposit addresses come from a throw-away mnemonic in ${file}: development only, never send real funds to them`);
   return { INFLOW_XPUB_EVM_TEST: xpubs.evm, INFLOW_XPUB_TRON_TEST: xpubs.tron };
+}
+
+/**
+ * INFLOW_SECRET_KEY for development, unless the caller configured one: made on first start and
+ * kept in .data/dev-secret-key, so API keys sealed in one start still open in the next.
+ */
+export async function developmentSecretKeyEnv(dataDir: string, env: NodeJS.ProcessEnv, log: Log): Promise<Record<string, string>> {
+  if (env.INFLOW_SECRET_KEY) return {};
+  const file = path.join(dataDir, 'dev-secret-key');
+  let key = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (!key) {
+    key = generateSecretKey();
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    log(`made a development INFLOW_SECRET_KEY in ${file}`);
+  }
+  return { INFLOW_SECRET_KEY: key };
 }

@@ -9,6 +9,7 @@ import * as customersEventsIdempotency from './20261121T0100-customers-events-id
 import * as depositsLedger from './20261121T0200-deposits-ledger';
 import * as webhooks from './20261121T0300-webhooks';
 import * as chainCursors from './20261121T0400-chain-cursors';
+import * as orders from './20261122T0000-orders';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261121T0200-deposits-ledger': depositsLedger,
   '20261121T0300-webhooks': webhooks,
   '20261121T0400-chain-cursors': chainCursors,
+  '20261122T0000-orders': orders,
 };

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { xpubsFromMnemonic } from './chains/derivation';
-import { loadConfig } from './config';
+import { loadConfig, requireSecretKey } from './config';
 import { createMerchant } from './merchants/merchants.service';
 import { connectDatabase, runMain, StartupError } from './startup';
 
@@ -69,10 +69,10 @@ async function merchantCreate(args: string[]): Promise<void> {
   });
   const name = values.name?.trim();
   if (!name) throw new StartupError(`merchant create needs --name\n${usage}`);
-  const config = loadConfig(process.env, ['DATABASE_URL']);
+  const config = loadConfig(process.env, ['DATABASE_URL', 'INFLOW_SECRET_KEY']);
   const db = await connectDatabase(config, { max: 1 });
   try {
-    const created = await createMerchant(db, name);
+    const created = await createMerchant(db, name, requireSecretKey(config));
     if (values.json) {
       console.log(JSON.stringify(created));
     } else {

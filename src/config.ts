@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
+import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
@@ -43,6 +44,10 @@ const EnvSchema = z.object({
   // Chain watching: how often each watcher polls its node, and the widest block range per call.
   INFLOW_CHAIN_POLL_MS: z.coerce.number<string>().int().min(10).max(600_000).default(2_000),
   INFLOW_CHAIN_MAX_BLOCK_RANGE: z.coerce.number<string>().int().min(1).max(100_000).default(2_000),
+  // 32 random bytes (hex or base64) that seal the API keys order callbacks are signed with.
+  INFLOW_SECRET_KEY: z.string().trim().min(1).optional(),
+  // Which EVM network's node reads the price feeds (INFLOW_PRICE_FEEDS_<MODE>).
+  INFLOW_PRICE_FEED_NETWORK: z.enum(networkNames).default('ethereum'),
 });
 
 /**
@@ -79,6 +84,39 @@ function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
   return chains;
 }
 
+/**
+ * Chainlink-compatible USD price feeds per mode, from INFLOW_PRICE_FEEDS_<MODE>, e.g.
+ * "ETH=0x5f4e…:3600,EUR=0xb49f…:86400" (currency=aggregator:heartbeat seconds), read through the
+ * node of INFLOW_PRICE_FEED_NETWORK in that mode. Currencies without a feed use the static table.
+ */
+export interface PriceFeeds {
+  rpcUrl: string;
+  feeds: Record<string, { address: string; heartbeatSeconds: number }>;
+}
+
+function priceFeeds(env: NodeJS.ProcessEnv, network: Network): Partial<Record<Mode, PriceFeeds>> {
+  const configured: Partial<Record<Mode, PriceFeeds>> = {};
+  for (const mode of modes) {
+    const variable = `INFLOW_PRICE_FEEDS_${mode.toUpperCase()}`;
+    const text = env[variable];
+    if (!text) continue;
+    const rpcVariable = `INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`;
+    const rpcUrl = env[rpcVariable];
+    if (!rpcUrl) throw new ConfigError(`inflow: ${variable} needs ${rpcVariable}, the node its feeds are read through (INFLOW_PRICE_FEED_NETWORK=${network})`);
+    const feeds: PriceFeeds['feeds'] = {};
+    for (const entry of text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const match = /^([A-Za-z0-9]{1,16})=(0x[0-9a-fA-F]{40}):(\d{1,7})$/.exec(entry);
+      if (!match || !isAddress(match[2]!)) throw new ConfigError(`inflow: ${variable} entry "${entry}" is not CURRENCY=0xAGGREGATOR:HEARTBEAT_SECONDS`);
+      feeds[match[1]!.toUpperCase()] = { address: match[2]!, heartbeatSeconds: Number(match[3]) };
+    }
+    configured[mode] = { rpcUrl, feeds };
+  }
+  return configured;
+}
+
 export interface Config {
   databaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string };
@@ -92,11 +130,15 @@ export interface Config {
   chains: WatchedChain[];
   chainPollMs: number;
   chainMaxBlockRange: number;
+  /** INFLOW_SECRET_KEY: seals API keys for signing order callbacks (required by the worker and `merchant create`). */
+  secretKey: Buffer | undefined;
+  priceFeeds: Partial<Record<Mode, PriceFeeds>>;
 }
 
 const examples = {
   DATABASE_URL: 'postgres://inflow:secret@localhost:5432/inflow',
   TEMPORAL_ADDRESS: 'localhost:7233',
+  INFLOW_SECRET_KEY: 'the output of `openssl rand -hex 32`, kept secret and the same for every process',
 } as const;
 
 type Requirement = keyof typeof examples;
@@ -124,6 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
   } catch (error) {
     throw new ConfigError(`inflow: INFLOW_STATIC_PRICES ${(error as Error).message}`);
   }
+  let secretKey: Buffer | undefined;
+  try {
+    secretKey = data.INFLOW_SECRET_KEY === undefined ? undefined : parseSecretKey(data.INFLOW_SECRET_KEY);
+  } catch (error) {
+    throw new ConfigError(`inflow: INFLOW_SECRET_KEY ${(error as Error).message}`);
+  }
   return {
     databaseUrl: data.DATABASE_URL ?? '',
     temporal: {
@@ -146,5 +194,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     chains: watchedChains(env),
     chainPollMs: data.INFLOW_CHAIN_POLL_MS,
     chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
+    secretKey,
+    priceFeeds: priceFeeds(env, data.INFLOW_PRICE_FEED_NETWORK),
   };
+}
+
+/** INFLOW_SECRET_KEY, for the processes that seal or open API keys (the worker, `merchant create`, `npm run dev`). */
+export function requireSecretKey(config: Config): Buffer {
+  if (!config.secretKey) throw new ConfigError(`inflow: missing environment variable INFLOW_SECRET_KEY (e.g. ${examples.INFLOW_SECRET_KEY})`);
+  return config.secretKey;
 }

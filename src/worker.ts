@@ -8,11 +8,11 @@ import { JsonRpcProvider } from 'ethers';
 import { createActivities } from './activities';
 import { chainKey } from './activities/chain.activities';
 import { EvmAdapter } from './chains/evm/evm.adapter';
-import { loadConfig, type Config } from './config';
+import { loadConfig, requireSecretKey, type Config } from './config';
 import { networks } from './domain/networks';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
-import { StaticPriceSource } from './prices/price-source';
+import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
 import { startChainWatcher } from './workflows/client';
 
@@ -42,8 +42,9 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({
       db,
-      prices: new StaticPriceSource(config.staticPrices),
+      prices: createPriceSources(config),
       webhookPolicy: config.webhookPolicy,
+      secretKey: requireSecretKey(config),
       chains,
       temporal,
       taskQueue: config.temporal.taskQueue,
@@ -80,8 +81,9 @@ export function installTemporalRuntime(logger: Logger): void {
 
 if (require.main === module) {
   runMain(async () => {
-    const config = loadConfig(process.env);
+    const config = loadConfig(process.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
     const logger = createLogger(config.logLevel, { process: 'worker' });
+    for (const line of describePriceSources(config)) logger.info(line);
     installTemporalRuntime(logger);
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);

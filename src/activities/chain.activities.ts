@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { EvmAdapter } from '../chains/evm/evm.adapter';
 import type { Db } from '../db/database';
-import { customersByAddress, findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
+import { findCursor, ownersByAddress, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
 import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
 import { currencyOn, networks } from '../domain/networks';
@@ -38,7 +38,7 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
       const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
       const transfers = await adapter.transfersIn(cursor.nextBlock, toBlock);
-      const owners = await customersByAddress(db, input.livemode, networks[input.network].family, [...new Set(transfers.map((transfer) => transfer.to))]);
+      const owners = await ownersByAddress(db, input.livemode, networks[input.network].family, [...new Set(transfers.map((transfer) => transfer.to))]);
       const ownerOf = new Map(owners.map((owner) => [owner.address, owner]));
       let detected = 0;
       for (const transfer of transfers) {
@@ -50,6 +50,7 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
           merchantId: owner.merchant_id,
           livemode: input.livemode,
           customerId: owner.customer_id,
+          orderId: owner.order_id,
           network: input.network,
           currency: transfer.currency,
           decimals: currency.decimals,

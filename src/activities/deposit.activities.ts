@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database';
 import { PRICE_DECIMALS } from '../domain/fees';
+import { modeOf, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
 import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
 import type { PriceSource } from '../prices/price-source';
@@ -8,7 +9,7 @@ import { activityFailureTypes, type DepositActivities, type DepositSummary } fro
 
 const summary = ({ deposit, eventId }: Transition): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations, eventId });
 
-export function createDepositActivities(deps: { db: Db; prices: PriceSource }): DepositActivities {
+export function createDepositActivities(deps: { db: Db; prices: Record<Mode, PriceSource> }): DepositActivities {
   const { db, prices } = deps;
   return {
     async recordDetectedDeposit(transfer) {
@@ -22,7 +23,7 @@ export function createDepositActivities(deps: { db: Db; prices: PriceSource }): 
      * feed's extra decimals are cut to the 8 the fee arithmetic uses, rather than failing forever.
      */
     async lookUpPriceUsd(input) {
-      const price = (await prices.priceUsd(input.network as Network, input.currency)).trim();
+      const price = (await prices[modeOf(input.livemode)].priceUsd(input.network as Network, input.currency)).trim();
       const match = /^(\d+)(?:\.(\d+))?$/.exec(price);
       if (!match) {
         throw ApplicationFailure.create({

@@ -1,17 +1,22 @@
 import type { EvmAdapter } from '../chains/evm/evm.adapter';
 import type { Db } from '../db/database';
+import type { Mode } from '../domain/mode';
 import type { PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import type { WorkflowStarter } from '../workflows/client';
 import type { Activities } from '../workflows/definitions';
 import { createChainActivities } from './chain.activities';
 import { createDepositActivities } from './deposit.activities';
+import { createOrderActivities } from './order.activities';
 import { createWebhookActivities } from './webhook.activities';
 
 export interface ActivityDeps extends WorkflowStarter {
   db: Db;
-  prices: PriceSource;
+  /** Each mode's USD prices (fees, fiat): on-chain feeds where configured, else the static table. */
+  prices: Record<Mode, PriceSource>;
   webhookPolicy: WebhookPolicy;
+  /** INFLOW_SECRET_KEY, which opens the sealed API keys order callbacks are signed with. */
+  secretKey: Buffer;
   /** A node adapter per watched chain (by chainKey); empty when no chain is watched. */
   chains: Map<string, EvmAdapter>;
 }
@@ -25,5 +30,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...createDepositActivities(deps),
     ...createWebhookActivities(deps),
     ...createChainActivities(deps),
+    ...createOrderActivities(deps),
   };
 }

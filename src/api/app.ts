@@ -10,6 +10,8 @@ import { balanceRoutes } from '../balance/balance.routes';
 import { customerRoutes } from '../customers/customers.routes';
 import { depositRoutes } from '../deposits/deposits.routes';
 import { eventRoutes } from '../events/events.routes';
+import { orderRoutes } from '../orders/orders.routes';
+import type { PriceSource } from '../prices/price-source';
 import { webhookEndpointRoutes } from '../webhooks/endpoints.routes';
 import type { AppState } from './context';
 import { healthRoutes } from './health.routes';
@@ -30,6 +32,8 @@ export interface AppDeps {
   simulatedBlockTimeMs?: number | undefined;
   /** Which webhook URLs live mode may use. */
   webhookPolicy: WebhookPolicy;
+  /** Each mode's USD prices, for orders made in fiat. */
+  prices: Record<Mode, PriceSource>;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -52,6 +56,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   api.use(balanceRoutes(deps).routes());
   api.use(webhookEndpointRoutes(deps).routes());
   api.use(eventRoutes(deps).routes());
+  api.use(orderRoutes(deps).routes());
   api.all('/{*rest}', notFound);
 
   app.use(requestContext(deps.logger));

@@ -1,6 +1,7 @@
 /** `npm run api`: serves the REST API on PORT. */
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../config';
+import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
 import { connectDatabase, connectTemporalClient, createAddressDerivers, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
@@ -19,7 +20,13 @@ export async function startApiServer(deps: AppDeps, port: number): Promise<Serve
 
 /** The app's dependencies as the configuration sets them (`npm run api`, `npm run dev`). */
 export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'temporal' | 'logger' | 'derivers'>): AppDeps {
-  return { ...parts, taskQueue: config.temporal.taskQueue, simulatedBlockTimeMs: config.simulatedBlockTimeMs, webhookPolicy: config.webhookPolicy };
+  return {
+    ...parts,
+    taskQueue: config.temporal.taskQueue,
+    simulatedBlockTimeMs: config.simulatedBlockTimeMs,
+    webhookPolicy: config.webhookPolicy,
+    prices: createPriceSources(config),
+  };
 }
 
 /** Stops accepting connections and resolves when in-flight requests have finished. */
@@ -34,6 +41,7 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadConfig(process.env);
     const logger = createLogger(config.logLevel, { process: 'api' });
+    for (const line of describePriceSources(config)) logger.info(line);
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
     const temporal = await connectTemporalClient(config);

@@ -1,7 +1,9 @@
 /**
  * Watch-only address derivation (BIP-32/44). The server holds one account-level extended public
  * key per family and mode (EVM m/44'/60'/0', Tron m/44'/195'/0') and derives the receive address
- * m/…/0/i for a customer's global index i. No private key is ever needed or held.
+ * m/…/0/i for a customer's global index i, and m/…/1/j for an order's index j: BIP-44's internal
+ * chain, so the two can never collide and any BIP-44 wallet holding the mnemonic finds the funds
+ * of both. No private key is ever needed or held.
  *
  * The hot path is written against @noble/curves directly: per address one HMAC-SHA512, one
  * fixed-base multiplication, one point addition and one Keccak, from a receive node parsed once.
@@ -52,20 +54,23 @@ interface ExtendedNode {
   point: InstanceType<typeof Point>;
 }
 
-/** Derives deposit addresses from the cached external-chain node (…/0) of each family. */
+/** Which chain under the account an address is on: customers' (…/0/i) or orders' (…/1/j). */
+export type AddressBranch = 'customers' | 'orders';
+const branchIndexes: Record<AddressBranch, number> = { customers: 0, orders: 1 };
+
+/** Derives deposit addresses from the cached branch nodes (…/0 and …/1) of each family. */
 export class AddressDeriver {
-  private readonly receiveNodes: Record<Family, ExtendedNode>;
+  private readonly branchNodes: Record<AddressBranch, Record<Family, ExtendedNode>>;
 
   constructor(xpubs: ExtendedPublicKeys) {
-    this.receiveNodes = {
-      evm: childNode(parseAccountXpub(xpubs.evm, 'evm'), 0),
-      tron: childNode(parseAccountXpub(xpubs.tron, 'tron'), 0),
-    };
+    const accounts = { evm: parseAccountXpub(xpubs.evm, 'evm'), tron: parseAccountXpub(xpubs.tron, 'tron') };
+    const branch = (index: number) => ({ evm: childNode(accounts.evm, index), tron: childNode(accounts.tron, index) });
+    this.branchNodes = { customers: branch(branchIndexes.customers), orders: branch(branchIndexes.orders) };
   }
 
-  /** The address of child `index`: EIP-55 hex for EVM, base58check for Tron. */
-  derive(family: Family, index: number): string {
-    const accountId = accountIdOf(childPoint(this.receiveNodes[family], index).point);
+  /** The address of child `index` on a branch (customers' by default): EIP-55 hex for EVM, base58check for Tron. */
+  derive(family: Family, index: number, branch: AddressBranch = 'customers'): string {
+    const accountId = accountIdOf(childPoint(this.branchNodes[branch][family], index).point);
     return family === 'tron' ? tronAddressFromAccountId(accountId) : toChecksumAddress(accountId);
   }
 

@@ -8,6 +8,7 @@ import type { EventsTable } from './tables/events.table';
 import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
 import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledger.table';
 import type { MerchantsTable } from './tables/merchants.table';
+import type { OrdersTable } from './tables/orders.table';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables/webhooks.table';
 
 export interface Database {
@@ -18,6 +19,7 @@ export interface Database {
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
   deposits: DepositsTable;
+  orders: OrdersTable;
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -7,7 +7,8 @@ export interface DepositObject {
   id: string;
   object: 'deposit';
   livemode: boolean;
-  customer_id: string;
+  customer_id: string | null;
+  order_id: string | null;
   network: string;
   currency: string;
   address: string;
@@ -38,6 +39,7 @@ export function depositObject(deposit: Deposit): DepositObject {
     object: 'deposit',
     livemode: deposit.livemode,
     customer_id: deposit.customer_id,
+    order_id: deposit.order_id,
     network: deposit.network,
     currency: deposit.currency,
     address: deposit.address,

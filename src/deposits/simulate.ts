@@ -1,5 +1,5 @@
 /**
- * Test mode's simulated deposit: a well-formed transfer to the customer's address, recorded in the
+ * Test mode's simulated deposit: a well-formed transfer to a customer's or an order's address, recorded in the
  * request's transaction exactly as the deposit workflow would record it, and what that workflow
  * and its simulator need once the transaction has committed.
  */
@@ -8,7 +8,9 @@ import { toChecksumAddress } from '../chains/derivation';
 import { tronAddressFromAccountId } from '../chains/tron/address';
 import type { Executor, Tenant } from '../db/database';
 import { addressesOfCustomers, findCustomer } from '../db/repositories/customers.repository';
+import { findOrder } from '../db/repositories/orders.repository';
 import type { Deposit } from '../db/tables/deposits.table';
+import type { Order } from '../db/tables/orders.table';
 import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { AmountFormatError, parseAmount } from '../domain/money';
@@ -17,9 +19,11 @@ import type { DepositTransfer, SimulatedConfirmationsInput } from '../workflows/
 import { recordDetectedDeposit } from './transitions';
 
 export interface SimulateDepositInput {
-  customer_id: string;
-  network: Network;
-  currency: string;
+  customer_id?: string | undefined;
+  order_id?: string | undefined;
+  /** Required with customer_id; an order's own by default. */
+  network?: Network | undefined;
+  currency?: string | undefined;
   amount: string;
   outcome: 'completed' | 'failed';
 }
@@ -37,24 +41,32 @@ export async function simulateDeposit(
   input: SimulateDepositInput,
   options: { idempotencyKey?: string | undefined; blockTimeMs?: number | undefined },
 ): Promise<SimulatedDeposit> {
-  const { network } = input;
-  const currency = currencyOn(network, input.currency);
+  const order = input.order_id === undefined ? undefined : await orderToPay(transaction, tenant, input.order_id, input);
+  const network = (order?.network ?? input.network!) as Network;
+  const currencyName = order?.currency ?? input.currency!;
+  const currency = currencyOn(network, currencyName);
   if (!currency) {
-    throw new InvalidRequestError(`${input.currency} is not supported on ${network}; choose one of ${currenciesOf(network).join(', ')}.`, 'currency');
+    throw new InvalidRequestError(`${currencyName} is not supported on ${network}; choose one of ${currenciesOf(network).join(', ')}.`, 'currency');
   }
   let amount: bigint;
   try {
     amount = parseAmount(input.amount, currency.decimals);
   } catch (error) {
-    if (error instanceof AmountFormatError)
-      throw new InvalidRequestError(`Invalid amount: ${error.message} (${input.currency} has ${currency.decimals} decimals).`, 'amount');
+    if (error instanceof AmountFormatError) {
+      throw new InvalidRequestError(`Invalid amount: ${error.message} (${currencyName} has ${currency.decimals} decimals).`, 'amount');
+    }
     throw error;
   }
-  const customer = await findCustomer(transaction, tenant, input.customer_id);
-  if (!customer) throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
-  const addresses = (await addressesOfCustomers(transaction, tenant, [customer.id])).get(customer.id)!;
-
   const family = networks[network].family;
+  let customerId = order?.customer_id ?? null;
+  let address = order?.address;
+  if (!order) {
+    const customer = await findCustomer(transaction, tenant, input.customer_id!);
+    if (!customer) throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
+    customerId = customer.id;
+    address = (await addressesOfCustomers(transaction, tenant, [customer.id])).get(customer.id)![family];
+  }
+
   // Random, unless an Idempotency-Key names the request: then a retry finds the same transfer,
   // the same workflows and the same deposit instead of a second one.
   const transactionId = options.idempotencyKey
@@ -64,11 +76,12 @@ export async function simulateDeposit(
     depositId: newId('deposit'),
     merchantId: tenant.merchantId,
     livemode: false,
-    customerId: customer.id,
+    customerId,
+    orderId: order?.id ?? null,
     network,
-    currency: input.currency,
+    currency: currencyName,
     decimals: currency.decimals,
-    address: addresses[family],
+    address: address!,
     fromAddress: family === 'tron' ? tronAddressFromAccountId(randomBytes(20)) : toChecksumAddress(randomBytes(20)),
     // Well-formed: EVM hashes carry 0x, Tron transaction ids do not.
     transactionHash: family === 'tron' ? transactionId : `0x${transactionId}`,
@@ -91,4 +104,19 @@ export async function simulateDeposit(
       outcome: input.outcome,
     },
   };
+}
+
+/** The order a simulated transfer pays; a network or currency sent with it must be the order's. */
+async function orderToPay(transaction: Executor, tenant: Tenant, orderId: string, input: SimulateDepositInput): Promise<Order> {
+  const order = await findOrder(transaction, tenant, orderId);
+  if (!order) throw new ResourceMissingError(`No such order: '${orderId}'`, 'order_id');
+  for (const [field, value] of [
+    ['network', order.network],
+    ['currency', order.currency],
+  ] as const) {
+    if (input[field] !== undefined && input[field] !== value) {
+      throw new InvalidRequestError(`The order is paid in ${order.currency} on ${order.network}; omit ${field} or send '${value}'.`, field);
+    }
+  }
+  return order;
 }

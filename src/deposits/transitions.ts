@@ -15,6 +15,7 @@ import type { DepositEventType } from '../domain/events';
 import { computeFee } from '../domain/fees';
 import { newId } from '../domain/ids';
 import { activityFailureTypes, type DepositTransfer } from '../workflows/definitions';
+import { notePaymentToOrder } from '../orders/settlement';
 import { depositObject } from './deposit.presenter';
 
 /** A transition's result: the deposit as it now is, and the event it emitted, if any. */
@@ -31,6 +32,7 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
       merchant_id: transfer.merchantId,
       livemode: transfer.livemode,
       customer_id: transfer.customerId,
+      order_id: transfer.orderId ?? null,
       network: transfer.network,
       currency: transfer.currency,
       decimals: transfer.decimals,
@@ -45,6 +47,7 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
       status: 'detected',
       simulated: transfer.simulated,
     });
+    if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId);
     // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
     const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findDepositEventId(transaction, deposit, 'deposit.detected');
     return { deposit, eventId };

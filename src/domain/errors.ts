@@ -65,6 +65,13 @@ export class IdempotencyError extends InflowError {
   readonly code = 'idempotency_key_in_use';
 }
 
+/** The object the request would create exists already (e.g. an order with the same external_id). */
+export class ResourceExistsError extends InflowError {
+  readonly status = 409;
+  readonly type = 'invalid_request_error';
+  readonly code = 'resource_already_exists';
+}
+
 export class BodyTooLargeError extends InflowError {
   readonly status = 413;
   readonly type = 'invalid_request_error';

@@ -9,6 +9,11 @@ export const eventCatalogue = {
   'deposit.completed': { object: 'deposit', description: 'The deposit reached its required confirmations; the fee was taken and the net booked.' },
   'deposit.failed': { object: 'deposit', description: 'The deposit will not complete: its block was reorganised away, or it stalled.' },
   'deposit.reversed': { object: 'deposit', description: 'A completed deposit left the canonical chain; its booking was reversed.' },
+  'order.created': { object: 'order', description: 'An order was created, with its payment address and locked rate.' },
+  'order.completed': { object: 'order', description: 'The order received its amount in full (overpaid when more); its callback is sent.' },
+  'order.expired': { object: 'order', description: 'The order expired with nothing received.' },
+  'order.underpaid': { object: 'order', description: 'The order expired with part of its amount received.' },
+  'order.canceled': { object: 'order', description: 'The merchant canceled the order before anything was paid.' },
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
@@ -16,3 +21,4 @@ export const eventTypes = Object.keys(eventCatalogue) as [EventType, ...EventTyp
 
 /** The events a deposit emits, one per transition. */
 export type DepositEventType = Extract<EventType, `deposit.${string}`>;
+export type OrderEventType = Extract<EventType, `order.${string}`>;

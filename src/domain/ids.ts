@@ -15,6 +15,7 @@ export const idPrefixes = {
   ledgerTransaction: 'ltx',
   webhookEndpoint: 'we',
   webhookDelivery: 'wd',
+  order: 'ord',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -30,6 +30,8 @@ export async function presentEvents(db: Executor, events: Event[]) {
       .map((delivery) => ({
         id: delivery.id,
         endpoint_id: delivery.endpoint_id,
+        // An order's callback: delivered to the order's callback_url, not to an endpoint.
+        order_id: delivery.order_id,
         status: delivery.status,
         redelivery: delivery.redelivery,
         created_at: delivery.created_at.toISOString(),

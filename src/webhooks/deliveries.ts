@@ -1,12 +1,18 @@
 /**
- * Webhook delivery, the side-effect half: which endpoints an event goes to, and one attempt at
- * one delivery (POST, record, decide). The retry schedule lives in webhookDeliveryWorkflow.
+ * Webhook delivery, the side-effect half: where an event goes (the endpoints that subscribe to it
+ * and, for an order's events, the order's callback URL), and one attempt at one delivery (POST,
+ * record, decide). The retry schedule lives in webhookDeliveryWorkflow. Endpoints receive the
+ * event object signed with their secrets; an order's callback URL receives the CryptoPayments
+ * callback body, fixed when the delivery is prepared and signed with the merchant's API key.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db, Executor } from '../db/database';
+import { findSigningKey } from '../db/repositories/api-keys.repository';
 import { findEventById } from '../db/repositories/events.repository';
+import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
 import {
   findDeliveryForAttempt,
+  insertFirstCallbackDelivery,
   insertFirstDeliveries,
   insertRedelivery,
   recordAttempt,
@@ -18,6 +24,8 @@ import type { Event } from '../db/tables/events.table';
 import { newId } from '../domain/ids';
 import { signatureHeaders } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
+import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
+import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type PreparedDelivery } from '../workflows/definitions';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
@@ -36,7 +44,7 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
   return livemode ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false } : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: true };
 }
 
-/** Records the first delivery of an event to each subscribed endpoint (idempotent) and lists them. */
+/** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
 export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
   if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist` });
@@ -45,22 +53,46 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
     db,
     endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
   );
-  return deliveries.map((delivery) => ({ deliveryId: delivery.id, eventId: delivery.event_id, endpointId: delivery.endpoint_id }));
+  const prepared = deliveries.map((delivery) => ({ deliveryId: delivery.id, eventId: event.id, destinationId: delivery.endpoint_id! }));
+  const callback = await callbackOf(db, event);
+  if (callback) {
+    const delivery = await insertFirstCallbackDelivery(db, {
+      id: newId('webhookDelivery'),
+      event_id: event.id,
+      order_id: callback.orderId,
+      body: callback.body,
+    });
+    prepared.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
+  }
+  return prepared;
 }
 
-/** A resend: a new, recorded delivery of the event to every endpoint that subscribes to it now. */
+/** A resend: a new, recorded delivery of the event to each of its destinations now. */
 export async function prepareRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
   const deliveries: PreparedDelivery[] = [];
   for (const endpoint of await subscribedEndpoints(transaction, event)) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
-    deliveries.push({ deliveryId: delivery.id, eventId: event.id, endpointId: endpoint.id });
+    deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: endpoint.id });
+  }
+  const callback = await callbackOf(transaction, event);
+  if (callback) {
+    const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
+    deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
   }
   return deliveries;
 }
 
+/** An order event the order's callback URL asked for: `order.completed` always, others when listed in `callback_events`. */
+async function callbackOf(db: Executor, event: Event): Promise<{ orderId: string; body: string } | undefined> {
+  if (!event.type.startsWith('order.')) return undefined;
+  const order = await findOrderById(db, String(event.data.id));
+  if (!order?.callback_url || event.type !== `order.${order.status}` || !order.callback_events.includes(order.status)) return undefined;
+  return { orderId: order.id, body: callbackBody(orderCallback(order, await depositsOfOrders(db, [order.id]))) };
+}
+
 export async function attemptDelivery(
   db: Db,
-  policy: WebhookPolicy,
+  deps: { policy: WebhookPolicy; secretKey: Buffer },
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
 ): Promise<AttemptOutcome> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
@@ -71,27 +103,22 @@ export async function attemptDelivery(
     return 'stopped';
   }
 
-  const rawBody = JSON.stringify(
-    eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }),
-  );
-  const secrets = [target.secret];
-  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
-    secrets.push(target.previous_secret);
-  const headers = {
-    ...signatureHeaders({ messageId: target.event_id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
-    'User-Agent': USER_AGENT,
-  };
-
-  const url = new URL(target.url);
-  const rule = destinationRule(policy, target.livemode);
+  const request = target.order_id ? await callbackRequest(db, deps.secretKey, target) : endpointRequest(target);
+  const failedAttempt = (error: string) => ({ statusCode: null, latencyMs: 0, responseBody: null, error });
   let result;
-  try {
-    const pinnedAddress = rule.vet ? await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback }) : undefined;
-    result = await postWebhook(url, rawBody, headers, pinnedAddress ? { pinnedAddress } : {});
-  } catch (error) {
-    // A refused or unresolvable destination is a failed attempt, retried on the schedule.
-    if (!(error instanceof UnsafeDestinationError)) throw error;
-    result = { statusCode: null, latencyMs: 0, responseBody: null, error: error.message };
+  if ('refusal' in request) {
+    result = failedAttempt(request.refusal);
+  } else {
+    try {
+      const url = new URL(request.url);
+      const rule = destinationRule(deps.policy, target.livemode);
+      const pinnedAddress = rule.vet ? await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback }) : undefined;
+      result = await postWebhook(url, request.rawBody, request.headers, pinnedAddress ? { pinnedAddress } : {});
+    } catch (error) {
+      // A refused or unresolvable destination is a failed attempt, retried on the schedule.
+      if (!(error instanceof UnsafeDestinationError)) throw error;
+      result = failedAttempt(error.message);
+    }
   }
 
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
@@ -110,11 +137,54 @@ export async function attemptDelivery(
     return 'succeeded';
   }
   if (result.statusCode === 410) {
-    await updateWebhookEndpoint(db, target.endpoint_id, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
+    // An endpoint that answers 410 is disabled; a callback URL stops receiving this callback.
+    if (target.endpoint_id) await updateWebhookEndpoint(db, target.endpoint_id, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
     await setDeliveryStatus(db, input.deliveryId, 'failed');
     return 'gone';
   }
   return 'retry';
+}
+
+type DeliveryTarget = NonNullable<Awaited<ReturnType<typeof findDeliveryForAttempt>>>;
+
+/** What to POST, or why this attempt cannot be made (recorded as its error, and retried on the schedule). */
+type OutgoingRequest = { url: string; rawBody: string; headers: Record<string, string> } | { refusal: string };
+
+/** The event object, compact, signed with the endpoint's secrets (both while a rotated one is honoured). */
+function endpointRequest(target: DeliveryTarget): OutgoingRequest {
+  const rawBody = JSON.stringify(
+    eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }),
+  );
+  const secrets = [target.secret!];
+  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
+    secrets.push(target.previous_secret);
+  return {
+    url: target.url!,
+    rawBody,
+    headers: {
+      ...signatureHeaders({ messageId: target.event_id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
+      'User-Agent': USER_AGENT,
+    },
+  };
+}
+
+/** The prepared CryptoPayments body, signed with the merchant's newest API key of the event's mode. */
+async function callbackRequest(db: Db, secretKey: Buffer, target: DeliveryTarget): Promise<OutgoingRequest> {
+  const key = await findSigningKey(db, { merchantId: target.merchant_id, livemode: target.livemode });
+  if (!key) return { refusal: 'no API key of this merchant and mode can sign callbacks (its keys were made before keys were sealed): issue a new key' };
+  let apiKey: string;
+  try {
+    apiKey = unsealApiKey(key.sealed_key, secretKey, key.id);
+  } catch (error) {
+    if (!(error instanceof SecretKeyError)) throw error;
+    return { refusal: error.message };
+  }
+  const rawBody = target.body!;
+  return {
+    url: target.callback_url!,
+    rawBody,
+    headers: { [CALLBACK_SIGNATURE_HEADER]: callbackSignature(rawBody, apiKey), 'webhook-id': target.event_id, 'User-Agent': USER_AGENT },
+  };
 }
 
 export async function markDeliveryFailed(db: Db, deliveryId: string): Promise<void> {

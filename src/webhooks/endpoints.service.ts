@@ -18,26 +18,26 @@ export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
  * it; in live mode https only, on public addresses; in test mode public or loopback addresses, so
  * developers can receive webhooks on http://localhost. Checked again, and pinned, at every delivery.
  */
-async function checkEndpointUrl(raw: string, livemode: boolean, policy: WebhookPolicy): Promise<string> {
-  const invalid = (message: string) => new InvalidRequestError(message, 'url', 'url_invalid');
-  if (raw.length > MAX_URL_LENGTH) throw invalid(`url may be at most ${MAX_URL_LENGTH} characters.`);
+export async function checkDestinationUrl(raw: string, livemode: boolean, policy: WebhookPolicy, param = 'url'): Promise<string> {
+  const invalid = (message: string) => new InvalidRequestError(message, param, 'url_invalid');
+  if (raw.length > MAX_URL_LENGTH) throw invalid(`${param} may be at most ${MAX_URL_LENGTH} characters.`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw invalid('url must be an absolute http:// or https:// URL.');
+    throw invalid(`${param} must be an absolute http:// or https:// URL.`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url must be an absolute http:// or https:// URL.');
-  if (url.username || url.password) throw invalid('url must not contain credentials.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`${param} must be an absolute http:// or https:// URL.`);
+  if (url.username || url.password) throw invalid(`${param} must not contain credentials.`);
   const rule = destinationRule(policy, livemode);
-  if (livemode && rule.vet && url.protocol !== 'https:') throw invalid('Live endpoints must use https://.');
+  if (livemode && rule.vet && url.protocol !== 'https:') throw invalid(`Live ${param === 'url' ? 'endpoints' : param} must use https://.`);
   if (rule.vet) {
     try {
       await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback });
     } catch (error) {
       if (!(error instanceof UnsafeDestinationError)) throw error;
       throw invalid(
-        `${livemode ? 'Live endpoints must be on the public internet' : 'Test endpoints must be on the public internet or this machine'}: ${error.message}.`,
+        `${livemode ? 'Live' : 'Test'} ${param === 'url' ? 'endpoints' : param} must be on the public internet${livemode ? '' : ' or this machine'}: ${error.message}.`,
       );
     }
   }
@@ -54,7 +54,7 @@ export async function createEndpoint(
     id: newId('webhookEndpoint'),
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
-    url: await checkEndpointUrl(input.url, tenant.livemode, policy),
+    url: await checkDestinationUrl(input.url, tenant.livemode, policy),
     description: input.description ?? null,
     events: input.events,
     secret: generateWebhookSecret(),
@@ -72,7 +72,7 @@ export async function updateEndpoint(
   policy: WebhookPolicy,
 ): Promise<WebhookEndpoint> {
   return updateWebhookEndpoint(db, endpoint.id, {
-    ...(input.url !== undefined ? { url: await checkEndpointUrl(input.url, endpoint.livemode, policy) } : {}),
+    ...(input.url !== undefined ? { url: await checkDestinationUrl(input.url, endpoint.livemode, policy) } : {}),
     ...(input.events !== undefined ? { events: input.events } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.disabled !== undefined ? { disabled: input.disabled, disabled_reason: input.disabled ? 'Disabled through the API.' : null } : {}),

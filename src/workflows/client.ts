@@ -3,17 +3,23 @@
  * ids, task queues and "already started is fine" live in one place. Workflows are named as
  * `definitions.ts` declares them, never imported: this module stays out of the workflow bundle.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
+  activityFailureTypes,
+  cancelOrderUpdate,
   chainWatcherWorkflowId,
   confirmationSignal,
   depositWorkflowId,
   eventDispatchWorkflowId,
+  orderWorkflowId,
   simulationWorkflowId,
   webhookDeliveryWorkflowId,
   type ChainWatcherInput,
   type ConfirmationReport,
   type DepositTransfer,
+  type OrderState,
+  type OrderWorkflowInput,
   type PreparedDelivery,
   type SimulatedConfirmationsInput,
   type Workflows,
@@ -94,4 +100,36 @@ export async function startRedelivery(starter: WorkflowStarter, delivery: Prepar
 /** Starts a chain's watcher unless it runs already; true when this call started it. */
 export async function startChainWatcher(starter: WorkflowStarter, input: ChainWatcherInput): Promise<boolean> {
   return startOnce(starter, 'chainWatcherWorkflow', chainWatcherWorkflowId(input), [input]);
+}
+
+/** A new order's workflow: its expiry timer, its settlement and its events. */
+export async function startOrderWorkflow(starter: WorkflowStarter, input: OrderWorkflowInput): Promise<void> {
+  await startOnce(starter, 'orderWorkflow', orderWorkflowId(input), [input]);
+}
+
+/**
+ * Asks the order's workflow to cancel it (an Update: the workflow's verdict is the answer). Resolves
+ * to the order's state, or to `{ refused }` with the workflow's reason; `{ closed: true }` when the
+ * workflow has ended (the order settled) and nothing can answer.
+ */
+export async function cancelOrderWorkflow(
+  temporal: Client,
+  order: { livemode: boolean; orderId: string },
+): Promise<{ state: OrderState } | { refused: string } | { closed: true }> {
+  try {
+    return { state: await temporal.workflow.getHandle(orderWorkflowId(order)).executeUpdate(cancelOrderUpdate) };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { closed: true };
+    const refusal = error instanceof WorkflowUpdateFailedError ? failureOfType(error, activityFailureTypes.orderNotCancelable) : undefined;
+    if (refusal) return { refused: refusal.message };
+    throw error;
+  }
+}
+
+/** The ApplicationFailure of `type` in an error's cause chain (an activity's failure inside an Update's, say). */
+function failureOfType(error: Error, type: string): ApplicationFailure | undefined {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type === type) return cause;
+  }
+  return undefined;
 }

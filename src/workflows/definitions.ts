@@ -7,9 +7,10 @@
  * them by string. Pure: safe to import from workflow code and from Node alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DepositStatus, FailureReason } from '../domain/deposit-state';
 import { modeOf } from '../domain/mode';
+import type { OrderStatus } from '../domain/order-state';
 import type { Network } from '../domain/networks';
 
 /**
@@ -25,6 +26,9 @@ export const searchAttributes = {
   DepositStatus: defineSearchAttributeKey('DepositStatus', SearchAttributeType.KEYWORD),
   TxHash: defineSearchAttributeKey('TxHash', SearchAttributeType.KEYWORD),
   Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
+  OrderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+  ExternalId: defineSearchAttributeKey('ExternalId', SearchAttributeType.KEYWORD),
+  OrderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 /**
@@ -39,6 +43,9 @@ export const activityFailureTypes = {
   deliveryNotFound: 'DeliveryNotFound',
   priceUnparseable: 'PriceUnparseable',
   chainNotConfigured: 'ChainNotConfigured',
+  orderNotFound: 'OrderNotFound',
+  /** Final, and the verdict of the cancel Update: the order is no longer pending, or has a payment. */
+  orderNotCancelable: 'OrderNotCancelable',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -49,7 +56,9 @@ export interface DepositTransfer {
   depositId: string;
   merchantId: string;
   livemode: boolean;
-  customerId: string;
+  /** Whose address it was paid to: a customer's, an order's (possibly made for a customer), or both. */
+  customerId: string | null;
+  orderId?: string | null;
   network: string;
   currency: string;
   decimals: number;
@@ -119,8 +128,8 @@ export interface DepositActivities {
   recordDetectedDeposit(transfer: DepositTransfer): Promise<DepositSummary>;
   /** `first`: the caller expects this report to move the deposit to confirming. */
   recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null; first?: boolean }): Promise<DepositSummary>;
-  /** The USD price of one whole unit, as a plain decimal of at most 8 places. */
-  lookUpPriceUsd(input: { network: string; currency: string }): Promise<string>;
+  /** The USD price of one whole unit, as a plain decimal of at most 8 places, from the mode's price source. */
+  lookUpPriceUsd(input: { network: string; currency: string; livemode: boolean }): Promise<string>;
   completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary>;
   failDeposit(input: { depositId: string; reason: FailureReason }): Promise<DepositSummary>;
   reverseDeposit(input: { depositId: string }): Promise<DepositSummary>;
@@ -142,13 +151,14 @@ export function simulationWorkflowId(depositWorkflowIdValue: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Webhooks: webhookDeliveryWorkflow, id `webhook:{eventId}:{endpointId}` (a resend adds its
+// Webhooks: webhookDeliveryWorkflow, id `webhook:{eventId}:{endpoint or order id}` (a resend adds its
 // delivery id); eventDispatchWorkflow, id `dispatch:{eventId}`, for events written by the API.
 
 export interface PreparedDelivery {
   deliveryId: string;
   eventId: string;
-  endpointId: string;
+  /** Where it goes: a webhook endpoint's id, or an order's (its callback URL). */
+  destinationId: string;
 }
 
 export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
@@ -160,9 +170,9 @@ export interface EventDispatchInput {
   eventId: string;
 }
 
-/** The first delivery of an event to an endpoint runs once; a resend is a run of its own. */
+/** The first delivery of an event to a destination runs once; a resend is a run of its own. */
 export function webhookDeliveryWorkflowId(delivery: PreparedDelivery, redelivery: boolean): string {
-  const id = `webhook:${delivery.eventId}:${delivery.endpointId}`;
+  const id = `webhook:${delivery.eventId}:${delivery.destinationId}`;
   return redelivery ? `${id}:${delivery.deliveryId}` : id;
 }
 
@@ -217,8 +227,52 @@ export interface ChainActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Orders: orderWorkflow, id `order:{mode}:{orderId}`.
 
-export type Activities = DepositActivities & WebhookActivities & ChainActivities;
+export interface OrderWorkflowInput {
+  orderId: string;
+  merchantId: string;
+  livemode: boolean;
+  externalId: string;
+  network: string;
+  currency: string;
+  /** When the order expires, in ms since the epoch: a durable timer. */
+  expiresAt: number;
+  /** `order.created`, written with the order, delivered by the workflow. */
+  createdEventId: string;
+}
+
+export interface OrderState {
+  orderId: string;
+  status: OrderStatus;
+}
+
+/** A deposit to the order's address moved (detected, completed, failed, reversed): the order looks again. */
+export const orderPaymentSignal = defineSignal<[{ depositId: string }]>('orderPayment');
+export const orderStateQuery = defineQuery<OrderState>('orderState');
+/** A merchant's cancel: the workflow's verdict is the answer (a settled or paid order refuses it). */
+export const cancelOrderUpdate = defineUpdate<OrderState>('cancelOrder');
+
+export function orderWorkflowId(order: { livemode: boolean; orderId: string }): string {
+  return `order:${modeOf(order.livemode)}:${order.orderId}`;
+}
+
+/** An order transition's result: the order's status now, and the event it emitted, if any. */
+export interface OrderVerdict {
+  status: OrderStatus;
+  eventId: string | null;
+}
+
+export interface OrderActivities {
+  /** Settles the order if its payments (or its expiry) say so, under the order's row lock. */
+  evaluateOrder(input: { orderId: string; expired: boolean }): Promise<OrderVerdict>;
+  /** Cancels a pending order without payments; else fails with `orderNotCancelable`. */
+  cancelOrder(input: { orderId: string }): Promise<OrderVerdict>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities;
 
 /**
  * Every workflow, by the name the worker registers it under and the client starts it by.
@@ -230,4 +284,5 @@ export interface Workflows {
   webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult>;
   eventDispatchWorkflow(input: EventDispatchInput): Promise<void>;
   chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
+  orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;
 }

@@ -4,18 +4,21 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   confirmationSignal,
   DEFAULT_NO_PROGRESS_TIMEOUT,
   depositStateQuery,
+  orderPaymentSignal,
+  orderWorkflowId,
   REVERSAL_WINDOW_MS,
   searchAttributes,
   type Activities,
   type ConfirmationReport,
   type DepositState,
   type DepositSummary,
+  type DepositTransfer,
   type DepositWorkflowInput,
 } from './definitions';
 import { dispatchEvent } from './webhook-delivery.workflow';
@@ -44,19 +47,20 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   // Filterable in the Web UI from the first moment: `DepositStatus = "confirming" AND Network = "ethereum"`.
   upsertSearchAttributes([
     { key: searchAttributes.MerchantId, value: transfer.merchantId },
-    { key: searchAttributes.CustomerId, value: transfer.customerId },
+    ...(transfer.customerId ? [{ key: searchAttributes.CustomerId, value: transfer.customerId }] : []),
+    ...(transfer.orderId ? [{ key: searchAttributes.OrderId, value: transfer.orderId }] : []),
     { key: searchAttributes.Network, value: transfer.network },
     { key: searchAttributes.Currency, value: transfer.currency },
     { key: searchAttributes.TxHash, value: transfer.transactionHash },
     { key: searchAttributes.Livemode, value: transfer.livemode },
     { key: searchAttributes.DepositStatus, value: state.status },
   ]);
-  const recorded = await deliver(activities.recordDetectedDeposit(transfer));
+  const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
 
   while (state.status === 'detected' || state.status === 'confirming') {
     if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {
-      await deliver(activities.failDeposit({ depositId: state.depositId, reason: 'timeout' }));
+      await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'timeout' }));
       state.failureReason = 'timeout';
       setStatus(state, 'failed');
       break;
@@ -65,13 +69,14 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     if (report.blockHash) state.blockHash = report.blockHash;
     const next = nextStatus(state.status, report, state.requiredConfirmations);
     if (next === 'failed') {
-      await deliver(activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
+      await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
-      const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency });
-      await deliver(activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
+      const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
+      await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
       await deliver(
+        transfer,
         activities.recordConfirmations({
           depositId: state.depositId,
           confirmations: report.confirmations,
@@ -90,7 +95,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       const report = takeReport(reports);
       state.confirmations = Math.max(state.confirmations, report.confirmations);
       if (!report.canonical) {
-        await deliver(activities.reverseDeposit({ depositId: state.depositId }));
+        await deliver(transfer, activities.reverseDeposit({ depositId: state.depositId }));
         state.failureReason = 'reorg';
         state.reversed = true;
         setStatus(state, 'failed');
@@ -101,10 +106,22 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   return state;
 }
 
-/** Awaits a transition and sends the event it wrote, if any, to the merchant's webhook endpoints. */
-async function deliver(transition: Promise<DepositSummary>): Promise<DepositSummary> {
+/**
+ * Awaits a transition and sends the event it wrote, if any, to the merchant's webhook endpoints;
+ * a deposit to an order's address also tells the order, which then counts its payments again.
+ */
+async function deliver(transfer: DepositTransfer, transition: Promise<DepositSummary>): Promise<DepositSummary> {
   const summary = await transition;
   if (summary.eventId) await dispatchEvent(summary.eventId);
+  if (summary.eventId && transfer.orderId) {
+    try {
+      await getExternalWorkflowHandle(orderWorkflowId({ livemode: transfer.livemode, orderId: transfer.orderId })).signal(orderPaymentSignal, {
+        depositId: transfer.depositId,
+      });
+    } catch {
+      // The order has settled and its workflow ended: the transition itself marked the payment late.
+    }
+  }
   return summary;
 }
 

@@ -3,12 +3,14 @@ import type { chainWatcherWorkflow } from './chain-watcher.workflow';
 import type { Workflows } from './definitions';
 import type { depositWorkflow } from './deposit.workflow';
 import type { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
+import type { orderWorkflow } from './order.workflow';
 import type { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 
 export { depositWorkflow } from './deposit.workflow';
 export { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 export { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 export { chainWatcherWorkflow } from './chain-watcher.workflow';
+export { orderWorkflow } from './order.workflow';
 
 /** Fails to compile when a registered workflow no longer has the signature clients start it with (definitions.ts). */
 export type RegisteredWorkflows = Registered<{
@@ -17,5 +19,6 @@ export type RegisteredWorkflows = Registered<{
   webhookDeliveryWorkflow: typeof webhookDeliveryWorkflow;
   eventDispatchWorkflow: typeof eventDispatchWorkflow;
   chainWatcherWorkflow: typeof chainWatcherWorkflow;
+  orderWorkflow: typeof orderWorkflow;
 }>;
 type Registered<T extends Workflows & Record<Exclude<keyof T, keyof Workflows>, never>> = T;

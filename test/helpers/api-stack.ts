@@ -1,9 +1,10 @@
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
+import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from './api';
 import { createTestDatabase, type TestDatabase } from './database';
 import { connectToDevServer, uniqueTaskQueue } from './temporal';
 import { startDevServerWorker, type RunningWorker } from './worker';
+import { buildMerchant } from '../../dev/fixtures';
 
 export interface ApiStack {
   database: TestDatabase;
@@ -37,7 +38,7 @@ export function useApiStack(label: string): ApiStack {
     // Blocks every 10 ms instead of every 12 s: the workflow code and timers are the real ones
     // (the dev server fires timers at about one-second granularity, so a deposit takes ~12 s).
     stack.api = await startTestApi({ db: stack.database.db, temporal: stack.dev.client, taskQueue: stack.taskQueue, simulatedBlockTimeMs: 10 });
-    stack.acme = await createMerchant(stack.database.db, 'Acme');
+    stack.acme = await buildMerchant(stack.database.db, 'Acme');
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../src/api/app';
 import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
-import { testDerivers } from '../../dev/fixtures';
+import { staticPrices, testDerivers } from '../../dev/fixtures';
 
 export interface TestApi {
   baseUrl: string;
@@ -23,6 +23,7 @@ export async function startTestApi(deps: {
   taskQueue?: string;
   simulatedBlockTimeMs?: number;
   derivers?: AppDeps['derivers'];
+  prices?: AppDeps['prices'];
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -37,6 +38,7 @@ export async function startTestApi(deps: {
       taskQueue: 'inflow-test-unused',
       derivers: testDerivers(),
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      prices: staticPrices(),
       ...deps,
       logger,
     },

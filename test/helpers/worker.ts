@@ -4,8 +4,8 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import { StaticPriceSource } from '../../src/prices/price-source';
 import { createWorker } from '../../src/worker';
+import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
 export interface RunningWorker {
@@ -31,6 +31,7 @@ export async function startDevServerWorker(deps: {
     DATABASE_URL: deps.databaseUrl,
     TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
     TEMPORAL_TASK_QUEUE: deps.taskQueue,
+    INFLOW_SECRET_KEY: testSecretKeyHex,
     ...deps.env,
   });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
@@ -65,7 +66,8 @@ export async function startTimeSkippingWorker(deps: {
     workflowBundle: deps.bundle,
     activities: createActivities({
       db: deps.db,
-      prices: new StaticPriceSource(),
+      prices: staticPrices(),
+      secretKey: testSecretKey,
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       chains: new Map(),
       temporal: deps.env.client,

@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
+import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
+import { buildMerchant } from '../../dev/fixtures';
 
 describe('API frame: auth, errors, body limits, request ids (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -16,7 +17,7 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
     database = await createTestDatabase();
     connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
     api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
-    acme = await createMerchant(database.db, 'Acme');
+    acme = await buildMerchant(database.db, 'Acme');
   });
 
   afterAll(async () => {
@@ -52,7 +53,7 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
       [
         'revoked',
         async () => {
-          const revoked = await createMerchant(database.db, 'Revoked Ltd');
+          const revoked = await buildMerchant(database.db, 'Revoked Ltd');
           const row = await database.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(revoked.test_key)).executeTakeFirstOrThrow();
           await revokeApiKey(database.db, row.id);
           return { Authorization: `Bearer ${revoked.test_key}` };

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { buildCustomer, buildEndpoint } from '../../dev/fixtures';
+import { buildCustomer, buildEndpoint, testSecretKeyHex } from '../../dev/fixtures';
 
 /** Real transfers on a real chain (anvil) become deposits through the real watcher, worker and Temporal dev server. */
 describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postgres)', () => {
@@ -50,6 +50,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_CHAIN_POLL_MS: '100',
+      INFLOW_SECRET_KEY: testSecretKeyHex,
     });
     const alice = await buildCustomer(database.db);
     const bob = await buildCustomer(database.db, { merchant: alice.merchant });

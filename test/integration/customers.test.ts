@@ -2,11 +2,11 @@ import { Client, Connection } from '@temporalio/client';
 import { HDNodeWallet } from 'ethers';
 import { isTronAddress } from '../../src/chains/tron/address';
 import { networkNames } from '../../src/domain/networks';
-import { createMerchant, type CreatedMerchant } from '../../src/merchants/merchants.service';
+import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
-import { testDerivers, testMnemonics } from '../../dev/fixtures';
+import { buildMerchant, testDerivers, testMnemonics } from '../../dev/fixtures';
 
 describe('customers (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -19,7 +19,7 @@ describe('customers (real app, Postgres and Temporal)', () => {
     database = await createTestDatabase();
     connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
     api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
-    [acme, globex] = await Promise.all([createMerchant(database.db, 'Acme'), createMerchant(database.db, 'Globex')]);
+    [acme, globex] = await Promise.all([buildMerchant(database.db, 'Acme'), buildMerchant(database.db, 'Globex')]);
   });
 
   afterAll(async () => {
@@ -167,7 +167,7 @@ describe('customers (real app, Postgres and Temporal)', () => {
     let created: string[];
 
     beforeAll(async () => {
-      merchant = await createMerchant(database.db, 'Paged');
+      merchant = await buildMerchant(database.db, 'Paged');
       created = [];
       for (let i = 0; i < 23; i++) created.push(((await (await post(merchant.test_key, { external_id: `p${i}` })).json()) as { id: string }).id);
     });

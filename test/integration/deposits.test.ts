@@ -1,6 +1,6 @@
-import { createMerchant } from '../../src/merchants/merchants.service';
 import { waitFor } from '../helpers/wait';
 import { useApiStack } from '../helpers/api-stack';
+import { buildMerchant } from '../../dev/fixtures';
 
 /** Deposits through the public API, run by the real worker on the real Temporal dev server. */
 describe('deposits through the API (real worker, Temporal dev server, Postgres)', () => {
@@ -84,7 +84,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
     const ethereum: any = await (await stack.api.request(`/api/v1/deposits?network=ethereum&customer_id=${customerId}`, { key: stack.acme.test_key })).json();
     expect(ethereum.data).toHaveLength(1);
     expect((await stack.api.request('/api/v1/deposits?status=lost', { key: stack.acme.test_key })).status).toBe(400);
-    const other = await createMerchant(stack.database.db, 'Other');
+    const other = await buildMerchant(stack.database.db, 'Other');
     const theirs: any = await (await stack.api.request('/api/v1/deposits', { key: other.test_key })).json();
     expect(theirs.data).toEqual([]);
     expect((await stack.api.request(`/api/v1/deposits/${all.data[0].id}`, { key: other.test_key })).status).toBe(404);

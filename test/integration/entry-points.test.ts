@@ -7,7 +7,8 @@ import { freePort } from '../../dev/tools/ports';
 import { createTestDatabase, createEmptyDatabase, type TestDatabase } from '../helpers/database';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
-import { testMnemonics, testXpubEnv } from '../../dev/fixtures';
+import { testMnemonics, testSecretKey, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { SecretKeyError, unsealApiKey } from '../../src/merchants/sealed-keys';
 
 describe('production entry points (npm run migrate | api | worker | cli)', () => {
   let database: TestDatabase;
@@ -15,7 +16,14 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    env = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'info', ...testXpubEnv() };
+    env = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+      LOG_LEVEL: 'info',
+      INFLOW_SECRET_KEY: testSecretKeyHex,
+      ...testXpubEnv(),
+    };
   });
 
   afterAll(async () => {
@@ -23,9 +31,21 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
   });
 
   it.each(['api', 'worker'])('%s fails fast in one line when DATABASE_URL is missing', async (script) => {
-    const run = await npmRun(script, [], { TEMPORAL_ADDRESS: 'localhost:7233' });
+    const run = await npmRun(script, [], { TEMPORAL_ADDRESS: 'localhost:7233', INFLOW_SECRET_KEY: testSecretKeyHex });
     expect(run.code).toBe(1);
     expect(lines(run.stderr)).toEqual(['inflow: missing environment variable DATABASE_URL (e.g. postgres://inflow:secret@localhost:5432/inflow)']);
+  });
+
+  it.each([
+    ['worker', []],
+    ['cli', ['merchant', 'create', '--name', 'Keyless']],
+  ])('%s refuses to start without INFLOW_SECRET_KEY, which seals and opens the keys callbacks are signed with', async (script, args) => {
+    const { INFLOW_SECRET_KEY: _secret, ...withoutSecret } = env;
+    const run = await npmRun(script, args, withoutSecret);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(/^inflow: missing environment variable INFLOW_SECRET_KEY \(e\.g\. .*openssl rand -hex 32/)]);
+    const short = await npmRun(script, args, { ...env, INFLOW_SECRET_KEY: 'abc123' });
+    expect(lines(short.stderr)).toEqual([expect.stringMatching(/^inflow: INFLOW_SECRET_KEY must be 32 random bytes/)]);
   });
 
   it('api fails fast in one line when both addresses are missing', async () => {
@@ -71,8 +91,15 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
     expect(created.live_key).toMatch(/^sk_live_[0-9A-Za-z]{43}$/);
     const merchant = await database.db.selectFrom('merchants').selectAll().where('id', '=', created.merchant_id!).executeTakeFirstOrThrow();
     expect(merchant.name).toBe('Acme Inc');
-    const hashes = await database.db.selectFrom('api_keys').select('key_hash').where('merchant_id', '=', created.merchant_id!).execute();
-    expect(hashes.map((row) => row.key_hash).sort()).toEqual([hashApiKey(created.test_key!), hashApiKey(created.live_key!)].sort());
+    const stored = await database.db.selectFrom('api_keys').select(['id', 'key_hash', 'sealed_key']).where('merchant_id', '=', created.merchant_id!).execute();
+    expect(stored.map((row) => row.key_hash).sort()).toEqual([hashApiKey(created.test_key!), hashApiKey(created.live_key!)].sort());
+    // No key in plaintext: each is kept sealed, and opens only with the server key and on its own row.
+    for (const row of stored) {
+      expect(row.sealed_key).not.toContain(created.test_key!.slice(8));
+      expect(row.sealed_key).not.toContain(created.live_key!.slice(8));
+      expect([created.test_key, created.live_key]).toContain(unsealApiKey(row.sealed_key!, testSecretKey, row.id));
+      expect(() => unsealApiKey(row.sealed_key!, testSecretKey, 'key_elsewhere')).toThrow(SecretKeyError);
+    }
   });
 
   it('cli keys xpub turns a mnemonic file into the xpub variables the API reads', async () => {

@@ -1,10 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../../src/db/database';
-import { createMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
+import { buildMerchant } from '../../dev/fixtures';
 
 /**
  * Dependencies that are down: nothing listens on a freshly picked free port, which is how an
@@ -42,7 +42,7 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: 'unavailable', postgres: { status: 'up' }, temporal: { status: 'down', error: expect.any(String) } });
       // Requests that need only Postgres keep working.
-      const { test_key } = await createMerchant(database.db, 'Still Open');
+      const { test_key } = await buildMerchant(database.db, 'Still Open');
       expect((await api.request('/api/v1/anything', { key: test_key })).status).toBe(404);
     } finally {
       await api.close();

@@ -1,8 +1,8 @@
-import { createMerchant } from '../../src/merchants/merchants.service';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 import { useApiStack } from '../helpers/api-stack';
+import { buildMerchant } from '../../dev/fixtures';
 
 /** Webhook endpoints, events and deliveries through the API, with the real worker on the dev server. */
 describe('webhooks through the API (real worker, Temporal dev server, Postgres, HTTP receiver)', () => {
@@ -105,7 +105,7 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
   });
 
   it('keeps endpoints and events per merchant and mode', async () => {
-    const other = await createMerchant(stack.database.db, 'Other');
+    const other = await buildMerchant(stack.database.db, 'Other');
     const created = (await call('POST', '/webhook-endpoints', { url: 'http://localhost:4242/hook', events: ['*'] })).body;
     expect((await call('GET', `/webhook-endpoints/${created.id}`, undefined, other.test_key)).status).toBe(404);
     expect((await call('GET', `/webhook-endpoints/${created.id}`, undefined, stack.acme.live_key)).status).toBe(404);

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig, requireSecretKey } from '../../src/config';
 
 describe('loadConfig', () => {
   const complete = { DATABASE_URL: 'postgres://u:p@db:5432/inflow', TEMPORAL_ADDRESS: 'temporal:7233' };
@@ -16,7 +16,37 @@ describe('loadConfig', () => {
       chains: [],
       chainPollMs: 2000,
       chainMaxBlockRange: 2000,
+      secretKey: undefined,
+      priceFeeds: {},
     });
+  });
+
+  it('reads INFLOW_SECRET_KEY as 32 bytes, in hex or base64, and asks for it where a process needs it', () => {
+    const hex = 'ab'.repeat(32);
+    expect(loadConfig({ ...complete, INFLOW_SECRET_KEY: hex }).secretKey).toEqual(Buffer.from(hex, 'hex'));
+    expect(loadConfig({ ...complete, INFLOW_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }).secretKey).toEqual(Buffer.alloc(32, 7));
+    for (const bad of ['ab'.repeat(16), 'not a key', Buffer.alloc(31).toString('base64')]) {
+      expect(() => loadConfig({ ...complete, INFLOW_SECRET_KEY: bad })).toThrow(/^inflow: INFLOW_SECRET_KEY must be 32 random bytes/);
+    }
+    expect(() => requireSecretKey(loadConfig(complete))).toThrow(/^inflow: missing environment variable INFLOW_SECRET_KEY/);
+    expect(() => loadConfig(complete, ['DATABASE_URL', 'INFLOW_SECRET_KEY'])).toThrow(/missing environment variable INFLOW_SECRET_KEY/);
+  });
+
+  it('reads the price feeds of each mode, through the node of INFLOW_PRICE_FEED_NETWORK', () => {
+    const eth = '0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419';
+    const eur = '0xb49f677943BC038e9857d61E7d053CaA2C1734C1';
+    const config = loadConfig({
+      ...complete,
+      INFLOW_RPC_URL_ETHEREUM_LIVE: 'https://eth.example',
+      INFLOW_PRICE_FEEDS_LIVE: `ETH=${eth}:3600, eur=${eur}:86400`,
+    });
+    expect(config.priceFeeds).toEqual({
+      live: { rpcUrl: 'https://eth.example', feeds: { ETH: { address: eth, heartbeatSeconds: 3600 }, EUR: { address: eur, heartbeatSeconds: 86400 } } },
+    });
+    expect(() => loadConfig({ ...complete, INFLOW_PRICE_FEEDS_TEST: `ETH=${eth}:3600` })).toThrow(/INFLOW_PRICE_FEEDS_TEST needs INFLOW_RPC_URL_ETHEREUM_TEST/);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_PRICE_FEEDS_TEST: 'ETH=0x12:60' })).toThrow(
+      /entry "ETH=0x12:60" is not CURRENCY=0xAGGREGATOR:HEARTBEAT_SECONDS/,
+    );
   });
 
   it('reads every variable it documents', () => {

@@ -30,7 +30,8 @@ function toInvalidRequest(error: z.ZodError, source: unknown): InvalidRequestErr
     return new InvalidRequestError(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
   }
   const param = paramName(issue.path);
-  if (issue.code === 'invalid_type' && valueAt(source, issue.path) === undefined) {
+  // A field that is absent, whether its type or a rule across fields asks for it.
+  if ((issue.code === 'invalid_type' || issue.code === 'custom') && valueAt(source, issue.path) === undefined) {
     return new InvalidRequestError(`Missing required param: ${param}.`, param, 'parameter_missing');
   }
   return new InvalidRequestError(`Invalid ${param}: ${issue.message}`, param);

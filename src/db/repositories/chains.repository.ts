@@ -35,19 +35,34 @@ export async function listCursors(db: Executor) {
   return db.selectFrom('chain_cursors').selectAll().orderBy('livemode').orderBy('network').execute();
 }
 
-/** Which of `addresses` belong to customers of this mode and family: one indexed query per batch. */
-export async function customersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]) {
+/** Who owns an address that received a transfer: a customer, or an order (possibly made for a customer). */
+export interface AddressOwner {
+  address: string;
+  merchant_id: string;
+  customer_id: string | null;
+  order_id: string | null;
+}
+
+/**
+ * Which of `addresses` belong to customers or orders of this mode and family: one indexed query per
+ * batch on each table, with one array parameter however many recipients a range holds.
+ */
+export async function ownersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]): Promise<AddressOwner[]> {
   if (addresses.length === 0) return [];
-  return (
-    db
-      .selectFrom('customer_addresses')
-      .select(['customer_id', 'merchant_id', 'address'])
-      .where('livemode', '=', livemode)
-      .where('family', '=', family as 'evm')
-      // One array parameter, however many recipients a range holds.
-      .where(sql<boolean>`address = any(${addresses}::text[])`)
-      .execute()
-  );
+  const recipients = sql<boolean>`address = any(${addresses}::text[])`;
+  const customers = db
+    .selectFrom('customer_addresses')
+    .select(['address', 'merchant_id', sql<string | null>`customer_id`.as('customer_id'), sql<string | null>`null`.as('order_id')])
+    .where('livemode', '=', livemode)
+    .where('family', '=', family as 'evm')
+    .where(recipients);
+  const orders = db
+    .selectFrom('orders')
+    .select(['address', 'merchant_id', 'customer_id', sql<string | null>`id`.as('order_id')])
+    .where('livemode', '=', livemode)
+    .where('family', '=', family as 'evm')
+    .where(recipients);
+  return customers.unionAll(orders).execute();
 }
 
 /** Deposits on this chain that still listen for confirmations or reorgs. */

@@ -83,7 +83,35 @@ export async function insertFirstDeliveries(
     .execute();
 }
 
-export async function insertRedelivery(db: Executor, delivery: { id: string; event_id: string; endpoint_id: string }): Promise<WebhookDelivery> {
+/** The first callback of the event to its order's callback URL, made once however often this runs. */
+export async function insertFirstCallbackDelivery(
+  db: Executor,
+  delivery: { id: string; event_id: string; order_id: string; body: string },
+): Promise<WebhookDelivery> {
+  await db
+    .insertInto('webhook_deliveries')
+    .values({ ...delivery, redelivery: false, status: 'pending' })
+    .onConflict((oc) =>
+      oc
+        .columns(['event_id', 'order_id'])
+        .where(sql<boolean>`not redelivery and order_id is not null`)
+        .doNothing(),
+    )
+    .execute();
+  return db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('event_id', '=', delivery.event_id)
+    .where('order_id', '=', delivery.order_id)
+    .where('redelivery', '=', false)
+    .executeTakeFirstOrThrow();
+}
+
+/** A resend: to an endpoint, or (with `order_id` and the body to sign) to an order's callback URL. */
+export async function insertRedelivery(
+  db: Executor,
+  delivery: { id: string; event_id: string } & ({ endpoint_id: string } | { order_id: string; body: string }),
+): Promise<WebhookDelivery> {
   return db
     .insertInto('webhook_deliveries')
     .values({ ...delivery, redelivery: true, status: 'pending' })
@@ -94,11 +122,15 @@ export async function insertRedelivery(db: Executor, delivery: { id: string; eve
 export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
   return db
     .selectFrom('webhook_deliveries')
-    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+    .leftJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+    .leftJoin('orders', 'orders.id', 'webhook_deliveries.order_id')
     .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
     .select([
       'webhook_deliveries.id as delivery_id',
       'webhook_deliveries.status as delivery_status',
+      'webhook_deliveries.body',
+      'webhook_deliveries.order_id',
+      'orders.callback_url',
       'webhook_endpoints.id as endpoint_id',
       'webhook_endpoints.url',
       'webhook_endpoints.secret',
@@ -107,6 +139,7 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
       'webhook_endpoints.disabled',
       'webhook_endpoints.deleted_at',
       'events.id as event_id',
+      'events.merchant_id',
       'events.type',
       'events.data',
       'events.livemode',

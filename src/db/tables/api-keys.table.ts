@@ -9,6 +9,8 @@ export interface ApiKeysTable {
   redacted: string;
   created_at: ColumnType<Date, Date | undefined, never>;
   revoked_at: Date | null;
+  /** The key itself, sealed (AES-256-GCM under INFLOW_SECRET_KEY), to sign order callbacks; null for older keys. */
+  sealed_key: string | null;
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;

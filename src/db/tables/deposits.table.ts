@@ -9,7 +9,8 @@ export interface DepositsTable {
   id: string;
   merchant_id: string;
   livemode: boolean;
-  customer_id: string;
+  customer_id: string | null;
+  order_id: string | null;
   network: string;
   currency: string;
   decimals: number;

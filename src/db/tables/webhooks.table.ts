@@ -22,7 +22,11 @@ export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 export interface WebhookDeliveriesTable {
   id: string;
   event_id: string;
-  endpoint_id: string;
+  /** Where it goes: a webhook endpoint, or the callback URL of an order. */
+  endpoint_id: string | null;
+  order_id: string | null;
+  /** The exact body to send, when it is not the event object (an order callback). */
+  body: string | null;
   redelivery: boolean;
   status: DeliveryStatus;
   created_at: ColumnType<Date, Date | undefined, never>;

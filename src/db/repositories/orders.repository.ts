@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import type { OrderStatus } from '../../domain/order-state';
+import type { Executor, Tenant } from '../database';
+import type { Deposit } from '../tables/deposits.table';
+import type { NewOrder, Order, OrderUpdate } from '../tables/orders.table';
+
+/** The next order address index: one HD child per order on the order branch, shared by every family. */
+export async function nextOrderAddressIndex(db: Executor): Promise<number> {
+  const { rows } = await sql<{ index: string }>`select nextval('order_address_index_seq') as index`.execute(db);
+  return Number(rows[0]!.index);
+}
+
+export async function insertOrder(db: Executor, order: NewOrder): Promise<Order> {
+  return db.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findOrder(db: Executor, tenant: Tenant, id: string): Promise<Order | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .executeTakeFirst();
+}
+
+export async function findOrderById(db: Executor, id: string): Promise<Order | undefined> {
+  return db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findOrderByExternalId(db: Executor, tenant: Tenant, externalId: string): Promise<Order | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+}
+
+/** The order, locked until the caller's transaction ends: its settlement and late payments are serialised. */
+export async function lockOrderById(db: Executor, id: string): Promise<Order | undefined> {
+  return db.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateOrder(db: Executor, id: string, patch: OrderUpdate): Promise<Order> {
+  return db
+    .updateTable('orders')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function listOrders(
+  db: Executor,
+  tenant: Tenant,
+  filters: { status?: OrderStatus | undefined; external_id?: string | undefined },
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<Order[]> {
+  let query = db
+    .selectFrom('orders')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (filters.status) query = query.where('status', '=', filters.status);
+  if (filters.external_id) query = query.where('external_id', '=', filters.external_id);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
+}
+
+/** Every deposit to the given orders, oldest first. */
+export async function depositsOfOrders(db: Executor, orderIds: string[]): Promise<Deposit[]> {
+  if (orderIds.length === 0) return [];
+  return db.selectFrom('deposits').selectAll().where('order_id', 'in', orderIds).orderBy('created_at').orderBy('id').execute();
+}

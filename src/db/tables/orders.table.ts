@@ -1,0 +1,39 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { Family } from '../../domain/networks';
+import type { OrderStatus } from '../../domain/order-state';
+
+type NullableNumeric = ColumnType<string | null, string | bigint | null, string | bigint | null>;
+
+export interface OrdersTable {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  external_id: string;
+  customer_id: string | null;
+  status: OrderStatus;
+  late: ColumnType<boolean, boolean | undefined, boolean>;
+  network: string;
+  currency: string;
+  decimals: number;
+  family: Family;
+  address: string;
+  address_index: number;
+  /** Base units of the asset (numeric comes back from pg as a string). */
+  amount: ColumnType<string, string | bigint, never>;
+  /** Cents of fiat_currency, for orders made in fiat. */
+  fiat_amount: NullableNumeric;
+  fiat_currency: string | null;
+  /** Fiat per whole unit of the asset, locked when the order was made. */
+  exchange_rate: string | null;
+  expires_at: Date;
+  callback_url: string | null;
+  callback_events: string[];
+  metadata: ColumnType<Record<string, string>, string, string>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  completed_at: Date | null;
+}
+
+export type Order = Selectable<OrdersTable>;
+export type NewOrder = Insertable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;

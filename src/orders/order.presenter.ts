@@ -1,0 +1,99 @@
+/** An order as the API, its `order.*` events and webhooks show it; what its payments add up to. */
+import type { Executor } from '../db/database';
+import { depositsOfOrders } from '../db/repositories/orders.repository';
+import type { Deposit } from '../db/tables/deposits.table';
+import type { Order } from '../db/tables/orders.table';
+import { formatAmount } from '../domain/money';
+import type { OrderStatus } from '../domain/order-state';
+
+export interface OrderObject {
+  id: string;
+  object: 'order';
+  livemode: boolean;
+  external_id: string;
+  status: OrderStatus;
+  /** Completed with more than `amount` received. */
+  overpaid: boolean;
+  /** A payment was detected after the order settled (it is credited as a deposit all the same). */
+  late: boolean;
+  customer_id: string | null;
+  network: string;
+  currency: string;
+  address: string;
+  amount: string;
+  amount_received: string;
+  fiat_amount: string | null;
+  fiat_currency: string | null;
+  exchange_rate: string | null;
+  fee: string;
+  net_amount: string;
+  deposits: string[];
+  expires_at: string;
+  callback_url: string | null;
+  callback_events: string[];
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+/** The payments that count towards the order: deposits of its asset on its network. */
+export function countedDeposits(order: Order, deposits: Deposit[]): Deposit[] {
+  return deposits.filter((deposit) => deposit.order_id === order.id && deposit.network === order.network && deposit.currency === order.currency);
+}
+
+/** Completed payments (a reversed one is failed again) in base units, and how many are still confirming. */
+export function orderPayments(order: Order, deposits: Deposit[]): { received: bigint; inFlight: number } {
+  const counted = countedDeposits(order, deposits);
+  return {
+    received: sum(counted.filter((deposit) => deposit.status === 'completed').map((deposit) => deposit.amount)),
+    inFlight: counted.filter((deposit) => deposit.status === 'detected' || deposit.status === 'confirming').length,
+  };
+}
+
+/** The orders with their deposits, read in one query. */
+export async function orderObject(db: Executor, orders: Order[]): Promise<OrderObject[]> {
+  const deposits = await depositsOfOrders(
+    db,
+    orders.map((order) => order.id),
+  );
+  return orders.map((order) => present(order, deposits));
+}
+
+function present(order: Order, deposits: Deposit[]): OrderObject {
+  const completed = countedDeposits(order, deposits).filter((deposit) => deposit.status === 'completed');
+  const received = sum(completed.map((deposit) => deposit.amount));
+  const asset = (units: bigint) => formatAmount(units, order.decimals);
+  return {
+    id: order.id,
+    object: 'order',
+    livemode: order.livemode,
+    external_id: order.external_id,
+    status: order.status,
+    overpaid: order.status === 'completed' && received > BigInt(order.amount),
+    late: order.late,
+    customer_id: order.customer_id,
+    network: order.network,
+    currency: order.currency,
+    address: order.address,
+    amount: asset(BigInt(order.amount)),
+    amount_received: asset(received),
+    fiat_amount: order.fiat_amount === null ? null : formatAmount(BigInt(order.fiat_amount), 2),
+    fiat_currency: order.fiat_currency,
+    exchange_rate: order.exchange_rate,
+    fee: asset(sum(completed.map((deposit) => deposit.fee))),
+    net_amount: asset(sum(completed.map((deposit) => deposit.net_amount))),
+    deposits: deposits.filter((deposit) => deposit.order_id === order.id).map((deposit) => deposit.id),
+    expires_at: order.expires_at.toISOString(),
+    callback_url: order.callback_url,
+    callback_events: order.callback_events,
+    metadata: order.metadata,
+    created_at: order.created_at.toISOString(),
+    updated_at: order.updated_at.toISOString(),
+    completed_at: order.completed_at?.toISOString() ?? null,
+  };
+}
+
+function sum(amounts: Array<string | null>): bigint {
+  return amounts.reduce((total, amount) => total + BigInt(amount ?? 0), 0n);
+}

@@ -1,0 +1,90 @@
+import Router from '@koa/router';
+import { afterCommit, callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
+import { idempotency } from '../api/middleware/idempotency';
+import { transaction } from '../api/middleware/transaction';
+import { inputOf, validate } from '../api/middleware/validate';
+import { paginate } from '../api/pagination';
+import type { AddressDeriver } from '../chains/derivation';
+import type { Db } from '../db/database';
+import { findOrder, listOrders } from '../db/repositories/orders.repository';
+import { InvalidRequestError, PermissionError, ResourceMissingError } from '../domain/errors';
+import type { Mode } from '../domain/mode';
+import type { Logger } from '../logger';
+import type { PriceSource } from '../prices/price-source';
+import type { WebhookPolicy } from '../webhooks/deliveries';
+import { cancelOrderWorkflow, startOrderWorkflow, type WorkflowStarter } from '../workflows/client';
+import { orderObject } from './order.presenter';
+import { CreateOrderBody, ListOrdersQuery } from './orders.schema';
+import { createOrder } from './orders.service';
+
+export interface OrderRouteDeps extends WorkflowStarter {
+  db: Db;
+  logger: Logger;
+  derivers: Partial<Record<Mode, AddressDeriver>>;
+  prices: Record<Mode, PriceSource>;
+  webhookPolicy: WebhookPolicy;
+}
+
+export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
+  const router = new Router<AppState>();
+
+  const orderOf = async (ctx: AppContext) => {
+    const id = ctx.params.id ?? '';
+    // Another merchant's or mode's order is as missing as one that never existed.
+    const order = await findOrder(deps.db, callerOf(ctx), id);
+    if (!order) throw new ResourceMissingError(`No such order: '${id}'`, 'id');
+    return order;
+  };
+
+  router.post('/orders', validate(CreateOrderBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+    const caller = callerOf(ctx);
+    const deriver = deps.derivers[caller.mode];
+    if (!deriver) throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured its xpubs.`);
+    const { order, eventId } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, CreateOrderBody), {
+      deriver,
+      prices: deps.prices[caller.mode],
+      webhookPolicy: deps.webhookPolicy,
+    });
+    afterCommit(ctx, () =>
+      startOrderWorkflow(deps, {
+        orderId: order.id,
+        merchantId: caller.merchantId,
+        livemode: caller.livemode,
+        externalId: order.external_id,
+        network: order.network,
+        currency: order.currency,
+        expiresAt: Date.parse(order.expires_at),
+        createdEventId: eventId,
+      }),
+    );
+    ctx.body = order;
+  });
+
+  router.get('/orders', validate(ListOrdersQuery), async (ctx) => {
+    const caller = callerOf(ctx);
+    const { status, external_id, ...page } = inputOf(ctx, ListOrdersQuery);
+    ctx.body = await paginate(page, {
+      fetch: (limit, startingAfter) => listOrders(deps.db, caller, { status, external_id }, { limit, startingAfter }),
+      exists: async (id) => (await findOrder(deps.db, caller, id)) !== undefined,
+      present: (rows) => orderObject(deps.db, rows),
+    });
+  });
+
+  router.get('/orders/:id', async (ctx) => {
+    [ctx.body] = await orderObject(deps.db, [await orderOf(ctx)]);
+  });
+
+  /** The order's workflow decides (a Temporal Update): a settled order, or one already paid to, refuses. */
+  router.post('/orders/:id/cancel', transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+    const order = await orderOf(ctx);
+    const verdict = await cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
+    if ('refused' in verdict) throw new InvalidRequestError(verdict.refused, undefined, 'order_not_cancelable');
+    if ('closed' in verdict) {
+      const { status } = await orderOf(ctx);
+      throw new InvalidRequestError(`The order is ${status}: only a pending order can be canceled.`, undefined, 'order_not_cancelable');
+    }
+    [ctx.body] = await orderObject(transactionOf(ctx), [await orderOf(ctx)]);
+  });
+
+  return router;
+}

@@ -1,0 +1,137 @@
+/**
+ * Deposit orders: a merchant's own `external_id`, an amount in the asset or in fiat (converted at
+ * creation, the rate locked for the order's life), a payment address of its own and an expiry.
+ */
+import type { AddressDeriver } from '../chains/derivation';
+import type { Executor, Tenant } from '../db/database';
+import { findCustomer } from '../db/repositories/customers.repository';
+import { insertEvent } from '../db/repositories/events.repository';
+import { findOrderByExternalId, insertOrder, nextOrderAddressIndex } from '../db/repositories/orders.repository';
+import type { Order } from '../db/tables/orders.table';
+import { InvalidRequestError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
+import { exchangeRate, FIAT_DECIMALS, fiatToAsset, type FiatCurrency } from '../domain/exchange';
+import { newId } from '../domain/ids';
+import { AmountFormatError, parseAmount } from '../domain/money';
+import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
+import type { callbackStatuses } from '../domain/order-state';
+import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
+import type { WebhookPolicy } from '../webhooks/deliveries';
+import { checkDestinationUrl } from '../webhooks/endpoints.service';
+import { orderObject, type OrderObject } from './order.presenter';
+
+export interface NewOrderInput {
+  external_id: string;
+  network: Network;
+  currency: string;
+  amount?: string | undefined;
+  fiat_amount?: string | undefined;
+  fiat_currency?: FiatCurrency | undefined;
+  customer_id?: string | undefined;
+  expires_in: number;
+  callback_url?: string | undefined;
+  callback_events?: Array<(typeof callbackStatuses)[number]> | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface OrderDeps {
+  deriver: AddressDeriver;
+  prices: PriceSource;
+  webhookPolicy: WebhookPolicy;
+  /** The clock the expiry is counted from (ms since the epoch): Date.now, or a time-skipping test server's. */
+  now?: () => number;
+}
+
+/** Creates the order and its `order.created` event in the caller's transaction; bad input writes nothing. */
+export async function createOrder(
+  transaction: Executor,
+  tenant: Tenant,
+  input: NewOrderInput,
+  deps: OrderDeps,
+): Promise<{ order: OrderObject; eventId: string }> {
+  const asset = currencyOn(input.network, input.currency);
+  if (!asset) {
+    throw new InvalidRequestError(
+      `${input.currency} is not supported on ${input.network}; choose one of ${currenciesOf(input.network).join(', ')}.`,
+      'currency',
+    );
+  }
+  if (input.customer_id && !(await findCustomer(transaction, tenant, input.customer_id))) {
+    throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
+  }
+  const existing = await findOrderByExternalId(transaction, tenant, input.external_id);
+  if (existing) throw duplicate(existing);
+  const callbackUrl =
+    input.callback_url === undefined ? null : await checkDestinationUrl(input.callback_url, tenant.livemode, deps.webhookPolicy, 'callback_url');
+  const priced = await price(input, asset.decimals, deps.prices);
+
+  const family = networks[input.network].family;
+  const addressIndex = await nextOrderAddressIndex(transaction);
+  const order = await insertOrder(transaction, {
+    id: newId('order'),
+    merchant_id: tenant.merchantId,
+    livemode: tenant.livemode,
+    external_id: input.external_id,
+    customer_id: input.customer_id ?? null,
+    status: 'pending',
+    network: input.network,
+    currency: input.currency,
+    decimals: asset.decimals,
+    family,
+    address: deps.deriver.derive(family, addressIndex, 'orders'),
+    address_index: addressIndex,
+    amount: priced.amount,
+    fiat_amount: priced.fiatCents,
+    fiat_currency: input.fiat_currency ?? null,
+    exchange_rate: priced.rate,
+    expires_at: new Date((deps.now ?? Date.now)() + input.expires_in * 1000),
+    callback_url: callbackUrl,
+    callback_events: [...new Set(['completed', ...(input.callback_events ?? [])])],
+    metadata: JSON.stringify(input.metadata ?? {}),
+  }).catch(async (error: unknown) => {
+    // Two requests with one external_id at once: the unique index lets one through.
+    const twin = (error as { code?: string }).code === '23505' ? await findOrderByExternalId(transaction, tenant, input.external_id) : undefined;
+    throw twin ? duplicate(twin) : error;
+  });
+  const [object] = await orderObject(transaction, [order]);
+  const event = await insertEvent(transaction, {
+    id: newId('event'),
+    merchant_id: tenant.merchantId,
+    livemode: tenant.livemode,
+    type: 'order.created',
+    data: { ...object! },
+  });
+  return { order: object!, eventId: event.id };
+}
+
+function duplicate(existing: Order): ResourceExistsError {
+  return new ResourceExistsError(`An order with external_id '${existing.external_id}' already exists: ${existing.id}.`, 'external_id');
+}
+
+/** The amount in base units, and for a fiat order its cents and the rate locked now. */
+async function price(input: NewOrderInput, decimals: number, prices: PriceSource): Promise<{ amount: bigint; fiatCents: bigint | null; rate: string | null }> {
+  const parse = (text: string, places: number, param: string) => {
+    try {
+      const value = parseAmount(text, places);
+      if (value === 0n) throw new AmountFormatError(`"${text}" is zero`);
+      return value;
+    } catch (error) {
+      if (error instanceof AmountFormatError) throw new InvalidRequestError(`Invalid ${param}: ${error.message} (${places} decimal places at most).`, param);
+      throw error;
+    }
+  };
+  if (input.amount !== undefined) return { amount: parse(input.amount, decimals, 'amount'), fiatCents: null, rate: null };
+  const fiatCents = parse(input.fiat_amount!, FIAT_DECIMALS, 'fiat_amount');
+  const fiat = input.fiat_currency!;
+  let rate: string;
+  try {
+    const [assetUsd, fiatUsd] = await Promise.all([prices.priceUsd(input.network, input.currency), prices.priceUsd(input.network, fiat)]);
+    rate = exchangeRate(assetUsd, fiatUsd);
+  } catch (error) {
+    if (error instanceof PriceUnavailableError) {
+      throw new ServiceUnavailableError(`No fresh ${input.currency}/${fiat} price can be had now (${error.message}); nothing was created. Retry later.`);
+    }
+    throw error;
+  }
+  const amount = fiatToAsset(fiatCents, rate, decimals);
+  return { amount, fiatCents, rate };
+}

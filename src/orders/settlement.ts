@@ -1,0 +1,66 @@
+/**
+ * An order's transitions as rows, each one database transaction under the order's row lock (the
+ * same lock a payment to the order takes when it is detected), so a payment and the expiry or a
+ * cancel can never both win: whichever commits first decides, and the other sees it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { inTransaction, type Executor } from '../db/database';
+import { insertEvent } from '../db/repositories/events.repository';
+import { depositsOfOrders, lockOrderById, updateOrder } from '../db/repositories/orders.repository';
+import type { Order } from '../db/tables/orders.table';
+import { newId } from '../domain/ids';
+import { settleOrder, type SettledOrderStatus } from '../domain/order-state';
+import { activityFailureTypes, type OrderVerdict } from '../workflows/definitions';
+import { orderObject, orderPayments } from './order.presenter';
+
+/** Settles the order if its payments, or its expiry, say so; else leaves it pending. */
+export async function evaluateOrder(db: Executor, orderId: string, expired: boolean): Promise<OrderVerdict> {
+  return inTransaction(db, async (transaction) => {
+    const order = await lockOrder(transaction, orderId);
+    if (order.status !== 'pending') return { status: order.status, eventId: null };
+    const deposits = await depositsOfOrders(transaction, [order.id]);
+    const next = settleOrder({ amount: BigInt(order.amount), expired }, orderPayments(order, deposits));
+    if (next === 'pending') return { status: next, eventId: null };
+    return settle(transaction, order, next);
+  });
+}
+
+/** Cancels a pending order that nothing has been paid to; anything else is refused, finally. */
+export async function cancelOrder(db: Executor, orderId: string): Promise<OrderVerdict> {
+  return inTransaction(db, async (transaction) => {
+    const order = await lockOrder(transaction, orderId);
+    const refuse = (message: string) => ApplicationFailure.create({ type: activityFailureTypes.orderNotCancelable, message, nonRetryable: true });
+    if (order.status !== 'pending') throw refuse(`The order is ${order.status}: only a pending order can be canceled.`);
+    const deposits = await depositsOfOrders(transaction, [order.id]);
+    if (deposits.some((deposit) => deposit.status !== 'failed')) throw refuse('A payment to the order has been detected: it can no longer be canceled.');
+    return settle(transaction, order, 'canceled');
+  });
+}
+
+/**
+ * A payment detected on the order's address, in the transaction that records it: once the order
+ * has settled, the payment is still credited as a deposit, and the order is marked `late`.
+ */
+export async function notePaymentToOrder(transaction: Executor, orderId: string): Promise<void> {
+  const order = await lockOrder(transaction, orderId);
+  if (order.status !== 'pending' && !order.late) await updateOrder(transaction, order.id, { late: true });
+}
+
+async function settle(transaction: Executor, order: Order, status: SettledOrderStatus): Promise<OrderVerdict> {
+  const settled = await updateOrder(transaction, order.id, { status, ...(status === 'completed' ? { completed_at: new Date() } : {}) });
+  const [object] = await orderObject(transaction, [settled]);
+  const event = await insertEvent(transaction, {
+    id: newId('event'),
+    merchant_id: order.merchant_id,
+    livemode: order.livemode,
+    type: `order.${status}`,
+    data: { ...object },
+  });
+  return { status, eventId: event.id };
+}
+
+async function lockOrder(transaction: Executor, orderId: string): Promise<Order> {
+  const order = await lockOrderById(transaction, orderId);
+  if (!order) throw ApplicationFailure.create({ type: activityFailureTypes.orderNotFound, message: `order ${orderId} does not exist` });
+  return order;
+}

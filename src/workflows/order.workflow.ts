@@ -1,0 +1,92 @@
+/**
+ * One deposit order (CryptoPayments' deposit order, BTCPay's invoice), id `order:{mode}:{ord_id}`.
+ * Each payment to the order's address runs its own deposit workflow (its own fee and booking) and
+ * signals this one when it moves; the order then asks the database what its payments add up to, so
+ * the order row, locked by every transition that touches it, is the one arbiter between a payment
+ * and the expiry. The expiry is a durable timer: a payment detected before it is waited for; one
+ * detected after the order settled is credited all the same and marks the order `late`.
+ * Cancel is an Update whose verdict the API returns: a settled order, or one with a payment, refuses.
+ */
+import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { OrderStatus } from '../domain/order-state';
+import {
+  activityFailureTypes,
+  cancelOrderUpdate,
+  orderPaymentSignal,
+  orderStateQuery,
+  searchAttributes,
+  type Activities,
+  type OrderState,
+  type OrderVerdict,
+  type OrderWorkflowInput,
+} from './definitions';
+import { dispatchEvent } from './webhook-delivery.workflow';
+
+const activities = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [activityFailureTypes.orderNotCancelable] },
+});
+
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  const state: OrderState = { orderId: input.orderId, status: 'pending' };
+  let payments = 0;
+  let canceled: OrderVerdict | undefined;
+  setHandler(orderPaymentSignal, () => void payments++);
+  setHandler(orderStateQuery, () => state);
+  setHandler(
+    cancelOrderUpdate,
+    async () => {
+      // The database decides under the order's lock: a payment may have arrived a moment ago.
+      canceled = await activities.cancelOrder({ orderId: input.orderId });
+      setStatus(state, canceled.status);
+      return state;
+    },
+    {
+      validator: () => {
+        if (state.status !== 'pending') {
+          throw ApplicationFailure.create({
+            type: activityFailureTypes.orderNotCancelable,
+            message: `The order is ${state.status}: only a pending order can be canceled.`,
+          });
+        }
+      },
+    },
+  );
+
+  upsertSearchAttributes([
+    { key: searchAttributes.OrderId, value: input.orderId },
+    { key: searchAttributes.ExternalId, value: input.externalId },
+    { key: searchAttributes.MerchantId, value: input.merchantId },
+    { key: searchAttributes.Network, value: input.network },
+    { key: searchAttributes.Currency, value: input.currency },
+    { key: searchAttributes.Livemode, value: input.livemode },
+    { key: searchAttributes.OrderStatus, value: state.status },
+  ]);
+  await dispatchEvent(input.createdEventId);
+
+  let expired = false;
+  let seen = 0;
+  while (state.status === 'pending' && !canceled) {
+    const untilExpiry = input.expiresAt - Date.now();
+    if (expired) {
+      // Past the expiry: only a payment still confirming keeps the order open; wait for it.
+      await condition(() => payments > seen || canceled !== undefined);
+    } else if (untilExpiry <= 0 || !(await condition(() => payments > seen || canceled !== undefined, untilExpiry))) {
+      expired = true;
+    }
+    if (canceled) break;
+    seen = payments;
+    const verdict = await activities.evaluateOrder({ orderId: input.orderId, expired });
+    setStatus(state, verdict.status);
+    if (verdict.eventId) await dispatchEvent(verdict.eventId);
+  }
+  if (canceled?.eventId) await dispatchEvent(canceled.eventId);
+  // The cancel handler must have answered before the workflow ends.
+  await condition(allHandlersFinished);
+  return state;
+}
+
+function setStatus(state: OrderState, status: OrderStatus): void {
+  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.OrderStatus, value: status }]);
+  state.status = status;
+}
