@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { callbackBody, callbackSignature, type CallbackOrder } from '../../src/orders/callback';
+import { seedPython, verifyWithSeedPython } from '../helpers/cryptopayments';
 
 const SEED_KEY = 'e4b3d2-e963b8-fd1517-e768f7-8b1506';
 const SEED_SIGNATURE = '303d4a8ee2417d0a11fb972dcb90135e492113265e8681f4efa56293d3fce2ad';
-const seedPython = path.join(__dirname, '../fixtures/cryptopayments_callback.py');
 
 const trx = (units: bigint) => ({ units, decimals: 6, currency: 'TRX' });
 const eur = (cents: bigint) => ({ units: cents, decimals: 2, currency: 'EUR' });
@@ -43,10 +42,8 @@ describe('CryptoPayments order callback (the seed as a known answer)', () => {
 
   it('is verified by the seed-style Python check on the raw body, and a changed byte is refused', () => {
     const body = callbackBody(seedOrder);
-    const verify = (raw: string, signature: string) =>
-      execFileSync('python3', [seedPython, 'verify', SEED_KEY, signature], { input: raw, encoding: 'utf8' }).trim();
-    expect(verify(body, callbackSignature(body, SEED_KEY))).toBe('valid');
-    expect(verify(body.replace('1990.000000', '1990.000001'), callbackSignature(body, SEED_KEY))).toBe('invalid');
+    expect(verifyWithSeedPython(body, callbackSignature(body, SEED_KEY), SEED_KEY)).toBe('valid');
+    expect(verifyWithSeedPython(body.replace('1990.000000', '1990.000001'), callbackSignature(body, SEED_KEY), SEED_KEY)).toBe('invalid');
   });
 
   it("keeps non-ASCII text and slashes unescaped, as the seed's PHP and Python flags do", () => {
