@@ -144,6 +144,7 @@ async function start(): Promise<void> {
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
       ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send --to ADDRESS --amount 25 --currency USDT'] : []),
+      '  receive:      npm run cli -- devnet receive --port 4000   (a local callback_url that checks signatures)',
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       '',

@@ -5,6 +5,7 @@
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
  *   devnet send --to ADDRESS --amount N [--currency ETH|USDT]   development only: a real transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
+ *   devnet receive [--port 4000]                      development only: a local callback receiver
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
   '       npm run cli -- devnet send --to ADDRESS --amount 25 [--currency ETH|USDT]   (development checkouts only)',
+  '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
 ].join('\n');
 
 runMain(async () => {

@@ -29,6 +29,21 @@ describe('EVM addresses from the account xpub', () => {
   });
 });
 
+describe('order addresses, on a branch of their own', () => {
+  it("equal derivation from the seed at m/44'/60'/0'/1/j and m/44'/195'/0'/1/j (BIP-44's internal chain)", () => {
+    for (const index of [0, 1, 2, 77, 1_000_000]) {
+      expect([index, deriver.derive('evm', index, 'orders')]).toEqual([index, fromSeed(`m/44'/60'/0'/1/${index}`)]);
+      const tronId = fromSeed(`m/44'/195'/0'/1/${index}`);
+      expect(deriver.derive('tron', index, 'orders')).toBe(tronAddressFromAccountId(Buffer.from(tronId.slice(2), 'hex')));
+    }
+  });
+
+  it('never equal a customer address, whatever the two indexes', () => {
+    const customers = new Set(Array.from({ length: 200 }, (_, index) => deriver.derive('evm', index)));
+    for (let index = 0; index < 200; index++) expect(customers.has(deriver.derive('evm', index, 'orders'))).toBe(false);
+  });
+});
+
 describe('Tron addresses', () => {
   it("from the xpub equal derivation from the seed at m/44'/195'/0'/0/i", () => {
     for (const index of [0, 1, 2, 3, 99, 123_456]) {

@@ -232,6 +232,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('makes the operator supply the INFLOW_SECRET_KEY the worker refuses to start without', () => {
+    expect(env(service('worker')).INFLOW_SECRET_KEY).toMatch(/^\$\{INFLOW_SECRET_KEY:\?.+\}$/);
+  });
+
   it('runs each app process with node on the entry file of its npm script', () => {
     const expected: Record<string, string> = { migrate: 'migrate', api: 'api', worker: 'worker' };
     for (const name of APP_SERVICES) {
