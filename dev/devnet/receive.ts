@@ -12,15 +12,16 @@ import { CALLBACK_SIGNATURE_HEADER, callbackSignature } from '../../src/orders/c
 import { dataDir as defaultDataDir } from '../tools/paths';
 
 export async function devnetReceive(options: { port: number }): Promise<http.Server> {
-  const dataDir = process.env.INFLOW_DEV_DATA_DIR || defaultDataDir;
-  const testKey = await readFile(path.join(dataDir, 'dev-merchant.json'), 'utf8')
-    .then((text) => (JSON.parse(text) as { test_key?: string }).test_key)
-    .catch(() => undefined);
+  const merchantFile = path.join(process.env.INFLOW_DEV_DATA_DIR || defaultDataDir, 'dev-merchant.json');
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
+      // Read at each request: `npm run dev` may make the development merchant after this started.
+      const testKey = await readFile(merchantFile, 'utf8')
+        .then((text) => (JSON.parse(text) as { test_key?: string }).test_key)
+        .catch(() => undefined);
       const signature = request.headers[CALLBACK_SIGNATURE_HEADER];
       let verdict = 'no api-notification-sign header (a webhook event: verify it with your endpoint secret)';
       if (typeof signature === 'string') {
