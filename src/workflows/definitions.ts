@@ -247,7 +247,7 @@ export interface OrderState {
   status: OrderStatus;
 }
 
-/** A deposit to the order's address moved (detected, completed, failed, reversed): the order looks again. */
+/** A payment to the order's address completed or failed (or was reversed): the order counts its payments again. */
 export const orderPaymentSignal = defineSignal<[{ depositId: string }]>('orderPayment');
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 /** A merchant's cancel: the workflow's verdict is the answer (a settled or paid order refuses it). */

@@ -107,13 +107,15 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
 }
 
 /**
- * Awaits a transition and sends the event it wrote, if any, to the merchant's webhook endpoints;
- * a deposit to an order's address also tells the order, which then counts its payments again.
+ * Awaits a transition and sends the event it wrote, if any, to the merchant's webhook endpoints.
+ * A deposit to an order's address that completes or fails (a reversal included) also tells the
+ * order, which then counts its payments again; detection and confirmations change nothing it
+ * decides (at its expiry it finds payments still confirming in the database, and waits for them).
  */
 async function deliver(transfer: DepositTransfer, transition: Promise<DepositSummary>): Promise<DepositSummary> {
   const summary = await transition;
   if (summary.eventId) await dispatchEvent(summary.eventId);
-  if (summary.eventId && transfer.orderId) {
+  if (summary.eventId && transfer.orderId && (summary.status === 'completed' || summary.status === 'failed')) {
     try {
       await getExternalWorkflowHandle(orderWorkflowId({ livemode: transfer.livemode, orderId: transfer.orderId })).signal(orderPaymentSignal, {
         depositId: transfer.depositId,
