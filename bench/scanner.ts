@@ -15,7 +15,8 @@ import { sql } from 'kysely';
 import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
 import { startEmbeddedPostgres } from '../dev/postgres';
 import { freePort } from '../dev/tools/ports';
-import { chainKey, createChainActivities } from '../src/activities/chain.activities';
+import { createChainActivities } from '../src/activities/chain.activities';
+import { chainKey } from '../src/chains/adapters';
 import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
 import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     db,
     temporal: new Client({ connection }),
     taskQueue: 'bench',
-    chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), adapter]]),
+    chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), { adapter, requiredConfirmations: 12 }]]),
   });
 
   const addCustomers = async (total: number) => {

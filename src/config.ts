@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
+import { isTronAddress } from './chains/tron/address';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
@@ -51,21 +52,27 @@ const EnvSchema = z.object({
 });
 
 /**
- * A watched chain: an EVM network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>)
- * and its token contracts (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>).
+ * A watched chain: a network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>, with
+ * INFLOW_RPC_HEADERS_<NETWORK>_<MODE> such as a hosted provider's API key), its token contracts
+ * (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>), how often to poll it
+ * (INFLOW_CHAIN_POLL_MS_<NETWORK>_<MODE>, else INFLOW_CHAIN_POLL_MS) and how many confirmations
+ * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default).
  */
 export interface WatchedChain {
   network: Network;
+  family: Family;
   livemode: boolean;
   rpcUrl: string;
+  headers: Record<string, string>;
   tokens: Array<{ currency: string; address: string }>;
+  pollMs: number;
+  requiredConfirmations: number;
 }
 
-function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
+function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedChain[] {
   const chains: WatchedChain[] = [];
   for (const network of networkNames) {
     const definition: NetworkDefinition = networks[network];
-    if (definition.family !== 'evm') continue;
     for (const mode of modes) {
       const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
       const rpcUrl = env[`INFLOW_RPC_URL_${suffix}`];
@@ -75,13 +82,43 @@ function watchedChains(env: NodeJS.ProcessEnv): WatchedChain[] {
         const variable = `INFLOW_TOKEN_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
         const address = env[variable] || currencyDefinition.contracts?.[mode];
         if (!address) return [];
-        if (!isAddress(address)) throw new ConfigError(`inflow: ${variable} must be a contract address (0x…)`);
+        if (definition.family === 'tron' ? !isTronAddress(address) : !isAddress(address)) {
+          throw new ConfigError(`inflow: ${variable} must be a contract address (${definition.family === 'tron' ? 'T…, base58check' : '0x…'})`);
+        }
         return [{ currency, address }];
       });
-      chains.push({ network, livemode: livemodeOf(mode), rpcUrl, tokens });
+      chains.push({
+        network,
+        family: definition.family,
+        livemode: livemodeOf(mode),
+        rpcUrl,
+        headers: rpcHeaders(env, `INFLOW_RPC_HEADERS_${suffix}`),
+        tokens,
+        pollMs: positiveInteger(env, `INFLOW_CHAIN_POLL_MS_${suffix}`, 10, 600_000) ?? defaultPollMs,
+        requiredConfirmations: positiveInteger(env, `INFLOW_CONFIRMATIONS_${suffix}`, 1, 10_000) ?? definition.requiredConfirmations,
+      });
     }
   }
   return chains;
+}
+
+/** "Name=value,Other=value": HTTP headers every request to that node carries (a provider's API key, say). */
+function rpcHeaders(env: NodeJS.ProcessEnv, variable: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of (env[variable] ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z0-9-]+)=(\S+)$/.exec(entry);
+    if (!match) throw new ConfigError(`inflow: ${variable} entry "${entry.split('=')[0]}=…" is not Header-Name=value`);
+    headers[match[1]!] = match[2]!;
+  }
+  return headers;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, variable: string, min: number, max: number): number | undefined {
+  const text = env[variable];
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`inflow: ${variable} must be a whole number from ${min} to ${max}`);
+  return value;
 }
 
 /**
@@ -191,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true',
       allowPrivateNetworksInTest: data.INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE === 'true',
     },
-    chains: watchedChains(env),
+    chains: watchedChains(env, data.INFLOW_CHAIN_POLL_MS),
     chainPollMs: data.INFLOW_CHAIN_POLL_MS,
     chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
     secretKey,

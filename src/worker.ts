@@ -4,12 +4,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { JsonRpcProvider } from 'ethers';
 import { createActivities } from './activities';
-import { chainKey } from './activities/chain.activities';
-import { EvmAdapter } from './chains/evm/evm.adapter';
+import { createChainAdapters } from './chains/adapters';
 import { loadConfig, requireSecretKey, type Config } from './config';
-import { networks } from './domain/networks';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
 import { createPriceSources, describePriceSources } from './prices/sources';
@@ -25,16 +22,6 @@ export interface WorkerDeps {
 }
 
 export function createWorker({ config, db, connection, temporal }: WorkerDeps): Promise<Worker> {
-  const chains = new Map(
-    config.chains.map((chain) => [
-      chainKey(chain),
-      new EvmAdapter(new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true }), {
-        nativeCurrency: networks[chain.network].nativeCurrency,
-        tokens: chain.tokens,
-        maxBlockRange: config.chainMaxBlockRange,
-      }),
-    ]),
-  );
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -45,7 +32,7 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
       prices: createPriceSources(config),
       webhookPolicy: config.webhookPolicy,
       secretKey: requireSecretKey(config),
-      chains,
+      chains: createChainAdapters(config),
       temporal,
       taskQueue: config.temporal.taskQueue,
     }),
@@ -58,7 +45,7 @@ export async function startChainWatchers(temporal: Client, config: Config, logge
   for (const chain of config.chains) {
     const started = await startChainWatcher(
       { temporal, taskQueue: config.temporal.taskQueue },
-      { network: chain.network, livemode: chain.livemode, pollIntervalMs: config.chainPollMs },
+      { network: chain.network, livemode: chain.livemode, pollIntervalMs: chain.pollMs },
     );
     if (started) logger.info({ network: chain.network, livemode: chain.livemode }, 'chain watcher started');
   }

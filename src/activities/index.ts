@@ -1,4 +1,4 @@
-import type { EvmAdapter } from '../chains/evm/evm.adapter';
+import type { WatchedChainAdapter } from '../chains/adapters';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
 import type { PriceSource } from '../prices/price-source';
@@ -18,7 +18,7 @@ export interface ActivityDeps extends WorkflowStarter {
   /** INFLOW_SECRET_KEY, which opens the sealed API keys order callbacks are signed with. */
   secretKey: Buffer;
   /** A node adapter per watched chain (by chainKey); empty when no chain is watched. */
-  chains: Map<string, EvmAdapter>;
+  chains: Map<string, WatchedChainAdapter>;
 }
 
 /**

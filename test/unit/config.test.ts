@@ -76,17 +76,73 @@ describe('loadConfig', () => {
       INFLOW_RPC_URL_BASE_LIVE: 'https://base.example',
     });
     expect(config.chains).toEqual([
-      { network: 'ethereum', livemode: false, rpcUrl: 'http://127.0.0.1:8545', tokens: [{ currency: 'USDT', address: token }] },
+      {
+        network: 'ethereum',
+        family: 'evm',
+        livemode: false,
+        rpcUrl: 'http://127.0.0.1:8545',
+        headers: {},
+        tokens: [{ currency: 'USDT', address: token }],
+        pollMs: 2000,
+        requiredConfirmations: 12,
+      },
       {
         network: 'base',
+        family: 'evm',
         livemode: true,
         rpcUrl: 'https://base.example',
+        headers: {},
         tokens: [{ currency: 'USDC', address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }],
+        pollMs: 2000,
+        requiredConfirmations: 40,
       },
     ]);
     expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'localhost:8545' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_TOKEN_ETHEREUM_USDT_TEST: 'nope' })).toThrow(
       /INFLOW_TOKEN_ETHEREUM_USDT_TEST/,
+    );
+  });
+
+  it('watches Tron like EVM, with a hosted provider key, and per network and mode poll interval and confirmations', () => {
+    const config = loadConfig({
+      ...complete,
+      INFLOW_RPC_URL_TRON_LIVE: 'https://api.trongrid.io',
+      INFLOW_RPC_HEADERS_TRON_LIVE: 'TRON-PRO-API-KEY=abc-123',
+      INFLOW_CHAIN_POLL_MS_TRON_LIVE: '3000',
+      INFLOW_CONFIRMATIONS_TRON_LIVE: '27',
+      INFLOW_RPC_URL_TRON_TEST: 'http://127.0.0.1:8090',
+      INFLOW_TOKEN_TRON_USDT_TEST: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf',
+    });
+    expect(config.chains).toEqual([
+      {
+        network: 'tron',
+        family: 'tron',
+        livemode: false,
+        rpcUrl: 'http://127.0.0.1:8090',
+        headers: {},
+        tokens: [{ currency: 'USDT', address: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' }],
+        pollMs: 2000,
+        requiredConfirmations: 19,
+      },
+      {
+        network: 'tron',
+        family: 'tron',
+        livemode: true,
+        rpcUrl: 'https://api.trongrid.io',
+        headers: { 'TRON-PRO-API-KEY': 'abc-123' },
+        tokens: [{ currency: 'USDT', address: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' }],
+        pollMs: 3000,
+        requiredConfirmations: 27,
+      },
+    ]);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_TRON_TEST: 'http://x', INFLOW_TOKEN_TRON_USDT_TEST: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBg' })).toThrow(
+      /INFLOW_TOKEN_TRON_USDT_TEST must be a contract address \(T…, base58check\)/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_TRON_TEST: 'http://x', INFLOW_CONFIRMATIONS_TRON_TEST: '0' })).toThrow(
+      /INFLOW_CONFIRMATIONS_TRON_TEST must be a whole number/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_TRON_TEST: 'http://x', INFLOW_RPC_HEADERS_TRON_TEST: 'secret stuff' })).toThrow(
+      /INFLOW_RPC_HEADERS_TRON_TEST entry/,
     );
   });
 

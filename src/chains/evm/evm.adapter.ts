@@ -1,9 +1,11 @@
 /**
  * Reads an EVM chain for deposits: ERC-20 `Transfer` logs of the configured token contracts and
- * native-coin transfers from blocks' transactions, over block ranges clamped to the provider's
- * limit. Pure reading: matching recipients to customers and signalling deposits happen elsewhere.
+ * native-coin transfers from blocks' transactions (the succeeded ones, by their receipts), over
+ * block ranges clamped to what the node accepts: a node that caps `eth_getLogs` answers makes the
+ * range shrink until it answers. Pure reading: deposits are signalled elsewhere.
  */
 import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses } from '../chain-adapter';
 
 /** The JSON-RPC shapes the scan reads (quantities are hex strings). */
 interface RawLog {
@@ -24,44 +26,24 @@ interface RawBlock {
 }
 
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
-/** Native transfers have no log: this log index keeps them apart from any token transfer. */
-export const NATIVE_LOG_INDEX = -1;
 
-export interface DetectedTransfer {
-  transactionHash: string;
-  /**
-   * The transfer's position among the configured tokens' Transfer logs of its own transaction
-   * (0, 1, …), or NATIVE_LOG_INDEX. Not the block-wide log index: a transaction that a reorg moves
-   * to another block keeps this number, so it stays the same deposit.
-   */
-  logIndex: number;
-  blockNumber: number;
-  blockHash: string;
-  from: string;
-  /** EIP-55 checksummed, as customer addresses are stored. */
-  to: string;
-  /** Base units, as a decimal string. */
-  amount: string;
-  currency: string;
-}
+/** How providers say an `eth_getLogs` range holds too much (Infura, Alchemy, QuickNode, geth, erigon phrasings). */
+const RANGE_TOO_LARGE = /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
 
-export interface TokenContract {
-  currency: string;
-  address: string;
-}
-
-export class EvmAdapter {
+export class EvmAdapter implements ChainAdapter {
   private readonly tokensByAddress: Map<string, string>;
+  private blockRange: number;
 
   constructor(
     private readonly provider: JsonRpcProvider,
     private readonly options: { nativeCurrency: string; tokens: TokenContract[]; maxBlockRange?: number },
   ) {
     this.tokensByAddress = new Map(options.tokens.map((token) => [getAddress(token.address), token.currency]));
+    this.blockRange = options.maxBlockRange ?? 2_000;
   }
 
   get maxBlockRange(): number {
-    return this.options.maxBlockRange ?? 2_000;
+    return this.blockRange;
   }
 
   async head(): Promise<number> {
@@ -69,38 +51,54 @@ export class EvmAdapter {
     return Number(await this.provider.send('eth_blockNumber', []));
   }
 
-  /** Every non-zero transfer in blocks `fromBlock`..`toBlock` (inclusive, at most maxBlockRange of them). */
-  async transfersIn(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
+  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]> {
     if (toBlock < fromBlock) return [];
     if (toBlock - fromBlock + 1 > this.maxBlockRange) {
       throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${toBlock - fromBlock + 1}`);
     }
     const [tokenTransfers, nativeTransfers] = await Promise.all([this.tokenTransfers(fromBlock, toBlock), this.nativeTransfers(fromBlock, toBlock)]);
-    return [...nativeTransfers, ...tokenTransfers].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    const recipients = await watched([...new Set([...tokenTransfers, ...nativeTransfers].map((transfer) => transfer.to))]);
+    // Token logs exist only for transactions that succeeded; a native transfer needs its receipt.
+    const succeeded = await this.succeeded(nativeTransfers.filter((transfer) => recipients.has(transfer.to)));
+    return [...succeeded, ...tokenTransfers.filter((transfer) => recipients.has(transfer.to))].sort(
+      (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+    );
   }
 
-  // Canonical-chain checks ask the node directly, so nothing a client library remembers can hide a reorg.
+  // Canonical-chain checks ask the node directly, so nothing a client library remembers can hide a
+  // reorg; requests made together go out as one JSON-RPC batch.
 
-  /** The hash of block `number` on the canonical chain now, or null past the head. */
-  async blockHash(number: number): Promise<string | null> {
-    const block = (await this.provider.send('eth_getBlockByNumber', [toQuantity(number), false])) as { hash: string } | null;
-    return block?.hash ?? null;
+  async blockHashes(numbers: number[]): Promise<Array<string | null>> {
+    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), false])))) as Array<{
+      hash: string;
+    } | null>;
+    return blocks.map((block) => block?.hash ?? null);
   }
 
-  /** Where a transaction is mined now (it may have moved in a reorg), or null if it is not. */
-  async transactionBlock(transactionHash: string): Promise<{ blockNumber: number; blockHash: string } | null> {
-    const receipt = (await this.provider.send('eth_getTransactionReceipt', [transactionHash])) as { blockNumber: string; blockHash: string } | null;
-    return receipt ? { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash } : null;
+  async transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>> {
+    const receipts = await this.receipts(transactionHashes);
+    return receipts.map((receipt) => (receipt ? { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash } : null));
   }
 
   // The scans read raw JSON-RPC results: building library objects for thousands of logs and
   // transactions per range costs more than the request itself.
 
+  /** The configured tokens' Transfer logs; a range the node refuses as too large is split in two. */
   private async tokenTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     if (this.tokensByAddress.size === 0) return [];
-    const logs = (await this.provider.send('eth_getLogs', [
-      { fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] },
-    ])) as RawLog[];
+    let logs: RawLog[];
+    try {
+      logs = (await this.provider.send('eth_getLogs', [
+        { fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] },
+      ])) as RawLog[];
+    } catch (error) {
+      if (toBlock === fromBlock || !RANGE_TOO_LARGE.test(nodeMessage(error))) throw error;
+      // Remembered for the next rounds: the node will refuse as much again.
+      const half = Math.ceil((toBlock - fromBlock + 1) / 2);
+      this.blockRange = Math.min(this.blockRange, half);
+      return [...(await this.tokenTransfers(fromBlock, fromBlock + half - 1)), ...(await this.tokenTransfers(fromBlock + half, toBlock))];
+    }
+    if (!Array.isArray(logs)) throw new MalformedNodeAnswerError(`eth_getLogs answered ${JSON.stringify(logs)?.slice(0, 200)}, not a list of logs`);
     const ordinals = new Map<string, number>();
     return logs
       .sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex))
@@ -131,15 +129,13 @@ export class EvmAdapter {
 
   private async nativeTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
-    // Requests made together go out as one JSON-RPC batch.
-    const blocks = (await Promise.all(
-      numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
-    )) as Array<RawBlock | null>;
+    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
     // A block the node does not have yet fails the round (retried), rather than being skipped.
     const missing = blocks.findIndex((block) => block === null);
     if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);
-    return (blocks as RawBlock[]).flatMap((block) =>
-      block.transactions
+    return (blocks as RawBlock[]).flatMap((block) => {
+      if (!Array.isArray(block.transactions) || typeof block.hash !== 'string') throw new MalformedNodeAnswerError(`block ${block.number} came without its transactions or hash`);
+      return block.transactions
         .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
         .map((tx) => ({
           transactionHash: tx.hash,
@@ -150,7 +146,31 @@ export class EvmAdapter {
           to: getAddress(tx.to!),
           amount: BigInt(tx.value).toString(),
           currency: this.options.nativeCurrency,
-        })),
-    );
+        }));
+    });
   }
+
+  /** The transfers whose transaction succeeded: a reverted call to a contract moved no coin. */
+  private async succeeded(transfers: DetectedTransfer[]): Promise<DetectedTransfer[]> {
+    const receipts = await this.receipts(transfers.map((transfer) => transfer.transactionHash));
+    return transfers.filter((transfer, i) => {
+      const receipt = receipts[i];
+      if (!receipt) throw new Error(`the node has no receipt for ${transfer.transactionHash} yet`);
+      return receipt.status === '0x1';
+    });
+  }
+
+  private async receipts(transactionHashes: string[]): Promise<Array<{ blockNumber: string; blockHash: string; status: string } | null>> {
+    return (await Promise.all(transactionHashes.map((hash) => this.provider.send('eth_getTransactionReceipt', [hash])))) as Array<{
+      blockNumber: string;
+      blockHash: string;
+      status: string;
+    } | null>;
+  }
+}
+
+/** The message a JSON-RPC error carries, however the client library wrapped it. */
+function nodeMessage(error: unknown): string {
+  const wrapped = error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } }; message?: unknown };
+  return [wrapped.error?.message, wrapped.info?.error?.message, wrapped.message].filter((part) => typeof part === 'string').join(' ');
 }

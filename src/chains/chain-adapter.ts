@@ -1,0 +1,58 @@
+/**
+ * What a chain watcher needs from a chain, whatever its family: the head, the transfers to watched
+ * addresses in a range of blocks, and where a pending deposit's transaction stands now. One
+ * implementation per family (chains/evm/, chains/tron/), as BTCPay has one handler per payment
+ * method; the watcher's activity and workflow know only this interface.
+ */
+
+/** A transfer found on-chain, in the family's own address encoding (EIP-55 hex, base58check `T…`). */
+export interface DetectedTransfer {
+  transactionHash: string;
+  /**
+   * The transfer's position among the configured tokens' transfers of its own transaction (0, 1,
+   * …), or NATIVE_LOG_INDEX for the native coin. Not a block-wide index: a transaction that a
+   * reorg moves to another block keeps this number, so it stays the same deposit.
+   */
+  logIndex: number;
+  blockNumber: number;
+  blockHash: string;
+  from: string;
+  to: string;
+  /** Base units (wei, sun, token units), as a decimal string. */
+  amount: string;
+  currency: string;
+}
+
+/** Native transfers have no log: this index keeps them apart from any token transfer. */
+export const NATIVE_LOG_INDEX = -1;
+
+/** A token contract to watch for transfers, in the family's address encoding. */
+export interface TokenContract {
+  currency: string;
+  address: string;
+}
+
+/** Which of these recipients belong to a customer or an order (the watcher asks the database). */
+export type WatchedAddresses = (recipients: string[]) => Promise<ReadonlySet<string>>;
+
+export interface ChainAdapter {
+  /** The widest block range transfersTo accepts now (it may shrink when a node caps its answers). */
+  readonly maxBlockRange: number;
+  /** The newest block the node has, straight from the node. */
+  head(): Promise<number>;
+  /**
+   * The successful transfers to watched addresses in blocks `fromBlock`..`toBlock` (inclusive),
+   * ordered by block and position. A block the node does not have, or an answer it cannot read,
+   * fails the call: a round is retried, never a block skipped.
+   */
+  transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]>;
+  /** The canonical hash of each block now (null past the node's head), asked together. */
+  blockHashes(numbers: number[]): Promise<Array<string | null>>;
+  /** Where each transaction is now (a reorg may have moved it), or null where it is in no block; asked together. */
+  transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>>;
+}
+
+/** A node answer the adapter cannot use (an HTML error page, truncated JSON, a block without its fields). */
+export class MalformedNodeAnswerError extends Error {
+  override readonly name = 'MalformedNodeAnswerError';
+}

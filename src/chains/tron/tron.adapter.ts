@@ -1,0 +1,239 @@
+/**
+ * Reads a Tron chain for deposits through the HTTP API a java-tron full node serves (and hosted
+ * providers in front of it): TRX payments (`TransferContract` transactions whose `contractRet` is
+ * SUCCESS) and TRC-20 `Transfer` events of the configured token contracts (from the block's
+ * transaction infos, whose receipt must be SUCCESS).
+ *
+ * Why the HTTP API and not java-tron's Ethereum-compatible /jsonrpc: /jsonrpc fills a
+ * transaction's `value` for TRX transfers, TRC-10 transfers, freezes, votes and contract call
+ * values alike, with `type` always 0x0, so it cannot tell a TRX payment from the rest (java-tron's
+ * TransactionResult.java and JsonRpcApiUtil.java); its eth_getLogs is off unless the node enables
+ * it, caps ranges at 5,000 blocks, and its blocks' logsBloom is always zero. The HTTP API names
+ * each contract's type, so a TRX payment is known for what it is.
+ *
+ * Calls (java-tron's documentation, docs/api/http.md in tronprotocol/documentation-en):
+ * `/wallet/getnowblock` (head), `/wallet/getblockbylimitnext` (blocks [startNum, endNum), at most
+ * 100 a call), `/wallet/gettransactioninfobyblocknum` (logs and receipts of a block's
+ * transactions), `/wallet/getblockbynum` and `/wallet/gettransactioninfobyid` (canonical checks).
+ * Addresses are read in hex (`41…`) and converted to base58check here, exactly.
+ */
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses } from '../chain-adapter';
+import { tronAddressFromAccountId, tronAddressToHex } from './address';
+
+/** keccak256("Transfer(address,address,uint256)"), as java-tron writes topics: hex without 0x. */
+const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+/** getblockbylimitnext answers at most this many blocks a call. */
+const BLOCKS_PER_CALL = 100;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface RawContract {
+  type: string;
+  parameter: { value: { amount?: number; owner_address?: string; to_address?: string; contract_address?: string } };
+}
+
+interface RawTransaction {
+  txID: string;
+  ret?: Array<{ contractRet?: string }>;
+  raw_data: { contract: RawContract[] };
+}
+
+interface RawBlock {
+  blockID: string;
+  block_header: { raw_data: { number?: number } };
+  transactions?: RawTransaction[];
+}
+
+interface RawTransactionInfo {
+  id: string;
+  blockNumber?: number;
+  receipt?: { result?: string };
+  log?: Array<{ address: string; topics?: string[]; data?: string }>;
+}
+
+export interface TronAdapterOptions {
+  /** The full node's HTTP API, e.g. http://127.0.0.1:8090 or https://api.trongrid.io. */
+  rpcUrl: string;
+  /** Headers on every request, e.g. a hosted provider's `TRON-PRO-API-KEY`. */
+  headers?: Record<string, string>;
+  nativeCurrency: string;
+  /** TRC-20 contracts, base58check. */
+  tokens: TokenContract[];
+  maxBlockRange?: number;
+}
+
+export class TronAdapter implements ChainAdapter {
+  /** Token contracts by their 20-byte hex (no 41 prefix), as transaction-info logs name them. */
+  private readonly tokensByLogAddress: Map<string, string>;
+  /** Token contracts by their 41… hex, as a TriggerSmartContract's `contract_address` names them. */
+  private readonly tokenContracts: Set<string>;
+  readonly maxBlockRange: number;
+
+  constructor(private readonly options: TronAdapterOptions) {
+    const hexes = options.tokens.map((token) => {
+      const hex = tronAddressToHex(token.address);
+      if (!hex) throw new RangeError(`the ${token.currency} contract "${token.address}" is not a Tron address`);
+      return { currency: token.currency, hex };
+    });
+    this.tokensByLogAddress = new Map(hexes.map((token) => [token.hex.slice(2), token.currency]));
+    this.tokenContracts = new Set(hexes.map((token) => token.hex));
+    this.maxBlockRange = options.maxBlockRange ?? 2_000;
+  }
+
+  async head(): Promise<number> {
+    return blockNumberOf(await this.call<RawBlock>('/wallet/getnowblock', {}));
+  }
+
+  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]> {
+    if (toBlock < fromBlock) return [];
+    if (toBlock - fromBlock + 1 > this.maxBlockRange) {
+      throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${toBlock - fromBlock + 1}`);
+    }
+    const blocks = await this.blocks(fromBlock, toBlock);
+    const transfers: DetectedTransfer[] = [];
+    const withContractCalls: RawBlock[] = [];
+    for (const block of blocks) {
+      const transactions = block.transactions ?? [];
+      if (!Array.isArray(transactions)) throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has no readable transactions`);
+      for (const transaction of transactions) {
+        const contract = transaction.raw_data?.contract?.[0];
+        if (!contract || typeof transaction.txID !== 'string') throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has a transaction without its contract`);
+        if (contract.type === 'TransferContract' && transaction.ret?.[0]?.contractRet === 'SUCCESS') {
+          const trx = trxTransfer(block, transaction, contract, this.options.nativeCurrency);
+          if (trx) transfers.push(trx);
+        }
+      }
+      // A token transfer may come from any contract call (a wallet's, an exchange's), so every
+      // block with one is read for its logs; blocks without one cost nothing more.
+      if (this.tokenContracts.size > 0 && transactions.some((transaction) => transaction.raw_data.contract[0]!.type === 'TriggerSmartContract')) {
+        withContractCalls.push(block);
+      }
+    }
+    const infos = await Promise.all(withContractCalls.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })));
+    withContractCalls.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
+
+    const recipients = await watched([...new Set(transfers.map((transfer) => transfer.to))]);
+    return transfers.filter((transfer) => recipients.has(transfer.to)).sort((a, b) => a.blockNumber - b.blockNumber || compareIds(a, b));
+  }
+
+  async blockHashes(numbers: number[]): Promise<Array<string | null>> {
+    const blocks = await Promise.all(numbers.map((num) => this.call<RawBlock | Record<string, never>>('/wallet/getblockbynum', { num })));
+    return blocks.map((block) => ('blockID' in block && typeof block.blockID === 'string' ? block.blockID : null));
+  }
+
+  async transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>> {
+    const infos = await Promise.all(transactionHashes.map((value) => this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value })));
+    const numbers = infos.map((info) => ('blockNumber' in info && typeof info.blockNumber === 'number' ? info.blockNumber : null));
+    const hashes = await this.blockHashes(numbers.filter((number): number is number => number !== null));
+    let next = 0;
+    return numbers.map((blockNumber) => {
+      if (blockNumber === null) return null;
+      const blockHash = hashes[next++];
+      return blockHash ? { blockNumber, blockHash } : null;
+    });
+  }
+
+  /** Blocks fromBlock..toBlock in order; a block the node does not have fails the call. */
+  private async blocks(fromBlock: number, toBlock: number): Promise<RawBlock[]> {
+    const calls = [];
+    for (let start = fromBlock; start <= toBlock; start += BLOCKS_PER_CALL) {
+      calls.push(this.call<{ block?: RawBlock[] }>('/wallet/getblockbylimitnext', { startNum: start, endNum: Math.min(toBlock, start + BLOCKS_PER_CALL - 1) + 1 }));
+    }
+    const blocks = (await Promise.all(calls)).flatMap((answer) => answer.block ?? []);
+    const byNumber = new Map(blocks.map((block) => [blockNumberOf(block), block]));
+    return Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => {
+      const block = byNumber.get(fromBlock + i);
+      if (!block) throw new Error(`the node has no block ${fromBlock + i} yet`);
+      return block;
+    });
+  }
+
+  /** The configured tokens' Transfer events in a block's successful transactions, numbered within each transaction. */
+  private tokenTransfers(block: RawBlock, infos: RawTransactionInfo[]): DetectedTransfer[] {
+    if (!Array.isArray(infos)) throw new MalformedNodeAnswerError(`the transaction infos of block ${blockNumberOf(block)} are not a list`);
+    return infos.flatMap((info) => {
+      if (info.receipt?.result !== 'SUCCESS') return [];
+      let ordinal = 0;
+      return (info.log ?? []).flatMap((log) => {
+        const currency = this.tokensByLogAddress.get(log.address?.toLowerCase());
+        const topics = log.topics ?? [];
+        if (!currency || topics.length !== 3 || topics[0] !== TRANSFER_TOPIC || !/^[0-9a-f]{64}$/.test(log.data ?? '')) return [];
+        const logIndex = ordinal++;
+        const amount = BigInt(`0x${log.data}`);
+        if (amount === 0n) return [];
+        return [
+          {
+            transactionHash: info.id,
+            logIndex,
+            blockNumber: blockNumberOf(block),
+            blockHash: block.blockID,
+            from: addressOfTopic(topics[1]!),
+            to: addressOfTopic(topics[2]!),
+            amount: amount.toString(),
+            currency,
+          },
+        ];
+      });
+    });
+  }
+
+  private async call<T>(path: string, body: Record<string, unknown>): Promise<T> {
+    const response = await fetch(new URL(path, this.options.rpcUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...this.options.headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new MalformedNodeAnswerError(`${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new MalformedNodeAnswerError(`${path} answered something that is not JSON: ${text.slice(0, 200)}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null) throw new MalformedNodeAnswerError(`${path} answered ${text.slice(0, 200)}`);
+    if ('Error' in parsed) throw new MalformedNodeAnswerError(`${path} answered an error: ${String((parsed as { Error: unknown }).Error).slice(0, 200)}`);
+    return parsed as T;
+  }
+}
+
+function trxTransfer(block: RawBlock, transaction: RawTransaction, contract: RawContract, currency: string): DetectedTransfer | undefined {
+  const { amount, owner_address: owner, to_address: to } = contract.parameter.value;
+  if (typeof amount !== 'number' || typeof owner !== 'string' || typeof to !== 'string') {
+    throw new MalformedNodeAnswerError(`transaction ${transaction.txID} is a TransferContract without amount, owner_address or to_address`);
+  }
+  if (amount <= 0) return undefined;
+  return {
+    transactionHash: transaction.txID,
+    logIndex: NATIVE_LOG_INDEX,
+    blockNumber: blockNumberOf(block),
+    blockHash: block.blockID,
+    from: addressOfHex(owner),
+    to: addressOfHex(to),
+    // java-tron writes sun as a JSON integer; TRX has 6 decimals, so every amount fits in a double exactly.
+    amount: BigInt(amount).toString(),
+    currency,
+  };
+}
+
+function blockNumberOf(block: RawBlock): number {
+  const number = block?.block_header?.raw_data?.number;
+  // The genesis block's number is 0, which java-tron's JSON leaves out.
+  if (typeof block?.blockID !== 'string') throw new MalformedNodeAnswerError(`a block without blockID: ${JSON.stringify(block)?.slice(0, 200)}`);
+  return typeof number === 'number' ? number : 0;
+}
+
+/** A 41… hex address (as the HTTP API writes it without `visible`) in base58check. */
+function addressOfHex(hex: string): string {
+  if (!/^41[0-9a-fA-F]{40}$/.test(hex)) throw new MalformedNodeAnswerError(`"${hex}" is not a Tron address in hex`);
+  return tronAddressFromAccountId(Buffer.from(hex.slice(2), 'hex'));
+}
+
+/** An indexed address topic: the 20-byte account id, left-padded to 32 bytes. */
+function addressOfTopic(topic: string): string {
+  return tronAddressFromAccountId(Buffer.from(topic.slice(24), 'hex'));
+}
+
+function compareIds(a: DetectedTransfer, b: DetectedTransfer): number {
+  return a.transactionHash < b.transactionHash ? -1 : a.transactionHash > b.transactionHash ? 1 : a.logIndex - b.logIndex;
+}
