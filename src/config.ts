@@ -105,7 +105,10 @@ function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedCh
 /** "Name=value,Other=value": HTTP headers every request to that node carries (a provider's API key, say). */
 function rpcHeaders(env: NodeJS.ProcessEnv, variable: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const entry of (env[variable] ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of (env[variable] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z0-9-]+)=(\S+)$/.exec(entry);
     if (!match) throw new ConfigError(`inflow: ${variable} entry "${entry.split('=')[0]}=…" is not Header-Name=value`);
     headers[match[1]!] = match[2]!;

@@ -22,7 +22,12 @@ export function chainKey(chain: { network: string; livemode: boolean }): string 
 }
 
 export function createChainAdapters(config: Pick<Config, 'chains' | 'chainMaxBlockRange'>): Map<string, WatchedChainAdapter> {
-  return new Map(config.chains.map((chain) => [chainKey(chain), { adapter: adapterFor(chain, config.chainMaxBlockRange), requiredConfirmations: chain.requiredConfirmations }]));
+  return new Map(
+    config.chains.map((chain) => [
+      chainKey(chain),
+      { adapter: adapterFor(chain, config.chainMaxBlockRange), requiredConfirmations: chain.requiredConfirmations },
+    ]),
+  );
 }
 
 function adapterFor(chain: WatchedChain, maxBlockRange: number): ChainAdapter {

@@ -5,7 +5,14 @@
  * range shrink until it answers. Pure reading: deposits are signalled elsewhere.
  */
 import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
-import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses } from '../chain-adapter';
+import {
+  MalformedNodeAnswerError,
+  NATIVE_LOG_INDEX,
+  type ChainAdapter,
+  type DetectedTransfer,
+  type TokenContract,
+  type WatchedAddresses,
+} from '../chain-adapter';
 
 /** The JSON-RPC shapes the scan reads (quantities are hex strings). */
 interface RawLog {
@@ -28,7 +35,8 @@ interface RawBlock {
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 
 /** How providers say an `eth_getLogs` range holds too much (Infura, Alchemy, QuickNode, geth, erigon phrasings). */
-const RANGE_TOO_LARGE = /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
+const RANGE_TOO_LARGE =
+  /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
 
 export class EvmAdapter implements ChainAdapter {
   private readonly tokensByAddress: Map<string, string>;
@@ -129,12 +137,15 @@ export class EvmAdapter implements ChainAdapter {
 
   private async nativeTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
-    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
+    const blocks = (await Promise.all(
+      numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
+    )) as Array<RawBlock | null>;
     // A block the node does not have yet fails the round (retried), rather than being skipped.
     const missing = blocks.findIndex((block) => block === null);
     if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);
     return (blocks as RawBlock[]).flatMap((block) => {
-      if (!Array.isArray(block.transactions) || typeof block.hash !== 'string') throw new MalformedNodeAnswerError(`block ${block.number} came without its transactions or hash`);
+      if (!Array.isArray(block.transactions) || typeof block.hash !== 'string')
+        throw new MalformedNodeAnswerError(`block ${block.number} came without its transactions or hash`);
       return block.transactions
         .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
         .map((tx) => ({

@@ -17,7 +17,14 @@
  * transactions), `/wallet/getblockbynum` and `/wallet/gettransactioninfobyid` (canonical checks).
  * Addresses are read in hex (`41…`) and converted to base58check here, exactly.
  */
-import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses } from '../chain-adapter';
+import {
+  MalformedNodeAnswerError,
+  NATIVE_LOG_INDEX,
+  type ChainAdapter,
+  type DetectedTransfer,
+  type TokenContract,
+  type WatchedAddresses,
+} from '../chain-adapter';
 import { tronAddressFromAccountId, tronAddressToHex } from './address';
 
 /** keccak256("Transfer(address,address,uint256)"), as java-tron writes topics: hex without 0x. */
@@ -96,7 +103,8 @@ export class TronAdapter implements ChainAdapter {
       if (!Array.isArray(transactions)) throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has no readable transactions`);
       for (const transaction of transactions) {
         const contract = transaction.raw_data?.contract?.[0];
-        if (!contract || typeof transaction.txID !== 'string') throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has a transaction without its contract`);
+        if (!contract || typeof transaction.txID !== 'string')
+          throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has a transaction without its contract`);
         if (contract.type === 'TransferContract' && transaction.ret?.[0]?.contractRet === 'SUCCESS') {
           const trx = trxTransfer(block, transaction, contract, this.options.nativeCurrency);
           if (trx) transfers.push(trx);
@@ -108,7 +116,9 @@ export class TronAdapter implements ChainAdapter {
         withContractCalls.push(block);
       }
     }
-    const infos = await Promise.all(withContractCalls.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })));
+    const infos = await Promise.all(
+      withContractCalls.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })),
+    );
     withContractCalls.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
 
     const recipients = await watched([...new Set(transfers.map((transfer) => transfer.to))]);
@@ -121,7 +131,9 @@ export class TronAdapter implements ChainAdapter {
   }
 
   async transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>> {
-    const infos = await Promise.all(transactionHashes.map((value) => this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value })));
+    const infos = await Promise.all(
+      transactionHashes.map((value) => this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value })),
+    );
     const numbers = infos.map((info) => ('blockNumber' in info && typeof info.blockNumber === 'number' ? info.blockNumber : null));
     const hashes = await this.blockHashes(numbers.filter((number): number is number => number !== null));
     let next = 0;
@@ -136,7 +148,9 @@ export class TronAdapter implements ChainAdapter {
   private async blocks(fromBlock: number, toBlock: number): Promise<RawBlock[]> {
     const calls = [];
     for (let start = fromBlock; start <= toBlock; start += BLOCKS_PER_CALL) {
-      calls.push(this.call<{ block?: RawBlock[] }>('/wallet/getblockbylimitnext', { startNum: start, endNum: Math.min(toBlock, start + BLOCKS_PER_CALL - 1) + 1 }));
+      calls.push(
+        this.call<{ block?: RawBlock[] }>('/wallet/getblockbylimitnext', { startNum: start, endNum: Math.min(toBlock, start + BLOCKS_PER_CALL - 1) + 1 }),
+      );
     }
     const blocks = (await Promise.all(calls)).flatMap((answer) => answer.block ?? []);
     const byNumber = new Map(blocks.map((block) => [blockNumberOf(block), block]));
