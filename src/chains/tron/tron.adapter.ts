@@ -97,11 +97,14 @@ export class TronAdapter implements ChainAdapter {
     }
     const blocks = await this.blocks(fromBlock, toBlock);
     const transfers: DetectedTransfer[] = [];
+    /** Each transaction's place in its block: transfers come out in chain order. */
+    const positions = new Map<string, number>();
     const withContractCalls: RawBlock[] = [];
     for (const block of blocks) {
       const transactions = block.transactions ?? [];
       if (!Array.isArray(transactions)) throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has no readable transactions`);
-      for (const transaction of transactions) {
+      for (const [position, transaction] of transactions.entries()) {
+        positions.set(transaction.txID, position);
         const contract = transaction.raw_data?.contract?.[0];
         if (!contract || typeof transaction.txID !== 'string')
           throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has a transaction without its contract`);
@@ -122,7 +125,10 @@ export class TronAdapter implements ChainAdapter {
     withContractCalls.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
 
     const recipients = await watched([...new Set(transfers.map((transfer) => transfer.to))]);
-    return transfers.filter((transfer) => recipients.has(transfer.to)).sort((a, b) => a.blockNumber - b.blockNumber || compareIds(a, b));
+    const place = (transfer: DetectedTransfer) => positions.get(transfer.transactionHash) ?? Number.MAX_SAFE_INTEGER;
+    return transfers
+      .filter((transfer) => recipients.has(transfer.to))
+      .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || a.logIndex - b.logIndex);
   }
 
   async blockHashes(numbers: number[]): Promise<Array<string | null>> {
@@ -246,8 +252,4 @@ function addressOfHex(hex: string): string {
 /** An indexed address topic: the 20-byte account id, left-padded to 32 bytes. */
 function addressOfTopic(topic: string): string {
   return tronAddressFromAccountId(Buffer.from(topic.slice(24), 'hex'));
-}
-
-function compareIds(a: DetectedTransfer, b: DetectedTransfer): number {
-  return a.transactionHash < b.transactionHash ? -1 : a.transactionHash > b.transactionHash ? 1 : a.logIndex - b.logIndex;
 }

@@ -1,0 +1,268 @@
+/**
+ * A Tron devnet STAND-IN, not a Tron node: no java-tron can be downloaded here, so `npm run dev`
+ * and the tests run this small HTTP server instead. It keeps a chain of blocks in memory (saved to
+ * a file on stop) and answers the java-tron HTTP API calls inflow's Tron adapter makes, in the
+ * shapes java-tron answers them (hex `41…` addresses, `txID`, `blockID`, `ret[0].contractRet`,
+ * transaction infos with `receipt.result` and logs; checked against recorded java-tron responses
+ * in test/fixtures/tron/). The adapter cannot tell it from a real node.
+ *
+ *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
+ *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
+ *        /wallet/gettransactioninfobyid                                   as java-tron
+ *   POST /devnet/transfer {to, amount, currency: TRX|USDT}                 (stand-in only) a transfer
+ *        from the funded account in the next block; {fail: true} makes a TRC-20 call that reverts
+ *   POST /devnet/mine {blocks}                                             (stand-in only)
+ *   POST /devnet/reorg {depth, drop: [txID]}                               (stand-in only) replaces the
+ *        last `depth` blocks, leaving out the dropped transactions
+ *   GET  /devnet/info                                                      the funded account and USDT contract
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tronAddressFromAccountId, tronAddressToHex } from '../../src/chains/tron/address';
+
+const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+/** java-tron treats a block as solidified 19 blocks under the head (2/3 of 27 witnesses + 1). */
+const SOLIDIFICATION_DEPTH = 19;
+/** The devnet's funded account: the account id of anvil's first test key, as a Tron address. */
+export const TRON_FUNDED_ADDRESS = tronAddressFromAccountId(Buffer.from('f39fd6e51aad88f6f4ce6ab8827279cfffb92266', 'hex'));
+/** The devnet's USDT contract, fixed so a restart finds it where it was. */
+export const TRON_DEVNET_USDT = tronAddressFromAccountId(createHash('sha256').update('inflow tron devnet usdt').digest().subarray(0, 20));
+
+interface StoredTransaction {
+  txID: string;
+  kind: 'TRX' | 'USDT';
+  from: string;
+  to: string;
+  amount: string;
+  failed: boolean;
+}
+
+interface StoredBlock {
+  number: number;
+  blockID: string;
+  parentHash: string;
+  timestamp: number;
+  transactions: StoredTransaction[];
+}
+
+export interface RunningTronDevnet {
+  rpcUrl: string;
+  usdtAddress: string;
+  fundedAddress: string;
+  /** Blocks the chain has now (the head is length − 1). */
+  head(): number;
+  mine(blocks?: number): void;
+  stop(): Promise<void>;
+}
+
+export async function startTronDevnet(options: { port: number; blockTimeSeconds?: number; stateFile?: string }): Promise<RunningTronDevnet> {
+  const saved = options.stateFile
+    ? await readFile(options.stateFile, 'utf8').then(
+        (text) => JSON.parse(text) as StoredBlock[],
+        () => undefined,
+      )
+    : undefined;
+  const chain: StoredBlock[] = saved ?? [makeBlock(0, '0'.repeat(64), [])];
+  let pending: StoredTransaction[] = [];
+
+  const mine = (blocks = 1) => {
+    for (let i = 0; i < blocks; i++) {
+      const parent = chain.at(-1)!;
+      chain.push(makeBlock(parent.number + 1, parent.blockID, pending));
+      pending = [];
+    }
+  };
+
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const send = (status: number, body: unknown) => response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      let body: Record<string, unknown> = {};
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        return send(400, { Error: 'class com.google.gson.JsonSyntaxException : malformed JSON' });
+      }
+      const path = new URL(request.url ?? '/', 'http://devnet').pathname;
+      const byNumber = (num: unknown) => (typeof num === 'number' ? chain[num] : undefined);
+      switch (path) {
+        case '/wallet/getnowblock':
+          return send(200, blockJson(chain.at(-1)!));
+        case '/walletsolidity/getnowblock':
+          return send(200, blockJson(chain[Math.max(0, chain.length - 1 - SOLIDIFICATION_DEPTH)]!));
+        case '/wallet/getblockbynum': {
+          const block = byNumber(body.num);
+          return send(200, block ? blockJson(block) : {});
+        }
+        case '/wallet/getblockbylimitnext': {
+          const start = Number(body.startNum);
+          const end = Math.min(Number(body.endNum), start + 100);
+          return send(200, { block: chain.slice(start, end).map(blockJson) });
+        }
+        case '/wallet/gettransactioninfobyblocknum': {
+          const block = byNumber(body.num);
+          return send(200, block ? block.transactions.map((transaction) => infoJson(block, transaction)) : []);
+        }
+        case '/wallet/gettransactioninfobyid': {
+          for (const block of chain) {
+            const transaction = block.transactions.find((candidate) => candidate.txID === body.value);
+            if (transaction) return send(200, infoJson(block, transaction));
+          }
+          return send(200, {});
+        }
+        case '/devnet/transfer': {
+          const to = String(body.to ?? '');
+          const currency = String(body.currency ?? 'USDT').toUpperCase();
+          if (!tronAddressToHex(to)) return send(400, { Error: `"${to}" is not a Tron address` });
+          if (currency !== 'TRX' && currency !== 'USDT') return send(400, { Error: 'currency must be TRX or USDT' });
+          if (!/^\d+$/.test(String(body.amount))) return send(400, { Error: 'amount must be whole base units (sun, or USDT with 6 decimals)' });
+          const transaction: StoredTransaction = {
+            txID: randomBytes(32).toString('hex'),
+            kind: currency,
+            from: TRON_FUNDED_ADDRESS,
+            to,
+            amount: String(body.amount),
+            failed: body.fail === true,
+          };
+          pending.push(transaction);
+          return send(200, { result: true, txid: transaction.txID });
+        }
+        case '/devnet/mine':
+          mine(Number(body.blocks ?? 1));
+          return send(200, { head: chain.length - 1 });
+        case '/devnet/reorg': {
+          const depth = Number(body.depth ?? 1);
+          const drop = new Set((body.drop as string[] | undefined) ?? []);
+          const replaced = chain.splice(chain.length - depth, depth);
+          for (const block of replaced) {
+            const parent = chain.at(-1)!;
+            chain.push(
+              makeBlock(
+                block.number,
+                parent.blockID,
+                block.transactions.filter((transaction) => !drop.has(transaction.txID)),
+              ),
+            );
+          }
+          return send(200, { head: chain.length - 1 });
+        }
+        case '/devnet/info':
+          return send(200, { fundedAddress: TRON_FUNDED_ADDRESS, usdtAddress: TRON_DEVNET_USDT, head: chain.length - 1 });
+        default:
+          // java-tron answers an unknown path with its servlet container's HTML page.
+          response.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body><h2>404 Not Found</h2></body></html>');
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  const timer = options.blockTimeSeconds ? setInterval(() => mine(), options.blockTimeSeconds * 1000) : undefined;
+  return {
+    rpcUrl: `http://127.0.0.1:${options.port}`,
+    usdtAddress: TRON_DEVNET_USDT,
+    fundedAddress: TRON_FUNDED_ADDRESS,
+    head: () => chain.length - 1,
+    mine,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (options.stateFile) await writeFile(options.stateFile, JSON.stringify(chain));
+    },
+  };
+}
+
+function makeBlock(number: number, parentHash: string, transactions: StoredTransaction[]): StoredBlock {
+  const digest = createHash('sha256')
+    .update(`${parentHash}:${number}:${transactions.map((transaction) => transaction.txID).join(',')}:${randomBytes(8).toString('hex')}`)
+    .digest('hex');
+  // As java-tron builds a block id: the block number in the first 8 bytes, a header hash after.
+  return { number, blockID: number.toString(16).padStart(16, '0') + digest.slice(16), parentHash, timestamp: Date.now(), transactions };
+}
+
+const hex41 = (address: string) => tronAddressToHex(address)!;
+const word = (hex: string) => hex.padStart(64, '0');
+
+/** A block as java-tron's getblockbynum writes it (without `visible`): the `transactions` key is left out when there are none. */
+function blockJson(block: StoredBlock) {
+  return {
+    blockID: block.blockID,
+    block_header: {
+      raw_data: {
+        // java-tron leaves a zero number out, as it leaves out every zero field.
+        ...(block.number > 0 ? { number: block.number } : {}),
+        txTrieRoot: '0'.repeat(64),
+        witness_address: '41928c9af0651632157ef27a2cf17ca72c575a4d21',
+        parentHash: block.parentHash,
+        version: 30,
+        timestamp: block.timestamp,
+      },
+      witness_signature: '00'.repeat(65),
+    },
+    ...(block.transactions.length > 0 ? { transactions: block.transactions.map(transactionJson) } : {}),
+  };
+}
+
+function transactionJson(transaction: StoredTransaction) {
+  const contract =
+    transaction.kind === 'TRX'
+      ? {
+          parameter: {
+            value: { amount: Number(transaction.amount), owner_address: hex41(transaction.from), to_address: hex41(transaction.to) },
+            type_url: 'type.googleapis.com/protocol.TransferContract',
+          },
+          type: 'TransferContract',
+        }
+      : {
+          parameter: {
+            value: {
+              data: `a9059cbb${word(hex41(transaction.to).slice(2))}${word(BigInt(transaction.amount).toString(16))}`,
+              owner_address: hex41(transaction.from),
+              contract_address: hex41(TRON_DEVNET_USDT),
+            },
+            type_url: 'type.googleapis.com/protocol.TriggerSmartContract',
+          },
+          type: 'TriggerSmartContract',
+        };
+  return {
+    ret: [{ contractRet: transaction.failed ? 'REVERT' : 'SUCCESS' }],
+    signature: ['00'.repeat(65)],
+    txID: transaction.txID,
+    raw_data: { contract: [contract], ref_block_bytes: '0000', ref_block_hash: '0000000000000000', expiration: 0, timestamp: 0 },
+    raw_data_hex: '',
+  };
+}
+
+/** A transaction's info as gettransactioninfobyblocknum / byid write it. */
+function infoJson(block: StoredBlock, transaction: StoredTransaction) {
+  const base = { id: transaction.txID, blockNumber: block.number, blockTimeStamp: block.timestamp, contractResult: [''] };
+  if (transaction.kind === 'TRX') return { ...base, receipt: { net_usage: 268 } };
+  if (transaction.failed) {
+    return {
+      ...base,
+      fee: 1_000_000,
+      contract_address: hex41(TRON_DEVNET_USDT),
+      receipt: { energy_usage_total: 130_285, net_usage: 345, result: 'REVERT' },
+      result: 'FAILED',
+      resMessage: '5245564552540000',
+    };
+  }
+  return {
+    ...base,
+    fee: 345_000,
+    contract_address: hex41(TRON_DEVNET_USDT),
+    receipt: { energy_usage_total: 29_631, net_usage: 345, result: 'SUCCESS' },
+    log: [
+      {
+        address: hex41(TRON_DEVNET_USDT).slice(2),
+        topics: [TRANSFER_TOPIC, word(hex41(transaction.from).slice(2)), word(hex41(transaction.to).slice(2))],
+        data: word(BigInt(transaction.amount).toString(16)),
+      },
+    ],
+  };
+}

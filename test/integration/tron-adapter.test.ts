@@ -1,0 +1,225 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX } from '../../src/chains/chain-adapter';
+import { TronAdapter } from '../../src/chains/tron/tron.adapter';
+
+/** A recorded java-tron answer, from test/fixtures/tron/ (its README says where each came from). */
+const recorded = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/tron', name), 'utf8'));
+const MAINNET_USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
+const everyone = async (recipients: string[]) => new Set(recipients);
+
+type Route = (body: Record<string, unknown>) => unknown;
+
+/**
+ * A real HTTP server answering the java-tron paths with recorded responses (mocked: no java-tron
+ * can run here). `routes` picks the answer per path; the calls made are kept to assert on.
+ */
+async function startRecordedNode(routes: Record<string, Route | { raw: string; status: number; type: string }>) {
+  const calls: Array<{ path: string; body: Record<string, unknown> }> = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      calls.push({ path: request.url!, body });
+      const route = routes[request.url!];
+      if (!route) return response.writeHead(404, { 'Content-Type': 'text/html' }).end('<html>404</html>');
+      if ('raw' in route) return response.writeHead(route.status, { 'Content-Type': route.type }).end(route.raw);
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(route(body)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('TronAdapter against recorded java-tron responses', () => {
+  const nodes: Array<{ close(): Promise<void> }> = [];
+  const adapterOn = async (routes: Parameters<typeof startRecordedNode>[0], tokens = [{ currency: 'USDT', address: MAINNET_USDT }]) => {
+    const node = await startRecordedNode(routes);
+    nodes.push(node);
+    return { node, adapter: new TronAdapter({ rpcUrl: node.url, nativeCurrency: 'TRX', tokens, headers: { 'TRON-PRO-API-KEY': 'test-key' } }) };
+  };
+  const blocks =
+    (...list: unknown[]) =>
+    () => ({ block: list });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+  });
+
+  it('reads the head from /wallet/getnowblock (mainnet block 47964392)', async () => {
+    const { adapter, node } = await adapterOn({ '/wallet/getnowblock': () => recorded('getnowblock-mainnet.json') });
+    expect(await adapter.head()).toBe(47964392);
+    expect(node.calls).toEqual([{ path: '/wallet/getnowblock', body: {} }]);
+  });
+
+  it('finds a TRX payment (TransferContract, SUCCESS), in base58check, without asking for transaction infos', async () => {
+    const block = recorded('getblockbynum-trx-transfer.json');
+    const { adapter, node } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(block) });
+    expect(await adapter.transfersTo(30864544, 30864544, everyone)).toEqual([
+      {
+        transactionHash: '979e0823f455f3b67d65b351052f0265233f422792d31d5dbeb7c24737dd5556',
+        logIndex: NATIVE_LOG_INDEX,
+        blockNumber: 30864544,
+        blockHash: '0000000001d6f4a09f60c27befccff6fe3cc593b2d6c46cdc79d3fd4f55db859',
+        from: 'TTmaAAbFPtACn1amP3FBkmmUygFh8udAvA',
+        to: 'TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV',
+        amount: '50000000',
+        currency: 'TRX',
+      },
+    ]);
+    expect(node.calls.map((call) => call.path)).toEqual(['/wallet/getblockbylimitnext']);
+    expect(node.calls[0]!.body).toEqual({ startNum: 30864544, endNum: 30864545 });
+  });
+
+  it("finds a TRC-20 USDT Transfer event in the block's transaction infos (receipt SUCCESS), and no other token's", async () => {
+    const { adapter } = await adapterOn({
+      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
+      '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
+    });
+    const transfers = await adapter.transfersTo(30864544, 30864544, everyone);
+    expect(transfers).toEqual([
+      expect.objectContaining({ currency: 'TRX', amount: '50000000' }),
+      {
+        transactionHash: '0af79242191c6728b79e858a36a4b5c65e4e52b9fcee4dc5af30eac57b6d0953',
+        logIndex: 0,
+        blockNumber: 30864544,
+        blockHash: '0000000001d6f4a09f60c27befccff6fe3cc593b2d6c46cdc79d3fd4f55db859',
+        // Converted by an independent base58check (Python) from the recorded topics.
+        from: 'TWpZXLfsvVuQuJZLkdWNY7XY2teePqPpz7',
+        to: 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt',
+        amount: '532079999',
+        currency: 'USDT',
+      },
+    ]);
+    const otherTokenOnly = await adapterOn(
+      {
+        '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
+        '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
+      },
+      [{ currency: 'USDT', address: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' }],
+    );
+    expect((await otherTokenOnly.adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.currency)).toEqual(['TRX']);
+  });
+
+  it('skips a TRC-20 call that failed (receipt OUT_OF_ENERGY, no logs)', async () => {
+    const { adapter } = await adapterOn({
+      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-failed.CONSTRUCTED.json')),
+      '/wallet/gettransactioninfobyblocknum': () => [recorded('gettransactioninfobyid-trc20-failed.json')],
+    });
+    expect((await adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.currency)).toEqual(['TRX']);
+  });
+
+  it('returns only transfers to watched addresses, asking once for all recipients', async () => {
+    const asked: string[][] = [];
+    const { adapter } = await adapterOn({
+      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
+      '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
+    });
+    const transfers = await adapter.transfersTo(30864544, 30864544, async (recipients) => {
+      asked.push(recipients);
+      return new Set(recipients.filter((address) => address === 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt'));
+    });
+    expect(asked).toEqual([['TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV', 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt']]);
+    expect(transfers.map((transfer) => transfer.to)).toEqual(['TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt']);
+  });
+
+  it('reads an empty block (no `transactions` key) without asking for its transaction infos', async () => {
+    const { adapter, node } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-empty.json')) });
+    expect(await adapter.transfersTo(200, 200, everyone)).toEqual([]);
+    expect(node.calls.map((call) => call.path)).toEqual(['/wallet/getblockbylimitnext']);
+  });
+
+  it('reads a block with hundreds of transactions (CONSTRUCTED: the recorded TRX transfer repeated 400 times with new ids)', async () => {
+    const block = recorded('getblockbynum-trx-transfer.json');
+    const template = block.transactions[0];
+    block.transactions = Array.from({ length: 400 }, (_, i) => ({ ...template, txID: i.toString(16).padStart(64, '0') }));
+    const { adapter } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(block) });
+    const transfers = await adapter.transfersTo(30864544, 30864544, everyone);
+    expect(transfers).toHaveLength(400);
+    expect(new Set(transfers.map((transfer) => transfer.transactionHash)).size).toBe(400);
+  });
+
+  it('asks for at most 100 blocks a call, and fails the round when the node lacks a block', async () => {
+    const { adapter, node } = await adapterOn({
+      '/wallet/getblockbylimitnext': (body) => ({
+        block: Array.from({ length: Number(body.endNum) - Number(body.startNum) }, (_, i) => {
+          const block = recorded('getblockbynum-empty.json');
+          block.block_header.raw_data.number = Number(body.startNum) + i;
+          return block;
+        }),
+      }),
+    });
+    expect(await adapter.transfersTo(1, 250, everyone)).toEqual([]);
+    expect(node.calls.map((call) => call.body)).toEqual([
+      { startNum: 1, endNum: 101 },
+      { startNum: 101, endNum: 201 },
+      { startNum: 201, endNum: 251 },
+    ]);
+    const { adapter: lagging } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-empty.json')) });
+    await expect(lagging.transfersTo(200, 201, everyone)).rejects.toThrow('the node has no block 201 yet');
+  });
+
+  it('answers canonical checks: a block hash, {} past the head, and where a transaction is', async () => {
+    const trxBlock = recorded('getblockbynum-trx-transfer.json');
+    const { adapter } = await adapterOn({
+      '/wallet/getblockbynum': (body) => (body.num === 30864544 || body.num === 27662687 ? trxBlock : {}),
+      '/wallet/gettransactioninfobyid': (body) =>
+        body.value === 'c558bd35978267d8999baf6148703cbc94786f3f2e22893637588ca05437d7f0' ? recorded('gettransactioninfobyid-trx-transfer.json') : {},
+    });
+    expect(await adapter.blockHashes([30864544, 99999999])).toEqual([trxBlock.blockID, null]);
+    expect(await adapter.transactionBlocks(['c558bd35978267d8999baf6148703cbc94786f3f2e22893637588ca05437d7f0', 'ff'.repeat(32)])).toEqual([
+      { blockNumber: 27662687, blockHash: trxBlock.blockID },
+      null,
+    ]);
+  });
+
+  it('sends the configured headers (a hosted provider’s API key) on every call', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((request, response) => {
+      seen.push(String(request.headers['tron-pro-api-key']));
+      request.resume().on('end', () => response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(recorded('getnowblock.json'))));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const adapter = new TronAdapter({
+        rpcUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        nativeCurrency: 'TRX',
+        tokens: [],
+        headers: { 'TRON-PRO-API-KEY': 'k-1' },
+      });
+      expect(await adapter.head()).toBe(66987627);
+      expect(seen).toEqual(['k-1']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  describe('a malformed answer fails the call clearly (the round is retried; no block is skipped)', () => {
+    it.each([
+      ['an HTML error page', { raw: '<html><body>502 Bad Gateway</body></html>', status: 502, type: 'text/html' }, /answered HTTP 502: <html>/],
+      ['truncated JSON', { raw: '{"block":[{"blockID":"00', status: 200, type: 'application/json' }, /answered something that is not JSON/],
+      [
+        'a block without its blockID',
+        { raw: JSON.stringify({ block: [{ block_header: { raw_data: { number: 5 } } }] }), status: 200, type: 'application/json' },
+        /a block without blockID/,
+      ],
+      [
+        "java-tron's own error object",
+        { raw: JSON.stringify({ Error: 'class java.lang.NullPointerException : null' }), status: 200, type: 'application/json' },
+        /answered an error: class java/,
+      ],
+    ])('%s', async (_label, answer, message) => {
+      const { adapter } = await adapterOn({ '/wallet/getblockbylimitnext': answer });
+      const failure = await adapter.transfersTo(5, 5, everyone).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(MalformedNodeAnswerError);
+      expect((failure as Error).message).toMatch(message);
+    });
+  });
+});
