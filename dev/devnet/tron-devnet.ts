@@ -256,7 +256,7 @@ function infoJson(block: StoredBlock, transaction: StoredTransaction) {
     ...base,
     fee: 345_000,
     contract_address: hex41(TRON_DEVNET_USDT),
-    receipt: { energy_usage_total: 29_631, net_usage: 345, result: 'SUCCESS' },
+    receipt: { energy_usage_total: 29_631, net_fee: 345_000, result: 'SUCCESS' },
     log: [
       {
         address: hex41(TRON_DEVNET_USDT).slice(2),

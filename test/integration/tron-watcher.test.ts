@@ -1,0 +1,191 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
+import { buildCustomer, buildEndpoint } from '../../dev/fixtures';
+import { freePort } from '../../dev/tools/ports';
+import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
+import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { createLogger } from '../../src/logger';
+import { startChainWatchers } from '../../src/worker';
+import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startReceiver } from '../helpers/receiver';
+import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { waitFor } from '../helpers/wait';
+import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
+
+/**
+ * The chain watcher on Tron: inflow's worker on the Temporal dev server reading the Tron devnet
+ * stand-in (dev/devnet/tron-devnet.ts: no java-tron can run here; it serves java-tron's HTTP API
+ * shapes, checked against recorded responses in tron-devnet.test.ts) through the same Tron adapter
+ * a real node gets.
+ */
+describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgres)', () => {
+  let tron: RunningTronDevnet;
+  let port: number;
+  let stateFile: string;
+  let database: TestDatabase;
+  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
+  let worker: RunningWorker;
+  let addresses: { alice: string; bob: string };
+  let merchantId: string;
+  const taskQueue = uniqueTaskQueue('tron-watcher');
+  const watcherId = chainWatcherWorkflowId({ livemode: false, network: 'tron' });
+
+  const startWorker = async () =>
+    startDevServerWorker({
+      databaseUrl: database.url,
+      db: database.db,
+      connection: dev.nativeConnection,
+      temporal: dev.client,
+      taskQueue,
+      env: { INFLOW_RPC_URL_TRON_TEST: tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress, INFLOW_CHAIN_POLL_MS: '100' },
+    });
+
+  beforeAll(async () => {
+    port = await freePort();
+    stateFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'inflow-tron-')), 'tron-devnet.json');
+    tron = await startTronDevnet({ port, stateFile });
+    tron.mine(3);
+    database = await createTestDatabase();
+    dev = await connectToDevServer();
+    const alice = await buildCustomer(database.db);
+    const bob = await buildCustomer(database.db, { merchant: alice.merchant });
+    merchantId = alice.merchant.merchant_id;
+    const tronAddress = (customer: typeof alice.customer) => customer.addresses.find((entry) => entry.network === 'tron')!.address;
+    addresses = { alice: tronAddress(alice.customer), bob: tronAddress(bob.customer) };
+    worker = await startWorker();
+    await startChainWatchers(dev.client, worker.config, createLogger('silent'));
+    const watcher = dev.client.workflow.getHandle(watcherId);
+    await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
+  });
+
+  afterAll(async () => {
+    await dev?.client.workflow
+      .getHandle(watcherId)
+      .terminate('test over')
+      .catch(() => undefined);
+    await worker?.stop();
+    await dev?.close();
+    if (database) expect(await ledgerInvariantViolations(database.db)).toEqual([]);
+    await database?.destroy();
+    await tron?.stop();
+  });
+
+  /** A transfer from the devnet's funded account, mined into the next block; resolves to its txID. */
+  const send = async (to: string, amount: bigint, currency: 'TRX' | 'USDT', options: { fail?: boolean } = {}) => {
+    const response = await fetch(`${tron.rpcUrl}/devnet/transfer`, {
+      method: 'POST',
+      body: JSON.stringify({ to, amount: amount.toString(), currency, ...options }),
+    });
+    const { txid } = (await response.json()) as { txid: string };
+    tron.mine();
+    return txid;
+  };
+  const depositOf = (transactionHash: string) =>
+    database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
+  const reorg = (depth: number, drop: string[] = []) => fetch(`${tron.rpcUrl}/devnet/reorg`, { method: 'POST', body: JSON.stringify({ depth, drop }) });
+
+  it('turns a TRX payment and a USDT payment into completed deposits with the flat fee, booked once, announced by webhooks', async () => {
+    const receiver = await startReceiver();
+    try {
+      await buildEndpoint(database.db, { merchantId, livemode: false }, { url: receiver.url, events: ['deposit.completed'] });
+      const trx = await send(addresses.alice, 100_000_000n, 'TRX'); // 100 TRX
+      const usdt = await send(addresses.bob, 25_000_000n, 'USDT'); // 25 USDT
+      await send('TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV', 5n, 'USDT'); // not a customer: ignored
+      const failed = await send(addresses.alice, 9_000_000n, 'USDT', { fail: true }); // reverted: moved nothing
+      await waitFor('two deposits detected', async () => (await depositOf(trx)) !== undefined && (await depositOf(usdt)) !== undefined);
+      tron.mine(19);
+      await waitFor('both completed', async () => (await depositOf(trx))?.status === 'completed' && (await depositOf(usdt))?.status === 'completed', 60_000);
+
+      // $2 at the static prices: 8 TRX at 0.25, 2 USDT at 1.00.
+      expect(await depositOf(trx)).toMatchObject({
+        currency: 'TRX',
+        address: addresses.alice,
+        amount: '100000000',
+        fee: '8000000',
+        net_amount: '92000000',
+        log_index: -1,
+        confirmations: expect.any(Number),
+      });
+      expect(await depositOf(usdt)).toMatchObject({
+        currency: 'USDT',
+        address: addresses.bob,
+        amount: '25000000',
+        fee: '2000000',
+        net_amount: '23000000',
+        log_index: 0,
+      });
+      // Final at Tron's 19 confirmations (solidification), the default.
+      expect((await depositOf(trx))!.required_confirmations).toBe(19);
+      expect((await depositOf(trx))!.confirmations).toBeGreaterThanOrEqual(19);
+      expect(await depositOf(failed)).toBeUndefined();
+      expect(await database.db.selectFrom('deposits').select('id').execute()).toHaveLength(2);
+      const bookings = await database.db.selectFrom('ledger_transactions').select('deposit_id').where('kind', '=', 'deposit').execute();
+      expect(bookings).toHaveLength(2);
+
+      await receiver.waitForRequests(2);
+      const announced = receiver.requests.map(
+        (request) => JSON.parse(request.rawBody) as { event: string; data: { transaction_hash: string; network: string } },
+      );
+      expect(announced.map((event) => [event.event, event.data.network])).toEqual([
+        ['deposit.completed', 'tron'],
+        ['deposit.completed', 'tron'],
+      ]);
+      expect(announced.map((event) => event.data.transaction_hash).sort()).toEqual([trx, usdt].sort());
+
+      // Restarted from an older cursor, the watcher sees both again: no new rows, no new bookings.
+      const start = Number((await depositOf(trx))!.block_number);
+      await dev.client.workflow.getHandle(watcherId).terminate('restart from an older cursor');
+      await saveCursor(database.db, false, 'tron', start, start);
+      await startChainWatchers(dev.client, worker.config, createLogger('silent'));
+      await waitFor('rescan done', async () => Number((await findCursor(database.db, false, 'tron'))!.nextBlock) > tron.head());
+      expect(await database.db.selectFrom('deposits').select('id').execute()).toHaveLength(2);
+      expect(await database.db.selectFrom('ledger_transactions').select('id').where('kind', '=', 'deposit').execute()).toHaveLength(2);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('fails a deposit whose block a reorg removes before it completes, and books nothing', async () => {
+    const txid = await send(addresses.bob, 5_000_000n, 'USDT');
+    await waitFor('detected', async () => (await depositOf(txid)) !== undefined);
+    await reorg(1, [txid]);
+    tron.mine();
+    await waitFor('failed', async () => (await depositOf(txid))?.status === 'failed', 30_000);
+    expect(await depositOf(txid)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
+  });
+
+  it('reverses a completed deposit that a deeper reorg removes, with the reversing booking', async () => {
+    const txid = await send(addresses.alice, 7_000_000n, 'USDT');
+    await waitFor('detected', async () => (await depositOf(txid)) !== undefined);
+    tron.mine(19);
+    await waitFor('completed', async () => (await depositOf(txid))?.status === 'completed', 30_000);
+    await reorg(20, [txid]);
+    tron.mine();
+    await waitFor('reversed', async () => (await depositOf(txid))?.reversed_at !== null, 30_000);
+    const deposit = (await depositOf(txid))!;
+    const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).orderBy('kind').execute();
+    expect(ledger.map((entry) => entry.kind)).toEqual(['deposit', 'reversal']);
+  });
+
+  it('retries while the node is down, loses nothing, and catches up when it returns', async () => {
+    const watcher = dev.client.workflow.getHandle(watcherId);
+    await tron.stop();
+    // The scan activity fails and is retried with backoff: we watch its attempts, not a clock.
+    await waitFor(
+      'a failed scan being retried',
+      async () => {
+        const { pendingActivities } = await watcher.describe().then((description) => description.raw);
+        return (pendingActivities ?? []).some((activity) => (activity.attempt ?? 0) > 1);
+      },
+      30_000,
+    );
+    // The stand-in comes back with its chain (saved on stop), and a payment made meanwhile.
+    tron = await startTronDevnet({ port, stateFile });
+    const txid = await send(addresses.alice, 50_000_000n, 'TRX');
+    tron.mine(19);
+    await waitFor('caught up and completed', async () => (await depositOf(txid))?.status === 'completed', 60_000);
+  });
+});
