@@ -38,6 +38,7 @@ const DevSettings = z.object({
   INFLOW_DEV_TEMPORAL_PORT: z.coerce.number<string>().int().min(1).max(65535).default(7233),
   INFLOW_DEV_TEMPORAL_UI_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8233),
   INFLOW_DEV_ANVIL_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8545),
+  INFLOW_DEV_TRON_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8090),
   INFLOW_DEV_BLOCK_TIME: z.coerce.number<string>().min(0.1).max(60).default(2),
   INFLOW_DEV_DEVNET: z.enum(['on', 'off']).default('on'),
 });
@@ -98,11 +99,21 @@ async function start(): Promise<void> {
   let devnetLine: string | undefined;
   if (settings.INFLOW_DEV_DEVNET === 'on' && !env.INFLOW_RPC_URL_ETHEREUM_TEST) {
     log(`devnet: starting anvil on 127.0.0.1:${settings.INFLOW_DEV_ANVIL_PORT} (a block every ${settings.INFLOW_DEV_BLOCK_TIME} s) as test-mode ethereum`);
-    const devnet = await startDevnet({ dataDir, port: settings.INFLOW_DEV_ANVIL_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME });
-    cleanups.push({ name: 'devnet', run: () => devnet.stop() });
+    const devnet = await startDevnet({
+      dataDir,
+      port: settings.INFLOW_DEV_ANVIL_PORT,
+      tronPort: settings.INFLOW_DEV_TRON_PORT,
+      blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME,
+    });
+    cleanups.push({ name: 'devnets', run: () => devnet.stop() });
     env.INFLOW_RPC_URL_ETHEREUM_TEST = devnet.rpcUrl;
     env.INFLOW_TOKEN_ETHEREUM_USDT_TEST = devnet.usdtAddress;
-    devnetLine = `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`;
+    env.INFLOW_RPC_URL_TRON_TEST = devnet.tron.rpcUrl;
+    env.INFLOW_TOKEN_TRON_USDT_TEST = devnet.tron.usdtAddress;
+    devnetLine = [
+      `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`,
+      `  Tron devnet:  ${devnet.tron.rpcUrl} (test-mode tron, a stand-in for java-tron; USDT ${devnet.tron.usdtAddress})`,
+    ].join('\n');
   }
 
   Object.assign(env, await developmentXpubEnv(dataDir, env, log), await developmentSecretKeyEnv(dataDir, env, log));
@@ -143,7 +154,7 @@ async function start(): Promise<void> {
       `  API:          http://localhost:${config.port}/api/v1`,
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
-      ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send --to ADDRESS --amount 25 --currency USDT'] : []),
+      ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT'] : []),
       '  receive:      npm run cli -- devnet receive --port 4000   (a local callback_url that checks signatures)',
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,

@@ -3,7 +3,7 @@
  *
  *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
- *   devnet send --to ADDRESS --amount N [--currency ETH|USDT]   development only: a real transfer on
+ *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  *   devnet receive [--port 4000]                      development only: a local callback receiver
  */
@@ -20,7 +20,7 @@ import { connectDatabase, runMain, StartupError } from './startup';
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
-  '       npm run cli -- devnet send --to ADDRESS --amount 25 [--currency ETH|USDT]   (development checkouts only)',
+  '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
   '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
 ].join('\n');
 

@@ -2,7 +2,7 @@
  * `npm run cli -- devnet <command>`: development commands for `npm run dev`'s devnet, run by the
  * operator CLI (src/cli.ts) as a program of its own, so production code never loads dev/.
  *
- *   send --to ADDRESS --amount N [--currency ETH|USDT]   a real transfer from the devnet's funded account
+ *   send [--network ethereum|tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   a transfer from a devnet's funded account
  *   receive [--port 4000]                                 a local receiver that prints and checks callbacks
  */
 import { parseArgs } from 'node:util';
@@ -10,9 +10,10 @@ import { runMain, StartupError } from '../../src/startup';
 import { devnetReceive } from './receive';
 import { devnetSend } from './send';
 
-const usage = ['usage: npm run cli -- devnet send --to ADDRESS --amount 25 [--currency ETH|USDT]', '       npm run cli -- devnet receive [--port 4000]'].join(
-  '\n',
-);
+const usage = [
+  'usage: npm run cli -- devnet send [--network ethereum|tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]',
+  '       npm run cli -- devnet receive [--port 4000]',
+].join('\n');
 
 runMain(async () => {
   const [command, ...args] = process.argv.slice(2);
@@ -24,12 +25,17 @@ runMain(async () => {
 async function send(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { to: { type: 'string' }, amount: { type: 'string' }, currency: { type: 'string', default: 'USDT' } },
+    options: {
+      network: { type: 'string', default: 'ethereum' },
+      to: { type: 'string' },
+      amount: { type: 'string' },
+      currency: { type: 'string', default: 'USDT' },
+    },
     strict: true,
   });
   if (!values.to || !values.amount) throw new StartupError(`send needs --to and --amount\n${usage}`);
   try {
-    const hash = await devnetSend({ to: values.to, amount: values.amount, currency: values.currency });
+    const hash = await devnetSend({ network: values.network, to: values.to, amount: values.amount, currency: values.currency });
     console.log(`sent ${values.amount} ${values.currency.toUpperCase()} to ${values.to}: ${hash}`);
   } catch (error) {
     throw new StartupError((error as Error).message);

@@ -1,7 +1,7 @@
 /**
  * The networks inflow supports, as data: family, currencies with their decimals and token
  * contracts per mode, and the confirmations a deposit needs (API.md, "Networks and finality").
- * Test-mode token contracts are unset here: a testnet or the local devnet configures them.
+ * Test-mode token contracts are unset here (Tron's USDT excepted: Nile's): a testnet or the local devnet configures them.
  */
 import type { Mode } from './mode';
 
@@ -91,7 +91,8 @@ export const networks = {
     nativeCurrency: 'TRX',
     currencies: {
       TRX: { decimals: 6 },
-      USDT: { decimals: 6, contracts: { live: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' } },
+      // Test mode: the Nile testnet's USDT (a node of Nile configured as INFLOW_RPC_URL_TRON_TEST).
+      USDT: { decimals: 6, contracts: { live: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t', test: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' } },
     },
     requiredConfirmations: 19,
     blockTimeMs: 3_000,

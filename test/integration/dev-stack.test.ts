@@ -2,7 +2,8 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isPortOpen } from '../../dev/tools/ports';
-import { ScriptProcess } from '../helpers/script-process';
+import { npmRun, ScriptProcess } from '../helpers/script-process';
+import { waitFor } from '../helpers/wait';
 
 /**
  * `npm run dev` as a newcomer runs it (in a throw-away data directory, on free ports): it brings
@@ -11,7 +12,14 @@ import { ScriptProcess } from '../helpers/script-process';
  */
 describe('npm run dev', () => {
   it('starts everything, keeps data across a restart, and stops everything on Ctrl-C', async () => {
-    const [apiPort, postgresPort, temporalPort, uiPort, anvilPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-dev-'));
     // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
     await chmod(dataDir, 0o755);
@@ -21,6 +29,10 @@ describe('npm run dev', () => {
       INFLOW_DEV_TEMPORAL_PORT: String(temporalPort),
       INFLOW_DEV_TEMPORAL_UI_PORT: String(uiPort),
       INFLOW_DEV_ANVIL_PORT: String(anvilPort),
+      INFLOW_DEV_TRON_PORT: String(tronPort),
+      // Fast blocks and polls, so a Tron deposit's 19 confirmations pass in seconds.
+      INFLOW_DEV_BLOCK_TIME: '0.2',
+      INFLOW_CHAIN_POLL_MS: '200',
       PORT: String(apiPort),
       LOG_LEVEL: 'warn',
     };
@@ -40,11 +52,34 @@ describe('npm run dev', () => {
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     const created = (await (
       await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } })
-    ).json()) as { id: string };
+    ).json()) as { id: string; addresses: Array<{ network: string; address: string }> };
+
+    // The newcomer's Tron deposit: 25 USDT on the Tron devnet to the customer's T… address, completed by the watcher.
+    expect(first.stdout).toContain(`Tron devnet:  http://127.0.0.1:${tronPort} (test-mode tron, a stand-in for java-tron; USDT T`);
+    const tronAddress = created.addresses.find((entry) => entry.network === 'tron')!.address;
+    const sent = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', tronAddress, '--amount', '25', '--currency', 'USDT'], env);
+    expect([sent.code, sent.stderr]).toEqual([0, '']);
+    const deposits = async () =>
+      (
+        (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/deposits?network=tron`, { headers: { Authorization: `Bearer ${key}` } })).json()) as {
+          data: any[];
+        }
+      ).data;
+    await waitFor('the Tron deposit completed', async () => (await deposits())[0]?.status === 'completed', 60_000);
+    expect((await deposits())[0]).toMatchObject({
+      network: 'tron',
+      currency: 'USDT',
+      address: tronAddress,
+      amount: '25.000000',
+      fee: '2.000000',
+      net_amount: '23.000000',
+    });
+    const bad = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', `${tronAddress.slice(0, -1)}x`, '--amount', '1'], env);
+    expect([bad.code, bad.stderr.trim()]).toEqual([1, expect.stringMatching(/--to must be a Tron address \(T…, base58check with a valid checksum\)/)]);
 
     first.signal('SIGINT');
     await first.exited;
-    for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
+    for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
     const second = await start();
     try {
