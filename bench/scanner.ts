@@ -28,6 +28,10 @@ import { createLogger } from '../src/logger';
 import { chainWatcherWorkflowId } from '../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../src/worker';
 import { startTemporalDevServer } from '../dev/temporal';
+import { randomBytes } from 'node:crypto';
+import { startTronDevnet } from '../dev/devnet/tron-devnet';
+import { tronAddressFromAccountId } from '../src/chains/tron/address';
+import { TronAdapter } from '../src/chains/tron/tron.adapter';
 import { benchLog } from './log';
 import { buildMerchant, testSecretKeyHex } from '../dev/fixtures';
 
@@ -136,9 +140,102 @@ async function main(): Promise<void> {
   await connection.close();
   await anvil.stop();
 
+  await measureTron(db, merchant.merchant_id);
   await measureDetectionLatency(db, merchant.merchant_id, log);
   await db.destroy();
   await postgres.stop();
+}
+
+/**
+ * The Tron row: BLOCKS blocks of LOGS_PER_BLOCK transfers (half TRC-20 USDT, half TRX) on the Tron
+ * devnet stand-in, scanned by the watcher's activity through the Tron adapter, beside a bare loop
+ * of the same node calls made with the same parallelism (blocks 100 a call, then the transaction
+ * infos of every block with a contract call), with 1e3 and 1e5 customer addresses.
+ */
+async function measureTron(db: ReturnType<typeof createDb>, merchantId: string): Promise<void> {
+  const tron = await startTronDevnet({ port: await freePort() });
+  benchLog(`Tron devnet stand-in: making ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
+  tron.mine();
+  const first = tron.head() + 1;
+  for (let block = 0; block < BLOCKS; block++) {
+    for (let i = 0; i < LOGS_PER_BLOCK; i++) tron.transfer(tronAddressFromAccountId(randomBytes(20)), 1_000n, i % 2 === 0 ? 'USDT' : 'TRX');
+    tron.mine();
+  }
+  const last = tron.head();
+  const adapter = new TronAdapter({
+    rpcUrl: tron.rpcUrl,
+    nativeCurrency: 'TRX',
+    tokens: [{ currency: 'USDT', address: tron.usdtAddress }],
+    maxBlockRange: RANGE,
+  });
+  const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+  const { scanChain } = createChainActivities({
+    db,
+    temporal: new Client({ connection }),
+    taskQueue: 'bench',
+    chains: new Map([[chainKey({ network: 'tron', livemode: false }), { adapter, requiredConfirmations: 19 }]]),
+  });
+  const call = async (endpoint: string, body: unknown) =>
+    (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
+
+  const bareLoop = async () => {
+    const started = performance.now();
+    let transfers = 0;
+    for (let from = first; from <= last; from += RANGE) {
+      const { block } = await call('/wallet/getblockbylimitnext', { startNum: from, endNum: Math.min(last, from + RANGE - 1) + 1 });
+      const infos = await Promise.all(
+        (block as any[])
+          .filter((each) => (each.transactions ?? []).some((transaction: any) => transaction.raw_data.contract[0].type === 'TriggerSmartContract'))
+          .map((each) => call('/wallet/gettransactioninfobyblocknum', { num: each.block_header.raw_data.number })),
+      );
+      const payments = (block as any[])
+        .flatMap((each) => each.transactions ?? [])
+        .filter((transaction: any) => transaction.raw_data.contract[0].type === 'TransferContract');
+      transfers += payments.length + infos.flat().reduce((sum, info) => sum + (info.log ?? []).length, 0);
+    }
+    return { seconds: (performance.now() - started) / 1000, transfers };
+  };
+  const addTronCustomers = async (total: number) => {
+    const { rows } = await sql<{ count: string }>`select count(*) from customer_addresses where family = 'tron'`.execute(db);
+    const have = Number(rows[0]!.count);
+    await sql`
+      insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
+      select 'cus_bench' || i, 'tron', 'T' || lpad(i::text, 33, '0'), false, ${merchantId} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(
+      db,
+    );
+  };
+  const scanAll = async () => {
+    await saveCursor(db, false, 'tron', first, last);
+    const started = performance.now();
+    let result;
+    do result = await scanChain({ network: 'tron', livemode: false });
+    while (result.nextBlock <= last);
+    return (performance.now() - started) / 1000;
+  };
+
+  const blocks = last - first + 1;
+  const bare = await bareLoop();
+  console.log(
+    `Tron: ${blocks} blocks, ${bare.transfers} transfers (half USDT, half TRX), ${RANGE} blocks per call, the Tron devnet stand-in + embedded Postgres`,
+  );
+  console.log(
+    `bare loop of the node calls  ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.transfers / bare.seconds).toFixed(0).padStart(9)} transfers/s`,
+  );
+  const rates: number[] = [];
+  for (const customers of [1_000, 100_000]) {
+    await addTronCustomers(customers);
+    await scanAll(); // warm-up
+    const seconds = await scanAll();
+    rates.push(blocks / seconds);
+    console.log(
+      `watcher, ${String(customers).padStart(6)} addresses  ${(blocks / seconds).toFixed(0).padStart(7)} blocks/s ${(bare.transfers / seconds).toFixed(0).padStart(9)} transfers/s ${(blocks / seconds / (blocks / bare.seconds)).toFixed(2)}× the bare loop`,
+    );
+  }
+  console.log(
+    `Tron: 1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / (blocks / bare.seconds)).toFixed(2)}× (target ≥ 0.50×)`,
+  );
+  await connection.close();
+  await tron.stop();
 }
 
 /**

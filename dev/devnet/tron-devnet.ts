@@ -52,6 +52,8 @@ export interface RunningTronDevnet {
   fundedAddress: string;
   /** Blocks the chain has now (the head is length − 1). */
   head(): number;
+  /** A transfer from the funded account into the next block, as /devnet/transfer makes it; returns its txID. */
+  transfer(to: string, amount: bigint, currency: 'TRX' | 'USDT'): string;
   mine(blocks?: number): void;
   stop(): Promise<void>;
 }
@@ -167,6 +169,18 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
     usdtAddress: TRON_DEVNET_USDT,
     fundedAddress: TRON_FUNDED_ADDRESS,
     head: () => chain.length - 1,
+    transfer: (to, amount, currency) => {
+      const transaction: StoredTransaction = {
+        txID: randomBytes(32).toString('hex'),
+        kind: currency,
+        from: TRON_FUNDED_ADDRESS,
+        to,
+        amount: amount.toString(),
+        failed: false,
+      };
+      pending.push(transaction);
+      return transaction.txID;
+    },
     mine,
     stop: async () => {
       if (timer) clearInterval(timer);

@@ -9,6 +9,7 @@ import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repo
 import { createLogger } from '../../src/logger';
 import { startChainWatchers } from '../../src/worker';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
+import { startTestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
 import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
@@ -143,6 +144,24 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
       await waitFor('rescan done', async () => Number((await findCursor(database.db, false, 'tron'))!.nextBlock) > tron.head());
       expect(await database.db.selectFrom('deposits').select('id').execute()).toHaveLength(2);
       expect(await database.db.selectFrom('ledger_transactions').select('id').where('kind', '=', 'deposit').execute()).toHaveLength(2);
+
+      // The Tron watcher's position and lag are in /healthz, as an EVM watcher's are.
+      const api = await startTestApi({ db: database.db, temporal: dev.client });
+      try {
+        const health = (await (await api.request('/healthz')).json()) as { chains: unknown[] };
+        expect(health.chains).toEqual([
+          {
+            network: 'tron',
+            livemode: false,
+            head: expect.any(Number),
+            next_block: expect.any(Number),
+            lag: expect.any(Number),
+            scanned_at: expect.any(String),
+          },
+        ]);
+      } finally {
+        await api.close();
+      }
     } finally {
       await receiver.close();
     }

@@ -44,25 +44,22 @@ export interface AddressOwner {
 }
 
 /**
- * Which of `addresses` belong to customers or orders of this mode and family: one indexed query per
- * batch on each table, with one array parameter however many recipients a range holds.
+ * Which of `addresses` belong to customers or orders of this mode and family: one statement, with
+ * the recipients sent once as an array parameter however many a range holds, looked up by index
+ * in both tables.
  */
 export async function ownersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]): Promise<AddressOwner[]> {
   if (addresses.length === 0) return [];
-  const recipients = sql<boolean>`address = any(${addresses}::text[])`;
-  const customers = db
-    .selectFrom('customer_addresses')
-    .select(['address', 'merchant_id', sql<string | null>`customer_id`.as('customer_id'), sql<string | null>`null`.as('order_id')])
-    .where('livemode', '=', livemode)
-    .where('family', '=', family as 'evm')
-    .where(recipients);
-  const orders = db
-    .selectFrom('orders')
-    .select(['address', 'merchant_id', 'customer_id', sql<string | null>`id`.as('order_id')])
-    .where('livemode', '=', livemode)
-    .where('family', '=', family as 'evm')
-    .where(recipients);
-  return customers.unionAll(orders).execute();
+  const { rows } = await sql<AddressOwner>`
+    with recipients as (select distinct unnest(${addresses}::text[]) as address)
+    select c.address, c.merchant_id, c.customer_id, null::text as order_id
+      from customer_addresses c join recipients r on c.address = r.address
+     where c.livemode = ${livemode} and c.family = ${family}
+    union all
+    select o.address, o.merchant_id, o.customer_id, o.id as order_id
+      from orders o join recipients r on o.address = r.address
+     where o.livemode = ${livemode} and o.family = ${family}`.execute(db);
+  return rows;
 }
 
 /** Deposits on this chain that still listen for confirmations or reorgs. */
