@@ -11,6 +11,13 @@ export type SettledOrderStatus = Exclude<OrderStatus, 'pending'>;
 /** The statuses whose callback a merchant may ask for; `completed` is always sent. */
 export const callbackStatuses = ['completed', 'expired', 'underpaid'] as const satisfies readonly SettledOrderStatus[];
 
+/**
+ * An order settles this long after its `expires_at`: a payment made in its last seconds reaches a
+ * block, and the chain watcher's next poll, a little later (a block time plus a poll interval), and
+ * still counts. A payment detected after that is late.
+ */
+export const PAYMENT_GRACE_MS = 60_000;
+
 export const MIN_EXPIRES_IN_SECONDS = 60;
 export const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60;
 export const DEFAULT_EXPIRES_IN_SECONDS = 15 * 60;

@@ -3,12 +3,13 @@
  * Each payment to the order's address runs its own deposit workflow (its own fee and booking) and
  * signals this one when it moves; the order then asks the database what its payments add up to, so
  * the order row, locked by every transition that touches it, is the one arbiter between a payment
- * and the expiry. The expiry is a durable timer: a payment detected before it is waited for; one
- * detected after the order settled is credited all the same and marks the order `late`.
+ * and the expiry. The expiry is a durable timer (expires_at plus PAYMENT_GRACE_MS): a payment
+ * detected before it is waited for; one detected after the order settled is credited all the same
+ * and marks the order `late`.
  * Cancel is an Update whose verdict the API returns: a settled order, or one with a payment, refuses.
  */
 import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { OrderStatus } from '../domain/order-state';
+import { PAYMENT_GRACE_MS, type OrderStatus } from '../domain/order-state';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
@@ -67,7 +68,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   let expired = false;
   let seen = 0;
   while (state.status === 'pending' && !canceled) {
-    const untilExpiry = input.expiresAt - Date.now();
+    // The expiry, plus the grace in which a payment made just before it may still be seen.
+    const untilExpiry = input.expiresAt + PAYMENT_GRACE_MS - Date.now();
     if (expired) {
       // Past the expiry: only a payment still confirming keeps the order open; wait for it.
       await condition(() => payments > seen || canceled !== undefined);

@@ -1,7 +1,8 @@
 import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, isPortOpen } from '../../dev/tools/ports';
+import net from 'node:net';
+import { isPortOpen } from '../../dev/tools/ports';
 import { npmRun, ScriptProcess } from '../helpers/script-process';
 import { waitFor } from '../helpers/wait';
 
@@ -12,14 +13,7 @@ import { waitFor } from '../helpers/wait';
  */
 describe('npm run dev', () => {
   it('starts everything, keeps data across a restart, and stops everything on Ctrl-C', async () => {
-    const [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
+    const [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] = await portsBelowEphemeralRange(6);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-dev-'));
     // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
     await chmod(dataDir, 0o755);
@@ -79,7 +73,8 @@ describe('npm run dev', () => {
 
     first.signal('SIGINT');
     await first.exited;
-    for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort]) expect([port, await isPortOpen(port)]).toEqual([port, false]);
+    for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] as number[])
+      expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
     const second = await start();
     try {
@@ -92,3 +87,23 @@ describe('npm run dev', () => {
     }
   }, 150_000); // two full start-ups of the stack, on a loaded CI machine
 });
+
+/**
+ * Free ports below the OS's ephemeral range (32768 and up on Linux), where no other test's
+ * freePort() lands: when the stack stops, a port it freed stays closed unless the stack left
+ * something running, whatever the tests running beside this one open.
+ */
+async function portsBelowEphemeralRange(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(candidate)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) ports.push(candidate);
+  }
+  return ports;
+}

@@ -136,6 +136,12 @@ describe('TronAdapter against recorded java-tron responses', () => {
     expect(node.calls.map((call) => call.path)).toEqual(['/wallet/getblockbylimitnext']);
   });
 
+  it('reads an amount above 2^53 sun exactly (java-tron writes int64 as a bare JSON integer)', async () => {
+    const text = JSON.stringify({ block: [recorded('getblockbynum-trx-transfer.json')] }).replace('"amount":50000000', '"amount":90000000000000001');
+    const { adapter } = await adapterOn({ '/wallet/getblockbylimitnext': { raw: text, status: 200, type: 'application/json' } });
+    expect((await adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.amount)).toEqual(['90000000000000001']);
+  });
+
   it('reads a block with hundreds of transactions (CONSTRUCTED: the recorded TRX transfer repeated 400 times with new ids)', async () => {
     const block = recorded('getblockbynum-trx-transfer.json');
     const template = block.transactions[0];

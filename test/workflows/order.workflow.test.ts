@@ -102,7 +102,7 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     const { transfer } = await pay(order, '100');
     expect(await handle.result()).toEqual({ orderId: order.id, status: 'completed' });
     expect(await row(order.id)).toMatchObject({ status: 'completed', late: false, completed_at: expect.any(Date) });
-    // The expiry timer fired before the payment's 12 blocks × 12 s were over, and the order waited for it.
+    // The expiry timer (15 minutes and the one-minute grace) fired before the payment's 12 blocks × 12 s were over, and the order waited for it.
     const events = (await handle.fetchHistory()).events!;
     const expiry = events.findIndex((event) => event.timerFiredEventAttributes);
     const evaluations = events.flatMap((event, index) => (event.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateOrder' ? [index] : []));

@@ -32,10 +32,16 @@ const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4d
 /** getblockbylimitnext answers at most this many blocks a call. */
 const BLOCKS_PER_CALL = 100;
 const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * java-tron writes sun amounts as bare JSON integers (int64), and JSON.parse would round any above
+ * 2^53 (about 9 billion TRX; the supply is larger): such amounts are read as strings, exactly.
+ */
+const LARGE_AMOUNT = /"amount"\s*:\s*(\d{16,})/g;
 
 interface RawContract {
   type: string;
-  parameter: { value: { amount?: number; owner_address?: string; to_address?: string; contract_address?: string } };
+  /** `amount` is a string when it was too large for a double (see LARGE_AMOUNT). */
+  parameter: { value: { amount?: number | string; owner_address?: string; to_address?: string; contract_address?: string } };
 }
 
 interface RawTransaction {
@@ -207,7 +213,7 @@ export class TronAdapter implements ChainAdapter {
     if (!response.ok) throw new MalformedNodeAnswerError(`${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text.replace(LARGE_AMOUNT, '"amount":"$1"'));
     } catch {
       throw new MalformedNodeAnswerError(`${path} answered something that is not JSON: ${text.slice(0, 200)}`);
     }
@@ -219,10 +225,12 @@ export class TronAdapter implements ChainAdapter {
 
 function trxTransfer(block: RawBlock, transaction: RawTransaction, contract: RawContract, currency: string): DetectedTransfer | undefined {
   const { amount, owner_address: owner, to_address: to } = contract.parameter.value;
-  if (typeof amount !== 'number' || typeof owner !== 'string' || typeof to !== 'string') {
-    throw new MalformedNodeAnswerError(`transaction ${transaction.txID} is a TransferContract without amount, owner_address or to_address`);
+  const integer = typeof amount === 'number' ? Number.isSafeInteger(amount) : /^\d+$/.test(amount ?? '');
+  if (!integer || typeof owner !== 'string' || typeof to !== 'string') {
+    throw new MalformedNodeAnswerError(`transaction ${transaction.txID} is a TransferContract without a whole amount, owner_address or to_address`);
   }
-  if (amount <= 0) return undefined;
+  const sun = BigInt(amount!);
+  if (sun <= 0n) return undefined;
   return {
     transactionHash: transaction.txID,
     logIndex: NATIVE_LOG_INDEX,
@@ -230,8 +238,7 @@ function trxTransfer(block: RawBlock, transaction: RawTransaction, contract: Raw
     blockHash: block.blockID,
     from: addressOfHex(owner),
     to: addressOfHex(to),
-    // java-tron writes sun as a JSON integer; TRX has 6 decimals, so every amount fits in a double exactly.
-    amount: BigInt(amount).toString(),
+    amount: sun.toString(),
     currency,
   };
 }
