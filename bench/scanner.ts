@@ -16,7 +16,7 @@ import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
 import { startEmbeddedPostgres } from '../dev/postgres';
 import { freePort } from '../dev/tools/ports';
 import { createChainActivities } from '../src/activities/chain.activities';
-import { chainKey } from '../src/chains/adapters';
+import { chainKey } from '../src/chains/chain-adapter';
 import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
 import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';

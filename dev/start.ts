@@ -108,8 +108,11 @@ async function start(): Promise<void> {
     cleanups.push({ name: 'devnets', run: () => devnet.stop() });
     env.INFLOW_RPC_URL_ETHEREUM_TEST = devnet.rpcUrl;
     env.INFLOW_TOKEN_ETHEREUM_USDT_TEST = devnet.usdtAddress;
-    env.INFLOW_RPC_URL_TRON_TEST = devnet.tron.rpcUrl;
-    env.INFLOW_TOKEN_TRON_USDT_TEST = devnet.tron.usdtAddress;
+    // A Tron node configured by the caller stays theirs.
+    if (!env.INFLOW_RPC_URL_TRON_TEST) {
+      env.INFLOW_RPC_URL_TRON_TEST = devnet.tron.rpcUrl;
+      env.INFLOW_TOKEN_TRON_USDT_TEST = devnet.tron.usdtAddress;
+    }
     devnetLine = [
       `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`,
       `  Tron devnet:  ${devnet.tron.rpcUrl} (test-mode tron, a stand-in for java-tron; USDT ${devnet.tron.usdtAddress})`,

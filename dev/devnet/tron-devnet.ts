@@ -4,7 +4,9 @@
  * a file on stop) and answers the java-tron HTTP API calls inflow's Tron adapter makes, in the
  * shapes java-tron answers them (hex `41…` addresses, `txID`, `blockID`, `ret[0].contractRet`,
  * transaction infos with `receipt.result` and logs; checked against recorded java-tron responses
- * in test/fixtures/tron/). The adapter cannot tell it from a real node.
+ * in test/fixtures/tron/), and the adapter is the production one. It does not reproduce everything
+ * a real node does: it never lags or answers from another block, its blocks are small, and it
+ * makes no TRC-10 transfers or other contracts' calls.
  *
  *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
  *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
@@ -20,8 +22,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tronAddressFromAccountId, tronAddressToHex } from '../../src/chains/tron/address';
+import { TRANSFER_TOPIC } from '../../src/chains/tron/tron.adapter';
 
-const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 /** java-tron treats a block as solidified 19 blocks under the head (2/3 of 27 witnesses + 1). */
 const SOLIDIFICATION_DEPTH = 19;
 /** The devnet's funded account: the account id of anvil's first test key, as a Tron address. */

@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { WatchedChainAdapter } from '../chains/adapters';
-import { chainKey } from '../chains/adapters';
+import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { confirmationReports } from '../chains/confirmations';
 import type { Db } from '../db/database';
 import { findCursor, ownersByAddress, saveCursor, watchedDeposits, type AddressOwner } from '../db/repositories/chains.repository';
@@ -32,18 +31,23 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
       // A reorg that replaced blocks already scanned could hide new transfers in them: rescan as
       // deep as a deposit needs confirmations.
       if (saved?.lastBlockHash && saved.nextBlock - 1 <= head && (await adapter.blockHashes([saved.nextBlock - 1]))[0] !== saved.lastBlockHash) {
-        cursor.nextBlock = Math.max(0, saved.nextBlock - requiredConfirmations);
+        // At least the network's own depth: fewer configured confirmations make reorgs no shallower.
+        cursor.nextBlock = Math.max(0, saved.nextBlock - Math.max(requiredConfirmations, networks[input.network].requiredConfirmations));
       }
       const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
       // The adapter asks which recipients are watched; their owners are kept for the deposits.
       const owners = new Map<string, AddressOwner>();
-      const transfers = await adapter.transfersTo(cursor.nextBlock, toBlock, async (recipients) => {
-        for (const owner of await ownersByAddress(db, input.livemode, family, recipients)) owners.set(owner.address, owner);
-        return new Set(owners.keys());
-      });
+      // Nothing new past the cursor: no range to scan this round.
+      const scanned =
+        toBlock < cursor.nextBlock
+          ? undefined
+          : await adapter.transfersTo(cursor.nextBlock, toBlock, async (recipients) => {
+              for (const owner of await ownersByAddress(db, input.livemode, family, recipients)) owners.set(owner.address, owner);
+              return new Set(owners.keys());
+            });
       let detected = 0;
-      for (const transfer of transfers) {
+      for (const transfer of scanned?.transfers ?? []) {
         const owner = owners.get(transfer.to);
         const currency = currencyOn(input.network, transfer.currency);
         if (!owner || !currency) continue;
@@ -95,7 +99,8 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
       }
 
       const nextBlock = toBlock + 1;
-      const lastBlockHash = toBlock >= cursor.nextBlock ? (await adapter.blockHashes([toBlock]))[0]! : (saved?.lastBlockHash ?? null);
+      // The hash of the last block as the scan read it: a reorg right after is caught next round.
+      const lastBlockHash = scanned?.toBlockHash ?? saved?.lastBlockHash ?? null;
       await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash);
       return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
     },

@@ -1,4 +1,4 @@
-import type { WatchedChainAdapter } from '../chains/adapters';
+import type { WatchedChainAdapter } from '../chains/chain-adapter';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
 import type { PriceSource } from '../prices/price-source';

@@ -4,22 +4,10 @@
  */
 import { FetchRequest, JsonRpcProvider } from 'ethers';
 import type { Config, WatchedChain } from '../config';
-import { modeOf } from '../domain/mode';
 import { networks } from '../domain/networks';
-import type { ChainAdapter } from './chain-adapter';
+import { chainKey, type ChainAdapter, type WatchedChainAdapter } from './chain-adapter';
 import { EvmAdapter } from './evm/evm.adapter';
 import { TronAdapter } from './tron/tron.adapter';
-
-export interface WatchedChainAdapter {
-  adapter: ChainAdapter;
-  /** Confirmations that make a deposit on this chain final. */
-  requiredConfirmations: number;
-}
-
-/** The key of a watched chain (a network in one mode). */
-export function chainKey(chain: { network: string; livemode: boolean }): string {
-  return `${modeOf(chain.livemode)}:${chain.network}`;
-}
 
 export function createChainAdapters(config: Pick<Config, 'chains' | 'chainMaxBlockRange'>): Map<string, WatchedChainAdapter> {
   return new Map(
@@ -32,7 +20,10 @@ export function createChainAdapters(config: Pick<Config, 'chains' | 'chainMaxBlo
 
 function adapterFor(chain: WatchedChain, maxBlockRange: number): ChainAdapter {
   const { nativeCurrency } = networks[chain.network];
-  if (chain.family === 'tron') return new TronAdapter({ rpcUrl: chain.rpcUrl, headers: chain.headers, nativeCurrency, tokens: chain.tokens, maxBlockRange });
+  // One getblockbylimitnext call at most: a Tron block carries hundreds of transactions.
+  if (chain.family === 'tron') {
+    return new TronAdapter({ rpcUrl: chain.rpcUrl, headers: chain.headers, nativeCurrency, tokens: chain.tokens, maxBlockRange: Math.min(maxBlockRange, 100) });
+  }
   const request = new FetchRequest(chain.rpcUrl);
   for (const [name, value] of Object.entries(chain.headers)) request.setHeader(name, value);
   return new EvmAdapter(new JsonRpcProvider(request, undefined, { staticNetwork: true }), { nativeCurrency, tokens: chain.tokens, maxBlockRange });

@@ -4,6 +4,7 @@
  * implementation per family (chains/evm/, chains/tron/), as BTCPay has one handler per payment
  * method; the watcher's activity and workflow know only this interface.
  */
+import { modeOf } from '../domain/mode';
 
 /** A transfer found on-chain, in the family's own address encoding (EIP-55 hex, base58check `T…`). */
 export interface DetectedTransfer {
@@ -35,6 +36,12 @@ export interface TokenContract {
 /** Which of these recipients belong to a customer or an order (the watcher asks the database). */
 export type WatchedAddresses = (recipients: string[]) => Promise<ReadonlySet<string>>;
 
+/** What a scan of a block range found, and the hash of its last block as read then (the cursor's reorg check). */
+export interface ScannedRange {
+  transfers: DetectedTransfer[];
+  toBlockHash: string;
+}
+
 export interface ChainAdapter {
   /** The widest block range transfersTo accepts now (it may shrink when a node caps its answers). */
   readonly maxBlockRange: number;
@@ -45,14 +52,25 @@ export interface ChainAdapter {
    * ordered by block and position. A block the node does not have, or an answer it cannot read,
    * fails the call: a round is retried, never a block skipped.
    */
-  transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]>;
+  transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange>;
   /** The canonical hash of each block now (null past the node's head), asked together. */
   blockHashes(numbers: number[]): Promise<Array<string | null>>;
   /** Where each transaction is now (a reorg may have moved it), or null where it is in no block; asked together. */
   transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>>;
 }
 
-/** A node answer the adapter cannot use (an HTML error page, truncated JSON, a block without its fields). */
+/** A node answer the adapter cannot use (an error page, truncated JSON, a block without its fields, another block's data). */
 export class MalformedNodeAnswerError extends Error {
   override readonly name = 'MalformedNodeAnswerError';
+}
+
+/** A watched chain (a network in one mode) and the confirmations that make its deposits final. */
+export interface WatchedChainAdapter {
+  adapter: ChainAdapter;
+  requiredConfirmations: number;
+}
+
+/** The key of a watched chain. */
+export function chainKey(chain: { network: string; livemode: boolean }): string {
+  return `${modeOf(chain.livemode)}:${chain.network}`;
 }

@@ -62,7 +62,7 @@ describe('TronAdapter against recorded java-tron responses', () => {
   it('finds a TRX payment (TransferContract, SUCCESS), in base58check, without asking for transaction infos', async () => {
     const block = recorded('getblockbynum-trx-transfer.json');
     const { adapter, node } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(block) });
-    expect(await adapter.transfersTo(30864544, 30864544, everyone)).toEqual([
+    expect((await adapter.transfersTo(30864544, 30864544, everyone)).transfers).toEqual([
       {
         transactionHash: '979e0823f455f3b67d65b351052f0265233f422792d31d5dbeb7c24737dd5556',
         logIndex: NATIVE_LOG_INDEX,
@@ -78,19 +78,35 @@ describe('TronAdapter against recorded java-tron responses', () => {
     expect(node.calls[0]!.body).toEqual({ startNum: 30864544, endNum: 30864545 });
   });
 
+  /**
+   * Block 30864600 with the two transactions of its recorded info list: COMPOSITE, as the block
+   * fixture is (its README says so). The recorded block's header and two real transactions (a TRX
+   * transfer and a USDT transfer() call), renumbered and given the ids of the recorded infos, so
+   * the infos are the block's own, as a node answers them.
+   */
+  const trc20Block = () => {
+    const block = recorded('getblockbynum-trc20-transfer.json');
+    const infos = recorded('gettransactioninfobyblocknum-trc20.json');
+    block.block_header.raw_data.number = 30864600;
+    block.transactions.forEach((transaction: { txID: string }, i: number) => (transaction.txID = infos[i].id));
+    return { block, infos };
+  };
+  const trc20Node = (infos?: unknown[]) => {
+    const { block, infos: recordedInfos } = trc20Block();
+    return { '/wallet/getblockbylimitnext': blocks(block), '/wallet/gettransactioninfobyblocknum': () => infos ?? recordedInfos };
+  };
+
   it("finds a TRC-20 USDT Transfer event in the block's transaction infos (receipt SUCCESS), and no other token's", async () => {
-    const { adapter } = await adapterOn({
-      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
-      '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
-    });
-    const transfers = await adapter.transfersTo(30864544, 30864544, everyone);
+    const { adapter } = await adapterOn(trc20Node());
+    const { transfers, toBlockHash } = await adapter.transfersTo(30864600, 30864600, everyone);
+    expect(toBlockHash).toBe(trc20Block().block.blockID);
     expect(transfers).toEqual([
-      expect.objectContaining({ currency: 'TRX', amount: '50000000' }),
+      expect.objectContaining({ currency: 'TRX', amount: '50000000', transactionHash: '8971d5c2c3b45dee02860ce821e9c2ba601424c311a7a80545848a4c4c09b4a1' }),
       {
         transactionHash: '0af79242191c6728b79e858a36a4b5c65e4e52b9fcee4dc5af30eac57b6d0953',
         logIndex: 0,
-        blockNumber: 30864544,
-        blockHash: '0000000001d6f4a09f60c27befccff6fe3cc593b2d6c46cdc79d3fd4f55db859',
+        blockNumber: 30864600,
+        blockHash: trc20Block().block.blockID,
         // Converted by an independent base58check (Python) from the recorded topics.
         from: 'TWpZXLfsvVuQuJZLkdWNY7XY2teePqPpz7',
         to: 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt',
@@ -98,31 +114,34 @@ describe('TronAdapter against recorded java-tron responses', () => {
         currency: 'USDT',
       },
     ]);
-    const otherTokenOnly = await adapterOn(
-      {
-        '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
-        '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
-      },
-      [{ currency: 'USDT', address: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' }],
-    );
-    expect((await otherTokenOnly.adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.currency)).toEqual(['TRX']);
+    const otherTokenOnly = await adapterOn(trc20Node(), [{ currency: 'USDT', address: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' }]);
+    expect((await otherTokenOnly.adapter.transfersTo(30864600, 30864600, everyone)).transfers.map((transfer) => transfer.currency)).toEqual(['TRX']);
   });
 
   it('skips a TRC-20 call that failed (receipt OUT_OF_ENERGY, no logs)', async () => {
-    const { adapter } = await adapterOn({
-      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-failed.CONSTRUCTED.json')),
-      '/wallet/gettransactioninfobyblocknum': () => [recorded('gettransactioninfobyid-trc20-failed.json')],
-    });
-    expect((await adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.currency)).toEqual(['TRX']);
+    const { infos } = trc20Block();
+    const failed = { ...recorded('gettransactioninfobyid-trc20-failed.json'), id: infos[1].id, blockNumber: 30864600 };
+    const { adapter } = await adapterOn(trc20Node([infos[0], failed]));
+    expect((await adapter.transfersTo(30864600, 30864600, everyone)).transfers.map((transfer) => transfer.currency)).toEqual(['TRX']);
+  });
+
+  it("fails the round when the node's transaction infos are not the block's: none, another block's, or a contract call without its result", async () => {
+    const { infos } = trc20Block();
+    for (const answer of [
+      [],
+      [infos[0], { ...infos[1], blockNumber: 30864601 }],
+      [infos[0], { ...infos[1], id: 'ab'.repeat(32) }],
+      [infos[0], { ...infos[1], receipt: {} }],
+    ]) {
+      const { adapter } = await adapterOn(trc20Node(answer));
+      await expect(adapter.transfersTo(30864600, 30864600, everyone)).rejects.toBeInstanceOf(MalformedNodeAnswerError);
+    }
   });
 
   it('returns only transfers to watched addresses, asking once for all recipients', async () => {
     const asked: string[][] = [];
-    const { adapter } = await adapterOn({
-      '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-trc20-transfer.json')),
-      '/wallet/gettransactioninfobyblocknum': () => recorded('gettransactioninfobyblocknum-trc20.json'),
-    });
-    const transfers = await adapter.transfersTo(30864544, 30864544, async (recipients) => {
+    const { adapter } = await adapterOn(trc20Node());
+    const { transfers } = await adapter.transfersTo(30864600, 30864600, async (recipients) => {
       asked.push(recipients);
       return new Set(recipients.filter((address) => address === 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt'));
     });
@@ -132,14 +151,14 @@ describe('TronAdapter against recorded java-tron responses', () => {
 
   it('reads an empty block (no `transactions` key) without asking for its transaction infos', async () => {
     const { adapter, node } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(recorded('getblockbynum-empty.json')) });
-    expect(await adapter.transfersTo(200, 200, everyone)).toEqual([]);
+    expect((await adapter.transfersTo(200, 200, everyone)).transfers).toEqual([]);
     expect(node.calls.map((call) => call.path)).toEqual(['/wallet/getblockbylimitnext']);
   });
 
   it('reads an amount above 2^53 sun exactly (java-tron writes int64 as a bare JSON integer)', async () => {
     const text = JSON.stringify({ block: [recorded('getblockbynum-trx-transfer.json')] }).replace('"amount":50000000', '"amount":90000000000000001');
     const { adapter } = await adapterOn({ '/wallet/getblockbylimitnext': { raw: text, status: 200, type: 'application/json' } });
-    expect((await adapter.transfersTo(30864544, 30864544, everyone)).map((transfer) => transfer.amount)).toEqual(['90000000000000001']);
+    expect((await adapter.transfersTo(30864544, 30864544, everyone)).transfers.map((transfer) => transfer.amount)).toEqual(['90000000000000001']);
   });
 
   it('reads a block with hundreds of transactions (CONSTRUCTED: the recorded TRX transfer repeated 400 times with new ids)', async () => {
@@ -147,7 +166,7 @@ describe('TronAdapter against recorded java-tron responses', () => {
     const template = block.transactions[0];
     block.transactions = Array.from({ length: 400 }, (_, i) => ({ ...template, txID: i.toString(16).padStart(64, '0') }));
     const { adapter } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(block) });
-    const transfers = await adapter.transfersTo(30864544, 30864544, everyone);
+    const transfers = (await adapter.transfersTo(30864544, 30864544, everyone)).transfers;
     expect(transfers).toHaveLength(400);
     expect(new Set(transfers.map((transfer) => transfer.transactionHash)).size).toBe(400);
   });
@@ -162,7 +181,7 @@ describe('TronAdapter against recorded java-tron responses', () => {
         }),
       }),
     });
-    expect(await adapter.transfersTo(1, 250, everyone)).toEqual([]);
+    expect((await adapter.transfersTo(1, 250, everyone)).transfers).toEqual([]);
     expect(node.calls.map((call) => call.body)).toEqual([
       { startNum: 1, endNum: 101 },
       { startNum: 101, endNum: 201 },

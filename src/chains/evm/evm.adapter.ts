@@ -5,14 +5,7 @@
  * range shrink until it answers. Pure reading: deposits are signalled elsewhere.
  */
 import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
-import {
-  MalformedNodeAnswerError,
-  NATIVE_LOG_INDEX,
-  type ChainAdapter,
-  type DetectedTransfer,
-  type TokenContract,
-  type WatchedAddresses,
-} from '../chain-adapter';
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses, type ScannedRange } from '../chain-adapter';
 
 /** The JSON-RPC shapes the scan reads (quantities are hex strings). */
 interface RawLog {
@@ -59,18 +52,21 @@ export class EvmAdapter implements ChainAdapter {
     return Number(await this.provider.send('eth_blockNumber', []));
   }
 
-  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]> {
-    if (toBlock < fromBlock) return [];
+  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
+    if (toBlock < fromBlock) throw new RangeError(`an empty range: ${fromBlock}..${toBlock}`);
     if (toBlock - fromBlock + 1 > this.maxBlockRange) {
       throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${toBlock - fromBlock + 1}`);
     }
-    const [tokenTransfers, nativeTransfers] = await Promise.all([this.tokenTransfers(fromBlock, toBlock), this.nativeTransfers(fromBlock, toBlock)]);
-    const recipients = await watched([...new Set([...tokenTransfers, ...nativeTransfers].map((transfer) => transfer.to))]);
+    const [tokenTransfers, native] = await Promise.all([this.tokenTransfers(fromBlock, toBlock), this.nativeTransfers(fromBlock, toBlock)]);
+    const recipients = await watched([...new Set([...tokenTransfers, ...native.transfers].map((transfer) => transfer.to))]);
     // Token logs exist only for transactions that succeeded; a native transfer needs its receipt.
-    const succeeded = await this.succeeded(nativeTransfers.filter((transfer) => recipients.has(transfer.to)));
-    return [...succeeded, ...tokenTransfers.filter((transfer) => recipients.has(transfer.to))].sort(
-      (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
-    );
+    const succeeded = await this.succeeded(native.transfers.filter((transfer) => recipients.has(transfer.to)));
+    return {
+      transfers: [...succeeded, ...tokenTransfers.filter((transfer) => recipients.has(transfer.to))].sort(
+        (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+      ),
+      toBlockHash: native.toBlockHash,
+    };
   }
 
   // Canonical-chain checks ask the node directly, so nothing a client library remembers can hide a
@@ -135,7 +131,8 @@ export class EvmAdapter implements ChainAdapter {
     };
   }
 
-  private async nativeTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
+  /** Native-coin transfers of blocks fromBlock..toBlock, and the hash of the last of them as read. */
+  private async nativeTransfers(fromBlock: number, toBlock: number): Promise<{ transfers: DetectedTransfer[]; toBlockHash: string }> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
     const blocks = (await Promise.all(
       numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
@@ -143,7 +140,7 @@ export class EvmAdapter implements ChainAdapter {
     // A block the node does not have yet fails the round (retried), rather than being skipped.
     const missing = blocks.findIndex((block) => block === null);
     if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);
-    return (blocks as RawBlock[]).flatMap((block) => {
+    const transfers = (blocks as RawBlock[]).flatMap((block) => {
       if (!Array.isArray(block.transactions) || typeof block.hash !== 'string')
         throw new MalformedNodeAnswerError(`block ${block.number} came without its transactions or hash`);
       return block.transactions
@@ -159,6 +156,7 @@ export class EvmAdapter implements ChainAdapter {
           currency: this.options.nativeCurrency,
         }));
     });
+    return { transfers, toBlockHash: (blocks as RawBlock[]).at(-1)!.hash };
   }
 
   /** The transfers whose transaction succeeded: a reverted call to a contract moved no coin. */
@@ -167,6 +165,7 @@ export class EvmAdapter implements ChainAdapter {
     return transfers.filter((transfer, i) => {
       const receipt = receipts[i];
       if (!receipt) throw new Error(`the node has no receipt for ${transfer.transactionHash} yet`);
+      if (receipt.status !== '0x1' && receipt.status !== '0x0') throw new MalformedNodeAnswerError(`the receipt of ${transfer.transactionHash} has no status`);
       return receipt.status === '0x1';
     });
   }

@@ -17,21 +17,16 @@
  * transactions), `/wallet/getblockbynum` and `/wallet/gettransactioninfobyid` (canonical checks).
  * Addresses are read in hex (`41…`) and converted to base58check here, exactly.
  */
-import {
-  MalformedNodeAnswerError,
-  NATIVE_LOG_INDEX,
-  type ChainAdapter,
-  type DetectedTransfer,
-  type TokenContract,
-  type WatchedAddresses,
-} from '../chain-adapter';
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses, type ScannedRange } from '../chain-adapter';
 import { tronAddressFromAccountId, tronAddressToHex } from './address';
 
 /** keccak256("Transfer(address,address,uint256)"), as java-tron writes topics: hex without 0x. */
-const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+export const TRANSFER_TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 /** getblockbylimitnext answers at most this many blocks a call. */
 const BLOCKS_PER_CALL = 100;
 const REQUEST_TIMEOUT_MS = 15_000;
+/** Transaction-info calls in flight at once: a catching-up round must not flood a hosted node. */
+const INFO_CALLS_AT_ONCE = 10;
 /**
  * java-tron writes sun amounts as bare JSON integers (int64), and JSON.parse would round any above
  * 2^53 (about 9 billion TRX; the supply is larger): such amounts are read as strings, exactly.
@@ -96,8 +91,8 @@ export class TronAdapter implements ChainAdapter {
     return blockNumberOf(await this.call<RawBlock>('/wallet/getnowblock', {}));
   }
 
-  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<DetectedTransfer[]> {
-    if (toBlock < fromBlock) return [];
+  async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
+    if (toBlock < fromBlock) throw new RangeError(`an empty range: ${fromBlock}..${toBlock}`);
     if (toBlock - fromBlock + 1 > this.maxBlockRange) {
       throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${toBlock - fromBlock + 1}`);
     }
@@ -110,14 +105,16 @@ export class TronAdapter implements ChainAdapter {
       const transactions = block.transactions ?? [];
       if (!Array.isArray(transactions)) throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has no readable transactions`);
       for (const [position, transaction] of transactions.entries()) {
-        positions.set(transaction.txID, position);
         const contract = transaction.raw_data?.contract?.[0];
         if (!contract || typeof transaction.txID !== 'string')
           throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has a transaction without its contract`);
-        if (contract.type === 'TransferContract' && transaction.ret?.[0]?.contractRet === 'SUCCESS') {
-          const trx = trxTransfer(block, transaction, contract, this.options.nativeCurrency);
-          if (trx) transfers.push(trx);
-        }
+        positions.set(transaction.txID, position);
+        if (contract.type !== 'TransferContract') continue;
+        const result = transaction.ret?.[0]?.contractRet;
+        if (typeof result !== 'string') throw new MalformedNodeAnswerError(`transaction ${transaction.txID} comes without its contractRet`);
+        if (result !== 'SUCCESS') continue;
+        const trx = trxTransfer(block, transaction, contract, this.options.nativeCurrency);
+        if (trx) transfers.push(trx);
       }
       // A token transfer may come from any contract call (a wallet's, an exchange's), so every
       // block with one is read for its logs; blocks without one cost nothing more.
@@ -125,16 +122,22 @@ export class TronAdapter implements ChainAdapter {
         withContractCalls.push(block);
       }
     }
-    const infos = await Promise.all(
-      withContractCalls.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })),
-    );
-    withContractCalls.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
+    for (let start = 0; start < withContractCalls.length; start += INFO_CALLS_AT_ONCE) {
+      const batch = withContractCalls.slice(start, start + INFO_CALLS_AT_ONCE);
+      const infos = await Promise.all(
+        batch.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })),
+      );
+      batch.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
+    }
 
     const recipients = await watched([...new Set(transfers.map((transfer) => transfer.to))]);
-    const place = (transfer: DetectedTransfer) => positions.get(transfer.transactionHash) ?? Number.MAX_SAFE_INTEGER;
-    return transfers
-      .filter((transfer) => recipients.has(transfer.to))
-      .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || a.logIndex - b.logIndex);
+    const place = (transfer: DetectedTransfer) => positions.get(transfer.transactionHash)!;
+    return {
+      transfers: transfers
+        .filter((transfer) => recipients.has(transfer.to))
+        .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || a.logIndex - b.logIndex),
+      toBlockHash: blocks.at(-1)!.blockID,
+    };
   }
 
   async blockHashes(numbers: number[]): Promise<Array<string | null>> {
@@ -173,24 +176,43 @@ export class TronAdapter implements ChainAdapter {
     });
   }
 
-  /** The configured tokens' Transfer events in a block's successful transactions, numbered within each transaction. */
+  /**
+   * The configured tokens' Transfer events in a block's successful contract calls. The infos must
+   * be the block's own, one per transaction: java-tron answers `[]` for a block it does not have,
+   * and a node behind a load balancer may answer from another one, so anything else fails the
+   * round rather than let the block's token payments pass unseen. A transfer is numbered by its
+   * log's place among all the transaction's logs, which no configuration change can shift.
+   */
   private tokenTransfers(block: RawBlock, infos: RawTransactionInfo[]): DetectedTransfer[] {
-    if (!Array.isArray(infos)) throw new MalformedNodeAnswerError(`the transaction infos of block ${blockNumberOf(block)} are not a list`);
+    const number = blockNumberOf(block);
+    const transactions = block.transactions ?? [];
+    const mismatch = () =>
+      new MalformedNodeAnswerError(
+        `the transaction infos the node gave for block ${number} are not that block's (a node that lags, or answers from another block)`,
+      );
+    if (!Array.isArray(infos) || infos.length !== transactions.length) throw mismatch();
+    const types = new Map(transactions.map((transaction) => [transaction.txID, transaction.raw_data.contract[0]!.type]));
     return infos.flatMap((info) => {
-      if (info.receipt?.result !== 'SUCCESS') return [];
-      let ordinal = 0;
-      return (info.log ?? []).flatMap((log) => {
-        const currency = this.tokensByLogAddress.get(log.address?.toLowerCase());
+      if (!types.has(info.id) || info.blockNumber !== number) throw mismatch();
+      if (types.get(info.id) !== 'TriggerSmartContract') return [];
+      const result = info.receipt?.result;
+      if (typeof result !== 'string') throw new MalformedNodeAnswerError(`the info of contract call ${info.id} comes without its receipt result`);
+      if (result !== 'SUCCESS') return [];
+      return (info.log ?? []).flatMap((log, logIndex) => {
+        const currency = this.tokensByLogAddress.get(String(log.address).toLowerCase());
         const topics = log.topics ?? [];
-        if (!currency || topics.length !== 3 || topics[0] !== TRANSFER_TOPIC || !/^[0-9a-f]{64}$/.test(log.data ?? '')) return [];
-        const logIndex = ordinal++;
+        if (!currency || topics[0] !== TRANSFER_TOPIC) return [];
+        // The token's own Transfer event, unreadable: the answer is broken, not the payment absent.
+        if (topics.length !== 3 || !topics.every((topic) => /^[0-9a-f]{64}$/.test(topic)) || !/^[0-9a-f]{64}$/.test(log.data ?? '')) {
+          throw new MalformedNodeAnswerError(`a ${currency} Transfer event of ${info.id} is not readable: ${JSON.stringify(log).slice(0, 200)}`);
+        }
         const amount = BigInt(`0x${log.data}`);
         if (amount === 0n) return [];
         return [
           {
             transactionHash: info.id,
             logIndex,
-            blockNumber: blockNumberOf(block),
+            blockNumber: number,
             blockHash: block.blockID,
             from: addressOfTopic(topics[1]!),
             to: addressOfTopic(topics[2]!),
