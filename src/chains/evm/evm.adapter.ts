@@ -5,7 +5,15 @@
  * range shrink until it answers. Pure reading: deposits are signalled elsewhere.
  */
 import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
-import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses, type ScannedRange } from '../chain-adapter';
+import {
+  MalformedNodeAnswerError,
+  NATIVE_LOG_INDEX,
+  type ChainAdapter,
+  type DetectedTransfer,
+  type TokenContract,
+  type WatchedAddresses,
+  type ScannedRange,
+} from '../chain-adapter';
 
 /** The JSON-RPC shapes the scan reads (quantities are hex strings). */
 interface RawLog {

@@ -17,7 +17,15 @@
  * transactions), `/wallet/getblockbynum` and `/wallet/gettransactioninfobyid` (canonical checks).
  * Addresses are read in hex (`41…`) and converted to base58check here, exactly.
  */
-import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type ChainAdapter, type DetectedTransfer, type TokenContract, type WatchedAddresses, type ScannedRange } from '../chain-adapter';
+import {
+  MalformedNodeAnswerError,
+  NATIVE_LOG_INDEX,
+  type ChainAdapter,
+  type DetectedTransfer,
+  type TokenContract,
+  type WatchedAddresses,
+  type ScannedRange,
+} from '../chain-adapter';
 import { tronAddressFromAccountId, tronAddressToHex } from './address';
 
 /** keccak256("Transfer(address,address,uint256)"), as java-tron writes topics: hex without 0x. */
