@@ -76,24 +76,37 @@ export function buildTransfer(
   options: { network?: Network; currency?: string; amount: string; requiredConfirmations?: number },
 ): DepositTransfer {
   const network = options.network ?? 'ethereum';
-  const currency = options.currency ?? 'USDT';
-  const { decimals } = currencyOn(network, currency)!;
+  const payee = { customerId: owner.customer.id, orderId: null, address: owner.customer.addresses.find((entry) => entry.network === network)!.address };
+  return transferTo(owner.tenant, payee, { ...options, network, currency: options.currency ?? 'USDT' });
+}
+
+/** A well-formed transfer of `amount` (a decimal string) to the order's address, with a fresh random hash. */
+export function buildOrderTransfer(tenant: Tenant, order: OrderObject, options: { amount: string; requiredConfirmations?: number }): DepositTransfer {
+  const payee = { customerId: order.customer_id, orderId: order.id, address: order.address };
+  return transferTo(tenant, payee, { ...options, network: order.network as Network, currency: order.currency });
+}
+
+function transferTo(
+  tenant: Tenant,
+  payee: { customerId: string | null; orderId: string | null; address: string },
+  options: { network: Network; currency: string; amount: string; requiredConfirmations?: number },
+): DepositTransfer {
+  const { decimals } = currencyOn(options.network, options.currency)!;
   return {
     depositId: newId('deposit'),
-    merchantId: owner.tenant.merchantId,
-    livemode: owner.tenant.livemode,
-    customerId: owner.customer.id,
-    network,
-    currency,
+    merchantId: tenant.merchantId,
+    livemode: tenant.livemode,
+    ...payee,
+    network: options.network,
+    currency: options.currency,
     decimals,
-    address: owner.customer.addresses.find((entry) => entry.network === network)!.address,
     fromAddress: `0x${randomBytes(20).toString('hex')}`,
     transactionHash: `0x${randomBytes(32).toString('hex')}`,
     logIndex: 0,
     blockNumber: 1_000,
     blockHash: `0x${randomBytes(32).toString('hex')}`,
     amount: parseAmount(options.amount, decimals).toString(),
-    requiredConfirmations: options.requiredConfirmations ?? networks[network].requiredConfirmations,
+    requiredConfirmations: options.requiredConfirmations ?? networks[options.network].requiredConfirmations,
     simulated: true,
   };
 }
@@ -146,28 +159,4 @@ export async function buildOrder(db: Db, tenant: Tenant, input: Partial<NewOrder
       },
     ),
   );
-}
-
-/** A well-formed transfer of `amount` (a decimal string) to the order's address, with a fresh random hash. */
-export function buildOrderTransfer(tenant: Tenant, order: OrderObject, options: { amount: string; requiredConfirmations?: number }): DepositTransfer {
-  const { decimals } = currencyOn(order.network as Network, order.currency)!;
-  return {
-    depositId: newId('deposit'),
-    merchantId: tenant.merchantId,
-    livemode: order.livemode,
-    customerId: order.customer_id,
-    orderId: order.id,
-    network: order.network,
-    currency: order.currency,
-    decimals,
-    address: order.address,
-    fromAddress: `0x${randomBytes(20).toString('hex')}`,
-    transactionHash: `0x${randomBytes(32).toString('hex')}`,
-    logIndex: 0,
-    blockNumber: 1_000,
-    blockHash: `0x${randomBytes(32).toString('hex')}`,
-    amount: parseAmount(options.amount, decimals).toString(),
-    requiredConfirmations: options.requiredConfirmations ?? networks[order.network as Network].requiredConfirmations,
-    simulated: true,
-  };
 }

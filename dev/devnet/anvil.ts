@@ -27,7 +27,8 @@ export interface RunningAnvil {
 export async function startAnvil(options: { port: number; blockTimeSeconds?: number; stateFile?: string }): Promise<RunningAnvil> {
   const args = ['--host', '127.0.0.1', '--port', String(options.port), '--chain-id', '31337', '--silent'];
   if (options.blockTimeSeconds) args.push('--block-time', String(options.blockTimeSeconds));
-  if (options.stateFile) args.push('--state', options.stateFile);
+  // Saved every few seconds too, not only on a clean exit: a crash of the dev stack keeps the chain.
+  if (options.stateFile) args.push('--state', options.stateFile, '--state-interval', '5');
   const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'anvil'), args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(options.port, 30_000);

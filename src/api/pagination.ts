@@ -4,7 +4,13 @@ import { text } from './schema';
 
 /** The cursor parameters every list endpoint accepts: limit 1..100 (default 10), starting_after. */
 export const paginationParams = {
-  limit: z.coerce.number<string>().int().min(1).max(100).default(10),
+  // Digits only: `1e1`, `0x10` or ` 5` are not a limit, however Number() would read them.
+  limit: z
+    .string()
+    .regex(/^(100|[1-9]\d?)$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .optional()
+    .transform((limit) => limit ?? 10),
   starting_after: text().min(1).max(64).optional(),
 };
 

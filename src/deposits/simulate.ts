@@ -51,6 +51,7 @@ export async function simulateDeposit(
   let amount: bigint;
   try {
     amount = parseAmount(input.amount, currency.decimals);
+    if (amount === 0n) throw new AmountFormatError(`"${input.amount}" is zero; a deposit moves something`);
   } catch (error) {
     if (error instanceof AmountFormatError) {
       throw new InvalidRequestError(`Invalid amount: ${error.message} (${currencyName} has ${currency.decimals} decimals).`, 'amount');

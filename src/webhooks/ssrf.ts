@@ -29,7 +29,11 @@ for (const [network, prefix] of [
   blocked.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
+  // ::/96 holds the deprecated IPv4-compatible forms (::127.0.0.1 is ::7f00:1), ::ffff:0:0:0/96 the
+  // IPv4-translated ones (RFC 2765). (IPv4-mapped ::ffff:0:0/96 is checked as IPv4 in
+  // isPublicAddress: in a BlockList that subnet would match every IPv4 address.)
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['::1', 128],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],

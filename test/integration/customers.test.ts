@@ -90,6 +90,9 @@ describe('customers (real app, Postgres and Temporal)', () => {
       [JSON.parse('{"metadata":{"__proto__":"x"}}'), 'metadata[__proto__]', 'parameter_invalid'],
       [{ name: 'Ada\u0000' }, 'name', 'parameter_invalid'],
       [{ metadata: { note: 'a\u0000b' } }, 'metadata[note]', 'parameter_invalid'],
+      // A lone surrogate is valid JSON ("\ud800") but no character: refused, never a 500 or a U+FFFD.
+      [{ name: 'Ada\ud800' }, 'name', 'parameter_invalid'],
+      [{ metadata: { k: '\udc00' } }, 'metadata[k]', 'parameter_invalid'],
     ])('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
       const before = await database.db
         .selectFrom('customers')
@@ -202,6 +205,8 @@ describe('customers (real app, Postgres and Temporal)', () => {
       ['limit=101', 'limit'],
       ['limit=ten', 'limit'],
       ['limit=1.5', 'limit'],
+      ['limit=1e1', 'limit'],
+      ['limit=0x10', 'limit'],
       ['starting_after=cus_00000000000000000000000000', 'starting_after'],
       ['sort=asc', 'sort'],
     ])('answers 400 for %s', async (query, param) => {

@@ -138,6 +138,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
       [{ network: 'bitcoin', currency: 'BTC', amount: '1' }, 'network'],
       [{ network: 'ethereum', currency: 'USDT', amount: '1e3' }, 'amount'],
       [{ network: 'ethereum', currency: 'USDT', amount: '-5' }, 'amount'],
+      [{ network: 'ethereum', currency: 'USDT', amount: '0' }, 'amount'],
       [{ network: 'ethereum', currency: 'USDT', amount: '0.1234567' }, 'amount'],
       [{ network: 'ethereum', currency: 'USDT', amount: `1${'0'.repeat(77)}` }, 'amount'],
       [{ network: 'ethereum', currency: 'USDT', amount: 5 }, 'amount'],

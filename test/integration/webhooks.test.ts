@@ -149,6 +149,8 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
       'https://169.254.169.254/latest',
       'https://localhost/hook',
       'https://[::ffff:127.0.0.1]/hook',
+      'https://[::127.0.0.1]/hook',
+      'https://[::ffff:0:7f00:1]/hook',
     ])('live mode refuses %s', async (url) => {
       const response = await call('POST', '/webhook-endpoints', { url, events: ['*'] }, stack.acme.live_key);
       expect(response.status).toBe(400);

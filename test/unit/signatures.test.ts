@@ -126,6 +126,10 @@ describe('SSRF defence', () => {
     '::ffff:127.0.0.1',
     '::ffff:7f00:1',
     '::ffff:a9fe:a9fe',
+    // IPv4-compatible and IPv4-translated forms of loopback: https://[::127.0.0.1]/ is https://[::7f00:1]/.
+    '::7f00:1',
+    '::ffff:0:7f00:1',
+    '::a9fe:a9fe',
     'fd00::1',
     'fe80::1',
     'ff02::1',
