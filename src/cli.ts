@@ -81,7 +81,7 @@ async function merchantCreate(args: string[]): Promise<void> {
       console.log(`merchant ${created.merchant_id} (${name})`);
       console.log(`test key: ${created.test_key}`);
       console.log(`live key: ${created.live_key}`);
-      console.log('Store the keys now: they are shown once and kept only as hashes.');
+      console.log('Store the keys now: they are shown once; the database keeps their hashes and copies sealed under INFLOW_SECRET_KEY.');
     }
   } finally {
     await db.destroy();

@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { inTransaction, type Executor } from '../db/database';
 import { insertDepositIfAbsent, lockDepositById, updateDeposit } from '../db/repositories/deposits.repository';
-import { findDepositEventId, insertEvent } from '../db/repositories/events.repository';
+import { findObjectEventId, insertEvent } from '../db/repositories/events.repository';
 import { bookLedgerTransaction } from '../db/repositories/ledger.repository';
 import type { Deposit } from '../db/tables/deposits.table';
 import { canTransition, type DepositStatus, type FailureReason } from '../domain/deposit-state';
@@ -49,7 +49,7 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
     });
     if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId);
     // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
-    const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findDepositEventId(transaction, deposit, 'deposit.detected');
+    const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findObjectEventId(transaction, deposit, 'deposit.detected');
     return { deposit, eventId };
   });
 }
@@ -71,7 +71,7 @@ export async function recordConfirmations(
     const becomesConfirming = deposit.status === 'detected';
     if (!becomesConfirming && first) {
       const updated = await updateDeposit(transaction, deposit.id, { confirmations: Math.max(confirmations, deposit.confirmations) });
-      return { deposit: updated, eventId: await findDepositEventId(transaction, deposit, 'deposit.confirming') };
+      return { deposit: updated, eventId: await findObjectEventId(transaction, deposit, 'deposit.confirming') };
     }
     const updated = await updateDeposit(transaction, deposit.id, {
       status: 'confirming',
@@ -145,7 +145,7 @@ export async function reverseDeposit(db: Executor, depositId: string): Promise<T
  * delivering twice is harmless (deliveries are unique per event and endpoint).
  */
 async function alreadyDone(transaction: Executor, deposit: Deposit, status: DepositStatus, type: DepositEventType): Promise<Transition> {
-  return { deposit, eventId: deposit.status === status ? await findDepositEventId(transaction, deposit, type) : null };
+  return { deposit, eventId: deposit.status === status ? await findObjectEventId(transaction, deposit, type) : null };
 }
 
 async function transition(db: Executor, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {

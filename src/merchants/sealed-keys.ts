@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const VERSION = 'v1';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 export class SecretKeyError extends Error {
   override readonly name = 'SecretKeyError';
@@ -39,12 +40,16 @@ export function sealApiKey(apiKey: string, secretKey: Buffer, keyId: string): st
 
 /** The key, or a SecretKeyError when the value was sealed under another server key or altered. */
 export function unsealApiKey(sealed: string, secretKey: Buffer, keyId: string): string {
-  const [version, iv, tag, data] = sealed.split('.');
-  if (version !== VERSION || !iv || !tag || !data) throw new SecretKeyError(`the sealed key of ${keyId} is not in a known format`);
+  const [version, ivText, tagText, data] = sealed.split('.');
+  const iv = Buffer.from(ivText ?? '', 'base64');
+  const tag = Buffer.from(tagText ?? '', 'base64');
+  // A full 16-byte tag only: GCM would otherwise accept a truncated one.
+  if (version !== VERSION || iv.length !== IV_BYTES || tag.length !== TAG_BYTES || !data)
+    throw new SecretKeyError(`the sealed key of ${keyId} is not in a known format`);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', secretKey, Buffer.from(iv, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', secretKey, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(keyId, 'utf8'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   } catch {
     throw new SecretKeyError(`the sealed key of ${keyId} does not open with INFLOW_SECRET_KEY (sealed under another server key?)`);

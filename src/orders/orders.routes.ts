@@ -7,7 +7,7 @@ import { paginate } from '../api/pagination';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import { findOrder, listOrders } from '../db/repositories/orders.repository';
-import { InvalidRequestError, PermissionError, ResourceMissingError } from '../domain/errors';
+import { InvalidRequestError, PermissionError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
 import type { PriceSource } from '../prices/price-source';
@@ -81,6 +81,8 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     if ('refused' in verdict) throw new InvalidRequestError(verdict.refused, undefined, 'order_not_cancelable');
     if ('closed' in verdict) {
       const { status } = await orderOf(ctx);
+      // Pending without a workflow: it has not started yet (or Temporal was down when the order was made).
+      if (status === 'pending') throw new ServiceUnavailableError("The order's workflow is not running yet; nothing was changed. Retry later.");
       throw new InvalidRequestError(`The order is ${status}: only a pending order can be canceled.`, undefined, 'order_not_cancelable');
     }
     [ctx.body] = await orderObject(transactionOf(ctx), [await orderOf(ctx)]);

@@ -6,12 +6,12 @@ import type { AddressDeriver } from '../chains/derivation';
 import type { Executor, Tenant } from '../db/database';
 import { findCustomer } from '../db/repositories/customers.repository';
 import { insertEvent } from '../db/repositories/events.repository';
-import { findOrderByExternalId, insertOrder, nextOrderAddressIndex } from '../db/repositories/orders.repository';
+import { findOrderByExternalId, insertOrderIfNew, nextOrderAddressIndex } from '../db/repositories/orders.repository';
 import type { Order } from '../db/tables/orders.table';
 import { InvalidRequestError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import { exchangeRate, FIAT_DECIMALS, fiatToAsset, type FiatCurrency } from '../domain/exchange';
 import { newId } from '../domain/ids';
-import { AmountFormatError, parseAmount } from '../domain/money';
+import { AmountFormatError, MAX_BASE_UNITS, parseAmount } from '../domain/money';
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
 import type { callbackStatuses } from '../domain/order-state';
 import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
@@ -66,7 +66,7 @@ export async function createOrder(
 
   const family = networks[input.network].family;
   const addressIndex = await nextOrderAddressIndex(transaction);
-  const order = await insertOrder(transaction, {
+  const order = await insertOrderIfNew(transaction, {
     id: newId('order'),
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
@@ -87,11 +87,9 @@ export async function createOrder(
     callback_url: callbackUrl,
     callback_events: [...new Set(['completed', ...(input.callback_events ?? [])])],
     metadata: JSON.stringify(input.metadata ?? {}),
-  }).catch(async (error: unknown) => {
-    // Two requests with one external_id at once: the unique index lets one through.
-    const twin = (error as { code?: string }).code === '23505' ? await findOrderByExternalId(transaction, tenant, input.external_id) : undefined;
-    throw twin ? duplicate(twin) : error;
   });
+  // Two requests with one external_id at once: the unique index lets one through; the other is a 409.
+  if (!order) throw duplicate((await findOrderByExternalId(transaction, tenant, input.external_id))!);
   const [object] = await orderObject(transaction, [order]);
   const event = await insertEvent(transaction, {
     id: newId('event'),
@@ -127,11 +125,14 @@ async function price(input: NewOrderInput, decimals: number, prices: PriceSource
     const [assetUsd, fiatUsd] = await Promise.all([prices.priceUsd(input.network, input.currency), prices.priceUsd(input.network, fiat)]);
     rate = exchangeRate(assetUsd, fiatUsd);
   } catch (error) {
+    if (error instanceof RangeError) throw new InvalidRequestError(`${input.currency} cannot be priced in ${fiat}: ${error.message}.`, 'fiat_currency');
     if (error instanceof PriceUnavailableError) {
       throw new ServiceUnavailableError(`No fresh ${input.currency}/${fiat} price can be had now (${error.message}); nothing was created. Retry later.`);
     }
     throw error;
   }
   const amount = fiatToAsset(fiatCents, rate, decimals);
+  if (amount > MAX_BASE_UNITS)
+    throw new InvalidRequestError(`Invalid fiat_amount: ${input.fiat_amount} ${fiat} is more ${input.currency} than any on-chain amount.`, 'fiat_amount');
   return { amount, fiatCents, rate };
 }

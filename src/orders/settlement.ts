@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { inTransaction, type Executor } from '../db/database';
-import { insertEvent } from '../db/repositories/events.repository';
+import { findObjectEventId, insertEvent } from '../db/repositories/events.repository';
 import { depositsOfOrders, lockOrderById, updateOrder } from '../db/repositories/orders.repository';
 import type { Order } from '../db/tables/orders.table';
 import { newId } from '../domain/ids';
@@ -17,7 +17,9 @@ import { orderObject, orderPayments } from './order.presenter';
 export async function evaluateOrder(db: Executor, orderId: string, expired: boolean): Promise<OrderVerdict> {
   return inTransaction(db, async (transaction) => {
     const order = await lockOrder(transaction, orderId);
-    if (order.status !== 'pending') return { status: order.status, eventId: null };
+    // Settled already: by an earlier attempt whose result was lost (its event is returned again, to
+    // be delivered), or by a cancel.
+    if (order.status !== 'pending') return { status: order.status, eventId: await findObjectEventId(transaction, order, `order.${order.status}`) };
     const deposits = await depositsOfOrders(transaction, [order.id]);
     const next = settleOrder({ amount: BigInt(order.amount), expired }, orderPayments(order, deposits));
     if (next === 'pending') return { status: next, eventId: null };
@@ -30,6 +32,8 @@ export async function cancelOrder(db: Executor, orderId: string): Promise<OrderV
   return inTransaction(db, async (transaction) => {
     const order = await lockOrder(transaction, orderId);
     const refuse = (message: string) => ApplicationFailure.create({ type: activityFailureTypes.orderNotCancelable, message, nonRetryable: true });
+    // Canceled by an earlier attempt of this activity whose result was lost: the same verdict again.
+    if (order.status === 'canceled') return { status: order.status, eventId: await findObjectEventId(transaction, order, 'order.canceled') };
     if (order.status !== 'pending') throw refuse(`The order is ${order.status}: only a pending order can be canceled.`);
     const deposits = await depositsOfOrders(transaction, [order.id]);
     if (deposits.some((deposit) => deposit.status !== 'failed')) throw refuse('A payment to the order has been detected: it can no longer be canceled.');

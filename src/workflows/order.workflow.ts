@@ -82,9 +82,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     setStatus(state, verdict.status);
     if (verdict.eventId) await dispatchEvent(verdict.eventId);
   }
-  if (canceled?.eventId) await dispatchEvent(canceled.eventId);
-  // The cancel handler must have answered before the workflow ends.
+  // The cancel handler must have answered before the workflow ends; its event goes out after it,
+  // even when a settlement saw the cancel first and ended the loop before the handler's result came.
   await condition(allHandlersFinished);
+  if (canceled?.eventId) await dispatchEvent(canceled.eventId);
   return state;
 }
 

@@ -101,6 +101,10 @@ describe('orders through the API (real worker, Temporal dev server, Postgres, HT
       },
     });
     expect(await counts()).toEqual(before);
+    // Made at the same moment, without an Idempotency-Key: one order, the others a 409, never a 500.
+    const racing = { external_id: nextExternalId(), network: 'ethereum', currency: 'USDT', amount: '1' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/orders', racing)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409, 409, 409]);
     // Another merchant may use the same external_id: it is theirs.
     const other = await buildMerchant(stack.database.db, 'Other');
     expect((await call('POST', '/orders', body, { key: other.test_key })).status).toBe(200);
@@ -125,6 +129,7 @@ describe('orders through the API (real worker, Temporal dev server, Postgres, HT
       [{ network: 'ethereum', currency: 'USDT', amount: '1', callback_events: ['canceled'] }, 'callback_events[0]', 'parameter_invalid'],
       [{ network: 'ethereum', currency: 'USDT', amount: '1', customer_id: 'cus_00000000000000000000000000' }, 'customer_id', 'resource_missing'],
       [{ network: 'ethereum', currency: 'USDT', amount: '1', tip: '5' }, 'tip', 'parameter_unknown'],
+      [{ network: 'ethereum', currency: 'ETH', fiat_amount: `${'9'.repeat(70)}.00`, fiat_currency: 'EUR' }, 'fiat_amount', 'parameter_invalid'],
     ])('%j → %s', async (body, param, code) => {
       const before = await counts();
       const response = await call('POST', '/orders', { external_id: nextExternalId(), ...body });

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { buildOrder, buildOrderTransfer } from '../../dev/fixtures';
 import { findOrderById } from '../../src/db/repositories/orders.repository';
 import type { OrderObject } from '../../src/orders/order.presenter';
+import { cancelOrder, evaluateOrder } from '../../src/orders/settlement';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
@@ -173,6 +174,20 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     // Seven days without time skipping would outlast jest's one-minute timeout many times over.
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     expect((await row(order.id)).expires_at.getTime() - Date.parse(order.created_at)).toBeGreaterThanOrEqual(7 * 24 * 60 * MINUTE);
+  });
+
+  it('a settlement or a cancel retried after its commit returns the event it wrote, so the workflow still delivers it', async () => {
+    const { order, handle } = await startOrder();
+    expect(await handle.result()).toMatchObject({ status: 'expired' });
+    const [first, again] = [await evaluateOrder(stack.database.db, order.id, true), await evaluateOrder(stack.database.db, order.id, true)];
+    expect(first).toEqual({ status: 'expired', eventId: expect.stringMatching(/^evt_/) });
+    expect(again).toEqual(first);
+
+    // An order canceled twice by the activity, as a retry after a lost result would (no workflow needed for it).
+    const { order: other } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100' });
+    const canceled = await cancelOrder(stack.database.db, other.id);
+    expect(canceled).toEqual({ status: 'canceled', eventId: expect.stringMatching(/^evt_/) });
+    expect(await cancelOrder(stack.database.db, other.id)).toEqual(canceled);
   });
 
   describe('cancel (a Temporal Update: the workflow gives the verdict)', () => {

@@ -14,19 +14,15 @@ export async function insertEvent(
     .executeTakeFirstOrThrow();
 }
 
-/** The id of the event of `type` that a deposit emitted, if it did. */
-export async function findDepositEventId(
-  db: Executor,
-  deposit: { id: string; merchant_id: string; livemode: boolean },
-  type: EventType,
-): Promise<string | null> {
+/** The id of the event of `type` that an object (a deposit, an order) emitted, if it did. */
+export async function findObjectEventId(db: Executor, object: { id: string; merchant_id: string; livemode: boolean }, type: EventType): Promise<string | null> {
   const event = await db
     .selectFrom('events')
     .select('id')
-    .where('merchant_id', '=', deposit.merchant_id)
-    .where('livemode', '=', deposit.livemode)
+    .where('merchant_id', '=', object.merchant_id)
+    .where('livemode', '=', object.livemode)
     .where('type', '=', type)
-    .where(sql<boolean>`data->>'id' = ${deposit.id}`)
+    .where(sql<boolean>`data->>'id' = ${object.id}`)
     .executeTakeFirst();
   return event?.id ?? null;
 }

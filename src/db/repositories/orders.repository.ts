@@ -10,8 +10,14 @@ export async function nextOrderAddressIndex(db: Executor): Promise<number> {
   return Number(rows[0]!.index);
 }
 
-export async function insertOrder(db: Executor, order: NewOrder): Promise<Order> {
-  return db.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
+/** Inserts the order unless one with its external_id exists for the merchant and mode: then undefined. */
+export async function insertOrderIfNew(db: Executor, order: NewOrder): Promise<Order | undefined> {
+  return db
+    .insertInto('orders')
+    .values(order)
+    .onConflict((oc) => oc.columns(['merchant_id', 'livemode', 'external_id']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function findOrder(db: Executor, tenant: Tenant, id: string): Promise<Order | undefined> {
