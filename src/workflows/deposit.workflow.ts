@@ -4,7 +4,7 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   confirmationSignal,
@@ -120,8 +120,14 @@ async function deliver(transfer: DepositTransfer, transition: Promise<DepositSum
       await getExternalWorkflowHandle(orderWorkflowId({ livemode: transfer.livemode, orderId: transfer.orderId })).signal(orderPaymentSignal, {
         depositId: transfer.depositId,
       });
-    } catch {
-      // The order has settled and its workflow ended: the transition itself marked the payment late.
+    } catch (error) {
+      // Its workflow has ended (the order settled; the transition itself marked the payment late),
+      // or never started (Temporal was down when the order was made): said in the log, for operators.
+      log.warn('the order of this deposit did not take its signal', {
+        orderId: transfer.orderId,
+        depositId: transfer.depositId,
+        reason: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return summary;
