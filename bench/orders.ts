@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildCustomer, buildMerchant, buildOrder, buildOrderTransfer, buildTransfer } from '../dev/fixtures';
 import { CALLBACK_SIGNATURE_HEADER, callbackSignature } from '../src/orders/callback';
+import { orderWorkflowInput } from '../src/orders/orders.service';
 import { confirmationSignal, depositWorkflowId, orderWorkflowId, type Workflows } from '../src/workflows/definitions';
 import { startOrderWorkflow } from '../src/workflows/client';
 import { startBenchStack, type BenchStack } from './harness';
@@ -168,16 +169,7 @@ async function run(stack: BenchStack, receiver: Awaited<ReturnType<typeof startR
     const started = performance.now();
     const { order, eventId } = await buildOrder(db, tenant, { amount: '100', callback_url: receiver.url });
     orderIds.push(order.id);
-    await startOrderWorkflow(starter, {
-      orderId: order.id,
-      merchantId: tenant.merchantId,
-      livemode: false,
-      externalId: order.external_id,
-      network: order.network,
-      currency: order.currency,
-      expiresAt: Date.parse(order.expires_at),
-      createdEventId: eventId,
-    });
+    await startOrderWorkflow(starter, orderWorkflowInput(tenant, order, eventId));
     await confirm(await startDeposit(buildOrderTransfer(tenant, order, { amount: '100', requiredConfirmations: CONFIRMATIONS })));
     try {
       return (await receiver.callbackOf(order.id, CALLBACK_TIMEOUT_MS)).at - started;

@@ -15,7 +15,7 @@ import type { WebhookPolicy } from '../webhooks/deliveries';
 import { cancelOrderWorkflow, startOrderWorkflow, type WorkflowStarter } from '../workflows/client';
 import { orderObject } from './order.presenter';
 import { CreateOrderBody, ListOrdersQuery } from './orders.schema';
-import { createOrder } from './orders.service';
+import { createOrder, orderWorkflowInput } from './orders.service';
 
 export interface OrderRouteDeps extends WorkflowStarter {
   db: Db;
@@ -45,18 +45,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
       prices: deps.prices[caller.mode],
       webhookPolicy: deps.webhookPolicy,
     });
-    afterCommit(ctx, () =>
-      startOrderWorkflow(deps, {
-        orderId: order.id,
-        merchantId: caller.merchantId,
-        livemode: caller.livemode,
-        externalId: order.external_id,
-        network: order.network,
-        currency: order.currency,
-        expiresAt: Date.parse(order.expires_at),
-        createdEventId: eventId,
-      }),
-    );
+    afterCommit(ctx, () => startOrderWorkflow(deps, orderWorkflowInput(caller, order, eventId)));
     ctx.body = order;
   });
 

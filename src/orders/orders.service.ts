@@ -17,6 +17,7 @@ import type { callbackStatuses } from '../domain/order-state';
 import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { checkDestinationUrl } from '../webhooks/endpoints.service';
+import type { OrderWorkflowInput } from '../workflows/definitions';
 import { orderObject, type OrderObject } from './order.presenter';
 
 export interface NewOrderInput {
@@ -39,6 +40,20 @@ export interface OrderDeps {
   webhookPolicy: WebhookPolicy;
   /** The clock the expiry is counted from (ms since the epoch): Date.now, or a time-skipping test server's. */
   now?: () => number;
+}
+
+/** What the order's workflow starts from: the order just created and its `order.created` event. */
+export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEventId: string): OrderWorkflowInput {
+  return {
+    orderId: order.id,
+    merchantId: tenant.merchantId,
+    livemode: tenant.livemode,
+    externalId: order.external_id,
+    network: order.network,
+    currency: order.currency,
+    expiresAt: Date.parse(order.expires_at),
+    createdEventId,
+  };
 }
 
 /** Creates the order and its `order.created` event in the caller's transaction; bad input writes nothing. */

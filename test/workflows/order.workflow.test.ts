@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { buildOrder, buildOrderTransfer } from '../../dev/fixtures';
 import { findOrderById } from '../../src/db/repositories/orders.repository';
 import type { OrderObject } from '../../src/orders/order.presenter';
+import { orderWorkflowInput } from '../../src/orders/orders.service';
 import { cancelOrder, evaluateOrder } from '../../src/orders/settlement';
 import {
   activityFailureTypes,
@@ -38,18 +39,7 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     const handle = await stack.env.client.workflow.start(orderWorkflow, {
       taskQueue,
       workflowId: orderWorkflowId({ livemode: false, orderId: order.id }),
-      args: [
-        {
-          orderId: order.id,
-          merchantId: stack.seeded.tenant.merchantId,
-          livemode: false,
-          externalId: order.external_id,
-          network: order.network,
-          currency: order.currency,
-          expiresAt: Date.parse(order.expires_at),
-          createdEventId: eventId,
-        },
-      ],
+      args: [orderWorkflowInput(stack.seeded.tenant, order, eventId)],
     });
     return { order, handle };
   }
