@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import type { Log } from '../../dev/tools/progress';
 import { ApiClient, verdictOf, type CallVerdict } from './api-client';
 import { findAnomalies, waitForQuiescence, type Anomaly, type CheckContext } from './checks';
-import { injectFaults, planRound } from './faults';
+import { expectedRoundMs, injectFaults, planRound } from './faults';
 import { defaultLoadLimits, LoadGenerator, type LoadLimits } from './load';
 import { Prng } from './prng';
 import { describeFault, faultsNear, faultTable, type FaultRecord } from './report';
@@ -85,7 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const plan = planRound(faultPrng, options.parts);
       log(`round ${round}/${options.rounds}: ${plan.map((fault) => fault.part).join(' → ')}, under load`);
       let stopLoad!: () => void;
-      const loading = load.run(new Promise<void>((resolve) => (stopLoad = resolve)));
+      const loading = load.run(new Promise<void>((resolve) => (stopLoad = resolve)), expectedRoundMs(plan));
       try {
         await injectFaults({ stack, plan, round, faults, log, runStartedAt });
       } finally {

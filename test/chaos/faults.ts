@@ -18,8 +18,18 @@ export interface PlannedFault {
 }
 
 export function planRound(prng: Prng, parts: readonly PartName[]): PlannedFault[] {
-  return prng.shuffle(parts).map((part) => ({ part, pauseBeforeMs: prng.int(500, 4_000), downtimeMs: prng.int(300, 6_000) }));
+  // Mostly short outages (a restart loop), now and then a long one (past every client's retries).
+  return prng
+    .shuffle(parts)
+    .map((part) => ({ part, pauseBeforeMs: prng.int(500, 4_000), downtimeMs: prng.chance(0.25) ? prng.int(8_000, 20_000) : prng.int(300, 6_000) }));
 }
+
+/** Roughly how long a round takes: its pauses and downtimes, and a few seconds per restart. */
+export function expectedRoundMs(plan: readonly PlannedFault[]): number {
+  return plan.reduce((sum, fault) => sum + fault.pauseBeforeMs + fault.downtimeMs + RESTART_ESTIMATE_MS, 0);
+}
+
+const RESTART_ESTIMATE_MS = 5_000;
 
 export async function injectFaults(options: {
   stack: Stack;

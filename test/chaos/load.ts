@@ -22,7 +22,7 @@ export interface LoadLimits {
   apiLanes: number;
 }
 
-export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 24, resends: 3, transfers: 14, apiLanes: 2 };
+export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 30, resends: 4, transfers: 20, apiLanes: 2 };
 
 export interface KnownCustomer {
   id: string;
@@ -80,36 +80,36 @@ export class LoadGenerator {
     this.wallet = new Wallet(FUNDED_PRIVATE_KEY, rpcProvider(chain.rpcUrl, 5_000));
   }
 
-  /** Runs the lanes until `stop` resolves; in-flight writes finish (their retries included) before it returns. */
-  async run(stop: Promise<void>): Promise<void> {
+  /**
+   * Runs the lanes until `stop` resolves; in-flight writes finish (their retries included) before it
+   * returns. Each kind of write is spread over `expectedMs` (its quota is released pro rata), so
+   * writes are in flight whenever a fault strikes, not only at the start of the round.
+   */
+  async run(stop: Promise<void>, expectedMs: number): Promise<void> {
     let stopped = false;
     void stop.then(() => (stopped = true));
-    const budget = { ...this.limits };
+    const started = Date.now();
+    const used = { customers: 0, simulatedDeposits: 0, resends: 0, transfers: 0 };
+    const mayStart = (kind: keyof typeof used) => {
+      const released = Math.ceil(this.limits[kind] * Math.min(1, (Date.now() - started) / expectedMs));
+      if (used[kind] >= released) return false;
+      used[kind]++;
+      return true;
+    };
     const apiLane = async (lane: Prng) => {
       while (!stopped) {
         const roll = lane.next();
-        if (roll < 0.12 && budget.customers > 0) {
-          budget.customers--;
-          await this.createCustomer();
-        } else if (roll < 0.62 && budget.simulatedDeposits > 0 && this.record.customers.length > 0) {
-          budget.simulatedDeposits--;
-          await this.simulateDeposit(lane);
-        } else if (roll < 0.7 && budget.resends > 0) {
-          budget.resends--;
-          await this.resendAnEvent(lane);
-        } else {
-          await this.read(lane);
-        }
+        if (roll < 0.12 && mayStart('customers')) await this.createCustomer();
+        else if (roll < 0.62 && this.record.customers.length > 0 && mayStart('simulatedDeposits')) await this.simulateDeposit(lane);
+        else if (roll < 0.7 && mayStart('resends')) await this.resendAnEvent(lane);
+        else await this.read(lane);
         await Promise.race([stop, delay(lane.int(150, 700))]);
       }
     };
     const chainLane = async (lane: Prng) => {
       while (!stopped) {
-        if (budget.transfers > 0 && this.record.customers.length > 0) {
-          budget.transfers--;
-          await this.sendTransfer(lane);
-        }
-        await Promise.race([stop, delay(lane.int(400, 1_500))]);
+        if (this.record.customers.length > 0 && mayStart('transfers')) await this.sendTransfer(lane);
+        await Promise.race([stop, delay(lane.int(200, 800))]);
       }
     };
     await Promise.all([
