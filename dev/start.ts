@@ -23,7 +23,7 @@ import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
 import { sealApiKey } from '../src/merchants/sealed-keys';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
-import { createWorker, installTemporalRuntime, startChainWatchers } from '../src/worker';
+import { createWorker, installTemporalRuntime, startChainWatchers, startWorkerOutboxRelay } from '../src/worker';
 import { startDevnet } from './devnet/devnet';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
@@ -137,6 +137,8 @@ async function start(): Promise<void> {
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
   const worker = await createWorker({ config, db, connection, temporal });
   const workerStopped = worker.run();
+  const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
+  cleanups.push({ name: 'outbox relay', run: () => relay.stop() });
   cleanups.push({
     name: 'worker',
     run: async () => {

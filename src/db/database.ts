@@ -10,6 +10,7 @@ import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledge
 import type { MerchantsTable } from './tables/merchants.table';
 import type { OrdersTable } from './tables/orders.table';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables/webhooks.table';
+import type { WorkflowOutboxTable } from './tables/workflow-outbox.table';
 
 export interface Database {
   merchants: MerchantsTable;
@@ -26,6 +27,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   chain_cursors: ChainCursorsTable;
+  workflow_outbox: WorkflowOutboxTable;
 }
 
 export type Db = Kysely<Database>;

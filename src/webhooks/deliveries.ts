@@ -27,6 +27,7 @@ import { eventObject } from '../events/event.presenter';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type PreparedDelivery } from '../workflows/definitions';
+import { queueRedelivery } from '../outbox/queue';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
@@ -67,8 +68,8 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
   return prepared;
 }
 
-/** A resend: a new, recorded delivery of the event to each of its destinations now. */
-export async function prepareRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
+/** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
+export async function queueRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
   const deliveries: PreparedDelivery[] = [];
   for (const endpoint of await subscribedEndpoints(transaction, event)) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
@@ -79,6 +80,7 @@ export async function prepareRedeliveries(transaction: Executor, event: Event): 
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
     deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
   }
+  for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
   return deliveries;
 }
 

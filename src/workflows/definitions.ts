@@ -76,6 +76,8 @@ export interface DepositTransfer {
 
 export interface DepositWorkflowInput {
   transfer: DepositTransfer;
+  /** Test mode: the deposit runs its simulated confirmations as a child workflow. */
+  simulation?: SimulatedConfirmations;
   noProgressTimeout?: Duration;
   reversalWindow?: Duration;
 }
@@ -136,7 +138,7 @@ export interface DepositActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Test mode: simulatedConfirmationsWorkflow, id `simulation:{deposit workflow id}`.
+// Test mode: simulatedConfirmationsWorkflow, id `simulation:{deposit workflow id}`, a child of the deposit.
 
 export interface SimulatedConfirmationsInput {
   depositWorkflowId: string;
@@ -145,6 +147,9 @@ export interface SimulatedConfirmationsInput {
   blockHash: string;
   outcome: 'completed' | 'failed';
 }
+
+/** A simulated deposit's settings, before its deposit workflow's id is known. */
+export type SimulatedConfirmations = Omit<SimulatedConfirmationsInput, 'depositWorkflowId'>;
 
 export function simulationWorkflowId(depositWorkflowIdValue: string): string {
   return `simulation:${depositWorkflowIdValue}`;

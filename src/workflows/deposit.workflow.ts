@@ -4,7 +4,7 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   confirmationSignal,
@@ -14,6 +14,7 @@ import {
   orderWorkflowId,
   REVERSAL_WINDOW_MS,
   searchAttributes,
+  simulationWorkflowId,
   type Activities,
   type ConfirmationReport,
   type DepositState,
@@ -21,6 +22,7 @@ import {
   type DepositTransfer,
   type DepositWorkflowInput,
 } from './definitions';
+import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import { dispatchEvent } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
@@ -57,6 +59,14 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   ]);
   const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
+  if (input.simulation) {
+    // Test mode's chain: started by the deposit itself, so it never signals a deposit not yet running.
+    const { workflowId } = workflowInfo();
+    await startChild(simulatedConfirmationsWorkflow, {
+      workflowId: simulationWorkflowId(workflowId),
+      args: [{ depositWorkflowId: workflowId, ...input.simulation }],
+    });
+  }
 
   while (state.status === 'detected' || state.status === 'confirming') {
     if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {

@@ -4,7 +4,8 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import { createWorker } from '../../src/worker';
+import { createLogger } from '../../src/logger';
+import { createWorker, startWorkerOutboxRelay } from '../../src/worker';
 import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
@@ -16,8 +17,9 @@ export interface RunningWorker {
 }
 
 /**
- * inflow's own worker (createWorker, as `npm run worker` builds it) on the run's Temporal dev
- * server, for a test database and task queue; `env` adds settings such as a chain to watch.
+ * inflow's own worker (createWorker and its outbox relay, as `npm run worker` runs them) on the
+ * run's Temporal dev server, for a test database and task queue; `env` adds settings such as a
+ * chain to watch.
  */
 export async function startDevServerWorker(deps: {
   databaseUrl: string;
@@ -36,10 +38,12 @@ export async function startDevServerWorker(deps: {
   });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
   const running = worker.run();
+  const relay = startWorkerOutboxRelay({ config, db: deps.db, temporal: deps.temporal }, createLogger('silent'));
   return {
     config,
     worker,
     stop: async () => {
+      await relay.stop();
       worker.shutdown();
       await running;
     },
