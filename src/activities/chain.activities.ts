@@ -20,7 +20,12 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
   return {
     async scanChain(input) {
       const chain = deps.chains.get(chainKey(input));
-      if (!chain) throw ApplicationFailure.create({ type: activityFailureTypes.chainNotConfigured, message: `no node is configured for ${chainKey(input)}` });
+      if (!chain)
+        throw ApplicationFailure.create({
+          type: activityFailureTypes.chainNotConfigured,
+          message: `no node is configured for ${chainKey(input)}`,
+          nonRetryable: true,
+        });
       const { adapter, requiredConfirmations } = chain;
       const { family } = networks[input.network];
       const head = await adapter.head();

@@ -29,6 +29,7 @@ export function createDepositActivities(deps: { db: Db; prices: Record<Mode, Pri
         throw ApplicationFailure.create({
           type: activityFailureTypes.priceUnparseable,
           message: `the price source answered "${price}" for ${input.currency}, not a plain decimal`,
+          nonRetryable: true,
         });
       }
       return match[2] ? `${match[1]}.${match[2].slice(0, PRICE_DECIMALS)}` : match[1]!;

@@ -151,7 +151,8 @@ async function alreadyDone(transaction: Executor, deposit: Deposit, status: Depo
 async function transition(db: Executor, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {
   return inTransaction(db, async (transaction) => {
     const deposit = await lockDepositById(transaction, depositId);
-    if (!deposit) throw ApplicationFailure.create({ type: activityFailureTypes.depositNotFound, message: `deposit ${depositId} does not exist` });
+    if (!deposit)
+      throw ApplicationFailure.create({ type: activityFailureTypes.depositNotFound, message: `deposit ${depositId} does not exist`, nonRetryable: true });
     return change(transaction, deposit);
   });
 }

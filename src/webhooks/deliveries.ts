@@ -48,7 +48,7 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
 /** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
 export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
-  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist` });
+  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
   const endpoints = await subscribedEndpoints(db, event);
   const deliveries = await insertFirstDeliveries(
     db,
@@ -98,7 +98,12 @@ export async function attemptDelivery(
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
 ): Promise<AttemptOutcome> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
-  if (!target) throw ApplicationFailure.create({ type: activityFailureTypes.deliveryNotFound, message: `delivery ${input.deliveryId} does not exist` });
+  if (!target)
+    throw ApplicationFailure.create({
+      type: activityFailureTypes.deliveryNotFound,
+      message: `delivery ${input.deliveryId} does not exist`,
+      nonRetryable: true,
+    });
   if (target.delivery_status !== 'pending') return target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped';
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');

@@ -33,9 +33,11 @@ export const searchAttributes = {
 
 /**
  * The `type` of the failures activities throw for what a retry cannot fix by itself (a row that
- * does not exist, a price that does not parse, a chain without a node); workflows and tests match
- * on these strings, never on an error's class name. Today they are retried like any failure, so
- * an operator sees them in the Web UI and can repair the cause.
+ * does not exist, a price that does not parse, a chain without a node). They are thrown
+ * non-retryable: the activity fails at once, with its type and message in the Web UI's history,
+ * instead of retrying forever. Where the cause can be repaired while the workflow waits (a price
+ * feed), the workflow asks again after a pause of its own. Workflows and tests match on these
+ * strings, never on an error's class name.
  */
 export const activityFailureTypes = {
   depositNotFound: 'DepositNotFound',

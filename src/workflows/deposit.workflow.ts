@@ -4,9 +4,22 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
+  activityFailureTypes,
   confirmationSignal,
   DEFAULT_NO_PROGRESS_TIMEOUT,
   depositStateQuery,
@@ -82,7 +95,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
-      const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
+      const priceUsd = await priceUsdOf(transfer);
       await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
       await deliver(
@@ -114,6 +127,31 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     }
   }
   return state;
+}
+
+/** How long a deposit waits before asking a price source that answered nonsense again. */
+const PRICE_RETRY_INTERVAL = '5 minutes';
+
+/**
+ * The price to complete at. A source that answers something unparseable fails the lookup at once
+ * (retrying it would read the same answer); the deposit is not failed for it: it says so in the
+ * history and the log, then asks again after a pause, until an operator has repaired the source.
+ */
+async function priceUsdOf(transfer: DepositTransfer): Promise<string> {
+  for (;;) {
+    try {
+      return await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (!(cause instanceof ApplicationFailure && cause.type === activityFailureTypes.priceUnparseable)) throw error;
+      log.error('the price source answered nonsense; asking again later', {
+        depositId: transfer.depositId,
+        reason: cause.message,
+        retryIn: PRICE_RETRY_INTERVAL,
+      });
+      await sleep(PRICE_RETRY_INTERVAL);
+    }
+  }
 }
 
 /**

@@ -4,6 +4,8 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
+import type { Mode } from '../../src/domain/mode';
+import type { PriceSource } from '../../src/prices/price-source';
 import { createLogger } from '../../src/logger';
 import { createWorker, startWorkerOutboxRelay } from '../../src/worker';
 import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
@@ -63,6 +65,8 @@ export async function startTimeSkippingWorker(deps: {
   taskQueue: string;
   bundle: WorkflowBundleWithSourceMap;
   db: Db;
+  /** Each mode's prices; the static table unless a test needs a source of its own. */
+  prices?: Record<Mode, PriceSource>;
 }): Promise<{ stop(): Promise<void> }> {
   const worker = await Worker.create({
     connection: deps.env.nativeConnection,
@@ -70,7 +74,7 @@ export async function startTimeSkippingWorker(deps: {
     workflowBundle: deps.bundle,
     activities: createActivities({
       db: deps.db,
-      prices: staticPrices(),
+      prices: deps.prices ?? staticPrices(),
       secretKey: testSecretKey,
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       chains: new Map(),
