@@ -10,6 +10,7 @@ import { isTronAddress } from './chains/tron/address';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
+import { defaultRateLimits, type RateLimitSettings } from './domain/rate-limits';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
 export class ConfigError extends Error {
@@ -49,7 +50,18 @@ const EnvSchema = z.object({
   INFLOW_SECRET_KEY: z.string().trim().min(1).optional(),
   // Which EVM network's node reads the price feeds (INFLOW_PRICE_FEEDS_<MODE>).
   INFLOW_PRICE_FEED_NETWORK: z.enum(networkNames).default('ethereum'),
+  // Per-API-key limits (docs/limits.md): reads and writes per window, and requests in progress at once in each API process.
+  INFLOW_RATE_LIMIT_READS: wholeNumber(1, 1_000_000).default(defaultRateLimits.reads),
+  INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
+  INFLOW_RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 3_600).default(defaultRateLimits.windowSeconds),
+  INFLOW_CONCURRENT_REQUESTS_PER_KEY: wholeNumber(1, 100_000).default(defaultRateLimits.concurrentRequestsPerKey),
 });
+
+/** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
+function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number<string>({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
 
 /**
  * A watched chain: a network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>, with
@@ -173,6 +185,8 @@ export interface Config {
   /** INFLOW_SECRET_KEY: seals API keys for signing order callbacks (required by the worker and `merchant create`). */
   secretKey: Buffer | undefined;
   priceFeeds: Partial<Record<Mode, PriceFeeds>>;
+  /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
+  rateLimits: RateLimitSettings;
 }
 
 const examples = {
@@ -236,6 +250,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
     secretKey,
     priceFeeds: priceFeeds(env, data.INFLOW_PRICE_FEED_NETWORK),
+    rateLimits: {
+      reads: data.INFLOW_RATE_LIMIT_READS,
+      writes: data.INFLOW_RATE_LIMIT_WRITES,
+      windowSeconds: data.INFLOW_RATE_LIMIT_WINDOW_SECONDS,
+      concurrentRequestsPerKey: data.INFLOW_CONCURRENT_REQUESTS_PER_KEY,
+    },
   };
 }
 

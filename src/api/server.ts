@@ -26,6 +26,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     simulatedBlockTimeMs: config.simulatedBlockTimeMs,
     webhookPolicy: config.webhookPolicy,
     prices: createPriceSources(config),
+    rateLimits: config.rateLimits,
   };
 }
 
