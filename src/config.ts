@@ -68,7 +68,9 @@ function wholeNumber(min: number, max: number) {
  * INFLOW_RPC_HEADERS_<NETWORK>_<MODE> such as a hosted provider's API key), its token contracts
  * (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>), how often to poll it
  * (INFLOW_CHAIN_POLL_MS_<NETWORK>_<MODE>, else INFLOW_CHAIN_POLL_MS) and how many confirmations
- * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default).
+ * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default), and
+ * where its watcher's first start scans from (INFLOW_CHAIN_START_BLOCK_<NETWORK>_<MODE>, else the
+ * block at the time the first address in that mode was made).
  */
 export interface WatchedChain {
   network: Network;
@@ -79,6 +81,7 @@ export interface WatchedChain {
   tokens: Array<{ currency: string; address: string }>;
   pollMs: number;
   requiredConfirmations: number;
+  startBlock: number | undefined;
 }
 
 function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedChain[] {
@@ -108,6 +111,7 @@ function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedCh
         tokens,
         pollMs: positiveInteger(env, `INFLOW_CHAIN_POLL_MS_${suffix}`, 10, 600_000) ?? defaultPollMs,
         requiredConfirmations: positiveInteger(env, `INFLOW_CONFIRMATIONS_${suffix}`, 1, 10_000) ?? definition.requiredConfirmations,
+        startBlock: positiveInteger(env, `INFLOW_CHAIN_START_BLOCK_${suffix}`, 0, Number.MAX_SAFE_INTEGER),
       });
     }
   }

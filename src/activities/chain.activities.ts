@@ -1,12 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { confirmationReports } from '../chains/confirmations';
+import { scanRange, transferOf } from '../chains/scan';
+import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
-import { findCursor, ownersByAddress, saveCursor, watchedDeposits, type AddressOwner } from '../db/repositories/chains.repository';
-import { newId } from '../domain/ids';
-import { currencyOn, networks } from '../domain/networks';
+import { findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
+import { isLate } from '../domain/deposit-state';
+import { networks } from '../domain/networks';
 import { reportConfirmations, reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
-import { activityFailureTypes, REVERSAL_WINDOW_MS, type ChainActivities, type DepositTransfer } from '../workflows/definitions';
+import { activityFailureTypes, LATE_MONEY_WINDOW_MS, REVERSAL_WINDOW_MS, type ChainActivities } from '../workflows/definitions';
 
 /**
  * One round of a chain watcher: scan from the cursor towards the head, start (or find) a deposit
@@ -27,12 +29,12 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
           nonRetryable: true,
         });
       const { adapter, requiredConfirmations } = chain;
-      const { family } = networks[input.network];
       const head = await adapter.head();
       const saved = await findCursor(db, input.livemode, input.network);
-      // A first start begins at the head. A cursor past the head (a node that lags, or a devnet that
-      // was reset) steps back to it: scanning blocks again is harmless, skipping them is not.
-      const cursor = { nextBlock: Math.min(saved?.nextBlock ?? head + 1, head + 1) };
+      // A first start begins where money may first have been sent (firstBlockToScan). A cursor past the
+      // head (a node that lags, or a devnet that was reset) steps back to it: scanning blocks again is
+      // harmless, skipping them is not.
+      const cursor = { nextBlock: Math.min(saved?.nextBlock ?? (await firstBlockToScan(db, chain, input.livemode, head)), head + 1) };
       // A reorg that replaced blocks already scanned could hide new transfers in them: rescan as
       // deep as a deposit needs confirmations.
       if (saved?.lastBlockHash && saved.nextBlock - 1 <= head && (await adapter.blockHashes([saved.nextBlock - 1]))[0] !== saved.lastBlockHash) {
@@ -41,50 +43,16 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
       }
       const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
-      // The adapter asks which recipients are watched; their owners are kept for the deposits.
-      const owners = new Map<string, AddressOwner>();
       // Nothing new past the cursor: no range to scan this round.
       const scanned =
         toBlock < cursor.nextBlock
           ? undefined
-          : await adapter.transfersTo(cursor.nextBlock, toBlock, async (recipients) => {
-              for (const owner of await ownersByAddress(db, input.livemode, family, recipients)) owners.set(owner.address, owner);
-              return new Set(owners.keys());
-            });
-      let detected = 0;
-      for (const transfer of scanned?.transfers ?? []) {
-        const owner = owners.get(transfer.to);
-        const currency = currencyOn(input.network, transfer.currency);
-        if (!owner || !currency) continue;
-        const deposit: DepositTransfer = {
-          depositId: newId('deposit'),
-          merchantId: owner.merchant_id,
-          livemode: input.livemode,
-          customerId: owner.customer_id,
-          orderId: owner.order_id,
-          network: input.network,
-          currency: transfer.currency,
-          decimals: currency.decimals,
-          address: transfer.to,
-          fromAddress: transfer.from,
-          transactionHash: transfer.transactionHash,
-          logIndex: transfer.logIndex,
-          blockNumber: transfer.blockNumber,
-          blockHash: transfer.blockHash,
-          amount: transfer.amount,
-          requiredConfirmations,
-          simulated: false,
-        };
-        // A transfer seen again (a restart, an overlapping scan) finds its running workflow.
-        await reportDetectedTransfer(deps, deposit, {
-          confirmations: Math.max(0, head - transfer.blockNumber + 1),
-          blockHash: transfer.blockHash,
-          canonical: true,
-        });
-        detected++;
-      }
+          : await scanRange(deps, { ...chain, network: input.network, livemode: input.livemode }, { fromBlock: cursor.nextBlock, toBlock, head });
+      const detected = scanned?.detected ?? 0;
 
-      const listening = (await watchedDeposits(db, input.livemode, input.network, REVERSAL_WINDOW_MS)).filter((deposit) => deposit.block_number !== null);
+      const listening = (
+        await watchedDeposits(db, input.livemode, input.network, { reversalWindowMs: REVERSAL_WINDOW_MS, lateMoneyWindowMs: LATE_MONEY_WINDOW_MS })
+      ).filter((deposit) => deposit.block_number !== null);
       const reports = await confirmationReports(
         adapter,
         head,
@@ -94,6 +62,14 @@ export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: 
       for (const [i, deposit] of listening.entries()) {
         const report = reports[i];
         if (!report) continue;
+        if (isLate({ status: deposit.status, failureReason: deposit.failure_reason })) {
+          // Its workflow ended at the timeout; once the chain shows it final, a new run completes it.
+          if (report.canonical && report.confirmations >= deposit.required_confirmations) {
+            await reportDetectedTransfer(deps, transferOf(deposit), report);
+            signalled++;
+          }
+          continue;
+        }
         // False when its workflow has finished (the reversal window ended): nothing listens any more.
         const reached = await reportConfirmations(
           deps.temporal,

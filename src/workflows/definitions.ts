@@ -119,10 +119,16 @@ export const DEFAULT_NO_PROGRESS_TIMEOUT = '24 hours';
  * keep checking completed deposits' blocks for as long.
  */
 export const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
+/**
+ * How long after a deposit timed out chain watchers keep checking its block: if it becomes final
+ * meanwhile, the deposit completes late (older ones: `npm run cli -- chain rescan`).
+ */
+export const LATE_MONEY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** What a deposit activity hands back to the workflow: enough to drive it, small enough for history. */
 export interface DepositSummary {
   status: DepositStatus;
+  failureReason: FailureReason | null;
   confirmations: number;
   /** The event this transition emitted, for the workflow to deliver as webhooks. */
   eventId: string | null;

@@ -17,7 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { nextStatus, type DepositStatus } from '../domain/deposit-state';
+import { isLate, nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   activityFailureTypes,
   confirmationSignal,
@@ -72,6 +72,12 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   ]);
   const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
+  // Reported again after it timed out (a watcher that was down, a rescan): late money, still welcome.
+  // It waits for its confirmations as a confirming deposit would; only completion changes its row.
+  if (isLate({ status: recorded.status, failureReason: recorded.failureReason })) {
+    log.info('a deposit that timed out is reported again; waiting for its confirmations', { depositId: state.depositId });
+    setStatus(state, 'confirming');
+  }
   if (input.simulation) {
     // Test mode's chain: started by the deposit itself, so it never signals a deposit not yet running.
     const { workflowId } = workflowInfo();

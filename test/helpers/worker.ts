@@ -35,6 +35,7 @@ export async function startDevServerWorker(deps: {
     DATABASE_URL: deps.databaseUrl,
     TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
     TEMPORAL_TASK_QUEUE: deps.taskQueue,
+    TEMPORAL_NAMESPACE: deps.temporal.options.namespace,
     INFLOW_SECRET_KEY: testSecretKeyHex,
     ...deps.env,
   });
