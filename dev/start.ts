@@ -23,6 +23,7 @@ import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
 import { sealApiKey } from '../src/merchants/sealed-keys';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
+import { ensureMaintenanceSchedules } from '../src/workflows/client';
 import { createWorker, installTemporalRuntime, startChainWatchers, startWorkerOutboxRelay } from '../src/worker';
 import { startDevnet } from './devnet/devnet';
 import { startEmbeddedPostgres } from './postgres';
@@ -148,6 +149,7 @@ async function start(): Promise<void> {
   });
 
   await startChainWatchers(temporal, config, logger);
+  await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue });
   const server: Server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
-import { startChainWatcher } from './workflows/client';
+import { ensureMaintenanceSchedules, startChainWatcher } from './workflows/client';
 
 export interface WorkerDeps {
   config: Config;
@@ -85,6 +85,7 @@ if (require.main === module) {
     const worker = await createWorker({ config, db, connection, temporal });
     const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
     await startChainWatchers(temporal, config, logger);
+    if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
     // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'worker draining');

@@ -9,8 +9,11 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../domain/idempotency';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   activityFailureTypes,
@@ -19,6 +22,7 @@ import {
   confirmationSignal,
   depositWorkflowId,
   orderWorkflowId,
+  PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
   type ChainWatcherInput,
   type ConfirmationReport,
   type DepositTransfer,
@@ -84,6 +88,32 @@ export async function reportConfirmations(
 /** Starts a chain's watcher unless it runs already; true when this call started it. */
 export async function startChainWatcher(starter: WorkflowStarter, input: ChainWatcherInput): Promise<boolean> {
   return startWorkflowOnce(starter, 'chainWatcherWorkflow', chainWatcherWorkflowId(input), [input], WorkflowIdReusePolicy.ALLOW_DUPLICATE);
+}
+
+/**
+ * Creates inflow's maintenance Schedules unless they exist (every worker calls it at start): today
+ * the hourly purge of expired Idempotency-Keys. Schedules live in Temporal, so however many workers
+ * run, each job runs once per interval, and an operator sees and controls it in the Web UI.
+ */
+export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Promise<boolean> {
+  try {
+    await starter.temporal.schedule.create<Workflows['purgeIdempotencyKeysWorkflow']>({
+      scheduleId: PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'purgeIdempotencyKeysWorkflow',
+        taskQueue: starter.taskQueue,
+        args: [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }],
+      },
+      // A run missed while every worker was down is made up once, not once per missed hour.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) return false;
+    throw error;
+  }
 }
 
 /**

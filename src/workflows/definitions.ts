@@ -284,8 +284,24 @@ export interface OrderActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Maintenance: purgeIdempotencyKeysWorkflow, started hourly by the Temporal Schedule
+// `purge-idempotency-keys` (visible under Schedules in the Web UI).
 
-export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities;
+export const PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID = 'purge-idempotency-keys';
+
+export interface PurgeIdempotencyKeysInput {
+  /** Keys older than this are forgotten (the API replays a key for 24 hours). */
+  olderThanHours: number;
+}
+
+export interface MaintenanceActivities {
+  /** Deletes Idempotency-Keys older than the input says; how many. */
+  purgeExpiredIdempotencyKeys(input: PurgeIdempotencyKeysInput): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities & MaintenanceActivities;
 
 /**
  * Every workflow, by the name the worker registers it under and the client starts it by.
@@ -298,4 +314,5 @@ export interface Workflows {
   eventDispatchWorkflow(input: EventDispatchInput): Promise<void>;
   chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
   orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;
+  purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number>;
 }

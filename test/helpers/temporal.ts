@@ -31,6 +31,8 @@ export const isolatedNamespaces = {
   tronWatcher: 'tron-watcher',
   ordersOnChain: 'orders-on-chain',
   lateMoney: 'late-money',
+  /** Schedules are per namespace: the maintenance test owns its schedule's. */
+  maintenance: 'maintenance',
 } as const;
 
 /** Client and worker connections to the run's shared Temporal dev server (its default namespace unless given one). */
