@@ -4,6 +4,7 @@ import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from '../db/repositories/events.repository';
 import { ResourceMissingError } from '../domain/errors';
@@ -37,7 +38,7 @@ export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> 
   });
 
   /** Delivers the event again to every endpoint that subscribes to it now, as new, recorded redeliveries. */
-  router.post('/events/:id/resend', transaction(deps.db), idempotency(), async (ctx) => {
+  router.post('/events/:id/resend', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     const event = await eventOf(ctx);
     await queueRedeliveries(transactionOf(ctx), event);
     [ctx.body] = await presentEvents(transactionOf(ctx), [event]);

@@ -4,6 +4,7 @@ import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import { findOrder, listOrders } from '../db/repositories/orders.repository';
@@ -63,7 +64,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
   });
 
   /** The order's workflow decides (a Temporal Update): a settled order, or one already paid to, refuses. */
-  router.post('/orders/:id/cancel', transaction(deps.db), idempotency(), async (ctx) => {
+  router.post('/orders/:id/cancel', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     const order = await orderOf(ctx);
     const verdict = await cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
     if ('unanswered' in verdict) {

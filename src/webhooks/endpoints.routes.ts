@@ -4,6 +4,7 @@ import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
@@ -51,7 +52,7 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     ctx.body = { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
   });
 
-  router.post('/webhook-endpoints/:id/rotate-secret', transaction(deps.db), idempotency(), async (ctx) => {
+  router.post('/webhook-endpoints/:id/rotate-secret', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     ctx.body = endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
   });
 
