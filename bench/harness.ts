@@ -1,6 +1,7 @@
 /**
  * What the workflow benchmarks share: a throw-away Postgres (migrated), a Temporal dev server, a
- * client, and a worker with inflow's real activities (plus any extra ones) on `taskQueue`.
+ * client, and a worker with inflow's real activities (plus any extra ones) and its outbox relay on
+ * `taskQueue`.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,8 @@ import { startTemporalDevServer } from '../dev/temporal';
 import { freePort } from '../dev/tools/ports';
 import { createActivities } from '../src/activities';
 import { createDb, type Db } from '../src/db/database';
+import { createLogger } from '../src/logger';
+import { startOutboxRelay } from '../src/outbox/relay';
 import { migrateToLatest } from '../src/db/migrate';
 import { staticPrices, testSecretKey } from '../dev/fixtures';
 import { benchLog } from './log';
@@ -63,10 +66,17 @@ export async function startBenchStack(options: {
     maxConcurrentWorkflowTaskExecutions: 100,
   });
   const running = worker.run();
+  const relay = startOutboxRelay({
+    db,
+    databaseUrl: postgres.url('postgres'),
+    starter: { temporal: client, taskQueue: options.taskQueue },
+    logger: createLogger('warn'),
+  });
   return {
     db,
     client,
     stop: async () => {
+      await relay.stop();
       worker.shutdown();
       await running;
       await nativeConnection.close();

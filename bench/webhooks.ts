@@ -1,6 +1,6 @@
 /**
  * `npm run bench:webhooks`: N events delivered to a local no-op receiver through the real
- * dispatch and delivery workflows (Temporal dev server, Postgres, signed POSTs), beside a bare
+ * outbox relay, dispatch and delivery workflows (Temporal dev server, Postgres, signed POSTs), beside a bare
  * `fetch` loop posting the same body at the same concurrency, in the same run. Prints
  * deliveries/second for both, their ratio (target ≥ 0.5×) and the p95 from event commit to first
  * attempt (target < 1 s).
@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildEndpoint, buildEvent, buildMerchant } from '../dev/fixtures';
-import { startEventDispatch } from '../src/workflows/client';
+import { queueEventDispatch } from '../src/outbox/queue';
 import { startBenchStack } from './harness';
 
 const N = Number(process.env.BENCH_EVENTS ?? 500);
@@ -29,16 +29,20 @@ async function main(): Promise<void> {
 
   const taskQueue = 'bench-webhooks';
   const stack = await startBenchStack({ taskQueue, workflowsPath: require.resolve('../src/workflows') });
-  const { db, client } = stack;
+  const { db } = stack;
   const merchant = await buildMerchant(db, 'Bench');
   const tenant = { merchantId: merchant.merchant_id, livemode: false };
   await buildEndpoint(db, tenant, { url });
 
   const committed = new Map<string, number>();
   const deliverEvent = async (i: number) => {
-    const event = await buildEvent(db, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
+    // Written and queued in one transaction, as the API does; the relay starts its dispatch at commit.
+    const event = await db.transaction().execute(async (transaction) => {
+      const written = await buildEvent(transaction, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
+      await queueEventDispatch(transaction, written.id);
+      return written;
+    });
     committed.set(event.id, Date.now());
-    await startEventDispatch({ temporal: client, taskQueue }, event.id);
   };
   const inParallel = async (count: number, run: (i: number) => Promise<unknown>) => {
     let next = 0;

@@ -23,7 +23,8 @@ import { createLogger } from '../src/logger';
 import { createMerchant } from '../src/merchants/merchants.service';
 import { sealApiKey } from '../src/merchants/sealed-keys';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
-import { createWorker, installTemporalRuntime, startChainWatchers } from '../src/worker';
+import { ensureMaintenanceSchedules } from '../src/workflows/client';
+import { createWorker, installTemporalRuntime, startChainWatchers, startWorkerOutboxRelay } from '../src/worker';
 import { startDevnet } from './devnet/devnet';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
@@ -137,6 +138,8 @@ async function start(): Promise<void> {
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
   const worker = await createWorker({ config, db, connection, temporal });
   const workerStopped = worker.run();
+  const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
+  cleanups.push({ name: 'outbox relay', run: () => relay.stop() });
   cleanups.push({
     name: 'worker',
     run: async () => {
@@ -146,6 +149,7 @@ async function start(): Promise<void> {
   });
 
   await startChainWatchers(temporal, config, logger);
+  await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue });
   const server: Server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 

@@ -4,6 +4,7 @@
  * when that finds none the SDK downloads one, where the internet is reachable.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { searchAttributes } from '../src/workflows/definitions';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import type { Log } from './tools/progress';
@@ -21,6 +22,8 @@ export async function startTemporalDevServer(options: {
   dbFilename?: string;
   uiPort?: number;
   namespace?: string;
+  /** More namespaces to create at start, each with inflow's search attributes (tests isolate files with them). */
+  extraNamespaces?: string[];
 }): Promise<RunningTemporal> {
   const cli = await ensureTemporalCli(options.log);
   const env = await TestWorkflowEnvironment.createLocal({
@@ -33,8 +36,15 @@ export async function startTemporalDevServer(options: {
       namespace: options.namespace ?? 'default',
       searchAttributes: Object.values(searchAttributes),
       log: { format: 'json', level: 'error' },
+      extraArgs: (options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
     },
   });
+  for (const namespace of options.extraNamespaces ?? []) {
+    await env.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
+    });
+  }
   return {
     address: env.address,
     ...(options.uiPort !== undefined ? { uiUrl: `http://localhost:${options.uiPort}` } : {}),

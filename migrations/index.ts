@@ -10,6 +10,8 @@ import * as depositsLedger from './20261121T0200-deposits-ledger';
 import * as webhooks from './20261121T0300-webhooks';
 import * as chainCursors from './20261121T0400-chain-cursors';
 import * as orders from './20261122T0000-orders';
+import * as workflowOutbox from './20261123T0000-workflow-outbox';
+import * as rateLimits from './20261123T0100-rate-limits';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   '20261121T0300-webhooks': webhooks,
   '20261121T0400-chain-cursors': chainCursors,
   '20261122T0000-orders': orders,
+  '20261123T0000-workflow-outbox': workflowOutbox,
+  '20261123T0100-rate-limits': rateLimits,
 };

@@ -3,6 +3,7 @@
  *
  *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
+ *   chain rescan --network N [--mode live|test] --from B --to B   finds deposits in a block range the watcher missed
  *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  *   devnet receive [--port 4000]                      development only: a local callback receiver
@@ -13,13 +14,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { xpubsFromMnemonic } from './chains/derivation';
+import { createChainAdapters } from './chains/adapters';
+import { chainKey } from './chains/chain-adapter';
+import { scanRange } from './chains/scan';
 import { loadConfig, requireSecretKey } from './config';
+import { livemodeOf, modeOf } from './domain/mode';
+import { networkNames, type Network } from './domain/networks';
 import { createMerchant } from './merchants/merchants.service';
-import { connectDatabase, runMain, StartupError } from './startup';
+import { connectDatabase, connectTemporalClient, runMain, StartupError } from './startup';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
+  '       npm run cli -- chain rescan --network NETWORK [--mode live|test] --from BLOCK --to BLOCK',
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
   '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
 ].join('\n');
@@ -28,6 +35,7 @@ runMain(async () => {
   const [group, action, ...rest] = process.argv.slice(2);
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
+  if (group === 'chain' && action === 'rescan') return chainRescan(rest);
   if (group === 'devnet') return runDevelopmentCommand('dev/devnet/cli.ts', process.argv.slice(3));
   throw new StartupError(usage);
 });
@@ -60,6 +68,56 @@ async function keysXpub(args: string[]): Promise<void> {
     console.log(JSON.stringify(variables));
   } else {
     for (const [name, value] of Object.entries(variables)) console.log(`${name}=${value}`);
+  }
+}
+
+/**
+ * Scans a block range again, as the chain watcher does, through the same code (`chains/scan.ts`):
+ * transfers it missed (a node that skipped blocks, a cursor set past them) start their deposit
+ * workflows, late deposits now final complete, and what is recorded already is left alone, so a
+ * range can be rescanned any number of times without booking anything twice.
+ */
+async function chainRescan(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { network: { type: 'string' }, mode: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    strict: true,
+  });
+  const config = loadConfig(process.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const network = values.network as Network;
+  if (!networkNames.includes(network)) throw new StartupError(`chain rescan needs --network, one of ${networkNames.join(', ')}\n${usage}`);
+  const configured = config.chains.filter((chain) => chain.network === network);
+  const mode = values.mode ?? (configured.length === 1 ? modeOf(configured[0]!.livemode) : undefined);
+  if (mode !== 'live' && mode !== 'test') throw new StartupError(`chain rescan needs --mode live or test for ${network}`);
+  const [fromBlock, toBlock] = [values.from, values.to].map((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : NaN)) as [number, number];
+  if (!Number.isSafeInteger(fromBlock) || !Number.isSafeInteger(toBlock) || fromBlock > toBlock) {
+    throw new StartupError(`chain rescan needs --from and --to, block numbers with from ≤ to\n${usage}`);
+  }
+  const livemode = livemodeOf(mode);
+  const chain = createChainAdapters(config).get(chainKey({ network, livemode }));
+  if (!chain) throw new StartupError(`no node is configured for ${network} in ${mode} mode: set INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`);
+  const head = await chain.adapter.head();
+  if (toBlock > head) throw new StartupError(`block ${toBlock} is past the node's head (${head})`);
+  const db = await connectDatabase(config, { max: 2 });
+  const temporal = await connectTemporalClient(config);
+  try {
+    const totals = { detected: 0, known: 0 };
+    console.log(`rescanning ${network} (${mode}) blocks ${fromBlock}..${toBlock}, head ${head}`);
+    for (let from = fromBlock; from <= toBlock; from += chain.adapter.maxBlockRange) {
+      const to = Math.min(toBlock, from + chain.adapter.maxBlockRange - 1);
+      const scan = await scanRange(
+        { db, temporal, taskQueue: config.temporal.taskQueue },
+        { ...chain, network, livemode },
+        { fromBlock: from, toBlock: to, head },
+      );
+      totals.detected += scan.detected;
+      totals.known += scan.known;
+      console.log(`  blocks ${from}..${to}: ${scan.detected} reported to their deposit workflows, ${scan.known} already recorded`);
+    }
+    console.log(`done: ${totals.detected} reported, ${totals.known} already recorded (left alone)`);
+  } finally {
+    await temporal.connection.close();
+    await db.destroy();
   }
 }
 

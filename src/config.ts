@@ -10,6 +10,7 @@ import { isTronAddress } from './chains/tron/address';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
+import { defaultRateLimits, type RateLimitSettings } from './domain/rate-limits';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
 export class ConfigError extends Error {
@@ -49,14 +50,27 @@ const EnvSchema = z.object({
   INFLOW_SECRET_KEY: z.string().trim().min(1).optional(),
   // Which EVM network's node reads the price feeds (INFLOW_PRICE_FEEDS_<MODE>).
   INFLOW_PRICE_FEED_NETWORK: z.enum(networkNames).default('ethereum'),
+  // Per-API-key limits (docs/limits.md): reads and writes per window, and requests in progress at once in each API process.
+  INFLOW_RATE_LIMIT_READS: wholeNumber(1, 1_000_000).default(defaultRateLimits.reads),
+  INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
+  INFLOW_RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 3_600).default(defaultRateLimits.windowSeconds),
+  INFLOW_CONCURRENT_REQUESTS_PER_KEY: wholeNumber(1, 100_000).default(defaultRateLimits.concurrentRequestsPerKey),
 });
+
+/** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
+function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number<string>({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
 
 /**
  * A watched chain: a network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>, with
  * INFLOW_RPC_HEADERS_<NETWORK>_<MODE> such as a hosted provider's API key), its token contracts
  * (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>), how often to poll it
  * (INFLOW_CHAIN_POLL_MS_<NETWORK>_<MODE>, else INFLOW_CHAIN_POLL_MS) and how many confirmations
- * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default).
+ * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default), and
+ * where its watcher's first start scans from (INFLOW_CHAIN_START_BLOCK_<NETWORK>_<MODE>, else the
+ * block at the time the first address in that mode was made).
  */
 export interface WatchedChain {
   network: Network;
@@ -67,6 +81,7 @@ export interface WatchedChain {
   tokens: Array<{ currency: string; address: string }>;
   pollMs: number;
   requiredConfirmations: number;
+  startBlock: number | undefined;
 }
 
 function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedChain[] {
@@ -96,6 +111,7 @@ function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedCh
         tokens,
         pollMs: positiveInteger(env, `INFLOW_CHAIN_POLL_MS_${suffix}`, 10, 600_000) ?? defaultPollMs,
         requiredConfirmations: positiveInteger(env, `INFLOW_CONFIRMATIONS_${suffix}`, 1, 10_000) ?? definition.requiredConfirmations,
+        startBlock: positiveInteger(env, `INFLOW_CHAIN_START_BLOCK_${suffix}`, 0, Number.MAX_SAFE_INTEGER),
       });
     }
   }
@@ -173,6 +189,8 @@ export interface Config {
   /** INFLOW_SECRET_KEY: seals API keys for signing order callbacks (required by the worker and `merchant create`). */
   secretKey: Buffer | undefined;
   priceFeeds: Partial<Record<Mode, PriceFeeds>>;
+  /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
+  rateLimits: RateLimitSettings;
 }
 
 const examples = {
@@ -236,6 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
     secretKey,
     priceFeeds: priceFeeds(env, data.INFLOW_PRICE_FEED_NETWORK),
+    rateLimits: {
+      reads: data.INFLOW_RATE_LIMIT_READS,
+      writes: data.INFLOW_RATE_LIMIT_WRITES,
+      windowSeconds: data.INFLOW_RATE_LIMIT_WINDOW_SECONDS,
+      concurrentRequestsPerKey: data.INFLOW_CONCURRENT_REQUESTS_PER_KEY,
+    },
   };
 }
 

@@ -40,6 +40,16 @@ export async function connectTemporalClient(config: Config): Promise<Client> {
   return new Client({ connection, namespace });
 }
 
+/**
+ * The API's client: connected on first use, not at start-up. The API queues its workflow starts in
+ * Postgres (the outbox) and needs Temporal only to cancel an order and for /healthz, so it serves
+ * while Temporal is down and answers those two with 503 until it is back.
+ */
+export function lazyTemporalClient(config: Config): Client {
+  const { address, namespace } = config.temporal;
+  return new Client({ connection: Connection.lazy({ address, connectTimeout: CONNECT_TIMEOUT_MS }), namespace });
+}
+
 export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {
   const { address, namespace } = config.temporal;
   let connection: NativeConnection;

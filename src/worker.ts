@@ -1,6 +1,7 @@
 /**
- * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE. On SIGTERM or
- * SIGINT the worker stops polling, finishes the tasks it holds, then exits.
+ * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE, and the outbox
+ * relay that starts the workflows the API queued. On SIGTERM or SIGINT it stops relaying, stops
+ * polling, finishes the tasks it holds, then exits.
  */
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -9,9 +10,10 @@ import { createChainAdapters } from './chains/adapters';
 import { loadConfig, requireSecretKey, type Config } from './config';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
+import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
-import { startChainWatcher } from './workflows/client';
+import { ensureMaintenanceSchedules, startChainWatcher } from './workflows/client';
 
 export interface WorkerDeps {
   config: Config;
@@ -38,6 +40,11 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
     }),
     shutdownGraceTime: '30s',
   });
+}
+
+/** The relay of this worker's outbox: workflow starts queued in `db` go to its task queue. */
+export function startWorkerOutboxRelay({ config, db, temporal }: Omit<WorkerDeps, 'connection'>, logger: Logger): OutboxRelay {
+  return startOutboxRelay({ db, databaseUrl: config.databaseUrl, starter: { temporal, taskQueue: config.temporal.taskQueue }, logger });
 }
 
 /** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */
@@ -76,10 +83,13 @@ if (require.main === module) {
     const connection = await connectWorkerConnection(config);
     const temporal = await connectTemporalClient(config);
     const worker = await createWorker({ config, db, connection, temporal });
+    const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
     await startChainWatchers(temporal, config, logger);
-    // Stop polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
-    onShutdownSignal((signal) => {
+    if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
+    // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
+    onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'worker draining');
+      await relay.stop();
       worker.shutdown();
     });
     logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database';
+import type { FailureReason } from '../domain/deposit-state';
 import { PRICE_DECIMALS } from '../domain/fees';
 import { modeOf, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
@@ -7,7 +8,12 @@ import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposi
 import type { PriceSource } from '../prices/price-source';
 import { activityFailureTypes, type DepositActivities, type DepositSummary } from '../workflows/definitions';
 
-const summary = ({ deposit, eventId }: Transition): DepositSummary => ({ status: deposit.status, confirmations: deposit.confirmations, eventId });
+const summary = ({ deposit, eventId }: Transition): DepositSummary => ({
+  status: deposit.status,
+  failureReason: deposit.failure_reason as FailureReason | null,
+  confirmations: deposit.confirmations,
+  eventId,
+});
 
 export function createDepositActivities(deps: { db: Db; prices: Record<Mode, PriceSource> }): DepositActivities {
   const { db, prices } = deps;
@@ -29,6 +35,7 @@ export function createDepositActivities(deps: { db: Db; prices: Record<Mode, Pri
         throw ApplicationFailure.create({
           type: activityFailureTypes.priceUnparseable,
           message: `the price source answered "${price}" for ${input.currency}, not a plain decimal`,
+          nonRetryable: true,
         });
       }
       return match[2] ? `${match[1]}.${match[2].slice(0, PRICE_DECIMALS)}` : match[1]!;

@@ -7,6 +7,7 @@ import type { WorkflowStarter } from '../workflows/client';
 import type { Activities } from '../workflows/definitions';
 import { createChainActivities } from './chain.activities';
 import { createDepositActivities } from './deposit.activities';
+import { createMaintenanceActivities } from './maintenance.activities';
 import { createOrderActivities } from './order.activities';
 import { createWebhookActivities } from './webhook.activities';
 
@@ -31,5 +32,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...createWebhookActivities(deps),
     ...createChainActivities(deps),
     ...createOrderActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }

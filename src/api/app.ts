@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
+import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { balanceRoutes } from '../balance/balance.routes';
@@ -18,6 +19,7 @@ import { healthRoutes } from './health.routes';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 
 export interface AppDeps {
@@ -34,6 +36,8 @@ export interface AppDeps {
   webhookPolicy: WebhookPolicy;
   /** Each mode's USD prices, for orders made in fiat. */
   prices: Record<Mode, PriceSource>;
+  /** Per-API-key request rates and concurrency cap (docs/limits.md). */
+  rateLimits: RateLimitSettings;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -49,6 +53,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   const api = new Router<AppState>({ prefix: API_PREFIX });
   api.use(auth(deps.db));
+  // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
+  api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
   api.use(jsonBody());
   api.use(customerRoutes(deps).routes());

@@ -19,8 +19,6 @@ export interface AppState {
   input?: unknown;
   /** The write transaction the transaction() middleware opened for this request. */
   transaction?: Transaction<Database>;
-  /** Work to start once that transaction has committed (Temporal workflows that read its rows). */
-  afterCommit?: Array<() => Promise<unknown>>;
 }
 
 export type AppContext = ParameterizedContext<AppState>;
@@ -29,11 +27,6 @@ export type AppContext = ParameterizedContext<AppState>;
 export function callerOf(ctx: AppContext): Caller {
   if (!ctx.state.caller) throw new Error('callerOf used on a route without auth');
   return ctx.state.caller;
-}
-
-/** Runs `work` after the request's transaction commits, so what it starts can see the new rows. */
-export function afterCommit(ctx: AppContext, work: () => Promise<unknown>): void {
-  (ctx.state.afterCommit ??= []).push(work);
 }
 
 /** The request's write transaction (the route must be chained after transaction()). */

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { listCursors } from '../db/repositories/chains.repository';
+import { outboxBacklog } from '../db/repositories/workflow-outbox.repository';
 import type { AppState } from './context';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -14,9 +15,11 @@ interface DependencyStatus {
 }
 
 /**
- * `GET /healthz`: 200 when Postgres and Temporal both answer within 2 s, else 503 with the
- * failing dependency named; also each chain watcher's lag. Unauthenticated, for load balancers
- * and `npm run dev`.
+ * `GET /healthz`: 200 while Postgres answers within 2 s, else 503. Temporal down is 200 with status
+ * `degraded`: the API still takes every request but an order's cancel (its workflow starts wait in
+ * the outbox), and a load balancer must not take it out of rotation for that. Also the outbox's
+ * backlog (starts waiting for a worker's relay, and the oldest one's age) and each chain watcher's
+ * lag. Unauthenticated, for load balancers and `npm run dev`.
  */
 export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppState> {
   const router = new Router<AppState>();
@@ -26,11 +29,24 @@ export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppStat
       // The abort also cancels the SDK's own retries, so no call outlives the check.
       check((signal) => deps.temporal.connection.withAbortSignal(signal, () => deps.temporal.workflowService.getSystemInfo({}))),
     ]);
-    const healthy = postgres.status === 'up' && temporal.status === 'up';
-    ctx.status = healthy ? 200 : 503;
-    ctx.body = { status: healthy ? 'ok' : 'unavailable', postgres, temporal, chains: postgres.status === 'up' ? await chainLag(deps.db) : [] };
+    const serving = postgres.status === 'up';
+    ctx.status = serving ? 200 : 503;
+    ctx.body = {
+      status: !serving ? 'unavailable' : temporal.status === 'up' ? 'ok' : 'degraded',
+      postgres,
+      temporal,
+      outbox: serving ? await outboxStatus(deps.db) : null,
+      chains: serving ? await chainLag(deps.db) : [],
+    };
   });
   return router;
+}
+
+/** Workflow starts committed but not yet handed to Temporal: a growing age means no relay is running. */
+async function outboxStatus(db: Db) {
+  const backlog = await outboxBacklog(db).catch(() => null);
+  if (!backlog) return null;
+  return { queued: backlog.queued, oldest_age_s: backlog.oldest ? Math.max(0, Math.round((Date.now() - backlog.oldest.getTime()) / 1000)) : null };
 }
 
 /** How far each chain watcher is behind its node (head − next block + 1), as of its last round. */

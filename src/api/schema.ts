@@ -27,3 +27,6 @@ export const Metadata = z
     }
   })
   .pipe(z.record(text().min(1).max(40), text().max(500)).refine((metadata) => Object.keys(metadata).length <= 50, 'metadata may have at most 50 keys'));
+
+/** The body of an action that takes no parameters (`{}`, or none): any field in it is unknown, a 400 as on every route. */
+export const NoParameters = z.strictObject({});

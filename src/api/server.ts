@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../config';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
-import { connectDatabase, connectTemporalClient, createAddressDerivers, onShutdownSignal, runMain, StartupError } from '../startup';
+import { connectDatabase, createAddressDerivers, lazyTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
 
 /** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
@@ -26,6 +26,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     simulatedBlockTimeMs: config.simulatedBlockTimeMs,
     webhookPolicy: config.webhookPolicy,
     prices: createPriceSources(config),
+    rateLimits: config.rateLimits,
   };
 }
 
@@ -44,7 +45,7 @@ if (require.main === module) {
     for (const line of describePriceSources(config)) logger.info(line);
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
-    const temporal = await connectTemporalClient(config);
+    const temporal = lazyTemporalClient(config);
     const server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
 
     onShutdownSignal(async (signal) => {

@@ -13,7 +13,7 @@ export function createChainAdapters(config: Pick<Config, 'chains' | 'chainMaxBlo
   return new Map(
     config.chains.map((chain) => [
       chainKey(chain),
-      { adapter: adapterFor(chain, config.chainMaxBlockRange), requiredConfirmations: chain.requiredConfirmations },
+      { adapter: adapterFor(chain, config.chainMaxBlockRange), requiredConfirmations: chain.requiredConfirmations, startBlock: chain.startBlock },
     ]),
   );
 }

@@ -53,6 +53,8 @@ export interface ChainAdapter {
    * fails the call: a round is retried, never a block skipped.
    */
   transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange>;
+  /** When the block was made, in ms since the epoch (the watcher's first start finds its start block by time). */
+  blockTimestamp(number: number): Promise<number>;
   /** The canonical hash of each block now (null past the node's head), asked together. */
   blockHashes(numbers: number[]): Promise<Array<string | null>>;
   /** Where each transaction is now (a reorg may have moved it), or null where it is in no block; asked together. */
@@ -68,6 +70,8 @@ export class MalformedNodeAnswerError extends Error {
 export interface WatchedChainAdapter {
   adapter: ChainAdapter;
   requiredConfirmations: number;
+  /** Where the watcher's first start scans from, when the operator says so. */
+  startBlock?: number | undefined;
 }
 
 /** The key of a watched chain. */

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { afterCommit, callerOf, transactionOf, type AppState } from '../api/context';
+import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
@@ -11,15 +11,14 @@ import { PermissionError, ResourceMissingError } from '../domain/errors';
 import { isId } from '../domain/ids';
 import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
-import { startEventDispatch, type WorkflowStarter } from '../workflows/client';
 import { presentCustomers } from './customer.presenter';
 import { CreateCustomerBody, ListCustomersQuery } from './customers.schema';
 import { createCustomer } from './customers.service';
 
-export function customerRoutes(deps: WorkflowStarter & { db: Db; logger: Logger; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
+export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
   const router = new Router<AppState>();
 
-  router.post('/customers', validate(CreateCustomerBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/customers', validate(CreateCustomerBody), transaction(deps.db), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) {
@@ -27,8 +26,7 @@ export function customerRoutes(deps: WorkflowStarter & { db: Db; logger: Logger;
         `${caller.mode} mode is not enabled on this server: its operator has not configured INFLOW_XPUB_EVM_${caller.mode.toUpperCase()} and INFLOW_XPUB_TRON_${caller.mode.toUpperCase()}.`,
       );
     }
-    const { customer, eventId } = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deriver);
-    afterCommit(ctx, () => startEventDispatch(deps, eventId));
+    const { customer } = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deriver);
     ctx.body = customer;
   });
 

@@ -5,6 +5,7 @@ import { insertCustomer, insertCustomerAddresses, nextAddressIndex } from '../db
 import { insertEvent } from '../db/repositories/events.repository';
 import { newId } from '../domain/ids';
 import { families } from '../domain/networks';
+import { queueEventDispatch } from '../outbox/queue';
 import { customerObject, type CustomerObject } from './customer.presenter';
 
 export interface NewCustomerInput {
@@ -16,7 +17,7 @@ export interface NewCustomerInput {
 
 /**
  * Creates a customer with an address in every family (so on every network), and the
- * `customer.created` event, in the caller's transaction.
+ * `customer.created` event with its dispatch queued, in the caller's transaction.
  */
 export async function createCustomer(
   transaction: Executor,
@@ -48,5 +49,6 @@ export async function createCustomer(
     type: 'customer.created',
     data: { ...object },
   });
+  await queueEventDispatch(transaction, event.id);
   return { customer: object, eventId: event.id };
 }

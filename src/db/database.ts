@@ -9,7 +9,9 @@ import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
 import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledger.table';
 import type { MerchantsTable } from './tables/merchants.table';
 import type { OrdersTable } from './tables/orders.table';
+import type { RateLimitsTable } from './tables/rate-limits.table';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables/webhooks.table';
+import type { WorkflowOutboxTable } from './tables/workflow-outbox.table';
 
 export interface Database {
   merchants: MerchantsTable;
@@ -26,6 +28,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   chain_cursors: ChainCursorsTable;
+  workflow_outbox: WorkflowOutboxTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { afterCommit, callerOf, transactionOf, type AppState } from '../api/context';
+import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
@@ -9,12 +9,11 @@ import type { Db } from '../db/database';
 import { findDeposit, listDeposits } from '../db/repositories/deposits.repository';
 import { PermissionError, ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
-import { startSimulatedDeposit, type WorkflowStarter } from '../workflows/client';
 import { depositObject } from './deposit.presenter';
 import { ListDepositsQuery, SimulateDepositBody } from './deposits.schema';
 import { simulateDeposit } from './simulate';
 
-export interface DepositRouteDeps extends WorkflowStarter {
+export interface DepositRouteDeps {
   db: Db;
   logger: Logger;
   /** Overrides every network's block time for simulated confirmations (tests, demos). */
@@ -34,13 +33,12 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
     });
   });
 
-  router.post('/deposits/simulate', requireTestMode, validate(SimulateDepositBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
-    const simulated = await simulateDeposit(transactionOf(ctx), callerOf(ctx), inputOf(ctx, SimulateDepositBody), {
+  router.post('/deposits/simulate', requireTestMode, validate(SimulateDepositBody), transaction(deps.db), idempotency(), async (ctx) => {
+    const deposit = await simulateDeposit(transactionOf(ctx), callerOf(ctx), inputOf(ctx, SimulateDepositBody), {
       idempotencyKey: ctx.get('Idempotency-Key') || undefined,
       blockTimeMs: deps.simulatedBlockTimeMs,
     });
-    afterCommit(ctx, () => startSimulatedDeposit(deps, simulated.transfer, simulated.simulation));
-    ctx.body = depositObject(simulated.deposit);
+    ctx.body = depositObject(deposit);
   });
 
   router.get('/deposits/:id', async (ctx) => {

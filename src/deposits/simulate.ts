@@ -1,7 +1,7 @@
 /**
  * Test mode's simulated deposit: a well-formed transfer to a customer's or an order's address, recorded in the
- * request's transaction exactly as the deposit workflow would record it, and what that workflow
- * and its simulator need once the transaction has committed.
+ * request's transaction exactly as the deposit workflow would record it, with that workflow (which
+ * runs the simulated confirmations) queued to start once the transaction has committed.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { toChecksumAddress } from '../chains/derivation';
@@ -15,7 +15,8 @@ import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { AmountFormatError, parseAmount } from '../domain/money';
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
-import type { DepositTransfer, SimulatedConfirmationsInput } from '../workflows/definitions';
+import type { DepositTransfer } from '../workflows/definitions';
+import { queueSimulatedDeposit } from '../outbox/queue';
 import { recordDetectedDeposit } from './transitions';
 
 export interface SimulateDepositInput {
@@ -28,19 +29,12 @@ export interface SimulateDepositInput {
   outcome: 'completed' | 'failed';
 }
 
-export interface SimulatedDeposit {
-  deposit: Deposit;
-  transfer: DepositTransfer;
-  /** The simulator's settings, for startSimulatedDeposit once the deposit is committed. */
-  simulation: Omit<SimulatedConfirmationsInput, 'depositWorkflowId'>;
-}
-
 export async function simulateDeposit(
   transaction: Executor,
   tenant: Tenant,
   input: SimulateDepositInput,
   options: { idempotencyKey?: string | undefined; blockTimeMs?: number | undefined },
-): Promise<SimulatedDeposit> {
+): Promise<Deposit> {
   const order = input.order_id === undefined ? undefined : await orderToPay(transaction, tenant, input.order_id, input);
   const network = (order?.network ?? input.network!) as Network;
   const currencyName = order?.currency ?? input.currency!;
@@ -95,16 +89,13 @@ export async function simulateDeposit(
   };
   // The workflow records the deposit too; whichever comes first writes it, once.
   const { deposit } = await recordDetectedDeposit(transaction, transfer);
-  return {
-    deposit,
-    transfer,
-    simulation: {
-      requiredConfirmations: transfer.requiredConfirmations,
-      blockTimeMs: options.blockTimeMs ?? networks[network].blockTimeMs,
-      blockHash: transfer.blockHash!,
-      outcome: input.outcome,
-    },
-  };
+  await queueSimulatedDeposit(transaction, transfer, {
+    requiredConfirmations: transfer.requiredConfirmations,
+    blockTimeMs: options.blockTimeMs ?? networks[network].blockTimeMs,
+    blockHash: transfer.blockHash!,
+    outcome: input.outcome,
+  });
+  return deposit;
 }
 
 /** The order a simulated transfer pays; a network or currency sent with it must be the order's. */

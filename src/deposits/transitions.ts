@@ -88,11 +88,13 @@ export async function recordConfirmations(
  */
 export async function completeDeposit(db: Executor, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (!canTransition(deposit.status, 'completed')) return alreadyDone(transaction, deposit, 'completed', 'deposit.completed');
+    // A late deposit (failed by timeout) completes too: its money arrived after all.
+    if (!canTransition(deposit.status, 'completed', deposit.failure_reason)) return alreadyDone(transaction, deposit, 'completed', 'deposit.completed');
     const amount = BigInt(deposit.amount);
     const { fee, net, amountUsdCents, feeUsdCents } = computeFee({ amount, decimals: deposit.decimals, priceUsd: input.priceUsd });
     const completed = await updateDeposit(transaction, deposit.id, {
       status: 'completed',
+      failure_reason: null,
       confirmations: Math.max(input.confirmations, deposit.confirmations),
       fee,
       net_amount: net,
@@ -151,7 +153,8 @@ async function alreadyDone(transaction: Executor, deposit: Deposit, status: Depo
 async function transition(db: Executor, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {
   return inTransaction(db, async (transaction) => {
     const deposit = await lockDepositById(transaction, depositId);
-    if (!deposit) throw ApplicationFailure.create({ type: activityFailureTypes.depositNotFound, message: `deposit ${depositId} does not exist` });
+    if (!deposit)
+      throw ApplicationFailure.create({ type: activityFailureTypes.depositNotFound, message: `deposit ${depositId} does not exist`, nonRetryable: true });
     return change(transaction, deposit);
   });
 }

@@ -1,7 +1,8 @@
 /**
  * A deposit's life: detected → confirming → completed, or failed (reorg or timeout) before it
  * completes; a completed deposit whose block is reorganised away is reversed (its status becomes
- * failed and the ledger books the reversal). Pure: the workflow drives it, activities persist it.
+ * failed and the ledger books the reversal). A deposit failed by timeout is late money, not lost
+ * money: when the chain later shows it final, it completes. Pure: the workflow drives it, activities persist it.
  */
 export const depositStatuses = ['detected', 'confirming', 'completed', 'failed'] as const;
 export type DepositStatus = (typeof depositStatuses)[number];
@@ -15,8 +16,14 @@ const transitions: Record<DepositStatus, readonly DepositStatus[]> = {
   failed: [],
 };
 
-export function canTransition(from: DepositStatus, to: DepositStatus): boolean {
+export function canTransition(from: DepositStatus, to: DepositStatus, failureReason?: string | null): boolean {
+  if (from === 'failed' && failureReason === 'timeout' && to === 'completed') return true;
   return transitions[from].includes(to);
+}
+
+/** A deposit that failed only for waiting too long: its money may still arrive. */
+export function isLate(deposit: { status: DepositStatus; failureReason: string | null }): boolean {
+  return deposit.status === 'failed' && deposit.failureReason === 'timeout';
 }
 
 /** What a confirmation report means for a deposit in `status`. */

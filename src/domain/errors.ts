@@ -78,10 +78,16 @@ export class BodyTooLargeError extends InflowError {
   readonly code = 'body_too_large';
 }
 
+/** Too many requests for one API key: over its rate (`rate_limit_exceeded`) or too many at once (`concurrency_limit_exceeded`). */
 export class RateLimitError extends InflowError {
   readonly status = 429;
   readonly type = 'rate_limit_error';
-  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly code: 'rate_limit_exceeded' | 'concurrency_limit_exceeded',
+  ) {
+    super(message);
+  }
 }
 
 /** A dependency (Postgres, Temporal) is down: retry later; nothing was written. */

@@ -1,19 +1,19 @@
 import Router from '@koa/router';
-import { afterCommit, callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
+import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from '../db/repositories/events.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
-import { prepareRedeliveries } from '../webhooks/deliveries';
-import { startRedelivery, type WorkflowStarter } from '../workflows/client';
+import { queueRedeliveries } from '../webhooks/deliveries';
 import { presentEvents } from './event.presenter';
 import { ListEventsQuery } from './events.schema';
 
-export function eventRoutes(deps: WorkflowStarter & { db: Db; logger: Logger }): Router<AppState> {
+export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> {
   const router = new Router<AppState>();
 
   const eventOf = async (ctx: AppContext) => {
@@ -38,11 +38,9 @@ export function eventRoutes(deps: WorkflowStarter & { db: Db; logger: Logger }):
   });
 
   /** Delivers the event again to every endpoint that subscribes to it now, as new, recorded redeliveries. */
-  router.post('/events/:id/resend', transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/events/:id/resend', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     const event = await eventOf(ctx);
-    for (const delivery of await prepareRedeliveries(transactionOf(ctx), event)) {
-      afterCommit(ctx, () => startRedelivery(deps, delivery));
-    }
+    await queueRedeliveries(transactionOf(ctx), event);
     [ctx.body] = await presentEvents(transactionOf(ctx), [event]);
   });
 

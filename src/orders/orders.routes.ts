@@ -1,9 +1,10 @@
 import Router from '@koa/router';
-import { afterCommit, callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
+import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import { findOrder, listOrders } from '../db/repositories/orders.repository';
@@ -12,10 +13,10 @@ import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
 import type { PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
-import { cancelOrderWorkflow, startOrderWorkflow, type WorkflowStarter } from '../workflows/client';
+import { cancelOrderWorkflow, type WorkflowStarter } from '../workflows/client';
 import { orderObject } from './order.presenter';
 import { CreateOrderBody, ListOrdersQuery } from './orders.schema';
-import { createOrder, orderWorkflowInput } from './orders.service';
+import { createOrder } from './orders.service';
 
 export interface OrderRouteDeps extends WorkflowStarter {
   db: Db;
@@ -36,16 +37,15 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     return order;
   };
 
-  router.post('/orders', validate(CreateOrderBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/orders', validate(CreateOrderBody), transaction(deps.db), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured its xpubs.`);
-    const { order, eventId } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, CreateOrderBody), {
+    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, CreateOrderBody), {
       deriver,
       prices: deps.prices[caller.mode],
       webhookPolicy: deps.webhookPolicy,
     });
-    afterCommit(ctx, () => startOrderWorkflow(deps, orderWorkflowInput(caller, order, eventId)));
     ctx.body = order;
   });
 
@@ -64,9 +64,12 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
   });
 
   /** The order's workflow decides (a Temporal Update): a settled order, or one already paid to, refuses. */
-  router.post('/orders/:id/cancel', transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/orders/:id/cancel', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     const order = await orderOf(ctx);
     const verdict = await cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
+    if ('unanswered' in verdict) {
+      throw new ServiceUnavailableError("The order's workflow did not answer in time; the cancel may still take effect. GET the order, or retry later.");
+    }
     if ('refused' in verdict) throw new InvalidRequestError(verdict.refused, undefined, 'order_not_cancelable');
     if ('closed' in verdict) {
       const { status } = await orderOf(ctx);

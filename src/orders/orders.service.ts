@@ -18,6 +18,7 @@ import { PriceUnavailableError, type PriceSource } from '../prices/price-source'
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { checkDestinationUrl } from '../webhooks/endpoints.service';
 import type { OrderWorkflowInput } from '../workflows/definitions';
+import { queueOrderWorkflow } from '../outbox/queue';
 import { orderObject, type OrderObject } from './order.presenter';
 
 export interface NewOrderInput {
@@ -56,7 +57,7 @@ export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEv
   };
 }
 
-/** Creates the order and its `order.created` event in the caller's transaction; bad input writes nothing. */
+/** Creates the order, its `order.created` event and its queued workflow in the caller's transaction; bad input writes nothing. */
 export async function createOrder(
   transaction: Executor,
   tenant: Tenant,
@@ -113,6 +114,7 @@ export async function createOrder(
     type: 'order.created',
     data: { ...object! },
   });
+  await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, event.id));
   return { order: object!, eventId: event.id };
 }
 

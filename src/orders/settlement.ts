@@ -65,6 +65,6 @@ async function settle(transaction: Executor, order: Order, status: SettledOrderS
 
 async function lockOrder(transaction: Executor, orderId: string): Promise<Order> {
   const order = await lockOrderById(transaction, orderId);
-  if (!order) throw ApplicationFailure.create({ type: activityFailureTypes.orderNotFound, message: `order ${orderId} does not exist` });
+  if (!order) throw ApplicationFailure.create({ type: activityFailureTypes.orderNotFound, message: `order ${orderId} does not exist`, nonRetryable: true });
   return order;
 }

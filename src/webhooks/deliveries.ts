@@ -27,6 +27,7 @@ import { eventObject } from '../events/event.presenter';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type PreparedDelivery } from '../workflows/definitions';
+import { queueRedelivery } from '../outbox/queue';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
@@ -47,7 +48,7 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
 /** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
 export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
-  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist` });
+  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
   const endpoints = await subscribedEndpoints(db, event);
   const deliveries = await insertFirstDeliveries(
     db,
@@ -67,8 +68,8 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
   return prepared;
 }
 
-/** A resend: a new, recorded delivery of the event to each of its destinations now. */
-export async function prepareRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
+/** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
+export async function queueRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
   const deliveries: PreparedDelivery[] = [];
   for (const endpoint of await subscribedEndpoints(transaction, event)) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
@@ -79,6 +80,7 @@ export async function prepareRedeliveries(transaction: Executor, event: Event): 
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
     deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
   }
+  for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
   return deliveries;
 }
 
@@ -96,7 +98,12 @@ export async function attemptDelivery(
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
 ): Promise<AttemptOutcome> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
-  if (!target) throw ApplicationFailure.create({ type: activityFailureTypes.deliveryNotFound, message: `delivery ${input.deliveryId} does not exist` });
+  if (!target)
+    throw ApplicationFailure.create({
+      type: activityFailureTypes.deliveryNotFound,
+      message: `delivery ${input.deliveryId} does not exist`,
+      nonRetryable: true,
+    });
   if (target.delivery_status !== 'pending') return target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped';
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');

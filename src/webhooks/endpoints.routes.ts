@@ -4,6 +4,7 @@ import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf, validate } from '../api/middleware/validate';
 import { paginate } from '../api/pagination';
+import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
@@ -23,7 +24,7 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     return endpoint;
   };
 
-  router.post('/webhook-endpoints', validate(CreateEndpointBody), transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/webhook-endpoints', validate(CreateEndpointBody), transaction(deps.db), idempotency(), async (ctx) => {
     const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, CreateEndpointBody), deps.webhookPolicy);
     ctx.body = endpointObject(endpoint, { withSecret: true });
   });
@@ -41,17 +42,17 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     ctx.body = endpointObject(await endpointOf(ctx));
   });
 
-  router.patch('/webhook-endpoints/:id', validate(UpdateEndpointBody), transaction(deps.db, deps.logger), async (ctx) => {
+  router.patch('/webhook-endpoints/:id', validate(UpdateEndpointBody), transaction(deps.db), async (ctx) => {
     ctx.body = endpointObject(await updateEndpoint(transactionOf(ctx), await endpointOf(ctx), inputOf(ctx, UpdateEndpointBody), deps.webhookPolicy));
   });
 
-  router.delete('/webhook-endpoints/:id', transaction(deps.db, deps.logger), async (ctx) => {
+  router.delete('/webhook-endpoints/:id', transaction(deps.db), async (ctx) => {
     const endpoint = await endpointOf(ctx);
     await deleteEndpoint(transactionOf(ctx), endpoint);
     ctx.body = { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
   });
 
-  router.post('/webhook-endpoints/:id/rotate-secret', transaction(deps.db, deps.logger), idempotency(), async (ctx) => {
+  router.post('/webhook-endpoints/:id/rotate-secret', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
     ctx.body = endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
   });
 

@@ -1,27 +1,32 @@
 /**
- * Every workflow start and signal from outside a workflow (the API, activities, the worker), so
- * ids, task queues and "already started is fine" live in one place. Workflows are named as
+ * Every workflow start and signal from outside a workflow (the outbox relay, activities, the
+ * worker), so ids, task queues and "already started is fine" live in one place. The API starts
+ * nothing itself: it queues starts in its transaction (`outbox/queue.ts`). Workflows are named as
  * `definitions.ts` declares them, never imported: this module stays out of the workflow bundle.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+} from '@temporalio/client';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../domain/idempotency';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
   chainWatcherWorkflowId,
   confirmationSignal,
   depositWorkflowId,
-  eventDispatchWorkflowId,
   orderWorkflowId,
-  simulationWorkflowId,
-  webhookDeliveryWorkflowId,
+  PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
   type ChainWatcherInput,
   type ConfirmationReport,
   type DepositTransfer,
   type OrderState,
-  type OrderWorkflowInput,
-  type PreparedDelivery,
-  type SimulatedConfirmationsInput,
   type Workflows,
 } from './definitions';
 
@@ -33,32 +38,25 @@ export interface WorkflowStarter {
 
 /**
  * Starts a workflow; resolves false instead of failing when its id is taken, which for inflow's
- * business ids means the same work was started before (a retried request, a restarted worker).
+ * business ids means the same work was started before (a retried request, a restarted worker, a
+ * relay that handed a start over twice). A business id runs once, even after its first run closed
+ * (`REJECT_DUPLICATE`); only the chain watchers may run again under their id (`ALLOW_DUPLICATE`),
+ * so a watcher an operator terminated comes back with the next worker.
  */
-async function startOnce<Name extends keyof Workflows>(
+export async function startWorkflowOnce<Name extends keyof Workflows>(
   { temporal, taskQueue }: WorkflowStarter,
   name: Name,
   workflowId: string,
   args: Parameters<Workflows[Name]>,
+  workflowIdReusePolicy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.REJECT_DUPLICATE,
 ): Promise<boolean> {
   try {
-    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args });
+    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy });
     return true;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw error;
   }
-}
-
-/** Test mode: the deposit workflow for a simulated transfer, and the simulator that confirms it. */
-export async function startSimulatedDeposit(
-  starter: WorkflowStarter,
-  transfer: DepositTransfer,
-  simulation: Omit<SimulatedConfirmationsInput, 'depositWorkflowId'>,
-): Promise<void> {
-  const workflowId = depositWorkflowId(transfer);
-  await startOnce(starter, 'depositWorkflow', workflowId, [{ transfer }]);
-  await startOnce(starter, 'simulatedConfirmationsWorkflow', simulationWorkflowId(workflowId), [{ depositWorkflowId: workflowId, ...simulation }]);
 }
 
 /** A transfer found on-chain: starts its deposit workflow with the first report, or reports to the running one. */
@@ -87,44 +85,60 @@ export async function reportConfirmations(
   }
 }
 
-/** Delivers an event written outside any workflow (its id makes a second start a no-op). */
-export async function startEventDispatch(starter: WorkflowStarter, eventId: string): Promise<void> {
-  await startOnce(starter, 'eventDispatchWorkflow', eventDispatchWorkflowId(eventId), [{ eventId }]);
-}
-
-/** A resend: a new, recorded delivery of an event to one endpoint. */
-export async function startRedelivery(starter: WorkflowStarter, delivery: PreparedDelivery): Promise<void> {
-  await startOnce(starter, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, true), [delivery]);
-}
-
 /** Starts a chain's watcher unless it runs already; true when this call started it. */
 export async function startChainWatcher(starter: WorkflowStarter, input: ChainWatcherInput): Promise<boolean> {
-  return startOnce(starter, 'chainWatcherWorkflow', chainWatcherWorkflowId(input), [input]);
+  return startWorkflowOnce(starter, 'chainWatcherWorkflow', chainWatcherWorkflowId(input), [input], WorkflowIdReusePolicy.ALLOW_DUPLICATE);
 }
 
-/** A new order's workflow: its expiry timer, its settlement and its events. */
-export async function startOrderWorkflow(starter: WorkflowStarter, input: OrderWorkflowInput): Promise<void> {
-  await startOnce(starter, 'orderWorkflow', orderWorkflowId(input), [input]);
+/**
+ * Creates inflow's maintenance Schedules unless they exist (every worker calls it at start): today
+ * the hourly purge of expired Idempotency-Keys. Schedules live in Temporal, so however many workers
+ * run, each job runs once per interval, and an operator sees and controls it in the Web UI.
+ */
+export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Promise<boolean> {
+  try {
+    await starter.temporal.schedule.create<Workflows['purgeIdempotencyKeysWorkflow']>({
+      scheduleId: PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'purgeIdempotencyKeysWorkflow',
+        taskQueue: starter.taskQueue,
+        args: [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }],
+      },
+      // A run missed while every worker was down is made up once, not once per missed hour.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) return false;
+    throw error;
+  }
 }
 
 /**
  * Asks the order's workflow to cancel it (an Update: the workflow's verdict is the answer). Resolves
  * to the order's state, or to `{ refused }` with the workflow's reason; `{ closed: true }` when the
- * workflow has ended (the order settled) and nothing can answer.
+ * workflow has ended (the order settled) and nothing can answer; `{ unanswered: true }` when no
+ * answer came within 10 s (Temporal or every worker is down: the Update may still be applied).
  */
 export async function cancelOrderWorkflow(
   temporal: Client,
   order: { livemode: boolean; orderId: string },
-): Promise<{ state: OrderState } | { refused: string } | { closed: true }> {
+): Promise<{ state: OrderState } | { refused: string } | { closed: true } | { unanswered: true }> {
   try {
-    return { state: await temporal.workflow.getHandle(orderWorkflowId(order)).executeUpdate(cancelOrderUpdate) };
+    const handle = temporal.workflow.getHandle(orderWorkflowId(order));
+    return { state: await temporal.withDeadline(Date.now() + CANCEL_DEADLINE_MS, () => handle.executeUpdate(cancelOrderUpdate)) };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { closed: true };
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { unanswered: true };
     const refusal = error instanceof WorkflowUpdateFailedError ? failureOfType(error, activityFailureTypes.orderNotCancelable) : undefined;
     if (refusal) return { refused: refusal.message };
     throw error;
   }
 }
+
+const CANCEL_DEADLINE_MS = 10_000;
 
 /** The ApplicationFailure of `type` in an error's cause chain (an activity's failure inside an Update's, say). */
 function failureOfType(error: Error, type: string): ApplicationFailure | undefined {

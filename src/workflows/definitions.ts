@@ -33,9 +33,11 @@ export const searchAttributes = {
 
 /**
  * The `type` of the failures activities throw for what a retry cannot fix by itself (a row that
- * does not exist, a price that does not parse, a chain without a node); workflows and tests match
- * on these strings, never on an error's class name. Today they are retried like any failure, so
- * an operator sees them in the Web UI and can repair the cause.
+ * does not exist, a price that does not parse, a chain without a node). They are thrown
+ * non-retryable: the activity fails at once, with its type and message in the Web UI's history,
+ * instead of retrying forever. Where the cause can be repaired while the workflow waits (a price
+ * feed), the workflow asks again after a pause of its own. Workflows and tests match on these
+ * strings, never on an error's class name.
  */
 export const activityFailureTypes = {
   depositNotFound: 'DepositNotFound',
@@ -76,6 +78,8 @@ export interface DepositTransfer {
 
 export interface DepositWorkflowInput {
   transfer: DepositTransfer;
+  /** Test mode: the deposit runs its simulated confirmations as a child workflow. */
+  simulation?: SimulatedConfirmations;
   noProgressTimeout?: Duration;
   reversalWindow?: Duration;
 }
@@ -115,10 +119,16 @@ export const DEFAULT_NO_PROGRESS_TIMEOUT = '24 hours';
  * keep checking completed deposits' blocks for as long.
  */
 export const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
+/**
+ * How long after a deposit timed out chain watchers keep checking its block: if it becomes final
+ * meanwhile, the deposit completes late (older ones: `npm run cli -- chain rescan`).
+ */
+export const LATE_MONEY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** What a deposit activity hands back to the workflow: enough to drive it, small enough for history. */
 export interface DepositSummary {
   status: DepositStatus;
+  failureReason: FailureReason | null;
   confirmations: number;
   /** The event this transition emitted, for the workflow to deliver as webhooks. */
   eventId: string | null;
@@ -136,7 +146,7 @@ export interface DepositActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Test mode: simulatedConfirmationsWorkflow, id `simulation:{deposit workflow id}`.
+// Test mode: simulatedConfirmationsWorkflow, id `simulation:{deposit workflow id}`, a child of the deposit.
 
 export interface SimulatedConfirmationsInput {
   depositWorkflowId: string;
@@ -145,6 +155,9 @@ export interface SimulatedConfirmationsInput {
   blockHash: string;
   outcome: 'completed' | 'failed';
 }
+
+/** A simulated deposit's settings, before its deposit workflow's id is known. */
+export type SimulatedConfirmations = Omit<SimulatedConfirmationsInput, 'depositWorkflowId'>;
 
 export function simulationWorkflowId(depositWorkflowIdValue: string): string {
   return `simulation:${depositWorkflowIdValue}`;
@@ -271,8 +284,24 @@ export interface OrderActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Maintenance: purgeIdempotencyKeysWorkflow, started hourly by the Temporal Schedule
+// `purge-idempotency-keys` (visible under Schedules in the Web UI).
 
-export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities;
+export const PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID = 'purge-idempotency-keys';
+
+export interface PurgeIdempotencyKeysInput {
+  /** Keys older than this are forgotten (the API replays a key for 24 hours). */
+  olderThanHours: number;
+}
+
+export interface MaintenanceActivities {
+  /** Deletes Idempotency-Keys older than the input says; how many. */
+  purgeExpiredIdempotencyKeys(input: PurgeIdempotencyKeysInput): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities & MaintenanceActivities;
 
 /**
  * Every workflow, by the name the worker registers it under and the client starts it by.
@@ -285,4 +314,5 @@ export interface Workflows {
   eventDispatchWorkflow(input: EventDispatchInput): Promise<void>;
   chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
   orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;
+  purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number>;
 }

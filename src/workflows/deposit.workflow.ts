@@ -4,9 +4,22 @@
  * idempotent activities, then keeps listening for a while for a reorg that would reverse it.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { isLate, nextStatus, type DepositStatus } from '../domain/deposit-state';
+import {
+  activityFailureTypes,
   confirmationSignal,
   DEFAULT_NO_PROGRESS_TIMEOUT,
   depositStateQuery,
@@ -14,6 +27,7 @@ import {
   orderWorkflowId,
   REVERSAL_WINDOW_MS,
   searchAttributes,
+  simulationWorkflowId,
   type Activities,
   type ConfirmationReport,
   type DepositState,
@@ -21,6 +35,7 @@ import {
   type DepositTransfer,
   type DepositWorkflowInput,
 } from './definitions';
+import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import { dispatchEvent } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
@@ -57,6 +72,20 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   ]);
   const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
+  // Reported again after it timed out (a watcher that was down, a rescan): late money, still welcome.
+  // It waits for its confirmations as a confirming deposit would; only completion changes its row.
+  if (isLate({ status: recorded.status, failureReason: recorded.failureReason })) {
+    log.info('a deposit that timed out is reported again; waiting for its confirmations', { depositId: state.depositId });
+    setStatus(state, 'confirming');
+  }
+  if (input.simulation) {
+    // Test mode's chain: started by the deposit itself, so it never signals a deposit not yet running.
+    const { workflowId } = workflowInfo();
+    await startChild(simulatedConfirmationsWorkflow, {
+      workflowId: simulationWorkflowId(workflowId),
+      args: [{ depositWorkflowId: workflowId, ...input.simulation }],
+    });
+  }
 
   while (state.status === 'detected' || state.status === 'confirming') {
     if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {
@@ -72,7 +101,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
-      const priceUsd = await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
+      const priceUsd = await priceUsdOf(transfer);
       await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
       await deliver(
@@ -104,6 +133,31 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     }
   }
   return state;
+}
+
+/** How long a deposit waits before asking a price source that answered nonsense again. */
+const PRICE_RETRY_INTERVAL = '5 minutes';
+
+/**
+ * The price to complete at. A source that answers something unparseable fails the lookup at once
+ * (retrying it would read the same answer); the deposit is not failed for it: it says so in the
+ * history and the log, then asks again after a pause, until an operator has repaired the source.
+ */
+async function priceUsdOf(transfer: DepositTransfer): Promise<string> {
+  for (;;) {
+    try {
+      return await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (!(cause instanceof ApplicationFailure && cause.type === activityFailureTypes.priceUnparseable)) throw error;
+      log.error('the price source answered nonsense; asking again later', {
+        depositId: transfer.depositId,
+        reason: cause.message,
+        retryIn: PRICE_RETRY_INTERVAL,
+      });
+      await sleep(PRICE_RETRY_INTERVAL);
+    }
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { AppDeps } from '../../src/api/app';
 import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
+import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import { staticPrices, testDerivers } from '../../dev/fixtures';
 
@@ -16,14 +17,25 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/**
+ * Limits no other test meets (customers.test.ts makes 200 customers at once with one key, more
+ * than the production defaults allow); the limiter still runs on every request. The rate-limit
+ * tests set their own.
+ */
+const generousRateLimits: RateLimitSettings = { reads: 1_000_000, writes: 1_000_000, windowSeconds: 1, concurrentRequestsPerKey: 100_000 };
+
 /** The real Koa app on a free port, logging into memory. */
-export async function startTestApi(deps: {
+export async function startTestApi({
+  rateLimits,
+  ...deps
+}: {
   db: Db;
   temporal: Client;
   taskQueue?: string;
   simulatedBlockTimeMs?: number;
   derivers?: AppDeps['derivers'];
   prices?: AppDeps['prices'];
+  rateLimits?: Partial<RateLimitSettings>;
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -40,6 +52,7 @@ export async function startTestApi(deps: {
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       prices: staticPrices(),
       ...deps,
+      rateLimits: { ...generousRateLimits, ...rateLimits },
       logger,
     },
     0,

@@ -11,6 +11,7 @@ import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal
 import { freePort } from '../../dev/tools/ports';
 import { ensureTestServer } from '../../dev/tools/test-server';
 import { stderrLog } from '../../dev/tools/progress';
+import { isolatedNamespaces } from './temporal';
 import { testEnv } from './test-env';
 
 export interface TestDependencies {
@@ -26,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
       return startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, fast: true, log });
     })(),
-    startTemporalDevServer({ log }),
+    startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) }),
   ]);
   process.env[testEnv.postgresUrl] = postgres.url('postgres');
   process.env[testEnv.temporalAddress] = temporal.address;

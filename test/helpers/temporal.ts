@@ -21,13 +21,27 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** Client and worker connections to the run's shared Temporal dev server. */
-export async function connectToDevServer(): Promise<{ client: Client; nativeConnection: NativeConnection; close(): Promise<void> }> {
+/**
+ * Namespaces of their own on the run's dev server, for test files that run a chain watcher: two
+ * devnets started the same way make the same transaction hashes, so their watchers and deposits
+ * would share workflow ids (`watcher:test:ethereum`, `deposit:test:ethereum:0x…`) in one namespace.
+ */
+export const isolatedNamespaces = {
+  chainWatcher: 'chain-watcher',
+  tronWatcher: 'tron-watcher',
+  ordersOnChain: 'orders-on-chain',
+  lateMoney: 'late-money',
+  /** Schedules are per namespace: the maintenance test owns its schedule's. */
+  maintenance: 'maintenance',
+} as const;
+
+/** Client and worker connections to the run's shared Temporal dev server (its default namespace unless given one). */
+export async function connectToDevServer(namespace = 'default'): Promise<{ client: Client; nativeConnection: NativeConnection; close(): Promise<void> }> {
   const address = readTestEnv('temporalAddress');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection, namespace: 'default' }),
+    client: new Client({ connection, namespace }),
     nativeConnection,
     close: async () => {
       await nativeConnection.close();

@@ -4,7 +4,10 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import { createWorker } from '../../src/worker';
+import type { Mode } from '../../src/domain/mode';
+import type { PriceSource } from '../../src/prices/price-source';
+import { createLogger } from '../../src/logger';
+import { createWorker, startWorkerOutboxRelay } from '../../src/worker';
 import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
@@ -16,8 +19,9 @@ export interface RunningWorker {
 }
 
 /**
- * inflow's own worker (createWorker, as `npm run worker` builds it) on the run's Temporal dev
- * server, for a test database and task queue; `env` adds settings such as a chain to watch.
+ * inflow's own worker (createWorker and its outbox relay, as `npm run worker` runs them) on the
+ * run's Temporal dev server, for a test database and task queue; `env` adds settings such as a
+ * chain to watch.
  */
 export async function startDevServerWorker(deps: {
   databaseUrl: string;
@@ -31,15 +35,18 @@ export async function startDevServerWorker(deps: {
     DATABASE_URL: deps.databaseUrl,
     TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
     TEMPORAL_TASK_QUEUE: deps.taskQueue,
+    TEMPORAL_NAMESPACE: deps.temporal.options.namespace,
     INFLOW_SECRET_KEY: testSecretKeyHex,
     ...deps.env,
   });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
   const running = worker.run();
+  const relay = startWorkerOutboxRelay({ config, db: deps.db, temporal: deps.temporal }, createLogger('silent'));
   return {
     config,
     worker,
     stop: async () => {
+      await relay.stop();
       worker.shutdown();
       await running;
     },
@@ -59,6 +66,8 @@ export async function startTimeSkippingWorker(deps: {
   taskQueue: string;
   bundle: WorkflowBundleWithSourceMap;
   db: Db;
+  /** Each mode's prices; the static table unless a test needs a source of its own. */
+  prices?: Record<Mode, PriceSource>;
 }): Promise<{ stop(): Promise<void> }> {
   const worker = await Worker.create({
     connection: deps.env.nativeConnection,
@@ -66,7 +75,7 @@ export async function startTimeSkippingWorker(deps: {
     workflowBundle: deps.bundle,
     activities: createActivities({
       db: deps.db,
-      prices: staticPrices(),
+      prices: deps.prices ?? staticPrices(),
       secretKey: testSecretKey,
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       chains: new Map(),

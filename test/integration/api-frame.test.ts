@@ -158,6 +158,7 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
         status: 'ok',
         postgres: { status: 'up', latency_ms: expect.any(Number) },
         temporal: { status: 'up', latency_ms: expect.any(Number) },
+        outbox: { queued: 0, oldest_age_s: null },
         chains: [],
       });
     });

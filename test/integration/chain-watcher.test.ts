@@ -14,7 +14,7 @@ import { createWorker, startChainWatchers } from '../../src/worker';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
 import { buildCustomer, buildEndpoint, testSecretKeyHex } from '../../dev/fixtures';
@@ -42,15 +42,18 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     signer = fundedSigner(anvil.provider);
     usdt = await deployTestUsdt(signer);
     database = await createTestDatabase();
-    dev = await connectToDevServer();
+    dev = await connectToDevServer(isolatedNamespaces.chainWatcher);
     config = loadConfig({
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_NAMESPACE: isolatedNamespaces.chainWatcher,
       INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_CHAIN_POLL_MS: '100',
       INFLOW_SECRET_KEY: testSecretKeyHex,
+      // From the next block: the test USDT's mint at deployment went to the address alice is given.
+      INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(Number(await anvil.provider.send('eth_blockNumber', [])) + 1),
     });
     const alice = await buildCustomer(database.db);
     const bob = await buildCustomer(database.db, { merchant: alice.merchant });
@@ -59,7 +62,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
     await startChainWatchers(dev.client, config, createLogger('silent'));
-    // The first round sets the cursor at the head: transfers from then on are watched.
+    // The first round starts at INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST and reaches the head.
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
     await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
   });

@@ -61,13 +61,14 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
     expect(lines(run.stderr)).toEqual([`inflow: cannot reach Postgres at 127.0.0.1:${port}/inflow: connect ECONNREFUSED 127.0.0.1:${port}`]);
   });
 
-  it('api fails fast in one line when Temporal is unreachable or the namespace does not exist', async () => {
+  // The API does not need Temporal to start (it queues workflow starts in Postgres): see outbox.test.ts.
+  it('worker fails fast in one line when Temporal is unreachable or the namespace does not exist', async () => {
     const port = await freePort();
-    const unreachable = await npmRun('api', [], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    const unreachable = await npmRun('worker', [], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     expect(unreachable.code).toBe(1);
     expect(lines(unreachable.stderr)).toEqual([expect.stringMatching(new RegExp(`^inflow: cannot reach Temporal at 127.0.0.1:${port}: `))]);
 
-    const noNamespace = await npmRun('api', [], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
+    const noNamespace = await npmRun('worker', [], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
     expect(noNamespace.code).toBe(1);
     expect(lines(noNamespace.stderr)).toEqual([expect.stringMatching(/^inflow: Temporal at .* has no namespace "no-such-namespace"/)]);
   });

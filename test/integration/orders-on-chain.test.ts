@@ -17,7 +17,7 @@ import { startTestApi, type TestApi } from '../helpers/api';
 import { verifyWithSeedPython } from '../helpers/cryptopayments';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
@@ -56,7 +56,7 @@ describe('orders on anvil (real chain, price feeds, worker, Temporal dev server,
     await (await feeds.eth.getFunction('setRoundData')(usd('3000'), BigInt(timestamp - 2 * HEARTBEAT_SECONDS))).wait();
 
     database = await createTestDatabase();
-    dev = await connectToDevServer();
+    dev = await connectToDevServer(isolatedNamespaces.ordersOnChain);
     worker = await startDevServerWorker({
       databaseUrl: database.url,
       db: database.db,

@@ -32,18 +32,25 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
     }
   });
 
-  it('Temporal down: /healthz answers 503 naming Temporal', async () => {
+  it('Temporal down: /healthz answers 200 degraded naming Temporal, and the API keeps serving', async () => {
     const database = await createTestDatabase();
     // No retry interceptor: the SDK's retries would outlive the test and hit a closed channel.
     const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1_000, interceptors: [] });
     const api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
     try {
       const health = await api.request('/healthz');
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ status: 'unavailable', postgres: { status: 'up' }, temporal: { status: 'down', error: expect.any(String) } });
-      // Requests that need only Postgres keep working.
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'degraded',
+        postgres: { status: 'up' },
+        temporal: { status: 'down', error: expect.any(String) },
+        outbox: { queued: 0, oldest_age_s: null },
+      });
+      // Every request but an order's cancel needs only Postgres: a write answers, its workflow start queued.
       const { test_key } = await buildMerchant(database.db, 'Still Open');
       expect((await api.request('/api/v1/anything', { key: test_key })).status).toBe(404);
+      expect((await api.request('/api/v1/customers', { key: test_key, method: 'POST', json: { email: 'a@example.com' } })).status).toBe(200);
+      expect(await (await api.request('/healthz')).json()).toMatchObject({ outbox: { queued: 1, oldest_age_s: expect.any(Number) } });
     } finally {
       await api.close();
       await connection.close();

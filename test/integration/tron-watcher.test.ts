@@ -12,7 +12,7 @@ import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/d
 import { startTestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
@@ -50,7 +50,7 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
     tron = await startTronDevnet({ port, stateFile });
     tron.mine(3);
     database = await createTestDatabase();
-    dev = await connectToDevServer();
+    dev = await connectToDevServer(isolatedNamespaces.tronWatcher);
     const alice = await buildCustomer(database.db);
     const bob = await buildCustomer(database.db, { merchant: alice.merchant });
     merchantId = alice.merchant.merchant_id;

@@ -18,7 +18,31 @@ describe('loadConfig', () => {
       chainMaxBlockRange: 2000,
       secretKey: undefined,
       priceFeeds: {},
+      rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
     });
+  });
+
+  it('reads the per-key limits, and names a limit that is not a whole number in range', () => {
+    const config = loadConfig({
+      ...complete,
+      INFLOW_RATE_LIMIT_READS: '500',
+      INFLOW_RATE_LIMIT_WRITES: '50',
+      INFLOW_RATE_LIMIT_WINDOW_SECONDS: '10',
+      INFLOW_CONCURRENT_REQUESTS_PER_KEY: '8',
+    });
+    expect(config.rateLimits).toEqual({ reads: 500, writes: 50, windowSeconds: 10, concurrentRequestsPerKey: 8 });
+    expect(() => loadConfig({ ...complete, INFLOW_RATE_LIMIT_READS: '0' })).toThrow(
+      new ConfigError('inflow: INFLOW_RATE_LIMIT_READS must be a whole number from 1 to 1000000'),
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_RATE_LIMIT_WRITES: 'lots' })).toThrow(
+      /^inflow: INFLOW_RATE_LIMIT_WRITES must be a whole number from 1 to 1000000$/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_RATE_LIMIT_WINDOW_SECONDS: '1.5' })).toThrow(
+      /^inflow: INFLOW_RATE_LIMIT_WINDOW_SECONDS must be a whole number from 1 to 3600$/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_CONCURRENT_REQUESTS_PER_KEY: '-1' })).toThrow(
+      /^inflow: INFLOW_CONCURRENT_REQUESTS_PER_KEY must be a whole number/,
+    );
   });
 
   it('reads INFLOW_SECRET_KEY as 32 bytes, in hex or base64, and asks for it where a process needs it', () => {

@@ -8,9 +8,8 @@ import {
   type IdempotencyScope,
 } from '../../db/repositories/idempotency-keys.repository';
 import { IdempotencyError, InvalidRequestError } from '../../domain/errors';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../domain/idempotency';
 import { callerOf, transactionOf, type AppState } from '../context';
-
-export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
 /**
  * Makes a POST that carries an `Idempotency-Key` idempotent, inside the request's transaction

@@ -1,15 +1,13 @@
 import type { Middleware } from 'koa';
 import type { Db } from '../../db/database';
-import type { Logger } from '../../logger';
 import type { AppState } from '../context';
 
 /**
  * Runs the rest of the request in one database transaction (ctx.state.transaction): a request
- * that fails rolls back every write it made. Once committed, the work the handler registered with
- * afterCommit runs (workflow starts that must see the new rows); its failure cannot undo the
- * commit, so it is logged with the request id rather than turned into an error response.
+ * that fails rolls back every write it made. Workflows a request needs started are queued in the
+ * same transaction (`outbox/queue.ts`), so nothing is left to do, or to lose, after the commit.
  */
-export function transaction(db: Db, logger: Logger): Middleware<AppState> {
+export function transaction(db: Db): Middleware<AppState> {
   return async (ctx, next) => {
     await db.transaction().execute(async (transaction) => {
       ctx.state.transaction = transaction;
@@ -19,8 +17,5 @@ export function transaction(db: Db, logger: Logger): Middleware<AppState> {
         delete ctx.state.transaction;
       }
     });
-    for (const work of ctx.state.afterCommit ?? []) {
-      await work().catch((error: unknown) => logger.error({ request_id: ctx.state.requestId, err: error }, 'after-commit work failed'));
-    }
   };
 }

@@ -80,6 +80,12 @@ export class EvmAdapter implements ChainAdapter {
   // Canonical-chain checks ask the node directly, so nothing a client library remembers can hide a
   // reorg; requests made together go out as one JSON-RPC batch.
 
+  async blockTimestamp(number: number): Promise<number> {
+    const block = (await this.provider.send('eth_getBlockByNumber', [toQuantity(number), false])) as { timestamp?: string } | null;
+    if (!block?.timestamp) throw new MalformedNodeAnswerError(`block ${number} has no timestamp (is it past the head?)`);
+    return Number(block.timestamp) * 1000;
+  }
+
   async blockHashes(numbers: number[]): Promise<Array<string | null>> {
     const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), false])))) as Array<{
       hash: string;

@@ -55,7 +55,7 @@ interface RawTransaction {
 
 interface RawBlock {
   blockID: string;
-  block_header: { raw_data: { number?: number } };
+  block_header: { raw_data: { number?: number; timestamp?: number } };
   transactions?: RawTransaction[];
 }
 
@@ -146,6 +146,13 @@ export class TronAdapter implements ChainAdapter {
         .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || a.logIndex - b.logIndex),
       toBlockHash: blocks.at(-1)!.blockID,
     };
+  }
+
+  async blockTimestamp(num: number): Promise<number> {
+    const block = await this.call<RawBlock | Record<string, never>>('/wallet/getblockbynum', { num });
+    const timestamp = 'block_header' in block ? block.block_header.raw_data.timestamp : undefined;
+    if (typeof timestamp !== 'number') throw new MalformedNodeAnswerError(`block ${num} has no timestamp (is it past the head?)`);
+    return timestamp;
   }
 
   async blockHashes(numbers: number[]): Promise<Array<string | null>> {

@@ -62,8 +62,17 @@ export async function ownersByAddress(db: Executor, livemode: boolean, family: s
   return rows;
 }
 
-/** Deposits on this chain that still listen for confirmations or reorgs. */
-export async function watchedDeposits(db: Executor, livemode: boolean, network: string, reversalWindowMs: number): Promise<Deposit[]> {
+/**
+ * The deposits a watcher reports on each round: those not final yet, those completed within the
+ * reversal window (a reorg would reverse them), and those that timed out within the late-money
+ * window (their confirmations may still come).
+ */
+export async function watchedDeposits(
+  db: Executor,
+  livemode: boolean,
+  network: string,
+  windows: { reversalWindowMs: number; lateMoneyWindowMs: number },
+): Promise<Deposit[]> {
   return db
     .selectFrom('deposits')
     .selectAll()
@@ -73,8 +82,53 @@ export async function watchedDeposits(db: Executor, livemode: boolean, network: 
     .where((eb) =>
       eb.or([
         eb('status', 'in', ['detected', 'confirming']),
-        eb.and([eb('status', '=', 'completed'), eb('completed_at', '>', sql<Date>`now() - make_interval(secs => ${reversalWindowMs / 1000})`)]),
+        eb.and([eb('status', '=', 'completed'), eb('completed_at', '>', sql<Date>`now() - make_interval(secs => ${windows.reversalWindowMs / 1000})`)]),
+        eb.and([
+          eb('status', '=', 'failed'),
+          eb('failure_reason', '=', 'timeout'),
+          eb('updated_at', '>', sql<Date>`now() - make_interval(secs => ${windows.lateMoneyWindowMs / 1000})`),
+        ]),
       ]),
     )
     .execute();
+}
+
+/** When the first deposit address in the mode was made (a customer's or an order's), if any was. */
+export async function firstAddressCreatedAt(db: Executor, livemode: boolean): Promise<Date | null> {
+  const [customers, orders] = await Promise.all([
+    db
+      .selectFrom('customers')
+      .select((eb) => eb.fn.min('created_at').as('first'))
+      .where('livemode', '=', livemode)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.min('created_at').as('first'))
+      .where('livemode', '=', livemode)
+      .executeTakeFirstOrThrow(),
+  ]);
+  const times = [customers.first, orders.first].filter((time): time is Date => time !== null);
+  return times.length === 0 ? null : new Date(Math.min(...times.map((time) => time.getTime())));
+}
+
+/** The deposits already recorded for these transfers on this chain and mode, by `transaction_hash:log_index`. */
+export async function depositsOfTransfers(
+  db: Executor,
+  livemode: boolean,
+  network: string,
+  transfers: Array<{ transactionHash: string; logIndex: number }>,
+): Promise<Map<string, Deposit>> {
+  if (transfers.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('deposits')
+    .selectAll()
+    .where('livemode', '=', livemode)
+    .where('network', '=', network)
+    .where(
+      'transaction_hash',
+      'in',
+      transfers.map((transfer) => transfer.transactionHash),
+    )
+    .execute();
+  return new Map(rows.map((row) => [`${row.transaction_hash}:${row.log_index}`, row]));
 }

@@ -51,6 +51,15 @@ export async function deleteIdempotencyKeyIfExpired(db: Executor, scope: Idempot
   return deleted.numDeletedRows > 0n;
 }
 
+/** Deletes every key older than its time to live; how many were deleted. */
+export async function deleteExpiredIdempotencyKeys(db: Executor, ttlHours: number): Promise<number> {
+  const deleted = await db
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${ttlHours})`)
+    .executeTakeFirst();
+  return Number(deleted.numDeletedRows);
+}
+
 export async function saveIdempotentResponse(db: Executor, scope: IdempotencyScope, status: number, body: string): Promise<void> {
   await db
     .updateTable('idempotency_keys')

@@ -1,0 +1,9 @@
+import type { Db } from '../db/database';
+import { deleteExpiredIdempotencyKeys } from '../db/repositories/idempotency-keys.repository';
+import type { MaintenanceActivities } from '../workflows/definitions';
+
+export function createMaintenanceActivities(deps: { db: Db }): MaintenanceActivities {
+  return {
+    purgeExpiredIdempotencyKeys: (input) => deleteExpiredIdempotencyKeys(deps.db, input.olderThanHours),
+  };
+}

@@ -1,0 +1,12 @@
+import type { Selectable } from 'kysely';
+
+/** One API key's request-rate state under one policy (GCRA), shared by every API process. */
+export interface RateLimitsTable {
+  api_key_id: string;
+  policy: 'reads' | 'writes';
+  /** When the key's next request would be "due" if it sent at exactly the policy's rate; at most a window ahead of now. */
+  theoretical_arrival_at: Date;
+  last_admitted: boolean;
+}
+
+export type RateLimitRow = Selectable<RateLimitsTable>;

@@ -1,0 +1,43 @@
+/**
+ * The transactional outbox: what code outside a workflow (the API, mostly) needs started is queued
+ * in the same transaction as the rows it will read, so a commit and its workflow start are one
+ * atomic fact. A crash after the commit cannot lose the start, and a request never waits for
+ * Temporal: the relay in every worker (`relay.ts`) hands the starts over.
+ */
+import type { Executor } from '../db/database';
+import { insertWorkflowStart } from '../db/repositories/workflow-outbox.repository';
+import {
+  depositWorkflowId,
+  eventDispatchWorkflowId,
+  orderWorkflowId,
+  webhookDeliveryWorkflowId,
+  type DepositTransfer,
+  type OrderWorkflowInput,
+  type PreparedDelivery,
+  type SimulatedConfirmations,
+  type Workflows,
+} from '../workflows/definitions';
+
+async function queue<Name extends keyof Workflows>(db: Executor, workflowType: Name, workflowId: string, args: Parameters<Workflows[Name]>): Promise<void> {
+  await insertWorkflowStart(db, { workflowType, workflowId, args });
+}
+
+/** Delivers an event written outside any workflow (a new customer, say) to the merchant's endpoints. */
+export function queueEventDispatch(db: Executor, eventId: string): Promise<void> {
+  return queue(db, 'eventDispatchWorkflow', eventDispatchWorkflowId(eventId), [{ eventId }]);
+}
+
+/** A resend: a new, recorded delivery of an event to one endpoint. */
+export function queueRedelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
+  return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, true), [delivery]);
+}
+
+/** Test mode: a simulated transfer's deposit workflow, which runs its own simulated confirmations. */
+export function queueSimulatedDeposit(db: Executor, transfer: DepositTransfer, simulation: SimulatedConfirmations): Promise<void> {
+  return queue(db, 'depositWorkflow', depositWorkflowId(transfer), [{ transfer, simulation }]);
+}
+
+/** A new order's workflow: its expiry timer, its settlement and its events. */
+export function queueOrderWorkflow(db: Executor, input: OrderWorkflowInput): Promise<void> {
+  return queue(db, 'orderWorkflow', orderWorkflowId(input), [input]);
+}

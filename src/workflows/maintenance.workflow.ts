@@ -1,0 +1,18 @@
+/**
+ * Housekeeping the worker schedules with Temporal Schedules, so an operator sees each run, its
+ * result and the next one under Schedules in the Web UI, and can pause or trigger it there.
+ */
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { Activities, PurgeIdempotencyKeysInput } from './definitions';
+
+const { purgeExpiredIdempotencyKeys } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+/** Deletes Idempotency-Keys past their time to live (a request after that may use the key as new). */
+export async function purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number> {
+  const deleted = await purgeExpiredIdempotencyKeys(input);
+  log.info('expired idempotency keys purged', { deleted, olderThanHours: input.olderThanHours });
+  return deleted;
+}

@@ -1,0 +1,126 @@
+import { freePort } from '../../dev/tools/ports';
+import { buildEndpoint, buildMerchant, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import type { CreatedMerchant } from '../../src/merchants/merchants.service';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startReceiver } from '../helpers/receiver';
+import { ScriptProcess } from '../helpers/script-process';
+import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
+import { waitFor } from '../helpers/wait';
+import { startDevServerWorker } from '../helpers/worker';
+
+/**
+ * The transactional outbox, on real processes: `npm run api` (node itself, so SIGKILL reaches it)
+ * with nothing listening at its TEMPORAL_ADDRESS, a real receiver, and later inflow's own worker
+ * and relay on the run's Temporal dev server. The API must answer every write without Temporal,
+ * and what it committed must be delivered even though the API was killed -9 right after.
+ */
+describe('the outbox: no committed workflow start is lost, and the API never waits on Temporal', () => {
+  let database: TestDatabase;
+  let merchant: CreatedMerchant;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    merchant = await buildMerchant(database.db, 'Outbox');
+    receiver = await startReceiver();
+    await buildEndpoint(database.db, { merchantId: merchant.merchant_id, livemode: false }, { url: receiver.url });
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await database?.destroy();
+  });
+
+  async function startApi(env: Record<string, string>): Promise<{ process: ScriptProcess; request(path: string, init?: RequestInit): Promise<Response> }> {
+    const port = await freePort();
+    const api = new ScriptProcess(['node', '--import', 'tsx', 'src/api/server.ts'], { ...env, PORT: String(port) });
+    await api.waitForOutput(/API listening/);
+    return {
+      process: api,
+      // The deadline turns a hung request into a failure instead of a test timeout.
+      request: (path, init = {}) =>
+        fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+          ...init,
+          headers: { Authorization: `Bearer ${merchant.test_key}`, 'Content-Type': 'application/json', ...init.headers },
+          signal: AbortSignal.timeout(10_000),
+        }),
+    };
+  }
+
+  it('Temporal down: writes answer at once; killed -9 right after, the API has lost nothing once a worker relays', async () => {
+    const env = {
+      DATABASE_URL: database.url,
+      // Nothing listens here: every call to Temporal would be refused.
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      INFLOW_SECRET_KEY: testSecretKeyHex,
+      INFLOW_SIMULATED_BLOCK_TIME_MS: '10',
+      ...testXpubEnv(),
+    };
+    let api = await startApi(env);
+    const create = await api.request('/customers', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'kept@example.com' }),
+      headers: { 'Idempotency-Key': 'outbox-1' },
+    });
+    expect(create.status).toBe(200);
+    const customer = (await create.json()) as { id: string };
+    const simulate = await api.request('/deposits/simulate', {
+      method: 'POST',
+      body: JSON.stringify({ customer_id: customer.id, network: 'ethereum', currency: 'USDT', amount: '25' }),
+    });
+    expect(simulate.status).toBe(200);
+    const deposit = (await simulate.json()) as { id: string };
+    const created = await database.db.selectFrom('events').select('id').where('type', '=', 'customer.created').executeTakeFirstOrThrow();
+    expect((await api.request(`/events/${created.id}/resend`, { method: 'POST' })).status).toBe(200);
+    api.process.signal('SIGKILL');
+    await api.process.exited;
+
+    // Committed and queued, nothing started: the dispatch, the deposit (with its simulator) and the resend.
+    const queued = await database.db.selectFrom('workflow_outbox').select('workflow_type').orderBy('workflow_type').execute();
+    expect(queued.map((row) => row.workflow_type)).toEqual(['depositWorkflow', 'eventDispatchWorkflow', 'webhookDeliveryWorkflow']);
+
+    // The client retries after the crash: the same answer, replayed, and still only one customer.
+    api = await startApi(env);
+    const replay = await api.request('/customers', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'kept@example.com' }),
+      headers: { 'Idempotency-Key': 'outbox-1' },
+    });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await replay.json()) as { id: string }).id).toBe(customer.id);
+    api.process.signal('SIGKILL');
+    await api.process.exited;
+
+    // Temporal is back (a worker on the dev server): its relay hands every queued start over.
+    const dev = await connectToDevServer();
+    const worker = await startDevServerWorker({
+      databaseUrl: database.url,
+      db: database.db,
+      connection: dev.nativeConnection,
+      temporal: dev.client,
+      taskQueue: uniqueTaskQueue('outbox'),
+    });
+    try {
+      const status = async () => (await database.db.selectFrom('deposits').select('status').where('id', '=', deposit.id).executeTakeFirstOrThrow()).status;
+      await waitFor('the simulated deposit completes', async () => (await status()) === 'completed', 45_000);
+      await waitFor('every event delivered, every delivery succeeded', async () => {
+        const events = await database.db.selectFrom('events').select('id').execute();
+        const deliveries = await database.db.selectFrom('webhook_deliveries').select(['event_id', 'status']).execute();
+        const delivered = new Set(deliveries.filter((delivery) => delivery.status === 'succeeded').map((delivery) => delivery.event_id));
+        return events.every((event) => delivered.has(event.id)) && deliveries.every((delivery) => delivery.status === 'succeeded');
+      });
+      expect(await database.db.selectFrom('workflow_outbox').selectAll().execute()).toEqual([]);
+
+      const received = receiver.requests.map((request) => JSON.parse(request.rawBody) as { id: string; event: string });
+      // customer.created twice (its delivery and the resend, one event id), and the deposit's events once each.
+      expect(received.filter((event) => event.event === 'customer.created').map((event) => event.id)).toEqual([created.id, created.id]);
+      expect(received.filter((event) => event.event === 'deposit.completed')).toHaveLength(1);
+      const webhookIds = receiver.requests.filter((request) => request.rawBody.includes('customer.created')).map((request) => request.headers['webhook-id']);
+      expect(new Set(webhookIds).size).toBe(1);
+    } finally {
+      await worker.stop();
+      await dev.close();
+    }
+  });
+});

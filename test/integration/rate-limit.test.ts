@@ -1,0 +1,282 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { errorHandler } from '../../src/api/middleware/errors';
+import { rateLimit } from '../../src/api/middleware/rate-limit';
+import type { AppState } from '../../src/api/context';
+import { createDb, type Database } from '../../src/db/database';
+import { consumeRateLimit } from '../../src/db/repositories/rate-limits.repository';
+import { hashApiKey } from '../../src/domain/api-keys';
+import { rateDecision, ratePolicy } from '../../src/domain/rate-limits';
+import { createLogger } from '../../src/logger';
+import type { CreatedMerchant } from '../../src/merchants/merchants.service';
+import { freePort } from '../../dev/tools/ports';
+import { buildMerchant, testXpubEnv } from '../../dev/fixtures';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { ScriptProcess } from '../helpers/script-process';
+import { readTestEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
+
+const READS = 5;
+const WINDOW_SECONDS = 10;
+// As many as the rate test sends one process at once, so that test meets only the rate.
+const CONCURRENT = 5;
+const POLICY_FIELD = `"reads";q=${READS};w=${WINDOW_SECONDS}, "writes";q=1000;w=${WINDOW_SECONDS}, "concurrent";q=${CONCURRENT};qu="concurrent-requests"`;
+
+/** One `npm run api`, as an operator starts it, on its own port. */
+async function startApiProcess(env: Record<string, string>): Promise<{ process: ScriptProcess; baseUrl: string }> {
+  const port = await freePort();
+  const script = new ScriptProcess(['npm', 'run', '--silent', 'api'], { ...env, PORT: String(port) });
+  await script.waitForOutput(/API listening/);
+  return { process: script, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+async function stopApiProcess(api: { process: ScriptProcess } | undefined): Promise<void> {
+  if (!api) return;
+  api.process.signal('SIGINT');
+  await api.process.exited;
+}
+
+const call = (baseUrl: string, key: string, method: string, path: string) =>
+  fetch(`${baseUrl}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(15_000) });
+
+/**
+ * A POST whose body is sent only when the test says so: the request stays in progress (the app is
+ * reading its body) for as long as the test likes, a real slow path with no test-only route.
+ */
+function heldPost(baseUrl: string, key: string, body: string) {
+  const url = new URL(`${baseUrl}/api/v1/customers`);
+  const request = http.request({
+    host: url.hostname,
+    port: url.port,
+    method: 'POST',
+    path: url.pathname,
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+  });
+  const response = new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    request.once('error', reject);
+    request.once('response', (incoming) => {
+      let text = '';
+      incoming.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      incoming.once('end', () => resolve({ status: incoming.statusCode!, body: JSON.parse(text) }));
+    });
+  });
+  request.write(body.slice(0, 1));
+  return { response, finish: () => request.end(body.slice(1)) };
+}
+
+const remainingOf = (response: Response) => Number(/;r=(\d+)/.exec(response.headers.get('ratelimit') ?? '')?.[1]);
+
+describe('per-API-key limits across two API processes (npm run api twice, one database)', () => {
+  let database: TestDatabase;
+  let acme: CreatedMerchant;
+  let globex: CreatedMerchant;
+  let initech: CreatedMerchant;
+  let first: { process: ScriptProcess; baseUrl: string } | undefined;
+  let second: { process: ScriptProcess; baseUrl: string } | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    [acme, globex, initech] = await Promise.all([
+      buildMerchant(database.db, 'Acme'),
+      buildMerchant(database.db, 'Globex'),
+      buildMerchant(database.db, 'Initech'),
+    ]);
+    const env = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+      LOG_LEVEL: 'info',
+      ...testXpubEnv(),
+      // 5 reads per 10 s: a burst of 5, then one more every 2 s.
+      INFLOW_RATE_LIMIT_READS: String(READS),
+      INFLOW_RATE_LIMIT_WRITES: '1000',
+      INFLOW_RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      INFLOW_CONCURRENT_REQUESTS_PER_KEY: String(CONCURRENT),
+    };
+    [first, second] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([stopApiProcess(first), stopApiProcess(second)]);
+    await database?.destroy();
+  });
+
+  it('admits one quota in all between the two processes, refuses the rest with 429, Retry-After and RateLimit, and admits again after Retry-After', async () => {
+    const processes = [first!.baseUrl, second!.baseUrl];
+    // Ten reads at once, alternating between the processes: each process alone would admit all five it gets.
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => call(processes[i % 2]!, acme.test_key, 'GET', '/customers')));
+    const admitted = responses.filter((response) => response.status === 200);
+    const refused = responses.filter((response) => response.status === 429);
+    expect([admitted.length, refused.length]).toEqual([READS, 10 - READS]);
+    // One shared count: the five admitted requests saw 4, 3, 2, 1 and 0 remaining, whichever process served them.
+    expect(admitted.map(remainingOf).sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const response of responses) expect(response.headers.get('ratelimit-policy')).toBe(POLICY_FIELD);
+    for (const response of admitted) expect(response.headers.get('ratelimit')).toMatch(/^"reads";r=[0-4];t=([1-9]|10)$/);
+
+    let retryAfter = 0;
+    for (const response of refused) {
+      const seconds = Number(response.headers.get('retry-after'));
+      // A refused read waits for one emission interval (10 s / 5 = 2 s) at most.
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      expect(seconds).toBeLessThanOrEqual(2);
+      expect(response.headers.get('ratelimit')).toBe(`"reads";r=0;t=${seconds}`);
+      expect(await response.json()).toEqual({
+        error: {
+          type: 'rate_limit_error',
+          code: 'rate_limit_exceeded',
+          message: expect.stringMatching(/may make 5 read requests per 10 s\. Retry after \d s\./),
+        },
+      });
+      retryAfter = Math.max(retryAfter, seconds);
+    }
+
+    // Writes have their own quota (1000 per 10 s: one every 10 ms), and another key its own. Errors carry the fields too.
+    const write = await call(first!.baseUrl, acme.test_key, 'POST', '/probe');
+    expect(write.status).toBe(404);
+    expect(write.headers.get('ratelimit')).toBe('"writes";r=999;t=1');
+    const otherKey = await call(second!.baseUrl, globex.test_key, 'GET', '/customers');
+    expect(otherKey.status).toBe(200);
+    expect(otherKey.headers.get('ratelimit')).toMatch(/^"reads";r=4;t=\d+$/);
+
+    // Refused requests took nothing: once Retry-After has passed, one unit has come back, on either process.
+    let attempt = 0;
+    let again: Response | undefined;
+    await waitFor(
+      'a read admitted again after Retry-After',
+      async () => {
+        again = await call(processes[attempt++ % 2]!, acme.test_key, 'GET', '/customers');
+        return again.status === 200;
+      },
+      (retryAfter + 5) * 1000,
+    );
+    expect(again!.headers.get('ratelimit')).toMatch(/^"reads";r=0;t=\d+$/);
+
+    // State is one row per key and policy, however many requests: nothing to purge.
+    const rows = await database.db.selectFrom('rate_limits').select(['api_key_id', 'policy']).orderBy('api_key_id').orderBy('policy').execute();
+    const keyId = async (key: string) =>
+      (await database.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(key)).executeTakeFirstOrThrow()).id;
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { api_key_id: await keyId(acme.test_key), policy: 'reads' },
+        { api_key_id: await keyId(acme.test_key), policy: 'writes' },
+        { api_key_id: await keyId(globex.test_key), policy: 'reads' },
+      ]),
+    );
+    expect(rows).toHaveLength(3);
+  });
+
+  it('caps the requests one key has in progress in a process, and frees a slot when one ends', async () => {
+    const held = Array.from({ length: CONCURRENT }, (_, i) => heldPost(first!.baseUrl, initech.test_key, JSON.stringify({ external_id: `held_${i}` })));
+    // The slots fill as the held requests arrive; until then a fourth request is served.
+    let refused: Response | undefined;
+    await waitFor('a request beyond the cap refused', async () => {
+      refused = await call(first!.baseUrl, initech.test_key, 'POST', '/probe');
+      return refused.status === 429;
+    });
+    expect(refused!.headers.get('retry-after')).toBe('1');
+    expect(refused!.headers.get('ratelimit')).toBe('"concurrent";r=0');
+    expect(refused!.headers.get('ratelimit-policy')).toBe(POLICY_FIELD);
+    expect(await refused!.json()).toEqual({
+      error: {
+        type: 'rate_limit_error',
+        code: 'concurrency_limit_exceeded',
+        message: expect.stringContaining(`already has ${CONCURRENT} requests in progress`),
+      },
+    });
+
+    // The cap is per key, and per process (docs/limits.md says why): the other process still serves this key.
+    expect((await call(first!.baseUrl, globex.test_key, 'POST', '/probe')).status).toBe(404);
+    expect((await call(second!.baseUrl, initech.test_key, 'POST', '/probe')).status).toBe(404);
+
+    held[0]!.finish();
+    expect((await held[0]!.response).status).toBe(200);
+    expect((await call(first!.baseUrl, initech.test_key, 'POST', '/probe')).status).toBe(404);
+
+    for (const request of held.slice(1)) request.finish();
+    expect((await Promise.all(held.slice(1).map((request) => request.response))).map((answer) => answer.status)).toEqual(Array(CONCURRENT - 1).fill(200));
+  });
+});
+
+describe('the rate statement (rate-limits.repository.ts) on its own', () => {
+  let database: TestDatabase;
+  let apiKeyId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const merchant = await buildMerchant(database.db, 'Statement Ltd');
+    apiKeyId = (await database.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(merchant.test_key)).executeTakeFirstOrThrow()).id;
+  });
+
+  afterAll(async () => {
+    await database?.destroy();
+  });
+
+  it('admits exactly the quota from 40 requests raced over two connection pools, each remaining count once', async () => {
+    // Two pools stand for two processes: the row lock, not a process, serialises them.
+    const otherPool = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 5 }) }) });
+    try {
+      const policy = ratePolicy('writes', 10, 60);
+      const states = await Promise.all(Array.from({ length: 40 }, (_, i) => consumeRateLimit(i % 2 ? otherPool : database.db, apiKeyId, policy)));
+      const decisions = states.map((state) => rateDecision(policy, state));
+      const admitted = decisions.filter((decision) => decision.admitted);
+      expect(admitted.map((decision) => decision.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // One more every 6 s: each refusal says to wait at most that long.
+      for (const decision of decisions.filter((decision) => !decision.admitted)) {
+        expect(decision.retryAfterSeconds).toBeGreaterThanOrEqual(5);
+        expect(decision.retryAfterSeconds).toBeLessThanOrEqual(6);
+      }
+    } finally {
+      await otherPool.destroy();
+    }
+  });
+
+  it('pulls a stored arrival time far in the future back to one window, so a lowered limit never locks a key out longer', async () => {
+    await database.db
+      .insertInto('rate_limits')
+      .values({ api_key_id: apiKeyId, policy: 'reads', theoretical_arrival_at: new Date(Date.now() + 86_400_000), last_admitted: true })
+      .execute();
+    const policy = ratePolicy('reads', 2, 4);
+    const decision = rateDecision(policy, await consumeRateLimit(database.db, apiKeyId, policy));
+    expect(decision).toEqual({ admitted: false, remaining: 0, resetSeconds: 2, retryAfterSeconds: 2 });
+  });
+
+  it('keeps its state in an unlogged table: written on every request, and worth no WAL record', async () => {
+    const { rows } = await sql<{ relpersistence: string }>`select relpersistence from pg_class where relname = 'rate_limits'`.execute(database.db);
+    expect(rows).toEqual([{ relpersistence: 'u' }]);
+  });
+});
+
+describe('the limiter when Postgres is down', () => {
+  it('answers 503, as any request that needs Postgres does, and frees its slot', async () => {
+    // The real middleware behind a stand-in for auth (which would itself answer 503 first), on a pool with nothing behind it.
+    const deadDb = createDb(`postgres://nobody:nothing@127.0.0.1:${await freePort()}/inflow`);
+    const app = new Koa<AppState>();
+    app.use(errorHandler(createLogger('silent')));
+    app.use(async (ctx, next) => {
+      ctx.state.caller = { merchantId: 'mch_x', apiKeyId: 'key_x', mode: 'test', livemode: false };
+      return next();
+    });
+    app.use(rateLimit(deadDb, { reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 }));
+    app.use((ctx) => {
+      ctx.body = { ok: true };
+    });
+    const server = app.listen(0);
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      // Two in a row with a cap of one: the second is not refused for the first one's slot.
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+        expect(response.status).toBe(503);
+        expect(await response.json()).toEqual({
+          error: { type: 'api_error', code: 'service_unavailable', message: 'Postgres is unavailable; nothing was changed. Retry later.' },
+        });
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await deadDb.destroy();
+    }
+  });
+});
