@@ -29,7 +29,17 @@ export class ApiClient {
     readonly deadlineMs: number,
   ) {}
 
+  /** A call under /api/v1. */
   request(method: 'GET' | 'POST', path: string, options: { json?: unknown; idempotencyKey?: string } = {}): Promise<ApiAnswer> {
+    return this.send(method, `/api/v1${path}`, options);
+  }
+
+  /** `GET /healthz` (unauthenticated, outside /api/v1). */
+  health(): Promise<ApiAnswer> {
+    return this.send('GET', '/healthz', {});
+  }
+
+  private send(method: 'GET' | 'POST', path: string, options: { json?: unknown; idempotencyKey?: string }): Promise<ApiAnswer> {
     const startedAt = Date.now();
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);
     const headers: Record<string, string> = { Authorization: `Bearer ${this.key}` };
@@ -56,7 +66,7 @@ export class ApiClient {
         });
         resolve(answer);
       };
-      const request = http.request(`${this.baseUrl}/api/v1${path}`, { method, headers, agent: false });
+      const request = http.request(`${this.baseUrl}${path}`, { method, headers, agent: false });
       const deadline = setTimeout(() => finish({ status: undefined, error: `no answer within ${this.deadlineMs} ms` }, true), this.deadlineMs);
       request.on('error', (error: NodeJS.ErrnoException) => finish({ status: undefined, error: error.code ?? error.message }));
       request.on('response', (response) => {

@@ -2,7 +2,7 @@
  * What the chaos run asserts, from outcomes only (the database, the receiver, the chain and the
  * API), never from how the gateway gets there:
  *
- *  - quiescence: every part up, no deposit in flight, no delivery pending, every event received,
+ *  - quiescence: every part up, the outbox drained (as /healthz shows it), no deposit in flight, no delivery pending, every event received,
  *    every on-chain transfer credited, every completed chain deposit still on the chain;
  *  - every deposit terminal and credited exactly once (the ledger's own invariants too), the
  *    balance equal to the sum of completed nets, on-chain money credited exactly;
@@ -185,6 +185,10 @@ export async function pendingWork(ctx: CheckContext, ignore: ReadonlySet<string>
   const pending: Array<{ key: string; what: string }> = [];
   for (const name of partNames) if (!ctx.stack.parts[name].isUp) pending.push({ key: `part:${name}`, what: `${name} is not up` });
   if (pending.length > 0) return pending;
+  // The relay has handed every committed workflow start to Temporal (the backlog /healthz shows).
+  const health = await ctx.api.health();
+  const queued = health.status === 200 ? (health.body?.outbox?.queued as number | undefined) : undefined;
+  if (queued) pending.push({ key: 'outbox', what: `${queued} workflow starts still queued in the outbox (oldest ${health.body.outbox.oldest_age_s} s)` });
   const snapshot = await takeSnapshot(ctx);
   for (const deposit of snapshot.deposits) {
     if (!TERMINAL.has(deposit.status)) pending.push({ key: `deposit:${deposit.id}`, what: `deposit ${deposit.id} still ${deposit.status}` });
@@ -270,6 +274,8 @@ export interface StateSummary {
   failed: number;
   reversed: number;
   onChainDeposits: number;
+  /** Deposits from the chain whose transfer a devnet restart took away. */
+  reorgedAway: number;
   transfersOnChain: number;
   events: number;
   /** Copies the receiver got beyond the first successful one per event (retries, redeliveries, resends). */
@@ -278,7 +284,8 @@ export interface StateSummary {
 
 export function describeState(state: StateSummary): string {
   return (
-    `${state.deposits} deposits (${state.completed} completed, ${state.failed} failed of which ${state.reversed} reversed; ${state.onChainDeposits} from the chain), ` +
+    `${state.deposits} deposits (${state.completed} completed, ${state.failed} failed of which ${state.reversed} reversed; ` +
+    `${state.onChainDeposits} from the chain, ${state.reorgedAway} of them reorganised away), ` +
     `${state.transfersOnChain} transfers on the final chain, ${state.events} events, ${state.extraCopies} extra webhook copies`
   );
 }
@@ -286,12 +293,14 @@ export function describeState(state: StateSummary): string {
 /** Every anomaly in the current state (run after quiescence, or after it timed out). */
 export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Anomaly[]; state: StateSummary }> {
   const snapshot = await takeSnapshot(ctx);
+  const finalChain = new Set(snapshot.chain.transfers.map((transfer) => transferKey(transfer.transactionHash, transfer.logIndex)));
   const state: StateSummary = {
     deposits: snapshot.deposits.length,
     completed: snapshot.deposits.filter((deposit) => deposit.status === 'completed').length,
     failed: snapshot.deposits.filter((deposit) => deposit.status === 'failed').length,
     reversed: snapshot.deposits.filter((deposit) => deposit.reversed_at).length,
     onChainDeposits: snapshot.deposits.filter((deposit) => !deposit.simulated).length,
+    reorgedAway: [...chainDepositsByTransfer(snapshot)].filter(([key]) => !finalChain.has(key)).length,
     transfersOnChain: snapshot.chain.transfers.length,
     events: snapshot.events.length,
     extraCopies: [...snapshot.receipts.values()].reduce((sum, counts) => sum + counts.total - Math.min(1, counts.succeeded), 0),

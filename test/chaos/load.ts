@@ -1,7 +1,7 @@
 /**
  * A bounded load, as merchants and payers make it: customers, simulated deposits and event
- * resends through the API (each write with an Idempotency-Key, retried with the same key on 503
- * or no answer, as a well-behaved client does), reads, and real USDT transfers on the devnet to
+ * resends through the API (each write with an Idempotency-Key, retried with the same key on 503,
+ * 429 or no answer, as a well-behaved client does), reads, and real USDT transfers on the devnet to
  * customers' addresses. Everything acknowledged is recorded, for the checks.
  */
 import { randomUUID } from 'node:crypto';
@@ -143,8 +143,8 @@ export class LoadGenerator {
 
   private async read(lane: Prng): Promise<void> {
     const customer = this.record.customers.length > 0 ? lane.pick(this.record.customers) : undefined;
-    const path = lane.pick(['/deposits?limit=10', '/balance', '/events?limit=10', customer ? `/customers/${customer.id}` : '/customers?limit=5']);
-    await this.api.request('GET', path);
+    const path = lane.pick(['/deposits?limit=10', '/balance', '/events?limit=10', customer ? `/customers/${customer.id}` : '/customers?limit=5', '/healthz']);
+    await (path === '/healthz' ? this.api.health() : this.api.request('GET', path));
   }
 
   /** A real transfer from anvil's funded account; the nonce is asked each time, since a restarted devnet forgets recent blocks. */
@@ -168,7 +168,7 @@ export class LoadGenerator {
     }
   }
 
-  /** A POST retried with one Idempotency-Key until it is answered 2xx (or 4xx, or the budget runs out). */
+  /** A POST retried with one Idempotency-Key until it is answered 2xx (or a 4xx other than 429, or the budget runs out). */
   private async write(path: string, json: unknown): Promise<any | undefined> {
     const idempotencyKey = randomUUID();
     const giveUpAt = Date.now() + WRITE_RETRY_BUDGET_MS;
@@ -177,7 +177,8 @@ export class LoadGenerator {
       const answer = await this.api.request('POST', path, { json, idempotencyKey });
       if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) return answer.body;
       const lastAnswer = answer.status === undefined ? answer.error : `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
-      if (answer.status !== undefined && answer.status >= 400 && answer.status < 500) {
+      // 429 (a rate limit) says when to try again; any other 4xx refuses this request for good.
+      if (answer.status !== undefined && answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
         this.record.refused.push({ path, idempotencyKey, lastAnswer, at: Date.now() });
         return undefined;
       }

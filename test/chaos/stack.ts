@@ -42,7 +42,10 @@ export type PartName = (typeof partNames)[number];
 /** Speeds that keep a round short: fast blocks, fast polls, few confirmations. */
 export interface StackSettings {
   anvilBlockTimeSeconds: number;
-  /** How often the devnet saves its chain: a kill -9 of anvil loses up to this many seconds of blocks (a reorg). */
+  /**
+   * How often the devnet saves its chain: a kill -9 of anvil loses up to this many seconds of blocks
+   * (a reorg), kept under the watcher's rescan depth (12 blocks) at this block time.
+   */
   anvilStateIntervalSeconds: number;
   chainPollMs: number;
   requiredConfirmations: number;
@@ -51,7 +54,7 @@ export interface StackSettings {
 
 export const defaultStackSettings: StackSettings = {
   anvilBlockTimeSeconds: 0.5,
-  anvilStateIntervalSeconds: 3,
+  anvilStateIntervalSeconds: 4,
   chainPollMs: 250,
   requiredConfirmations: 3,
   simulatedBlockTimeMs: 50,
@@ -128,7 +131,7 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
     snapshots.start(settings.anvilStateIntervalSeconds * 1000);
     log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
 
-    const env = inflowEnv({ databaseUrl: postgres.databaseUrl, temporalPort, rpcUrl, usdtAddress, settings });
+    const env = inflowEnv({ databaseUrl: postgres.databaseUrl, temporalPort, rpcUrl, usdtAddress, startBlock, settings });
     const api = await up(
       npmScript({
         name: 'api',
@@ -366,7 +369,14 @@ async function deployToken(rpcUrl: string): Promise<{ usdtAddress: string; start
  * What `npm run api` and `npm run worker` read: this stack's addresses, test-mode addresses from a
  * throw-away mnemonic (not anvil's, whose first account sends the transfers), and fast chain settings.
  */
-function inflowEnv(options: { databaseUrl: string; temporalPort: number; rpcUrl: string; usdtAddress: string; settings: StackSettings }): NodeJS.ProcessEnv {
+function inflowEnv(options: {
+  databaseUrl: string;
+  temporalPort: number;
+  rpcUrl: string;
+  usdtAddress: string;
+  startBlock: number;
+  settings: StackSettings;
+}): NodeJS.ProcessEnv {
   const test = xpubsFromMnemonic(generateMnemonic());
   const live = xpubsFromMnemonic(testMnemonics.live);
   return {
@@ -384,6 +394,7 @@ function inflowEnv(options: { databaseUrl: string; temporalPort: number; rpcUrl:
     INFLOW_RPC_URL_ETHEREUM_TEST: options.rpcUrl,
     INFLOW_TOKEN_ETHEREUM_USDT_TEST: options.usdtAddress,
     INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(options.settings.requiredConfirmations),
+    INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(options.startBlock),
     INFLOW_CHAIN_POLL_MS: String(options.settings.chainPollMs),
     INFLOW_SIMULATED_BLOCK_TIME_MS: String(options.settings.simulatedBlockTimeMs),
   };
