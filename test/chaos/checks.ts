@@ -187,8 +187,9 @@ export async function pendingWork(ctx: CheckContext, ignore: ReadonlySet<string>
   if (pending.length > 0) return pending;
   // The relay has handed every committed workflow start to Temporal (the backlog /healthz shows).
   const health = await ctx.api.health();
-  const queued = health.status === 200 ? (health.body?.outbox?.queued as number | undefined) : undefined;
-  if (queued) pending.push({ key: 'outbox', what: `${queued} workflow starts still queued in the outbox (oldest ${health.body.outbox.oldest_age_s} s)` });
+  if (health.status !== 200) return [{ key: 'healthz', what: `/healthz answers ${health.status ?? health.error}` }];
+  const outbox = health.body?.outbox as { queued: number; oldest_age_s: number | null } | null | undefined;
+  if (outbox?.queued) pending.push({ key: 'outbox', what: `${outbox.queued} workflow starts still queued in the outbox (oldest ${outbox.oldest_age_s} s)` });
   const snapshot = await takeSnapshot(ctx);
   for (const deposit of snapshot.deposits) {
     if (!TERMINAL.has(deposit.status)) pending.push({ key: `deposit:${deposit.id}`, what: `deposit ${deposit.id} still ${deposit.status}` });
