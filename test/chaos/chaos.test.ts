@@ -3,11 +3,10 @@ import { repoRoot } from '../../dev/tools/paths';
 import { partNames } from './stack';
 
 /**
- * The short chaos run `npm test` includes: `npm run test:chaos -- --rounds 1` as an operator runs
- * it, one round killing -9 and restarting every part (both workers, the API, Temporal, Postgres,
- * anvil) under load, then settling and checking. One round, because a worker killed in the middle
- * of a chain scan stalls the watcher for the scan's 2 min start-to-close timeout, and two rounds
- * took over eight minutes here. Progress goes straight to stderr; INFLOW_CHAOS_SEED replays a seed.
+ * The short chaos run `npm test` includes: `npm run test:chaos -- --rounds 2` as an operator runs
+ * it, two rounds each killing -9 and restarting every part (both workers, the API, Temporal,
+ * Postgres, anvil) under load, then settling and checking. Progress goes straight to stderr;
+ * INFLOW_CHAOS_SEED replays a seed.
  */
 describe('npm run test:chaos (short)', () => {
   let run: { pid: number; exited: Promise<number | null> } | undefined;
@@ -27,7 +26,7 @@ describe('npm run test:chaos (short)', () => {
     'kills every part -9 and loses, doubles and strands nothing; the API answers only 2xx, 4xx or 503 in time',
     async () => {
       const seed = process.env.INFLOW_CHAOS_SEED ? ['--seed', process.env.INFLOW_CHAOS_SEED] : [];
-      const child = spawn('npm', ['run', '--silent', 'test:chaos', '--', '--rounds', '1', ...seed], {
+      const child = spawn('npm', ['run', '--silent', 'test:chaos', '--', '--rounds', '2', ...seed], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'inherit'],
         detached: true,
@@ -43,5 +42,5 @@ describe('npm run test:chaos (short)', () => {
       expect(report).toMatch(/^all \(distinct\) +\d+ +- +- +- +\d+ +0 +0 +0 +0$/m);
     },
     20 * 60_000,
-  ); // a round and its settling on a shared two-core machine; anything stuck waits out the 4 min quiescence timeout
+  ); // two rounds and their settling on a shared two-core machine; anything stuck waits out the 4 min quiescence timeout
 });
