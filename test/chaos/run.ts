@@ -1,5 +1,5 @@
 /**
- * `npm run test:chaos [-- --rounds N] [--seed S] [--parts worker-1,api,…] [--keep]`: the fault-
+ * `npm run test:chaos [-- --rounds N] [--seed S] [--parts worker-1,api,…] [--deadline S] [--keep]`: the fault-
  * injection suite on real processes. Prints the seed first and the table of faults and outcomes
  * last; exits 1 when anything was lost, doubled, stuck or answered out of contract.
  */
@@ -20,6 +20,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       parts: { type: 'string' },
       'quiescence-timeout': { type: 'string' },
+      deadline: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
   const parts = values.parts === undefined ? defaultChaosOptions.parts : values.parts.split(',').map((name) => name.trim());
   for (const part of parts) if (!(partNames as readonly string[]).includes(part)) throw new UsageError(`--parts: unknown part "${part}"`);
   const quiescenceSeconds = wholeNumber('--quiescence-timeout', values['quiescence-timeout'], defaultChaosOptions.quiescenceTimeoutMs / 1000, 1);
+  const deadlineSeconds = wholeNumber('--deadline', values.deadline, defaultChaosOptions.deadlineMs / 1000, 1);
 
   const log = (line: string) => stderrLog(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
   const started = Date.now();
@@ -43,6 +45,7 @@ async function main(): Promise<number> {
     seed,
     parts: parts as PartName[],
     quiescenceTimeoutMs: quiescenceSeconds * 1000,
+    deadlineMs: deadlineSeconds * 1000,
     keep: values.keep,
     log,
   });
