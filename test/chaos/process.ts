@@ -90,6 +90,7 @@ export class ManagedProcess {
     let attempts = 0;
     let backoff = 250;
     for (;;) {
+      if (this.held) throw new ProcessStartError(`${this.name}: stopped while starting`);
       attempts++;
       try {
         await this.startOnce();
