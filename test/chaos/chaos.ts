@@ -102,7 +102,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const found = await findAnomalies(ctx);
       finalState = found.state;
       log(`round ${round}: ${describeState(found.state)}`);
-      for (const anomaly of found.anomalies) {
+      // Whatever kept the run from settling is stuck, even where no check below names it (the outbox, a part).
+      const named = new Set(found.anomalies.map((anomaly) => anomaly.key));
+      const unnamed = settled.pending
+        .filter((item) => !named.has(item.key))
+        .map((item) => ({ kind: 'stuck' as const, key: item.key, what: item.what, at: Date.now() }));
+      for (const anomaly of [...found.anomalies, ...unnamed]) {
         if (anomalies.has(anomaly.key)) continue;
         anomalies.set(anomaly.key, { ...anomaly, round });
         const near = faultsNear(anomaly, faults).map((fault) => fault.part);
