@@ -91,12 +91,15 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
   const started: ManagedProcess[] = [];
   let db: Db | undefined;
   let snapshots: DevnetSnapshots | undefined;
-  const stopAll = async () => {
-    await snapshots?.stop();
-    for (const part of started.reverse()) await part.stop().catch(() => undefined);
-    for (const part of started) await part.closeLog();
-    await db?.destroy().catch(() => undefined);
-  };
+  // Once, in reverse order of starting, however many callers ask (the run's end, a Ctrl-C).
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      await snapshots?.stop();
+      for (const part of [...started].reverse()) await part.stop().catch(() => undefined);
+      for (const part of started) await part.closeLog();
+      await db?.destroy().catch(() => undefined);
+    })());
   const up = async (part: ManagedProcess) => {
     started.push(part);
     const begun = Date.now();
