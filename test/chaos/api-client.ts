@@ -98,18 +98,31 @@ function routeOf(path: string): string {
     .join('/');
 }
 
-export type CallVerdict = 'answered' | 'no answer while the API was down' | 'unexpected status' | 'hung past the deadline' | 'no answer while the API was up';
+export type CallVerdict =
+  | 'answered'
+  | 'no answer while the API was killed'
+  | 'unexpected status'
+  | 'hung past the deadline'
+  | 'no answer: the API had crashed'
+  | 'no answer while the API was up';
 
 /**
  * Judges a call against the contract under faults: 2xx, 4xx and 503 are answers; no answer is
- * acceptable only while the API process was down (killed, or not yet ready again); a deadline
- * passed is a hang whatever else was down.
+ * acceptable only while the run had the API process down (killed, and not yet ready again); a
+ * crash of its own is no excuse; a deadline passed is a hang whatever else was down.
  */
 export function verdictOf(call: ApiCall, apiDown: readonly DownInterval[]): CallVerdict {
   if (call.timedOut) return 'hung past the deadline';
   if (call.status !== undefined) {
     return (call.status >= 200 && call.status < 300) || (call.status >= 400 && call.status < 500) || call.status === 503 ? 'answered' : 'unexpected status';
   }
-  const overlaps = apiDown.some((interval) => interval.from <= call.finishedAt && (interval.to ?? Infinity) >= call.startedAt);
-  return overlaps ? 'no answer while the API was down' : 'no answer while the API was up';
+  const overlapping = apiDown.filter((interval) => interval.from <= call.finishedAt && (interval.to ?? Infinity) >= call.startedAt);
+  if (overlapping.some((interval) => interval.planned)) return 'no answer while the API was killed';
+  // A crash is noticed when the process has exited, just after its connections were reset.
+  const crashed = apiDown.some(
+    (interval) => !interval.planned && interval.from <= call.finishedAt + CRASH_NOTICE_MS && (interval.to ?? Infinity) >= call.startedAt,
+  );
+  return crashed ? 'no answer: the API had crashed' : 'no answer while the API was up';
 }
+
+const CRASH_NOTICE_MS = 1_000;

@@ -10,7 +10,7 @@ import { describeState, findAnomalies, waitForQuiescence, type Anomaly, type Che
 import { expectedRoundMs, injectFaults, planRound } from './faults';
 import { defaultLoadLimits, LoadGenerator, type LoadLimits } from './load';
 import { Prng } from './prng';
-import { describeFault, faultsNear, faultTable, type FaultRecord } from './report';
+import { describeFault, faultsNear, faultTable, type FaultRecord, type PartHealth } from './report';
 import { partNames, startStack, type PartName, type Stack, type StackSettings } from './stack';
 import { startChaosReceiver } from './webhook-receiver';
 
@@ -124,14 +124,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     running.delete(stack);
   }
 
-  const unplannedExits = Object.fromEntries(partNames.map((name) => [name, stack.parts[name].unplannedExits])) as Record<PartName, number>;
+  const health = Object.fromEntries(
+    partNames.map((name) => [name, { crashes: stack.parts[name].crashes.length, failedStarts: stack.parts[name].failedStarts }]),
+  ) as PartHealth;
   const found = [...anomalies.values()];
   const report = [
     '',
     'Faults injected:',
     ...faults.map((fault) => `  ${describeFault(fault, runStartedAt)}`),
     '',
-    faultTable(faults, found, unplannedExits),
+    faultTable(faults, found, health),
     '',
     ...summary(
       stack,

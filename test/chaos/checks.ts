@@ -446,11 +446,12 @@ export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Ano
     add('violation', `write:${write.idempotencyKey}`, `POST ${write.path} never answered 2xx: ${write.lastAnswer}`, write.at);
   for (const write of ctx.load.refused) add('violation', `write:${write.idempotencyKey}`, `POST ${write.path} refused: ${write.lastAnswer}`, write.at);
 
-  // The API under faults: 2xx, 4xx or 503, or no answer only while it was down; never a hang.
+  // The API under faults: 2xx, 4xx or 503, or no answer only while the run had it down; never a hang, never a crash.
+  for (const crash of ctx.stack.parts.api.crashes) add('violation', `crash:api:${crash.at}`, `the API process exited by itself (${crash.exit})`, crash.at);
   const apiDown = ctx.stack.parts.api.downIntervals;
   ctx.api.calls.forEach((call, index) => {
     const verdict = verdictOf(call, apiDown);
-    if (verdict === 'answered' || verdict === 'no answer while the API was down') return;
+    if (verdict === 'answered' || verdict === 'no answer while the API was killed') return;
     const answer = call.status ?? call.error;
     add('violation', `call:${index}`, `${call.method} ${call.route}: ${verdict} (${answer}, ${call.finishedAt - call.startedAt} ms)`, call.startedAt);
   });

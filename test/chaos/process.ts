@@ -28,6 +28,8 @@ export interface ProcessSpec {
 export interface DownInterval {
   from: number;
   to: number | undefined;
+  /** Down because the run killed or stopped it; false when it crashed by itself. */
+  planned: boolean;
 }
 
 export class ProcessStartError extends Error {
@@ -53,8 +55,10 @@ export function killEveryGroupNow(): void {
 const MAX_RESTART_BACKOFF_MS = 5_000;
 
 export class ManagedProcess {
-  /** Exits nobody asked for (crashes, or a start that failed), each restarted by the supervisor. */
-  unplannedExits = 0;
+  /** Exits while it served that nobody asked for (when, and how), each restarted by the supervisor. */
+  readonly crashes: Array<{ at: number; exit: string }> = [];
+  /** Starts that exited or timed out before it was ready (tried again). */
+  failedStarts = 0;
   readonly downIntervals: DownInterval[] = [];
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -65,6 +69,7 @@ export class ManagedProcess {
   private held = true;
   private supervising: Promise<void> | undefined;
   private readyNow = false;
+  private lastExit: string | undefined;
 
   constructor(readonly spec: ProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
@@ -97,7 +102,7 @@ export class ManagedProcess {
         return { attempts };
       } catch (error) {
         if (this.held) throw new ProcessStartError(`${this.name}: stopped while starting`);
-        this.unplannedExits++;
+        this.failedStarts++;
         await this.killGroup();
         if (Date.now() > deadline) throw new ProcessStartError(`${this.name} did not become ready within ${deadlineMs} ms: ${(error as Error).message}`);
         this.note(`start failed (${(error as Error).message}); trying again in ${backoff} ms`);
@@ -110,7 +115,7 @@ export class ManagedProcess {
   /** kill -9 of the whole process group; resolves once it has exited. The part stays down until up(). */
   async kill9(): Promise<void> {
     this.held = true;
-    this.markDown();
+    this.markDown(true);
     this.note('kill -9 (fault injected)');
     await this.killGroup();
   }
@@ -118,7 +123,7 @@ export class ManagedProcess {
   /** A clean stop at the end of the run: SIGTERM, then SIGKILL if it lingers. */
   async stop(graceMs = 10_000): Promise<void> {
     this.held = true;
-    this.markDown();
+    this.markDown(true);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     signalGroup(child, 'SIGTERM');
@@ -164,6 +169,7 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         if (child.pid !== undefined) liveGroups.delete(child.pid);
         exitCode = signal ?? String(code);
+        this.lastExit = `exit ${exitCode}: ${errorLineOf(this.tail(80))}`;
         this.note(`exited (${exitCode})`);
         resolve();
       });
@@ -193,8 +199,8 @@ export class ManagedProcess {
     if (this.child !== child) return;
     this.readyNow = false;
     if (this.held) return;
-    this.unplannedExits++;
-    this.markDown();
+    this.crashes.push({ at: Date.now(), exit: this.lastExit ?? 'unknown' });
+    this.markDown(false);
     this.note('exited without being asked to: restarting');
     await this.up().catch((error: unknown) => this.note(`could not restart: ${(error as Error).message}`));
   }
@@ -207,9 +213,9 @@ export class ManagedProcess {
     await this.exited;
   }
 
-  private markDown(): void {
+  private markDown(planned: boolean): void {
     const last = this.downIntervals.at(-1);
-    if (!last || last.to !== undefined) this.downIntervals.push({ from: Date.now(), to: undefined });
+    if (!last || last.to !== undefined) this.downIntervals.push({ from: Date.now(), to: undefined, planned });
   }
 
   private markUp(): void {
@@ -225,6 +231,16 @@ export class ManagedProcess {
   async closeLog(): Promise<void> {
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
+}
+
+/** The line of a dying process's output that says why: its last error line, else its last line. */
+function errorLineOf(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const last = (pattern: RegExp) => [...lines].reverse().find((line) => pattern.test(line));
+  return last(/^(error|\w*Error)\b/i) ?? last(/fatal|uncaught/i) ?? lines.at(-1) ?? '';
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

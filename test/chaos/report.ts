@@ -26,8 +26,11 @@ export function faultsNear(anomaly: Anomaly, faults: readonly FaultRecord[]): Fa
 
 const kinds: AnomalyKind[] = ['lost', 'doubled', 'stuck', 'violation'];
 
-export function faultTable(faults: readonly FaultRecord[], anomalies: readonly Anomaly[], unplannedExits: Record<PartName, number>): string {
-  const header = ['fault (kill -9)', 'injected', 'down s avg/max', 'restart s avg/max', 'extra starts', 'crashes', 'lost', 'doubled', 'stuck', 'other'];
+/** Per part: exits while it served that the run did not cause itself, and starts that failed (tried again). */
+export type PartHealth = Record<PartName, { crashes: number; failedStarts: number }>;
+
+export function faultTable(faults: readonly FaultRecord[], anomalies: readonly Anomaly[], health: PartHealth): string {
+  const header = ['fault (kill -9)', 'injected', 'down s avg/max', 'restart s avg/max', 'failed starts', 'crashes', 'lost', 'doubled', 'stuck', 'other'];
   const rows: string[][] = [];
   const countsFor = (matching: readonly Anomaly[]) => kinds.map((kind) => String(matching.filter((anomaly) => anomaly.kind === kind).length));
   const seconds = (values: number[]) =>
@@ -42,22 +45,15 @@ export function faultTable(faults: readonly FaultRecord[], anomalies: readonly A
       String(injected.length),
       seconds(injected.filter((fault) => fault.readyAt !== undefined).map((fault) => fault.readyAt! - fault.killedAt)),
       seconds(injected.filter((fault) => fault.readyAt !== undefined).map((fault) => fault.readyAt! - fault.restartedAt)),
-      String(injected.reduce((sum, fault) => sum + fault.attempts - 1, 0)),
-      String(unplannedExits[part]),
+      String(health[part].failedStarts),
+      String(health[part].crashes),
       ...countsFor(near),
     ]);
   }
   const unattributed = anomalies.filter((anomaly) => faultsNear(anomaly, faults).length === 0);
   rows.push(['(no fault near)', '-', '-', '-', '-', '-', ...countsFor(unattributed)]);
-  rows.push([
-    'all (distinct)',
-    String(faults.length),
-    '-',
-    '-',
-    '-',
-    String(Object.values(unplannedExits).reduce((a, b) => a + b, 0)),
-    ...countsFor(anomalies),
-  ]);
+  const total = (field: 'crashes' | 'failedStarts') => String(Object.values(health).reduce((sum, part) => sum + part[field], 0));
+  rows.push(['all (distinct)', String(faults.length), '-', '-', total('failedStarts'), total('crashes'), ...countsFor(anomalies)]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [
