@@ -22,7 +22,7 @@ export interface LoadLimits {
   apiLanes: number;
 }
 
-export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 30, resends: 4, transfers: 20, apiLanes: 2 };
+export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 30, resends: 4, transfers: 30, apiLanes: 2 };
 
 export interface KnownCustomer {
   id: string;
