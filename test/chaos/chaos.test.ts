@@ -39,7 +39,8 @@ describe('npm run test:chaos (short)', () => {
 
       expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/: PASSED$/m) });
       for (const part of partNames) expect(report).toMatch(new RegExp(`^${part} +[1-9]`, 'm'));
-      expect(report).toMatch(/^all \(distinct\) +\d+ +- +- +- +\d+ +0 +0 +0 +0$/m);
+      // fault | injected | down | restart | failed starts | crashes | lost | doubled | stuck | other
+      expect(report).toMatch(/^all \(distinct\) +\d+ +- +- +\d+ +\d+ +0 +0 +0 +0$/m);
     },
     20 * 60_000,
   ); // two rounds and their settling on a shared two-core machine; anything stuck waits out the 4 min quiescence timeout
