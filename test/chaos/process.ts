@@ -73,6 +73,8 @@ export class ManagedProcess {
 
   constructor(readonly spec: ProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    // A log that cannot be written must not take the run down with it.
+    this.log.on('error', () => undefined);
   }
 
   get name(): string {
@@ -155,7 +157,8 @@ export class ManagedProcess {
     this.child = child;
     if (child.pid !== undefined) liveGroups.add(child.pid);
     const relay = (chunk: Buffer) => {
-      this.log.write(chunk);
+      // Output can still arrive after the last stop (stdio drains after the exit); the log is closed by then.
+      if (!this.log.writableEnded) this.log.write(chunk);
       this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_KEPT);
     };
     child.stdout!.on('data', relay);
@@ -224,7 +227,7 @@ export class ManagedProcess {
   }
 
   private note(line: string): void {
-    this.log.write(`\n[chaos ${new Date().toISOString()}] ${this.name}: ${line}\n`);
+    if (!this.log.writableEnded) this.log.write(`\n[chaos ${new Date().toISOString()}] ${this.name}: ${line}\n`);
   }
 
   /** Closes the log file (after the last stop). */
