@@ -36,6 +36,7 @@ describe('npm run test:chaos (short)', () => {
       run = { pid: child.pid!, exited: new Promise((resolve) => child.on('close', resolve)) };
       const code = await run.exited;
       run = undefined;
+      process.stderr.write(report);
 
       expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/: PASSED$/m) });
       for (const part of partNames) expect(report).toMatch(new RegExp(`^${part} +[1-9]`, 'm'));
