@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import { repoRoot } from '../../dev/tools/paths';
+import { partNames } from './stack';
+
+/**
+ * The short chaos run `npm test` includes: `npm run test:chaos -- --rounds 2` as an operator runs
+ * it, two rounds each killing -9 and restarting every part (both workers, the API, Temporal,
+ * Postgres, anvil) under load, then settling and checking. Progress goes straight to stderr;
+ * INFLOW_CHAOS_SEED replays a seed.
+ */
+describe('npm run test:chaos (short)', () => {
+  let run: { pid: number; exited: Promise<number | null> } | undefined;
+
+  afterAll(async () => {
+    // A timed-out run still owns its processes: Ctrl-C makes it stop every one of them.
+    if (!run) return;
+    try {
+      process.kill(-run.pid, 'SIGINT');
+    } catch {
+      return;
+    }
+    await run.exited;
+  });
+
+  it(
+    'kills every part -9 and loses, doubles and strands nothing; the API answers only 2xx, 4xx or 503 in time',
+    async () => {
+      const seed = process.env.INFLOW_CHAOS_SEED ? ['--seed', process.env.INFLOW_CHAOS_SEED] : [];
+      const child = spawn('npm', ['run', '--silent', 'test:chaos', '--', '--rounds', '2', ...seed], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
+      });
+      let report = '';
+      child.stdout.on('data', (chunk: Buffer) => (report += chunk.toString('utf8')));
+      run = { pid: child.pid!, exited: new Promise((resolve) => child.on('close', resolve)) };
+      const code = await run.exited;
+      run = undefined;
+
+      expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/: PASSED$/m) });
+      for (const part of partNames) expect(report).toMatch(new RegExp(`^${part} +[1-9]`, 'm'));
+      // fault | injected | down | restart | failed starts | crashes | lost | doubled | stuck | other
+      expect(report).toMatch(/^all \(distinct\) +\d+ +- +- +\d+ +\d+ +0 +0 +0 +0$/m);
+    },
+    20 * 60_000,
+  ); // two rounds and their settling on a shared two-core machine; anything stuck waits out the 4 min quiescence timeout
+});
