@@ -61,5 +61,10 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
   });
   // An idle client dropped by a restarting server must not crash the process.
   pool.on('error', () => undefined);
+  // Nor one checked out between two statements (a transaction waiting on other work): pg-pool
+  // listens only on idle clients, and an 'error' event nobody listens to kills the process. The
+  // statement in flight still fails (a 503 in the API, a retry in an activity), and on release
+  // the pool drops the dead client. Found by the chaos suite's kill -9 of Postgres.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

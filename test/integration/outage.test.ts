@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../../src/db/database';
 import { freePort } from '../../dev/tools/ports';
 import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
 import { buildMerchant } from '../../dev/fixtures';
 
 /**
@@ -54,6 +56,36 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
     } finally {
       await api.close();
       await connection.close();
+      await database.destroy();
+    }
+  });
+});
+
+describe('a connection Postgres drops mid-transaction', () => {
+  it('fails the statement, not the process, and the pool carries on with a new connection', async () => {
+    const database = await createTestDatabase();
+    const db = createDb(database.url);
+    try {
+      const outcome = await db
+        .transaction()
+        .execute(async (transaction) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(transaction);
+          // What a restarting or crashing server does to every session: FATAL, then the socket closes.
+          await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(database.db);
+          // The client hears it while checked out and between statements: no listener would mean a crash.
+          await waitFor('the next statement fails', async () =>
+            sql`select 1`.execute(transaction).then(
+              () => false,
+              () => true,
+            ),
+          );
+          return 'statement failed';
+        })
+        .catch((error: Error) => `transaction failed: ${error.message}`);
+      expect(outcome).toMatch(/failed/);
+      expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.destroy();
       await database.destroy();
     }
   });
