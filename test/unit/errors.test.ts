@@ -20,6 +20,8 @@ describe('unavailableDependency', () => {
     [withCode('57P01'), 'Postgres'],
     [withCode('08006'), 'Postgres'],
     [new Error('timeout exceeded when trying to connect'), 'Postgres'],
+    // The next statement on a connection Postgres dropped mid-transaction (found by the chaos suite).
+    [new Error('Client has encountered a connection error and is not queryable'), 'Postgres'],
     [new AggregateError([withCode('ECONNREFUSED')]), 'Postgres'],
     [withCode(14, { details: 'unavailable', metadata: {} }), 'Temporal'],
     [new ServiceError('failed', { cause: withCode(4, { details: 'deadline', metadata: {} }) }), 'Temporal'],

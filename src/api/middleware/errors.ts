@@ -59,8 +59,8 @@ export function unavailableDependency(error: unknown): 'Postgres' | 'Temporal' |
   }
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string' && (connectionErrorCodes.has(code) || /^(08|57P0)/.test(code))) return 'Postgres';
-  // pg-pool's own timeouts and dropped connections carry no code.
-  if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(message)) {
+  // pg-pool's own timeouts and dropped connections carry no code (nor does a statement on a connection that died mid-transaction).
+  if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|Query read timeout|is not queryable/i.test(message)) {
     return 'Postgres';
   }
   // Connecting to "localhost" tries every address and reports them together.
