@@ -19,7 +19,7 @@ import { generateWebhookSecret } from '../src/domain/signatures';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
 import { defaultStaticPrices, type PriceSource } from '../src/prices/price-source';
 import { createPriceSources } from '../src/prices/sources';
-import type { OrderObject } from '../src/orders/order.presenter';
+import type { OrderObject } from '../src/orders/orders.schema';
 import { createOrder, type NewOrderInput } from '../src/orders/orders.service';
 import type { DepositTransfer } from '../src/workflows/definitions';
 

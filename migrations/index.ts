@@ -12,6 +12,7 @@ import * as chainCursors from './20261121T0400-chain-cursors';
 import * as orders from './20261122T0000-orders';
 import * as workflowOutbox from './20261123T0000-workflow-outbox';
 import * as rateLimits from './20261123T0100-rate-limits';
+import * as apiKeyManagement from './20261124T0000-api-key-management';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '20261122T0000-orders': orders,
   '20261123T0000-workflow-outbox': workflowOutbox,
   '20261123T0100-rate-limits': rateLimits,
+  '20261124T0000-api-key-management': apiKeyManagement,
 };

@@ -7,6 +7,7 @@ import type { Mode } from '../domain/mode';
 import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
+import { apiKeyRoutes } from '../api-keys/api-keys.routes';
 import { balanceRoutes } from '../balance/balance.routes';
 import { customerRoutes } from '../customers/customers.routes';
 import { depositRoutes } from '../deposits/deposits.routes';
@@ -16,6 +17,7 @@ import type { PriceSource } from '../prices/price-source';
 import { webhookEndpointRoutes } from '../webhooks/endpoints.routes';
 import type { AppState } from './context';
 import { healthRoutes } from './health.routes';
+import { openApiRoutes } from './openapi';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
@@ -38,6 +40,10 @@ export interface AppDeps {
   prices: Record<Mode, PriceSource>;
   /** Per-API-key request rates and concurrency cap (docs/limits.md). */
   rateLimits: RateLimitSettings;
+  /** INFLOW_SECRET_KEY: seals API keys made through the API so they can sign order callbacks. */
+  secretKey?: Buffer | undefined;
+  /** Now, for rolled keys' grace periods; tests inject one. */
+  clock?: () => Date;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -47,12 +53,24 @@ export const API_PREFIX = '/api/v1';
  * database and Temporal client. Everything under /api/v1 is authenticated: a route cannot forget
  * it, and an unknown path answers 401 before it answers 404, as Stripe's API does. The catch-all
  * route makes every /api/v1 path a match, which is what runs the router's auth and body parsing.
+ * The OpenAPI document is the one public path under /api/v1, like Stripe's published spec.
  */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler(deps.logger));
+  app.use(healthRoutes(deps).routes());
+  app.use(openApiRoutes().routes());
+  app.use(createApiRouter(deps).routes());
+  app.use(notFound);
+  return app;
+}
 
+/** Every authenticated route under /api/v1; each operation's route is registered from its definition (`operation.ts`). */
+export function createApiRouter(deps: AppDeps): Router<AppState> {
+  const clock = deps.clock ?? (() => new Date());
   const api = new Router<AppState>({ prefix: API_PREFIX });
-  api.use(auth(deps.db));
+  api.use(auth(deps.db, clock));
   // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
@@ -63,12 +81,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   api.use(webhookEndpointRoutes(deps).routes());
   api.use(eventRoutes(deps).routes());
   api.use(orderRoutes(deps).routes());
+  api.use(apiKeyRoutes({ ...deps, clock }).routes());
   api.all('/{*rest}', notFound);
-
-  app.use(requestContext(deps.logger));
-  app.use(errorHandler(deps.logger));
-  app.use(healthRoutes(deps).routes());
-  app.use(api.routes());
-  app.use(notFound);
-  return app;
+  return api;
 }

@@ -2,6 +2,7 @@ import type { ParameterizedContext } from 'koa';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { Mode } from '../domain/mode';
+import type { Grants } from '../domain/permissions';
 
 /** Who is calling: set by the auth middleware on every /api/v1 request. */
 export interface Caller {
@@ -9,6 +10,8 @@ export interface Caller {
   apiKeyId: string;
   mode: Mode;
   livemode: boolean;
+  /** What the key may do, resource by resource. */
+  grants: Grants;
 }
 
 export interface AppState {

@@ -9,9 +9,10 @@ export const paginationParams = {
     .string()
     .regex(/^(100|[1-9]\d?)$/, 'must be a whole number from 1 to 100')
     .transform(Number)
+    .meta({ description: 'How many objects to return: a whole number from 1 to 100 (default 10).' })
     .optional()
     .transform((limit) => limit ?? 10),
-  starting_after: text().min(1).max(64).optional(),
+  starting_after: text().min(1).max(64).meta({ description: 'An object id: the page starts after it (pass the last id of the previous page).' }).optional(),
 };
 
 export interface ListObject<T> {
@@ -29,7 +30,7 @@ export async function paginate<Row extends { id: string }, Item>(
   source: {
     fetch(limit: number, startingAfter: string | undefined): Promise<Row[]>;
     exists(id: string): Promise<boolean>;
-    present(rows: Row[]): Promise<Item[]> | Item[];
+    present(rows: NoInfer<Row>[]): Promise<Item[]> | Item[];
   },
 ): Promise<ListObject<Item>> {
   if (page.starting_after !== undefined && !(await source.exists(page.starting_after))) {

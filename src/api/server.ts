@@ -27,6 +27,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     webhookPolicy: config.webhookPolicy,
     prices: createPriceSources(config),
     rateLimits: config.rateLimits,
+    secretKey: config.secretKey,
   };
 }
 

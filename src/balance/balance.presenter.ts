@@ -3,8 +3,9 @@ import type { Tenant } from '../db/database';
 import type { BalanceRow } from '../db/repositories/ledger.repository';
 import { formatAmount, formatUsdCents } from '../domain/money';
 import { currencyOn, isNetwork } from '../domain/networks';
+import type { BalanceObject } from './balance.schema';
 
-export function balanceObject(tenant: Tenant, rows: BalanceRow[]) {
+export function balanceObject(tenant: Tenant, rows: BalanceRow[]): BalanceObject {
   let receivedCents = 0n;
   let feesCents = 0n;
   const byCurrency = rows.map((row) => {
@@ -21,7 +22,7 @@ export function balanceObject(tenant: Tenant, rows: BalanceRow[]) {
     };
   });
   return {
-    object: 'balance' as const,
+    object: 'balance',
     livemode: tenant.livemode,
     by_currency: byCurrency,
     total_received_usd: formatUsdCents(receivedCents),

@@ -2,19 +2,8 @@
 import type { Executor, Tenant } from '../db/database';
 import { addressesOfCustomers } from '../db/repositories/customers.repository';
 import type { Customer } from '../db/tables/customers.table';
-import { currenciesOf, enabledNetworks, networks, type Family, type Network } from '../domain/networks';
-
-export interface CustomerObject {
-  id: string;
-  object: 'customer';
-  livemode: boolean;
-  email: string | null;
-  name: string | null;
-  external_id: string | null;
-  metadata: Record<string, string>;
-  addresses: Array<{ network: Network; address: string; currencies: string[] }>;
-  created_at: string;
-}
+import { currenciesOf, enabledNetworks, networks, type Family } from '../domain/networks';
+import type { CustomerObject } from './customers.schema';
 
 export function customerObject(customer: Customer, addresses: Record<Family, string>): CustomerObject {
   return {

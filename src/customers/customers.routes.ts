@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
-import { inputOf, validate } from '../api/middleware/validate';
+import { inputOf } from '../api/middleware/validate';
+import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
@@ -12,13 +13,13 @@ import { isId } from '../domain/ids';
 import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
 import { presentCustomers } from './customer.presenter';
-import { CreateCustomerBody, ListCustomersQuery } from './customers.schema';
+import { customerOperations as operations } from './customers.schema';
 import { createCustomer } from './customers.service';
 
 export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
   const router = new Router<AppState>();
 
-  router.post('/customers', validate(CreateCustomerBody), transaction(deps.db), idempotency(), async (ctx) => {
+  route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) {
@@ -26,26 +27,27 @@ export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial
         `${caller.mode} mode is not enabled on this server: its operator has not configured INFLOW_XPUB_EVM_${caller.mode.toUpperCase()} and INFLOW_XPUB_TRON_${caller.mode.toUpperCase()}.`,
       );
     }
-    const { customer } = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, CreateCustomerBody), deriver);
-    ctx.body = customer;
+    const { customer } = await createCustomer(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), deriver);
+    return customer;
   });
 
-  router.get('/customers', validate(ListCustomersQuery), async (ctx) => {
+  route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    ctx.body = await paginate(inputOf(ctx, ListCustomersQuery), {
+    return paginate(inputOf(ctx, operations.list.query), {
       fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { limit, startingAfter }),
       exists: async (id) => (await findCustomer(deps.db, caller, id)) !== undefined,
       present: (rows) => presentCustomers(deps.db, caller, rows),
     });
   });
 
-  router.get('/customers/:id', async (ctx) => {
+  route(router, operations.retrieve, async (ctx) => {
     const caller = callerOf(ctx);
     const id = ctx.params.id ?? '';
     // Another merchant's or mode's customer is as missing as one that never existed.
     const customer = isId('customer', id) ? await findCustomer(deps.db, caller, id) : undefined;
     if (!customer) throw new ResourceMissingError(`No such customer: '${id}'`, 'id');
-    [ctx.body] = await presentCustomers(deps.db, caller, [customer]);
+    const [presented] = await presentCustomers(deps.db, caller, [customer]);
+    return presented!;
   });
 
   return router;

@@ -6,7 +6,8 @@ import { insertEvent } from '../db/repositories/events.repository';
 import { newId } from '../domain/ids';
 import { families } from '../domain/networks';
 import { queueEventDispatch } from '../outbox/queue';
-import { customerObject, type CustomerObject } from './customer.presenter';
+import { customerObject } from './customer.presenter';
+import type { CustomerObject } from './customers.schema';
 
 export interface NewCustomerInput {
   email?: string | undefined;

@@ -1,35 +1,7 @@
 /** A deposit as the API, its events and webhooks show it: amounts as decimal strings in the asset. */
 import type { Deposit } from '../db/tables/deposits.table';
-import type { DepositStatus } from '../domain/deposit-state';
 import { formatAmount, formatUsdCents } from '../domain/money';
-
-export interface DepositObject {
-  id: string;
-  object: 'deposit';
-  livemode: boolean;
-  customer_id: string | null;
-  order_id: string | null;
-  network: string;
-  currency: string;
-  address: string;
-  from_address: string | null;
-  transaction_hash: string;
-  log_index: number;
-  block_number: number | null;
-  amount: string;
-  fee: string | null;
-  net_amount: string | null;
-  amount_usd: string | null;
-  fee_usd: string | null;
-  confirmations: number;
-  required_confirmations: number;
-  status: DepositStatus;
-  failure_reason: string | null;
-  simulated: boolean;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
-}
+import type { DepositObject } from './deposits.schema';
 
 export function depositObject(deposit: Deposit): DepositObject {
   const amountOf = (units: string | null) => (units === null ? null : formatAmount(BigInt(units), deposit.decimals));

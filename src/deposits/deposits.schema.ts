@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { defineOperation } from '../api/operation';
+import { paginationParams } from '../api/pagination';
+import { DecimalString, Id, listOf, text, Timestamp } from '../api/schema';
 import { depositStatuses } from '../domain/deposit-state';
 import { networkNames } from '../domain/networks';
-import { paginationParams } from '../api/pagination';
-import { text } from '../api/schema';
 
 export const ListDepositsQuery = z.strictObject({
   ...paginationParams,
@@ -30,4 +31,75 @@ export const SimulateDepositBody = z
         if (body[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required with customer_id' });
       }
     }
-  });
+  })
+  .meta({ description: "Send `customer_id` with `network` and `currency`, or `order_id` alone (its network and currency are the order's)." });
+
+/** A deposit as the API, its events and webhooks show it: amounts as decimal strings in the asset. */
+export const DepositObject = z
+  .object({
+    id: Id,
+    object: z.literal('deposit'),
+    livemode: z.boolean(),
+    customer_id: Id.nullable(),
+    order_id: Id.nullable(),
+    network: z.string(),
+    currency: z.string(),
+    address: z.string(),
+    from_address: z.string().nullable(),
+    transaction_hash: z.string(),
+    log_index: z.number().int(),
+    block_number: z.number().int().nullable(),
+    amount: DecimalString,
+    fee: DecimalString.nullable().meta({ description: 'The flat $2 fee in the asset, set when the deposit completes.' }),
+    net_amount: DecimalString.nullable(),
+    amount_usd: DecimalString.nullable(),
+    fee_usd: DecimalString.nullable(),
+    confirmations: z.number().int(),
+    required_confirmations: z.number().int(),
+    status: z.enum(depositStatuses),
+    failure_reason: z.string().nullable(),
+    simulated: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    completed_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'Deposit' });
+export type DepositObject = z.infer<typeof DepositObject>;
+
+const tag = 'Deposits';
+
+export const depositOperations = {
+  list: defineOperation({
+    operationId: 'listDeposits',
+    method: 'get',
+    path: '/deposits',
+    tag,
+    resource: 'deposits',
+    summary: 'List deposits',
+    query: ListDepositsQuery,
+    response: listOf(DepositObject),
+  }),
+  simulate: defineOperation({
+    operationId: 'simulateDeposit',
+    method: 'post',
+    path: '/deposits/simulate',
+    tag,
+    resource: 'deposits',
+    summary: 'Simulate a deposit (test mode)',
+    description:
+      'Test mode only: a deposit to a customer or an order that goes through the real workflow (detected, confirming, completed or failed, booked, announced) with simulated confirmations instead of a chain.',
+    body: SimulateDepositBody,
+    response: DepositObject,
+    idempotent: true,
+    testModeOnly: true,
+  }),
+  retrieve: defineOperation({
+    operationId: 'retrieveDeposit',
+    method: 'get',
+    path: '/deposits/:id',
+    tag,
+    resource: 'deposits',
+    summary: 'Retrieve a deposit',
+    response: DepositObject,
+  }),
+};

@@ -50,7 +50,13 @@ export class AuthenticationError extends InflowError {
 export class PermissionError extends InflowError {
   readonly status = 403;
   readonly type = 'permission_error';
-  readonly code = 'permission_denied';
+  constructor(
+    message: string,
+    param?: string,
+    readonly code: string = 'permission_denied',
+  ) {
+    super(message, param);
+  }
 }
 
 export class ResourceMissingError extends InflowError {

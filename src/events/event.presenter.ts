@@ -2,15 +2,7 @@
 import type { Executor } from '../db/database';
 import { deliveriesOfEvents } from '../db/repositories/webhooks.repository';
 import type { Event } from '../db/tables/events.table';
-
-export interface EventObject {
-  id: string;
-  object: 'event';
-  event: string;
-  created_at: string;
-  livemode: boolean;
-  data: Record<string, unknown>;
-}
+import type { EventObject } from './events.schema';
 
 /** The event as delivered: its JSON.stringify is the webhook body, compact, signed byte for byte. */
 export function eventObject(event: Pick<Event, 'id' | 'type' | 'created_at' | 'livemode' | 'data'>): EventObject {

@@ -2,16 +2,16 @@ import Router from '@koa/router';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
-import { inputOf, validate } from '../api/middleware/validate';
+import { inputOf } from '../api/middleware/validate';
+import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
-import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from '../db/repositories/events.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
 import { queueRedeliveries } from '../webhooks/deliveries';
 import { presentEvents } from './event.presenter';
-import { ListEventsQuery } from './events.schema';
+import { eventOperations as operations } from './events.schema';
 
 export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> {
   const router = new Router<AppState>();
@@ -23,25 +23,26 @@ export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> 
     return event;
   };
 
-  router.get('/events', validate(ListEventsQuery), async (ctx) => {
+  route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    const { type, ...page } = inputOf(ctx, ListEventsQuery);
-    ctx.body = await paginate(page, {
+    const { type, ...page } = inputOf(ctx, operations.list.query);
+    return paginate(page, {
       fetch: (limit, startingAfter) => listEvents(deps.db, caller, { type }, { limit, startingAfter }),
       exists: async (id) => (await findEvent(deps.db, caller, id)) !== undefined,
       present: (rows) => presentEvents(deps.db, rows),
     });
   });
 
-  router.get('/events/:id', async (ctx) => {
-    [ctx.body] = await presentEvents(deps.db, [await eventOf(ctx)]);
+  route(router, operations.retrieve, async (ctx) => {
+    const [event] = await presentEvents(deps.db, [await eventOf(ctx)]);
+    return event!;
   });
 
-  /** Delivers the event again to every endpoint that subscribes to it now, as new, recorded redeliveries. */
-  router.post('/events/:id/resend', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
+  route(router, operations.resend, transaction(deps.db), idempotency(), async (ctx) => {
     const event = await eventOf(ctx);
     await queueRedeliveries(transactionOf(ctx), event);
-    [ctx.body] = await presentEvents(transactionOf(ctx), [event]);
+    const [resent] = await presentEvents(transactionOf(ctx), [event]);
+    return resent!;
   });
 
   return router;

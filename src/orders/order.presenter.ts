@@ -4,38 +4,7 @@ import { depositsOfOrders } from '../db/repositories/orders.repository';
 import type { Deposit } from '../db/tables/deposits.table';
 import type { Order } from '../db/tables/orders.table';
 import { formatAmount } from '../domain/money';
-import type { OrderStatus } from '../domain/order-state';
-
-export interface OrderObject {
-  id: string;
-  object: 'order';
-  livemode: boolean;
-  external_id: string;
-  status: OrderStatus;
-  /** Completed with more than `amount` received. */
-  overpaid: boolean;
-  /** A payment was detected after the order settled (it is credited as a deposit all the same). */
-  late: boolean;
-  customer_id: string | null;
-  network: string;
-  currency: string;
-  address: string;
-  amount: string;
-  amount_received: string;
-  fiat_amount: string | null;
-  fiat_currency: string | null;
-  exchange_rate: string | null;
-  fee: string;
-  net_amount: string;
-  deposits: string[];
-  expires_at: string;
-  callback_url: string | null;
-  callback_events: string[];
-  metadata: Record<string, string>;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
-}
+import type { OrderObject } from './orders.schema';
 
 /** The payments that count towards the order: deposits of its asset on its network. */
 export function countedDeposits(order: Order, deposits: Deposit[]): Deposit[] {

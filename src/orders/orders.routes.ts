@@ -2,9 +2,9 @@ import Router from '@koa/router';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
-import { inputOf, validate } from '../api/middleware/validate';
+import { inputOf } from '../api/middleware/validate';
+import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
-import { NoParameters } from '../api/schema';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import { findOrder, listOrders } from '../db/repositories/orders.repository';
@@ -15,7 +15,7 @@ import type { PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { cancelOrderWorkflow, type WorkflowStarter } from '../workflows/client';
 import { orderObject } from './order.presenter';
-import { CreateOrderBody, ListOrdersQuery } from './orders.schema';
+import { orderOperations as operations } from './orders.schema';
 import { createOrder } from './orders.service';
 
 export interface OrderRouteDeps extends WorkflowStarter {
@@ -37,34 +37,35 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     return order;
   };
 
-  router.post('/orders', validate(CreateOrderBody), transaction(deps.db), idempotency(), async (ctx) => {
+  route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured its xpubs.`);
-    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, CreateOrderBody), {
+    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), {
       deriver,
       prices: deps.prices[caller.mode],
       webhookPolicy: deps.webhookPolicy,
     });
-    ctx.body = order;
+    return order;
   });
 
-  router.get('/orders', validate(ListOrdersQuery), async (ctx) => {
+  route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    const { status, external_id, ...page } = inputOf(ctx, ListOrdersQuery);
-    ctx.body = await paginate(page, {
+    const { status, external_id, ...page } = inputOf(ctx, operations.list.query);
+    return paginate(page, {
       fetch: (limit, startingAfter) => listOrders(deps.db, caller, { status, external_id }, { limit, startingAfter }),
       exists: async (id) => (await findOrder(deps.db, caller, id)) !== undefined,
       present: (rows) => orderObject(deps.db, rows),
     });
   });
 
-  router.get('/orders/:id', async (ctx) => {
-    [ctx.body] = await orderObject(deps.db, [await orderOf(ctx)]);
+  route(router, operations.retrieve, async (ctx) => {
+    const [order] = await orderObject(deps.db, [await orderOf(ctx)]);
+    return order!;
   });
 
   /** The order's workflow decides (a Temporal Update): a settled order, or one already paid to, refuses. */
-  router.post('/orders/:id/cancel', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
+  route(router, operations.cancel, transaction(deps.db), idempotency(), async (ctx) => {
     const order = await orderOf(ctx);
     const verdict = await cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
     if ('unanswered' in verdict) {
@@ -77,7 +78,8 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
       if (status === 'pending') throw new ServiceUnavailableError("The order's workflow is not running yet; nothing was changed. Retry later.");
       throw new InvalidRequestError(`The order is ${status}: only a pending order can be canceled.`, undefined, 'order_not_cancelable');
     }
-    [ctx.body] = await orderObject(transactionOf(ctx), [await orderOf(ctx)]);
+    const [canceled] = await orderObject(transactionOf(ctx), [await orderOf(ctx)]);
+    return canceled!;
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { Metadata, text } from '../api/schema';
+import { DecimalString, Id, listOf, Metadata, NoParameters, text, Timestamp } from '../api/schema';
 import { fiatCurrencies } from '../domain/exchange';
 import { networkNames } from '../domain/networks';
 import { callbackStatuses, DEFAULT_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS, MIN_EXPIRES_IN_SECONDS, orderStatuses } from '../domain/order-state';
@@ -38,3 +39,86 @@ export const ListOrdersQuery = z.strictObject({
   status: z.enum(orderStatuses).optional(),
   external_id: text().min(1).max(256).optional(),
 });
+
+/** An order as the API, its `order.*` events and webhooks show it. */
+export const OrderObject = z
+  .object({
+    id: Id,
+    object: z.literal('order'),
+    livemode: z.boolean(),
+    external_id: z.string(),
+    status: z.enum(orderStatuses),
+    overpaid: z.boolean().meta({ description: 'Completed with more than `amount` received.' }),
+    late: z.boolean().meta({ description: 'A payment was detected after the order settled (it is credited as a deposit all the same).' }),
+    customer_id: Id.nullable(),
+    network: z.string(),
+    currency: z.string(),
+    address: z.string(),
+    amount: DecimalString,
+    amount_received: DecimalString,
+    fiat_amount: DecimalString.nullable(),
+    fiat_currency: z.string().nullable(),
+    exchange_rate: DecimalString.nullable().meta({ description: 'Fiat per unit of the asset, locked when the order was made.' }),
+    fee: DecimalString,
+    net_amount: DecimalString,
+    deposits: z.array(Id),
+    expires_at: Timestamp,
+    callback_url: z.string().nullable(),
+    callback_events: z.array(z.string()),
+    metadata: z.record(z.string(), z.string()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    completed_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'Order' });
+export type OrderObject = z.infer<typeof OrderObject>;
+
+const tag = 'Orders';
+
+export const orderOperations = {
+  create: defineOperation({
+    operationId: 'createOrder',
+    method: 'post',
+    path: '/orders',
+    tag,
+    resource: 'orders',
+    summary: 'Create a deposit order',
+    description:
+      'A CryptoPayments-style deposit order: your `external_id`, an amount in the asset or in fiat (converted at a locked rate), an expiry, and an optional `callback_url` signed as CryptoPayments signs it (see docs/orders.md).',
+    body: CreateOrderBody,
+    response: OrderObject,
+    idempotent: true,
+  }),
+  list: defineOperation({
+    operationId: 'listOrders',
+    method: 'get',
+    path: '/orders',
+    tag,
+    resource: 'orders',
+    summary: 'List orders',
+    query: ListOrdersQuery,
+    response: listOf(OrderObject),
+  }),
+  retrieve: defineOperation({
+    operationId: 'retrieveOrder',
+    method: 'get',
+    path: '/orders/:id',
+    tag,
+    resource: 'orders',
+    summary: 'Retrieve an order',
+    response: OrderObject,
+  }),
+  cancel: defineOperation({
+    operationId: 'cancelOrder',
+    method: 'post',
+    path: '/orders/:id/cancel',
+    tag,
+    resource: 'orders',
+    summary: 'Cancel an order',
+    description:
+      "Cancels a pending order nothing was paid to (400 `order_not_cancelable` otherwise). The order's workflow decides; 503 if it does not answer within 10 s.",
+    body: NoParameters,
+    response: OrderObject,
+    idempotent: true,
+  }),
+};

@@ -19,7 +19,8 @@ import type { WebhookPolicy } from '../webhooks/deliveries';
 import { checkDestinationUrl } from '../webhooks/endpoints.service';
 import type { OrderWorkflowInput } from '../workflows/definitions';
 import { queueOrderWorkflow } from '../outbox/queue';
-import { orderObject, type OrderObject } from './order.presenter';
+import { orderObject } from './order.presenter';
+import type { OrderObject } from './orders.schema';
 
 export interface NewOrderInput {
   external_id: string;

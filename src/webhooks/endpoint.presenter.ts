@@ -1,19 +1,6 @@
 /** A webhook endpoint as the API shows it. */
 import type { WebhookEndpoint } from '../db/tables/webhooks.table';
-
-export interface EndpointObject {
-  id: string;
-  object: 'webhook_endpoint';
-  livemode: boolean;
-  url: string;
-  events: string[];
-  description: string | null;
-  disabled: boolean;
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  secret?: string;
-}
+import type { EndpointObject } from './endpoints.schema';
 
 /** The endpoint as the API shows it; the secret only when it was just made or rotated. */
 export function endpointObject(endpoint: WebhookEndpoint, options: { withSecret?: boolean } = {}): EndpointObject {

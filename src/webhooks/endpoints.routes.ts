@@ -2,16 +2,16 @@ import Router from '@koa/router';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
-import { inputOf, validate } from '../api/middleware/validate';
+import { inputOf } from '../api/middleware/validate';
+import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
-import { NoParameters } from '../api/schema';
 import type { Db } from '../db/database';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from './deliveries';
 import { endpointObject } from './endpoint.presenter';
-import { CreateEndpointBody, ListEndpointsQuery, UpdateEndpointBody } from './endpoints.schema';
+import { endpointOperations as operations } from './endpoints.schema';
 import { createEndpoint, deleteEndpoint, rotateEndpointSecret, updateEndpoint } from './endpoints.service';
 
 export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPolicy: WebhookPolicy }): Router<AppState> {
@@ -24,36 +24,34 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     return endpoint;
   };
 
-  router.post('/webhook-endpoints', validate(CreateEndpointBody), transaction(deps.db), idempotency(), async (ctx) => {
-    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, CreateEndpointBody), deps.webhookPolicy);
-    ctx.body = endpointObject(endpoint, { withSecret: true });
+  route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
+    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), deps.webhookPolicy);
+    return endpointObject(endpoint, { withSecret: true });
   });
 
-  router.get('/webhook-endpoints', validate(ListEndpointsQuery), async (ctx) => {
+  route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    ctx.body = await paginate(inputOf(ctx, ListEndpointsQuery), {
+    return paginate(inputOf(ctx, operations.list.query), {
       fetch: (limit, startingAfter) => listWebhookEndpoints(deps.db, caller, { limit, startingAfter }),
       exists: async (id) => (await findWebhookEndpoint(deps.db, caller, id)) !== undefined,
       present: (rows) => rows.map((row) => endpointObject(row)),
     });
   });
 
-  router.get('/webhook-endpoints/:id', async (ctx) => {
-    ctx.body = endpointObject(await endpointOf(ctx));
+  route(router, operations.retrieve, async (ctx) => endpointObject(await endpointOf(ctx)));
+
+  route(router, operations.update, transaction(deps.db), async (ctx) => {
+    return endpointObject(await updateEndpoint(transactionOf(ctx), await endpointOf(ctx), inputOf(ctx, operations.update.body), deps.webhookPolicy));
   });
 
-  router.patch('/webhook-endpoints/:id', validate(UpdateEndpointBody), transaction(deps.db), async (ctx) => {
-    ctx.body = endpointObject(await updateEndpoint(transactionOf(ctx), await endpointOf(ctx), inputOf(ctx, UpdateEndpointBody), deps.webhookPolicy));
-  });
-
-  router.delete('/webhook-endpoints/:id', transaction(deps.db), async (ctx) => {
+  route(router, operations.delete, transaction(deps.db), async (ctx) => {
     const endpoint = await endpointOf(ctx);
     await deleteEndpoint(transactionOf(ctx), endpoint);
-    ctx.body = { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
+    return { id: endpoint.id, object: 'webhook_endpoint' as const, deleted: true as const };
   });
 
-  router.post('/webhook-endpoints/:id/rotate-secret', validate(NoParameters), transaction(deps.db), idempotency(), async (ctx) => {
-    ctx.body = endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
+  route(router, operations.rotateSecret, transaction(deps.db), idempotency(), async (ctx) => {
+    return endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
   });
 
   return router;

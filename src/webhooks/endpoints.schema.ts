@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { eventTypes } from '../domain/events';
+import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { text } from '../api/schema';
+import { deletedObject, Id, listOf, NoParameters, text, Timestamp } from '../api/schema';
 
 /** A list of event types, or ["*"] for every type. */
 const EventTypes = z
@@ -25,3 +26,88 @@ export const UpdateEndpointBody = z.strictObject({
 });
 
 export const ListEndpointsQuery = z.strictObject({ ...paginationParams });
+
+export const EndpointObject = z
+  .object({
+    id: Id,
+    object: z.literal('webhook_endpoint'),
+    livemode: z.boolean(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    disabled: z.boolean(),
+    disabled_reason: z.string().nullable().meta({ description: 'Why inflow disabled it (e.g. the receiver answered 410 Gone), if it did.' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    secret: z.string().optional().meta({ description: 'The `whsec_` signing secret: only in the answers to create and rotate-secret.' }),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+export type EndpointObject = z.infer<typeof EndpointObject>;
+
+const tag = 'Webhook endpoints';
+
+export const endpointOperations = {
+  create: defineOperation({
+    operationId: 'createWebhookEndpoint',
+    method: 'post',
+    path: '/webhook-endpoints',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'Create a webhook endpoint',
+    description: 'Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses.',
+    body: CreateEndpointBody,
+    response: EndpointObject,
+    idempotent: true,
+  }),
+  list: defineOperation({
+    operationId: 'listWebhookEndpoints',
+    method: 'get',
+    path: '/webhook-endpoints',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'List webhook endpoints',
+    query: ListEndpointsQuery,
+    response: listOf(EndpointObject),
+  }),
+  retrieve: defineOperation({
+    operationId: 'retrieveWebhookEndpoint',
+    method: 'get',
+    path: '/webhook-endpoints/:id',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'Retrieve a webhook endpoint',
+    response: EndpointObject,
+  }),
+  update: defineOperation({
+    operationId: 'updateWebhookEndpoint',
+    method: 'patch',
+    path: '/webhook-endpoints/:id',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'Update a webhook endpoint',
+    description: 'Changes its URL, events or description, or disables (`disabled: true`) and re-enables it.',
+    body: UpdateEndpointBody,
+    response: EndpointObject,
+  }),
+  delete: defineOperation({
+    operationId: 'deleteWebhookEndpoint',
+    method: 'delete',
+    path: '/webhook-endpoints/:id',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'Delete a webhook endpoint',
+    response: deletedObject('webhook_endpoint'),
+  }),
+  rotateSecret: defineOperation({
+    operationId: 'rotateWebhookEndpointSecret',
+    method: 'post',
+    path: '/webhook-endpoints/:id/rotate-secret',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: "Rotate a webhook endpoint's secret",
+    description: 'Replaces the signing secret; the answer holds the new one. Deliveries from now on are signed with it.',
+    body: NoParameters,
+    response: EndpointObject,
+    idempotent: true,
+  }),
+};

@@ -8,6 +8,7 @@ import type { Db } from '../../src/db/database';
 import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import { staticPrices, testDerivers } from '../../dev/fixtures';
+import { assertMatchesSpec } from './openapi-validator';
 
 export interface TestApi {
   baseUrl: string;
@@ -24,7 +25,7 @@ export interface TestApi {
  */
 const generousRateLimits: RateLimitSettings = { reads: 1_000_000, writes: 1_000_000, windowSeconds: 1, concurrentRequestsPerKey: 100_000 };
 
-/** The real Koa app on a free port, logging into memory. */
+/** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
 export async function startTestApi({
   rateLimits,
   ...deps
@@ -61,9 +62,9 @@ export async function startTestApi({
   return {
     baseUrl,
     logs,
-    request: (path, init = {}) => {
+    request: async (path, init = {}) => {
       const { key, json, headers, ...rest } = init;
-      return fetch(`${baseUrl}${path}`, {
+      const response = await fetch(`${baseUrl}${path}`, {
         ...rest,
         headers: {
           ...(key ? { Authorization: `Bearer ${key}` } : {}),
@@ -74,6 +75,8 @@ export async function startTestApi({
         // A hung request fails the test instead of stalling the run.
         signal: AbortSignal.timeout(15_000),
       });
+      await assertMatchesSpec(rest.method ?? 'GET', `${baseUrl}${path}`, response);
+      return response;
     },
     close: () => stopApiServer(server),
   };

@@ -1,3 +1,4 @@
+import { grantsOf } from '../../src/domain/permissions';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -255,7 +256,7 @@ describe('the limiter when Postgres is down', () => {
     const app = new Koa<AppState>();
     app.use(errorHandler(createLogger('silent')));
     app.use(async (ctx, next) => {
-      ctx.state.caller = { merchantId: 'mch_x', apiKeyId: 'key_x', mode: 'test', livemode: false };
+      ctx.state.caller = { merchantId: 'mch_x', apiKeyId: 'key_x', mode: 'test', livemode: false, grants: grantsOf('full') };
       return next();
     });
     app.use(rateLimit(deadDb, { reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 }));

@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildOrder, buildOrderTransfer } from '../../dev/fixtures';
 import { findOrderById } from '../../src/db/repositories/orders.repository';
-import type { OrderObject } from '../../src/orders/order.presenter';
+import type { OrderObject } from '../../src/orders/orders.schema';
 import { orderWorkflowInput } from '../../src/orders/orders.service';
 import { cancelOrder, evaluateOrder } from '../../src/orders/settlement';
 import {

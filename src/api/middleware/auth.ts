@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { hashApiKey, modeOfKey } from '../../domain/api-keys';
 import { livemodeOf } from '../../domain/mode';
+import { grantsOf } from '../../domain/permissions';
 import { AuthenticationError } from '../../domain/errors';
 import type { Db } from '../../db/database';
 import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
@@ -11,14 +12,14 @@ const INVALID_KEY_MESSAGE = 'Invalid API key. Send it as Authorization: Bearer s
 /**
  * Authenticates `Authorization: Bearer sk_(test|live)_…` and sets ctx.state.caller; the mode
  * comes from the key's prefix. Every request, with a missing, malformed, unknown or revoked key
- * alike, pays for one hash and one indexed lookup and gets the same answer, so neither the
+ * alike (and a rolled key past its grace period), pays for one hash and one indexed lookup and gets the same answer, so neither the
  * response nor its timing tells which part was wrong.
  */
-export function auth(db: Db): Middleware<AppState> {
+export function auth(db: Db, clock: () => Date): Middleware<AppState> {
   return async (ctx, next) => {
     const header = ctx.get('Authorization');
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
-    const stored = await findActiveApiKeyByHash(db, hashApiKey(presented));
+    const stored = await findActiveApiKeyByHash(db, hashApiKey(presented), clock());
     const mode = modeOfKey(presented);
     if (!stored || !mode || stored.livemode !== livemodeOf(mode)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="inflow"');
@@ -29,6 +30,7 @@ export function auth(db: Db): Middleware<AppState> {
       apiKeyId: stored.id,
       mode,
       livemode: stored.livemode,
+      grants: grantsOf(stored.permissions),
     };
     return next();
   };

@@ -17,8 +17,8 @@ export function validate<Schema extends z.ZodType>(schema: Schema): Middleware<A
   };
 }
 
-/** The validated input of a route chained after validate(schema). */
-export function inputOf<Schema extends z.ZodType>(ctx: AppContext, _schema: Schema): z.infer<Schema> {
+/** The validated input of a route chained after validate(schema) (as `route()` chains an operation's `body` or `query`). */
+export function inputOf<Schema extends z.ZodType>(ctx: AppContext, _schema: Schema | undefined): z.infer<Schema> {
   return ctx.state.input as z.infer<Schema>;
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor, Tenant } from '../database';
 import type { ApiKey, NewApiKey } from '../tables/api-keys.table';
 
@@ -5,24 +6,81 @@ export async function insertApiKey(db: Executor, key: NewApiKey): Promise<ApiKey
   return db.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();
 }
 
-/** The active (not revoked) key with this hash: one indexed lookup whatever the input. */
-export async function findActiveApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKey | undefined> {
-  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).where('revoked_at', 'is', null).executeTakeFirst();
+/** The key with this hash that works at `now` (not revoked, not past a roll's grace period): one indexed lookup whatever the input. */
+export async function findActiveApiKeyByHash(db: Executor, keyHash: string, now: Date = new Date()): Promise<ApiKey | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('key_hash', '=', keyHash)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+}
+
+/** A key of the tenant's that has not been deleted, or undefined (another merchant's or mode's key is as missing). */
+export async function findApiKey(db: Executor, tenant: Tenant, id: string): Promise<ApiKey | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Locks the tenant's keys (in id order, so two deletions cannot deadlock) and returns the active ones at `now`. */
+export async function lockActiveApiKeys(db: Executor, tenant: Tenant, now: Date): Promise<ApiKey[]> {
+  const keys = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('revoked_at', 'is', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return keys.filter((key) => key.expires_at === null || key.expires_at > now);
+}
+
+/** One page of the tenant's keys that have not been deleted, newest first (rolled keys in their grace period included). */
+export async function listApiKeys(db: Executor, tenant: Tenant, page: { limit: number; startingAfter?: string }): Promise<ApiKey[]> {
+  let query = db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('revoked_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  return query.execute();
 }
 
 export async function revokeApiKey(db: Executor, id: string, at: Date = new Date()): Promise<void> {
   await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
 }
 
-/** The merchant's newest active key of this mode that has a sealed copy: the one order callbacks are signed with. */
-export async function findSigningKey(db: Executor, tenant: Tenant): Promise<(ApiKey & { sealed_key: string }) | undefined> {
+/** Marks a key rolled: it works until `expiresAt`, and names its successor. */
+export async function setApiKeyRolled(db: Executor, id: string, rolledTo: string, expiresAt: Date): Promise<ApiKey> {
+  return db.updateTable('api_keys').set({ rolled_to: rolledTo, expires_at: expiresAt }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * The merchant's newest working full-access key of this mode that has a sealed copy: the one order
+ * callbacks are signed with. Restricted keys never sign: a merchant verifies callbacks with the key
+ * its integration holds, which is a full one.
+ */
+export async function findSigningKey(db: Executor, tenant: Tenant, now: Date = new Date()): Promise<(ApiKey & { sealed_key: string }) | undefined> {
   const key = await db
     .selectFrom('api_keys')
     .selectAll()
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
     .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .where('sealed_key', 'is not', null)
+    .where(sql<boolean>`permissions = '"full"'::jsonb`)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .executeTakeFirst();

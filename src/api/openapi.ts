@@ -1,0 +1,259 @@
+/**
+ * The OpenAPI 3.1 document, generated from the operations the routes are registered from
+ * (`operation.ts`) and their zod schemas: `GET /api/v1/openapi.json` serves it, `npm run docs`
+ * writes it to docs/openapi.json, and a test fails when either drifts from the router.
+ */
+import Router from '@koa/router';
+import { z } from 'zod';
+import { apiKeyOperations } from '../api-keys/api-keys.schema';
+import { balanceOperations } from '../balance/balance.schema';
+import { customerOperations } from '../customers/customers.schema';
+import { depositOperations } from '../deposits/deposits.schema';
+import { eventCatalogue, type EventType } from '../domain/events';
+import { EventObject, eventOperations } from '../events/events.schema';
+import { orderOperations } from '../orders/orders.schema';
+import { endpointOperations } from '../webhooks/endpoints.schema';
+import type { AppState } from './context';
+import { accessOf, type Operation } from './operation';
+import { ErrorObject } from './schema';
+
+export const operations: Operation[] = [
+  customerOperations,
+  depositOperations,
+  balanceOperations,
+  orderOperations,
+  eventOperations,
+  endpointOperations,
+  apiKeyOperations,
+].flatMap((group) => Object.values(group) as Operation[]);
+
+type JsonSchema = Record<string, unknown>;
+
+const tags = [
+  { name: 'Customers', description: 'The people who pay you: each gets a permanent deposit address on every network.' },
+  { name: 'Deposits', description: 'Money seen on-chain: detected → confirming → completed, or failed (reorg, timeout), or reversed after completing.' },
+  { name: 'Balance', description: 'What the mode has received, the fees taken, and the net, from the double-entry ledger.' },
+  { name: 'Orders', description: 'CryptoPayments-style deposit orders with your own external_id, an amount in crypto or fiat, and an expiry.' },
+  { name: 'Events', description: 'Everything that happened, as webhooks deliver it, with each delivery and attempt.' },
+  { name: 'Webhook endpoints', description: 'URLs that receive signed events (Standard Webhooks), retried for 3.6 days.' },
+  { name: 'API keys', description: 'Secret keys: full, read-only or restricted per resource; rolled with a grace period.' },
+];
+
+/** The whole document; deterministic, so the committed copy can be compared byte for byte. */
+export function openApiDocument(): JsonSchema {
+  const components = new Components();
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const operation of operations) {
+    const path = operation.path.replace(/:(\w+)/g, '{$1}');
+    (paths[path] ??= {})[operation.method] = describeOperation(operation, components);
+  }
+  const webhooks = Object.fromEntries(
+    (Object.keys(eventCatalogue) as EventType[]).map((type) => [
+      type,
+      {
+        post: {
+          summary: type,
+          description: eventCatalogue[type].description,
+          operationId: `webhook_${type.replace('.', '_')}`,
+          tags: ['Events'],
+          parameters: webhookHeaders,
+          requestBody: { required: true, content: { 'application/json': { schema: components.add(EventObject, 'output') } } },
+          responses: { '2XX': { description: 'Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint).' } },
+        },
+      },
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'inflow API',
+      version: '1',
+      summary: 'Self-hostable crypto payments: customers with permanent deposit addresses, deposits, orders, a ledger and signed webhooks.',
+      description:
+        'Authenticate with `Authorization: Bearer sk_test_…` (test mode) or `sk_live_…` (live mode); the key decides the mode. Every error answers with the `Error` shape. Lists are cursor-paginated, newest first. Amounts are exact decimal strings.',
+      license: { name: 'UNLICENSED' },
+    },
+    servers: [{ url: 'http://localhost:3000/api/v1', description: 'A local inflow (`npm run dev`)' }],
+    security: [{ apiKey: [] }],
+    tags,
+    paths,
+    webhooks,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'A secret key: `sk_test_…` or `sk_live_…`.' },
+      },
+      schemas: components.schemas,
+      responses: errorResponses(components),
+    },
+  };
+}
+
+/** Serves the document, unauthenticated (it holds nothing secret), at /api/v1/openapi.json. */
+export function openApiRoutes(): Router<AppState> {
+  const router = new Router<AppState>();
+  let document: string | undefined;
+  router.get('/api/v1/openapi.json', (ctx) => {
+    document ??= JSON.stringify(openApiDocument());
+    ctx.type = 'application/json';
+    ctx.body = document;
+  });
+  return router;
+}
+
+function describeOperation(operation: Operation, components: Components): JsonSchema {
+  const access = accessOf(operation);
+  const pathParameters = [...operation.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const queryParameters = operation.query ? queryParametersOf(components.add(operation.query, 'input')) : [];
+  const idempotencyHeader = operation.idempotent
+    ? [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight).',
+          schema: { type: 'string', maxLength: 255 },
+        },
+      ]
+    : [];
+  // 404 names a missing object: the path's, or one the body refers to (a customer_id, an order_id).
+  const errors = [
+    '400',
+    '401',
+    '403',
+    ...(pathParameters.length || operation.body ? ['404'] : []),
+    ...(operation.idempotent ? ['409'] : []),
+    ...(operation.body ? ['413'] : []),
+    '429',
+    '503',
+  ];
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    description: [operation.description, `Needs \`${access}\` permission on \`${operation.resource}\`.`].filter(Boolean).join('\n\n'),
+    tags: [operation.tag],
+    'x-inflow-permission': { resource: operation.resource, access },
+    ...(operation.testModeOnly ? { 'x-inflow-test-mode-only': true } : {}),
+    ...(operation.streams ? { 'x-inflow-item': components.add(operation.response, 'output') } : {}),
+    parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader],
+    ...(operation.body ? { requestBody: requestBodyOf(components.add(operation.body, 'input'), components) } : {}),
+    responses: {
+      '200': {
+        description: 'OK',
+        headers: rateLimitHeaders,
+        content: operation.streams
+          ? {
+              [operation.streams]: {
+                schema: { type: 'string', description: `Server-sent events; each \`data:\` line holds one object of this operation's \`x-inflow-item\`.` },
+              },
+            }
+          : { 'application/json': { schema: components.add(operation.response, 'output') } },
+      },
+      ...Object.fromEntries(errors.map((status) => [status, { $ref: `#/components/responses/${errorResponseNames[status]}` }])),
+    },
+  };
+}
+
+/** A body whose every field is optional may be left out (`{}` is the same). */
+function requestBodyOf(schema: JsonSchema, components: Components): JsonSchema {
+  const resolved = components.resolve(schema);
+  const required = Array.isArray(resolved.required) && resolved.required.length > 0;
+  return { required, content: { 'application/json': { schema } } };
+}
+
+function queryParametersOf(schema: JsonSchema): JsonSchema[] {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return { name, in: 'query', required: required.has(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+const errorResponseNames: Record<string, string> = {
+  '400': 'InvalidRequest',
+  '401': 'Unauthenticated',
+  '403': 'PermissionDenied',
+  '404': 'NotFound',
+  '409': 'Conflict',
+  '413': 'BodyTooLarge',
+  '429': 'RateLimited',
+  '503': 'Unavailable',
+};
+
+function errorResponses(components: Components): JsonSchema {
+  const content = { 'application/json': { schema: components.add(ErrorObject, 'output') } };
+  const described = (description: string, headers?: JsonSchema) => ({ description, ...(headers ? { headers } : {}), content });
+  return {
+    InvalidRequest: described('The request is invalid: `param` names the field. Nothing was written.'),
+    Unauthenticated: described('No valid API key.'),
+    PermissionDenied: described("The key's permissions do not allow this, or the mode does not (e.g. a live key on a test-only route)."),
+    NotFound: described("No such object for this key's merchant and mode."),
+    Conflict: described('An Idempotency-Key in use by a request still in flight, or reused with another body; or the object exists already.'),
+    BodyTooLarge: described('The body is over the size limit.'),
+    RateLimited: described("Over the key's request rate or concurrency limit: retry after `Retry-After` seconds.", {
+      'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' },
+      ...rateLimitHeaders,
+    }),
+    Unavailable: described('A dependency (Postgres, Temporal) is unavailable; nothing was changed. Retry later.'),
+  };
+}
+
+const rateLimitHeaders = {
+  'RateLimit-Policy': { schema: { type: 'string' }, description: 'The key\'s request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`.' },
+  RateLimit: { schema: { type: 'string' }, description: 'What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`.' },
+};
+
+const webhookHeaders = [
+  { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' }, description: 'The event id: the same on every retry; deduplicate on it.' },
+  { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string' }, description: 'Unix seconds when this attempt was signed.' },
+  {
+    name: 'webhook-signature',
+    in: 'header',
+    required: true,
+    schema: { type: 'string' },
+    description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks).',
+  },
+];
+
+/**
+ * The document's named schemas. zod writes a schema with a registered `id` (`.meta({ id })`) to
+ * `$defs`; they move here and their references are rewritten. One name must mean one schema, in
+ * requests and responses alike, or generation fails rather than publish two meanings.
+ */
+class Components {
+  readonly schemas: Record<string, JsonSchema> = {};
+
+  add(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const { $schema: _, $defs, ...json } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+    for (const [name, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) this.define(name, rewriteRefs(definition) as JsonSchema);
+    // A schema with an id of its own comes back as a reference to its definition.
+    return rewriteRefs(json) as JsonSchema;
+  }
+
+  resolve(schema: JsonSchema): JsonSchema {
+    const ref = typeof schema.$ref === 'string' ? schema.$ref.replace('#/components/schemas/', '') : undefined;
+    return ref ? this.schemas[ref]! : schema;
+  }
+
+  private define(name: string, definition: JsonSchema): void {
+    const { id: _id, ...body } = definition;
+    const existing = this.schemas[name];
+    if (existing && JSON.stringify(existing) !== JSON.stringify(body)) {
+      throw new Error(
+        `OpenAPI: the schema '${name}' differs between its uses (a default or transform makes input and output differ): give one of them another id`,
+      );
+    }
+    this.schemas[name] = body;
+  }
+}
+
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string' ? inner.replace('#/$defs/', '#/components/schemas/') : rewriteRefs(inner),
+    ]),
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * One place that says what each route is: its method and path, the zod schemas that validate its
+ * input and type its answer, the resource its permission check names, and the prose the OpenAPI
+ * document shows. Routes are registered from these (`route()`), and `openapi.ts` generates the
+ * document from the same values, so the contract cannot drift from the code.
+ */
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { z } from 'zod';
+import { PermissionError } from '../domain/errors';
+import type { Access, Resource } from '../domain/permissions';
+import { allows } from '../domain/permissions';
+import { callerOf, type AppContext, type AppState } from './context';
+import { validate } from './middleware/validate';
+
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export interface Operation<Query extends z.ZodType = z.ZodType, Body extends z.ZodType = z.ZodType, Response extends z.ZodType = z.ZodType> {
+  /** The name SDKs and generators give the call: `createCustomer`. */
+  operationId: string;
+  method: HttpMethod;
+  /** Koa's spelling, under /api/v1: `/customers/:id`. */
+  path: `/${string}`;
+  /** The OpenAPI tag (the reference's section). */
+  tag: string;
+  summary: string;
+  description?: string;
+  /** What the key's permissions must grant: read for GET, write for anything else. */
+  resource: Resource;
+  query?: Query;
+  body?: Body;
+  response: Response;
+  /** Honours `Idempotency-Key`. */
+  idempotent?: true;
+  /** Refused with a live key before anything else is looked at. */
+  testModeOnly?: true;
+  /** Answers with a stream of this media type instead of one JSON object (`response` describes each item). */
+  streams?: 'text/event-stream';
+}
+
+export function defineOperation<Query extends z.ZodType = z.ZodNever, Body extends z.ZodType = z.ZodNever, Response extends z.ZodType = z.ZodType>(
+  operation: Operation<Query, Body, Response>,
+): Operation<Query, Body, Response> {
+  return operation;
+}
+
+export function accessOf(operation: Pick<Operation, 'method'>): Access {
+  return operation.method === 'get' ? 'read' : 'write';
+}
+
+/** The handler returns the response body, typed by the operation's response schema. */
+type Handler<Response extends z.ZodType> = (ctx: AppContext) => Promise<z.input<Response> | typeof streamed>;
+
+/** A handler that has written its own answer (a stream) returns this instead of a body. */
+export const streamed = Symbol('streamed');
+
+/**
+ * Registers the operation on the router: permission check, test-mode check, input validation
+ * with its schemas, then the route's own middleware (transaction, idempotency) and handler.
+ */
+export function route<Query extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+  router: Router<AppState>,
+  operation: Operation<Query, Body, Response>,
+  ...chain: [...Array<Middleware<AppState>>, Handler<Response>]
+): void {
+  const handler = chain.at(-1) as Handler<Response>;
+  const middleware = chain.slice(0, -1) as Array<Middleware<AppState>>;
+  router[operation.method](
+    operation.path,
+    authorize(operation),
+    ...(operation.query ? [validate(operation.query)] : []),
+    ...(operation.body ? [validate(operation.body)] : []),
+    ...middleware,
+    async (ctx) => {
+      const body = await handler(ctx);
+      if (body !== streamed) ctx.body = body;
+    },
+  );
+}
+
+function authorize(operation: Operation): Middleware<AppState> {
+  const access = accessOf(operation);
+  return async (ctx, next) => {
+    const caller = callerOf(ctx);
+    if (!allows(caller.grants, operation.resource, access)) {
+      throw new PermissionError(
+        `This API key may not ${access} ${operation.resource.replace('_', ' ')}: it has ${caller.grants[operation.resource]} access to them. Use a key with ${access} permission on ${operation.resource}.`,
+        undefined,
+        'api_key_permission_denied',
+      );
+    }
+    if (operation.testModeOnly && caller.livemode) {
+      throw new PermissionError(`${operation.method.toUpperCase()} /api/v1${operation.path} exists only in test mode: use a sk_test_ key.`);
+    }
+    return next();
+  };
+}
