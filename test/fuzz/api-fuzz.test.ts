@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { buildMerchant } from '../../dev/fixtures';
+import { CreateApiKeyBody, RollApiKeyBody } from '../../src/api-keys/api-keys.schema';
+import { openApiDocument } from '../../src/api/openapi';
 import { CreateCustomerBody } from '../../src/customers/customers.schema';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { SimulateDepositBody } from '../../src/deposits/deposits.schema';
@@ -10,6 +12,7 @@ import { depositStatuses } from '../../src/domain/deposit-state';
 import { eventTypes } from '../../src/domain/events';
 import { currenciesOf, networkNames } from '../../src/domain/networks';
 import { callbackStatuses, orderStatuses } from '../../src/domain/order-state';
+import { resources } from '../../src/domain/permissions';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { CreateOrderBody } from '../../src/orders/orders.schema';
 import { CreateEndpointBody, UpdateEndpointBody } from '../../src/webhooks/endpoints.schema';
@@ -47,6 +50,7 @@ const tenantTables = [
   'ledger_transactions',
   'ledger_entries',
   'idempotency_keys',
+  'api_keys',
 ] as const;
 
 const ErrorBody = z.strictObject({
@@ -88,7 +92,7 @@ interface Answer {
 /** Percent-encodes every UTF-8 byte (a lone surrogate becomes U+FFFD, as any client would send it). */
 const encodeSegment = (text: string) => [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
 
-const absentIds = ['cus_', 'dep_', 'evt_', 'we_', 'ord_'].map((prefix) => `${prefix}${'0'.repeat(26)}`);
+const absentIds = ['cus_', 'dep_', 'evt_', 'we_', 'ord_', 'key_'].map((prefix) => `${prefix}${'0'.repeat(26)}`);
 
 const showable = (value: unknown) => {
   const text = typeof value === 'string' ? value : value instanceof Uint8Array ? `<${value.length} bytes>` : JSON.stringify(value);
@@ -249,6 +253,16 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
         .map(([order, price]) => ({ ...order, ...price })),
     );
   const noBody = () => fc.constant({});
+  const access = fc.constantFrom('read', 'write');
+  // Only as much as the calling (full) key has, so a valid body is granted.
+  const validApiKey = () =>
+    fc.record({
+      name: fc.string({ minLength: 1, maxLength: 100 }).filter((name) => name.trim().length > 0 && !/[\u0000\ud800-\udfff]/.test(name)),
+      permissions: fc.oneof(
+        fc.constantFrom('full', 'read_only'),
+        fc.record(Object.fromEntries(resources.map((resource) => [resource, access])), { requiredKeys: [] }),
+      ),
+    });
 
   interface BodyRoute {
     name: string;
@@ -304,6 +318,16 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
     },
     { name: 'POST /events/:id/resend', method: 'POST', path: () => `/events/${fixture.eventId}/resend`, fields: [], valid: noBody, validStatus: 200 },
     { name: 'POST /orders', method: 'POST', path: () => '/orders', fields: Object.keys(CreateOrderBody.shape), valid: validOrder, validStatus: 200 },
+    { name: 'POST /api-keys', method: 'POST', path: () => '/api-keys', fields: Object.keys(CreateApiKeyBody.shape), valid: validApiKey, validStatus: 200 },
+    // A key that does not exist: rolling the caller's own would lock the rest of the run out.
+    {
+      name: 'POST /api-keys/:id/roll',
+      method: 'POST',
+      path: () => `/api-keys/${absentIds[5]}/roll`,
+      fields: Object.keys(RollApiKeyBody.shape),
+      valid: () => fc.record({ expires_in: fc.integer({ min: 0, max: 7 * 24 * 60 * 60 }) }, { requiredKeys: [] }),
+      validStatus: 404,
+    },
     // An order that does not exist: cancelling a real one is a Temporal Update, which no worker here answers.
     { name: 'POST /orders/:id/cancel', method: 'POST', path: () => `/orders/${absentIds[4]}/cancel`, fields: [], valid: noBody, validStatus: 404 },
   ];
@@ -429,6 +453,7 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
     },
     { path: '/events', params: () => ({ limit, starting_after: cursor(), type: enumOrJunk(eventTypes) }), filters: { type: 'event' } },
     { path: '/webhook-endpoints', params: () => ({ limit, starting_after: cursor() }), filters: {} },
+    { path: '/api-keys', params: () => ({ limit, starting_after: cursor() }), filters: {} },
     {
       path: '/orders',
       params: () => ({
@@ -440,6 +465,17 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
       filters: { status: 'status', external_id: 'external_id' },
     },
   ];
+
+  it('fuzzes every operation of the OpenAPI document that takes a body, and every list', () => {
+    const operations = Object.entries(openApiDocument().paths as Record<string, Record<string, { requestBody?: unknown; operationId: string }>>).flatMap(
+      ([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, ...operation })),
+    );
+    const withBody = operations.filter((operation) => operation.requestBody).map((operation) => operation.name);
+    expect(withBody.filter((name) => !bodyRoutes.some((route) => route.name === name))).toEqual([]);
+    const lists = operations.filter((operation) => operation.operationId.startsWith('list')).map((operation) => operation.name);
+    expect(lists.filter((name) => !listRoutes.some((route) => `GET ${route.path}` === name))).toEqual([]);
+  });
 
   describe.each(listRoutes)('GET $path', (route) => {
     it('answers random queries below 500, in the error shape; a list honours its limit, order and filters', async () => {
@@ -468,18 +504,16 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
   // ---- Path ids -----------------------------------------------------------------------------
 
   it('answers any id in a path below 500, in the error shape, writing nothing', async () => {
-    const templates: Array<[FuzzRequest['method'], (id: string) => string]> = [
-      ['GET', (id) => `/customers/${id}`],
-      ['GET', (id) => `/deposits/${id}`],
-      ['GET', (id) => `/events/${id}`],
-      ['GET', (id) => `/orders/${id}`],
-      ['GET', (id) => `/webhook-endpoints/${id}`],
-      ['PATCH', (id) => `/webhook-endpoints/${id}`],
-      ['DELETE', (id) => `/webhook-endpoints/${id}`],
-      ['POST', (id) => `/webhook-endpoints/${id}/rotate-secret`],
-      ['POST', (id) => `/events/${id}/resend`],
-      ['POST', (id) => `/orders/${id}/cancel`],
-    ];
+    // Every operation with an id in its path, from the OpenAPI document, so a new one is fuzzed without editing this file.
+    const templates = Object.entries(openApiDocument().paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.includes('{id}'))
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method): [FuzzRequest['method'], (id: string) => string] => [
+          method.toUpperCase() as FuzzRequest['method'],
+          (id) => path.replace('{id}', id),
+        ]),
+      );
+    expect(templates.length).toBeGreaterThanOrEqual(10);
     const id = fc.oneof(
       hostileStrings.filter((text) => text.length > 0 && text.length < 2000).map(encodeSegment),
       fc.constantFrom(...absentIds),

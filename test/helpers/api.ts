@@ -7,7 +7,7 @@ import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
-import { staticPrices, testDerivers } from '../../dev/fixtures';
+import { staticPrices, testDerivers, testSecretKey } from '../../dev/fixtures';
 import { assertMatchesSpec } from './openapi-validator';
 
 export interface TestApi {
@@ -37,6 +37,7 @@ export async function startTestApi({
   derivers?: AppDeps['derivers'];
   prices?: AppDeps['prices'];
   rateLimits?: Partial<RateLimitSettings>;
+  clock?: () => Date;
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -52,6 +53,7 @@ export async function startTestApi({
       derivers: testDerivers(),
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       prices: staticPrices(),
+      secretKey: testSecretKey,
       ...deps,
       rateLimits: { ...generousRateLimits, ...rateLimits },
       logger,
