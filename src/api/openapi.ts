@@ -55,7 +55,6 @@ export function openApiDocument(): JsonSchema {
           summary: type,
           description: eventCatalogue[type].description,
           operationId: `webhook_${type.replace('.', '_')}`,
-          tags: ['Events'],
           parameters: webhookHeaders,
           requestBody: { required: true, content: { 'application/json': { schema: components.add(EventObject, 'output') } } },
           responses: { '2XX': { description: 'Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint).' } },
@@ -71,7 +70,6 @@ export function openApiDocument(): JsonSchema {
       summary: 'Self-hostable crypto payments: customers with permanent deposit addresses, deposits, orders, a ledger and signed webhooks.',
       description:
         'Authenticate with `Authorization: Bearer sk_test_…` (test mode) or `sk_live_…` (live mode); the key decides the mode. Every error answers with the `Error` shape. Lists are cursor-paginated, newest first. Amounts are exact decimal strings.',
-      license: { name: 'UNLICENSED' },
     },
     servers: [{ url: 'http://localhost:3000/api/v1', description: 'A local inflow (`npm run dev`)' }],
     security: [{ apiKey: [] }],
