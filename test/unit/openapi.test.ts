@@ -18,8 +18,8 @@ function documentedOperations(): string[] {
 function routedOperations(): string[] {
   const router = createApiRouter(unusedDeps);
   return router.stack
-    .filter((layer) => layer.methods.length > 0 && !layer.path.includes('{*rest}'))
-    .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${layer.path}`));
+    .filter((layer) => layer.methods.length > 0 && !String(layer.path).includes('{*rest}'))
+    .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path)}`));
 }
 
 describe('the OpenAPI document', () => {
