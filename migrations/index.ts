@@ -13,6 +13,7 @@ import * as orders from './20261122T0000-orders';
 import * as workflowOutbox from './20261123T0000-workflow-outbox';
 import * as rateLimits from './20261123T0100-rate-limits';
 import * as apiKeyManagement from './20261124T0000-api-key-management';
+import * as customerManagement from './20261125T0000-customer-management';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '20261123T0000-workflow-outbox': workflowOutbox,
   '20261123T0100-rate-limits': rateLimits,
   '20261124T0000-api-key-management': apiKeyManagement,
+  '20261125T0000-customer-management': customerManagement,
 };

@@ -31,6 +31,28 @@ export const Metadata = z
   )
   .meta({ description: 'Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500.' });
 
+/**
+ * An update body that names the fields the API sets itself (`id`, `created_at`…) when a request
+ * tries to set one: a 400 `parameter_read_only` says what is wrong more plainly than the
+ * `parameter_unknown` any other field not in `body` gets.
+ */
+export function refusingReadOnly<Body extends z.ZodType>(readOnly: readonly string[], body: Body) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const field = readOnly.find((name) => Object.hasOwn(value, name));
+    if (field !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is read-only: inflow sets it, and no request can change it.',
+        path: [field],
+        input: value,
+        params: { code: 'parameter_read_only' },
+      });
+    }
+    return value;
+  }, body);
+}
+
 /** The body of an action that takes no parameters (`{}`, or none): any field in it is unknown, a 400 as on every route. */
 export const NoParameters = z.strictObject({});
 

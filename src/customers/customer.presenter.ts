@@ -1,4 +1,4 @@
-/** A customer as the API and its `customer.created` event show it, with an address on every enabled network. */
+/** A customer as the API and its `customer.*` events show it, with an address on every enabled network. */
 import type { Executor, Tenant } from '../db/database';
 import { addressesOfCustomers } from '../db/repositories/customers.repository';
 import type { Customer } from '../db/tables/customers.table';
@@ -19,6 +19,8 @@ export function customerObject(customer: Customer, addresses: Record<Family, str
       address: addresses[networks[network].family],
       currencies: currenciesOf(network),
     })),
+    archived: customer.archived_at !== null,
+    archived_at: customer.archived_at?.toISOString() ?? null,
     created_at: customer.created_at.toISOString(),
   };
 }

@@ -14,7 +14,7 @@ import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';
 import { presentCustomers } from './customer.presenter';
 import { customerOperations as operations } from './customers.schema';
-import { createCustomer } from './customers.service';
+import { archiveCustomer, createCustomer, updateCustomer } from './customers.service';
 
 export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial<Record<Mode, AddressDeriver>> }): Router<AppState> {
   const router = new Router<AppState>();
@@ -33,8 +33,9 @@ export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial
 
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    return paginate(inputOf(ctx, operations.list.query), {
-      fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { limit, startingAfter }),
+    const { email, external_id: externalId, archived, ...page } = inputOf(ctx, operations.list.query);
+    return paginate(page, {
+      fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { email, externalId, archived }, { limit, startingAfter }),
       exists: async (id) => (await findCustomer(deps.db, caller, id)) !== undefined,
       present: (rows) => presentCustomers(deps.db, caller, rows),
     });
@@ -48,6 +49,14 @@ export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial
     if (!customer) throw new ResourceMissingError(`No such customer: '${id}'`, 'id');
     const [presented] = await presentCustomers(deps.db, caller, [customer]);
     return presented!;
+  });
+
+  route(router, operations.update, transaction(deps.db), async (ctx) => {
+    return updateCustomer(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? '', inputOf(ctx, operations.update.body));
+  });
+
+  route(router, operations.archive, transaction(deps.db), async (ctx) => {
+    return archiveCustomer(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? '');
   });
 
   return router;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { Id, listOf, Metadata, text, Timestamp } from '../api/schema';
+import { Id, listOf, Metadata, refusingReadOnly, text, Timestamp } from '../api/schema';
 import { networkNames } from '../domain/networks';
 
 export const CreateCustomerBody = z.strictObject({
@@ -11,7 +11,32 @@ export const CreateCustomerBody = z.strictObject({
   metadata: Metadata.optional(),
 });
 
-export const ListCustomersQuery = z.strictObject({ ...paginationParams });
+/** The customer's fields a request may change; `null` clears one. */
+export const UpdateCustomerFields = z.strictObject({
+  email: z.email().max(512).nullable().optional(),
+  name: text().trim().min(1).max(256).nullable().optional(),
+  external_id: text().trim().min(1).max(256).nullable().optional(),
+  metadata: Metadata.nullable().optional().meta({
+    description:
+      'Merged into the customer\'s metadata: a key set to `""` is removed, other keys are set; `null` removes every key. At most 50 keys after the merge.',
+  }),
+});
+
+/** The customer object's fields that inflow sets: naming one in an update is a 400 `parameter_read_only`. */
+export const customerReadOnlyFields = ['id', 'object', 'livemode', 'addresses', 'archived', 'archived_at', 'created_at'] as const;
+
+export const UpdateCustomerBody = refusingReadOnly(customerReadOnlyFields, UpdateCustomerFields);
+
+export const ListCustomersQuery = z.strictObject({
+  ...paginationParams,
+  email: text().min(1).max(512).meta({ description: 'Only customers with exactly this email (case-sensitive).' }).optional(),
+  external_id: text().min(1).max(256).meta({ description: 'Only customers with exactly this external_id.' }).optional(),
+  archived: z
+    .enum(['true', 'false'])
+    .meta({ description: '`true`: only archived customers; `false` (the default): only those not archived.' })
+    .optional()
+    .transform((archived) => archived === 'true'),
+});
 
 export const CustomerObject = z
   .object({
@@ -25,6 +50,10 @@ export const CustomerObject = z
     addresses: z
       .array(z.object({ network: z.enum(networkNames), address: z.string(), currencies: z.array(z.string()) }))
       .meta({ description: "The customer's permanent deposit address on every network this server enables." }),
+    archived: z
+      .boolean()
+      .meta({ description: 'Archived by `DELETE /customers/{id}`: left out of lists, no longer updatable; money sent to its addresses is still credited.' }),
+    archived_at: Timestamp.nullable(),
     created_at: Timestamp,
   })
   .meta({ id: 'Customer' });
@@ -52,6 +81,7 @@ export const customerOperations = {
     tag,
     resource: 'customers',
     summary: 'List customers',
+    description: 'Customers not archived, newest first, or only archived ones with `archived=true`; `email` and `external_id` filter by exact match.',
     query: ListCustomersQuery,
     response: listOf(CustomerObject),
   }),
@@ -62,6 +92,30 @@ export const customerOperations = {
     tag,
     resource: 'customers',
     summary: 'Retrieve a customer',
+    description: 'Finds archived customers too (`archived: true`).',
+    response: CustomerObject,
+  }),
+  update: defineOperation({
+    operationId: 'updateCustomer',
+    method: 'patch',
+    path: '/customers/:id',
+    tag,
+    resource: 'customers',
+    summary: 'Update a customer',
+    description:
+      'Sets `email`, `name`, `external_id` (`null` clears one) and merges `metadata`. Fields inflow sets (`id`, `addresses`, `created_at`…) are a 400 `parameter_read_only`, an archived customer a 400 `customer_archived`. Emits `customer.updated` when something changed.',
+    body: UpdateCustomerBody,
+    response: CustomerObject,
+  }),
+  archive: defineOperation({
+    operationId: 'archiveCustomer',
+    method: 'delete',
+    path: '/customers/:id',
+    tag,
+    resource: 'customers',
+    summary: 'Archive a customer',
+    description:
+      'Archives the customer and answers it with `archived: true`. Nothing is deleted: its addresses stay watched and money sent to them is still credited; `GET /customers/{id}` still finds it, lists leave it out unless `archived=true`. Archiving an archived customer changes nothing. Emits `customer.archived` the first time.',
     response: CustomerObject,
   }),
 };

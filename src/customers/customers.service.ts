@@ -1,13 +1,26 @@
 /** Customers and their permanent deposit addresses. */
 import type { AddressDeriver } from '../chains/derivation';
 import type { Executor, Tenant } from '../db/database';
-import { insertCustomer, insertCustomerAddresses, nextAddressIndex } from '../db/repositories/customers.repository';
+import {
+  addressesOfCustomers,
+  insertCustomer,
+  insertCustomerAddresses,
+  lockCustomerById,
+  nextAddressIndex,
+  updateCustomer as updateCustomerRow,
+} from '../db/repositories/customers.repository';
 import { insertEvent } from '../db/repositories/events.repository';
-import { newId } from '../domain/ids';
+import type { Customer, CustomerUpdate } from '../db/tables/customers.table';
+import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
+import type { EventType } from '../domain/events';
+import { isId, newId } from '../domain/ids';
 import { families } from '../domain/networks';
 import { queueEventDispatch } from '../outbox/queue';
 import { customerObject } from './customer.presenter';
 import type { CustomerObject } from './customers.schema';
+
+/** Stripe's limit, which the create body enforces on its own and an update enforces after merging. */
+const MAX_METADATA_KEYS = 50;
 
 export interface NewCustomerInput {
   email?: string | undefined;
@@ -43,13 +56,96 @@ export async function createCustomer(
     families.map((family) => ({ customer_id: customer.id, family, address: addresses[family], livemode: tenant.livemode, merchant_id: tenant.merchantId })),
   );
   const object = customerObject(customer, addresses);
+  const eventId = await emit(transaction, tenant, 'customer.created', object);
+  return { customer: object, eventId };
+}
+
+export interface CustomerChanges {
+  email?: string | null | undefined;
+  name?: string | null | undefined;
+  external_id?: string | null | undefined;
+  /** Merged: a key set to "" is removed; null removes every key. */
+  metadata?: Record<string, string> | null | undefined;
+}
+
+/**
+ * Applies the changes to the customer, locked so that two updates merging metadata at once both
+ * land; emits `customer.updated` only when something changed (a no-op writes nothing).
+ */
+export async function updateCustomer(transaction: Executor, tenant: Tenant, id: string, changes: CustomerChanges): Promise<CustomerObject> {
+  const customer = await lockCustomer(transaction, tenant, id);
+  if (customer.archived_at) {
+    throw new InvalidRequestError(`Customer '${id}' is archived: an archived customer can no longer be updated.`, 'id', 'customer_archived');
+  }
+  const patch: CustomerUpdate = {};
+  for (const field of ['email', 'name', 'external_id'] as const) {
+    const value = changes[field];
+    if (value !== undefined && value !== customer[field]) patch[field] = value;
+  }
+  if (changes.metadata !== undefined) {
+    const metadata = mergeMetadata(customer.metadata, changes.metadata);
+    if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+      throw new InvalidRequestError(
+        `metadata may have at most ${MAX_METADATA_KEYS} keys: this update would leave ${Object.keys(metadata).length}. Remove keys by setting them to "".`,
+        'metadata',
+      );
+    }
+    if (!sameMetadata(metadata, customer.metadata)) patch.metadata = JSON.stringify(metadata);
+  }
+  if (Object.keys(patch).length === 0) return present(transaction, tenant, customer);
+  const object = await present(transaction, tenant, await updateCustomerRow(transaction, customer.id, patch));
+  await emit(transaction, tenant, 'customer.updated', object);
+  return object;
+}
+
+/**
+ * Archives the customer: hidden from lists and closed to updates, while its addresses stay watched
+ * and credited. Archiving it again changes nothing and emits nothing (a retried DELETE is safe).
+ */
+export async function archiveCustomer(transaction: Executor, tenant: Tenant, id: string): Promise<CustomerObject> {
+  const customer = await lockCustomer(transaction, tenant, id);
+  if (customer.archived_at) return present(transaction, tenant, customer);
+  const object = await present(transaction, tenant, await updateCustomerRow(transaction, customer.id, { archived_at: new Date() }));
+  await emit(transaction, tenant, 'customer.archived', object);
+  return object;
+}
+
+/** Another merchant's or mode's customer is as missing as one that never existed. */
+async function lockCustomer(transaction: Executor, tenant: Tenant, id: string): Promise<Customer> {
+  const customer = isId('customer', id) ? await lockCustomerById(transaction, tenant, id) : undefined;
+  if (!customer) throw new ResourceMissingError(`No such customer: '${id}'`, 'id');
+  return customer;
+}
+
+function mergeMetadata(current: Record<string, string>, changes: Record<string, string> | null): Record<string, string> {
+  if (changes === null) return {};
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === '') delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+function sameMetadata(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && b[key] === a[key]);
+}
+
+async function present(db: Executor, tenant: Tenant, customer: Customer): Promise<CustomerObject> {
+  const addresses = await addressesOfCustomers(db, tenant, [customer.id]);
+  return customerObject(customer, addresses.get(customer.id)!);
+}
+
+/** The event, with its dispatch to the merchant's endpoints queued in the same transaction. */
+async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventType, `customer.${string}`>, customer: CustomerObject): Promise<string> {
   const event = await insertEvent(transaction, {
     id: newId('event'),
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
-    type: 'customer.created',
-    data: { ...object },
+    type,
+    data: { ...customer },
   });
   await queueEventDispatch(transaction, event.id);
-  return { customer: object, eventId: event.id };
+  return event.id;
 }

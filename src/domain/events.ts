@@ -4,6 +4,8 @@
  */
 export const eventCatalogue = {
   'customer.created': { object: 'customer', description: 'A customer was created, with its deposit addresses.' },
+  'customer.updated': { object: 'customer', description: "A customer's email, name, external_id or metadata changed; `data` is the customer as it is now." },
+  'customer.archived': { object: 'customer', description: 'A customer was archived: hidden from lists, while money sent to its addresses is still credited.' },
   'deposit.detected': { object: 'deposit', description: 'A transfer to a customer address was seen on-chain.' },
   'deposit.confirming': { object: 'deposit', description: 'The deposit got its first confirmation.' },
   'deposit.completed': { object: 'deposit', description: 'The deposit reached its required confirmations; the fee was taken and the net booked.' },
@@ -14,10 +16,24 @@ export const eventCatalogue = {
   'order.expired': { object: 'order', description: 'The order expired with nothing received.' },
   'order.underpaid': { object: 'order', description: 'The order expired with part of its amount received.' },
   'order.canceled': { object: 'order', description: 'The merchant canceled the order before anything was paid.' },
+  ping: {
+    object: 'webhook_endpoint',
+    description: 'A test event, sent on request (`POST /webhook-endpoints/{id}/test`) to that one endpoint only; no subscription receives it.',
+  },
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
 export const eventTypes = Object.keys(eventCatalogue) as [EventType, ...EventType[]];
+
+/**
+ * What an endpoint may subscribe to (and what `*` means): every event but `ping`, which goes only
+ * to the endpoint it is sent for, so a subscription to it could never receive anything.
+ */
+export type SubscribableEventType = Exclude<EventType, 'ping'>;
+export const subscribableEventTypes = eventTypes.filter((type): type is SubscribableEventType => type !== 'ping') as [
+  SubscribableEventType,
+  ...SubscribableEventType[],
+];
 
 /** The events a deposit emits, one per transition. */
 export type DepositEventType = Extract<EventType, `deposit.${string}`>;

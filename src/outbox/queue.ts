@@ -27,6 +27,11 @@ export function queueEventDispatch(db: Executor, eventId: string): Promise<void>
   return queue(db, 'eventDispatchWorkflow', eventDispatchWorkflowId(eventId), [{ eventId }]);
 }
 
+/** The one delivery of an event meant for one endpoint only (a test ping), without the dispatch that would look up subscriptions. */
+export function queueDelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
+  return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, false), [delivery]);
+}
+
 /** A resend: a new, recorded delivery of an event to one endpoint. */
 export function queueRedelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
   return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, true), [delivery]);

@@ -11,6 +11,7 @@ import { findSigningKey } from '../db/repositories/api-keys.repository';
 import { findEventById } from '../db/repositories/events.repository';
 import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
 import {
+  endpointsFirstDeliveredTo,
   findDeliveryForAttempt,
   insertFirstCallbackDelivery,
   insertFirstDeliveries,
@@ -49,7 +50,7 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
 export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
   if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
-  const endpoints = await subscribedEndpoints(db, event);
+  const endpoints = await destinationEndpoints(db, event);
   const deliveries = await insertFirstDeliveries(
     db,
     endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
@@ -71,7 +72,7 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
 /** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
 export async function queueRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
   const deliveries: PreparedDelivery[] = [];
-  for (const endpoint of await subscribedEndpoints(transaction, event)) {
+  for (const endpoint of await destinationEndpoints(transaction, event)) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
     deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: endpoint.id });
   }
@@ -82,6 +83,14 @@ export async function queueRedeliveries(transaction: Executor, event: Event): Pr
   }
   for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
   return deliveries;
+}
+
+/**
+ * The endpoints an event goes to: those subscribed to its type, or for a `ping` (which no
+ * subscription receives, `*` included) the one endpoint it was sent for.
+ */
+function destinationEndpoints(db: Executor, event: Event) {
+  return event.type === 'ping' ? endpointsFirstDeliveredTo(db, event) : subscribedEndpoints(db, event);
 }
 
 /** An order event the order's callback URL asked for: `order.completed` always, others when listed in `callback_events`. */

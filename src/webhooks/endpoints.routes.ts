@@ -8,11 +8,12 @@ import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
+import { presentEvents } from '../events/event.presenter';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from './deliveries';
 import { endpointObject } from './endpoint.presenter';
 import { endpointOperations as operations } from './endpoints.schema';
-import { createEndpoint, deleteEndpoint, rotateEndpointSecret, updateEndpoint } from './endpoints.service';
+import { createEndpoint, deleteEndpoint, rotateEndpointSecret, sendPing, updateEndpoint } from './endpoints.service';
 
 export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPolicy: WebhookPolicy }): Router<AppState> {
   const router = new Router<AppState>();
@@ -52,6 +53,12 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
 
   route(router, operations.rotateSecret, transaction(deps.db), idempotency(), async (ctx) => {
     return endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
+  });
+
+  route(router, operations.sendTest, transaction(deps.db), idempotency(), async (ctx) => {
+    const event = await sendPing(transactionOf(ctx), await endpointOf(ctx));
+    const [sent] = await presentEvents(transactionOf(ctx), [event]);
+    return sent!;
   });
 
   return router;

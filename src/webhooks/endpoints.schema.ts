@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { eventTypes } from '../domain/events';
+import { subscribableEventTypes } from '../domain/events';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { deletedObject, Id, listOf, NoParameters, text, Timestamp } from '../api/schema';
+import { EventWithDeliveries } from '../events/events.schema';
 
-/** A list of event types, or ["*"] for every type. */
+/** A list of event types, or ["*"] for every type (`ping` is no subscription: it comes only from POST /webhook-endpoints/:id/test). */
 const EventTypes = z
-  .array(z.enum([...eventTypes, '*']))
+  .array(z.enum([...subscribableEventTypes, '*']))
   .min(1)
-  .max(eventTypes.length + 1)
+  .max(subscribableEventTypes.length + 1)
   .refine((events) => !events.includes('*') || events.length === 1, 'use ["*"] alone, or list event types')
   .transform((events) => [...new Set(events)]);
 
@@ -108,6 +109,19 @@ export const endpointOperations = {
     description: 'Replaces the signing secret; the answer holds the new one. Deliveries from now on are signed with it.',
     body: NoParameters,
     response: EndpointObject,
+    idempotent: true,
+  }),
+  sendTest: defineOperation({
+    operationId: 'sendWebhookEndpointTest',
+    method: 'post',
+    path: '/webhook-endpoints/:id/test',
+    tag,
+    resource: 'webhook_endpoints',
+    summary: 'Send a test event to a webhook endpoint',
+    description:
+      'Sends a `ping` event to this endpoint only, whatever it subscribes to, through the same delivery as every event: signed with its secret, retried on the schedule, each attempt recorded. The answer is the event with its pending delivery; `GET /events/{id}` shows the attempts. A disabled endpoint is refused with a 400 `webhook_endpoint_disabled`.',
+    body: NoParameters,
+    response: EventWithDeliveries,
     idempotent: true,
   }),
 };

@@ -1,12 +1,16 @@
 /** Webhook endpoints: where a merchant's events go, and which URLs they may use. */
 import type { Executor, Tenant } from '../db/database';
-import { insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import { insertEvent } from '../db/repositories/events.repository';
+import { insertFirstDeliveries, insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import type { Event } from '../db/tables/events.table';
 import type { WebhookEndpoint } from '../db/tables/webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
-import type { EventType } from '../domain/events';
+import type { SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';
 import { generateWebhookSecret } from '../domain/signatures';
+import { queueDelivery } from '../outbox/queue';
 import { destinationRule, type WebhookPolicy } from './deliveries';
+import { endpointObject } from './endpoint.presenter';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
 const MAX_URL_LENGTH = 2048;
@@ -47,7 +51,7 @@ export async function checkDestinationUrl(raw: string, livemode: boolean, policy
 export async function createEndpoint(
   db: Executor,
   tenant: Tenant,
-  input: { url: string; events: Array<EventType | '*'>; description?: string | undefined },
+  input: { url: string; events: Array<SubscribableEventType | '*'>; description?: string | undefined },
   policy: WebhookPolicy,
 ): Promise<WebhookEndpoint> {
   return insertWebhookEndpoint(db, {
@@ -68,7 +72,12 @@ export async function createEndpoint(
 export async function updateEndpoint(
   db: Executor,
   endpoint: WebhookEndpoint,
-  input: { url?: string | undefined; events?: Array<EventType | '*'> | undefined; description?: string | null | undefined; disabled?: boolean | undefined },
+  input: {
+    url?: string | undefined;
+    events?: Array<SubscribableEventType | '*'> | undefined;
+    description?: string | null | undefined;
+    disabled?: boolean | undefined;
+  },
   policy: WebhookPolicy,
 ): Promise<WebhookEndpoint> {
   return updateWebhookEndpoint(db, endpoint.id, {
@@ -91,4 +100,29 @@ export async function rotateEndpointSecret(db: Executor, endpoint: WebhookEndpoi
     previous_secret: endpoint.secret,
     previous_secret_expires_at: new Date(Date.now() + PREVIOUS_SECRET_TTL_MS),
   });
+}
+
+/**
+ * A `ping` event for this endpoint, and its one delivery queued to start at commit: the same
+ * delivery workflow, signing and attempt log as every event, but to this endpoint only, whatever
+ * it subscribes to. A disabled endpoint is refused, as its delivery would stop before sending.
+ */
+export async function sendPing(transaction: Executor, endpoint: WebhookEndpoint): Promise<Event> {
+  if (endpoint.disabled) {
+    throw new InvalidRequestError(
+      `Webhook endpoint '${endpoint.id}' is disabled${endpoint.disabled_reason ? ` (${endpoint.disabled_reason})` : ''}: enable it (PATCH with disabled: false) to send it a test event.`,
+      undefined,
+      'webhook_endpoint_disabled',
+    );
+  }
+  const event = await insertEvent(transaction, {
+    id: newId('event'),
+    merchant_id: endpoint.merchant_id,
+    livemode: endpoint.livemode,
+    type: 'ping',
+    data: { ...endpointObject(endpoint) },
+  });
+  const [delivery] = await insertFirstDeliveries(transaction, [{ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id }]);
+  await queueDelivery(transaction, { deliveryId: delivery!.id, eventId: event.id, destinationId: endpoint.id });
+  return event;
 }

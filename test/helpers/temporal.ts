@@ -31,6 +31,7 @@ export const isolatedNamespaces = {
   tronWatcher: 'tron-watcher',
   ordersOnChain: 'orders-on-chain',
   lateMoney: 'late-money',
+  archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',
 } as const;

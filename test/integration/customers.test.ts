@@ -44,6 +44,8 @@ describe('customers (real app, Postgres and Temporal)', () => {
         external_id: 'user_42',
         metadata: { plan: 'pro' },
         addresses: expect.any(Array),
+        archived: false,
+        archived_at: null,
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
       expect(customer.addresses.map((entry: { network: string }) => entry.network)).toEqual(networkNames);

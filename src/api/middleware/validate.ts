@@ -30,6 +30,8 @@ function toInvalidRequest(error: z.ZodError, source: unknown): InvalidRequestErr
     return new InvalidRequestError(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
   }
   const param = paramName(issue.path);
+  // A rule of the schema's own that names its code (refusingReadOnly's `parameter_read_only`).
+  if (issue.code === 'custom' && typeof issue.params?.code === 'string') return new InvalidRequestError(`${param} ${issue.message}`, param, issue.params.code);
   // A field that is absent, whether its type or a rule across fields asks for it.
   if ((issue.code === 'invalid_type' || issue.code === 'custom') && valueAt(source, issue.path) === undefined) {
     return new InvalidRequestError(`Missing required param: ${param}.`, param, 'parameter_missing');

@@ -46,7 +46,8 @@ export interface AddressOwner {
 /**
  * Which of `addresses` belong to customers or orders of this mode and family: one statement, with
  * the recipients sent once as an array parameter however many a range holds, looked up by index
- * in both tables.
+ * in both tables. Archived customers are owners like any other: archiving hides a customer from
+ * lists, and money sent to its address is still credited.
  */
 export async function ownersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]): Promise<AddressOwner[]> {
   if (addresses.length === 0) return [];

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor, Tenant } from '../database';
-import type { Customer, CustomerAddress, NewCustomer } from '../tables/customers.table';
+import type { Customer, CustomerAddress, CustomerUpdate, NewCustomer } from '../tables/customers.table';
 import type { Family } from '../../domain/networks';
 
 /** The next global address index (one HD child per customer, shared by every family). */
@@ -27,19 +27,51 @@ export async function findCustomer(db: Executor, tenant: Tenant, id: string): Pr
     .executeTakeFirst();
 }
 
+/** The customer, locked until the caller's transaction ends: an update reads, merges and writes it without losing a concurrent one. */
+export async function lockCustomerById(db: Executor, tenant: Tenant, id: string): Promise<Customer | undefined> {
+  return db
+    .selectFrom('customers')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateCustomer(db: Executor, id: string, patch: CustomerUpdate): Promise<Customer> {
+  return db.updateTable('customers').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface CustomerFilters {
+  email?: string | undefined;
+  externalId?: string | undefined;
+  /** Archived customers only, or (false) those not archived. */
+  archived: boolean;
+}
+
 /** One page, newest first: ids sort by creation time, so the cursor is simply the last id. */
-export async function listCustomers(db: Executor, tenant: Tenant, page: { limit: number; startingAfter?: string }): Promise<Customer[]> {
+export async function listCustomers(
+  db: Executor,
+  tenant: Tenant,
+  filters: CustomerFilters,
+  page: { limit: number; startingAfter?: string },
+): Promise<Customer[]> {
   let query = db
     .selectFrom('customers')
     .selectAll()
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
+    .where('archived_at', filters.archived ? 'is not' : 'is', null)
     .orderBy('id', 'desc')
     .limit(page.limit);
+  if (filters.email !== undefined) query = query.where('email', '=', filters.email);
+  if (filters.externalId !== undefined) query = query.where('external_id', '=', filters.externalId);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
   return query.execute();
 }
 
+/** Every address of the customers, archived ones included (an archived customer's address still receives money). */
 export async function addressesOfCustomers(db: Executor, tenant: Tenant, customerIds: string[]): Promise<Map<string, Record<Family, string>>> {
   const byCustomer = new Map<string, Record<Family, string>>();
   if (customerIds.length === 0) return byCustomer;

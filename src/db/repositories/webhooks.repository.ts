@@ -58,6 +58,25 @@ export async function subscribedEndpoints(db: Executor, event: Event): Promise<W
     .execute();
 }
 
+/** Enabled endpoints an event was first delivered to: where a `ping`, which no subscription receives, goes again when resent. */
+export async function endpointsFirstDeliveredTo(db: Executor, event: Event): Promise<WebhookEndpoint[]> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('disabled', '=', false)
+    .where('deleted_at', 'is', null)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('webhook_deliveries')
+        .select('endpoint_id')
+        .where('event_id', '=', event.id)
+        .where('redelivery', '=', false)
+        .where('endpoint_id', 'is not', null),
+    )
+    .orderBy('id')
+    .execute();
+}
+
 /** The first delivery of the event to each endpoint, made once however often this runs. */
 export async function insertFirstDeliveries(
   db: Executor,

@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { Family } from '../../domain/networks';
 
 export interface CustomersTable {
@@ -11,6 +11,8 @@ export interface CustomersTable {
   metadata: ColumnType<Record<string, string>, string, string>;
   address_index: number;
   created_at: ColumnType<Date, Date | undefined, never>;
+  /** Set by DELETE /customers/:id: hidden from lists, never updated again, its addresses still credited. */
+  archived_at: Date | null;
 }
 
 export interface CustomerAddressesTable {
@@ -23,4 +25,5 @@ export interface CustomerAddressesTable {
 
 export type Customer = Selectable<CustomersTable>;
 export type NewCustomer = Insertable<CustomersTable>;
+export type CustomerUpdate = Updateable<CustomersTable>;
 export type CustomerAddress = Selectable<CustomerAddressesTable>;
