@@ -49,6 +49,6 @@ export async function createCustomer(
     type: 'customer.created',
     data: { ...object },
   });
-  await queueEventDispatch(transaction, event.id);
+  await queueEventDispatch(transaction, event);
   return { customer: object, eventId: event.id };
 }

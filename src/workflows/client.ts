@@ -29,6 +29,7 @@ import {
   type OrderState,
   type Workflows,
 } from './definitions';
+import { startMetadata } from './metadata';
 
 /** Where workflows run: the client to reach Temporal and the task queue inflow's workers poll. */
 export interface WorkflowStarter {
@@ -41,7 +42,8 @@ export interface WorkflowStarter {
  * business ids means the same work was started before (a retried request, a restarted worker, a
  * relay that handed a start over twice). A business id runs once, even after its first run closed
  * (`REJECT_DUPLICATE`); only the chain watchers may run again under their id (`ALLOW_DUPLICATE`),
- * so a watcher an operator terminated comes back with the next worker.
+ * so a watcher an operator terminated comes back with the next worker. Every start carries the
+ * search attributes and summary the Web UI lists it by (metadata.ts).
  */
 export async function startWorkflowOnce<Name extends keyof Workflows>(
   { temporal, taskQueue }: WorkflowStarter,
@@ -51,7 +53,7 @@ export async function startWorkflowOnce<Name extends keyof Workflows>(
   workflowIdReusePolicy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.REJECT_DUPLICATE,
 ): Promise<boolean> {
   try {
-    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy });
+    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy, ...startMetadata(name, args) });
     return true;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
@@ -67,6 +69,7 @@ export async function reportDetectedTransfer(starter: WorkflowStarter, transfer:
     args: [{ transfer }],
     signal: confirmationSignal,
     signalArgs: [report],
+    ...startMetadata('depositWorkflow', [{ transfer }]),
   });
 }
 
@@ -105,6 +108,7 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
         workflowType: 'purgeIdempotencyKeysWorkflow',
         taskQueue: starter.taskQueue,
         args: [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }],
+        ...startMetadata('purgeIdempotencyKeysWorkflow', [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }]),
       },
       // A run missed while every worker was down is made up once, not once per missed hour.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },

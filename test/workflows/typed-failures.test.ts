@@ -38,7 +38,14 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
   };
 
   it('a delivery that does not exist fails its workflow at once with DeliveryNotFound, not after endless retries', async () => {
-    const delivery = { deliveryId: 'whdel_missing', eventId: 'evt_missing', destinationId: 'we_missing' };
+    const delivery = {
+      deliveryId: 'whdel_missing',
+      eventId: 'evt_missing',
+      destinationId: 'we_missing',
+      destinationType: 'endpoint',
+      eventType: 'customer.created',
+      merchantId: 'mch_missing',
+    } as const;
     const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, {
       taskQueue: stack.taskQueue,
       workflowId: webhookDeliveryWorkflowId(delivery, true),
