@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../domain/idempotency';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
@@ -151,3 +152,39 @@ function failureOfType(error: Error, type: string): ApplicationFailure | undefin
   }
   return undefined;
 }
+
+/** What the Web UI shows of one workflow: its status, the summary and details it was started with, and its current details. */
+export interface WorkflowOverview {
+  workflowId: string;
+  workflowType: string;
+  /** RUNNING, COMPLETED, FAILED, … */
+  status: string;
+  staticSummary: string | undefined;
+  staticDetails: string | undefined;
+  /** What the workflow says it is doing now; undefined when no worker answered within 5 s. */
+  currentDetails: string | undefined;
+}
+
+/**
+ * A workflow as an operator reads it in the Web UI, for scripts and the command line. The current
+ * details come from the workflow itself (the `__temporal_workflow_metadata` query, which replays a
+ * closed workflow too), so a worker must be running to answer.
+ */
+export async function describeWorkflow(temporal: Client, workflowId: string): Promise<WorkflowOverview> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const currentDetails = await temporal
+    .withDeadline(Date.now() + CURRENT_DETAILS_DEADLINE_MS, () => handle.query(workflowMetadataQuery))
+    .then((metadata) => metadata.currentDetails || undefined)
+    .catch(() => undefined);
+  return {
+    workflowId,
+    workflowType: description.type,
+    status: description.status.name,
+    staticSummary: await description.staticSummary(),
+    staticDetails: await description.staticDetails(),
+    currentDetails,
+  };
+}
+
+const CURRENT_DETAILS_DEADLINE_MS = 5_000;
