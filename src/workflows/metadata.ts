@@ -127,7 +127,7 @@ export function depositDetails(transfer: DepositTransfer, state: DepositState, w
   if (state.status === 'completed') {
     now = `completed, ${progress}${wait.reorgWatchUntil === undefined ? '' : ` (watching for reorgs until ${formatTime(wait.reorgWatchUntil)})`}`;
   } else if (state.status === 'failed') {
-    if (state.reversed) now = `reversed at ${progress}: its block left the chain after completion`;
+    if (state.reversed) now = 'reversed: its block left the chain after completion';
     else if (state.failureReason === 'timeout') now = `failed at ${progress}: timed out waiting for confirmations (watchers keep checking for late money)`;
     else now = `failed at ${progress}: its block left the chain (${state.failureReason ?? 'unknown reason'})`;
   } else {
