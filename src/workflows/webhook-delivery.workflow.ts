@@ -10,6 +10,7 @@ import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
 import {
   webhookDeliveryWorkflowId,
   type Activities,
+  type AttemptOutcome,
   type AttemptResult,
   type DeliveryResult,
   type EventDispatchInput,
@@ -33,7 +34,7 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
       await sleep(delayMs, { summary: `before attempt ${attempt + 1}` });
     }
     setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
-    last = await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() });
+    last = resultOf(await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() }));
     if (last.outcome !== 'retry') {
       setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
       return last.outcome;
@@ -42,6 +43,15 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
   await activities.markWebhookDeliveryFailed({ deliveryId: delivery.deliveryId });
   setCurrentDetails(deliveryDetails(delivery, { gaveUpAfter: retryDelaysMs.length, result: last! }));
   return 'failed';
+}
+
+/**
+ * An attempt's result as recorded in history. A delivery that was retrying when inflow's results
+ * began to carry the status code replays bare outcomes ('retry') for its earlier attempts; read as
+ * results, they keep its replay on the path it took.
+ */
+function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
+  return typeof recorded === 'string' ? { outcome: recorded, statusCode: null, error: null } : recorded;
 }
 
 /**
