@@ -90,8 +90,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   }
 
   while (state.status === 'detected' || state.status === 'confirming') {
-    const noProgressTimeout = input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT;
-    if (!(await condition(() => reports.length > 0, noProgressTimeout, { summary: 'no-progress timeout' }))) {
+    if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT, { summary: 'no-progress timeout' }))) {
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'timeout' }));
       state.failureReason = 'timeout';
       setStatus(state, 'failed');
@@ -104,6 +103,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
+      // Counted now, so that a wait for a usable price reads "confirming, 12/12; waiting for a usable price".
       state.confirmations = Math.max(state.confirmations, report.confirmations);
       const priceUsd = await priceUsdOf(transfer, (retryAt) => {
         wait = { ...wait, priceRetryAt: retryAt };

@@ -3,6 +3,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { buildTransfer, staticPrices } from '../../dev/fixtures';
 import type { Mode } from '../../src/domain/mode';
 import type { PriceSource } from '../../src/prices/price-source';
+import { describeWorkflow } from '../../src/workflows/client';
 import { activityFailureTypes, depositWorkflowId, webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
@@ -72,6 +73,10 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
     });
     const deposit = () => stack.database.db.selectFrom('deposits').select(['status', 'fee']).where('id', '=', transfer.depositId).executeTakeFirstOrThrow();
     expect(await deposit()).toMatchObject({ status: 'detected', fee: null });
+    // And the Web UI says what it waits for.
+    const details = async () => (await describeWorkflow(stack.env.client, handle.workflowId)).currentDetails ?? '';
+    await waitFor('the deposit says it waits for a price', async () => (await details()).includes('waiting for a usable price'));
+    expect(await details()).toMatch(/ — detected, 1\/1; waiting for a usable price, asking again at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 
     answer = 'real';
     // The time-skipping server jumps the five-minute pause: the next lookup reads the repaired source.
