@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     // Written and queued in one transaction, as the API does; the relay starts its dispatch at commit.
     const event = await db.transaction().execute(async (transaction) => {
       const written = await buildEvent(transaction, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
-      await queueEventDispatch(transaction, written.id);
+      await queueEventDispatch(transaction, written);
       return written;
     });
     committed.set(event.id, Date.now());

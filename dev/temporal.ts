@@ -3,6 +3,7 @@
  * support, which spawns it and stops it on teardown. The binary comes from ensureTemporalCli;
  * when that finds none the SDK downloads one, where the internet is reachable.
  */
+import type { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { searchAttributes } from '../src/workflows/definitions';
@@ -39,11 +40,11 @@ export async function startTemporalDevServer(options: {
       extraArgs: (options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
     },
   });
-  for (const namespace of options.extraNamespaces ?? []) {
-    await env.connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
-    });
+  // The start flags register the attributes only when the server makes its database; a persisted
+  // one (.data/temporal.db) keeps what an older inflow registered, so bring it up to date here.
+  for (const namespace of [options.namespace ?? 'default', ...(options.extraNamespaces ?? [])]) {
+    const { removed } = await registerSearchAttributes(env.connection, namespace);
+    if (removed.length > 0) options.log(`Temporal: re-registered ${removed.join(', ')} with the types inflow now gives them (namespace ${namespace})`);
   }
   return {
     address: env.address,
@@ -51,3 +52,27 @@ export async function startTemporalDevServer(options: {
     stop: () => env.teardown(),
   };
 }
+
+/**
+ * Registers inflow's search attributes (definitions.ts) on a namespace: adds the missing ones, and
+ * removes then adds again any an older inflow registered with another type (their values on
+ * existing workflows stop being searchable). Returns the names it re-registered.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<{ removed: string[] }> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const wanted = Object.entries(searchAttributeTypes()).map(([name, type]) => ({ name, type }));
+  const removed = wanted.filter(({ name, type }) => customAttributes[name] !== undefined && customAttributes[name] !== type).map(({ name }) => name);
+  if (removed.length > 0) await connection.operatorService.removeSearchAttributes({ namespace, searchAttributes: removed });
+  const missing = wanted.filter(({ name }) => customAttributes[name] === undefined || removed.includes(name));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, type])) });
+  }
+  return { removed };
+}
+
+/** inflow's search attributes as the operator service takes them: name → indexed value type. */
+export function searchAttributeTypes(): Record<string, IndexedValueType> {
+  return Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]));
+}
+
+type IndexedValueType = NonNullable<ReturnType<typeof encodeSearchAttributeIndexedValueType>>;

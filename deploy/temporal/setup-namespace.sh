@@ -1,9 +1,14 @@
 #!/bin/sh
 # Creates inflow's Temporal namespace if it is missing and registers inflow's custom search
 # attributes on it. Safe on every start: an existing namespace is kept, and registering an
-# attribute that already exists with the same type is a no-op (a different type fails loudly).
+# attribute that already exists with the same type is a no-op. An attribute an older inflow
+# registered with another type (Network, Currency and TxHash were Keyword, now KeywordList) is
+# removed first, then registered with its new type: workflows could not set it otherwise, and SQL
+# visibility has room for only 10 Keyword attributes. Its values on existing workflows stop being
+# searchable (docs/operations.md, "Upgrading").
 #
-# SEARCH_ATTRIBUTES holds "Name=Type" pairs separated by spaces (set in docker-compose.yml).
+# SEARCH_ATTRIBUTES holds "Name=Type" pairs separated by spaces (set in docker-compose.yml), with
+# the CLI's type names (Keyword, KeywordList, Bool, ...).
 set -eu
 
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
@@ -29,13 +34,24 @@ else
   changed=true
 fi
 
+# The JSON listing spells types as enum values: KeywordList -> "INDEXED_VALUE_TYPE_KEYWORD_LIST".
+indexed_type() {
+  printf 'INDEXED_VALUE_TYPE_%s' "$(printf '%s' "$1" | sed 's/\([a-z]\)\([A-Z]\)/\1_\2/g' | tr '[:lower:]' '[:upper:]')"
+}
+
 before=$(temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" -o json)
 args=""
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
   type=${pair#*=}
   args="$args --name $name --type $type"
-  printf '%s' "$before" | grep -q "\"$name\"" || changed=true
+  if ! printf '%s' "$before" | grep -q "\"$name\": "; then
+    changed=true
+  elif ! printf '%s' "$before" | grep -q "\"$name\": \"$(indexed_type "$type")\""; then
+    echo "Search attribute $name is registered with another type; registering it again as $type"
+    temporal operator search-attribute remove --namespace "$NAMESPACE" --address "$ADDRESS" --name "$name" --yes
+    changed=true
+  fi
 done
 # shellcheck disable=SC2086 # $args is a list of flags
 temporal operator search-attribute create --namespace "$NAMESPACE" --address "$ADDRESS" $args
@@ -43,8 +59,9 @@ temporal operator search-attribute create --namespace "$NAMESPACE" --address "$A
 after=$(temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" -o json)
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
-  if ! printf '%s' "$after" | grep -q "\"$name\""; then
-    echo "Search attribute $name is not registered on $NAMESPACE" >&2
+  type=${pair#*=}
+  if ! printf '%s' "$after" | grep -q "\"$name\": \"$(indexed_type "$type")\""; then
+    echo "Search attribute $name is not registered as $type on $NAMESPACE" >&2
     exit 1
   fi
 done

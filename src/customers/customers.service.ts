@@ -146,6 +146,6 @@ async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventTy
     type,
     data: { ...customer },
   });
-  await queueEventDispatch(transaction, event.id);
+  await queueEventDispatch(transaction, event);
   return event.id;
 }

@@ -23,8 +23,8 @@ async function queue<Name extends keyof Workflows>(db: Executor, workflowType: N
 }
 
 /** Delivers an event written outside any workflow (a new customer, say) to the merchant's endpoints. */
-export function queueEventDispatch(db: Executor, eventId: string): Promise<void> {
-  return queue(db, 'eventDispatchWorkflow', eventDispatchWorkflowId(eventId), [{ eventId }]);
+export function queueEventDispatch(db: Executor, event: { id: string; type: string; merchant_id: string }): Promise<void> {
+  return queue(db, 'eventDispatchWorkflow', eventDispatchWorkflowId(event.id), [{ eventId: event.id, eventType: event.type, merchantId: event.merchant_id }]);
 }
 
 /** The one delivery of an event meant for one endpoint only (a test ping), without the dispatch that would look up subscriptions. */

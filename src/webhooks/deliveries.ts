@@ -27,7 +27,7 @@ import { signatureHeaders } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
-import { activityFailureTypes, type AttemptOutcome, type PreparedDelivery } from '../workflows/definitions';
+import { activityFailureTypes, type AttemptOutcome, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
 import { queueRedelivery } from '../outbox/queue';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
@@ -55,7 +55,7 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
     db,
     endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
   );
-  const prepared = deliveries.map((delivery) => ({ deliveryId: delivery.id, eventId: event.id, destinationId: delivery.endpoint_id! }));
+  const prepared = deliveries.map((delivery) => preparedDelivery(event, delivery.id, { endpointId: delivery.endpoint_id! }));
   const callback = await callbackOf(db, event);
   if (callback) {
     const delivery = await insertFirstCallbackDelivery(db, {
@@ -64,9 +64,22 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
       order_id: callback.orderId,
       body: callback.body,
     });
-    prepared.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
+    prepared.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
   }
   return prepared;
+}
+
+/** A delivery as its workflow takes it: the ids, and what the Web UI shows and searches it by. */
+function preparedDelivery(event: Event, deliveryId: string, destination: { endpointId: string } | { orderId: string }): PreparedDelivery {
+  return {
+    deliveryId,
+    eventId: event.id,
+    ...('endpointId' in destination
+      ? { destinationId: destination.endpointId, destinationType: 'endpoint' }
+      : { destinationId: destination.orderId, destinationType: 'order' }),
+    eventType: event.type,
+    merchantId: event.merchant_id,
+  };
 }
 
 /** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
@@ -74,12 +87,12 @@ export async function queueRedeliveries(transaction: Executor, event: Event): Pr
   const deliveries: PreparedDelivery[] = [];
   for (const endpoint of await destinationEndpoints(transaction, event)) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
-    deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: endpoint.id });
+    deliveries.push(preparedDelivery(event, delivery.id, { endpointId: endpoint.id }));
   }
   const callback = await callbackOf(transaction, event);
   if (callback) {
     const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
-    deliveries.push({ deliveryId: delivery.id, eventId: event.id, destinationId: callback.orderId });
+    deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
   }
   for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
   return deliveries;
@@ -105,7 +118,7 @@ export async function attemptDelivery(
   db: Db,
   deps: { policy: WebhookPolicy; secretKey: Buffer },
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
-): Promise<AttemptOutcome> {
+): Promise<AttemptResult> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
   if (!target)
     throw ApplicationFailure.create({
@@ -113,10 +126,11 @@ export async function attemptDelivery(
       message: `delivery ${input.deliveryId} does not exist`,
       nonRetryable: true,
     });
-  if (target.delivery_status !== 'pending') return target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped';
+  const unanswered = (outcome: 'succeeded' | 'stopped'): AttemptResult => ({ outcome, statusCode: null, error: null });
+  if (target.delivery_status !== 'pending') return unanswered(target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped');
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');
-    return 'stopped';
+    return unanswered('stopped');
   }
 
   const request = target.order_id ? await callbackRequest(db, deps.secretKey, target) : endpointRequest(target);
@@ -148,17 +162,18 @@ export async function attemptDelivery(
     error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
     response_body: result.responseBody,
   });
+  const answered = (outcome: AttemptOutcome): AttemptResult => ({ outcome, statusCode: result.statusCode, error: result.error ?? null });
   if (succeeded) {
     await setDeliveryStatus(db, input.deliveryId, 'succeeded');
-    return 'succeeded';
+    return answered('succeeded');
   }
   if (result.statusCode === 410) {
     // An endpoint that answers 410 is disabled; a callback URL stops receiving this callback.
     if (target.endpoint_id) await updateWebhookEndpoint(db, target.endpoint_id, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
     await setDeliveryStatus(db, input.deliveryId, 'failed');
-    return 'gone';
+    return answered('gone');
   }
-  return 'retry';
+  return answered('retry');
 }
 
 type DeliveryTarget = NonNullable<Awaited<ReturnType<typeof findDeliveryForAttempt>>>;

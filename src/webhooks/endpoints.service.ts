@@ -123,6 +123,13 @@ export async function sendPing(transaction: Executor, endpoint: WebhookEndpoint)
     data: { ...endpointObject(endpoint) },
   });
   const [delivery] = await insertFirstDeliveries(transaction, [{ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id }]);
-  await queueDelivery(transaction, { deliveryId: delivery!.id, eventId: event.id, destinationId: endpoint.id });
+  await queueDelivery(transaction, {
+    deliveryId: delivery!.id,
+    eventId: event.id,
+    destinationId: endpoint.id,
+    destinationType: 'endpoint',
+    eventType: event.type,
+    merchantId: endpoint.merchant_id,
+  });
   return event;
 }

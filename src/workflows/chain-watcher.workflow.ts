@@ -4,8 +4,9 @@
  * is down or answers garbage fails the round, which Temporal retries with backoff, losing nothing;
  * the lag (head − cursor) is queryable and logged. Continue-as-new keeps the history short.
  */
-import { continueAsNew, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
 import { watcherStateQuery, type Activities, type ChainWatcherInput, type ScanResult } from './definitions';
+import { watcherDetails } from './metadata';
 
 const { scanChain } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -26,11 +27,14 @@ export async function chainWatcherWorkflow(input: ChainWatcherInput): Promise<ne
     nextBlock: last?.nextBlock ?? null,
     lag: last?.lag ?? null,
   }));
+  // Set by every run: a run after continue-as-new has no static summary of its own, and these name the chain.
+  setCurrentDetails(watcherDetails(input, last));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     last = await scanChain({ network: input.network, livemode: input.livemode });
+    setCurrentDetails(watcherDetails(input, last));
     if (last.detected > 0 || last.lag > 0) log.info('chain scan', { network: input.network, livemode: input.livemode, ...last });
     // Catching up: scan again at once; at the head: wait for new blocks.
-    if (last.lag === 0) await sleep(input.pollIntervalMs);
+    if (last.lag === 0) await sleep(input.pollIntervalMs, { summary: 'poll interval' });
   }
   return continueAsNew<typeof chainWatcherWorkflow>(input);
 }

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../domain/idempotency';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
@@ -29,6 +30,7 @@ import {
   type OrderState,
   type Workflows,
 } from './definitions';
+import { startMetadata } from './metadata';
 
 /** Where workflows run: the client to reach Temporal and the task queue inflow's workers poll. */
 export interface WorkflowStarter {
@@ -41,7 +43,8 @@ export interface WorkflowStarter {
  * business ids means the same work was started before (a retried request, a restarted worker, a
  * relay that handed a start over twice). A business id runs once, even after its first run closed
  * (`REJECT_DUPLICATE`); only the chain watchers may run again under their id (`ALLOW_DUPLICATE`),
- * so a watcher an operator terminated comes back with the next worker.
+ * so a watcher an operator terminated comes back with the next worker. Every start carries the
+ * search attributes and summary the Web UI lists it by (metadata.ts).
  */
 export async function startWorkflowOnce<Name extends keyof Workflows>(
   { temporal, taskQueue }: WorkflowStarter,
@@ -51,7 +54,7 @@ export async function startWorkflowOnce<Name extends keyof Workflows>(
   workflowIdReusePolicy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.REJECT_DUPLICATE,
 ): Promise<boolean> {
   try {
-    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy });
+    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy, ...startMetadata(name, args) });
     return true;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
@@ -67,6 +70,7 @@ export async function reportDetectedTransfer(starter: WorkflowStarter, transfer:
     args: [{ transfer }],
     signal: confirmationSignal,
     signalArgs: [report],
+    ...startMetadata('depositWorkflow', [{ transfer }]),
   });
 }
 
@@ -105,6 +109,7 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
         workflowType: 'purgeIdempotencyKeysWorkflow',
         taskQueue: starter.taskQueue,
         args: [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }],
+        ...startMetadata('purgeIdempotencyKeysWorkflow', [{ olderThanHours: IDEMPOTENCY_KEY_TTL_HOURS }]),
       },
       // A run missed while every worker was down is made up once, not once per missed hour.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
@@ -147,3 +152,39 @@ function failureOfType(error: Error, type: string): ApplicationFailure | undefin
   }
   return undefined;
 }
+
+/** What the Web UI shows of one workflow: its status, the summary and details it was started with, and its current details. */
+export interface WorkflowOverview {
+  workflowId: string;
+  workflowType: string;
+  /** RUNNING, COMPLETED, FAILED, … */
+  status: string;
+  staticSummary: string | undefined;
+  staticDetails: string | undefined;
+  /** What the workflow says it is doing now; undefined when no worker answered within 5 s. */
+  currentDetails: string | undefined;
+}
+
+/**
+ * A workflow as an operator reads it in the Web UI, for scripts and the command line. The current
+ * details come from the workflow itself (the `__temporal_workflow_metadata` query, which replays a
+ * closed workflow too), so a worker must be running to answer.
+ */
+export async function describeWorkflow(temporal: Client, workflowId: string): Promise<WorkflowOverview> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const currentDetails = await temporal
+    .withDeadline(Date.now() + CURRENT_DETAILS_DEADLINE_MS, () => handle.query(workflowMetadataQuery))
+    .then((metadata) => metadata.currentDetails || undefined)
+    .catch(() => undefined);
+  return {
+    workflowId,
+    workflowType: description.type,
+    status: description.status.name,
+    staticSummary: await description.staticSummary(),
+    staticDetails: await description.staticDetails(),
+    currentDetails,
+  };
+}
+
+const CURRENT_DETAILS_DEADLINE_MS = 5_000;

@@ -14,21 +14,34 @@ import type { OrderStatus } from '../domain/order-state';
 import type { Network } from '../domain/networks';
 
 /**
- * inflow's custom search attributes. The dev server registers them at start-up and the compose
- * file's setup container does the same, so an operator can filter in the Web UI with e.g.
- * `DepositStatus = "confirming" AND Network = "ethereum"`.
+ * inflow's custom search attributes, the one list every Temporal inflow runs on registers: the dev
+ * server's start flags and the test servers are built from it (dev/temporal.ts), the compose file's
+ * setup container lists the same (test/unit/docker-compose.test.ts holds the two in step). An
+ * operator filters on them in the Web UI or with `temporal workflow list --query` (docs/operations.md):
+ * `DepositId = 'dep_…'`, `EventId = 'evt_…' AND EndpointId = 'we_…'`.
+ *
+ * Temporal's SQL visibility stores (the dev server's SQLite, the compose file's Postgres) hold at most
+ * 10 custom Keyword attributes and 3 KeywordList ones. The ids and statuses operators look up are
+ * Keyword; the transfer's chain facts are one-element KeywordLists, which a query such as
+ * `Network = 'ethereum'` matches all the same. Both kinds are now full: a new attribute takes another
+ * type, or the place of one of these.
  */
 export const searchAttributes = {
   MerchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
   CustomerId: defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
-  Network: defineSearchAttributeKey('Network', SearchAttributeType.KEYWORD),
-  Currency: defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD),
+  DepositId: defineSearchAttributeKey('DepositId', SearchAttributeType.KEYWORD),
   DepositStatus: defineSearchAttributeKey('DepositStatus', SearchAttributeType.KEYWORD),
-  TxHash: defineSearchAttributeKey('TxHash', SearchAttributeType.KEYWORD),
-  Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
   OrderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
   ExternalId: defineSearchAttributeKey('ExternalId', SearchAttributeType.KEYWORD),
   OrderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
+  /** On webhook deliveries and event dispatches: the event, its type, and the endpoint it goes to. */
+  EventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
+  EventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
+  EndpointId: defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD),
+  Network: defineSearchAttributeKey('Network', SearchAttributeType.KEYWORD_LIST),
+  Currency: defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD_LIST),
+  TxHash: defineSearchAttributeKey('TxHash', SearchAttributeType.KEYWORD_LIST),
+  Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
 } as const;
 
 /**
@@ -172,6 +185,11 @@ export interface PreparedDelivery {
   eventId: string;
   /** Where it goes: a webhook endpoint's id, or an order's (its callback URL). */
   destinationId: string;
+  /** What destinationId names: searchable as `EndpointId`, or as `OrderId` for an order's callback. */
+  destinationType: 'endpoint' | 'order';
+  /** The event's type and merchant, for the delivery workflow's search attributes and summary. */
+  eventType: string;
+  merchantId: string;
 }
 
 export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
@@ -179,8 +197,20 @@ export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
 /** succeeded: a 2xx; retry: anything else; gone: a 410 (the endpoint is disabled); stopped: the endpoint was disabled or deleted. */
 export type AttemptOutcome = 'succeeded' | 'retry' | 'gone' | 'stopped';
 
+/** One attempt's outcome and, for the workflow's current details, what the destination answered. */
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  /** The HTTP status, or null when no answer came (or no request was made). */
+  statusCode: number | null;
+  /** Why the attempt failed without an HTTP status (a timeout, a refused address), else null. */
+  error: string | null;
+}
+
 export interface EventDispatchInput {
   eventId: string;
+  /** The event's type and merchant, for the dispatch workflow's search attributes and summary. */
+  eventType: string;
+  merchantId: string;
 }
 
 /** The first delivery of an event to a destination runs once; a resend is a run of its own. */
@@ -197,7 +227,7 @@ export interface WebhookActivities {
   /** Records the first delivery of the event to each subscribed endpoint (idempotent) and lists them. */
   prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]>;
   /** One POST; HTTP failures are an outcome, not an error (only database trouble is retried). */
-  attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number }): Promise<AttemptOutcome>;
+  attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number }): Promise<AttemptResult>;
   markWebhookDeliveryFailed(input: { deliveryId: string }): Promise<void>;
 }
 

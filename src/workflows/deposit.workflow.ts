@@ -11,6 +11,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   startChild,
@@ -35,6 +36,7 @@ import {
   type DepositTransfer,
   type DepositWorkflowInput,
 } from './definitions';
+import { depositDetails, depositSearchAttributes, simulationStartMetadata, type DepositWait } from './metadata';
 import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import { dispatchEvent } from './webhook-delivery.workflow';
 
@@ -58,37 +60,37 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   const reports: ConfirmationReport[] = [];
   setHandler(confirmationSignal, (report) => void reports.push(report));
   setHandler(depositStateQuery, () => state);
+  // The Web UI's one line on where this deposit is: "25 USDT to cus_… — confirming, 7/12".
+  let wait: DepositWait = {};
+  const showDetails = () => setCurrentDetails(depositDetails(transfer, state, wait));
+  showDetails();
 
-  // Filterable in the Web UI from the first moment: `DepositStatus = "confirming" AND Network = "ethereum"`.
-  upsertSearchAttributes([
-    { key: searchAttributes.MerchantId, value: transfer.merchantId },
-    ...(transfer.customerId ? [{ key: searchAttributes.CustomerId, value: transfer.customerId }] : []),
-    ...(transfer.orderId ? [{ key: searchAttributes.OrderId, value: transfer.orderId }] : []),
-    { key: searchAttributes.Network, value: transfer.network },
-    { key: searchAttributes.Currency, value: transfer.currency },
-    { key: searchAttributes.TxHash, value: transfer.transactionHash },
-    { key: searchAttributes.Livemode, value: transfer.livemode },
-    { key: searchAttributes.DepositStatus, value: state.status },
-  ]);
+  // Filterable in the Web UI from the first moment (a start through client.ts sets these already;
+  // this covers any other): `DepositId = "dep_…"`, `DepositStatus = "confirming" AND Network = "ethereum"`.
+  upsertSearchAttributes(depositSearchAttributes(transfer, state.status));
   const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
   // Reported again after it timed out (a watcher that was down, a rescan): late money, still welcome.
   // It waits for its confirmations as a confirming deposit would; only completion changes its row.
   if (isLate({ status: recorded.status, failureReason: recorded.failureReason })) {
     log.info('a deposit that timed out is reported again; waiting for its confirmations', { depositId: state.depositId });
+    wait = { late: true };
     setStatus(state, 'confirming');
   }
+  showDetails();
   if (input.simulation) {
     // Test mode's chain: started by the deposit itself, so it never signals a deposit not yet running.
     const { workflowId } = workflowInfo();
+    const simulation = { depositWorkflowId: workflowId, ...input.simulation };
     await startChild(simulatedConfirmationsWorkflow, {
       workflowId: simulationWorkflowId(workflowId),
-      args: [{ depositWorkflowId: workflowId, ...input.simulation }],
+      args: [simulation],
+      ...simulationStartMetadata(transfer, simulation),
     });
   }
 
   while (state.status === 'detected' || state.status === 'confirming') {
-    if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT))) {
+    if (!(await condition(() => reports.length > 0, input.noProgressTimeout ?? DEFAULT_NO_PROGRESS_TIMEOUT, { summary: 'no-progress timeout' }))) {
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'timeout' }));
       state.failureReason = 'timeout';
       setStatus(state, 'failed');
@@ -101,7 +103,13 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       await deliver(transfer, activities.failDeposit({ depositId: state.depositId, reason: 'reorg' }));
       state.failureReason = 'reorg';
     } else if (next === 'completed') {
-      const priceUsd = await priceUsdOf(transfer);
+      // Counted now, so that a wait for a usable price reads "confirming, 12/12; waiting for a usable price".
+      state.confirmations = Math.max(state.confirmations, report.confirmations);
+      const priceUsd = await priceUsdOf(transfer, (retryAt) => {
+        wait = { ...wait, priceRetryAt: retryAt };
+        showDetails();
+      });
+      wait = {};
       await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
     } else if (report.confirmations > state.confirmations) {
       await deliver(
@@ -116,11 +124,15 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     }
     state.confirmations = Math.max(state.confirmations, report.confirmations);
     setStatus(state, next);
+    showDetails();
   }
 
   const reversalWindow = input.reversalWindow === undefined ? REVERSAL_WINDOW_MS : msToNumber(input.reversalWindow);
   if (state.status === 'completed' && reversalWindow > 0) {
-    while (await condition(() => reports.length > 0, reversalWindow)) {
+    // Still running, yet completed: the details say so, and until when a reorg could reverse it.
+    wait = { reorgWatchUntil: Date.now() + reversalWindow };
+    showDetails();
+    while (await condition(() => reports.length > 0, reversalWindow, { summary: 'reorg watch' })) {
       const report = takeReport(reports);
       state.confirmations = Math.max(state.confirmations, report.confirmations);
       if (!report.canonical) {
@@ -130,8 +142,12 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
         setStatus(state, 'failed');
         break;
       }
+      wait = { reorgWatchUntil: Date.now() + reversalWindow };
+      showDetails();
     }
   }
+  wait = {};
+  showDetails();
   return state;
 }
 
@@ -143,7 +159,7 @@ const PRICE_RETRY_INTERVAL = '5 minutes';
  * (retrying it would read the same answer); the deposit is not failed for it: it says so in the
  * history and the log, then asks again after a pause, until an operator has repaired the source.
  */
-async function priceUsdOf(transfer: DepositTransfer): Promise<string> {
+async function priceUsdOf(transfer: DepositTransfer, onRetry: (retryAt: number) => void): Promise<string> {
   for (;;) {
     try {
       return await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
@@ -155,7 +171,8 @@ async function priceUsdOf(transfer: DepositTransfer): Promise<string> {
         reason: cause.message,
         retryIn: PRICE_RETRY_INTERVAL,
       });
-      await sleep(PRICE_RETRY_INTERVAL);
+      onRetry(Date.now() + msToNumber(PRICE_RETRY_INTERVAL));
+      await sleep(PRICE_RETRY_INTERVAL, { summary: 'ask the price source again' });
     }
   }
 }

@@ -2,8 +2,9 @@
  * Housekeeping the worker schedules with Temporal Schedules, so an operator sees each run, its
  * result and the next one under Schedules in the Web UI, and can pause or trigger it there.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities, PurgeIdempotencyKeysInput } from './definitions';
+import { purgeDetails } from './metadata';
 
 const { purgeExpiredIdempotencyKeys } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -12,7 +13,9 @@ const { purgeExpiredIdempotencyKeys } = proxyActivities<Activities>({
 
 /** Deletes Idempotency-Keys past their time to live (a request after that may use the key as new). */
 export async function purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number> {
+  setCurrentDetails(purgeDetails(input));
   const deleted = await purgeExpiredIdempotencyKeys(input);
+  setCurrentDetails(purgeDetails(input, deleted));
   log.info('expired idempotency keys purged', { deleted, olderThanHours: input.olderThanHours });
   return deleted;
 }

@@ -8,7 +8,15 @@
  * and marks the order `late`.
  * Cancel is an Update whose verdict the API returns: a settled order, or one with a payment, refuses.
  */
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { PAYMENT_GRACE_MS, type OrderStatus } from '../domain/order-state';
 import {
   activityFailureTypes,
@@ -21,6 +29,7 @@ import {
   type OrderVerdict,
   type OrderWorkflowInput,
 } from './definitions';
+import { orderDetails, orderSearchAttributes } from './metadata';
 import { dispatchEvent } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
@@ -54,26 +63,22 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
   );
 
-  upsertSearchAttributes([
-    { key: searchAttributes.OrderId, value: input.orderId },
-    { key: searchAttributes.ExternalId, value: input.externalId },
-    { key: searchAttributes.MerchantId, value: input.merchantId },
-    { key: searchAttributes.Network, value: input.network },
-    { key: searchAttributes.Currency, value: input.currency },
-    { key: searchAttributes.Livemode, value: input.livemode },
-    { key: searchAttributes.OrderStatus, value: state.status },
-  ]);
+  // A start through client.ts sets these already; this covers any other.
+  upsertSearchAttributes(orderSearchAttributes(input, state.status));
+  // The settlement timer: the expiry, plus the grace in which a payment made just before it may still be seen.
+  const settlesAt = input.expiresAt + PAYMENT_GRACE_MS;
+  setCurrentDetails(orderDetails(input, state.status, { settlesAt }));
   await dispatchEvent(input.createdEventId);
 
   let expired = false;
   let seen = 0;
   while (state.status === 'pending' && !canceled) {
-    // The expiry, plus the grace in which a payment made just before it may still be seen.
-    const untilExpiry = input.expiresAt + PAYMENT_GRACE_MS - Date.now();
+    const untilExpiry = settlesAt - Date.now();
     if (expired) {
       // Past the expiry: only a payment still confirming keeps the order open; wait for it.
+      setCurrentDetails(orderDetails(input, state.status, { expired }));
       await condition(() => payments > seen || canceled !== undefined);
-    } else if (untilExpiry <= 0 || !(await condition(() => payments > seen || canceled !== undefined, untilExpiry))) {
+    } else if (untilExpiry <= 0 || !(await condition(() => payments > seen || canceled !== undefined, untilExpiry, { summary: 'expiry' }))) {
       expired = true;
     }
     if (canceled) break;
@@ -85,6 +90,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // The cancel handler must have answered before the workflow ends; its event goes out after it,
   // even when a settlement saw the cancel first and ended the loop before the handler's result came.
   await condition(allHandlersFinished);
+  setCurrentDetails(orderDetails(input, state.status));
   if (canceled?.eventId) await dispatchEvent(canceled.eventId);
   return state;
 }

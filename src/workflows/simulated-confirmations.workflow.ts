@@ -3,16 +3,18 @@
  * time, at the network's block interval, through the same signal a chain watcher sends. With
  * outcome "failed" the deposit's block is reorganised away halfway to finality.
  */
-import { getExternalWorkflowHandle, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, setCurrentDetails, sleep } from '@temporalio/workflow';
 import { confirmationSignal, type SimulatedConfirmationsInput } from './definitions';
+import { simulationDetails } from './metadata';
 
 export async function simulatedConfirmationsWorkflow(input: SimulatedConfirmationsInput): Promise<void> {
   const deposit = getExternalWorkflowHandle(input.depositWorkflowId);
   const reorgAt = input.outcome === 'failed' ? Math.max(1, Math.ceil(input.requiredConfirmations / 2)) : Infinity;
   for (let confirmations = 1; confirmations <= input.requiredConfirmations; confirmations++) {
-    await sleep(input.blockTimeMs);
+    await sleep(input.blockTimeMs, { summary: `block ${confirmations}` });
     const canonical = confirmations < reorgAt;
     await deposit.signal(confirmationSignal, { confirmations, blockHash: input.blockHash, canonical });
+    setCurrentDetails(simulationDetails(input, { confirmations, canonical }));
     if (!canonical) return;
   }
 }

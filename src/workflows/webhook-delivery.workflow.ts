@@ -5,9 +5,18 @@
  * Every attempt is recorded by the activity, timed by this workflow's clock.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, proxyActivities, setCurrentDetails, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
-import { webhookDeliveryWorkflowId, type Activities, type DeliveryResult, type EventDispatchInput, type PreparedDelivery } from './definitions';
+import {
+  webhookDeliveryWorkflowId,
+  type Activities,
+  type AttemptOutcome,
+  type AttemptResult,
+  type DeliveryResult,
+  type EventDispatchInput,
+  type PreparedDelivery,
+} from './definitions';
+import { deliveryDetails, dispatchDetails, startMetadata } from './metadata';
 
 const activities = proxyActivities<Activities>({
   // The POST itself gives up after 15 s; the rest is database work.
@@ -16,13 +25,33 @@ const activities = proxyActivities<Activities>({
 });
 
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
+  // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
+  let last: AttemptResult | undefined;
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
-    if (attempt > 0) await sleep(delayBeforeAttempt(attempt, Math.random()));
-    const outcome = await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() });
-    if (outcome !== 'retry') return outcome;
+    if (attempt > 0) {
+      const delayMs = delayBeforeAttempt(attempt, Math.random());
+      setCurrentDetails(deliveryDetails(delivery, { failedAttempt: attempt, result: last!, nextAt: Date.now() + delayMs, nextInMs: delayMs }));
+      await sleep(delayMs, { summary: `before attempt ${attempt + 1}` });
+    }
+    setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
+    last = resultOf(await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() }));
+    if (last.outcome !== 'retry') {
+      setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
+      return last.outcome;
+    }
   }
   await activities.markWebhookDeliveryFailed({ deliveryId: delivery.deliveryId });
+  setCurrentDetails(deliveryDetails(delivery, { gaveUpAfter: retryDelaysMs.length, result: last! }));
   return 'failed';
+}
+
+/**
+ * An attempt's result as recorded in history. A delivery that was retrying when inflow's results
+ * began to carry the status code replays bare outcomes ('retry') for its earlier attempts; read as
+ * results, they keep its replay on the path it took.
+ */
+function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
+  return typeof recorded === 'string' ? { outcome: recorded, statusCode: null, error: null } : recorded;
 }
 
 /**
@@ -30,7 +59,7 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
  * parent (a completed deposit must not cut its webhooks' retries short). Idempotent: the
  * deliveries and the children's ids are fixed by the event and the endpoint.
  */
-export async function dispatchEvent(eventId: string): Promise<void> {
+export async function dispatchEvent(eventId: string): Promise<PreparedDelivery[]> {
   const deliveries = await activities.prepareWebhookDeliveries({ eventId });
   for (const delivery of deliveries) {
     try {
@@ -38,15 +67,18 @@ export async function dispatchEvent(eventId: string): Promise<void> {
         workflowId: webhookDeliveryWorkflowId(delivery, false),
         args: [delivery],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        ...startMetadata('webhookDeliveryWorkflow', [delivery]),
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
   }
+  return deliveries;
 }
 
 /** Delivers an event written outside any workflow (customer.created, by the API). */
 export async function eventDispatchWorkflow(input: EventDispatchInput): Promise<void> {
   if (!input.eventId) throw ApplicationFailure.nonRetryable(`${workflowInfo().workflowId}: no event id`);
-  await dispatchEvent(input.eventId);
+  setCurrentDetails(dispatchDetails(input, undefined));
+  setCurrentDetails(dispatchDetails(input, await dispatchEvent(input.eventId)));
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
-import { searchAttributes } from '../../src/workflows/definitions';
+import { searchAttributeTypes } from '../../dev/temporal';
 import { readTestEnv } from './test-env';
 
 /**
@@ -13,11 +12,10 @@ import { readTestEnv } from './test-env';
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const launcher = readTestEnv('testServer');
   const env = await TestWorkflowEnvironment.createTimeSkipping(launcher ? { server: { executable: { type: 'existing-path', path: launcher } } } : {});
-  // Workflows upsert inflow's search attributes; the test server must know them, as the dev server does.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
-  });
+  // Workflows start with and upsert inflow's search attributes; the test server refuses ones it has
+  // not registered, so it must know them, as the dev server does. (It implements AddSearchAttributes
+  // but not ListSearchAttributes; every environment is new, so adding is enough.)
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: searchAttributeTypes() });
   return env;
 }
 

@@ -306,6 +306,17 @@ describe('docker-compose.yml', () => {
       expect(text).toContain('temporal operator search-attribute create');
       expect(text).toContain('SEARCH_ATTRIBUTES');
       expect(text).toContain('temporal operator namespace create');
+      // One registered with another type by an older inflow is registered again, not left to fail every upsert.
+      expect(text).toContain('temporal operator search-attribute remove');
+    });
+
+    it("fit Temporal's SQL visibility: at most 10 Keyword attributes and 3 of each other type", () => {
+      // The Postgres schema (and the dev server's SQLite) has that many pre-allocated columns per type;
+      // one more and the server refuses to register it (the dev server refuses to start).
+      const limits: Record<string, number> = { KEYWORD: 10 };
+      const byType = new Map<string, number>();
+      for (const attr of Object.values(searchAttributes)) byType.set(attr.type, (byType.get(attr.type) ?? 0) + 1);
+      for (const [type, count] of byType) expect([type, count <= (limits[type] ?? 3)]).toEqual([type, true]);
     });
 
     it('are exactly the ones the workflows define, with the same types', () => {

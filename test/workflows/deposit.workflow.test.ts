@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { completeDeposit, recordConfirmations, recordDetectedDeposit } from '../../src/deposits/transitions';
+import { describeWorkflow } from '../../src/workflows/client';
 import { confirmationSignal, depositStateQuery, depositWorkflowId, simulationWorkflowId, type DepositTransfer } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
+import { startMetadata } from '../../src/workflows/metadata';
 import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-confirmations.workflow';
 import { buildTransfer } from '../../dev/fixtures';
 import { waitFor } from '../helpers/wait';
@@ -15,8 +17,16 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
   const stack = useTimeSkippingStack('deposits');
   const { taskQueue } = stack;
 
+  // With the search attributes and summary client.ts starts it with: the test server takes them too.
   const start = (transfer: DepositTransfer, extra: { noProgressTimeout?: string; reversalWindow?: string } = {}) =>
-    stack.env.client.workflow.start(depositWorkflow, { taskQueue, workflowId: depositWorkflowId(transfer), args: [{ transfer, ...extra }] });
+    stack.env.client.workflow.start(depositWorkflow, {
+      taskQueue,
+      workflowId: depositWorkflowId(transfer),
+      args: [{ transfer, ...extra }],
+      ...startMetadata('depositWorkflow', [{ transfer, ...extra }]),
+    });
+  /** The one line the Web UI shows for the deposit now. */
+  const currentDetails = async (transfer: DepositTransfer) => (await describeWorkflow(stack.env.client, depositWorkflowId(transfer))).currentDetails;
 
   const simulate = (transfer: DepositTransfer, outcome: 'completed' | 'failed', blockTimeMs = 12_000) =>
     stack.env.client.workflow.start(simulatedConfirmationsWorkflow, {
@@ -54,6 +64,11 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const state = await handle.result();
 
     expect(state).toMatchObject({ status: 'completed', confirmations: 12, requiredConfirmations: 12, reversed: false });
+    expect(await describeWorkflow(stack.env.client, depositWorkflowId(transfer))).toMatchObject({
+      status: 'COMPLETED',
+      staticSummary: `Deposit ${transfer.depositId}: 25.5 USDT on ethereum to ${transfer.customerId} (test mode, simulated)`,
+      currentDetails: `25.5 USDT to ${transfer.customerId} — completed, 12/12`,
+    });
     expect(await deposit(transfer.depositId)).toMatchObject({
       status: 'completed',
       amount: '25500000',
@@ -78,6 +93,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const handle = await start(transfer);
     await simulate(transfer, 'failed');
     expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'reorg', confirmations: 6 });
+    expect(await currentDetails(transfer)).toBe(`10 USDT to ${transfer.customerId} — failed at 6/12: its block left the chain (reorg)`);
     expect(await deposit(transfer.depositId)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
     expect(await ledgerOf(transfer.depositId)).toEqual([]);
     expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.confirming', 'deposit.failed']);
@@ -89,8 +105,13 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     // Awaiting the simulator lets the server skip its block times; then the third report lands.
     await (await simulate(transfer, 'completed')).result();
     await waitFor('deposit completed', async () => (await handle.query(depositStateQuery)).status === 'completed');
+    // Running, yet completed: the Web UI must not show it as merely running.
+    expect(await currentDetails(transfer)).toMatch(
+      new RegExp(`^0\\.5 ETH to ${transfer.customerId} — completed, 3/3 \\(watching for reorgs until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`),
+    );
     await handle.signal(confirmationSignal, { confirmations: 4, blockHash: transfer.blockHash, canonical: false });
     expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'reorg', reversed: true });
+    expect(await currentDetails(transfer)).toBe(`0.5 ETH to ${transfer.customerId} — reversed: its block left the chain after completion`);
 
     const ledger = await ledgerOf(transfer.depositId);
     expect(ledger.map((entry) => entry.kind)).toEqual(['deposit', 'deposit', 'deposit', 'reversal', 'reversal', 'reversal']);
@@ -105,6 +126,7 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const transfer = buildTransfer(stack.seeded, { amount: '3' });
     const handle = await start(transfer);
     expect(await handle.result()).toMatchObject({ status: 'failed', failureReason: 'timeout', confirmations: 0 });
+    expect(await currentDetails(transfer)).toMatch(/ — failed at 0\/12: timed out waiting for confirmations/);
     expect(await deposit(transfer.depositId)).toMatchObject({ status: 'failed', failure_reason: 'timeout' });
     expect(await eventsOf(transfer.depositId)).toEqual(['deposit.detected', 'deposit.failed']);
   });

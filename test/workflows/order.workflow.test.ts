@@ -5,6 +5,7 @@ import { findOrderById } from '../../src/db/repositories/orders.repository';
 import type { OrderObject } from '../../src/orders/orders.schema';
 import { orderWorkflowInput } from '../../src/orders/orders.service';
 import { cancelOrder, evaluateOrder } from '../../src/orders/settlement';
+import { describeWorkflow } from '../../src/workflows/client';
 import {
   activityFailureTypes,
   cancelOrderUpdate,
@@ -15,6 +16,7 @@ import {
   type DepositTransfer,
 } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
+import { startMetadata } from '../../src/workflows/metadata';
 import { orderWorkflow } from '../../src/workflows/order.workflow';
 import { simulatedConfirmationsWorkflow } from '../../src/workflows/simulated-confirmations.workflow';
 import { useTimeSkippingStack } from '../helpers/time-skipping';
@@ -36,12 +38,16 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     // Expiring from the test server's clock, which every skipped hour of earlier tests moved on.
     const now = await stack.env.currentTimeMs();
     const { order, eventId } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100', ...input }, { now });
+    const workflowInput = orderWorkflowInput(stack.seeded.tenant, order, eventId);
     const handle = await stack.env.client.workflow.start(orderWorkflow, {
       taskQueue,
       workflowId: orderWorkflowId({ livemode: false, orderId: order.id }),
-      args: [orderWorkflowInput(stack.seeded.tenant, order, eventId)],
+      args: [workflowInput],
+      ...startMetadata('orderWorkflow', [workflowInput]),
     });
-    return { order, handle };
+    /** The Web UI's line for the order now. */
+    const details = async () => (await describeWorkflow(stack.env.client, handle.workflowId)).currentDetails;
+    return { order, handle, details, externalId: workflowInput.externalId };
   }
 
   /**
@@ -143,8 +149,10 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
   });
 
   it('unpaid ends expired', async () => {
-    const { order, handle } = await startOrder();
+    const { order, handle, details, externalId } = await startOrder();
+    expect(await details()).toMatch(new RegExp(`^Order ${order.id} \\(${externalId}\\) — pending; settles at .+ UTC unless paid in full before$`));
     expect(await handle.result()).toMatchObject({ status: 'expired' });
+    expect(await details()).toBe(`Order ${order.id} (${externalId}) — expired`);
     expect(await orderEvents(order.id)).toEqual(['order.created', 'order.expired']);
   });
 
@@ -182,9 +190,10 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
 
   describe('cancel (a Temporal Update: the workflow gives the verdict)', () => {
     it('cancels a pending order with nothing paid', async () => {
-      const { order, handle } = await startOrder();
+      const { order, handle, details, externalId } = await startOrder();
       expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ orderId: order.id, status: 'canceled' });
       expect(await handle.result()).toEqual({ orderId: order.id, status: 'canceled' });
+      expect(await details()).toBe(`Order ${order.id} (${externalId}) — canceled`);
       expect(await orderEvents(order.id)).toEqual(['order.created', 'order.canceled']);
     });
 

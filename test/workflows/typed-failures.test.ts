@@ -3,6 +3,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { buildTransfer, staticPrices } from '../../dev/fixtures';
 import type { Mode } from '../../src/domain/mode';
 import type { PriceSource } from '../../src/prices/price-source';
+import { describeWorkflow } from '../../src/workflows/client';
 import { activityFailureTypes, depositWorkflowId, webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
 import { depositWorkflow } from '../../src/workflows/deposit.workflow';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
@@ -38,7 +39,14 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
   };
 
   it('a delivery that does not exist fails its workflow at once with DeliveryNotFound, not after endless retries', async () => {
-    const delivery = { deliveryId: 'whdel_missing', eventId: 'evt_missing', destinationId: 'we_missing' };
+    const delivery = {
+      deliveryId: 'whdel_missing',
+      eventId: 'evt_missing',
+      destinationId: 'we_missing',
+      destinationType: 'endpoint',
+      eventType: 'customer.created',
+      merchantId: 'mch_missing',
+    } as const;
     const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, {
       taskQueue: stack.taskQueue,
       workflowId: webhookDeliveryWorkflowId(delivery, true),
@@ -65,6 +73,10 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
     });
     const deposit = () => stack.database.db.selectFrom('deposits').select(['status', 'fee']).where('id', '=', transfer.depositId).executeTakeFirstOrThrow();
     expect(await deposit()).toMatchObject({ status: 'detected', fee: null });
+    // And the Web UI says what it waits for.
+    const details = async () => (await describeWorkflow(stack.env.client, handle.workflowId)).currentDetails ?? '';
+    await waitFor('the deposit says it waits for a price', async () => (await details()).includes('waiting for a usable price'));
+    expect(await details()).toMatch(/ — detected, 1\/1; waiting for a usable price, asking again at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 
     answer = 'real';
     // The time-skipping server jumps the five-minute pause: the next lookup reads the repaired source.

@@ -2,11 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '../../src/domain/signatures';
 import { retryDelaysMs } from '../../src/domain/webhook-schedule';
+import { describeWorkflow } from '../../src/workflows/client';
 import { webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
+import { startMetadata } from '../../src/workflows/metadata';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
 import { prepareDeliveries } from '../../src/webhooks/deliveries';
 import { buildEndpoint, buildEvent } from '../../dev/fixtures';
 import { startReceiver } from '../helpers/receiver';
+import { waitFor } from '../helpers/wait';
 import { useTimeSkippingStack } from '../helpers/time-skipping';
 
 const HOUR = 3_600_000;
@@ -36,22 +39,31 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
       taskQueue,
       workflowId: webhookDeliveryWorkflowId(prepared!, false),
       args: [prepared!],
+      ...startMetadata('webhookDeliveryWorkflow', [prepared!]),
     });
     const delivery = { id: prepared!.deliveryId };
     const attempts = async () =>
       stack.database.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', delivery.id).orderBy('attempt_number').execute();
     const status = async () =>
       (await stack.database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).executeTakeFirstOrThrow()).status;
-    return { secret, endpoint, event, handle, attempts, status };
+    /** The Web UI's line for this delivery, after "customer.created evt_… → we_… — ". */
+    const details = async () => {
+      const overview = await describeWorkflow(stack.env.client, handle.workflowId);
+      expect(overview.staticSummary).toBe(`customer.created ${event.id} → ${endpoint.id}`);
+      expect(overview.currentDetails?.startsWith(`${overview.staticSummary} — `)).toBe(true);
+      return overview.currentDetails!.slice(overview.staticSummary!.length + ' — '.length);
+    };
+    return { secret, endpoint, event, handle, attempts, status, details };
   }
 
   it('retries an endpoint that fails for 30 hours on the schedule, then delivers the same event, signed two ways', async () => {
     // Attempts at 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later fall within 30 hours; the ninth does not.
     const receiver = await startReceiver((_request, index) => (index < 8 ? 503 : 200));
     try {
-      const { secret, event, handle, attempts, status } = await deliverNewEvent(receiver.url);
+      const { secret, event, handle, attempts, status, details } = await deliverNewEvent(receiver.url);
       expect(await handle.result()).toBe('succeeded');
       expect(await status()).toBe('succeeded');
+      expect(await details()).toBe('delivered 200 on attempt 9');
 
       const recorded = await attempts();
       expect(recorded.map((attempt) => [attempt.status_code, attempt.succeeded])).toEqual([...Array(8).fill([503, false]), [200, true]]);
@@ -88,9 +100,13 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
   it('gives up after about three days of failures, with every attempt recorded', async () => {
     const receiver = await startReceiver(() => 500);
     try {
-      const { handle, attempts, status } = await deliverNewEvent(receiver.url);
+      const { handle, attempts, status, details } = await deliverNewEvent(receiver.url);
+      // Time passes only while a result is awaited: the five seconds before the second attempt are real.
+      await waitFor('the first attempt has failed', async () => (await details()).startsWith('attempt 1 failed'));
+      expect(await details()).toMatch(/^attempt 1 failed \(HTTP 500\), next in 5s \(at \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/);
       expect(await handle.result()).toBe('failed');
       expect(await status()).toBe('failed');
+      expect(await details()).toBe('failed: 11 attempts in about three days (last: HTTP 500)');
       const recorded = await attempts();
       expect(recorded).toHaveLength(retryDelaysMs.length);
       expect(receiver.requests).toHaveLength(retryDelaysMs.length);
@@ -105,8 +121,9 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
   it('disables the endpoint and stops at a 410 Gone', async () => {
     const receiver = await startReceiver(() => 410);
     try {
-      const { handle, attempts, status, endpoint } = await deliverNewEvent(receiver.url);
+      const { handle, attempts, status, endpoint, details } = await deliverNewEvent(receiver.url);
       expect(await handle.result()).toBe('gone');
+      expect(await details()).toBe('410 Gone on attempt 1: endpoint disabled');
       expect(await status()).toBe('failed');
       expect(await attempts()).toHaveLength(1);
       const after = await stack.database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', endpoint.id).executeTakeFirstOrThrow();

@@ -1,0 +1,112 @@
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { describeWorkflow } from '../../src/workflows/client';
+import { depositWorkflowId, searchAttributes, simulationWorkflowId } from '../../src/workflows/definitions';
+import { useApiStack } from '../helpers/api-stack';
+import { startReceiver } from '../helpers/receiver';
+import { waitFor } from '../helpers/wait';
+
+/**
+ * What docs/operations.md tells an operator to do, done: the visibility queries find a simulated
+ * deposit and its webhook deliveries by their ids, and each workflow reads as a one-liner
+ * (static summary, current details) on the run's Temporal dev server, with inflow's own worker.
+ */
+describe('operating inflow from Temporal visibility (real worker, Temporal dev server, Postgres, HTTP receiver)', () => {
+  const stack = useApiStack('operations');
+
+  const call = async (method: string, path: string, json?: unknown) => {
+    const response = await stack.api.request(`/api/v1${path}`, { method, key: stack.acme.test_key, ...(json !== undefined ? { json } : {}) });
+    return (await response.json()) as any;
+  };
+
+  /** The workflows a visibility query finds, once `ready` holds for them: visibility is eventually consistent. */
+  const listWhen = async (query: string, ready: (found: WorkflowExecutionInfo[]) => boolean): Promise<WorkflowExecutionInfo[]> => {
+    let found: WorkflowExecutionInfo[] = [];
+    await waitFor(`visibility: ${query}`, async () => {
+      found = [];
+      for await (const execution of stack.dev.client.workflow.list({ query })) found.push(execution);
+      return ready(found);
+    });
+    return found;
+  };
+
+  it('finds a completed deposit by DepositId and its delivery by EventId and EndpointId, each with a summary and current details that read at a glance', async () => {
+    const receiver = await startReceiver();
+    try {
+      const endpoint = await call('POST', '/webhook-endpoints', { url: receiver.url, events: ['*'] });
+      const customer = await call('POST', '/customers', { email: 'ops@example.com' });
+      const deposit = await call('POST', '/deposits/simulate', { customer_id: customer.id, network: 'ethereum', currency: 'USDT', amount: '25' });
+      await waitFor('deposit completed', async () => (await call('GET', `/deposits/${deposit.id}`)).status === 'completed', 90_000);
+      const completed = (await call('GET', '/events?type=deposit.completed')).data.find((event: any) => event.data.id === deposit.id);
+      expect(completed).toBeDefined();
+
+      // "Did event evt_… reach endpoint we_…?"
+      const [delivery] = await listWhen(
+        `EventId = '${completed.id}' AND EndpointId = '${endpoint.id}'`,
+        (found) => found.length === 1 && found[0]!.status.name === 'COMPLETED',
+      );
+      expect(delivery).toMatchObject({ type: 'webhookDeliveryWorkflow' });
+      expect(delivery!.workflowId).toBe(`webhook:${completed.id}:${endpoint.id}`);
+      expect(delivery!.typedSearchAttributes.get(searchAttributes.EventType)).toBe('deposit.completed');
+      expect(delivery!.typedSearchAttributes.get(searchAttributes.MerchantId)).toBe(stack.acme.merchant_id);
+      const deliveryOverview = await describeWorkflow(stack.dev.client, delivery!.workflowId);
+      expect(deliveryOverview).toMatchObject({
+        status: 'COMPLETED',
+        staticSummary: `deposit.completed ${completed.id} → ${endpoint.id}`,
+        currentDetails: `deposit.completed ${completed.id} → ${endpoint.id} — delivered 200 on attempt 1`,
+      });
+      expect(deliveryOverview.staticDetails).toContain('Delivery: wd_');
+
+      // "Which deliveries to we_… are failing?": none; all four of its events were delivered.
+      await listWhen(`EndpointId = '${endpoint.id}' AND ExecutionStatus = 'Completed'`, (found) => found.length === 4);
+      expect(await listWhen(`EndpointId = '${endpoint.id}' AND ExecutionStatus = 'Running'`, () => true)).toEqual([]);
+      const types = await listWhen(`EndpointId = '${endpoint.id}'`, (found) => found.length === 4);
+      expect(types.map((found) => found.typedSearchAttributes.get(searchAttributes.EventType)).sort()).toEqual([
+        'customer.created',
+        'deposit.completed',
+        'deposit.confirming',
+        'deposit.detected',
+      ]);
+
+      // "Where is deposit dep_…?": completed, still running while it watches for a reorg, and saying so.
+      const [depositExecution] = await listWhen(
+        `DepositId = '${deposit.id}' AND WorkflowType = 'depositWorkflow'`,
+        (found) => found.length === 1 && found[0]!.typedSearchAttributes.get(searchAttributes.DepositStatus) === 'completed',
+      );
+      const workflowId = depositWorkflowId({ livemode: false, network: 'ethereum', transactionHash: deposit.transaction_hash, logIndex: 0 });
+      expect(depositExecution).toMatchObject({ workflowId, status: { name: 'RUNNING' } });
+      expect(depositExecution!.typedSearchAttributes.get(searchAttributes.Network)).toEqual(['ethereum']);
+      expect(depositExecution!.typedSearchAttributes.get(searchAttributes.CustomerId)).toBe(customer.id);
+      const depositOverview = await describeWorkflow(stack.dev.client, workflowId);
+      expect(depositOverview.staticSummary).toBe(`Deposit ${deposit.id}: 25 USDT on ethereum to ${customer.id} (test mode, simulated)`);
+      expect(depositOverview.staticDetails).toContain(`Transaction: ${deposit.transaction_hash} (log 0)`);
+      expect(depositOverview.currentDetails).toMatch(
+        new RegExp(`^25 USDT to ${customer.id} — completed, 12/12 \\(watching for reorgs until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`),
+      );
+
+      // The same query finds its simulated chain, which has reported every block.
+      const [simulation] = await listWhen(
+        `DepositId = '${deposit.id}' AND WorkflowType = 'simulatedConfirmationsWorkflow'`,
+        (found) => found.length === 1 && found[0]!.status.name === 'COMPLETED',
+      );
+      expect(simulation!.workflowId).toBe(simulationWorkflowId(workflowId));
+      expect(await describeWorkflow(stack.dev.client, simulation!.workflowId)).toMatchObject({
+        staticSummary: expect.stringMatching(new RegExp(`^Simulated chain for deposit ${deposit.id}: 12 blocks, one every 10ms, to completion$`)),
+        currentDetails: 'all 12 blocks reported',
+      });
+
+      // "Stuck confirming deposits": not this one. "All of merchant X's workflows": each of the above.
+      expect(await listWhen(`DepositStatus = 'confirming' AND MerchantId = '${stack.acme.merchant_id}'`, () => true)).toEqual([]);
+      const merchants = await listWhen(`MerchantId = '${stack.acme.merchant_id}'`, (found) => found.length >= 7);
+      expect(new Set(merchants.map((found) => found.type))).toEqual(
+        new Set(['eventDispatchWorkflow', 'depositWorkflow', 'simulatedConfirmationsWorkflow', 'webhookDeliveryWorkflow']),
+      );
+      const dispatch = merchants.find((found) => found.type === 'eventDispatchWorkflow')!;
+      expect(await describeWorkflow(stack.dev.client, dispatch.workflowId)).toMatchObject({
+        staticSummary: expect.stringMatching(/^Dispatch customer\.created evt_\w+ to the merchant's endpoints$/),
+        currentDetails: expect.stringMatching(new RegExp(`^customer\\.created evt_\\w+ → ${endpoint.id}$`)),
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
