@@ -52,9 +52,8 @@ export class InflowClient {
     this.#baseUrl = `${(options.baseUrl ?? 'http://localhost:3000').replace(/\/+$/, '').replace(/\/api\/v1$/, '')}/api/v1`;
     this.#maxRetries = options.maxRetries ?? 2;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    const customFetch = options.fetch;
-    // Looked up per call, so a global fetch replaced after construction is still the one used.
-    this.#fetch = customFetch ?? ((input, init) => fetch(input, init));
+    // The global one is looked up per call, so a fetch replaced after construction is still the one used.
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** A method for the operation: `(…path parameters, params?, options?) => Promise<result>`, typed from the spec. */
@@ -121,10 +120,9 @@ export class InflowClient {
         // The caller's own abort ends the call as the caller asked, with its reason.
         if (options.signal?.aborted) throw options.signal.reason;
         const error = new ConnectionError({
-          message: timeout.aborted
-            ? `${route.method} ${path}: no answer within ${timeoutMs} ms`
-            : `${route.method} ${path}: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+          message: timeout.aborted ? `${route.method} ${path}: no answer within ${timeoutMs} ms` : `${route.method} ${path}: ${describeNetworkError(thrown)}`,
           code: timeout.aborted ? 'timeout' : 'connection_failed',
+          cause: thrown,
         });
         if (!canRetry || !retriesAfterNetworkError) throw error;
         await delay(retryDelayMs(attempt, undefined), options.signal);
@@ -138,6 +136,18 @@ export class InflowClient {
       await delay(retryDelayMs(attempt, retryAfter), options.signal);
     }
   }
+}
+
+/**
+ * Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, a reset) is its cause. Duck-typed:
+ * an error from another realm (a vm context, jest) is no `instanceof Error` here.
+ */
+function describeNetworkError(thrown: unknown): string {
+  const messageOf = (value: unknown) =>
+    typeof (value as { message?: unknown } | null)?.message === 'string' ? (value as { message: string }).message : undefined;
+  const message = messageOf(thrown) ?? String(thrown);
+  const cause = messageOf((thrown as { cause?: unknown } | null)?.cause);
+  return cause ? `${message} (${cause})` : message;
 }
 
 /** Path parameters come first in a method's arguments; params (if any) and options follow. */

@@ -13,6 +13,8 @@ interface ErrorFields {
   param?: string | undefined;
   statusCode?: number | undefined;
   requestId?: string | undefined;
+  /** What failed underneath, for a ConnectionError. */
+  cause?: unknown;
 }
 
 export abstract class InflowError extends Error {
@@ -27,7 +29,7 @@ export abstract class InflowError extends Error {
   readonly requestId: string | undefined;
 
   constructor(fields: ErrorFields) {
-    super(fields.message);
+    super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.name = new.target.name;
     this.code = fields.code;
     this.param = fields.param;

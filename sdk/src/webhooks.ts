@@ -72,8 +72,9 @@ export function verify(rawBody: string | Uint8Array, headers: HeadersLike, secre
 export function verify(rawBody: string | Uint8Array, headers: HeadersLike, secret: `sk_${string}`, options?: VerifyOptions): OrderCallback;
 export function verify(rawBody: string | Uint8Array, headers: HeadersLike, secret: string, options?: VerifyOptions): WebhookEvent | OrderCallback;
 export function verify(rawBody: string | Uint8Array, headers: HeadersLike, secret: string, options: VerifyOptions = {}): WebhookEvent | OrderCallback {
-  if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
-    // The commonest mistake: a body a framework parsed already cannot be re-serialised byte for byte.
+  // The commonest mistake: a body a framework parsed already cannot be re-serialised byte for byte.
+  // (isView, not instanceof: bytes made in another realm, a vm context or a test runner, are bytes too.)
+  if (typeof rawBody !== 'string' && !ArrayBuffer.isView(rawBody)) {
     throw new WebhookVerificationError('rawBody must be the raw request body (a string or bytes), not a parsed object');
   }
   if (typeof secret !== 'string' || secret === '') throw new WebhookVerificationError('a secret is required: the endpoint secret (whsec_…) or the API key');

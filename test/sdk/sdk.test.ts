@@ -23,6 +23,7 @@ import { startTestApi, type TestApi } from '../helpers/api';
 import { useApiStack } from '../helpers/api-stack';
 import { assertMatchesSpec } from '../helpers/openapi-validator';
 import { startReceiver } from '../helpers/receiver';
+import { waitFor } from '../helpers/wait';
 import { buildMerchant } from '../../dev/fixtures';
 
 interface Exchange {
@@ -327,11 +328,36 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
       }
     });
 
+    it('a Retry-After over 60 s is thrown at once; aborting the signal ends a call while it waits to retry', async () => {
+      const unavailable = JSON.stringify({ error: { type: 'api_error', code: 'service_unavailable', message: 'down' } });
+      let retryAfter = '120';
+      const stub = await startStubApi((_index, response) =>
+        response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': retryAfter }).end(unavailable),
+      );
+      try {
+        const inflow = new Inflow('sk_test_x', { baseUrl: stub.baseUrl });
+        expectError(await errorOf(inflow.balance.retrieve()), APIError, { statusCode: 503 });
+        expect(stub.requests).toBe(1);
+
+        retryAfter = '30';
+        const controller = new AbortController();
+        const call = errorOf(inflow.balance.retrieve({ signal: controller.signal }));
+        await waitFor('the first attempt answered', async () => stub.requests === 2);
+        controller.abort(new Error('the caller gave up'));
+        expect(await call).toEqual(new Error('the caller gave up'));
+        expect(stub.requests).toBe(2);
+      } finally {
+        await stub.close();
+      }
+    });
+
     it('network errors: retried for GETs and idempotent POSTs, up to maxRetries, then a ConnectionError', async () => {
       const port = await closedPort();
       const recording = recordingFetch();
       const inflow = new Inflow('sk_test_x', { baseUrl: `http://127.0.0.1:${port}`, fetch: recording.fetch, maxRetries: 2 });
-      expectError(await errorOf(inflow.customers.list()), ConnectionError, { code: 'connection_failed' });
+      const refused = await errorOf(inflow.customers.list());
+      expectError(refused, ConnectionError, { code: 'connection_failed' });
+      expect((refused as ConnectionError).message).toMatch(/^GET \/customers: fetch failed \(.*ECONNREFUSED/);
       expect(recording.exchanges).toHaveLength(3);
       expect(await errorOf(inflow.customers.create({}))).toBeInstanceOf(ConnectionError);
       expect(recording.exchanges).toHaveLength(6);
