@@ -1,0 +1,69 @@
+import { InflowClient } from './client';
+import { webhooks } from './webhooks';
+
+/**
+ * The inflow API, a resource per tag of the spec. A method is one line naming its operationId:
+ * its HTTP route, parameters and result come from the generated spec (sdk/src/openapi.ts), so
+ * adding an operation to the API and running `npm run docs` is all a new method needs.
+ *
+ * ```ts
+ * const inflow = new Inflow(process.env.INFLOW_API_KEY!, { baseUrl: 'https://pay.example.com' });
+ * const customer = await inflow.customers.create({ email: 'ada@example.com' });
+ * for await (const deposit of inflow.deposits.list({ customer_id: customer.id })) console.log(deposit.status);
+ * ```
+ */
+export class Inflow extends InflowClient {
+  /** Verifies webhook events (Standard Webhooks) and order callbacks (CryptoPayments); needs no client. */
+  static readonly webhooks = webhooks;
+  readonly webhooks = webhooks;
+
+  readonly customers = {
+    create: this.operation('createCustomer'),
+    list: this.list('listCustomers'),
+    retrieve: this.operation('retrieveCustomer'),
+    // update (updateCustomer, PATCH /customers/{id}) and del (deleteCustomer) go here once the API has them.
+  };
+
+  readonly deposits = {
+    list: this.list('listDeposits'),
+    retrieve: this.operation('retrieveDeposit'),
+    /** Test mode only: a deposit to a customer or an order, run through confirmations by the simulator. */
+    simulate: this.operation('simulateDeposit'),
+  };
+
+  readonly balance = {
+    retrieve: this.operation('retrieveBalance'),
+  };
+
+  readonly orders = {
+    create: this.operation('createOrder'),
+    list: this.list('listOrders'),
+    retrieve: this.operation('retrieveOrder'),
+    cancel: this.operation('cancelOrder'),
+  };
+
+  readonly events = {
+    list: this.list('listEvents'),
+    retrieve: this.operation('retrieveEvent'),
+    resend: this.operation('resendEvent'),
+    // stream (GET /events/stream, server-sent events) goes here once the API has it: it needs a stream reader, not operation().
+  };
+
+  readonly webhookEndpoints = {
+    create: this.operation('createWebhookEndpoint'),
+    list: this.list('listWebhookEndpoints'),
+    retrieve: this.operation('retrieveWebhookEndpoint'),
+    update: this.operation('updateWebhookEndpoint'),
+    del: this.operation('deleteWebhookEndpoint'),
+    rotateSecret: this.operation('rotateWebhookEndpointSecret'),
+    // test (testWebhookEndpoint, POST /webhook-endpoints/{id}/test) goes here once the API has it.
+  };
+
+  readonly apiKeys = {
+    create: this.operation('createApiKey'),
+    list: this.list('listApiKeys'),
+    retrieve: this.operation('retrieveApiKey'),
+    del: this.operation('deleteApiKey'),
+    roll: this.operation('rollApiKey'),
+  };
+}
