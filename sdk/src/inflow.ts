@@ -21,7 +21,9 @@ export class Inflow extends InflowClient {
     create: this.operation('createCustomer'),
     list: this.list('listCustomers'),
     retrieve: this.operation('retrieveCustomer'),
-    // update (updateCustomer, PATCH /customers/{id}) and del (deleteCustomer) go here once the API has them.
+    update: this.operation('updateCustomer'),
+    /** Archives: the customer's addresses stay watched and credited; it leaves the default list. */
+    archive: this.operation('archiveCustomer'),
   };
 
   readonly deposits = {
@@ -56,7 +58,8 @@ export class Inflow extends InflowClient {
     update: this.operation('updateWebhookEndpoint'),
     del: this.operation('deleteWebhookEndpoint'),
     rotateSecret: this.operation('rotateWebhookEndpointSecret'),
-    // test (testWebhookEndpoint, POST /webhook-endpoints/{id}/test) goes here once the API has it.
+    /** Sends a signed `ping` event to this endpoint alone, through the real delivery path. */
+    sendTest: this.operation('sendWebhookEndpointTest'),
   };
 
   readonly apiKeys = {

@@ -13,7 +13,9 @@ export interface paths {
         };
         /**
          * List customers
-         * @description Needs `read` permission on `customers`.
+         * @description Customers not archived, newest first, or only archived ones with `archived=true`; `email` and `external_id` filter by exact match.
+         *
+         *     Needs `read` permission on `customers`.
          */
         get: operations["listCustomers"];
         put?: never;
@@ -39,15 +41,29 @@ export interface paths {
         };
         /**
          * Retrieve a customer
-         * @description Needs `read` permission on `customers`.
+         * @description Finds archived customers too (`archived: true`).
+         *
+         *     Needs `read` permission on `customers`.
          */
         get: operations["retrieveCustomer"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Archive a customer
+         * @description Archives the customer and answers it with `archived: true`. Nothing is deleted: its addresses stay watched and money sent to them is still credited; `GET /customers/{id}` still finds it, lists leave it out unless `archived=true`. Archiving an archived customer changes nothing. Emits `customer.archived` the first time.
+         *
+         *     Needs `write` permission on `customers`.
+         */
+        delete: operations["archiveCustomer"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update a customer
+         * @description Sets `email`, `name`, `external_id` (`null` clears one) and merges `metadata`. Fields inflow sets (`id`, `addresses`, `created_at`…) are a 400 `parameter_read_only`, an archived customer a 400 `customer_archived`. Emits `customer.updated` when something changed.
+         *
+         *     Needs `write` permission on `customers`.
+         */
+        patch: operations["updateCustomer"];
         trace?: never;
     };
     "/deposits": {
@@ -342,6 +358,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event to a webhook endpoint
+         * @description Sends a `ping` event to this endpoint only, whatever it subscribes to, through the same delivery as every event: signed with its secret, retried on the schedule, each attempt recorded. The answer is the event with its pending delivery; `GET /events/{id}` shows the attempts. A disabled endpoint is refused with a 400 `webhook_endpoint_disabled`.
+         *
+         *     Needs `write` permission on `webhook_endpoints`.
+         */
+        post: operations["sendWebhookEndpointTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api-keys": {
         parameters: {
             query?: never;
@@ -434,6 +472,46 @@ export interface webhooks {
          * @description A customer was created, with its deposit addresses.
          */
         post: operations["webhook_customer_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.updated
+         * @description A customer's email, name, external_id or metadata changed; `data` is the customer as it is now.
+         */
+        post: operations["webhook_customer_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.archived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.archived
+         * @description A customer was archived: hidden from lists, while money sent to its addresses is still credited.
+         */
+        post: operations["webhook_customer_archived"];
         delete?: never;
         options?: never;
         head?: never;
@@ -640,6 +718,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ping
+         * @description A test event, sent on request (`POST /webhook-endpoints/{id}/test`) to that one endpoint only; no subscription receives it.
+         */
+        post: operations["webhook_ping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -661,6 +759,9 @@ export interface components {
                 address: string;
                 currencies: string[];
             }[];
+            /** @description Archived by `DELETE /customers/{id}`: left out of lists, no longer updatable; money sent to its addresses is still credited. */
+            archived: boolean;
+            archived_at: string | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -958,6 +1059,12 @@ export interface operations {
                 limit?: string;
                 /** @description An object id: the page starts after it (pass the last id of the previous page). */
                 starting_after?: string;
+                /** @description Only customers with exactly this email (case-sensitive). */
+                email?: string;
+                /** @description Only customers with exactly this external_id. */
+                external_id?: string;
+                /** @description `true`: only archived customers; `false` (the default): only those not archived. */
+                archived?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -1066,6 +1173,83 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    archiveCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    email?: string | null;
+                    name?: string | null;
+                    external_id?: string | null;
+                    /** @description Merged into the customer's metadata: a key set to `""` is removed, other keys are set; `null` removes every key. At most 50 keys after the merge. */
+                    metadata?: {
+                        [key: string]: string;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["BodyTooLarge"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
@@ -1402,7 +1586,7 @@ export interface operations {
                 limit?: string;
                 /** @description An object id: the page starts after it (pass the last id of the previous page). */
                 starting_after?: string;
-                type?: "customer.created" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled";
+                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping";
             };
             header?: never;
             path?: never;
@@ -1561,7 +1745,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("customer.created" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
+                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
                     description?: string;
                 };
             };
@@ -1673,7 +1857,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("customer.created" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
+                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
                     description?: string | null;
                     disabled?: boolean;
                 };
@@ -1731,6 +1915,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sendWebhookEndpointTest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventWithDeliveries"];
                 };
             };
             400: components["responses"]["InvalidRequest"];
@@ -1934,6 +2159,64 @@ export interface operations {
         };
     };
     webhook_customer_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_customer_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_customer_archived: {
         parameters: {
             query?: never;
             header: {
@@ -2252,6 +2535,35 @@ export interface operations {
             };
         };
     };
+    webhook_ping: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 
 /** Each operation's method, path template, where its input goes, and whether it honours Idempotency-Key. */
@@ -2270,6 +2582,18 @@ export const operationRoutes = {
     },
     "retrieveCustomer": {
         "method": "GET",
+        "path": "/customers/{id}",
+        "input": "none",
+        "idempotent": false
+    },
+    "updateCustomer": {
+        "method": "PATCH",
+        "path": "/customers/{id}",
+        "input": "body",
+        "idempotent": false
+    },
+    "archiveCustomer": {
+        "method": "DELETE",
         "path": "/customers/{id}",
         "input": "none",
         "idempotent": false
@@ -2373,6 +2697,12 @@ export const operationRoutes = {
     "rotateWebhookEndpointSecret": {
         "method": "POST",
         "path": "/webhook-endpoints/{id}/rotate-secret",
+        "input": "body",
+        "idempotent": true
+    },
+    "sendWebhookEndpointTest": {
+        "method": "POST",
+        "path": "/webhook-endpoints/{id}/test",
         "input": "body",
         "idempotent": true
     },
