@@ -11,7 +11,8 @@ import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
 import { queueRedeliveries } from '../webhooks/deliveries';
 import { presentEvents } from './event.presenter';
-import { ListEventsQuery } from './events.schema';
+import { streamEvents } from './event-stream';
+import { ListEventsQuery, StreamEventsQuery } from './events.schema';
 
 export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> {
   const router = new Router<AppState>();
@@ -32,6 +33,8 @@ export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> 
       present: (rows) => presentEvents(deps.db, rows),
     });
   });
+
+  router.get('/events/stream', validate(StreamEventsQuery), streamEvents(deps));
 
   router.get('/events/:id', async (ctx) => {
     [ctx.body] = await presentEvents(deps.db, [await eventOf(ctx)]);
