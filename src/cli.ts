@@ -8,7 +8,7 @@
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  *   devnet receive [--port 4000]                      development only: a local callback receiver
  *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…]   test mode: forwards the event stream to a local URL, signed as webhooks
- *   trigger EVENT_TYPE [--api-key sk_test_…]          test mode: makes the objects that fire that event
+ *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
  *
  * Against a running `npm run dev` every command works with no setup: what the environment does not
  * set (DATABASE_URL, TEMPORAL_ADDRESS, INFLOW_API_URL) comes from its .data/dev-stack.json (docs/cli.md).
@@ -38,7 +38,7 @@ const usage = [
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
   '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
   '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…]   (test mode)',
-  '       npm run cli -- trigger EVENT_TYPE [--api-key sk_test_…]                     (test mode, e.g. deposit.completed)',
+  '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
 ].join('\n');
 
 runMain(async () => {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { eventTypes } from '../domain/events';
+import { idFloor } from '../domain/ids';
 import { generateWebhookSecret } from '../domain/signatures';
 import { eventObject, type EventObject } from '../events/event.presenter';
 import { StartupError } from '../startup';
@@ -62,9 +63,13 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
   // here (with Last-Event-ID, so nothing is lost) is what keeps a long session useful.
   let lastEventId: string | undefined;
   let connectedOnce = false;
+  // A resumed stream also replays what was made in the 30 s before Last-Event-ID (in case it
+  // committed late); what was made before this session began is none of this session's business.
+  const sessionFloor = idFloor('event', Date.now());
   let delayMs = 1_000;
   while (!stopped.signal.aborted) {
     let closedBecause: string;
+    const resumed = lastEventId !== undefined;
     try {
       const response = await api.openEventStream({ types: values.events, lastEventId, signal: stopped.signal });
       if (!connectedOnce) process.stdout.write(`Ready! Your webhook signing secret is ${secret} (^C to quit)\n`);
@@ -74,7 +79,7 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
       for await (const message of readServerSentEvents(response.body!)) {
         if (!message.id) continue;
         lastEventId = message.id;
-        if (forwarded.has(message.id)) continue;
+        if (forwarded.has(message.id) || (resumed && message.id < sessionFloor)) continue;
         const parsed = StreamedEvent.safeParse(parseJson(message.data));
         if (!parsed.success) {
           process.stderr.write(`inflow: skipped ${message.id}: not an event object (${parsed.error.issues[0]!.message})\n`);

@@ -1,9 +1,10 @@
 /**
- * `npm run cli -- trigger <event type> [--api-key sk_test_…]`: makes, through the public API in
- * test mode, the objects whose life fires that event (a customer, a simulated deposit, an order),
- * prints each, and waits for the event on the event stream, so that `listen` (or a registered
- * endpoint) gets a real one. Simulated deposits go to arbitrum, whose simulated confirmations
- * come quickest (40 blocks of 250 ms, unless the API sets INFLOW_SIMULATED_BLOCK_TIME_MS).
+ * `npm run cli -- trigger <event type> [--network N] [--currency C] [--api-key sk_test_…]`: makes,
+ * through the public API in test mode, the objects whose life fires that event (a customer, a
+ * simulated deposit, an order), prints each, and waits for the event on the event stream, so that
+ * `listen` (or a registered endpoint) gets a real one. Payments go to arbitrum by default, whose
+ * simulated confirmations come quickest at real block times (40 blocks of 250 ms); an API with
+ * INFLOW_SIMULATED_BLOCK_TIME_MS set is quickest on the network needing fewest (ethereum, 12).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,8 +15,8 @@ import { StartupError } from '../startup';
 import { ApiRequestError, testModeApi, type ApiClient } from './api-client';
 import { readServerSentEvents } from './server-sent-events';
 
-const NETWORK = 'arbitrum';
-const CURRENCY = 'USDT';
+const DEFAULT_NETWORK = 'arbitrum';
+const DEFAULT_CURRENCY = 'USDT';
 const ORDER_AMOUNT = '10';
 /** Long enough for an order to expire and settle (MIN_EXPIRES_IN_SECONDS + the payment grace) on a busy machine. */
 const WAIT_MS = 10 * 60_000;
@@ -28,7 +29,15 @@ interface Made {
   expect: string;
 }
 
-type Recipe = (api: ApiClient, say: (line: string) => void) => Promise<Made>;
+interface Context {
+  api: ApiClient;
+  say: (line: string) => void;
+  /** Where payments go. */
+  network: string;
+  currency: string;
+}
+
+type Recipe = (context: Context) => Promise<Made>;
 
 interface Customer {
   id: string;
@@ -50,13 +59,13 @@ interface Order {
   expires_at: string;
 }
 
-const createCustomer = async (api: ApiClient, say: (line: string) => void, type: EventType) => {
+const createCustomer = async ({ api, say }: Context, type: EventType) => {
   const customer = await api.post<Customer>('/customers', { name: 'Triggered customer', metadata: { triggered: type } });
   say(`created customer ${customer.id}`);
   return customer;
 };
 
-const simulateDeposit = async (api: ApiClient, say: (line: string) => void, body: Record<string, unknown>) => {
+const simulateDeposit = async ({ api, say }: Context, body: Record<string, unknown>) => {
   const deposit = await api.post<Deposit>('/deposits/simulate', body);
   say(
     `simulated deposit ${deposit.id}: ${deposit.amount} ${deposit.currency} on ${deposit.network} to ${deposit.address}${body.outcome === 'failed' ? ', to be reorganised away' : ''}`,
@@ -64,11 +73,11 @@ const simulateDeposit = async (api: ApiClient, say: (line: string) => void, body
   return deposit;
 };
 
-const createOrder = async (api: ApiClient, say: (line: string) => void, type: EventType, expiresIn?: number) => {
+const createOrder = async ({ api, say, network, currency }: Context, type: EventType, expiresIn?: number) => {
   const order = await api.post<Order>('/orders', {
     external_id: `trigger_${randomBytes(6).toString('hex')}`,
-    network: NETWORK,
-    currency: CURRENCY,
+    network,
+    currency,
     amount: ORDER_AMOUNT,
     ...(expiresIn ? { expires_in: expiresIn } : {}),
     metadata: { triggered: type },
@@ -79,9 +88,9 @@ const createOrder = async (api: ApiClient, say: (line: string) => void, type: Ev
 
 const depositRecipe =
   (type: EventType, outcome: 'completed' | 'failed', expect: (deposit: Deposit) => string): Recipe =>
-  async (api, say) => {
-    const customer = await createCustomer(api, say, type);
-    const deposit = await simulateDeposit(api, say, { customer_id: customer.id, network: NETWORK, currency: CURRENCY, amount: '25', outcome });
+  async (context) => {
+    const customer = await createCustomer(context, type);
+    const deposit = await simulateDeposit(context, { customer_id: customer.id, network: context.network, currency: context.currency, amount: '25', outcome });
     return { objectId: deposit.id, expect: expect(deposit) };
   };
 
@@ -89,8 +98,8 @@ const settlesAfter = `${MIN_EXPIRES_IN_SECONDS} s and settles ${PAYMENT_GRACE_MS
 
 /** Every event type but deposit.reversed, which needs a real chain to reorganise a completed deposit away. */
 export const recipes: Partial<Record<EventType, Recipe>> = {
-  'customer.created': async (api, say) => {
-    const customer = await createCustomer(api, say, 'customer.created');
+  'customer.created': async (context) => {
+    const customer = await createCustomer(context, 'customer.created');
     return { objectId: customer.id, expect: 'at once' };
   },
   'deposit.detected': depositRecipe('deposit.detected', 'completed', () => 'at once'),
@@ -101,14 +110,15 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
     'failed',
     (deposit) => `when its block is reorganised away, halfway to ${deposit.required_confirmations} confirmations`,
   ),
-  'order.created': async (api, say) => ({ objectId: (await createOrder(api, say, 'order.created')).id, expect: 'at once' }),
-  'order.completed': async (api, say) => {
-    const order = await createOrder(api, say, 'order.completed');
-    await simulateDeposit(api, say, { order_id: order.id, amount: order.amount });
+  'order.created': async (context) => ({ objectId: (await createOrder(context, 'order.created')).id, expect: 'at once' }),
+  'order.completed': async (context) => {
+    const order = await createOrder(context, 'order.completed');
+    await simulateDeposit(context, { order_id: order.id, amount: order.amount });
     return { objectId: order.id, expect: 'once the payment has its confirmations' };
   },
-  'order.canceled': async (api, say) => {
-    const order = await createOrder(api, say, 'order.canceled');
+  'order.canceled': async (context) => {
+    const { api, say } = context;
+    const order = await createOrder(context, 'order.canceled');
     // The order's workflow starts just after the order's commit; until it runs, a cancel is answered 503.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -122,19 +132,28 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
     say(`canceled order ${order.id}`);
     return { objectId: order.id, expect: 'at once' };
   },
-  'order.expired': async (api, say) => ({
-    objectId: (await createOrder(api, say, 'order.expired', MIN_EXPIRES_IN_SECONDS)).id,
+  'order.expired': async (context) => ({
+    objectId: (await createOrder(context, 'order.expired', MIN_EXPIRES_IN_SECONDS)).id,
     expect: `when it expires, in ${settlesAfter}`,
   }),
-  'order.underpaid': async (api, say) => {
-    const order = await createOrder(api, say, 'order.underpaid', MIN_EXPIRES_IN_SECONDS);
-    await simulateDeposit(api, say, { order_id: order.id, amount: '4' });
+  'order.underpaid': async (context) => {
+    const order = await createOrder(context, 'order.underpaid', MIN_EXPIRES_IN_SECONDS);
+    await simulateDeposit(context, { order_id: order.id, amount: '4' });
     return { objectId: order.id, expect: `when it expires part paid, in ${settlesAfter}` };
   },
 };
 
 export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { 'api-key': { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      'api-key': { type: 'string' },
+      network: { type: 'string', default: DEFAULT_NETWORK },
+      currency: { type: 'string', default: DEFAULT_CURRENCY },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
   const type = positionals[0] as EventType | undefined;
   const triggerable = Object.keys(recipes).join(', ');
   if (!type || positionals.length > 1) throw new StartupError(`trigger needs one event type: ${triggerable}\n${usage}`);
@@ -155,7 +174,7 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
   const stream = await api.openEventStream({ types: type, signal: deadline });
   const started = performance.now();
   try {
-    const made = await recipe(api, say);
+    const made = await recipe({ api, say, network: values.network, currency: values.currency });
     say(`waiting for ${type} (${made.expect}); ^C stops waiting, not what was made`);
     for await (const message of readServerSentEvents(stream.body!)) {
       if (message.event !== type || (JSON.parse(message.data) as { data?: { id?: unknown } }).data?.id !== made.objectId) continue;

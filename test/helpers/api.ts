@@ -27,6 +27,7 @@ const generousRateLimits: RateLimitSettings = { reads: 1_000_000, writes: 1_000_
 /** The real Koa app on a free port, logging into memory. */
 export async function startTestApi({
   rateLimits,
+  port = 0,
   ...deps
 }: {
   db: Db;
@@ -36,6 +37,8 @@ export async function startTestApi({
   derivers?: AppDeps['derivers'];
   prices?: AppDeps['prices'];
   rateLimits?: Partial<RateLimitSettings>;
+  /** A free one unless given (to start an API again where a client knows it). */
+  port?: number;
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -55,7 +58,7 @@ export async function startTestApi({
       rateLimits: { ...generousRateLimits, ...rateLimits },
       logger,
     },
-    0,
+    port,
   );
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
