@@ -59,19 +59,23 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
     process.stdout.write(`${eventLine(event, result)}\n`);
   };
 
+  // Events made before this session are not forwarded: a resumed stream also replays what was
+  // made in the 30 s before Last-Event-ID (in case it committed late), which may predate it.
+  const sessionFloor = idFloor('event', Date.now());
+  // Resuming from the newest event there is, rather than from now, means even a drop before the
+  // first event of the session loses nothing.
+  let lastEventId = (await api.get<{ data: Array<{ id: string }> }>('/events?limit=1')).data[0]?.id;
+
   // The stream is the only thing this command waits on, and a developer watches it: reconnecting
   // here (with Last-Event-ID, so nothing is lost) is what keeps a long session useful.
-  let lastEventId: string | undefined;
   let connectedOnce = false;
-  // A resumed stream also replays what was made in the 30 s before Last-Event-ID (in case it
-  // committed late); what was made before this session began is none of this session's business.
-  const sessionFloor = idFloor('event', Date.now());
   let delayMs = 1_000;
   while (!stopped.signal.aborted) {
-    let closedBecause: string;
-    const resumed = lastEventId !== undefined;
+    let connected = false;
+    let why: string;
     try {
       const response = await api.openEventStream({ types: values.events, lastEventId, signal: stopped.signal });
+      connected = true;
       if (!connectedOnce) process.stdout.write(`Ready! Your webhook signing secret is ${secret} (^C to quit)\n`);
       else process.stderr.write(`inflow: reconnected${lastEventId ? `, resuming after ${lastEventId}` : ''}\n`);
       connectedOnce = true;
@@ -79,7 +83,7 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
       for await (const message of readServerSentEvents(response.body!)) {
         if (!message.id) continue;
         lastEventId = message.id;
-        if (forwarded.has(message.id) || (resumed && message.id < sessionFloor)) continue;
+        if (forwarded.has(message.id) || message.id < sessionFloor) continue;
         const parsed = StreamedEvent.safeParse(parseJson(message.data));
         if (!parsed.success) {
           process.stderr.write(`inflow: skipped ${message.id}: not an event object (${parsed.error.issues[0]!.message})\n`);
@@ -91,18 +95,19 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
         // Rebuilt by the presenter, so the body is byte for byte what a delivery of this event sends.
         void forward(eventObject({ id, type: event, created_at: new Date(created_at), livemode, data }));
       }
-      closedBecause = 'the API ended it';
+      why = 'the API ended it';
     } catch (error) {
       if (stopped.signal.aborted) break;
       // Before the first connection a refusal or an unreachable API is a mistake to report; after it, an outage to ride out.
       const transient =
         error instanceof ApiRequestError ? error.status === undefined || error.status === 429 || error.status >= 500 : !(error instanceof StartupError);
       if (!connectedOnce || !transient) throw error;
-      closedBecause = error instanceof ApiRequestError ? error.message.replace(/^inflow: /, '') : (error as Error).message;
+      why = error instanceof ApiRequestError ? error.message.replace(/^inflow: /, '') : (error as Error).message;
       if (error instanceof ApiRequestError && error.retryAfterSeconds) delayMs = Math.max(delayMs, error.retryAfterSeconds * 1_000);
     }
     if (stopped.signal.aborted) break;
-    process.stderr.write(`inflow: the event stream closed (${closedBecause}); reconnecting in ${delayMs / 1_000} s\n`);
+    const seconds = delayMs / 1_000;
+    process.stderr.write(connected ? `inflow: the event stream closed (${why}); reconnecting in ${seconds} s\n` : `inflow: ${why}; retrying in ${seconds} s\n`);
     await sleep(delayMs, undefined, { signal: stopped.signal }).catch(() => undefined);
     delayMs = Math.min(MAX_RECONNECT_DELAY_MS, delayMs * 2);
   }
