@@ -6,6 +6,9 @@
  *   Devnet       anvil as test-mode ethereum, chain in .data/anvil-state.json   (or INFLOW_RPC_URL_ETHEREUM_TEST)
  *   inflow       migrations, one worker (with the chain watchers) and the API, in this process
  *
+ * Once all is up it writes .data/dev-stack.json (where each part runs), through which
+ * `npm run cli -- …` finds this stack with no setup; it is removed on stop.
+ *
  * Data survives a restart. Ctrl-C stops everything it started.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
+import { displayPath, removeDevStack, writeDevStack } from '../src/cli/dev-stack';
 import { ConfigError, loadConfig, requireSecretKey } from '../src/config';
 import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -30,7 +34,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
 import { dataDir as defaultDataDir } from './tools/paths';
 import { stderrLog } from './tools/progress';
-import { developmentSecretKeyEnv, developmentXpubEnv } from './wallets';
+import { developmentSecretKeyEnv, developmentSecretKeyFile, developmentXpubEnv } from './wallets';
 
 /** Where and on which ports the local stack runs; the defaults suit one developer per machine. */
 const DevSettings = z.object({
@@ -153,6 +157,25 @@ async function start(): Promise<void> {
   const server: Server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
   cleanups.push({ name: 'API', run: () => stopApiServer(server) });
 
+  // Last, so that the file exists only while everything it names is up; removed first on stop.
+  const stackFile = await writeDevStack(dataDir, {
+    pid: process.pid,
+    database_url: config.databaseUrl,
+    api_url: `http://localhost:${config.port}/api/v1`,
+    temporal: {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      task_queue: config.temporal.taskQueue,
+      ui_url: uiUrl.startsWith('http') ? uiUrl : null,
+    },
+    secret_key_file: process.env.INFLOW_SECRET_KEY ? null : developmentSecretKeyFile(dataDir),
+    merchant_file: path.join(dataDir, 'dev-merchant.json'),
+    chain_env: Object.fromEntries(
+      Object.entries(env).filter(([name, value]) => /^INFLOW_(RPC_URL|RPC_HEADERS|TOKEN)_[A-Z0-9_]+$/.test(name) && value),
+    ) as Record<string, string>,
+  });
+  cleanups.push({ name: 'dev-stack.json', run: () => removeDevStack(dataDir) });
+
   const namespaceUrl = uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl;
   process.stdout.write(
     [
@@ -163,6 +186,8 @@ async function start(): Promise<void> {
       `  Test key:     ${testKey}`,
       ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT'] : []),
       '  receive:      npm run cli -- devnet receive --port 4000   (a local callback_url that checks signatures)',
+      '  webhooks:     npm run cli -- listen --forward-to http://localhost:4000/webhooks   (then: npm run cli -- trigger deposit.completed)',
+      `  CLI:          npm run cli -- … finds this stack through ${displayPath(stackFile)} (docs/cli.md)`,
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       '',

@@ -34,7 +34,7 @@ export async function developmentXpubEnv(dataDir: string, env: NodeJS.ProcessEnv
  */
 export async function developmentSecretKeyEnv(dataDir: string, env: NodeJS.ProcessEnv, log: Log): Promise<Record<string, string>> {
   if (env.INFLOW_SECRET_KEY) return {};
-  const file = path.join(dataDir, 'dev-secret-key');
+  const file = developmentSecretKeyFile(dataDir);
   let key = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (!key) {
     key = generateSecretKey();
@@ -42,4 +42,9 @@ export async function developmentSecretKeyEnv(dataDir: string, env: NodeJS.Proce
     log(`made a development INFLOW_SECRET_KEY in ${file}`);
   }
   return { INFLOW_SECRET_KEY: key };
+}
+
+/** Where developmentSecretKeyEnv keeps the key it made. */
+export function developmentSecretKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'dev-secret-key');
 }

@@ -7,6 +7,11 @@
  *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  *   devnet receive [--port 4000]                      development only: a local callback receiver
+ *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…]   test mode: forwards the event stream to a local URL, signed as webhooks
+ *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
+ *
+ * Against a running `npm run dev` every command works with no setup: what the environment does not
+ * set (DATABASE_URL, TEMPORAL_ADDRESS, INFLOW_API_URL) comes from its .data/dev-stack.json (docs/cli.md).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,6 +27,9 @@ import { livemodeOf, modeOf } from './domain/mode';
 import { networkNames, type Network } from './domain/networks';
 import { createMerchant } from './merchants/merchants.service';
 import { connectDatabase, connectTemporalClient, runMain, StartupError } from './startup';
+import { cliEnvironment, type CliEnvironment } from './cli/dev-stack';
+import { listen } from './cli/listen';
+import { trigger } from './cli/trigger';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
@@ -29,6 +37,8 @@ const usage = [
   '       npm run cli -- chain rescan --network NETWORK [--mode live|test] --from BLOCK --to BLOCK',
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
   '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
+  '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…]   (test mode)',
+  '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
 ].join('\n');
 
 runMain(async () => {
@@ -37,6 +47,8 @@ runMain(async () => {
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
   if (group === 'chain' && action === 'rescan') return chainRescan(rest);
   if (group === 'devnet') return runDevelopmentCommand('dev/devnet/cli.ts', process.argv.slice(3));
+  if (group === 'listen') return listen(process.argv.slice(3), process.env, usage);
+  if (group === 'trigger') return trigger(process.argv.slice(3), process.env, usage);
   throw new StartupError(usage);
 });
 
@@ -83,7 +95,8 @@ async function chainRescan(args: string[]): Promise<void> {
     options: { network: { type: 'string' }, mode: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
     strict: true,
   });
-  const config = loadConfig(process.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const environment = await cliEnvironment(process.env, ['database', 'temporal']);
+  const config = loadConfig(environment.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   const network = values.network as Network;
   if (!networkNames.includes(network)) throw new StartupError(`chain rescan needs --network, one of ${networkNames.join(', ')}\n${usage}`);
   const configured = config.chains.filter((chain) => chain.network === network);
@@ -96,6 +109,7 @@ async function chainRescan(args: string[]): Promise<void> {
   const livemode = livemodeOf(mode);
   const chain = createChainAdapters(config).get(chainKey({ network, livemode }));
   if (!chain) throw new StartupError(`no node is configured for ${network} in ${mode} mode: set INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`);
+  announce(environment);
   const head = await chain.adapter.head();
   if (toBlock > head) throw new StartupError(`block ${toBlock} is past the node's head (${head})`);
   const db = await connectDatabase(config, { max: 2 });
@@ -129,7 +143,10 @@ async function merchantCreate(args: string[]): Promise<void> {
   });
   const name = values.name?.trim();
   if (!name) throw new StartupError(`merchant create needs --name\n${usage}`);
-  const config = loadConfig(process.env, ['DATABASE_URL', 'INFLOW_SECRET_KEY']);
+  const environment = await cliEnvironment(process.env, ['database']);
+  const config = loadConfig(environment.env, ['DATABASE_URL', 'INFLOW_SECRET_KEY']);
+  requireSecretKey(config);
+  announce(environment);
   const db = await connectDatabase(config, { max: 1 });
   try {
     const created = await createMerchant(db, name, requireSecretKey(config));
@@ -144,6 +161,14 @@ async function merchantCreate(args: string[]): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * Names, on stderr, what the command talks to when any of it came from `npm run dev`'s stack file
+ * rather than the environment; with everything from the environment (production) it stays quiet.
+ */
+function announce(environment: CliEnvironment): void {
+  if (environment.devStack) process.stderr.write(`${environment.describe()}\n`);
 }
 
 /**

@@ -132,7 +132,7 @@ function reason(error: unknown): string {
 }
 
 /** host:port/database of a connection URL, never its password. */
-function describeDatabaseUrl(url: string): string {
+export function describeDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { ConnectionError, errorFromResponse, retryAfterSeconds, type InflowError } from './errors';
 import { ListRequest, type List } from './list';
 import { operationRoutes } from './openapi';
+import { readServerSentEvents } from './server-sent-events';
 import type { ArgsOf, IdempotentRequestOptions, ListItemOf, ListOperationId, OperationId, ResultOf } from './operations';
 
 export const SDK_VERSION = '0.1.0';
@@ -74,6 +75,34 @@ export class InflowClient {
         return this.#call(route, next) as Promise<List<ListItemOf<Id>>>;
       });
     return Object.assign(method, { operationId });
+  }
+
+  /**
+   * A method for a server-sent-events operation: iterate it with `for await` to get each item as
+   * it happens, until `signal` aborts or the server ends the stream. Resume after a drop with
+   * `lastEventId` (items made shortly before it come again: drop ids you have seen).
+   */
+  protected stream<Id extends OperationId, Item>(operationId: Id): Method<Id, AsyncIterable<Item>> {
+    const route = operationRoutes[operationId];
+    const open = (params: Record<string, string | undefined> = {}, options: { signal?: AbortSignal; lastEventId?: string } = {}) => {
+      const url = new URL(`${this.#baseUrl}${route.path}`);
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+      const headers: Record<string, string> = {
+        Authorization: `Bearer ${this.#apiKey}`,
+        Accept: 'text/event-stream',
+        'User-Agent': `inflow-sdk-node/${SDK_VERSION}`,
+        ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}),
+      };
+      const request = this.#fetch;
+      return {
+        async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
+          const response = await request(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+          if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
+          for await (const message of readServerSentEvents(response.body)) yield JSON.parse(message.data) as Item;
+        },
+      };
+    };
+    return Object.assign(open, { operationId }) as unknown as Method<Id, AsyncIterable<Item>>;
   }
 
   async #call(route: Route, args: unknown[]): Promise<unknown> {

@@ -1,3 +1,4 @@
+import type { Schemas } from './operations';
 import { InflowClient } from './client';
 import { webhooks } from './webhooks';
 
@@ -48,7 +49,8 @@ export class Inflow extends InflowClient {
     list: this.list('listEvents'),
     retrieve: this.operation('retrieveEvent'),
     resend: this.operation('resendEvent'),
-    // stream (GET /events/stream, server-sent events) goes here once the API has it: it needs a stream reader, not operation().
+    /** Every event as it happens (server-sent events): `for await (const event of inflow.events.stream({ types: 'deposit.*' }))`. */
+    stream: this.stream<'streamEvents', Schemas['EventWithDeliveries']>('streamEvents'),
   };
 
   readonly webhookEndpoints = {

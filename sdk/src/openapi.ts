@@ -280,6 +280,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream events as they happen
+         * @description Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds one of the key's concurrent-request slots.
+         *
+         *     Needs `read` permission on `events`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -1692,6 +1714,37 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: {
+                types?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listWebhookEndpoints: {
         parameters: {
             query?: {
@@ -2663,6 +2716,13 @@ export const operationRoutes = {
         "path": "/events/{id}/resend",
         "input": "body",
         "idempotent": true
+    },
+    "streamEvents": {
+        "method": "GET",
+        "path": "/events/stream",
+        "input": "query",
+        "idempotent": false,
+        "streams": true
     },
     "createWebhookEndpoint": {
         "method": "POST",

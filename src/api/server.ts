@@ -1,14 +1,20 @@
 /** `npm run api`: serves the REST API on PORT. */
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../config';
+import { endEventStreams } from '../events/event-stream';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
 import { connectDatabase, createAddressDerivers, lazyTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
 import { createApp, type AppDeps } from './app';
 
+/** Each server's app, whose event streams stopApiServer ends. */
+const appsOfServers = new WeakMap<Server, object>();
+
 /** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
 export async function startApiServer(deps: AppDeps, port: number): Promise<Server> {
-  const server = createApp(deps).listen(port);
+  const app = createApp(deps);
+  const server = app.listen(port);
+  appsOfServers.set(server, app);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -31,10 +37,16 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
   };
 }
 
-/** Stops accepting connections and resolves when in-flight requests have finished. */
+/**
+ * Stops accepting connections and resolves when in-flight requests have finished. Event streams
+ * (`GET /events/stream`) never finish by themselves: they are ended, and their clients resume
+ * elsewhere with Last-Event-ID.
+ */
 export function stopApiServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
+    const app = appsOfServers.get(server);
+    if (app) endEventStreams(app);
     server.closeIdleConnections();
   });
 }

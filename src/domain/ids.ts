@@ -23,12 +23,7 @@ export type IdKind = keyof typeof idPrefixes;
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
 
 export function newId(kind: IdKind, now: number = Date.now()): string {
-  let time = '';
-  let remaining = now;
-  for (let i = 0; i < 10; i++) {
-    time = alphabet[remaining % 32] + time;
-    remaining = Math.floor(remaining / 32);
-  }
+  const time = encodeTime(now);
   const random = randomBytes(10);
   let bits = 0n;
   for (const byte of random) bits = (bits << 8n) | BigInt(byte);
@@ -38,6 +33,32 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
     bits >>= 5n;
   }
   return `${idPrefixes[kind]}_${time}${tail}`;
+}
+
+/**
+ * The smallest id of `kind` made at `time` (ms): every id made then or later sorts at or after it,
+ * every id made earlier before it, so an id range can stand for a time range.
+ */
+export function idFloor(kind: IdKind, time: number): string {
+  return `${idPrefixes[kind]}_${encodeTime(Math.max(0, time))}${'0'.repeat(16)}`;
+}
+
+/** When an id was made (ms), from its time part. */
+export function timeOfId(id: string): number {
+  const time = id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11);
+  let value = 0;
+  for (const character of time) value = value * 32 + alphabet.indexOf(character);
+  return value;
+}
+
+function encodeTime(now: number): string {
+  let time = '';
+  let remaining = now;
+  for (let i = 0; i < 10; i++) {
+    time = alphabet[remaining % 32] + time;
+    remaining = Math.floor(remaining / 32);
+  }
+  return time;
 }
 
 export function isId(kind: IdKind, value: string): boolean {

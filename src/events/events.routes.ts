@@ -3,7 +3,7 @@ import { callerOf, transactionOf, type AppContext, type AppState } from '../api/
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
-import { route } from '../api/operation';
+import { route, streamed } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from '../db/repositories/events.repository';
@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import { queueRedeliveries } from '../webhooks/deliveries';
 import { presentEvents } from './event.presenter';
 import { eventOperations as operations } from './events.schema';
+import { streamEvents } from './event-stream';
 
 export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> {
   const router = new Router<AppState>();
@@ -31,6 +32,11 @@ export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> 
       exists: async (id) => (await findEvent(deps.db, caller, id)) !== undefined,
       present: (rows) => presentEvents(deps.db, rows),
     });
+  });
+
+  route(router, operations.stream, async (ctx) => {
+    await streamEvents(deps)(ctx);
+    return streamed;
   });
 
   route(router, operations.retrieve, async (ctx) => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { Id, listOf, NoParameters, Timestamp } from '../api/schema';
-import { eventTypes } from '../domain/events';
+import { eventTypes, type EventType } from '../domain/events';
 
 export const ListEventsQuery = z.strictObject({
   ...paginationParams,
@@ -49,6 +49,30 @@ export const DeliveryObject = z
 /** An event as the API shows it: with its deliveries per endpoint and every recorded attempt. */
 export const EventWithDeliveries = EventObject.extend({ deliveries: z.array(DeliveryObject) }).meta({ id: 'EventWithDeliveries' });
 
+/**
+ * `GET /events/stream?types=deposit.*,order.completed`: event types and `group.*` patterns, comma
+ * separated, each naming at least one type of the catalogue; the types they match, or every type
+ * when absent.
+ */
+export const StreamEventsQuery = z.strictObject({
+  types: z
+    .string()
+    .max(1000)
+    .transform((list, ctx) => {
+      const matched = new Set<EventType>();
+      for (const pattern of list.split(',').map((item) => item.trim())) {
+        const types = eventTypes.filter((type) => pattern === '*' || type === pattern || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
+        if (types.length === 0) {
+          ctx.addIssue({ code: 'custom', message: `'${pattern}' matches no event type (e.g. deposit.*, ${eventTypes[0]}, or *)` });
+          return z.NEVER;
+        }
+        types.forEach((type) => matched.add(type));
+      }
+      return [...matched];
+    })
+    .optional(),
+});
+
 const tag = 'Events';
 
 export const eventOperations = {
@@ -82,5 +106,18 @@ export const eventOperations = {
     body: NoParameters,
     response: EventWithDeliveries,
     idempotent: true,
+  }),
+  stream: defineOperation({
+    operationId: 'streamEvents',
+    method: 'get',
+    path: '/events/stream',
+    tag,
+    resource: 'events',
+    summary: 'Stream events as they happen',
+    description:
+      "Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds one of the key's concurrent-request slots.",
+    query: StreamEventsQuery,
+    response: EventWithDeliveries,
+    streams: 'text/event-stream',
   }),
 };

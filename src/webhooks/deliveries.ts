@@ -25,6 +25,7 @@ import type { Event } from '../db/tables/events.table';
 import { newId } from '../domain/ids';
 import { signatureHeaders } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
+import type { EventObject } from '../events/events.schema';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
@@ -183,17 +184,24 @@ type OutgoingRequest = { url: string; rawBody: string; headers: Record<string, s
 
 /** The event object, compact, signed with the endpoint's secrets (both while a rotated one is honoured). */
 function endpointRequest(target: DeliveryTarget): OutgoingRequest {
-  const rawBody = JSON.stringify(
-    eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data }),
-  );
   const secrets = [target.secret!];
   if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
     secrets.push(target.previous_secret);
+  const event = eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data });
+  return { url: target.url!, ...signedEventRequest(event, secrets) };
+}
+
+/**
+ * The body and headers of an endpoint's delivery of `event`: the event object as compact JSON,
+ * signed with `secrets` now. `npm run cli -- listen` sends its forwards through this too, so a
+ * local receiver sees exactly what a real endpoint would.
+ */
+export function signedEventRequest(event: EventObject, secrets: string[]): { rawBody: string; headers: Record<string, string> } {
+  const rawBody = JSON.stringify(event);
   return {
-    url: target.url!,
     rawBody,
     headers: {
-      ...signatureHeaders({ messageId: target.event_id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
+      ...signatureHeaders({ messageId: event.id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
       'User-Agent': USER_AGENT,
     },
   };

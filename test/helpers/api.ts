@@ -28,6 +28,7 @@ const generousRateLimits: RateLimitSettings = { reads: 1_000_000, writes: 1_000_
 /** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
 export async function startTestApi({
   rateLimits,
+  port = 0,
   ...deps
 }: {
   db: Db;
@@ -38,6 +39,8 @@ export async function startTestApi({
   prices?: AppDeps['prices'];
   rateLimits?: Partial<RateLimitSettings>;
   clock?: () => Date;
+  /** A free one unless given (to start an API again where a client knows it). */
+  port?: number;
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -58,7 +61,7 @@ export async function startTestApi({
       rateLimits: { ...generousRateLimits, ...rateLimits },
       logger,
     },
-    0,
+    port,
   );
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

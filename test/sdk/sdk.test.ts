@@ -112,6 +112,28 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
     expect(Object.keys(operationRoutes).filter((operationId) => !covered.includes(operationId))).toEqual([]);
   });
 
+  it('streams events as they happen with events.stream, filtered by type', async () => {
+    const merchant = await buildMerchant(stack.database.db, 'Streamer');
+    const inflow = sdk(merchant.test_key);
+    const stop = new AbortController();
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of inflow.events.stream({ types: 'customer.*' }, { signal: stop.signal })) {
+        received.push(`${event.event} ${(event.data as { email?: string }).email}`);
+        if (received.length === 1) stop.abort();
+      }
+    })().catch((error: unknown) => {
+      if (!stop.signal.aborted) throw error;
+    });
+    // The stream marks what exists when it opens as seen: keep creating until one made after it arrives.
+    await waitFor('a customer.created on the stream', async () => {
+      await inflow.customers.create({ email: 'streamed@example.com' });
+      return received.length > 0;
+    });
+    await reading;
+    expect(received[0]).toBe('customer.created streamed@example.com');
+  });
+
   describe('pagination', () => {
     let merchant: CreatedMerchant;
     let createdIds: string[];

@@ -58,3 +58,28 @@ export async function listEvents(
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
   return query.execute();
 }
+
+/** The ids of the tenant's events after `afterId` (of `types` when given), oldest first: what an event stream polls. */
+export async function eventIdsAfter(db: Executor, tenant: Tenant, filters: { afterId: string; types?: readonly string[] | undefined }): Promise<string[]> {
+  let query = db
+    .selectFrom('events')
+    .select('id')
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('id', '>', filters.afterId)
+    .orderBy('id');
+  if (filters.types) query = query.where('type', 'in', filters.types);
+  return (await query.execute()).map((row) => row.id);
+}
+
+export async function findEventsByIds(db: Executor, tenant: Tenant, ids: readonly string[]): Promise<Event[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('merchant_id', '=', tenant.merchantId)
+    .where('livemode', '=', tenant.livemode)
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .execute();
+}

@@ -1,0 +1,192 @@
+/**
+ * `npm run cli -- trigger <event type> [--network N] [--currency C] [--api-key sk_test_…]`: makes,
+ * through the public API in test mode, the objects whose life fires that event (a customer, a
+ * simulated deposit, an order), prints each, and waits for the event on the event stream, so that
+ * `listen` (or a registered endpoint) gets a real one. Payments go to arbitrum by default, whose
+ * simulated confirmations come quickest at real block times (40 blocks of 250 ms); an API with
+ * INFLOW_SIMULATED_BLOCK_TIME_MS set is quickest on the network needing fewest (ethereum, 12).
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { eventTypes, type EventType } from '../domain/events';
+import { MIN_EXPIRES_IN_SECONDS, PAYMENT_GRACE_MS } from '../domain/order-state';
+import { StartupError } from '../startup';
+import { ApiRequestError, testModeApi, type ApiClient } from './api-client';
+import { readServerSentEvents } from '../../sdk/src/server-sent-events';
+
+const DEFAULT_NETWORK = 'arbitrum';
+const DEFAULT_CURRENCY = 'USDT';
+const ORDER_AMOUNT = '10';
+/** Long enough for an order to expire and settle (MIN_EXPIRES_IN_SECONDS + the payment grace) on a busy machine. */
+const WAIT_MS = 10 * 60_000;
+
+/** What a recipe made, and the object whose event is awaited. */
+interface Made {
+  /** The id in the awaited event's `data.id`. */
+  objectId: string;
+  /** What to wait for, said before waiting. */
+  expect: string;
+}
+
+interface Context {
+  api: ApiClient;
+  say: (line: string) => void;
+  /** Where payments go. */
+  network: string;
+  currency: string;
+}
+
+type Recipe = (context: Context) => Promise<Made>;
+
+interface Customer {
+  id: string;
+}
+interface Deposit {
+  id: string;
+  amount: string;
+  currency: string;
+  network: string;
+  address: string;
+  required_confirmations: number;
+}
+interface Order {
+  id: string;
+  amount: string;
+  currency: string;
+  network: string;
+  address: string;
+  expires_at: string;
+}
+
+const createCustomer = async ({ api, say }: Context, type: EventType) => {
+  const customer = await api.post<Customer>('/customers', { name: 'Triggered customer', metadata: { triggered: type } });
+  say(`created customer ${customer.id}`);
+  return customer;
+};
+
+const simulateDeposit = async ({ api, say }: Context, body: Record<string, unknown>) => {
+  const deposit = await api.post<Deposit>('/deposits/simulate', body);
+  say(
+    `simulated deposit ${deposit.id}: ${deposit.amount} ${deposit.currency} on ${deposit.network} to ${deposit.address}${body.outcome === 'failed' ? ', to be reorganised away' : ''}`,
+  );
+  return deposit;
+};
+
+const createOrder = async ({ api, say, network, currency }: Context, type: EventType, expiresIn?: number) => {
+  const order = await api.post<Order>('/orders', {
+    external_id: `trigger_${randomBytes(6).toString('hex')}`,
+    network,
+    currency,
+    amount: ORDER_AMOUNT,
+    ...(expiresIn ? { expires_in: expiresIn } : {}),
+    metadata: { triggered: type },
+  });
+  say(`created order ${order.id}: ${order.amount} ${order.currency} on ${order.network} to ${order.address}, expires ${order.expires_at}`);
+  return order;
+};
+
+const depositRecipe =
+  (type: EventType, outcome: 'completed' | 'failed', expect: (deposit: Deposit) => string): Recipe =>
+  async (context) => {
+    const customer = await createCustomer(context, type);
+    const deposit = await simulateDeposit(context, { customer_id: customer.id, network: context.network, currency: context.currency, amount: '25', outcome });
+    return { objectId: deposit.id, expect: expect(deposit) };
+  };
+
+const settlesAfter = `${MIN_EXPIRES_IN_SECONDS} s and settles ${PAYMENT_GRACE_MS / 1_000} s later`;
+
+/** Every event type but deposit.reversed, which needs a real chain to reorganise a completed deposit away. */
+export const recipes: Partial<Record<EventType, Recipe>> = {
+  'customer.created': async (context) => {
+    const customer = await createCustomer(context, 'customer.created');
+    return { objectId: customer.id, expect: 'at once' };
+  },
+  'deposit.detected': depositRecipe('deposit.detected', 'completed', () => 'at once'),
+  'deposit.confirming': depositRecipe('deposit.confirming', 'completed', () => 'at its first confirmation'),
+  'deposit.completed': depositRecipe('deposit.completed', 'completed', (deposit) => `after ${deposit.required_confirmations} simulated confirmations`),
+  'deposit.failed': depositRecipe(
+    'deposit.failed',
+    'failed',
+    (deposit) => `when its block is reorganised away, halfway to ${deposit.required_confirmations} confirmations`,
+  ),
+  'order.created': async (context) => ({ objectId: (await createOrder(context, 'order.created')).id, expect: 'at once' }),
+  'order.completed': async (context) => {
+    const order = await createOrder(context, 'order.completed');
+    await simulateDeposit(context, { order_id: order.id, amount: order.amount });
+    return { objectId: order.id, expect: 'once the payment has its confirmations' };
+  },
+  'order.canceled': async (context) => {
+    const { api, say } = context;
+    const order = await createOrder(context, 'order.canceled');
+    // The order's workflow starts just after the order's commit; until it runs, a cancel is answered 503.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api.post(`/orders/${order.id}/cancel`);
+        break;
+      } catch (error) {
+        if (!(error instanceof ApiRequestError) || error.status !== 503 || attempt === 20) throw error;
+        await sleep(500);
+      }
+    }
+    say(`canceled order ${order.id}`);
+    return { objectId: order.id, expect: 'at once' };
+  },
+  'order.expired': async (context) => ({
+    objectId: (await createOrder(context, 'order.expired', MIN_EXPIRES_IN_SECONDS)).id,
+    expect: `when it expires, in ${settlesAfter}`,
+  }),
+  'order.underpaid': async (context) => {
+    const order = await createOrder(context, 'order.underpaid', MIN_EXPIRES_IN_SECONDS);
+    await simulateDeposit(context, { order_id: order.id, amount: '4' });
+    return { objectId: order.id, expect: `when it expires part paid, in ${settlesAfter}` };
+  },
+};
+
+export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      'api-key': { type: 'string' },
+      network: { type: 'string', default: DEFAULT_NETWORK },
+      currency: { type: 'string', default: DEFAULT_CURRENCY },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const type = positionals[0] as EventType | undefined;
+  const triggerable = Object.keys(recipes).join(', ');
+  if (!type || positionals.length > 1) throw new StartupError(`trigger needs one event type: ${triggerable}\n${usage}`);
+  if (type === 'deposit.reversed') {
+    throw new StartupError(
+      'deposit.reversed cannot be triggered: it needs a completed deposit taken off the chain by a reorganisation, which simulated deposits never are',
+    );
+  }
+  const recipe = recipes[type];
+  if (!eventTypes.includes(type) || !recipe) throw new StartupError(`"${type}" is not an event type that can be triggered: ${triggerable}`);
+  const api = await testModeApi('trigger', values['api-key'], env);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  // Listening before making anything, so the event cannot slip by between the two.
+  const stopped = new AbortController();
+  process.once('SIGINT', () => stopped.abort());
+  const deadline = AbortSignal.any([stopped.signal, AbortSignal.timeout(WAIT_MS)]);
+  const stream = await api.openEventStream({ types: type, signal: deadline });
+  const started = performance.now();
+  try {
+    const made = await recipe({ api, say, network: values.network, currency: values.currency });
+    say(`waiting for ${type} (${made.expect}); ^C stops waiting, not what was made`);
+    for await (const message of readServerSentEvents(stream.body!)) {
+      if (message.event !== type || (JSON.parse(message.data) as { data?: { id?: unknown } }).data?.id !== made.objectId) continue;
+      say(`${type} ${message.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+      return;
+    }
+    throw new StartupError(`inflow: the event stream closed before ${type} arrived; look for it later with GET /events?type=${type}`);
+  } catch (error) {
+    if (!deadline.aborted) throw error;
+    if (stopped.signal.aborted) process.exit(130);
+    throw new StartupError(`inflow: no ${type} within ${WAIT_MS / 60_000} minutes; look for it later with GET /events?type=${type}`);
+  } finally {
+    stopped.abort();
+  }
+}

@@ -1,0 +1,211 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { writeDevStack } from '../../src/cli/dev-stack';
+import { findEventById } from '../../src/db/repositories/events.repository';
+import { redactApiKey } from '../../src/domain/api-keys';
+import { hexSignature } from '../../src/domain/signatures';
+import { eventObject } from '../../src/events/event.presenter';
+import { USER_AGENT } from '../../src/webhooks/deliveries';
+import { startTestApi } from '../helpers/api';
+import { useApiStack } from '../helpers/api-stack';
+import { startReceiver, type ReceivedRequest } from '../helpers/receiver';
+import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
+import { readTestEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
+
+/**
+ * `npm run cli -- listen` and `trigger` as a developer runs them, against the real API, worker and
+ * Temporal dev server: found through a dev stack file, as `npm run dev` writes it, and forwarding
+ * to a real receiver on loopback that checks each delivery as a merchant's server would.
+ */
+describe('npm run cli -- listen | trigger', () => {
+  const stack = useApiStack('cli-listen');
+  let dataDir: string;
+  let devEnv: Record<string, string>;
+  const running: ScriptProcess[] = [];
+
+  const start = (args: string[], env: Record<string, string> = devEnv) => {
+    const command = new ScriptProcess(['npm', 'run', '--silent', 'cli', '--', ...args], env);
+    running.push(command);
+    return command;
+  };
+  const secretOf = async (listen: ScriptProcess) => {
+    await listen.waitForOutput(/Ready! Your webhook signing secret is whsec_\S+ \(\^C to quit\)/);
+    return /Ready! Your webhook signing secret is (whsec_\S+) \(\^C to quit\)/.exec(listen.stdout)![1]!;
+  };
+  const bodyOf = (request: ReceivedRequest) => JSON.parse(request.rawBody) as { id: string; event: string; data: { id: string } };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-cli-'));
+    const merchantFile = path.join(dataDir, 'dev-merchant.json');
+    await writeFile(merchantFile, JSON.stringify({ merchant_id: stack.acme.merchant_id, test_key: stack.acme.test_key }));
+    // As `npm run dev` writes it, naming this test's stack; this process stands in for npm run dev's.
+    await writeDevStack(dataDir, {
+      pid: process.pid,
+      database_url: stack.database.url,
+      api_url: `${stack.api.baseUrl}/api/v1`,
+      temporal: { address: readTestEnv('temporalAddress'), namespace: 'default', task_queue: stack.taskQueue, ui_url: null },
+      secret_key_file: null,
+      merchant_file: merchantFile,
+      chain_env: {},
+    });
+    devEnv = { INFLOW_DEV_DATA_DIR: dataDir };
+  });
+
+  afterEach(async () => {
+    for (const listen of running.splice(0)) {
+      try {
+        listen.signal('SIGINT');
+      } catch {
+        // It has exited already.
+      }
+      await listen.exited;
+    }
+  });
+
+  it('forwards deposit.completed of a simulated deposit exactly as a delivery, signed with the secret it printed', async () => {
+    const receiver = await startReceiver();
+    try {
+      const listen = start(['listen', '--forward-to', receiver.url, '--events', 'deposit.*']);
+      const secret = await secretOf(listen);
+      expect(lines(listen.stderr)).toEqual([
+        `inflow: API ${stack.api.baseUrl}/api/v1 (${dataDir}/dev-stack.json), key ${redactApiKey(stack.acme.test_key)} (${dataDir}/dev-merchant.json)`,
+      ]);
+
+      const customer = (await (await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} })).json()) as { id: string };
+      const simulated = await stack.api.request('/api/v1/deposits/simulate', {
+        method: 'POST',
+        key: stack.acme.test_key,
+        json: { customer_id: customer.id, network: 'ethereum', currency: 'USDT', amount: '25' },
+      });
+      const deposit = (await simulated.json()) as { id: string };
+      await listen.waitForOutput(/deposit\.completed +evt_\w+ +\[200 OK\] \d+ ms/);
+
+      const completed = receiver.requests.find((request) => bodyOf(request).event === 'deposit.completed')!;
+      expect(bodyOf(completed).data.id).toBe(deposit.id);
+      // What a registered endpoint gets: the same compact body, byte for byte, and the same headers.
+      const stored = (await findEventById(stack.database.db, bodyOf(completed).id))!;
+      expect(completed.rawBody).toBe(JSON.stringify(eventObject(stored)));
+      expect(new Webhook(secret).verify(completed.rawBody, completed.headers as Record<string, string>)).toEqual(JSON.parse(completed.rawBody));
+      expect(completed.headers).toMatchObject({
+        'webhook-id': stored.id,
+        'x-webhook-signature': hexSignature(completed.rawBody, secret),
+        'user-agent': USER_AGENT,
+        'content-type': 'application/json',
+      });
+      expect(completed.path).toBe('/hook');
+      // Only the types asked for: the customer's customer.created was not forwarded.
+      expect(receiver.requests.map((request) => bodyOf(request).event)).toEqual(['deposit.detected', 'deposit.confirming', 'deposit.completed']);
+      const printed = lines(listen.stdout).slice(1);
+      expect(printed).toHaveLength(3);
+      expect(printed[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  deposit\\.completed +${stored.id}  \\[200 OK\\] \\d+ ms$`));
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('prints the connection error when nothing answers at the URL, and a non-2xx status as it is', async () => {
+    const receiver = await startReceiver(() => 500);
+    const gone = await startReceiver();
+    await gone.close();
+    try {
+      const failing = start(['listen', '--forward-to', receiver.url, '--events', 'customer.created']);
+      const unreachable = start(['listen', '--forward-to', gone.url, '--events', 'customer.created']);
+      await Promise.all([secretOf(failing), secretOf(unreachable)]);
+      await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} });
+      await failing.waitForOutput(/customer\.created +evt_\w+ +\[500 Internal Server Error\] \d+ ms/);
+      await unreachable.waitForOutput(new RegExp(`customer\\.created +evt_\\w+ +\\[connect ECONNREFUSED ${new URL(gone.url).host}\\] \\d+ ms`));
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('reconnects with Last-Event-ID when the stream drops, and forwards what happened meanwhile once', async () => {
+    const receiver = await startReceiver();
+    let api = await startTestApi({ db: stack.database.db, temporal: stack.dev.client });
+    const port = Number(new URL(api.baseUrl).port);
+    const createCustomer = async () =>
+      ((await (await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} })).json()) as { id: string }).id;
+    try {
+      // Made before listen started, and within the window a resumed stream replays: never forwarded.
+      await createCustomer();
+      const listen = start(['listen', '--forward-to', receiver.url, '--api-key', stack.acme.test_key], { INFLOW_API_URL: `${api.baseUrl}/api/v1` });
+      await secretOf(listen);
+      expect(lines(listen.stderr)).toEqual([`inflow: API ${api.baseUrl}/api/v1 (env), key ${redactApiKey(stack.acme.test_key)} (--api-key)`]);
+      const before = await createCustomer();
+      await receiver.waitForRequests(1);
+
+      await api.close();
+      await listen.waitForOutput(/the event stream closed \(the API ended it\); reconnecting in 1 s/);
+      const meanwhile = await createCustomer();
+      api = await startTestApi({ db: stack.database.db, temporal: stack.dev.client, port });
+      await listen.waitForOutput(/reconnected, resuming after evt_\w+/);
+      await waitFor('the event made while disconnected', async () => receiver.requests.some((request) => bodyOf(request).data.id === meanwhile));
+      const after = await createCustomer();
+      await waitFor('an event after the reconnection', async () => receiver.requests.some((request) => bodyOf(request).data.id === after));
+      expect(receiver.requests.map((request) => bodyOf(request).data.id)).toEqual([before, meanwhile, after]);
+    } finally {
+      await api.close();
+      await receiver.close();
+    }
+  });
+
+  it('refuses a live key in one line, before connecting to anything', async () => {
+    // Nothing listens on port 9 of loopback: the refusal must come first.
+    const env = { INFLOW_API_URL: 'http://127.0.0.1:9/api/v1' };
+    const refusal = `inflow: listen works in test mode only; refusing the live key ${redactApiKey(stack.acme.live_key)} (use a sk_test_ key)`;
+    const flagged = await npmRun('cli', ['listen', '--forward-to', 'http://127.0.0.1:4000/hooks', '--api-key', stack.acme.live_key], env);
+    expect([flagged.code, lines(flagged.stderr), flagged.stdout]).toEqual([1, [refusal], '']);
+    const fromEnv = await npmRun('cli', ['listen', '--forward-to', 'http://127.0.0.1:4000/hooks'], { ...env, INFLOW_API_KEY: stack.acme.live_key });
+    expect([fromEnv.code, lines(fromEnv.stderr)]).toEqual([1, [refusal]]);
+    const triggered = await npmRun('cli', ['trigger', 'customer.created', '--api-key', stack.acme.live_key], env);
+    expect([triggered.code, lines(triggered.stderr)]).toEqual([1, [refusal.replace('listen', 'trigger')]]);
+  });
+
+  it('says in one line when the API refuses the stream', async () => {
+    const run = await npmRun('cli', ['listen', '--forward-to', 'http://127.0.0.1:4000/hooks', '--events', 'order.paid'], devEnv);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr).slice(1)).toEqual([
+      "inflow: GET /events/stream answered 400: Invalid types: 'order.paid' matches no event type (e.g. deposit.*, customer.created, or *)",
+    ]);
+  });
+
+  it('trigger deposit.completed makes a customer and a simulated deposit, and waits for the event', async () => {
+    const run = await npmRun('cli', ['trigger', 'deposit.completed', '--network', 'ethereum'], devEnv);
+    expect([run.code, run.stderr]).toEqual([0, expect.stringContaining(`inflow: API ${stack.api.baseUrl}/api/v1 (${dataDir}/dev-stack.json)`)]);
+    const output = lines(run.stdout);
+    expect(output).toEqual([
+      expect.stringMatching(/^created customer cus_\w+$/),
+      expect.stringMatching(/^simulated deposit dep_\w+: 25\.000000 USDT on ethereum to 0x[0-9a-fA-F]{40}$/),
+      'waiting for deposit.completed (after 12 simulated confirmations); ^C stops waiting, not what was made',
+      expect.stringMatching(/^deposit\.completed evt_\w+ after \d+\.\d s$/),
+    ]);
+    const eventId = /^deposit\.completed (evt_\w+)/.exec(output[3]!)![1]!;
+    const event = (await (await stack.api.request(`/api/v1/events/${eventId}`, { key: stack.acme.test_key })).json()) as any;
+    expect(event).toMatchObject({ event: 'deposit.completed', livemode: false, data: { id: /deposit (dep_\w+)/.exec(output[1]!)![1], status: 'completed' } });
+  });
+
+  it('trigger order.canceled makes an order and cancels it; deposit.reversed and unknown types are refused', async () => {
+    const run = await npmRun('cli', ['trigger', 'order.canceled'], devEnv);
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual([
+      expect.stringMatching(/^created order ord_\w+: 10\.000000 USDT on arbitrum to 0x[0-9a-fA-F]{40}, expires \S+$/),
+      expect.stringMatching(/^canceled order ord_\w+$/),
+      'waiting for order.canceled (at once); ^C stops waiting, not what was made',
+      expect.stringMatching(/^order\.canceled evt_\w+ after \d+\.\d s$/),
+    ]);
+
+    const reversed = await npmRun('cli', ['trigger', 'deposit.reversed'], devEnv);
+    expect([reversed.code, lines(reversed.stderr)]).toEqual([
+      1,
+      ['deposit.reversed cannot be triggered: it needs a completed deposit taken off the chain by a reorganisation, which simulated deposits never are'],
+    ]);
+    const unknown = await npmRun('cli', ['trigger', 'order.paid'], devEnv);
+    expect([unknown.code, lines(unknown.stderr)]).toEqual([
+      1,
+      [expect.stringMatching(/^"order\.paid" is not an event type that can be triggered: customer\.created, /)],
+    ]);
+  });
+});
