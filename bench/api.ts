@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import Koa from 'koa';
-import { buildCustomer, buildMerchant, buildTransfer, staticPrices } from '../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, staticPrices, testSecretKey } from '../dev/fixtures';
 import { startEmbeddedPostgres } from '../dev/postgres';
 import { freePort } from '../dev/tools/ports';
 import { startApiServer, stopApiServer } from '../src/api/server';
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       taskQueue: 'unused',
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
       prices: staticPrices(),
+      secretKey: testSecretKey,
       // The limiter runs (its statement is part of what is measured) but never refuses the load.
       rateLimits: { reads: 1_000_000, writes: 1_000_000, windowSeconds: 1, concurrentRequestsPerKey: CONCURRENCY },
     },

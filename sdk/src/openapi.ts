@@ -467,7 +467,7 @@ export interface paths {
         put?: never;
         /**
          * Roll an API key
-         * @description Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks are signed with the new key at once.
+         * @description Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks stay signed with the old key until it stops, then with the new one.
          *
          *     Needs `write` permission on `api_keys`.
          */

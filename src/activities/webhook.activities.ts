@@ -8,8 +8,9 @@ export function createWebhookActivities(deps: { db: Db; webhookPolicy: WebhookPo
     async prepareWebhookDeliveries(input) {
       return prepareDeliveries(db, input.eventId);
     },
-    async attemptWebhookDelivery(input) {
-      return attemptDelivery(db, { policy: webhookPolicy, secretKey }, input);
+    async attemptWebhookDelivery({ withStatus, ...input }) {
+      const result = await attemptDelivery(db, { policy: webhookPolicy, secretKey }, input);
+      return withStatus ? result : result.outcome;
     },
     async markWebhookDeliveryFailed(input) {
       await markDeliveryFailed(db, input.deliveryId);

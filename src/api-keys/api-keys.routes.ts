@@ -13,8 +13,8 @@ import { createApiKey, deleteApiKey, rollApiKey } from './api-keys.service';
 
 export interface ApiKeyRouteDeps {
   db: Db;
-  /** Seals new keys so they can sign order callbacks (INFLOW_SECRET_KEY); without it they work but never sign. */
-  secretKey?: Buffer | undefined;
+  /** Seals new keys so they can sign order callbacks (INFLOW_SECRET_KEY). */
+  secretKey: Buffer;
   /** When a rolled key's grace period ends is judged by this clock (tests inject one). */
   clock: () => Date;
 }

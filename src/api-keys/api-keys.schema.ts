@@ -103,7 +103,7 @@ export const apiKeyOperations = {
     resource: 'api_keys',
     summary: 'Roll an API key',
     description:
-      'Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks are signed with the new key at once.',
+      'Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks stay signed with the old key until it stops, then with the new one.',
     body: RollApiKeyBody,
     response: ApiKeyObject,
   }),

@@ -41,12 +41,7 @@ export async function issueApiKey(
 }
 
 /** A key made through the API: never with more permissions than the key that asks for it. */
-export async function createApiKey(
-  db: Executor,
-  caller: Caller,
-  input: { name: string; permissions: Permissions },
-  secretKey: Buffer | undefined,
-): Promise<IssuedApiKey> {
+export async function createApiKey(db: Executor, caller: Caller, input: { name: string; permissions: Permissions }, secretKey: Buffer): Promise<IssuedApiKey> {
   refuseExceeding(caller, input.permissions, 'permissions', 'create a key with');
   return issueApiKey(db, caller, { ...input, secretKey });
 }
@@ -60,7 +55,7 @@ export async function rollApiKey(
   db: Executor,
   caller: Caller,
   key: ApiKey,
-  options: { graceSeconds: number; now: Date; secretKey: Buffer | undefined },
+  options: { graceSeconds: number; now: Date; secretKey: Buffer },
 ): Promise<IssuedApiKey> {
   refuseExceeding(caller, key.permissions, undefined, 'roll a key with');
   // Locked, so two rolls of one key cannot both succeed.

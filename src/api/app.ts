@@ -41,7 +41,7 @@ export interface AppDeps {
   /** Per-API-key request rates and concurrency cap (docs/limits.md). */
   rateLimits: RateLimitSettings;
   /** INFLOW_SECRET_KEY: seals API keys made through the API so they can sign order callbacks. */
-  secretKey?: Buffer | undefined;
+  secretKey: Buffer;
   /** Now, for rolled keys' grace periods; tests inject one. */
   clock?: () => Date;
 }

@@ -1,6 +1,6 @@
 /** `npm run api`: serves the REST API on PORT. */
 import type { Server } from 'node:http';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, requireSecretKey, type Config } from '../config';
 import { endEventStreams } from '../events/event-stream';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
@@ -33,7 +33,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     webhookPolicy: config.webhookPolicy,
     prices: createPriceSources(config),
     rateLimits: config.rateLimits,
-    secretKey: config.secretKey,
+    secretKey: requireSecretKey(config),
   };
 }
 
@@ -54,6 +54,8 @@ export function stopApiServer(server: Server): Promise<void> {
 if (require.main === module) {
   runMain(async () => {
     const config = loadConfig(process.env);
+    // Before anything is reached: the API seals the keys it makes, so it cannot serve without it.
+    requireSecretKey(config);
     const logger = createLogger(config.logLevel, { process: 'api' });
     for (const line of describePriceSources(config)) logger.info(line);
     const derivers = createAddressDerivers(config);

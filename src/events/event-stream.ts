@@ -31,6 +31,7 @@ import { z } from 'zod';
 import { callerOf, type AppContext } from '../api/context';
 import { inputOf } from '../api/middleware/validate';
 import type { Db } from '../db/database';
+import { isApiKeyActive } from '../db/repositories/api-keys.repository';
 import { eventIdsAfter, findEvent, findEventsByIds } from '../db/repositories/events.repository';
 import { InvalidRequestError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import { idFloor, isId, timeOfId } from '../domain/ids';
@@ -47,6 +48,8 @@ export const HEARTBEAT_INTERVAL_MS = 15_000;
  * processes that make ids.
  */
 export const COMMIT_OVERLAP_MS = 30_000;
+/** How often an open stream checks that its key still works. */
+const KEY_CHECK_INTERVAL_MS = 1_000;
 /** Events read and sent per query, so a long backlog (a stream resumed after hours) is read in pieces. */
 const SEND_BATCH = 200;
 
@@ -138,9 +141,15 @@ export function streamEvents(deps: { db: Db; logger: Logger }) {
       try {
         await write(': stream open\n\n');
         await send(backlog);
+        let keyCheckedAt = Date.now();
         while (!ended.signal.aborted) {
           await sleep(POLL_INTERVAL_MS, undefined, { signal: ended.signal }).catch(() => undefined);
           if (ended.signal.aborted) break;
+          // A key deleted, or rolled past its grace period, must not keep reading: the stream ends within a second.
+          if (Date.now() - keyCheckedAt >= KEY_CHECK_INTERVAL_MS) {
+            if (!(await isApiKeyActive(deps.db, caller.apiKeyId))) break;
+            keyCheckedAt = Date.now();
+          }
           await send(await poll());
         }
       } catch (error) {

@@ -226,8 +226,14 @@ export function eventDispatchWorkflowId(eventId: string): string {
 export interface WebhookActivities {
   /** Records the first delivery of the event to each subscribed endpoint (idempotent) and lists them. */
   prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]>;
-  /** One POST; HTTP failures are an outcome, not an error (only database trouble is retried). */
-  attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number }): Promise<AttemptResult>;
+  /**
+   * One POST; HTTP failures are an outcome, not an error (only database trouble is retried). It
+   * answers the bare outcome unless asked for the whole result (`withStatus`): during a rolling
+   * upgrade a workflow of the previous version, which compares the answer with 'retry', may have
+   * its attempt run by a new worker, and a new workflow's attempt by an old worker (read as a bare
+   * outcome by `resultOf`), so neither side ever sees a shape it does not know.
+   */
+  attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number; withStatus?: true }): Promise<AttemptResult | AttemptOutcome>;
   markWebhookDeliveryFailed(input: { deliveryId: string }): Promise<void>;
 }
 

@@ -34,7 +34,9 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
       await sleep(delayMs, { summary: `before attempt ${attempt + 1}` });
     }
     setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
-    last = resultOf(await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now() }));
+    last = resultOf(
+      await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
+    );
     if (last.outcome !== 'retry') {
       setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
       return last.outcome;
@@ -46,9 +48,9 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
 }
 
 /**
- * An attempt's result as recorded in history. A delivery that was retrying when inflow's results
- * began to carry the status code replays bare outcomes ('retry') for its earlier attempts; read as
- * results, they keep its replay on the path it took.
+ * An attempt's result as recorded in history. A bare outcome ('retry') comes from a delivery that
+ * was retrying when results began to carry the status code (replayed from its history), or from an
+ * attempt an older worker ran during a rolling upgrade; read as results, both keep the path taken.
  */
 function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
   return typeof recorded === 'string' ? { outcome: recorded, statusCode: null, error: null } : recorded;

@@ -102,7 +102,7 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     expect((await call(manager.secret, 'DELETE', `/api-keys/${fullKey.id}`)).status).toBe(403);
   });
 
-  it('rolls a key: the new one works at once, the old one until its grace period ends, and callbacks are signed with the new one', async () => {
+  it('rolls a key: the new one works at once, the old one until its grace period ends, and signs callbacks until then', async () => {
     const [old] = (await call(merchant.test_key, 'GET', '/api-keys')).body.data;
     const rolled = await call(merchant.test_key, 'POST', `/api-keys/${old.id}/roll`, { expires_in: 24 * 60 * 60 });
     expect(rolled.status).toBe(200);
@@ -111,8 +111,14 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
 
     const oldNow = (await call(merchant.test_key, 'GET', `/api-keys/${old.id}`)).body;
     expect(oldNow).toMatchObject({ rolled_to: rolled.body.id, expires_at: '2026-11-24T12:00:00.000Z' });
-    const signing = await findSigningKey(database.db, { merchantId: merchant.merchant_id, livemode: false }, now);
-    expect(unsealApiKey(signing!.sealed_key, testSecretKey, signing!.id)).toBe(successor);
+    const signingKeyAt = async (at: Date) => {
+      const signing = await findSigningKey(database.db, { merchantId: merchant.merchant_id, livemode: false }, at);
+      return unsealApiKey(signing!.sealed_key, testSecretKey, signing!.id);
+    };
+    // Callbacks keep the key the merchant verifies with through the grace period; another full key changes nothing.
+    expect(await signingKeyAt(now)).toBe(merchant.test_key);
+    expect((await create(successor, { name: 'CI', permissions: 'full' })).status).toBe(200);
+    expect(await signingKeyAt(now)).toBe(merchant.test_key);
 
     now = new Date(now.getTime() + 23 * HOUR_MS);
     expect((await call(merchant.test_key, 'GET', '/balance')).status).toBe(200);
@@ -120,6 +126,7 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     const expired = await call(merchant.test_key, 'GET', '/balance');
     expect(expired.status).toBe(401);
     expect((await call(successor, 'GET', '/balance')).status).toBe(200);
+    expect(await signingKeyAt(now)).toBe(successor);
     const again = await call(successor, 'POST', `/api-keys/${old.id}/roll`, {});
     expect(again.status).toBe(400);
     expect(again.body.error.code).toBe('api_key_already_rolled');

@@ -37,6 +37,7 @@ describe('production entry points (npm run migrate | api | worker | cli)', () =>
   });
 
   it.each([
+    ['api', []],
     ['worker', []],
     ['cli', ['merchant', 'create', '--name', 'Keyless']],
   ])('%s refuses to start without INFLOW_SECRET_KEY, which seals and opens the keys callbacks are signed with', async (script, args) => {

@@ -172,6 +172,23 @@ describe('event stream (GET /api/v1/events/stream)', () => {
     }
   });
 
+  it('ends an open stream once its key is deleted', async () => {
+    const created = await stack.api.request('/api/v1/api-keys', {
+      method: 'POST',
+      key: stack.acme.test_key,
+      json: { name: 'Streamer', permissions: 'read_only' },
+    });
+    const { id, secret } = (await created.json()) as { id: string; secret: string };
+    const stream = await open(secret);
+    expect(stream.response.status).toBe(200);
+    const deleted = await stack.api.request(`/api/v1/api-keys/${id}`, { method: 'DELETE', key: stack.acme.test_key });
+    expect(deleted.status).toBe(200);
+    // Ends by itself (the key check runs every second); the test's own timeout would catch a stream that keeps going.
+    await stream.ended;
+    await createCustomer();
+    expect(stream.received).toEqual([]);
+  });
+
   it('does not hold up the server when it stops: open streams end', async () => {
     const api = await startTestApi({ db: stack.database.db, temporal: stack.dev.client });
     const stream = await openEventStream(api.baseUrl, stack.acme.test_key);

@@ -232,8 +232,9 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('makes the operator supply the INFLOW_SECRET_KEY the worker refuses to start without', () => {
+  it('makes the operator supply the INFLOW_SECRET_KEY the API and the worker refuse to start without', () => {
     expect(env(service('worker')).INFLOW_SECRET_KEY).toMatch(/^\$\{INFLOW_SECRET_KEY:\?.+\}$/);
+    expect(env(service('api')).INFLOW_SECRET_KEY).toBe(env(service('worker')).INFLOW_SECRET_KEY);
   });
 
   it('runs each app process with node on the entry file of its npm script', () => {

@@ -17,6 +17,18 @@ export async function findActiveApiKeyByHash(db: Executor, keyHash: string, now:
     .executeTakeFirst();
 }
 
+/** Whether the key still works at `now` (not deleted, not past a roll's grace period). */
+export async function isApiKeyActive(db: Executor, id: string, now: Date = new Date()): Promise<boolean> {
+  const key = await db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+  return key !== undefined;
+}
+
 /** A key of the tenant's that has not been deleted, or undefined (another merchant's or mode's key is as missing). */
 export async function findApiKey(db: Executor, tenant: Tenant, id: string): Promise<ApiKey | undefined> {
   return db
@@ -67,9 +79,11 @@ export async function setApiKeyRolled(db: Executor, id: string, rolledTo: string
 }
 
 /**
- * The merchant's newest working full-access key of this mode that has a sealed copy: the one order
- * callbacks are signed with. Restricted keys never sign: a merchant verifies callbacks with the key
- * its integration holds, which is a full one.
+ * The key order callbacks are signed with: the merchant's oldest working full-access key of this
+ * mode that has a sealed copy. Oldest, so that making another full key changes nothing for the
+ * merchant's callback verification, and a rolled key keeps signing through its grace period (its
+ * successor signs once it expires, or at once when rolled without one). Restricted keys never
+ * sign: a merchant verifies callbacks with the key its integration holds, which is a full one.
  */
 export async function findSigningKey(db: Executor, tenant: Tenant, now: Date = new Date()): Promise<(ApiKey & { sealed_key: string }) | undefined> {
   const key = await db
@@ -81,8 +95,8 @@ export async function findSigningKey(db: Executor, tenant: Tenant, now: Date = n
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .where('sealed_key', 'is not', null)
     .where(sql<boolean>`permissions = '"full"'::jsonb`)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('created_at')
+    .orderBy('id')
     .executeTakeFirst();
   return key as (ApiKey & { sealed_key: string }) | undefined;
 }
