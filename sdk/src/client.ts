@@ -15,7 +15,7 @@ import { ConnectionError, errorFromResponse, retryAfterSeconds, type InflowError
 import { ListRequest, type List } from './list';
 import { operationRoutes } from './openapi';
 import { readServerSentEvents } from './server-sent-events';
-import type { ArgsOf, IdempotentRequestOptions, ListItemOf, ListOperationId, OperationId, ResultOf } from './operations';
+import type { ArgsOf, IdempotentRequestOptions, ListItemOf, ListOperationId, OperationId, QueryOf, ResultOf } from './operations';
 
 export const SDK_VERSION = '0.1.0';
 
@@ -31,6 +31,18 @@ export interface InflowOptions {
 }
 
 type Route = (typeof operationRoutes)[OperationId];
+
+export interface StreamOptions {
+  /** Ends the stream. */
+  signal?: AbortSignal;
+  /** Resume after this event (what was made shortly before it comes again: drop ids you have seen). */
+  lastEventId?: string;
+}
+
+/** A streaming method: `(params?, options?) => AsyncIterable<item>`, with the operation it calls. */
+export type StreamMethod<Id extends OperationId, Item> = ((params?: QueryOf<Id>, options?: StreamOptions) => AsyncIterable<Item>) & {
+  readonly operationId: Id;
+};
 
 /** A resource's method, which also says which operation of the spec it calls. */
 export type Method<Id extends OperationId, Result> = ((...args: ArgsOf<Id>) => Result) & { readonly operationId: Id };
@@ -82,9 +94,9 @@ export class InflowClient {
    * it happens, until `signal` aborts or the server ends the stream. Resume after a drop with
    * `lastEventId` (items made shortly before it come again: drop ids you have seen).
    */
-  protected stream<Id extends OperationId, Item>(operationId: Id): Method<Id, AsyncIterable<Item>> {
+  protected stream<Id extends OperationId, Item>(operationId: Id): StreamMethod<Id, Item> {
     const route = operationRoutes[operationId];
-    const open = (params: Record<string, string | undefined> = {}, options: { signal?: AbortSignal; lastEventId?: string } = {}) => {
+    const open = (params: Record<string, string | undefined> = {}, options: StreamOptions = {}) => {
       const url = new URL(`${this.#baseUrl}${route.path}`);
       for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
       const headers: Record<string, string> = {
@@ -102,7 +114,8 @@ export class InflowClient {
         },
       };
     };
-    return Object.assign(open, { operationId }) as unknown as Method<Id, AsyncIterable<Item>>;
+    // The query's own types are the caller's; on the wire every parameter is text.
+    return Object.assign(open as (params?: QueryOf<Id>, options?: StreamOptions) => AsyncIterable<Item>, { operationId });
   }
 
   async #call(route: Route, args: unknown[]): Promise<unknown> {

@@ -21,7 +21,7 @@ type PathArgs<Path extends string> = Path extends `${string}{${string}}${infer R
 /** The API takes `limit` as query text ("1".."100"); the SDK takes a number and sends its digits. */
 type WithNumericLimit<Query> = Query extends { limit?: string } ? { [Name in keyof Query]: Name extends 'limit' ? number : Query[Name] } : Query;
 
-type QueryOf<Id extends OperationId> = WithNumericLimit<NonNullable<operations[Id]['parameters']['query']>>;
+export type QueryOf<Id extends OperationId> = WithNumericLimit<NonNullable<operations[Id]['parameters']['query']>>;
 type BodyOf<Id extends OperationId> = JsonContent<NonNullable<operations[Id]['requestBody']>>;
 
 /** The params argument: optional when the operation has nothing required in it. */

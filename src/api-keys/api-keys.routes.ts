@@ -24,21 +24,24 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
 
   const keyOf = async (ctx: AppContext, db: Executor = deps.db) => {
     const id = ctx.params.id ?? '';
-    const key = await findApiKey(db, callerOf(ctx), id);
+    const key = await findApiKey(db, callerOf(ctx), id, deps.clock());
     if (!key) throw new ResourceMissingError(`No such API key: '${id}'`, 'id');
     return key;
   };
 
   route(router, operations.create, transaction(deps.db), async (ctx) => {
-    const { key, secret } = await createApiKey(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), deps.secretKey);
+    const { key, secret } = await createApiKey(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), {
+      secretKey: deps.secretKey,
+      now: deps.clock(),
+    });
     return apiKeyObject(key, secret);
   });
 
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
     return paginate(inputOf(ctx, operations.list.query), {
-      fetch: (limit, startingAfter) => listApiKeys(deps.db, caller, { limit, startingAfter }),
-      exists: async (id) => (await findApiKey(deps.db, caller, id)) !== undefined,
+      fetch: (limit, startingAfter) => listApiKeys(deps.db, caller, deps.clock(), { limit, startingAfter }),
+      exists: async (id) => (await findApiKey(deps.db, caller, id, deps.clock())) !== undefined,
       present: (rows) => rows.map((row) => apiKeyObject(row)),
     });
   });

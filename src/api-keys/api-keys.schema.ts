@@ -82,7 +82,7 @@ export const apiKeyOperations = {
     tag,
     resource: 'api_keys',
     summary: 'List API keys',
-    description: "The mode's keys that have not been deleted, rolled keys in their grace period included. Never their secrets.",
+    description: "The mode's working keys, rolled keys in their grace period included (an expired or deleted key is gone). Never their secrets.",
     query: ListApiKeysQuery,
     response: listOf(ApiKeyObject),
   }),

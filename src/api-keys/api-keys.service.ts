@@ -10,6 +10,9 @@ import { livemodeOf, type Mode } from '../domain/mode';
 import { exceeding, grantsOf, normalizePermissions, type Permissions } from '../domain/permissions';
 import { sealApiKey } from '../merchants/sealed-keys';
 
+/** Working keys per merchant and mode. */
+export const MAX_WORKING_KEYS = 50;
+
 export interface IssuedApiKey {
   key: ApiKey;
   /** The key in plain text: it exists only in this value; the database keeps its hash (and a sealed copy when the server has INFLOW_SECRET_KEY). */
@@ -41,8 +44,22 @@ export async function issueApiKey(
 }
 
 /** A key made through the API: never with more permissions than the key that asks for it. */
-export async function createApiKey(db: Executor, caller: Caller, input: { name: string; permissions: Permissions }, secretKey: Buffer): Promise<IssuedApiKey> {
+export async function createApiKey(
+  db: Executor,
+  caller: Caller,
+  input: { name: string; permissions: Permissions },
+  { secretKey, now }: { secretKey: Buffer; now: Date },
+): Promise<IssuedApiKey> {
   refuseExceeding(caller, input.permissions, 'permissions', 'create a key with');
+  // Rate limits are per key, so unlimited keys would be unlimited quota.
+  const working = await lockActiveApiKeys(db, caller, now);
+  if (working.length >= MAX_WORKING_KEYS) {
+    throw new InvalidRequestError(
+      `This mode has ${working.length} working API keys, the most it may have: delete one first.`,
+      undefined,
+      'api_key_limit_reached',
+    );
+  }
   return issueApiKey(db, caller, { ...input, secretKey });
 }
 

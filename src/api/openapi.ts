@@ -118,10 +118,11 @@ function describeOperation(operation: Operation, components: Components): JsonSc
     '400',
     '401',
     '403',
-    ...(pathParameters.length || operation.body ? ['404'] : []),
+    ...(pathParameters.length || operation.body || operation.streams ? ['404'] : []),
     ...(operation.idempotent ? ['409'] : []),
     ...(operation.body ? ['413'] : []),
     '429',
+    '500',
     '503',
   ];
   return {
@@ -132,7 +133,7 @@ function describeOperation(operation: Operation, components: Components): JsonSc
     'x-inflow-permission': { resource: operation.resource, access },
     ...(operation.testModeOnly ? { 'x-inflow-test-mode-only': true } : {}),
     ...(operation.streams ? { 'x-inflow-item': components.add(operation.response, 'output') } : {}),
-    parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader],
+    parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader, ...(operation.streams ? [lastEventIdHeader] : [])],
     ...(operation.body ? { requestBody: requestBodyOf(components.add(operation.body, 'input'), components) } : {}),
     responses: {
       '200': {
@@ -175,6 +176,7 @@ const errorResponseNames: Record<string, string> = {
   '409': 'Conflict',
   '413': 'BodyTooLarge',
   '429': 'RateLimited',
+  '500': 'InternalError',
   '503': 'Unavailable',
 };
 
@@ -192,6 +194,7 @@ function errorResponses(components: Components): JsonSchema {
       'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' },
       ...rateLimitHeaders,
     }),
+    InternalError: described('A bug: nothing internal is said; the `Request-Id` header finds the request in the log.'),
     Unavailable: described('A dependency (Postgres, Temporal) is unavailable; nothing was changed. Retry later.'),
   };
 }
@@ -199,6 +202,14 @@ function errorResponses(components: Components): JsonSchema {
 const rateLimitHeaders = {
   'RateLimit-Policy': { schema: { type: 'string' }, description: 'The key\'s request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`.' },
   RateLimit: { schema: { type: 'string' }, description: 'What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`.' },
+};
+
+const lastEventIdHeader = {
+  name: 'Last-Event-ID',
+  in: 'header',
+  required: false,
+  description: "Resume after this event (one of the key's own; 404 otherwise): what was made after it, and in the 30 s before it, is sent.",
+  schema: { type: 'string' },
 };
 
 const webhookHeaders = [

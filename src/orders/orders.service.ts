@@ -72,8 +72,13 @@ export async function createOrder(
       'currency',
     );
   }
-  if (input.customer_id && !(await findCustomer(transaction, tenant, input.customer_id))) {
+  const customer = input.customer_id ? await findCustomer(transaction, tenant, input.customer_id) : undefined;
+  if (input.customer_id && !customer) {
     throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
+  }
+  // Archived means done with: its old addresses are still credited, but it takes no new orders.
+  if (customer?.archived_at) {
+    throw new InvalidRequestError(`Customer '${customer.id}' is archived: it cannot take new orders.`, 'customer_id', 'customer_archived');
   }
   const existing = await findOrderByExternalId(transaction, tenant, input.external_id);
   if (existing) throw duplicate(existing);

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { MAX_WORKING_KEYS } from '../../src/api-keys/api-keys.service';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { findSigningKey } from '../../src/db/repositories/api-keys.repository';
 import { unsealApiKey } from '../../src/merchants/sealed-keys';
@@ -127,9 +128,30 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     expect(expired.status).toBe(401);
     expect((await call(successor, 'GET', '/balance')).status).toBe(200);
     expect(await signingKeyAt(now)).toBe(successor);
-    const again = await call(successor, 'POST', `/api-keys/${old.id}/roll`, {});
+    // Expired, the old key is gone: not listed, and nothing more can be done with it.
+    const listed = (await call(successor, 'GET', '/api-keys')).body.data.map((key: { id: string }) => key.id);
+    expect(listed).not.toContain(old.id);
+    expect(listed).toContain(rolled.body.id);
+    expect((await call(successor, 'POST', `/api-keys/${old.id}/roll`, {})).status).toBe(404);
+  });
+
+  it('refuses to roll a key twice while the first roll is in its grace period', async () => {
+    const [old] = (await call(merchant.test_key, 'GET', '/api-keys')).body.data;
+    const first = await call(merchant.test_key, 'POST', `/api-keys/${old.id}/roll`, { expires_in: 3600 });
+    const again = await call(first.body.secret, 'POST', `/api-keys/${old.id}/roll`, {});
     expect(again.status).toBe(400);
     expect(again.body.error.code).toBe('api_key_already_rolled');
+    expect(again.body.error.message).toContain(first.body.id);
+  });
+
+  it('keeps a mode to 50 working keys, since rate limits are per key', async () => {
+    for (let made = 1; made < MAX_WORKING_KEYS; made++)
+      expect((await create(merchant.test_key, { name: `Key ${made}`, permissions: 'read_only' })).status).toBe(200);
+    const refused = await create(merchant.test_key, { name: 'One too many', permissions: 'read_only' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('api_key_limit_reached');
+    // The live mode's keys are counted apart.
+    expect((await create(merchant.live_key, { name: 'Live', permissions: 'read_only' })).status).toBe(200);
   });
 
   it('rolls with no grace period by default: the old key stops at once', async () => {

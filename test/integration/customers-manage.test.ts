@@ -246,6 +246,18 @@ describe('customers: update, archive, filters (real worker, Temporal dev server,
       expect((await call('GET', `/customers/${customer.id}`, undefined, merchant.test_key)).body).toEqual(archived);
     });
 
+    it('refuses a new order for an archived customer, writing nothing', async () => {
+      const answer = await call(
+        'POST',
+        '/orders',
+        { external_id: 'for-gone', network: 'ethereum', currency: 'USDT', amount: '10', customer_id: customer.id },
+        merchant.test_key,
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: 'customer_archived', param: 'customer_id' });
+      expect((await call('GET', '/orders', undefined, merchant.test_key)).body.data).toEqual([]);
+    });
+
     it("credits money sent to an archived customer's address: a simulated deposit completes and the balance rises", async () => {
       const before = (await call('GET', '/balance', undefined, merchant.test_key)).body;
       expect(before.by_currency).toEqual([]);

@@ -29,8 +29,8 @@ export async function isApiKeyActive(db: Executor, id: string, now: Date = new D
   return key !== undefined;
 }
 
-/** A key of the tenant's that has not been deleted, or undefined (another merchant's or mode's key is as missing). */
-export async function findApiKey(db: Executor, tenant: Tenant, id: string): Promise<ApiKey | undefined> {
+/** A key of the tenant's that works at `now`, or undefined (a deleted or expired key, or another merchant's or mode's, is as missing). */
+export async function findApiKey(db: Executor, tenant: Tenant, id: string, now: Date): Promise<ApiKey | undefined> {
   return db
     .selectFrom('api_keys')
     .selectAll()
@@ -38,6 +38,7 @@ export async function findApiKey(db: Executor, tenant: Tenant, id: string): Prom
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
     .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .executeTakeFirst();
 }
 
@@ -50,19 +51,21 @@ export async function lockActiveApiKeys(db: Executor, tenant: Tenant, now: Date)
     .where('livemode', '=', tenant.livemode)
     .where('revoked_at', 'is', null)
     .orderBy('id')
-    .forUpdate()
+    // Not FOR UPDATE: that would also block inserts of rows that reference it (its foreign keys' KEY SHARE locks).
+    .forNoKeyUpdate()
     .execute();
   return keys.filter((key) => key.expires_at === null || key.expires_at > now);
 }
 
-/** One page of the tenant's keys that have not been deleted, newest first (rolled keys in their grace period included). */
-export async function listApiKeys(db: Executor, tenant: Tenant, page: { limit: number; startingAfter?: string }): Promise<ApiKey[]> {
+/** One page of the tenant's keys that work at `now`, newest first (rolled keys in their grace period included). */
+export async function listApiKeys(db: Executor, tenant: Tenant, now: Date, page: { limit: number; startingAfter?: string }): Promise<ApiKey[]> {
   let query = db
     .selectFrom('api_keys')
     .selectAll()
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
     .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .orderBy('id', 'desc')
     .limit(page.limit);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);

@@ -29,14 +29,17 @@ export async function findCustomer(db: Executor, tenant: Tenant, id: string): Pr
 
 /** The customer, locked until the caller's transaction ends: an update reads, merges and writes it without losing a concurrent one. */
 export async function lockCustomerById(db: Executor, tenant: Tenant, id: string): Promise<Customer | undefined> {
-  return db
-    .selectFrom('customers')
-    .selectAll()
-    .where('id', '=', id)
-    .where('merchant_id', '=', tenant.merchantId)
-    .where('livemode', '=', tenant.livemode)
-    .forUpdate()
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('customers')
+      .selectAll()
+      .where('id', '=', id)
+      .where('merchant_id', '=', tenant.merchantId)
+      .where('livemode', '=', tenant.livemode)
+      // Not FOR UPDATE: that would also block inserts of rows that reference it (its foreign keys' KEY SHARE locks).
+      .forNoKeyUpdate()
+      .executeTakeFirst()
+  );
 }
 
 export async function updateCustomer(db: Executor, id: string, patch: CustomerUpdate): Promise<Customer> {
