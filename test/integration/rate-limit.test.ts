@@ -14,7 +14,7 @@ import { rateDecision, ratePolicy } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
-import { buildMerchant, testXpubEnv } from '../../dev/fixtures';
+import { buildMerchant, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
@@ -89,6 +89,7 @@ describe('per-API-key limits across two API processes (npm run api twice, one da
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
       LOG_LEVEL: 'info',
+      INFLOW_SECRET_KEY: testSecretKeyHex,
       ...testXpubEnv(),
       // 5 reads per 10 s: a burst of 5, then one more every 2 s.
       INFLOW_RATE_LIMIT_READS: String(READS),
