@@ -233,7 +233,11 @@ class Components {
   readonly schemas: Record<string, JsonSchema> = {};
 
   add(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const { $schema: _, $defs, ...json } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+    const {
+      $schema: _,
+      $defs,
+      ...json
+    } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any', reused: 'inline', override: portable }) as JsonSchema;
     for (const [name, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) this.define(name, rewriteRefs(definition) as JsonSchema);
     // A schema with an id of its own comes back as a reference to its definition.
     return rewriteRefs(json) as JsonSchema;
@@ -253,6 +257,19 @@ class Components {
       );
     }
     this.schemas[name] = body;
+  }
+}
+
+/**
+ * What zod writes that generators stumble on, and that says nothing `format` and `type` do not:
+ * the regular expression beside `format: date-time` (openapi-generator's Python client emits a
+ * validator it forgot to import), and the ±2^53 bounds on every integer.
+ */
+function portable({ jsonSchema }: { jsonSchema: JsonSchema }): void {
+  if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+  if (jsonSchema.type === 'integer') {
+    if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+    if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
   }
 }
 
