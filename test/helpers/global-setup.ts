@@ -1,7 +1,7 @@
 /**
  * Starts the real dependencies once per `jest` run: an embedded Postgres cluster (throw-away, in a
  * temp directory) and a Temporal dev server (in memory, no UI), and makes sure the time-skipping
- * test server is available. Their addresses reach the test files through environment variables.
+ * test server and a Chromium for the browser tests are available. Their addresses reach the test files through environment variables.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal';
 import { freePort } from '../../dev/tools/ports';
+import { ChromiumMissingError, ensureChromium } from '../../dev/tools/chromium';
 import { ensureTestServer } from '../../dev/tools/test-server';
 import { stderrLog } from '../../dev/tools/progress';
 import { isolatedNamespaces } from './temporal';
@@ -21,16 +22,23 @@ export interface TestDependencies {
 
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => stderrLog(`[test setup] ${line}`);
-  const [testServer, postgres, temporal] = await Promise.all([
+  const [testServer, postgres, temporal, chromium] = await Promise.all([
     ensureTestServer(log),
     (async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
       return startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, fast: true, log });
     })(),
     startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) }),
+    // A machine without one fails the browser tests with the command to run, not the whole suite.
+    ensureChromium(log).catch((error: Error) => {
+      if (!(error instanceof ChromiumMissingError)) throw error;
+      log(error.message);
+      return `missing: ${error.message}`;
+    }),
   ]);
   process.env[testEnv.postgresUrl] = postgres.url('postgres');
   process.env[testEnv.temporalAddress] = temporal.address;
   process.env[testEnv.testServer] = testServer ?? '';
+  process.env[testEnv.chromium] = chromium;
   (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, temporal };
 }

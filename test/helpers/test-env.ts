@@ -3,6 +3,8 @@ export const testEnv = {
   postgresUrl: 'INFLOW_TEST_POSTGRES_URL',
   temporalAddress: 'INFLOW_TEST_TEMPORAL_ADDRESS',
   testServer: 'INFLOW_TEST_TIME_SKIPPING_SERVER',
+  /** The Chromium the dashboard's browser tests drive, or `missing: <what to do>`. */
+  chromium: 'INFLOW_TEST_CHROMIUM',
 } as const;
 
 export function readTestEnv(name: keyof typeof testEnv): string {
