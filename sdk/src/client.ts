@@ -6,9 +6,10 @@
  * Retried, up to `maxRetries` times with exponential backoff and jitter, waiting at least the
  * answer's `Retry-After`:
  *  - 429 and 503, on any method: the API refused or failed before changing anything (API.md);
- *  - a network error or timeout, only when a repeat cannot do the work twice: GET, DELETE, and
+ *  - a network error or timeout, only when a repeat answers as the first would have: GET, and
  *    POSTs that honour Idempotency-Key, which the SDK sends on every such call (the same key on
- *    each retry, so the API answers a retry with the first answer).
+ *    each retry, so the API answers a retry with the first answer). Not DELETE: a delete whose
+ *    answer was lost would be answered 404 when repeated, reporting a success as a failure.
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectionError, errorFromResponse, retryAfterSeconds, type InflowError } from './errors';
@@ -145,7 +146,7 @@ export class InflowClient {
     if (route.input === 'body') headers['Content-Type'] = 'application/json';
     if (route.idempotent) headers['Idempotency-Key'] = options.idempotencyKey ?? randomUUID();
     const body = route.input === 'body' ? JSON.stringify(params ?? {}) : undefined;
-    const retriesAfterNetworkError = route.method === 'GET' || route.method === 'DELETE' || route.idempotent;
+    const retriesAfterNetworkError = route.method === 'GET' || route.idempotent;
     const maxRetries = options.maxRetries ?? this.#maxRetries;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
 

@@ -50,6 +50,8 @@ export const HEARTBEAT_INTERVAL_MS = 15_000;
 export const COMMIT_OVERLAP_MS = 30_000;
 /** How often an open stream checks that its key still works. */
 const KEY_CHECK_INTERVAL_MS = 1_000;
+/** Ids one poll reads at most. */
+const BACKLOG_READ_LIMIT = 2_000;
 /** Events read and sent per query, so a long backlog (a stream resumed after hours) is read in pieces. */
 const SEND_BATCH = 200;
 
@@ -95,9 +97,12 @@ export function streamEvents(deps: { db: Db; logger: Logger }) {
       const poll = async () => {
         const nextWindowStart = Date.now() - COMMIT_OVERLAP_MS;
         const floor = idFloor('event', windowStart);
-        const ids = await eventIdsAfter(deps.db, caller, { afterId: floor, types });
+        const ids = await eventIdsAfter(deps.db, caller, { afterId: floor, types, limit: BACKLOG_READ_LIMIT });
+        // A long backlog (a stream resumed after hours) is read in pieces: the next poll goes on
+        // from the last id read, rather than jumping to the present over what it did not read.
+        if (ids.length === BACKLOG_READ_LIMIT) windowStart = Math.max(windowStart, timeOfId(ids.at(-1)!));
         // Only after the read: an event committed after it was made after nextWindowStart.
-        windowStart = Math.max(windowStart, nextWindowStart);
+        else windowStart = Math.max(windowStart, nextWindowStart);
         for (const id of seen) if (id < floor) seen.delete(id);
         const unseen = ids.filter((id) => !seen.has(id));
         unseen.forEach((id) => seen.add(id));

@@ -135,6 +135,27 @@ describe('event stream (GET /api/v1/events/stream)', () => {
     ]);
   });
 
+  it('resumes over a backlog longer than one read, in order, each event once', async () => {
+    const backlogged = await buildMerchant(stack.database.db, 'Backlogged');
+    const started = Date.now() - 2 * 60 * 60 * 1000;
+    const ids = Array.from({ length: 4_500 }, (_, index) => newId('event', started + index));
+    await stack.database.db
+      .insertInto('events')
+      .values(
+        ids.map((id) => ({
+          id,
+          merchant_id: backlogged.merchant_id,
+          livemode: false,
+          type: 'customer.created',
+          data: JSON.stringify({ id: newId('customer'), object: 'customer' }),
+        })),
+      )
+      .execute();
+    const stream = await open(backlogged.test_key, { lastEventId: ids[0] });
+    await stream.waitForEvent('the last of the backlog', (event) => event.id === ids.at(-1), 30_000);
+    expect(stream.received.map((event) => event.id)).toEqual(ids.slice(1));
+  });
+
   it("never sends another merchant's events, nor the other mode's", async () => {
     const stream = await open(stack.acme.test_key);
     const othersTest = await createCustomer(other.test_key);

@@ -60,14 +60,20 @@ export async function listEvents(
 }
 
 /** The ids of the tenant's events after `afterId` (of `types` when given), oldest first: what an event stream polls. */
-export async function eventIdsAfter(db: Executor, tenant: Tenant, filters: { afterId: string; types?: readonly string[] | undefined }): Promise<string[]> {
+/** The ids after `afterId`, oldest first, at most `limit` of them. */
+export async function eventIdsAfter(
+  db: Executor,
+  tenant: Tenant,
+  filters: { afterId: string; types?: readonly string[] | undefined; limit: number },
+): Promise<string[]> {
   let query = db
     .selectFrom('events')
     .select('id')
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
     .where('id', '>', filters.afterId)
-    .orderBy('id');
+    .orderBy('id')
+    .limit(filters.limit);
   if (filters.types) query = query.where('type', 'in', filters.types);
   return (await query.execute()).map((row) => row.id);
 }
