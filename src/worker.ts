@@ -12,8 +12,8 @@ import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
-import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain } from './startup';
-import { ensureMaintenanceSchedules, startChainWatcher } from './workflows/client';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
+import { ensureMaintenanceSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
 
 export interface WorkerDeps {
   config: Config;
@@ -82,6 +82,12 @@ if (require.main === module) {
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);
     const temporal = await connectTemporalClient(config);
+    const problems = await searchAttributeProblems(temporal, config.temporal.namespace);
+    if (problems.length > 0) {
+      throw new StartupError(
+        `inflow: namespace ${config.temporal.namespace}'s search attributes do not match this version: ${problems.join('; ')}. Register them as docs/operations.md shows (deploy/temporal/setup-namespace.sh does it).`,
+      );
+    }
     const worker = await createWorker({ config, db, connection, temporal });
     const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
     await startChainWatchers(temporal, config, logger);

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../domain/idempotency';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import {
   activityFailureTypes,
@@ -28,6 +29,7 @@ import {
   type ConfirmationReport,
   type DepositTransfer,
   type OrderState,
+  searchAttributes,
   type Workflows,
 } from './definitions';
 import { startMetadata } from './metadata';
@@ -188,3 +190,23 @@ export async function describeWorkflow(temporal: Client, workflowId: string): Pr
 }
 
 const CURRENT_DETAILS_DEADLINE_MS = 5_000;
+
+/**
+ * What is wrong with the namespace's search attributes for inflow, in one line each: missing, or
+ * registered with another type (Network, Currency and TxHash became KeywordLists). Every start
+ * and upsert carrying such an attribute would fail, so the worker refuses to start on them.
+ */
+export async function searchAttributeProblems(temporal: Client, namespace: string): Promise<string[]> {
+  const { keys } = await temporal.connection.operatorService.listSearchAttributes({ namespace }).then(
+    (answer) => ({ keys: answer.customAttributes ?? {} }),
+    // A server that cannot list them (the time-skipping test server) is not checked.
+    () => ({ keys: undefined }),
+  );
+  if (!keys) return [];
+  return Object.values(searchAttributes).flatMap((key) => {
+    const wanted = encodeSearchAttributeIndexedValueType(key.type);
+    const registered = keys[key.name];
+    if (registered === undefined) return [`${key.name} is not registered (want ${key.type})`];
+    return registered === wanted ? [] : [`${key.name} is registered with another type (want ${key.type})`];
+  });
+}

@@ -1,5 +1,8 @@
-import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { describeWorkflow } from '../../src/workflows/client';
+import { Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { temporal } from '@temporalio/proto';
+import { describeWorkflow, searchAttributeProblems } from '../../src/workflows/client';
 import { depositWorkflowId, searchAttributes, simulationWorkflowId } from '../../src/workflows/definitions';
 import { useApiStack } from '../helpers/api-stack';
 import { startReceiver } from '../helpers/receiver';
@@ -108,5 +111,36 @@ describe('operating inflow from Temporal visibility (real worker, Temporal dev s
     } finally {
       await receiver.close();
     }
+  });
+});
+
+const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+
+describe('the search attributes a worker checks at start', () => {
+  const stack = useApiStack('search-attribute-check');
+
+  it('finds none missing on the dev server, and names each one a namespace lacks or types differently', async () => {
+    const { connection } = stack.dev.client;
+    expect(await searchAttributeProblems(stack.dev.client, stack.dev.client.options.namespace)).toEqual([]);
+
+    // A namespace of its own, so changing its attributes disturbs no other test.
+    const namespace = `sa-check-${Date.now()}`;
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    const client = new Client({ connection, namespace });
+    await waitFor(
+      'the namespace is usable',
+      async () => (await connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined)) !== undefined,
+    );
+    // A new namespace has none; register all but DepositId, and TxHash as a plain Keyword (as an older inflow did).
+    const registered = Object.fromEntries(
+      Object.values(searchAttributes)
+        .filter((key) => key.name !== 'DepositId')
+        .map((key) => [key.name, key.name === 'TxHash' ? KEYWORD : encodeSearchAttributeIndexedValueType(key.type)!]),
+    );
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: registered });
+    expect(await searchAttributeProblems(client, namespace)).toEqual([
+      'DepositId is not registered (want KEYWORD)',
+      'TxHash is registered with another type (want KEYWORD_LIST)',
+    ]);
   });
 });
