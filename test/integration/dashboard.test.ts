@@ -1,0 +1,200 @@
+import { get as httpGet } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { type CreatedMerchant } from '../../src/merchants/merchants.service';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { readTestEnv } from '../helpers/test-env';
+import { buildMerchant } from '../../dev/fixtures';
+import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.routes';
+
+/** The dashboard over plain HTTP: cookies, CSRF and headers as a browser would meet them. */
+describe('dashboard (real app, Postgres and Temporal)', () => {
+  let database: TestDatabase;
+  let connection: Connection;
+  let api: TestApi;
+  let acme: CreatedMerchant;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    acme = await buildMerchant(database.db, 'Acme');
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await connection?.close();
+    await database?.destroy();
+  });
+
+  const get = (path: string, cookie?: string) =>
+    fetch(`${api.baseUrl}${path}`, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {}, signal: AbortSignal.timeout(15_000) });
+
+  const post = (path: string, form: Record<string, string>, { cookie, origin = api.baseUrl }: { cookie?: string | undefined; origin?: string | null } = {}) =>
+    fetch(`${api.baseUrl}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(cookie ? { Cookie: cookie } : {}), ...(origin ? { Origin: origin } : {}) },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(15_000),
+    });
+
+  const cookiesOf = (response: Response) => response.headers.getSetCookie();
+  const pair = (setCookie: string) => setCookie.split(';')[0] as string;
+  const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page)?.[1] as string;
+
+  /** Signs in as a browser does: the login page's token and cookie, then the form. */
+  async function signIn(key: string): Promise<{ cookie: string; csrf: string; response: Response }> {
+    const loginPage = await get('/dashboard/login');
+    const loginCookie = pair(cookiesOf(loginPage)[0] as string);
+    const response = await post('/dashboard/login', { csrf: hidden(await loginPage.text(), 'csrf'), key }, { cookie: loginCookie });
+    const session = cookiesOf(response).find((value) => value.startsWith('inflow_dashboard='));
+    const cookie = session ? pair(session) : '';
+    const overview = cookie ? await get('/dashboard', cookie) : undefined;
+    const csrf = overview ? hidden(await overview.text(), 'csrf') : '';
+    return { cookie, csrf, response };
+  }
+
+  it('signs in with an API key: 303 to /dashboard and an HttpOnly, SameSite=Strict cookie scoped to /dashboard (no Secure on 127.0.0.1)', async () => {
+    const { response, cookie } = await signIn(acme.test_key);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/dashboard');
+    const setCookie = cookiesOf(response).find((value) => value.startsWith('inflow_dashboard=')) as string;
+    expect(setCookie).toMatch(/; Path=\/dashboard;/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).not.toMatch(/Secure/);
+    expect(setCookie).not.toContain(acme.test_key);
+    // The row holds the key sealed, and the token only as its hash.
+    const rows = await database.db.selectFrom('dashboard_sessions').selectAll().execute();
+    const token = cookie.split('=')[1] as string;
+    for (const row of rows) {
+      expect(JSON.stringify(row)).not.toContain(acme.test_key);
+      expect(row.id).not.toBe(token);
+    }
+    expect(rows.some((row) => row.test_key_sealed && row.expires_at.getTime() - row.created_at.getTime() === 12 * 3600 * 1000)).toBe(true);
+  });
+
+  it('marks the cookie Secure when the host is not a loopback name', async () => {
+    // fetch may not set Host; node:http may.
+    const setCookie = await new Promise<string[]>((resolve, reject) => {
+      const request = httpGet(`${api.baseUrl}/dashboard/login`, { headers: { Host: 'pay.example.com' } }, (response) => {
+        response.resume();
+        resolve(response.headers['set-cookie'] ?? []);
+      });
+      request.on('error', reject);
+    });
+    expect(setCookie[0]).toMatch(/; Secure/);
+  });
+
+  it('refuses a wrong key with 401 and an alert, and sets no session', async () => {
+    const { response } = await signIn('sk_test_thisisnotakeyatall0000000000');
+    expect(response.status).toBe(401);
+    expect(await response.text()).toMatch(/role="alert"/);
+    expect(cookiesOf(response).some((value) => value.startsWith('inflow_dashboard='))).toBe(false);
+  });
+
+  it('refuses a login without the CSRF token or from another origin', async () => {
+    const loginPage = await get('/dashboard/login');
+    const loginCookie = pair(cookiesOf(loginPage)[0] as string);
+    const csrf = hidden(await loginPage.text(), 'csrf');
+    expect((await post('/dashboard/login', { key: acme.test_key }, { cookie: loginCookie })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf: 'wrong', key: acme.test_key }, { cookie: loginCookie })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf, key: acme.test_key }, { cookie: loginCookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf, key: acme.test_key }, { cookie: loginCookie, origin: null })).status).toBe(403);
+  });
+
+  it('sends the strict CSP and the other security headers on every dashboard answer', async () => {
+    const { cookie } = await signIn(acme.test_key);
+    for (const response of [await get('/dashboard/login'), await get('/dashboard', cookie), await get('/dashboard/assets/dashboard.css')]) {
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('same-origin');
+    }
+    expect((await get('/dashboard', cookie)).headers.get('cache-control')).toBe('no-store');
+    const page = await (await get('/dashboard', cookie)).text();
+    expect(page).not.toMatch(/<script>|<style|style="| on[a-z]+="/);
+    expect(page).not.toContain(acme.test_key);
+  });
+
+  it('answers every page 200 to a session and 303 to /dashboard/login without one', async () => {
+    const { cookie } = await signIn(acme.test_key);
+    const created = await post('/dashboard/customers', { csrf: (await signInCsrf(cookie)) as string, email: 'ada@example.com' }, { cookie });
+    expect(created.status).toBe(303);
+    const customerPath = created.headers.get('location') as string;
+    expect(customerPath).toMatch(/^\/dashboard\/customers\/cus_/);
+    for (const path of [
+      '/dashboard',
+      '/dashboard/deposits',
+      '/dashboard/customers',
+      customerPath,
+      '/dashboard/orders',
+      '/dashboard/webhooks',
+      '/dashboard/events',
+    ]) {
+      const signedIn = await get(path, cookie);
+      expect([path, signedIn.status]).toEqual([path, 200]);
+      const anonymous = await get(path);
+      expect([path, anonymous.status, anonymous.headers.get('location')]).toEqual([path, 303, '/dashboard/login']);
+    }
+    const customerPage = await (await get(customerPath, cookie)).text();
+    expect(customerPage).toMatch(/<svg data-qr/);
+    expect(customerPage).toMatch(/data-address data-network="ethereum"/);
+  });
+
+  async function signInCsrf(cookie: string) {
+    return hidden(await (await get('/dashboard', cookie)).text(), 'csrf');
+  }
+
+  it('refuses a POST with a missing or wrong CSRF token with 403, and writes nothing', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const count = async () =>
+      (
+        await database.db
+          .selectFrom('customers')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const before = await count();
+    expect((await post('/dashboard/customers', { email: 'mallory@example.com' }, { cookie })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf: `${csrf}x`, email: 'mallory@example.com' }, { cookie })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf, email: 'mallory@example.com' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await count()).toBe(before);
+  });
+
+  it('renders metadata holding <script> as text', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await post('/dashboard/customers', { csrf, name: '<img src=x onerror=alert(1)>', metadata: 'note=<script>alert(1)</script>' }, { cookie });
+    expect(created.status).toBe(303);
+    const page = await (await get(created.headers.get('location') as string, cookie)).text();
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(page).not.toContain('<img src=x');
+  });
+
+  it('shows an API refusal (403 for a read-only key) as an alert, not a 500', async () => {
+    const created = await api.request('/api/v1/api-keys', { method: 'POST', key: acme.test_key, json: { name: 'Support', permissions: 'read_only' } });
+    const readOnly = ((await created.json()) as { secret: string }).secret;
+    const { cookie, csrf } = await signIn(readOnly);
+    const refused = await post('/dashboard/customers', { csrf, email: 'ro@example.com' }, { cookie });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/role="alert"/);
+    const missing = await get('/dashboard/customers/cus_nothere', cookie);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toMatch(/role="alert"/);
+  });
+
+  it('switches to live mode only with a live key, and signs out', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const toLive = await post('/dashboard/mode', { csrf, mode: 'live' }, { cookie });
+    expect(toLive.headers.get('location')).toBe('/dashboard/login?mode=live');
+    const ask = await get('/dashboard/login?mode=live', cookie);
+    expect(await ask.text()).toMatch(/Sign in to live mode/);
+    const added = await post('/dashboard/login', { csrf, key: acme.live_key }, { cookie });
+    expect(added.status).toBe(303);
+    expect(await (await get('/dashboard', cookie)).text()).toMatch(/data-mode="live"/);
+    const out = await post('/dashboard/logout', { csrf }, { cookie });
+    expect(out.headers.get('location')).toBe('/dashboard/login');
+    expect((await get('/dashboard', cookie)).status).toBe(303);
+  });
+});
