@@ -117,7 +117,12 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     expect(await textOf(page, '[role=alert]')).not.toBe('');
     expect(await page.$eval('form#login input[name=key]', (input: any) => input.value)).toBe('');
     expect(await page.content()).not.toContain(wrongKey);
-    expect(await page.browserContext().cookies()).toEqual([]);
+    // No session came of it: whatever cookie the sign-in form sets is HttpOnly and SameSite=Strict, and the dashboard still asks for a key.
+    for (const cookie of await page.browserContext().cookies())
+      expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({ name: cookie.name, httpOnly: true, sameSite: 'Strict' });
+    await open(page, '/dashboard');
+    await page.waitForSelector('form#login');
+    expect(page.url()).toBe(url('/dashboard/login'));
 
     // The right key: a 303 to /dashboard, signed in.
     const landed = await signIn(page);
@@ -183,7 +188,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     const initialStatus = await textOf(page, '[data-deposit-status]');
     // It takes its 12 confirmations (about 12 s on the dev server): the page sees it before it completes.
     expect(initialStatus).not.toBe('completed');
-    await page.waitForFunction(() => document.querySelector('[data-deposit-status]')?.textContent?.trim() === 'completed', { timeout: 90_000 });
+    await page.waitForFunction(() => document.querySelector('[data-deposit-status]')?.textContent?.trim() === 'completed', { timeout: 60_000 });
     await page.waitForFunction(
       () => {
         const progress = document.querySelector('progress[data-confirmations]');
@@ -274,6 +279,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
       while (!codes.some((attempts) => attempts.includes('200')) && Date.now() < deadline) codes = await newDeliveryCodes();
       expect(codes).toEqual([['200']]);
       await saveScreenshot(page, 'event-detail-resent');
+      expect((await api('DELETE', `/webhook-endpoints/${endpoint.body.id}`)).status).toBe(200);
     } finally {
       await receiver.close();
     }
@@ -360,7 +366,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
           path: `/dashboard/customers/${customer.id}`,
           hooks: ['[data-address][data-network="ethereum"]', 'svg[data-qr]', '[data-metadata]'],
         },
-        { name: 'orders', path: '/dashboard/orders', hooks: [] },
+        { name: 'orders', path: '/dashboard/orders', hooks: [`tr[data-order-id="${order.body.id}"]`] },
         { name: 'order-detail', path: `/dashboard/orders/${order.body.id}`, hooks: ['[data-order-status]'] },
         { name: 'webhooks', path: '/dashboard/webhooks', hooks: ['form#create-endpoint', `tr[data-endpoint-id="${endpoint.body.id}"]`] },
         { name: 'webhook-detail', path: `/dashboard/webhooks/${endpoint.body.id}`, hooks: ['form#rotate-secret', 'form#toggle-endpoint', 'form#send-test'] },
@@ -395,6 +401,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
       expect((await open(anonymous, '/dashboard/login')).status()).toBe(200);
       await anonymous.waitForSelector('form#login input[name=key]');
       expect((await stat(await saveScreenshot(anonymous, 'login'))).size).toBeGreaterThan(0);
+      expect((await api('DELETE', `/webhook-endpoints/${endpoint.body.id}`)).status).toBe(200);
     } finally {
       await receiver.close();
     }
