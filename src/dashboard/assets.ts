@@ -42,7 +42,7 @@ button.secondary { background: var(--card); color: var(--accent); }
 .status-completed, .status-succeeded { color: var(--ok); font-weight: 600; }
 .status-failed, .status-expired, .status-canceled, .status-underpaid { color: var(--bad); font-weight: 600; }
 .status-pending, .status-confirming, .status-detected { color: var(--warn); font-weight: 600; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
+dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 progress { width: 200px; max-width: 100%; }
@@ -51,6 +51,7 @@ svg.chart .bar { fill: var(--accent); }
 svg.chart text { font-size: 11px; fill: var(--muted); }
 svg.chart .axis { stroke: #8a92a3; }
 svg[data-qr] { width: 160px; height: 160px; }
+figure { margin: 0; }
 .qr-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
 .login { max-width: 420px; margin: 48px auto; }
 .secret { font-size: 1.05rem; background: #fffbe6; border: 1px dashed var(--warn); padding: 8px; display: block; }
@@ -73,11 +74,16 @@ export const script = `
   var page = document.querySelector('[data-live-deposit]');
   if (page && window.EventSource) {
     var id = page.getAttribute('data-live-deposit');
-    var source = new EventSource('/dashboard/stream');
+    var shown = page.getAttribute('data-updated-at') || '';
+    var after = page.getAttribute('data-stream-after');
+    var source = new EventSource('/dashboard/stream' + (after ? '?after=' + encodeURIComponent(after) : ''));
     source.addEventListener('deposit', function (message) {
       var deposit;
       try { deposit = JSON.parse(message.data); } catch (e) { return; }
       if (!deposit || deposit.id !== id) return;
+      // An event resent on resuming may be older than what the page shows: keep the newest.
+      if (deposit.updated_at && shown && deposit.updated_at < shown) return;
+      if (deposit.updated_at) shown = deposit.updated_at;
       var status = document.querySelector('[data-deposit-status]');
       if (status) { status.textContent = deposit.status; status.className = 'status-' + deposit.status; }
       var progress = document.querySelector('progress[data-confirmations]');

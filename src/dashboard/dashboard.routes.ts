@@ -7,7 +7,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import getRawBody from 'raw-body';
-import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
 import { Inflow, InflowError, AuthenticationError } from '../../sdk/src';
@@ -507,7 +506,10 @@ export function dashboardRoutes(deps: AppDeps): Router {
   );
 
   /** Events about an object: the API has no filter by object, so the newest 100 are searched. */
-  const eventsAbout = async (inflow: Inflow, objectId: string) => (await inflow.events.list({ limit: 100 })).data.filter((event) => event.data.id === objectId);
+  const eventsAbout = async (inflow: Inflow, objectId: string) => {
+    const newest = (await inflow.events.list({ limit: 100 })).data;
+    return { events: newest.filter((event) => event.data.id === objectId), newestId: newest[0]?.id };
+  };
 
   const eventsTable = (events: Schemas['EventWithDeliveries'][]) =>
     events.length
@@ -545,11 +547,19 @@ export function dashboardRoutes(deps: AppDeps): Router {
     signedIn,
     view('deposits', async (ctx, { inflow }) => {
       const id = ctx.params.id as string;
-      const [deposit, events] = await Promise.all([inflow.deposits.retrieve(id), eventsAbout(inflow, id)]);
+      // The newest event first, then the deposit: the page's stream resumes after that event, so no
+      // change made after the deposit was read can be missed (one made before may come again).
+      const { events, newestId } = await eventsAbout(inflow, id);
+      const deposit = await inflow.deposits.retrieve(id);
       const explorer = EXPLORERS[deposit.network];
       return {
         title: `Deposit ${deposit.id}`,
-        body: html`<section data-live-deposit="${deposit.id}" aria-labelledby="dep-heading">
+        body: html`<section
+            data-live-deposit="${deposit.id}"
+            data-updated-at="${deposit.updated_at}"
+            data-stream-after="${newestId ?? ''}"
+            aria-labelledby="dep-heading"
+          >
             <h2 id="dep-heading">Status: <span data-deposit-status class="status-${deposit.status}">${deposit.status}</span></h2>
             <p class="skip" aria-live="polite" data-live-region></p>
             <dl class="facts">
@@ -611,39 +621,45 @@ export function dashboardRoutes(deps: AppDeps): Router {
   // ---- Live updates: the public event stream relayed as server-sent events ----
   router.get('/stream', signedIn, async (ctx) => {
     const { inflow } = dash(ctx);
+    // Resume where the browser's EventSource left off (its Last-Event-ID), or after the page's newest event.
+    const resume = [ctx.get('Last-Event-ID'), typeof ctx.query.after === 'string' ? ctx.query.after : ''].find((id) => /^evt_[0-9a-z]{1,40}$/.test(id));
     const abort = new AbortController();
-    const out = new PassThrough();
-    ctx.req.on('close', () => abort.abort());
-    out.on('close', () => abort.abort());
-    ctx.status = 200;
-    ctx.type = 'text/event-stream';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('X-Accel-Buffering', 'no');
+    const response = ctx.res;
+    response.on('close', () => abort.abort());
     ctx.req.socket.setTimeout(0);
-    ctx.body = out;
-    out.write(': connected\n\n');
-    void (async () => {
-      try {
-        for await (const event of inflow.events.stream({ types: 'deposit.*' }, { signal: abort.signal })) {
-          const deposit = event.data as Partial<Schemas['Deposit']>;
-          const payload = {
-            id: deposit.id,
-            status: deposit.status,
-            confirmations: deposit.confirmations,
-            required_confirmations: deposit.required_confirmations,
-            fee: deposit.fee ?? null,
-            net_amount: deposit.net_amount ?? null,
-            currency: deposit.currency,
-          };
-          out.write(`event: deposit\nid: ${event.id}\ndata: ${JSON.stringify(payload)}\n\n`);
-        }
-      } catch (error) {
-        if (!abort.signal.aborted)
-          out.write(`event: error\ndata: ${JSON.stringify({ message: error instanceof Error ? error.message : 'stream failed' })}\n\n`);
-      } finally {
-        out.end();
+    ctx.status = 200;
+    ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no', Connection: 'close' });
+    // Written by hand, as the API's own stream is: Koa would treat the browser leaving as an error.
+    ctx.respond = false;
+    response.writeHead(200);
+    const write = (chunk: string) => {
+      if (!abort.signal.aborted && !response.writableEnded) response.write(chunk);
+    };
+    // The browser reconnects on its own (with Last-Event-ID) after a dropped stream; not too eagerly.
+    write('retry: 5000\n: connected\n\n');
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), 15_000);
+    try {
+      for await (const event of inflow.events.stream({ types: 'deposit.*' }, { signal: abort.signal, ...(resume ? { lastEventId: resume } : {}) })) {
+        const deposit = event.data as Partial<Schemas['Deposit']>;
+        const payload = {
+          id: deposit.id,
+          status: deposit.status,
+          confirmations: deposit.confirmations,
+          required_confirmations: deposit.required_confirmations,
+          updated_at: deposit.updated_at,
+          fee: deposit.fee ?? null,
+          net_amount: deposit.net_amount ?? null,
+          currency: deposit.currency,
+        };
+        write(`event: deposit\nid: ${event.id}\ndata: ${JSON.stringify(payload)}\n\n`);
       }
-    })();
+    } catch (error) {
+      if (!abort.signal.aborted)
+        write(`event: stream-error\ndata: ${JSON.stringify({ message: error instanceof Error ? error.message : 'stream failed' })}\n\n`);
+    } finally {
+      clearInterval(heartbeat);
+      if (!response.writableEnded) response.end();
+    }
   });
 
   // ---- Customers ----

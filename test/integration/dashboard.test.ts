@@ -4,34 +4,17 @@ import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
+import { useApiStack } from '../helpers/api-stack';
 import { buildMerchant } from '../../dev/fixtures';
 import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.routes';
 
-/** The dashboard over plain HTTP: cookies, CSRF and headers as a browser would meet them. */
-describe('dashboard (real app, Postgres and Temporal)', () => {
-  let database: TestDatabase;
-  let connection: Connection;
-  let api: TestApi;
-  let acme: CreatedMerchant;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
-    acme = await buildMerchant(database.db, 'Acme');
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await connection?.close();
-    await database?.destroy();
-  });
-
+/** What a browser does, over plain HTTP: cookies by hand, forms urlencoded, redirects not followed. */
+function browser(baseUrl: () => string) {
   const get = (path: string, cookie?: string) =>
-    fetch(`${api.baseUrl}${path}`, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {}, signal: AbortSignal.timeout(15_000) });
+    fetch(`${baseUrl()}${path}`, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {}, signal: AbortSignal.timeout(15_000) });
 
-  const post = (path: string, form: Record<string, string>, { cookie, origin = api.baseUrl }: { cookie?: string | undefined; origin?: string | null } = {}) =>
-    fetch(`${api.baseUrl}${path}`, {
+  const post = (path: string, form: Record<string, string>, { cookie, origin = baseUrl() }: { cookie?: string | undefined; origin?: string | null } = {}) =>
+    fetch(`${baseUrl()}${path}`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(cookie ? { Cookie: cookie } : {}), ...(origin ? { Origin: origin } : {}) },
@@ -54,6 +37,31 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     const csrf = overview ? hidden(await overview.text(), 'csrf') : '';
     return { cookie, csrf, response };
   }
+
+  return { get, post, cookiesOf, pair, hidden, signIn };
+}
+
+/** The dashboard over plain HTTP: cookies, CSRF and headers as a browser would meet them. */
+describe('dashboard (real app, Postgres and Temporal)', () => {
+  let database: TestDatabase;
+  let connection: Connection;
+  let api: TestApi;
+  let acme: CreatedMerchant;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    acme = await buildMerchant(database.db, 'Acme');
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await connection?.close();
+    await database?.destroy();
+  });
+
+  const { get, post, cookiesOf, pair, hidden, signIn } = browser(() => api.baseUrl);
 
   it('signs in with an API key: 303 to /dashboard and an HttpOnly, SameSite=Strict cookie scoped to /dashboard (no Secure on 127.0.0.1)', async () => {
     const { response, cookie } = await signIn(acme.test_key);
@@ -196,5 +204,72 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     const out = await post('/dashboard/logout', { csrf }, { cookie });
     expect(out.headers.get('location')).toBe('/dashboard/login');
     expect((await get('/dashboard', cookie)).status).toBe(303);
+  });
+});
+
+/** With inflow's worker: a deposit simulated from the dashboard's form, watched through /dashboard/stream. */
+describe('dashboard deposits (real worker)', () => {
+  const stack = useApiStack('dashboard');
+  const { get, post, hidden, signIn } = browser(() => stack.api.baseUrl);
+
+  it('simulates a deposit from form#simulate, and /dashboard/stream relays its progress until it completes', async () => {
+    const { cookie, csrf } = await signIn(stack.acme.test_key);
+    const created = await post('/dashboard/customers', { csrf, email: 'live@example.com' }, { cookie });
+    const customerId = (created.headers.get('location') as string).split('/').pop() as string;
+    const depositsPage = await (await get('/dashboard/deposits', cookie)).text();
+    expect(depositsPage).toMatch(/<form id="simulate"/);
+    expect(depositsPage).toContain(`<option value="${customerId}"`);
+
+    const simulated = await post(
+      '/dashboard/deposits/simulate',
+      { csrf, customer_id: customerId, network: 'ethereum', currency: 'USDC', amount: '25', outcome: 'completed' },
+      { cookie },
+    );
+    expect(simulated.status).toBe(303);
+    const depositPath = simulated.headers.get('location') as string;
+    expect(depositPath).toMatch(/^\/dashboard\/deposits\/dep_/);
+    const depositId = depositPath.split('/').pop() as string;
+    const detail = await (await get(depositPath, cookie)).text();
+    expect(detail).toMatch(/data-deposit-status/);
+    expect(detail).toMatch(/<progress\s+data-confirmations/);
+    const after = /data-stream-after="([^"]*)"/.exec(detail)?.[1] ?? '';
+
+    // The relay, resumed after the page's newest event, as the page's script opens it.
+    const abort = new AbortController();
+    const stream = await fetch(`${stack.api.baseUrl}/dashboard/stream?after=${after}`, { headers: { Cookie: cookie }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get('content-security-policy')).toBeTruthy();
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + 60_000;
+    let completed: { status: string; confirmations: number; required_confirmations: number; fee: string | null; net_amount: string | null } | undefined;
+    while (!completed && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      for (const block of text.split('\n\n')) {
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (/^event: deposit$/m.test(block) && data) {
+          const deposit = JSON.parse(data);
+          if (deposit.id === depositId && deposit.status === 'completed') completed = deposit;
+        }
+      }
+    }
+    abort.abort();
+    expect(completed).toMatchObject({ status: 'completed', fee: expect.any(String), net_amount: expect.any(String) });
+    expect(completed!.confirmations).toBeGreaterThanOrEqual(completed!.required_confirmations);
+    // The relay's answer holds no key.
+    expect(text).not.toContain(stack.acme.test_key);
+
+    const overview = await (await get('/dashboard', cookie)).text();
+    expect(/data-net-usd>([^<]+)</.exec(overview)?.[1]).not.toBe('0.00');
+    expect(hidden(overview, 'csrf')).toBe(csrf);
+  });
+
+  it('closes the relay without a session: 303 to the sign-in page', async () => {
+    const response = await get('/dashboard/stream');
+    expect(response.status).toBe(303);
   });
 });
