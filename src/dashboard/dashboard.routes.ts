@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
 import { Inflow, InflowError, AuthenticationError } from '../../sdk/src';
 import type { Schemas } from '../../sdk/src';
-import type { AppDeps } from '../api/app';
+import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
 import { script, stylesheet } from './assets';
 import { barChart } from './charts';
@@ -177,7 +177,15 @@ function loginPage(ctx: Context, options: { token: string; message?: string; mod
   );
 }
 
-export function dashboardRoutes(deps: AppDeps): Router {
+/** What the dashboard needs of the app's dependencies (a subset of AppDeps). */
+export interface DashboardDeps {
+  db: Db;
+  /** INFLOW_SECRET_KEY: seals the keys sessions hold. */
+  secretKey: Buffer;
+  clock?: (() => Date) | undefined;
+}
+
+export function dashboardRoutes(deps: DashboardDeps): Router {
   const clock = deps.clock ?? (() => new Date());
   const router = new Router({ prefix: DASHBOARD_PREFIX });
   router.use(securityHeaders());
