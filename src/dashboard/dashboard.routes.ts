@@ -982,7 +982,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
               <fieldset>
                 <legend>Events</legend>
                 <label><input type="checkbox" name="events" value="*" checked /> All events (*)</label>
-                ${EVENT_TYPES.map((type) => html`<label><input type="checkbox" name="events" value="${type}" /> ${type}</label>`)}
+                ${EVENT_TYPES.filter((type) => type !== 'ping').map((type) => html`<label><input type="checkbox" name="events" value="${type}" /> ${type}</label>`)}
               </fieldset>
               <button type="submit">Create endpoint</button>
             </form>

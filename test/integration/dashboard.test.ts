@@ -192,6 +192,43 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     expect(await missing.text()).toMatch(/role="alert"/);
   });
 
+  it('creates a webhook endpoint showing its secret once, rotates it (a new secret, once), disables, enables and pings it', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await post('/dashboard/webhooks', { csrf, url: 'http://127.0.0.1:9/webhooks', events: 'deposit.completed' }, { cookie });
+    const createdPage = await created.text();
+    expect([created.status, /role="alert">([^<]*)/.exec(createdPage)?.[1]]).toEqual([200, undefined]);
+    const secret = /data-secret>(whsec_[^<]+)</.exec(createdPage)?.[1] as string;
+    expect(secret).toMatch(/^whsec_/);
+    const endpointId = /action="\/dashboard\/webhooks\/(we_[0-9a-z]+)\/rotate"/.exec(createdPage)?.[1] as string;
+    expect(endpointId).toBeDefined();
+    const shown = await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text();
+    expect(shown).not.toContain(secret);
+    expect(shown).not.toMatch(/data-secret/);
+    expect(await (await get('/dashboard/webhooks', cookie)).text()).toContain(`data-endpoint-id="${endpointId}"`);
+
+    const rotated = await (await post(`/dashboard/webhooks/${endpointId}/rotate`, { csrf }, { cookie })).text();
+    const newSecret = /data-secret>(whsec_[^<]+)</.exec(rotated)?.[1];
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(secret);
+
+    const disabled = await post(`/dashboard/webhooks/${endpointId}/toggle`, { csrf, disabled: 'true' }, { cookie });
+    expect(disabled.headers.get('location')).toBe(`/dashboard/webhooks/${endpointId}`);
+    expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-endpoint-state>\s*disabled/);
+    await post(`/dashboard/webhooks/${endpointId}/toggle`, { csrf, disabled: 'false' }, { cookie });
+    expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-endpoint-state>\s*enabled/);
+
+    const pinged = await post(`/dashboard/webhooks/${endpointId}/test`, { csrf }, { cookie });
+    expect(pinged.status).toBe(303);
+    const events = await (await get('/dashboard/events?type=ping', cookie)).text();
+    const eventId = /data-event-id="(evt_[0-9a-z]+)"/.exec(events)?.[1] as string;
+    expect(eventId).toBeDefined();
+    const eventPage = await (await get(`/dashboard/events/${eventId}`, cookie)).text();
+    expect(eventPage).toMatch(/<form id="resend"/);
+    expect(eventPage).toMatch(/data-delivery-id="/);
+    const resent = await post(`/dashboard/events/${eventId}/resend`, { csrf }, { cookie });
+    expect([resent.status, resent.headers.get('location')]).toEqual([303, `/dashboard/events/${eventId}`]);
+  });
+
   it('switches to live mode only with a live key, and signs out', async () => {
     const { cookie, csrf } = await signIn(acme.test_key);
     const toLive = await post('/dashboard/mode', { csrf, mode: 'live' }, { cookie });
