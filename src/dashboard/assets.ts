@@ -21,8 +21,9 @@ header nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness:
 header form { display: inline; margin: 0; }
 header button { background: transparent; color: #fff; border: 1px solid #fff; }
 main { max-width: 1100px; margin: 0 auto; padding: 16px; }
-h1 { font-size: 1.5rem; margin: 8px 0 16px; }
+h1 { font-size: 1.5rem; margin: 8px 0 16px; overflow-wrap: anywhere; }
 h2 { font-size: 1.15rem; margin: 24px 0 8px; }
+section > h2:first-child, .card > h2:first-child { margin-top: 0; }
 section, .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin-bottom: 16px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
@@ -34,7 +35,10 @@ form.inline { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
 label { display: grid; gap: 2px; font-weight: 600; font-size: 0.9rem; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; }
 fieldset label { display: inline-flex; gap: 4px; font-weight: 400; margin-right: 12px; }
-input, select, button { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #8a92a3; min-height: 36px; }
+form.stack > *, form.stack label { min-width: 0; }
+form.stack input, form.stack select, form.stack textarea { width: 100%; }
+input, select, textarea { max-width: 100%; }
+input, select, button, textarea { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #8a92a3; min-height: 36px; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.secondary { background: var(--card); color: var(--accent); }
 [role="alert"] { border: 1px solid var(--bad); background: #fdecee; color: var(--bad); padding: 8px 12px; border-radius: 6px; margin-bottom: 12px; }
@@ -48,7 +52,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 progress { width: 200px; max-width: 100%; }
 svg.chart { width: 100%; height: auto; max-width: 640px; }
 svg.chart .bar { fill: var(--accent); }
-svg.chart text { font-size: 11px; fill: var(--muted); }
+svg.chart text { font-size: 16px; fill: var(--muted); }
 svg.chart .axis { stroke: #8a92a3; }
 svg[data-qr] { width: 160px; height: 160px; }
 figure { margin: 0; }

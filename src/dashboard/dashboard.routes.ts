@@ -121,6 +121,18 @@ async function readForm(ctx: Context): Promise<Form> {
   return { get: (name) => params.get(name) ?? undefined, getAll: (name) => params.getAll(name) };
 }
 
+/** Where "back" goes after a refused form: the page it came from (same origin), else the overview. */
+function backTo(ctx: Context): string {
+  if (ctx.method !== 'POST') return ctx.path;
+  try {
+    const referer = new URL(ctx.get('Referer'));
+    if (referer.origin === `${ctx.protocol}://${ctx.host}` && referer.pathname.startsWith(`${DASHBOARD_PREFIX}`)) return referer.pathname + referer.search;
+  } catch {
+    // No usable Referer.
+  }
+  return DASHBOARD_PREFIX;
+}
+
 const refused = (ctx: Context, message: string) =>
   send(
     ctx,
@@ -287,7 +299,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
             'Something was refused',
             chrome,
             html`${alert(`${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}`)}
-              <p><a href="${ctx.path}">Try again</a> · <a href="/dashboard">Overview</a></p>`,
+              <p><a href="${backTo(ctx)}">${ctx.method === 'POST' ? 'Back to the form' : 'Try again'}</a> · <a href="/dashboard">Overview</a></p>`,
           ),
           code,
         );
