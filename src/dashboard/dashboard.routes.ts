@@ -115,8 +115,15 @@ function sameOrigin(ctx: Context): boolean {
   }
 }
 
+class FormUnreadable extends Error {}
+
 async function readForm(ctx: Context): Promise<Form> {
-  const raw = await getRawBody(ctx.req, { limit: FORM_LIMIT_BYTES, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
+  let raw: string;
+  try {
+    raw = await getRawBody(ctx.req, { limit: FORM_LIMIT_BYTES, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
+  } catch {
+    throw new FormUnreadable('The form could not be read (at most 64 KB).');
+  }
   const params = new URLSearchParams(ctx.is('application/x-www-form-urlencoded') ? raw : '');
   return { get: (name) => params.get(name) ?? undefined, getAll: (name) => params.getAll(name) };
 }
@@ -153,7 +160,21 @@ function securityHeaders(): Middleware {
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Cache-Control', 'no-store');
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof FormUnreadable)) throw error;
+      send(
+        ctx,
+        bare(
+          'Refused',
+          html`<h1>Request refused</h1>
+            ${alert(error.message)}
+            <p><a href="/dashboard">Back to the dashboard</a></p>`,
+        ),
+        413,
+      );
+    }
   };
 }
 

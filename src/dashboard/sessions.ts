@@ -39,6 +39,8 @@ export async function createSession(db: Db, secretKey: Buffer, key: string, mode
   const id = hashToken(token);
   const csrfToken = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  // Expired sessions of anyone go as a new one starts: the table stays small without a timer.
+  await db.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).execute();
   await db
     .insertInto('dashboard_sessions')
     .values({

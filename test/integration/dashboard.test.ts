@@ -167,6 +167,7 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     expect((await post('/dashboard/customers', { email: 'mallory@example.com' }, { cookie })).status).toBe(403);
     expect((await post('/dashboard/customers', { csrf: `${csrf}x`, email: 'mallory@example.com' }, { cookie })).status).toBe(403);
     expect((await post('/dashboard/customers', { csrf, email: 'mallory@example.com' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf, email: 'big@example.com', name: 'x'.repeat(70_000) }, { cookie })).status).toBe(413);
     expect(await count()).toBe(before);
   });
 
