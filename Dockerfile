@@ -21,6 +21,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The dashboard (src/dashboard) calls the API through the SDK's source.
+COPY sdk/src ./sdk/src
 USER node
 EXPOSE 3000
 # node itself, not `npm run api`: npm does not pass SIGTERM on, so no graceful shutdown.

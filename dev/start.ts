@@ -182,6 +182,7 @@ async function start(): Promise<void> {
       '',
       'inflow is running (Ctrl-C stops everything)',
       `  API:          http://localhost:${config.port}/api/v1`,
+      `  Dashboard:    http://localhost:${config.port}/dashboard   (sign in with the test key below)`,
       `  Temporal UI:  ${namespaceUrl}`,
       `  Test key:     ${testKey}`,
       ...(devnetLine ? [devnetLine, '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT'] : []),

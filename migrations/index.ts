@@ -14,6 +14,7 @@ import * as workflowOutbox from './20261123T0000-workflow-outbox';
 import * as rateLimits from './20261123T0100-rate-limits';
 import * as apiKeyManagement from './20261124T0000-api-key-management';
 import * as customerManagement from './20261125T0000-customer-management';
+import * as dashboardSessions from './20261126T0000-dashboard-sessions';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '20261123T0100-rate-limits': rateLimits,
   '20261124T0000-api-key-management': apiKeyManagement,
   '20261125T0000-customer-management': customerManagement,
+  '20261126T0000-dashboard-sessions': dashboardSessions,
 };

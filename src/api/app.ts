@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { apiKeyRoutes } from '../api-keys/api-keys.routes';
 import { balanceRoutes } from '../balance/balance.routes';
+import { dashboardRoutes } from '../dashboard/dashboard.routes';
 import { customerRoutes } from '../customers/customers.routes';
 import { depositRoutes } from '../deposits/deposits.routes';
 import { eventRoutes } from '../events/events.routes';
@@ -61,6 +62,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(errorHandler(deps.logger));
   app.use(healthRoutes(deps).routes());
   app.use(openApiRoutes().routes());
+  // The merchant dashboard (docs/dashboard.md): outside /api/v1, a client of it over loopback.
+  app.use(dashboardRoutes(deps).routes());
   app.use(createApiRouter(deps).routes());
   app.use(notFound);
   return app;

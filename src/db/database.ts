@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ApiKeysTable } from './tables/api-keys.table';
 import type { ChainCursorsTable } from './tables/chain-cursors.table';
 import type { CustomerAddressesTable, CustomersTable } from './tables/customers.table';
+import type { DashboardSessionsTable } from './tables/dashboard-sessions.table';
 import type { DepositsTable } from './tables/deposits.table';
 import type { EventsTable } from './tables/events.table';
 import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
@@ -30,6 +31,7 @@ export interface Database {
   chain_cursors: ChainCursorsTable;
   workflow_outbox: WorkflowOutboxTable;
   rate_limits: RateLimitsTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,0 +1,105 @@
+/**
+ * Dashboard sessions: the one table src/dashboard reads directly. The browser holds a random
+ * token in an HttpOnly cookie; the row's id is its SHA-256, and each mode's API key is sealed
+ * with INFLOW_SECRET_KEY (AES-256-GCM, the row id and mode as associated data).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/database';
+import type { DashboardSessionRow } from '../db/tables/dashboard-sessions.table';
+import type { Mode } from '../domain/mode';
+import { sealApiKey, unsealApiKey } from '../merchants/sealed-keys';
+
+export const SESSION_COOKIE = 'inflow_dashboard';
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export interface DashboardSession {
+  id: string;
+  csrfToken: string;
+  mode: Mode;
+  /** The API key of each mode the session signed in to. */
+  keys: Partial<Record<Mode, string>>;
+  expiresAt: Date;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function modeOfKey(key: string): Mode | undefined {
+  if (key.startsWith('sk_test_')) return 'test';
+  if (key.startsWith('sk_live_')) return 'live';
+  return undefined;
+}
+
+const sealLabel = (id: string, mode: Mode) => `dashboard_session:${id}:${mode}`;
+
+/** A new session holding `key`; returns the cookie's token (only here) and the session. */
+export async function createSession(db: Db, secretKey: Buffer, key: string, mode: Mode, now: Date): Promise<{ token: string; session: DashboardSession }> {
+  const token = randomBytes(32).toString('base64url');
+  const id = hashToken(token);
+  const csrfToken = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  // Expired sessions of anyone go as a new one starts: the table stays small without a timer.
+  await db.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).execute();
+  await db
+    .insertInto('dashboard_sessions')
+    .values({
+      id,
+      csrf_token: csrfToken,
+      mode,
+      test_key_sealed: mode === 'test' ? sealApiKey(key, secretKey, sealLabel(id, 'test')) : null,
+      live_key_sealed: mode === 'live' ? sealApiKey(key, secretKey, sealLabel(id, 'live')) : null,
+      created_at: now,
+      expires_at: expiresAt,
+    })
+    .execute();
+  return { token, session: { id, csrfToken, mode, keys: { [mode]: key }, expiresAt } };
+}
+
+function toSession(row: DashboardSessionRow, secretKey: Buffer): DashboardSession {
+  const keys: Partial<Record<Mode, string>> = {};
+  if (row.test_key_sealed) keys.test = unsealApiKey(row.test_key_sealed, secretKey, sealLabel(row.id, 'test'));
+  if (row.live_key_sealed) keys.live = unsealApiKey(row.live_key_sealed, secretKey, sealLabel(row.id, 'live'));
+  return { id: row.id, csrfToken: row.csrf_token, mode: row.mode, keys, expiresAt: row.expires_at };
+}
+
+/** The unexpired session whose token this is, or undefined. */
+export async function findSession(db: Db, secretKey: Buffer, token: string | undefined, now: Date): Promise<DashboardSession | undefined> {
+  if (!token || token.length > 200) return undefined;
+  const row = await db.selectFrom('dashboard_sessions').selectAll().where('id', '=', hashToken(token)).where('expires_at', '>', now).executeTakeFirst();
+  if (!row) return undefined;
+  try {
+    return toSession(row, secretKey);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds (or replaces) a mode's key and makes that mode the current one. */
+export async function addKeyToSession(db: Db, secretKey: Buffer, session: DashboardSession, key: string, mode: Mode): Promise<void> {
+  const sealed = sealApiKey(key, secretKey, sealLabel(session.id, mode));
+  await db
+    .updateTable('dashboard_sessions')
+    .set(mode === 'test' ? { mode, test_key_sealed: sealed } : { mode, live_key_sealed: sealed })
+    .where('id', '=', session.id)
+    .execute();
+}
+
+export async function switchSessionMode(db: Db, session: DashboardSession, mode: Mode): Promise<void> {
+  await db.updateTable('dashboard_sessions').set({ mode }).where('id', '=', session.id).execute();
+}
+
+export async function deleteSession(db: Db, id: string, now: Date): Promise<void> {
+  // Expired rows of anyone go too: sign-outs keep the table small without a timer.
+  await db
+    .deleteFrom('dashboard_sessions')
+    .where((eb) => eb.or([eb('id', '=', id), eb('expires_at', '<=', now)]))
+    .execute();
+}
+
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,15 @@
+import type { ColumnType, Selectable } from 'kysely';
+
+/** One signed-in dashboard browser: each mode's API key sealed with INFLOW_SECRET_KEY. */
+export interface DashboardSessionsTable {
+  /** SHA-256 (hex) of the cookie's random token. */
+  id: string;
+  csrf_token: string;
+  mode: 'test' | 'live';
+  test_key_sealed: string | null;
+  live_key_sealed: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  expires_at: Date;
+}
+
+export type DashboardSessionRow = Selectable<DashboardSessionsTable>;

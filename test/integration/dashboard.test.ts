@@ -1,0 +1,313 @@
+import { get as httpGet } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { type CreatedMerchant } from '../../src/merchants/merchants.service';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { readTestEnv } from '../helpers/test-env';
+import { useApiStack } from '../helpers/api-stack';
+import { buildMerchant } from '../../dev/fixtures';
+import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.routes';
+
+/** What a browser does, over plain HTTP: cookies by hand, forms urlencoded, redirects not followed. */
+function browser(baseUrl: () => string) {
+  const get = (path: string, cookie?: string) =>
+    fetch(`${baseUrl()}${path}`, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {}, signal: AbortSignal.timeout(15_000) });
+
+  const post = (path: string, form: Record<string, string>, { cookie, origin = baseUrl() }: { cookie?: string | undefined; origin?: string | null } = {}) =>
+    fetch(`${baseUrl()}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(cookie ? { Cookie: cookie } : {}), ...(origin ? { Origin: origin } : {}) },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(15_000),
+    });
+
+  const cookiesOf = (response: Response) => response.headers.getSetCookie();
+  const pair = (setCookie: string) => setCookie.split(';')[0] as string;
+  const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page)?.[1] as string;
+
+  /** Signs in as a browser does: the login page's token and cookie, then the form. */
+  async function signIn(key: string): Promise<{ cookie: string; csrf: string; response: Response }> {
+    const loginPage = await get('/dashboard/login');
+    const loginCookie = pair(cookiesOf(loginPage)[0] as string);
+    const response = await post('/dashboard/login', { csrf: hidden(await loginPage.text(), 'csrf'), key }, { cookie: loginCookie });
+    const session = cookiesOf(response).find((value) => value.startsWith('inflow_dashboard='));
+    const cookie = session ? pair(session) : '';
+    const overview = cookie ? await get('/dashboard', cookie) : undefined;
+    const csrf = overview ? hidden(await overview.text(), 'csrf') : '';
+    return { cookie, csrf, response };
+  }
+
+  return { get, post, cookiesOf, pair, hidden, signIn };
+}
+
+/** The dashboard over plain HTTP: cookies, CSRF and headers as a browser would meet them. */
+describe('dashboard (real app, Postgres and Temporal)', () => {
+  let database: TestDatabase;
+  let connection: Connection;
+  let api: TestApi;
+  let acme: CreatedMerchant;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
+    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    acme = await buildMerchant(database.db, 'Acme');
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await connection?.close();
+    await database?.destroy();
+  });
+
+  const { get, post, cookiesOf, pair, hidden, signIn } = browser(() => api.baseUrl);
+
+  it('signs in with an API key: 303 to /dashboard and an HttpOnly, SameSite=Strict cookie scoped to /dashboard (no Secure on 127.0.0.1)', async () => {
+    const { response, cookie } = await signIn(acme.test_key);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/dashboard');
+    const setCookie = cookiesOf(response).find((value) => value.startsWith('inflow_dashboard=')) as string;
+    expect(setCookie).toMatch(/; Path=\/dashboard;/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).not.toMatch(/Secure/);
+    expect(setCookie).not.toContain(acme.test_key);
+    // The row holds the key sealed, and the token only as its hash.
+    const rows = await database.db.selectFrom('dashboard_sessions').selectAll().execute();
+    const token = cookie.split('=')[1] as string;
+    for (const row of rows) {
+      expect(JSON.stringify(row)).not.toContain(acme.test_key);
+      expect(row.id).not.toBe(token);
+    }
+    expect(rows.some((row) => row.test_key_sealed && row.expires_at.getTime() - row.created_at.getTime() === 12 * 3600 * 1000)).toBe(true);
+  });
+
+  it('marks the cookie Secure when the host is not a loopback name', async () => {
+    // fetch may not set Host; node:http may.
+    const setCookie = await new Promise<string[]>((resolve, reject) => {
+      const request = httpGet(`${api.baseUrl}/dashboard/login`, { headers: { Host: 'pay.example.com' } }, (response) => {
+        response.resume();
+        resolve(response.headers['set-cookie'] ?? []);
+      });
+      request.on('error', reject);
+    });
+    expect(setCookie[0]).toMatch(/; Secure/);
+  });
+
+  it('refuses a wrong key with 401 and an alert, and sets no session', async () => {
+    const { response } = await signIn('sk_test_thisisnotakeyatall0000000000');
+    expect(response.status).toBe(401);
+    expect(await response.text()).toMatch(/role="alert"/);
+    expect(cookiesOf(response).some((value) => value.startsWith('inflow_dashboard='))).toBe(false);
+  });
+
+  it('refuses a login without the CSRF token or from another origin', async () => {
+    const loginPage = await get('/dashboard/login');
+    const loginCookie = pair(cookiesOf(loginPage)[0] as string);
+    const csrf = hidden(await loginPage.text(), 'csrf');
+    expect((await post('/dashboard/login', { key: acme.test_key }, { cookie: loginCookie })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf: 'wrong', key: acme.test_key }, { cookie: loginCookie })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf, key: acme.test_key }, { cookie: loginCookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/dashboard/login', { csrf, key: acme.test_key }, { cookie: loginCookie, origin: null })).status).toBe(403);
+  });
+
+  it('sends the strict CSP and the other security headers on every dashboard answer', async () => {
+    const { cookie } = await signIn(acme.test_key);
+    for (const response of [await get('/dashboard/login'), await get('/dashboard', cookie), await get('/dashboard/assets/dashboard.css')]) {
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('same-origin');
+    }
+    expect((await get('/dashboard', cookie)).headers.get('cache-control')).toBe('no-store');
+    const page = await (await get('/dashboard', cookie)).text();
+    expect(page).not.toMatch(/<script>|<style|style="| on[a-z]+="/);
+    expect(page).not.toContain(acme.test_key);
+  });
+
+  it('answers every page 200 to a session and 303 to /dashboard/login without one', async () => {
+    const { cookie } = await signIn(acme.test_key);
+    const created = await post('/dashboard/customers', { csrf: (await signInCsrf(cookie)) as string, email: 'ada@example.com' }, { cookie });
+    expect(created.status).toBe(303);
+    const customerPath = created.headers.get('location') as string;
+    expect(customerPath).toMatch(/^\/dashboard\/customers\/cus_/);
+    for (const path of [
+      '/dashboard',
+      '/dashboard/deposits',
+      '/dashboard/customers',
+      customerPath,
+      '/dashboard/orders',
+      '/dashboard/webhooks',
+      '/dashboard/events',
+    ]) {
+      const signedIn = await get(path, cookie);
+      expect([path, signedIn.status]).toEqual([path, 200]);
+      const anonymous = await get(path);
+      expect([path, anonymous.status, anonymous.headers.get('location')]).toEqual([path, 303, '/dashboard/login']);
+    }
+    const customerPage = await (await get(customerPath, cookie)).text();
+    expect(customerPage).toMatch(/<svg data-qr/);
+    expect(customerPage).toMatch(/data-address data-network="ethereum"/);
+  });
+
+  async function signInCsrf(cookie: string) {
+    return hidden(await (await get('/dashboard', cookie)).text(), 'csrf');
+  }
+
+  it('refuses a POST with a missing or wrong CSRF token with 403, and writes nothing', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const count = async () =>
+      (
+        await database.db
+          .selectFrom('customers')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const before = await count();
+    expect((await post('/dashboard/customers', { email: 'mallory@example.com' }, { cookie })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf: `${csrf}x`, email: 'mallory@example.com' }, { cookie })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf, email: 'mallory@example.com' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/dashboard/customers', { csrf, email: 'big@example.com', name: 'x'.repeat(70_000) }, { cookie })).status).toBe(413);
+    expect(await count()).toBe(before);
+  });
+
+  it('renders metadata holding <script> as text', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await post('/dashboard/customers', { csrf, name: '<img src=x onerror=alert(1)>', metadata: 'note=<script>alert(1)</script>' }, { cookie });
+    expect(created.status).toBe(303);
+    const page = await (await get(created.headers.get('location') as string, cookie)).text();
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(page).not.toContain('<img src=x');
+  });
+
+  it('shows an API refusal (403 for a read-only key) as an alert, not a 500', async () => {
+    const created = await api.request('/api/v1/api-keys', { method: 'POST', key: acme.test_key, json: { name: 'Support', permissions: 'read_only' } });
+    const readOnly = ((await created.json()) as { secret: string }).secret;
+    const { cookie, csrf } = await signIn(readOnly);
+    const refused = await post('/dashboard/customers', { csrf, email: 'ro@example.com' }, { cookie });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/role="alert"/);
+    const missing = await get('/dashboard/customers/cus_nothere', cookie);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toMatch(/role="alert"/);
+  });
+
+  it('creates a webhook endpoint showing its secret once, rotates it (a new secret, once), disables, enables and pings it', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await post('/dashboard/webhooks', { csrf, url: 'http://127.0.0.1:9/webhooks', events: 'deposit.completed' }, { cookie });
+    const createdPage = await created.text();
+    expect([created.status, /role="alert">([^<]*)/.exec(createdPage)?.[1]]).toEqual([200, undefined]);
+    const secret = /data-secret>(whsec_[^<]+)</.exec(createdPage)?.[1] as string;
+    expect(secret).toMatch(/^whsec_/);
+    const endpointId = /action="\/dashboard\/webhooks\/(we_[0-9a-z]+)\/rotate"/.exec(createdPage)?.[1] as string;
+    expect(endpointId).toBeDefined();
+    const shown = await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text();
+    expect(shown).not.toContain(secret);
+    expect(shown).not.toMatch(/data-secret/);
+    expect(await (await get('/dashboard/webhooks', cookie)).text()).toContain(`data-endpoint-id="${endpointId}"`);
+
+    const rotated = await (await post(`/dashboard/webhooks/${endpointId}/rotate`, { csrf }, { cookie })).text();
+    const newSecret = /data-secret>(whsec_[^<]+)</.exec(rotated)?.[1];
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(secret);
+
+    const disabled = await post(`/dashboard/webhooks/${endpointId}/toggle`, { csrf, disabled: 'true' }, { cookie });
+    expect(disabled.headers.get('location')).toBe(`/dashboard/webhooks/${endpointId}`);
+    expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-endpoint-state>\s*disabled/);
+    await post(`/dashboard/webhooks/${endpointId}/toggle`, { csrf, disabled: 'false' }, { cookie });
+    expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-endpoint-state>\s*enabled/);
+
+    const pinged = await post(`/dashboard/webhooks/${endpointId}/test`, { csrf }, { cookie });
+    expect(pinged.status).toBe(303);
+    const events = await (await get('/dashboard/events?type=ping', cookie)).text();
+    const eventId = /data-event-id="(evt_[0-9a-z]+)"/.exec(events)?.[1] as string;
+    expect(eventId).toBeDefined();
+    const eventPage = await (await get(`/dashboard/events/${eventId}`, cookie)).text();
+    expect(eventPage).toMatch(/<form id="resend"/);
+    expect(eventPage).toMatch(/data-delivery-id="/);
+    const resent = await post(`/dashboard/events/${eventId}/resend`, { csrf }, { cookie });
+    expect([resent.status, resent.headers.get('location')]).toEqual([303, `/dashboard/events/${eventId}`]);
+  });
+
+  it('switches to live mode only with a live key, and signs out', async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const toLive = await post('/dashboard/mode', { csrf, mode: 'live' }, { cookie });
+    expect(toLive.headers.get('location')).toBe('/dashboard/login?mode=live');
+    const ask = await get('/dashboard/login?mode=live', cookie);
+    expect(await ask.text()).toMatch(/Sign in to live mode/);
+    const added = await post('/dashboard/login', { csrf, key: acme.live_key }, { cookie });
+    expect(added.status).toBe(303);
+    expect(await (await get('/dashboard', cookie)).text()).toMatch(/data-mode="live"/);
+    const out = await post('/dashboard/logout', { csrf }, { cookie });
+    expect(out.headers.get('location')).toBe('/dashboard/login');
+    expect((await get('/dashboard', cookie)).status).toBe(303);
+  });
+});
+
+/** With inflow's worker: a deposit simulated from the dashboard's form, watched through /dashboard/stream. */
+describe('dashboard deposits (real worker)', () => {
+  const stack = useApiStack('dashboard');
+  const { get, post, hidden, signIn } = browser(() => stack.api.baseUrl);
+
+  it('simulates a deposit from form#simulate, and /dashboard/stream relays its progress until it completes', async () => {
+    const { cookie, csrf } = await signIn(stack.acme.test_key);
+    const created = await post('/dashboard/customers', { csrf, email: 'live@example.com' }, { cookie });
+    const customerId = (created.headers.get('location') as string).split('/').pop() as string;
+    const depositsPage = await (await get('/dashboard/deposits', cookie)).text();
+    expect(depositsPage).toMatch(/<form id="simulate"/);
+    expect(depositsPage).toContain(`<option value="${customerId}"`);
+
+    const simulated = await post(
+      '/dashboard/deposits/simulate',
+      { csrf, customer_id: customerId, network: 'ethereum', currency: 'USDC', amount: '25', outcome: 'completed' },
+      { cookie },
+    );
+    expect(simulated.status).toBe(303);
+    const depositPath = simulated.headers.get('location') as string;
+    expect(depositPath).toMatch(/^\/dashboard\/deposits\/dep_/);
+    const depositId = depositPath.split('/').pop() as string;
+    const detail = await (await get(depositPath, cookie)).text();
+    expect(detail).toMatch(/data-deposit-status/);
+    expect(detail).toMatch(/<progress\s+data-confirmations/);
+    const after = /data-stream-after="([^"]*)"/.exec(detail)?.[1] ?? '';
+
+    // The relay, resumed after the page's newest event, as the page's script opens it.
+    const abort = new AbortController();
+    const stream = await fetch(`${stack.api.baseUrl}/dashboard/stream?after=${after}`, { headers: { Cookie: cookie }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get('content-security-policy')).toBeTruthy();
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + 60_000;
+    let completed: { status: string; confirmations: number; required_confirmations: number; fee: string | null; net_amount: string | null } | undefined;
+    while (!completed && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      for (const block of text.split('\n\n')) {
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (/^event: deposit$/m.test(block) && data) {
+          const deposit = JSON.parse(data);
+          if (deposit.id === depositId && deposit.status === 'completed') completed = deposit;
+        }
+      }
+    }
+    abort.abort();
+    expect(completed).toMatchObject({ status: 'completed', fee: expect.any(String), net_amount: expect.any(String) });
+    expect(completed!.confirmations).toBeGreaterThanOrEqual(completed!.required_confirmations);
+    // The relay's answer holds no key.
+    expect(text).not.toContain(stack.acme.test_key);
+
+    const overview = await (await get('/dashboard', cookie)).text();
+    expect(/data-net-usd>([^<]+)</.exec(overview)?.[1]).not.toBe('0.00');
+    expect(hidden(overview, 'csrf')).toBe(csrf);
+  });
+
+  it('closes the relay without a session: 303 to the sign-in page', async () => {
+    const response = await get('/dashboard/stream');
+    expect(response.status).toBe(303);
+  });
+});
