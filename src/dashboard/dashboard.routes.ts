@@ -12,6 +12,7 @@ import QRCode from 'qrcode';
 import { Inflow, InflowError, AuthenticationError } from '../../sdk/src';
 import type { Schemas } from '../../sdk/src';
 import type { Db } from '../db/database';
+import { modeOfKey } from '../domain/api-keys';
 import type { Mode } from '../domain/mode';
 import { script, stylesheet } from './assets';
 import { barChart } from './charts';
@@ -22,7 +23,6 @@ import {
   createSession,
   deleteSession,
   findSession,
-  modeOfKey,
   sameSecret,
   SESSION_COOKIE,
   SESSION_TTL_MS,
@@ -264,7 +264,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const key = (form.get('key') ?? '').trim();
     const mode = modeOfKey(key);
     const again = (message: string) => loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), message, statusCode: 401 });
-    if (!mode || key.length > 200) return again('That is not a secret API key: it starts with sk_test_ or sk_live_.');
+    if (!mode) return again('That is not a secret API key: it starts with sk_test_ or sk_live_ and has 43 characters after that.');
     try {
       await client(ctx, key).balance.retrieve();
     } catch (error) {

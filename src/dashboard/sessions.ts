@@ -25,12 +25,6 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-export function modeOfKey(key: string): Mode | undefined {
-  if (key.startsWith('sk_test_')) return 'test';
-  if (key.startsWith('sk_live_')) return 'live';
-  return undefined;
-}
-
 const sealLabel = (id: string, mode: Mode) => `dashboard_session:${id}:${mode}`;
 
 /** A new session holding `key`; returns the cookie's token (only here) and the session. */

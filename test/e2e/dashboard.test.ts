@@ -110,7 +110,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     expect(await page.$('form#login input[type=hidden][name=csrf]')).not.toBeNull();
 
     // A wrong key of the right shape: refused with a 401 and a message, and not echoed back.
-    const wrongKey = `sk_test_${'x'.repeat(40)}`;
+    const wrongKey = `sk_test_${'x'.repeat(43)}`;
     const refused = await signIn(page, wrongKey);
     expect(refused.status()).toBe(401);
     expect(page.url()).toBe(url('/dashboard/login'));

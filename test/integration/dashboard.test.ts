@@ -96,7 +96,7 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
   });
 
   it('refuses a wrong key with 401 and an alert, and sets no session', async () => {
-    const { response } = await signIn('sk_test_thisisnotakeyatall0000000000');
+    const { response } = await signIn(`sk_test_${'0'.repeat(43)}`);
     expect(response.status).toBe(401);
     expect(await response.text()).toMatch(/role="alert"/);
     expect(cookiesOf(response).some((value) => value.startsWith('inflow_dashboard='))).toBe(false);
