@@ -99,6 +99,8 @@ export const script = `
       setText('[data-confirmations-text]', deposit.confirmations + ' / ' + deposit.required_confirmations);
       setText('[data-fee]', deposit.fee === null ? null : deposit.fee + ' ' + deposit.currency);
       setText('[data-net]', deposit.net_amount === null ? null : deposit.net_amount + ' ' + deposit.currency);
+      // As the server writes times (layout.ts when()): 2026-11-23 06:11:45 UTC.
+      setText('[data-completed-at]', deposit.completed_at ? deposit.completed_at.replace('T', ' ').replace(/\\.\\d+Z$/, ' UTC') : null);
       var live = document.querySelector('[data-live-region]');
       if (live) live.textContent = 'Deposit ' + deposit.status + ', ' + deposit.confirmations + ' of ' + deposit.required_confirmations + ' confirmations';
       if (deposit.status === 'completed' || deposit.status === 'failed') source.close();

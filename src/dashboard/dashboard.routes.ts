@@ -648,7 +648,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
               <dt>Created</dt>
               <dd>${when(deposit.created_at)}</dd>
               <dt>Completed</dt>
-              <dd>${when(deposit.completed_at)}</dd>
+              <dd data-completed-at>${when(deposit.completed_at)}</dd>
             </dl>
           </section>
           <section aria-labelledby="dep-events">
@@ -691,6 +691,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
           fee: deposit.fee ?? null,
           net_amount: deposit.net_amount ?? null,
           currency: deposit.currency,
+          completed_at: deposit.completed_at ?? null,
         };
         write(`event: deposit\nid: ${event.id}\ndata: ${JSON.stringify(payload)}\n\n`);
       }

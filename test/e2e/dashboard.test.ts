@@ -213,6 +213,10 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
       amount: '25.000000',
       simulated: true,
     });
+    // Fee, net and completion time arrived with the live update too, as the server would render them.
+    expect(await textOf(page, '[data-fee]')).toBe(`${deposit.fee} USDT`);
+    expect(await textOf(page, '[data-net]')).toBe(`${deposit.net_amount} USDT`);
+    expect(await textOf(page, '[data-completed-at]')).toBe(deposit.completed_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
     await saveScreenshot(page, 'deposit-detail-completed');
 
     // The list and the overview show it.
