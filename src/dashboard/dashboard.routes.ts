@@ -448,6 +448,18 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       : html`<p>No deposits.</p>`;
 
   const pick = <T extends string>(value: unknown, allowed: readonly T[]): T | undefined => (allowed.includes(value as T) ? (value as T) : undefined);
+  /** A list page's cursor from its query. */
+  const cursorOf = (ctx: { query: Record<string, unknown> }) =>
+    typeof ctx.query.starting_after === 'string' && ctx.query.starting_after ? ctx.query.starting_after : undefined;
+  /** A list filter's labelled <select>: "Any", then the allowed values, the chosen one selected. */
+  const choiceFilter = (id: string, label: string, name: string, values: readonly string[], chosen: string | undefined) =>
+    html`<label for="${id}"
+      >${label}
+      <select id="${id}" name="${name}">
+        <option value="">Any</option>
+        ${values.map((value) => html`<option${value === chosen ? html` selected` : ''}>${value}</option>`)}
+      </select></label
+    >`;
 
   router.get(
     '/deposits',
@@ -456,7 +468,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       const statusFilter = pick(ctx.query.status, DEPOSIT_STATUSES);
       const network = pick(ctx.query.network, NETWORKS);
       const customerId = typeof ctx.query.customer_id === 'string' && ctx.query.customer_id ? ctx.query.customer_id : undefined;
-      const after = typeof ctx.query.starting_after === 'string' && ctx.query.starting_after ? ctx.query.starting_after : undefined;
+      const after = cursorOf(ctx);
       const [list, customers] = await Promise.all([
         inflow.deposits.list({
           limit: 50,
@@ -477,20 +489,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       return {
         title: 'Deposits',
         body: html`<form id="deposit-filters" class="inline card" method="get" action="/dashboard/deposits" role="search" aria-label="Filter deposits">
-            <label for="f-status"
-              >Status
-              <select id="f-status" name="status">
-                <option value="">Any</option>
-                ${DEPOSIT_STATUSES.map((value) => html`<option${value === statusFilter ? html` selected` : ''}>${value}</option>`)}
-              </select></label
-            >
-            <label for="f-network"
-              >Network
-              <select id="f-network" name="network">
-                <option value="">Any</option>
-                ${NETWORKS.map((value) => html`<option${value === network ? html` selected` : ''}>${value}</option>`)}
-              </select></label
-            >
+            ${choiceFilter('f-status', 'Status', 'status', DEPOSIT_STATUSES, statusFilter)}
+            ${choiceFilter('f-network', 'Network', 'network', NETWORKS, network)}
             <label for="f-customer">Customer id <input id="f-customer" name="customer_id" value="${customerId ?? ''}" placeholder="cus_…" /></label>
             <button type="submit">Filter</button>
           </form>
@@ -709,7 +709,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     '/customers',
     signedIn,
     view('customers', async (ctx, { inflow, chrome }) => {
-      const after = typeof ctx.query.starting_after === 'string' && ctx.query.starting_after ? ctx.query.starting_after : undefined;
+      const after = cursorOf(ctx);
       const list = await inflow.customers.list({ limit: 50, ...(after ? { starting_after: after } : {}) });
       const last = list.data.at(-1);
       return {
@@ -866,19 +866,13 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     signedIn,
     view('orders', async (ctx, { inflow }) => {
       const statusFilter = pick(ctx.query.status, ORDER_STATUSES);
-      const after = typeof ctx.query.starting_after === 'string' && ctx.query.starting_after ? ctx.query.starting_after : undefined;
+      const after = cursorOf(ctx);
       const list = await inflow.orders.list({ limit: 50, ...(statusFilter ? { status: statusFilter } : {}), ...(after ? { starting_after: after } : {}) });
       const last = list.data.at(-1);
       return {
         title: 'Orders',
         body: html`<form class="inline card" method="get" action="/dashboard/orders" role="search" aria-label="Filter orders">
-            <label for="o-status"
-              >Status
-              <select id="o-status" name="status">
-                <option value="">Any</option>
-                ${ORDER_STATUSES.map((value) => html`<option${value === statusFilter ? html` selected` : ''}>${value}</option>`)}
-              </select></label
-            >
+            ${choiceFilter('o-status', 'Status', 'status', ORDER_STATUSES, statusFilter)}
             <button type="submit">Filter</button>
           </form>
           ${
@@ -1168,19 +1162,13 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     signedIn,
     view('events', async (ctx, { inflow }) => {
       const type = pick(ctx.query.type, EVENT_TYPES);
-      const after = typeof ctx.query.starting_after === 'string' && ctx.query.starting_after ? ctx.query.starting_after : undefined;
+      const after = cursorOf(ctx);
       const list = await inflow.events.list({ limit: 50, ...(type ? { type } : {}), ...(after ? { starting_after: after } : {}) });
       const last = list.data.at(-1);
       return {
         title: 'Events',
         body: html`<form class="inline card" method="get" action="/dashboard/events" role="search" aria-label="Filter events">
-            <label for="e-type"
-              >Type
-              <select id="e-type" name="type">
-                <option value="">Any</option>
-                ${EVENT_TYPES.map((value) => html`<option${value === type ? html` selected` : ''}>${value}</option>`)}
-              </select></label
-            >
+            ${choiceFilter('e-type', 'Type', 'type', EVENT_TYPES, type)}
             <button type="submit">Filter</button>
           </form>
           ${eventsTable(list.data)}
