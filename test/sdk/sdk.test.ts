@@ -18,10 +18,11 @@ import {
 import { operationRoutes } from '../../sdk/src/openapi';
 import { generateWebhookSecret, signatureHeaders } from '../../src/domain/signatures';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
-import { callbackBody, callbackSignature, CALLBACK_SIGNATURE_HEADER, type CallbackOrder } from '../../src/orders/callback';
+import { callbackBody, callbackSignature, CALLBACK_SIGNATURE_HEADER } from '../../src/orders/callback';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { useApiStack } from '../helpers/api-stack';
 import { assertMatchesSpec } from '../helpers/openapi-validator';
+import { SEED_KEY, SEED_SIGNATURE, seedOrder } from '../helpers/cryptopayments';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 import { buildMerchant } from '../../dev/fixtures';
@@ -508,32 +509,6 @@ describe('webhooks.verify, against the standardwebhooks package and inflow’s o
   });
 
   describe('order callbacks (CryptoPayments)', () => {
-    // The CryptoPayments documentation's example key and signature (test/unit/order-callback.test.ts).
-    const SEED_KEY = 'e4b3d2-e963b8-fd1517-e768f7-8b1506';
-    const SEED_SIGNATURE = '303d4a8ee2417d0a11fb972dcb90135e492113265e8681f4efa56293d3fce2ad';
-    const trx = (units: bigint) => ({ units, decimals: 6, currency: 'TRX' });
-    const eur = (cents: bigint) => ({ units: cents, decimals: 2, currency: 'EUR' });
-    const amounts = { primary: trx(2_000_000_000n), secondary: eur(46_920n), serviceFee: trx(10_000_000n), total: trx(1_990_000_000n) };
-    const seedOrder: CallbackOrder = {
-      id: '1f04a929-2832-6884-ac30-872ac8bbad9a',
-      status: 'completed',
-      createdAt: new Date('2025-06-16T09:16:23Z'),
-      updatedAt: new Date('2025-06-16T09:22:03.481Z'),
-      transactions: [
-        {
-          id: '868',
-          status: 'completed',
-          createdAt: new Date('2025-06-16T09:20:08Z'),
-          updatedAt: new Date('2025-06-16T09:22:03Z'),
-          receiverAddress: 'TVXnBrRG7qgTB5hV19sLQx6AFFTkz4gSik',
-          hash: 'fb19d86dcc22167b1910a358b25db6871bafeae46f32d995c1cf808ca212be20',
-          ...amounts,
-        },
-      ],
-      ...amounts,
-      externalId: '123',
-    };
-
     it("verifies the seed's example, signed as inflow's callback signer signs it, and refuses a changed byte", () => {
       const rawBody = callbackBody(seedOrder);
       expect(callbackSignature(rawBody, SEED_KEY)).toBe(SEED_SIGNATURE);
