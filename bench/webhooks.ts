@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildEndpoint, buildEvent, buildMerchant } from '../dev/fixtures';
-import { queueEventDispatch } from '../src/outbox/queue';
+import { queueDeliveries } from '../src/webhooks/deliveries';
 import { startBenchStack } from './harness';
 
 const N = Number(process.env.BENCH_EVENTS ?? 500);
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     // Written and queued in one transaction, as the API does; the relay starts its dispatch at commit.
     const event = await db.transaction().execute(async (transaction) => {
       const written = await buildEvent(transaction, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
-      await queueEventDispatch(transaction, written);
+      await queueDeliveries(transaction, written.id);
       return written;
     });
     committed.set(event.id, Date.now());

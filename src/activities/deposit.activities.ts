@@ -1,28 +1,28 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Db } from '../db/database';
+import type { Db, Executor } from '../db/database';
 import type { FailureReason } from '../domain/deposit-state';
 import { PRICE_DECIMALS } from '../domain/fees';
 import { modeOf, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
 import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
 import type { PriceSource } from '../prices/price-source';
+import { withDeliveries } from '../webhooks/deliveries';
 import { activityFailureTypes, type DepositActivities, type DepositSummary } from '../workflows/definitions';
 
-const summary = ({ deposit, eventId }: Transition): DepositSummary => ({
-  status: deposit.status,
-  failureReason: deposit.failure_reason as FailureReason | null,
-  confirmations: deposit.confirmations,
-  eventId,
-});
+/** The transition, and the deliveries of the event it emitted recorded in its transaction, as the workflow takes them. */
+async function summary(db: Db, transition: (transaction: Executor) => Promise<Transition>): Promise<DepositSummary> {
+  const { deposit, eventId, deliveries } = await withDeliveries(db, transition);
+  return { status: deposit.status, failureReason: deposit.failure_reason as FailureReason | null, confirmations: deposit.confirmations, eventId, deliveries };
+}
 
 export function createDepositActivities(deps: { db: Db; prices: Record<Mode, PriceSource> }): DepositActivities {
   const { db, prices } = deps;
   return {
     async recordDetectedDeposit(transfer) {
-      return summary(await recordDetectedDeposit(db, transfer));
+      return summary(db, (transaction) => recordDetectedDeposit(transaction, transfer));
     },
     async recordConfirmations(input) {
-      return summary(await recordConfirmations(db, input.depositId, input.confirmations, input.blockHash, input.first));
+      return summary(db, (transaction) => recordConfirmations(transaction, input.depositId, input.confirmations, input.blockHash, input.first));
     },
     /**
      * The price is captured by this activity, so a retried booking reuses the recorded rate. A
@@ -41,13 +41,13 @@ export function createDepositActivities(deps: { db: Db; prices: Record<Mode, Pri
       return match[2] ? `${match[1]}.${match[2].slice(0, PRICE_DECIMALS)}` : match[1]!;
     },
     async completeDeposit(input) {
-      return summary(await completeDeposit(db, input.depositId, input));
+      return summary(db, (transaction) => completeDeposit(transaction, input.depositId, input));
     },
     async failDeposit(input) {
-      return summary(await failDeposit(db, input.depositId, input.reason));
+      return summary(db, (transaction) => failDeposit(transaction, input.depositId, input.reason));
     },
     async reverseDeposit(input) {
-      return summary(await reverseDeposit(db, input.depositId));
+      return summary(db, (transaction) => reverseDeposit(transaction, input.depositId));
     },
   };
 }

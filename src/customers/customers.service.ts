@@ -15,9 +15,9 @@ import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import type { EventType } from '../domain/events';
 import { isId, newId } from '../domain/ids';
 import { families } from '../domain/networks';
-import { queueEventDispatch } from '../outbox/queue';
 import { customerObject } from './customer.presenter';
 import type { CustomerObject } from './customers.schema';
+import { queueDeliveries } from '../webhooks/deliveries';
 
 /** Stripe's limit, which the create body enforces on its own and an update enforces after merging. */
 const MAX_METADATA_KEYS = 50;
@@ -137,7 +137,7 @@ async function present(db: Executor, tenant: Tenant, customer: Customer): Promis
   return customerObject(customer, addresses.get(customer.id)!);
 }
 
-/** The event, with its dispatch to the merchant's endpoints queued in the same transaction. */
+/** The event, with its deliveries to the merchant's endpoints recorded and queued in the same transaction. */
 async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventType, `customer.${string}`>, customer: CustomerObject): Promise<string> {
   const event = await insertEvent(transaction, {
     id: newId('event'),
@@ -146,6 +146,6 @@ async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventTy
     type,
     data: { ...customer },
   });
-  await queueEventDispatch(transaction, event);
+  await queueDeliveries(transaction, event.id);
   return event.id;
 }

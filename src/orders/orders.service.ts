@@ -15,9 +15,9 @@ import { AmountFormatError, MAX_BASE_UNITS, parseAmount } from '../domain/money'
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
 import type { callbackStatuses } from '../domain/order-state';
 import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
-import type { WebhookPolicy } from '../webhooks/deliveries';
+import { prepareDeliveries, type WebhookPolicy } from '../webhooks/deliveries';
 import { checkDestinationUrl } from '../webhooks/endpoints.service';
-import type { OrderWorkflowInput } from '../workflows/definitions';
+import type { OrderWorkflowInput, PreparedDelivery } from '../workflows/definitions';
 import { queueOrderWorkflow } from '../outbox/queue';
 import { orderObject } from './order.presenter';
 import type { OrderObject } from './orders.schema';
@@ -45,7 +45,7 @@ export interface OrderDeps {
 }
 
 /** What the order's workflow starts from: the order just created and its `order.created` event. */
-export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEventId: string): OrderWorkflowInput {
+export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEventId: string, createdDeliveries?: PreparedDelivery[]): OrderWorkflowInput {
   return {
     orderId: order.id,
     merchantId: tenant.merchantId,
@@ -55,6 +55,7 @@ export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEv
     currency: order.currency,
     expiresAt: Date.parse(order.expires_at),
     createdEventId,
+    ...(createdDeliveries ? { createdDeliveries } : {}),
   };
 }
 
@@ -120,7 +121,9 @@ export async function createOrder(
     type: 'order.created',
     data: { ...object! },
   });
-  await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, event.id));
+  // Its deliveries are recorded now, in this transaction; the order's workflow starts them.
+  const deliveries = await prepareDeliveries(transaction, event.id);
+  await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, event.id, deliveries));
   return { order: object!, eventId: event.id };
 }
 

@@ -8,7 +8,6 @@ import type { Executor } from '../db/database';
 import { insertWorkflowStart } from '../db/repositories/workflow-outbox.repository';
 import {
   depositWorkflowId,
-  eventDispatchWorkflowId,
   orderWorkflowId,
   webhookDeliveryWorkflowId,
   type DepositTransfer,
@@ -22,12 +21,10 @@ async function queue<Name extends keyof Workflows>(db: Executor, workflowType: N
   await insertWorkflowStart(db, { workflowType, workflowId, args });
 }
 
-/** Delivers an event written outside any workflow (a new customer, say) to the merchant's endpoints. */
-export function queueEventDispatch(db: Executor, event: { id: string; type: string; merchant_id: string }): Promise<void> {
-  return queue(db, 'eventDispatchWorkflow', eventDispatchWorkflowId(event.id), [{ eventId: event.id, eventType: event.type, merchantId: event.merchant_id }]);
-}
-
-/** The one delivery of an event meant for one endpoint only (a test ping), without the dispatch that would look up subscriptions. */
+/**
+ * The first delivery of an event written outside any workflow (a new customer, a test ping) to one
+ * destination; `queueDeliveries` in webhooks/deliveries.ts records and queues all of an event's.
+ */
 export function queueDelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
   return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, false), [delivery]);
 }

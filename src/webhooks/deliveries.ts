@@ -6,7 +6,7 @@
  * callback body, fixed when the delivery is prepared and signed with the merchant's API key.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Db, Executor } from '../db/database';
+import { inTransaction, type Db, type Executor } from '../db/database';
 import { findSigningKey } from '../db/repositories/api-keys.repository';
 import { findEventById } from '../db/repositories/events.repository';
 import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
@@ -29,7 +29,7 @@ import type { EventObject } from '../events/events.schema';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
-import { queueRedelivery } from '../outbox/queue';
+import { queueDelivery, queueRedelivery } from '../outbox/queue';
 import { postWebhook } from './http';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
@@ -48,7 +48,7 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
 }
 
 /** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
-export async function prepareDeliveries(db: Db, eventId: string): Promise<PreparedDelivery[]> {
+export async function prepareDeliveries(db: Executor, eventId: string): Promise<PreparedDelivery[]> {
   const event = await findEventById(db, eventId);
   if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
   const endpoints = await destinationEndpoints(db, event);
@@ -68,6 +68,30 @@ export async function prepareDeliveries(db: Db, eventId: string): Promise<Prepar
     prepared.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
   }
   return prepared;
+}
+
+/**
+ * Runs a transition that may emit an event and records that event's deliveries in the same
+ * transaction, so the workflow that ran it starts them at once, with no second round trip.
+ */
+export function withDeliveries<T extends { eventId: string | null }>(
+  db: Executor,
+  transition: (transaction: Executor) => Promise<T>,
+): Promise<T & { deliveries: PreparedDelivery[] }> {
+  return inTransaction(db, async (transaction) => {
+    const result = await transition(transaction);
+    return { ...result, deliveries: result.eventId ? await prepareDeliveries(transaction, result.eventId) : [] };
+  });
+}
+
+/**
+ * For an event written outside any workflow (a new customer, say): records its deliveries and
+ * queues each one's workflow to start at commit, in the caller's transaction.
+ */
+export async function queueDeliveries(transaction: Executor, eventId: string): Promise<PreparedDelivery[]> {
+  const deliveries = await prepareDeliveries(transaction, eventId);
+  for (const delivery of deliveries) await queueDelivery(transaction, delivery);
+  return deliveries;
 }
 
 /** A delivery as its workflow takes it: the ids, and what the Web UI shows and searches it by. */

@@ -138,13 +138,22 @@ export const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
  */
 export const LATE_MONEY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * The event a transition emitted, if any, and its webhook deliveries, recorded in the transition's
+ * own transaction: the workflow starts each as a child at once. `deliveries` is absent from a
+ * result an earlier inflow recorded (a history replayed after an upgrade, or an activity an older
+ * worker ran during one); the workflow then records them with prepareWebhookDeliveries, as it did.
+ */
+export interface EmittedEvent {
+  eventId: string | null;
+  deliveries?: PreparedDelivery[];
+}
+
 /** What a deposit activity hands back to the workflow: enough to drive it, small enough for history. */
-export interface DepositSummary {
+export interface DepositSummary extends EmittedEvent {
   status: DepositStatus;
   failureReason: FailureReason | null;
   confirmations: number;
-  /** The event this transition emitted, for the workflow to deliver as webhooks. */
-  eventId: string | null;
 }
 
 export interface DepositActivities {
@@ -178,7 +187,8 @@ export function simulationWorkflowId(depositWorkflowIdValue: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks: webhookDeliveryWorkflow, id `webhook:{eventId}:{endpoint or order id}` (a resend adds its
-// delivery id); eventDispatchWorkflow, id `dispatch:{eventId}`, for events written by the API.
+// delivery id), started by the workflow that emitted the event, or for an event the API wrote, from
+// the outbox. eventDispatchWorkflow (`dispatch:{eventId}`) only finishes starts an earlier inflow queued.
 
 export interface PreparedDelivery {
   deliveryId: string;
@@ -224,7 +234,10 @@ export function eventDispatchWorkflowId(eventId: string): string {
 }
 
 export interface WebhookActivities {
-  /** Records the first delivery of the event to each subscribed endpoint (idempotent) and lists them. */
+  /**
+   * Records the first delivery of the event to each subscribed endpoint (idempotent) and lists
+   * them: only for a transition result an earlier inflow recorded without its deliveries.
+   */
   prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]>;
   /**
    * One POST; HTTP failures are an outcome, not an error (only database trouble is retried). It
@@ -289,6 +302,8 @@ export interface OrderWorkflowInput {
   expiresAt: number;
   /** `order.created`, written with the order, delivered by the workflow. */
   createdEventId: string;
+  /** Its deliveries, recorded with it (absent from an order an earlier inflow queued). */
+  createdDeliveries?: PreparedDelivery[];
 }
 
 export interface OrderState {
@@ -307,9 +322,8 @@ export function orderWorkflowId(order: { livemode: boolean; orderId: string }): 
 }
 
 /** An order transition's result: the order's status now, and the event it emitted, if any. */
-export interface OrderVerdict {
+export interface OrderVerdict extends EmittedEvent {
   status: OrderStatus;
-  eventId: string | null;
 }
 
 export interface OrderActivities {

@@ -38,7 +38,7 @@ import {
 } from './definitions';
 import { depositDetails, depositSearchAttributes, simulationStartMetadata, type DepositWait } from './metadata';
 import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
-import { dispatchEvent } from './webhook-delivery.workflow';
+import { startDeliveries } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -185,7 +185,7 @@ async function priceUsdOf(transfer: DepositTransfer, onRetry: (retryAt: number) 
  */
 async function deliver(transfer: DepositTransfer, transition: Promise<DepositSummary>): Promise<DepositSummary> {
   const summary = await transition;
-  if (summary.eventId) await dispatchEvent(summary.eventId);
+  await startDeliveries(summary);
   if (summary.eventId && transfer.orderId && (summary.status === 'completed' || summary.status === 'failed')) {
     try {
       await getExternalWorkflowHandle(orderWorkflowId({ livemode: transfer.livemode, orderId: transfer.orderId })).signal(orderPaymentSignal, {

@@ -30,7 +30,7 @@ import {
   type OrderWorkflowInput,
 } from './definitions';
 import { orderDetails, orderSearchAttributes } from './metadata';
-import { dispatchEvent } from './webhook-delivery.workflow';
+import { startDeliveries } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -68,7 +68,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // The settlement timer: the expiry, plus the grace in which a payment made just before it may still be seen.
   const settlesAt = input.expiresAt + PAYMENT_GRACE_MS;
   setCurrentDetails(orderDetails(input, state.status, { settlesAt }));
-  await dispatchEvent(input.createdEventId);
+  await startDeliveries({ eventId: input.createdEventId, ...(input.createdDeliveries ? { deliveries: input.createdDeliveries } : {}) });
 
   let expired = false;
   let seen = 0;
@@ -85,13 +85,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     seen = payments;
     const verdict = await activities.evaluateOrder({ orderId: input.orderId, expired });
     setStatus(state, verdict.status);
-    if (verdict.eventId) await dispatchEvent(verdict.eventId);
+    await startDeliveries(verdict);
   }
   // The cancel handler must have answered before the workflow ends; its event goes out after it,
   // even when a settlement saw the cancel first and ended the loop before the handler's result came.
   await condition(allHandlersFinished);
   setCurrentDetails(orderDetails(input, state.status));
-  if (canceled?.eventId) await dispatchEvent(canceled.eventId);
+  if (canceled) await startDeliveries(canceled);
   return state;
 }
 

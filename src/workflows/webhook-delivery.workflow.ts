@@ -13,19 +13,22 @@ import {
   type AttemptOutcome,
   type AttemptResult,
   type DeliveryResult,
+  type EmittedEvent,
   type EventDispatchInput,
   type PreparedDelivery,
 } from './definitions';
 import { deliveryDetails, dispatchDetails, startMetadata } from './metadata';
 
-const activities = proxyActivities<Activities>({
+const attemptOptions = {
   // The POST itself gives up after 15 s; the rest is database work.
   startToCloseTimeout: '45 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const activities = proxyActivities<Activities>(attemptOptions);
 
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
   // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
+  const attempts = activities;
   let last: AttemptResult | undefined;
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
     if (attempt > 0) {
@@ -35,14 +38,14 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
     }
     setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
     last = resultOf(
-      await activities.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
+      await attempts.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
     );
     if (last.outcome !== 'retry') {
       setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
       return last.outcome;
     }
   }
-  await activities.markWebhookDeliveryFailed({ deliveryId: delivery.deliveryId });
+  await attempts.markWebhookDeliveryFailed({ deliveryId: delivery.deliveryId });
   setCurrentDetails(deliveryDetails(delivery, { gaveUpAfter: retryDelaysMs.length, result: last! }));
   return 'failed';
 }
@@ -57,30 +60,39 @@ function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
 }
 
 /**
- * Delivers an event to every subscribed endpoint, each as a child workflow that outlives its
- * parent (a completed deposit must not cut its webhooks' retries short). Idempotent: the
- * deliveries and the children's ids are fixed by the event and the endpoint.
+ * Starts the deliveries of an event a transition emitted, each as a child workflow that outlives
+ * its parent (a completed deposit must not cut its webhooks' retries short). The transition
+ * recorded them in its own transaction; one an earlier inflow recorded did not, and they are
+ * recorded here, as they were then. Idempotent: the children's ids are fixed by the event and the
+ * destination.
  */
-export async function dispatchEvent(eventId: string): Promise<PreparedDelivery[]> {
-  const deliveries = await activities.prepareWebhookDeliveries({ eventId });
-  for (const delivery of deliveries) {
-    try {
-      await startChild(webhookDeliveryWorkflow, {
-        workflowId: webhookDeliveryWorkflowId(delivery, false),
-        args: [delivery],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        ...startMetadata('webhookDeliveryWorkflow', [delivery]),
-      });
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
-  }
+export async function startDeliveries(emitted: EmittedEvent): Promise<PreparedDelivery[]> {
+  if (!emitted.eventId) return [];
+  const deliveries = emitted.deliveries ?? (await activities.prepareWebhookDeliveries({ eventId: emitted.eventId }));
+  await Promise.all(deliveries.map(startDelivery));
   return deliveries;
 }
 
-/** Delivers an event written outside any workflow (customer.created, by the API). */
+async function startDelivery(delivery: PreparedDelivery): Promise<void> {
+  try {
+    await startChild(webhookDeliveryWorkflow, {
+      workflowId: webhookDeliveryWorkflowId(delivery, false),
+      args: [delivery],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      ...startMetadata('webhookDeliveryWorkflow', [delivery]),
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
+/**
+ * Delivers an event the API wrote, from an outbox row an earlier inflow queued: the API now
+ * records the deliveries and queues their workflows itself. Kept for rows and runs in flight
+ * across an upgrade.
+ */
 export async function eventDispatchWorkflow(input: EventDispatchInput): Promise<void> {
   if (!input.eventId) throw ApplicationFailure.nonRetryable(`${workflowInfo().workflowId}: no event id`);
   setCurrentDetails(dispatchDetails(input, undefined));
-  setCurrentDetails(dispatchDetails(input, await dispatchEvent(input.eventId)));
+  setCurrentDetails(dispatchDetails(input, await startDeliveries({ eventId: input.eventId })));
 }
