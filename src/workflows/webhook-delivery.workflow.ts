@@ -3,9 +3,25 @@
  * (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h, with jitter) until a 2xx, a 410
  * (which disables the endpoint), the endpoint being disabled or deleted, or about three days.
  * Every attempt is recorded by the activity, timed by this workflow's clock.
+ *
+ * Attempts run as local activities: the worker that holds the workflow task makes the POST and
+ * completes the task with its result, so a first-attempt success is one workflow task (started
+ * eagerly from the outbox, it never waits in a queue) and a handful of history events instead of
+ * an activity task's round trip through the server. Durability is the same: a worker lost
+ * mid-attempt leaves the task to time out, and another worker makes the attempt again.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, proxyActivities, setCurrentDetails, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
 import {
   webhookDeliveryWorkflowId,
@@ -25,10 +41,15 @@ const attemptOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
 const activities = proxyActivities<Activities>(attemptOptions);
+const localActivities = proxyLocalActivities<Activities>(attemptOptions);
+
+/** Marks deliveries started since attempts became local activities; one started before keeps scheduling activity tasks. */
+const LOCAL_ATTEMPTS_PATCH = 'webhook-attempts-as-local-activities';
 
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
   // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
-  const attempts = activities;
+  // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
+  const attempts = patched(LOCAL_ATTEMPTS_PATCH) ? localActivities : activities;
   let last: AttemptResult | undefined;
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
     if (attempt > 0) {
