@@ -69,7 +69,7 @@ export async function startBenchStack(options: {
   const relay = startOutboxRelay({
     db,
     databaseUrl: postgres.url('postgres'),
-    starter: { temporal: client, taskQueue: options.taskQueue },
+    starter: { temporal: new Client({ connection: nativeConnection }), taskQueue: options.taskQueue, eager: true },
     logger: createLogger('warn'),
   });
   return {

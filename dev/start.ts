@@ -142,7 +142,7 @@ async function start(): Promise<void> {
   cleanups.push({ name: 'worker connection', run: () => connection.close() });
   const worker = await createWorker({ config, db, connection, temporal });
   const workerStopped = worker.run();
-  const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
+  const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
   cleanups.push({ name: 'outbox relay', run: () => relay.stop() });
   cleanups.push({
     name: 'worker',

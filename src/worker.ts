@@ -3,7 +3,7 @@
  * relay that starts the workflows the API queued. On SIGTERM or SIGINT it stops relaying, stops
  * polling, finishes the tasks it holds, then exits.
  */
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createChainAdapters } from './chains/adapters';
@@ -42,9 +42,13 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
   });
 }
 
-/** The relay of this worker's outbox: workflow starts queued in `db` go to its task queue. */
-export function startWorkerOutboxRelay({ config, db, temporal }: Omit<WorkerDeps, 'connection'>, logger: Logger): OutboxRelay {
-  return startOutboxRelay({ db, databaseUrl: config.databaseUrl, starter: { temporal, taskQueue: config.temporal.taskQueue }, logger });
+/**
+ * The relay of this worker's outbox: workflow starts queued in `db` go to its task queue, started
+ * eagerly over the worker's own connection, so this worker runs each one's first task at once.
+ */
+export function startWorkerOutboxRelay({ config, db, connection }: Omit<WorkerDeps, 'temporal'>, logger: Logger): OutboxRelay {
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  return startOutboxRelay({ db, databaseUrl: config.databaseUrl, starter: { temporal, taskQueue: config.temporal.taskQueue, eager: true }, logger });
 }
 
 /** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */
@@ -89,7 +93,7 @@ if (require.main === module) {
       );
     }
     const worker = await createWorker({ config, db, connection, temporal });
-    const relay = startWorkerOutboxRelay({ config, db, temporal }, logger);
+    const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
     await startChainWatchers(temporal, config, logger);
     if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
     // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.

@@ -38,6 +38,12 @@ import { startMetadata } from './metadata';
 export interface WorkflowStarter {
   temporal: Client;
   taskQueue: string;
+  /**
+   * Ask the server to hand each workflow's first task straight back to the worker in this process
+   * (eager start), skipping the task queue: only when `temporal` runs over that worker's own
+   * NativeConnection, which the SDK requires.
+   */
+  eager?: boolean;
 }
 
 /**
@@ -49,14 +55,21 @@ export interface WorkflowStarter {
  * search attributes and summary the Web UI lists it by (metadata.ts).
  */
 export async function startWorkflowOnce<Name extends keyof Workflows>(
-  { temporal, taskQueue }: WorkflowStarter,
+  { temporal, taskQueue, eager }: WorkflowStarter,
   name: Name,
   workflowId: string,
   args: Parameters<Workflows[Name]>,
   workflowIdReusePolicy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.REJECT_DUPLICATE,
 ): Promise<boolean> {
   try {
-    await temporal.workflow.start<Workflows[Name]>(name, { taskQueue, workflowId, args, workflowIdReusePolicy, ...startMetadata(name, args) });
+    await temporal.workflow.start<Workflows[Name]>(name, {
+      taskQueue,
+      workflowId,
+      args,
+      workflowIdReusePolicy,
+      ...(eager ? { requestEagerStart: true } : {}),
+      ...startMetadata(name, args),
+    });
     return true;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return false;

@@ -41,7 +41,7 @@ export async function startDevServerWorker(deps: {
   });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
   const running = worker.run();
-  const relay = startWorkerOutboxRelay({ config, db: deps.db, temporal: deps.temporal }, createLogger('silent'));
+  const relay = startWorkerOutboxRelay({ config, db: deps.db, connection: deps.connection }, createLogger('silent'));
   return {
     config,
     worker,
