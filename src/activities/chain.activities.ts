@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
-import { confirmationReports } from '../chains/confirmations';
+import { changesDeposit, confirmationReports } from '../chains/confirmations';
 import { scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
@@ -76,6 +76,7 @@ async function scanRound(
       }
       continue;
     }
+    if (!changesDeposit({ status: deposit.status, confirmations: deposit.confirmations, blockHash: deposit.block_hash }, report)) continue;
     // False when its workflow has finished (the reversal window ended): nothing listens any more.
     const reached = await reportConfirmations(
       deps.temporal,

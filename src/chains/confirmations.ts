@@ -38,3 +38,15 @@ export async function confirmationReports(adapter: ChainAdapter, head: number, d
     return { confirmations: 0, blockHash: deposit.blockHash, canonical: false };
   });
 }
+
+/**
+ * Whether a listening deposit's workflow would act on this report, judged by what it has recorded:
+ * a reorg always; for a deposit still confirming, more confirmations or another block; a completed
+ * one listens for reorgs only. Reporting the rest every round would add a signal and a workflow
+ * task to each deposit in its reversal window per round, and keep restarting that window.
+ */
+export function changesDeposit(deposit: { status: string; confirmations: number; blockHash: string | null }, report: ConfirmationReport): boolean {
+  if (!report.canonical) return true;
+  if (deposit.status === 'completed') return false;
+  return report.confirmations > deposit.confirmations || report.blockHash !== deposit.blockHash;
+}

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { createLogger } from '../../src/logger';
-import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
+import { chainWatcherWorkflowId, depositWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { createWorker, startChainWatchers } from '../../src/worker';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
@@ -102,6 +102,26 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
         ['USDT', addresses.bob, '1000000', '1000000', '0', batch!.hash],
       ].sort(),
     );
+
+    // Completed, a deposit's workflow listens for reorgs only: the watcher's later rounds, which
+    // still check its block, signal it nothing (each signal would be history and a workflow task).
+    const completedRun = dev.client.workflow.getHandle(
+      depositWorkflowId({ livemode: false, network: 'ethereum', transactionHash: rows[0]!.transaction_hash, logIndex: rows[0]!.log_index }),
+    );
+    const signalsTo = async () => (await completedRun.fetchHistory()).events!.filter((event) => event.workflowExecutionSignaledEventAttributes).length;
+    const roundsPast = async (blocks: number) => {
+      const from = Number((await findCursor(database.db, false, 'ethereum'))!.nextBlock);
+      await anvil.provider.send('anvil_mine', [`0x${blocks.toString(16)}`]);
+      // A round that scans a block mined now read the deposits after their completion.
+      await waitFor(
+        `the watcher past ${blocks} more blocks`,
+        async () => Number((await findCursor(database.db, false, 'ethereum'))!.nextBlock) >= from + blocks,
+      );
+    };
+    await roundsPast(1);
+    const signalsAtCompletion = await signalsTo();
+    await roundsPast(5);
+    expect(await signalsTo()).toBe(signalsAtCompletion);
 
     // A watcher restarted from an older cursor sees the same transfers again: no new rows, no new bookings.
     await watcher.terminate('restart from an older cursor');
