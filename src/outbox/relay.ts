@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { Db } from '../db/database';
-import { claimWorkflowStarts, deleteWorkflowStart, postponeWorkflowStart } from '../db/repositories/workflow-outbox.repository';
+import { claimWorkflowStarts, deleteWorkflowStarts, postponeWorkflowStart } from '../db/repositories/workflow-outbox.repository';
 import type { QueuedWorkflowStart } from '../db/tables/workflow-outbox.table';
 import type { Logger } from '../logger';
 import { startWorkflowOnce, type WorkflowStarter } from '../workflows/client';
@@ -47,20 +47,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
   const listener = listenForCommits(options.databaseUrl, nudge, () => stopping, logger);
 
-  const relayOne = async (start: QueuedWorkflowStart) => {
+  /** Hands one start over; true once Temporal has it. */
+  const relayOne = async (start: QueuedWorkflowStart): Promise<boolean> => {
     try {
       const args = start.args as Parameters<Workflows[keyof Workflows]>;
       await starter.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
         startWorkflowOnce(starter, start.workflow_type as keyof Workflows, start.workflow_id, args),
       );
-      await deleteWorkflowStart(db, start.workflow_id);
       if (start.attempts > 1) logger.info({ workflow_id: start.workflow_id, attempts: start.attempts }, 'outbox: workflow started after retries');
+      return true;
     } catch (error) {
       const delayMs = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (start.attempts - 1));
       const reason = error instanceof Error ? error.message : String(error);
       logger.warn({ workflow_id: start.workflow_id, attempts: start.attempts, retry_in_ms: delayMs, err: error }, 'outbox: workflow start failed; will retry');
       // If even this fails (Postgres is down too), the lease expires and the start is tried again.
       await postponeWorkflowStart(db, start.workflow_id, delayMs, reason).catch(() => undefined);
+      return false;
     }
   };
 
@@ -73,7 +75,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       logger.warn({ err: error }, 'outbox: cannot read the outbox; will retry');
       return false;
     }
-    await Promise.all(claimed.map(relayOne));
+    const started = await Promise.all(claimed.map(relayOne));
+    // One statement for the batch. If it fails, the leases expire and those starts are handed over
+    // again, which Temporal answers as already started.
+    await deleteWorkflowStarts(
+      db,
+      claimed.filter((_, i) => started[i]).map((start) => start.workflow_id),
+    ).catch((error: unknown) => logger.warn({ err: error }, 'outbox: cannot delete started rows; their leases will expire'));
     return claimed.length === BATCH_SIZE;
   };
 

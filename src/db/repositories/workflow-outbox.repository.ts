@@ -34,9 +34,10 @@ export async function claimWorkflowStarts(db: Executor, limit: number, leaseMs: 
     .execute();
 }
 
-/** The start reached Temporal: nothing is left to hand over. */
-export async function deleteWorkflowStart(db: Executor, workflowId: string): Promise<void> {
-  await db.deleteFrom('workflow_outbox').where('workflow_id', '=', workflowId).execute();
+/** These starts reached Temporal: nothing is left to hand over. */
+export async function deleteWorkflowStarts(db: Executor, workflowIds: string[]): Promise<void> {
+  if (workflowIds.length === 0) return;
+  await db.deleteFrom('workflow_outbox').where('workflow_id', 'in', workflowIds).execute();
 }
 
 /** The start failed: tried again after `delayMs`, and the reason is kept for an operator. */
