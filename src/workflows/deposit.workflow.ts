@@ -10,7 +10,9 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -40,14 +42,27 @@ import { depositDetails, depositSearchAttributes, simulationStartMetadata, type 
 import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import { startDeliveries } from './webhook-delivery.workflow';
 
-const activities = proxyActivities<Activities>({
+const stepOptions = {
   startToCloseTimeout: '30 seconds',
   // Database or price-feed trouble is retried until it passes; nothing is lost meanwhile.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+/**
+ * Each step (a transition's transaction, a price lookup) is short, so it runs as a local activity:
+ * the worker holding the workflow task runs it and records its result in the same task, one
+ * history event instead of an activity task's three plus the workflow task it wakes. A worker lost
+ * mid-step leaves the task to time out and another runs the step again; every step is idempotent.
+ */
+const localSteps = proxyLocalActivities<Activities>(stepOptions);
+/** For deposits started before steps became local activities (no LOCAL_STEPS_PATCH marker in their history). */
+const activitySteps = proxyActivities<Activities>(stepOptions);
+const LOCAL_STEPS_PATCH = 'deposit-steps-as-local-activities';
+type Steps = typeof localSteps;
 
 export async function depositWorkflow(input: DepositWorkflowInput): Promise<DepositState> {
   const { transfer } = input;
+  // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
+  const activities: Steps = patched(LOCAL_STEPS_PATCH) ? localSteps : activitySteps;
   const state: DepositState = {
     depositId: transfer.depositId,
     status: 'detected',
@@ -105,7 +120,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     } else if (next === 'completed') {
       // Counted now, so that a wait for a usable price reads "confirming, 12/12; waiting for a usable price".
       state.confirmations = Math.max(state.confirmations, report.confirmations);
-      const priceUsd = await priceUsdOf(transfer, (retryAt) => {
+      const priceUsd = await priceUsdOf(activities, transfer, (retryAt) => {
         wait = { ...wait, priceRetryAt: retryAt };
         showDetails();
       });
@@ -159,12 +174,13 @@ const PRICE_RETRY_INTERVAL = '5 minutes';
  * (retrying it would read the same answer); the deposit is not failed for it: it says so in the
  * history and the log, then asks again after a pause, until an operator has repaired the source.
  */
-async function priceUsdOf(transfer: DepositTransfer, onRetry: (retryAt: number) => void): Promise<string> {
+async function priceUsdOf(activities: Steps, transfer: DepositTransfer, onRetry: (retryAt: number) => void): Promise<string> {
   for (;;) {
     try {
       return await activities.lookUpPriceUsd({ network: transfer.network, currency: transfer.currency, livemode: transfer.livemode });
     } catch (error) {
-      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      // An activity task's failure wraps the activity's; a local activity's may come unwrapped.
+      const cause = error instanceof ActivityFailure ? error.cause : error;
       if (!(cause instanceof ApplicationFailure && cause.type === activityFailureTypes.priceUnparseable)) throw error;
       log.error('the price source answered nonsense; asking again later', {
         depositId: transfer.depositId,

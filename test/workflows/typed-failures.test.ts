@@ -25,17 +25,20 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
   });
   const stack = useTimeSkippingStack('typed-failures', { prices: { test: repairable('test'), live: repairable('live') } });
 
-  /** The ApplicationFailure an activity failed a workflow with. */
+  /**
+   * The ApplicationFailure an activity failed a workflow with: the cause of an ActivityFailure, or
+   * for a local activity (attempts and deposit steps), the workflow's failure itself.
+   */
   const activityFailureOf = async (result: Promise<unknown>): Promise<ApplicationFailure> => {
     const error = await result.then(
       () => undefined,
       (thrown: unknown) => thrown,
     );
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    const activity = (error as WorkflowFailedError).cause;
-    expect(activity).toBeInstanceOf(ActivityFailure);
-    expect(activity!.cause).toBeInstanceOf(ApplicationFailure);
-    return activity!.cause as ApplicationFailure;
+    const cause = (error as WorkflowFailedError).cause;
+    const failure = cause instanceof ActivityFailure ? cause.cause : cause;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    return failure as ApplicationFailure;
   };
 
   it('a delivery that does not exist fails its workflow at once with DeliveryNotFound, not after endless retries', async () => {
@@ -67,8 +70,11 @@ describe('typed activity failures (time-skipping, real activities and Postgres)'
     // The lookup failed, typed and at once, and the deposit waits (one report takes it from detected to completion) instead of failing.
     await waitFor('the unparseable price is in the history', async () => {
       const history = await handle.fetchHistory();
+      // A local activity's failure is recorded in its marker.
       return (history.events ?? []).some(
-        (event) => event.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === activityFailureTypes.priceUnparseable,
+        (event) =>
+          (event.markerRecordedEventAttributes?.failure ?? event.activityTaskFailedEventAttributes?.failure)?.applicationFailureInfo?.type ===
+          activityFailureTypes.priceUnparseable,
       );
     });
     const deposit = () => stack.database.db.selectFrom('deposits').select(['status', 'fee']).where('id', '=', transfer.depositId).executeTakeFirstOrThrow();
