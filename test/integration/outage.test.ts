@@ -6,7 +6,7 @@ import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { buildMerchant } from '../../dev/fixtures';
+import { buildEndpoint, buildMerchant } from '../../dev/fixtures';
 
 /**
  * Dependencies that are down: nothing listens on a freshly picked free port, which is how an
@@ -49,7 +49,9 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
         outbox: { queued: 0, oldest_age_s: null },
       });
       // Every request but an order's cancel needs only Postgres: a write answers, its workflow start queued.
-      const { test_key } = await buildMerchant(database.db, 'Still Open');
+      const { test_key, merchant_id } = await buildMerchant(database.db, 'Still Open');
+      // An endpoint (on loopback; nothing can deliver while Temporal is down) gives a new customer's event a delivery to queue.
+      await buildEndpoint(database.db, { merchantId: merchant_id, livemode: false }, { url: `http://127.0.0.1:${await freePort()}/hooks` });
       expect((await api.request('/api/v1/anything', { key: test_key })).status).toBe(404);
       expect((await api.request('/api/v1/customers', { key: test_key, method: 'POST', json: { email: 'a@example.com' } })).status).toBe(200);
       expect(await (await api.request('/healthz')).json()).toMatchObject({ outbox: { queued: 1, oldest_age_s: expect.any(Number) } });

@@ -75,9 +75,9 @@ describe('the outbox: no committed workflow start is lost, and the API never wai
     api.process.signal('SIGKILL');
     await api.process.exited;
 
-    // Committed and queued, nothing started: the dispatch, the deposit (with its simulator) and the resend.
+    // Committed and queued, nothing started: customer.created's delivery, the deposit (with its simulator) and the resend.
     const queued = await database.db.selectFrom('workflow_outbox').select('workflow_type').orderBy('workflow_type').execute();
-    expect(queued.map((row) => row.workflow_type)).toEqual(['depositWorkflow', 'eventDispatchWorkflow', 'webhookDeliveryWorkflow']);
+    expect(queued.map((row) => row.workflow_type)).toEqual(['depositWorkflow', 'webhookDeliveryWorkflow', 'webhookDeliveryWorkflow']);
 
     // The client retries after the crash: the same answer, replayed, and still only one customer.
     api = await startApi(env);
