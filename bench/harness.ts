@@ -60,6 +60,7 @@ export interface BenchTemporal {
 export async function startBenchTemporal(engine: Engine): Promise<BenchTemporal> {
   const started = performance.now();
   benchLog(`Temporal ${engine}: starting`);
+  // The dev server is the `temporal` CLI, the real one `temporal-server`: told apart from the rest by the executable's name.
   const server: Part = { name: 'Temporal', matches: ({ commandLine }) => path.basename(commandLine.split(' ')[0]!).startsWith('temporal') };
   let result: BenchTemporal;
   if (engine === 'dev') {
@@ -77,7 +78,6 @@ export async function startBenchTemporal(engine: Engine): Promise<BenchTemporal>
     }
     result = {
       address: temporal.address,
-      // Temporal's Postgres first: its data directory's name holds "temporal", which is not the server.
       parts: [postgresPart("Temporal's Postgres", dataDir), server],
       stop: async () => {
         await temporal.stop();
