@@ -8,7 +8,9 @@
  * comparable), both are warmed alike and the best of the rounds is kept. Prints one table: deposits
  * per second, start→completed percentiles, the baseline, their ratio (target ≥ 0.5×), the history
  * length of one deposit run alone (target ≤ 40 events), and where the CPU went in the best round, then what
- * limits the rate. Defaults take about 5 minutes here (4 stacks × 3 rounds × 2 subjects).
+ * limits the rate. The defaults run 4 stacks × (2 × 20 warm-up + 3 rounds × 2 × 200) ≈ 5,000
+ * workflows, plus about 20 s to start each real server: some 4 minutes at 25 workflows/s. A busy
+ * 2-core machine managed 3 to 8 deposits/s; there, use BENCH_DEPOSITS=50 to check the script.
  */
 import os from 'node:os';
 import { buildCustomer, buildTransfer } from '../dev/fixtures';
@@ -87,8 +89,7 @@ async function main(): Promise<void> {
 
 /** The deposits and the baseline on one stack, warmed alike, best of `rounds` interleaved rounds each. */
 async function measure(stack: BenchStack, rounds: number) {
-  const { db, client, parts } = stack;
-  const taskQueue = 'bench-deposits';
+  const { db, client, parts, taskQueue } = stack;
   const seeded = await buildCustomer(db);
   let started = 0;
 

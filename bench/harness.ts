@@ -92,6 +92,8 @@ export async function startBenchTemporal(engine: Engine): Promise<BenchTemporal>
 export interface BenchStack {
   db: Db;
   client: Client;
+  /** The queue its worker(s) poll. */
+  taskQueue: string;
   /** Every process of the stack, for cpu.ts: worker processes, Postgres clusters, Temporal. */
   parts: Part[];
   stop(): Promise<void>;
@@ -135,6 +137,7 @@ export async function startBenchStack(options: {
   return {
     db,
     client,
+    taskQueue: options.taskQueue,
     parts: [...workers.parts, postgresPart("inflow's Postgres", dataDir), ...temporal.parts],
     stop: async () => {
       await relay.stop();

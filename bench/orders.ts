@@ -8,7 +8,8 @@
  * own), both warmed alike, best of the rounds. Prints one table, a column per engine: orders per
  * second, create→callback percentiles (from just before the order is created to the signed
  * CryptoPayments callback reaching the receiver), deposits per second, and the ratio
- * orders/deposits. About 3 minutes with the defaults.
+ * orders/deposits. The defaults run, per engine, 3 rounds × 200 of each (some 3 minutes at 10
+ * orders/s; a busy 2-core machine managed 2 to 4/s, where BENCH_ORDERS=20 checks the script).
  */
 import { buildCustomer, buildMerchant, buildOrder, buildOrderTransfer, buildTransfer } from '../dev/fixtures';
 import { CALLBACK_SIGNATURE_HEADER, callbackSignature } from '../src/orders/callback';
@@ -119,8 +120,7 @@ async function run(
   table: ResultTable,
   useApiKey: (key: string) => void,
 ) {
-  const { db, client } = stack;
-  const taskQueue = 'bench-orders';
+  const { db, client, taskQueue } = stack;
   const seeded = await buildCustomer(db);
   const merchant = await buildMerchant(db, 'Bench Orders');
   useApiKey(merchant.test_key);
