@@ -1,57 +1,255 @@
 /**
- * `npm run bench:scanner`: fills anvil with blocks carrying many ERC-20 Transfer logs, then runs
- * the watcher's scan (the real activity: logs, native transfers, one recipient-matching query per
- * batch, cursor) over them, beside a bare `eth_getLogs` loop over the same ranges, with 1e3 and
- * with 1e5 customer addresses in Postgres. Prints blocks/s and logs/s for each, then the detection
- * latency of the whole path (anvil, watcher, worker, Temporal dev server) on a 1 s block time.
+ * `npm run bench:scanner [-- --temporal dev|server|both] [--rounds N]`:
+ *   1. Scanning (no Temporal: the scan activity runs in a mock activity context). BLOCKS blocks of
+ *      LOGS_PER_BLOCK transfers on anvil (ERC-20 Transfer logs) and on the Tron devnet stand-in
+ *      (half TRC-20 USDT, half TRX), scanned by the watcher's real activity (logs, native
+ *      transfers, one recipient-matching query per batch, cursor) beside a bare loop of the same
+ *      node calls, with 1e3, 1e5 and 1e6 customer addresses in Postgres. At each size both are
+ *      warmed and run in interleaved rounds; each keeps its best. Targets: the watcher ≥ 0.5× the
+ *      bare loop, and flat in the number of addresses (≥ 0.9× the smallest size's rate).
+ *   2. Detection latency of the whole path (anvil at a 1 s block time → the watcher in a real
+ *      worker → the deposit workflow's first activity writing the row), on each Temporal engine.
+ *
+ * The addresses are seeded in bulk, not through the customer service (1e6 derivations would take
+ * minutes), but are what the watcher's matching query (chains.repository ownersByAddress) reads:
+ * rows of `customers` and `customer_addresses` with the real indexes, each customer with an EVM
+ * address (EIP-55 checksummed, as stored) and a Tron address encoding the same 20-byte account
+ * id, as a derived customer has. The account ids are random, as uniformly spread as Keccak output,
+ * so the index is filled as a real one is, not in order. After seeding the table is vacuumed and
+ * analysed, as autovacuum would have left a table grown over months. Seeding to 1e6 took about
+ * 3 minutes on a busy 2-core machine (12 s to 1e5); with it the whole run takes 5 to 10 minutes
+ * with both engines (`BENCH_ADDRESSES=1000,100000` leaves the 1e6 row out).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Wallet } from 'ethers';
 import { sql } from 'kysely';
 import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
+import { startTronDevnet } from '../dev/devnet/tron-devnet';
+import { buildMerchant, testSecretKeyHex } from '../dev/fixtures';
 import { startEmbeddedPostgres } from '../dev/postgres';
 import { freePort } from '../dev/tools/ports';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import type { ChainActivities, ScanResult } from '../src/workflows/definitions';
-import type { Network } from '../src/domain/networks';
 import { createChainActivities } from '../src/activities/chain.activities';
-import { chainKey } from '../src/chains/chain-adapter';
+import { chainKey, type ChainAdapter } from '../src/chains/chain-adapter';
+import { AddressDeriver, generateMnemonic, toChecksumAddress, xpubsFromMnemonic } from '../src/chains/derivation';
 import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
-import { createDb } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrate';
-import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
-import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
-import { loadConfig } from '../src/config';
-import { createCustomer } from '../src/customers/customers.service';
-import { createLogger } from '../src/logger';
-import { chainWatcherWorkflowId } from '../src/workflows/definitions';
-import { createWorker, startChainWatchers } from '../src/worker';
-import { startTemporalDevServer } from '../dev/temporal';
-import { randomBytes } from 'node:crypto';
-import { startTronDevnet } from '../dev/devnet/tron-devnet';
 import { tronAddressFromAccountId } from '../src/chains/tron/address';
 import { TronAdapter } from '../src/chains/tron/tron.adapter';
+import { loadConfig } from '../src/config';
+import { createCustomer } from '../src/customers/customers.service';
+import { createDb, type Db } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
+import type { Network } from '../src/domain/networks';
+import { createLogger } from '../src/logger';
+import { chainWatcherWorkflowId, type ScanResult } from '../src/workflows/definitions';
+import { createWorker, startChainWatchers } from '../src/worker';
+import { installBenchRuntime, startBenchTemporal } from './harness';
 import { benchLog } from './log';
-import { buildMerchant, testSecretKeyHex } from '../dev/fixtures';
+import {
+  bestOfRounds,
+  enginesFlag,
+  engineLabels,
+  formatBest,
+  formatPercentiles,
+  onEachEngine,
+  printHeader,
+  ResultTable,
+  roundsFlag,
+  verdict,
+  type Best,
+  type Engine,
+  type Measured,
+} from './measure';
 
 /** The scan activity heartbeats, so it runs in an activity context, as a worker runs it. */
 const inActivity = new MockActivityEnvironment();
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
 const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
+const ADDRESS_COUNTS = (process.env.BENCH_ADDRESSES ?? '1000,100000,1000000').split(',').map(Number);
+const LATENCY_TRANSFERS = Number(process.env.BENCH_LATENCY_TRANSFERS ?? 20);
 const RANGE = 100;
+/** Customer rows written per statement while seeding: large enough to be quick, small enough for one parameter array. */
+const SEED_BATCH = 10_000;
+const VS_BARE_TARGET = 0.5;
+const FLAT_TARGET = 0.9;
+
+/** One chain to scan: its blocks, the watcher's scan over them, and the bare loop of the same node calls. */
+interface ScannedChain {
+  column: string;
+  unit: string;
+  blocks: number;
+  /** Transfers in the blocks, as the bare loop counted them. */
+  items: number;
+  scan(): Promise<number>;
+  bareLoop(): Promise<number>;
+  stop(): Promise<void>;
+}
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const log = benchLog;
+  const engines = enginesFlag();
+  const rounds = roundsFlag();
+  installBenchRuntime();
+  printHeader(
+    `scanning: ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers, ${RANGE} blocks per call, best of ${rounds} rounds after a warm-up, ` +
+      `${ADDRESS_COUNTS.map(label).join(', ')} customer addresses; detection latency: ${LATENCY_TRANSFERS} transfers, 1 s blocks; inflow on an embedded Postgres`,
+  );
+  const postgres = await startEmbeddedPostgres({
+    dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-inflow-pg-')),
+    port: await freePort(),
+    persistent: false,
+    log: benchLog,
+  });
+  const db = createDb(postgres.url('postgres'), { max: 10 });
+  await migrateToLatest(db);
+  const merchant = await buildMerchant(db, 'Bench');
+  // No transfer scanned is to a customer, so no workflow is started: this client is never called.
+  const unused = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+  const chains = [await evmChain(db, unused), await tronChain(db, unused)];
+
+  const scanning = new ResultTable(chains.map((chain) => chain.column));
+  const bare = new Map<ScannedChain, Best[]>(chains.map((chain) => [chain, []]));
+  const watcher = new Map<ScannedChain, Best[]>(chains.map((chain) => [chain, []]));
+  for (const count of ADDRESS_COUNTS) {
+    const seconds = await seedCustomerAddresses(db, merchant.merchant_id, count);
+    console.log(`seeding to ${label(count)} customers (an EVM and a Tron address each): ${seconds.toFixed(1)} s`);
+    for (const chain of chains) {
+      benchLog(`${chain.column}, ${label(count)} addresses`);
+      const asRound = async (run: () => Promise<number>): Promise<Measured> => ({ rate: chain.blocks / (await run()), latencies: [] });
+      const results = await bestOfRounds(rounds, {
+        bare: { warmUp: chain.bareLoop, round: () => asRound(chain.bareLoop) },
+        watcher: { warmUp: chain.scan, round: () => asRound(chain.scan) },
+      });
+      bare.get(chain)!.push(results.bare);
+      watcher.get(chain)!.push(results.watcher);
+    }
+  }
+  for (const chain of chains) {
+    // The bare loop reads no Postgres: its rounds at every size are rounds of one measurement.
+    const bareBest = bare.get(chain)!.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const perItem = chain.items / chain.blocks;
+    scanning.set(`transfers in the blocks`, chain.column, `${chain.items} (${chain.unit})`);
+    scanning.set(`bare loop: blocks/s, best (other rounds)`, chain.column, `${formatBest(bareBest)}; ${(bareBest.rate * perItem).toFixed(0)} transfers/s`);
+    const watched = watcher.get(chain)!;
+    for (const [index, count] of ADDRESS_COUNTS.entries()) {
+      const best = watched[index]!;
+      scanning.set(
+        `watcher, ${label(count)} addresses: blocks/s, best (other rounds)`,
+        chain.column,
+        `${formatBest(best)}; ${(best.rate * perItem).toFixed(0)} transfers/s`,
+      );
+    }
+    for (const [index, count] of ADDRESS_COUNTS.entries()) {
+      const ratio = watched[index]!.rate / bareBest.rate;
+      scanning.set(
+        `watcher, ${label(count)} addresses ÷ bare loop (target ≥ ${VS_BARE_TARGET.toFixed(2)}×)`,
+        chain.column,
+        `${ratio.toFixed(2)}× ${verdict(ratio >= VS_BARE_TARGET)}`,
+      );
+    }
+    for (const [index, count] of ADDRESS_COUNTS.entries()) {
+      if (index === 0) continue;
+      const ratio = watched[index]!.rate / watched[0]!.rate;
+      scanning.set(
+        `watcher, ${label(count)} ÷ ${label(ADDRESS_COUNTS[0]!)} addresses (target ≥ ${FLAT_TARGET.toFixed(2)}×)`,
+        chain.column,
+        `${ratio.toFixed(2)}× ${verdict(ratio >= FLAT_TARGET)}`,
+      );
+    }
+  }
+  for (const chain of chains) await chain.stop();
+  await unused.close();
+  console.log('');
+  console.log('scanning (no Temporal involved):');
+  scanning.print();
+
+  const detection = new ResultTable(engines.map((engine) => engineLabels[engine]));
+  await onEachEngine(engines, async (engine) => {
+    const latency = await measureDetectionLatency(db, merchant.merchant_id, engine);
+    detection.set(
+      `detection latency p50 / p95 ms: block timestamp → deposit row, 1 s blocks, ${LATENCY_TRANSFERS} transfers`,
+      engineLabels[engine],
+      formatPercentiles(latency, [50, 95]),
+    );
+  });
+  console.log('');
+  console.log(`detection, with ${label(ADDRESS_COUNTS.at(-1)!)} customer addresses in Postgres:`);
+  detection.print();
+  await db.destroy();
+  await postgres.stop();
+}
+
+/** 1000 → "1e3": the sizes as the targets name them. */
+function label(count: number): string {
+  return count.toExponential().replace('e+', 'e');
+}
+
+/**
+ * Brings the customers to `total`, each with an EVM and a Tron address of one random account id
+ * (see the header), in batches through unnest; then vacuums and analyses. Returns the seconds taken.
+ * The next batch's addresses are computed here while Postgres writes the last one: the two use
+ * different cores.
+ */
+async function seedCustomerAddresses(db: Db, merchantId: string, total: number): Promise<number> {
+  const started = performance.now();
+  const { rows } = await sql<{ count: string }>`select count(*) from customers`.execute(db);
+  const have = Number(rows[0]!.count);
+  let writing: Promise<unknown> = Promise.resolve();
+  for (let from = have; from < total; from += SEED_BATCH) {
+    const indexes = Array.from({ length: Math.min(SEED_BATCH, total - from) }, (_, i) => from + i);
+    const ids = indexes.map((i) => `cus_bench${i}`);
+    const accountIds = indexes.map(() => randomBytes(20));
+    const evm = accountIds.map((accountId) => toChecksumAddress(accountId));
+    const tron = accountIds.map((accountId) => tronAddressFromAccountId(accountId));
+    await writing;
+    if ((from - have) % 100_000 === 0 && from > have) benchLog(`seeding: ${from} of ${total} customers`);
+    writing = (async () => {
+      // address_index above the service's sequence, so customers made later through it never collide.
+      await sql`
+        insert into customers (id, merchant_id, livemode, metadata, address_index)
+        select id, ${merchantId}, false, '{}'::jsonb, 1000000000 + i from unnest(${ids}::text[], ${indexes}::int[]) as t(id, i)`.execute(db);
+      const insertAddresses = (family: 'evm' | 'tron', addresses: string[]) =>
+        sql`
+        insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
+        select id, ${family}, address, false, ${merchantId} from unnest(${ids}::text[], ${addresses}::text[]) as t(id, address)`.execute(db);
+      await Promise.all([insertAddresses('evm', evm), insertAddresses('tron', tron)]);
+    })();
+  }
+  await writing;
+  await sql`vacuum analyze customers`.execute(db);
+  await sql`vacuum analyze customer_addresses`.execute(db);
+  return (performance.now() - started) / 1000;
+}
+
+/** The watcher's scan activity on `network`, from a reset cursor to the end of the blocks: seconds taken. */
+function scanner(db: Db, temporal: Connection, network: Network, adapter: ChainAdapter, first: number, last: number): () => Promise<number> {
+  const { scanChain } = createChainActivities({
+    db,
+    temporal: new Client({ connection: temporal }),
+    taskQueue: 'bench',
+    chains: new Map([[chainKey({ network, livemode: false }), { adapter, requiredConfirmations: 12 }]]),
+  });
+  return async () => {
+    await saveCursor(db, false, network, first, last);
+    const started = performance.now();
+    let result: ScanResult;
+    do result = await inActivity.run(scanChain, { network, livemode: false });
+    while (result.nextBlock <= last);
+    return (performance.now() - started) / 1000;
+  };
+}
+
+/** Anvil with the blocks mined, the watcher's scan, and a bare eth_getLogs loop over the same ranges. */
+async function evmChain(db: Db, temporal: Connection): Promise<ScannedChain> {
   const anvil = await startAnvil({ port: await freePort() });
-  const signer = fundedSigner(anvil.provider);
-  const usdt = await deployTestUsdt(signer);
+  const usdt = await deployTestUsdt(fundedSigner(anvil.provider));
   const first = Number(await anvil.provider.send('eth_blockNumber', [])) + 1;
-  log(`mining ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
+  benchLog(`anvil: mining ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
   const batch = usdt.getFunction('batchTransfer');
   for (let block = 0; block < BLOCKS; block++) {
     const recipients = Array.from({ length: LOGS_PER_BLOCK }, () => Wallet.createRandom().address);
@@ -63,47 +261,12 @@ async function main(): Promise<void> {
     ).wait();
   }
   const last = Number(await anvil.provider.send('eth_blockNumber', []));
-
-  const postgres = await startEmbeddedPostgres({
-    dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')),
-    port: await freePort(),
-    persistent: false,
-    log,
-  });
-  const db = createDb(postgres.url('postgres'), { max: 10 });
-  await migrateToLatest(db);
-  const merchant = await buildMerchant(db, 'Bench');
   const adapter = new EvmAdapter(anvil.provider, {
     nativeCurrency: 'ETH',
     tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
     maxBlockRange: RANGE,
   });
-  // No transfer here is to a customer, so no workflow is started: the client is never called.
-  const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  const { scanChain } = createChainActivities({
-    db,
-    temporal: new Client({ connection }),
-    taskQueue: 'bench',
-    chains: new Map([[chainKey({ network: 'ethereum', livemode: false }), { adapter, requiredConfirmations: 12 }]]),
-  });
-
-  const addCustomers = async (total: number) => {
-    const { rows } = await sql<{ count: string }>`select count(*) from customer_addresses`.execute(db);
-    const have = Number(rows[0]!.count);
-    await sql`
-      insert into customers (id, merchant_id, livemode, metadata, address_index)
-      select 'cus_bench' || i, ${merchant.merchant_id}, false, '{}'::jsonb, 1000000 + i from generate_series(${have}::int, ${total - 1}::int) as i`.execute(db);
-    await sql`
-      insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
-      select 'cus_bench' || i, 'evm', '0x' || lpad(to_hex(i), 40, '0'), false, ${merchant.merchant_id} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(
-      db,
-    );
-  };
-
-  const scanAll = () => timeFullScan(db, scanChain, 'ethereum', first, last);
-
-  const bareLoop = async () => {
-    const started = performance.now();
+  const countLogs = async () => {
     let logs = 0;
     for (let from = first; from <= last; from += RANGE) {
       logs += (
@@ -112,33 +275,25 @@ async function main(): Promise<void> {
         ])
       ).length;
     }
-    return { seconds: (performance.now() - started) / 1000, logs };
+    return logs;
   };
-
-  const blocks = last - first + 1;
-  const bare = await bareLoop();
-  console.log(`${blocks} blocks, ${bare.logs} Transfer logs, ${RANGE} blocks per call, anvil + embedded Postgres`);
-  console.log(
-    `bare eth_getLogs loop        ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.logs / bare.seconds).toFixed(0).padStart(9)} logs/s`,
-  );
-  await compareWithBareLoop({ label: '', blocks, items: bare.logs, unit: 'logs', bareSeconds: bare.seconds, addCustomers, scanAll });
-
-  await connection.close();
-  await anvil.stop();
-
-  await measureTron(db, merchant.merchant_id);
-  await measureDetectionLatency(db, merchant.merchant_id, log);
-  await db.destroy();
-  await postgres.stop();
+  return {
+    column: 'Ethereum (anvil)',
+    unit: 'ERC-20 Transfer logs',
+    blocks: last - first + 1,
+    items: await countLogs(),
+    scan: scanner(db, temporal, 'ethereum', adapter, first, last),
+    bareLoop: () => timed(countLogs),
+    stop: () => anvil.stop(),
+  };
 }
 
 /**
- * The Tron row: BLOCKS blocks of LOGS_PER_BLOCK transfers (half TRC-20 USDT, half TRX) on the Tron
- * devnet stand-in, scanned by the watcher's activity through the Tron adapter, beside a bare loop
- * of the same node calls made with the same parallelism (blocks 100 a call, then the transaction
- * infos of every block with a contract call), with 1e3 and 1e5 customer addresses.
+ * The Tron devnet stand-in with the blocks made, the watcher's scan through the Tron adapter, and a
+ * bare loop of the same node calls with the same parallelism (blocks 100 a call, then the
+ * transaction infos of every block with a contract call).
  */
-async function measureTron(db: ReturnType<typeof createDb>, merchantId: string): Promise<void> {
+async function tronChain(db: Db, temporal: Connection): Promise<ScannedChain> {
   const tron = await startTronDevnet({ port: await freePort() });
   benchLog(`Tron devnet stand-in: making ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
   tron.mine();
@@ -154,18 +309,9 @@ async function measureTron(db: ReturnType<typeof createDb>, merchantId: string):
     tokens: [{ currency: 'USDT', address: tron.usdtAddress }],
     maxBlockRange: RANGE,
   });
-  const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  const { scanChain } = createChainActivities({
-    db,
-    temporal: new Client({ connection }),
-    taskQueue: 'bench',
-    chains: new Map([[chainKey({ network: 'tron', livemode: false }), { adapter, requiredConfirmations: 19 }]]),
-  });
   const call = async (endpoint: string, body: unknown) =>
     (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
-
-  const bareLoop = async () => {
-    const started = performance.now();
+  const countTransfers = async () => {
     let transfers = 0;
     for (let from = first; from <= last; from += RANGE) {
       const { block } = await call('/wallet/getblockbylimitnext', { startNum: from, endNum: Math.min(last, from + RANGE - 1) + 1 });
@@ -179,95 +325,33 @@ async function measureTron(db: ReturnType<typeof createDb>, merchantId: string):
         .filter((transaction: any) => transaction.raw_data.contract[0].type === 'TransferContract');
       transfers += payments.length + infos.flat().reduce((sum, info) => sum + (info.log ?? []).length, 0);
     }
-    return { seconds: (performance.now() - started) / 1000, transfers };
+    return transfers;
   };
-  const addTronCustomers = async (total: number) => {
-    const { rows } = await sql<{ count: string }>`select count(*) from customer_addresses where family = 'tron'`.execute(db);
-    const have = Number(rows[0]!.count);
-    await sql`
-      insert into customer_addresses (customer_id, family, address, livemode, merchant_id)
-      select 'cus_bench' || i, 'tron', 'T' || lpad(i::text, 33, '0'), false, ${merchantId} from generate_series(${have}::int, ${total - 1}::int) as i`.execute(
-      db,
-    );
+  return {
+    column: 'Tron (devnet stand-in)',
+    unit: 'half USDT, half TRX',
+    blocks: last - first + 1,
+    items: await countTransfers(),
+    scan: scanner(db, temporal, 'tron', adapter, first, last),
+    bareLoop: () => timed(countTransfers),
+    stop: () => tron.stop(),
   };
-  const scanAll = () => timeFullScan(db, scanChain, 'tron', first, last);
-
-  const blocks = last - first + 1;
-  const bare = await bareLoop();
-  console.log(
-    `Tron: ${blocks} blocks, ${bare.transfers} transfers (half USDT, half TRX), ${RANGE} blocks per call, the Tron devnet stand-in + embedded Postgres`,
-  );
-  console.log(
-    `bare loop of the node calls  ${(blocks / bare.seconds).toFixed(0).padStart(7)} blocks/s ${(bare.transfers / bare.seconds).toFixed(0).padStart(9)} transfers/s`,
-  );
-  await compareWithBareLoop({
-    label: 'Tron: ',
-    blocks,
-    items: bare.transfers,
-    unit: 'transfers',
-    bareSeconds: bare.seconds,
-    addCustomers: addTronCustomers,
-    scanAll,
-  });
-  await connection.close();
-  await tron.stop();
 }
 
-/**
- * The watcher's rows beside the bare loop's, with 1e3 and then 1e5 customer addresses, and the two
- * ratios with their targets: flat in the number of addresses, at least half the bare loop.
- */
-/** Seconds the watcher's scan activity takes over blocks first..last, round after round from a reset cursor. */
-async function timeFullScan(
-  db: ReturnType<typeof createDb>,
-  scanChain: ChainActivities['scanChain'],
-  network: Network,
-  first: number,
-  last: number,
-): Promise<number> {
-  await saveCursor(db, false, network, first, last);
+async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
-  let result: ScanResult;
-  do result = await inActivity.run(scanChain, { network, livemode: false });
-  while (result.nextBlock <= last);
+  await run();
   return (performance.now() - started) / 1000;
 }
 
-async function compareWithBareLoop(run: {
-  label: string;
-  blocks: number;
-  items: number;
-  unit: string;
-  bareSeconds: number;
-  addCustomers(total: number): Promise<void>;
-  scanAll(): Promise<number>;
-}): Promise<void> {
-  const bareRate = run.blocks / run.bareSeconds;
-  const rates: number[] = [];
-  for (const customers of [1_000, 100_000]) {
-    await run.addCustomers(customers);
-    await run.scanAll(); // warm-up
-    const seconds = await run.scanAll();
-    rates.push(run.blocks / seconds);
-    console.log(
-      `watcher, ${String(customers).padStart(6)} addresses  ${(run.blocks / seconds).toFixed(0).padStart(7)} blocks/s ${(run.items / seconds).toFixed(0).padStart(9)} ${run.unit}/s   ${(run.blocks / seconds / bareRate).toFixed(2)}× the bare loop`,
-    );
-  }
-  console.log(
-    `${run.label}1e5 addresses vs 1e3: ${(rates[1]! / rates[0]!).toFixed(2)}× (target ≥ 0.90×); watcher vs bare loop: ${(rates[0]! / bareRate).toFixed(2)}× (target ≥ 0.50×)`,
-  );
-}
-
 /**
- * The whole path on a 1 s block time: anvil → the watcher (real worker, Temporal dev server) →
- * the deposit workflow's first activity writing the row. Block timestamps have 1 s resolution.
+ * The whole path on a 1 s block time: anvil → the watcher (the real worker, on `engine`) → the
+ * deposit workflow's first activity writing the row. Block timestamps have 1 s resolution.
  */
-async function measureDetectionLatency(db: ReturnType<typeof createDb>, merchantId: string, log: (line: string) => void): Promise<void> {
-  const TRANSFERS = Number(process.env.BENCH_LATENCY_TRANSFERS ?? 20);
+async function measureDetectionLatency(db: Db, merchantId: string, engine: Engine): Promise<Measured> {
+  const temporal = await startBenchTemporal(engine);
   const anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 1 });
-  const signer = fundedSigner(anvil.provider);
-  const usdt = await deployTestUsdt(signer);
-  const temporal = await startTemporalDevServer({ log });
+  const usdt = await deployTestUsdt(fundedSigner(anvil.provider));
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
@@ -283,37 +367,38 @@ async function measureDetectionLatency(db: ReturnType<typeof createDb>, merchant
   await sql`delete from chain_cursors`.execute(db);
   const worker = await createWorker({ config, db, connection: nativeConnection, temporal: client });
   const running = worker.run();
-  await startChainWatchers(client, config, createLogger('silent'));
-  const deriver = new AddressDeriver(xpubsFromMnemonic(generateMnemonic()));
-  const customer = await db.transaction().execute((trx) => createCustomer(trx, { merchantId, livemode: false }, {}, deriver));
-  const address = customer.customer.addresses[0]!.address;
-  while (!(await findCursor(db, false, 'ethereum'))) await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await startChainWatchers(client, config, createLogger('silent'));
+    const deriver = new AddressDeriver(xpubsFromMnemonic(generateMnemonic()));
+    const customer = await db.transaction().execute((trx) => createCustomer(trx, { merchantId, livemode: false }, {}, deriver));
+    const address = customer.customer.addresses[0]!.address;
+    while (!(await findCursor(db, false, 'ethereum'))) await new Promise((resolve) => setTimeout(resolve, 50));
 
-  const sent: Array<{ hash: string; blockNumber: number }> = [];
-  for (let i = 0; i < TRANSFERS; i++) {
-    const receipt = await (await usdt.getFunction('transfer')(address, BigInt(1_000_000 + i))).wait();
-    sent.push({ hash: receipt!.hash, blockNumber: receipt!.blockNumber });
-  }
-  const latencies: number[] = [];
-  for (const { hash, blockNumber } of sent) {
-    let row;
-    while (!(row = await db.selectFrom('deposits').select('created_at').where('transaction_hash', '=', hash).executeTakeFirst())) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    benchLog(`detection: ${LATENCY_TRANSFERS} transfers, one a block`);
+    const sent: Array<{ hash: string; blockNumber: number }> = [];
+    for (let i = 0; i < LATENCY_TRANSFERS; i++) {
+      const receipt = await (await usdt.getFunction('transfer')(address, BigInt(1_000_000 + i))).wait();
+      sent.push({ hash: receipt!.hash, blockNumber: receipt!.blockNumber });
     }
-    const block = await anvil.provider.getBlock(blockNumber);
-    latencies.push(row.created_at.getTime() - block!.timestamp * 1000);
+    const latencies: number[] = [];
+    for (const { hash, blockNumber } of sent) {
+      let row;
+      while (!(row = await db.selectFrom('deposits').select('created_at').where('transaction_hash', '=', hash).executeTakeFirst())) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const block = await anvil.provider.getBlock(blockNumber);
+      latencies.push(row.created_at.getTime() - block!.timestamp * 1000);
+    }
+    await client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('bench over');
+    return { rate: Number.NaN, latencies: latencies.sort((a, b) => a - b) };
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+    await temporal.stop();
+    await anvil.stop();
   }
-  latencies.sort((a, b) => a - b);
-  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  console.log(`detection latency, block timestamp → deposit row, 1 s blocks, ${TRANSFERS} transfers: p50 ${p(0.5)} ms  p95 ${p(0.95)} ms`);
-
-  await client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('bench over');
-  worker.shutdown();
-  await running;
-  await nativeConnection.close();
-  await connection.close();
-  await temporal.stop();
-  await anvil.stop();
 }
 
 main().catch((error: unknown) => {
