@@ -34,7 +34,8 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { createMerchant } from '../../src/merchants/merchants.service';
 import { searchAttributes } from '../../src/workflows/definitions';
 import { waitFor } from '../helpers/wait';
-import { ManagedProcess, type ProcessSpec } from './process';
+import { apiProcess, workerProcess } from '../../dev/inflow-processes';
+import { ManagedProcess } from '../../dev/managed-process';
 
 export const partNames = ['worker-1', 'worker-2', 'api', 'temporal', 'postgres', 'anvil'] as const;
 export type PartName = (typeof partNames)[number];
@@ -135,19 +136,9 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
     log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
 
     const env = inflowEnv({ databaseUrl: postgres.databaseUrl, temporalPort, rpcUrl, usdtAddress, startBlock, settings });
-    const api = await up(
-      npmScript({
-        name: 'api',
-        script: 'api',
-        env: { ...env, PORT: String(apiPort) },
-        logFile: path.join(logs, 'api.log'),
-        ready: () => answers(`http://127.0.0.1:${apiPort}/healthz`),
-      }),
-    );
+    const api = await up(apiProcess({ name: 'api', port: apiPort, env, logFile: path.join(logs, 'api.log') }));
     const workers = await Promise.all(
-      (['worker-1', 'worker-2'] as const).map((name) =>
-        up(npmScript({ name, script: 'worker', env, logFile: path.join(logs, `${name}.log`), ready: async (output) => /worker started/.test(output) })),
-      ),
+      (['worker-1', 'worker-2'] as const).map((name) => up(workerProcess({ name, env, logFile: path.join(logs, `${name}.log`) }))),
     );
     return {
       dir,
@@ -401,23 +392,4 @@ function inflowEnv(options: {
     INFLOW_CHAIN_POLL_MS: String(options.settings.chainPollMs),
     INFLOW_SIMULATED_BLOCK_TIME_MS: String(options.settings.simulatedBlockTimeMs),
   };
-}
-
-function npmScript(options: { name: string; script: string; env: NodeJS.ProcessEnv; logFile: string; ready: ProcessSpec['ready'] }): ManagedProcess {
-  return new ManagedProcess({
-    name: options.name,
-    command: 'npm',
-    args: ['run', '--silent', options.script],
-    cwd: repoRoot,
-    env: options.env,
-    logFile: options.logFile,
-    ready: options.ready,
-    // tsx compiles on start and the worker bundles its workflows: slow on a busy machine.
-    readyTimeoutMs: 120_000,
-  });
-}
-
-async function answers(url: string): Promise<boolean> {
-  await fetch(url, { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
-  return true;
 }
