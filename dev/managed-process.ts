@@ -142,7 +142,10 @@ export class ManagedProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     signalGroup(child, 'SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
+    let grace: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => (grace = setTimeout(() => resolve(false), graceMs)))]);
+    // Not left pending: it would keep a runner (jest, say) alive after everything has stopped.
+    clearTimeout(grace);
     if (!stopped) await this.killGroup();
     // Whatever of the group outlived its leader (a child npm did not wait for) goes too.
     signalGroup(child, 'SIGKILL');

@@ -62,6 +62,8 @@ export async function startTemporalServer(options: {
   namespace?: string;
   /** Where the server's (and the UI's) output goes; kept in memory for error messages when absent. */
   logFile?: string;
+  /** Other names for Temporal's two databases than server.env's, for a cluster that more servers share (the test suite's). */
+  databases?: { history: string; visibility: string };
 }): Promise<RunningTemporal> {
   const { log } = options;
   const [tools, cli, ui] = await Promise.all([
@@ -72,7 +74,7 @@ export async function startTemporalServer(options: {
   if (!cli) throw new Error('the namespace set-up (deploy/temporal/setup-namespace.sh) needs the `temporal` CLI: install Go so `npm run tools` can build it');
   // The scripts call temporal-sql-tool and temporal by name, as in the admin-tools image.
   const PATH = [...new Set([path.dirname(tools.sqlTool), path.dirname(cli)]), process.env.PATH].join(path.delimiter);
-  const database = databaseLocation(options.postgres);
+  const database = { ...databaseLocation(options.postgres), ...(options.databases ? { databases: options.databases } : {}) };
   const output = new ProcessOutput(options.logFile);
 
   const schemaStarted = Date.now();
@@ -155,6 +157,8 @@ export interface DatabaseLocation {
   port: string;
   user: string;
   password: string;
+  /** Instead of server.env's DBNAME and VISIBILITY_DBNAME. */
+  databases?: { history: string; visibility: string };
 }
 
 export function databaseLocation(postgres: RunningPostgres): DatabaseLocation {
@@ -165,7 +169,7 @@ export function databaseLocation(postgres: RunningPostgres): DatabaseLocation {
 /**
  * The server's environment: deploy/temporal/server.env as compose gives it, plus what differs on
  * this machine, which is only where things are (the database, the address to bind, the dynamic
- * config file's path). The ports are added by the caller.
+ * config file's path; the databases' names only when the caller picks others). The ports are added by the caller.
  */
 export function temporalServerEnv(database: DatabaseLocation): Record<string, string> {
   return {
@@ -176,12 +180,17 @@ export function temporalServerEnv(database: DatabaseLocation): Record<string, st
     POSTGRES_PWD: database.password,
     BIND_ON_IP: '127.0.0.1',
     DYNAMIC_CONFIG_FILE_PATH: dynamicConfigFile,
+    ...databaseNames(database),
   };
+}
+
+function databaseNames(database: DatabaseLocation): Record<string, string> {
+  return database.databases ? { DBNAME: database.databases.history, VISIBILITY_DBNAME: database.databases.visibility } : {};
 }
 
 /** setup-schema.sh's environment, as compose's temporal-schema service gives it (SCHEMA_DIR is added by the caller). */
 export function schemaToolEnv(database: DatabaseLocation): Record<string, string> {
-  return { POSTGRES_SEEDS: database.host, DB_PORT: database.port, POSTGRES_USER: database.user, SQL_PASSWORD: database.password };
+  return { POSTGRES_SEEDS: database.host, DB_PORT: database.port, POSTGRES_USER: database.user, SQL_PASSWORD: database.password, ...databaseNames(database) };
 }
 
 /** The set-up scripts' chatter matters only when a step is slow (a first start) or fails (runWithProgress then rejects with it). */
@@ -240,7 +249,9 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_GRACE_MS))]);
+  let grace: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => (grace = setTimeout(() => resolve(false), STOP_GRACE_MS)))]);
+  clearTimeout(grace);
   if (!stopped) {
     child.kill('SIGKILL');
     await exited;
