@@ -96,31 +96,26 @@ export async function startTemporalServer(options: {
   );
   const processes: ChildProcess[] = [server.child];
   const stop = async () => {
-    for (const child of processes.reverse()) await stopProcess(child);
+    for (const child of [...processes].reverse()) await stopProcess(child);
     await output.close();
   };
 
   try {
     const started = Date.now();
     await Promise.race([
-      runWithProgress(
-        'Temporal namespace',
-        'sh',
-        [namespaceScript],
-        // Only the namespace when one is given: the attributes are inflow's whichever namespace holds them.
-        {
-          env: {
-            PATH,
-            HOME: process.env.HOME,
-            ...readEnvFile(namespaceEnvFile),
-            TEMPORAL_ADDRESS: address,
-            ...(options.namespace ? { TEMPORAL_NAMESPACE: options.namespace } : {}),
-          },
-          log: quietUnlessSlow(log, started),
+      // It waits for the frontend to answer, then creates the namespace and registers the attributes.
+      runWithProgress('Temporal namespace', 'sh', [namespaceScript], {
+        env: {
+          PATH,
+          HOME: process.env.HOME,
+          ...readEnvFile(namespaceEnvFile),
+          TEMPORAL_ADDRESS: address,
+          ...(options.namespace ? { TEMPORAL_NAMESPACE: options.namespace } : {}),
         },
-      ),
+        log: quietUnlessSlow(log, started),
+      }),
       server.exited.then((exit) => Promise.reject(new Error(`the Temporal server exited (${exit}) while starting:\n${output.tail()}`))),
-      timeout(READY_TIMEOUT_MS, `the Temporal server at ${address} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.tail()}`),
+      timeout(READY_TIMEOUT_MS, () => `the Temporal server at ${address} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.tail()}`),
     ]);
     let uiUrl: string | undefined;
     if (ui && options.uiPort !== undefined) {
@@ -258,6 +253,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   }
 }
 
-function timeout(ms: number, message: string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+/** Rejects after `ms` with the message as it is then (the output's tail by that time). */
+function timeout(ms: number, message: () => string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message())), ms).unref());
 }
