@@ -29,6 +29,7 @@ export interface ProcessSpec {
    * false, nothing but a call to onExit (the part stays down, for someone to watch its work move).
    */
   restart?: boolean;
+  /** Told the exit code or signal of an exit nobody asked for. */
   onExit?: (exit: string) => void;
 }
 
@@ -78,6 +79,7 @@ export class ManagedProcess {
   private supervising: Promise<void> | undefined;
   private readyNow = false;
   private lastExit: string | undefined;
+  private lastExitCode: string | undefined;
 
   constructor(readonly spec: ProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
@@ -188,6 +190,7 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         if (child.pid !== undefined) liveGroups.delete(child.pid);
         exitCode = signal ?? String(code);
+        this.lastExitCode = exitCode;
         this.lastExit = `exit ${exitCode}: ${errorLineOf(this.tail(80))}`;
         this.note(`exited (${exitCode})`);
         resolve();
@@ -220,7 +223,7 @@ export class ManagedProcess {
     if (this.held) return;
     this.crashes.push({ at: Date.now(), exit: this.lastExit ?? 'unknown' });
     this.markDown(false);
-    this.spec.onExit?.(this.lastExit ?? 'unknown');
+    this.spec.onExit?.(this.lastExitCode ?? 'unknown');
     if (this.spec.restart === false) {
       this.held = true;
       this.note('exited without being asked to: left down');

@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { toolsDir } from './paths';
@@ -101,6 +101,7 @@ async function goInstall(go: string, log: Log, name: string, moduleAtVersion: st
   });
   for (const [pkg, target] of Object.entries(targets)) await rename(path.join(staging, path.basename(pkg)), target);
   await rm(staging, { recursive: true, force: true });
+  await rmdir(path.dirname(staging)).catch(() => undefined); // only when no other build is staged there
 }
 
 /** Where Go's module cache holds `module@version` (downloaded by the install just before). */
