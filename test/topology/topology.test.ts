@@ -65,6 +65,9 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
   let endpoint: { id: string; secret: string };
   let customer: { id: string; ethereumAddress: string };
   const transfers: string[] = [];
+  /** Tests declared, and tests whose body ran to the end. */
+  let declared = 0;
+  let finished = 0;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-topology-'));
@@ -143,8 +146,19 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
     await anvil?.stop();
     await temporal?.stop();
     await db?.destroy();
-    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    // The process logs say what went wrong: kept when a test failed.
+    if (dir && finished === declared) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    else if (dir) log(`kept ${dir} (process logs in its logs/)`);
   });
+
+  /** Counts a test as finished only when its body got to the end, every expectation met. */
+  function passing(body: () => Promise<void>): () => Promise<void> {
+    declared++;
+    return async () => {
+      await body();
+      finished++;
+    };
+  }
 
   /** A POST to one of the two APIs (by index), as a client would make it: with an Idempotency-Key, 2xx expected. */
   async function post(api: number, route: string, json: unknown): Promise<any> {
@@ -217,18 +231,22 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
     }
   }
 
-  it('runs the chain watcher once per network and mode, with two workers each starting the configured ones', async () => {
-    for (const { network, livemode } of WATCHED) {
-      const query = `WorkflowType = "chainWatcherWorkflow" AND ExecutionStatus = "Running" AND Network = "${network}" AND Livemode = ${livemode}`;
-      await waitFor(`a running ${network} ${livemode ? 'live' : 'test'} watcher`, async () => (await client.workflow.count(query)).count > 0, 60_000);
-      expect([network, livemode, (await client.workflow.count(query)).count]).toEqual([network, livemode, 1]);
-    }
-    expect((await client.workflow.count('WorkflowType = "chainWatcherWorkflow" AND ExecutionStatus = "Running"')).count).toBe(WATCHED.length);
-  }, 120_000);
+  it(
+    'runs the chain watcher once per network and mode, with two workers each starting the configured ones',
+    passing(async () => {
+      for (const { network, livemode } of WATCHED) {
+        const query = `WorkflowType = "chainWatcherWorkflow" AND ExecutionStatus = "Running" AND Network = "${network}" AND Livemode = ${livemode}`;
+        await waitFor(`a running ${network} ${livemode ? 'live' : 'test'} watcher`, async () => (await client.workflow.count(query)).count > 0, 60_000);
+        expect([network, livemode, (await client.workflow.count(query)).count]).toEqual([network, livemode, 1]);
+      }
+      expect((await client.workflow.count('WorkflowType = "chainWatcherWorkflow" AND ExecutionStatus = "Running"')).count).toBe(WATCHED.length);
+    }),
+    120_000,
+  );
 
   it(
     'completes deposits (on-chain and simulated) and delivers their webhooks, with both workers doing the work',
-    async () => {
+    passing(async () => {
       // Sticky workflow tasks keep a workflow on the worker that began it; enough deposits land on both.
       for (let round = 0; ; round++) {
         await makeDeposits({ simulated: 4, onChain: 2 });
@@ -246,13 +264,13 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
       const ids = receiver.requests.map((request) => String(request.headers['webhook-id']));
       expect(new Set(ids).size).toBe(ids.length);
       checkWebhooks(receiver.requests);
-    },
+    }),
     10 * 60_000,
   );
 
   it(
     'moves a worker killed -9 mid-run to the other: nothing lost, nothing doubled',
-    async () => {
+    passing(async () => {
       const before = new Set((await deposits()).map((row) => row.id));
       await makeDeposits({ simulated: 8, onChain: 4 });
       // Mid-run: deposits exist that have not completed yet.
@@ -294,7 +312,7 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
       for (const [workflowId, identities] of await identitiesOf(newIds))
         expect([workflowId, identities.has(identityOf('worker-2'))]).toEqual([workflowId, true]);
       expect((await client.workflow.count('WorkflowType = "chainWatcherWorkflow" AND ExecutionStatus = "Running"')).count).toBe(WATCHED.length);
-    },
+    }),
     10 * 60_000,
   );
 });
