@@ -1,14 +1,15 @@
 /**
- * Finds or builds the production Temporal server, the pieces the official images ship:
+ * Builds the production Temporal server once, the pieces the official images ship:
  *
  *   temporal-server      the server (image temporalio/server), configured from the environment
  *   temporal-sql-tool    the schema tool (image temporalio/admin-tools), and the SQL schemas it applies
  *   temporal-ui-server   the Web UI's server (image temporalio/ui), optional
  *
- * On PATH, else cached in .tools, else built once with `go install` of pinned versions (neither
- * module has replace directives, so the Go module proxy builds them). `go install` names a binary
- * after its package directory (`server`, `sql`), so each is installed into a staging directory and
- * renamed to the image's name. The schemas and the UI's config template come from the same module
+ * Cached in .tools, else built once with `go install` of pinned versions (neither module has
+ * replace directives, so the Go module proxy builds them). Unlike the CLI, a `temporal-server` on
+ * PATH is not used: the schemas applied must be its release's, and the release must be the one
+ * docker-compose.yml's images carry. `go install` names a binary after its package directory
+ * (`server`, `sql`), so each is installed into a staging directory and renamed to the image's name. The schemas and the UI's config template come from the same module
  * versions in Go's module cache and are copied beside the binaries, so `go clean -modcache` cannot
  * take them away. A stamp file records the version each cache was built from: a new pin rebuilds.
  */
@@ -45,19 +46,15 @@ export interface TemporalUiServer {
 }
 
 export async function ensureTemporalServer(log: Log = stderrLog): Promise<TemporalServerTools> {
-  const schemaDir = path.join(serverCache, 'schema');
-  const onPath = { server: findOnPath('temporal-server'), sqlTool: findOnPath('temporal-sql-tool') };
-  const cached = { server: path.join(binDir, 'temporal-server'), sqlTool: path.join(binDir, 'temporal-sql-tool') };
-  if ((await isStamped(serverCache, TEMPORAL_SERVER_VERSION)) && existsSync(onPath.server ?? cached.server) && existsSync(onPath.sqlTool ?? cached.sqlTool)) {
-    return { server: onPath.server ?? cached.server, sqlTool: onPath.sqlTool ?? cached.sqlTool, schemaDir };
-  }
+  const tools = { server: path.join(binDir, 'temporal-server'), sqlTool: path.join(binDir, 'temporal-sql-tool'), schemaDir: path.join(serverCache, 'schema') };
+  if ((await isStamped(serverCache, TEMPORAL_SERVER_VERSION)) && existsSync(tools.server) && existsSync(tools.sqlTool)) return tools;
   const go = requireGo('the Temporal server');
-  log(`Temporal server: building ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go once (about 3 minutes on two cores; cached in .tools)`);
-  await goInstall(go, log, 'temporal-server', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, { 'cmd/server': cached.server, 'cmd/tools/sql': cached.sqlTool });
+  log(`Temporal server: building ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go once (about six minutes on two cores; cached in .tools)`);
+  await goInstall(go, log, 'temporal-server', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, { 'cmd/server': tools.server, 'cmd/tools/sql': tools.sqlTool });
   const moduleDir = await moduleDirectory(go, SERVER_MODULE, TEMPORAL_SERVER_VERSION);
-  await replaceDir(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(schemaDir, 'postgresql', 'v12'));
+  await replaceDir(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(tools.schemaDir, 'postgresql', 'v12'));
   await stamp(serverCache, TEMPORAL_SERVER_VERSION);
-  return { server: onPath.server ?? cached.server, sqlTool: onPath.sqlTool ?? cached.sqlTool, schemaDir };
+  return tools;
 }
 
 export async function ensureTemporalUiServer(log: Log = stderrLog): Promise<TemporalUiServer> {
