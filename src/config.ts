@@ -28,6 +28,8 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('inflow'),
+  // How this worker signs its tasks in workflow histories (the Web UI's "identity"); the SDK's pid@host when unset.
+  TEMPORAL_WORKER_IDENTITY: z.string().trim().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Account-level extended public keys (m/44'/60'/0' and m/44'/195'/0') per mode.
@@ -175,7 +177,7 @@ function priceFeeds(env: NodeJS.ProcessEnv, network: Network): Partial<Record<Mo
 
 export interface Config {
   databaseUrl: string;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; workerIdentity: string | undefined };
   port: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Extended public keys per mode and family; a mode without both is not configured. */
@@ -236,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       address: data.TEMPORAL_ADDRESS ?? '',
       namespace: data.TEMPORAL_NAMESPACE,
       taskQueue: data.TEMPORAL_TASK_QUEUE,
+      workerIdentity: data.TEMPORAL_WORKER_IDENTITY,
     },
     port: data.PORT,
     logLevel: data.LOG_LEVEL,

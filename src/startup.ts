@@ -37,7 +37,9 @@ export async function connectTemporalClient(config: Config): Promise<Client> {
     throw new StartupError(`inflow: cannot reach Temporal at ${address}: ${reason(error)}`);
   }
   await requireNamespace(address, namespace, () => connection.workflowService.describeNamespace({ namespace }));
-  return new Client({ connection, namespace });
+  // The worker's own starts (the outbox relay, chain scans) carry its identity too.
+  const { workerIdentity } = config.temporal;
+  return new Client({ connection, namespace, ...(workerIdentity ? { identity: workerIdentity } : {}) });
 }
 
 /**

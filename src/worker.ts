@@ -28,6 +28,7 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    ...(config.temporal.workerIdentity ? { identity: config.temporal.workerIdentity } : {}),
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({
       db,
@@ -102,7 +103,7 @@ if (require.main === module) {
       await relay.stop();
       worker.shutdown();
     });
-    logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+    logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace, identity: worker.options.identity }, 'worker started');
     await worker.run();
     await temporal.connection.close();
     await connection.close();

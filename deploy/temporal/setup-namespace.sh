@@ -32,6 +32,17 @@ if temporal operator namespace describe --namespace "$NAMESPACE" --address "$ADD
 else
   temporal operator namespace create --namespace "$NAMESPACE" --address "$ADDRESS"
   changed=true
+  # A new namespace is unknown to the frontend's other calls until its namespace cache refreshes
+  # (every 10 s): listing its search attributes before then fails with "not found".
+  tries=0
+  until temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 30 ]; then
+      echo "Namespace $NAMESPACE was created but is still not found" >&2
+      exit 1
+    fi
+    sleep 1
+  done
 fi
 
 # The JSON listing spells types as enum values: KeywordList -> "INDEXED_VALUE_TYPE_KEYWORD_LIST".

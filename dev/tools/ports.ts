@@ -12,6 +12,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port from `min`..`max`, tried at random (for a server that stores its ports where the
+ * kernel's ephemeral range, 32768 and up, does not fit, such as Temporal's membership table).
+ */
+export async function freePortBetween(min: number, max: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${min} and ${max} after 100 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isPortOpen(port, host))) {

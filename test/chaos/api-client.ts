@@ -4,7 +4,7 @@
  * judge afterwards whether the API only ever answered 2xx, 4xx or 503, and never hung.
  */
 import http from 'node:http';
-import type { DownInterval } from './process';
+import type { DownInterval } from '../../dev/managed-process';
 
 export interface ApiCall {
   method: string;

@@ -21,7 +21,7 @@ import { currencyOn, isNetwork } from '../../src/domain/networks';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { verdictOf, type ApiClient } from './api-client';
 import type { LoadRecord } from './load';
-import { delay } from './process';
+import { delay } from '../../dev/managed-process';
 import { partNames, rpcCall, type Stack } from './stack';
 import type { ChaosReceiver } from './webhook-receiver';
 

@@ -6,7 +6,7 @@
  */
 import type { Log } from '../../dev/tools/progress';
 import { waitFor } from '../helpers/wait';
-import { delay } from './process';
+import { delay } from '../../dev/managed-process';
 import type { Prng } from './prng';
 import { describeFault, type FaultRecord } from './report';
 import { partNames, type PartName, type Stack } from './stack';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Interface, Wallet } from 'ethers';
 import { FUNDED_PRIVATE_KEY } from '../../dev/devnet/anvil';
 import type { ApiClient } from './api-client';
-import { delay } from './process';
+import { delay } from '../../dev/managed-process';
 import type { Prng } from './prng';
 import { rpcProvider } from './stack';
 

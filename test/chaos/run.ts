@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { stderrLog } from '../../dev/tools/progress';
 import { defaultChaosOptions, runChaos, stopRunningStacks } from './chaos';
-import { killEveryGroupNow } from './process';
+import { killEveryGroupNow } from '../../dev/managed-process';
 import { newSeed } from './prng';
 import { partNames, type PartName } from './stack';
 

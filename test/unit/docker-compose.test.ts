@@ -4,8 +4,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { parse } from 'yaml';
+import {
+  dynamicConfigFile,
+  namespaceEnvFile,
+  namespaceScript,
+  schemaScript,
+  schemaToolEnv,
+  serverEnvFile,
+  temporalServerEnv,
+  type DatabaseLocation,
+} from '../../dev/temporal-server';
+import { readEnvFile } from '../../dev/tools/env-file';
+import { TEMPORAL_SERVER_VERSION } from '../../dev/tools/temporal-server';
 import { searchAttributes } from '../../src/workflows/definitions';
 
 const root = join(__dirname, '..', '..');
@@ -27,10 +39,11 @@ function service(name: string): Obj {
   return s;
 }
 
-/** `environment` as a map, whichever of the two compose forms it is written in. */
+/** `env_file` entries then `environment` (which wins, as in compose) as a map, whichever of the two forms `environment` is written in. */
 function env(s: Obj): Record<string, string> {
   const e = s.environment;
-  const out: Record<string, string> = {};
+  const files = s.env_file === undefined ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
+  const out: Record<string, string> = Object.assign({}, ...files.map((file) => readEnvFile(join(root, String(isObj(file) ? file.path : file)))));
   if (Array.isArray(e)) {
     for (const item of e) {
       const text = String(item);
@@ -370,6 +383,58 @@ describe('docker-compose.yml', () => {
       encoding: 'utf8',
     });
     expect([result.status, result.stderr]).toEqual([0, expect.any(String)]);
+  });
+});
+
+describe('docker-compose.yml and `npm run prod:local` run Temporal the same way', () => {
+  const elsewhere: DatabaseLocation = { host: 'db.example', port: '6543', user: 'someone', password: 'secret' };
+  const release = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+
+  it('pin the same server release: the images and the `go install`', () => {
+    expect(String(service('temporal').image)).toBe(`temporalio/server:${release}`);
+    for (const name of ['temporal-schema', 'temporal-setup']) expect([name, String(service(name).image)]).toEqual([name, `temporalio/admin-tools:${release}`]);
+  });
+
+  it('give the server the same environment, apart from where the database, the bind address and the dynamic config file are', () => {
+    const composed = env(service('temporal'));
+    const local = temporalServerEnv(elsewhere);
+    const location = ['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD', 'BIND_ON_IP', 'DYNAMIC_CONFIG_FILE_PATH'];
+    expect(Object.keys(local).sort()).toEqual(Object.keys(composed).sort());
+    const settings = (all: Record<string, string>) => Object.fromEntries(Object.entries(all).filter(([name]) => !location.includes(name)));
+    expect(settings(local)).toEqual(settings(composed));
+    expect(Object.keys(settings(composed))).toEqual(expect.arrayContaining(['DB', 'DBNAME', 'VISIBILITY_DBNAME', 'NUM_HISTORY_SHARDS']));
+    expect(local).toEqual(expect.objectContaining({ POSTGRES_SEEDS: 'db.example', DB_PORT: '6543', POSTGRES_USER: 'someone', POSTGRES_PWD: 'secret' }));
+  });
+
+  it('point the server at the same dynamic config file', () => {
+    const temporal = service('temporal');
+    const inContainer = posix.resolve('/etc/temporal', env(temporal).DYNAMIC_CONFIG_FILE_PATH ?? '');
+    expect(hostPath(temporal, inContainer)).toBe(relative(root, dynamicConfigFile));
+    expect(temporalServerEnv(elsewhere).DYNAMIC_CONFIG_FILE_PATH).toBe(dynamicConfigFile);
+  });
+
+  it("set up the schema with the same script and the same variables (SCHEMA_DIR defaults to the admin-tools image's)", () => {
+    const schema = service('temporal-schema');
+    expect(argv(schema.command).map((arg) => hostPath(schema, arg))).toContain(relative(root, schemaScript));
+    const local = { ...readEnvFile(serverEnvFile), ...schemaToolEnv(elsewhere) };
+    expect(Object.keys(env(schema)).sort()).toEqual(Object.keys(local).sort());
+    expect(read(relative(root, schemaScript))).toContain('SCHEMA_DIR="${SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}"');
+  });
+
+  it('set up the namespace with the same script and the same namespace and search attributes', () => {
+    const setup = service('temporal-setup');
+    expect(argv(setup.command).map((arg) => hostPath(setup, arg))).toContain(relative(root, namespaceScript));
+    const { TEMPORAL_ADDRESS, ...composed } = env(setup);
+    expect(TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(composed).toEqual(readEnvFile(namespaceEnvFile));
+  });
+
+  it('keep the shared env files to plain NAME=value lines, which compose and readEnvFile read alike', () => {
+    for (const file of [serverEnvFile, namespaceEnvFile]) {
+      for (const [name, value] of Object.entries(readEnvFile(file))) {
+        expect([name, /^[A-Z][A-Z0-9_]*$/.test(name), /["'$\\#]/.test(value)]).toEqual([name, true, false]);
+      }
+    }
   });
 });
 

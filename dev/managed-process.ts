@@ -1,8 +1,10 @@
 /**
- * One part of the stack as an OS process the chaos run can kill -9 and start again, the way a
- * process supervisor (systemd, Kubernetes) would: each start in its own process group (so a kill
- * reaches npm, tsx and node, or Postgres and its backends, alike), its output appended to a log
- * file, "ready" decided by a condition on real state, and an exit nobody asked for restarted.
+ * One part of a stack as an OS process, run the way a process supervisor (systemd, Kubernetes)
+ * would: each start in its own process group (so a signal reaches npm, tsx and node, or Postgres
+ * and its backends, alike, and a terminal's Ctrl-C reaches only the runner, which stops the parts
+ * in order), its output appended to a log file, "ready" decided by a condition on real state, and
+ * an exit nobody asked for restarted. The chaos run (test/chaos) kills parts -9 through it;
+ * `npm run prod:local` and the topology test run inflow's processes with it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -22,6 +24,13 @@ export interface ProcessSpec {
   ready: (output: string) => Promise<boolean>;
   /** How long one start may take to become ready before it counts as failed. */
   readyTimeoutMs: number;
+  /**
+   * What an exit nobody asked for does: a restart (the default, as a supervisor would), or, when
+   * false, nothing but a call to onExit (the part stays down, for someone to watch its work move).
+   */
+  restart?: boolean;
+  /** Told the exit code or signal of an exit nobody asked for. */
+  onExit?: (exit: string) => void;
 }
 
 /** A span of time in which the part did not serve: from its kill (or crash) to its next ready. */
@@ -70,6 +79,7 @@ export class ManagedProcess {
   private supervising: Promise<void> | undefined;
   private readyNow = false;
   private lastExit: string | undefined;
+  private lastExitCode: string | undefined;
 
   constructor(readonly spec: ProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
@@ -83,6 +93,11 @@ export class ManagedProcess {
 
   get logFile(): string {
     return this.spec.logFile;
+  }
+
+  /** The process id of the current start (the leader of its process group). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Whether the current start has become ready and not exited since. */
@@ -129,7 +144,10 @@ export class ManagedProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     signalGroup(child, 'SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
+    let grace: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => (grace = setTimeout(() => resolve(false), graceMs)))]);
+    // Not left pending: it would keep a runner (jest, say) alive after everything has stopped.
+    clearTimeout(grace);
     if (!stopped) await this.killGroup();
     // Whatever of the group outlived its leader (a child npm did not wait for) goes too.
     signalGroup(child, 'SIGKILL');
@@ -172,6 +190,7 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         if (child.pid !== undefined) liveGroups.delete(child.pid);
         exitCode = signal ?? String(code);
+        this.lastExitCode = exitCode;
         this.lastExit = `exit ${exitCode}: ${errorLineOf(this.tail(80))}`;
         this.note(`exited (${exitCode})`);
         resolve();
@@ -204,6 +223,12 @@ export class ManagedProcess {
     if (this.held) return;
     this.crashes.push({ at: Date.now(), exit: this.lastExit ?? 'unknown' });
     this.markDown(false);
+    this.spec.onExit?.(this.lastExitCode ?? 'unknown');
+    if (this.spec.restart === false) {
+      this.held = true;
+      this.note('exited without being asked to: left down');
+      return;
+    }
     this.note('exited without being asked to: restarting');
     await this.up().catch((error: unknown) => this.note(`could not restart: ${(error as Error).message}`));
   }
@@ -227,7 +252,7 @@ export class ManagedProcess {
   }
 
   private note(line: string): void {
-    if (!this.log.writableEnded) this.log.write(`\n[chaos ${new Date().toISOString()}] ${this.name}: ${line}\n`);
+    if (!this.log.writableEnded) this.log.write(`\n[supervisor ${new Date().toISOString()}] ${this.name}: ${line}\n`);
   }
 
   /** Closes the log file (after the last stop). */
