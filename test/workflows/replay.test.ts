@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { depositWorkflowId, eventDispatchWorkflowId, webhookDeliveryWorkflowId, type Workflows } from '../../src/workflows/definitions';
 import { bundleInflowWorkflows } from '../helpers/worker';
 
 const historiesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -27,7 +28,27 @@ describe('histories recorded by earlier versions replay on this one', () => {
   });
 
   it.each(histories)('%s', async (file) => {
-    const history = historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle }, history, file);
+    const json = JSON.parse(await readFile(path.join(historiesDir, file), 'utf8')) as RecordedHistory;
+    await Worker.runReplayHistory({ workflowBundle }, historyFromJSON(json), workflowIdOf(json));
   });
 });
+
+interface RecordedHistory {
+  events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType: { name: string }; input: { payloads: Array<{ data: string }> } } }>;
+}
+
+/** The id the workflow ran under (its children's ids derive from it), named from its input as inflow names it. */
+function workflowIdOf(history: RecordedHistory): string {
+  const started = history.events[0]!.workflowExecutionStartedEventAttributes!;
+  const input: unknown = JSON.parse(Buffer.from(started.input.payloads[0]!.data, 'base64').toString('utf8'));
+  switch (started.workflowType.name as keyof Workflows) {
+    case 'depositWorkflow':
+      return depositWorkflowId((input as Parameters<Workflows['depositWorkflow']>[0]).transfer);
+    case 'webhookDeliveryWorkflow':
+      return webhookDeliveryWorkflowId(input as Parameters<Workflows['webhookDeliveryWorkflow']>[0], false);
+    case 'eventDispatchWorkflow':
+      return eventDispatchWorkflowId((input as Parameters<Workflows['eventDispatchWorkflow']>[0]).eventId);
+    default:
+      throw new Error(`no workflow id rule for ${started.workflowType.name}: add one here`);
+  }
+}
