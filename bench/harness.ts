@@ -127,7 +127,6 @@ export async function startBenchStack(options: {
       })
     : await startWorkerInProcess({
         address: temporal.address,
-        db,
         databaseUrl: postgres.url('postgres'),
         client,
         taskQueue: options.taskQueue,
@@ -162,18 +161,16 @@ interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-async function startWorkerInProcess(options: {
-  address: string;
-  db: Db;
-  databaseUrl: string;
-  client: Client;
-  taskQueue: string;
-  workflowsPath: string;
-}): Promise<RunningWorkers> {
+/**
+ * The worker and its relay in this process, with a pool of their own as a worker process has: the
+ * benchmark's load (its commits) must not queue for the connections the deliveries need.
+ */
+async function startWorkerInProcess(options: { address: string; databaseUrl: string; client: Client; taskQueue: string; workflowsPath: string }): Promise<RunningWorkers> {
   const connection = await NativeConnection.connect({ address: options.address });
-  const worker = await createBenchWorker({ connection, ...options });
+  const db = createDb(options.databaseUrl, { max: 20 });
+  const worker = await createBenchWorker({ connection, db, ...options });
   const running = worker.run();
-  const relay = startBenchRelay({ connection, ...options });
+  const relay = startBenchRelay({ connection, db, ...options });
   return {
     parts: [], // its CPU is this process's
     stop: async () => {
@@ -181,6 +178,7 @@ async function startWorkerInProcess(options: {
       worker.shutdown();
       await running;
       await connection.close();
+      await db.destroy();
     },
   };
 }
