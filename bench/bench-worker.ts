@@ -10,6 +10,7 @@ import { createActivities } from '../src/activities';
 import type { Db } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/relay';
+import { workerConcurrency } from '../src/worker';
 
 export function createBenchWorker(options: {
   connection: NativeConnection;
@@ -35,8 +36,7 @@ export function createBenchWorker(options: {
       // The baseline workflow's activity (bench/workflows): the cost of an activity doing nothing.
       noop: async () => undefined,
     },
-    maxConcurrentActivityTaskExecutions: 100,
-    maxConcurrentWorkflowTaskExecutions: 100,
+    ...workerConcurrency,
   });
 }
 

@@ -16,6 +16,7 @@
  * with 100/s, longer when the open loop must drain a backlog (a busy 2-core machine delivered 5 to
  * 30/s; there, use BENCH_EVENTS=50 BENCH_OPEN_LOOP_SECONDS=3 to check the script).
  */
+import os from 'node:os';
 import { buildEndpoint, buildEvent, buildMerchant } from '../dev/fixtures';
 import type { Db } from '../src/db/database';
 import { queueDeliveries } from '../src/webhooks/deliveries';
@@ -38,6 +39,7 @@ import {
   verdict,
 } from './measure';
 import { startLoopbackReceiver } from './receiver';
+import { cpuShares, cpuSnapshot, describeLimit, formatShares } from './cpu';
 
 const N = Number(process.env.BENCH_EVENTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -88,10 +90,11 @@ async function main(): Promise<void> {
     return typeof id === 'string' ? { key: id, arrival: at } : undefined;
   });
   let sequence = 0;
+  const limits: string[] = [];
   try {
     await onEachEngine(engines, async (engine) => {
       const column = engineLabels[engine];
-      await withBenchStack({ engine, taskQueue: 'bench-webhooks', workflowsPath: require.resolve('../src/workflows') }, async ({ db, client }) => {
+      await withBenchStack({ engine, taskQueue: 'bench-webhooks', workflowsPath: require.resolve('../src/workflows') }, async ({ db, client, parts }) => {
         const merchant = await buildMerchant(db, 'Bench');
         const tenant = { merchantId: merchant.merchant_id, livemode: false };
         const endpoint = await buildEndpoint(db, tenant, { url: receiver.url });
@@ -106,15 +109,24 @@ async function main(): Promise<void> {
         const bareFetch = async () => {
           await (await fetch(receiver.url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } })).arrayBuffer();
         };
+        /** A closed-loop round, with where the CPU went: this process (load, receiver, relay, worker), Temporal, each Postgres. */
+        const measuredRound = (one: () => Promise<unknown>) => async () => {
+          const before = cpuSnapshot(parts);
+          const wallStarted = performance.now();
+          const result = await closedLoop(N, CONCURRENCY, one);
+          return { ...result, cpu: cpuShares(before, cpuSnapshot(parts), (performance.now() - wallStarted) / 1000) };
+        };
         const { workflows, bare } = await bestOfRounds(rounds, {
-          workflows: { warmUp: () => closedLoop(WARM_UP, CONCURRENCY, deliverOne), round: () => closedLoop(N, CONCURRENCY, deliverOne) },
-          bare: { warmUp: () => closedLoop(WARM_UP, CONCURRENCY, bareFetch), round: () => closedLoop(N, CONCURRENCY, bareFetch) },
+          workflows: { warmUp: () => closedLoop(WARM_UP, CONCURRENCY, deliverOne), round: measuredRound(deliverOne) },
+          bare: { warmUp: () => closedLoop(WARM_UP, CONCURRENCY, bareFetch), round: measuredRound(bareFetch) },
         });
         const ratio = workflows.rate / bare.rate;
         table.set('through the workflows, deliveries/s, best (other rounds)', column, formatBest(workflows));
         table.set('  closed loop: commit→first attempt p50 / p95 / p99 ms', column, formatPercentiles(workflows));
         table.set('bare fetch loop, requests/s, best (other rounds)', column, formatBest(bare));
         table.set(`ratio workflows/bare (target ≥ ${RATIO_TARGET.toFixed(2)}×)`, column, `${ratio.toFixed(3)}× ${verdict(ratio >= RATIO_TARGET)}`);
+        table.set('CPU in the best workflows round (% of one core)', column, formatShares(workflows.cpu));
+        limits.push(`${column}: ${describeLimit(workflows.cpu)}`);
 
         benchLog(`one event at a time, ${QUIET_EVENTS} events`);
         const quiet = await closedLoop(QUIET_EVENTS, 1, deliverOne);
@@ -141,6 +153,8 @@ async function main(): Promise<void> {
   }
   console.log('');
   table.print();
+  console.log(`what limits the rate (${os.cpus().length} cores, so ${os.cpus().length * 100} % is the whole machine):`);
+  for (const line of limits) console.log(`  ${line}`);
 }
 
 main().catch((error: unknown) => {

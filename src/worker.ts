@@ -23,6 +23,18 @@ export interface WorkerDeps {
   temporal: Client;
 }
 
+/**
+ * How much one worker takes on at once. Delivery attempts and deposit steps are local activities
+ * that hold their workflow task while they run (a POST may wait up to 15 s), and an eager start
+ * needs a free workflow-task slot or it falls back to the task queue: so more workflow-task slots
+ * than the SDK's 40. The same settings run in the benchmarks (bench/bench-worker.ts).
+ */
+export const workerConcurrency = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 100,
+  maxConcurrentActivityTaskExecutions: 100,
+} as const;
+
 export function createWorker({ config, db, connection, temporal }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
@@ -39,6 +51,7 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
       temporal,
       taskQueue: config.temporal.taskQueue,
     }),
+    ...workerConcurrency,
     shutdownGraceTime: '30s',
   });
 }
