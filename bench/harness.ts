@@ -165,7 +165,13 @@ interface RunningWorkers {
  * The worker and its relay in this process, with a pool of their own as a worker process has: the
  * benchmark's load (its commits) must not queue for the connections the deliveries need.
  */
-async function startWorkerInProcess(options: { address: string; databaseUrl: string; client: Client; taskQueue: string; workflowsPath: string }): Promise<RunningWorkers> {
+async function startWorkerInProcess(options: {
+  address: string;
+  databaseUrl: string;
+  client: Client;
+  taskQueue: string;
+  workflowsPath: string;
+}): Promise<RunningWorkers> {
   const connection = await NativeConnection.connect({ address: options.address });
   const db = createDb(options.databaseUrl, { max: 20 });
   const worker = await createBenchWorker({ connection, db, ...options });
