@@ -90,7 +90,9 @@ function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
 export async function startDeliveries(emitted: EmittedEvent): Promise<PreparedDelivery[]> {
   if (!emitted.eventId) return [];
   const deliveries = emitted.deliveries ?? (await activities.prepareWebhookDeliveries({ eventId: emitted.eventId }));
-  await Promise.all(deliveries.map(startDelivery));
+  // One after the other, as earlier versions did: started together, they would be commands a
+  // history those versions recorded (one child start per workflow task) does not hold.
+  for (const delivery of deliveries) await startDelivery(delivery);
   return deliveries;
 }
 
