@@ -62,7 +62,7 @@ type Tenant = { merchantId: string; livemode: boolean };
 async function commitEvent(db: Db, tenant: Tenant, i: number): Promise<string> {
   const event = await db.transaction().execute(async (transaction) => {
     const written = await buildEvent(transaction, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
-    await queueDeliveries(transaction, written.id);
+    await queueDeliveries(transaction, written);
     return written;
   });
   return event.id;

@@ -1,12 +1,12 @@
 import type { Db } from '../db/database';
-import { attemptDelivery, markDeliveryFailed, prepareDeliveries, type WebhookPolicy } from '../webhooks/deliveries';
+import { attemptDelivery, markDeliveryFailed, prepareDeliveries, requireEvent, type WebhookPolicy } from '../webhooks/deliveries';
 import type { WebhookActivities } from '../workflows/definitions';
 
 export function createWebhookActivities(deps: { db: Db; webhookPolicy: WebhookPolicy; secretKey: Buffer }): WebhookActivities {
   const { db, webhookPolicy, secretKey } = deps;
   return {
     async prepareWebhookDeliveries(input) {
-      return prepareDeliveries(db, input.eventId);
+      return prepareDeliveries(db, await requireEvent(db, input.eventId));
     },
     async attemptWebhookDelivery({ withStatus, ...input }) {
       const result = await attemptDelivery(db, { policy: webhookPolicy, secretKey }, input);

@@ -146,6 +146,6 @@ async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventTy
     type,
     data: { ...customer },
   });
-  await queueDeliveries(transaction, event.id);
+  await queueDeliveries(transaction, event);
   return event.id;
 }

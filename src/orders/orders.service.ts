@@ -122,7 +122,7 @@ export async function createOrder(
     data: { ...object! },
   });
   // Its deliveries are recorded now, in this transaction; the order's workflow starts them.
-  const deliveries = await prepareDeliveries(transaction, event.id);
+  const deliveries = await prepareDeliveries(transaction, event);
   await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, event.id, deliveries));
   return { order: object!, eventId: event.id };
 }

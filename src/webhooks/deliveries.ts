@@ -47,10 +47,15 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
   return livemode ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false } : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: true };
 }
 
-/** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
-export async function prepareDeliveries(db: Executor, eventId: string): Promise<PreparedDelivery[]> {
+/** The event a workflow or activity was handed by id; its absence is a bug no retry can fix. */
+export async function requireEvent(db: Executor, eventId: string): Promise<Event> {
   const event = await findEventById(db, eventId);
   if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
+  return event;
+}
+
+/** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
+export async function prepareDeliveries(db: Executor, event: Event): Promise<PreparedDelivery[]> {
   const endpoints = await destinationEndpoints(db, event);
   const deliveries = await insertFirstDeliveries(
     db,
@@ -80,7 +85,7 @@ export function withDeliveries<T extends { eventId: string | null }>(
 ): Promise<T & { deliveries: PreparedDelivery[] }> {
   return inTransaction(db, async (transaction) => {
     const result = await transition(transaction);
-    return { ...result, deliveries: result.eventId ? await prepareDeliveries(transaction, result.eventId) : [] };
+    return { ...result, deliveries: result.eventId ? await prepareDeliveries(transaction, await requireEvent(transaction, result.eventId)) : [] };
   });
 }
 
@@ -88,8 +93,8 @@ export function withDeliveries<T extends { eventId: string | null }>(
  * For an event written outside any workflow (a new customer, say): records its deliveries and
  * queues each one's workflow to start at commit, in the caller's transaction.
  */
-export async function queueDeliveries(transaction: Executor, eventId: string): Promise<PreparedDelivery[]> {
-  const deliveries = await prepareDeliveries(transaction, eventId);
+export async function queueDeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
+  const deliveries = await prepareDeliveries(transaction, event);
   for (const delivery of deliveries) await queueDelivery(transaction, delivery);
   return deliveries;
 }
@@ -177,7 +182,9 @@ export async function attemptDelivery(
   }
 
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-  await recordAttempt(db, {
+  // An endpoint that answers 410 is disabled; a callback URL stops receiving this callback.
+  const gone = result.statusCode === 410;
+  const attempt = {
     delivery_id: input.deliveryId,
     attempt_number: input.attemptNumber,
     attempted_at: new Date(input.attemptedAt),
@@ -186,19 +193,18 @@ export async function attemptDelivery(
     succeeded,
     error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
     response_body: result.responseBody,
-  });
-  const answered = (outcome: AttemptOutcome): AttemptResult => ({ outcome, statusCode: result.statusCode, error: result.error ?? null });
-  if (succeeded) {
-    await setDeliveryStatus(db, input.deliveryId, 'succeeded');
-    return answered('succeeded');
+  };
+  const endpointId = target.endpoint_id;
+  if (gone && endpointId) {
+    await inTransaction(db, async (transaction) => {
+      await updateWebhookEndpoint(transaction, endpointId, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
+      await recordAttempt(transaction, attempt, 'failed');
+    });
+  } else {
+    await recordAttempt(db, attempt, succeeded ? 'succeeded' : gone ? 'failed' : null);
   }
-  if (result.statusCode === 410) {
-    // An endpoint that answers 410 is disabled; a callback URL stops receiving this callback.
-    if (target.endpoint_id) await updateWebhookEndpoint(db, target.endpoint_id, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
-    await setDeliveryStatus(db, input.deliveryId, 'failed');
-    return answered('gone');
-  }
-  return answered('retry');
+  const outcome: AttemptOutcome = succeeded ? 'succeeded' : gone ? 'gone' : 'retry';
+  return { outcome, statusCode: result.statusCode, error: result.error ?? null };
 }
 
 type DeliveryTarget = NonNullable<Awaited<ReturnType<typeof findDeliveryForAttempt>>>;

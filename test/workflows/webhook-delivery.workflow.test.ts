@@ -34,7 +34,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
     // Only this endpoint: earlier tests' endpoints are disabled so they take no part.
     await stack.database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '!=', endpoint.id).execute();
     const event = await buildEvent(stack.database.db, stack.seeded.tenant, { data: { id: stack.seeded.customer.id } });
-    const [prepared] = await prepareDeliveries(stack.database.db, event.id);
+    const [prepared] = await prepareDeliveries(stack.database.db, event);
     const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, {
       taskQueue,
       workflowId: webhookDeliveryWorkflowId(prepared!, false),

@@ -168,11 +168,25 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
     .executeTakeFirst();
 }
 
-export async function recordAttempt(db: Executor, attempt: Omit<WebhookAttempt, 'id'>): Promise<void> {
-  await db
+/**
+ * Logs an attempt (once per attempt number) and, when the attempt settles its delivery, the
+ * delivery's final status with it: one statement, so the log never shows a delivery's last attempt
+ * without its status, and the common case (a first attempt that succeeds) costs one round trip.
+ */
+export async function recordAttempt(db: Executor, attempt: Omit<WebhookAttempt, 'id'>, settledStatus: WebhookDelivery['status'] | null): Promise<void> {
+  const insertAttempt = db
     .insertInto('webhook_attempts')
     .values(attempt)
-    .onConflict((oc) => oc.columns(['delivery_id', 'attempt_number']).doNothing())
+    .onConflict((oc) => oc.columns(['delivery_id', 'attempt_number']).doNothing());
+  if (settledStatus === null) {
+    await insertAttempt.execute();
+    return;
+  }
+  await db
+    .with('attempt', () => insertAttempt)
+    .updateTable('webhook_deliveries')
+    .set({ status: settledStatus, updated_at: new Date() })
+    .where('id', '=', attempt.delivery_id)
     .execute();
 }
 
