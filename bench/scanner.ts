@@ -74,6 +74,8 @@ const LOGS_PER_BLOCK = Number(process.env.BENCH_LOGS_PER_BLOCK ?? 100);
 const ADDRESS_COUNTS = (process.env.BENCH_ADDRESSES ?? '1000,100000,1000000').split(',').map(Number);
 const LATENCY_TRANSFERS = Number(process.env.BENCH_LATENCY_TRANSFERS ?? 20);
 const RANGE = 100;
+/** How long one block of transfers may take to mine before the run fails rather than hangs. */
+const MINING_DEADLINE_MS = 60_000;
 /** Customer rows written per statement while seeding: large enough to be quick, small enough for one parameter array. */
 const SEED_BATCH = 10_000;
 const VS_BARE_TARGET = 0.5;
@@ -253,12 +255,13 @@ async function evmChain(db: Db, temporal: Connection): Promise<ScannedChain> {
   const batch = usdt.getFunction('batchTransfer');
   for (let block = 0; block < BLOCKS; block++) {
     const recipients = Array.from({ length: LOGS_PER_BLOCK }, () => Wallet.createRandom().address);
-    await (
-      await batch(
-        recipients,
-        recipients.map(() => 1_000n),
-      )
-    ).wait();
+    const sent = await batch(
+      recipients,
+      recipients.map(() => 1_000n),
+    );
+    // Not sent.wait(): here it once never returned after 133 blocks (ethers 6.17) though anvil had
+    // mined every transaction, and the run hung. The provider's receipt wait, with a deadline, does not.
+    await anvil.provider.waitForTransaction(sent.hash, 1, MINING_DEADLINE_MS);
   }
   const last = Number(await anvil.provider.send('eth_blockNumber', []));
   const adapter = new EvmAdapter(anvil.provider, {

@@ -29,8 +29,18 @@ export async function startAnvil(options: { port: number; blockTimeSeconds?: num
   if (options.blockTimeSeconds) args.push('--block-time', String(options.blockTimeSeconds));
   // Saved every few seconds too, not only on a clean exit: a crash of the dev stack keeps the chain.
   if (options.stateFile) args.push('--state', options.stateFile, '--state-interval', '5');
-  const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'anvil'), args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'anvil'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Silent anvil writes to stderr only when something is wrong: kept, to say why it stopped.
+  let lastStderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (lastStderr = (lastStderr + chunk.toString()).slice(-2_000)));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping)
+        console.error(`anvil on port ${options.port} stopped unexpectedly (${signal ?? `exit code ${code}`})${lastStderr ? `: ${lastStderr.trim()}` : ''}`);
+      resolve();
+    }),
+  );
   await waitForPort(options.port, 30_000);
   const rpcUrl = `http://127.0.0.1:${options.port}`;
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
@@ -38,6 +48,7 @@ export async function startAnvil(options: { port: number; blockTimeSeconds?: num
     rpcUrl,
     provider,
     stop: async () => {
+      stopping = true;
       provider.destroy();
       child.kill('SIGTERM');
       await exited;
