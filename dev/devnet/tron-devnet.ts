@@ -117,6 +117,13 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           }
           return send(200, {});
         }
+        case '/wallet/gettransactionbyid': {
+          for (const block of chain) {
+            const transaction = block.transactions.find((candidate) => candidate.txID === body.value);
+            if (transaction) return send(200, transactionJson(transaction));
+          }
+          return send(200, {});
+        }
         case '/devnet/transfer': {
           const to = String(body.to ?? '');
           const currency = String(body.currency ?? 'USDT').toUpperCase();

@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
-import { changesDeposit, confirmationReports } from '../chains/confirmations';
-import { scanRange, transferOf } from '../chains/scan';
+import { changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
+import { inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
 import { findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
-import { isLate } from '../domain/deposit-state';
+import type { Deposit } from '../db/tables/deposits.table';
+import { isLate, isReorged } from '../domain/deposit-state';
 import { networks, type Network } from '../domain/networks';
 import { reportConfirmations, reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
 import { activityFailureTypes, LATE_MONEY_WINDOW_MS, REVERSAL_WINDOW_MS, type ChainActivities, type ScanResult } from '../workflows/definitions';
@@ -34,7 +35,8 @@ async function scanRound(
       message: `no node is configured for ${chainKey(input)}`,
       nonRetryable: true,
     });
-  const { adapter, requiredConfirmations } = chain;
+  const { adapter } = chain;
+  const depth = reorgDepth(chain, input.network);
   const head = await adapter.head();
   const saved = await findCursor(db, input.livemode, input.network);
   // A first start begins where money may first have been sent (firstBlockToScan). A cursor past the
@@ -44,8 +46,7 @@ async function scanRound(
   // A reorg that replaced blocks already scanned could hide new transfers in them: rescan as
   // deep as a deposit needs confirmations.
   if (saved?.lastBlockHash && saved.nextBlock - 1 <= head && (await adapter.blockHashes([saved.nextBlock - 1]))[0] !== saved.lastBlockHash) {
-    // At least the network's own depth: fewer configured confirmations make reorgs no shallower.
-    cursor.nextBlock = Math.max(0, saved.nextBlock - Math.max(requiredConfirmations, networks[input.network].requiredConfirmations));
+    cursor.nextBlock = Math.max(0, saved.nextBlock - depth);
   }
   const toBlock = Math.min(head, cursor.nextBlock + adapter.maxBlockRange - 1);
 
@@ -59,13 +60,11 @@ async function scanRound(
   const listening = (
     await watchedDeposits(db, input.livemode, input.network, { reversalWindowMs: REVERSAL_WINDOW_MS, lateMoneyWindowMs: LATE_MONEY_WINDOW_MS })
   ).filter((deposit) => deposit.block_number !== null);
-  const reports = await confirmationReports(
-    adapter,
-    head,
-    listening.map((deposit) => ({ transactionHash: deposit.transaction_hash, blockNumber: Number(deposit.block_number), blockHash: deposit.block_hash })),
-  );
+  const reorged = listening.filter((deposit) => isReorged({ status: deposit.status, failureReason: deposit.failure_reason }));
+  const active = listening.filter((deposit) => !reorged.includes(deposit));
+  const reports = await confirmationReports(adapter, head, depth, active.map(pendingDepositOf));
   let signalled = 0;
-  for (const [i, deposit] of listening.entries()) {
+  for (const [i, deposit] of active.entries()) {
     const report = reports[i];
     if (!report) continue;
     if (isLate({ status: deposit.status, failureReason: deposit.failure_reason })) {
@@ -77,7 +76,13 @@ async function scanRound(
       continue;
     }
     if (!changesDeposit({ status: deposit.status, confirmations: deposit.confirmations, blockHash: deposit.block_hash }, report)) continue;
-    // False when its workflow has finished (the reversal window ended): nothing listens any more.
+    if (deposit.status !== 'completed') {
+      // Not final: signal-with-start, so a deposit whose workflow ended early is picked up again.
+      await reportDetectedTransfer(deps, transferOf(deposit), report);
+      signalled++;
+      continue;
+    }
+    // Completed: false when its workflow has finished (the reversal window ended): nothing listens any more.
     const reached = await reportConfirmations(
       deps.temporal,
       { livemode: deposit.livemode, network: deposit.network, transactionHash: deposit.transaction_hash, logIndex: deposit.log_index },
@@ -85,12 +90,40 @@ async function scanRound(
     );
     if (reached) signalled++;
   }
+  // A reorg took these away; any whose transfer the chain has mined again is re-opened by a new run.
+  const back = await reinclusions(adapter, head, reorged.map(pendingDepositOf));
+  for (const [i, deposit] of reorged.entries()) {
+    const found = back[i];
+    if (!found) continue;
+    await reportDetectedTransfer(deps, { ...transferOf(deposit), ...inclusionOf(found) }, found.report, { reincluded: true });
+    signalled++;
+  }
 
   const nextBlock = toBlock + 1;
   // The hash of the last block as the scan read it: a reorg right after is caught next round.
   const lastBlockHash = scanned?.toBlockHash ?? saved?.lastBlockHash ?? null;
   await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash);
   return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
+}
+
+/**
+ * How deep a reorg is taken to reach: at least the network's own depth, since fewer configured
+ * confirmations make reorgs no shallower. The cursor steps back this far when its block changed,
+ * and a vanished transaction is given up only once the chain has grown this far past it.
+ */
+function reorgDepth(chain: WatchedChainAdapter, network: Network): number {
+  return Math.max(chain.requiredConfirmations, networks[network].requiredConfirmations);
+}
+
+function pendingDepositOf(deposit: Deposit) {
+  return {
+    ...paidBy(deposit),
+    transactionHash: deposit.transaction_hash,
+    logIndex: deposit.log_index,
+    legacyLogIndex: deposit.legacy_log_index,
+    blockNumber: Number(deposit.block_number),
+    blockHash: deposit.block_hash,
+  };
 }
 
 const HEARTBEAT_INTERVAL_MS = 5_000;

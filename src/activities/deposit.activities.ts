@@ -4,7 +4,7 @@ import type { FailureReason } from '../domain/deposit-state';
 import { PRICE_DECIMALS } from '../domain/fees';
 import { modeOf, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
-import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
+import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reopenDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
 import type { PriceSource } from '../prices/price-source';
 import { withDeliveries } from '../webhooks/deliveries';
 import { activityFailureTypes, type DepositActivities, type DepositSummary } from '../workflows/definitions';
@@ -22,7 +22,7 @@ export function createDepositActivities(deps: { db: Db; prices: Record<Mode, Pri
       return summary(db, (transaction) => recordDetectedDeposit(transaction, transfer));
     },
     async recordConfirmations(input) {
-      return summary(db, (transaction) => recordConfirmations(transaction, input.depositId, input.confirmations, input.blockHash, input.first));
+      return summary(db, (transaction) => recordConfirmations(transaction, input.depositId, input));
     },
     /**
      * The price is captured by this activity, so a retried booking reuses the recorded rate. A
@@ -48,6 +48,9 @@ export function createDepositActivities(deps: { db: Db; prices: Record<Mode, Pri
     },
     async reverseDeposit(input) {
       return summary(db, (transaction) => reverseDeposit(transaction, input.depositId));
+    },
+    async reopenDeposit(input) {
+      return summary(db, (transaction) => reopenDeposit(transaction, input.depositId, input));
     },
   };
 }

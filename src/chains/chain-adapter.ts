@@ -10,9 +10,10 @@ import { modeOf } from '../domain/mode';
 export interface DetectedTransfer {
   transactionHash: string;
   /**
-   * The transfer's position among the configured tokens' transfers of its own transaction (0, 1,
-   * …), or NATIVE_LOG_INDEX for the native coin. Not a block-wide index: a transaction that a
-   * reorg moves to another block keeps this number, so it stays the same deposit.
+   * The transfer's log's position among all the logs of its own transaction's receipt (0, 1, …),
+   * or NATIVE_LOG_INDEX for the native coin: set by the chain alone, so no configuration change
+   * can shift it, and not block-wide, so a transaction that a reorg moves to another block keeps
+   * this number and stays the same deposit.
    */
   logIndex: number;
   blockNumber: number;
@@ -57,8 +58,48 @@ export interface ChainAdapter {
   blockTimestamp(number: number): Promise<number>;
   /** The canonical hash of each block now (null past the node's head), asked together. */
   blockHashes(numbers: number[]): Promise<Array<string | null>>;
-  /** Where each transaction is now (a reorg may have moved it), or null where it is in no block; asked together. */
-  transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>>;
+  /**
+   * Where each recorded transfer's transaction is now (a reorg may have moved it), read again from
+   * its receipt, or null where it is in no block; asked together. The inclusion says what the
+   * transfer's place in that transaction pays there: a re-inclusion that reverted, or that a
+   * transaction ordered before it left paying less or nothing, does not pay the same.
+   */
+  inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>>;
+}
+
+/** A transfer as a deposit recorded it, to be found again on the chain. */
+export interface RecordedTransfer extends PaidTransfer {
+  transactionHash: string;
+  logIndex: number;
+  /** Deposits recorded before transfers were numbered by the chain alone: found by what they pay, not by number. */
+  legacyLogIndex?: boolean;
+}
+
+export interface Inclusion {
+  blockNumber: number;
+  blockHash: string;
+  /**
+   * What the transfer's place in the transaction pays in this block: null when the transaction
+   * failed or nothing readable is there (for a legacy-numbered transfer: when no transfer of the
+   * transaction pays the same).
+   */
+  pays: PaidTransfer | null;
+}
+
+export interface PaidTransfer {
+  currency: string;
+  to: string;
+  amount: string;
+}
+
+/** Whether an inclusion pays exactly what was recorded. */
+export function paysTheSame(recorded: PaidTransfer, paid: PaidTransfer | null): boolean {
+  return paid !== null && paid.currency === recorded.currency && paid.to === recorded.to && paid.amount === recorded.amount;
+}
+
+/** Whether it pays the same recipient in the same asset, whatever the amount (a re-inclusion that pays less is still theirs). */
+export function paysTheSameRecipient(recorded: PaidTransfer, paid: PaidTransfer | null): boolean {
+  return paid !== null && paid.currency === recorded.currency && paid.to === recorded.to;
 }
 
 /** A node answer the adapter cannot use (an error page, truncated JSON, a block without its fields, another block's data). */

@@ -1,42 +1,96 @@
 /**
- * Where pending deposits stand now, for any chain family: still in their block, moved to another
- * by a reorg, or gone; or nothing to say when the node cannot tell yet (a lagging node is not a
- * reorg). A reorg is declared only when the node has another block at that height and the
- * transaction is in no block. The node is asked for all deposits at once, in two batches.
+ * Where recorded deposits stand now, for any chain family: still in their block; moved to another
+ * by a reorg (read again there: it must still pay the same); gone for good; or nothing to say yet.
+ *
+ * A reorg is provisional. After a shallow reorg the orphaned block's transactions go back to the
+ * mempool and are usually mined again a block or two later, with the same hash, so a transaction
+ * found in no block (or in a block where it no longer pays) is reported as gone only once the
+ * chain has grown `depth` blocks past where it was: until then the report is "nothing to say",
+ * as for a node that lags. Reading the fork point as the deposit's own block errs towards waiting
+ * longer, never shorter. The node is asked for all deposits at once, in a few batches.
  */
 import type { ConfirmationReport } from '../workflows/definitions';
-import type { ChainAdapter } from './chain-adapter';
+import { paysTheSame, paysTheSameRecipient, type ChainAdapter, type Inclusion, type RecordedTransfer } from './chain-adapter';
 
-export interface PendingDeposit {
-  transactionHash: string;
+export interface PendingDeposit extends RecordedTransfer {
   blockNumber: number;
   blockHash: string | null;
 }
 
-export async function confirmationReports(adapter: ChainAdapter, head: number, deposits: PendingDeposit[]): Promise<Array<ConfirmationReport | undefined>> {
+export async function confirmationReports(
+  adapter: ChainAdapter,
+  head: number,
+  depth: number,
+  deposits: PendingDeposit[],
+): Promise<Array<ConfirmationReport | undefined>> {
   const confirmationsAt = (number: number) => Math.max(0, head - number + 1);
-  const visible = deposits.filter((deposit) => deposit.blockNumber <= head);
-  const heights = [...new Set(visible.map((deposit) => deposit.blockNumber))];
-  const hashes = new Map<number, string | null>();
-  (await adapter.blockHashes(heights)).forEach((hash, i) => hashes.set(heights[i]!, hash));
+  const buried = (number: number) => confirmationsAt(number) >= depth;
+  const hashes = await canonicalHashes(
+    adapter,
+    deposits.filter((deposit) => deposit.blockNumber <= head).map((deposit) => deposit.blockNumber),
+  );
 
-  // Only a deposit whose block was replaced needs its transaction looked up.
-  const moved = visible.filter((deposit) => {
+  // Only a deposit whose block was replaced needs its transaction read again.
+  const moved = deposits.filter((deposit) => {
     const canonical = hashes.get(deposit.blockNumber);
     return canonical !== null && canonical !== undefined && canonical !== deposit.blockHash;
   });
-  const whereNow = new Map<string, { blockNumber: number; blockHash: string } | null>();
-  (await adapter.transactionBlocks(moved.map((deposit) => deposit.transactionHash))).forEach((found, i) => whereNow.set(moved[i]!.transactionHash, found));
+  const inclusions = new Map<PendingDeposit, Inclusion | null>();
+  (await adapter.inclusions(moved)).forEach((inclusion, i) => inclusions.set(moved[i]!, inclusion));
+  // A receipt may come from a backend on another fork: its block must be the canonical one too.
+  const inclusionHashes = await canonicalHashes(
+    adapter,
+    [...inclusions.values()].flatMap((inclusion) => (inclusion && inclusion.blockNumber <= head ? [inclusion.blockNumber] : [])),
+  );
 
-  return deposits.map((deposit) => {
+  return deposits.map((deposit): ConfirmationReport | undefined => {
     if (deposit.blockNumber > head) return undefined;
     const canonical = hashes.get(deposit.blockNumber);
     if (canonical === null || canonical === undefined) return undefined;
-    if (canonical === deposit.blockHash) return { confirmations: confirmationsAt(deposit.blockNumber), blockHash: deposit.blockHash, canonical: true };
-    const now = whereNow.get(deposit.transactionHash);
-    if (now) return now.blockNumber > head ? undefined : { confirmations: confirmationsAt(now.blockNumber), blockHash: now.blockHash, canonical: true };
-    return { confirmations: 0, blockHash: deposit.blockHash, canonical: false };
+    if (canonical === deposit.blockHash) return { confirmations: confirmationsAt(deposit.blockNumber), blockHash: canonical, blockNumber: deposit.blockNumber, canonical: true };
+    const inclusion = inclusions.get(deposit);
+    if (!inclusion) return buried(deposit.blockNumber) ? { confirmations: 0, blockHash: deposit.blockHash, canonical: false } : undefined;
+    if (inclusion.blockNumber > head || inclusionHashes.get(inclusion.blockNumber) !== inclusion.blockHash) return undefined;
+    if (!paysTheSame(deposit, inclusion.pays)) return buried(inclusion.blockNumber) ? { confirmations: 0, blockHash: deposit.blockHash, canonical: false } : undefined;
+    return { confirmations: confirmationsAt(inclusion.blockNumber), blockHash: inclusion.blockHash, blockNumber: inclusion.blockNumber, canonical: true };
   });
+}
+
+/**
+ * Which deposits a reorg failed or reversed are back on the canonical chain: their transaction in
+ * a canonical block, its transfer's place paying the same recipient in the same asset (the amount
+ * may differ: a re-inclusion that pays less is re-opened for what it pays). Each is given its new
+ * block, its confirmations there and the amount paid.
+ */
+export async function reinclusions(
+  adapter: ChainAdapter,
+  head: number,
+  deposits: RecordedTransfer[],
+): Promise<Array<{ report: ConfirmationReport; blockNumber: number; blockHash: string; amount: string } | undefined>> {
+  const inclusions = await adapter.inclusions(deposits);
+  const hashes = await canonicalHashes(
+    adapter,
+    inclusions.flatMap((inclusion) => (inclusion && inclusion.blockNumber <= head ? [inclusion.blockNumber] : [])),
+  );
+  return deposits.map((deposit, i) => {
+    const inclusion = inclusions[i];
+    if (!inclusion || inclusion.blockNumber > head || hashes.get(inclusion.blockNumber) !== inclusion.blockHash) return undefined;
+    if (!paysTheSameRecipient(deposit, inclusion.pays)) return undefined;
+    const { blockNumber, blockHash } = inclusion;
+    return {
+      report: { confirmations: head - blockNumber + 1, blockHash, blockNumber, canonical: true },
+      blockNumber,
+      blockHash,
+      amount: inclusion.pays!.amount,
+    };
+  });
+}
+
+async function canonicalHashes(adapter: ChainAdapter, numbers: number[]): Promise<Map<number, string | null>> {
+  const heights = [...new Set(numbers)];
+  const hashes = new Map<number, string | null>();
+  (await adapter.blockHashes(heights)).forEach((hash, i) => hashes.set(heights[i]!, hash));
+  return hashes;
 }
 
 /**

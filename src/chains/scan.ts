@@ -4,20 +4,22 @@
  * recipients are customers' or orders', and each transfer found is reported to its deposit
  * workflow. Nothing is booked twice however often a range is scanned: a transfer already recorded
  * is left to its workflow (which the watcher keeps reporting to), and the deposits' unique
- * transfer key and the ledger's unique booking per deposit hold whatever happens.
+ * transfer key and the ledger's unique booking per deposit and inclusion hold whatever happens.
+ * Two recorded transfers are not left alone: late money now final, and a transfer a reorg took
+ * away that is back on the chain (its deposit is re-opened).
  */
 import type { Db } from '../db/database';
-import { depositsOfTransfers, ownersByAddress, type AddressOwner } from '../db/repositories/chains.repository';
+import { depositsOfTransactions, ownersByAddress, type AddressOwner } from '../db/repositories/chains.repository';
 import type { Deposit } from '../db/tables/deposits.table';
-import { isLate } from '../domain/deposit-state';
+import { isLate, isReorged } from '../domain/deposit-state';
 import { newId } from '../domain/ids';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
 import type { ConfirmationReport, DepositTransfer } from '../workflows/definitions';
-import type { WatchedChainAdapter } from './chain-adapter';
+import { NATIVE_LOG_INDEX, paysTheSameRecipient, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
 
 export interface RangeScan {
-  /** Transfers to watched addresses reported to a deposit workflow (new ones, and late ones now final). */
+  /** Transfers to watched addresses reported to a deposit workflow (new ones, late ones now final, re-opened ones). */
   detected: number;
   /** Transfers found that were recorded already and left to their workflows. */
   known: number;
@@ -38,15 +40,36 @@ export async function scanRange(
     for (const owner of await ownersByAddress(db, chain.livemode, family, recipients)) owners.set(owner.address, owner);
     return new Set(owners.keys());
   });
-  const recorded = await depositsOfTransfers(db, chain.livemode, chain.network, scanned.transfers);
+  const recorded = await depositsOfTransactions(
+    db,
+    chain.livemode,
+    chain.network,
+    scanned.transfers.map((transfer) => transfer.transactionHash),
+  );
+  const claimed = new Set<string>();
   let detected = 0;
   let known = 0;
   for (const transfer of scanned.transfers) {
     const owner = owners.get(transfer.to);
     const currency = currencyOn(chain.network, transfer.currency);
     if (!owner || !currency) continue;
-    const report: ConfirmationReport = { confirmations: Math.max(0, range.head - transfer.blockNumber + 1), blockHash: transfer.blockHash, canonical: true };
-    const existing = recorded.get(`${transfer.transactionHash}:${transfer.logIndex}`);
+    const report: ConfirmationReport = {
+      confirmations: Math.max(0, range.head - transfer.blockNumber + 1),
+      blockHash: transfer.blockHash,
+      blockNumber: transfer.blockNumber,
+      canonical: true,
+    };
+    const existing = recordedDepositOf(transfer, recorded, claimed);
+    if (existing && isReorged({ status: existing.status, failureReason: existing.failure_reason })) {
+      if (!paysTheSameRecipient(paidBy(existing), transfer)) {
+        known++;
+        continue;
+      }
+      // Back on the chain: a new run of its workflow re-opens it at this block, for what it pays here.
+      await reportDetectedTransfer(deps, { ...transferOf(existing), ...inclusionOf(transfer) }, report, { reincluded: true });
+      detected++;
+      continue;
+    }
     if (existing && !(isLate({ status: existing.status, failureReason: existing.failure_reason }) && report.confirmations >= existing.required_confirmations)) {
       known++;
       continue;
@@ -79,6 +102,37 @@ export async function scanRange(
   return { detected, known, toBlockHash: scanned.toBlockHash };
 }
 
+/**
+ * The deposit recorded for a transfer found on-chain: the one with its number; else, for a token
+ * transfer, one recorded before transfers were numbered by the chain alone that pays the same
+ * (each claimed once, in order, so two equal transfers in one transaction stay two deposits).
+ */
+function recordedDepositOf(transfer: DetectedTransfer, recorded: Deposit[], claimed: Set<string>): Deposit | undefined {
+  const ofTransaction = recorded.filter((deposit) => deposit.transaction_hash === transfer.transactionHash);
+  const numbered = ofTransaction.find((deposit) => !deposit.legacy_log_index && deposit.log_index === transfer.logIndex);
+  if (numbered || transfer.logIndex === NATIVE_LOG_INDEX) return numbered;
+  const legacy = ofTransaction.find(
+    (deposit) =>
+      deposit.legacy_log_index &&
+      !claimed.has(deposit.id) &&
+      deposit.currency === transfer.currency &&
+      deposit.address === transfer.to &&
+      deposit.amount === transfer.amount,
+  );
+  if (legacy) claimed.add(legacy.id);
+  return legacy;
+}
+
+/** What a recorded deposit says its transfer pays. */
+export function paidBy(deposit: Deposit): { currency: string; to: string; amount: string } {
+  return { currency: deposit.currency, to: deposit.address, amount: deposit.amount };
+}
+
+/** A transfer's place on the chain and what it pays there, for a deposit found again. */
+export function inclusionOf(found: { blockNumber: number; blockHash: string; amount: string }): Pick<DepositTransfer, 'blockNumber' | 'blockHash' | 'amount'> {
+  return { blockNumber: found.blockNumber, blockHash: found.blockHash, amount: found.amount };
+}
+
 /** The transfer a recorded deposit was made from, to start its workflow again (late money). */
 export function transferOf(deposit: Deposit): DepositTransfer {
   return {
@@ -94,6 +148,7 @@ export function transferOf(deposit: Deposit): DepositTransfer {
     fromAddress: deposit.from_address,
     transactionHash: deposit.transaction_hash,
     logIndex: deposit.log_index,
+    ...(deposit.legacy_log_index ? { legacyLogIndex: true } : {}),
     blockNumber: deposit.block_number === null ? null : Number(deposit.block_number),
     blockHash: deposit.block_hash,
     amount: deposit.amount,

@@ -40,6 +40,7 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
       from_address: transfer.fromAddress,
       transaction_hash: transfer.transactionHash,
       log_index: transfer.logIndex,
+      legacy_log_index: transfer.legacyLogIndex ?? false,
       block_number: transfer.blockNumber === null ? null : BigInt(transfer.blockNumber),
       block_hash: transfer.blockHash,
       amount: BigInt(transfer.amount),
@@ -58,26 +59,25 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
  * Records confirmations; the first one moves the deposit to confirming and emits
  * `deposit.confirming`. `first` says the caller expects that move: if an earlier attempt already
  * made it (an activity retried after its commit), the event it wrote is returned to be delivered.
+ * A report from another block (a reorg moved the transaction, and its receipt there was read
+ * again) moves the deposit to that block, with the confirmations counted there, fewer or more.
  */
 export async function recordConfirmations(
   db: Executor,
   depositId: string,
-  confirmations: number,
-  blockHash: string | null,
-  first = false,
+  report: { confirmations: number; blockHash: string | null; blockNumber?: number | null | undefined; first?: boolean | undefined },
 ): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, eventId: null };
+    const moved = report.blockHash !== null && report.blockHash !== deposit.block_hash;
+    const block = moved ? { block_hash: report.blockHash, ...(report.blockNumber != null ? { block_number: BigInt(report.blockNumber) } : {}) } : {};
+    const confirmations = moved ? report.confirmations : Math.max(report.confirmations, deposit.confirmations);
     const becomesConfirming = deposit.status === 'detected';
-    if (!becomesConfirming && first) {
-      const updated = await updateDeposit(transaction, deposit.id, { confirmations: Math.max(confirmations, deposit.confirmations) });
+    if (!becomesConfirming && report.first) {
+      const updated = await updateDeposit(transaction, deposit.id, { confirmations, ...block });
       return { deposit: updated, eventId: await findObjectEventId(transaction, deposit, 'deposit.confirming') };
     }
-    const updated = await updateDeposit(transaction, deposit.id, {
-      status: 'confirming',
-      confirmations: Math.max(confirmations, deposit.confirmations),
-      ...(blockHash ? { block_hash: blockHash } : {}),
-    });
+    const updated = await updateDeposit(transaction, deposit.id, { status: 'confirming', confirmations, ...block });
     return { deposit: updated, eventId: becomesConfirming ? await emit(transaction, updated, 'deposit.confirming') : null };
   });
 }
@@ -118,6 +118,36 @@ export async function failDeposit(db: Executor, depositId: string, reason: Failu
     if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return alreadyDone(transaction, deposit, 'failed', 'deposit.failed');
     const failed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: reason });
     return { deposit: failed, eventId: await emit(transaction, failed, 'deposit.failed') };
+  });
+}
+
+/**
+ * Re-opens a deposit that a reorg failed or reversed, now that its same transfer is back in a
+ * canonical block: detected again at that block, for what the transfer pays there, with
+ * `deposit.detected` again, and a new inclusion, under which it confirms, completes and books
+ * once more (the fee and the figures of the earlier inclusion are replaced at completion). Only a reorg's failure is
+ * re-opened; anything else (already re-opened by an earlier attempt, say) is left as it is.
+ */
+export async function reopenDeposit(
+  db: Executor,
+  depositId: string,
+  inclusion: { blockNumber: number | null; blockHash: string | null; amount: string },
+): Promise<Transition> {
+  return transition(db, depositId, async (transaction, deposit) => {
+    if (!canTransition(deposit.status, 'detected', deposit.failure_reason)) {
+      return { deposit, eventId: deposit.status === 'detected' ? await findObjectEventId(transaction, deposit, 'deposit.detected') : null };
+    }
+    const reopened = await updateDeposit(transaction, deposit.id, {
+      status: 'detected',
+      failure_reason: null,
+      confirmations: 0,
+      inclusion: deposit.inclusion + 1,
+      amount: BigInt(inclusion.amount),
+      ...(inclusion.blockNumber !== null ? { block_number: BigInt(inclusion.blockNumber) } : {}),
+      ...(inclusion.blockHash !== null ? { block_hash: inclusion.blockHash } : {}),
+    });
+    if (deposit.order_id) await notePaymentToOrder(transaction, deposit.order_id);
+    return { deposit: reopened, eventId: await emit(transaction, reopened, 'deposit.detected') };
   });
 }
 
@@ -164,6 +194,7 @@ function ledgerTransactionOf(deposit: Deposit, kind: 'deposit' | 'reversal', amo
     id: newId('ledgerTransaction'),
     deposit_id: deposit.id,
     kind,
+    inclusion: deposit.inclusion,
     merchant_id: deposit.merchant_id,
     livemode: deposit.livemode,
     network: deposit.network,

@@ -77,15 +77,26 @@ export async function startWorkflowOnce<Name extends keyof Workflows>(
   }
 }
 
-/** A transfer found on-chain: starts its deposit workflow with the first report, or reports to the running one. */
-export async function reportDetectedTransfer(starter: WorkflowStarter, transfer: DepositTransfer, report: ConfirmationReport): Promise<void> {
+/**
+ * A transfer found on-chain: starts its deposit workflow with the first report, or reports to the
+ * running one. Every report to a deposit that is not final goes this way, so a deposit whose
+ * workflow ended early (terminated by an operator, say) is picked up again rather than stranded.
+ * `reincluded`: the transfer of a deposit a reorg failed is back on the chain (a new run re-opens it).
+ */
+export async function reportDetectedTransfer(
+  starter: WorkflowStarter,
+  transfer: DepositTransfer,
+  report: ConfirmationReport,
+  options: { reincluded?: boolean } = {},
+): Promise<void> {
+  const input = { transfer, ...(options.reincluded ? { reincluded: true } : {}) };
   await starter.temporal.workflow.signalWithStart<Workflows['depositWorkflow'], [ConfirmationReport]>('depositWorkflow', {
     taskQueue: starter.taskQueue,
     workflowId: depositWorkflowId(transfer),
-    args: [{ transfer }],
+    args: [input],
     signal: confirmationSignal,
     signalArgs: [report],
-    ...startMetadata('depositWorkflow', [{ transfer }]),
+    ...startMetadata('depositWorkflow', [input]),
   });
 }
 

@@ -81,6 +81,8 @@ export interface DepositTransfer {
   fromAddress: string | null;
   transactionHash: string;
   logIndex: number;
+  /** Recorded before transfers were numbered by the chain alone: `logIndex` is the old, configuration-dependent ordinal. */
+  legacyLogIndex?: boolean;
   blockNumber: number | null;
   blockHash: string | null;
   /** Base units, as a decimal string (bigint does not cross Temporal's JSON payloads). */
@@ -95,6 +97,11 @@ export interface DepositWorkflowInput {
   simulation?: SimulatedConfirmations;
   noProgressTimeout?: Duration;
   reversalWindow?: Duration;
+  /**
+   * Started by a chain watcher that found a deposit failed or reversed by a reorg back in a
+   * canonical block, paying the same: the deposit is re-opened (detected again) and confirms anew.
+   */
+  reincluded?: boolean;
 }
 
 /** What a chain watcher (or the test-mode simulator) reports about a deposit's block. */
@@ -102,7 +109,13 @@ export interface ConfirmationReport {
   confirmations: number;
   /** The hash of the block the deposit is in, as the reporter sees it. */
   blockHash: string | null;
-  /** False when that block is no longer on the canonical chain (a reorg removed it). */
+  /** That block's number (absent from reports an earlier inflow made, and from simulated ones). */
+  blockNumber?: number | null;
+  /**
+   * False when the deposit's transaction is gone for good: out of the canonical chain (or in it
+   * without paying) for the network's depth past where it was. Watchers never report a reorg
+   * on one observation: the same transaction is usually mined again within a block or two.
+   */
   canonical: boolean;
 }
 
@@ -159,12 +172,24 @@ export interface DepositSummary extends EmittedEvent {
 export interface DepositActivities {
   recordDetectedDeposit(transfer: DepositTransfer): Promise<DepositSummary>;
   /** `first`: the caller expects this report to move the deposit to confirming. */
-  recordConfirmations(input: { depositId: string; confirmations: number; blockHash: string | null; first?: boolean }): Promise<DepositSummary>;
+  recordConfirmations(input: {
+    depositId: string;
+    confirmations: number;
+    blockHash: string | null;
+    /** Where the transfer is now: a deposit a reorg moved takes its new block and its confirmations there. */
+    blockNumber?: number | null;
+    first?: boolean;
+  }): Promise<DepositSummary>;
   /** The USD price of one whole unit, as a plain decimal of at most 8 places, from the mode's price source. */
   lookUpPriceUsd(input: { network: string; currency: string; livemode: boolean }): Promise<string>;
   completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary>;
   failDeposit(input: { depositId: string; reason: FailureReason }): Promise<DepositSummary>;
   reverseDeposit(input: { depositId: string }): Promise<DepositSummary>;
+  /**
+   * A deposit failed or reversed by a reorg whose transfer is back in a canonical block: detected
+   * again, at that block, for the amount the transfer pays there (a re-inclusion may pay less).
+   */
+  reopenDeposit(input: { depositId: string; blockNumber: number | null; blockHash: string | null; amount: string }): Promise<DepositSummary>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { isLate, nextStatus, type DepositStatus } from '../domain/deposit-state';
+import { isLate, isReorged, nextStatus, type DepositStatus } from '../domain/deposit-state';
 import {
   activityFailureTypes,
   confirmationSignal,
@@ -57,12 +57,15 @@ const localSteps = proxyLocalActivities<Activities>(stepOptions);
 /** For deposits started before steps became local activities (no LOCAL_STEPS_PATCH marker in their history). */
 const activitySteps = proxyActivities<Activities>(stepOptions);
 const LOCAL_STEPS_PATCH = 'deposit-steps-as-local-activities';
+/** Deposits started before a moved deposit took its new block's confirmations (fewer ones too) kept the highest count seen. */
+const FOLLOWS_ITS_BLOCK_PATCH = 'deposit-follows-its-block';
 type Steps = typeof localSteps;
 
 export async function depositWorkflow(input: DepositWorkflowInput): Promise<DepositState> {
   const { transfer } = input;
   // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
   const activities: Steps = patched(LOCAL_STEPS_PATCH) ? localSteps : activitySteps;
+  const followsItsBlock = patched(FOLLOWS_ITS_BLOCK_PATCH);
   const state: DepositState = {
     depositId: transfer.depositId,
     status: 'detected',
@@ -83,8 +86,19 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   // Filterable in the Web UI from the first moment (a start through client.ts sets these already;
   // this covers any other): `DepositId = "dep_…"`, `DepositStatus = "confirming" AND Network = "ethereum"`.
   upsertSearchAttributes(depositSearchAttributes(transfer, state.status));
-  const recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
+  let recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
+  // Failed or reversed by a reorg, and now back in a canonical block paying the same: detected
+  // again, it confirms and completes anew (the watcher read its new inclusion before starting this run).
+  if (input.reincluded && isReorged({ status: recorded.status, failureReason: recorded.failureReason })) {
+    log.info('a deposit a reorg took away is back on the chain; re-opening it', { depositId: state.depositId, blockHash: transfer.blockHash });
+    recorded = await deliver(
+      transfer,
+      activities.reopenDeposit({ depositId: state.depositId, blockNumber: transfer.blockNumber, blockHash: transfer.blockHash, amount: transfer.amount }),
+    );
+    state.failureReason = recorded.failureReason;
+    setStatus(state, recorded.status);
+  }
   // Reported again after it timed out (a watcher that was down, a rescan): late money, still welcome.
   // It waits for its confirmations as a confirming deposit would; only completion changes its row.
   if (isLate({ status: recorded.status, failureReason: recorded.failureReason })) {
@@ -112,6 +126,9 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       break;
     }
     const report = takeReport(reports);
+    // A reorg moved the transaction, and the watcher read it again in its new block: its count starts there.
+    const moved = followsItsBlock && report.canonical && report.blockHash !== null && report.blockHash !== state.blockHash;
+    if (moved) state.confirmations = report.confirmations;
     if (report.blockHash) state.blockHash = report.blockHash;
     const next = nextStatus(state.status, report, state.requiredConfirmations);
     if (next === 'failed') {
@@ -126,18 +143,19 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
       });
       wait = {};
       await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
-    } else if (report.confirmations > state.confirmations) {
+    } else if (report.confirmations > state.confirmations || moved) {
       await deliver(
         transfer,
         activities.recordConfirmations({
           depositId: state.depositId,
           confirmations: report.confirmations,
           blockHash: report.blockHash,
+          ...(followsItsBlock ? { blockNumber: report.blockNumber ?? null } : {}),
           first: state.status === 'detected',
         }),
       );
     }
-    state.confirmations = Math.max(state.confirmations, report.confirmations);
+    state.confirmations = moved ? report.confirmations : Math.max(state.confirmations, report.confirmations);
     setStatus(state, next);
     showDetails();
   }

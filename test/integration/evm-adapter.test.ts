@@ -1,10 +1,11 @@
-import { parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import { ContractFactory, parseEther, toQuantity, Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JsonRpcProvider } from 'ethers';
-import { NATIVE_LOG_INDEX } from '../../src/chains/chain-adapter';
+import { NATIVE_LOG_INDEX, type DetectedTransfer } from '../../src/chains/chain-adapter';
+import multiPayArtifact from '../fixtures/contracts/multi-pay.json';
 import { EvmAdapter } from '../../src/chains/evm/evm.adapter';
 import { waitFor } from '../helpers/wait';
 
@@ -111,32 +112,161 @@ describe('EvmAdapter on a real anvil chain', () => {
     }
   });
 
-  // Last: the reorg drops a transaction the signer counted.
-  it('tells where a transaction is mined, and notices when a reorg removes its block', async () => {
+  it('numbers a token transfer by its log’s place in the receipt, whatever tokens are configured', async () => {
+    const multiPay = (await new ContractFactory(multiPayArtifact.abi, multiPayArtifact.bytecode, signer).deploy()) as unknown as Contract;
+    await multiPay.waitForDeployment();
+    for (const token of [otherToken, usdt]) await (await token.getFunction('mint')(await multiPay.getAddress(), 100n)).wait();
+    const start = (await adapter.head()) + 1;
+    // One transaction: first a transfer of a token inflow may not watch, then a USDT transfer.
+    const paid = await (await multiPay.getFunction('pay')([await otherToken.getAddress(), await usdt.getAddress()], [alice, bob], [5n, 7n])).wait();
+    const end = await adapter.head();
+    const summary = (transfers: DetectedTransfer[]) => transfers.map(({ currency, to, amount, logIndex }) => ({ currency, to, amount, logIndex }));
+
+    expect(summary((await adapter.transfersTo(start, end, everyone)).transfers)).toEqual([{ currency: 'USDT', to: bob, amount: '7', logIndex: 1 }]);
+    const bothTokens = new EvmAdapter(anvil.provider, {
+      nativeCurrency: 'ETH',
+      tokens: [
+        { currency: 'USDC', address: await otherToken.getAddress() },
+        { currency: 'USDT', address: await usdt.getAddress() },
+      ],
+      maxBlockRange: 50,
+    });
+    // Watching one more token adds its transfer and renumbers nothing.
+    expect(summary((await bothTokens.transfersTo(start, end, everyone)).transfers)).toEqual([
+      { currency: 'USDC', to: alice, amount: '5', logIndex: 0 },
+      { currency: 'USDT', to: bob, amount: '7', logIndex: 1 },
+    ]);
+    expect(await adapter.inclusions([{ transactionHash: paid!.hash, logIndex: 1, currency: 'USDT', to: bob, amount: '7' }])).toEqual([
+      { blockNumber: paid!.blockNumber, blockHash: paid!.blockHash, pays: { currency: 'USDT', to: bob, amount: '7' } },
+    ]);
+  });
+
+  it('fails a round whose eth_getLogs leaves out a block’s Transfers (a backend that lags for logs), and finds them once it answers', async () => {
+    const start = (await adapter.head()) + 1;
+    await (await usdt.getFunction('transfer')(carol, 11n)).wait();
+    const end = await adapter.head();
+    // Range queries meet a backend with no logs yet; a query by block hash meets one that has them.
+    const lagging = await startRpcProxy(anvil.rpcUrl, (request) =>
+      request.method === 'eth_getLogs' && (request.params[0] as { fromBlock?: string }).fromBlock !== undefined ? [] : undefined,
+    );
+    const provider = new JsonRpcProvider(lagging.url, undefined, { staticNetwork: true });
+    try {
+      const behindLogs = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 50 });
+      await expect(behindLogs.transfersTo(start, end, everyone)).rejects.toThrow(/left out 1 Transfer log\(s\) of block/);
+      expect(behindLogs.maxBlockRange).toBe(25);
+    } finally {
+      provider.destroy();
+      await lagging.close();
+    }
+    expect((await adapter.transfersTo(start, end, everyone)).transfers.map(({ to, amount }) => ({ to, amount }))).toEqual([{ to: carol, amount: '11' }]);
+  });
+
+  it('fails a round whose logs come from another fork than its blocks', async () => {
+    const start = (await adapter.head()) + 1;
+    await (await usdt.getFunction('transfer')(carol, 12n)).wait();
+    const end = await adapter.head();
+    const forked = await startRpcProxy(anvil.rpcUrl, async (request, forward) => {
+      if (request.method !== 'eth_getLogs') return undefined;
+      const answer = (await forward(request)) as { result: Array<{ blockHash: string }> };
+      return answer.result.map((log) => ({ ...log, blockHash: `0x${'ab'.repeat(32)}` }));
+    });
+    const provider = new JsonRpcProvider(forked.url, undefined, { staticNetwork: true });
+    try {
+      const onTwoForks = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 50 });
+      await expect(onTwoForks.transfersTo(start, end, everyone)).rejects.toThrow(/from another fork/);
+    } finally {
+      provider.destroy();
+      await forked.close();
+    }
+  });
+
+  it('grows its range a step after a full round that succeeds, and halves it after any failure', async () => {
+    const aimd = new EvmAdapter(anvil.provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 200 });
+    expect(aimd.maxBlockRange).toBe(50);
+    await anvil.provider.send('anvil_mine', ['0x32']);
+    const head = await aimd.head();
+    await aimd.transfersTo(head - 49, head, everyone);
+    expect(aimd.maxBlockRange).toBe(60);
+    // Blocks past the head: the node has none yet, the round fails and the next asks for less.
+    await expect(aimd.transfersTo(head + 1, head + 10, everyone)).rejects.toThrow();
+    expect(aimd.maxBlockRange).toBe(30);
+  });
+
+  // Last: the reorgs drop transactions the signer counted.
+  it('tells where a transfer is now and what it pays there, and notices when a reorg removes its block', async () => {
     const receipt = await (await signer.sendTransaction({ to: bob, value: 1n })).wait();
-    expect(await adapter.transactionBlocks([receipt!.hash])).toEqual([{ blockNumber: receipt!.blockNumber, blockHash: receipt!.blockHash }]);
+    const recorded = { transactionHash: receipt!.hash, logIndex: NATIVE_LOG_INDEX, currency: 'ETH', to: bob, amount: '1' };
+    expect(await adapter.inclusions([recorded])).toEqual([
+      { blockNumber: receipt!.blockNumber, blockHash: receipt!.blockHash, pays: { currency: 'ETH', to: bob, amount: '1' } },
+    ]);
     expect(await adapter.blockHashes([receipt!.blockNumber, (await adapter.head()) + 1000])).toEqual([receipt!.blockHash, null]);
 
     // anvil_reorg replaces the last block with a new one that does not carry the transaction.
     await anvil.provider.send('anvil_reorg', [1, []]);
     expect(await adapter.blockHashes([receipt!.blockNumber])).not.toEqual([receipt!.blockHash]);
-    expect(await adapter.transactionBlocks([receipt!.hash])).toEqual([null]);
+    expect(await adapter.inclusions([recorded])).toEqual([null]);
+  });
+
+  it('says a re-inclusion that reverted pays nothing', async () => {
+    // A payer sends all its 10 USDT; a reorg then mines a drain of those 10 (by a spender it had
+    // approved) before the payment's same bytes, which now revert.
+    const [payer, spender] = [0, 1].map(() => new Wallet(Wallet.createRandom().privateKey, anvil.provider)) as [Wallet, Wallet];
+    for (const wallet of [payer, spender]) await anvil.provider.send('anvil_setBalance', [wallet.address, toQuantity(parseEther('1'))]);
+    signer.reset(); // the reorg before this test dropped a transaction it had counted
+    await (await usdt.getFunction('mint')(payer.address, 10n)).wait();
+    const token = await usdt.getAddress();
+    const fees = await anvil.provider.getFeeData();
+    const sign = (wallet: Wallet, nonce: number, data: string) =>
+      wallet.signTransaction({
+        to: token,
+        data,
+        nonce,
+        gasLimit: 100_000n,
+        maxFeePerGas: fees.maxFeePerGas! * 2n,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 1n,
+        chainId: 31337n,
+        type: 2,
+      });
+    const mine = async (raw: string) => {
+      const hash = (await anvil.provider.send('eth_sendRawTransaction', [raw])) as string;
+      await waitFor('mined', async () => (await anvil.provider.send('eth_getTransactionReceipt', [hash])) !== null);
+      return hash;
+    };
+    await mine(await sign(payer, 0, usdt.interface.encodeFunctionData('approve', [spender.address, 10n])));
+    const pay = await sign(payer, 1, usdt.interface.encodeFunctionData('transfer', [carol, 10n]));
+    const hash = await mine(pay);
+    const recorded = { transactionHash: hash, logIndex: 0, currency: 'USDT', to: carol, amount: '10' };
+    expect((await adapter.inclusions([recorded]))[0]!.pays).toEqual({ currency: 'USDT', to: carol, amount: '10' });
+
+    const drain = await sign(spender, 0, usdt.interface.encodeFunctionData('transferFrom', [payer.address, spender.address, 10n]));
+    await anvil.provider.send('anvil_reorg', [
+      1,
+      [
+        [drain, 0],
+        [pay, 0],
+      ],
+    ]);
+    const [again] = await adapter.inclusions([recorded]);
+    expect(again).toMatchObject({ blockNumber: expect.any(Number), pays: null });
+    expect(((await anvil.provider.send('eth_getTransactionReceipt', [hash])) as { status: string }).status).toBe('0x0');
   });
 });
 
-/** A JSON-RPC proxy to `target` that answers eth_getLogs over more than `maxRange` blocks with a provider's "too many results" error. */
-async function startCappingProxy(target: string, maxRange: number) {
-  let refused = 0;
+/**
+ * A JSON-RPC proxy to `target` (batches too). `intercept` may answer a request itself (its result,
+ * or an error object), or return undefined to forward it; `forward` reaches the target.
+ */
+async function startRpcProxy(
+  target: string,
+  intercept: (request: { id: unknown; method: string; params: unknown[] }, forward: (request: unknown) => Promise<unknown>) => unknown,
+) {
+  const forward = async (request: unknown) =>
+    (await fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })).json();
   const answer = async (request: { id: unknown; method: string; params: unknown[] }) => {
-    if (request.method === 'eth_getLogs') {
-      const filter = request.params[0] as { fromBlock: string; toBlock: string };
-      if (Number(filter.toBlock) - Number(filter.fromBlock) + 1 > maxRange) {
-        refused++;
-        return { jsonrpc: '2.0', id: request.id, error: { code: -32005, message: 'query returned more than 10000 results' } };
-      }
-    }
-    const response = await fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
-    return response.json();
+    const result = await intercept(request, forward);
+    if (result === undefined) return forward(request);
+    if (result && typeof result === 'object' && 'error' in result) return { jsonrpc: '2.0', id: request.id, ...result };
+    return { jsonrpc: '2.0', id: request.id, result };
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -150,9 +280,24 @@ async function startCappingProxy(target: string, maxRange: number) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A proxy that, like a hosted provider, refuses eth_getLogs over more than `maxRange` blocks with a "too many results" error. */
+async function startCappingProxy(target: string, maxRange: number) {
+  let refused = 0;
+  const proxy = await startRpcProxy(target, (request) => {
+    if (request.method !== 'eth_getLogs') return undefined;
+    const filter = request.params[0] as { fromBlock?: string; toBlock?: string };
+    if (filter.fromBlock === undefined || Number(filter.toBlock) - Number(filter.fromBlock) + 1 <= maxRange) return undefined;
+    refused++;
+    return { error: { code: -32005, message: 'query returned more than 10000 results' } };
+  });
+  return {
+    ...proxy,
     get refused() {
       return refused;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

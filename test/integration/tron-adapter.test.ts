@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { MalformedNodeAnswerError, NATIVE_LOG_INDEX } from '../../src/chains/chain-adapter';
 import { TronAdapter } from '../../src/chains/tron/tron.adapter';
+import { tronAddressFromAccountId } from '../../src/chains/tron/address';
 
 /** A recorded java-tron answer, from test/fixtures/tron/ (its README says where each came from). */
 const recorded = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/tron', name), 'utf8'));
@@ -191,16 +192,41 @@ describe('TronAdapter against recorded java-tron responses', () => {
     await expect(lagging.transfersTo(200, 201, everyone)).rejects.toThrow('the node has no block 201 yet');
   });
 
-  it('answers canonical checks: a block hash, {} past the head, and where a transaction is', async () => {
+  it('answers canonical checks: a block hash, {} past the head, and where a recorded transfer is now and what it pays there', async () => {
     const trxBlock = recorded('getblockbynum-trx-transfer.json');
+    const trxId = 'c558bd35978267d8999baf6148703cbc94786f3f2e22893637588ca05437d7f0';
+    const trc20 = recorded('gettransactioninfobyid-trc20.json');
+    const failed = recorded('gettransactioninfobyid-trc20-failed.json');
+    const infos: Record<string, unknown> = { [trxId]: recorded('gettransactioninfobyid-trx-transfer.json'), [trc20.id]: trc20, [failed.id]: failed };
     const { adapter } = await adapterOn({
-      '/wallet/getblockbynum': (body) => (body.num === 30864544 || body.num === 27662687 ? trxBlock : {}),
-      '/wallet/gettransactioninfobyid': (body) =>
-        body.value === 'c558bd35978267d8999baf6148703cbc94786f3f2e22893637588ca05437d7f0' ? recorded('gettransactioninfobyid-trx-transfer.json') : {},
+      // Every height these transactions name has a block (its hash is what the checks compare).
+      '/wallet/getblockbynum': (body) => ([30864544, 27662687, 30864600, 66860010].includes(body.num as number) ? trxBlock : {}),
+      '/wallet/gettransactioninfobyid': (body) => infos[body.value as string] ?? {},
+      '/wallet/gettransactionbyid': (body) => (body.value === trxId ? recorded('gettransactionbyid-trx-hex.json') : {}),
     });
     expect(await adapter.blockHashes([30864544, 99999999])).toEqual([trxBlock.blockID, null]);
-    expect(await adapter.transactionBlocks(['c558bd35978267d8999baf6148703cbc94786f3f2e22893637588ca05437d7f0', 'ff'.repeat(32)])).toEqual([
-      { blockNumber: 27662687, blockHash: trxBlock.blockID },
+    const [log] = trc20.log as Array<{ topics: string[]; data: string }>;
+    const recordedTransfer = { to: 'T', amount: '1', currency: 'USDT' };
+    expect(
+      await adapter.inclusions([
+        { ...recordedTransfer, transactionHash: trxId, logIndex: NATIVE_LOG_INDEX, currency: 'TRX' },
+        { ...recordedTransfer, transactionHash: trc20.id, logIndex: 0 },
+        { ...recordedTransfer, transactionHash: failed.id, logIndex: 0 },
+        { ...recordedTransfer, transactionHash: 'ff'.repeat(32), logIndex: 0 },
+      ]),
+    ).toEqual([
+      {
+        blockNumber: 27662687,
+        blockHash: trxBlock.blockID,
+        pays: { currency: 'TRX', to: tronAddressFromAccountId(Buffer.from('d0b69631440f0a494bb51f7eee68ff5c593c00f0', 'hex')), amount: '10000000' },
+      },
+      {
+        blockNumber: 30864600,
+        blockHash: trxBlock.blockID,
+        pays: { currency: 'USDT', to: tronAddressFromAccountId(Buffer.from(log!.topics[2]!.slice(24), 'hex')), amount: BigInt(`0x${log!.data}`).toString() },
+      },
+      // A contract call that failed pays nothing, wherever it is.
+      { blockNumber: 66860010, blockHash: trxBlock.blockID, pays: null },
       null,
     ]);
   });

@@ -1,18 +1,27 @@
 /**
  * Reads an EVM chain for deposits: ERC-20 `Transfer` logs of the configured token contracts and
- * native-coin transfers from blocks' transactions (the succeeded ones, by their receipts), over
- * block ranges clamped to what the node accepts: a node that caps `eth_getLogs` answers makes the
- * range shrink until it answers. Pure reading: deposits are signalled elsewhere.
+ * native-coin transfers from blocks' transactions (the succeeded ones, by their receipts).
+ *
+ * A provider behind a load balancer is several nodes that lag and disagree, so nothing one call
+ * says is taken on trust: a round reads its blocks in full, and every log must belong to one of
+ * those blocks (number and hash), every block whose bloom admits a watched token's Transfer but
+ * yielded no log is asked again by its hash (EIP-234), and every transfer found is read again from
+ * its receipt, which must sit in the same block. Any disagreement fails the round, which the
+ * watcher retries; nothing is skipped. Ranges follow AIMD: they grow by a few blocks after a round
+ * that succeeds and halve after one that fails, whatever the failure was.
  */
-import { getAddress, id, toQuantity, type JsonRpcProvider } from 'ethers';
+import { getAddress, getBytes, id, keccak256, toQuantity, type JsonRpcProvider } from 'ethers';
 import {
   MalformedNodeAnswerError,
   NATIVE_LOG_INDEX,
   type ChainAdapter,
   type DetectedTransfer,
+  paysTheSame,
+  type Inclusion,
+  type RecordedTransfer,
+  type ScannedRange,
   type TokenContract,
   type WatchedAddresses,
-  type ScannedRange,
 } from '../chain-adapter';
 
 /** The JSON-RPC shapes the scan reads (quantities are hex strings). */
@@ -30,7 +39,17 @@ interface RawLog {
 interface RawBlock {
   number: string;
   hash: string;
+  parentHash: string;
+  logsBloom?: string;
   transactions: Array<{ hash: string; from: string; to: string | null; value: string }>;
+}
+
+interface RawReceipt {
+  transactionHash: string;
+  blockNumber: string;
+  blockHash: string;
+  status: string;
+  logs: RawLog[];
 }
 
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
@@ -39,8 +58,14 @@ export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 const RANGE_TOO_LARGE =
   /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
 
+/** AIMD: where a range starts, what it gains after each successful full round, and its ceiling unless configured. */
+const INITIAL_BLOCK_RANGE = 50;
+const BLOCK_RANGE_STEP = 10;
+const DEFAULT_MAX_BLOCK_RANGE = 500;
+
 export class EvmAdapter implements ChainAdapter {
   private readonly tokensByAddress: Map<string, string>;
+  private readonly ceiling: number;
   private blockRange: number;
 
   constructor(
@@ -48,7 +73,8 @@ export class EvmAdapter implements ChainAdapter {
     private readonly options: { nativeCurrency: string; tokens: TokenContract[]; maxBlockRange?: number },
   ) {
     this.tokensByAddress = new Map(options.tokens.map((token) => [getAddress(token.address), token.currency]));
-    this.blockRange = options.maxBlockRange ?? 2_000;
+    this.ceiling = options.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
+    this.blockRange = Math.min(this.ceiling, INITIAL_BLOCK_RANGE);
   }
 
   get maxBlockRange(): number {
@@ -62,18 +88,53 @@ export class EvmAdapter implements ChainAdapter {
 
   async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
     if (toBlock < fromBlock) throw new RangeError(`an empty range: ${fromBlock}..${toBlock}`);
-    if (toBlock - fromBlock + 1 > this.maxBlockRange) {
-      throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${toBlock - fromBlock + 1}`);
+    const size = toBlock - fromBlock + 1;
+    if (size > this.maxBlockRange) throw new RangeError(`at most ${this.maxBlockRange} blocks per call, asked for ${size}`);
+    const asked = this.blockRange;
+    try {
+      const scanned = await this.scan(fromBlock, toBlock, watched);
+      // A full round that went through grows the next (one the node made split shrank it instead).
+      if (size >= asked && this.blockRange === asked) this.blockRange = Math.min(this.ceiling, asked + BLOCK_RANGE_STEP);
+      return scanned;
+    } catch (error) {
+      // Whatever failed (a timeout, a capped answer, a lagging backend), the next try asks for less.
+      this.blockRange = Math.max(1, Math.floor(this.blockRange / 2));
+      throw error;
     }
-    const [tokenTransfers, native] = await Promise.all([this.tokenTransfers(fromBlock, toBlock), this.nativeTransfers(fromBlock, toBlock)]);
-    const recipients = await watched([...new Set([...tokenTransfers, ...native.transfers].map((transfer) => transfer.to))]);
-    // Token logs exist only for transactions that succeeded; a native transfer needs its receipt.
-    const succeeded = await this.succeeded(native.transfers.filter((transfer) => recipients.has(transfer.to)));
+  }
+
+  private async scan(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
+    const [blocks, logs] = await Promise.all([this.blocks(fromBlock, toBlock), this.tokenLogs(fromBlock, toBlock)]);
+    await this.checkLogsAgainstBlocks(blocks, logs);
+
+    const tokenCandidates = logs.flatMap((log) => this.decodeTransfer(log) ?? []);
+    const nativeCandidates = blocks.flatMap((block) => nativeTransfersOf(block, this.options.nativeCurrency));
+    const recipients = await watched([...new Set([...tokenCandidates, ...nativeCandidates].map((candidate) => candidate.transfer.to))]);
+    const hits = [...nativeCandidates, ...tokenCandidates].filter((candidate) => recipients.has(candidate.transfer.to));
+
+    // Each transfer is read again from its receipt: its status, its log's place in the
+    // transaction (the transfer's number), and that it sits in the very block this round read.
+    const receipts = await this.receipts([...new Set(hits.map((hit) => hit.transfer.transactionHash))]);
+    const byHash = new Map(receipts.map((receipt) => [receipt.transactionHash, receipt]));
+    const hashAt = new Map(blocks.map((block) => [Number(block.number), block.hash]));
+    const transfers = hits.flatMap(({ transfer, log }) => {
+      const receipt = byHash.get(transfer.transactionHash)!;
+      if (receipt.blockHash !== hashAt.get(transfer.blockNumber)) {
+        throw new MalformedNodeAnswerError(`the receipt of ${transfer.transactionHash} is in block ${receipt.blockHash}, not ${transfer.blockHash} read this round`);
+      }
+      if (!log) return receipt.status === '0x1' ? [transfer] : [];
+      const position = receipt.logs.findIndex((candidate) => candidate.logIndex === log.logIndex);
+      if (receipt.status !== '0x1' || position === -1) {
+        throw new MalformedNodeAnswerError(`eth_getLogs gave a Transfer of ${transfer.transactionHash} that its receipt does not hold`);
+      }
+      return [{ ...transfer, logIndex: position }];
+    });
+    // In chain order: by block, by the transaction's place in it, by the log's place in the transaction.
+    const place = new Map(blocks.flatMap((block) => block.transactions.map((tx, i) => [tx.hash, i] as const)));
+    const order = (transfer: DetectedTransfer) => place.get(transfer.transactionHash) ?? 0;
     return {
-      transfers: [...succeeded, ...tokenTransfers.filter((transfer) => recipients.has(transfer.to))].sort(
-        (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
-      ),
-      toBlockHash: native.toBlockHash,
+      transfers: transfers.sort((a, b) => a.blockNumber - b.blockNumber || order(a) - order(b) || a.logIndex - b.logIndex),
+      toBlockHash: blocks.at(-1)!.hash,
     };
   }
 
@@ -93,104 +154,168 @@ export class EvmAdapter implements ChainAdapter {
     return blocks.map((block) => block?.hash ?? null);
   }
 
-  async transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>> {
-    const receipts = await this.receipts(transactionHashes);
-    return receipts.map((receipt) => (receipt ? { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash } : null));
+  async inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>> {
+    const receipts = (await Promise.all(transfers.map((transfer) => this.provider.send('eth_getTransactionReceipt', [transfer.transactionHash])))) as Array<RawReceipt | null>;
+    // A native transfer's recipient and amount are the transaction's own, not its receipt's.
+    const transactions = (await Promise.all(
+      transfers.map((transfer, i) =>
+        transfer.logIndex === NATIVE_LOG_INDEX && receipts[i] ? this.provider.send('eth_getTransactionByHash', [transfer.transactionHash]) : null,
+      ),
+    )) as Array<{ to: string | null; value: string } | null>;
+    return transfers.map((transfer, i) => {
+      const receipt = receipts[i];
+      if (!receipt) return null;
+      const inclusion = { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash };
+      if (receipt.status !== '0x1') return { ...inclusion, pays: null };
+      if (transfer.logIndex === NATIVE_LOG_INDEX) {
+        const transaction = transactions[i];
+        const paid = transaction?.to ? { to: getAddress(transaction.to), amount: BigInt(transaction.value).toString(), currency: this.options.nativeCurrency } : null;
+        return { ...inclusion, pays: paid };
+      }
+      const paid = receipt.logs.map((log) => {
+        const found = this.decodeTransfer(log)?.transfer;
+        return found ? { currency: found.currency, to: found.to, amount: found.amount } : null;
+      });
+      if (transfer.legacyLogIndex) return { ...inclusion, pays: paid.find((candidate) => paysTheSame(transfer, candidate)) ?? null };
+      return { ...inclusion, pays: paid[transfer.logIndex] ?? null };
+    });
   }
 
   // The scans read raw JSON-RPC results: building library objects for thousands of logs and
   // transactions per range costs more than the request itself.
 
+  /** Blocks fromBlock..toBlock with their transactions, one chain: each block's parent is the one before it. */
+  private async blocks(fromBlock: number, toBlock: number): Promise<RawBlock[]> {
+    const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
+    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
+    return blocks.map((block, i) => {
+      // A block the node does not have yet fails the round (retried), rather than being skipped.
+      if (block === null) throw new Error(`the node has no block ${numbers[i]} yet`);
+      if (typeof block !== 'object' || !Array.isArray(block.transactions) || typeof block.hash !== 'string' || Number(block.number) !== numbers[i]) {
+        throw new MalformedNodeAnswerError(`block ${numbers[i]} came without its transactions, hash or number`);
+      }
+      if (i > 0 && block.parentHash !== blocks[i - 1]!.hash) {
+        throw new MalformedNodeAnswerError(`block ${numbers[i]} is not the child of block ${numbers[i - 1]} as read this round (answers from two forks)`);
+      }
+      return block;
+    });
+  }
+
   /** The configured tokens' Transfer logs; a range the node refuses as too large is split in two. */
-  private async tokenTransfers(fromBlock: number, toBlock: number): Promise<DetectedTransfer[]> {
+  private async tokenLogs(fromBlock: number, toBlock: number): Promise<RawLog[]> {
     if (this.tokensByAddress.size === 0) return [];
-    let logs: RawLog[];
+    let logs: unknown;
     try {
-      logs = (await this.provider.send('eth_getLogs', [
-        { fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] },
-      ])) as RawLog[];
+      logs = await this.provider.send('eth_getLogs', [{ fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock), ...this.transferFilter() }]);
     } catch (error) {
       if (toBlock === fromBlock || !RANGE_TOO_LARGE.test(nodeMessage(error))) throw error;
       // Remembered for the next rounds: the node will refuse as much again.
       const half = Math.ceil((toBlock - fromBlock + 1) / 2);
       this.blockRange = Math.min(this.blockRange, half);
-      return [...(await this.tokenTransfers(fromBlock, fromBlock + half - 1)), ...(await this.tokenTransfers(fromBlock + half, toBlock))];
+      return [...(await this.tokenLogs(fromBlock, fromBlock + half - 1)), ...(await this.tokenLogs(fromBlock + half, toBlock))];
     }
     if (!Array.isArray(logs)) throw new MalformedNodeAnswerError(`eth_getLogs answered ${JSON.stringify(logs)?.slice(0, 200)}, not a list of logs`);
-    const ordinals = new Map<string, number>();
-    return logs
-      .sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex))
-      .flatMap((log) => {
-        const ordinal = ordinals.get(log.transactionHash) ?? 0;
-        ordinals.set(log.transactionHash, ordinal + 1);
-        return this.decodeTransfer(log, ordinal) ?? [];
-      });
+    return logs as RawLog[];
   }
 
-  private decodeTransfer(log: RawLog, ordinal: number): DetectedTransfer | undefined {
+  private transferFilter() {
+    return { address: [...this.tokensByAddress.keys()], topics: [TRANSFER_TOPIC] };
+  }
+
+  /**
+   * Every log must come from a block read this round, by number and hash: a backend on another
+   * fork fails the round. A block whose bloom admits a watched token's Transfer but that yielded
+   * no log may have met a backend that lags for logs: it is asked again by its hash, and any log
+   * found then fails the round too.
+   */
+  private async checkLogsAgainstBlocks(blocks: RawBlock[], logs: RawLog[]): Promise<void> {
+    const hashAt = new Map(blocks.map((block) => [Number(block.number), block.hash]));
+    const withLogs = new Set<string>();
+    for (const log of logs) {
+      if (log.removed || hashAt.get(Number(log.blockNumber)) !== log.blockHash) {
+        throw new MalformedNodeAnswerError(`eth_getLogs gave a log of block ${Number(log.blockNumber)} from another fork (hash ${log.blockHash})`);
+      }
+      withLogs.add(log.blockHash);
+    }
+    const suspects = blocks.filter((block) => !withLogs.has(block.hash) && this.bloomAdmitsTransfer(block.logsBloom));
+    const recounted = (await Promise.all(
+      suspects.map((block) => this.provider.send('eth_getLogs', [{ blockHash: block.hash, ...this.transferFilter() }])),
+    )) as unknown[];
+    recounted.forEach((found, i) => {
+      if (!Array.isArray(found)) throw new MalformedNodeAnswerError(`eth_getLogs by hash answered ${JSON.stringify(found)?.slice(0, 200)}`);
+      if (found.length > 0) {
+        throw new MalformedNodeAnswerError(`eth_getLogs left out ${found.length} Transfer log(s) of block ${Number(suspects[i]!.number)} (a backend that lags for logs)`);
+      }
+    });
+  }
+
+  /** Whether a block's logs bloom may hold a Transfer of a configured token (no bloom: nothing to check). */
+  private bloomAdmitsTransfer(bloom: string | undefined): boolean {
+    if (!bloom || !/^0x[0-9a-fA-F]{512}$/.test(bloom)) return false;
+    const bits = getBytes(bloom);
+    const admits = (item: string) => bloomPositions(item).every(([byte, mask]) => (bits[byte]! & mask) !== 0);
+    return admits(TRANSFER_TOPIC) && [...this.tokensByAddress.keys()].some(admits);
+  }
+
+  private decodeTransfer(log: RawLog): { transfer: DetectedTransfer; log: RawLog } | undefined {
     const currency = this.tokensByAddress.get(getAddress(log.address));
     // A Transfer has two indexed addresses and the amount as data; anything else is not one.
-    if (!currency || log.topics.length !== 3 || log.data.length !== 66 || log.removed) return undefined;
+    if (!currency || log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3 || log.data.length !== 66) return undefined;
     const amount = BigInt(log.data);
     if (amount === 0n) return undefined;
     return {
-      transactionHash: log.transactionHash,
-      logIndex: ordinal,
-      blockNumber: Number(log.blockNumber),
-      blockHash: log.blockHash,
-      from: getAddress(`0x${log.topics[1]!.slice(26)}`),
-      to: getAddress(`0x${log.topics[2]!.slice(26)}`),
-      amount: amount.toString(),
-      currency,
+      log,
+      transfer: {
+        transactionHash: log.transactionHash,
+        // Numbered by the receipt once the transfer is kept (the scan reads it then).
+        logIndex: 0,
+        blockNumber: Number(log.blockNumber),
+        blockHash: log.blockHash,
+        from: getAddress(`0x${log.topics[1]!.slice(26)}`),
+        to: getAddress(`0x${log.topics[2]!.slice(26)}`),
+        amount: amount.toString(),
+        currency,
+      },
     };
   }
 
-  /** Native-coin transfers of blocks fromBlock..toBlock, and the hash of the last of them as read. */
-  private async nativeTransfers(fromBlock: number, toBlock: number): Promise<{ transfers: DetectedTransfer[]; toBlockHash: string }> {
-    const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
-    const blocks = (await Promise.all(
-      numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
-    )) as Array<RawBlock | null>;
-    // A block the node does not have yet fails the round (retried), rather than being skipped.
-    const missing = blocks.findIndex((block) => block === null);
-    if (missing !== -1) throw new Error(`the node has no block ${numbers[missing]} yet`);
-    const transfers = (blocks as RawBlock[]).flatMap((block) => {
-      if (!Array.isArray(block.transactions) || typeof block.hash !== 'string')
-        throw new MalformedNodeAnswerError(`block ${block.number} came without its transactions or hash`);
-      return block.transactions
-        .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
-        .map((tx) => ({
-          transactionHash: tx.hash,
-          logIndex: NATIVE_LOG_INDEX,
-          blockNumber: Number(block.number),
-          blockHash: block.hash,
-          from: getAddress(tx.from),
-          to: getAddress(tx.to!),
-          amount: BigInt(tx.value).toString(),
-          currency: this.options.nativeCurrency,
-        }));
-    });
-    return { transfers, toBlockHash: (blocks as RawBlock[]).at(-1)!.hash };
-  }
-
-  /** The transfers whose transaction succeeded: a reverted call to a contract moved no coin. */
-  private async succeeded(transfers: DetectedTransfer[]): Promise<DetectedTransfer[]> {
-    const receipts = await this.receipts(transfers.map((transfer) => transfer.transactionHash));
-    return transfers.filter((transfer, i) => {
-      const receipt = receipts[i];
-      if (!receipt) throw new Error(`the node has no receipt for ${transfer.transactionHash} yet`);
-      if (receipt.status !== '0x1' && receipt.status !== '0x0') throw new MalformedNodeAnswerError(`the receipt of ${transfer.transactionHash} has no status`);
-      return receipt.status === '0x1';
+  private async receipts(transactionHashes: string[]): Promise<RawReceipt[]> {
+    const receipts = (await Promise.all(transactionHashes.map((hash) => this.provider.send('eth_getTransactionReceipt', [hash])))) as Array<RawReceipt | null>;
+    return receipts.map((receipt, i) => {
+      if (!receipt) throw new Error(`the node has no receipt for ${transactionHashes[i]} yet`);
+      if ((receipt.status !== '0x1' && receipt.status !== '0x0') || !Array.isArray(receipt.logs)) {
+        throw new MalformedNodeAnswerError(`the receipt of ${transactionHashes[i]} has no status or logs`);
+      }
+      return receipt;
     });
   }
+}
 
-  private async receipts(transactionHashes: string[]): Promise<Array<{ blockNumber: string; blockHash: string; status: string } | null>> {
-    return (await Promise.all(transactionHashes.map((hash) => this.provider.send('eth_getTransactionReceipt', [hash])))) as Array<{
-      blockNumber: string;
-      blockHash: string;
-      status: string;
-    } | null>;
-  }
+/** A block's native-coin transfers: transactions that send value to an address (their receipts say whether they succeeded). */
+function nativeTransfersOf(block: RawBlock, currency: string): Array<{ transfer: DetectedTransfer; log?: undefined }> {
+  return block.transactions
+    .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
+    .map((tx) => ({
+      transfer: {
+        transactionHash: tx.hash,
+        logIndex: NATIVE_LOG_INDEX,
+        blockNumber: Number(block.number),
+        blockHash: block.hash,
+        from: getAddress(tx.from),
+        to: getAddress(tx.to!),
+        amount: BigInt(tx.value).toString(),
+        currency,
+      },
+    }));
+}
+
+/** The three bits (byte index, mask) an item sets in a 2048-bit logs bloom (the yellow paper's M3:2048). */
+function bloomPositions(item: string): Array<[number, number]> {
+  const hash = getBytes(keccak256(item));
+  return [0, 2, 4].map((i) => {
+    const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
+    return [255 - (bit >> 3), 1 << (bit & 7)];
+  });
 }
 
 /** The message a JSON-RPC error carries, however the client library wrapped it. */

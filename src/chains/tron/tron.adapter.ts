@@ -20,7 +20,11 @@
 import {
   MalformedNodeAnswerError,
   NATIVE_LOG_INDEX,
+  paysTheSame,
   type ChainAdapter,
+  type Inclusion,
+  type PaidTransfer,
+  type RecordedTransfer,
   type DetectedTransfer,
   type TokenContract,
   type WatchedAddresses,
@@ -160,17 +164,41 @@ export class TronAdapter implements ChainAdapter {
     return blocks.map((block) => ('blockID' in block && typeof block.blockID === 'string' ? block.blockID : null));
   }
 
-  async transactionBlocks(transactionHashes: string[]): Promise<Array<{ blockNumber: number; blockHash: string } | null>> {
+  async inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>> {
     const infos = await Promise.all(
-      transactionHashes.map((value) => this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value })),
+      transfers.map((transfer) =>
+        this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value: transfer.transactionHash }),
+      ),
     );
     const numbers = infos.map((info) => ('blockNumber' in info && typeof info.blockNumber === 'number' ? info.blockNumber : null));
-    const hashes = await this.blockHashes(numbers.filter((number): number is number => number !== null));
-    let next = 0;
-    return numbers.map((blockNumber) => {
-      if (blockNumber === null) return null;
-      const blockHash = hashes[next++];
-      return blockHash ? { blockNumber, blockHash } : null;
+    // A TRX payment's recipient, amount and result are the transaction's own, not its info's.
+    const transactions = await Promise.all(
+      transfers.map((transfer, i) =>
+        transfer.logIndex === NATIVE_LOG_INDEX && numbers[i] !== null
+          ? this.call<RawTransaction | Record<string, never>>('/wallet/gettransactionbyid', { value: transfer.transactionHash })
+          : null,
+      ),
+    );
+    const heights = [...new Set(numbers.filter((number): number is number => number !== null))];
+    const hashes = new Map((await this.blockHashes(heights)).map((hash, i) => [heights[i]!, hash]));
+    return transfers.map((transfer, i) => {
+      const blockNumber = numbers[i] ?? null;
+      const blockHash = blockNumber === null ? null : hashes.get(blockNumber);
+      if (blockNumber === null || !blockHash) return null;
+      if (transfer.logIndex === NATIVE_LOG_INDEX) {
+        const transaction = transactions[i];
+        const contract = transaction && 'raw_data' in transaction ? transaction.raw_data?.contract?.[0] : undefined;
+        const paid =
+          contract?.type === 'TransferContract' && (transaction as RawTransaction).ret?.[0]?.contractRet === 'SUCCESS'
+            ? trxPayment(transaction as RawTransaction, contract, this.options.nativeCurrency)
+            : undefined;
+        return { blockNumber, blockHash, pays: paid ? { currency: paid.currency, to: paid.to, amount: paid.amount } : null };
+      }
+      const info = infos[i] as RawTransactionInfo;
+      if (info.receipt?.result !== 'SUCCESS') return { blockNumber, blockHash, pays: null };
+      const paid = (info.log ?? []).map((log) => this.decodeTransferLog(info.id, log));
+      const pays = transfer.legacyLogIndex ? paid.find((candidate) => paysTheSame(transfer, candidate ?? null)) : paid[transfer.logIndex];
+      return { blockNumber, blockHash, pays: pays ? { currency: pays.currency, to: pays.to, amount: pays.amount } : null };
     });
   }
 
@@ -214,29 +242,25 @@ export class TronAdapter implements ChainAdapter {
       if (typeof result !== 'string') throw new MalformedNodeAnswerError(`the info of contract call ${info.id} comes without its receipt result`);
       if (result !== 'SUCCESS') return [];
       return (info.log ?? []).flatMap((log, logIndex) => {
-        const currency = this.tokensByLogAddress.get(String(log.address).toLowerCase());
-        const topics = log.topics ?? [];
-        if (!currency || topics[0] !== TRANSFER_TOPIC) return [];
-        // The token's own Transfer event, unreadable: the answer is broken, not the payment absent.
-        if (topics.length !== 3 || !topics.every((topic) => /^[0-9a-f]{64}$/.test(topic)) || !/^[0-9a-f]{64}$/.test(log.data ?? '')) {
-          throw new MalformedNodeAnswerError(`a ${currency} Transfer event of ${info.id} is not readable: ${JSON.stringify(log).slice(0, 200)}`);
-        }
-        const amount = BigInt(`0x${log.data}`);
-        if (amount === 0n) return [];
-        return [
-          {
-            transactionHash: info.id,
-            logIndex,
-            blockNumber: number,
-            blockHash: block.blockID,
-            from: addressOfTopic(topics[1]!),
-            to: addressOfTopic(topics[2]!),
-            amount: amount.toString(),
-            currency,
-          },
-        ];
+        const paid = this.decodeTransferLog(info.id, log);
+        if (!paid) return [];
+        return [{ transactionHash: info.id, logIndex, blockNumber: number, blockHash: block.blockID, ...paid }];
       });
     });
+  }
+
+  /** A configured token's Transfer event, as what it pays; undefined for any other log (or a zero amount). */
+  private decodeTransferLog(transactionId: string, log: NonNullable<RawTransactionInfo['log']>[number]): (PaidTransfer & { from: string }) | undefined {
+    const currency = this.tokensByLogAddress.get(String(log.address).toLowerCase());
+    const topics = log.topics ?? [];
+    if (!currency || topics[0] !== TRANSFER_TOPIC) return undefined;
+    // The token's own Transfer event, unreadable: the answer is broken, not the payment absent.
+    if (topics.length !== 3 || !topics.every((topic) => /^[0-9a-f]{64}$/.test(topic)) || !/^[0-9a-f]{64}$/.test(log.data ?? '')) {
+      throw new MalformedNodeAnswerError(`a ${currency} Transfer event of ${transactionId} is not readable: ${JSON.stringify(log).slice(0, 200)}`);
+    }
+    const amount = BigInt(`0x${log.data}`);
+    if (amount === 0n) return undefined;
+    return { from: addressOfTopic(topics[1]!), to: addressOfTopic(topics[2]!), amount: amount.toString(), currency };
   }
 
   private async call<T>(path: string, body: Record<string, unknown>): Promise<T> {
@@ -261,6 +285,12 @@ export class TronAdapter implements ChainAdapter {
 }
 
 function trxTransfer(block: RawBlock, transaction: RawTransaction, contract: RawContract, currency: string): DetectedTransfer | undefined {
+  const paid = trxPayment(transaction, contract, currency);
+  return paid && { transactionHash: transaction.txID, logIndex: NATIVE_LOG_INDEX, blockNumber: blockNumberOf(block), blockHash: block.blockID, ...paid };
+}
+
+/** What a TransferContract pays (undefined for nothing): the amount in sun, from the owner to the recipient. */
+function trxPayment(transaction: RawTransaction, contract: RawContract, currency: string): (PaidTransfer & { from: string }) | undefined {
   const { amount, owner_address: owner, to_address: to } = contract.parameter.value;
   const integer = typeof amount === 'number' ? Number.isSafeInteger(amount) : /^\d+$/.test(amount ?? '');
   if (!integer || typeof owner !== 'string' || typeof to !== 'string') {
@@ -268,16 +298,7 @@ function trxTransfer(block: RawBlock, transaction: RawTransaction, contract: Raw
   }
   const sun = BigInt(amount!);
   if (sun <= 0n) return undefined;
-  return {
-    transactionHash: transaction.txID,
-    logIndex: NATIVE_LOG_INDEX,
-    blockNumber: blockNumberOf(block),
-    blockHash: block.blockID,
-    from: addressOfHex(owner),
-    to: addressOfHex(to),
-    amount: sun.toString(),
-    currency,
-  };
+  return { from: addressOfHex(owner), to: addressOfHex(to), amount: sun.toString(), currency };
 }
 
 function blockNumberOf(block: RawBlock): number {

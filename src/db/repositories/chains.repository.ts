@@ -65,8 +65,9 @@ export async function ownersByAddress(db: Executor, livemode: boolean, family: s
 
 /**
  * The deposits a watcher reports on each round: those not final yet, those completed within the
- * reversal window (a reorg would reverse them), and those that timed out within the late-money
- * window (their confirmations may still come).
+ * reversal window (a reorg would reverse them), and those that timed out or that a reorg took
+ * away within the late-money window (their confirmations may still come; their transaction may
+ * be mined again).
  */
 export async function watchedDeposits(
   db: Executor,
@@ -86,7 +87,7 @@ export async function watchedDeposits(
         eb.and([eb('status', '=', 'completed'), eb('completed_at', '>', sql<Date>`now() - make_interval(secs => ${windows.reversalWindowMs / 1000})`)]),
         eb.and([
           eb('status', '=', 'failed'),
-          eb('failure_reason', '=', 'timeout'),
+          eb('failure_reason', 'in', ['timeout', 'reorg']),
           eb('updated_at', '>', sql<Date>`now() - make_interval(secs => ${windows.lateMoneyWindowMs / 1000})`),
         ]),
       ]),
@@ -112,24 +113,15 @@ export async function firstAddressCreatedAt(db: Executor, livemode: boolean): Pr
   return times.length === 0 ? null : new Date(Math.min(...times.map((time) => time.getTime())));
 }
 
-/** The deposits already recorded for these transfers on this chain and mode, by `transaction_hash:log_index`. */
-export async function depositsOfTransfers(
-  db: Executor,
-  livemode: boolean,
-  network: string,
-  transfers: Array<{ transactionHash: string; logIndex: number }>,
-): Promise<Map<string, Deposit>> {
-  if (transfers.length === 0) return new Map();
-  const rows = await db
+/** The deposits already recorded for transfers of these transactions on this chain and mode. */
+export async function depositsOfTransactions(db: Executor, livemode: boolean, network: string, transactionHashes: string[]): Promise<Deposit[]> {
+  if (transactionHashes.length === 0) return [];
+  return db
     .selectFrom('deposits')
     .selectAll()
     .where('livemode', '=', livemode)
     .where('network', '=', network)
-    .where(
-      'transaction_hash',
-      'in',
-      transfers.map((transfer) => transfer.transactionHash),
-    )
+    .where('transaction_hash', 'in', [...new Set(transactionHashes)])
+    .orderBy('log_index')
     .execute();
-  return new Map(rows.map((row) => [`${row.transaction_hash}:${row.log_index}`, row]));
 }

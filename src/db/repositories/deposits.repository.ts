@@ -7,7 +7,7 @@ export async function insertDepositIfAbsent(db: Executor, deposit: NewDeposit): 
   const inserted = await db
     .insertInto('deposits')
     .values(deposit)
-    .onConflict((oc) => oc.columns(['livemode', 'network', 'transaction_hash', 'log_index']).doNothing())
+    .onConflict((oc) => oc.columns(['livemode', 'network', 'transaction_hash', 'log_index', 'legacy_log_index']).doNothing())
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { deposit: inserted, inserted: true };
@@ -18,6 +18,7 @@ export async function insertDepositIfAbsent(db: Executor, deposit: NewDeposit): 
     .where('network', '=', deposit.network)
     .where('transaction_hash', '=', deposit.transaction_hash)
     .where('log_index', '=', deposit.log_index)
+    .where('legacy_log_index', '=', deposit.legacy_log_index ?? false)
     .executeTakeFirstOrThrow();
   return { deposit: existing, inserted: false };
 }

@@ -23,6 +23,8 @@ export async function findObjectEventId(db: Executor, object: { id: string; merc
     .where('livemode', '=', object.livemode)
     .where('type', '=', type)
     .where(sql<boolean>`data->>'id' = ${object.id}`)
+    // The newest: a deposit re-opened after a reorg emits its events again.
+    .orderBy('id', 'desc')
     .executeTakeFirst();
   return event?.id ?? null;
 }

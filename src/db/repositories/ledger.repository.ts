@@ -3,7 +3,7 @@ import type { Executor, Tenant } from '../database';
 import type { LedgerAccount, NewLedgerTransaction } from '../tables/ledger.table';
 
 /**
- * Books one balanced ledger transaction, at most once per (deposit, kind): the unique index makes
+ * Books one balanced ledger transaction, at most once per (deposit, kind, inclusion): the unique index makes
  * a retried activity's second attempt a no-op. Returns whether this call booked it.
  */
 export async function bookLedgerTransaction(
@@ -16,7 +16,7 @@ export async function bookLedgerTransaction(
   const booked = await db
     .insertInto('ledger_transactions')
     .values(transaction)
-    .onConflict((oc) => oc.columns(['deposit_id', 'kind']).doNothing())
+    .onConflict((oc) => oc.columns(['deposit_id', 'kind', 'inclusion']).doNothing())
     .returning('id')
     .executeTakeFirst();
   if (!booked) return false;

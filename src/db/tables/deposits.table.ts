@@ -18,6 +18,10 @@ export interface DepositsTable {
   from_address: string | null;
   transaction_hash: string;
   log_index: number;
+  /** `log_index` is the configuration-dependent ordinal of rows recorded before 2026-12-06 (EVM tokens): found by content, not number. */
+  legacy_log_index: ColumnType<boolean, boolean | undefined, boolean>;
+  /** 0 at first; +1 each time a reorg took the transfer out and the chain mined it again (its bookings are per inclusion). */
+  inclusion: ColumnType<number, number | undefined, number>;
   block_number: NullableNumeric;
   block_hash: string | null;
   amount: Numeric;

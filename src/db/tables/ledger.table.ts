@@ -9,6 +9,8 @@ export interface LedgerTransactionsTable {
   id: string;
   deposit_id: string;
   kind: LedgerKind;
+  /** The deposit's inclusion this booking belongs to: at most one deposit and one reversal per inclusion. */
+  inclusion: ColumnType<number, number | undefined, never>;
   merchant_id: string;
   livemode: boolean;
   network: string;

@@ -1,0 +1,47 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * The chain as the only truth for a deposit's identity and its bookings:
+ *
+ * - `deposits.legacy_log_index`: EVM token deposits recorded until now were numbered by their
+ *   place among the *configured* tokens' transfers of their transaction, which a configuration
+ *   change shifts. New ones are numbered by their log's place in the transaction's receipt. The
+ *   old rows keep their number (and so their workflow id), marked, and are found again by what
+ *   they pay, never by number; the transfer key includes the mark, so an old number can never
+ *   hide a new transfer.
+ * - `deposits.inclusion` and `ledger_transactions.inclusion`: a deposit failed or reversed by a
+ *   reorg whose transaction the chain mines again is re-opened; each inclusion books at most one
+ *   deposit and one reversal, so the unique booking key gains the inclusion.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('deposits').addColumn('legacy_log_index', 'boolean', (col) => col.notNull().defaultTo(false)).execute();
+  await db.schema.alterTable('deposits').addColumn('inclusion', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+  // Tron has always numbered token transfers among all of a transaction's logs; native transfers have no log.
+  await sql`update deposits set legacy_log_index = true where network <> 'tron' and log_index >= 0 and not simulated`.execute(db);
+  await db.schema.dropIndex('deposits_transfer_key').execute();
+  await db.schema
+    .createIndex('deposits_transfer_key')
+    .on('deposits')
+    .columns(['livemode', 'network', 'transaction_hash', 'log_index', 'legacy_log_index'])
+    .unique()
+    .execute();
+
+  await db.schema.alterTable('ledger_transactions').addColumn('inclusion', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+  await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
+  await db.schema
+    .createIndex('ledger_transactions_deposit_kind_key')
+    .on('ledger_transactions')
+    .columns(['deposit_id', 'kind', 'inclusion'])
+    .unique()
+    .execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
+  await db.schema.createIndex('ledger_transactions_deposit_kind_key').on('ledger_transactions').columns(['deposit_id', 'kind']).unique().execute();
+  await db.schema.alterTable('ledger_transactions').dropColumn('inclusion').execute();
+  await db.schema.dropIndex('deposits_transfer_key').execute();
+  await db.schema.createIndex('deposits_transfer_key').on('deposits').columns(['livemode', 'network', 'transaction_hash', 'log_index']).unique().execute();
+  await db.schema.alterTable('deposits').dropColumn('inclusion').execute();
+  await db.schema.alterTable('deposits').dropColumn('legacy_log_index').execute();
+}
