@@ -4,7 +4,15 @@ import type { FailureReason } from '../domain/deposit-state';
 import { PRICE_DECIMALS } from '../domain/fees';
 import { modeOf, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
-import { completeDeposit, failDeposit, recordConfirmations, recordDetectedDeposit, reopenDeposit, reverseDeposit, type Transition } from '../deposits/transitions';
+import {
+  completeDeposit,
+  failDeposit,
+  recordConfirmations,
+  recordDetectedDeposit,
+  reopenDeposit,
+  reverseDeposit,
+  type Transition,
+} from '../deposits/transitions';
 import type { PriceSource } from '../prices/price-source';
 import { withDeliveries } from '../webhooks/deliveries';
 import { activityFailureTypes, type DepositActivities, type DepositSummary } from '../workflows/definitions';

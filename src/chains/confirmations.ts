@@ -47,11 +47,13 @@ export async function confirmationReports(
     if (deposit.blockNumber > head) return undefined;
     const canonical = hashes.get(deposit.blockNumber);
     if (canonical === null || canonical === undefined) return undefined;
-    if (canonical === deposit.blockHash) return { confirmations: confirmationsAt(deposit.blockNumber), blockHash: canonical, blockNumber: deposit.blockNumber, canonical: true };
+    if (canonical === deposit.blockHash)
+      return { confirmations: confirmationsAt(deposit.blockNumber), blockHash: canonical, blockNumber: deposit.blockNumber, canonical: true };
     const inclusion = inclusions.get(deposit);
     if (!inclusion) return buried(deposit.blockNumber) ? { confirmations: 0, blockHash: deposit.blockHash, canonical: false } : undefined;
     if (inclusion.blockNumber > head || inclusionHashes.get(inclusion.blockNumber) !== inclusion.blockHash) return undefined;
-    if (!paysTheSame(deposit, inclusion.pays)) return buried(inclusion.blockNumber) ? { confirmations: 0, blockHash: deposit.blockHash, canonical: false } : undefined;
+    if (!paysTheSame(deposit, inclusion.pays))
+      return buried(inclusion.blockNumber) ? { confirmations: 0, blockHash: deposit.blockHash, canonical: false } : undefined;
     return { confirmations: confirmationsAt(inclusion.blockNumber), blockHash: inclusion.blockHash, blockNumber: inclusion.blockNumber, canonical: true };
   });
 }

@@ -86,7 +86,11 @@ export async function recordConfirmations(
  * Completes the deposit at the captured USD price: applies the flat fee, books the ledger
  * (customer deposits → merchant balance net, → platform fees) and emits `deposit.completed`.
  */
-export async function completeDeposit(db: Executor, depositId: string, input: { confirmations: number; priceUsd: string }): Promise<Transition> {
+export async function completeDeposit(
+  db: Executor,
+  depositId: string,
+  input: { confirmations: number; priceUsd: string; blockHash?: string | null | undefined; blockNumber?: number | null | undefined },
+): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     // A late deposit (failed by timeout) completes too: its money arrived after all.
     if (!canTransition(deposit.status, 'completed', deposit.failure_reason)) return alreadyDone(transaction, deposit, 'completed', 'deposit.completed');
@@ -102,6 +106,8 @@ export async function completeDeposit(db: Executor, depositId: string, input: { 
       amount_usd_cents: amountUsdCents,
       fee_usd_cents: feeUsdCents,
       completed_at: new Date(),
+      ...(input.blockHash ? { block_hash: input.blockHash } : {}),
+      ...(input.blockHash && input.blockNumber != null ? { block_number: BigInt(input.blockNumber) } : {}),
     });
     await bookLedgerTransaction(transaction, ledgerTransactionOf(completed, 'deposit', amountUsdCents, feeUsdCents), [
       { account: 'customer_deposits', amount: -amount },

@@ -182,7 +182,14 @@ export interface DepositActivities {
   }): Promise<DepositSummary>;
   /** The USD price of one whole unit, as a plain decimal of at most 8 places, from the mode's price source. */
   lookUpPriceUsd(input: { network: string; currency: string; livemode: boolean }): Promise<string>;
-  completeDeposit(input: { depositId: string; confirmations: number; priceUsd: string }): Promise<DepositSummary>;
+  /** `blockHash`/`blockNumber`: the block it completes in (a reorg may have moved it since the last report it recorded). */
+  completeDeposit(input: {
+    depositId: string;
+    confirmations: number;
+    priceUsd: string;
+    blockHash?: string | null;
+    blockNumber?: number | null;
+  }): Promise<DepositSummary>;
   failDeposit(input: { depositId: string; reason: FailureReason }): Promise<DepositSummary>;
   reverseDeposit(input: { depositId: string }): Promise<DepositSummary>;
   /**

@@ -142,7 +142,15 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
         showDetails();
       });
       wait = {};
-      await deliver(transfer, activities.completeDeposit({ depositId: state.depositId, confirmations: report.confirmations, priceUsd }));
+      await deliver(
+        transfer,
+        activities.completeDeposit({
+          depositId: state.depositId,
+          confirmations: report.confirmations,
+          priceUsd,
+          ...(followsItsBlock ? { blockHash: report.blockHash, blockNumber: report.blockNumber ?? null } : {}),
+        }),
+      );
     } else if (report.confirmations > state.confirmations || moved) {
       await deliver(
         transfer,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { keccak256, parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import { sql } from 'kysely';
 import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
 import { loadConfig } from '../../src/config';
@@ -161,6 +162,12 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   const depositOf = (transactionHash: string) =>
     database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
   const head = async () => Number(await anvil.provider.send('eth_blockNumber', []));
+  /** Mines `blocks` and waits for a watcher round that scanned them. */
+  const roundAfter = async (blocks: number) => {
+    await anvil.provider.send('anvil_mine', [`0x${blocks.toString(16)}`]);
+    const target = await head();
+    await waitFor('a round past the new blocks', async () => Number((await findCursor(database.db, false, 'ethereum'))!.nextBlock) > target, 30_000);
+  };
   /** Replaces every block from the transaction's onwards, optionally re-mining given raw transactions in them. */
   const reorgFrom = async (blockNumber: number, include: Array<[string, number]> = []) => {
     await anvil.provider.send('anvil_reorg', [(await head()) - blockNumber + 1, include]);
@@ -195,10 +202,14 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(rows).toHaveLength(3);
   });
 
-  it('fails a deposit whose block a reorg removes before it completes, and books nothing', async () => {
+  it('fails a deposit whose transaction a reorg removes only once the chain has grown 12 blocks past it, and books nothing', async () => {
     const sent = await (await usdt.getFunction('transfer')(addresses.bob, 5_000_000n)).wait();
     await waitFor('detected', async () => (await depositOf(sent!.hash)) !== undefined);
     await reorgFrom(sent!.blockNumber);
+    // One observation is not a reorg: the same transaction is usually mined again within a block or two.
+    await roundAfter(1);
+    expect((await depositOf(sent!.hash))!.status).not.toBe('failed');
+    await anvil.provider.send('anvil_mine', ['0xc']);
     await waitFor('failed', async () => (await depositOf(sent!.hash))?.status === 'failed', 30_000);
     expect(await depositOf(sent!.hash)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
   });
@@ -209,10 +220,69 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     await anvil.provider.send('anvil_mine', ['0xc']);
     await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
     await reorgFrom(sent!.blockNumber);
+    await anvil.provider.send('anvil_mine', ['0xc']);
     await waitFor('reversed', async () => (await depositOf(sent!.hash))?.reversed_at !== null, 30_000);
     const deposit = (await depositOf(sent!.hash))!;
     const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).orderBy('kind').execute();
     expect(ledger.map((entry) => entry.kind)).toEqual(['deposit', 'reversal']);
+  });
+
+  it('credits once a transfer that a reorg drops and the chain mines again with the same hash', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.alice, 4_000_000n)).wait();
+    const raw = (await anvil.provider.send('eth_getRawTransactionByHash', [sent!.hash])) as string;
+    await anvil.provider.send('anvil_mine', ['0x2']);
+    await waitFor('confirming', async () => (await depositOf(sent!.hash))?.status === 'confirming');
+    // The orphaned block's transaction goes back to the mempool, and lands two blocks later.
+    await reorgFrom(sent!.blockNumber);
+    await anvil.provider.send('anvil_mine', ['0x2']);
+    await anvil.provider.send('eth_sendRawTransaction', [raw]);
+    const again = (await anvil.provider.send('eth_getTransactionReceipt', [sent!.hash])) as { blockNumber: string; blockHash: string };
+    expect(again.blockHash).not.toBe(sent!.blockHash);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    const deposit = (await depositOf(sent!.hash))!;
+    expect(deposit).toMatchObject({ failure_reason: null, block_hash: again.blockHash, block_number: String(Number(again.blockNumber)), inclusion: 0 });
+    const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
+    expect(ledger).toEqual([{ kind: 'deposit' }]);
+  });
+
+  it('re-opens a reversed deposit when its transaction is mined again, and books it once more', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.alice, 6_000_000n)).wait();
+    const raw = (await anvil.provider.send('eth_getRawTransactionByHash', [sent!.hash])) as string;
+    await waitFor('detected', async () => (await depositOf(sent!.hash)) !== undefined);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    await reorgFrom(sent!.blockNumber);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('reversed', async () => (await depositOf(sent!.hash))?.reversed_at !== null, 30_000);
+
+    await anvil.provider.send('eth_sendRawTransaction', [raw]);
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed again', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    const deposit = (await depositOf(sent!.hash))!;
+    expect(deposit).toMatchObject({ inclusion: 1, failure_reason: null, net_amount: '4000000' });
+    const ledger = await database.db
+      .selectFrom('ledger_transactions')
+      .select(['kind', 'inclusion'])
+      .where('deposit_id', '=', deposit.id)
+      .orderBy('inclusion')
+      .orderBy('kind')
+      .execute();
+    expect(ledger).toEqual([
+      { kind: 'deposit', inclusion: 0 },
+      { kind: 'reversal', inclusion: 0 },
+      { kind: 'deposit', inclusion: 1 },
+    ]);
+    // Its events tell the story: detected, completed, reversed, then detected and completed again
+    // (confirming in between when a round saw it before it was final).
+    const events = await database.db
+      .selectFrom('events')
+      .select('type')
+      .where(sql<boolean>`data->>'id' = ${deposit.id}`)
+      .orderBy('id')
+      .execute();
+    const types = events.map((event) => event.type).filter((type) => type !== 'deposit.confirming');
+    expect(types).toEqual(['deposit.detected', 'deposit.completed', 'deposit.reversed', 'deposit.detected', 'deposit.completed']);
   });
 
   it('completes once a deposit whose transaction a reorg moves into another block', async () => {

@@ -151,7 +151,11 @@ describe('EvmAdapter on a real anvil chain', () => {
     );
     const provider = new JsonRpcProvider(lagging.url, undefined, { staticNetwork: true });
     try {
-      const behindLogs = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 50 });
+      const behindLogs = new EvmAdapter(provider, {
+        nativeCurrency: 'ETH',
+        tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
+        maxBlockRange: 50,
+      });
       await expect(behindLogs.transfersTo(start, end, everyone)).rejects.toThrow(/left out 1 Transfer log\(s\) of block/);
       expect(behindLogs.maxBlockRange).toBe(25);
     } finally {
@@ -172,7 +176,11 @@ describe('EvmAdapter on a real anvil chain', () => {
     });
     const provider = new JsonRpcProvider(forked.url, undefined, { staticNetwork: true });
     try {
-      const onTwoForks = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 50 });
+      const onTwoForks = new EvmAdapter(provider, {
+        nativeCurrency: 'ETH',
+        tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
+        maxBlockRange: 50,
+      });
       await expect(onTwoForks.transfersTo(start, end, everyone)).rejects.toThrow(/from another fork/);
     } finally {
       provider.destroy();
@@ -181,7 +189,11 @@ describe('EvmAdapter on a real anvil chain', () => {
   });
 
   it('grows its range a step after a full round that succeeds, and halves it after any failure', async () => {
-    const aimd = new EvmAdapter(anvil.provider, { nativeCurrency: 'ETH', tokens: [{ currency: 'USDT', address: await usdt.getAddress() }], maxBlockRange: 200 });
+    const aimd = new EvmAdapter(anvil.provider, {
+      nativeCurrency: 'ETH',
+      tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
+      maxBlockRange: 200,
+    });
     expect(aimd.maxBlockRange).toBe(50);
     await anvil.provider.send('anvil_mine', ['0x32']);
     const head = await aimd.head();

@@ -160,7 +160,9 @@ describe('depositWorkflow (time-skipping, real activities and Postgres)', () => 
     const detected = await recordDetectedDeposit(stack.database.db, transfer);
     expect((await recordDetectedDeposit(stack.database.db, transfer)).eventId).toBe(detected.eventId);
     const confirming = await recordConfirmations(stack.database.db, transfer.depositId, { confirmations: 1, blockHash: transfer.blockHash, first: true });
-    expect((await recordConfirmations(stack.database.db, transfer.depositId, { confirmations: 1, blockHash: transfer.blockHash, first: true })).eventId).toBe(confirming.eventId);
+    expect((await recordConfirmations(stack.database.db, transfer.depositId, { confirmations: 1, blockHash: transfer.blockHash, first: true })).eventId).toBe(
+      confirming.eventId,
+    );
     const completed = await completeDeposit(stack.database.db, transfer.depositId, { confirmations: 1, priceUsd: '1.00' });
     const retried = await completeDeposit(stack.database.db, transfer.depositId, { confirmations: 1, priceUsd: '1.00' });
     expect(completed.eventId).toMatch(/^evt_/);

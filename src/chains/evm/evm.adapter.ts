@@ -120,7 +120,9 @@ export class EvmAdapter implements ChainAdapter {
     const transfers = hits.flatMap(({ transfer, log }) => {
       const receipt = byHash.get(transfer.transactionHash)!;
       if (receipt.blockHash !== hashAt.get(transfer.blockNumber)) {
-        throw new MalformedNodeAnswerError(`the receipt of ${transfer.transactionHash} is in block ${receipt.blockHash}, not ${transfer.blockHash} read this round`);
+        throw new MalformedNodeAnswerError(
+          `the receipt of ${transfer.transactionHash} is in block ${receipt.blockHash}, not ${transfer.blockHash} read this round`,
+        );
       }
       if (!log) return receipt.status === '0x1' ? [transfer] : [];
       const position = receipt.logs.findIndex((candidate) => candidate.logIndex === log.logIndex);
@@ -155,7 +157,9 @@ export class EvmAdapter implements ChainAdapter {
   }
 
   async inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>> {
-    const receipts = (await Promise.all(transfers.map((transfer) => this.provider.send('eth_getTransactionReceipt', [transfer.transactionHash])))) as Array<RawReceipt | null>;
+    const receipts = (await Promise.all(
+      transfers.map((transfer) => this.provider.send('eth_getTransactionReceipt', [transfer.transactionHash])),
+    )) as Array<RawReceipt | null>;
     // A native transfer's recipient and amount are the transaction's own, not its receipt's.
     const transactions = (await Promise.all(
       transfers.map((transfer, i) =>
@@ -169,7 +173,9 @@ export class EvmAdapter implements ChainAdapter {
       if (receipt.status !== '0x1') return { ...inclusion, pays: null };
       if (transfer.logIndex === NATIVE_LOG_INDEX) {
         const transaction = transactions[i];
-        const paid = transaction?.to ? { to: getAddress(transaction.to), amount: BigInt(transaction.value).toString(), currency: this.options.nativeCurrency } : null;
+        const paid = transaction?.to
+          ? { to: getAddress(transaction.to), amount: BigInt(transaction.value).toString(), currency: this.options.nativeCurrency }
+          : null;
         return { ...inclusion, pays: paid };
       }
       const paid = receipt.logs.map((log) => {
@@ -187,7 +193,9 @@ export class EvmAdapter implements ChainAdapter {
   /** Blocks fromBlock..toBlock with their transactions, one chain: each block's parent is the one before it. */
   private async blocks(fromBlock: number, toBlock: number): Promise<RawBlock[]> {
     const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
-    const blocks = (await Promise.all(numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])))) as Array<RawBlock | null>;
+    const blocks = (await Promise.all(
+      numbers.map((number) => this.provider.send('eth_getBlockByNumber', [toQuantity(number), true])),
+    )) as Array<RawBlock | null>;
     return blocks.map((block, i) => {
       // A block the node does not have yet fails the round (retried), rather than being skipped.
       if (block === null) throw new Error(`the node has no block ${numbers[i]} yet`);
@@ -244,7 +252,9 @@ export class EvmAdapter implements ChainAdapter {
     recounted.forEach((found, i) => {
       if (!Array.isArray(found)) throw new MalformedNodeAnswerError(`eth_getLogs by hash answered ${JSON.stringify(found)?.slice(0, 200)}`);
       if (found.length > 0) {
-        throw new MalformedNodeAnswerError(`eth_getLogs left out ${found.length} Transfer log(s) of block ${Number(suspects[i]!.number)} (a backend that lags for logs)`);
+        throw new MalformedNodeAnswerError(
+          `eth_getLogs left out ${found.length} Transfer log(s) of block ${Number(suspects[i]!.number)} (a backend that lags for logs)`,
+        );
       }
     });
   }

@@ -166,9 +166,7 @@ export class TronAdapter implements ChainAdapter {
 
   async inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>> {
     const infos = await Promise.all(
-      transfers.map((transfer) =>
-        this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value: transfer.transactionHash }),
-      ),
+      transfers.map((transfer) => this.call<RawTransactionInfo | Record<string, never>>('/wallet/gettransactioninfobyid', { value: transfer.transactionHash })),
     );
     const numbers = infos.map((info) => ('blockNumber' in info && typeof info.blockNumber === 'number' ? info.blockNumber : null));
     // A TRX payment's recipient, amount and result are the transaction's own, not its info's.

@@ -89,12 +89,17 @@ export async function ledgerInvariantViolations(db: Executor): Promise<string[]>
       from ledger_entries where account = 'merchant_balance'
       group by merchant_id, livemode, network, currency having sum(amount) < 0
     union all
-    select 'deposit ' || deposit_id || ' booked ' || count(*)::text || ' times as ' || kind
-      from ledger_transactions group by deposit_id, kind having count(*) > 1
+    select 'deposit ' || deposit_id || ' booked ' || count(*)::text || ' times as ' || kind || ' in inclusion ' || inclusion::text
+      from ledger_transactions group by deposit_id, kind, inclusion having count(*) > 1
     union all
-    select 'deposit ' || r.deposit_id || ' reversed without a booking'
+    select 'deposit ' || r.deposit_id || ' reversed without a booking in inclusion ' || r.inclusion::text
       from ledger_transactions r where r.kind = 'reversal'
-      and not exists (select 1 from ledger_transactions d where d.deposit_id = r.deposit_id and d.kind = 'deposit')
+      and not exists (select 1 from ledger_transactions d where d.deposit_id = r.deposit_id and d.kind = 'deposit' and d.inclusion = r.inclusion)
+    union all
+    select 'deposit ' || t.deposit_id || ' has a booking in an earlier inclusion that was never reversed'
+      from ledger_transactions t join deposits d on d.id = t.deposit_id
+     where t.kind = 'deposit' and t.inclusion < d.inclusion
+       and not exists (select 1 from ledger_transactions r where r.deposit_id = t.deposit_id and r.kind = 'reversal' and r.inclusion = t.inclusion)
     union all
     select 'transaction ' || t.id || ' has no entries'
       from ledger_transactions t where not exists (select 1 from ledger_entries e where e.transaction_id = t.id)`.execute(db);
