@@ -27,9 +27,9 @@ import type { DepositTransfer } from '../src/workflows/definitions';
 export const testSecretKeyHex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 export const testSecretKey = Buffer.from(testSecretKeyHex, 'hex');
 
-/** The static price table for both modes, as tests and benchmarks price fees and fiat. */
+/** The static price table for both modes, as tests and benchmarks price fees and fiat (live too, as INFLOW_ALLOW_STATIC_PRICES_LIVE=true does). */
 export function staticPrices(): Record<Mode, PriceSource> {
-  return createPriceSources({ staticPrices: defaultStaticPrices, priceFeeds: {} });
+  return createPriceSources({ staticPrices: defaultStaticPrices, priceFeeds: {}, allowStaticPricesLive: true });
 }
 
 /** A merchant with a test and a live key, keys sealed under the test server key. */

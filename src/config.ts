@@ -52,6 +52,8 @@ const EnvSchema = z.object({
   INFLOW_SECRET_KEY: z.string().trim().min(1).optional(),
   // Which EVM network's node reads the price feeds (INFLOW_PRICE_FEEDS_<MODE>).
   INFLOW_PRICE_FEED_NETWORK: z.enum(networkNames).default('ethereum'),
+  // Live money is priced only by live feeds unless this is "true": then currencies without one use the static table.
+  INFLOW_ALLOW_STATIC_PRICES_LIVE: z.enum(['true', 'false']).default('false'),
   // Per-API-key limits (docs/limits.md): reads and writes per window, and requests in progress at once in each API process.
   INFLOW_RATE_LIMIT_READS: wholeNumber(1, 1_000_000).default(defaultRateLimits.reads),
   INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
@@ -191,6 +193,8 @@ export interface Config {
   /** INFLOW_SECRET_KEY: seals API keys for signing order callbacks (required by the worker and `merchant create`). */
   secretKey: Buffer | undefined;
   priceFeeds: Partial<Record<Mode, PriceFeeds>>;
+  /** INFLOW_ALLOW_STATIC_PRICES_LIVE: live currencies without a feed are priced from the static table (else not at all). */
+  allowStaticPricesLive: boolean;
   /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
   rateLimits: RateLimitSettings;
 }
@@ -257,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     chainMaxBlockRange: data.INFLOW_CHAIN_MAX_BLOCK_RANGE,
     secretKey,
     priceFeeds: priceFeeds(env, data.INFLOW_PRICE_FEED_NETWORK),
+    allowStaticPricesLive: data.INFLOW_ALLOW_STATIC_PRICES_LIVE === 'true',
     rateLimits: {
       reads: data.INFLOW_RATE_LIMIT_READS,
       writes: data.INFLOW_RATE_LIMIT_WRITES,

@@ -95,7 +95,7 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadConfig(process.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
     const logger = createLogger(config.logLevel, { process: 'worker' });
-    for (const line of describePriceSources(config)) logger.info(line);
+    for (const { line, warn } of describePriceSources(config)) logger[warn ? 'warn' : 'info'](line);
     installTemporalRuntime(logger);
     const db = await connectDatabase(config);
     const connection = await connectWorkerConnection(config);

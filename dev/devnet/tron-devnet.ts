@@ -10,12 +10,12 @@
  *
  *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
  *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
- *        /wallet/gettransactioninfobyid                                   as java-tron
+ *        /wallet/gettransactioninfobyid, /wallet/gettransactionbyid       as java-tron
  *   POST /devnet/transfer {to, amount, currency: TRX|USDT}                 (stand-in only) a transfer
  *        from the funded account in the next block; {fail: true} makes a TRC-20 call that reverts
  *   POST /devnet/mine {blocks}                                             (stand-in only)
- *   POST /devnet/reorg {depth, drop: [txID]}                               (stand-in only) replaces the
- *        last `depth` blocks, leaving out the dropped transactions
+ *   POST /devnet/reorg {depth, drop: [txID], requeue}                      (stand-in only) replaces the
+ *        last `depth` blocks, leaving out the dropped transactions (back in the mempool with `requeue`)
  *   GET  /devnet/info                                                      the funded account and USDT contract
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -148,6 +148,8 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           const depth = Number(body.depth ?? 1);
           const drop = new Set((body.drop as string[] | undefined) ?? []);
           const replaced = chain.splice(chain.length - depth, depth);
+          // As on a real chain, an orphaned block's transactions may go back to the mempool, to be mined again with the same id.
+          if (body.requeue === true) pending.push(...replaced.flatMap((block) => block.transactions.filter((transaction) => drop.has(transaction.txID))));
           for (const block of replaced) {
             const parent = chain.at(-1)!;
             chain.push(

@@ -57,7 +57,7 @@ if (require.main === module) {
     // Before anything is reached: the API seals the keys it makes, so it cannot serve without it.
     requireSecretKey(config);
     const logger = createLogger(config.logLevel, { process: 'api' });
-    for (const line of describePriceSources(config)) logger.info(line);
+    for (const { line, warn } of describePriceSources(config)) logger[warn ? 'warn' : 'info'](line);
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);
     const temporal = lazyTemporalClient(config);

@@ -86,7 +86,14 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
   };
   const depositOf = (transactionHash: string) =>
     database.db.selectFrom('deposits').selectAll().where('transaction_hash', '=', transactionHash).executeTakeFirst();
-  const reorg = (depth: number, drop: string[] = []) => fetch(`${tron.rpcUrl}/devnet/reorg`, { method: 'POST', body: JSON.stringify({ depth, drop }) });
+  const reorg = (depth: number, drop: string[] = [], requeue = false) =>
+    fetch(`${tron.rpcUrl}/devnet/reorg`, { method: 'POST', body: JSON.stringify({ depth, drop, requeue }) });
+  /** Mines `blocks` and waits for a watcher round that scanned them. */
+  const roundAfter = async (blocks: number) => {
+    tron.mine(blocks);
+    const target = tron.head();
+    await waitFor('a round past the new blocks', async () => Number((await findCursor(database.db, false, 'tron'))?.nextBlock ?? 0) > target, 30_000);
+  };
 
   it('turns a TRX payment and a USDT payment into completed deposits with the flat fee, booked once, announced by webhooks', async () => {
     const receiver = await startReceiver();
@@ -167,13 +174,27 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
     }
   });
 
-  it('fails a deposit whose block a reorg removes before it completes, and books nothing', async () => {
+  it('fails a deposit whose transaction a reorg removes only once the chain has grown 19 blocks past it, and books nothing', async () => {
     const txid = await send(addresses.bob, 5_000_000n, 'USDT');
     await waitFor('detected', async () => (await depositOf(txid)) !== undefined);
     await reorg(1, [txid]);
-    tron.mine();
+    await roundAfter(1);
+    expect((await depositOf(txid))!.status).not.toBe('failed');
+    tron.mine(19);
     await waitFor('failed', async () => (await depositOf(txid))?.status === 'failed', 30_000);
     expect(await depositOf(txid)).toMatchObject({ status: 'failed', failure_reason: 'reorg', fee: null });
+  });
+
+  it('credits once a payment that a reorg drops and the chain mines again with the same id', async () => {
+    const txid = await send(addresses.alice, 3_000_000n, 'TRX');
+    await waitFor('detected', async () => (await depositOf(txid)) !== undefined);
+    await reorg(1, [txid], true);
+    tron.mine(20);
+    await waitFor('completed', async () => (await depositOf(txid))?.status === 'completed', 30_000);
+    const deposit = (await depositOf(txid))!;
+    expect(deposit).toMatchObject({ failure_reason: null, inclusion: 0, amount: '3000000' });
+    const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
+    expect(ledger).toEqual([{ kind: 'deposit' }]);
   });
 
   it('reverses a completed deposit that a deeper reorg removes, with the reversing booking', async () => {
@@ -182,7 +203,7 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
     tron.mine(19);
     await waitFor('completed', async () => (await depositOf(txid))?.status === 'completed', 30_000);
     await reorg(20, [txid]);
-    tron.mine();
+    tron.mine(19);
     await waitFor('reversed', async () => (await depositOf(txid))?.reversed_at !== null, 30_000);
     const deposit = (await depositOf(txid))!;
     const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).orderBy('kind').execute();

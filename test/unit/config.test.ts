@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       chainMaxBlockRange: 2000,
       secretKey: undefined,
       priceFeeds: {},
+      allowStaticPricesLive: false,
       rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
     });
   });
