@@ -81,7 +81,11 @@ export function buildTransfer(
 }
 
 /** A well-formed transfer of `amount` (a decimal string) to the order's address, with a fresh random hash. */
-export function buildOrderTransfer(tenant: Tenant, order: OrderObject, options: { amount: string; requiredConfirmations?: number }): DepositTransfer {
+export function buildOrderTransfer(
+  tenant: Tenant,
+  order: OrderObject,
+  options: { amount: string; requiredConfirmations?: number; blockTime?: number },
+): DepositTransfer {
   const payee = { customerId: order.customer_id, orderId: order.id, address: order.address };
   return transferTo(tenant, payee, { ...options, network: order.network as Network, currency: order.currency });
 }
@@ -89,7 +93,7 @@ export function buildOrderTransfer(tenant: Tenant, order: OrderObject, options: 
 function transferTo(
   tenant: Tenant,
   payee: { customerId: string | null; orderId: string | null; address: string },
-  options: { network: Network; currency: string; amount: string; requiredConfirmations?: number },
+  options: { network: Network; currency: string; amount: string; requiredConfirmations?: number; blockTime?: number },
 ): DepositTransfer {
   const { decimals } = currencyOn(options.network, options.currency)!;
   return {
@@ -105,6 +109,7 @@ function transferTo(
     logIndex: 0,
     blockNumber: 1_000,
     blockHash: `0x${randomBytes(32).toString('hex')}`,
+    ...(options.blockTime !== undefined ? { blockTime: options.blockTime } : {}),
     amount: parseAmount(options.amount, decimals).toString(),
     requiredConfirmations: options.requiredConfirmations ?? networks[options.network].requiredConfirmations,
     simulated: true,

@@ -12,6 +12,9 @@ import { sql, type Kysely } from 'kysely';
  * - `deposits.inclusion` and `ledger_transactions.inclusion`: a deposit failed or reversed by a
  *   reorg whose transaction the chain mines again is re-opened; each inclusion books at most one
  *   deposit and one reversal, so the unique booking key gains the inclusion.
+ * - `deposits.block_time` and `chain_cursors.last_block_time`: orders judge a payment by its
+ *   block's time on the chain, and settle as expired only once their chain's watcher has scanned
+ *   a block made after the deadline.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('deposits').addColumn('legacy_log_index', 'boolean', (col) => col.notNull().defaultTo(false)).execute();
@@ -26,6 +29,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .unique()
     .execute();
 
+  await db.schema.alterTable('deposits').addColumn('block_time', 'timestamptz').execute();
+  await db.schema.alterTable('chain_cursors').addColumn('last_block_time', 'timestamptz').execute();
+
   await db.schema.alterTable('ledger_transactions').addColumn('inclusion', 'integer', (col) => col.notNull().defaultTo(0)).execute();
   await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
   await db.schema
@@ -37,6 +43,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('chain_cursors').dropColumn('last_block_time').execute();
+  await db.schema.alterTable('deposits').dropColumn('block_time').execute();
   await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
   await db.schema.createIndex('ledger_transactions_deposit_kind_key').on('ledger_transactions').columns(['deposit_id', 'kind']).unique().execute();
   await db.schema.alterTable('ledger_transactions').dropColumn('inclusion').execute();

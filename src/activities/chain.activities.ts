@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
-import { inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
+import { blockTimesOf, inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
 import { findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
@@ -92,17 +92,24 @@ async function scanRound(
   }
   // A reorg took these away; any whose transfer the chain has mined again is re-opened by a new run.
   const back = await reinclusions(adapter, head, reorged.map(pendingDepositOf));
+  const backTimes = await blockTimesOf(
+    adapter,
+    back.flatMap((found) => (found ? [found.blockNumber] : [])),
+  );
   for (const [i, deposit] of reorged.entries()) {
     const found = back[i];
     if (!found) continue;
-    await reportDetectedTransfer(deps, { ...transferOf(deposit), ...inclusionOf(found) }, found.report, { reincluded: true });
+    const blockTime = backTimes.get(found.blockNumber)!;
+    await reportDetectedTransfer(deps, { ...transferOf(deposit), ...inclusionOf(found), blockTime }, found.report, { reincluded: true });
     signalled++;
   }
 
   const nextBlock = toBlock + 1;
-  // The hash of the last block as the scan read it: a reorg right after is caught next round.
+  // The hash of the last block as the scan read it: a reorg right after is caught next round. Its
+  // time tells orders whether the chain has been read past their deadline.
   const lastBlockHash = scanned?.toBlockHash ?? saved?.lastBlockHash ?? null;
-  await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash);
+  const lastBlockTime = scanned ? new Date(await adapter.blockTimestamp(toBlock)) : (saved?.lastBlockTime ?? null);
+  await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash, lastBlockTime);
   return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
 }
 

@@ -7,7 +7,7 @@ export function createOrderActivities(deps: { db: Db }): OrderActivities {
   const { db } = deps;
   return {
     async evaluateOrder(input) {
-      return withDeliveries(db, (transaction) => evaluateOrder(transaction, input.orderId, input.expired));
+      return withDeliveries(db, (transaction) => evaluateOrder(transaction, input.orderId, input.expired, { waitForChain: input.waitForChain ?? false }));
     },
     async cancelOrder(input) {
       return withDeliveries(db, (transaction) => cancelOrder(transaction, input.orderId));

@@ -16,7 +16,7 @@ import { newId } from '../domain/ids';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
 import type { ConfirmationReport, DepositTransfer } from '../workflows/definitions';
-import { NATIVE_LOG_INDEX, paysTheSameRecipient, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
+import { NATIVE_LOG_INDEX, paysTheSameRecipient, type ChainAdapter, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
 
 export interface RangeScan {
   /** Transfers to watched addresses reported to a deposit workflow (new ones, late ones now final, re-opened ones). */
@@ -46,6 +46,10 @@ export async function scanRange(
     chain.network,
     scanned.transfers.map((transfer) => transfer.transactionHash),
   );
+  const blockTimes = await blockTimesOf(
+    chain.adapter,
+    scanned.transfers.filter((transfer) => owners.has(transfer.to)).map((transfer) => transfer.blockNumber),
+  );
   const claimed = new Set<string>();
   let detected = 0;
   let known = 0;
@@ -66,7 +70,9 @@ export async function scanRange(
         continue;
       }
       // Back on the chain: a new run of its workflow re-opens it at this block, for what it pays here.
-      await reportDetectedTransfer(deps, { ...transferOf(existing), ...inclusionOf(transfer) }, report, { reincluded: true });
+      await reportDetectedTransfer(deps, { ...transferOf(existing), ...inclusionOf(transfer), blockTime: blockTimes.get(transfer.blockNumber)! }, report, {
+        reincluded: true,
+      });
       detected++;
       continue;
     }
@@ -92,6 +98,7 @@ export async function scanRange(
           logIndex: transfer.logIndex,
           blockNumber: transfer.blockNumber,
           blockHash: transfer.blockHash,
+          blockTime: blockTimes.get(transfer.blockNumber)!,
           amount: transfer.amount,
           requiredConfirmations: chain.requiredConfirmations,
           simulated: false,
@@ -100,6 +107,13 @@ export async function scanRange(
     detected++;
   }
   return { detected, known, toBlockHash: scanned.toBlockHash };
+}
+
+/** When each of these blocks was made, on the chain's clock (ms), asked once per block: orders judge payments by it. */
+export async function blockTimesOf(adapter: ChainAdapter, numbers: number[]): Promise<Map<number, number>> {
+  const distinct = [...new Set(numbers)];
+  const times = await Promise.all(distinct.map((number) => adapter.blockTimestamp(number)));
+  return new Map(distinct.map((number, i) => [number, times[i]!]));
 }
 
 /**
@@ -151,6 +165,7 @@ export function transferOf(deposit: Deposit): DepositTransfer {
     ...(deposit.legacy_log_index ? { legacyLogIndex: true } : {}),
     blockNumber: deposit.block_number === null ? null : Number(deposit.block_number),
     blockHash: deposit.block_hash,
+    blockTime: deposit.block_time?.getTime() ?? null,
     amount: deposit.amount,
     requiredConfirmations: deposit.required_confirmations,
     simulated: deposit.simulated,

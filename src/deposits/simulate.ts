@@ -83,6 +83,8 @@ export async function simulateDeposit(
     logIndex: 0,
     blockNumber: null,
     blockHash: `0x${randomBytes(32).toString('hex')}`,
+    // Made now, as far as an order's deadline is concerned.
+    blockTime: Date.now(),
     amount: amount.toString(),
     requiredConfirmations: networks[network].requiredConfirmations,
     simulated: true,

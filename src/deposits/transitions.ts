@@ -15,7 +15,8 @@ import type { DepositEventType } from '../domain/events';
 import { computeFee } from '../domain/fees';
 import { newId } from '../domain/ids';
 import { activityFailureTypes, type DepositTransfer } from '../workflows/definitions';
-import { notePaymentToOrder } from '../orders/settlement';
+import { paidAt } from '../orders/order.presenter';
+import { notePaymentToOrder, resettleOrder } from '../orders/settlement';
 import { depositObject } from './deposit.presenter';
 
 /** A transition's result: the deposit as it now is, and the event it emitted, if any. */
@@ -43,12 +44,13 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
       legacy_log_index: transfer.legacyLogIndex ?? false,
       block_number: transfer.blockNumber === null ? null : BigInt(transfer.blockNumber),
       block_hash: transfer.blockHash,
+      block_time: transfer.blockTime ? new Date(transfer.blockTime) : null,
       amount: BigInt(transfer.amount),
       required_confirmations: transfer.requiredConfirmations,
       status: 'detected',
       simulated: transfer.simulated,
     });
-    if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId);
+    if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId, paidAt(deposit));
     // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
     const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findObjectEventId(transaction, deposit, 'deposit.detected');
     return { deposit, eventId };
@@ -114,6 +116,8 @@ export async function completeDeposit(
       { account: 'merchant_balance', amount: net },
       { account: 'platform_fees', amount: fee },
     ]);
+    // A settled order follows its payments (one that timed out and completes now may complete it).
+    if (completed.order_id) await resettleOrder(transaction, completed.order_id);
     return { deposit: completed, eventId: await emit(transaction, completed, 'deposit.completed') };
   });
 }
@@ -137,7 +141,7 @@ export async function failDeposit(db: Executor, depositId: string, reason: Failu
 export async function reopenDeposit(
   db: Executor,
   depositId: string,
-  inclusion: { blockNumber: number | null; blockHash: string | null; amount: string },
+  inclusion: { blockNumber: number | null; blockHash: string | null; blockTime?: number | null | undefined; amount: string },
 ): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (!canTransition(deposit.status, 'detected', deposit.failure_reason)) {
@@ -151,8 +155,9 @@ export async function reopenDeposit(
       amount: BigInt(inclusion.amount),
       ...(inclusion.blockNumber !== null ? { block_number: BigInt(inclusion.blockNumber) } : {}),
       ...(inclusion.blockHash !== null ? { block_hash: inclusion.blockHash } : {}),
+      ...(inclusion.blockTime ? { block_time: new Date(inclusion.blockTime) } : {}),
     });
-    if (deposit.order_id) await notePaymentToOrder(transaction, deposit.order_id);
+    if (reopened.order_id) await notePaymentToOrder(transaction, reopened.order_id, paidAt(reopened));
     return { deposit: reopened, eventId: await emit(transaction, reopened, 'deposit.detected') };
   });
 }
@@ -173,6 +178,8 @@ export async function reverseDeposit(db: Executor, depositId: string): Promise<T
         { account: 'platform_fees', amount: -BigInt(deposit.fee ?? 0) },
       ],
     );
+    // A settled order follows its payments: a reversal can take its completion away.
+    if (reversed.order_id) await resettleOrder(transaction, reversed.order_id);
     return { deposit: reversed, eventId: await emit(transaction, reversed, 'deposit.reversed') };
   });
 }

@@ -1,8 +1,12 @@
 /**
  * An order's life: pending until it is paid in full (completed), its expiry passes (expired with
- * nothing received, underpaid with some), or the merchant cancels it. Payments detected before the
- * expiry are waited for; a payment detected after the order settled is credited as a deposit all
- * the same and marks the order `late`. Pure: the order workflow drives it, activities persist it.
+ * nothing received, underpaid with some), or the merchant cancels it. Time is the chain's: a
+ * payment counts when its block was made by the deadline (the expiry plus a grace), however late a
+ * watcher found it, and an order settles as expired only once its chain has been read past the
+ * deadline. A payment whose block is past the deadline is credited as a deposit all the same and
+ * marks the order `late`. A settled order follows its payments: one completed late (after a
+ * timeout) can complete it, one reversed by a reorg can take its completion away. Pure: the order
+ * workflow and the deposits' transitions drive it, activities persist it.
  */
 export const orderStatuses = ['pending', 'completed', 'expired', 'underpaid', 'canceled'] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
@@ -12,11 +16,15 @@ export type SettledOrderStatus = Exclude<OrderStatus, 'pending'>;
 export const callbackStatuses = ['completed', 'expired', 'underpaid'] as const satisfies readonly SettledOrderStatus[];
 
 /**
- * An order settles this long after its `expires_at`: a payment made in its last seconds reaches a
- * block, and the chain watcher's next poll, a little later (a block time plus a poll interval), and
- * still counts. A payment detected after that is late.
+ * A payment sent in an order's last seconds reaches a block a little after `expires_at`: a block
+ * made up to this long after it still counts. The deadline is on the chain's clock.
  */
 export const PAYMENT_GRACE_MS = 60_000;
+
+/** Whether a payment made at `paidAt` (its block's time; detection time for a simulated one) counts towards an order. */
+export function paidInTime(paidAt: Date, expiresAt: Date): boolean {
+  return paidAt.getTime() <= expiresAt.getTime() + PAYMENT_GRACE_MS;
+}
 
 export const MIN_EXPIRES_IN_SECONDS = 60;
 export const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60;
@@ -30,4 +38,10 @@ export function settleOrder(order: { amount: bigint; expired: boolean }, payment
   if (payments.received >= order.amount) return 'completed';
   if (!order.expired || payments.inFlight > 0) return 'pending';
   return payments.received > 0n ? 'underpaid' : 'expired';
+}
+
+/** What a settled order's completed payments make it now (payments still confirming do not reopen it). */
+export function resettledStatus(order: { amount: bigint }, received: bigint): SettledOrderStatus {
+  if (received >= order.amount) return 'completed';
+  return received > 0n ? 'underpaid' : 'expired';
 }

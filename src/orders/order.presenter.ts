@@ -4,6 +4,7 @@ import { depositsOfOrders } from '../db/repositories/orders.repository';
 import type { Deposit } from '../db/tables/deposits.table';
 import type { Order } from '../db/tables/orders.table';
 import { formatAmount } from '../domain/money';
+import { paidInTime } from '../domain/order-state';
 import type { OrderObject } from './orders.schema';
 
 /** The payments that count towards the order: deposits of its asset on its network. */
@@ -11,9 +12,12 @@ export function countedDeposits(order: Order, deposits: Deposit[]): Deposit[] {
   return deposits.filter((deposit) => deposit.order_id === order.id && deposit.network === order.network && deposit.currency === order.currency);
 }
 
-/** Completed payments (a reversed one is failed again) in base units, and how many are still confirming. */
+/**
+ * Completed payments made in time (a reversed one is failed again) in base units, and how many made
+ * in time are still confirming: the ones that decide the order's status.
+ */
 export function orderPayments(order: Order, deposits: Deposit[]): { received: bigint; inFlight: number } {
-  const counted = countedDeposits(order, deposits);
+  const counted = countedDeposits(order, deposits).filter((deposit) => paidInTime(paidAt(deposit), order.expires_at));
   return {
     received: sum(counted.filter((deposit) => deposit.status === 'completed').map((deposit) => deposit.amount)),
     inFlight: counted.filter((deposit) => deposit.status === 'detected' || deposit.status === 'confirming').length,
@@ -61,6 +65,11 @@ function present(order: Order, deposits: Deposit[]): OrderObject {
     updated_at: order.updated_at.toISOString(),
     completed_at: order.completed_at?.toISOString() ?? null,
   };
+}
+
+/** When a payment was made: its block's time on the chain; for a simulated one (or one recorded before block times were), when it was detected. */
+export function paidAt(deposit: Deposit): Date {
+  return deposit.block_time ?? deposit.created_at;
 }
 
 function sum(amounts: Array<string | null>): bigint {

@@ -1,30 +1,63 @@
 /**
  * An order's transitions as rows, each one database transaction under the order's row lock (the
- * same lock a payment to the order takes when it is detected), so a payment and the expiry or a
- * cancel can never both win: whichever commits first decides, and the other sees it.
+ * same lock a payment to the order takes when it is detected, completes or is reversed), so a
+ * payment and the expiry or a cancel can never both win: whichever commits first decides, and the
+ * other sees it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { inTransaction, type Executor } from '../db/database';
-import { findObjectEventId, insertEvent } from '../db/repositories/events.repository';
+import { findCursor } from '../db/repositories/chains.repository';
+import { findEventById, findObjectEventId, insertEvent } from '../db/repositories/events.repository';
 import { depositsOfOrders, lockOrderById, updateOrder } from '../db/repositories/orders.repository';
 import type { Order } from '../db/tables/orders.table';
 import { newId } from '../domain/ids';
-import { settleOrder, type SettledOrderStatus } from '../domain/order-state';
+import { paidInTime, resettledStatus, settleOrder, type SettledOrderStatus } from '../domain/order-state';
+import { queueDeliveries } from '../webhooks/deliveries';
 import { activityFailureTypes, type OrderVerdict } from '../workflows/definitions';
 import { orderObject, orderPayments } from './order.presenter';
 
-/** Settles the order if its payments, or its expiry, say so; else leaves it pending. */
-export async function evaluateOrder(db: Executor, orderId: string, expired: boolean): Promise<OrderVerdict> {
+/**
+ * Settles the order if its payments, or its expiry, say so; else leaves it pending. With
+ * `waitForChain`, an expired order stays pending (`waitingForChain`) until its chain's watcher has
+ * scanned a block made after the deadline: a payment made in time may be in a block not read yet.
+ */
+export async function evaluateOrder(db: Executor, orderId: string, expired: boolean, options: { waitForChain?: boolean } = {}): Promise<OrderVerdict> {
   return inTransaction(db, async (transaction) => {
     const order = await lockOrder(transaction, orderId);
     // Settled already: by an earlier attempt whose result was lost (its event is returned again, to
-    // be delivered), or by a cancel.
+    // be delivered), by a cancel, or by a payment's transition.
     if (order.status !== 'pending') return { status: order.status, eventId: await findObjectEventId(transaction, order, `order.${order.status}`) };
     const deposits = await depositsOfOrders(transaction, [order.id]);
     const next = settleOrder({ amount: BigInt(order.amount), expired }, orderPayments(order, deposits));
     if (next === 'pending') return { status: next, eventId: null };
+    if (next !== 'completed' && options.waitForChain && !(await chainReadPastDeadline(transaction, order))) {
+      return { status: 'pending', eventId: null, waitingForChain: true };
+    }
     return settle(transaction, order, next);
   });
+}
+
+/**
+ * A settled order after one of its payments completed or was reversed, in that transition's
+ * transaction: its status follows its payments made in time (a payment that timed out and
+ * completed later completes it; a reversal takes a completion away), with the event of its new
+ * status, whose deliveries start at commit. A pending order is left to its workflow (signalled by
+ * the payment's), a canceled one stays canceled.
+ */
+export async function resettleOrder(transaction: Executor, orderId: string): Promise<void> {
+  const order = await lockOrder(transaction, orderId);
+  if (order.status === 'pending' || order.status === 'canceled') return;
+  const next = resettledStatus({ amount: BigInt(order.amount) }, orderPayments(order, await depositsOfOrders(transaction, [order.id])).received);
+  if (next === order.status) return;
+  const { eventId } = await settle(transaction, order, next);
+  await queueDeliveries(transaction, (await findEventById(transaction, eventId!))!);
+}
+
+/** Whether the order's chain has been read past its deadline (no watcher for that chain: nothing to wait for). */
+async function chainReadPastDeadline(transaction: Executor, order: Order): Promise<boolean> {
+  const cursor = await findCursor(transaction, order.livemode, order.network);
+  if (!cursor) return true;
+  return cursor.lastBlockTime !== null && !paidInTime(cursor.lastBlockTime, order.expires_at);
 }
 
 /** Cancels a pending order that nothing has been paid to; anything else is refused, finally. */
@@ -42,16 +75,17 @@ export async function cancelOrder(db: Executor, orderId: string): Promise<OrderV
 }
 
 /**
- * A payment detected on the order's address, in the transaction that records it: once the order
- * has settled, the payment is still credited as a deposit, and the order is marked `late`.
+ * A payment detected on the order's address, in the transaction that records it: one made after
+ * the deadline (by its block's time), or found once the order has settled, is still credited as a
+ * deposit, and the order is marked `late`.
  */
-export async function notePaymentToOrder(transaction: Executor, orderId: string): Promise<void> {
+export async function notePaymentToOrder(transaction: Executor, orderId: string, paidAt: Date): Promise<void> {
   const order = await lockOrder(transaction, orderId);
-  if (order.status !== 'pending' && !order.late) await updateOrder(transaction, order.id, { late: true });
+  if ((order.status !== 'pending' || !paidInTime(paidAt, order.expires_at)) && !order.late) await updateOrder(transaction, order.id, { late: true });
 }
 
 async function settle(transaction: Executor, order: Order, status: SettledOrderStatus): Promise<OrderVerdict> {
-  const settled = await updateOrder(transaction, order.id, { status, ...(status === 'completed' ? { completed_at: new Date() } : {}) });
+  const settled = await updateOrder(transaction, order.id, { status, completed_at: status === 'completed' ? new Date() : null });
   const [object] = await orderObject(transaction, [settled]);
   const event = await insertEvent(transaction, {
     id: newId('event'),

@@ -85,6 +85,8 @@ export interface DepositTransfer {
   legacyLogIndex?: boolean;
   blockNumber: number | null;
   blockHash: string | null;
+  /** When that block was made, on the chain's clock, in ms since the epoch (absent for simulated transfers and from earlier inflows). */
+  blockTime?: number | null;
   /** Base units, as a decimal string (bigint does not cross Temporal's JSON payloads). */
   amount: string;
   requiredConfirmations: number;
@@ -196,7 +198,13 @@ export interface DepositActivities {
    * A deposit failed or reversed by a reorg whose transfer is back in a canonical block: detected
    * again, at that block, for the amount the transfer pays there (a re-inclusion may pay less).
    */
-  reopenDeposit(input: { depositId: string; blockNumber: number | null; blockHash: string | null; amount: string }): Promise<DepositSummary>;
+  reopenDeposit(input: {
+    depositId: string;
+    blockNumber: number | null;
+    blockHash: string | null;
+    blockTime?: number | null;
+    amount: string;
+  }): Promise<DepositSummary>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,11 +364,14 @@ export function orderWorkflowId(order: { livemode: boolean; orderId: string }): 
 /** An order transition's result: the order's status now, and the event it emitted, if any. */
 export interface OrderVerdict extends EmittedEvent {
   status: OrderStatus;
+  /** Past its deadline, but its chain's watcher has not yet scanned a block made after it: a payment may still be found. */
+  waitingForChain?: boolean;
 }
 
 export interface OrderActivities {
   /** Settles the order if its payments (or its expiry) say so, under the order's row lock. */
-  evaluateOrder(input: { orderId: string; expired: boolean }): Promise<OrderVerdict>;
+  /** `waitForChain`: an expired order stays pending until its chain's watcher has scanned past the deadline (orders started since). */
+  evaluateOrder(input: { orderId: string; expired: boolean; waitForChain?: boolean }): Promise<OrderVerdict>;
   /** Cancels a pending order without payments; else fails with `orderNotCancelable`. */
   cancelOrder(input: { orderId: string }): Promise<OrderVerdict>;
 }

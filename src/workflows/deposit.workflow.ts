@@ -94,7 +94,13 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
     log.info('a deposit a reorg took away is back on the chain; re-opening it', { depositId: state.depositId, blockHash: transfer.blockHash });
     recorded = await deliver(
       transfer,
-      activities.reopenDeposit({ depositId: state.depositId, blockNumber: transfer.blockNumber, blockHash: transfer.blockHash, amount: transfer.amount }),
+      activities.reopenDeposit({
+        depositId: state.depositId,
+        blockNumber: transfer.blockNumber,
+        blockHash: transfer.blockHash,
+        blockTime: transfer.blockTime ?? null,
+        amount: transfer.amount,
+      }),
     );
     state.failureReason = recorded.failureReason;
     setStatus(state, recorded.status);

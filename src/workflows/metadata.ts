@@ -230,9 +230,14 @@ export function orderSearchAttributes(input: OrderWorkflowInput, status: OrderSt
 }
 
 /** "pending until …", "expired: waiting for a payment still confirming", "completed", "canceled". */
-export function orderDetails(input: OrderWorkflowInput, status: OrderStatus, phase: { settlesAt?: number; expired?: boolean } = {}): string {
+export function orderDetails(
+  input: OrderWorkflowInput,
+  status: OrderStatus,
+  phase: { settlesAt?: number; expired?: boolean; waitingForChain?: boolean } = {},
+): string {
   let now: string = status;
-  if (status === 'pending' && phase.expired) now = 'past its expiry: waiting for a payment that is still confirming';
+  if (status === 'pending' && phase.waitingForChain) now = `past its deadline: waiting for the ${input.network} watcher to read past it`;
+  else if (status === 'pending' && phase.expired) now = 'past its expiry: waiting for a payment that is still confirming';
   else if (status === 'pending' && phase.settlesAt !== undefined) now = `pending; settles at ${formatTime(phase.settlesAt)} unless paid in full before`;
   return `Order ${input.orderId} (${input.externalId}) — ${now}`;
 }

@@ -5,13 +5,15 @@
  * the order row, locked by every transition that touches it, is the one arbiter between a payment
  * and the expiry. The expiry is a durable timer (expires_at plus PAYMENT_GRACE_MS): a payment
  * detected before it is waited for; one detected after the order settled is credited all the same
- * and marks the order `late`.
+ * and marks the order `late`. Time is the chain's: payments count by their block's time, and an
+ * expired order settles only once its chain's watcher has read past the deadline.
  * Cancel is an Update whose verdict the API returns: a settled order, or one with a payment, refuses.
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -37,7 +39,16 @@ const activities = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [activityFailureTypes.orderNotCancelable] },
 });
 
+/**
+ * Orders started before they followed the chain neither evaluated at their start nor waited, past
+ * their deadline, for the watcher to read past it.
+ */
+const FOLLOWS_THE_CHAIN_PATCH = 'order-follows-the-chain';
+/** How often an order past its deadline asks again whether its chain has been read past it. */
+const CHAIN_WAIT = '15 seconds';
+
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  const followsTheChain = patched(FOLLOWS_THE_CHAIN_PATCH);
   const state: OrderState = { orderId: input.orderId, status: 'pending' };
   let payments = 0;
   let canceled: OrderVerdict | undefined;
@@ -71,10 +82,21 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   await startDeliveries({ eventId: input.createdEventId, ...(input.createdDeliveries ? { deliveries: input.createdDeliveries } : {}) });
 
   let expired = false;
+  let waitingForChain = false;
   let seen = 0;
+  if (followsTheChain) {
+    // Paid in full before this workflow ran (Temporal was down when the order was made, say): settled now.
+    const verdict = await activities.evaluateOrder({ orderId: input.orderId, expired: false });
+    setStatus(state, verdict.status);
+    await startDeliveries(verdict);
+  }
   while (state.status === 'pending' && !canceled) {
     const untilExpiry = settlesAt - Date.now();
-    if (expired) {
+    if (waitingForChain) {
+      // Past the deadline, but the chain has not been read past it: a payment made in time may yet be found.
+      setCurrentDetails(orderDetails(input, state.status, { waitingForChain }));
+      await condition(() => payments > seen || canceled !== undefined, CHAIN_WAIT, { summary: 'chain read past the deadline?' });
+    } else if (expired) {
       // Past the expiry: only a payment still confirming keeps the order open; wait for it.
       setCurrentDetails(orderDetails(input, state.status, { expired }));
       await condition(() => payments > seen || canceled !== undefined);
@@ -83,7 +105,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     }
     if (canceled) break;
     seen = payments;
-    const verdict = await activities.evaluateOrder({ orderId: input.orderId, expired });
+    const verdict = await activities.evaluateOrder({ orderId: input.orderId, expired, ...(followsTheChain ? { waitForChain: true } : {}) });
+    waitingForChain = verdict.waitingForChain === true;
     setStatus(state, verdict.status);
     await startDeliveries(verdict);
   }

@@ -1,6 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildOrder, buildOrderTransfer } from '../../dev/fixtures';
+import { saveCursor } from '../../src/db/repositories/chains.repository';
+import { completeDeposit, failDeposit, recordDetectedDeposit, reverseDeposit } from '../../src/deposits/transitions';
+import { PAYMENT_GRACE_MS } from '../../src/domain/order-state';
 import { findOrderById } from '../../src/db/repositories/orders.repository';
 import type { OrderObject } from '../../src/orders/orders.schema';
 import { orderWorkflowInput } from '../../src/orders/orders.service';
@@ -34,7 +37,7 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
   const { taskQueue } = stack;
 
   /** An order made as POST /orders makes it, and its workflow started as the API starts it. */
-  async function startOrder(input: { amount?: string; expires_in?: number } = {}) {
+  async function startOrder(input: { amount?: string; expires_in?: number; network?: 'ethereum' | 'polygon' } = {}) {
     // Expiring from the test server's clock, which every skipped hour of earlier tests moved on.
     const now = await stack.env.currentTimeMs();
     const { order, eventId } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100', ...input }, { now });
@@ -55,8 +58,10 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
    * Resolves once the payment is recorded: the time-skipping server skips time even while an
    * activity runs, so a test that lets time pass must first see the payment detected.
    */
-  async function pay(order: OrderObject, amount: string) {
-    const transfer: DepositTransfer = buildOrderTransfer(stack.seeded.tenant, order, { amount, requiredConfirmations: 12 });
+  async function pay(order: OrderObject, amount: string, options: { blockTime?: number } = {}) {
+    // Made now on the test server's clock (which skipped hours), unless the test says when.
+    const blockTime = options.blockTime ?? (await stack.env.currentTimeMs());
+    const transfer: DepositTransfer = buildOrderTransfer(stack.seeded.tenant, order, { amount, requiredConfirmations: 12, blockTime });
     const deposit = await stack.env.client.workflow.start(depositWorkflow, {
       taskQueue,
       workflowId: depositWorkflowId(transfer),
@@ -172,6 +177,80 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     // Seven days without time skipping would outlast jest's one-minute timeout many times over.
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     expect((await row(order.id)).expires_at.getTime() - Date.parse(order.created_at)).toBeGreaterThanOrEqual(7 * 24 * 60 * MINUTE);
+  });
+
+  describe('time is the chain’s', () => {
+    // On polygon, so that no other test's order waits for a watcher: only these have a cursor there.
+    const readThrough = (time: number) => saveCursor(stack.database.db, false, 'polygon', 100, 100, `0x${'ab'.repeat(32)}`, new Date(time));
+    afterEach(() => stack.database.db.deleteFrom('chain_cursors').execute());
+
+    it('past its deadline, an order waits for its chain to be read past it; a payment made in time but found later completes it, not late', async () => {
+      const { order, handle, details } = await startOrder({ network: 'polygon' });
+      const deadline = Date.parse(order.expires_at) + PAYMENT_GRACE_MS;
+      await readThrough(deadline - MINUTE);
+      await stack.env.sleep(17 * MINUTE);
+      expect(await handle.query(orderStateQuery)).toMatchObject({ status: 'pending' });
+      expect(await details()).toMatch(/past its deadline: waiting for the polygon watcher to read past it$/);
+      // Its block was made two minutes before the expiry; a lagging watcher finds it now.
+      await pay(order, '100', { blockTime: Date.parse(order.expires_at) - 2 * MINUTE });
+      expect(await handle.result()).toEqual({ orderId: order.id, status: 'completed' });
+      expect(await row(order.id)).toMatchObject({ status: 'completed', late: false });
+    });
+
+    it('settles as expired once its chain has been read past the deadline', async () => {
+      const { order, handle } = await startOrder({ network: 'polygon' });
+      const deadline = Date.parse(order.expires_at) + PAYMENT_GRACE_MS;
+      await readThrough(deadline - MINUTE);
+      await stack.env.sleep(17 * MINUTE);
+      expect(await handle.query(orderStateQuery)).toMatchObject({ status: 'pending' });
+      await readThrough(deadline + 1_000);
+      expect(await handle.result()).toEqual({ orderId: order.id, status: 'expired' });
+      expect(await orderEvents(order.id)).toEqual(['order.created', 'order.expired']);
+    });
+
+    it('a payment whose block was made after the deadline does not count, and marks the order late', async () => {
+      const { order, handle } = await startOrder({ network: 'polygon' });
+      const deadline = Date.parse(order.expires_at) + PAYMENT_GRACE_MS;
+      await readThrough(deadline - MINUTE);
+      await stack.env.sleep(17 * MINUTE);
+      const { deposit } = await pay(order, '100', { blockTime: deadline + 1_000 });
+      expect(await deposit.result()).toMatchObject({ status: 'completed' });
+      expect(await row(order.id)).toMatchObject({ status: 'pending', late: true });
+      await readThrough(deadline + 2_000);
+      expect(await handle.result()).toEqual({ orderId: order.id, status: 'expired' });
+    });
+
+    it('an order paid in full before its workflow started settles when it starts, not at its expiry', async () => {
+      const now = await stack.env.currentTimeMs();
+      const { order, eventId } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100' }, { now });
+      const transfer = buildOrderTransfer(stack.seeded.tenant, order, { amount: '100', blockTime: now });
+      await recordDetectedDeposit(stack.database.db, transfer);
+      await completeDeposit(stack.database.db, transfer.depositId, { confirmations: 12, priceUsd: '1.00' });
+      const workflowInput = orderWorkflowInput(stack.seeded.tenant, order, eventId);
+      const handle = await stack.env.client.workflow.start(orderWorkflow, {
+        taskQueue,
+        workflowId: orderWorkflowId({ livemode: false, orderId: order.id }),
+        args: [workflowInput],
+      });
+      expect(await handle.result()).toEqual({ orderId: order.id, status: 'completed' });
+      // Settled by the evaluation at its start: no expiry timer ever fired.
+      expect((await handle.fetchHistory()).events!.some((event) => event.timerFiredEventAttributes)).toBe(false);
+    });
+
+    it('a settled order follows its payments: a late completion completes it, a reversal takes that away, each with its event', async () => {
+      const now = await stack.env.currentTimeMs();
+      const { order } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100' }, { now });
+      const transfer = buildOrderTransfer(stack.seeded.tenant, order, { amount: '100', blockTime: now });
+      await recordDetectedDeposit(stack.database.db, transfer);
+      await failDeposit(stack.database.db, transfer.depositId, 'timeout');
+      expect(await evaluateOrder(stack.database.db, order.id, true)).toMatchObject({ status: 'expired' });
+      // The timed-out payment was made in time, and the chain now shows it final.
+      await completeDeposit(stack.database.db, transfer.depositId, { confirmations: 12, priceUsd: '1.00' });
+      expect(await row(order.id)).toMatchObject({ status: 'completed', late: false, completed_at: expect.any(Date) });
+      await reverseDeposit(stack.database.db, transfer.depositId);
+      expect(await row(order.id)).toMatchObject({ status: 'expired', completed_at: null });
+      expect(await orderEvents(order.id)).toEqual(['order.created', 'order.expired', 'order.completed', 'order.expired']);
+    });
   });
 
   it('a settlement or a cancel retried after its commit returns the event it wrote, so the workflow still delivers it', async () => {

@@ -7,11 +7,15 @@ export interface Cursor {
   head: number;
   /** The hash of block nextBlock − 1 when it was scanned. */
   lastBlockHash: string | null;
+  /** When that block was made, on the chain's clock. */
+  lastBlockTime: Date | null;
 }
 
 export async function findCursor(db: Executor, livemode: boolean, network: string): Promise<Cursor | undefined> {
   const row = await db.selectFrom('chain_cursors').selectAll().where('livemode', '=', livemode).where('network', '=', network).executeTakeFirst();
-  return row ? { nextBlock: Number(row.next_block), head: Number(row.head), lastBlockHash: row.last_block_hash } : undefined;
+  return row
+    ? { nextBlock: Number(row.next_block), head: Number(row.head), lastBlockHash: row.last_block_hash, lastBlockTime: row.last_block_time }
+    : undefined;
 }
 
 export async function saveCursor(
@@ -21,8 +25,9 @@ export async function saveCursor(
   nextBlock: number,
   head: number,
   lastBlockHash: string | null = null,
+  lastBlockTime: Date | null = null,
 ): Promise<void> {
-  const values = { next_block: BigInt(nextBlock), head: BigInt(head), last_block_hash: lastBlockHash };
+  const values = { next_block: BigInt(nextBlock), head: BigInt(head), last_block_hash: lastBlockHash, last_block_time: lastBlockTime };
   await db
     .insertInto('chain_cursors')
     .values({ livemode, network, ...values })

@@ -6,5 +6,7 @@ export interface ChainCursorsTable {
   next_block: ColumnType<string, string | bigint, string | bigint>;
   head: ColumnType<string, string | bigint, string | bigint>;
   last_block_hash: string | null;
+  /** When block next_block − 1 was made, on the chain's clock: orders wait for the watcher to scan past their deadline. */
+  last_block_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

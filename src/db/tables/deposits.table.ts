@@ -24,6 +24,8 @@ export interface DepositsTable {
   inclusion: ColumnType<number, number | undefined, number>;
   block_number: NullableNumeric;
   block_hash: string | null;
+  /** When its block was made, on the chain's clock (null for simulated deposits and ones recorded before 2026-12-06). */
+  block_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
   amount: Numeric;
   fee: NullableNumeric;
   net_amount: NullableNumeric;
