@@ -234,7 +234,7 @@ function scanner(db: Db, temporal: Connection, network: Network, adapter: ChainA
     db,
     temporal: new Client({ connection: temporal }),
     taskQueue: 'bench',
-    chains: new Map([[chainKey({ network, livemode: false }), { adapter, requiredConfirmations: 12 }]]),
+    chains: new Map([[chainKey({ network, livemode: false }), { adapter, requiredConfirmations: 12, dustThresholds: {} }]]),
   });
   return async () => {
     await saveCursor(db, false, network, first, last);

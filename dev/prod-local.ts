@@ -116,6 +116,7 @@ async function start(): Promise<void> {
     TEMPORAL_NAMESPACE: 'default',
     INFLOW_RPC_URL_ETHEREUM_TEST: devnet.rpcUrl,
     INFLOW_TOKEN_ETHEREUM_USDT_TEST: devnet.usdtAddress,
+    INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
     INFLOW_RPC_URL_TRON_TEST: devnet.tron.rpcUrl,
     INFLOW_TOKEN_TRON_USDT_TEST: devnet.tron.usdtAddress,
   };

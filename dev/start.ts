@@ -109,6 +109,8 @@ async function start(): Promise<void> {
     cleanups.push({ name: 'devnets', run: () => devnet.stop() });
     env.INFLOW_RPC_URL_ETHEREUM_TEST = devnet.rpcUrl;
     env.INFLOW_TOKEN_ETHEREUM_USDT_TEST = devnet.usdtAddress;
+    // anvil serves call traces: ETH that contracts send to customers is found too.
+    env.INFLOW_TRACE_ETHEREUM_TEST = 'callTracer';
     // A Tron node configured by the caller stays theirs.
     if (!env.INFLOW_RPC_URL_TRON_TEST) {
       env.INFLOW_RPC_URL_TRON_TEST = devnet.tron.rpcUrl;

@@ -15,6 +15,10 @@ import { sql, type Kysely } from 'kysely';
  * - `deposits.block_time` and `chain_cursors.last_block_time`: orders judge a payment by its
  *   block's time on the chain, and settle as expired only once their chain's watcher has scanned
  *   a block made after the deadline.
+ * - `deposits.status` `dust`: a transfer to a customer below its currency's dust threshold,
+ *   recorded and nothing more.
+ * - `chain_cursors.nodes`: how each of a chain's nodes looked in the watcher's last round (ok,
+ *   lagging, down, or outvoted on a block hash), for `/healthz`.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('deposits').addColumn('legacy_log_index', 'boolean', (col) => col.notNull().defaultTo(false)).execute();
@@ -30,7 +34,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema.alterTable('deposits').addColumn('block_time', 'timestamptz').execute();
+  await sql`alter table deposits drop constraint deposits_status_check`.execute(db);
+  await sql`alter table deposits add constraint deposits_status_check check (status in ('detected', 'confirming', 'completed', 'failed', 'dust'))`.execute(db);
   await db.schema.alterTable('chain_cursors').addColumn('last_block_time', 'timestamptz').execute();
+  await db.schema.alterTable('chain_cursors').addColumn('nodes', 'jsonb').execute();
 
   await db.schema.alterTable('ledger_transactions').addColumn('inclusion', 'integer', (col) => col.notNull().defaultTo(0)).execute();
   await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
@@ -43,8 +50,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('chain_cursors').dropColumn('nodes').execute();
   await db.schema.alterTable('chain_cursors').dropColumn('last_block_time').execute();
   await db.schema.alterTable('deposits').dropColumn('block_time').execute();
+  await sql`delete from deposits where status = 'dust'`.execute(db);
+  await sql`alter table deposits drop constraint deposits_status_check`.execute(db);
+  await sql`alter table deposits add constraint deposits_status_check check (status in ('detected', 'confirming', 'completed', 'failed'))`.execute(db);
   await db.schema.dropIndex('ledger_transactions_deposit_kind_key').execute();
   await db.schema.createIndex('ledger_transactions_deposit_kind_key').on('ledger_transactions').columns(['deposit_id', 'kind']).unique().execute();
   await db.schema.alterTable('ledger_transactions').dropColumn('inclusion').execute();

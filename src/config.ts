@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { isTronAddress } from './chains/tron/address';
+import { callTracers, type CallTracer } from './chains/evm/evm.adapter';
 import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
+import { parseDustThresholds } from './domain/dust';
 import { defaultRateLimits, type RateLimitSettings } from './domain/rate-limits';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
@@ -52,6 +54,8 @@ const EnvSchema = z.object({
   INFLOW_SECRET_KEY: z.string().trim().min(1).optional(),
   // Which EVM network's node reads the price feeds (INFLOW_PRICE_FEEDS_<MODE>).
   INFLOW_PRICE_FEED_NETWORK: z.enum(networkNames).default('ethereum'),
+  // Transfers to customers below these amounts are recorded as dust and nothing more, e.g. "USDT=0.5,ETH=0" (see src/domain/dust.ts).
+  INFLOW_DUST_THRESHOLDS: z.string().optional(),
   // Live money is priced only by live feeds unless this is "true": then currencies without one use the static table.
   INFLOW_ALLOW_STATIC_PRICES_LIVE: z.enum(['true', 'false']).default('false'),
   // Per-API-key limits (docs/limits.md): reads and writes per window, and requests in progress at once in each API process.
@@ -68,24 +72,33 @@ function wholeNumber(min: number, max: number) {
 }
 
 /**
- * A watched chain: a network in one mode with a node to read (INFLOW_RPC_URL_<NETWORK>_<MODE>, with
- * INFLOW_RPC_HEADERS_<NETWORK>_<MODE> such as a hosted provider's API key), its token contracts
+ * A watched chain: a network in one mode with the nodes to read (INFLOW_RPC_URL_<NETWORK>_<MODE>,
+ * one URL or several separated by commas, read in that order with failover, and
+ * INFLOW_RPC_QUORUM_<NETWORK>_<MODE> nodes that must agree on the head and block hashes, 1 by
+ * default; INFLOW_RPC_HEADERS_<NETWORK>_<MODE> such as a hosted provider's API key, sent to each), its token contracts
  * (the registry's, or INFLOW_TOKEN_<NETWORK>_<CURRENCY>_<MODE>), how often to poll it
  * (INFLOW_CHAIN_POLL_MS_<NETWORK>_<MODE>, else INFLOW_CHAIN_POLL_MS) and how many confirmations
- * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default), and
+ * make a deposit final (INFLOW_CONFIRMATIONS_<NETWORK>_<MODE>, else the network's default),
  * where its watcher's first start scans from (INFLOW_CHAIN_START_BLOCK_<NETWORK>_<MODE>, else the
- * block at the time the first address in that mode was made).
+ * block at the time the first address in that mode was made), and, on an EVM network, how its node
+ * is asked for the call traces that show native coin sent by contracts
+ * (INFLOW_TRACE_<NETWORK>_<MODE>=callTracer|parity|off, off when unset; see CallTracer).
  */
 export interface WatchedChain {
   network: Network;
   family: Family;
   livemode: boolean;
-  rpcUrl: string;
+  /** In order of preference: the first usable one is read from (chains/failover.ts). */
+  rpcUrls: string[];
+  /** How many nodes must agree on the head and on block hashes (1: no quorum). */
+  quorum: number;
   headers: Record<string, string>;
   tokens: Array<{ currency: string; address: string }>;
   pollMs: number;
   requiredConfirmations: number;
   startBlock: number | undefined;
+  /** Undefined: no call tracing (limitations() says what that leaves unseen). */
+  callTracer: CallTracer | undefined;
 }
 
 function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedChain[] {
@@ -94,9 +107,15 @@ function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedCh
     const definition: NetworkDefinition = networks[network];
     for (const mode of modes) {
       const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
-      const rpcUrl = env[`INFLOW_RPC_URL_${suffix}`];
-      if (!rpcUrl) continue;
-      if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError(`inflow: INFLOW_RPC_URL_${suffix} must be an http(s) URL`);
+      const rpcUrls = (env[`INFLOW_RPC_URL_${suffix}`] ?? '')
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean);
+      if (rpcUrls.length === 0) continue;
+      for (const rpcUrl of rpcUrls) {
+        if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError(`inflow: INFLOW_RPC_URL_${suffix} must be an http(s) URL, or several separated by commas`);
+      }
+      const quorum = positiveInteger(env, `INFLOW_RPC_QUORUM_${suffix}`, 1, rpcUrls.length) ?? 1;
       const tokens = Object.entries(definition.currencies).flatMap(([currency, currencyDefinition]) => {
         const variable = `INFLOW_TOKEN_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
         const address = env[variable] || currencyDefinition.contracts?.[mode];
@@ -110,12 +129,14 @@ function watchedChains(env: NodeJS.ProcessEnv, defaultPollMs: number): WatchedCh
         network,
         family: definition.family,
         livemode: livemodeOf(mode),
-        rpcUrl,
+        rpcUrls,
+        quorum,
         headers: rpcHeaders(env, `INFLOW_RPC_HEADERS_${suffix}`),
         tokens,
         pollMs: positiveInteger(env, `INFLOW_CHAIN_POLL_MS_${suffix}`, 10, 600_000) ?? defaultPollMs,
         requiredConfirmations: positiveInteger(env, `INFLOW_CONFIRMATIONS_${suffix}`, 1, 10_000) ?? definition.requiredConfirmations,
         startBlock: positiveInteger(env, `INFLOW_CHAIN_START_BLOCK_${suffix}`, 0, Number.MAX_SAFE_INTEGER),
+        callTracer: callTracerSetting(env, `INFLOW_TRACE_${suffix}`, definition.family),
       });
     }
   }
@@ -134,6 +155,16 @@ function rpcHeaders(env: NodeJS.ProcessEnv, variable: string): Record<string, st
     headers[match[1]!] = match[2]!;
   }
   return headers;
+}
+
+/** callTracer, parity, or off (the default): EVM only, since Tron's internal transfers come in the transaction infos the adapter reads anyway. */
+function callTracerSetting(env: NodeJS.ProcessEnv, variable: string, family: Family): CallTracer | undefined {
+  const text = env[variable];
+  if (!text || text === 'off') return undefined;
+  if (family !== 'evm') throw new ConfigError(`inflow: ${variable} applies to EVM networks only (Tron's contract transfers are read from transaction infos)`);
+  const tracer = callTracers.find((name) => name === text);
+  if (!tracer) throw new ConfigError(`inflow: ${variable} must be callTracer, parity or off`);
+  return tracer;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, variable: string, min: number, max: number): number | undefined {
@@ -161,7 +192,8 @@ function priceFeeds(env: NodeJS.ProcessEnv, network: Network): Partial<Record<Mo
     const text = env[variable];
     if (!text) continue;
     const rpcVariable = `INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`;
-    const rpcUrl = env[rpcVariable];
+    // Feeds are read through the network's first node.
+    const rpcUrl = env[rpcVariable]?.split(',')[0]?.trim();
     if (!rpcUrl) throw new ConfigError(`inflow: ${variable} needs ${rpcVariable}, the node its feeds are read through (INFLOW_PRICE_FEED_NETWORK=${network})`);
     const feeds: PriceFeeds['feeds'] = {};
     for (const entry of text
@@ -193,6 +225,8 @@ export interface Config {
   /** INFLOW_SECRET_KEY: seals API keys for signing order callbacks (required by the worker and `merchant create`). */
   secretKey: Buffer | undefined;
   priceFeeds: Partial<Record<Mode, PriceFeeds>>;
+  /** Per currency symbol, in whole units: transfers to customers below it are recorded as dust (INFLOW_DUST_THRESHOLDS). */
+  dustThresholds: Record<string, string>;
   /** INFLOW_ALLOW_STATIC_PRICES_LIVE: live currencies without a feed are priced from the static table (else not at all). */
   allowStaticPricesLive: boolean;
   /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
@@ -230,6 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
   } catch (error) {
     throw new ConfigError(`inflow: INFLOW_STATIC_PRICES ${(error as Error).message}`);
   }
+  let dustThresholds: Record<string, string>;
+  try {
+    dustThresholds = parseDustThresholds(data.INFLOW_DUST_THRESHOLDS);
+  } catch (error) {
+    throw new ConfigError(`inflow: INFLOW_DUST_THRESHOLDS ${(error as Error).message}`);
+  }
   let secretKey: Buffer | undefined;
   try {
     secretKey = data.INFLOW_SECRET_KEY === undefined ? undefined : parseSecretKey(data.INFLOW_SECRET_KEY);
@@ -262,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     secretKey,
     priceFeeds: priceFeeds(env, data.INFLOW_PRICE_FEED_NETWORK),
     allowStaticPricesLive: data.INFLOW_ALLOW_STATIC_PRICES_LIVE === 'true',
+    dustThresholds,
     rateLimits: {
       reads: data.INFLOW_RATE_LIMIT_READS,
       writes: data.INFLOW_RATE_LIMIT_WRITES,

@@ -21,6 +21,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** The client chain scans start deposit workflows with. */
   temporal: Client;
+  /** Where a chain node's failures and disagreements are said. */
+  logger?: Logger;
 }
 
 /**
@@ -35,7 +37,7 @@ export const workerConcurrency = {
   maxConcurrentActivityTaskExecutions: 100,
 } as const;
 
-export function createWorker({ config, db, connection, temporal }: WorkerDeps): Promise<Worker> {
+export function createWorker({ config, db, connection, temporal, logger }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -47,7 +49,7 @@ export function createWorker({ config, db, connection, temporal }: WorkerDeps): 
       prices: createPriceSources(config),
       webhookPolicy: config.webhookPolicy,
       secretKey: requireSecretKey(config),
-      chains: createChainAdapters(config),
+      chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
       temporal,
       taskQueue: config.temporal.taskQueue,
     }),
@@ -106,7 +108,9 @@ if (require.main === module) {
         `inflow: namespace ${config.temporal.namespace}'s search attributes do not match this version: ${problems.join('; ')}. Register them as docs/operations.md shows (deploy/temporal/setup-namespace.sh does it).`,
       );
     }
-    const worker = await createWorker({ config, db, connection, temporal });
+    // What the configured nodes cannot show (native coin sent by contracts without call tracing, say), once at start.
+    for (const [chain, { adapter }] of createChainAdapters(config)) for (const limitation of adapter.limitations()) logger.warn({ chain }, limitation);
+    const worker = await createWorker({ config, db, connection, temporal, logger });
     const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
     await startChainWatchers(temporal, config, logger);
     if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');

@@ -6,17 +6,21 @@
  * transaction infos with `receipt.result` and logs; checked against recorded java-tron responses
  * in test/fixtures/tron/), and the adapter is the production one. It does not reproduce everything
  * a real node does: it never lags or answers from another block, its blocks are small, and it
- * makes no TRC-10 transfers or other contracts' calls.
+ * makes no TRC-10 transfers and no contract calls but its USDT's and its forwarder's (TRX sent on
+ * by a contract, as an internal transaction in the call's info, as a node that keeps them writes it).
  *
  *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
  *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
  *        /wallet/gettransactioninfobyid, /wallet/gettransactionbyid       as java-tron
  *   POST /devnet/transfer {to, amount, currency: TRX|USDT}                 (stand-in only) a transfer
- *        from the funded account in the next block; {fail: true} makes a TRC-20 call that reverts
+ *        from the funded account in the next block; {fail: true} makes a TRC-20 call that reverts;
+ *        {currency: TRX, viaContract: true} sends the TRX through the forwarder contract (a
+ *        TriggerSmartContract with call_value, whose info's internal transaction pays `to`;
+ *        with fail, the call reverts and that internal transaction is rejected)
  *   POST /devnet/mine {blocks}                                             (stand-in only)
  *   POST /devnet/reorg {depth, drop: [txID], requeue}                      (stand-in only) replaces the
  *        last `depth` blocks, leaving out the dropped transactions (back in the mempool with `requeue`)
- *   GET  /devnet/info                                                      the funded account and USDT contract
+ *   GET  /devnet/info                                                      the funded account, USDT and forwarder contracts
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -30,6 +34,10 @@ const SOLIDIFICATION_DEPTH = 19;
 export const TRON_FUNDED_ADDRESS = tronAddressFromAccountId(Buffer.from('f39fd6e51aad88f6f4ce6ab8827279cfffb92266', 'hex'));
 /** The devnet's USDT contract, fixed so a restart finds it where it was. */
 export const TRON_DEVNET_USDT = tronAddressFromAccountId(createHash('sha256').update('inflow tron devnet usdt').digest().subarray(0, 20));
+/** The devnet's forwarder contract: it pays the TRX a call brings it on to the address the call names. */
+export const TRON_DEVNET_FORWARDER = tronAddressFromAccountId(createHash('sha256').update('inflow tron devnet forwarder').digest().subarray(0, 20));
+/** The forwarder's one function, `forward(address)`, as its call data's selector. */
+const FORWARD_SELECTOR = '101e8952';
 
 interface StoredTransaction {
   txID: string;
@@ -38,6 +46,8 @@ interface StoredTransaction {
   to: string;
   amount: string;
   failed: boolean;
+  /** TRX sent through the forwarder contract (an internal transaction), not by a TransferContract. */
+  viaContract?: boolean;
 }
 
 interface StoredBlock {
@@ -54,8 +64,10 @@ export interface RunningTronDevnet {
   fundedAddress: string;
   /** Blocks the chain has now (the head is length − 1). */
   head(): number;
+  /** The forwarder contract that viaContract transfers go through. */
+  forwarderAddress: string;
   /** A transfer from the funded account into the next block, as /devnet/transfer makes it; returns its txID. */
-  transfer(to: string, amount: bigint, currency: 'TRX' | 'USDT'): string;
+  transfer(to: string, amount: bigint, currency: 'TRX' | 'USDT', options?: { viaContract?: boolean; fail?: boolean }): string;
   mine(blocks?: number): void;
   stop(): Promise<void>;
 }
@@ -130,14 +142,8 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           if (!tronAddressToHex(to)) return send(400, { Error: `"${to}" is not a Tron address` });
           if (currency !== 'TRX' && currency !== 'USDT') return send(400, { Error: 'currency must be TRX or USDT' });
           if (!/^\d+$/.test(String(body.amount))) return send(400, { Error: 'amount must be whole base units (sun, or USDT with 6 decimals)' });
-          const transaction: StoredTransaction = {
-            txID: randomBytes(32).toString('hex'),
-            kind: currency,
-            from: TRON_FUNDED_ADDRESS,
-            to,
-            amount: String(body.amount),
-            failed: body.fail === true,
-          };
+          if (body.viaContract === true && currency !== 'TRX') return send(400, { Error: 'viaContract sends TRX only' });
+          const transaction = storedTransfer(to, String(body.amount), currency, { viaContract: body.viaContract === true, fail: body.fail === true });
           pending.push(transaction);
           return send(200, { result: true, txid: transaction.txID });
         }
@@ -163,7 +169,12 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           return send(200, { head: chain.length - 1 });
         }
         case '/devnet/info':
-          return send(200, { fundedAddress: TRON_FUNDED_ADDRESS, usdtAddress: TRON_DEVNET_USDT, head: chain.length - 1 });
+          return send(200, {
+            fundedAddress: TRON_FUNDED_ADDRESS,
+            usdtAddress: TRON_DEVNET_USDT,
+            forwarderAddress: TRON_DEVNET_FORWARDER,
+            head: chain.length - 1,
+          });
         default:
           // java-tron answers an unknown path with its servlet container's HTML page.
           response.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body><h2>404 Not Found</h2></body></html>');
@@ -179,16 +190,10 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
     rpcUrl: `http://127.0.0.1:${options.port}`,
     usdtAddress: TRON_DEVNET_USDT,
     fundedAddress: TRON_FUNDED_ADDRESS,
+    forwarderAddress: TRON_DEVNET_FORWARDER,
     head: () => chain.length - 1,
-    transfer: (to, amount, currency) => {
-      const transaction: StoredTransaction = {
-        txID: randomBytes(32).toString('hex'),
-        kind: currency,
-        from: TRON_FUNDED_ADDRESS,
-        to,
-        amount: amount.toString(),
-        failed: false,
-      };
+    transfer: (to, amount, currency, options = {}) => {
+      const transaction = storedTransfer(to, amount.toString(), currency, options);
       pending.push(transaction);
       return transaction.txID;
     },
@@ -199,6 +204,18 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (options.stateFile) await writeFile(options.stateFile, JSON.stringify(chain));
     },
+  };
+}
+
+function storedTransfer(to: string, amount: string, kind: 'TRX' | 'USDT', options: { viaContract?: boolean; fail?: boolean }): StoredTransaction {
+  return {
+    txID: randomBytes(32).toString('hex'),
+    kind,
+    from: TRON_FUNDED_ADDRESS,
+    to,
+    amount,
+    failed: options.fail === true,
+    ...(options.viaContract ? { viaContract: true } : {}),
   };
 }
 
@@ -234,8 +251,20 @@ function blockJson(block: StoredBlock) {
 }
 
 function transactionJson(transaction: StoredTransaction) {
-  const contract =
-    transaction.kind === 'TRX'
+  const contract = transaction.viaContract
+    ? {
+        parameter: {
+          value: {
+            data: `${FORWARD_SELECTOR}${word(hex41(transaction.to).slice(2))}`,
+            owner_address: hex41(transaction.from),
+            contract_address: hex41(TRON_DEVNET_FORWARDER),
+            call_value: Number(transaction.amount),
+          },
+          type_url: 'type.googleapis.com/protocol.TriggerSmartContract',
+        },
+        type: 'TriggerSmartContract',
+      }
+    : transaction.kind === 'TRX'
       ? {
           parameter: {
             value: { amount: Number(transaction.amount), owner_address: hex41(transaction.from), to_address: hex41(transaction.to) },
@@ -266,6 +295,7 @@ function transactionJson(transaction: StoredTransaction) {
 /** A transaction's info as gettransactioninfobyblocknum / byid write it. */
 function infoJson(block: StoredBlock, transaction: StoredTransaction) {
   const base = { id: transaction.txID, blockNumber: block.number, blockTimeStamp: block.timestamp, contractResult: [''] };
+  if (transaction.viaContract) return forwarderInfoJson(base, transaction);
   if (transaction.kind === 'TRX') return { ...base, receipt: { net_usage: 268 } };
   if (transaction.failed) {
     return {
@@ -290,4 +320,27 @@ function infoJson(block: StoredBlock, transaction: StoredTransaction) {
       },
     ],
   };
+}
+
+/**
+ * The info of a call to the forwarder: the internal transaction that paid the TRX on (its `note`
+ * is "call" in hex, its TRX in `callValueInfo[0].callValue`), rejected when the call reverted, as
+ * java-tron writes it with `vm.saveInternalTx` on (TransactionUtil.buildInternalTransaction).
+ */
+function forwarderInfoJson(base: { id: string }, transaction: StoredTransaction) {
+  const internal = {
+    hash: createHash('sha256').update(`${transaction.txID}:0`).digest('hex'),
+    caller_address: hex41(TRON_DEVNET_FORWARDER),
+    transferTo_address: hex41(transaction.to),
+    callValueInfo: [{ callValue: Number(transaction.amount) }],
+    note: Buffer.from('call').toString('hex'),
+    ...(transaction.failed ? { rejected: true } : {}),
+  };
+  const called = { ...base, contract_address: hex41(TRON_DEVNET_FORWARDER), internal_transactions: [internal] };
+  if (transaction.failed) {
+    const receipt = { energy_fee: 750_000, energy_usage_total: 7_500, net_usage: 313, result: 'REVERT' };
+    return { ...called, fee: receipt.energy_fee, receipt, result: 'FAILED', resMessage: '5245564552540000' };
+  }
+  const receipt = { energy_fee: 783_000, energy_usage_total: 7_830, net_usage: 313, result: 'SUCCESS' };
+  return { ...called, fee: receipt.energy_fee, receipt };
 }

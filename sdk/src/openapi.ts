@@ -810,7 +810,7 @@ export interface components {
             confirmations: number;
             required_confirmations: number;
             /** @enum {string} */
-            status: "detected" | "confirming" | "completed" | "failed";
+            status: "detected" | "confirming" | "completed" | "failed" | "dust";
             failure_reason: string | null;
             simulated: boolean;
             /** Format: date-time */
@@ -1298,7 +1298,7 @@ export interface operations {
                 /** @description An object id: the page starts after it (pass the last id of the previous page). */
                 starting_after?: string;
                 customer_id?: string;
-                status?: "detected" | "confirming" | "completed" | "failed";
+                status?: "detected" | "confirming" | "completed" | "failed" | "dust";
                 network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
             };
             header?: never;

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
+import { FailoverChainAdapter } from '../chains/failover';
 import { blockTimesOf, inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
@@ -109,7 +110,9 @@ async function scanRound(
   // time tells orders whether the chain has been read past their deadline.
   const lastBlockHash = scanned?.toBlockHash ?? saved?.lastBlockHash ?? null;
   const lastBlockTime = scanned ? new Date(await adapter.blockTimestamp(toBlock)) : (saved?.lastBlockTime ?? null);
-  await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash, lastBlockTime);
+  // How each node looked this round (several nodes only), for /healthz.
+  const nodes = adapter instanceof FailoverChainAdapter ? adapter.nodeStatuses() : null;
+  await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash, lastBlockTime, nodes);
   return { head, nextBlock, lag: Math.max(0, head - nextBlock + 1), detected, signalled };
 }
 

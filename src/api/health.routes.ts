@@ -19,7 +19,8 @@ interface DependencyStatus {
  * `degraded`: the API still takes every request but an order's cancel (its workflow starts wait in
  * the outbox), and a load balancer must not take it out of rotation for that. Also the outbox's
  * backlog (starts waiting for a worker's relay, and the oldest one's age) and each chain watcher's
- * lag. Unauthenticated, for load balancers and `npm run dev`.
+ * lag, with its nodes' states where a chain has several. Unauthenticated, for load balancers and
+ * `npm run dev`: a node is named by its host, never its URL, and its error stays in the worker's log.
  */
 export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppState> {
   const router = new Router<AppState>();
@@ -59,6 +60,8 @@ async function chainLag(db: Db) {
     next_block: Number(cursor.next_block),
     lag: Math.max(0, Number(cursor.head) - Number(cursor.next_block) + 1),
     scanned_at: cursor.updated_at.toISOString(),
+    // Several nodes: each by its host, with its state (ok, lagging, down, disagrees) as of that round.
+    ...(cursor.nodes ? { nodes: cursor.nodes.map((node) => ({ name: node.name, state: node.state, head: node.head })) } : {}),
   }));
 }
 

@@ -11,9 +11,10 @@ export interface DetectedTransfer {
   transactionHash: string;
   /**
    * The transfer's log's position among all the logs of its own transaction's receipt (0, 1, …),
-   * or NATIVE_LOG_INDEX for the native coin: set by the chain alone, so no configuration change
-   * can shift it, and not block-wide, so a transaction that a reorg moves to another block keeps
-   * this number and stays the same deposit.
+   * NATIVE_LOG_INDEX for the transaction's own native value, or an internal transfer's number
+   * (internalTransferIndex): set by the chain alone, so no configuration change can shift it, and
+   * not block-wide, so a transaction that a reorg moves to another block keeps this number and
+   * stays the same deposit.
    */
   logIndex: number;
   blockNumber: number;
@@ -27,6 +28,34 @@ export interface DetectedTransfer {
 
 /** Native transfers have no log: this index keeps them apart from any token transfer. */
 export const NATIVE_LOG_INDEX = -1;
+
+/**
+ * Native coin a contract sends while a transaction runs (an "internal transfer": a Safe or
+ * ERC-4337 wallet paying out, an exchange's batch withdrawal, any `call{value:}`) is in no
+ * transaction's own value and in no log, only in the transaction's call tree. Its number is
+ * `-2 - k` for the k-th (from 0) such transfer of the transaction: the call frames below the
+ * transaction's own that moved native coin (value > 0) and took effect (neither they nor any frame
+ * above them failed, in a transaction that succeeded), in depth-first order of the call tree as
+ * the chain ran it. EVM chains count CALL and SELFDESTRUCT frames (a call trace's order);
+ * Tron counts `call` and `suicide` internal transactions carrying TRX, in their transaction
+ * info's order (java-tron records them depth-first). The chain alone sets the number: the same
+ * trace numbers the same, whichever addresses are watched, and it never meets a log's (≥ 0) or
+ * NATIVE_LOG_INDEX.
+ */
+export function internalTransferIndex(k: number): number {
+  return NATIVE_LOG_INDEX - 1 - k;
+}
+
+/** Which internal transfer of its transaction a number names (k), or undefined when it names none. */
+export function internalTransferOrdinal(logIndex: number): number | undefined {
+  return logIndex < NATIVE_LOG_INDEX ? NATIVE_LOG_INDEX - 1 - logIndex : undefined;
+}
+
+/** Chain order within one transaction: its own native value, then its internal transfers in call order, then its logs. */
+export function compareWithinTransaction(a: number, b: number): number {
+  const kind = (logIndex: number) => (logIndex === NATIVE_LOG_INDEX ? 0 : logIndex < 0 ? 1 : 2);
+  return kind(a) - kind(b) || Math.abs(a) - Math.abs(b);
+}
 
 /** A token contract to watch for transfers, in the family's address encoding. */
 export interface TokenContract {
@@ -65,6 +94,12 @@ export interface ChainAdapter {
    * transaction ordered before it left paying less or nothing, does not pay the same.
    */
   inclusions(transfers: RecordedTransfer[]): Promise<Array<Inclusion | null>>;
+  /**
+   * What this adapter cannot see on its chain as configured (say, native coin sent by contracts
+   * when the node is not asked for call traces), one sentence each, for the worker to say at
+   * start; empty when it sees every kind of transfer it watches for.
+   */
+  limitations(): string[];
 }
 
 /** A transfer as a deposit recorded it, to be found again on the chain. */
@@ -111,6 +146,8 @@ export class MalformedNodeAnswerError extends Error {
 export interface WatchedChainAdapter {
   adapter: ChainAdapter;
   requiredConfirmations: number;
+  /** Per currency, the smallest amount to a customer that is credited, in base units; below it a transfer is recorded as dust. */
+  dustThresholds: Record<string, bigint>;
   /** Where the watcher's first start scans from, when the operator says so. */
   startBlock?: number | undefined;
 }

@@ -10,17 +10,20 @@
  */
 import type { Db } from '../db/database';
 import { depositsOfTransactions, ownersByAddress, type AddressOwner } from '../db/repositories/chains.repository';
+import { recordDustDeposit } from '../deposits/transitions';
 import type { Deposit } from '../db/tables/deposits.table';
 import { isLate, isReorged } from '../domain/deposit-state';
 import { newId } from '../domain/ids';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
 import type { ConfirmationReport, DepositTransfer } from '../workflows/definitions';
-import { NATIVE_LOG_INDEX, paysTheSameRecipient, type ChainAdapter, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
+import { paysTheSameRecipient, type ChainAdapter, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
 
 export interface RangeScan {
   /** Transfers to watched addresses reported to a deposit workflow (new ones, late ones now final, re-opened ones). */
   detected: number;
+  /** New transfers to customers below their currency's dust threshold, recorded as dust and nothing more. */
+  dust: number;
   /** Transfers found that were recorded already and left to their workflows. */
   known: number;
   /** The hash of the range's last block as the scan read it. */
@@ -53,6 +56,7 @@ export async function scanRange(
   const claimed = new Set<string>();
   let detected = 0;
   let known = 0;
+  let dust = 0;
   for (const transfer of scanned.transfers) {
     const owner = owners.get(transfer.to);
     const currency = currencyOn(chain.network, transfer.currency);
@@ -103,10 +107,16 @@ export async function scanRange(
           requiredConfirmations: chain.requiredConfirmations,
           simulated: false,
         };
+    // Dust to a customer is recorded and nothing more; an order's payment was asked for, whatever its size.
+    if (!existing && !owner.order_id && BigInt(transfer.amount) < (chain.dustThresholds[transfer.currency] ?? 0n)) {
+      if (await recordDustDeposit(db, deposit)) dust++;
+      else known++;
+      continue;
+    }
     await reportDetectedTransfer(deps, deposit, report);
     detected++;
   }
-  return { detected, known, toBlockHash: scanned.toBlockHash };
+  return { detected, known, dust, toBlockHash: scanned.toBlockHash };
 }
 
 /** When each of these blocks was made, on the chain's clock (ms), asked once per block: orders judge payments by it. */
@@ -124,7 +134,8 @@ export async function blockTimesOf(adapter: ChainAdapter, numbers: number[]): Pr
 function recordedDepositOf(transfer: DetectedTransfer, recorded: Deposit[], claimed: Set<string>): Deposit | undefined {
   const ofTransaction = recorded.filter((deposit) => deposit.transaction_hash === transfer.transactionHash);
   const numbered = ofTransaction.find((deposit) => !deposit.legacy_log_index && deposit.log_index === transfer.logIndex);
-  if (numbered || transfer.logIndex === NATIVE_LOG_INDEX) return numbered;
+  // Legacy numbers were token transfers' only: native and internal transfers are found by number.
+  if (numbered || transfer.logIndex < 0) return numbered;
   const legacy = ofTransaction.find(
     (deposit) =>
       deposit.legacy_log_index &&

@@ -55,7 +55,7 @@ const EVENT_TYPES = [
   'order.canceled',
   'ping',
 ] as const;
-const DEPOSIT_STATUSES = ['detected', 'confirming', 'completed', 'failed'] as const;
+const DEPOSIT_STATUSES = ['detected', 'confirming', 'completed', 'failed', 'dust'] as const;
 const ORDER_STATUSES = ['pending', 'completed', 'expired', 'underpaid', 'canceled'] as const;
 const EXPLORERS: Record<string, string> = {
   ethereum: 'https://etherscan.io/tx/',

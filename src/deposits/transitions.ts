@@ -9,7 +9,7 @@ import { inTransaction, type Executor } from '../db/database';
 import { insertDepositIfAbsent, lockDepositById, updateDeposit } from '../db/repositories/deposits.repository';
 import { findObjectEventId, insertEvent } from '../db/repositories/events.repository';
 import { bookLedgerTransaction } from '../db/repositories/ledger.repository';
-import type { Deposit } from '../db/tables/deposits.table';
+import type { Deposit, NewDeposit } from '../db/tables/deposits.table';
 import { canTransition, type DepositStatus, type FailureReason } from '../domain/deposit-state';
 import type { DepositEventType } from '../domain/events';
 import { computeFee } from '../domain/fees';
@@ -28,33 +28,47 @@ export interface Transition {
 /** Records the transfer once (whoever reports it first) and emits `deposit.detected` that time only. */
 export async function recordDetectedDeposit(db: Executor, transfer: DepositTransfer): Promise<Transition> {
   return inTransaction(db, async (transaction) => {
-    const { deposit, inserted } = await insertDepositIfAbsent(transaction, {
-      id: transfer.depositId,
-      merchant_id: transfer.merchantId,
-      livemode: transfer.livemode,
-      customer_id: transfer.customerId,
-      order_id: transfer.orderId ?? null,
-      network: transfer.network,
-      currency: transfer.currency,
-      decimals: transfer.decimals,
-      address: transfer.address,
-      from_address: transfer.fromAddress,
-      transaction_hash: transfer.transactionHash,
-      log_index: transfer.logIndex,
-      legacy_log_index: transfer.legacyLogIndex ?? false,
-      block_number: transfer.blockNumber === null ? null : BigInt(transfer.blockNumber),
-      block_hash: transfer.blockHash,
-      block_time: transfer.blockTime ? new Date(transfer.blockTime) : null,
-      amount: BigInt(transfer.amount),
-      required_confirmations: transfer.requiredConfirmations,
-      status: 'detected',
-      simulated: transfer.simulated,
-    });
+    const { deposit, inserted } = await insertDepositIfAbsent(transaction, newDepositOf(transfer));
     if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId, paidAt(deposit));
     // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
     const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findObjectEventId(transaction, deposit, 'deposit.detected');
     return { deposit, eventId };
   });
+}
+
+/** The row a transfer is recorded as, detected. */
+function newDepositOf(transfer: DepositTransfer): NewDeposit {
+  return {
+    id: transfer.depositId,
+    merchant_id: transfer.merchantId,
+    livemode: transfer.livemode,
+    customer_id: transfer.customerId,
+    order_id: transfer.orderId ?? null,
+    network: transfer.network,
+    currency: transfer.currency,
+    decimals: transfer.decimals,
+    address: transfer.address,
+    from_address: transfer.fromAddress,
+    transaction_hash: transfer.transactionHash,
+    log_index: transfer.logIndex,
+    legacy_log_index: transfer.legacyLogIndex ?? false,
+    block_number: transfer.blockNumber === null ? null : BigInt(transfer.blockNumber),
+    block_hash: transfer.blockHash,
+    block_time: transfer.blockTime ? new Date(transfer.blockTime) : null,
+    amount: BigInt(transfer.amount),
+    required_confirmations: transfer.requiredConfirmations,
+    status: 'detected',
+    simulated: transfer.simulated,
+  };
+}
+
+/**
+ * Records a transfer below its currency's dust threshold, once, as `dust`: no workflow, no event,
+ * no booking (`domain/dust.ts`). Resolves to whether this call recorded it.
+ */
+export async function recordDustDeposit(db: Executor, transfer: DepositTransfer): Promise<boolean> {
+  const { inserted } = await insertDepositIfAbsent(db, { ...newDepositOf(transfer), status: 'dust' });
+  return inserted;
 }
 
 /**

@@ -7,7 +7,12 @@
  * detected once more, at its new block, and it confirms, completes and books anew. Pure: the
  * workflow drives it, activities persist it.
  */
-export const depositStatuses = ['detected', 'confirming', 'completed', 'failed'] as const;
+/**
+ * `dust`: a transfer to a customer below its currency's dust threshold, recorded as it is and
+ * nothing more (no workflow, no event, no booking): sending a customer's address one token unit
+ * costs an attacker a transaction fee and would otherwise cost inflow a workflow and its webhooks.
+ */
+export const depositStatuses = ['detected', 'confirming', 'completed', 'failed', 'dust'] as const;
 export type DepositStatus = (typeof depositStatuses)[number];
 
 export type FailureReason = 'reorg' | 'timeout';
@@ -17,6 +22,7 @@ const transitions: Record<DepositStatus, readonly DepositStatus[]> = {
   confirming: ['completed', 'failed'],
   completed: ['failed'],
   failed: [],
+  dust: [],
 };
 
 export function canTransition(from: DepositStatus, to: DepositStatus, failureReason?: string | null): boolean {

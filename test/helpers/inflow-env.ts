@@ -32,6 +32,7 @@ export function testStackEnv(options: {
     INFLOW_XPUB_TRON_LIVE: live.tron,
     INFLOW_RPC_URL_ETHEREUM_TEST: options.rpcUrl,
     INFLOW_TOKEN_ETHEREUM_USDT_TEST: options.usdtAddress,
+    INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
     INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(options.requiredConfirmations),
     INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(options.startBlock),
     INFLOW_CHAIN_POLL_MS: String(options.chainPollMs),

@@ -2,7 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { keccak256, parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import { ContractFactory, keccak256, parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
+import nativeForwarder from '../fixtures/contracts/native-forwarder.json';
 import { sql } from 'kysely';
 import { deployTestUsdt, ensureTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
@@ -51,6 +52,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       TEMPORAL_NAMESPACE: isolatedNamespaces.chainWatcher,
       INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
+      INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
       INFLOW_CHAIN_POLL_MS: '100',
       INFLOW_SECRET_KEY: testSecretKeyHex,
       // From the next block: the test USDT's mint at deployment went to the address alice is given.
@@ -300,6 +302,30 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     expect(deposit.failure_reason).toBeNull();
     const ledger = await database.db.selectFrom('ledger_transactions').select('kind').where('deposit_id', '=', deposit.id).execute();
     expect(ledger).toEqual([{ kind: 'deposit' }]);
+  });
+
+  it('credits ETH a contract sends to a customer (an internal transfer, from the call trace), and records dust without a workflow', async () => {
+    const forwarder = (await new ContractFactory(nativeForwarder.abi, nativeForwarder.bytecode, signer).deploy()) as unknown as Contract;
+    await forwarder.waitForDeployment();
+    const sent = await (await forwarder.getFunction('forward')(addresses.bob, { value: parseEther('0.25') })).wait();
+    // One base unit of USDT: dust, below the default 0.01.
+    const dust = await (await usdt.getFunction('transfer')(addresses.bob, 1n)).wait();
+    await anvil.provider.send('anvil_mine', ['0xc']);
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    expect(await depositOf(sent!.hash)).toMatchObject({ currency: 'ETH', log_index: -2, amount: parseEther('0.25').toString(), address: addresses.bob });
+    await waitFor('dust recorded', async () => (await depositOf(dust!.hash)) !== undefined);
+    const recorded = (await depositOf(dust!.hash))!;
+    expect(recorded).toMatchObject({ status: 'dust', amount: '1', fee: null });
+    const events = await database.db
+      .selectFrom('events')
+      .select('type')
+      .where(sql<boolean>`data->>'id' = ${recorded.id}`)
+      .execute();
+    expect(events).toEqual([]);
+    const workflow = dev.client.workflow.getHandle(
+      depositWorkflowId({ livemode: false, network: 'ethereum', transactionHash: dust!.hash, logIndex: recorded.log_index }),
+    );
+    await expect(workflow.describe()).rejects.toThrow(/not found/i);
   });
 
   it('finds a transfer that a reorg puts into blocks it had already scanned', async () => {

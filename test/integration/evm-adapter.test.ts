@@ -4,9 +4,10 @@ import { freePort } from '../../dev/tools/ports';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JsonRpcProvider } from 'ethers';
-import { NATIVE_LOG_INDEX, type DetectedTransfer } from '../../src/chains/chain-adapter';
+import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type DetectedTransfer } from '../../src/chains/chain-adapter';
 import multiPayArtifact from '../fixtures/contracts/multi-pay.json';
-import { EvmAdapter } from '../../src/chains/evm/evm.adapter';
+import nativeForwarderArtifact from '../fixtures/contracts/native-forwarder.json';
+import { callTracers, EvmAdapter } from '../../src/chains/evm/evm.adapter';
 import { waitFor } from '../helpers/wait';
 
 /** Every recipient is watched. */
@@ -202,6 +203,142 @@ describe('EvmAdapter on a real anvil chain', () => {
     // Blocks past the head: the node has none yet, the round fails and the next asks for less.
     await expect(aimd.transfersTo(head + 1, head + 10, everyone)).rejects.toThrow();
     expect(aimd.maxBlockRange).toBe(30);
+  });
+
+  // anvil serves both kinds of call traces, so every assertion holds for each, with the same numbers.
+  describe.each(callTracers)('native coin sent by contracts (internal transfers), traced with %s', (callTracer) => {
+    let forwarder: Contract;
+    let traced: EvmAdapter;
+    const summary = (transfers: DetectedTransfer[]) =>
+      transfers.map(({ transactionHash, logIndex, from, to, amount, currency }) => ({ transactionHash, logIndex, from, to, amount, currency }));
+
+    beforeAll(async () => {
+      forwarder = (await new ContractFactory(nativeForwarderArtifact.abi, nativeForwarderArtifact.bytecode, signer).deploy()) as unknown as Contract;
+      await forwarder.waitForDeployment();
+      traced = new EvmAdapter(anvil.provider, {
+        nativeCurrency: 'ETH',
+        tokens: [{ currency: 'USDT', address: await usdt.getAddress() }],
+        maxBlockRange: 50,
+        callTracer,
+      });
+    });
+
+    const call = async (name: string, args: unknown[], value: bigint) => (await (await forwarder.getFunction(name)(...args, { value })).wait())!;
+
+    it('finds them numbered -2, -3, … in call order, counts only frames that took effect, and never counts the transaction’s own value twice', async () => {
+      const start = (await traced.head()) + 1;
+      const forwarded = await call('forward', [alice], 10n);
+      const split = await call('split', [bob, carol, 3n], 10n);
+      // The call that paid alice reverted (undoing that payment); the transaction succeeded and paid bob.
+      const throughRevert = await call('payThroughRevertedCall', [alice, bob], 7n);
+      const closed = await call('closeTo', [carol], 5n);
+      const end = await traced.head();
+      const contract = await forwarder.getAddress();
+      const eth = (transactionHash: string, logIndex: number, payer: string, to: string, amount: string) => ({
+        transactionHash,
+        logIndex,
+        from: payer,
+        to,
+        amount,
+        currency: 'ETH',
+      });
+
+      const found = (await traced.transfersTo(start, end, everyone)).transfers;
+      expect(summary(found)).toEqual([
+        eth(forwarded.hash, NATIVE_LOG_INDEX, from, contract, '10'),
+        eth(forwarded.hash, -2, contract, alice, '10'),
+        eth(split.hash, NATIVE_LOG_INDEX, from, contract, '10'),
+        eth(split.hash, -2, contract, bob, '3'),
+        eth(split.hash, -3, contract, carol, '7'),
+        eth(throughRevert.hash, NATIVE_LOG_INDEX, from, contract, '7'),
+        eth(throughRevert.hash, -2, contract, bob, '7'),
+        // SELFDESTRUCT pays its beneficiary the contract's balance.
+        eth(closed.hash, NATIVE_LOG_INDEX, from, contract, '5'),
+        eth(closed.hash, -2, contract, carol, '5'),
+      ]);
+      expect(found[4]).toMatchObject({ blockNumber: split.blockNumber, blockHash: split.blockHash });
+
+      // The chain alone numbers them: the same again, and the same whichever addresses are watched.
+      expect((await traced.transfersTo(start, end, everyone)).transfers).toEqual(found);
+      const carolOnly = async (recipients: string[]) => new Set(recipients.filter((address) => address === carol));
+      expect(summary((await traced.transfersTo(start, end, carolOnly)).transfers)).toEqual([
+        eth(split.hash, -3, contract, carol, '7'),
+        eth(closed.hash, -2, contract, carol, '5'),
+      ]);
+      // Without traces, the transactions' own values alone, and the adapter says what it misses.
+      expect((await adapter.transfersTo(start, end, everyone)).transfers).toEqual(found.filter((transfer) => transfer.logIndex === NATIVE_LOG_INDEX));
+      expect(adapter.limitations()).toEqual([expect.stringMatching(/^native ETH that contracts send .* call tracing is off/)]);
+      expect(traced.limitations()).toEqual([]);
+    });
+
+    it('finds nothing in a transaction that reverted, though its trace shows the calls it made', async () => {
+      const start = (await traced.head()) + 1;
+      const reverted = await forwarder.getFunction('payAndRevert')(alice, { value: 4n, gasLimit: 100_000 });
+      await waitFor('the reverted transaction mined', async () => (await anvil.provider.send('eth_getTransactionReceipt', [reverted.hash])) !== null);
+      const kept = await call('forward', [bob], 2n);
+      const found = (await traced.transfersTo(start, await traced.head(), everyone)).transfers;
+      expect(found.map(({ transactionHash, logIndex, to }) => ({ transactionHash, logIndex, to }))).toEqual([
+        { transactionHash: kept.hash, logIndex: NATIVE_LOG_INDEX, to: await forwarder.getAddress() },
+        { transactionHash: kept.hash, logIndex: -2, to: bob },
+      ]);
+      expect(await traced.inclusions([{ transactionHash: reverted.hash, logIndex: -2, currency: 'ETH', to: alice, amount: '4' }])).toEqual([
+        { blockNumber: expect.any(Number), blockHash: expect.any(String), pays: null },
+      ]);
+    });
+
+    it('reads a recorded internal transfer again from its transaction’s trace (inclusions)', async () => {
+      const split = await call('split', [bob, carol, 1n], 3n);
+      const recorded = (logIndex: number, to: string, amount: string) => ({ transactionHash: split.hash, logIndex, currency: 'ETH', to, amount });
+      const at = { blockNumber: split.blockNumber, blockHash: split.blockHash };
+      expect(await traced.inclusions([recorded(-2, bob, '1'), recorded(-3, carol, '2'), recorded(-4, carol, '2')])).toEqual([
+        { ...at, pays: { currency: 'ETH', to: bob, amount: '1' } },
+        { ...at, pays: { currency: 'ETH', to: carol, amount: '2' } },
+        // No third internal transfer there: that place pays nothing.
+        { ...at, pays: null },
+      ]);
+      // Without traces it cannot say, and says so rather than guess.
+      await expect(adapter.inclusions([recorded(-2, bob, '1')])).rejects.toThrow(/call tracing is off/);
+    });
+
+    it('fails a round whose traces leave out the block’s transactions (a node that lags for traces)', async () => {
+      const start = (await traced.head()) + 1;
+      await call('forward', [alice], 1n);
+      const end = await traced.head();
+      const lagging = await startRpcProxy(anvil.rpcUrl, (request) =>
+        request.method === 'debug_traceBlockByHash' || request.method === 'trace_block' ? [] : undefined,
+      );
+      const provider = new JsonRpcProvider(lagging.url, undefined, { staticNetwork: true });
+      try {
+        const behindTraces = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [], maxBlockRange: 50, callTracer });
+        const failure = await behindTraces.transfersTo(start, end, everyone).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(MalformedNodeAnswerError);
+        expect((failure as Error).message).toMatch(
+          callTracer === 'parity' ? /trace_block left out transaction 0x/ : /debug_traceBlockByHash gave 0 traces for the 1 transactions/,
+        );
+      } finally {
+        provider.destroy();
+        await lagging.close();
+      }
+    });
+  });
+
+  it('fails a round whose parity traces come from another fork than its blocks', async () => {
+    const start = (await adapter.head()) + 1;
+    await (await signer.sendTransaction({ to: alice, value: 1n })).wait();
+    const end = await adapter.head();
+    const forked = await startRpcProxy(anvil.rpcUrl, async (request, forward) => {
+      if (request.method !== 'trace_block') return undefined;
+      const answer = (await forward(request)) as { result: Array<{ blockHash: string }> };
+      return answer.result.map((trace) => ({ ...trace, blockHash: `0x${'ab'.repeat(32)}` }));
+    });
+    const provider = new JsonRpcProvider(forked.url, undefined, { staticNetwork: true });
+    try {
+      const onTwoForks = new EvmAdapter(provider, { nativeCurrency: 'ETH', tokens: [], maxBlockRange: 50, callTracer: 'parity' });
+      await expect(onTwoForks.transfersTo(start, end, everyone)).rejects.toThrow(/trace_block gave a trace of block \d+ from another fork/);
+    } finally {
+      provider.destroy();
+      await forked.close();
+    }
   });
 
   // Last: the reorgs drop transactions the signer counted.

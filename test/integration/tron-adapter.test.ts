@@ -139,6 +139,110 @@ describe('TronAdapter against recorded java-tron responses', () => {
     }
   });
 
+  /**
+   * Block 1000000 of a TRON test network and its recorded transaction infos, in three of which a
+   * contract pays TRX: gettransactioninfobyblocknum-internal-trx.json is the response example of
+   * tatumio/doc @ 184c548fdd02c7a098dd5ada5b530a7431871904,
+   * docs/rpc/tron-rpc-documentation/api-calls-for-query-the-network-methods/gettransactioninfobyblocknum.md
+   * (REAL: copied as published; its block time, 2020-01-09, is not mainnet's block 1000000, mined
+   * in 2018). The block is COMPOSITE, as trc20Block's is: the recorded USDT transfer() transaction
+   * once per info, given the info's id, so the infos are the block's own, as a node answers them.
+   */
+  const internalTrxBlock = (infos: Array<{ id: string }> = recorded('gettransactioninfobyblocknum-internal-trx.json')) => {
+    const block = recorded('getblockbynum-trc20-transfer.json');
+    block.block_header.raw_data.number = 1000000;
+    block.transactions = infos.map((info) => ({ ...block.transactions[1], txID: info.id }));
+    return { block, infos };
+  };
+  const internalTrxNode = (answer?: Array<{ id: string }>) => {
+    const { block, infos } = internalTrxBlock(answer);
+    return {
+      '/wallet/getblockbylimitnext': blocks(block),
+      '/wallet/gettransactioninfobyblocknum': () => infos,
+      '/wallet/gettransactioninfobyid': (body: Record<string, unknown>) => infos.find((info) => info.id === body.value) ?? {},
+      '/wallet/getblockbynum': (body: Record<string, unknown>) => (body.num === 1000000 ? block : {}),
+    };
+  };
+  // Converted by an independent base58check (Python) from the recorded 41… hex.
+  const payer = 'TNt1Mr2Yau3C8Z2fyX1pwxKj3KpjuRmYkF';
+  const internalTrx = (transactionHash: string, logIndex: number, to: string, amount: string) => ({
+    transactionHash,
+    logIndex,
+    blockNumber: 1000000,
+    blockHash: internalTrxBlock().block.blockID,
+    from: payer,
+    to,
+    amount,
+    currency: 'TRX',
+  });
+  const [payout, bigPayout, secondPayout] = [
+    '98d0f4149bf8023a9df4d2b754f6c728a5b6d021c4497c6cd5452b97f01b0548',
+    '4ef51a5760bf98dc2dd752658f48db1445e8ca75f8a6efe14d5a462a15edd3f0',
+    '80e07e3f2b92a0e9974b1398964e006288836dee82aa3a81e579a512e6581354',
+  ] as const;
+
+  it('finds TRX that contracts send (internal transactions), numbered -2, -3, … per transaction, with no token configured', async () => {
+    const { adapter } = await adapterOn(internalTrxNode(), []);
+    expect((await adapter.transfersTo(1000000, 1000000, everyone)).transfers).toEqual([
+      // The calls that carry no TRX (`callValueInfo: [{}]`) are not transfers and take no number.
+      internalTrx(payout, -2, 'TFHnPDjYj2i8bUnWozc8ZxHNMMQfSRBJZR', '700000'),
+      internalTrx(bigPayout, -2, 'TXtpCUXaLmjMxCXy6krUvW5hgaocd9eezd', '2457950000'),
+      internalTrx(secondPayout, -2, 'TFHnPDjYj2i8bUnWozc8ZxHNMMQfSRBJZR', '550000'),
+    ]);
+    expect(adapter.limitations()).toEqual([expect.stringMatching(/^TRX that contracts send .* vm\.saveInternalTx = true/)]);
+  });
+
+  it('counts only internal TRX transfers that took effect: not rejected, no TRC-10 or create, in a call whose receipt is SUCCESS (CONSTRUCTED from the recorded infos)', async () => {
+    const infos = recorded('gettransactioninfobyblocknum-internal-trx.json');
+    const byId = (id: string) => infos.find((info: { id: string }) => info.id === id);
+    // The call that paid 700000 failed: none of its internal transactions moved anything.
+    byId(payout).receipt.result = 'REVERT';
+    // Before the big payout: a TRX call java-tron rejected (it, or a call above it, failed), and a TRC-10 one (TRX entry first, empty).
+    const big = byId(bigPayout).internal_transactions;
+    big[0] = { ...big[0], callValueInfo: [{ callValue: 5 }], rejected: true };
+    big[1] = { ...big[1], callValueInfo: [{}, { callValue: 6, tokenId: '1002000' }] };
+    // After the second payout: a contract creation that endows it (never a deposit address), then one more TRX call.
+    const second = byId(secondPayout).internal_transactions;
+    second.push({ ...second[1], note: Buffer.from('create').toString('hex'), callValueInfo: [{ callValue: 9 }] });
+    second.push({ ...second[1], transferTo_address: '41f07e117a4b5f1fda66f8fcedf44065f1dafc5ad7', callValueInfo: [{ callValue: 11 }] });
+    const { adapter } = await adapterOn(internalTrxNode(infos), []);
+    expect((await adapter.transfersTo(1000000, 1000000, everyone)).transfers).toEqual([
+      internalTrx(bigPayout, -2, 'TXtpCUXaLmjMxCXy6krUvW5hgaocd9eezd', '2457950000'),
+      internalTrx(secondPayout, -2, 'TFHnPDjYj2i8bUnWozc8ZxHNMMQfSRBJZR', '550000'),
+      internalTrx(secondPayout, -3, 'TXtpCUXaLmjMxCXy6krUvW5hgaocd9eezd', '11'),
+    ]);
+    // Read again by id: what each number pays there, and nothing where the call failed or no such transfer is.
+    const recordedTransfer = (transactionHash: string, logIndex: number) => ({ transactionHash, logIndex, currency: 'TRX', to: 'T', amount: '1' });
+    const at = { blockNumber: 1000000, blockHash: internalTrxBlock().block.blockID };
+    expect(
+      await adapter.inclusions([
+        recordedTransfer(secondPayout, -3),
+        recordedTransfer(bigPayout, -2),
+        recordedTransfer(payout, -2),
+        recordedTransfer(bigPayout, -3),
+      ]),
+    ).toEqual([
+      { ...at, pays: { currency: 'TRX', to: 'TXtpCUXaLmjMxCXy6krUvW5hgaocd9eezd', amount: '11' } },
+      { ...at, pays: { currency: 'TRX', to: 'TXtpCUXaLmjMxCXy6krUvW5hgaocd9eezd', amount: '2457950000' } },
+      { ...at, pays: null },
+      { ...at, pays: null },
+    ]);
+  });
+
+  it('reads an internal callValue above 2^53 sun exactly, and fails the round on an unreadable internal transaction', async () => {
+    const infos = recorded('gettransactioninfobyblocknum-internal-trx.json');
+    const { block } = internalTrxBlock(infos);
+    const text = JSON.stringify(infos).replace('"callValue":700000', '"callValue":90000000000000001');
+    const { adapter } = await adapterOn(
+      { ...internalTrxNode(), '/wallet/gettransactioninfobyblocknum': { raw: text, status: 200, type: 'application/json' } },
+      [],
+    );
+    expect((await adapter.transfersTo(1000000, 1000000, everyone)).transfers[0]).toMatchObject({ transactionHash: payout, amount: '90000000000000001' });
+    infos[1].internal_transactions[1].transferTo_address = 'not an address';
+    const { adapter: broken } = await adapterOn({ '/wallet/getblockbylimitnext': blocks(block), '/wallet/gettransactioninfobyblocknum': () => infos }, []);
+    await expect(broken.transfersTo(1000000, 1000000, everyone)).rejects.toBeInstanceOf(MalformedNodeAnswerError);
+  });
+
   it('returns only transfers to watched addresses, asking once for all recipients', async () => {
     const asked: string[][] = [];
     const { adapter } = await adapterOn(trc20Node());

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { freePort } from '../../dev/tools/ports';
+import { tronAddressToHex } from '../../src/chains/tron/address';
+import { TronAdapter } from '../../src/chains/tron/tron.adapter';
 
 const recorded = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/tron', name), 'utf8'));
 
@@ -114,6 +116,69 @@ describe('the Tron devnet stand-in, against recorded java-tron responses', () =>
     expect(info).not.toHaveProperty('log');
     const block = await call('/wallet/getblockbynum', { num: tron.head() });
     expect(block.transactions[0].ret).toEqual([{ contractRet: 'REVERT' }]);
+  });
+
+  it('TRX sent through a contract: a TriggerSmartContract with call_value in the block, the internal transaction that pays in its info', async () => {
+    const txid = await transfer({ to: 'TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV', amount: '700000', currency: 'TRX', viaContract: true });
+    tron.mine();
+    const block = await call('/wallet/getblockbynum', { num: tron.head() });
+    const parameters = block.transactions[0].raw_data.contract[0].parameter.value;
+    expect(parameters).toMatchObject({ call_value: 700000, contract_address: tronAddressToHex(tron.forwarderAddress) });
+    // java-tron leaves call_value out when it is 0, as in the recorded USDT call; the rest is that call's shape.
+    delete parameters.call_value;
+    expectShapeWithin(block.transactions[0], recorded('getblockbynum-trc20-transfer.json').transactions[1]);
+
+    const info = await call('/wallet/gettransactioninfobyid', { value: txid });
+    // The recorded info whose contract pays TRX; its first internal transaction carries none (`callValueInfo: [{}]`).
+    const real = recorded('gettransactioninfobyblocknum-internal-trx.json')[1];
+    expectShapeWithin(info, { ...real, internal_transactions: [real.internal_transactions[1]] });
+    expect(info.receipt.result).toBe('SUCCESS');
+    expect(info.internal_transactions).toEqual([
+      {
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        caller_address: tronAddressToHex(tron.forwarderAddress),
+        transferTo_address: '4158c85b7b6a5118beb3b23c14fcb2f3551a81d79a',
+        callValueInfo: [{ callValue: 700000 }],
+        note: Buffer.from('call').toString('hex'),
+      },
+    ]);
+  });
+
+  it('TRX through a contract call that reverts: REVERT in the block and the info, the internal transaction `rejected`', async () => {
+    const txid = await transfer({ to: 'TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV', amount: '1', currency: 'TRX', viaContract: true, fail: true });
+    tron.mine();
+    const { internal_transactions: internals, ...info } = await call('/wallet/gettransactioninfobyid', { value: txid });
+    expectShapeWithin(info, recorded('gettransactioninfobyid-trc20-failed.json'));
+    expect(info).toMatchObject({ result: 'FAILED', receipt: { result: 'REVERT' } });
+    // `rejected` is Tron.proto's InternalTransaction field 6, printed only when true (no recorded answer shows one).
+    expect(internals).toEqual([expect.objectContaining({ rejected: true, callValueInfo: [{ callValue: 1 }] })]);
+    expect((await call('/wallet/getblockbynum', { num: tron.head() })).transactions[0].ret).toEqual([{ contractRet: 'REVERT' }]);
+    expect(
+      (
+        await fetch(`${tron.rpcUrl}/devnet/transfer`, {
+          method: 'POST',
+          body: JSON.stringify({ to: 'TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV', amount: '1', currency: 'USDT', viaContract: true }),
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it('the Tron adapter finds TRX sent through a contract as an internal transfer, and nothing from a call that reverted', async () => {
+    const adapter = new TronAdapter({ rpcUrl: tron.rpcUrl, nativeCurrency: 'TRX', tokens: [{ currency: 'USDT', address: tron.usdtAddress }] });
+    const to = 'TBA6CypYJizwA9XdC7Ubgc5F1bxrQ7SqPt';
+    const start = tron.head() + 1;
+    const paid = tron.transfer(to, 5n, 'TRX', { viaContract: true });
+    tron.transfer(to, 6n, 'TRX', { viaContract: true, fail: true });
+    tron.mine();
+    const { blockID } = await call('/wallet/getblockbynum', { num: tron.head() });
+    const at = { blockNumber: tron.head(), blockHash: blockID };
+    const everyone = async (recipients: string[]) => new Set(recipients);
+    expect((await adapter.transfersTo(start, tron.head(), everyone)).transfers).toEqual([
+      { transactionHash: paid, logIndex: -2, ...at, from: tron.forwarderAddress, to, amount: '5', currency: 'TRX' },
+    ]);
+    expect(await adapter.inclusions([{ transactionHash: paid, logIndex: -2, currency: 'TRX', to, amount: '5' }])).toEqual([
+      { ...at, pays: { currency: 'TRX', to, amount: '5' } },
+    ]);
   });
 
   it('getblockbylimitnext: blocks [startNum, endNum), at most 100', async () => {

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       secretKey: undefined,
       priceFeeds: {},
       allowStaticPricesLive: false,
+      dustThresholds: { USDT: '0.01', USDC: '0.01', ETH: '0.000001', BNB: '0.00001', POL: '0.01', TRX: '0.1' },
       rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
     });
   });
@@ -105,7 +106,8 @@ describe('loadConfig', () => {
         network: 'ethereum',
         family: 'evm',
         livemode: false,
-        rpcUrl: 'http://127.0.0.1:8545',
+        rpcUrls: ['http://127.0.0.1:8545'],
+        quorum: 1,
         headers: {},
         tokens: [{ currency: 'USDT', address: token }],
         pollMs: 2000,
@@ -115,7 +117,8 @@ describe('loadConfig', () => {
         network: 'base',
         family: 'evm',
         livemode: true,
-        rpcUrl: 'https://base.example',
+        rpcUrls: ['https://base.example'],
+        quorum: 1,
         headers: {},
         tokens: [{ currency: 'USDC', address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }],
         pollMs: 2000,
@@ -126,6 +129,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_TEST: 'http://x', INFLOW_TOKEN_ETHEREUM_USDT_TEST: 'nope' })).toThrow(
       /INFLOW_TOKEN_ETHEREUM_USDT_TEST/,
     );
+  });
+
+  it('reads a chain from several nodes, with a quorum no larger than their number', () => {
+    const config = loadConfig({
+      ...complete,
+      INFLOW_RPC_URL_ETHEREUM_LIVE: 'https://a.example/v3/key, https://b.example',
+      INFLOW_RPC_QUORUM_ETHEREUM_LIVE: '2',
+    });
+    expect(config.chains).toMatchObject([{ network: 'ethereum', livemode: true, rpcUrls: ['https://a.example/v3/key', 'https://b.example'], quorum: 2 }]);
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_LIVE: 'https://a.example', INFLOW_RPC_QUORUM_ETHEREUM_LIVE: '2' })).toThrow(
+      /INFLOW_RPC_QUORUM_ETHEREUM_LIVE must be a whole number from 1 to 1/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_RPC_URL_ETHEREUM_LIVE: 'https://a.example,b.example' })).toThrow(/must be an http\(s\) URL, or several/);
+  });
+
+  it('reads dust thresholds over the defaults, and names an entry it cannot read', () => {
+    expect(loadConfig({ ...complete, INFLOW_DUST_THRESHOLDS: 'usdt=0.5,ETH=0' }).dustThresholds).toMatchObject({ USDT: '0.5', ETH: '0', TRX: '0.1' });
+    expect(() => loadConfig({ ...complete, INFLOW_DUST_THRESHOLDS: 'USDT=lots' })).toThrow(/INFLOW_DUST_THRESHOLDS entry "USDT=lots" is not CURRENCY=AMOUNT/);
   });
 
   it('watches Tron like EVM, with a hosted provider key, and per network and mode poll interval and confirmations', () => {
@@ -143,7 +164,8 @@ describe('loadConfig', () => {
         network: 'tron',
         family: 'tron',
         livemode: false,
-        rpcUrl: 'http://127.0.0.1:8090',
+        rpcUrls: ['http://127.0.0.1:8090'],
+        quorum: 1,
         headers: {},
         tokens: [{ currency: 'USDT', address: 'TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf' }],
         pollMs: 2000,
@@ -153,7 +175,8 @@ describe('loadConfig', () => {
         network: 'tron',
         family: 'tron',
         livemode: true,
-        rpcUrl: 'https://api.trongrid.io',
+        rpcUrls: ['https://api.trongrid.io'],
+        quorum: 1,
         headers: { 'TRON-PRO-API-KEY': 'abc-123' },
         tokens: [{ currency: 'USDT', address: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' }],
         pollMs: 3000,

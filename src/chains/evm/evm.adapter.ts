@@ -9,9 +9,19 @@
  * its receipt, which must sit in the same block. Any disagreement fails the round, which the
  * watcher retries; nothing is skipped. Ranges follow AIMD: they grow by a few blocks after a round
  * that succeeds and halve after one that fails, whatever the failure was.
+ *
+ * Native coin that a contract sends while a transaction runs (an internal transfer: a Safe or
+ * ERC-4337 wallet paying out, an exchange's batch withdrawal, any `call{value:}`) shows in no
+ * transaction's `to` and `value` and in no log, only in the call tree, so it is found in call
+ * traces when the network is configured to read them (CallTracer below): each block with
+ * transactions is traced, the traces must be that very block's, and each transfer is numbered by
+ * its frame's place in its transaction's call tree (internalTransferIndex in chain-adapter.ts).
  */
 import { getAddress, getBytes, id, keccak256, toQuantity, type JsonRpcProvider } from 'ethers';
 import {
+  compareWithinTransaction,
+  internalTransferIndex,
+  internalTransferOrdinal,
   MalformedNodeAnswerError,
   NATIVE_LOG_INDEX,
   type ChainAdapter,
@@ -52,6 +62,49 @@ interface RawReceipt {
   logs: RawLog[];
 }
 
+/** A frame of geth's callTracer (debug_trace*): the transaction's own at the top, the calls it made nested in the order they ran. */
+interface CallTracerFrame {
+  type: string;
+  from: string;
+  to?: string;
+  value?: string;
+  error?: string;
+  calls?: CallTracerFrame[];
+}
+
+/** A frame of a parity-style trace (trace_*): a flat list, each placed in its transaction's call tree by traceAddress. */
+interface ParityTrace {
+  type: string;
+  action: { callType?: string; from?: string; to?: string; value?: string; address?: string; balance?: string; refundAddress?: string };
+  error?: string;
+  traceAddress: number[];
+  transactionHash?: string | null;
+  blockHash?: string;
+}
+
+/** Native coin a call frame below a transaction's own moved, and that stayed moved. */
+interface InternalPayment {
+  from: string;
+  to: string;
+  amount: bigint;
+}
+
+/**
+ * How the node is asked for call traces, per network (INFLOW_TRACE_<NETWORK>_<MODE>; unset: not
+ * at all, and limitations() says so). `callTracer` is geth's built-in tracer
+ * (debug_traceBlockByHash, debug_traceTransaction: geth, erigon, reth, nethermind, anvil);
+ * `parity` the trace module (trace_block, trace_transaction: erigon, reth, nethermind, anvil).
+ * Both number a transaction's internal transfers alike. It is configured, not probed at first use:
+ * tracing a block costs a node many times what reading it does (hosted providers bill debug and
+ * trace calls at a multiple, some only on paid plans), and a node without archive state cannot
+ * trace blocks older than the state it keeps (geth: the last 128), which a catch-up or a rescan
+ * reads. Whether a node serves traces for every range the watcher will read is the operator's
+ * knowledge; a probe at start would learn only about today's head. A configured tracer that fails
+ * fails the round, which is retried: no block is scanned without its traces.
+ */
+export const callTracers = ['callTracer', 'parity'] as const;
+export type CallTracer = (typeof callTracers)[number];
+
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 
 /** How providers say an `eth_getLogs` range holds too much (Infura, Alchemy, QuickNode, geth, erigon phrasings). */
@@ -70,7 +123,7 @@ export class EvmAdapter implements ChainAdapter {
 
   constructor(
     private readonly provider: JsonRpcProvider,
-    private readonly options: { nativeCurrency: string; tokens: TokenContract[]; maxBlockRange?: number },
+    private readonly options: { nativeCurrency: string; tokens: TokenContract[]; maxBlockRange?: number; callTracer?: CallTracer | undefined },
   ) {
     this.tokensByAddress = new Map(options.tokens.map((token) => [getAddress(token.address), token.currency]));
     this.ceiling = options.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
@@ -103,12 +156,20 @@ export class EvmAdapter implements ChainAdapter {
     }
   }
 
+  limitations(): string[] {
+    if (this.options.callTracer) return [];
+    return [
+      `native ${this.options.nativeCurrency} that contracts send (internal transfers: smart-contract wallets, exchanges' batch withdrawals) is not seen: ` +
+        'call tracing is off (INFLOW_TRACE_<NETWORK>_<MODE>=callTracer or parity, for a node that serves those traces)',
+    ];
+  }
+
   private async scan(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
     const [blocks, logs] = await Promise.all([this.blocks(fromBlock, toBlock), this.tokenLogs(fromBlock, toBlock)]);
-    await this.checkLogsAgainstBlocks(blocks, logs);
+    const [internalCandidates] = await Promise.all([this.internalTransfers(blocks), this.checkLogsAgainstBlocks(blocks, logs)]);
 
     const tokenCandidates = logs.flatMap((log) => this.decodeTransfer(log) ?? []);
-    const nativeCandidates = blocks.flatMap((block) => nativeTransfersOf(block, this.options.nativeCurrency));
+    const nativeCandidates = [...blocks.flatMap((block) => nativeTransfersOf(block, this.options.nativeCurrency)), ...internalCandidates];
     const recipients = await watched([...new Set([...tokenCandidates, ...nativeCandidates].map((candidate) => candidate.transfer.to))]);
     const hits = [...nativeCandidates, ...tokenCandidates].filter((candidate) => recipients.has(candidate.transfer.to));
 
@@ -131,11 +192,11 @@ export class EvmAdapter implements ChainAdapter {
       }
       return [{ ...transfer, logIndex: position }];
     });
-    // In chain order: by block, by the transaction's place in it, by the log's place in the transaction.
+    // In chain order: by block, by the transaction's place in it, by the transfer's place in the transaction.
     const place = new Map(blocks.flatMap((block) => block.transactions.map((tx, i) => [tx.hash, i] as const)));
     const order = (transfer: DetectedTransfer) => place.get(transfer.transactionHash) ?? 0;
     return {
-      transfers: transfers.sort((a, b) => a.blockNumber - b.blockNumber || order(a) - order(b) || a.logIndex - b.logIndex),
+      transfers: transfers.sort((a, b) => a.blockNumber - b.blockNumber || order(a) - order(b) || compareWithinTransaction(a.logIndex, b.logIndex)),
       toBlockHash: blocks.at(-1)!.hash,
     };
   }
@@ -166,11 +227,25 @@ export class EvmAdapter implements ChainAdapter {
         transfer.logIndex === NATIVE_LOG_INDEX && receipts[i] ? this.provider.send('eth_getTransactionByHash', [transfer.transactionHash]) : null,
       ),
     )) as Array<{ to: string | null; value: string } | null>;
+    // An internal transfer's are its frame's, in the transaction's call trace as it ran there.
+    const internalPayments = await Promise.all(
+      transfers.map((transfer, i) => {
+        const receipt = receipts[i];
+        return internalTransferOrdinal(transfer.logIndex) !== undefined && receipt?.status === '0x1'
+          ? this.tracedPayments(transfer.transactionHash, receipt.blockHash)
+          : null;
+      }),
+    );
     return transfers.map((transfer, i) => {
       const receipt = receipts[i];
       if (!receipt) return null;
       const inclusion = { blockNumber: Number(receipt.blockNumber), blockHash: receipt.blockHash };
       if (receipt.status !== '0x1') return { ...inclusion, pays: null };
+      const ordinal = internalTransferOrdinal(transfer.logIndex);
+      if (ordinal !== undefined) {
+        const payment = internalPayments[i]![ordinal];
+        return { ...inclusion, pays: payment ? { to: payment.to, amount: payment.amount.toString(), currency: this.options.nativeCurrency } : null };
+      }
       if (transfer.logIndex === NATIVE_LOG_INDEX) {
         const transaction = transactions[i];
         const paid = transaction?.to
@@ -289,6 +364,111 @@ export class EvmAdapter implements ChainAdapter {
     };
   }
 
+  /**
+   * The internal transfers in these blocks, from their call traces (none when tracing is off).
+   * The traces must be the blocks' own: asked for by hash (callTracer), or each naming the
+   * block's hash (parity), with every transaction of the block traced.
+   */
+  private async internalTransfers(blocks: RawBlock[]): Promise<Array<{ transfer: DetectedTransfer; log?: undefined }>> {
+    if (!this.options.callTracer) return [];
+    const traced = blocks.filter((block) => block.transactions.length > 0);
+    const payments = await Promise.all(
+      traced.map((block) => (this.options.callTracer === 'parity' ? this.parityBlockPayments(block) : this.callTracerBlockPayments(block))),
+    );
+    return traced.flatMap((block, i) =>
+      [...payments[i]!].flatMap(([transactionHash, paid]) =>
+        paid.map((payment, k) => ({
+          transfer: {
+            transactionHash,
+            logIndex: internalTransferIndex(k),
+            blockNumber: Number(block.number),
+            blockHash: block.hash,
+            from: payment.from,
+            to: payment.to,
+            amount: payment.amount.toString(),
+            currency: this.options.nativeCurrency,
+          },
+        })),
+      ),
+    );
+  }
+
+  /** Each transaction's internal payments in a block, by geth's callTracer over the block read by its hash. */
+  private async callTracerBlockPayments(block: RawBlock): Promise<Map<string, InternalPayment[]>> {
+    const number = Number(block.number);
+    const answer = (await this.provider.send('debug_traceBlockByHash', [block.hash, { tracer: 'callTracer' }])) as unknown;
+    if (!Array.isArray(answer) || answer.length !== block.transactions.length) {
+      throw new MalformedNodeAnswerError(
+        `debug_traceBlockByHash gave ${Array.isArray(answer) ? answer.length : 'no'} traces for the ${block.transactions.length} transactions of block ${number}`,
+      );
+    }
+    return new Map(
+      block.transactions.map((tx, i) => {
+        const traced = answer[i] as { txHash?: string; result?: CallTracerFrame; error?: string } | null;
+        // Older nodes leave txHash out: the traces come in the block's order.
+        if (traced?.txHash !== undefined && traced.txHash.toLowerCase() !== tx.hash.toLowerCase()) {
+          throw new MalformedNodeAnswerError(`debug_traceBlockByHash gave the trace of ${traced.txHash} where block ${number} has ${tx.hash}`);
+        }
+        if (!traced?.result) throw new MalformedNodeAnswerError(`the node could not trace ${tx.hash}: ${String(traced?.error ?? 'no result').slice(0, 200)}`);
+        return [tx.hash, internalPaymentsOfCallTrace(traced.result, tx.hash)];
+      }),
+    );
+  }
+
+  /**
+   * Each transaction's internal payments in a block, by trace_block. The call takes a number, so
+   * every trace must name the block's hash, and every transaction of the block must have its
+   * top-level trace: a node that lags for traces answers a block it lacks with none at all.
+   */
+  private async parityBlockPayments(block: RawBlock): Promise<Map<string, InternalPayment[]>> {
+    const number = Number(block.number);
+    const answer = (await this.provider.send('trace_block', [toQuantity(number)])) as unknown;
+    if (!Array.isArray(answer)) throw new MalformedNodeAnswerError(`trace_block answered ${JSON.stringify(answer)?.slice(0, 200)} for block ${number}`);
+    const byTransaction = new Map(block.transactions.map((tx) => [tx.hash.toLowerCase(), [] as ParityTrace[]]));
+    for (const trace of answer as ParityTrace[]) {
+      // Block and uncle rewards (proof-of-work chains) belong to no transaction.
+      if (!trace?.transactionHash) continue;
+      if (trace.blockHash?.toLowerCase() !== block.hash.toLowerCase()) {
+        throw new MalformedNodeAnswerError(`trace_block gave a trace of block ${number} from another fork (hash ${trace.blockHash})`);
+      }
+      const traces = byTransaction.get(trace.transactionHash.toLowerCase());
+      if (!traces) throw new MalformedNodeAnswerError(`trace_block gave a trace of ${trace.transactionHash}, which block ${number} does not hold`);
+      traces.push(trace);
+    }
+    return new Map(
+      block.transactions.map((tx) => {
+        const traces = byTransaction.get(tx.hash.toLowerCase())!;
+        if (!traces.some((trace) => Array.isArray(trace.traceAddress) && trace.traceAddress.length === 0)) {
+          throw new MalformedNodeAnswerError(`trace_block left out transaction ${tx.hash} of block ${number} (a node that lags for traces)`);
+        }
+        return [tx.hash, internalPaymentsOfParityTraces(traces, tx.hash)];
+      }),
+    );
+  }
+
+  /**
+   * A transaction's internal payments, traced again on its own (for inclusions). Parity traces
+   * name their block, which must be the receipt's; callTracer's name none.
+   */
+  private async tracedPayments(transactionHash: string, blockHash: string): Promise<InternalPayment[]> {
+    if (!this.options.callTracer) {
+      throw new Error(
+        `a recorded transfer of ${transactionHash} is native coin sent by a contract, which only a call trace shows, and call tracing is off for this chain (INFLOW_TRACE_<NETWORK>_<MODE>)`,
+      );
+    }
+    if (this.options.callTracer === 'callTracer') {
+      return internalPaymentsOfCallTrace(await this.provider.send('debug_traceTransaction', [transactionHash, { tracer: 'callTracer' }]), transactionHash);
+    }
+    const traces = (await this.provider.send('trace_transaction', [transactionHash])) as unknown;
+    if (!Array.isArray(traces) || !traces.some((trace: ParityTrace) => trace?.traceAddress?.length === 0)) {
+      throw new MalformedNodeAnswerError(`trace_transaction gave no trace of ${transactionHash}, whose receipt the node has`);
+    }
+    if (traces.some((trace: ParityTrace) => trace.blockHash?.toLowerCase() !== blockHash.toLowerCase())) {
+      throw new MalformedNodeAnswerError(`trace_transaction traced ${transactionHash} in another block than its receipt's ${blockHash}`);
+    }
+    return internalPaymentsOfParityTraces(traces as ParityTrace[], transactionHash);
+  }
+
   private async receipts(transactionHashes: string[]): Promise<RawReceipt[]> {
     const receipts = (await Promise.all(transactionHashes.map((hash) => this.provider.send('eth_getTransactionReceipt', [hash])))) as Array<RawReceipt | null>;
     return receipts.map((receipt, i) => {
@@ -317,6 +497,85 @@ function nativeTransfersOf(block: RawBlock, currency: string): Array<{ transfer:
         currency,
       },
     }));
+}
+
+/**
+ * A transaction's internal payments from its callTracer trace: the CALL and SELFDESTRUCT frames
+ * below the top that moved value and took effect (no error on them or on any frame above them),
+ * depth-first in the order they ran. DELEGATECALL, CALLCODE and STATICCALL move nothing to another
+ * address; CREATE pays a contract made there and then, never a deposit address.
+ */
+function internalPaymentsOfCallTrace(top: unknown, transactionHash: string): InternalPayment[] {
+  const payments: InternalPayment[] = [];
+  const visit = (frame: unknown, tookEffect: boolean) => {
+    if (!isCallTracerFrame(frame))
+      throw new MalformedNodeAnswerError(`the call trace of ${transactionHash} has a frame callTracer does not write: ${JSON.stringify(frame)?.slice(0, 200)}`);
+    const effective = tookEffect && !frame.error;
+    if (frame !== top && effective && (frame.type === 'CALL' || frame.type === 'SELFDESTRUCT')) {
+      const amount = quantityOf(frame.value ?? '0x0', `a ${frame.type} value in the trace of ${transactionHash}`);
+      if (amount > 0n) payments.push({ from: addressOf(frame.from, transactionHash), to: addressOf(frame.to, transactionHash), amount });
+    }
+    for (const call of frame.calls ?? []) visit(call, effective);
+  };
+  visit(top, true);
+  return payments;
+}
+
+function isCallTracerFrame(frame: unknown): frame is CallTracerFrame {
+  const candidate = frame as CallTracerFrame | null;
+  return typeof candidate?.type === 'string' && typeof candidate.from === 'string' && (candidate.calls === undefined || Array.isArray(candidate.calls));
+}
+
+/**
+ * A transaction's internal payments from its parity-style traces: `call` frames (callType `call`)
+ * and `suicide` frames below the top that moved value and took effect, in depth-first order (the
+ * traceAddress order), the same frames callTracer's CALL and SELFDESTRUCT are.
+ */
+function internalPaymentsOfParityTraces(traces: ParityTrace[], transactionHash: string): InternalPayment[] {
+  const malformed = (trace: unknown) => new MalformedNodeAnswerError(`a trace of ${transactionHash} is not readable: ${JSON.stringify(trace)?.slice(0, 200)}`);
+  for (const trace of traces) {
+    if (typeof trace?.type !== 'string' || typeof trace.action !== 'object' || trace.action === null || !Array.isArray(trace.traceAddress)) {
+      throw malformed(trace);
+    }
+  }
+  const depthFirst = [...traces].sort((a, b) => compareTraceAddresses(a.traceAddress, b.traceAddress));
+  const failed = new Set<string>();
+  const payments: InternalPayment[] = [];
+  for (const trace of depthFirst) {
+    const path = trace.traceAddress;
+    if (trace.error) failed.add(path.join('.'));
+    // A frame takes effect when neither it nor any frame above it (a prefix of its address) failed.
+    const effective = !Array.from({ length: path.length + 1 }, (_, depth) => path.slice(0, depth).join('.')).some((frame) => failed.has(frame));
+    if (path.length === 0 || !effective) continue;
+    const { action } = trace;
+    if (trace.type === 'call' && action.callType === 'call') {
+      const amount = quantityOf(action.value ?? '0x0', `a call value in the traces of ${transactionHash}`);
+      if (amount > 0n) payments.push({ from: addressOf(action.from, transactionHash), to: addressOf(action.to, transactionHash), amount });
+    } else if (trace.type === 'suicide') {
+      const amount = quantityOf(action.balance ?? '0x0', `a selfdestruct balance in the traces of ${transactionHash}`);
+      if (amount > 0n) payments.push({ from: addressOf(action.address, transactionHash), to: addressOf(action.refundAddress, transactionHash), amount });
+    }
+  }
+  return payments;
+}
+
+/** Depth-first order of two frames' places in a call tree: a frame before the frames under it, siblings in the order they ran. */
+function compareTraceAddresses(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function quantityOf(value: unknown, what: string): bigint {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]+$/.test(value))
+    throw new MalformedNodeAnswerError(`${what} is not a hex quantity: ${JSON.stringify(value)}`);
+  return BigInt(value);
+}
+
+function addressOf(value: unknown, transactionHash: string): string {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    throw new MalformedNodeAnswerError(`a frame in the trace of ${transactionHash} has no address where it moves value: ${JSON.stringify(value)}`);
+  }
+  return getAddress(value);
 }
 
 /** The three bits (byte index, mask) an item sets in a 2048-bit logs bloom (the yellow paper's M3:2048). */

@@ -11,6 +11,14 @@
  * it, caps ranges at 5,000 blocks, and its blocks' logsBloom is always zero. The HTTP API names
  * each contract's type, so a TRX payment is known for what it is.
  *
+ * TRX a contract sends while a transaction runs (an internal transfer) is read from the same
+ * transaction infos: java-tron records each call a contract makes as an internal transaction
+ * (`internal_transactions`: `caller_address`, `transferTo_address`, `callValueInfo` with the TRX
+ * `callValue` and any TRC-10 `tokenId`, `note` in hex, `rejected` when it or a call above it
+ * failed; Tron.proto's InternalTransaction, TransactionUtil.buildInternalTransaction). A node
+ * writes them only when its config says `vm.saveInternalTx = true` (off by default), so the
+ * adapter cannot tell "none" from "not kept" and says so in limitations().
+ *
  * Calls (java-tron's documentation, docs/api/http.md in tronprotocol/documentation-en):
  * `/wallet/getnowblock` (head), `/wallet/getblockbylimitnext` (blocks [startNum, endNum), at most
  * 100 a call), `/wallet/gettransactioninfobyblocknum` (logs and receipts of a block's
@@ -21,6 +29,9 @@ import {
   MalformedNodeAnswerError,
   NATIVE_LOG_INDEX,
   paysTheSame,
+  compareWithinTransaction,
+  internalTransferIndex,
+  internalTransferOrdinal,
   type ChainAdapter,
   type Inclusion,
   type PaidTransfer,
@@ -43,7 +54,10 @@ const INFO_CALLS_AT_ONCE = 10;
  * java-tron writes sun amounts as bare JSON integers (int64), and JSON.parse would round any above
  * 2^53 (about 9 billion TRX; the supply is larger): such amounts are read as strings, exactly.
  */
-const LARGE_AMOUNT = /"amount"\s*:\s*(\d{16,})/g;
+const LARGE_AMOUNT = /"(amount|callValue)"\s*:\s*(\d{16,})/g;
+/** An internal transaction's `note` (hex of its kind): a call, or a SELFDESTRUCT paying its balance out. */
+const CALL_NOTE = Buffer.from('call').toString('hex');
+const SUICIDE_NOTE = Buffer.from('suicide').toString('hex');
 
 interface RawContract {
   type: string;
@@ -68,6 +82,16 @@ interface RawTransactionInfo {
   blockNumber?: number;
   receipt?: { result?: string };
   log?: Array<{ address: string; topics?: string[]; data?: string }>;
+  internal_transactions?: RawInternalTransaction[];
+}
+
+/** `callValue` is a string when it was too large for a double (see LARGE_AMOUNT); zero fields are left out. */
+interface RawInternalTransaction {
+  caller_address?: string;
+  transferTo_address?: string;
+  callValueInfo?: Array<{ callValue?: number | string; tokenId?: string }>;
+  note?: string;
+  rejected?: boolean;
 }
 
 export interface TronAdapterOptions {
@@ -84,8 +108,6 @@ export interface TronAdapterOptions {
 export class TronAdapter implements ChainAdapter {
   /** Token contracts by their 20-byte hex (no 41 prefix), as transaction-info logs name them. */
   private readonly tokensByLogAddress: Map<string, string>;
-  /** Token contracts by their 41… hex, as a TriggerSmartContract's `contract_address` names them. */
-  private readonly tokenContracts: Set<string>;
   readonly maxBlockRange: number;
 
   constructor(private readonly options: TronAdapterOptions) {
@@ -95,7 +117,6 @@ export class TronAdapter implements ChainAdapter {
       return { currency: token.currency, hex };
     });
     this.tokensByLogAddress = new Map(hexes.map((token) => [token.hex.slice(2), token.currency]));
-    this.tokenContracts = new Set(hexes.map((token) => token.hex));
     this.maxBlockRange = options.maxBlockRange ?? 2_000;
   }
 
@@ -128,18 +149,16 @@ export class TronAdapter implements ChainAdapter {
         const trx = trxTransfer(block, transaction, contract, this.options.nativeCurrency);
         if (trx) transfers.push(trx);
       }
-      // A token transfer may come from any contract call (a wallet's, an exchange's), so every
-      // block with one is read for its logs; blocks without one cost nothing more.
-      if (this.tokenContracts.size > 0 && transactions.some((transaction) => transaction.raw_data.contract[0]!.type === 'TriggerSmartContract')) {
-        withContractCalls.push(block);
-      }
+      // A token transfer or a contract's TRX may come from any contract call (a wallet's, an
+      // exchange's), so every block with one is read for its infos; blocks without one cost nothing more.
+      if (transactions.some((transaction) => transaction.raw_data.contract[0]!.type === 'TriggerSmartContract')) withContractCalls.push(block);
     }
     for (let start = 0; start < withContractCalls.length; start += INFO_CALLS_AT_ONCE) {
       const batch = withContractCalls.slice(start, start + INFO_CALLS_AT_ONCE);
       const infos = await Promise.all(
         batch.map((block) => this.call<RawTransactionInfo[]>('/wallet/gettransactioninfobyblocknum', { num: blockNumberOf(block) })),
       );
-      batch.forEach((block, i) => transfers.push(...this.tokenTransfers(block, infos[i]!)));
+      batch.forEach((block, i) => transfers.push(...this.contractCallTransfers(block, infos[i]!)));
     }
 
     const recipients = await watched([...new Set(transfers.map((transfer) => transfer.to))]);
@@ -147,9 +166,16 @@ export class TronAdapter implements ChainAdapter {
     return {
       transfers: transfers
         .filter((transfer) => recipients.has(transfer.to))
-        .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || a.logIndex - b.logIndex),
+        .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || compareWithinTransaction(a.logIndex, b.logIndex)),
       toBlockHash: blocks.at(-1)!.blockID,
     };
+  }
+
+  limitations(): string[] {
+    return [
+      `TRX that contracts send (internal transactions) is seen only when the node keeps them (java-tron's vm.saveInternalTx = true, off by default; ` +
+        'a node that turns it on keeps them from then on, not for blocks it had already processed)',
+    ];
   }
 
   async blockTimestamp(num: number): Promise<number> {
@@ -194,6 +220,11 @@ export class TronAdapter implements ChainAdapter {
       }
       const info = infos[i] as RawTransactionInfo;
       if (info.receipt?.result !== 'SUCCESS') return { blockNumber, blockHash, pays: null };
+      const ordinal = internalTransferOrdinal(transfer.logIndex);
+      if (ordinal !== undefined) {
+        const payment = internalTrxPayments(info, this.options.nativeCurrency)[ordinal];
+        return { blockNumber, blockHash, pays: payment ? { currency: payment.currency, to: payment.to, amount: payment.amount } : null };
+      }
       const paid = (info.log ?? []).map((log) => this.decodeTransferLog(info.id, log));
       const pays = transfer.legacyLogIndex ? paid.find((candidate) => paysTheSame(transfer, candidate ?? null)) : paid[transfer.logIndex];
       return { blockNumber, blockHash, pays: pays ? { currency: pays.currency, to: pays.to, amount: pays.amount } : null };
@@ -218,13 +249,15 @@ export class TronAdapter implements ChainAdapter {
   }
 
   /**
-   * The configured tokens' Transfer events in a block's successful contract calls. The infos must
-   * be the block's own, one per transaction: java-tron answers `[]` for a block it does not have,
-   * and a node behind a load balancer may answer from another one, so anything else fails the
-   * round rather than let the block's token payments pass unseen. A transfer is numbered by its
-   * log's place among all the transaction's logs, which no configuration change can shift.
+   * The configured tokens' Transfer events and the TRX internal transfers in a block's successful
+   * contract calls. The infos must be the block's own, one per transaction: java-tron answers `[]`
+   * for a block it does not have, and a node behind a load balancer may answer from another one,
+   * so anything else fails the round rather than let the block's payments pass unseen. A token
+   * transfer is numbered by its log's place among all the transaction's logs, an internal transfer
+   * by its place among the transaction's TRX internal transfers (internalTransferIndex): the chain
+   * alone sets both.
    */
-  private tokenTransfers(block: RawBlock, infos: RawTransactionInfo[]): DetectedTransfer[] {
+  private contractCallTransfers(block: RawBlock, infos: RawTransactionInfo[]): DetectedTransfer[] {
     const number = blockNumberOf(block);
     const transactions = block.transactions ?? [];
     const mismatch = () =>
@@ -239,11 +272,13 @@ export class TronAdapter implements ChainAdapter {
       const result = info.receipt?.result;
       if (typeof result !== 'string') throw new MalformedNodeAnswerError(`the info of contract call ${info.id} comes without its receipt result`);
       if (result !== 'SUCCESS') return [];
-      return (info.log ?? []).flatMap((log, logIndex) => {
+      const place = { transactionHash: info.id, blockNumber: number, blockHash: block.blockID };
+      const internal = internalTrxPayments(info, this.options.nativeCurrency).map((paid, k) => ({ ...place, logIndex: internalTransferIndex(k), ...paid }));
+      const tokens = (info.log ?? []).flatMap((log, logIndex) => {
         const paid = this.decodeTransferLog(info.id, log);
-        if (!paid) return [];
-        return [{ transactionHash: info.id, logIndex, blockNumber: number, blockHash: block.blockID, ...paid }];
+        return paid ? [{ ...place, logIndex, ...paid }] : [];
       });
+      return [...internal, ...tokens];
     });
   }
 
@@ -272,7 +307,7 @@ export class TronAdapter implements ChainAdapter {
     if (!response.ok) throw new MalformedNodeAnswerError(`${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text.replace(LARGE_AMOUNT, '"amount":"$1"'));
+      parsed = JSON.parse(text.replace(LARGE_AMOUNT, '"$1":"$2"'));
     } catch {
       throw new MalformedNodeAnswerError(`${path} answered something that is not JSON: ${text.slice(0, 200)}`);
     }
@@ -297,6 +332,30 @@ function trxPayment(transaction: RawTransaction, contract: RawContract, currency
   const sun = BigInt(amount!);
   if (sun <= 0n) return undefined;
   return { from: addressOfHex(owner), to: addressOfHex(to), amount: sun.toString(), currency };
+}
+
+/**
+ * The TRX a successful contract call's internal transactions paid, in the order java-tron recorded
+ * them (depth-first: a call is recorded when it starts, before the calls it makes): `call` and
+ * `suicide` internal transactions that carry TRX (the `callValueInfo` entry without a `tokenId`)
+ * and were not `rejected` (java-tron rejects a failed call's and every call under it). `create`
+ * pays a contract made there and then, never a deposit address; TRC-10 is not watched.
+ */
+function internalTrxPayments(info: RawTransactionInfo, currency: string): Array<PaidTransfer & { from: string }> {
+  const internals = info.internal_transactions ?? [];
+  if (!Array.isArray(internals)) throw new MalformedNodeAnswerError(`the internal transactions of ${info.id} are not a list`);
+  return internals.flatMap((internal) => {
+    if (typeof internal !== 'object' || internal === null) throw new MalformedNodeAnswerError(`an internal transaction of ${info.id} is not an object`);
+    if (internal.rejected === true || (internal.note !== CALL_NOTE && internal.note !== SUICIDE_NOTE)) return [];
+    const callValue = (internal.callValueInfo ?? []).find((value) => !value.tokenId)?.callValue ?? 0;
+    const whole = typeof callValue === 'number' ? Number.isSafeInteger(callValue) : /^\d+$/.test(callValue);
+    if (!whole || typeof internal.caller_address !== 'string' || typeof internal.transferTo_address !== 'string') {
+      throw new MalformedNodeAnswerError(`an internal transaction of ${info.id} is not readable: ${JSON.stringify(internal).slice(0, 200)}`);
+    }
+    const sun = BigInt(callValue);
+    if (sun <= 0n) return [];
+    return [{ from: addressOfHex(internal.caller_address), to: addressOfHex(internal.transferTo_address), amount: sun.toString(), currency }];
+  });
 }
 
 function blockNumberOf(block: RawBlock): number {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database';
+import type { NodeStatus } from '../../chains/failover';
 import type { Deposit } from '../tables/deposits.table';
 
 export interface Cursor {
@@ -26,8 +27,15 @@ export async function saveCursor(
   head: number,
   lastBlockHash: string | null = null,
   lastBlockTime: Date | null = null,
+  nodes: NodeStatus[] | null = null,
 ): Promise<void> {
-  const values = { next_block: BigInt(nextBlock), head: BigInt(head), last_block_hash: lastBlockHash, last_block_time: lastBlockTime };
+  const values = {
+    next_block: BigInt(nextBlock),
+    head: BigInt(head),
+    last_block_hash: lastBlockHash,
+    last_block_time: lastBlockTime,
+    nodes: nodes && JSON.stringify(nodes),
+  };
   await db
     .insertInto('chain_cursors')
     .values({ livemode, network, ...values })

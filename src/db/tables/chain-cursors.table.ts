@@ -1,3 +1,4 @@
+import type { NodeStatus } from '../../chains/failover';
 import type { ColumnType } from 'kysely';
 
 export interface ChainCursorsTable {
@@ -8,5 +9,7 @@ export interface ChainCursorsTable {
   last_block_hash: string | null;
   /** When block next_block − 1 was made, on the chain's clock: orders wait for the watcher to scan past their deadline. */
   last_block_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Each of the chain's nodes as the last round saw it (null with one node). */
+  nodes: ColumnType<NodeStatus[] | null, string | null | undefined, string | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
