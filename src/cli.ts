@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { xpubsFromMnemonic } from './chains/derivation';
 import { createChainAdapters } from './chains/adapters';
+import { chainTip } from './chains/confirmations';
 import { chainKey } from './chains/chain-adapter';
 import { scanRange } from './chains/scan';
 import { loadConfig, requireSecretKey } from './config';
@@ -110,25 +111,28 @@ async function chainRescan(args: string[]): Promise<void> {
   const chain = createChainAdapters(config).get(chainKey({ network, livemode }));
   if (!chain) throw new StartupError(`no node is configured for ${network} in ${mode} mode: set INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`);
   announce(environment);
-  const head = await chain.adapter.head();
+  const { head, safeHead } = await chainTip(chain.adapter, network);
   if (toBlock > head) throw new StartupError(`block ${toBlock} is past the node's head (${head})`);
   const db = await connectDatabase(config, { max: 2 });
   const temporal = await connectTemporalClient(config);
   try {
-    const totals = { detected: 0, known: 0 };
+    const totals = { detected: 0, known: 0, dust: 0 };
     console.log(`rescanning ${network} (${mode}) blocks ${fromBlock}..${toBlock}, head ${head}`);
     for (let from = fromBlock; from <= toBlock; from += chain.adapter.maxBlockRange) {
       const to = Math.min(toBlock, from + chain.adapter.maxBlockRange - 1);
       const scan = await scanRange(
         { db, temporal, taskQueue: config.temporal.taskQueue },
         { ...chain, network, livemode },
-        { fromBlock: from, toBlock: to, head },
+        { fromBlock: from, toBlock: to, head, safeHead },
       );
       totals.detected += scan.detected;
       totals.known += scan.known;
-      console.log(`  blocks ${from}..${to}: ${scan.detected} reported to their deposit workflows, ${scan.known} already recorded`);
+      totals.dust += scan.dust;
+      console.log(
+        `  blocks ${from}..${to}: ${scan.detected} reported to their deposit workflows, ${scan.known} already recorded, ${scan.dust} recorded as dust`,
+      );
     }
-    console.log(`done: ${totals.detected} reported, ${totals.known} already recorded (left alone)`);
+    console.log(`done: ${totals.detected} reported, ${totals.known} already recorded (left alone), ${totals.dust} recorded as dust`);
   } finally {
     await temporal.connection.close();
     await db.destroy();

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
-import { changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
+import { chainTip, changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
 import { FailoverChainAdapter } from '../chains/failover';
 import { blockTimesOf, inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
@@ -38,7 +38,8 @@ async function scanRound(
     });
   const { adapter } = chain;
   const depth = reorgDepth(chain, input.network);
-  const head = await adapter.head();
+  // A rollup's deposits complete only at or below its safe block (confirmationsOf).
+  const { head, safeHead } = await chainTip(adapter, input.network);
   const saved = await findCursor(db, input.livemode, input.network);
   // A first start begins where money may first have been sent (firstBlockToScan). A cursor past the
   // head (a node that lags, or a devnet that was reset) steps back to it: scanning blocks again is
@@ -55,7 +56,7 @@ async function scanRound(
   const scanned =
     toBlock < cursor.nextBlock
       ? undefined
-      : await scanRange(deps, { ...chain, network: input.network, livemode: input.livemode }, { fromBlock: cursor.nextBlock, toBlock, head });
+      : await scanRange(deps, { ...chain, network: input.network, livemode: input.livemode }, { fromBlock: cursor.nextBlock, toBlock, head, safeHead });
   const detected = scanned?.detected ?? 0;
 
   const listening = (
@@ -63,7 +64,7 @@ async function scanRound(
   ).filter((deposit) => deposit.block_number !== null);
   const reorged = listening.filter((deposit) => isReorged({ status: deposit.status, failureReason: deposit.failure_reason }));
   const active = listening.filter((deposit) => !reorged.includes(deposit));
-  const reports = await confirmationReports(adapter, head, depth, active.map(pendingDepositOf));
+  const reports = await confirmationReports(adapter, { head, safeHead }, depth, active.map(pendingDepositOf));
   let signalled = 0;
   for (const [i, deposit] of active.entries()) {
     const report = reports[i];
@@ -92,7 +93,7 @@ async function scanRound(
     if (reached) signalled++;
   }
   // A reorg took these away; any whose transfer the chain has mined again is re-opened by a new run.
-  const back = await reinclusions(adapter, head, reorged.map(pendingDepositOf));
+  const back = await reinclusions(adapter, { head, safeHead }, reorged.map(pendingDepositOf));
   const backTimes = await blockTimesOf(
     adapter,
     back.flatMap((found) => (found ? [found.blockNumber] : [])),
@@ -133,6 +134,7 @@ function pendingDepositOf(deposit: Deposit) {
     legacyLogIndex: deposit.legacy_log_index,
     blockNumber: Number(deposit.block_number),
     blockHash: deposit.block_hash,
+    requiredConfirmations: deposit.required_confirmations,
   };
 }
 

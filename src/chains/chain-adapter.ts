@@ -77,6 +77,8 @@ export interface ChainAdapter {
   readonly maxBlockRange: number;
   /** The newest block the node has, straight from the node. */
   head(): Promise<number>;
+  /** On chains that have one (EVM's `safe` tag), the newest block the node holds safe from reorgs: a rollup's blocks posted to L1. */
+  safeHead?(): Promise<number>;
   /**
    * The successful transfers to watched addresses in blocks `fromBlock`..`toBlock` (inclusive),
    * ordered by block and position. A block the node does not have, or an answer it cannot read,

@@ -9,22 +9,41 @@
  * as for a node that lags. Reading the fork point as the deposit's own block errs towards waiting
  * longer, never shorter. The node is asked for all deposits at once, in a few batches.
  */
+import { finalityOf, type Network } from '../domain/networks';
 import type { ConfirmationReport } from '../workflows/definitions';
 import { paysTheSame, paysTheSameRecipient, type ChainAdapter, type Inclusion, type RecordedTransfer } from './chain-adapter';
 
 export interface PendingDeposit extends RecordedTransfer {
   blockNumber: number;
   blockHash: string | null;
+  requiredConfirmations: number;
+}
+
+/** Where a chain stands: its head, and on a rollup its safe block too. */
+export async function chainTip(adapter: ChainAdapter, network: Network): Promise<{ head: number; safeHead: number | undefined }> {
+  const head = await adapter.head();
+  const safeHead = finalityOf(network) === 'safe' && adapter.safeHead ? await adapter.safeHead() : undefined;
+  return { head, safeHead };
+}
+
+/**
+ * A block's confirmations at `head`. On a rollup (`safeHead` given) a block past the safe head
+ * counts at most one short of final, however many blocks follow it: the sequencer alone vouches
+ * for it until it is posted to L1.
+ */
+export function confirmationsOf(number: number, chain: { head: number; safeHead?: number | undefined }, requiredConfirmations: number): number {
+  const confirmations = Math.max(0, chain.head - number + 1);
+  return chain.safeHead !== undefined && number > chain.safeHead ? Math.min(confirmations, requiredConfirmations - 1) : confirmations;
 }
 
 export async function confirmationReports(
   adapter: ChainAdapter,
-  head: number,
+  chain: { head: number; safeHead?: number | undefined },
   depth: number,
   deposits: PendingDeposit[],
 ): Promise<Array<ConfirmationReport | undefined>> {
-  const confirmationsAt = (number: number) => Math.max(0, head - number + 1);
-  const buried = (number: number) => confirmationsAt(number) >= depth;
+  const { head } = chain;
+  const buried = (number: number) => head - number + 1 >= depth;
   const hashes = await canonicalHashes(
     adapter,
     deposits.filter((deposit) => deposit.blockNumber <= head).map((deposit) => deposit.blockNumber),
@@ -44,6 +63,7 @@ export async function confirmationReports(
   );
 
   return deposits.map((deposit): ConfirmationReport | undefined => {
+    const confirmationsAt = (number: number) => confirmationsOf(number, chain, deposit.requiredConfirmations);
     if (deposit.blockNumber > head) return undefined;
     const canonical = hashes.get(deposit.blockNumber);
     if (canonical === null || canonical === undefined) return undefined;
@@ -66,9 +86,10 @@ export async function confirmationReports(
  */
 export async function reinclusions(
   adapter: ChainAdapter,
-  head: number,
-  deposits: RecordedTransfer[],
+  chain: { head: number; safeHead?: number | undefined },
+  deposits: Array<RecordedTransfer & { requiredConfirmations: number }>,
 ): Promise<Array<{ report: ConfirmationReport; blockNumber: number; blockHash: string; amount: string } | undefined>> {
+  const { head } = chain;
   const inclusions = await adapter.inclusions(deposits);
   const hashes = await canonicalHashes(
     adapter,
@@ -80,7 +101,7 @@ export async function reinclusions(
     if (!paysTheSameRecipient(deposit, inclusion.pays)) return undefined;
     const { blockNumber, blockHash } = inclusion;
     return {
-      report: { confirmations: head - blockNumber + 1, blockHash, blockNumber, canonical: true },
+      report: { confirmations: confirmationsOf(blockNumber, chain, deposit.requiredConfirmations), blockHash, blockNumber, canonical: true },
       blockNumber,
       blockHash,
       amount: inclusion.pays!.amount,

@@ -103,6 +103,13 @@ export class FailoverChainAdapter implements ChainAdapter {
     return agreed;
   }
 
+  safeHead(): Promise<number> {
+    return this.withFailover((adapter) => {
+      if (!adapter.safeHead) throw new Error('this chain has no safe head');
+      return adapter.safeHead();
+    });
+  }
+
   transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
     return this.withFailover((adapter) => adapter.transfersTo(fromBlock, toBlock, watched));
   }

@@ -16,6 +16,7 @@ import { isLate, isReorged } from '../domain/deposit-state';
 import { newId } from '../domain/ids';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
+import { confirmationsOf } from './confirmations';
 import type { ConfirmationReport, DepositTransfer } from '../workflows/definitions';
 import { paysTheSameRecipient, type ChainAdapter, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
 
@@ -33,7 +34,7 @@ export interface RangeScan {
 export async function scanRange(
   deps: WorkflowStarter & { db: Db },
   chain: WatchedChainAdapter & { network: Network; livemode: boolean },
-  range: { fromBlock: number; toBlock: number; head: number },
+  range: { fromBlock: number; toBlock: number; head: number; safeHead?: number | undefined },
 ): Promise<RangeScan> {
   const { db } = deps;
   const { family } = networks[chain.network];
@@ -62,7 +63,7 @@ export async function scanRange(
     const currency = currencyOn(chain.network, transfer.currency);
     if (!owner || !currency) continue;
     const report: ConfirmationReport = {
-      confirmations: Math.max(0, range.head - transfer.blockNumber + 1),
+      confirmations: confirmationsOf(transfer.blockNumber, range, chain.requiredConfirmations),
       blockHash: transfer.blockHash,
       blockNumber: transfer.blockNumber,
       canonical: true,

@@ -18,6 +18,12 @@ export interface NetworkDefinition {
   nativeCurrency: string;
   currencies: Record<string, CurrencyDefinition>;
   requiredConfirmations: number;
+  /**
+   * `safe`: a rollup, whose latest blocks the sequencer alone vouches for until they are posted to
+   * L1. A deposit there completes only once its block is at or below the node's `safe` block too,
+   * however many blocks follow it.
+   */
+  finality?: 'safe';
   /** Typical time between blocks; the test-mode simulator confirms at this pace. */
   blockTimeMs: number;
   enabled: boolean;
@@ -72,6 +78,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0xaf88d065e77c8cC2239327C5EDb3A432268e5831' } },
     },
     requiredConfirmations: 40,
+    finality: 'safe',
     blockTimeMs: 250,
     enabled: true,
   },
@@ -83,6 +90,7 @@ export const networks = {
       USDC: { decimals: 6, contracts: { live: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' } },
     },
     requiredConfirmations: 40,
+    finality: 'safe',
     blockTimeMs: 2_000,
     enabled: true,
   },
@@ -115,6 +123,12 @@ export function enabledNetworks(): Network[] {
 
 export function currenciesOf(network: Network): string[] {
   return Object.keys(networks[network].currencies);
+}
+
+/** `safe` for a rollup, whose deposits complete only at or below its safe block (NetworkDefinition.finality). */
+export function finalityOf(network: Network): NetworkDefinition['finality'] {
+  const definition: NetworkDefinition = networks[network];
+  return definition.finality;
 }
 
 /** The definition of `currency` on `network`, or undefined when that pair is not supported. */

@@ -139,6 +139,12 @@ export class EvmAdapter implements ChainAdapter {
     return Number(await this.provider.send('eth_blockNumber', []));
   }
 
+  async safeHead(): Promise<number> {
+    const block = (await this.provider.send('eth_getBlockByNumber', ['safe', false])) as { number?: string } | null;
+    if (typeof block?.number !== 'string') throw new MalformedNodeAnswerError(`the node has no safe block: ${JSON.stringify(block)?.slice(0, 200)}`);
+    return Number(block.number);
+  }
+
   async transfersTo(fromBlock: number, toBlock: number, watched: WatchedAddresses): Promise<ScannedRange> {
     if (toBlock < fromBlock) throw new RangeError(`an empty range: ${fromBlock}..${toBlock}`);
     const size = toBlock - fromBlock + 1;
