@@ -174,7 +174,7 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
  * so a kill -9 takes the postmaster and every backend at once, as a crash would. fsync is off
  * for speed: a killed process loses nothing the kernel already holds; only a machine crash would.
  */
-async function preparePostgres(options: {
+export async function preparePostgres(options: {
   dataDir: string;
   port: number;
   logFile: string;
@@ -221,10 +221,10 @@ async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** The Temporal CLI dev server on a SQLite file, so a kill -9 and restart keeps every workflow. */
-async function temporalProcess(options: { port: number; dbFile: string; logFile: string; log: Log }): Promise<ManagedProcess> {
+/** The Temporal CLI dev server on a SQLite file, so a kill -9 and restart keeps every workflow (in memory without `dbFile`). */
+export async function temporalProcess(options: { port: number; dbFile?: string; logFile: string; log: Log }): Promise<ManagedProcess> {
   const cli = await ensureTemporalCli(options.log);
-  if (!cli) throw new Error('the chaos suite runs the Temporal CLI as its own process: put `temporal` on PATH, or install Go so `npm run tools` can build it');
+  if (!cli) throw new Error('the chaos suites run the Temporal CLI as their own process: put `temporal` on PATH, or install Go so `npm run tools` can build it');
   const address = `127.0.0.1:${options.port}`;
   return new ManagedProcess({
     name: 'temporal',
@@ -237,8 +237,7 @@ async function temporalProcess(options: { port: number; dbFile: string; logFile:
       '--port',
       String(options.port),
       '--headless',
-      '--db-filename',
-      options.dbFile,
+      ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
       '--namespace',
       'default',
       '--log-format',

@@ -1,13 +1,12 @@
 import { ContractFactory, parseEther, toQuantity, Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { freePort } from '../../dev/tools/ports';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JsonRpcProvider } from 'ethers';
 import { MalformedNodeAnswerError, NATIVE_LOG_INDEX, type DetectedTransfer } from '../../src/chains/chain-adapter';
 import multiPayArtifact from '../fixtures/contracts/multi-pay.json';
 import nativeForwarderArtifact from '../fixtures/contracts/native-forwarder.json';
 import { callTracers, EvmAdapter } from '../../src/chains/evm/evm.adapter';
+import { startRpcProxy } from '../helpers/rpc-proxy';
 import { waitFor } from '../helpers/wait';
 
 /** Every recipient is watched. */
@@ -400,38 +399,6 @@ describe('EvmAdapter on a real anvil chain', () => {
     expect(((await anvil.provider.send('eth_getTransactionReceipt', [hash])) as { status: string }).status).toBe('0x0');
   });
 });
-
-/**
- * A JSON-RPC proxy to `target` (batches too). `intercept` may answer a request itself (its result,
- * or an error object), or return undefined to forward it; `forward` reaches the target.
- */
-async function startRpcProxy(
-  target: string,
-  intercept: (request: { id: unknown; method: string; params: unknown[] }, forward: (request: unknown) => Promise<unknown>) => unknown,
-) {
-  const forward = async (request: unknown) =>
-    (await fetch(target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })).json();
-  const answer = async (request: { id: unknown; method: string; params: unknown[] }) => {
-    const result = await intercept(request, forward);
-    if (result === undefined) return forward(request);
-    if (result && typeof result === 'object' && 'error' in result) return { jsonrpc: '2.0', id: request.id, ...result };
-    return { jsonrpc: '2.0', id: request.id, result };
-  };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const result = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(result));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A proxy that, like a hosted provider, refuses eth_getLogs over more than `maxRange` blocks with a "too many results" error. */
 async function startCappingProxy(target: string, maxRange: number) {

@@ -1,0 +1,102 @@
+/**
+ * `tsx test/chain-chaos/run.ts -- [--rounds N] [--seed S] [--keep] …`: the chain-fault suite. A
+ * real inflow (API, one worker) whose chain watcher reads anvil through a fault proxy, while the
+ * runner mines every block itself, reorganises the chain and pays customers; then an oracle on the
+ * final chain. Prints the seed first and the table of faults and outcomes last, then
+ * `chain-chaos: PASSED` or `chain-chaos: FAILED`; exits 1 when anything was lost, doubled, wrongly
+ * credited or stuck, or the ledger is wrong.
+ */
+import { parseArgs } from 'node:util';
+import { stderrLog } from '../../dev/tools/progress';
+import { killEveryGroupNow } from '../../dev/managed-process';
+import { newSeed } from '../chaos/prng';
+import { defaultChainChaosOptions, runChainChaos, stopRunningChainChaos } from './chain-chaos';
+import { paymentKinds, type PaymentKind } from './load';
+
+const usage =
+  'usage: tsx test/chain-chaos/run.ts -- [--rounds N] [--seed S] [--keep] [--block-ms MS] ' +
+  '[--settle-timeout SECONDS] [--customers N] [--max-reorg-depth N] [--kinds usdt,eth,batch,conditional,dust,contract-eth]';
+
+async function main(): Promise<number> {
+  // `tsx run.ts -- --rounds 2` passes the `--` on; `npm run … -- --rounds 2` does not.
+  const args = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: args[0] === '--' ? args.slice(1) : args,
+    options: {
+      rounds: { type: 'string' },
+      seed: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'block-ms': { type: 'string' },
+      'settle-timeout': { type: 'string' },
+      customers: { type: 'string' },
+      'max-reorg-depth': { type: 'string' },
+      kinds: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const defaults = defaultChainChaosOptions;
+  const seed = wholeNumber('--seed', values.seed, newSeed(), 0);
+  if (seed > 0xffffffff) throw new UsageError('--seed must fit in 32 bits');
+  const kinds = kindList('--kinds', values.kinds, defaults.paymentKinds);
+  const options = {
+    rounds: wholeNumber('--rounds', values.rounds, defaults.rounds, 1),
+    seed,
+    blockMs: wholeNumber('--block-ms', values['block-ms'], defaults.blockMs, 100),
+    customers: wholeNumber('--customers', values.customers, defaults.customers, 2),
+    maxReorgDepth: wholeNumber('--max-reorg-depth', values['max-reorg-depth'], defaults.maxReorgDepth, 5),
+    settleTimeoutMs: wholeNumber('--settle-timeout', values['settle-timeout'], defaults.settleTimeoutMs / 1000, 10) * 1000,
+    paymentKinds: [...new Set(kinds)],
+    keep: values.keep,
+  };
+
+  const started = Date.now();
+  const log = (line: string) => stderrLog(`[chain-chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+  process.stdout.write(`chain-chaos: seed ${seed} (replay with --seed ${seed}), ${options.rounds} round(s), payments: ${options.paymentKinds.join(', ')}\n`);
+  log(`seed ${seed}`);
+  const result = await runChainChaos({ ...options, log });
+  process.stdout.write(`${result.report}\n`);
+  return result.passed ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number of at least ${min}, got "${text}"`);
+  return Number(text);
+}
+
+function kindList(flag: string, text: string | undefined, fallback: readonly PaymentKind[]): PaymentKind[] {
+  if (text === undefined) return [...fallback];
+  const kinds = text.split(',').map((kind) => kind.trim());
+  for (const kind of kinds) if (!(paymentKinds as readonly string[]).includes(kind)) throw new UsageError(`${flag}: unknown payment kind "${kind}"`);
+  return kinds as PaymentKind[];
+}
+
+// Ctrl-C or a kill: stop every part, whatever the run was doing (as test/chaos/run.ts does). Later
+// requests are ignored; a stop that takes too long ends in kill -9 of every part, from the exit handler.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    stderrLog(`[chain-chaos] ${signal}: stopping every part`);
+    setTimeout(() => process.exit(130), 60_000).unref();
+    void stopRunningChainChaos().finally(() => process.exit(130));
+  });
+}
+process.on('exit', killEveryGroupNow);
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      error instanceof UsageError ? `${error.message}\n${usage}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
