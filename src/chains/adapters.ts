@@ -38,8 +38,8 @@ export function createChainAdapters(
 }
 
 function chainAdapterFor(chain: WatchedChain, maxBlockRange: number, warn: NodeWarning | undefined): ChainAdapter {
-  if (chain.rpcUrls.length === 1) return nodeAdapterFor(chain, chain.rpcUrls[0]!, maxBlockRange);
-  const nodes = chain.rpcUrls.map((url, i) => ({ name: `node ${i + 1} (${new URL(url).host})`, adapter: nodeAdapterFor(chain, url, maxBlockRange) }));
+  if (chain.rpcUrls.length === 1) return nodeAdapterFor(chain, chain.rpcUrls[0]!, maxBlockRange, warn);
+  const nodes = chain.rpcUrls.map((url, i) => ({ name: `node ${i + 1} (${new URL(url).host})`, adapter: nodeAdapterFor(chain, url, maxBlockRange, warn) }));
   // A node a quarter of the way to finality behind the others is not read from.
   const maxLagBlocks = Math.max(3, Math.ceil(chain.requiredConfirmations / 4));
   return new FailoverChainAdapter(nodes, {
@@ -49,7 +49,7 @@ function chainAdapterFor(chain: WatchedChain, maxBlockRange: number, warn: NodeW
   });
 }
 
-function nodeAdapterFor(chain: WatchedChain, rpcUrl: string, maxBlockRange: number): ChainAdapter {
+function nodeAdapterFor(chain: WatchedChain, rpcUrl: string, maxBlockRange: number, warn: NodeWarning | undefined): ChainAdapter {
   const { nativeCurrency } = networks[chain.network];
   // One getblockbylimitnext call at most: a Tron block carries hundreds of transactions.
   if (chain.family === 'tron') {
@@ -62,5 +62,12 @@ function nodeAdapterFor(chain: WatchedChain, rpcUrl: string, maxBlockRange: numb
     tokens: chain.tokens,
     maxBlockRange,
     callTracer: chain.callTracer,
+    onUntraceableBlock: (blockNumber, reason) =>
+      warn?.(`block ${blockNumber} was scanned without its internal transfers: the node no longer keeps its state (rescan it from an archive node)`, {
+        network: chain.network,
+        livemode: chain.livemode,
+        blockNumber,
+        reason: reason.slice(0, 300),
+      }),
   });
 }

@@ -321,6 +321,36 @@ describe('EvmAdapter on a real anvil chain', () => {
     });
   });
 
+  it('scans a block whose state the node no longer keeps without its internal transfers, and says which; any other trace failure fails the round', async () => {
+    const forwarder = (await new ContractFactory(nativeForwarderArtifact.abi, nativeForwarderArtifact.bytecode, signer).deploy()) as unknown as Contract;
+    await forwarder.waitForDeployment();
+    const start = (await adapter.head()) + 1;
+    const forwarded = (await (await forwarder.getFunction('forward')(alice, { value: 9n })).wait())!;
+    const end = await adapter.head();
+    const pruned = (message: string) =>
+      startRpcProxy(anvil.rpcUrl, (request) => (request.method === 'debug_traceBlockByHash' ? { error: { code: -32000, message } } : undefined));
+    const untraced: number[] = [];
+    const gone = await pruned('missing trie node 6a3f… (path ) state is not available');
+    const provider = new JsonRpcProvider(gone.url, undefined, { staticNetwork: true });
+    const broken = await pruned('internal error');
+    const brokenProvider = new JsonRpcProvider(broken.url, undefined, { staticNetwork: true });
+    try {
+      const options = { nativeCurrency: 'ETH', tokens: [], maxBlockRange: 50, callTracer: 'callTracer' as const };
+      const onPrunedNode = new EvmAdapter(provider, { ...options, onUntraceableBlock: (blockNumber) => untraced.push(blockNumber) });
+      const found = (await onPrunedNode.transfersTo(start, end, everyone)).transfers;
+      expect(found.map(({ transactionHash, logIndex }) => ({ transactionHash, logIndex }))).toEqual([
+        { transactionHash: forwarded.hash, logIndex: NATIVE_LOG_INDEX },
+      ]);
+      expect(untraced).toContain(forwarded.blockNumber);
+      await expect(new EvmAdapter(brokenProvider, options).transfersTo(start, end, everyone)).rejects.toThrow(/internal error/);
+    } finally {
+      provider.destroy();
+      brokenProvider.destroy();
+      await gone.close();
+      await broken.close();
+    }
+  });
+
   it('fails a round whose parity traces come from another fork than its blocks', async () => {
     const start = (await adapter.head()) + 1;
     await (await signer.sendTransaction({ to: alice, value: 1n })).wait();

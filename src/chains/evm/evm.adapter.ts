@@ -111,6 +111,9 @@ export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 const RANGE_TOO_LARGE =
   /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
 
+/** How nodes say they no longer keep the state a trace needs (geth, erigon, reth, nethermind, anvil phrasings). */
+const STATE_GONE = /missing trie node|historical state|state (is )?not available|required state|pruned|resource not found/i;
+
 /** AIMD: where a range starts, what it gains after each successful full round, and its ceiling unless configured. */
 const INITIAL_BLOCK_RANGE = 50;
 const BLOCK_RANGE_STEP = 10;
@@ -123,7 +126,14 @@ export class EvmAdapter implements ChainAdapter {
 
   constructor(
     private readonly provider: JsonRpcProvider,
-    private readonly options: { nativeCurrency: string; tokens: TokenContract[]; maxBlockRange?: number; callTracer?: CallTracer | undefined },
+    private readonly options: {
+      nativeCurrency: string;
+      tokens: TokenContract[];
+      maxBlockRange?: number;
+      callTracer?: CallTracer | undefined;
+      /** Told of a block scanned without its internal transfers because the node no longer keeps its state (see internalTransfers). */
+      onUntraceableBlock?: (blockNumber: number, reason: string) => void;
+    },
   ) {
     this.tokensByAddress = new Map(options.tokens.map((token) => [getAddress(token.address), token.currency]));
     this.ceiling = options.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
@@ -379,7 +389,18 @@ export class EvmAdapter implements ChainAdapter {
     if (!this.options.callTracer) return [];
     const traced = blocks.filter((block) => block.transactions.length > 0);
     const payments = await Promise.all(
-      traced.map((block) => (this.options.callTracer === 'parity' ? this.parityBlockPayments(block) : this.callTracerBlockPayments(block))),
+      traced.map((block) =>
+        (this.options.callTracer === 'parity' ? this.parityBlockPayments(block) : this.callTracerBlockPayments(block)).catch((error: unknown) => {
+          // A node without archive state cannot trace a block older than the state it keeps (a
+          // catch-up, a reorg rescan, a devnet restarted from its saved state). Failing the round
+          // would stall every deposit of the chain for good: the block is scanned without its
+          // internal transfers instead, and the operator is told which (a rescan from an archive node finds them).
+          const reason = nodeMessage(error);
+          if (!STATE_GONE.test(reason)) throw error;
+          this.options.onUntraceableBlock?.(Number(block.number), reason);
+          return new Map<string, InternalPayment[]>();
+        }),
+      ),
     );
     return traced.flatMap((block, i) =>
       [...payments[i]!].flatMap(([transactionHash, paid]) =>
