@@ -20,6 +20,11 @@
  *   POST /devnet/mine {blocks}                                             (stand-in only)
  *   POST /devnet/reorg {depth, drop: [txID], requeue}                      (stand-in only) replaces the
  *        last `depth` blocks, leaving out the dropped transactions (back in the mempool with `requeue`)
+ *   POST /devnet/resend {txID, fail, paid}                                 (stand-in only) puts a
+ *        transaction a reorg dropped back in the mempool, to be mined again with the same txID, as it
+ *        was, or (as another fork's state makes it run) failing (`fail`: a TRC-20 or forwarder call
+ *        that reverts) or, a TRC-20 transfer, with a Transfer log paying `paid` (fewer units; the
+ *        call's data unchanged): the chain-fault suite's re-mined, failed and pays-less fates
  *   GET  /devnet/info                                                      the funded account, USDT and forwarder contracts
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -48,6 +53,8 @@ interface StoredTransaction {
   failed: boolean;
   /** TRX sent through the forwarder contract (an internal transaction), not by a TransferContract. */
   viaContract?: boolean;
+  /** A TRC-20 transfer re-mined paying less (/devnet/resend): what its Transfer log pays instead of `amount`. */
+  paid?: string;
 }
 
 interface StoredBlock {
@@ -81,6 +88,8 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
     : undefined;
   const chain: StoredBlock[] = saved ?? [makeBlock(0, '0'.repeat(64), [])];
   let pending: StoredTransaction[] = [];
+  /** Transactions reorgs have dropped, by txID, for /devnet/resend. */
+  const dropped = new Map<string, StoredTransaction>();
 
   const mine = (blocks = 1) => {
     for (let i = 0; i < blocks; i++) {
@@ -154,6 +163,7 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           const depth = Number(body.depth ?? 1);
           const drop = new Set((body.drop as string[] | undefined) ?? []);
           const replaced = chain.splice(chain.length - depth, depth);
+          for (const transaction of replaced.flatMap((block) => block.transactions)) if (drop.has(transaction.txID)) dropped.set(transaction.txID, transaction);
           // As on a real chain, an orphaned block's transactions may go back to the mempool, to be mined again with the same id.
           if (body.requeue === true) pending.push(...replaced.flatMap((block) => block.transactions.filter((transaction) => drop.has(transaction.txID))));
           for (const block of replaced) {
@@ -167,6 +177,23 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
             );
           }
           return send(200, { head: chain.length - 1 });
+        }
+        case '/devnet/resend': {
+          const transaction = dropped.get(String(body.value ?? body.txID ?? ''));
+          if (!transaction) return send(400, { Error: 'no transaction of that txID was dropped by a reorg' });
+          if (chain.some((block) => block.transactions.some((each) => each.txID === transaction.txID)) || pending.includes(transaction)) {
+            return send(400, { Error: 'that transaction is on the chain or in the mempool' });
+          }
+          if (body.paid !== undefined) {
+            const paid = String(body.paid);
+            if (transaction.kind !== 'USDT' || !/^\d+$/.test(paid) || BigInt(paid) > BigInt(transaction.amount))
+              return send(400, { Error: 'paid: whole units, at most the amount, of a TRC-20 transfer' });
+          }
+          const failed = body.fail === true;
+          const again: StoredTransaction = { ...transaction, failed, paid: body.paid === undefined || failed ? undefined : String(body.paid) };
+          dropped.delete(transaction.txID);
+          pending.push(again);
+          return send(200, { result: true, txid: again.txID });
         }
         case '/devnet/info':
           return send(200, {
@@ -316,7 +343,7 @@ function infoJson(block: StoredBlock, transaction: StoredTransaction) {
       {
         address: hex41(TRON_DEVNET_USDT).slice(2),
         topics: [TRANSFER_TOPIC, word(hex41(transaction.from).slice(2)), word(hex41(transaction.to).slice(2))],
-        data: word(BigInt(transaction.amount).toString(16)),
+        data: word(BigInt(transaction.paid ?? transaction.amount).toString(16)),
       },
     ],
   };

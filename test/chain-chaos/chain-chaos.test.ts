@@ -3,10 +3,10 @@ import { repoRoot } from '../../dev/tools/paths';
 
 /**
  * The short chain-fault run `npm test` includes: `npm run test:chain-chaos -- --rounds 2` on a
- * fixed seed, as an operator runs it (about two and a half minutes; its own stack, beside jest's):
- * two rounds of every proxy fault and three reorgs each (past the confirmation depth, their
- * payments re-mined, re-mined failing, re-mined paying less, or never), then the oracle on the
- * final chain. Progress goes straight to stderr; INFLOW_CHAIN_CHAOS_SEED replays another seed.
+ * fixed seed, as an operator runs it (its own stack, beside jest's), on both chains at once (anvil
+ * and the Tron stand-in, in the same ticks): two rounds of every proxy fault and three reorgs each
+ * per chain (past the confirmation depth, their payments re-mined, re-mined failing, re-mined
+ * paying less, or never), then the oracle on the final chains. Progress goes straight to stderr; INFLOW_CHAIN_CHAOS_SEED replays another seed.
  */
 describe('chain-chaos (short)', () => {
   let run: { pid: number; exited: Promise<number | null> } | undefined;
@@ -44,14 +44,18 @@ describe('chain-chaos (short)', () => {
       // The seed fixes every reorg and the fate of each payment it drops: each fate occurred, and
       // nothing went wrong near it. How often a proxy fault met a request depends on the watcher's
       // timing; together they must have been met often.
-      // fault | injected | lost | doubled | wrongly credited | stuck | ledger
-      for (const fault of ['reorg→re-mined', 'reorg→failed', 'reorg→pays-less', 'reorg→never']) {
-        expect(report).toMatch(new RegExp(`^${fault} +[1-9]\\d* +0 +0 +0 +0 +0$`, 'm'));
+      // fault | injected | lost | doubled | wrongly credited | stuck | ledger; rows per chain.
+      for (const chain of ['evm', 'tron']) {
+        for (const fault of ['reorg→re-mined', 'reorg→failed', 'reorg→pays-less', 'reorg→never']) {
+          expect(report).toMatch(new RegExp(`^${chain} ${fault} +[1-9]\\d* +0 +0 +0 +0 +0$`, 'm'));
+        }
       }
-      const proxyFaults = ['logs-lag', 'other-fork', 'capped', 'truncated', 'html-error', 'dropped', 'node-behind'].map((fault) =>
-        Number(new RegExp(`^${fault} +(\\d+) +0 +0 +0 +0 +0$`, 'm').exec(report)?.[1] ?? NaN),
-      );
-      expect(proxyFaults.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(10);
+      const proxyFaults = (chain: string, kinds: string[]) =>
+        kinds
+          .map((fault) => Number(new RegExp(`^${chain} ${fault} +(\\d+) +0 +0 +0 +0 +0$`, 'm').exec(report)?.[1] ?? NaN))
+          .reduce((sum, count) => sum + count, 0);
+      expect(proxyFaults('evm', ['logs-lag', 'other-fork', 'capped', 'truncated', 'html-error', 'dropped', 'node-behind'])).toBeGreaterThanOrEqual(10);
+      expect(proxyFaults('tron', ['logs-lag', 'other-fork', 'truncated', 'html-error', 'dropped', 'node-behind'])).toBeGreaterThanOrEqual(10);
       expect(report).toMatch(/^all \(distinct\) +\d+ +0 +0 +0 +0 +0$/m);
     },
     10 * 60_000,

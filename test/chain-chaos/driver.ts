@@ -31,22 +31,36 @@ const fatesByKind: Record<PaymentKind, readonly Fate[]> = {
   'contract-eth': ['re-mined', 'never'],
 };
 
+/** What the report needs of a payment, on either chain. */
+export interface PaymentRef {
+  id: string;
+  kind: string;
+}
+
 /** A transaction the runner sent, with every block it has been in (a reorg can move it). */
-export interface SentTransaction {
+export interface SentTransaction<P extends PaymentRef = Payment> {
   hash: string;
   purpose: 'payment' | 'drain';
-  payment: Payment | undefined;
+  payment: P | undefined;
   heights: number[];
 }
 
-export interface ReorgRecord {
+export interface ReorgRecord<P extends PaymentRef = Payment> {
   id: string;
   round: number;
   at: number;
   /** The head before: blocks head−depth+1 … head were replaced. */
   head: number;
   depth: number;
-  dropped: Array<{ hash: string; payment: Payment | undefined; fate: Fate | undefined; plan: string; inflowHad: string }>;
+  dropped: Array<{ hash: string; payment: P | undefined; fate: Fate | undefined; plan: string; inflowHad: string }>;
+}
+
+/** The least used of the allowed fates, picked by `prng` among equals (so a short run sees every one); counted in `counts`. */
+export function chooseFate(prng: Prng, counts: Map<Fate, number>, allowed: readonly Fate[]): Fate {
+  const least = Math.min(...allowed.map((fate) => counts.get(fate) ?? 0));
+  const fate = prng.pick(allowed.filter((each) => (counts.get(each) ?? 0) === least));
+  counts.set(fate, (counts.get(fate) ?? 0) + 1);
+  return fate;
 }
 
 /** What inflow has recorded for each transaction, when the reorg drops it ("completed", "confirming ×2", "nothing yet"). */
@@ -152,11 +166,7 @@ export class ChainDriver {
   }
 
   private chooseFate(kind: PaymentKind): Fate {
-    const allowed = fatesByKind[kind];
-    const least = Math.min(...allowed.map((fate) => this.fateCounts.get(fate) ?? 0));
-    const fate = this.prng.pick(allowed.filter((each) => (this.fateCounts.get(each) ?? 0) === least));
-    this.fateCounts.set(fate, (this.fateCounts.get(fate) ?? 0) + 1);
-    return fate;
+    return chooseFate(this.prng, this.fateCounts, fatesByKind[kind]);
   }
 
   /** Schedules what a fate does; says what, for the log. */

@@ -16,43 +16,28 @@
  * Every injection (an answer altered or refused) is recorded with what it touched (block ranges,
  * transaction hashes), for the report to attribute outcomes to faults, and written to the run's
  * fault log; its content-changing ones are also logged as they happen. Randomness comes from the
- * run's seed, though what a window hits depends on the watcher's timing.
+ * run's seed, though what a window hits depends on the watcher's timing. The server, the
+ * request-level faults and the records are proxy-core.ts's, shared with the Tron proxy (tron-proxy.ts).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TRANSFER_TOPIC } from '../../src/chains/evm/evm.adapter';
 import type { Prng } from '../chaos/prng';
 import type { RpcLog } from './devnet';
+import { FaultProxyCore, short, unique, type Injection, type ProxyFaultKind, type RequestAbout } from './proxy-core';
 
-export const proxyFaultKinds = ['logs-lag', 'other-fork', 'capped', 'truncated', 'html-error', 'dropped', 'node-behind'] as const;
-export type ProxyFaultKind = (typeof proxyFaultKinds)[number];
+export { short, type Injection, type ProxyFault, type ProxyFaultKind } from './proxy-core';
+
+export const proxyFaultKinds = [
+  'logs-lag',
+  'other-fork',
+  'capped',
+  'truncated',
+  'html-error',
+  'dropped',
+  'node-behind',
+] as const satisfies readonly ProxyFaultKind[];
 
 export const otherForkVariants = ['phantom-log', 'moved-log', 'block-hash'] as const;
 export type OtherForkVariant = (typeof otherForkVariants)[number];
-
-/** A fault as the schedule switches it on; the fields used depend on the kind. */
-export interface ProxyFault {
-  kind: ProxyFaultKind;
-  /** logs-lag, node-behind: blocks behind; capped: the widest eth_getLogs range answered. */
-  blocks: number;
-  /** truncated, html-error, dropped: the share of requests hit. */
-  rate: number;
-  /** other-fork: what the one forged answer is. */
-  variant: OtherForkVariant;
-}
-
-/** One altered or refused answer. */
-export interface Injection {
-  kind: ProxyFaultKind;
-  at: number;
-  what: string;
-  /** Block ranges the altered calls were about (inclusive). */
-  blocks: Array<[number, number]>;
-  /** Transactions the altered answers concerned (a hidden log's, a receipt's, a phantom's). */
-  txHashes: string[];
-  /** True when the answer looked valid but said something untrue (not merely an error the client sees). */
-  misleading: boolean;
-}
 
 interface RpcCall {
   jsonrpc: '2.0';
@@ -68,98 +53,34 @@ interface RpcAnswer {
   error?: { code: number; message: string };
 }
 
-const UPSTREAM_TIMEOUT_MS = 30_000;
 const CAPPED_MESSAGE = 'query returned more than 10000 results. Try with this block range [0x0, 0x0].';
-const BAD_GATEWAY_PAGE =
-  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
-export class FaultProxy {
-  readonly injections: Injection[] = [];
-  private readonly active = new Map<ProxyFaultKind, ProxyFault>();
-  /** other-fork answers once per window: spent after its forged answer. */
-  private otherForkSpent = false;
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<import('node:net').Socket>();
-
+export class FaultProxy extends FaultProxyCore {
   constructor(
-    private readonly upstreamUrl: string,
-    private readonly prng: Prng,
+    upstreamUrl: string,
+    prng: Prng,
     private readonly context: { usdtAddress: string; customerAddresses: () => string[] },
-    /** Told every injection (the run's fault log) and, for misleading ones, also `loud`. */
-    private readonly report: (injection: Injection, loud: boolean) => void,
-  ) {}
-
-  async listen(): Promise<string> {
-    const server = http.createServer((request, response) => void this.handle(request, response));
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    report: (injection: Injection, misleading: boolean) => void,
+  ) {
+    super('evm', upstreamUrl, prng, report);
   }
 
-  switchOn(fault: ProxyFault): void {
-    this.active.set(fault.kind, fault);
-    if (fault.kind === 'other-fork') this.otherForkSpent = false;
+  protected about(_path: string, body: string): RequestAbout {
+    const calls = parseCalls(body);
+    if (!calls) return { what: 'a request that is not JSON-RPC', blocks: [], txHashes: [] };
+    return { what: calls.map((call) => call.method).join(','), blocks: calls.flatMap(blocksOf), txHashes: calls.flatMap(txHashesOf) };
   }
 
-  switchOff(kind: ProxyFaultKind): void {
-    this.active.delete(kind);
-  }
-
-  switchAllOff(): void {
-    this.active.clear();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    try {
-      const body = await readBody(request);
-      let parsed: RpcCall | RpcCall[];
-      try {
-        parsed = JSON.parse(body) as RpcCall | RpcCall[];
-      } catch {
-        // Not JSON-RPC: passed through untouched, the node answers it.
-        return this.send(response, 200, await this.forwardText(body));
-      }
-      const calls = Array.isArray(parsed) ? parsed : [parsed];
-      const touched = () => ({ blocks: calls.flatMap(blocksOf), txHashes: calls.flatMap(txHashesOf) });
-      const methods = calls.map((call) => call.method).join(',');
-
-      if (this.hits('dropped')) {
-        this.record({ kind: 'dropped', what: `socket destroyed, no answer to ${methods}`, ...touched(), misleading: false });
-        request.socket.destroy();
-        return;
-      }
-      if (this.hits('html-error')) {
-        this.record({ kind: 'html-error', what: `HTTP 502 (HTML) for ${methods}`, ...touched(), misleading: false });
-        response.writeHead(502, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(BAD_GATEWAY_PAGE) });
-        response.end(BAD_GATEWAY_PAGE);
-        return;
-      }
-
-      const answers = await this.answer(calls);
-      let text = JSON.stringify(Array.isArray(parsed) ? answers : answers[0]);
-      if (this.hits('truncated')) {
-        const cut = this.prng.int(1, Math.max(1, text.length - 1));
-        this.record({ kind: 'truncated', what: `answer to ${methods} cut at ${cut}/${text.length} bytes`, ...touched(), misleading: false });
-        text = text.slice(0, cut);
-      }
-      this.send(response, 200, text);
-    } catch (error) {
-      // The node itself failed (the run is stopping): said as a node would, never a hang.
-      if (!response.headersSent) this.send(response, 503, JSON.stringify({ error: (error as Error).message }));
-    }
+  protected async answer(path: string, body: string): Promise<string> {
+    const parsed = parseCalls(body);
+    // Not JSON-RPC: passed through untouched, the node answers it.
+    if (!parsed) return this.forwardText(path, body);
+    const answers = await this.answerCalls(parsed);
+    return JSON.stringify(Array.isArray(JSON.parse(body)) ? answers : answers[0]);
   }
 
   /** Each call's answer: from the node, then altered by the content faults that are on. */
-  private async answer(calls: RpcCall[]): Promise<RpcAnswer[]> {
+  private async answerCalls(calls: RpcCall[]): Promise<RpcAnswer[]> {
     const behind = this.active.get('node-behind');
     const lag = this.active.get('logs-lag');
     const capped = this.active.get('capped');
@@ -202,7 +123,7 @@ export class FaultProxy {
       let result: unknown = answer.result;
       if (behind) result = this.asNodeBehind(call, result, visibleHead, head);
       if (lag && call.method === 'eth_getLogs') result = this.withLaggingLogs(call, result as RpcLog[], head - lag.blocks, lag.blocks);
-      if (otherFork && !this.otherForkSpent) result = this.fromOtherFork(otherFork.variant, call, result, head);
+      if (otherFork && !this.otherForkSpent) result = this.fromOtherFork(otherFork.variant as OtherForkVariant, call, result, head);
       return { ...answer, result };
     });
   }
@@ -321,51 +242,24 @@ export class FaultProxy {
     return result;
   }
 
-  private hits(kind: 'dropped' | 'html-error' | 'truncated'): boolean {
-    const fault = this.active.get(kind);
-    return fault !== undefined && this.prng.chance(fault.rate);
-  }
-
-  private record(injection: Omit<Injection, 'at'>): void {
-    const recorded = { ...injection, at: Date.now(), txHashes: injection.txHashes.map((hash) => hash.toLowerCase()) };
-    this.injections.push(recorded);
-    this.report(recorded, recorded.misleading);
-  }
-
   private randomHash(): string {
-    let hex = '0x';
-    for (let i = 0; i < 8; i++) hex += this.prng.int(0, 0xffffffff).toString(16).padStart(8, '0');
-    return hex;
+    return `0x${this.randomHex()}`;
   }
 
   private async forward(calls: RpcCall[]): Promise<RpcAnswer[]> {
-    const answer = JSON.parse(await this.forwardText(JSON.stringify(calls))) as RpcAnswer[] | RpcAnswer;
+    const answer = JSON.parse(await this.forwardText('/', JSON.stringify(calls))) as RpcAnswer[] | RpcAnswer;
     return Array.isArray(answer) ? answer : [answer];
-  }
-
-  private async forwardText(body: string): Promise<string> {
-    const response = await fetch(this.upstreamUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
-    });
-    return response.text();
-  }
-
-  private send(response: http.ServerResponse, status: number, text: string): void {
-    response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    response.end(text);
   }
 }
 
-function readBody(request: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
+/** The request's JSON-RPC calls (a batch or one), or undefined when it is not JSON. */
+function parseCalls(body: string): RpcCall[] | undefined {
+  try {
+    const parsed = JSON.parse(body) as RpcCall | RpcCall[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The blocks an eth_getLogs call asks about, tags resolved against `head`. */
@@ -401,12 +295,4 @@ function toHex(number: number): string {
 
 function topicOf(address: string): string {
   return `0x${address.toLowerCase().replace(/^0x/, '').padStart(64, '0')}`;
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
-
-export function short(hash: string): string {
-  return `${hash.slice(0, 10)}…`;
 }

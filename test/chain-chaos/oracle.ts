@@ -1,7 +1,8 @@
 /**
- * The oracle: what inflow should have credited, read from the FINAL canonical chain directly from
- * anvil (never through the fault proxy), against what it did credit, read from its database and
- * its API. It judges outcomes only, never how inflow got there.
+ * The oracle: what inflow should have credited, read from the FINAL canonical chains directly from
+ * anvil and from the Tron stand-in (never through the fault proxies; tron-chain.ts reads Tron's),
+ * against what it did credit on both networks, read from its database and its API. It judges
+ * outcomes only, never how inflow got there.
  *
  * Deposits are matched to chain transfers by CONTENT within each transaction: (tx hash, currency,
  * recipient, amount), as a multiset (a batch may hold the same transfer twice), never by
@@ -18,15 +19,19 @@
 import { sql } from 'kysely';
 import { TRANSFER_TOPIC } from '../../src/chains/evm/evm.adapter';
 import type { Db } from '../../src/db/database';
+import { defaultDustThresholds, dustThreshold } from '../../src/domain/dust';
 import { formatAmount, parseAmount } from '../../src/domain/money';
 import { currencyOn, isNetwork } from '../../src/domain/networks';
 import type { Devnet, RpcTransaction } from './devnet';
 import { payerInterface, type Contracts } from './load';
+import { finalTronTransfers, type TronNode } from './tron-chain';
 
 export interface ChainTransfer {
+  network: 'ethereum' | 'tron';
   txHash: string;
-  currency: 'USDT' | 'ETH';
-  /** Lowercase. */
+  /** USDT or ETH on ethereum, USDT or TRX on tron. */
+  currency: string;
+  /** As the chain writes it (EVM: lowercase; Tron: base58check). */
   to: string;
   amount: bigint;
   blockNumber: number;
@@ -68,6 +73,8 @@ export interface OracleInput {
   contracts: Contracts;
   startBlock: number;
   customerAddresses: string[];
+  /** The Tron stand-in, when the run drives it: read straight from it. */
+  tron?: { node: TronNode; usdtAddress: string; startBlock: number; customerAddresses: string[] };
 }
 
 export interface OracleResult {
@@ -81,6 +88,7 @@ const PENDING = new Set(['detected', 'confirming']);
 
 export async function judge(input: OracleInput): Promise<OracleResult> {
   const { head, transfers } = await finalChainTransfers(input);
+  if (input.tron) transfers.push(...(await finalTronTransfers(input.tron.node, input.tron.usdtAddress, input.tron.startBlock, input.tron.customerAddresses)));
   const deposits = await chainDeposits(input.db, input.merchantId);
   const findings = [...matchTransfers(transfers, deposits), ...(await ledgerFindings(input, deposits))];
   return { head, transfers, deposits, findings };
@@ -111,17 +119,19 @@ export async function finalChainTransfers(input: Pick<OracleInput, 'devnet' | 'c
       const txHash = tx.hash.toLowerCase();
       const to = tx.to?.toLowerCase();
       const value = BigInt(tx.value);
-      if (to && customers.has(to) && value > 0n) transfers.push({ txHash, currency: 'ETH', to, amount: value, blockNumber: number, via: 'native' });
+      if (to && customers.has(to) && value > 0n)
+        transfers.push({ network: 'ethereum', txHash, currency: 'ETH', to, amount: value, blockNumber: number, via: 'native' });
       if (to === conditionalPayer && tx.input.startsWith(forwardEth) && value > 0n) {
         const [recipient] = payerInterface.decodeFunctionData('forwardEth', tx.input) as unknown as [string];
         if (customers.has(recipient.toLowerCase()))
-          transfers.push({ txHash, currency: 'ETH', to: recipient.toLowerCase(), amount: value, blockNumber: number, via: 'internal' });
+          transfers.push({ network: 'ethereum', txHash, currency: 'ETH', to: recipient.toLowerCase(), amount: value, blockNumber: number, via: 'internal' });
       }
       for (const log of receipt.logs) {
         if (log.address.toLowerCase() !== usdt || log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3) continue;
         const recipient = `0x${log.topics[2]!.slice(26)}`.toLowerCase();
         const amount = BigInt(log.data);
-        if (customers.has(recipient) && amount > 0n) transfers.push({ txHash, currency: 'USDT', to: recipient, amount, blockNumber: number, via: 'log' });
+        if (customers.has(recipient) && amount > 0n)
+          transfers.push({ network: 'ethereum', txHash, currency: 'USDT', to: recipient, amount, blockNumber: number, via: 'log' });
       }
     });
   }
@@ -133,7 +143,7 @@ export async function chainDeposits(db: Db, merchantId: string): Promise<Deposit
     select id, status, failure_reason, reversed_at, currency, network, address, transaction_hash, log_index,
            amount::text as amount, net_amount::text as net_amount
     from deposits
-    where merchant_id = ${merchantId} and livemode = false and simulated = false and network = 'ethereum'
+    where merchant_id = ${merchantId} and livemode = false and simulated = false and network in ('ethereum', 'tron')
     order by created_at, id`.execute(db);
   return rows;
 }
@@ -162,6 +172,18 @@ export function matchTransfers(transfers: ChainTransfer[], deposits: DepositRow[
         what: `deposit ${deposit.id} (${describeDeposit(deposit)}) is still ${deposit.status}`,
       });
   }
+  // Dust is told by amount alone: below its currency's default threshold a deposit must be `dust`, at or above it never.
+  for (const deposit of deposits) {
+    const decimals = currencyOn(deposit.network === 'tron' ? 'tron' : 'ethereum', deposit.currency)?.decimals ?? 0;
+    const isDust = BigInt(deposit.amount) < dustThreshold(defaultDustThresholds, deposit.currency, decimals);
+    if (isDust === (deposit.status === 'dust') || (isDust && deposit.status !== 'completed' && !PENDING.has(deposit.status))) continue;
+    findings.push({
+      kind: isDust ? 'wrong' : 'lost',
+      txHash: deposit.transaction_hash,
+      count: 1,
+      what: `deposit ${deposit.id} (${describeDeposit(deposit)}) is ${statusOf(deposit)}: ${isDust ? 'dust must be recorded as dust' : 'it is above the dust threshold'}`,
+    });
+  }
   for (const key of new Set([...onChain.keys(), ...recorded.keys()])) {
     const chain = onChain.get(key) ?? [];
     const rows = recorded.get(key) ?? [];
@@ -169,7 +191,7 @@ export function matchTransfers(transfers: ChainTransfer[], deposits: DepositRow[
     const completed = rows.filter((deposit) => deposit.status === 'completed' || deposit.status === 'dust');
     const pending = rows.filter((deposit) => PENDING.has(deposit.status));
     const [txHash, currency, to, amount] = key.split('|') as [string, string, string, string];
-    const transfer = `${inUnits(BigInt(amount), currency)} to ${to} in ${txHash}`;
+    const transfer = `${inUnits(BigInt(amount), currency, txHash)} to ${to} in ${txHash}`;
     const outcome = rows.length === 0 ? 'never detected' : `deposits: ${rows.map((row) => `${row.id} ${statusOf(row)}`).join(', ')}`;
     const lost = chain.length - completed.length - pending.length;
     if (lost > 0)
@@ -205,12 +227,14 @@ export function matchTransfers(transfers: ChainTransfer[], deposits: DepositRow[
 /** What the final chain has for a transaction, for a wrongly credited deposit's message. */
 function onChainIn(onChain: Map<string, ChainTransfer[]>, txHash: string): string | undefined {
   const moved = [...onChain.values()].flat().filter((transfer) => transfer.txHash === txHash);
-  return moved.length === 0 ? undefined : moved.map((transfer) => `${inUnits(transfer.amount, transfer.currency)} to ${transfer.to}`).join(', ');
+  return moved.length === 0
+    ? undefined
+    : moved.map((transfer) => `${inUnits(transfer.amount, transfer.currency, transfer.txHash)} to ${transfer.to}`).join(', ');
 }
 
-/** "25.5 USDT" from base units. */
-function inUnits(amount: bigint, currency: string): string {
-  return `${formatAmount(amount, currencyOn('ethereum', currency)?.decimals ?? 0)} ${currency}`;
+/** "25.5 USDT" from base units (a Tron txID has no 0x). */
+function inUnits(amount: bigint, currency: string, txHash = '0x'): string {
+  return `${formatAmount(amount, currencyOn(txHash.startsWith('0x') ? 'ethereum' : 'tron', currency)?.decimals ?? 0)} ${currency}`;
 }
 
 function statusOf(deposit: DepositRow): string {
@@ -219,7 +243,7 @@ function statusOf(deposit: DepositRow): string {
 }
 
 function describeDeposit(deposit: DepositRow): string {
-  return `${inUnits(BigInt(deposit.amount), deposit.currency)} to ${deposit.address.toLowerCase()} in ${deposit.transaction_hash}`;
+  return `${inUnits(BigInt(deposit.amount), deposit.currency, deposit.transaction_hash)} to ${deposit.address} in ${deposit.transaction_hash}`;
 }
 
 /** The ledger's own arithmetic, per transaction and per deposit, and the balance the API shows. */

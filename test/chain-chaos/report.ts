@@ -5,14 +5,16 @@
  * ledger). A fault touched a transfer when an answer it altered or refused was about a block the
  * transaction has been in, or about the transaction itself (a receipt, a hidden log, a phantom);
  * a reorg touched the payments it dropped, under the fate it gave them. One finding can count for
- * several faults; "all (distinct)" counts each once.
+ * several faults; "all (distinct)" counts each once. Rows are per chain (`evm logs-lag`,
+ * `tron reorg→re-mined`): a finding is attributed only to faults on its own chain (a Tron txID has
+ * no 0x).
  */
-import { fates, type Fate, type ReorgRecord, type SentTransaction } from './driver';
-import { proxyFaultKinds, type Injection, type ProxyFault, type ProxyFaultKind } from './fault-proxy';
-import type { Payment } from './load';
+import { fates, type Fate, type PaymentRef, type ReorgRecord, type SentTransaction } from './driver';
+import type { ChainName, Injection, ProxyFault, ProxyFaultKind } from './proxy-core';
 import type { Finding, FindingKind, OracleResult } from './oracle';
 
 export interface WindowRecord {
+  chain: ChainName;
   round: number;
   fault: ProxyFault;
   fromBlock: number;
@@ -27,9 +29,9 @@ export interface ReportInput {
   durationMs: number;
   windows: WindowRecord[];
   injections: Injection[];
-  /** What the runner sent (with the blocks each transaction has been in) and the reorgs it made. */
-  chain: { sent: ReadonlyMap<string, SentTransaction>; reorgs: ReorgRecord[] };
-  payments: Payment[];
+  /** Per chain driven: its proxy's fault kinds, what the runner sent (with the blocks each transaction has been in) and the reorgs it made. */
+  chains: ChainRecord[];
+  payments: PaymentRef[];
   oracle: OracleResult | undefined;
   settle: { quiet: boolean; waitedMs: number } | undefined;
   notes: string[];
@@ -37,13 +39,27 @@ export interface ReportInput {
   keptFiles: string[];
 }
 
-type Row = ProxyFaultKind | 'reorg (any depth)' | `reorg→${Fate}`;
+export interface ChainRecord {
+  chain: ChainName;
+  faultKinds: readonly ProxyFaultKind[];
+  sent: ReadonlyMap<string, SentTransaction<PaymentRef>>;
+  reorgs: Array<ReorgRecord<PaymentRef>>;
+}
+
+type Row = `${ChainName} ${ProxyFaultKind | 'reorg (any depth)' | `reorg→${Fate}`}`;
 const findingKinds: FindingKind[] = ['lost', 'doubled', 'wrong', 'stuck', 'ledger'];
 
-export function describeFault(fault: ProxyFault): string {
+/** The chain a transaction is on: EVM hashes have 0x, Tron txIDs none. */
+export function chainOf(txHash: string): ChainName {
+  return txHash.startsWith('0x') ? 'evm' : 'tron';
+}
+
+export function describeFault(fault: ProxyFault, chain: ChainName = 'evm'): string {
   switch (fault.kind) {
     case 'logs-lag':
-      return `logs-lag (logs of the newest ${fault.blocks} block(s) omitted)`;
+      return chain === 'tron'
+        ? `logs-lag (transaction infos of the newest ${fault.blocks} block(s) missing)`
+        : `logs-lag (logs of the newest ${fault.blocks} block(s) omitted)`;
     case 'node-behind':
       return `node-behind (${fault.blocks} block(s) behind)`;
     case 'capped':
@@ -56,21 +72,23 @@ export function describeFault(fault: ProxyFault): string {
 }
 
 /** The rows a finding counts for: the kinds of every fault that touched its transaction. */
-export function touchedBy(txHash: string | undefined, input: Pick<ReportInput, 'injections' | 'chain'>): Set<Row> {
+export function touchedBy(txHash: string | undefined, input: Pick<ReportInput, 'injections' | 'chains'>): Set<Row> {
   const rows = new Set<Row>();
   if (!txHash) return rows;
   const hash = txHash.toLowerCase();
-  const heights = input.chain.sent.get(hash)?.heights ?? [];
+  const chain = chainOf(hash);
+  const record = input.chains.find((each) => each.chain === chain);
+  const heights = record?.sent.get(hash)?.heights ?? [];
   for (const injection of input.injections) {
-    if (rows.has(injection.kind)) continue;
+    if (injection.chain !== chain || rows.has(`${chain} ${injection.kind}`)) continue;
     const aboutIt = injection.txHashes.includes(hash) || injection.blocks.some(([from, to]) => heights.some((height) => from <= height && height <= to));
-    if (aboutIt) rows.add(injection.kind);
+    if (aboutIt) rows.add(`${chain} ${injection.kind}`);
   }
-  for (const reorg of input.chain.reorgs) {
+  for (const reorg of record?.reorgs ?? []) {
     for (const dropped of reorg.dropped) {
       if (dropped.hash !== hash || !dropped.fate) continue;
-      rows.add('reorg (any depth)');
-      rows.add(`reorg→${dropped.fate}`);
+      rows.add(`${chain} reorg (any depth)`);
+      rows.add(`${chain} reorg→${dropped.fate}`);
     }
   }
   return rows;
@@ -87,9 +105,11 @@ export function buildReport(input: ReportInput): { passed: boolean; text: string
   const lines: string[] = ['', 'Faults injected:'];
   for (const window of input.windows) {
     const blocks = `blocks ${window.fromBlock}–${window.toBlock ?? '…'}`;
-    lines.push(`  round ${window.round}: ${describeFault(window.fault)}, ${blocks}: ${window.injections} answer(s) altered or refused`);
+    lines.push(
+      `  round ${window.round}: ${window.chain} ${describeFault(window.fault, window.chain)}, ${blocks}: ${window.injections} answer(s) altered or refused`,
+    );
   }
-  for (const reorg of input.chain.reorgs) {
+  for (const reorg of input.chains.flatMap((chain) => chain.reorgs)) {
     const dropped = reorg.dropped.map((each) =>
       each.payment ? `${each.payment.id} (${each.payment.kind}; inflow had: ${each.inflowHad}) ${each.plan}` : `a drain, ${each.plan}`,
     );
@@ -113,7 +133,8 @@ export function buildReport(input: ReportInput): { passed: boolean; text: string
 
 /** ", payment p7 (batch)" when the finding's transaction is one of the run's payments. */
 function paymentOf(finding: Finding, input: ReportInput): string {
-  const payment = finding.txHash ? input.chain.sent.get(finding.txHash.toLowerCase())?.payment : undefined;
+  const hash = finding.txHash?.toLowerCase();
+  const payment = hash ? input.chains.find((chain) => chain.chain === chainOf(hash))?.sent.get(hash)?.payment : undefined;
   return payment ? `, payment ${payment.id} (${payment.kind})` : '';
 }
 
@@ -138,14 +159,20 @@ function table(input: ReportInput, attributed: Array<{ finding: Finding; rows: S
   const header = ['fault', 'injected', 'lost', 'doubled', 'wrongly credited', 'stuck', 'ledger'];
   const counts = (matching: Array<{ finding: Finding }>) =>
     findingKinds.map((kind) => String(matching.filter(({ finding }) => finding.kind === kind).reduce((sum, { finding }) => sum + finding.count, 0)));
-  const drops = input.chain.reorgs.flatMap((reorg) => reorg.dropped.filter((each) => each.fate));
-  const injected = (row: Row): number => {
-    if (row === 'reorg (any depth)') return input.chain.reorgs.length;
-    if (row.startsWith('reorg→')) return drops.filter((each) => `reorg→${each.fate}` === row).length;
-    return input.injections.filter((injection) => injection.kind === row).length;
+  const drops = input.chains.flatMap(({ chain, reorgs }) =>
+    reorgs.flatMap((reorg) => reorg.dropped.filter((each) => each.fate).map((each) => ({ chain, ...each }))),
+  );
+  const injected = (chain: ChainRecord, row: Row): number => {
+    if (row === `${chain.chain} reorg (any depth)`) return chain.reorgs.length;
+    if (row.startsWith(`${chain.chain} reorg→`)) return drops.filter((each) => `${each.chain} reorg→${each.fate}` === row).length;
+    return input.injections.filter((injection) => `${injection.chain} ${injection.kind}` === row).length;
   };
-  const rowNames: Row[] = [...proxyFaultKinds, 'reorg (any depth)', ...fates.map((fate) => `reorg→${fate}` as const)];
-  const rows = rowNames.map((row) => [row, String(injected(row)), ...counts(attributed.filter(({ rows: touched }) => touched.has(row)))]);
+  const rows = input.chains.flatMap((chain) => {
+    const names: Row[] = [...chain.faultKinds, 'reorg (any depth)' as const, ...fates.map((fate) => `reorg→${fate}` as const)].map(
+      (name) => `${chain.chain} ${name}` as Row,
+    );
+    return names.map((row) => [row, String(injected(chain, row)), ...counts(attributed.filter(({ rows: touched }) => touched.has(row)))]);
+  });
   rows.push(['(no fault touched it)', '-', ...counts(attributed.filter(({ rows: touched }) => touched.size === 0))]);
   const total = ['all (distinct)', String(input.injections.length + drops.length), ...counts(attributed)];
   const widths = header.map((title, column) => Math.max(title.length, ...[...rows, total].map((row) => row[column]!.length)));

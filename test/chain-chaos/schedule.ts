@@ -11,10 +11,16 @@
  * at least RESCAN_DEPTH blocks later, three reorgs: one shallow (1–2), one about the confirmation
  * depth (3–4), one deeper than it (5 to the maximum). Each reorg is placed so that a payment sits
  * in its deepest replaced blocks: the watcher has had time to see it, and the reorg takes it away.
+ *
+ * The Tron stand-in gets a plan of its own (planTronRun) in the same ticks, drawn the same way: its
+ * six proxy faults (no `capped`), then, TRON_RESCAN_DEPTH later (inflow rescans 19 blocks after a
+ * Tron reorg), three reorgs that each drop a payment (TRC-20, TRX through the forwarder, TRX).
  */
 import type { Prng } from '../chaos/prng';
-import { otherForkVariants, proxyFaultKinds, type ProxyFault } from './fault-proxy';
+import { otherForkVariants, proxyFaultKinds, type ProxyFault, type ProxyFaultKind } from './fault-proxy';
 import { planPayment, type Customer, type Payment, type PaymentKind } from './load';
+import { planTronPayment, type TronPayment, type TronPaymentKind } from './tron-chain';
+import { tronOtherForkVariants, tronProxyFaultKinds } from './tron-proxy';
 
 export interface FaultWindow {
   fault: ProxyFault;
@@ -62,7 +68,7 @@ export function planRun(prng: Prng, options: PlanOptions): RoundPlan[] {
   let paymentNumber = 0;
   for (let round = 1; round <= options.rounds; round++) {
     const roundPrng = prng.fork(`round ${round}`);
-    const windows = planWindows(roundPrng.fork('windows'));
+    const windows = planWindows(roundPrng.fork('windows'), proxyFaultKinds, otherForkVariants);
     const reorgs = planReorgs(roundPrng.fork('reorgs'), windows.at(-1)!.toTick + RESCAN_DEPTH, options.maxReorgDepth);
     const blocks = reorgs.at(-1)!.tick + ROUND_TAIL_TICKS;
     // Payments all round long, and one in the deepest replaced blocks of each reorg, of kinds that
@@ -90,19 +96,61 @@ function anchorKindsFor(prng: Prng, kinds: readonly PaymentKind[]): PaymentKind[
   return [allowed(['conditional']), allowed(['usdt', 'batch']), allowed(['eth'])];
 }
 
-function pickKind(prng: Prng, kinds: readonly PaymentKind[]): PaymentKind {
-  const total = kinds.reduce((sum, kind) => sum + kindWeights[kind], 0);
+function pickKind<K extends string>(prng: Prng, kinds: readonly K[], weights: Record<K, number> = kindWeights as Record<K, number>): K {
+  const total = kinds.reduce((sum, kind) => sum + weights[kind], 0);
   let roll = prng.next() * total;
   for (const kind of kinds) {
-    roll -= kindWeights[kind];
+    roll -= weights[kind];
     if (roll < 0) return kind;
   }
   return kinds.at(-1)!;
 }
 
-/** The seven proxy faults one after another ('other-fork' first), each on for 3–7 blocks after a gap of 1–2. */
-function planWindows(prng: Prng): FaultWindow[] {
-  const order = ['other-fork' as const, ...prng.shuffle(proxyFaultKinds.filter((kind) => kind !== 'other-fork'))];
+export interface TronRoundPlan {
+  round: number;
+  blocks: number;
+  windows: FaultWindow[];
+  reorgs: PlannedReorg[];
+  payments: Array<{ tick: number; payment: TronPayment }>;
+}
+
+const tronKindWeights: Record<TronPaymentKind, number> = { trc20: 4, trx: 3, 'trx-contract': 2, dust: 1 };
+/** Tron's rescan after a reorg (its 19 blocks) and a margin. */
+const TRON_RESCAN_DEPTH = 21;
+
+/** The Tron stand-in's rounds: as planRun's, with Tron's faults, payments (t1, t2, …) and rescan depth. */
+export function planTronRun(
+  prng: Prng,
+  options: { rounds: number; customers: string[]; paymentKinds: readonly TronPaymentKind[]; maxReorgDepth: number },
+): TronRoundPlan[] {
+  const plans: TronRoundPlan[] = [];
+  let paymentNumber = 0;
+  for (let round = 1; round <= options.rounds; round++) {
+    const roundPrng = prng.fork(`tron round ${round}`);
+    const windows = planWindows(roundPrng.fork('windows'), tronProxyFaultKinds, tronOtherForkVariants);
+    const reorgs = planReorgs(roundPrng.fork('reorgs'), windows.at(-1)!.toTick + TRON_RESCAN_DEPTH, options.maxReorgDepth);
+    const blocks = reorgs.at(-1)!.tick + ROUND_TAIL_TICKS;
+    const anchorOf = (wanted: TronPaymentKind[]) => {
+      const present = wanted.filter((kind) => options.paymentKinds.includes(kind));
+      return present.length > 0 ? roundPrng.pick(present) : pickKind(roundPrng, options.paymentKinds, tronKindWeights);
+    };
+    const anchorKinds = roundPrng.shuffle([anchorOf(['trc20']), anchorOf(['trx-contract', 'trc20']), anchorOf(['trx'])]);
+    const planned = [
+      ...Array.from({ length: Math.floor(blocks / BLOCKS_PER_PAYMENT) }, () => ({ tick: roundPrng.int(1, blocks - ROUND_TAIL_TICKS), kind: undefined })),
+      ...reorgs.map((reorg, i) => ({ tick: reorg.tick - reorg.depth + roundPrng.int(0, Math.min(1, reorg.depth - 1)), kind: anchorKinds[i] })),
+    ].sort((a, b) => a.tick - b.tick);
+    const payments = planned.map(({ tick, kind }) => ({
+      tick,
+      payment: planTronPayment(roundPrng, ++paymentNumber, kind ?? pickKind(roundPrng, options.paymentKinds, tronKindWeights), options.customers),
+    }));
+    plans.push({ round, blocks, windows, reorgs, payments });
+  }
+  return plans;
+}
+
+/** The proxy's faults one after another ('other-fork' first), each on for 3–7 blocks after a gap of 1–2. */
+function planWindows(prng: Prng, kinds: readonly ProxyFaultKind[], variants: readonly string[]): FaultWindow[] {
+  const order = ['other-fork' as const, ...prng.shuffle(kinds.filter((kind) => kind !== 'other-fork'))];
   let tick = 0;
   return order.map((kind) => {
     const fromTick = tick + prng.int(1, 2);
@@ -112,7 +160,7 @@ function planWindows(prng: Prng): FaultWindow[] {
       // The watcher's ranges are a block or two at the head (wider after a reorg): a cap of 1–2 blocks bites.
       blocks: kind === 'capped' ? prng.int(1, 2) : prng.int(1, kind === 'node-behind' ? 4 : 3),
       rate: prng.int(30, 70) / 100,
-      variant: prng.pick(otherForkVariants),
+      variant: prng.pick(variants),
     };
     return { fault, fromTick, toTick: tick };
   });

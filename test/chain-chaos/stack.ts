@@ -6,6 +6,9 @@
  *   temporal   the Temporal CLI dev server (in memory), inflow's search attributes registered
  *   anvil      with NO automine (`--no-mining`, transactions in arrival order): every block is mined
  *              by the runner (`evm_mine`), so payments land in planned blocks and reorgs are exact
+ *   tron       the Tron devnet stand-in (dev/devnet/tron-devnet.ts), in the runner's own process,
+ *              without block production: the runner mines every block (/devnet/mine). The worker
+ *              watches it as test-mode `tron` through the runner's Tron fault proxy (when given one)
  *   api        `npm run api`
  *   worker     ONE `npm run worker`, whose chain watcher reads anvil through the runner's fault proxy
  *
@@ -21,6 +24,7 @@ import type { Log } from '../../dev/tools/progress';
 import { testSecretKey } from '../../dev/fixtures';
 import { apiProcess, workerProcess } from '../../dev/inflow-processes';
 import { ManagedProcess } from '../../dev/managed-process';
+import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { createDb, type Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { createMerchant } from '../../src/merchants/merchants.service';
@@ -32,15 +36,18 @@ import { Devnet } from './devnet';
 export interface StackSettings {
   chainPollMs: number;
   requiredConfirmations: number;
+  /** Tron's (inflow still waits its network's 19 blocks before it fails a vanished transaction). */
+  tronConfirmations: number;
 }
 
-export const defaultStackSettings: StackSettings = { chainPollMs: 250, requiredConfirmations: 3 };
+export const defaultStackSettings: StackSettings = { chainPollMs: 250, requiredConfirmations: 3, tronConfirmations: 3 };
 
 export interface ChainChaosStack {
   dir: string;
   /** Every part's log file, by part name. */
   logFiles: Record<string, string>;
   devnet: Devnet;
+  tron: RunningTronDevnet;
   /** The URL the worker's watcher is given: the fault proxy's. */
   watcherRpcUrl: string;
   apiBaseUrl: string;
@@ -72,17 +79,22 @@ export async function startStack(options: {
   logs: string;
   log: Log;
   settings: StackSettings;
-  beforeGateway: (devnet: Devnet) => Promise<{ watcherRpcUrl: string; usdtAddress: string; startBlock: number }>;
+  beforeGateway: (
+    devnet: Devnet,
+    tron: RunningTronDevnet,
+  ) => Promise<{ watcherRpcUrl: string; usdtAddress: string; startBlock: number; tron: { watcherRpcUrl: string; startBlock: number } | undefined }>;
 }): Promise<ChainChaosStack> {
   const { log, settings, dir, logs } = options;
   const started: ManagedProcess[] = [];
   let db: Db | undefined;
+  let tron: RunningTronDevnet | undefined;
   let stopping: Promise<void> | undefined;
   const stopAll = () =>
     (stopping ??= (async () => {
       for (const part of [...started].reverse()) await part.stop().catch(() => undefined);
       for (const part of started) await part.closeLog();
       await db?.destroy().catch(() => undefined);
+      await tron?.stop().catch(() => undefined);
     })());
   const up = async (part: ManagedProcess) => {
     started.push(part);
@@ -106,7 +118,8 @@ export async function startStack(options: {
     const merchant = await createMerchant(db, 'Chain chaos merchant', testSecretKey);
 
     const devnet = new Devnet(anvilUrl);
-    const chain = await options.beforeGateway(devnet);
+    tron = await startTronDevnet({ port: await freePort() });
+    const chain = await options.beforeGateway(devnet, tron);
     const env = testStackEnv({
       databaseUrl: postgres.databaseUrl,
       temporalAddress: `127.0.0.1:${temporalPort}`,
@@ -117,6 +130,14 @@ export async function startStack(options: {
       chainPollMs: settings.chainPollMs,
       simulatedBlockTimeMs: 1_000,
     });
+    if (chain.tron) {
+      Object.assign(env, {
+        INFLOW_RPC_URL_TRON_TEST: chain.tron.watcherRpcUrl,
+        INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
+        INFLOW_CONFIRMATIONS_TRON_TEST: String(settings.tronConfirmations),
+        INFLOW_CHAIN_START_BLOCK_TRON_TEST: String(chain.tron.startBlock),
+      });
+    }
     await Promise.all([
       up(apiProcess({ name: 'api', port: apiPort, env, logFile: logFile('api') })),
       up(workerProcess({ name: 'worker', env, logFile: logFile('worker') })),
@@ -125,6 +146,7 @@ export async function startStack(options: {
       dir,
       logFiles: Object.fromEntries(started.map((part) => [part.name, part.logFile])),
       devnet,
+      tron,
       watcherRpcUrl: chain.watcherRpcUrl,
       apiBaseUrl: `http://127.0.0.1:${apiPort}`,
       testKey: merchant.test_key,

@@ -189,4 +189,32 @@ describe('the Tron devnet stand-in, against recorded java-tron responses', () =>
     expectShapeWithin(envelope(answer), envelope(recorded('getblockbylimitnext.json')));
     expect(answer.block.map((block: any) => block.block_header.raw_data.number)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
+
+  it('/devnet/resend mines a transaction a reorg dropped again with the same txID: as it was, failing, or paying less', async () => {
+    const customer = 'TJ4eV1hnVAiFmeArBsuL6GkgTGVnWBe7eV';
+    const usdt = await transfer({ to: customer, amount: '7000000', currency: 'USDT' });
+    const trx = await transfer({ to: customer, amount: '3000000', currency: 'TRX' });
+    const other = await transfer({ to: customer, amount: '5000000', currency: 'USDT' });
+    tron.mine();
+    await call('/devnet/reorg', { depth: 1, drop: [usdt, trx, other] });
+    expect(await call('/wallet/gettransactioninfobyid', { value: usdt })).toEqual({});
+    expect(await call('/devnet/resend', { txID: 'ab'.repeat(32) })).toHaveProperty('Error');
+    expect(await call('/devnet/resend', { txID: trx, paid: '1' })).toHaveProperty('Error'); // paying less is for TRC-20 transfers
+
+    expect(await call('/devnet/resend', { txID: usdt, paid: '2500000' })).toEqual({ result: true, txid: usdt });
+    expect(await call('/devnet/resend', { txID: trx })).toEqual({ result: true, txid: trx });
+    expect(await call('/devnet/resend', { txID: other, fail: true })).toEqual({ result: true, txid: other });
+    expect(await call('/devnet/resend', { txID: trx })).toHaveProperty('Error'); // already in the mempool
+    tron.mine();
+
+    const lessInfo = await call('/wallet/gettransactioninfobyid', { value: usdt });
+    expect(lessInfo.receipt.result).toBe('SUCCESS');
+    expect(BigInt(`0x${lessInfo.log[0].data}`)).toBe(2_500_000n);
+    // The call's data is the signed transaction's, unchanged: only what the contract did differs.
+    expect((await call('/wallet/gettransactionbyid', { value: usdt })).raw_data.contract[0].parameter.value.data).toMatch(/6acfc0$/);
+    expect((await call('/wallet/gettransactionbyid', { value: trx })).ret[0].contractRet).toBe('SUCCESS');
+    const failedInfo = await call('/wallet/gettransactioninfobyid', { value: other });
+    expect([failedInfo.receipt.result, failedInfo.log]).toEqual(['REVERT', undefined]);
+    expect((await call('/wallet/gettransactionbyid', { value: other })).ret[0].contractRet).toBe('REVERT');
+  });
 });
