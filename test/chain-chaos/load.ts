@@ -28,6 +28,8 @@ export const defaultPaymentKinds: readonly PaymentKind[] = paymentKinds;
 export const usdtInterface = new Interface(testUsdt.abi);
 export const payerInterface = new Interface(conditionalPayer.abi);
 const GAS_LIMIT = 300_000n;
+/** How many set-up transactions go into the pool before a block is mined. */
+const SETUP_BATCH = 200;
 /** Where drained tokens go: no customer's address. */
 export const DRAIN_SINK = '0x000000000000000000000000000000000000dEaD';
 
@@ -192,14 +194,18 @@ export async function usdtBalance(devnet: Devnet, contracts: Contracts, owner: s
 }
 
 async function sendAllAndMine(devnet: Devnet, raws: string[], what: string): Promise<void> {
-  const hashes: string[] = [];
-  for (const raw of raws) hashes.push(await devnet.sendRaw(raw));
-  // A long run's set-up holds more than one block's gas: mine until the pool is empty (bounded).
-  let receipts = await Promise.all(hashes.map(() => null as Awaited<ReturnType<Devnet['receipt']>>));
-  for (let block = 0; block < 100 && receipts.some((receipt) => receipt === null); block++) {
-    await devnet.mine();
-    receipts = await Promise.all(hashes.map((hash) => devnet.receipt(hash)));
+  // A long run's set-up holds far more than one block's gas, and anvil mines a block of thousands
+  // slowly: a couple of hundred at a time, each batch mined until the pool holds none of it.
+  let failed = 0;
+  for (let start = 0; start < raws.length; start += SETUP_BATCH) {
+    const hashes: string[] = [];
+    for (const raw of raws.slice(start, start + SETUP_BATCH)) hashes.push(await devnet.sendRaw(raw));
+    let receipts: Array<Awaited<ReturnType<Devnet['receipt']>>> = hashes.map(() => null);
+    for (let block = 0; block < 20 && receipts.some((receipt) => receipt === null); block++) {
+      await devnet.mine();
+      receipts = await Promise.all(hashes.map((hash) => devnet.receipt(hash)));
+    }
+    failed += receipts.filter((receipt) => receipt?.status !== '0x1').length;
   }
-  const failed = receipts.filter((receipt) => receipt?.status !== '0x1').length;
   if (failed > 0) throw new Error(`${what}: ${failed} of ${raws.length} transactions not mined or reverted`);
 }
