@@ -224,7 +224,8 @@ async function postgresAnswers(url: string): Promise<boolean> {
 /** The Temporal CLI dev server on a SQLite file, so a kill -9 and restart keeps every workflow (in memory without `dbFile`). */
 export async function temporalProcess(options: { port: number; dbFile?: string; logFile: string; log: Log }): Promise<ManagedProcess> {
   const cli = await ensureTemporalCli(options.log);
-  if (!cli) throw new Error('the chaos suites run the Temporal CLI as their own process: put `temporal` on PATH, or install Go so `npm run tools` can build it');
+  if (!cli)
+    throw new Error('the chaos suites run the Temporal CLI as their own process: put `temporal` on PATH, or install Go so `npm run tools` can build it');
   const address = `127.0.0.1:${options.port}`;
   return new ManagedProcess({
     name: 'temporal',
