@@ -25,19 +25,7 @@ import { currencyOn, isNetwork } from '../../src/domain/networks';
 import type { Devnet, RpcTransaction } from './devnet';
 import { payerInterface, type Contracts } from './load';
 import { finalTronTransfers, type TronNode } from './tron-chain';
-
-export interface ChainTransfer {
-  network: 'ethereum' | 'tron';
-  txHash: string;
-  /** USDT or ETH on ethereum, USDT or TRX on tron. */
-  currency: string;
-  /** As the chain writes it (EVM: lowercase; Tron: base58check). */
-  to: string;
-  amount: bigint;
-  blockNumber: number;
-  /** How inflow would see it: a token log, a native transaction, or an internal transfer by a contract. */
-  via: 'log' | 'native' | 'internal';
-}
+import type { ChainTransfer } from './chain-transfer';
 
 export interface DepositRow {
   id: string;

@@ -14,7 +14,7 @@
 import { tronAddressToHex } from '../../src/chains/tron/address';
 import { TRANSFER_TOPIC } from '../../src/chains/tron/tron.adapter';
 import type { Prng } from '../chaos/prng';
-import type { ChainTransfer } from './oracle';
+import type { ChainTransfer } from './chain-transfer';
 
 export const tronPaymentKinds = ['trx', 'trc20', 'trx-contract', 'dust'] as const;
 export type TronPaymentKind = (typeof tronPaymentKinds)[number];
