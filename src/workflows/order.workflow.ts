@@ -44,8 +44,13 @@ const activities = proxyActivities<Activities>({
  * their deadline, for the watcher to read past it.
  */
 const FOLLOWS_THE_CHAIN_PATCH = 'order-follows-the-chain';
-/** How often an order past its deadline asks again whether its chain has been read past it. */
-const CHAIN_WAIT = '15 seconds';
+/**
+ * How often an order past its deadline asks again whether its chain has been read past it: every
+ * 15 s at first, doubling to every 10 minutes, so a watcher down for days costs the order's
+ * history a few events an hour.
+ */
+const FIRST_CHAIN_WAIT_MS = 15_000;
+const LONGEST_CHAIN_WAIT_MS = 10 * 60_000;
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const followsTheChain = patched(FOLLOWS_THE_CHAIN_PATCH);
@@ -83,6 +88,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
   let expired = false;
   let waitingForChain = false;
+  let chainWaitMs = FIRST_CHAIN_WAIT_MS;
   let seen = 0;
   if (followsTheChain) {
     // Paid in full before this workflow ran (Temporal was down when the order was made, say): settled now.
@@ -95,7 +101,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     if (waitingForChain) {
       // Past the deadline, but the chain has not been read past it: a payment made in time may yet be found.
       setCurrentDetails(orderDetails(input, state.status, { waitingForChain }));
-      await condition(() => payments > seen || canceled !== undefined, CHAIN_WAIT, { summary: 'chain read past the deadline?' });
+      await condition(() => payments > seen || canceled !== undefined, chainWaitMs, { summary: 'chain read past the deadline?' });
+      chainWaitMs = Math.min(chainWaitMs * 2, LONGEST_CHAIN_WAIT_MS);
     } else if (expired) {
       // Past the expiry: only a payment still confirming keeps the order open; wait for it.
       setCurrentDetails(orderDetails(input, state.status, { expired }));
