@@ -175,13 +175,15 @@ export function matchTransfers(transfers: ChainTransfer[], deposits: DepositRow[
   for (const key of new Set([...onChain.keys(), ...recorded.keys()])) {
     const chain = onChain.get(key) ?? [];
     const rows = recorded.get(key) ?? [];
-    // A transfer below the dust threshold is accounted for by its `dust` row, crediting nothing.
-    const completed = rows.filter((deposit) => deposit.status === 'completed' || deposit.status === 'dust');
+    const completed = rows.filter((deposit) => deposit.status === 'completed');
+    // A transfer below the dust threshold is accounted for by its `dust` row, which credits nothing:
+    // a dust row whose transfer a reorg took away is a stale record, not money.
+    const dust = rows.filter((deposit) => deposit.status === 'dust');
     const pending = rows.filter((deposit) => PENDING.has(deposit.status));
     const [txHash, currency, to, amount] = key.split('|') as [string, string, string, string];
     const transfer = `${inUnits(BigInt(amount), currency, txHash)} to ${to} in ${txHash}`;
     const outcome = rows.length === 0 ? 'never detected' : `deposits: ${rows.map((row) => `${row.id} ${statusOf(row)}`).join(', ')}`;
-    const lost = chain.length - completed.length - pending.length;
+    const lost = chain.length - completed.length - dust.length - pending.length;
     if (lost > 0)
       findings.push({
         kind: 'lost',
@@ -189,6 +191,14 @@ export function matchTransfers(transfers: ChainTransfer[], deposits: DepositRow[
         count: lost,
         what: `${lost > 1 ? `${lost}× ` : ''}transfer of ${transfer} (block ${chain[0]!.blockNumber}${chain[0]!.via === 'log' ? '' : `, ${chain[0]!.via}`}) not credited (${outcome})`,
       });
+    if (chain.length > 0 && completed.length + dust.length > chain.length && completed.length <= chain.length) {
+      findings.push({
+        kind: 'doubled',
+        txHash,
+        count: completed.length + dust.length - chain.length,
+        what: `transfer of ${transfer} on the chain ${chain.length}× but recorded ${completed.length + dust.length}× (${outcome})`,
+      });
+    }
     if (completed.length > chain.length) {
       const extra = completed.length - chain.length;
       const moved = onChainIn(onChain, txHash);
