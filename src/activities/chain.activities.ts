@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { chainKey, type WatchedChainAdapter } from '../chains/chain-adapter';
+import { chainKey, type ChainAdapter, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { chainTip, changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
 import { FailoverChainAdapter } from '../chains/failover';
-import { blockTimesOf, inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
+import { inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
 import { findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
@@ -110,7 +110,7 @@ async function scanRound(
   // The hash of the last block as the scan read it: a reorg right after is caught next round. Its
   // time tells orders whether the chain has been read past their deadline.
   const lastBlockHash = scanned?.toBlockHash ?? saved?.lastBlockHash ?? null;
-  const lastBlockTime = scanned ? new Date(await adapter.blockTimestamp(toBlock)) : (saved?.lastBlockTime ?? null);
+  const lastBlockTime = scanned ? new Date(scanned.toBlockTime) : (saved?.lastBlockTime ?? null);
   // How each node looked this round (several nodes only), for /healthz.
   const nodes = adapter instanceof FailoverChainAdapter ? adapter.nodeStatuses() : null;
   await saveCursor(db, input.livemode, input.network, nextBlock, head, lastBlockHash, lastBlockTime, nodes);
@@ -136,6 +136,13 @@ function pendingDepositOf(deposit: Deposit) {
     blockHash: deposit.block_hash,
     requiredConfirmations: deposit.required_confirmations,
   };
+}
+
+/** When each of these blocks was made, on the chain's clock (ms), asked once per block: a re-opened deposit's order judges it by it. */
+async function blockTimesOf(adapter: ChainAdapter, numbers: number[]): Promise<Map<number, number>> {
+  const distinct = [...new Set(numbers)];
+  const times = await Promise.all(distinct.map((number) => adapter.blockTimestamp(number)));
+  return new Map(distinct.map((number, i) => [number, times[i]!]));
 }
 
 const HEARTBEAT_INTERVAL_MS = 5_000;

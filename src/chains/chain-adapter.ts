@@ -66,10 +66,15 @@ export interface TokenContract {
 /** Which of these recipients belong to a customer or an order (the watcher asks the database). */
 export type WatchedAddresses = (recipients: string[]) => Promise<ReadonlySet<string>>;
 
-/** What a scan of a block range found, and the hash of its last block as read then (the cursor's reorg check). */
+/**
+ * What a scan of a block range found, the hash of its last block as read then (the cursor's reorg
+ * check), and when each block of the range was made, in ms since the epoch, from the blocks the scan
+ * read anyway (orders judge payments by it; the cursor keeps the last one's).
+ */
 export interface ScannedRange {
   transfers: DetectedTransfer[];
   toBlockHash: string;
+  blockTimes: ReadonlyMap<number, number>;
 }
 
 export interface ChainAdapter {

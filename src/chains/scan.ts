@@ -18,7 +18,7 @@ import { currencyOn, networks, type Network } from '../domain/networks';
 import { reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
 import { confirmationsOf } from './confirmations';
 import type { ConfirmationReport, DepositTransfer } from '../workflows/definitions';
-import { paysTheSameRecipient, type ChainAdapter, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
+import { paysTheSameRecipient, type DetectedTransfer, type WatchedChainAdapter } from './chain-adapter';
 
 export interface RangeScan {
   /** Transfers to watched addresses reported to a deposit workflow (new ones, late ones now final, re-opened ones). */
@@ -29,6 +29,8 @@ export interface RangeScan {
   known: number;
   /** The hash of the range's last block as the scan read it. */
   toBlockHash: string;
+  /** When that block was made (ms since the epoch). */
+  toBlockTime: number;
 }
 
 export async function scanRange(
@@ -50,10 +52,7 @@ export async function scanRange(
     chain.network,
     scanned.transfers.map((transfer) => transfer.transactionHash),
   );
-  const blockTimes = await blockTimesOf(
-    chain.adapter,
-    scanned.transfers.filter((transfer) => owners.has(transfer.to)).map((transfer) => transfer.blockNumber),
-  );
+  const { blockTimes } = scanned;
   const claimed = new Set<string>();
   let detected = 0;
   let known = 0;
@@ -117,14 +116,7 @@ export async function scanRange(
     await reportDetectedTransfer(deps, deposit, report);
     detected++;
   }
-  return { detected, known, dust, toBlockHash: scanned.toBlockHash };
-}
-
-/** When each of these blocks was made, on the chain's clock (ms), asked once per block: orders judge payments by it. */
-export async function blockTimesOf(adapter: ChainAdapter, numbers: number[]): Promise<Map<number, number>> {
-  const distinct = [...new Set(numbers)];
-  const times = await Promise.all(distinct.map((number) => adapter.blockTimestamp(number)));
-  return new Map(distinct.map((number, i) => [number, times[i]!]));
+  return { detected, known, dust, toBlockHash: scanned.toBlockHash, toBlockTime: blockTimes.get(range.toBlock)! };
 }
 
 /**

@@ -50,6 +50,8 @@ interface RawBlock {
   number: string;
   hash: string;
   parentHash: string;
+  /** Seconds since the epoch, as a hex quantity. */
+  timestamp: string;
   logsBloom?: string;
   transactions: Array<{ hash: string; from: string; to: string | null; value: string }>;
 }
@@ -214,6 +216,7 @@ export class EvmAdapter implements ChainAdapter {
     return {
       transfers: transfers.sort((a, b) => a.blockNumber - b.blockNumber || order(a) - order(b) || compareWithinTransaction(a.logIndex, b.logIndex)),
       toBlockHash: blocks.at(-1)!.hash,
+      blockTimes: new Map(blocks.map((block) => [Number(block.number), Number(block.timestamp) * 1000])),
     };
   }
 
@@ -290,8 +293,14 @@ export class EvmAdapter implements ChainAdapter {
     return blocks.map((block, i) => {
       // A block the node does not have yet fails the round (retried), rather than being skipped.
       if (block === null) throw new Error(`the node has no block ${numbers[i]} yet`);
-      if (typeof block !== 'object' || !Array.isArray(block.transactions) || typeof block.hash !== 'string' || Number(block.number) !== numbers[i]) {
-        throw new MalformedNodeAnswerError(`block ${numbers[i]} came without its transactions, hash or number`);
+      if (
+        typeof block !== 'object' ||
+        !Array.isArray(block.transactions) ||
+        typeof block.hash !== 'string' ||
+        typeof block.timestamp !== 'string' ||
+        Number(block.number) !== numbers[i]
+      ) {
+        throw new MalformedNodeAnswerError(`block ${numbers[i]} came without its transactions, hash, timestamp or number`);
       }
       if (i > 0 && block.parentHash !== blocks[i - 1]!.hash) {
         throw new MalformedNodeAnswerError(`block ${numbers[i]} is not the child of block ${numbers[i - 1]} as read this round (answers from two forks)`);

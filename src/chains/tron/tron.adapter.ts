@@ -168,6 +168,7 @@ export class TronAdapter implements ChainAdapter {
         .filter((transfer) => recipients.has(transfer.to))
         .sort((a, b) => a.blockNumber - b.blockNumber || place(a) - place(b) || compareWithinTransaction(a.logIndex, b.logIndex)),
       toBlockHash: blocks.at(-1)!.blockID,
+      blockTimes: new Map(blocks.map((block) => [blockNumberOf(block), blockTimeOf(block)])),
     };
   }
 
@@ -180,9 +181,8 @@ export class TronAdapter implements ChainAdapter {
 
   async blockTimestamp(num: number): Promise<number> {
     const block = await this.call<RawBlock | Record<string, never>>('/wallet/getblockbynum', { num });
-    const timestamp = 'block_header' in block ? block.block_header.raw_data.timestamp : undefined;
-    if (typeof timestamp !== 'number') throw new MalformedNodeAnswerError(`block ${num} has no timestamp (is it past the head?)`);
-    return timestamp;
+    if (!('block_header' in block)) throw new MalformedNodeAnswerError(`block ${num} has no timestamp (is it past the head?)`);
+    return blockTimeOf(block as RawBlock);
   }
 
   async blockHashes(numbers: number[]): Promise<Array<string | null>> {
@@ -356,6 +356,13 @@ function internalTrxPayments(info: RawTransactionInfo, currency: string): Array<
     if (sun <= 0n) return [];
     return [{ from: addressOfHex(internal.caller_address), to: addressOfHex(internal.transferTo_address), amount: sun.toString(), currency }];
   });
+}
+
+/** When a block was made, in ms since the epoch (java-tron writes ms). */
+function blockTimeOf(block: RawBlock): number {
+  const timestamp = block.block_header?.raw_data?.timestamp;
+  if (typeof timestamp !== 'number') throw new MalformedNodeAnswerError(`block ${blockNumberOf(block)} has no timestamp`);
+  return timestamp;
 }
 
 function blockNumberOf(block: RawBlock): number {
