@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { repoRoot } from '../../dev/tools/paths';
+import { startSuiteRun, type SuiteRun } from '../helpers/suite-run';
 
 /**
  * The short chain-fault run `npm test` includes: `npm run test:chain-chaos -- --rounds 2` on a
@@ -9,18 +8,9 @@ import { repoRoot } from '../../dev/tools/paths';
  * paying less, or never), then the oracle on the final chains. Progress goes straight to stderr; INFLOW_CHAIN_CHAOS_SEED replays another seed.
  */
 describe('chain-chaos (short)', () => {
-  let run: { pid: number; exited: Promise<number | null> } | undefined;
-
-  afterAll(async () => {
-    // A timed-out run still owns its processes: Ctrl-C makes it stop every one of them.
-    if (!run) return;
-    try {
-      process.kill(-run.pid, 'SIGINT');
-    } catch {
-      return;
-    }
-    await run.exited;
-  });
+  let run: SuiteRun | undefined;
+  // A timed-out run still owns its processes: Ctrl-C makes it stop every one of them.
+  afterAll(() => run?.stop());
 
   it(
     'credits every transfer of the final chain exactly once, and nothing else, through node faults and reorgs',
@@ -28,17 +18,8 @@ describe('chain-chaos (short)', () => {
       // A fixed schedule, so CI replays it rather than gambling on a new one each run (this seed's
       // rounds drop payments of every fate); `npm run test:chain-chaos` explores new seeds.
       const seed = ['--seed', process.env.INFLOW_CHAIN_CHAOS_SEED ?? '7'];
-      const child = spawn('npm', ['run', '--silent', 'test:chain-chaos', '--', '--rounds', '2', ...seed], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'inherit'],
-        detached: true,
-      });
-      let report = '';
-      child.stdout.on('data', (chunk: Buffer) => (report += chunk.toString('utf8')));
-      run = { pid: child.pid!, exited: new Promise((resolve) => child.on('close', resolve)) };
-      const code = await run.exited;
-      run = undefined;
-      process.stderr.write(report);
+      run = startSuiteRun('test:chain-chaos', ['--rounds', '2', ...seed]);
+      const { code, report } = await run.finished;
 
       expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/^chain-chaos: PASSED$/m) });
       // The seed fixes every reorg and the fate of each payment it drops: each fate occurred, and

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stderrLog } from '../../dev/tools/progress';
-import { killEveryGroupNow } from '../../dev/managed-process';
+import { runCommand, UsageError, wholeNumber } from '../chaos/command-line';
 import { newSeed } from '../chaos/prng';
 import { defaultChainChaosOptions, runChainChaos, stopRunningChainChaos } from './chain-chaos';
 import { paymentKinds, type PaymentKind } from './load';
@@ -69,14 +69,6 @@ async function main(): Promise<number> {
   return result.passed ? 0 : 1;
 }
 
-class UsageError extends Error {}
-
-function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number of at least ${min}, got "${text}"`);
-  return Number(text);
-}
-
 function kindList(flag: string, text: string | undefined, fallback: readonly PaymentKind[]): PaymentKind[] {
   if (text === undefined) return [...fallback];
   const kinds = text.split(',').map((kind) => kind.trim());
@@ -92,26 +84,4 @@ function chainList(text: string | undefined, fallback: readonly ChainName[]): Ch
   return chains as ChainName[];
 }
 
-// Ctrl-C or a kill: stop every part, whatever the run was doing (as test/chaos/run.ts does). Later
-// requests are ignored; a stop that takes too long ends in kill -9 of every part, from the exit handler.
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    stderrLog(`[chain-chaos] ${signal}: stopping every part`);
-    setTimeout(() => process.exit(130), 60_000).unref();
-    void stopRunningChainChaos().finally(() => process.exit(130));
-  });
-}
-process.on('exit', killEveryGroupNow);
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      error instanceof UsageError ? `${error.message}\n${usage}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCommand({ name: 'chain-chaos', usage, main, stop: stopRunningChainChaos });

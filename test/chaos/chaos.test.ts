@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { repoRoot } from '../../dev/tools/paths';
+import { startSuiteRun, type SuiteRun } from '../helpers/suite-run';
 import { partNames } from './stack';
 
 /**
@@ -9,18 +8,9 @@ import { partNames } from './stack';
  * INFLOW_CHAOS_SEED replays a seed.
  */
 describe('npm run test:chaos (short)', () => {
-  let run: { pid: number; exited: Promise<number | null> } | undefined;
-
-  afterAll(async () => {
-    // A timed-out run still owns its processes: Ctrl-C makes it stop every one of them.
-    if (!run) return;
-    try {
-      process.kill(-run.pid, 'SIGINT');
-    } catch {
-      return;
-    }
-    await run.exited;
-  });
+  let run: SuiteRun | undefined;
+  // A timed-out run still owns its processes: Ctrl-C makes it stop every one of them.
+  afterAll(() => run?.stop());
 
   it(
     'kills every part -9 and loses, doubles and strands nothing; the API answers only 2xx, 4xx or 503 in time',
@@ -28,17 +18,8 @@ describe('npm run test:chaos (short)', () => {
       // A fixed schedule (one that passed on this tree), so CI replays it rather than gambling on a new one
       // each run; `npm run test:chaos` explores new seeds. INFLOW_CHAOS_SEED picks another.
       const seed = ['--seed', process.env.INFLOW_CHAOS_SEED ?? '20261123'];
-      const child = spawn('npm', ['run', '--silent', 'test:chaos', '--', '--rounds', '2', ...seed], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'inherit'],
-        detached: true,
-      });
-      let report = '';
-      child.stdout.on('data', (chunk: Buffer) => (report += chunk.toString('utf8')));
-      run = { pid: child.pid!, exited: new Promise((resolve) => child.on('close', resolve)) };
-      const code = await run.exited;
-      run = undefined;
-      process.stderr.write(report);
+      run = startSuiteRun('test:chaos', ['--rounds', '2', ...seed]);
+      const { code, report } = await run.finished;
 
       expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/: PASSED$/m) });
       for (const part of partNames) expect(report).toMatch(new RegExp(`^${part} +[1-9]`, 'm'));

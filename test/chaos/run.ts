@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { stderrLog } from '../../dev/tools/progress';
 import { defaultChaosOptions, runChaos, stopRunningStacks } from './chaos';
-import { killEveryGroupNow } from '../../dev/managed-process';
+import { runCommand, UsageError, wholeNumber } from './command-line';
 import { newSeed } from './prng';
 import { partNames, type PartName } from './stack';
 
@@ -53,35 +53,4 @@ async function main(): Promise<number> {
   return result.passed ? 0 : 1;
 }
 
-class UsageError extends Error {}
-
-function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number of at least ${min}, got "${text}"`);
-  return Number(text);
-}
-
-// Ctrl-C or a kill: stop every part, whatever the run was doing. One request to stop often arrives
-// twice (a terminal signals the whole group, and tsx relays it), so later ones are ignored; a stop
-// that takes too long ends in kill -9 of every part, from the exit handler.
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    stderrLog(`[chaos] ${signal}: stopping every part`);
-    setTimeout(() => process.exit(130), 60_000).unref();
-    void stopRunningStacks().finally(() => process.exit(130));
-  });
-}
-process.on('exit', killEveryGroupNow);
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      error instanceof UsageError ? `${error.message}\n${usage}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCommand({ name: 'chaos', usage, main, stop: stopRunningStacks });
