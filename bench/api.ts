@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       logger: createLogger('silent'),
       derivers: { test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())), live: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())) },
       taskQueue: 'unused',
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
       prices: staticPrices(),
       secretKey: testSecretKey,
       // The limiter runs (its statement is part of what is measured) but never refuses the load: the

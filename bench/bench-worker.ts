@@ -1,34 +1,38 @@
 /**
  * The worker every workflow benchmark runs, in this process or in worker-process.ts: inflow's real
  * activities (static prices, no chains) plus the baseline's no-op, on the benchmark's task queue,
- * and beside it the outbox relay, as every inflow worker runs one.
+ * the webhook task queue's worker, and beside them the outbox relay, as every inflow worker runs one.
  */
 import { Client } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { staticPrices, testSecretKey } from '../dev/fixtures';
 import { createActivities } from '../src/activities';
 import type { Db } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/relay';
-import { workerConcurrency } from '../src/worker';
+import { createWebhookActivities } from '../src/activities/webhook.activities';
+import { combinedWorker, webhookWorkerConcurrency, workerConcurrency, type InflowWorker } from '../src/worker';
+import { webhookTaskQueue } from '../src/workflows/definitions';
 
-export function createBenchWorker(options: {
+export async function createBenchWorker(options: {
   connection: NativeConnection;
   db: Db;
   client: Client;
   taskQueue: string;
   workflowsPath: string;
-}): Promise<Worker> {
-  return Worker.create({
+}): Promise<InflowWorker> {
+  const webhookPolicy = { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true };
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: Runtime.instance().logger });
+  const main = await Worker.create({
     connection: options.connection,
     taskQueue: options.taskQueue,
-    workflowsPath: options.workflowsPath,
+    workflowBundle,
     activities: {
       ...createActivities({
         db: options.db,
         prices: staticPrices(),
         secretKey: testSecretKey,
-        webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+        webhookPolicy,
         chains: new Map(),
         temporal: options.client,
         taskQueue: options.taskQueue,
@@ -38,6 +42,15 @@ export function createBenchWorker(options: {
     },
     ...workerConcurrency,
   });
+  // Deliveries on their own task queue and slots, as src/worker.ts runs them.
+  const webhooks = await Worker.create({
+    connection: options.connection,
+    taskQueue: webhookTaskQueue(options.taskQueue),
+    workflowBundle,
+    activities: createWebhookActivities({ db: options.db, webhookPolicy, secretKey: testSecretKey }),
+    ...webhookWorkerConcurrency,
+  });
+  return combinedWorker(main, webhooks);
 }
 
 /** The relay of a bench worker, as src/worker.ts runs it: eager starts over the worker's own connection. */

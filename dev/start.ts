@@ -123,6 +123,8 @@ async function start(): Promise<void> {
   }
 
   Object.assign(env, await developmentXpubEnv(dataDir, env, log), await developmentSecretKeyEnv(dataDir, env, log));
+  // A development stack: test endpoints may be http://localhost (a production worker refuses loopback).
+  env.INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK ??= 'true';
   const config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
   const derivers = createAddressDerivers(config, liveConfigured ? modes : ['test']);

@@ -45,8 +45,11 @@ const EnvSchema = z.object({
   INFLOW_SIMULATED_BLOCK_TIME_MS: z.coerce.number<string>().int().min(1).max(600_000).optional(),
   // Live webhooks go only to https URLs on public addresses unless this is "true" (never on the internet).
   INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
-  // Test webhooks go to public or loopback addresses unless this is "true" (e.g. a receiver on a private network).
+  // Test webhooks go only to public addresses unless this is "true" (any address: a receiver on a private network).
   INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  // Test webhooks may also go to loopback (http://localhost) when this is "true": development stacks only, as on a
+  // shared host any merchant's test key could otherwise make the worker POST to the host's own services.
+  INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false'),
   // Chain watching: how often each watcher polls its node, and the widest block range per call.
   INFLOW_CHAIN_POLL_MS: z.coerce.number<string>().int().min(10).max(600_000).default(2_000),
   INFLOW_CHAIN_MAX_BLOCK_RANGE: z.coerce.number<string>().int().min(1).max(100_000).default(2_000),
@@ -295,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     webhookPolicy: {
       allowPrivateNetworksInLive: data.INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE === 'true',
       allowPrivateNetworksInTest: data.INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE === 'true',
+      allowLoopbackInTest: data.INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK === 'true',
     },
     chains: watchedChains(env, data.INFLOW_CHAIN_POLL_MS),
     chainPollMs: data.INFLOW_CHAIN_POLL_MS,

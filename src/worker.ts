@@ -1,11 +1,13 @@
 /**
- * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE, and the outbox
- * relay that starts the workflows the API queued. On SIGTERM or SIGINT it stops relaying, stops
+ * `npm run worker`: runs inflow's workflows and activities on TEMPORAL_TASK_QUEUE, webhook
+ * deliveries on `<TEMPORAL_TASK_QUEUE>-webhooks` (a second worker, a budget of their own), and
+ * the outbox relay that starts the workflows the API queued. On SIGTERM or SIGINT it stops relaying, stops
  * polling, finishes the tasks it holds, then exits.
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { createWebhookActivities } from './activities/webhook.activities';
 import { createChainAdapters } from './chains/adapters';
 import { loadConfig, requireSecretKey, type Config } from './config';
 import type { Db } from './db/database';
@@ -14,6 +16,7 @@ import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
 import { ensureMaintenanceSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
+import { webhookTaskQueue } from './workflows/definitions';
 
 export interface WorkerDeps {
   config: Config;
@@ -26,10 +29,10 @@ export interface WorkerDeps {
 }
 
 /**
- * How much one worker takes on at once. Delivery attempts and deposit steps are local activities
- * that hold their workflow task while they run (a POST may wait up to 15 s), and an eager start
- * needs a free workflow-task slot or it falls back to the task queue: so more workflow-task slots
- * than the SDK's 40. The same settings run in the benchmarks (bench/bench-worker.ts).
+ * How much one worker takes on at once. Deposit and order steps are local activities that hold
+ * their workflow task while they run, and an eager start needs a free workflow-task slot or it
+ * falls back to the task queue: so more workflow-task slots than the SDK's 40. The same settings
+ * run in the benchmarks (bench/bench-worker.ts).
  */
 export const workerConcurrency = {
   maxConcurrentWorkflowTaskExecutions: 100,
@@ -37,25 +40,81 @@ export const workerConcurrency = {
   maxConcurrentActivityTaskExecutions: 100,
 } as const;
 
-export function createWorker({ config, db, connection, temporal, logger }: WorkerDeps): Promise<Worker> {
-  return Worker.create({
+/**
+ * The webhook worker's own budget (its task queue is webhookTaskQueue's): attempts are local
+ * activities that may wait 15 s on a receiver that never answers, so a merchant's blackholed
+ * endpoints fill these slots, and only these; deposit and order steps keep theirs.
+ */
+export const webhookWorkerConcurrency = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 100,
+  maxConcurrentActivityTaskExecutions: 20,
+} as const;
+
+/** The two workers of a worker process, run and stopped together. */
+export interface InflowWorker {
+  /** The task queue's worker: every workflow (deliveries started before they had a queue of their own finish here) and activity. */
+  main: Worker;
+  /** Polls `<taskQueue>-webhooks`: webhook delivery workflows and their attempts. */
+  webhooks: Worker;
+  options: Worker['options'];
+  /** Runs both until both have stopped; if one fails, the other is stopped and the failure thrown. */
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+}
+
+export async function createWorker({ config, db, connection, temporal, logger }: WorkerDeps): Promise<InflowWorker> {
+  const activities = createActivities({
+    db,
+    prices: createPriceSources(config),
+    webhookPolicy: config.webhookPolicy,
+    secretKey: requireSecretKey(config),
+    chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+  });
+  // Bundled once for both workers; logged as the SDK's own logs are (webpack's report is INFO).
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
+  const common = {
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
     ...(config.temporal.workerIdentity ? { identity: config.temporal.workerIdentity } : {}),
-    workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({
-      db,
-      prices: createPriceSources(config),
-      webhookPolicy: config.webhookPolicy,
-      secretKey: requireSecretKey(config),
-      chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
-      temporal,
-      taskQueue: config.temporal.taskQueue,
-    }),
-    ...workerConcurrency,
+    workflowBundle,
     shutdownGraceTime: '30s',
+  } as const;
+  const main = await Worker.create({ ...common, taskQueue: config.temporal.taskQueue, activities, ...workerConcurrency });
+  const webhooks = await Worker.create({
+    ...common,
+    taskQueue: webhookTaskQueue(config.temporal.taskQueue),
+    activities: createWebhookActivities({ db, webhookPolicy: config.webhookPolicy, secretKey: requireSecretKey(config) }),
+    ...webhookWorkerConcurrency,
   });
+  return combinedWorker(main, webhooks);
+}
+
+/** Two workers as one: run together, stopped together. */
+export function combinedWorker(main: Worker, webhooks: Worker): InflowWorker {
+  const shutdown = () => {
+    for (const worker of [main, webhooks]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    main,
+    webhooks,
+    options: main.options,
+    async run() {
+      const runs = [main.run(), webhooks.run()].map((running) =>
+        running.catch((error: unknown) => {
+          shutdown();
+          throw error;
+        }),
+      );
+      await Promise.all(runs.map((running) => running.catch(() => undefined)));
+      await Promise.all(runs);
+    },
+    shutdown,
+    getState: () => main.getState(),
+  };
 }
 
 /**
@@ -120,7 +179,15 @@ if (require.main === module) {
       await relay.stop();
       worker.shutdown();
     });
-    logger.info({ task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace, identity: worker.options.identity }, 'worker started');
+    logger.info(
+      {
+        task_queue: config.temporal.taskQueue,
+        webhook_task_queue: webhookTaskQueue(config.temporal.taskQueue),
+        namespace: config.temporal.namespace,
+        identity: worker.options.identity,
+      },
+      'worker started',
+    );
     await worker.run();
     await temporal.connection.close();
     await connection.close();

@@ -10,7 +10,7 @@ import { claimWorkflowStarts, deleteWorkflowStarts, postponeWorkflowStart } from
 import type { QueuedWorkflowStart } from '../db/tables/workflow-outbox.table';
 import type { Logger } from '../logger';
 import { startWorkflowOnce, type WorkflowStarter } from '../workflows/client';
-import type { Workflows } from '../workflows/definitions';
+import { webhookTaskQueue, type Workflows } from '../workflows/definitions';
 
 export interface OutboxRelayOptions {
   db: Db;
@@ -51,8 +51,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const relayOne = async (start: QueuedWorkflowStart): Promise<boolean> => {
     try {
       const args = start.args as Parameters<Workflows[keyof Workflows]>;
+      // Deliveries go to the webhook task queue, which the same worker process polls.
+      const queueOfStart = start.workflow_type === 'webhookDeliveryWorkflow' ? { ...starter, taskQueue: webhookTaskQueue(starter.taskQueue) } : starter;
       await starter.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-        startWorkflowOnce(starter, start.workflow_type as keyof Workflows, start.workflow_id, args),
+        startWorkflowOnce(queueOfStart, start.workflow_type as keyof Workflows, start.workflow_id, args),
       );
       if (start.attempts > 1) logger.info({ workflow_id: start.workflow_id, attempts: start.attempts }, 'outbox: workflow started after retries');
       return true;

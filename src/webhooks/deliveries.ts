@@ -13,6 +13,7 @@ import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repos
 import {
   endpointsFirstDeliveredTo,
   findDeliveryForAttempt,
+  findRecordedAttempt,
   insertFirstCallbackDelivery,
   insertFirstDeliveries,
   insertRedelivery,
@@ -28,23 +29,31 @@ import { eventObject } from '../events/event.presenter';
 import type { EventObject } from '../events/events.schema';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
-import { activityFailureTypes, type AttemptOutcome, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
+import { activityFailureTypes, type AttemptOutcome, type AttemptRecord, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
 import { queueDelivery, queueRedelivery } from '../outbox/queue';
-import { postWebhook } from './http';
-import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
+import { postWebhook, storableString, type PostResult } from './http';
+import { isPublicAddress, resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
 export const USER_AGENT = 'inflow-webhooks/0.1.0';
 
 export interface WebhookPolicy {
-  /** Live mode may deliver only to https URLs on public addresses unless this is set. */
+  /** Live mode may deliver only to https URLs on public addresses unless this is set (INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE: any address). */
   allowPrivateNetworksInLive: boolean;
-  /** Test mode may deliver to public and loopback addresses (http allowed) unless this is set. */
+  /** Test mode (http allowed) may deliver only to public addresses unless this is set (INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE: any address, loopback too). */
   allowPrivateNetworksInTest: boolean;
+  /**
+   * Test mode may also deliver to loopback (http://localhost) when this is set
+   * (INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK): a development stack's choice, as on a shared host every
+   * merchant's test key could otherwise reach the host's own services.
+   */
+  allowLoopbackInTest: boolean;
 }
 
 /** Whether deliveries in this mode must go to vetted addresses, and whether loopback counts. */
 export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet: boolean; allowLoopback: boolean } {
-  return livemode ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false } : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: true };
+  return livemode
+    ? { vet: !policy.allowPrivateNetworksInLive, allowLoopback: false }
+    : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: policy.allowLoopbackInTest };
 }
 
 /** The event a workflow or activity was handed by id; its absence is a bug no retry can fix. */
@@ -144,11 +153,35 @@ async function callbackOf(db: Executor, event: Event): Promise<{ orderId: string
   return { orderId: order.id, body: callbackBody(orderCallback(order, await depositsOfOrders(db, [order.id]))) };
 }
 
+/** Past this much of the activity's 45 s, an attempt hands its recording to the workflow rather than risk a timeout (and a retry that POSTs again). */
+const RECORD_WITHIN_MS = 40_000;
+
+export interface AttemptDeps {
+  policy: WebhookPolicy;
+  secretKey: Buffer;
+  /**
+   * Whether an answer from this connected address is stored (and so shown by GET /events/:id and
+   * the dashboard): only from public addresses, so a loopback or private service, even one the
+   * operator lets test endpoints reach, is never read back through inflow.
+   */
+  keepsAnswerFrom?: (remoteAddress: string) => boolean;
+  /** The POST's deadline (DELIVERY_TIMEOUT_MS unless a test shortens it). */
+  timeoutMs?: number;
+}
+
+/**
+ * One attempt: POST, record, decide. Invariant: at most one POST per (delivery, attempt number)
+ * whatever the database does. Failures before the POST throw (the activity is retried; nothing was
+ * sent). After the POST nothing throws: the attempt is recorded here if the database allows it in
+ * time, else handed back as `unrecorded` for the workflow's recordWebhookAttempt step. A number
+ * already recorded (a retry of an attempt whose completion was lost) is answered from its record.
+ */
 export async function attemptDelivery(
   db: Db,
-  deps: { policy: WebhookPolicy; secretKey: Buffer },
+  deps: AttemptDeps,
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
 ): Promise<AttemptResult> {
+  const started = Date.now();
   const target = await findDeliveryForAttempt(db, input.deliveryId);
   if (!target)
     throw ApplicationFailure.create({
@@ -158,53 +191,105 @@ export async function attemptDelivery(
     });
   const unanswered = (outcome: 'succeeded' | 'stopped'): AttemptResult => ({ outcome, statusCode: null, error: null });
   if (target.delivery_status !== 'pending') return unanswered(target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped');
+  const recorded = await findRecordedAttempt(db, input.deliveryId, input.attemptNumber);
+  if (recorded) return { outcome: outcomeOf(recorded.succeeded, recorded.status_code), statusCode: recorded.status_code, error: recorded.error };
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');
     return unanswered('stopped');
   }
 
   const request = target.order_id ? await callbackRequest(db, deps.secretKey, target) : endpointRequest(target);
-  const failedAttempt = (error: string) => ({ statusCode: null, latencyMs: 0, responseBody: null, error });
-  let result;
+  const failedAttempt = (error: string): PostResult => ({
+    statusCode: null,
+    latencyMs: 0,
+    responseBody: null,
+    error: storableString(error),
+    remoteAddress: null,
+  });
+  let result: PostResult;
   if ('refusal' in request) {
     result = failedAttempt(request.refusal);
   } else {
+    const url = new URL(request.url);
+    const rule = destinationRule(deps.policy, target.livemode);
+    let pinnedAddress;
     try {
-      const url = new URL(request.url);
-      const rule = destinationRule(deps.policy, target.livemode);
-      const pinnedAddress = rule.vet ? await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback }) : undefined;
-      result = await postWebhook(url, request.rawBody, request.headers, pinnedAddress ? { pinnedAddress } : {});
+      pinnedAddress = rule.vet ? await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback }) : undefined;
     } catch (error) {
       // A refused or unresolvable destination is a failed attempt, retried on the schedule.
       if (!(error instanceof UnsafeDestinationError)) throw error;
       result = failedAttempt(error.message);
     }
+    result ??= await postWebhook(url, request.rawBody, request.headers, {
+      ...(pinnedAddress ? { pinnedAddress } : {}),
+      ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+    });
   }
 
+  // From here on, nothing may throw: the POST has been made.
+  const keepsAnswerFrom = deps.keepsAnswerFrom ?? isPublicAddress;
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   // An endpoint that answers 410 is disabled; a callback URL stops receiving this callback.
   const gone = result.statusCode === 410;
-  const attempt = {
-    delivery_id: input.deliveryId,
-    attempt_number: input.attemptNumber,
-    attempted_at: new Date(input.attemptedAt),
-    status_code: result.statusCode,
-    latency_ms: result.latencyMs,
+  const record: AttemptRecord = {
+    deliveryId: input.deliveryId,
+    attemptNumber: input.attemptNumber,
+    attemptedAt: input.attemptedAt,
+    statusCode: result.statusCode,
+    latencyMs: result.latencyMs,
     succeeded,
     error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
-    response_body: result.responseBody,
+    responseBody: result.remoteAddress !== null && keepsAnswerFrom(result.remoteAddress) ? result.responseBody : null,
+    settles: succeeded ? 'succeeded' : gone ? 'failed' : null,
+    disablesEndpointId: gone ? target.endpoint_id : null,
   };
-  const endpointId = target.endpoint_id;
-  if (gone && endpointId) {
+  const outcome = outcomeOf(succeeded, result.statusCode);
+  const answer: AttemptResult = { outcome, statusCode: result.statusCode, error: result.error ?? null };
+  const budgetMs = RECORD_WITHIN_MS - (Date.now() - started);
+  return (await recordedWithin(db, record, budgetMs)) ? answer : { ...answer, unrecorded: record };
+}
+
+function outcomeOf(succeeded: boolean, statusCode: number | null): AttemptOutcome {
+  return succeeded ? 'succeeded' : statusCode === 410 ? 'gone' : 'retry';
+}
+
+/** Records an attempt (idempotent by delivery and attempt number) and what it settles; a 410 also disables its endpoint. */
+export async function recordAttemptOutcome(db: Db, record: AttemptRecord): Promise<void> {
+  const attempt = {
+    delivery_id: record.deliveryId,
+    attempt_number: record.attemptNumber,
+    attempted_at: new Date(record.attemptedAt),
+    status_code: record.statusCode,
+    latency_ms: record.latencyMs,
+    succeeded: record.succeeded,
+    error: record.error,
+    response_body: record.responseBody,
+  };
+  const endpointId = record.disablesEndpointId;
+  if (endpointId) {
     await inTransaction(db, async (transaction) => {
       await updateWebhookEndpoint(transaction, endpointId, { disabled: true, disabled_reason: 'The endpoint answered 410 Gone.' });
-      await recordAttempt(transaction, attempt, 'failed');
+      await recordAttempt(transaction, attempt, record.settles);
     });
   } else {
-    await recordAttempt(db, attempt, succeeded ? 'succeeded' : gone ? 'failed' : null);
+    await recordAttempt(db, attempt, record.settles);
   }
-  const outcome: AttemptOutcome = succeeded ? 'succeeded' : gone ? 'gone' : 'retry';
-  return { outcome, statusCode: result.statusCode, error: result.error ?? null };
+}
+
+/** Whether the attempt was recorded within `budgetMs`; a failure or a late answer is false (a late write that lands is harmless: recording is idempotent). */
+async function recordedWithin(db: Db, record: AttemptRecord, budgetMs: number): Promise<boolean> {
+  if (budgetMs <= 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      recordAttemptOutcome(db, record).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs))),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type DeliveryTarget = NonNullable<Awaited<ReturnType<typeof findDeliveryForAttempt>>>;

@@ -19,8 +19,10 @@ export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Checks a URL an endpoint may use: absolute http(s), at most 2048 characters, no credentials in
- * it; in live mode https only, on public addresses; in test mode public or loopback addresses, so
- * developers can receive webhooks on http://localhost. Checked again, and pinned, at every delivery.
+ * it; in live mode https only, on public addresses; in test mode public addresses, and loopback
+ * (http://localhost) only where the operator allows it (INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK, a
+ * development stack): elsewhere any merchant's test key could reach the host's own services.
+ * Checked again, and pinned, at every delivery.
  */
 export async function checkDestinationUrl(raw: string, livemode: boolean, policy: WebhookPolicy, param = 'url'): Promise<string> {
   const invalid = (message: string) => new InvalidRequestError(message, param, 'url_invalid');
@@ -40,8 +42,12 @@ export async function checkDestinationUrl(raw: string, livemode: boolean, policy
       await resolvePublicAddress(url.hostname, { allowLoopback: rule.allowLoopback });
     } catch (error) {
       if (!(error instanceof UnsafeDestinationError)) throw error;
+      // Which setting of the server opens this up: operators of a development stack read this.
+      const setting = livemode
+        ? 'INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE=true'
+        : `${rule.allowLoopback ? '' : 'INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK=true (this machine) or '}INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE=true (a private network)`;
       throw invalid(
-        `${livemode ? 'Live' : 'Test'} ${param === 'url' ? 'endpoints' : param} must be on the public internet${livemode ? '' : ' or this machine'}: ${error.message}.`,
+        `${livemode ? 'Live' : 'Test'} ${param === 'url' ? 'endpoints' : param} must be on the public internet${rule.allowLoopback ? ' or this machine' : ''}: ${error.message}. A server for development may allow it with ${setting}.`,
       );
     }
   }

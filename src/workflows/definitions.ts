@@ -254,6 +254,38 @@ export interface AttemptResult {
   statusCode: number | null;
   /** Why the attempt failed without an HTTP status (a timeout, a refused address), else null. */
   error: string | null;
+  /**
+   * Present when the POST was made but recording it failed: the workflow records it with
+   * recordWebhookAttempt, a step of its own, so a database failure after a POST never sends the
+   * POST again.
+   */
+  unrecorded?: AttemptRecord;
+}
+
+/** One attempt as recorded (idempotent by delivery and attempt number), and what it settles. */
+export interface AttemptRecord {
+  deliveryId: string;
+  attemptNumber: number;
+  attemptedAt: number;
+  statusCode: number | null;
+  latencyMs: number;
+  succeeded: boolean;
+  error: string | null;
+  /** The start of the answer, as storable text; null when not kept (a non-public destination). */
+  responseBody: string | null;
+  /** The delivery's final status when this attempt ends it, else null. */
+  settles: 'succeeded' | 'failed' | null;
+  /** An endpoint that answered 410, disabled in the same transaction. */
+  disablesEndpointId: string | null;
+}
+
+/**
+ * Delivery workflows run on a task queue of their own, `<taskQueue>-webhooks`, polled by a second
+ * worker in every worker process with its own slots: a merchant's slow or blackholed receivers
+ * hold those, never the slots deposit and order steps run in.
+ */
+export function webhookTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-webhooks`;
 }
 
 export interface EventDispatchInput {
@@ -280,13 +312,17 @@ export interface WebhookActivities {
    */
   prepareWebhookDeliveries(input: { eventId: string }): Promise<PreparedDelivery[]>;
   /**
-   * One POST; HTTP failures are an outcome, not an error (only database trouble is retried). It
+   * One POST; HTTP failures are an outcome, not an error. Database trouble before the POST is
+   * retried; after it the activity never fails (a retry would POST again), and an attempt it could
+   * not record comes back as `unrecorded`. An attempt number already recorded is not sent again. It
    * answers the bare outcome unless asked for the whole result (`withStatus`): during a rolling
    * upgrade a workflow of the previous version, which compares the answer with 'retry', may have
    * its attempt run by a new worker, and a new workflow's attempt by an old worker (read as a bare
    * outcome by `resultOf`), so neither side ever sees a shape it does not know.
    */
   attemptWebhookDelivery(input: { deliveryId: string; attemptNumber: number; attemptedAt: number; withStatus?: true }): Promise<AttemptResult | AttemptOutcome>;
+  /** Records an attempt whose POST was made but not recorded; idempotent, it never sends anything. */
+  recordWebhookAttempt(record: AttemptRecord): Promise<void>;
   markWebhookDeliveryFailed(input: { deliveryId: string }): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
  * (which disables the endpoint), the endpoint being disabled or deleted, or about three days.
  * Every attempt is recorded by the activity, timed by this workflow's clock.
  *
+ * Deliveries run on the webhook task queue (webhookTaskQueue), apart from deposit and order steps.
  * Attempts run as local activities: the worker that holds the workflow task makes the POST and
  * completes the task with its result, so a first-attempt success is one workflow task (started
  * eagerly from the outbox, it never waits in a queue) and a handful of history events instead of
@@ -25,6 +26,7 @@ import {
 import { delayBeforeAttempt, retryDelaysMs } from '../domain/webhook-schedule';
 import {
   webhookDeliveryWorkflowId,
+  webhookTaskQueue,
   type Activities,
   type AttemptOutcome,
   type AttemptResult,
@@ -45,6 +47,10 @@ const localActivities = proxyLocalActivities<Activities>(attemptOptions);
 
 /** Marks deliveries started since attempts became local activities; one started before keeps scheduling activity tasks. */
 const LOCAL_ATTEMPTS_PATCH = 'webhook-attempts-as-local-activities';
+/** Marks runs that recorded an attempt in a step of its own (recordWebhookAttempt). */
+const RECORD_APART_PATCH = 'webhook-attempt-recorded-apart';
+/** Marks parents that start deliveries on the webhook task queue; earlier ones started them on their own. */
+const WEBHOOK_QUEUE_PATCH = 'webhook-deliveries-on-their-own-queue';
 
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
   // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
@@ -61,6 +67,10 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
     last = resultOf(
       await attempts.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
     );
+    // The POST was made but the database would not take its record: a step of its own records it,
+    // retried as long as it takes, so that failure never sends the POST again. (Only results of
+    // this version carry `unrecorded`; the patch marks the runs that took this step.)
+    if (last.unrecorded && patched(RECORD_APART_PATCH)) await attempts.recordWebhookAttempt(last.unrecorded);
     if (last.outcome !== 'retry') {
       setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
       return last.outcome;
@@ -100,6 +110,7 @@ async function startDelivery(delivery: PreparedDelivery): Promise<void> {
   try {
     await startChild(webhookDeliveryWorkflow, {
       workflowId: webhookDeliveryWorkflowId(delivery, false),
+      ...(patched(WEBHOOK_QUEUE_PATCH) ? { taskQueue: webhookTaskQueue(workflowInfo().taskQueue) } : {}),
       args: [delivery],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       ...startMetadata('webhookDeliveryWorkflow', [delivery]),

@@ -54,7 +54,8 @@ export async function startTestApi({
     {
       taskQueue: 'inflow-test-unused',
       derivers: testDerivers(),
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      // Receivers in tests listen on loopback, which a development stack allows (a test of the default policy passes its own).
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
       prices: staticPrices(),
       secretKey: testSecretKey,
       ...deps,

@@ -7,13 +7,16 @@ import type { Db } from '../../src/db/database';
 import type { Mode } from '../../src/domain/mode';
 import type { PriceSource } from '../../src/prices/price-source';
 import { createLogger } from '../../src/logger';
-import { createWorker, startWorkerOutboxRelay } from '../../src/worker';
+import { combinedWorker, createWorker, startWorkerOutboxRelay, webhookWorkerConcurrency, type InflowWorker } from '../../src/worker';
+import { createWebhookActivities } from '../../src/activities/webhook.activities';
+import { webhookTaskQueue } from '../../src/workflows/definitions';
 import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
 export interface RunningWorker {
   config: Config;
-  worker: Worker;
+  /** Both workers: the task queue's, and the webhook task queue's. */
+  worker: InflowWorker;
   /** Drains and stops the worker. */
   stop(): Promise<void>;
 }
@@ -37,6 +40,8 @@ export async function startDevServerWorker(deps: {
     TEMPORAL_TASK_QUEUE: deps.taskQueue,
     TEMPORAL_NAMESPACE: deps.temporal.options.namespace,
     INFLOW_SECRET_KEY: testSecretKeyHex,
+    // Receivers in tests listen on loopback, which a development stack allows.
+    INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
     ...deps.env,
   });
   const worker = await createWorker({ config, db: deps.db, connection: deps.connection, temporal: deps.temporal });
@@ -60,7 +65,7 @@ export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silent });
 }
 
-/** A worker with inflow's real workflows and activities, for the time-skipping server. */
+/** A worker with inflow's real workflows and activities, for the time-skipping server, and the webhook task queue's beside it. */
 export async function startTimeSkippingWorker(deps: {
   env: TestWorkflowEnvironment;
   taskQueue: string;
@@ -69,7 +74,8 @@ export async function startTimeSkippingWorker(deps: {
   /** Each mode's prices; the static table unless a test needs a source of its own. */
   prices?: Record<Mode, PriceSource>;
 }): Promise<{ stop(): Promise<void> }> {
-  const worker = await Worker.create({
+  const webhookPolicy = { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true };
+  const main = await Worker.create({
     connection: deps.env.nativeConnection,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.bundle,
@@ -77,12 +83,20 @@ export async function startTimeSkippingWorker(deps: {
       db: deps.db,
       prices: deps.prices ?? staticPrices(),
       secretKey: testSecretKey,
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      webhookPolicy,
       chains: new Map(),
       temporal: deps.env.client,
       taskQueue: deps.taskQueue,
     }),
   });
+  const webhooks = await Worker.create({
+    connection: deps.env.nativeConnection,
+    taskQueue: webhookTaskQueue(deps.taskQueue),
+    workflowBundle: deps.bundle,
+    activities: createWebhookActivities({ db: deps.db, webhookPolicy, secretKey: testSecretKey }),
+    ...webhookWorkerConcurrency,
+  });
+  const worker = combinedWorker(main, webhooks);
   const running = worker.run();
   return {
     stop: async () => {

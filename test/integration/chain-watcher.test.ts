@@ -1,7 +1,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { ContractFactory, keccak256, parseEther, Wallet, type Contract, type NonceManager } from 'ethers';
 import nativeForwarder from '../fixtures/contracts/native-forwarder.json';
 import { sql } from 'kysely';
@@ -12,7 +11,7 @@ import { findCursor, saveCursor } from '../../src/db/repositories/chains.reposit
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { createLogger } from '../../src/logger';
 import { chainWatcherWorkflowId, depositWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
-import { createWorker, startChainWatchers } from '../../src/worker';
+import { createWorker, startChainWatchers, type InflowWorker } from '../../src/worker';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -28,7 +27,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   let usdt: Contract;
   let database: TestDatabase;
   let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: Worker;
+  let worker: InflowWorker;
   let running: Promise<void>;
   let addresses: { alice: string; bob: string };
   let config: ReturnType<typeof loadConfig>;

@@ -1,4 +1,3 @@
-import type { Worker } from '@temporalio/worker';
 import type { Contract, ContractTransactionReceipt, NonceManager } from 'ethers';
 import { sql } from 'kysely';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
@@ -10,7 +9,7 @@ import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repo
 import { failDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import { createLogger } from '../../src/logger';
 import { chainWatcherWorkflowId } from '../../src/workflows/definitions';
-import { createWorker, startChainWatchers } from '../../src/worker';
+import { createWorker, startChainWatchers, type InflowWorker } from '../../src/worker';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { npmRun } from '../helpers/script-process';
 import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
@@ -27,7 +26,7 @@ describe('late money on anvil: the first start, a timed-out deposit, a rescan', 
   let usdt: Contract;
   let database: TestDatabase;
   let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: Worker | undefined;
+  let worker: InflowWorker | undefined;
   let running: Promise<void> | undefined;
   let env: Record<string, string>;
   let alice: BuiltCustomer;

@@ -50,7 +50,8 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
             endpoint_id: created.body.id,
             status: 'succeeded',
             redelivery: false,
-            attempts: [{ attempt: 1, status_code: 200, succeeded: true, error: null, response_body: 'answer 200' }],
+            // The receiver is on loopback: its answer is never stored or shown.
+            attempts: [{ attempt: 1, status_code: 200, succeeded: true, error: null, response_body: null }],
           },
         ],
       });

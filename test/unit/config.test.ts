@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       xpubs: { test: { evm: undefined, tron: undefined }, live: { evm: undefined, tron: undefined } },
       staticPrices: { ETH: '3000.00', POL: '0.50', BNB: '600.00', TRX: '0.25', USDT: '1.00', USDC: '1.00', EUR: '1.08' },
       simulatedBlockTimeMs: undefined,
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false },
+      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: false },
       chains: [],
       chainPollMs: 2000,
       chainMaxBlockRange: 2000,
@@ -22,6 +22,12 @@ describe('loadConfig', () => {
       dustThresholds: { USDT: '0.01', USDC: '0.01', ETH: '0.000001', BNB: '0.00001', POL: '0.01', TRX: '0.1' },
       rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
     });
+  });
+
+  it('lets test endpoints reach loopback only when INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK is "true"', () => {
+    expect(loadConfig(complete).webhookPolicy.allowLoopbackInTest).toBe(false);
+    expect(loadConfig({ ...complete, INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true' }).webhookPolicy.allowLoopbackInTest).toBe(true);
+    expect(() => loadConfig({ ...complete, INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'yes' })).toThrow(ConfigError);
   });
 
   it('reads the per-key limits, and names a limit that is not a whole number in range', () => {
