@@ -21,11 +21,14 @@ import { defaultStaticPrices, type PriceSource } from '../src/prices/price-sourc
 import { createPriceSources } from '../src/prices/sources';
 import type { OrderObject } from '../src/orders/orders.schema';
 import { createOrder, type NewOrderInput } from '../src/orders/orders.service';
+import { sealWebhookSecret } from '../src/webhooks/sealed-secrets';
 import type { DepositTransfer } from '../src/workflows/definitions';
 
 /** The server key tests and benchmarks seal API keys with (INFLOW_SECRET_KEY); public, like the mnemonics. */
 export const testSecretKeyHex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 export const testSecretKey = Buffer.from(testSecretKeyHex, 'hex');
+/** The operator token tests and the dev stack read /healthz?detail with (INFLOW_HEALTH_TOKEN); public, like the server key above. */
+export const testHealthToken = 'health-0123456789abcdef0123456789abcdef';
 
 /** The static price table for both modes, as tests and benchmarks price fees and fiat (live too, as INFLOW_ALLOW_STATIC_PRICES_LIVE=true does). */
 export function staticPrices(): Record<Mode, PriceSource> {
@@ -122,19 +125,23 @@ export async function buildEndpoint(
   tenant: Tenant,
   options: { url: string; events?: Array<EventType | '*'>; secret?: string },
 ): Promise<WebhookEndpoint> {
-  return insertWebhookEndpoint(db, {
-    id: newId('webhookEndpoint'),
+  const id = newId('webhookEndpoint');
+  const secret = options.secret ?? generateWebhookSecret();
+  const endpoint = await insertWebhookEndpoint(db, {
+    id,
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
     url: options.url,
     description: null,
     events: options.events ?? ['*'],
-    secret: options.secret ?? generateWebhookSecret(),
+    // Sealed at rest under the test server key, as the API stores it; the plaintext comes back to sign with.
+    secret: sealWebhookSecret(secret, testSecretKey, id),
     previous_secret: null,
     previous_secret_expires_at: null,
     disabled_reason: null,
     deleted_at: null,
   });
+  return { ...endpoint, secret };
 }
 
 /** An event row of the tenant, as an emitter writes it (`customer.created` with a small payload by default). */

@@ -3,6 +3,7 @@
  * elsewhere, and nothing here runs at import time: entry points call loadConfig and print a
  * ConfigError's one-line message.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
@@ -66,6 +67,16 @@ const EnvSchema = z.object({
   INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
   INFLOW_RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 3_600).default(defaultRateLimits.windowSeconds),
   INFLOW_CONCURRENT_REQUESTS_PER_KEY: wholeNumber(1, 100_000).default(defaultRateLimits.concurrentRequestsPerKey),
+  // The origin browsers reach the dashboard at behind a TLS-terminating proxy, e.g. https://pay.example.com (docs/dashboard.md).
+  INFLOW_PUBLIC_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s/?#]+\/?$/, 'must be an origin such as https://pay.example.com (scheme and host, no path)')
+    .optional(),
+  // Peer addresses whose X-Forwarded-Proto and X-Forwarded-Host the dashboard believes, comma-separated (docs/dashboard.md).
+  INFLOW_TRUSTED_PROXIES: z.string().optional(),
+  // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
+  INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
 
 /** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
@@ -234,6 +245,12 @@ export interface Config {
   allowStaticPricesLive: boolean;
   /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
   rateLimits: RateLimitSettings;
+  /** INFLOW_PUBLIC_URL's origin: the only one the dashboard's forms are accepted from when set. */
+  publicOrigin: string | undefined;
+  /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host the dashboard believes (none by default). */
+  trustedProxies: string[];
+  /** INFLOW_HEALTH_TOKEN: opens /healthz's detailed answer; unset, it stays closed. */
+  healthToken: string | undefined;
 }
 
 const examples = {
@@ -313,7 +330,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       windowSeconds: data.INFLOW_RATE_LIMIT_WINDOW_SECONDS,
       concurrentRequestsPerKey: data.INFLOW_CONCURRENT_REQUESTS_PER_KEY,
     },
+    publicOrigin: data.INFLOW_PUBLIC_URL === undefined ? undefined : new URL(data.INFLOW_PUBLIC_URL).origin,
+    trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),
+    healthToken: data.INFLOW_HEALTH_TOKEN,
   };
+}
+
+/** "10.0.0.5, ::1": exact peer addresses (IPv4-mapped IPv6 peers match their IPv4 form). */
+function trustedProxies(text: string | undefined): string[] {
+  const addresses = (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    if (isIP(address) === 0) throw new ConfigError(`inflow: INFLOW_TRUSTED_PROXIES entry "${address}" is not an IP address`);
+  }
+  return addresses;
 }
 
 /** INFLOW_SECRET_KEY, for the processes that seal or open API keys (the worker, `merchant create`, `npm run dev`). */

@@ -45,6 +45,12 @@ export interface AppDeps {
   secretKey: Buffer;
   /** Now, for rolled keys' grace periods; tests inject one. */
   clock?: () => Date;
+  /** INFLOW_PUBLIC_URL's origin: where the dashboard's forms must come from when it sits behind a proxy. */
+  publicOrigin?: string | undefined;
+  /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host the dashboard believes. */
+  trustedProxies?: string[] | undefined;
+  /** INFLOW_HEALTH_TOKEN: opens GET /healthz?detail. */
+  healthToken?: string | undefined;
 }
 
 export const API_PREFIX = '/api/v1';

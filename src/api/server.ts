@@ -5,6 +5,7 @@ import { endEventStreams } from '../events/event-stream';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
 import { connectDatabase, createAddressDerivers, lazyTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
+import { sealPlaintextWebhookSecrets } from '../webhooks/sealed-secrets';
 import { createApp, type AppDeps } from './app';
 
 /** Each server's app, whose event streams stopApiServer ends. */
@@ -34,6 +35,9 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     prices: createPriceSources(config),
     rateLimits: config.rateLimits,
     secretKey: requireSecretKey(config),
+    publicOrigin: config.publicOrigin,
+    trustedProxies: config.trustedProxies,
+    healthToken: config.healthToken,
   };
 }
 
@@ -62,6 +66,12 @@ if (require.main === module) {
     const db = await connectDatabase(config);
     const temporal = lazyTemporalClient(config);
     const server = await startApiServer(appDepsFrom(config, { db, temporal, logger, derivers }), config.port);
+    // Webhook secrets written before they were sealed, when `npm run migrate` ran without the key.
+    // In the background: the API serves meanwhile (deliveries sign with either form).
+    void sealPlaintextWebhookSecrets(db, requireSecretKey(config)).then(
+      (sealed) => sealed > 0 && logger.info({ sealed }, 'sealed webhook endpoint secrets that were stored in plaintext'),
+      (error: Error) => logger.warn({ err: error.message }, 'could not seal plaintext webhook secrets now; the next start tries again'),
+    );
 
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'API shutting down; finishing in-flight requests');

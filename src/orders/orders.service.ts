@@ -88,7 +88,7 @@ export async function createOrder(
   const priced = await price(input, asset.decimals, deps.prices);
 
   const family = networks[input.network].family;
-  const addressIndex = await nextOrderAddressIndex(transaction);
+  const addressIndex = await nextOrderAddressIndex(transaction, tenant.livemode);
   const order = await insertOrderIfNew(transaction, {
     id: newId('order'),
     merchant_id: tenant.merchantId,

@@ -15,7 +15,7 @@ import { endpointObject } from './endpoint.presenter';
 import { endpointOperations as operations } from './endpoints.schema';
 import { createEndpoint, deleteEndpoint, rotateEndpointSecret, sendPing, updateEndpoint } from './endpoints.service';
 
-export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPolicy: WebhookPolicy }): Router<AppState> {
+export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPolicy: WebhookPolicy; secretKey: Buffer }): Router<AppState> {
   const router = new Router<AppState>();
 
   const endpointOf = async (ctx: AppContext) => {
@@ -26,7 +26,7 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
   };
 
   route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
-    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), deps.webhookPolicy);
+    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), deps.webhookPolicy, deps.secretKey);
     return endpointObject(endpoint, { withSecret: true });
   });
 
@@ -52,7 +52,7 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
   });
 
   route(router, operations.rotateSecret, transaction(deps.db), idempotency(), async (ctx) => {
-    return endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx)), { withSecret: true });
+    return endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx), deps.secretKey), { withSecret: true });
   });
 
   route(router, operations.sendTest, transaction(deps.db), idempotency(), async (ctx) => {

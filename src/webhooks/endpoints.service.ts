@@ -9,6 +9,7 @@ import type { SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';
 import { generateWebhookSecret } from '../domain/signatures';
 import { queueDelivery } from '../outbox/queue';
+import { sealedWebhookSecret, sealWebhookSecret } from './sealed-secrets';
 import { destinationRule, type WebhookPolicy } from './deliveries';
 import { endpointObject } from './endpoint.presenter';
 import { resolvePublicAddress, UnsafeDestinationError } from './ssrf';
@@ -59,20 +60,25 @@ export async function createEndpoint(
   tenant: Tenant,
   input: { url: string; events: Array<SubscribableEventType | '*'>; description?: string | undefined },
   policy: WebhookPolicy,
+  secretKey: Buffer,
 ): Promise<WebhookEndpoint> {
-  return insertWebhookEndpoint(db, {
-    id: newId('webhookEndpoint'),
+  const id = newId('webhookEndpoint');
+  const secret = generateWebhookSecret();
+  const endpoint = await insertWebhookEndpoint(db, {
+    id,
     merchant_id: tenant.merchantId,
     livemode: tenant.livemode,
     url: await checkDestinationUrl(input.url, tenant.livemode, policy),
     description: input.description ?? null,
     events: input.events,
-    secret: generateWebhookSecret(),
+    // Sealed at rest (sealed-secrets.ts); the plaintext is in this answer only.
+    secret: sealWebhookSecret(secret, secretKey, id),
     previous_secret: null,
     previous_secret_expires_at: null,
     disabled_reason: null,
     deleted_at: null,
   });
+  return { ...endpoint, secret };
 }
 
 export async function updateEndpoint(
@@ -99,13 +105,18 @@ export async function deleteEndpoint(db: Executor, endpoint: WebhookEndpoint): P
   await updateWebhookEndpoint(db, endpoint.id, { deleted_at: new Date(), disabled: true, disabled_reason: 'Deleted.' });
 }
 
-/** A new signing secret; the previous one keeps signing beside it for PREVIOUS_SECRET_TTL_MS. */
-export async function rotateEndpointSecret(db: Executor, endpoint: WebhookEndpoint): Promise<WebhookEndpoint> {
-  return updateWebhookEndpoint(db, endpoint.id, {
-    secret: generateWebhookSecret(),
-    previous_secret: endpoint.secret,
+/**
+ * A new signing secret; the previous one keeps signing beside it for PREVIOUS_SECRET_TTL_MS. Both
+ * are stored sealed; the answer carries the new one in plaintext, the only time it is shown.
+ */
+export async function rotateEndpointSecret(db: Executor, endpoint: WebhookEndpoint, secretKey: Buffer): Promise<WebhookEndpoint> {
+  const secret = generateWebhookSecret();
+  const rotated = await updateWebhookEndpoint(db, endpoint.id, {
+    secret: sealWebhookSecret(secret, secretKey, endpoint.id),
+    previous_secret: sealedWebhookSecret(endpoint.secret, secretKey, endpoint.id),
     previous_secret_expires_at: new Date(Date.now() + PREVIOUS_SECRET_TTL_MS),
   });
+  return { ...rotated, secret };
 }
 
 /**

@@ -7,7 +7,7 @@ import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
-import { staticPrices, testDerivers, testSecretKey } from '../../dev/fixtures';
+import { staticPrices, testDerivers, testHealthToken, testSecretKey } from '../../dev/fixtures';
 import { assertMatchesSpec } from './openapi-validator';
 
 export interface TestApi {
@@ -39,6 +39,9 @@ export async function startTestApi({
   prices?: AppDeps['prices'];
   rateLimits?: Partial<RateLimitSettings>;
   clock?: () => Date;
+  publicOrigin?: string;
+  trustedProxies?: string[];
+  healthToken?: string;
   /** A free one unless given (to start an API again where a client knows it). */
   port?: number;
 }): Promise<TestApi> {
@@ -60,6 +63,8 @@ export async function startTestApi({
       webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
       prices: staticPrices(),
       secretKey: testSecretKey,
+      // Tests read /healthz?detail with it (`request(path, { key: testHealthToken })`).
+      healthToken: testHealthToken,
       ...deps,
       rateLimits: { ...generousRateLimits, ...rateLimits },
       logger,

@@ -26,6 +26,8 @@ export function testStackEnv(options: {
     TEMPORAL_NAMESPACE: 'default',
     LOG_LEVEL: 'info',
     INFLOW_SECRET_KEY: testSecretKeyHex,
+    // The stack's receivers listen on loopback, which a development stack allows.
+    INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
     INFLOW_XPUB_EVM_TEST: test.evm,
     INFLOW_XPUB_TRON_TEST: test.tron,
     INFLOW_XPUB_EVM_LIVE: live.evm,
