@@ -131,7 +131,7 @@ async function start(): Promise<void> {
   if (!liveConfigured) log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
   const db = await connectDatabase(config);
   cleanups.push({ name: 'database pool', run: () => db.destroy() });
-  const { results = [] } = await migrateToLatest(db);
+  const { results = [] } = await migrateToLatest(db, { secretKey: config.secretKey });
   if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
 
   const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config), log);

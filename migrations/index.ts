@@ -16,6 +16,7 @@ import * as apiKeyManagement from './20261124T0000-api-key-management';
 import * as customerManagement from './20261125T0000-customer-management';
 import * as dashboardSessions from './20261126T0000-dashboard-sessions';
 import * as chainTruth from './20261206T0000-chain-truth';
+import * as addressIndexesPerMode from './20261207T0100-address-indexes-per-mode';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '20261125T0000-customer-management': customerManagement,
   '20261126T0000-dashboard-sessions': dashboardSessions,
   '20261206T0000-chain-truth': chainTruth,
+  '20261207T0100-address-indexes-per-mode': addressIndexesPerMode,
 };

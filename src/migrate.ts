@@ -7,9 +7,12 @@ runMain(async () => {
   const config = loadConfig(process.env, ['DATABASE_URL']);
   const db = await connectDatabase(config, { max: 1 });
   try {
-    const { results = [] } = await migrateToLatest(db);
+    const { results = [], sealedWebhookSecrets } = await migrateToLatest(db, { secretKey: config.secretKey });
     for (const result of results) console.log(`migrated: ${result.migrationName}`);
     console.log(results.length === 0 ? 'database schema is up to date' : `${results.length} migration(s) applied`);
+    if (sealedWebhookSecrets) console.log(`sealed the secrets of ${sealedWebhookSecrets} webhook endpoint(s) stored in plaintext`);
+    // Without the key nothing can be sealed here; the API seals them when it starts (it always has the key).
+    if (!config.secretKey) console.log('INFLOW_SECRET_KEY is not set: webhook secrets still in plaintext are sealed when the API starts');
   } finally {
     await db.destroy();
   }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
@@ -17,14 +18,32 @@ interface DependencyStatus {
 /**
  * `GET /healthz`: 200 while Postgres answers within 2 s, else 503. Temporal down is 200 with status
  * `degraded`: the API still takes every request but an order's cancel (its workflow starts wait in
- * the outbox), and a load balancer must not take it out of rotation for that. Also the outbox's
- * backlog (starts waiting for a worker's relay, and the oldest one's age) and each chain watcher's
- * lag, with its nodes' states where a chain has several. Unauthenticated, for load balancers and
- * `npm run dev`: a node is named by its host, never its URL, and its error stays in the worker's log.
+ * the outbox), and a load balancer must not take it out of rotation for that.
+ *
+ * Anyone may ask, so the public answer is the status alone. `GET /healthz?detail` with
+ * `Authorization: Bearer <INFLOW_HEALTH_TOKEN>` adds each dependency's state and error, the
+ * outbox's backlog (starts waiting for a worker's relay, and the oldest one's age) and each chain
+ * watcher's lag, with its nodes' states where a chain has several: the errors name hosts and ports,
+ * and the cursors say how far behind each watcher is, which is for operators, not the internet.
+ * Without INFLOW_HEALTH_TOKEN the detailed answer is refused to everyone (see docs/operations.md).
  */
-export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppState> {
+export function healthRoutes(deps: { db: Db; temporal: Client; healthToken?: string | undefined }): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/healthz', async (ctx) => {
+    const detail = ctx.query.detail !== undefined;
+    if (detail) {
+      if (!deps.healthToken) {
+        ctx.status = 403;
+        ctx.body = { error: 'The detailed health answer is off: set INFLOW_HEALTH_TOKEN to open it to whoever holds that token.' };
+        return;
+      }
+      if (!sameToken(bearerOf(ctx.get('Authorization')), deps.healthToken)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer');
+        ctx.body = { error: 'The detailed health answer needs Authorization: Bearer <INFLOW_HEALTH_TOKEN>.' };
+        return;
+      }
+    }
     const [postgres, temporal] = await Promise.all([
       check(() => sql`select 1`.execute(deps.db)),
       // The abort also cancels the SDK's own retries, so no call outlives the check.
@@ -32,8 +51,13 @@ export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppStat
     ]);
     const serving = postgres.status === 'up';
     ctx.status = serving ? 200 : 503;
+    const status = !serving ? 'unavailable' : temporal.status === 'up' ? 'ok' : 'degraded';
+    if (!detail) {
+      ctx.body = { status };
+      return;
+    }
     ctx.body = {
-      status: !serving ? 'unavailable' : temporal.status === 'up' ? 'ok' : 'degraded',
+      status,
       postgres,
       temporal,
       outbox: serving ? await outboxStatus(deps.db) : null,
@@ -41,6 +65,18 @@ export function healthRoutes(deps: { db: Db; temporal: Client }): Router<AppStat
     };
   });
   return router;
+}
+
+function bearerOf(header: string): string | undefined {
+  const match = /^Bearer ([^\s]+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** Compared as SHA-256 digests: equal lengths, so timingSafeEqual never leaks the token's length. */
+function sameToken(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** Workflow starts committed but not yet handed to Temporal: a growing age means no relay is running. */

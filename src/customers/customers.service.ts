@@ -39,7 +39,7 @@ export async function createCustomer(
   input: NewCustomerInput,
   deriver: AddressDeriver,
 ): Promise<{ customer: CustomerObject; eventId: string }> {
-  const addressIndex = await nextAddressIndex(transaction);
+  const addressIndex = await nextAddressIndex(transaction, tenant.livemode);
   const addresses = deriver.deriveAll(addressIndex);
   const customer = await insertCustomer(transaction, {
     id: newId('customer'),

@@ -18,11 +18,13 @@ import { script, stylesheet } from './assets';
 import { barChart } from './charts';
 import { html, trustedMarkup, type SafeHtml } from './html';
 import { alert, bare, csrfField, page, status, when, type Chrome, type Section } from './layout';
+import { findActiveApiKeyByHash } from '../db/repositories/api-keys.repository';
+import { hashApiKey } from '../domain/api-keys';
 import {
-  addKeyToSession,
   createSession,
   deleteSession,
   findSession,
+  LEGACY_SESSION_COOKIE,
   sameSecret,
   SESSION_COOKIE,
   SESSION_TTL_MS,
@@ -31,7 +33,8 @@ import {
 } from './sessions';
 
 export const DASHBOARD_PREFIX = '/dashboard';
-const LOGIN_COOKIE = 'inflow_dashboard_login';
+// `__Host-` as the session's: a sibling subdomain cannot plant a login token of its own either.
+const LOGIN_COOKIE = '__Host-inflow_dashboard_login';
 const FORM_LIMIT_BYTES = 64 * 1024;
 
 export const CONTENT_SECURITY_POLICY =
@@ -75,18 +78,22 @@ interface DashboardState {
 
 type Form = { get(name: string): string | undefined; getAll(name: string): string[] };
 
-const isLocalHost = (hostname: string) => ['localhost', '127.0.0.1', '::1', '[::1]'].includes(hostname);
-
-function cookieFlags(ctx: Context, path: string, maxAgeSeconds: number): string {
-  return `Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${isLocalHost(ctx.hostname) ? '' : '; Secure'}`;
+/**
+ * What a `__Host-` cookie must carry: Secure, Path=/ and no Domain. Browsers keep Secure cookies
+ * from http://localhost and http://127.0.0.1 too, so local use needs no exception.
+ */
+function cookieFlags(maxAgeSeconds: number): string {
+  return `Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 }
 
+/** The cookie's value; undefined when absent or sent twice (one of the two was planted, and which is unknowable). */
 function readCookie(ctx: Context, name: string): string | undefined {
+  const values: string[] = [];
   for (const part of (ctx.get('Cookie') || '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
+    if (key === name) values.push(rest.join('='));
   }
-  return undefined;
+  return values.length === 1 ? values[0] : undefined;
 }
 
 function send(ctx: Context, body: SafeHtml, statusCode = 200): void {
@@ -101,9 +108,36 @@ function redirect(ctx: Context, location: string): void {
   ctx.body = '';
 }
 
-/** Same origin as this server: the Origin header when sent, else the Referer. Neither → refused. */
-function sameOrigin(ctx: Context): boolean {
-  const expected = `${ctx.protocol}://${ctx.host}`;
+/** Where the dashboard's own pages are, as DashboardDeps' publicOrigin and trustedProxies say to judge it. */
+interface OriginSettings {
+  publicOrigin?: string | undefined;
+  trustedProxies?: string[] | undefined;
+}
+
+const FORWARDED_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The origin browsers see this dashboard at: INFLOW_PUBLIC_URL's when set; else, from a peer in
+ * INFLOW_TRUSTED_PROXIES, the scheme and host it forwards (X-Forwarded-Proto, X-Forwarded-Host or
+ * Host); else the connection's own scheme and the Host header. Forwarded headers from any other
+ * peer are ignored: anyone can send them.
+ */
+export function expectedOrigin(ctx: Context, settings: OriginSettings): string | undefined {
+  if (settings.publicOrigin) return settings.publicOrigin;
+  const peer = (ctx.req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (settings.trustedProxies?.includes(peer)) {
+    // The first value: the proxy nearest the browser wrote it (a trusted proxy overwrites what clients send).
+    const proto = (ctx.get('X-Forwarded-Proto') || ctx.protocol).split(',')[0]!.trim();
+    const host = (ctx.get('X-Forwarded-Host') || ctx.get('Host')).split(',')[0]!.trim();
+    if ((proto !== 'http' && proto !== 'https') || !FORWARDED_HOST.test(host)) return undefined;
+    return `${proto}://${host}`.toLowerCase();
+  }
+  return `${ctx.protocol}://${ctx.host}`;
+}
+
+/** Same origin as this dashboard: the Origin header when sent, else the Referer. Neither → refused. */
+function sameOrigin(ctx: Context, expected: string | undefined): boolean {
+  if (!expected) return false;
   const origin = ctx.get('Origin');
   if (origin) return origin === expected;
   const referer = ctx.get('Referer');
@@ -129,11 +163,11 @@ async function readForm(ctx: Context): Promise<Form> {
 }
 
 /** Where "back" goes after a refused form: the page it came from (same origin), else the overview. */
-function backTo(ctx: Context): string {
+function backTo(ctx: Context, expected: string | undefined): string {
   if (ctx.method !== 'POST') return ctx.path;
   try {
     const referer = new URL(ctx.get('Referer'));
-    if (referer.origin === `${ctx.protocol}://${ctx.host}` && referer.pathname.startsWith(`${DASHBOARD_PREFIX}`)) return referer.pathname + referer.search;
+    if (referer.origin === expected && referer.pathname.startsWith(`${DASHBOARD_PREFIX}`)) return referer.pathname + referer.search;
   } catch {
     // No usable Referer.
   }
@@ -216,6 +250,10 @@ export interface DashboardDeps {
   /** INFLOW_SECRET_KEY: seals the keys sessions hold. */
   secretKey: Buffer;
   clock?: (() => Date) | undefined;
+  /** INFLOW_PUBLIC_URL's origin: the only one forms are accepted from when set (behind a TLS-terminating proxy). */
+  publicOrigin?: string | undefined;
+  /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host are believed. */
+  trustedProxies?: string[] | undefined;
 }
 
 export function dashboardRoutes(deps: DashboardDeps): Router {
@@ -234,15 +272,18 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     ctx.body = script;
   });
 
+  /** The merchant a key belongs to (undefined once deleted or expired). */
+  const merchantOf = async (key: string) => (await findActiveApiKeyByHash(deps.db, hashApiKey(key), clock()))?.merchant_id;
   const loopback = (ctx: Context) => `http://127.0.0.1:${ctx.req.socket.localPort}`;
   const client = (ctx: Context, key: string) => new Inflow(key, { baseUrl: loopback(ctx), maxRetries: 0, timeoutMs: 15_000 });
 
+  const origin = (ctx: Context) => expectedOrigin(ctx, deps);
   const currentSession = (ctx: Context) => findSession(deps.db, deps.secretKey, readCookie(ctx, SESSION_COOKIE), clock());
 
   /** Login CSRF: a double-submitted random token in a cookie scoped to the login path. */
   const loginToken = (ctx: Context) => {
     const token = randomBytes(24).toString('base64url');
-    ctx.append('Set-Cookie', `${LOGIN_COOKIE}=${token}; ${cookieFlags(ctx, '/dashboard/login', 3600)}`);
+    ctx.append('Set-Cookie', `${LOGIN_COOKIE}=${token}; ${cookieFlags(3600)}`);
     return token;
   };
 
@@ -255,7 +296,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   });
 
   router.post('/login', async (ctx) => {
-    if (!sameOrigin(ctx)) return refused(ctx, 'This form must be sent from the dashboard itself.');
+    if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, 'This form must be sent from the dashboard itself.');
     const form = await readForm(ctx);
     const session = await currentSession(ctx);
     const expected = session ? session.csrfToken : readCookie(ctx, LOGIN_COOKIE);
@@ -272,13 +313,22 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       if (error instanceof AuthenticationError) return again('The key was refused: it is unknown, deleted or expired.');
       if (!(error instanceof InflowError) || error.statusCode === undefined) return again('The API could not be reached to check the key.');
     }
+    // A fresh session on every sign-in, and the one the browser brought is dropped: its cookie may
+    // have been planted, and extending it would hand the key just entered to whoever planted it.
+    const keys: Partial<Record<Mode, string>> = { [mode]: key };
     if (session) {
-      await addKeyToSession(deps.db, deps.secretKey, session, key, mode);
-    } else {
-      const created = await createSession(deps.db, deps.secretKey, key, mode, clock());
-      ctx.append('Set-Cookie', `${SESSION_COOKIE}=${created.token}; ${cookieFlags(ctx, DASHBOARD_PREFIX, SESSION_TTL_MS / 1000)}`);
-      ctx.append('Set-Cookie', `${LOGIN_COOKIE}=; ${cookieFlags(ctx, '/dashboard/login', 0)}`);
+      const other: Mode = mode === 'test' ? 'live' : 'test';
+      // The other mode's key comes along only when it is the same merchant's: a planted session
+      // cannot mix another merchant's account into this one.
+      const otherKey = session.keys[other];
+      if (otherKey && (await merchantOf(otherKey)) === (await merchantOf(key))) keys[other] = otherKey;
+      await deleteSession(deps.db, session.id, clock());
     }
+    const created = await createSession(deps.db, deps.secretKey, keys, mode, clock());
+    ctx.append('Set-Cookie', `${SESSION_COOKIE}=${created.token}; ${cookieFlags(SESSION_TTL_MS / 1000)}`);
+    ctx.append('Set-Cookie', `${LOGIN_COOKIE}=; ${cookieFlags(0)}`);
+    // The unprefixed cookie of earlier versions (Path=/dashboard) would otherwise linger beside it.
+    ctx.append('Set-Cookie', `${LEGACY_SESSION_COOKIE}=; Path=${DASHBOARD_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=0`);
     redirect(ctx, '/dashboard');
   });
 
@@ -288,7 +338,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     if (!session) return redirect(ctx, '/dashboard/login');
     let form: Form = { get: () => undefined, getAll: () => [] };
     if (ctx.method === 'POST') {
-      if (!sameOrigin(ctx)) return refused(ctx, 'This form must be sent from the dashboard itself.');
+      if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, 'This form must be sent from the dashboard itself.');
       form = await readForm(ctx);
       if (!sameSecret(form.get('csrf'), session.csrfToken))
         return refused(ctx, 'The form expired or did not come from this dashboard. Reload the page and try again.');
@@ -320,7 +370,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
             'Something was refused',
             chrome,
             html`${alert(`${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}`)}
-              <p><a href="${backTo(ctx)}">${ctx.method === 'POST' ? 'Back to the form' : 'Try again'}</a> · <a href="/dashboard">Overview</a></p>`,
+              <p><a href="${backTo(ctx, origin(ctx))}">${ctx.method === 'POST' ? 'Back to the form' : 'Try again'}</a> · <a href="/dashboard">Overview</a></p>`,
           ),
           code,
         );
@@ -329,7 +379,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
 
   router.post('/logout', signedIn, async (ctx) => {
     await deleteSession(deps.db, dash(ctx).session.id, clock());
-    ctx.append('Set-Cookie', `${SESSION_COOKIE}=; ${cookieFlags(ctx, DASHBOARD_PREFIX, 0)}`);
+    ctx.append('Set-Cookie', `${SESSION_COOKIE}=; ${cookieFlags(0)}`);
     redirect(ctx, '/dashboard/login');
   });
 

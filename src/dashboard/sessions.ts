@@ -9,7 +9,13 @@ import type { DashboardSessionRow } from '../db/tables/dashboard-sessions.table'
 import type { Mode } from '../domain/mode';
 import { sealApiKey, unsealApiKey } from '../merchants/sealed-keys';
 
-export const SESSION_COOKIE = 'inflow_dashboard';
+/**
+ * `__Host-`: the browser takes this cookie only from a secure origin, with Secure, Path=/ and no
+ * Domain, so a sibling subdomain or a plain-http answer on the way cannot plant or shadow it.
+ */
+export const SESSION_COOKIE = '__Host-inflow_dashboard';
+/** The name before the prefix; sign-in clears such a cookie so it cannot linger beside the new one. */
+export const LEGACY_SESSION_COOKIE = 'inflow_dashboard';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 export interface DashboardSession {
@@ -27,8 +33,18 @@ export function hashToken(token: string): string {
 
 const sealLabel = (id: string, mode: Mode) => `dashboard_session:${id}:${mode}`;
 
-/** A new session holding `key`; returns the cookie's token (only here) and the session. */
-export async function createSession(db: Db, secretKey: Buffer, key: string, mode: Mode, now: Date): Promise<{ token: string; session: DashboardSession }> {
+/**
+ * A new session holding `keys` (at least the `mode` one); returns the cookie's token (only here)
+ * and the session. Every sign-in makes one: a session the browser brought is never extended, so a
+ * planted cookie cannot end up holding the key that was just entered.
+ */
+export async function createSession(
+  db: Db,
+  secretKey: Buffer,
+  keys: Partial<Record<Mode, string>>,
+  mode: Mode,
+  now: Date,
+): Promise<{ token: string; session: DashboardSession }> {
   const token = randomBytes(32).toString('base64url');
   const id = hashToken(token);
   const csrfToken = randomBytes(32).toString('base64url');
@@ -41,13 +57,13 @@ export async function createSession(db: Db, secretKey: Buffer, key: string, mode
       id,
       csrf_token: csrfToken,
       mode,
-      test_key_sealed: mode === 'test' ? sealApiKey(key, secretKey, sealLabel(id, 'test')) : null,
-      live_key_sealed: mode === 'live' ? sealApiKey(key, secretKey, sealLabel(id, 'live')) : null,
+      test_key_sealed: keys.test ? sealApiKey(keys.test, secretKey, sealLabel(id, 'test')) : null,
+      live_key_sealed: keys.live ? sealApiKey(keys.live, secretKey, sealLabel(id, 'live')) : null,
       created_at: now,
       expires_at: expiresAt,
     })
     .execute();
-  return { token, session: { id, csrfToken, mode, keys: { [mode]: key }, expiresAt } };
+  return { token, session: { id, csrfToken, mode, keys, expiresAt } };
 }
 
 function toSession(row: DashboardSessionRow, secretKey: Buffer): DashboardSession {
@@ -67,16 +83,6 @@ export async function findSession(db: Db, secretKey: Buffer, token: string | und
   } catch {
     return undefined;
   }
-}
-
-/** Adds (or replaces) a mode's key and makes that mode the current one. */
-export async function addKeyToSession(db: Db, secretKey: Buffer, session: DashboardSession, key: string, mode: Mode): Promise<void> {
-  const sealed = sealApiKey(key, secretKey, sealLabel(session.id, mode));
-  await db
-    .updateTable('dashboard_sessions')
-    .set(mode === 'test' ? { mode, test_key_sealed: sealed } : { mode, live_key_sealed: sealed })
-    .where('id', '=', session.id)
-    .execute();
 }
 
 export async function switchSessionMode(db: Db, session: DashboardSession, mode: Mode): Promise<void> {

@@ -1,10 +1,21 @@
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { migrations } from '../../migrations';
+import { sealPlaintextWebhookSecrets } from '../webhooks/sealed-secrets';
+import type { Db } from './database';
 
-/** Applies every pending migration in order; running it again is a no-op. */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+/**
+ * Applies every pending migration in order; running it again is a no-op. Given INFLOW_SECRET_KEY
+ * (`secretKey`), it then seals the webhook endpoint secrets still stored in plaintext: a step no
+ * migration can take, as migrations never see the server key (sealed-secrets.ts says what happens
+ * without it).
+ */
+export async function migrateToLatest(
+  db: Kysely<any>,
+  options: { secretKey?: Buffer | undefined } = {},
+): Promise<MigrationResultSet & { sealedWebhookSecrets?: number }> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
-  return result;
+  if (!options.secretKey) return result;
+  return { ...result, sealedWebhookSecrets: await sealPlaintextWebhookSecrets(db as Db, options.secretKey) };
 }

@@ -35,7 +35,6 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
 
   route(router, operations.simulate, transaction(deps.db), idempotency(), async (ctx) => {
     const deposit = await simulateDeposit(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.simulate.body), {
-      idempotencyKey: ctx.get('Idempotency-Key') || undefined,
       blockTimeMs: deps.simulatedBlockTimeMs,
     });
     return depositObject(deposit);

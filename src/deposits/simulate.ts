@@ -3,7 +3,7 @@
  * request's transaction exactly as the deposit workflow would record it, with that workflow (which
  * runs the simulated confirmations) queued to start once the transaction has committed.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { toChecksumAddress } from '../chains/derivation';
 import { tronAddressFromAccountId } from '../chains/tron/address';
 import type { Executor, Tenant } from '../db/database';
@@ -33,7 +33,7 @@ export async function simulateDeposit(
   transaction: Executor,
   tenant: Tenant,
   input: SimulateDepositInput,
-  options: { idempotencyKey?: string | undefined; blockTimeMs?: number | undefined },
+  options: { blockTimeMs?: number | undefined },
 ): Promise<Deposit> {
   const order = input.order_id === undefined ? undefined : await orderToPay(transaction, tenant, input.order_id, input);
   const network = (order?.network ?? input.network!) as Network;
@@ -62,11 +62,10 @@ export async function simulateDeposit(
     address = (await addressesOfCustomers(transaction, tenant, [customer.id])).get(customer.id)![family];
   }
 
-  // Random, unless an Idempotency-Key names the request: then a retry finds the same transfer,
-  // the same workflows and the same deposit instead of a second one.
-  const transactionId = options.idempotencyKey
-    ? createHash('sha256').update(`${tenant.merchantId}\n${options.idempotencyKey}`).digest('hex')
-    : randomBytes(32).toString('hex');
+  // Random every time, never derived from the Idempotency-Key: a retry with the key is answered
+  // from the stored response (saved in this same transaction), so it never gets here, while a key
+  // reused after the 24 h purge is a new request that must not land on an old deposit's hash.
+  const transactionId = randomBytes(32).toString('hex');
   const transfer: DepositTransfer = {
     depositId: newId('deposit'),
     merchantId: tenant.merchantId,

@@ -31,6 +31,7 @@ import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
 import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
 import { activityFailureTypes, type AttemptOutcome, type AttemptRecord, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
 import { queueDelivery, queueRedelivery } from '../outbox/queue';
+import { openWebhookSecret } from './sealed-secrets';
 import { postWebhook, storableString, type PostResult } from './http';
 import { isPublicAddress, resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
@@ -198,7 +199,7 @@ export async function attemptDelivery(
     return unanswered('stopped');
   }
 
-  const request = target.order_id ? await callbackRequest(db, deps.secretKey, target) : endpointRequest(target);
+  const request = target.order_id ? await callbackRequest(db, deps.secretKey, target) : endpointRequest(target, deps.secretKey);
   const failedAttempt = (error: string): PostResult => ({
     statusCode: null,
     latencyMs: 0,
@@ -297,11 +298,22 @@ type DeliveryTarget = NonNullable<Awaited<ReturnType<typeof findDeliveryForAttem
 /** What to POST, or why this attempt cannot be made (recorded as its error, and retried on the schedule). */
 type OutgoingRequest = { url: string; rawBody: string; headers: Record<string, string> } | { refusal: string };
 
-/** The event object, compact, signed with the endpoint's secrets (both while a rotated one is honoured). */
-function endpointRequest(target: DeliveryTarget): OutgoingRequest {
-  const secrets = [target.secret!];
-  if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
-    secrets.push(target.previous_secret);
+/**
+ * The event object, compact, signed with the endpoint's secrets (both while a rotated one is
+ * honoured), opened from their sealed form (sealed-secrets.ts); one that does not open is this
+ * attempt's error, as a callback's unopenable key is.
+ */
+function endpointRequest(target: DeliveryTarget, secretKey: Buffer): OutgoingRequest {
+  const endpointId = target.endpoint_id!;
+  const secrets: string[] = [];
+  try {
+    secrets.push(openWebhookSecret(target.secret!, secretKey, endpointId));
+    if (target.previous_secret && target.previous_secret_expires_at && target.previous_secret_expires_at.getTime() > Date.now())
+      secrets.push(openWebhookSecret(target.previous_secret, secretKey, endpointId));
+  } catch (error) {
+    if (!(error instanceof SecretKeyError)) throw error;
+    return { refusal: error.message };
+  }
   const event = eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data });
   return { url: target.url!, ...signedEventRequest(event, secrets) };
 }

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { DownInterval } from '../../dev/managed-process';
+import { testHealthToken } from '../../dev/fixtures';
 
 export interface ApiCall {
   method: string;
@@ -34,15 +35,15 @@ export class ApiClient {
     return this.send(method, `/api/v1${path}`, options);
   }
 
-  /** `GET /healthz` (unauthenticated, outside /api/v1). */
+  /** `GET /healthz?detail` (outside /api/v1), with the stack's operator token (INFLOW_HEALTH_TOKEN) instead of a key. */
   health(): Promise<ApiAnswer> {
-    return this.send('GET', '/healthz', {});
+    return this.send('GET', '/healthz?detail', { bearer: testHealthToken });
   }
 
-  private send(method: 'GET' | 'POST', path: string, options: { json?: unknown; idempotencyKey?: string }): Promise<ApiAnswer> {
+  private send(method: 'GET' | 'POST', path: string, options: { json?: unknown; idempotencyKey?: string; bearer?: string }): Promise<ApiAnswer> {
     const startedAt = Date.now();
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.key}` };
+    const headers: Record<string, string> = { Authorization: `Bearer ${options.bearer ?? this.key}` };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -1,4 +1,4 @@
-import { testMnemonics, testSecretKeyHex } from '../../dev/fixtures';
+import { testHealthToken, testMnemonics, testSecretKeyHex } from '../../dev/fixtures';
 import { generateMnemonic, xpubsFromMnemonic } from '../../src/chains/derivation';
 
 /**
@@ -28,6 +28,7 @@ export function testStackEnv(options: {
     INFLOW_SECRET_KEY: testSecretKeyHex,
     // The stack's receivers listen on loopback, which a development stack allows.
     INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
+    INFLOW_HEALTH_TOKEN: testHealthToken,
     INFLOW_XPUB_EVM_TEST: test.evm,
     INFLOW_XPUB_TRON_TEST: test.tron,
     INFLOW_XPUB_EVM_LIVE: live.evm,

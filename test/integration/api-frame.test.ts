@@ -5,7 +5,7 @@ import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
-import { buildMerchant } from '../../dev/fixtures';
+import { buildMerchant, testHealthToken } from '../../dev/fixtures';
 
 describe('API frame: auth, errors, body limits, request ids (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -151,8 +151,8 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
   });
 
   describe('GET /healthz', () => {
-    it('reports Postgres and Temporal up', async () => {
-      const response = await api.request('/healthz');
+    it('reports Postgres and Temporal up (detailed, with the operator token)', async () => {
+      const response = await api.request('/healthz?detail', { key: testHealthToken });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
         status: 'ok',

@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { buildCustomer, buildEndpoint, testSecretKeyHex } from '../../dev/fixtures';
+import { buildCustomer, buildEndpoint, testHealthToken, testSecretKeyHex } from '../../dev/fixtures';
 
 /** Real transfers on a real chain (anvil) become deposits through the real watcher, worker and Temporal dev server. */
 describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postgres)', () => {
@@ -144,7 +144,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     // The watcher's position and lag are visible in /healthz.
     const api = await startTestApi({ db: database.db, temporal: dev.client });
     try {
-      const health = (await (await api.request('/healthz')).json()) as { chains: unknown[] };
+      const health = (await (await api.request('/healthz?detail', { key: testHealthToken })).json()) as { chains: unknown[] };
       expect(health.chains).toEqual([
         {
           network: 'ethereum',

@@ -6,7 +6,7 @@ import { startTestApi } from '../helpers/api';
 import { createTestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
-import { buildEndpoint, buildMerchant } from '../../dev/fixtures';
+import { buildEndpoint, buildMerchant, testHealthToken } from '../../dev/fixtures';
 
 /**
  * Dependencies that are down: nothing listens on a freshly picked free port, which is how an
@@ -24,7 +24,7 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
         error: { type: 'api_error', code: 'service_unavailable', message: 'Postgres is unavailable; nothing was changed. Retry later.' },
       });
 
-      const health = await api.request('/healthz');
+      const health = await api.request('/healthz?detail', { key: testHealthToken });
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: 'unavailable', postgres: { status: 'down' }, temporal: { status: 'up' } });
     } finally {
@@ -40,7 +40,7 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
     const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1_000, interceptors: [] });
     const api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
     try {
-      const health = await api.request('/healthz');
+      const health = await api.request('/healthz?detail', { key: testHealthToken });
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({
         status: 'degraded',
@@ -54,7 +54,9 @@ describe('when a dependency is down the API answers 503, never hangs', () => {
       await buildEndpoint(database.db, { merchantId: merchant_id, livemode: false }, { url: `http://127.0.0.1:${await freePort()}/hooks` });
       expect((await api.request('/api/v1/anything', { key: test_key })).status).toBe(404);
       expect((await api.request('/api/v1/customers', { key: test_key, method: 'POST', json: { email: 'a@example.com' } })).status).toBe(200);
-      expect(await (await api.request('/healthz')).json()).toMatchObject({ outbox: { queued: 1, oldest_age_s: expect.any(Number) } });
+      expect(await (await api.request('/healthz?detail', { key: testHealthToken })).json()).toMatchObject({
+        outbox: { queued: 1, oldest_age_s: expect.any(Number) },
+      });
     } finally {
       await api.close();
       await connection.close();

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
-import { buildCustomer, buildEndpoint } from '../../dev/fixtures';
+import { buildCustomer, buildEndpoint, testHealthToken } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
 import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
@@ -155,7 +155,7 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
       // The Tron watcher's position and lag are in /healthz, as an EVM watcher's are.
       const api = await startTestApi({ db: database.db, temporal: dev.client });
       try {
-        const health = (await (await api.request('/healthz')).json()) as { chains: unknown[] };
+        const health = (await (await api.request('/healthz?detail', { key: testHealthToken })).json()) as { chains: unknown[] };
         expect(health.chains).toEqual([
           {
             network: 'tron',

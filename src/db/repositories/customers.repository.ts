@@ -3,9 +3,13 @@ import type { Executor, Tenant } from '../database';
 import type { Customer, CustomerAddress, CustomerUpdate, NewCustomer } from '../tables/customers.table';
 import type { Family } from '../../domain/networks';
 
-/** The next global address index (one HD child per customer, shared by every family). */
-export async function nextAddressIndex(db: Executor): Promise<number> {
-  const { rows } = await sql<{ index: string }>`select nextval('customer_address_index_seq') as index`.execute(db);
+/**
+ * The next address index of the mode (one HD child per customer, shared by every family): each
+ * mode has its own sequence, so test-mode creations never use up live's indexes.
+ */
+export async function nextAddressIndex(db: Executor, livemode: boolean): Promise<number> {
+  const sequence = livemode ? 'customer_address_index_live_seq' : 'customer_address_index_test_seq';
+  const { rows } = await sql<{ index: string }>`select nextval(${sql.lit(sequence)}) as index`.execute(db);
   return Number(rows[0]!.index);
 }
 

@@ -4,9 +4,10 @@ import type { Executor, Tenant } from '../database';
 import type { Deposit } from '../tables/deposits.table';
 import type { NewOrder, Order, OrderUpdate } from '../tables/orders.table';
 
-/** The next order address index: one HD child per order on the order branch, shared by every family. */
-export async function nextOrderAddressIndex(db: Executor): Promise<number> {
-  const { rows } = await sql<{ index: string }>`select nextval('order_address_index_seq') as index`.execute(db);
+/** The next order address index of the mode: one HD child per order on the order branch, shared by every family; a sequence per mode. */
+export async function nextOrderAddressIndex(db: Executor, livemode: boolean): Promise<number> {
+  const sequence = livemode ? 'order_address_index_live_seq' : 'order_address_index_test_seq';
+  const { rows } = await sql<{ index: string }>`select nextval(${sql.lit(sequence)}) as index`.execute(db);
   return Number(rows[0]!.index);
 }
 

@@ -215,3 +215,32 @@ export async function deliveriesOfEvents(db: Executor, eventIds: string[]): Prom
     .execute();
   return deliveries.map((delivery) => ({ ...delivery, attempts: attempts.filter((attempt) => attempt.delivery_id === delivery.id) }));
 }
+
+/** Endpoints whose secret or previous secret is still stored in plaintext (`whsec_…`, from before secrets were sealed). */
+export async function plaintextSecretEndpoints(db: Executor, limit: number): Promise<Array<Pick<WebhookEndpoint, 'id' | 'secret' | 'previous_secret'>>> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'secret', 'previous_secret'])
+    .where((eb) =>
+      eb.or([eb(eb.fn('starts_with', ['secret', eb.val('whsec_')]), '=', true), eb(eb.fn('starts_with', ['previous_secret', eb.val('whsec_')]), '=', true)]),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** Replaces an endpoint's stored secrets if they are still the ones read (`seen`): true when it did. */
+export async function replaceEndpointSecrets(
+  db: Executor,
+  seen: Pick<WebhookEndpoint, 'id' | 'secret' | 'previous_secret'>,
+  values: Pick<WebhookEndpoint, 'secret' | 'previous_secret'>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_endpoints')
+    .set(values)
+    .where('id', '=', seen.id)
+    .where('secret', '=', seen.secret)
+    .where(sql<boolean>`previous_secret is not distinct from ${seen.previous_secret}`)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -10,6 +10,8 @@ export interface CustomersTable {
   external_id: string | null;
   metadata: ColumnType<Record<string, string>, string, string>;
   address_index: number;
+  /** The BIP-44 account whose xpub derived the addresses (0 so far); indexes are unique per (livemode, account). */
+  address_account: ColumnType<number, number | undefined, never>;
   created_at: ColumnType<Date, Date | undefined, never>;
   /** Set by DELETE /customers/:id: hidden from lists, never updated again, its addresses still credited. */
   archived_at: Date | null;

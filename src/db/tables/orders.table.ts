@@ -18,6 +18,8 @@ export interface OrdersTable {
   family: Family;
   address: string;
   address_index: number;
+  /** The BIP-44 account whose xpub derived the address (0 so far); indexes are unique per (livemode, account). */
+  address_account: ColumnType<number, number | undefined, never>;
   /** Base units of the asset (numeric comes back from pg as a string). */
   amount: ColumnType<string, string | bigint, never>;
   /** Cents of fiat_currency, for orders made in fiat. */
