@@ -42,7 +42,8 @@ describe('npm run dev', () => {
     expect(first.stdout).toContain(`Devnet:       http://127.0.0.1:${anvilPort} (test-mode ethereum; USDT 0x`);
     const key = /Test key: +(sk_test_\w+)/.exec(first.stdout)![1]!;
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
-    expect(await health.json()).toMatchObject({ status: 'ok', postgres: { status: 'up' }, temporal: { status: 'up' } });
+    // The public answer: the status alone (the detail needs INFLOW_HEALTH_TOKEN, docs/operations.md); ok means Postgres and Temporal answer.
+    expect(await health.json()).toEqual({ status: 'ok' });
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     const created = (await (
       await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } })

@@ -21,7 +21,23 @@ describe('loadConfig', () => {
       allowStaticPricesLive: false,
       dustThresholds: { USDT: '0.01', USDC: '0.01', ETH: '0.000001', BNB: '0.00001', POL: '0.01', TRX: '0.1' },
       rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
+      publicOrigin: undefined,
+      trustedProxies: [],
+      healthToken: undefined,
     });
+  });
+
+  it('reads the dashboard origin settings and the health token, refusing what would be unsafe or ambiguous', () => {
+    const config = loadConfig({
+      ...complete,
+      INFLOW_PUBLIC_URL: 'https://Pay.Example.com/',
+      INFLOW_TRUSTED_PROXIES: '10.0.0.5, ::1',
+      INFLOW_HEALTH_TOKEN: 'h'.repeat(32),
+    });
+    expect([config.publicOrigin, config.trustedProxies, config.healthToken]).toEqual(['https://pay.example.com', ['10.0.0.5', '::1'], 'h'.repeat(32)]);
+    expect(() => loadConfig({ ...complete, INFLOW_PUBLIC_URL: 'https://pay.example.com/dashboard' })).toThrow(/INFLOW_PUBLIC_URL/);
+    expect(() => loadConfig({ ...complete, INFLOW_TRUSTED_PROXIES: '10.0.0.0/8' })).toThrow(/INFLOW_TRUSTED_PROXIES/);
+    expect(() => loadConfig({ ...complete, INFLOW_HEALTH_TOKEN: 'short' })).toThrow(/INFLOW_HEALTH_TOKEN/);
   });
 
   it('lets test endpoints reach loopback only when INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK is "true"', () => {
