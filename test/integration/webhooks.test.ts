@@ -2,7 +2,8 @@ import { verifyWebhook } from '../../src/domain/signatures';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 import { useApiStack } from '../helpers/api-stack';
-import { buildMerchant } from '../../dev/fixtures';
+import { buildMerchant, testSecretKey } from '../../dev/fixtures';
+import { openWebhookSecret } from '../../src/webhooks/sealed-secrets';
 
 /** Webhook endpoints, events and deliveries through the API, with the real worker on the dev server. */
 describe('webhooks through the API (real worker, Temporal dev server, Postgres, HTTP receiver)', () => {
@@ -96,7 +97,9 @@ describe('webhooks through the API (real worker, Temporal dev server, Postgres, 
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(created.secret);
     const row = await stack.database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
-    expect(row.previous_secret).toBe(created.secret);
+    // Stored sealed (docs/security.md): it opens, under the server key, to the secret created above.
+    expect(row.previous_secret).not.toContain('whsec_');
+    expect(openWebhookSecret(row.previous_secret!, testSecretKey, row.id)).toBe(created.secret);
     expect(row.previous_secret_expires_at!.getTime()).toBeGreaterThan(Date.now() + 23 * 3_600_000);
 
     const listed = await call('GET', '/webhook-endpoints?limit=100');
