@@ -26,6 +26,7 @@ import { createDb } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { recordDetectedDeposit } from '../src/deposits/transitions';
 import { createLogger } from '../src/logger';
+import { defaultRateLimits } from '../src/domain/rate-limits';
 import { benchLog } from './log';
 import { bestOfRounds, closedLoop, formatBest, formatPercentiles, openLoop, percentile, printHeader, ResultTable, roundsFlag, type Measured } from './measure';
 
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
       secretKey: testSecretKey,
       // The limiter runs (its statement is part of what is measured) but never refuses the load: the
       // open loop has more than CONCURRENCY requests in flight whenever the server falls behind.
-      rateLimits: { reads: 1_000_000, writes: 1_000_000, windowSeconds: 1, concurrentRequestsPerKey: 100_000 },
+      rateLimits: { ...defaultRateLimits, reads: 1_000_000, writes: 1_000_000, concurrentRequestsPerKey: 100_000, concurrentWritesPerKey: 100_000 },
     },
     0,
   );

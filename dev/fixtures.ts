@@ -20,7 +20,7 @@ import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants
 import { defaultStaticPrices, type PriceSource } from '../src/prices/price-source';
 import { createPriceSources } from '../src/prices/sources';
 import type { OrderObject } from '../src/orders/orders.schema';
-import { createOrder, type NewOrderInput } from '../src/orders/orders.service';
+import { createOrder, prepareOrder, type NewOrderInput } from '../src/orders/orders.service';
 import { sealWebhookSecret } from '../src/webhooks/sealed-secrets';
 import type { DepositTransfer } from '../src/workflows/definitions';
 
@@ -158,17 +158,14 @@ export async function buildEvent(db: Db, tenant: Tenant, options: { type?: Event
 /** An order of the tenant through the real service (test wallets, static prices), as `POST /orders` makes it. */
 export async function buildOrder(db: Db, tenant: Tenant, input: Partial<NewOrderInput>, options: { now?: number } = {}) {
   const deriver = testDerivers()[modeOf(tenant.livemode)];
-  return db.transaction().execute((transaction) =>
-    createOrder(
-      transaction,
-      tenant,
-      { external_id: `order-${newId('request')}`, network: 'ethereum', currency: 'USDT', expires_in: 900, ...input },
-      {
-        deriver,
-        prices: staticPrices()[modeOf(tenant.livemode)],
-        webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
-        ...(options.now === undefined ? {} : { now: () => options.now! }),
-      },
-    ),
-  );
+  const order = { external_id: `order-${newId('request')}`, network: 'ethereum' as const, currency: 'USDT', expires_in: 900, ...input };
+  const prepared = await prepareOrder(tenant, order, {
+    prices: staticPrices()[modeOf(tenant.livemode)],
+    webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
+  });
+  return db
+    .transaction()
+    .execute((transaction) =>
+      createOrder(transaction, tenant, order, prepared, { deriver, ...(options.now === undefined ? {} : { now: () => options.now! }) }),
+    );
 }

@@ -13,7 +13,8 @@ import { networkNames, networks, type Family, type Network, type NetworkDefiniti
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
 import { parseDustThresholds } from './domain/dust';
-import { defaultRateLimits, type RateLimitSettings } from './domain/rate-limits';
+import { DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE, defaultRateLimits, type RateLimitSettings } from './domain/rate-limits';
+import { DEFAULT_DNS_TIMEOUT_MS, type DnsSettings } from './webhooks/ssrf';
 import type { WebhookPolicy } from './webhooks/deliveries';
 
 export class ConfigError extends Error {
@@ -67,6 +68,15 @@ const EnvSchema = z.object({
   INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
   INFLOW_RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 3_600).default(defaultRateLimits.windowSeconds),
   INFLOW_CONCURRENT_REQUESTS_PER_KEY: wholeNumber(1, 100_000).default(defaultRateLimits.concurrentRequestsPerKey),
+  // Tenant limits (docs/limits.md): writes in progress per key, event streams per merchant, requests without a valid key per address.
+  INFLOW_CONCURRENT_WRITES_PER_KEY: wholeNumber(1, 1_000).default(defaultRateLimits.concurrentWritesPerKey),
+  INFLOW_EVENT_STREAMS_PER_MERCHANT: wholeNumber(1, 10_000).default(defaultRateLimits.eventStreamsPerMerchant),
+  INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP: wholeNumber(1, 1_000_000).default(defaultRateLimits.unauthenticatedPerIp),
+  INFLOW_WEBHOOK_ENDPOINTS_PER_MODE: wholeNumber(1, 10_000).default(DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE),
+  // Nameservers for webhook and callback URLs (comma-separated; the system's when unset) and how long a lookup may take.
+  INFLOW_DNS_SERVERS: z.string().optional(),
+  // At most 5 s: c-ares waits no longer than that for one answer, and a request waits out the lookup.
+  INFLOW_DNS_TIMEOUT_MS: wholeNumber(100, 5_000).default(DEFAULT_DNS_TIMEOUT_MS),
   // The origin browsers reach the dashboard at behind a TLS-terminating proxy, e.g. https://pay.example.com (docs/dashboard.md).
   INFLOW_PUBLIC_URL: z
     .string()
@@ -243,8 +253,12 @@ export interface Config {
   dustThresholds: Record<string, string>;
   /** INFLOW_ALLOW_STATIC_PRICES_LIVE: live currencies without a feed are priced from the static table (else not at all). */
   allowStaticPricesLive: boolean;
-  /** Per-API-key request rates and concurrency cap (INFLOW_RATE_LIMIT_*, INFLOW_CONCURRENT_REQUESTS_PER_KEY). */
+  /** Per-API-key request rates and concurrency caps, streams per merchant, unauthenticated requests per address (docs/limits.md). */
   rateLimits: RateLimitSettings;
+  /** INFLOW_WEBHOOK_ENDPOINTS_PER_MODE: a merchant's webhook endpoints per mode. */
+  webhookEndpointsPerMode: number;
+  /** INFLOW_DNS_SERVERS, INFLOW_DNS_TIMEOUT_MS: how webhook and callback hostnames are looked up. */
+  dns: DnsSettings;
   /** INFLOW_PUBLIC_URL's origin: the only one the dashboard's forms are accepted from when set. */
   publicOrigin: string | undefined;
   /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host the dashboard believes (none by default). */
@@ -329,6 +343,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       writes: data.INFLOW_RATE_LIMIT_WRITES,
       windowSeconds: data.INFLOW_RATE_LIMIT_WINDOW_SECONDS,
       concurrentRequestsPerKey: data.INFLOW_CONCURRENT_REQUESTS_PER_KEY,
+      concurrentWritesPerKey: data.INFLOW_CONCURRENT_WRITES_PER_KEY,
+      eventStreamsPerMerchant: data.INFLOW_EVENT_STREAMS_PER_MERCHANT,
+      unauthenticatedPerIp: data.INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP,
+    },
+    webhookEndpointsPerMode: data.INFLOW_WEBHOOK_ENDPOINTS_PER_MODE,
+    dns: {
+      servers: (data.INFLOW_DNS_SERVERS ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+      timeoutMs: data.INFLOW_DNS_TIMEOUT_MS,
     },
     publicOrigin: data.INFLOW_PUBLIC_URL === undefined ? undefined : new URL(data.INFLOW_PUBLIC_URL).origin,
     trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),

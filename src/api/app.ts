@@ -4,7 +4,7 @@ import Koa from 'koa';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
-import type { RateLimitSettings } from '../domain/rate-limits';
+import { DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE, type RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
 import { apiKeyRoutes } from '../api-keys/api-keys.routes';
@@ -22,7 +22,7 @@ import { openApiRoutes } from './openapi';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound } from './middleware/errors';
-import { rateLimit } from './middleware/rate-limit';
+import { rateLimit, UnauthenticatedLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 
 export interface AppDeps {
@@ -39,8 +39,10 @@ export interface AppDeps {
   webhookPolicy: WebhookPolicy;
   /** Each mode's USD prices, for orders made in fiat. */
   prices: Record<Mode, PriceSource>;
-  /** Per-API-key request rates and concurrency cap (docs/limits.md). */
+  /** Per-API-key request rates and concurrency caps, streams per merchant, unauthenticated requests per address (docs/limits.md). */
   rateLimits: RateLimitSettings;
+  /** A merchant's webhook endpoints per mode (INFLOW_WEBHOOK_ENDPOINTS_PER_MODE; 16 when unset). */
+  webhookEndpointsPerMode?: number | undefined;
   /** INFLOW_SECRET_KEY: seals API keys made through the API so they can sign order callbacks. */
   secretKey: Buffer;
   /** Now, for rolled keys' grace periods; tests inject one. */
@@ -79,7 +81,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 export function createApiRouter(deps: AppDeps): Router<AppState> {
   const clock = deps.clock ?? (() => new Date());
   const api = new Router<AppState>({ prefix: API_PREFIX });
-  api.use(auth(deps.db, clock));
+  api.use(auth(deps.db, clock, new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? [])));
   // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
@@ -87,7 +89,7 @@ export function createApiRouter(deps: AppDeps): Router<AppState> {
   api.use(customerRoutes(deps).routes());
   api.use(depositRoutes(deps).routes());
   api.use(balanceRoutes(deps).routes());
-  api.use(webhookEndpointRoutes(deps).routes());
+  api.use(webhookEndpointRoutes({ ...deps, webhookEndpointsPerMode: deps.webhookEndpointsPerMode ?? DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE }).routes());
   api.use(eventRoutes(deps).routes());
   api.use(orderRoutes(deps).routes());
   api.use(apiKeyRoutes({ ...deps, clock }).routes());

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { loadConfig, requireSecretKey, type Config } from '../config';
 import { endEventStreams } from '../events/event-stream';
+import { configureDns } from '../webhooks/ssrf';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
 import { connectDatabase, createAddressDerivers, lazyTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
@@ -34,6 +35,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     webhookPolicy: config.webhookPolicy,
     prices: createPriceSources(config),
     rateLimits: config.rateLimits,
+    webhookEndpointsPerMode: config.webhookEndpointsPerMode,
     secretKey: requireSecretKey(config),
     publicOrigin: config.publicOrigin,
     trustedProxies: config.trustedProxies,
@@ -61,6 +63,7 @@ if (require.main === module) {
     // Before anything is reached: the API seals the keys it makes, so it cannot serve without it.
     requireSecretKey(config);
     const logger = createLogger(config.logLevel, { process: 'api' });
+    configureDns(config.dns);
     for (const { line, warn } of describePriceSources(config)) logger[warn ? 'warn' : 'info'](line);
     const derivers = createAddressDerivers(config);
     const db = await connectDatabase(config);

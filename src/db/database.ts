@@ -49,16 +49,31 @@ export function inTransaction<T>(db: Executor, work: (transaction: Transaction<D
   return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
 }
 
+/** A transaction left open without a statement this long is ended by Postgres (see createDb). */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
+/** A statement running longer is cancelled by Postgres, which also frees its locks. */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+
 /**
- * A pool that fails fast instead of hanging when Postgres is down: connecting gives up after
- * 5 s and a statement after 15 s, so the API can answer 503 rather than keep a client waiting.
+ * A pool that fails fast instead of hanging when Postgres is down: connecting, or waiting for a
+ * free connection, gives up after 5 s and a statement after 15 s, so the API can answer 503 rather
+ * than keep a client waiting.
+ *
+ * Postgres enforces limits of its own on every connection, because a client-side timeout only
+ * stops waiting: `statement_timeout` cancels the statement on the server (and releases its locks),
+ * and `idle_in_transaction_session_timeout` ends a session whose transaction sits open with no
+ * statement running, so a transaction stuck behind slow work gives its connection (and locks) back.
+ * No request keeps its transaction open across network I/O (api/middleware/transaction.ts); this
+ * is the backstop for the one that would.
  */
-export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+export function createDb(databaseUrl: string, options: { max?: number; log?: (sql: string) => void } = {}): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: 5_000,
-    query_timeout: 15_000,
+    query_timeout: STATEMENT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });
   // An idle client dropped by a restarting server must not crash the process.
@@ -68,5 +83,6 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
   // statement in flight still fails (a 503 in the API, a retry in an activity), and on release
   // the pool drops the dead client. Found by the chaos suite's kill -9 of Postgres.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const log = options.log;
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log: (event) => log(event.query.sql) } : {}) });
 }

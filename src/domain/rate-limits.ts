@@ -12,17 +12,42 @@ export interface RateLimitSettings {
   writes: number;
   /** The window the two quotas are counted over, in whole seconds (RateLimit-Policy's `w`). */
   windowSeconds: number;
-  /** Requests one API key may have in progress at once, in each API process. */
+  /** Requests one API key may have in progress at once, in each API process (event streams aside). */
   concurrentRequestsPerKey: number;
+  /**
+   * Writes (each one transaction, one pooled connection) one API key may have in progress at once,
+   * in each API process: kept below the pool's 10 connections, so one key cannot hold them all.
+   */
+  concurrentWritesPerKey: number;
+  /** Event streams one merchant (both modes, all keys) may have open at once, in each API process. */
+  eventStreamsPerMerchant: number;
+  /** Requests without a valid key one client address may make per second (a burst of as many), in each API process. */
+  unauthenticatedPerIp: number;
 }
 
-/** Stripe's documented live-mode limits: 100 reads and 100 writes per second; at most 25 requests in progress. */
-export const defaultRateLimits: RateLimitSettings = { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 };
+/**
+ * Stripe's documented live-mode limits: 100 reads and 100 writes per second; at most 25 requests in
+ * progress. The rest are inflow's own (docs/limits.md says why each is what it is).
+ */
+export const defaultRateLimits: RateLimitSettings = {
+  reads: 100,
+  writes: 100,
+  windowSeconds: 1,
+  concurrentRequestsPerKey: 25,
+  concurrentWritesPerKey: 5,
+  eventStreamsPerMerchant: 10,
+  unauthenticatedPerIp: 20,
+};
+
+/** Stripe's limit of webhook endpoints per account and mode: each is one more delivery of every event. */
+export const DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE = 16;
 
 export type RatePolicyName = 'reads' | 'writes';
 
 /** The name of the concurrency policy in the header fields. */
 export const CONCURRENCY_POLICY = 'concurrent';
+/** The name of the cap on writes in progress. */
+export const CONCURRENT_WRITES_POLICY = 'concurrent-writes';
 
 const MICROSECONDS_PER_SECOND = 1_000_000;
 
@@ -107,6 +132,7 @@ export function rateLimitPolicyField(settings: RateLimitSettings): string {
     `"reads";q=${policies.reads.quota};w=${policies.reads.windowSeconds}`,
     `"writes";q=${policies.writes.quota};w=${policies.writes.windowSeconds}`,
     `"${CONCURRENCY_POLICY}";q=${settings.concurrentRequestsPerKey};qu="concurrent-requests"`,
+    `"${CONCURRENT_WRITES_POLICY}";q=${settings.concurrentWritesPerKey};qu="concurrent-requests"`,
   ].join(', ');
 }
 
@@ -116,3 +142,52 @@ export function rateLimitField(policy: RatePolicyName, decision: RateDecision): 
 
 /** A refusal by the concurrency cap: nothing is available until a request in progress ends. */
 export const concurrencyExhaustedField = `"${CONCURRENCY_POLICY}";r=0`;
+/** A refusal by the cap on writes in progress. */
+export const writesExhaustedField = `"${CONCURRENT_WRITES_POLICY}";r=0`;
+
+/**
+ * A token bucket per client address, in memory: `take` spends one request of the address's
+ * allowance (false when none is left), `refund` gives it back. Buckets refill at `perSecond` up to
+ * as many; a full bucket is the same as none, so at most `maxAddresses` are kept and the oldest
+ * goes first: a flood from many addresses costs memory up to that bound, never more.
+ */
+export class AddressBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly maxAddresses = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Spends one token of `address`; false (and the seconds until one is back) when there is none. */
+  take(address: string): { admitted: true } | { admitted: false; retryAfterSeconds: number } {
+    const bucket = this.refilled(address);
+    if (bucket.tokens < 1) return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond)) };
+    bucket.tokens -= 1;
+    // Re-inserted, so the map's order is least recently used first.
+    this.buckets.delete(address);
+    this.buckets.set(address, bucket);
+    while (this.buckets.size > this.maxAddresses) this.buckets.delete(this.buckets.keys().next().value!);
+    return { admitted: true };
+  }
+
+  refund(address: string): void {
+    const bucket = this.buckets.get(address);
+    if (!bucket) return;
+    bucket.tokens = Math.min(this.perSecond, bucket.tokens + 1);
+    if (bucket.tokens >= this.perSecond) this.buckets.delete(address);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refilled(address: string): { tokens: number; at: number } {
+    const now = this.now();
+    const bucket = this.buckets.get(address) ?? { tokens: this.perSecond, at: now };
+    bucket.tokens = Math.min(this.perSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    return bucket;
+  }
+}

@@ -8,13 +8,15 @@ import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from '../db/repositories/events.repository';
 import { ResourceMissingError } from '../domain/errors';
+import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import { queueRedeliveries } from '../webhooks/deliveries';
 import { presentEvents } from './event.presenter';
 import { eventOperations as operations } from './events.schema';
 import { streamEvents } from './event-stream';
 
-export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> {
+export function eventRoutes(deps: { db: Db; logger: Logger; rateLimits: Pick<RateLimitSettings, 'eventStreamsPerMerchant'> }): Router<AppState> {
+  const stream = streamEvents({ ...deps, eventStreamsPerMerchant: deps.rateLimits.eventStreamsPerMerchant });
   const router = new Router<AppState>();
 
   const eventOf = async (ctx: AppContext) => {
@@ -35,7 +37,7 @@ export function eventRoutes(deps: { db: Db; logger: Logger }): Router<AppState> 
   });
 
   route(router, operations.stream, async (ctx) => {
-    await streamEvents(deps)(ctx);
+    await stream(ctx);
     return streamed;
   });
 

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
-import { transaction } from '../api/middleware/transaction';
+import { prepare, transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
@@ -16,7 +16,7 @@ import type { WebhookPolicy } from '../webhooks/deliveries';
 import { cancelOrderWorkflow, type WorkflowStarter } from '../workflows/client';
 import { orderObject } from './order.presenter';
 import { orderOperations as operations } from './orders.schema';
-import { createOrder } from './orders.service';
+import { createOrder, prepareOrder } from './orders.service';
 
 export interface OrderRouteDeps extends WorkflowStarter {
   db: Db;
@@ -37,15 +37,16 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     return order;
   };
 
-  route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
+  // The callback URL's lookup and a fiat order's price are read before the transaction opens.
+  const prepared = prepare(async (ctx) => {
+    const caller = callerOf(ctx);
+    return prepareOrder(caller, inputOf(ctx, operations.create.body), { prices: deps.prices[caller.mode], webhookPolicy: deps.webhookPolicy });
+  });
+  route(router, operations.create, prepared, transaction(deps.db), idempotency(), async (ctx) => {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured its xpubs.`);
-    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), {
-      deriver,
-      prices: deps.prices[caller.mode],
-      webhookPolicy: deps.webhookPolicy,
-    });
+    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), prepared.of(ctx), { deriver });
     return order;
   });
 
@@ -64,21 +65,31 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     return order!;
   });
 
-  /** The order's workflow decides (a Temporal Update): a settled order, or one already paid to, refuses. */
-  route(router, operations.cancel, transaction(deps.db), idempotency(), async (ctx) => {
+  /**
+   * The order's workflow decides (a Temporal Update): a settled order, or one already paid to,
+   * refuses. The Update waits on Temporal for up to 10 s, so it runs before the transaction opens
+   * (a prepare step), which then only records the idempotent answer. Canceling a canceled order
+   * answers it again, as Stripe does: a retry of a cancel whose first answer was lost (a 503 after
+   * the Update did apply) gets the canceled order, not an error.
+   */
+  const verdict = prepare(async (ctx) => {
     const order = await orderOf(ctx);
-    const verdict = await cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
-    if ('unanswered' in verdict) {
+    if (order.status === 'canceled') return { canceled: true as const };
+    return cancelOrderWorkflow(deps.temporal, { livemode: order.livemode, orderId: order.id });
+  });
+  route(router, operations.cancel, verdict, transaction(deps.db), idempotency(), async (ctx) => {
+    const answer = verdict.of(ctx);
+    if ('unanswered' in answer) {
       throw new ServiceUnavailableError("The order's workflow did not answer in time; the cancel may still take effect. GET the order, or retry later.");
     }
-    if ('refused' in verdict) throw new InvalidRequestError(verdict.refused, undefined, 'order_not_cancelable');
-    if ('closed' in verdict) {
-      const { status } = await orderOf(ctx);
+    const order = await orderOf(ctx);
+    if ('refused' in answer && order.status !== 'canceled') throw new InvalidRequestError(answer.refused, undefined, 'order_not_cancelable');
+    if ('closed' in answer && order.status !== 'canceled') {
       // Pending without a workflow: it has not started yet (or Temporal was down when the order was made).
-      if (status === 'pending') throw new ServiceUnavailableError("The order's workflow is not running yet; nothing was changed. Retry later.");
-      throw new InvalidRequestError(`The order is ${status}: only a pending order can be canceled.`, undefined, 'order_not_cancelable');
+      if (order.status === 'pending') throw new ServiceUnavailableError("The order's workflow is not running yet; nothing was changed. Retry later.");
+      throw new InvalidRequestError(`The order is ${order.status}: only a pending order can be canceled.`, undefined, 'order_not_cancelable');
     }
-    const [canceled] = await orderObject(transactionOf(ctx), [await orderOf(ctx)]);
+    const [canceled] = await orderObject(transactionOf(ctx), [order]);
     return canceled!;
   });
 

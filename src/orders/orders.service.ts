@@ -59,13 +59,22 @@ export function orderWorkflowInput(tenant: Tenant, order: OrderObject, createdEv
   };
 }
 
-/** Creates the order, its `order.created` event and its queued workflow in the caller's transaction; bad input writes nothing. */
-export async function createOrder(
-  transaction: Executor,
-  tenant: Tenant,
-  input: NewOrderInput,
-  deps: OrderDeps,
-): Promise<{ order: OrderObject; eventId: string }> {
+/** What an order needs from the network, read before its transaction opens (prepareOrder). */
+export interface PreparedOrder {
+  decimals: number;
+  /** The vetted callback URL, or null. */
+  callbackUrl: string | null;
+  amount: bigint;
+  fiatCents: bigint | null;
+  rate: string | null;
+}
+
+/**
+ * The checks and reads of an order that wait on the network, done before createOrder's transaction
+ * opens so that neither a callback host's DNS nor a price feed holds a pooled connection: the
+ * currency, the callback URL (its lookup), and for a fiat amount the rate read now.
+ */
+export async function prepareOrder(tenant: Tenant, input: NewOrderInput, deps: Pick<OrderDeps, 'prices' | 'webhookPolicy'>): Promise<PreparedOrder> {
   const asset = currencyOn(input.network, input.currency);
   if (!asset) {
     throw new InvalidRequestError(
@@ -73,6 +82,20 @@ export async function createOrder(
       'currency',
     );
   }
+  const callbackUrl =
+    input.callback_url === undefined ? null : await checkDestinationUrl(input.callback_url, tenant.livemode, deps.webhookPolicy, 'callback_url');
+  const priced = await price(input, asset.decimals, deps.prices);
+  return { decimals: asset.decimals, callbackUrl, ...priced };
+}
+
+/** Creates the order, its `order.created` event and its queued workflow in the caller's transaction; bad input writes nothing. */
+export async function createOrder(
+  transaction: Executor,
+  tenant: Tenant,
+  input: NewOrderInput,
+  prepared: PreparedOrder,
+  deps: Pick<OrderDeps, 'deriver' | 'now'>,
+): Promise<{ order: OrderObject; eventId: string }> {
   const customer = input.customer_id ? await findCustomer(transaction, tenant, input.customer_id) : undefined;
   if (input.customer_id && !customer) {
     throw new ResourceMissingError(`No such customer: '${input.customer_id}'`, 'customer_id');
@@ -83,9 +106,7 @@ export async function createOrder(
   }
   const existing = await findOrderByExternalId(transaction, tenant, input.external_id);
   if (existing) throw duplicate(existing);
-  const callbackUrl =
-    input.callback_url === undefined ? null : await checkDestinationUrl(input.callback_url, tenant.livemode, deps.webhookPolicy, 'callback_url');
-  const priced = await price(input, asset.decimals, deps.prices);
+  const { callbackUrl, decimals, ...priced } = prepared;
 
   const family = networks[input.network].family;
   const addressIndex = await nextOrderAddressIndex(transaction, tenant.livemode);
@@ -98,7 +119,7 @@ export async function createOrder(
     status: 'pending',
     network: input.network,
     currency: input.currency,
-    decimals: asset.decimals,
+    decimals,
     family,
     address: deps.deriver.derive(family, addressIndex, 'orders'),
     address_index: addressIndex,

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
-import { transaction } from '../api/middleware/transaction';
+import { prepare, transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
@@ -13,9 +13,15 @@ import type { Logger } from '../logger';
 import type { WebhookPolicy } from './deliveries';
 import { endpointObject } from './endpoint.presenter';
 import { endpointOperations as operations } from './endpoints.schema';
-import { createEndpoint, deleteEndpoint, rotateEndpointSecret, sendPing, updateEndpoint } from './endpoints.service';
+import { checkDestinationUrl, createEndpoint, deleteEndpoint, rotateEndpointSecret, sendPing, updateEndpoint } from './endpoints.service';
 
-export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPolicy: WebhookPolicy; secretKey: Buffer }): Router<AppState> {
+export function webhookEndpointRoutes(deps: {
+  db: Db;
+  logger: Logger;
+  webhookPolicy: WebhookPolicy;
+  webhookEndpointsPerMode: number;
+  secretKey: Buffer;
+}): Router<AppState> {
   const router = new Router<AppState>();
 
   const endpointOf = async (ctx: AppContext) => {
@@ -25,8 +31,14 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
     return endpoint;
   };
 
-  route(router, operations.create, transaction(deps.db), idempotency(), async (ctx) => {
-    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), deps.webhookPolicy, deps.secretKey);
+  // The URL's DNS lookup (up to the resolver's timeout) runs before the transaction opens.
+  const vettedUrl = prepare(async (ctx) => {
+    const { url } = inputOf(ctx, operations.create.body);
+    return checkDestinationUrl(url, callerOf(ctx).livemode, deps.webhookPolicy);
+  });
+  route(router, operations.create, vettedUrl, transaction(deps.db), idempotency(), async (ctx) => {
+    const input = { ...inputOf(ctx, operations.create.body), url: vettedUrl.of(ctx) };
+    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), input, deps.webhookEndpointsPerMode, deps.secretKey);
     return endpointObject(endpoint, { withSecret: true });
   });
 
@@ -41,8 +53,14 @@ export function webhookEndpointRoutes(deps: { db: Db; logger: Logger; webhookPol
 
   route(router, operations.retrieve, async (ctx) => endpointObject(await endpointOf(ctx)));
 
-  route(router, operations.update, transaction(deps.db), async (ctx) => {
-    return endpointObject(await updateEndpoint(transactionOf(ctx), await endpointOf(ctx), inputOf(ctx, operations.update.body), deps.webhookPolicy));
+  const vettedUpdate = prepare(async (ctx) => {
+    const endpoint = await endpointOf(ctx);
+    const { url } = inputOf(ctx, operations.update.body);
+    return { endpoint, url: url === undefined ? undefined : await checkDestinationUrl(url, endpoint.livemode, deps.webhookPolicy) };
+  });
+  route(router, operations.update, vettedUpdate, transaction(deps.db), async (ctx) => {
+    const { endpoint, url } = vettedUpdate.of(ctx);
+    return endpointObject(await updateEndpoint(transactionOf(ctx), endpoint, { ...inputOf(ctx, operations.update.body), url }));
   });
 
   route(router, operations.delete, transaction(deps.db), async (ctx) => {

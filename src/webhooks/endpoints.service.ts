@@ -1,5 +1,5 @@
 /** Webhook endpoints: where a merchant's events go, and which URLs they may use. */
-import type { Executor, Tenant } from '../db/database';
+import { inTransaction, type Executor, type Tenant } from '../db/database';
 import { insertEvent } from '../db/repositories/events.repository';
 import { insertFirstDeliveries, insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
 import type { Event } from '../db/tables/events.table';
@@ -55,32 +55,57 @@ export async function checkDestinationUrl(raw: string, livemode: boolean, policy
   return url.toString();
 }
 
+/**
+ * Creates an endpoint with a URL vetted by checkDestinationUrl (before the transaction opened: its
+ * DNS lookup must not hold a connection), refused with a 400 `webhook_endpoint_limit_reached` when
+ * the merchant has `limit` endpoints in this mode already. Every event is delivered once per
+ * endpoint, so endpoints are what one event costs the worker that every tenant shares.
+ */
 export async function createEndpoint(
-  db: Executor,
+  transaction: Executor,
   tenant: Tenant,
   input: { url: string; events: Array<SubscribableEventType | '*'>; description?: string | undefined },
-  policy: WebhookPolicy,
+  limit: number,
   secretKey: Buffer,
 ): Promise<WebhookEndpoint> {
-  const id = newId('webhookEndpoint');
-  const secret = generateWebhookSecret();
-  const endpoint = await insertWebhookEndpoint(db, {
-    id,
-    merchant_id: tenant.merchantId,
-    livemode: tenant.livemode,
-    url: await checkDestinationUrl(input.url, tenant.livemode, policy),
-    description: input.description ?? null,
-    events: input.events,
-    // Sealed at rest (sealed-secrets.ts); the plaintext is in this answer only.
-    secret: sealWebhookSecret(secret, secretKey, id),
-    previous_secret: null,
-    previous_secret_expires_at: null,
-    disabled_reason: null,
-    deleted_at: null,
+  return inTransaction(transaction, async (transaction) => {
+    // The merchant's row is the lock: two creates at the limit cannot both count one below it.
+    await transaction.selectFrom('merchants').select('id').where('id', '=', tenant.merchantId).forUpdate().executeTakeFirst();
+    const { count } = await transaction
+      .selectFrom('webhook_endpoints')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('merchant_id', '=', tenant.merchantId)
+      .where('livemode', '=', tenant.livemode)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= limit) {
+      throw new InvalidRequestError(
+        `This account has ${count} ${tenant.livemode ? 'live' : 'test'} webhook endpoints, the most allowed: delete one it no longer needs (an endpoint may subscribe to several events, or to '*').`,
+        undefined,
+        'webhook_endpoint_limit_reached',
+      );
+    }
+    const id = newId('webhookEndpoint');
+    const secret = generateWebhookSecret();
+    const endpoint = await insertWebhookEndpoint(transaction, {
+      id,
+      merchant_id: tenant.merchantId,
+      livemode: tenant.livemode,
+      url: input.url,
+      description: input.description ?? null,
+      events: input.events,
+      // Sealed at rest (sealed-secrets.ts); the plaintext is in this answer only.
+      secret: sealWebhookSecret(secret, secretKey, id),
+      previous_secret: null,
+      previous_secret_expires_at: null,
+      disabled_reason: null,
+      deleted_at: null,
+    });
+    return { ...endpoint, secret };
   });
-  return { ...endpoint, secret };
 }
 
+/** Changes an endpoint; a new `url` must come vetted by checkDestinationUrl (before the transaction). */
 export async function updateEndpoint(
   db: Executor,
   endpoint: WebhookEndpoint,
@@ -90,10 +115,9 @@ export async function updateEndpoint(
     description?: string | null | undefined;
     disabled?: boolean | undefined;
   },
-  policy: WebhookPolicy,
 ): Promise<WebhookEndpoint> {
   return updateWebhookEndpoint(db, endpoint.id, {
-    ...(input.url !== undefined ? { url: await checkDestinationUrl(input.url, endpoint.livemode, policy) } : {}),
+    ...(input.url !== undefined ? { url: input.url } : {}),
     ...(input.events !== undefined ? { events: input.events } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.disabled !== undefined ? { disabled: input.disabled, disabled_reason: input.disabled ? 'Disabled through the API.' : null } : {}),

@@ -5,8 +5,59 @@
  * and the connection is then pinned to the vetted address so DNS cannot change the answer between
  * check and use.
  */
-import { lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+
+/**
+ * How names are looked up: through c-ares (`dns.Resolver`), not the system's getaddrinfo. A
+ * getaddrinfo call cannot be given a deadline and holds one of libuv's four threads until the
+ * nameserver answers, so a merchant whose hostname's nameserver never answers could stall every
+ * file, crypto and DNS operation of the process; a Resolver query holds nothing but a socket and
+ * gives up after `timeoutMs`. Names are resolved from DNS only: `localhost` (and `*.localhost`,
+ * RFC 6761) is loopback without asking anyone; other /etc/hosts entries are not read.
+ */
+export interface DnsSettings {
+  /** Nameservers (`1.1.1.1`, `[::1]:5353`); the system's (/etc/resolv.conf) when empty. */
+  servers: string[];
+  /** A lookup that has no answer by then fails: the URL "does not resolve (ETIMEOUT)". */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DNS_TIMEOUT_MS = 5_000;
+
+let dns: DnsSettings = { servers: [], timeoutMs: DEFAULT_DNS_TIMEOUT_MS };
+
+/** Sets the nameservers and timeout of every later lookup (INFLOW_DNS_SERVERS, INFLOW_DNS_TIMEOUT_MS; tests). */
+export function configureDns(settings: Partial<DnsSettings>): void {
+  dns = { ...dns, ...settings };
+}
+
+/** The A and AAAA answers for `hostname`, or an error with the resolver's code (ENOTFOUND, ETIMEOUT…). */
+async function lookupAll(hostname: string): Promise<Array<{ address: string; family: number }>> {
+  if (/^localhost\.?$|\.localhost\.?$/i.test(hostname)) {
+    return [
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ];
+  }
+  // One resolver per lookup, so the deadline can cancel this lookup's queries and no other's.
+  const resolver = new Resolver({ timeout: dns.timeoutMs, tries: 1 });
+  if (dns.servers.length > 0) resolver.setServers(dns.servers);
+  const deadline = setTimeout(() => resolver.cancel(), dns.timeoutMs);
+  try {
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+    const answers = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+    ];
+    if (answers.length > 0) return answers;
+    // A name with neither record type: the first failure says why (a cancel by the deadline is a timeout).
+    const failure = [v4, v6].find((result) => result.status === 'rejected')?.reason as { code?: string } | undefined;
+    throw Object.assign(new Error('no answer'), { code: failure?.code === 'ECANCELLED' ? 'ETIMEOUT' : (failure?.code ?? 'ENODATA') });
+  } finally {
+    clearTimeout(deadline);
+  }
+}
 
 const blocked = new BlockList();
 for (const [network, prefix] of [
@@ -83,7 +134,7 @@ export async function resolvePublicAddress(hostname: string, options: { allowLoo
   const bare = hostname.replace(/^\[|\]$/g, '');
   let answers: Array<{ address: string; family: number }>;
   try {
-    answers = isIP(bare) ? [{ address: bare, family: isIP(bare) }] : await lookup(bare, { all: true, verbatim: true });
+    answers = isIP(bare) ? [{ address: bare, family: isIP(bare) }] : await lookupAll(bare);
   } catch (error) {
     throw new UnsafeDestinationError(`${hostname} does not resolve (${(error as { code?: string }).code ?? 'lookup failed'})`);
   }

@@ -23,7 +23,15 @@ export interface TestApi {
  * than the production defaults allow); the limiter still runs on every request. The rate-limit
  * tests set their own.
  */
-const generousRateLimits: RateLimitSettings = { reads: 1_000_000, writes: 1_000_000, windowSeconds: 1, concurrentRequestsPerKey: 100_000 };
+const generousRateLimits: RateLimitSettings = {
+  reads: 1_000_000,
+  writes: 1_000_000,
+  windowSeconds: 1,
+  concurrentRequestsPerKey: 100_000,
+  concurrentWritesPerKey: 100_000,
+  eventStreamsPerMerchant: 100_000,
+  unauthenticatedPerIp: 1_000_000,
+};
 
 /** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
 export async function startTestApi({

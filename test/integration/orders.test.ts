@@ -172,7 +172,7 @@ describe('orders through the API (real worker, Temporal dev server, Postgres, HT
     expect((await call('GET', '/orders?status=late', undefined, { key: merchant.test_key })).status).toBe(400);
   });
 
-  it('cancels a pending order through its workflow; a settled one refuses with a code', async () => {
+  it('cancels a pending order through its workflow; canceling it again answers the canceled order', async () => {
     const order = (await call('POST', '/orders', { external_id: nextExternalId(), network: 'ethereum', currency: 'USDT', amount: '1' })).body;
     const workflow = stack.dev.client.workflow.getHandle(orderWorkflowId({ livemode: false, orderId: order.id }));
     await waitFor('order workflow running', async () => (await workflow.query(orderStateQuery).catch(() => undefined))?.status === 'pending');
@@ -180,12 +180,9 @@ describe('orders through the API (real worker, Temporal dev server, Postgres, HT
     expect(canceled.status).toBe(200);
     expect(canceled.body).toMatchObject({ id: order.id, status: 'canceled' });
     expect(await workflow.result()).toEqual({ orderId: order.id, status: 'canceled' });
+    // As Stripe answers: a retry whose first answer was lost gets the order, not an error.
     const again = await call('POST', `/orders/${order.id}/cancel`);
-    expect([again.status, again.body.error.code, again.body.error.message]).toEqual([
-      400,
-      'order_not_cancelable',
-      'The order is canceled: only a pending order can be canceled.',
-    ]);
+    expect([again.status, again.body]).toEqual([200, canceled.body]);
     // The Update itself is what decides: a settled order's workflow has ended, and nothing can cancel it.
     await expect(workflow.executeUpdate(cancelOrderUpdate)).rejects.toThrow();
   });

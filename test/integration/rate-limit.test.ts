@@ -10,7 +10,7 @@ import type { AppState } from '../../src/api/context';
 import { createDb, type Database } from '../../src/db/database';
 import { consumeRateLimit } from '../../src/db/repositories/rate-limits.repository';
 import { hashApiKey } from '../../src/domain/api-keys';
-import { rateDecision, ratePolicy } from '../../src/domain/rate-limits';
+import { defaultRateLimits, rateDecision, ratePolicy } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
@@ -260,7 +260,7 @@ describe('the limiter when Postgres is down', () => {
       ctx.state.caller = { merchantId: 'mch_x', apiKeyId: 'key_x', mode: 'test', livemode: false, grants: grantsOf('full') };
       return next();
     });
-    app.use(rateLimit(deadDb, { reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 }));
+    app.use(rateLimit(deadDb, { ...defaultRateLimits, reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 }));
     app.use((ctx) => {
       ctx.body = { ok: true };
     });

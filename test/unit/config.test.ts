@@ -20,7 +20,17 @@ describe('loadConfig', () => {
       priceFeeds: {},
       allowStaticPricesLive: false,
       dustThresholds: { USDT: '0.01', USDC: '0.01', ETH: '0.000001', BNB: '0.00001', POL: '0.01', TRX: '0.1' },
-      rateLimits: { reads: 100, writes: 100, windowSeconds: 1, concurrentRequestsPerKey: 25 },
+      rateLimits: {
+        reads: 100,
+        writes: 100,
+        windowSeconds: 1,
+        concurrentRequestsPerKey: 25,
+        concurrentWritesPerKey: 5,
+        eventStreamsPerMerchant: 10,
+        unauthenticatedPerIp: 20,
+      },
+      webhookEndpointsPerMode: 16,
+      dns: { servers: [], timeoutMs: 5000 },
       publicOrigin: undefined,
       trustedProxies: [],
       healthToken: undefined,
@@ -53,8 +63,29 @@ describe('loadConfig', () => {
       INFLOW_RATE_LIMIT_WRITES: '50',
       INFLOW_RATE_LIMIT_WINDOW_SECONDS: '10',
       INFLOW_CONCURRENT_REQUESTS_PER_KEY: '8',
+      INFLOW_CONCURRENT_WRITES_PER_KEY: '4',
+      INFLOW_EVENT_STREAMS_PER_MERCHANT: '2',
+      INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP: '7',
+      INFLOW_WEBHOOK_ENDPOINTS_PER_MODE: '3',
+      INFLOW_DNS_SERVERS: '127.0.0.1:5353, [::1]:53',
+      INFLOW_DNS_TIMEOUT_MS: '2000',
     });
-    expect(config.rateLimits).toEqual({ reads: 500, writes: 50, windowSeconds: 10, concurrentRequestsPerKey: 8 });
+    expect(config.rateLimits).toEqual({
+      reads: 500,
+      writes: 50,
+      windowSeconds: 10,
+      concurrentRequestsPerKey: 8,
+      concurrentWritesPerKey: 4,
+      eventStreamsPerMerchant: 2,
+      unauthenticatedPerIp: 7,
+    });
+    expect([config.webhookEndpointsPerMode, config.dns]).toEqual([3, { servers: ['127.0.0.1:5353', '[::1]:53'], timeoutMs: 2000 }]);
+    expect(() => loadConfig({ ...complete, INFLOW_DNS_TIMEOUT_MS: '30000' })).toThrow(
+      /^inflow: INFLOW_DNS_TIMEOUT_MS must be a whole number from 100 to 5000$/,
+    );
+    expect(() => loadConfig({ ...complete, INFLOW_WEBHOOK_ENDPOINTS_PER_MODE: '0' })).toThrow(
+      /^inflow: INFLOW_WEBHOOK_ENDPOINTS_PER_MODE must be a whole number/,
+    );
     expect(() => loadConfig({ ...complete, INFLOW_RATE_LIMIT_READS: '0' })).toThrow(
       new ConfigError('inflow: INFLOW_RATE_LIMIT_READS must be a whole number from 1 to 1000000'),
     );

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  AddressBuckets,
   concurrencyExhaustedField,
   defaultRateLimits,
   policyForMethod,
@@ -96,7 +97,9 @@ describe('rateDecision', () => {
 
 describe('the IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)', () => {
   it('list every policy in RateLimit-Policy and the one counted in RateLimit, as Structured Field Lists', () => {
-    expect(rateLimitPolicyField(defaultRateLimits)).toBe('"reads";q=100;w=1, "writes";q=100;w=1, "concurrent";q=25;qu="concurrent-requests"');
+    expect(rateLimitPolicyField(defaultRateLimits)).toBe(
+      '"reads";q=100;w=1, "writes";q=100;w=1, "concurrent";q=25;qu="concurrent-requests", "concurrent-writes";q=5;qu="concurrent-requests"',
+    );
     expect(rateLimitField('reads', { admitted: true, remaining: 42, resetSeconds: 1 })).toBe('"reads";r=42;t=1');
     expect(concurrencyExhaustedField).toBe('"concurrent";r=0');
   });
@@ -107,4 +110,37 @@ it('a rate limit error has the contract shape, with its own code for each limit'
     error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'slow down' },
   });
   expect(new RateLimitError('one at a time', 'concurrency_limit_exceeded')).toMatchObject({ status: 429, code: 'concurrency_limit_exceeded' });
+});
+
+describe('AddressBuckets (requests without a valid key, per client address)', () => {
+  it('admits a burst of the allowance, then one more per interval; a refund gives one back', () => {
+    let now = 0;
+    const buckets = new AddressBuckets(10, 100, () => now);
+    const takes = Array.from({ length: 12 }, () => buckets.take('192.0.2.1').admitted);
+    expect(takes).toEqual([...Array(10).fill(true), false, false]);
+    expect(buckets.take('192.0.2.1')).toEqual({ admitted: false, retryAfterSeconds: 1 });
+    // Another address has its own allowance.
+    expect(buckets.take('192.0.2.2').admitted).toBe(true);
+    now += 100;
+    expect([buckets.take('192.0.2.1').admitted, buckets.take('192.0.2.1').admitted]).toEqual([true, false]);
+    buckets.refund('192.0.2.1');
+    expect(buckets.take('192.0.2.1').admitted).toBe(true);
+  });
+
+  it('keeps at most maxAddresses, dropping the least recently seen, and forgets a full bucket', () => {
+    let now = 0;
+    const buckets = new AddressBuckets(5, 3, () => now);
+    for (const address of ['a', 'b', 'c', 'd']) buckets.take(address);
+    // 'a', the least recently seen, went to make room for 'd'.
+    expect(buckets.size).toBe(3);
+    buckets.refund('a');
+    expect(buckets.size).toBe(3);
+    // A bucket made whole again is the same as none.
+    buckets.refund('b');
+    expect(buckets.size).toBe(2);
+    now += 10_000;
+    buckets.take('c');
+    buckets.refund('c');
+    expect(buckets.size).toBe(1);
+  });
 });

@@ -6,6 +6,7 @@ import { AuthenticationError } from '../../domain/errors';
 import type { Db } from '../../db/database';
 import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
 import type { AppState } from '../context';
+import type { UnauthenticatedLimit } from './rate-limit';
 
 const INVALID_KEY_MESSAGE = 'Invalid API key. Send it as Authorization: Bearer sk_test_… or sk_live_…; keys are shown once when made.';
 
@@ -13,10 +14,13 @@ const INVALID_KEY_MESSAGE = 'Invalid API key. Send it as Authorization: Bearer s
  * Authenticates `Authorization: Bearer sk_(test|live)_…` and sets ctx.state.caller; the mode
  * comes from the key's prefix. Every request, with a missing, malformed, unknown or revoked key
  * alike (and a rolled key past its grace period), pays for one hash and one indexed lookup and gets the same answer, so neither the
- * response nor its timing tells which part was wrong.
+ * response nor its timing tells which part was wrong. An address that sends too many requests
+ * without a valid key is refused before that (UnauthenticatedLimit, docs/limits.md).
  */
-export function auth(db: Db, clock: () => Date): Middleware<AppState> {
+export function auth(db: Db, clock: () => Date, unauthenticated?: UnauthenticatedLimit): Middleware<AppState> {
   return async (ctx, next) => {
+    // Before the hash and the query: an address flooding unknown keys costs nothing more.
+    unauthenticated?.take(ctx);
     const header = ctx.get('Authorization');
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
     const stored = await findActiveApiKeyByHash(db, hashApiKey(presented), clock());
@@ -25,6 +29,7 @@ export function auth(db: Db, clock: () => Date): Middleware<AppState> {
       ctx.set('WWW-Authenticate', 'Bearer realm="inflow"');
       throw new AuthenticationError(INVALID_KEY_MESSAGE);
     }
+    unauthenticated?.refund(ctx);
     ctx.state.caller = {
       merchantId: stored.merchant_id,
       apiKeyId: stored.id,
