@@ -165,7 +165,7 @@ export interface paths {
         put?: never;
         /**
          * Create a deposit order
-         * @description A CryptoPayments-style deposit order: your `external_id`, an amount in the asset or in fiat (converted at a locked rate), an expiry, and an optional `callback_url` signed as CryptoPayments signs it (see docs/orders.md).
+         * @description A CryptoPayments-style deposit order: your `external_id`, an amount in the asset or in fiat (converted at a locked rate), an expiry, and an optional `callback_url` signed as CryptoPayments signs it (see docs/orders.md). A `callback_url` this server will not deliver to is a 400 `url_invalid`; a `customer_id` of an archived customer a 400 `customer_archived`; an `external_id` in use a 409 `resource_already_exists`.
          *
          *     Needs `write` permission on `orders`.
          */
@@ -419,7 +419,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API key
-         * @description Makes a key of the calling key's mode. Its permissions may not exceed the calling key's (403 `api_key_permission_exceeded`). The answer holds `secret`, shown this once. `Idempotency-Key` is not honoured here: a replay would have to keep the secret, and inflow stores only its hash.
+         * @description Makes a key of the calling key's mode. Its permissions may not exceed the calling key's (403 `api_key_permission_exceeded`). The answer holds `secret`, shown this once. A mode has at most 50 working keys (400 `api_key_limit_reached` past that: delete one first). `Idempotency-Key` is not honoured here: a replay would have to keep the secret, and inflow stores only its hash.
          *
          *     Needs `write` permission on `api_keys`.
          */
@@ -468,6 +468,8 @@ export interface paths {
         /**
          * Roll an API key
          * @description Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks stay signed with the old key until it stops, then with the new one.
+         *
+         *     409 `api_key_already_rolled`: the key was rolled already; roll its successor (its `rolled_to`).
          *
          *     Needs `write` permission on `api_keys`.
          */
@@ -1024,7 +1026,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description An Idempotency-Key in use by a request still in flight, or reused with another body; or the object exists already. */
+        /** @description An Idempotency-Key in use by a request still in flight, or reused with another body (`idempotency_error`); or the object exists already, or is in a state the action does not apply to (`invalid_request_error`, the operation's description says which code). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1088,7 +1090,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
                 /** @description Only customers with exactly this email (case-sensitive). */
                 email?: string;
@@ -1295,7 +1297,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
                 customer_id?: string;
                 status?: "detected" | "confirming" | "completed" | "failed" | "dust";
@@ -1357,7 +1359,105 @@ export interface operations {
                      * @enum {string}
                      */
                     outcome?: "completed" | "failed";
-                };
+                } & (({
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "POL";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "BNB";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "TRX";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                }) | {
+                    amount?: unknown;
+                });
             };
         };
         responses: {
@@ -1453,7 +1553,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
                 status?: "pending" | "completed" | "expired" | "underpaid" | "canceled";
                 external_id?: string;
@@ -1514,13 +1614,113 @@ export interface operations {
                     customer_id?: string;
                     /** @default 900 */
                     expires_in?: number;
+                    /**
+                     * Format: uri
+                     * @description An absolute http:// or https:// URL without credentials (https in live mode). One on an address this server does not deliver to (private or loopback, by its settings) is a 400 `url_invalid`.
+                     */
                     callback_url?: string;
                     callback_events?: ("completed" | "expired" | "underpaid")[];
                     /** @description Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500. */
                     metadata?: {
                         [key: string]: string;
                     };
-                };
+                } & ((unknown | unknown) & ({
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "POL";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "BNB";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "TRX";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                }));
             };
         };
         responses: {
@@ -1628,7 +1828,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
                 type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping";
             };
@@ -1780,7 +1980,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
             };
             header?: never;
@@ -2063,7 +2263,7 @@ export interface operations {
             query?: {
                 /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
                 limit?: string;
-                /** @description An object id: the page starts after it (pass the last id of the previous page). */
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
             };
             header?: never;
@@ -2247,6 +2447,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["BodyTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { deletedObject, Id, listOf, text, Timestamp } from '../api/schema';
+import { deletedObject, idOf, listOf, Timestamp, trimmedText } from '../api/schema';
 import { accessLevels, resources } from '../domain/permissions';
 
 /** Seven days: the longest a rolled key keeps working beside its successor. */
@@ -24,7 +24,7 @@ export const PermissionsSchema = z
   });
 
 export const CreateApiKeyBody = z.strictObject({
-  name: text().trim().min(1).max(100),
+  name: trimmedText().min(1).max(100),
   permissions: PermissionsSchema,
 });
 
@@ -38,11 +38,11 @@ export const RollApiKeyBody = z.strictObject({
     .meta({ description: 'Seconds the old key keeps working beside the new one: 0 (the default) stops it now, at most 604800 (7 days).' }),
 });
 
-export const ListApiKeysQuery = z.strictObject({ ...paginationParams });
+export const ListApiKeysQuery = z.strictObject({ ...paginationParams('apiKey') });
 
 export const ApiKeyObject = z
   .object({
-    id: Id,
+    id: idOf('apiKey'),
     object: z.literal('api_key'),
     livemode: z.boolean(),
     name: z.string(),
@@ -51,7 +51,7 @@ export const ApiKeyObject = z
     permissions: PermissionsSchema,
     created_at: Timestamp,
     expires_at: Timestamp.nullable().meta({ description: 'Set when the key was rolled: it works until then.' }),
-    rolled_to: Id.nullable().meta({ description: 'The key a roll replaced this one with.' }),
+    rolled_to: idOf('apiKey').nullable().meta({ description: 'The key a roll replaced this one with.' }),
     secret: z
       .string()
       .optional()
@@ -71,7 +71,7 @@ export const apiKeyOperations = {
     resource: 'api_keys',
     summary: 'Create an API key',
     description:
-      "Makes a key of the calling key's mode. Its permissions may not exceed the calling key's (403 `api_key_permission_exceeded`). The answer holds `secret`, shown this once. `Idempotency-Key` is not honoured here: a replay would have to keep the secret, and inflow stores only its hash.",
+      "Makes a key of the calling key's mode. Its permissions may not exceed the calling key's (403 `api_key_permission_exceeded`). The answer holds `secret`, shown this once. A mode has at most 50 working keys (400 `api_key_limit_reached` past that: delete one first). `Idempotency-Key` is not honoured here: a replay would have to keep the secret, and inflow stores only its hash.",
     body: CreateApiKeyBody,
     response: ApiKeyObject,
   }),
@@ -90,6 +90,7 @@ export const apiKeyOperations = {
     operationId: 'retrieveApiKey',
     method: 'get',
     path: '/api-keys/:id',
+    pathId: 'apiKey',
     tag,
     resource: 'api_keys',
     summary: 'Retrieve an API key',
@@ -99,6 +100,7 @@ export const apiKeyOperations = {
     operationId: 'rollApiKey',
     method: 'post',
     path: '/api-keys/:id/roll',
+    pathId: 'apiKey',
     tag,
     resource: 'api_keys',
     summary: 'Roll an API key',
@@ -106,15 +108,17 @@ export const apiKeyOperations = {
       'Makes a new key with the same name and permissions, answered with its `secret`, and lets the old key work for `expires_in` seconds more (up to 7 days) so the new one can be deployed first. Order callbacks stay signed with the old key until it stops, then with the new one.',
     body: RollApiKeyBody,
     response: ApiKeyObject,
+    conflicts: { api_key_already_rolled: 'the key was rolled already; roll its successor (its `rolled_to`).' },
   }),
   delete: defineOperation({
     operationId: 'deleteApiKey',
     method: 'delete',
     path: '/api-keys/:id',
+    pathId: 'apiKey',
     tag,
     resource: 'api_keys',
     summary: 'Delete an API key',
     description: "The key stops working at once. The mode's last working full-access key cannot be deleted (400 `last_full_key`): roll it instead.",
-    response: deletedObject('api_key'),
+    response: deletedObject('api_key', 'apiKey'),
   }),
 };

@@ -4,7 +4,7 @@ import type { Executor } from '../db/database';
 import { insertApiKey, lockActiveApiKeys, revokeApiKey, setApiKeyRolled } from '../db/repositories/api-keys.repository';
 import type { ApiKey } from '../db/tables/api-keys.table';
 import { generateApiKey, hashApiKey, redactApiKey } from '../domain/api-keys';
-import { InvalidRequestError, PermissionError } from '../domain/errors';
+import { InvalidRequestError, PermissionError, StateConflictError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { livemodeOf, type Mode } from '../domain/mode';
 import { exceeding, grantsOf, normalizePermissions, type Permissions } from '../domain/permissions';
@@ -79,7 +79,8 @@ export async function rollApiKey(
   const working = await lockActiveApiKeys(db, caller, options.now);
   const current = working.find((candidate) => candidate.id === key.id);
   if (!current || current.rolled_to !== null) {
-    throw new InvalidRequestError(
+    // A state the key will not leave, not a malformed request: 409, as a retry cannot succeed either.
+    throw new StateConflictError(
       `This key was rolled already${key.rolled_to ? ` (to ${key.rolled_to})` : ''}: roll its successor instead.`,
       undefined,
       'api_key_already_rolled',

@@ -21,7 +21,7 @@ import { healthRoutes } from './health.routes';
 import { openApiRoutes } from './openapi';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
-import { errorHandler, notFound } from './middleware/errors';
+import { errorHandler, notFound, unmatched } from './middleware/errors';
 import { rateLimit, UnauthenticatedLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 
@@ -93,6 +93,6 @@ export function createApiRouter(deps: AppDeps): Router<AppState> {
   api.use(eventRoutes(deps).routes());
   api.use(orderRoutes(deps).routes());
   api.use(apiKeyRoutes({ ...deps, clock }).routes());
-  api.all('/{*rest}', notFound);
+  api.all('/{*rest}', unmatched(api));
   return api;
 }

@@ -15,7 +15,7 @@ import { orderOperations } from '../orders/orders.schema';
 import { endpointOperations } from '../webhooks/endpoints.schema';
 import type { AppState } from './context';
 import { accessOf, type Operation } from './operation';
-import { ErrorObject } from './schema';
+import { ErrorObject, idOf } from './schema';
 
 export const operations: Operation[] = [
   customerOperations,
@@ -69,7 +69,7 @@ export function openApiDocument(): JsonSchema {
       version: '1',
       summary: 'Self-hostable crypto payments: customers with permanent deposit addresses, deposits, orders, a ledger and signed webhooks.',
       description:
-        'Authenticate with `Authorization: Bearer sk_test_…` (test mode) or `sk_live_…` (live mode); the key decides the mode. Every error answers with the `Error` shape. Lists are cursor-paginated, newest first. Amounts are exact decimal strings.',
+        'Authenticate with `Authorization: Bearer sk_test_…` (test mode) or `sk_live_…` (live mode); the key decides the mode. Every error answers with the `Error` shape. Lists are cursor-paginated, newest first. Amounts are exact decimal strings. Every id has its pattern: a malformed one is a 400 naming the field, a well-formed one that names nothing a 404. A method a path does not serve is a 405 `method_not_allowed` with `Allow`.',
     },
     servers: [{ url: 'http://localhost:3000/api/v1', description: 'A local inflow (`npm run dev`)' }],
     security: [{ apiKey: [] }],
@@ -100,7 +100,10 @@ export function openApiRoutes(): Router<AppState> {
 
 function describeOperation(operation: Operation, components: Components): JsonSchema {
   const access = accessOf(operation);
-  const pathParameters = [...operation.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const pathParameters = [...operation.path.matchAll(/:(\w+)/g)].map(([, name]) => {
+    if (name !== 'id' || !operation.pathId) throw new Error(`OpenAPI: ${operation.operationId} has :${name} in its path but no pathId to say what it names`);
+    return { name, in: 'path', required: true, schema: components.add(idOf(operation.pathId), 'input') };
+  });
   const queryParameters = operation.query ? queryParametersOf(components.add(operation.query, 'input')) : [];
   const idempotencyHeader = operation.idempotent
     ? [
@@ -109,7 +112,8 @@ function describeOperation(operation: Operation, components: Components): JsonSc
           in: 'header',
           required: false,
           description: 'Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight).',
-          schema: { type: 'string', maxLength: 255 },
+          // What an HTTP header can carry (visible ASCII, inner spaces), as the API reads it.
+          schema: { type: 'string', maxLength: 255, pattern: '^[!-~]([ -~]*[!-~])?$' },
         },
       ]
     : [];
@@ -119,7 +123,7 @@ function describeOperation(operation: Operation, components: Components): JsonSc
     '401',
     '403',
     ...(pathParameters.length || operation.body || operation.streams ? ['404'] : []),
-    ...(operation.idempotent ? ['409'] : []),
+    ...(operation.idempotent || operation.conflicts ? ['409'] : []),
     ...(operation.body ? ['413'] : []),
     '429',
     '500',
@@ -128,7 +132,13 @@ function describeOperation(operation: Operation, components: Components): JsonSc
   return {
     operationId: operation.operationId,
     summary: operation.summary,
-    description: [operation.description, `Needs \`${access}\` permission on \`${operation.resource}\`.`].filter(Boolean).join('\n\n'),
+    description: [
+      operation.description,
+      ...Object.entries(operation.conflicts ?? {}).map(([code, when]) => `409 \`${code}\`: ${when}`),
+      `Needs \`${access}\` permission on \`${operation.resource}\`.`,
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
     tags: [operation.tag],
     'x-inflow-permission': { resource: operation.resource, access },
     ...(operation.testModeOnly ? { 'x-inflow-test-mode-only': true } : {}),
@@ -188,7 +198,9 @@ function errorResponses(components: Components): JsonSchema {
     Unauthenticated: described('No valid API key.'),
     PermissionDenied: described("The key's permissions do not allow this, or the mode does not (e.g. a live key on a test-only route)."),
     NotFound: described("No such object for this key's merchant and mode."),
-    Conflict: described('An Idempotency-Key in use by a request still in flight, or reused with another body; or the object exists already.'),
+    Conflict: described(
+      "An Idempotency-Key in use by a request still in flight, or reused with another body (`idempotency_error`); or the object exists already, or is in a state the action does not apply to (`invalid_request_error`, the operation's description says which code).",
+    ),
     BodyTooLarge: described('The body is over the size limit.'),
     RateLimited: described("Over the key's request rate or concurrency limit: retry after `Retry-After` seconds.", {
       'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' },

@@ -7,7 +7,8 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
-import { PermissionError } from '../domain/errors';
+import { InvalidRequestError, PermissionError } from '../domain/errors';
+import { idPrefixes, isId, type IdKind } from '../domain/ids';
 import type { Access, Resource } from '../domain/permissions';
 import { allows } from '../domain/permissions';
 import { callerOf, type AppContext, type AppState } from './context';
@@ -21,6 +22,8 @@ export interface Operation<Query extends z.ZodType = z.ZodType, Body extends z.Z
   method: HttpMethod;
   /** Koa's spelling, under /api/v1: `/customers/:id`. */
   path: `/${string}`;
+  /** The kind of object the path's `:id` names: a path id not of its form is a 400 `id`, never a lookup. */
+  pathId?: IdKind;
   /** The OpenAPI tag (the reference's section). */
   tag: string;
   summary: string;
@@ -30,6 +33,8 @@ export interface Operation<Query extends z.ZodType = z.ZodType, Body extends z.Z
   query?: Query;
   body?: Body;
   response: Response;
+  /** When the operation answers 409 because of the object's state (`code`: when), besides an Idempotency-Key conflict. */
+  conflicts?: Record<string, string>;
   /** Honours `Idempotency-Key`. */
   idempotent?: true;
   /** Refused with a live key before anything else is looked at. */
@@ -68,6 +73,7 @@ export function route<Query extends z.ZodType, Body extends z.ZodType, Response 
   router[operation.method](
     operation.path,
     authorize(operation),
+    ...(operation.pathId ? [checkPathId(operation.pathId)] : []),
     ...(operation.query ? [validate(operation.query)] : []),
     ...(operation.body ? [validate(operation.body)] : []),
     ...middleware,
@@ -76,6 +82,15 @@ export function route<Query extends z.ZodType, Body extends z.ZodType, Response 
       if (body !== streamed) ctx.body = body;
     },
   );
+}
+
+function checkPathId(kind: IdKind): Middleware<AppState> {
+  return async (ctx, next) => {
+    const id = ctx.params.id ?? '';
+    if (!isId(kind, id))
+      throw new InvalidRequestError(`Invalid id: '${id}' is not of the form ${idPrefixes[kind]}_ followed by 26 lowercase letters and digits.`, 'id');
+    return next();
+  };
 }
 
 function authorize(operation: Operation): Middleware<AppState> {

@@ -1,19 +1,27 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../domain/errors';
-import { text } from './schema';
+import type { IdKind } from '../domain/ids';
+import { idOf } from './schema';
 
-/** The cursor parameters every list endpoint accepts: limit 1..100 (default 10), starting_after. */
-export const paginationParams = {
-  // Digits only: `1e1`, `0x10` or ` 5` are not a limit, however Number() would read them.
-  limit: z
-    .string()
-    .regex(/^(100|[1-9]\d?)$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .meta({ description: 'How many objects to return: a whole number from 1 to 100 (default 10).' })
-    .optional()
-    .transform((limit) => limit ?? 10),
-  starting_after: text().min(1).max(64).meta({ description: 'An object id: the page starts after it (pass the last id of the previous page).' }).optional(),
-};
+/** The cursor parameters every list endpoint accepts: limit 1..100 (default 10), starting_after (an id of the listed kind). */
+export function paginationParams(kind: IdKind) {
+  return {
+    // Digits only: `1e1`, `0x10` or ` 5` are not a limit, however Number() would read them.
+    limit: z
+      .string()
+      .regex(/^(100|[1-9]\d?)$/, 'must be a whole number from 1 to 100')
+      .transform(Number)
+      .meta({ description: 'How many objects to return: a whole number from 1 to 100 (default 10).' })
+      .optional()
+      .transform((limit) => limit ?? 10),
+    starting_after: idOf(kind)
+      .meta({
+        description:
+          'An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`.',
+      })
+      .optional(),
+  };
+}
 
 export interface ListObject<T> {
   object: 'list';

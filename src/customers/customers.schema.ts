@@ -1,21 +1,21 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { Id, listOf, Metadata, refusingReadOnly, text, Timestamp } from '../api/schema';
+import { idOf, listOf, Metadata, refusingReadOnly, text, Timestamp, trimmedText } from '../api/schema';
 import { networkNames } from '../domain/networks';
 
 export const CreateCustomerBody = z.strictObject({
   email: z.email().max(512).optional(),
-  name: text().trim().min(1).max(256).optional(),
-  external_id: text().trim().min(1).max(256).optional(),
+  name: trimmedText().min(1).max(256).optional(),
+  external_id: trimmedText().min(1).max(256).optional(),
   metadata: Metadata.optional(),
 });
 
 /** The customer's fields a request may change; `null` clears one. */
 export const UpdateCustomerFields = z.strictObject({
   email: z.email().max(512).nullable().optional(),
-  name: text().trim().min(1).max(256).nullable().optional(),
-  external_id: text().trim().min(1).max(256).nullable().optional(),
+  name: trimmedText().min(1).max(256).nullable().optional(),
+  external_id: trimmedText().min(1).max(256).nullable().optional(),
   metadata: Metadata.nullable().optional().meta({
     description:
       'Merged into the customer\'s metadata: a key set to `""` is removed, other keys are set; `null` removes every key. At most 50 keys after the merge.',
@@ -28,7 +28,7 @@ export const customerReadOnlyFields = ['id', 'object', 'livemode', 'addresses', 
 export const UpdateCustomerBody = refusingReadOnly(customerReadOnlyFields, UpdateCustomerFields);
 
 export const ListCustomersQuery = z.strictObject({
-  ...paginationParams,
+  ...paginationParams('customer'),
   email: text().min(1).max(512).meta({ description: 'Only customers with exactly this email (case-sensitive).' }).optional(),
   external_id: text().min(1).max(256).meta({ description: 'Only customers with exactly this external_id.' }).optional(),
   archived: z
@@ -40,7 +40,7 @@ export const ListCustomersQuery = z.strictObject({
 
 export const CustomerObject = z
   .object({
-    id: Id,
+    id: idOf('customer'),
     object: z.literal('customer'),
     livemode: z.boolean(),
     email: z.string().nullable(),
@@ -89,6 +89,7 @@ export const customerOperations = {
     operationId: 'retrieveCustomer',
     method: 'get',
     path: '/customers/:id',
+    pathId: 'customer',
     tag,
     resource: 'customers',
     summary: 'Retrieve a customer',
@@ -99,6 +100,7 @@ export const customerOperations = {
     operationId: 'updateCustomer',
     method: 'patch',
     path: '/customers/:id',
+    pathId: 'customer',
     tag,
     resource: 'customers',
     summary: 'Update a customer',
@@ -111,6 +113,7 @@ export const customerOperations = {
     operationId: 'archiveCustomer',
     method: 'delete',
     path: '/customers/:id',
+    pathId: 'customer',
     tag,
     resource: 'customers',
     summary: 'Archive a customer',

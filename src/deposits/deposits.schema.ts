@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { DecimalString, Id, listOf, text, Timestamp } from '../api/schema';
+import { Amount, amountPattern, assetChoices, DecimalString, idOf, listOf, text, Timestamp } from '../api/schema';
 import { depositStatuses } from '../domain/deposit-state';
 import { networkNames } from '../domain/networks';
 
 export const ListDepositsQuery = z.strictObject({
-  ...paginationParams,
-  customer_id: text().min(1).max(64).optional(),
+  ...paginationParams('deposit'),
+  customer_id: idOf('customer').optional(),
   status: z.enum(depositStatuses).optional(),
   network: z.enum(networkNames).optional(),
 });
@@ -15,12 +15,12 @@ export const ListDepositsQuery = z.strictObject({
 /** Pays a customer's address (network and currency required) or an order's (they default to the order's). */
 export const SimulateDepositBody = z
   .strictObject({
-    customer_id: text().min(1).max(64).optional(),
-    order_id: text().min(1).max(64).optional(),
+    customer_id: idOf('customer').optional(),
+    order_id: idOf('order').optional(),
     network: z.enum(networkNames).optional(),
     currency: text().min(1).max(16).optional(),
-    // A decimal string; its precision is checked against the currency once the pair is known.
-    amount: text().min(1).max(100),
+    // Its precision is checked against the currency once the pair is known (the document's oneOf says it per currency).
+    amount: Amount(),
     outcome: z.enum(['completed', 'failed']).default('completed'),
   })
   .superRefine((body, ctx) => {
@@ -32,16 +32,28 @@ export const SimulateDepositBody = z
       }
     }
   })
-  .meta({ description: "Send `customer_id` with `network` and `currency`, or `order_id` alone (its network and currency are the order's)." });
+  // The refinement above, as the document says it (zod publishes no refinement): exactly one of the two shapes.
+  .meta({
+    description: "Send `customer_id` with `network` and `currency`, or `order_id` alone (its network and currency are the order's).",
+    // An order's network and currency may be sent if they are the order's; the document says to leave them out, and every currency has 6 decimals at least.
+    oneOf: [
+      { required: ['customer_id', 'network', 'currency'], not: { required: ['order_id'] }, oneOf: assetChoices({ amount: true }) },
+      {
+        required: ['order_id'],
+        not: { anyOf: [{ required: ['customer_id'] }, { required: ['network'] }, { required: ['currency'] }] },
+        properties: { amount: { pattern: amountPattern(6).source } },
+      },
+    ],
+  });
 
 /** A deposit as the API, its events and webhooks show it: amounts as decimal strings in the asset. */
 export const DepositObject = z
   .object({
-    id: Id,
+    id: idOf('deposit'),
     object: z.literal('deposit'),
     livemode: z.boolean(),
-    customer_id: Id.nullable(),
-    order_id: Id.nullable(),
+    customer_id: idOf('customer').nullable(),
+    order_id: idOf('order').nullable(),
     network: z.string(),
     currency: z.string(),
     address: z.string(),
@@ -97,6 +109,7 @@ export const depositOperations = {
     operationId: 'retrieveDeposit',
     method: 'get',
     path: '/deposits/:id',
+    pathId: 'deposit',
     tag,
     resource: 'deposits',
     summary: 'Retrieve a deposit',

@@ -65,10 +65,30 @@ export class ResourceMissingError extends InflowError {
   readonly code = 'resource_missing';
 }
 
+/** A path the API serves, with a method it does not serve there: the `Allow` header names the ones it does. */
+export class MethodNotAllowedError extends InflowError {
+  readonly status = 405;
+  readonly type = 'invalid_request_error';
+  readonly code = 'method_not_allowed';
+}
+
 export class IdempotencyError extends InflowError {
   readonly status = 409;
   readonly type = 'idempotency_error';
   readonly code = 'idempotency_key_in_use';
+}
+
+/** The object is not in a state this action applies to (e.g. a key rolled already): it will not be, however often the request is retried. */
+export class StateConflictError extends InflowError {
+  readonly status = 409;
+  readonly type = 'invalid_request_error';
+  constructor(
+    message: string,
+    param: string | undefined,
+    readonly code: string,
+  ) {
+    super(message, param);
+  }
 }
 
 /** The object the request would create exists already (e.g. an order with the same external_id). */

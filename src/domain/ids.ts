@@ -61,6 +61,16 @@ function encodeTime(now: number): string {
   return time;
 }
 
+/**
+ * What an id of `kind` looks like, exactly: its prefix, `_`, then 26 characters of the lowercase
+ * alphabet above (`i`, `l`, `o` and `u` are not in it). The API refuses any other text where an
+ * id of this kind goes, and the OpenAPI document publishes this pattern, so a client can tell a
+ * malformed id from an unknown one without asking.
+ */
+export function idPattern(kind: IdKind): RegExp {
+  return new RegExp(`^${idPrefixes[kind]}_[0-9a-hjkmnp-tv-z]{26}$`);
+}
+
 export function isId(kind: IdKind, value: string): boolean {
-  return new RegExp(`^${idPrefixes[kind]}_[${alphabet}]{26}$`).test(value);
+  return idPattern(kind).test(value);
 }

@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { Id, listOf, NoParameters, Timestamp } from '../api/schema';
+import { idOf, listOf, NoParameters, Timestamp } from '../api/schema';
 import { eventTypes, type EventType } from '../domain/events';
 
 export const ListEventsQuery = z.strictObject({
-  ...paginationParams,
+  ...paginationParams('event'),
   type: z.enum(eventTypes).optional(),
 });
 
 /** The event as webhooks deliver it (its compact JSON is the signed body); `data` is the object it announces. */
 export const EventObject = z
   .object({
-    id: Id,
+    id: idOf('event'),
     object: z.literal('event'),
     event: z.string().meta({ description: 'The event type, e.g. `deposit.completed`.' }),
     created_at: Timestamp,
@@ -36,9 +36,9 @@ export const DeliveryAttemptObject = z
 
 export const DeliveryObject = z
   .object({
-    id: Id,
-    endpoint_id: Id.nullable(),
-    order_id: Id.nullable().meta({ description: "Set for an order's callback, delivered to the order's callback_url rather than to an endpoint." }),
+    id: idOf('webhookDelivery'),
+    endpoint_id: idOf('webhookEndpoint').nullable(),
+    order_id: idOf('order').nullable().meta({ description: "Set for an order's callback, delivered to the order's callback_url rather than to an endpoint." }),
     status: z.enum(['pending', 'succeeded', 'failed']),
     redelivery: z.boolean(),
     created_at: Timestamp,
@@ -90,6 +90,7 @@ export const eventOperations = {
     operationId: 'retrieveEvent',
     method: 'get',
     path: '/events/:id',
+    pathId: 'event',
     tag,
     resource: 'events',
     summary: 'Retrieve an event',
@@ -99,6 +100,7 @@ export const eventOperations = {
     operationId: 'resendEvent',
     method: 'post',
     path: '/events/:id/resend',
+    pathId: 'event',
     tag,
     resource: 'events',
     summary: 'Resend an event',

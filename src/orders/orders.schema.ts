@@ -1,23 +1,32 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { DecimalString, Id, listOf, Metadata, NoParameters, text, Timestamp } from '../api/schema';
+import { Amount, assetChoices, DecimalString, idOf, listOf, Metadata, NoParameters, text, Timestamp, trimmedText } from '../api/schema';
 import { fiatCurrencies } from '../domain/exchange';
 import { networkNames } from '../domain/networks';
 import { callbackStatuses, DEFAULT_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS, MIN_EXPIRES_IN_SECONDS, orderStatuses } from '../domain/order-state';
 
 export const CreateOrderBody = z
   .strictObject({
-    external_id: text().trim().min(1).max(256),
+    external_id: trimmedText().min(1).max(256),
     network: z.enum(networkNames),
     currency: text().min(1).max(16),
-    // Decimal strings; their precision is checked once the asset (or the fiat's cents) is known.
-    amount: text().min(1).max(100).optional(),
-    fiat_amount: text().min(1).max(100).optional(),
+    // Decimal strings; the asset's precision is checked once the asset is known (the document's oneOf says it per currency).
+    amount: Amount().optional(),
+    // Cents; 15 whole digits, so that no price makes it more than a chain can hold.
+    fiat_amount: Amount(2, 15).optional(),
     fiat_currency: z.enum(fiatCurrencies).optional(),
-    customer_id: text().min(1).max(64).optional(),
+    customer_id: idOf('customer').optional(),
     expires_in: z.number().int().min(MIN_EXPIRES_IN_SECONDS).max(MAX_EXPIRES_IN_SECONDS).default(DEFAULT_EXPIRES_IN_SECONDS),
-    callback_url: text().min(1).max(2048).optional(),
+    callback_url: text()
+      .min(1)
+      .max(2048)
+      .meta({
+        format: 'uri',
+        description:
+          'An absolute http:// or https:// URL without credentials (https in live mode). One on an address this server does not deliver to (private or loopback, by its settings) is a 400 `url_invalid`.',
+      })
+      .optional(),
     // The statuses whose callback is sent besides `completed`, which always is.
     callback_events: z.array(z.enum(callbackStatuses)).max(callbackStatuses.length).optional(),
     metadata: Metadata.optional(),
@@ -32,10 +41,22 @@ export const CreateOrderBody = z
         message: 'fiat_amount and fiat_currency go together',
       });
     }
+  })
+  // The refinement above, as the document says it (zod publishes no refinement): an amount in the asset, or one in fiat.
+  .meta({
+    allOf: [
+      {
+        oneOf: [
+          { required: ['amount'], not: { anyOf: [{ required: ['fiat_amount'] }, { required: ['fiat_currency'] }] } },
+          { required: ['fiat_amount', 'fiat_currency'], not: { required: ['amount'] } },
+        ],
+      },
+      { oneOf: assetChoices({ amount: true }) },
+    ],
   });
 
 export const ListOrdersQuery = z.strictObject({
-  ...paginationParams,
+  ...paginationParams('order'),
   status: z.enum(orderStatuses).optional(),
   external_id: text().min(1).max(256).optional(),
 });
@@ -43,14 +64,14 @@ export const ListOrdersQuery = z.strictObject({
 /** An order as the API, its `order.*` events and webhooks show it. */
 export const OrderObject = z
   .object({
-    id: Id,
+    id: idOf('order'),
     object: z.literal('order'),
     livemode: z.boolean(),
     external_id: z.string(),
     status: z.enum(orderStatuses),
     overpaid: z.boolean().meta({ description: 'Completed with more than `amount` received.' }),
     late: z.boolean().meta({ description: 'A payment was detected after the order settled (it is credited as a deposit all the same).' }),
-    customer_id: Id.nullable(),
+    customer_id: idOf('customer').nullable(),
     network: z.string(),
     currency: z.string(),
     address: z.string(),
@@ -61,7 +82,7 @@ export const OrderObject = z
     exchange_rate: DecimalString.nullable().meta({ description: 'Fiat per unit of the asset, locked when the order was made.' }),
     fee: DecimalString,
     net_amount: DecimalString,
-    deposits: z.array(Id),
+    deposits: z.array(idOf('deposit')),
     expires_at: Timestamp,
     callback_url: z.string().nullable(),
     callback_events: z.array(z.string()),
@@ -84,7 +105,7 @@ export const orderOperations = {
     resource: 'orders',
     summary: 'Create a deposit order',
     description:
-      'A CryptoPayments-style deposit order: your `external_id`, an amount in the asset or in fiat (converted at a locked rate), an expiry, and an optional `callback_url` signed as CryptoPayments signs it (see docs/orders.md).',
+      'A CryptoPayments-style deposit order: your `external_id`, an amount in the asset or in fiat (converted at a locked rate), an expiry, and an optional `callback_url` signed as CryptoPayments signs it (see docs/orders.md). A `callback_url` this server will not deliver to is a 400 `url_invalid`; a `customer_id` of an archived customer a 400 `customer_archived`; an `external_id` in use a 409 `resource_already_exists`.',
     body: CreateOrderBody,
     response: OrderObject,
     idempotent: true,
@@ -103,6 +124,7 @@ export const orderOperations = {
     operationId: 'retrieveOrder',
     method: 'get',
     path: '/orders/:id',
+    pathId: 'order',
     tag,
     resource: 'orders',
     summary: 'Retrieve an order',
@@ -112,6 +134,7 @@ export const orderOperations = {
     operationId: 'cancelOrder',
     method: 'post',
     path: '/orders/:id/cancel',
+    pathId: 'order',
     tag,
     resource: 'orders',
     summary: 'Cancel an order',

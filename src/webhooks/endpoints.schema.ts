@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { subscribableEventTypes } from '../domain/events';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { deletedObject, Id, listOf, NoParameters, text, Timestamp } from '../api/schema';
+import { deletedObject, idOf, listOf, NoParameters, text, Timestamp } from '../api/schema';
 import { EventWithDeliveries } from '../events/events.schema';
 
 /** A list of event types, or ["*"] for every type (`ping` is no subscription: it comes only from POST /webhook-endpoints/:id/test). */
@@ -26,11 +26,11 @@ export const UpdateEndpointBody = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
-export const ListEndpointsQuery = z.strictObject({ ...paginationParams });
+export const ListEndpointsQuery = z.strictObject({ ...paginationParams('webhookEndpoint') });
 
 export const EndpointObject = z
   .object({
-    id: Id,
+    id: idOf('webhookEndpoint'),
     object: z.literal('webhook_endpoint'),
     livemode: z.boolean(),
     url: z.string(),
@@ -74,6 +74,7 @@ export const endpointOperations = {
     operationId: 'retrieveWebhookEndpoint',
     method: 'get',
     path: '/webhook-endpoints/:id',
+    pathId: 'webhookEndpoint',
     tag,
     resource: 'webhook_endpoints',
     summary: 'Retrieve a webhook endpoint',
@@ -83,6 +84,7 @@ export const endpointOperations = {
     operationId: 'updateWebhookEndpoint',
     method: 'patch',
     path: '/webhook-endpoints/:id',
+    pathId: 'webhookEndpoint',
     tag,
     resource: 'webhook_endpoints',
     summary: 'Update a webhook endpoint',
@@ -94,15 +96,17 @@ export const endpointOperations = {
     operationId: 'deleteWebhookEndpoint',
     method: 'delete',
     path: '/webhook-endpoints/:id',
+    pathId: 'webhookEndpoint',
     tag,
     resource: 'webhook_endpoints',
     summary: 'Delete a webhook endpoint',
-    response: deletedObject('webhook_endpoint'),
+    response: deletedObject('webhook_endpoint', 'webhookEndpoint'),
   }),
   rotateSecret: defineOperation({
     operationId: 'rotateWebhookEndpointSecret',
     method: 'post',
     path: '/webhook-endpoints/:id/rotate-secret',
+    pathId: 'webhookEndpoint',
     tag,
     resource: 'webhook_endpoints',
     summary: "Rotate a webhook endpoint's secret",
@@ -115,6 +119,7 @@ export const endpointOperations = {
     operationId: 'sendWebhookEndpointTest',
     method: 'post',
     path: '/webhook-endpoints/:id/test',
+    pathId: 'webhookEndpoint',
     tag,
     resource: 'webhook_endpoints',
     summary: 'Send a test event to a webhook endpoint',

@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
@@ -6,6 +7,20 @@ import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
 import { buildMerchant, testHealthToken } from '../../dev/fixtures';
+
+/** node:http, not fetch: fetch refuses to send TRACE at all. */
+function rawRequest(method: string, url: string, key?: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers: key ? { Authorization: `Bearer ${key}` } : {} }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 describe('API frame: auth, errors, body limits, request ids (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -141,6 +156,25 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
       const line = api.logs.find((entry) => entry.request_id === requestId);
       expect(line).toMatchObject({ msg: 'request', method: 'GET', path: '/healthz', status: 200, level: 'info', service: 'inflow' });
       expect(typeof line?.duration_ms).toBe('number');
+    });
+
+    // RFC 9110 §15.5.5: a method the path does not serve is a 405 naming the ones it does.
+    it.each([
+      ['TRACE', '/api/v1/customers', 'GET, HEAD, POST'],
+      ['PUT', '/api/v1/customers/cus_00000000000000000000000000', 'GET, HEAD, PATCH, DELETE'],
+      ['DELETE', '/api/v1/balance', 'GET, HEAD'],
+      ['GET', '/api/v1/orders/ord_00000000000000000000000000/cancel', 'POST'],
+    ])('answers %s %s, a method the path does not serve, with 405 and Allow', async (method, path, allow) => {
+      const { status, headers, body } = await rawRequest(method, `${api.baseUrl}${path}`, acme.test_key);
+      expect(status).toBe(405);
+      expect(headers.allow?.split(', ').sort()).toEqual(allow.split(', ').sort());
+      expect(JSON.parse(body)).toEqual({
+        error: { type: 'invalid_request_error', code: 'method_not_allowed', message: expect.stringContaining(allow.split(', ')[0]!) },
+      });
+    });
+
+    it('answers 401 before 405: an anonymous client learns nothing of the paths', async () => {
+      expect((await rawRequest('TRACE', `${api.baseUrl}/api/v1/customers`)).status).toBe(401);
     });
 
     it('answers unknown paths outside the API with a 404 in the contract shape', async () => {

@@ -139,8 +139,9 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     const [old] = (await call(merchant.test_key, 'GET', '/api-keys')).body.data;
     const first = await call(merchant.test_key, 'POST', `/api-keys/${old.id}/roll`, { expires_in: 3600 });
     const again = await call(first.body.secret, 'POST', `/api-keys/${old.id}/roll`, {});
-    expect(again.status).toBe(400);
-    expect(again.body.error.code).toBe('api_key_already_rolled');
+    // A state the key will not leave: a conflict, not a malformed request.
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ type: 'invalid_request_error', code: 'api_key_already_rolled' });
     expect(again.body.error.message).toContain(first.body.id);
   });
 

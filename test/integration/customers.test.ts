@@ -1,3 +1,4 @@
+import { openApiDocument } from '../../src/api/openapi';
 import { Client, Connection } from '@temporalio/client';
 import { HDNodeWallet } from 'ethers';
 import { isTronAddress } from '../../src/chains/tron/address';
@@ -160,11 +161,21 @@ describe('customers (real app, Postgres and Temporal)', () => {
       expect(list.data.map((entry: { id: string }) => entry.id)).not.toContain(customer.id);
     });
 
-    it('is a 404 for ids that do not exist or are not customer ids', async () => {
-      for (const id of ['cus_00000000000000000000000000', 'nope', 'evt_01m802nnsapn8jx5ztvzn8c0nv']) {
-        expect((await api.request(`/api/v1/customers/${id}`, { key: acme.test_key })).status).toBe(404);
-      }
+    it('is a 404 for a well-formed customer id that names no customer', async () => {
+      const response = await api.request('/api/v1/customers/cus_00000000000000000000000000', { key: acme.test_key });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: 'resource_missing', param: 'id' } });
     });
+
+    // The document gives every id its pattern; what does not match it is a malformed request, not a missing object.
+    it.each(['nope', '0', 'evt_01m802nnsapn8jx5ztvzn8c0nv', 'cus_01M802NNSAPN8JX5ZTVZN8C0NV', 'cus_01m802nnsapn8jx5ztvzn8c0n'])(
+      'is a 400 naming id for %s, which is not of the form of a customer id',
+      async (id) => {
+        const response = await api.request(`/api/v1/customers/${id}`, { key: acme.test_key });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'parameter_invalid', param: 'id' } });
+      },
+    );
   });
 
   describe('GET /customers pagination', () => {
@@ -215,6 +226,25 @@ describe('customers (real app, Postgres and Temporal)', () => {
       const response = await api.request(`/api/v1/customers?${query}`, { key: merchant.test_key });
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
+    });
+
+    // A cursor the document's pattern refuses is refused by the API as malformed; one it allows that names nothing, as missing.
+    it.each(['0', 'evt_00000000000000000000000000', 'cus_0000000000000000000000000O'])(
+      'answers 400 parameter_invalid for starting_after=%s, which the document refuses too',
+      async (cursor) => {
+        const response = await api.request(`/api/v1/customers?starting_after=${cursor}`, { key: merchant.test_key });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'parameter_invalid', param: 'starting_after' } });
+        const schema = (openApiDocument() as any).paths['/customers'].get.parameters.find(
+          (parameter: { name: string }) => parameter.name === 'starting_after',
+        ).schema;
+        expect(new RegExp(schema.pattern, 'u').test(cursor)).toBe(false);
+      },
+    );
+
+    it('answers 400 resource_missing for a well-formed starting_after that names no customer', async () => {
+      const response = await api.request('/api/v1/customers?starting_after=cus_00000000000000000000000000', { key: merchant.test_key });
+      expect(await response.json()).toMatchObject({ error: { code: 'resource_missing', param: 'starting_after' } });
     });
 
     it("answers 400 for a starting_after that is another merchant's customer", async () => {

@@ -234,7 +234,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
   describe('typed errors', () => {
     it('404: InvalidRequestError, resource_missing, naming the parameter, with the Request-Id', async () => {
       const recording = recordingFetch();
-      const error = await errorOf(sdk(stack.acme.test_key, { fetch: recording.fetch }).customers.retrieve('cus_missing'));
+      const error = await errorOf(sdk(stack.acme.test_key, { fetch: recording.fetch }).customers.retrieve('cus_00000000000000000000000000'));
       expect(error).toBeInstanceOf(InvalidRequestError);
       expect(error).toBeInstanceOf(InflowError);
       expect(error).toMatchObject({
@@ -243,7 +243,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
         code: 'resource_missing',
         param: 'id',
         statusCode: 404,
-        message: "No such customer: 'cus_missing'",
+        message: "No such customer: 'cus_00000000000000000000000000'",
         requestId: expect.stringMatching(/^req_/),
       });
       expect((error as InflowError).requestId).toBe(recording.exchanges[0]!.responseHeaders!.get('request-id'));

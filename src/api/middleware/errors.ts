@@ -1,6 +1,7 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { InflowError, InternalError, InvalidRequestError, ResourceMissingError, ServiceUnavailableError } from '../../domain/errors';
+import { InflowError, InternalError, InvalidRequestError, MethodNotAllowedError, ResourceMissingError, ServiceUnavailableError } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import type { AppState } from '../context';
 
@@ -27,6 +28,22 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
 export const notFound: Middleware<AppState> = (ctx) => {
   throw new ResourceMissingError(`Unrecognized request URL (${ctx.method}: ${ctx.path}).`);
 };
+
+/**
+ * The catch-all of a router: a path it serves with other methods answers 405 with `Allow` naming
+ * them (RFC 9110 §15.5.6: `TRACE /customers` is a method the path lacks, not a path that is
+ * missing); any other path the 404 of `notFound`. The catch-all's own layer serves every method,
+ * so it is left out of what the path allows.
+ */
+export function unmatched(router: Router<AppState>): Middleware<AppState> {
+  return (ctx) => {
+    const layers = router.match(ctx.path, ctx.method).path.filter((layer) => layer.methods.length > 0 && !String(layer.path).includes('{*rest}'));
+    const allowed = [...new Set(layers.flatMap((layer) => layer.methods))];
+    if (allowed.length === 0) return notFound(ctx, async () => {});
+    ctx.set('Allow', allowed.join(', '));
+    throw new MethodNotAllowedError(`${ctx.method} is not allowed on ${ctx.path}: use ${allowed.join(', ')}.`);
+  };
+}
 
 function toInflowError(thrown: unknown): InflowError {
   if (thrown instanceof InflowError) return thrown;
