@@ -1144,7 +1144,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    /** Format: email */
                     email?: string;
                     name?: string;
                     external_id?: string;
@@ -2029,7 +2028,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
+                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
                     description?: string;
                 };
             };
@@ -2144,7 +2143,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[];
+                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
                     description?: string | null;
                     disabled?: boolean;
                 };

@@ -279,6 +279,9 @@ class Components {
  */
 function portable({ jsonSchema }: { jsonSchema: JsonSchema }): void {
   if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+  // An email is checked with zod's pattern, which the document carries; `format: email` is another
+  // check (ajv's refuses `a@b-.com`, which the pattern allows), so publishing both said less than either.
+  if (jsonSchema.format === 'email' && typeof jsonSchema.pattern === 'string') delete jsonSchema.format;
   if (jsonSchema.type === 'integer') {
     if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
     if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;

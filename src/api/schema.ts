@@ -37,9 +37,18 @@ export const Metadata = z
       }
       return value;
     },
-    z.record(text().min(1).max(40), text().max(500)).refine((metadata) => Object.keys(metadata).length <= 50, 'metadata may have at most 50 keys'),
+    z
+      .record(
+        text()
+          .min(1)
+          .max(40)
+          .meta({ not: { const: '__proto__' } }),
+        text().max(500),
+      )
+      .refine((metadata) => Object.keys(metadata).length <= 50, 'metadata may have at most 50 keys'),
   )
-  .meta({ description: 'Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500.' });
+  // The key count is a refinement, which zod does not publish: the document says it here.
+  .meta({ description: 'Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500.', maxProperties: 50 });
 
 /**
  * An update body that names the fields the API sets itself (`id`, `created_at`…) when a request

@@ -11,6 +11,8 @@ const EventTypes = z
   .min(1)
   .max(subscribableEventTypes.length + 1)
   .refine((events) => !events.includes('*') || events.length === 1, 'use ["*"] alone, or list event types')
+  // The refinement, as the document says it.
+  .meta({ anyOf: [{ not: { contains: { const: '*' } } }, { maxItems: 1 }] })
   .transform((events) => [...new Set(events)]);
 
 export const CreateEndpointBody = z.strictObject({

@@ -1,4 +1,5 @@
 import { openApiDocument } from '../../src/api/openapi';
+import { schemaArbitraries } from '../fuzz/schema-arbitrary';
 import { Client, Connection } from '@temporalio/client';
 import { HDNodeWallet } from 'ethers';
 import { isTronAddress } from '../../src/chains/tron/address';
@@ -8,6 +9,10 @@ import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { readTestEnv } from '../helpers/test-env';
 import { buildMerchant, testDerivers, testMnemonics } from '../../dev/fixtures';
+
+const document = openApiDocument() as any;
+const contract = schemaArbitraries(document, () => []);
+const createBodySchema = document.paths['/customers'].post.requestBody.content['application/json'].schema;
 
 describe('customers (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
@@ -30,6 +35,27 @@ describe('customers (real app, Postgres and Temporal)', () => {
   });
 
   const post = (key: string, json: unknown, headers: Record<string, string> = {}) => api.request('/api/v1/customers', { method: 'POST', key, json, headers });
+
+  const refusedBodies: Array<[Record<string, unknown>, string, string]> = [
+    [{ nickname: 'x' }, 'nickname', 'parameter_unknown'],
+    [{ metadata: { a: 'b' }, extra: true }, 'extra', 'parameter_unknown'],
+    [{ email: 'not-an-email' }, 'email', 'parameter_invalid'],
+    [{ name: 42 }, 'name', 'parameter_invalid'],
+    [{ name: '' }, 'name', 'parameter_invalid'],
+    // Trimmed, so white space alone is empty (the document's pattern says so).
+    [{ name: ' \t ' }, 'name', 'parameter_invalid'],
+    [{ metadata: 'plan=pro' }, 'metadata', 'parameter_invalid'],
+    [{ metadata: { plan: 1 } }, 'metadata[plan]', 'parameter_invalid'],
+    [{ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`, 'parameter_invalid'],
+    [{ metadata: { note: 'v'.repeat(501) } }, 'metadata[note]', 'parameter_invalid'],
+    [{ metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'parameter_invalid'],
+    [JSON.parse('{"metadata":{"__proto__":"x"}}'), 'metadata[__proto__]', 'parameter_invalid'],
+    [{ name: 'Ada\u0000' }, 'name', 'parameter_invalid'],
+    [{ metadata: { note: 'a\u0000b' } }, 'metadata[note]', 'parameter_invalid'],
+    // A lone surrogate is valid JSON ("\ud800") but no character: refused, never a 500 or a U+FFFD.
+    [{ name: 'Ada\ud800' }, 'name', 'parameter_invalid'],
+    [{ metadata: { k: '\udc00' } }, 'metadata[k]', 'parameter_invalid'],
+  ];
 
   describe('POST /customers', () => {
     it('creates a customer with a permanent address on every network, and a customer.created event in the same write', async () => {
@@ -79,24 +105,7 @@ describe('customers (real app, Postgres and Temporal)', () => {
       expect(live.addresses[0].address).toBe(HDNodeWallet.fromPhrase(testMnemonics.live, '', `m/44'/60'/0'/0/${row.address_index}`).address);
     });
 
-    it.each([
-      [{ nickname: 'x' }, 'nickname', 'parameter_unknown'],
-      [{ metadata: { a: 'b' }, extra: true }, 'extra', 'parameter_unknown'],
-      [{ email: 'not-an-email' }, 'email', 'parameter_invalid'],
-      [{ name: 42 }, 'name', 'parameter_invalid'],
-      [{ name: '' }, 'name', 'parameter_invalid'],
-      [{ metadata: 'plan=pro' }, 'metadata', 'parameter_invalid'],
-      [{ metadata: { plan: 1 } }, 'metadata[plan]', 'parameter_invalid'],
-      [{ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`, 'parameter_invalid'],
-      [{ metadata: { note: 'v'.repeat(501) } }, 'metadata[note]', 'parameter_invalid'],
-      [{ metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'parameter_invalid'],
-      [JSON.parse('{"metadata":{"__proto__":"x"}}'), 'metadata[__proto__]', 'parameter_invalid'],
-      [{ name: 'Ada\u0000' }, 'name', 'parameter_invalid'],
-      [{ metadata: { note: 'a\u0000b' } }, 'metadata[note]', 'parameter_invalid'],
-      // A lone surrogate is valid JSON ("\ud800") but no character: refused, never a 500 or a U+FFFD.
-      [{ name: 'Ada\ud800' }, 'name', 'parameter_invalid'],
-      [{ metadata: { k: '\udc00' } }, 'metadata[k]', 'parameter_invalid'],
-    ])('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
+    it.each(refusedBodies)('answers 400 naming the field for %j, and writes nothing', async (body, param, code) => {
       const before = await database.db
         .selectFrom('customers')
         .select((eb) => eb.fn.countAll<string>().as('count'))
@@ -119,6 +128,18 @@ describe('customers (real app, Postgres and Temporal)', () => {
       const tron = new Set(customers.map((customer) => customer.addresses.find((entry: { network: string }) => entry.network === 'tron').address));
       expect(evm.size).toBe(200);
       expect(tron.size).toBe(200);
+    });
+
+    // The document says what is validated: each body above is refused by it too, so no generated client sends one.
+    it.each(refusedBodies)('is refused by the OpenAPI document too: %j', (body) => {
+      expect(contract.allows(createBodySchema, body)).toBe(false);
+    });
+
+    // The document publishes the email pattern the API checks, and no `format: email`, which refuses this one.
+    it('accepts an email the published pattern allows, as the document does', async () => {
+      expect(contract.allows(createBodySchema, { email: 'ada@mail-.example.com' })).toBe(true);
+      expect(createBodySchema.properties.email.format).toBeUndefined();
+      expect((await post(acme.test_key, { email: 'ada@mail-.example.com' })).status).toBe(200);
     });
   });
 
