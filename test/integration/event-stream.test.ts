@@ -174,20 +174,28 @@ describe('event stream (GET /api/v1/events/stream)', () => {
     expect([acmeLive.id, othersLive.id].some((id) => streams.some((open) => open.received.some((event) => event.id === id)))).toBe(false);
   });
 
-  it('holds one of the key’s request slots while open and gives it back when the client goes', async () => {
-    const api = await startTestApi({ db: stack.database.db, temporal: stack.dev.client, rateLimits: { concurrentRequestsPerKey: 1 } });
+  it("holds none of the key's request slots; the merchant's open streams have a cap of their own", async () => {
+    const api = await startTestApi({
+      db: stack.database.db,
+      temporal: stack.dev.client,
+      rateLimits: { concurrentRequestsPerKey: 1, eventStreamsPerMerchant: 2 },
+    });
     try {
-      const stream = await openEventStream(api.baseUrl, stack.acme.test_key);
-      expect(stream.response.status).toBe(200);
-      const refused = await api.request('/api/v1/balance', { key: stack.acme.test_key });
+      const streams = [await openEventStream(api.baseUrl, stack.acme.test_key), await openEventStream(api.baseUrl, stack.acme.live_key)];
+      expect(streams.map((stream) => stream.response.status)).toEqual([200, 200]);
+      // The key's one slot is free for its ordinary requests (a dashboard tab must not take them).
+      const served = await api.request('/api/v1/balance', { key: stack.acme.test_key });
+      expect(served.status).toBe(200);
+      // A third stream of the merchant, in either mode, is one too many.
+      const refused = await api.request('/api/v1/events/stream', { key: stack.acme.test_key });
       expect([refused.status, ((await refused.json()) as any).error.code]).toEqual([429, 'concurrency_limit_exceeded']);
-      stream.close();
-      await waitFor('the slot is free again', async () => {
-        const response = await api.request('/api/v1/balance', { key: stack.acme.test_key });
-        await response.text();
-        return response.status === 200;
+      streams[0]!.close();
+      await waitFor('a stream place is free again', async () => {
+        const again = await openEventStream(api.baseUrl, stack.acme.test_key);
+        again.close();
+        return again.response.status === 200;
       });
-      expect(api.logs.find((line) => line.path === '/api/v1/events/stream')).toMatchObject({ status: 200 });
+      streams[1]!.close();
     } finally {
       await api.close();
     }

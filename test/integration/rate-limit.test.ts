@@ -24,7 +24,8 @@ const READS = 5;
 const WINDOW_SECONDS = 10;
 // As many as the rate test sends one process at once, so that test meets only the rate.
 const CONCURRENT = 5;
-const POLICY_FIELD = `"reads";q=${READS};w=${WINDOW_SECONDS}, "writes";q=1000;w=${WINDOW_SECONDS}, "concurrent";q=${CONCURRENT};qu="concurrent-requests"`;
+// The cap on writes in progress keeps its default (5): these processes are given no INFLOW_CONCURRENT_WRITES_PER_KEY.
+const POLICY_FIELD = `"reads";q=${READS};w=${WINDOW_SECONDS}, "writes";q=1000;w=${WINDOW_SECONDS}, "concurrent";q=${CONCURRENT};qu="concurrent-requests", "concurrent-writes";q=5;qu="concurrent-requests"`;
 
 /** One `npm run api`, as an operator starts it, on its own port. */
 async function startApiProcess(env: Record<string, string>): Promise<{ process: ScriptProcess; baseUrl: string }> {
