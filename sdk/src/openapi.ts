@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel an order
-         * @description Cancels a pending order nothing was paid to (400 `order_not_cancelable` otherwise). The order's workflow decides; 503 if it does not answer within 10 s.
+         * @description Cancels a pending order nothing was paid to (400 `order_not_cancelable` otherwise). The order's workflow decides; 503 if it does not answer within 10 s (the cancel may still apply: retry). An order canceled already is answered as it is, 200, so a retry is safe.
          *
          *     Needs `write` permission on `orders`.
          */
@@ -289,7 +289,7 @@ export interface paths {
         };
         /**
          * Stream events as they happen
-         * @description Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds one of the key's concurrent-request slots.
+         * @description Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds none of the key's concurrent-request slots; a merchant may have 10 open in each API process (`INFLOW_EVENT_STREAMS_PER_MERCHANT`), one more is a 429 `concurrency_limit_exceeded`.
          *
          *     Needs `read` permission on `events`.
          */
@@ -317,7 +317,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook endpoint
-         * @description Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses.
+         * @description Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses; a hostname that does not resolve within 5 s is a 400 `url_invalid`. A merchant may have 16 endpoints per mode (the operator's `INFLOW_WEBHOOK_ENDPOINTS_PER_MODE`): one more is a 400 `webhook_endpoint_limit_reached`; delete one first.
          *
          *     Needs `write` permission on `webhook_endpoints`.
          */

@@ -117,7 +117,7 @@ export const eventOperations = {
     resource: 'events',
     summary: 'Stream events as they happen',
     description:
-      "Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds one of the key's concurrent-request slots.",
+      "Server-sent events: each of the key's events, from when the stream opens, as `id: evt_…`, `event: <type>`, `data: <the event as GET /events/:id shows it>`, within about 200 ms of its commit, and a comment every 15 s. Send `Last-Event-ID` to resume after an event (what was made in the 30 s before it is sent again: drop ids you have seen). `npm run cli -- listen` forwards it to a local URL. An open stream holds none of the key's concurrent-request slots; a merchant may have 10 open in each API process (`INFLOW_EVENT_STREAMS_PER_MERCHANT`), one more is a 429 `concurrency_limit_exceeded`.",
     query: StreamEventsQuery,
     response: EventWithDeliveries,
     streams: 'text/event-stream',

@@ -139,7 +139,7 @@ export const orderOperations = {
     resource: 'orders',
     summary: 'Cancel an order',
     description:
-      "Cancels a pending order nothing was paid to (400 `order_not_cancelable` otherwise). The order's workflow decides; 503 if it does not answer within 10 s.",
+      "Cancels a pending order nothing was paid to (400 `order_not_cancelable` otherwise). The order's workflow decides; 503 if it does not answer within 10 s (the cancel may still apply: retry). An order canceled already is answered as it is, 200, so a retry is safe.",
     body: NoParameters,
     response: OrderObject,
     idempotent: true,

@@ -57,7 +57,8 @@ export const endpointOperations = {
     tag,
     resource: 'webhook_endpoints',
     summary: 'Create a webhook endpoint',
-    description: 'Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses.',
+    description:
+      'Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses; a hostname that does not resolve within 5 s is a 400 `url_invalid`. A merchant may have 16 endpoints per mode (the operator\'s `INFLOW_WEBHOOK_ENDPOINTS_PER_MODE`): one more is a 400 `webhook_endpoint_limit_reached`; delete one first.',
     body: CreateEndpointBody,
     response: EndpointObject,
     idempotent: true,
