@@ -22,7 +22,7 @@ import { openApiRoutes } from './openapi';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
 import { errorHandler, notFound, unmatched } from './middleware/errors';
-import { rateLimit, UnauthenticatedLimit } from './middleware/rate-limit';
+import { rateLimit, signInLimit, UnauthenticatedLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 
 export interface AppDeps {
@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(healthRoutes(deps).routes());
   app.use(openApiRoutes().routes());
   // The merchant dashboard (docs/dashboard.md): outside /api/v1, a client of it over loopback.
+  app.use(signInLimit(new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []), '/dashboard/login'));
   app.use(dashboardRoutes(deps).routes());
   app.use(createApiRouter(deps).routes());
   app.use(notFound);

@@ -312,6 +312,32 @@ describe('one merchant cannot stall the others', () => {
     );
   });
 
+  it("limits the dashboard's sign-in by the browser's address the same way", async () => {
+    const browser = { 'X-Forwarded-For': '192.0.2.9' };
+    const signIn = async (key: string) => {
+      const page = await fetch(`${api.baseUrl}/dashboard/login`, { headers: browser });
+      const cookie = page.headers.getSetCookie()[0]!.split(';')[0]!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+      const response = await fetch(`${api.baseUrl}/dashboard/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...browser, Cookie: cookie, Origin: api.baseUrl, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, key }).toString(),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const statuses = [];
+    for (let i = 0; i < 15; i++) statuses.push(await signIn(`sk_test_${String(i).padStart(43, 'y')}`));
+    // Ten refused keys, then the address is turned away before its keys are checked.
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10).filter((status) => status === 429).length).toBeGreaterThanOrEqual(3);
+    // Another browser signs in.
+    const other = await fetch(`${api.baseUrl}/dashboard/login`, { headers: { 'X-Forwarded-For': '192.0.2.10' } });
+    expect(other.status).toBe(200);
+    await other.arrayBuffer();
+  });
+
   it('sets the idle-in-transaction and statement timeouts on every pooled connection', async () => {
     const read = async () =>
       (

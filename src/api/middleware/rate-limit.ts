@@ -135,6 +135,21 @@ export class UnauthenticatedLimit {
 }
 
 /**
+ * The dashboard's sign-in form under the same limit: each key it refuses (a 401 page) spends one
+ * of the browser's address's tokens, and an address past its allowance is refused before its key
+ * is checked. (The dashboard checks a key by calling the API over loopback, which the API's own
+ * limit leaves alone, so this is where a browser's bad keys are counted.)
+ */
+export function signInLimit(limit: UnauthenticatedLimit, path: string): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== path) return next();
+    limit.take(ctx);
+    await next();
+    if (ctx.status !== 401) limit.refund(ctx);
+  };
+}
+
+/**
  * The client's address: the connection's peer, or, when that peer is a trusted proxy, the last
  * X-Forwarded-For entry (the one that proxy wrote; entries before it are whatever the client sent).
  */
