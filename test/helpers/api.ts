@@ -52,6 +52,8 @@ export async function startTestApi({
   healthToken?: string;
   /** A free one unless given (to start an API again where a client knows it). */
   port?: number;
+  /** Loopback test endpoints allowed unless given (the hostile-receiver tests pass the default policy). */
+  webhookPolicy?: AppDeps['webhookPolicy'];
 }): Promise<TestApi> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -63,8 +65,6 @@ export async function startTestApi({
   const logger = createLogger('info', { process: 'test' }, sink);
   const server: Server = await startApiServer(
     {
-  /** Loopback test endpoints allowed unless given (the hostile-receiver tests pass the default policy). */
-  webhookPolicy?: AppDeps['webhookPolicy'];
       taskQueue: 'inflow-test-unused',
       derivers: testDerivers(),
       // Receivers in tests listen on loopback, which a development stack allows (a test of the default policy passes its own).
