@@ -17,6 +17,7 @@ import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
 import { ensureMaintenanceSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
 import { webhookTaskQueue } from './workflows/definitions';
+import { configureDns } from './webhooks/ssrf';
 
 export interface WorkerDeps {
   config: Config;
@@ -156,6 +157,8 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadConfig(process.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
     const logger = createLogger(config.logLevel, { process: 'worker' });
+    // Deliveries vet their destinations again before each attempt, through the same nameservers and deadline as the API.
+    configureDns(config.dns);
     for (const { line, warn } of describePriceSources(config)) logger[warn ? 'warn' : 'info'](line);
     installTemporalRuntime(logger);
     const db = await connectDatabase(config);
