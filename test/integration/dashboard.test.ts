@@ -189,7 +189,7 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     const refused = await post('/dashboard/customers', { csrf, email: 'ro@example.com' }, { cookie });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toMatch(/role="alert"/);
-    const missing = await get('/dashboard/customers/cus_nothere', cookie);
+    const missing = await get('/dashboard/customers/cus_00000000000000000000000000', cookie);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toMatch(/role="alert"/);
   });
