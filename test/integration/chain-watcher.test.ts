@@ -54,6 +54,8 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
       INFLOW_CHAIN_POLL_MS: '100',
       INFLOW_SECRET_KEY: testSecretKeyHex,
+      // The webhook receiver listens on loopback, which a development stack allows.
+      INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
       // From the next block: the test USDT's mint at deployment went to the address alice is given.
       INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(Number(await anvil.provider.send('eth_blockNumber', [])) + 1),
     });
