@@ -1,9 +1,10 @@
 /**
  * Server-side request forgery defence for webhooks: a URL's hostname is resolved once, every
  * address must be public (not loopback, private, link-local — 169.254.169.254 included — shared,
- * multicast or reserved, in IPv4 or IPv6, IPv4-mapped forms too; test mode also allows loopback),
- * and the connection is then pinned to the vetted address so DNS cannot change the answer between
- * check and use.
+ * multicast or reserved, in IPv4 or IPv6, IPv4-mapped forms too; loopback only for test mode where
+ * the operator allows it, INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK=true as `npm run dev` sets), and the
+ * connection is then pinned to the vetted address so DNS cannot change the answer between check
+ * and use.
  */
 import { Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
@@ -127,7 +128,8 @@ export function isLoopbackAddress(address: string): boolean {
 
 /**
  * Resolves `hostname` once and returns an address to pin the connection to, if every address it
- * has is public (or loopback, when `allowLoopback`: test mode's `http://localhost`). A name that
+ * has is public (or loopback, when `allowLoopback`: test mode's `http://localhost` where
+ * INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK allows it). A name that
  * does not resolve is an UnsafeDestinationError too: there is nothing safe to connect to.
  */
 export async function resolvePublicAddress(hostname: string, options: { allowLoopback?: boolean } = {}): Promise<{ address: string; family: 4 | 6 }> {

@@ -168,16 +168,16 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
     .executeTakeFirst();
 }
 
-/**
- * Logs an attempt (once per attempt number) and, when the attempt settles its delivery, the
- * delivery's final status with it: one statement, so the log never shows a delivery's last attempt
- * without its status, and the common case (a first attempt that succeeds) costs one round trip.
- */
 /** An attempt already recorded under this number, if any: it was sent, and is not sent again. */
 export async function findRecordedAttempt(db: Executor, deliveryId: string, attemptNumber: number): Promise<WebhookAttempt | undefined> {
   return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId).where('attempt_number', '=', attemptNumber).executeTakeFirst();
 }
 
+/**
+ * Logs an attempt (once per attempt number) and, when the attempt settles its delivery, the
+ * delivery's final status with it: one statement, so the log never shows a delivery's last attempt
+ * without its status, and the common case (a first attempt that succeeds) costs one round trip.
+ */
 export async function recordAttempt(db: Executor, attempt: Omit<WebhookAttempt, 'id'>, settledStatus: WebhookDelivery['status'] | null): Promise<void> {
   const insertAttempt = db
     .insertInto('webhook_attempts')
