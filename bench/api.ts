@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       secretKey: testSecretKey,
       // The limiter runs (its statement is part of what is measured) but never refuses the load: the
       // open loop has more than CONCURRENCY requests in flight whenever the server falls behind.
-      rateLimits: { ...defaultRateLimits, reads: 1_000_000, writes: 1_000_000, concurrentRequestsPerKey: 100_000, concurrentWritesPerKey: 100_000 },
+      rateLimits: { ...defaultRateLimits, reads: 1_000_000, writes: 1_000_000, concurrentRequestsPerKey: 100_000, concurrentWritesPerMerchant: 100_000 },
     },
     0,
   );

@@ -68,8 +68,8 @@ const EnvSchema = z.object({
   INFLOW_RATE_LIMIT_WRITES: wholeNumber(1, 1_000_000).default(defaultRateLimits.writes),
   INFLOW_RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 3_600).default(defaultRateLimits.windowSeconds),
   INFLOW_CONCURRENT_REQUESTS_PER_KEY: wholeNumber(1, 100_000).default(defaultRateLimits.concurrentRequestsPerKey),
-  // Tenant limits (docs/limits.md): writes in progress per key, event streams per merchant, requests without a valid key per address.
-  INFLOW_CONCURRENT_WRITES_PER_KEY: wholeNumber(1, 1_000).default(defaultRateLimits.concurrentWritesPerKey),
+  // Tenant limits (docs/limits.md): writes in progress per merchant, event streams per merchant, refused keys per address.
+  INFLOW_CONCURRENT_WRITES_PER_MERCHANT: wholeNumber(1, 1_000).default(defaultRateLimits.concurrentWritesPerMerchant),
   INFLOW_EVENT_STREAMS_PER_MERCHANT: wholeNumber(1, 10_000).default(defaultRateLimits.eventStreamsPerMerchant),
   INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP: wholeNumber(1, 1_000_000).default(defaultRateLimits.unauthenticatedPerIp),
   INFLOW_WEBHOOK_ENDPOINTS_PER_MODE: wholeNumber(1, 10_000).default(DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE),
@@ -343,7 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       writes: data.INFLOW_RATE_LIMIT_WRITES,
       windowSeconds: data.INFLOW_RATE_LIMIT_WINDOW_SECONDS,
       concurrentRequestsPerKey: data.INFLOW_CONCURRENT_REQUESTS_PER_KEY,
-      concurrentWritesPerKey: data.INFLOW_CONCURRENT_WRITES_PER_KEY,
+      concurrentWritesPerMerchant: data.INFLOW_CONCURRENT_WRITES_PER_MERCHANT,
       eventStreamsPerMerchant: data.INFLOW_EVENT_STREAMS_PER_MERCHANT,
       unauthenticatedPerIp: data.INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP,
     },

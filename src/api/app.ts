@@ -49,7 +49,7 @@ export interface AppDeps {
   clock?: () => Date;
   /** INFLOW_PUBLIC_URL's origin: where the dashboard's forms must come from when it sits behind a proxy. */
   publicOrigin?: string | undefined;
-  /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host the dashboard believes. */
+  /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-For (the limits' client address) and X-Forwarded-Proto/Host (the dashboard's origin) are believed. */
   trustedProxies?: string[] | undefined;
   /** INFLOW_HEALTH_TOKEN: opens GET /healthz?detail. */
   healthToken?: string | undefined;
@@ -70,19 +70,28 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(errorHandler(deps.logger));
   app.use(healthRoutes(deps).routes());
   app.use(openApiRoutes().routes());
+  // One allowance per address for refused keys, whether typed into the sign-in form or sent to the
+  // API: two limiters would give every address twice INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP.
+  const unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []);
   // The merchant dashboard (docs/dashboard.md): outside /api/v1, a client of it over loopback.
-  app.use(signInLimit(new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []), '/dashboard/login'));
-  app.use(dashboardRoutes(deps).routes());
-  app.use(createApiRouter(deps).routes());
+  app.use(dashboardRoutes({ ...deps, signInLimit: signInLimit(unauthenticated) }).routes());
+  app.use(createApiRouter(deps, unauthenticated).routes());
   app.use(notFound);
   return app;
 }
 
-/** Every authenticated route under /api/v1; each operation's route is registered from its definition (`operation.ts`). */
-export function createApiRouter(deps: AppDeps): Router<AppState> {
+/**
+ * Every authenticated route under /api/v1; each operation's route is registered from its
+ * definition (`operation.ts`). `unauthenticated` is the app's limit on refused keys per address,
+ * shared with the dashboard's sign-in form (a router built alone gets one of its own).
+ */
+export function createApiRouter(
+  deps: AppDeps,
+  unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []),
+): Router<AppState> {
   const clock = deps.clock ?? (() => new Date());
   const api = new Router<AppState>({ prefix: API_PREFIX });
-  api.use(auth(deps.db, clock, new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? [])));
+  api.use(auth(deps.db, clock, unauthenticated));
   // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
 import { Inflow, InflowError, AuthenticationError } from '../../sdk/src';
 import type { Schemas } from '../../sdk/src';
+import { forwardedValue, fromTrustedProxy } from '../api/client-address';
 import type { Db } from '../db/database';
 import { modeOfKey } from '../domain/api-keys';
 import type { Mode } from '../domain/mode';
@@ -124,11 +125,10 @@ const FORWARDED_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5}
  */
 export function expectedOrigin(ctx: Context, settings: OriginSettings): string | undefined {
   if (settings.publicOrigin) return settings.publicOrigin;
-  const peer = (ctx.req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  if (settings.trustedProxies?.includes(peer)) {
-    // The first value: the proxy nearest the browser wrote it (a trusted proxy overwrites what clients send).
-    const proto = (ctx.get('X-Forwarded-Proto') || ctx.protocol).split(',')[0]!.trim();
-    const host = (ctx.get('X-Forwarded-Host') || ctx.get('Host')).split(',')[0]!.trim();
+  if (fromTrustedProxy(ctx, settings.trustedProxies)) {
+    // The values the nearest proxy set, by the rule the per-address limits use (client-address.ts).
+    const proto = forwardedValue(ctx, 'X-Forwarded-Proto', settings.trustedProxies) ?? ctx.protocol;
+    const host = forwardedValue(ctx, 'X-Forwarded-Host', settings.trustedProxies) ?? ctx.get('Host');
     if ((proto !== 'http' && proto !== 'https') || !FORWARDED_HOST.test(host)) return undefined;
     return `${proto}://${host}`.toLowerCase();
   }
@@ -254,6 +254,8 @@ export interface DashboardDeps {
   publicOrigin?: string | undefined;
   /** INFLOW_TRUSTED_PROXIES: peers whose X-Forwarded-Proto/Host are believed. */
   trustedProxies?: string[] | undefined;
+  /** Runs before the sign-in form's handler: the per-address limit on refused keys (rate-limit.ts). */
+  signInLimit?: Middleware | undefined;
 }
 
 export function dashboardRoutes(deps: DashboardDeps): Router {
@@ -295,7 +297,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), ...(wanted ? { mode: wanted } : {}) });
   });
 
-  router.post('/login', async (ctx) => {
+  // On the route itself, so every spelling the router matches (a trailing slash, any case) is limited.
+  router.post('/login', deps.signInLimit ?? ((_ctx, next) => next()), async (ctx) => {
     if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, 'This form must be sent from the dashboard itself.');
     const form = await readForm(ctx);
     const session = await currentSession(ctx);

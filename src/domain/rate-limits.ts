@@ -15,10 +15,12 @@ export interface RateLimitSettings {
   /** Requests one API key may have in progress at once, in each API process (event streams aside). */
   concurrentRequestsPerKey: number;
   /**
-   * Writes (each one transaction, one pooled connection) one API key may have in progress at once,
-   * in each API process: kept below the pool's 10 connections, so one key cannot hold them all.
+   * Writes (each one transaction, one pooled connection) one merchant may have in progress at once,
+   * counted over all its keys in both modes, in each API process: well below the pool's 10
+   * connections. Per merchant, not per key: a merchant has a test and a live key and may make
+   * dozens more, so a cap per key bounds nothing.
    */
-  concurrentWritesPerKey: number;
+  concurrentWritesPerMerchant: number;
   /** Event streams one merchant (both modes, all keys) may have open at once, in each API process. */
   eventStreamsPerMerchant: number;
   /** Requests without a valid key one client address may make per second (a burst of as many), in each API process. */
@@ -34,7 +36,7 @@ export const defaultRateLimits: RateLimitSettings = {
   writes: 100,
   windowSeconds: 1,
   concurrentRequestsPerKey: 25,
-  concurrentWritesPerKey: 5,
+  concurrentWritesPerMerchant: 4,
   eventStreamsPerMerchant: 10,
   unauthenticatedPerIp: 20,
 };
@@ -132,7 +134,7 @@ export function rateLimitPolicyField(settings: RateLimitSettings): string {
     `"reads";q=${policies.reads.quota};w=${policies.reads.windowSeconds}`,
     `"writes";q=${policies.writes.quota};w=${policies.writes.windowSeconds}`,
     `"${CONCURRENCY_POLICY}";q=${settings.concurrentRequestsPerKey};qu="concurrent-requests"`,
-    `"${CONCURRENT_WRITES_POLICY}";q=${settings.concurrentWritesPerKey};qu="concurrent-requests"`,
+    `"${CONCURRENT_WRITES_POLICY}";q=${settings.concurrentWritesPerMerchant};qu="concurrent-requests"`,
   ].join(', ');
 }
 
@@ -146,10 +148,14 @@ export const concurrencyExhaustedField = `"${CONCURRENCY_POLICY}";r=0`;
 export const writesExhaustedField = `"${CONCURRENT_WRITES_POLICY}";r=0`;
 
 /**
- * A token bucket per client address, in memory: `take` spends one request of the address's
- * allowance (false when none is left), `refund` gives it back. Buckets refill at `perSecond` up to
- * as many; a full bucket is the same as none, so at most `maxAddresses` are kept and the oldest
- * goes first: a flood from many addresses costs memory up to that bound, never more.
+ * A token bucket per client address, in memory, for requests without a valid key: `check` says
+ * whether the address has a token left without spending it, `charge` spends one (a request that
+ * proved to have no valid key). A charge may take the bucket below zero: requests that passed the
+ * check together and all turned out bad are all paid for, so however an address bunches its
+ * requests it gets at most `perSecond` refused keys a second over time, plus one burst. Buckets
+ * refill at `perSecond` up to as many; a full bucket is the same as none, so at most
+ * `maxAddresses` are kept and the least recently charged goes first: a flood from many addresses
+ * costs memory up to that bound, never more. Addresses are counted by `addressKey`.
  */
 export class AddressBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -160,34 +166,75 @@ export class AddressBuckets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Spends one token of `address`; false (and the seconds until one is back) when there is none. */
-  take(address: string): { admitted: true } | { admitted: false; retryAfterSeconds: number } {
-    const bucket = this.refilled(address);
-    if (bucket.tokens < 1) return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond)) };
-    bucket.tokens -= 1;
-    // Re-inserted, so the map's order is least recently used first.
-    this.buckets.delete(address);
-    this.buckets.set(address, bucket);
-    while (this.buckets.size > this.maxAddresses) this.buckets.delete(this.buckets.keys().next().value!);
-    return { admitted: true };
+  /** Whether `address` has a token left; when not, the whole seconds until it has one. Spends nothing. */
+  check(address: string): { admitted: true } | { admitted: false; retryAfterSeconds: number } {
+    const bucket = this.buckets.get(addressKey(address));
+    if (!bucket) return { admitted: true };
+    const tokens = this.refilled(bucket);
+    // Whole again: the same as no bucket, so it goes.
+    if (tokens >= this.perSecond) this.buckets.delete(addressKey(address));
+    if (tokens >= 1) return { admitted: true };
+    return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.perSecond)) };
   }
 
-  refund(address: string): void {
-    const bucket = this.buckets.get(address);
-    if (!bucket) return;
-    bucket.tokens = Math.min(this.perSecond, bucket.tokens + 1);
-    if (bucket.tokens >= this.perSecond) this.buckets.delete(address);
+  /** Spends one token of `address`, going into debt when it has none. */
+  charge(address: string): void {
+    const key = addressKey(address);
+    const bucket = this.buckets.get(key) ?? { tokens: this.perSecond, at: this.now() };
+    bucket.tokens = this.refilled(bucket) - 1;
+    bucket.at = this.now();
+    // Re-inserted, so the map's order is least recently charged first.
+    this.buckets.delete(key);
+    this.buckets.set(key, bucket);
+    while (this.buckets.size > this.maxAddresses) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
   get size(): number {
     return this.buckets.size;
   }
 
-  private refilled(address: string): { tokens: number; at: number } {
-    const now = this.now();
-    const bucket = this.buckets.get(address) ?? { tokens: this.perSecond, at: now };
-    bucket.tokens = Math.min(this.perSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    return bucket;
+  /** The bucket's tokens now (refilled since it was last charged, up to `perSecond`). */
+  private refilled(bucket: { tokens: number; at: number }): number {
+    return Math.min(this.perSecond, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.perSecond);
   }
+}
+
+/**
+ * What one client is counted as: an IPv4 address is itself, an IPv6 address its /64 (the usual
+ * assignment to one subscriber or host: anyone with a /64 has 2^64 addresses to rotate through),
+ * and an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) its IPv4 form. Anything that is not an
+ * address is counted as it is.
+ */
+export function addressKey(address: string): string {
+  const groups = ipv6Groups(address.replace(/%.*$/, ''));
+  if (!groups) return address;
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted IPv4 as two groups); undefined when it is not one. */
+function ipv6Groups(address: string): number[] | undefined {
+  if (!address.includes(':')) return undefined;
+  let text = address.toLowerCase();
+  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    const octets = dotted.slice(2).map(Number);
+    if (octets.some((octet) => octet > 255)) return undefined;
+    text = `${dotted[1]}${((octets[0]! << 8) | octets[1]!).toString(16)}:${((octets[2]! << 8) | octets[3]!).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const parts = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (!parts.every((part) => /^[0-9a-f]{1,4}$/.test(part))) return undefined;
+  return parts.map((part) => parseInt(part, 16));
 }

@@ -69,8 +69,11 @@ export async function createEndpoint(
   secretKey: Buffer,
 ): Promise<WebhookEndpoint> {
   return inTransaction(transaction, async (transaction) => {
-    // The merchant's row is the lock: two creates at the limit cannot both count one below it.
-    await transaction.selectFrom('merchants').select('id').where('id', '=', tenant.merchantId).forUpdate().executeTakeFirst();
+    // The merchant's row is the lock: two creates at the limit cannot both count one below it. FOR
+    // NO KEY UPDATE, not FOR UPDATE: the request's Idempotency-Key claim (and this insert) already
+    // hold FOR KEY SHARE on the row through their merchant_id, which FOR UPDATE conflicts with, so
+    // two concurrent creates would each wait for the other's share lock: a deadlock (40P01).
+    await transaction.selectFrom('merchants').select('id').where('id', '=', tenant.merchantId).forNoKeyUpdate().executeTakeFirst();
     const { count } = await transaction
       .selectFrom('webhook_endpoints')
       .select((eb) => eb.fn.countAll<string>().as('count'))

@@ -28,7 +28,7 @@ const generousRateLimits: RateLimitSettings = {
   writes: 1_000_000,
   windowSeconds: 1,
   concurrentRequestsPerKey: 100_000,
-  concurrentWritesPerKey: 100_000,
+  concurrentWritesPerMerchant: 100_000,
   eventStreamsPerMerchant: 100_000,
   unauthenticatedPerIp: 1_000_000,
 };

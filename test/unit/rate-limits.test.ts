@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  addressKey,
   AddressBuckets,
   concurrencyExhaustedField,
   defaultRateLimits,
@@ -98,7 +99,7 @@ describe('rateDecision', () => {
 describe('the IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)', () => {
   it('list every policy in RateLimit-Policy and the one counted in RateLimit, as Structured Field Lists', () => {
     expect(rateLimitPolicyField(defaultRateLimits)).toBe(
-      '"reads";q=100;w=1, "writes";q=100;w=1, "concurrent";q=25;qu="concurrent-requests", "concurrent-writes";q=5;qu="concurrent-requests"',
+      '"reads";q=100;w=1, "writes";q=100;w=1, "concurrent";q=25;qu="concurrent-requests", "concurrent-writes";q=4;qu="concurrent-requests"',
     );
     expect(rateLimitField('reads', { admitted: true, remaining: 42, resetSeconds: 1 })).toBe('"reads";r=42;t=1');
     expect(concurrencyExhaustedField).toBe('"concurrent";r=0');
@@ -112,35 +113,108 @@ it('a rate limit error has the contract shape, with its own code for each limit'
   expect(new RateLimitError('one at a time', 'concurrency_limit_exceeded')).toMatchObject({ status: 429, code: 'concurrency_limit_exceeded' });
 });
 
-describe('AddressBuckets (requests without a valid key, per client address)', () => {
-  it('admits a burst of the allowance, then one more per interval; a refund gives one back', () => {
+describe('AddressBuckets (refused keys, per client address)', () => {
+  it('admits while the address has tokens, spends one per charge only, and refuses until a charge is paid back', () => {
     let now = 0;
     const buckets = new AddressBuckets(10, 100, () => now);
-    const takes = Array.from({ length: 12 }, () => buckets.take('192.0.2.1').admitted);
-    expect(takes).toEqual([...Array(10).fill(true), false, false]);
-    expect(buckets.take('192.0.2.1')).toEqual({ admitted: false, retryAfterSeconds: 1 });
+    // Checks alone spend nothing: a busy address whose keys are valid is never refused.
+    for (let i = 0; i < 100; i++) expect(buckets.check('192.0.2.1')).toEqual({ admitted: true });
+    expect(buckets.size).toBe(0);
+    const verdicts = [];
+    for (let i = 0; i < 12; i++) {
+      const verdict = buckets.check('192.0.2.1');
+      verdicts.push(verdict.admitted);
+      if (verdict.admitted) buckets.charge('192.0.2.1');
+    }
+    expect(verdicts).toEqual([...Array(10).fill(true), false, false]);
+    expect(buckets.check('192.0.2.1')).toEqual({ admitted: false, retryAfterSeconds: 1 });
     // Another address has its own allowance.
-    expect(buckets.take('192.0.2.2').admitted).toBe(true);
+    expect(buckets.check('192.0.2.2').admitted).toBe(true);
     now += 100;
-    expect([buckets.take('192.0.2.1').admitted, buckets.take('192.0.2.1').admitted]).toEqual([true, false]);
-    buckets.refund('192.0.2.1');
-    expect(buckets.take('192.0.2.1').admitted).toBe(true);
+    expect(buckets.check('192.0.2.1').admitted).toBe(true);
+    buckets.charge('192.0.2.1');
+    expect(buckets.check('192.0.2.1').admitted).toBe(false);
   });
 
-  it('keeps at most maxAddresses, dropping the least recently seen, and forgets a full bucket', () => {
+  it('charges requests that passed the check together in full: the address is in debt, and refused until it has paid', () => {
+    let now = 0;
+    const buckets = new AddressBuckets(10, 100, () => now);
+    // Forty refused keys that were all looked up at once.
+    for (let i = 0; i < 40; i++) buckets.charge('192.0.2.1');
+    expect(buckets.check('192.0.2.1')).toEqual({ admitted: false, retryAfterSeconds: 4 });
+    now += 3_000;
+    expect(buckets.check('192.0.2.1')).toEqual({ admitted: false, retryAfterSeconds: 1 });
+    now += 1_000;
+    expect(buckets.check('192.0.2.1').admitted).toBe(true);
+  });
+
+  it('never admits more refused keys than the allowance plus one per interval, however the checks and charges interleave', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 300 }), inFlight: fc.integer({ min: 1, max: 30 }) }), { minLength: 1, maxLength: 50 }),
+        (perSecond, bursts) => {
+          let now = 0;
+          const buckets = new AddressBuckets(perSecond, 100, () => now);
+          let charged = 0;
+          for (const { gap, inFlight } of bursts) {
+            now += gap;
+            // A burst passes the check together, and every one of its keys is refused.
+            const admitted = Array.from({ length: inFlight }, () => buckets.check('192.0.2.1').admitted).filter(Boolean).length;
+            // A burst is let through only once everything charged before it is paid for: the
+            // allowance and the refill so far cover it, with a token to spare.
+            if (admitted > 0) expect(charged).toBeLessThanOrEqual(perSecond + (now / 1000) * perSecond - 1 + 1e-9);
+            for (let i = 0; i < admitted; i++) buckets.charge('192.0.2.1');
+            charged += admitted;
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps at most maxAddresses, dropping the least recently charged, and forgets a bucket once whole again', () => {
     let now = 0;
     const buckets = new AddressBuckets(5, 3, () => now);
-    for (const address of ['a', 'b', 'c', 'd']) buckets.take(address);
-    // 'a', the least recently seen, went to make room for 'd'.
+    for (const address of ['a', 'b', 'c', 'd']) buckets.charge(address);
+    // 'a', the least recently charged, went to make room for 'd': it is whole again.
     expect(buckets.size).toBe(3);
-    buckets.refund('a');
-    expect(buckets.size).toBe(3);
-    // A bucket made whole again is the same as none.
-    buckets.refund('b');
+    now += 1_000;
+    // A bucket refilled is the same as none: checking it lets it go.
+    buckets.check('b');
     expect(buckets.size).toBe(2);
-    now += 10_000;
-    buckets.take('c');
-    buckets.refund('c');
-    expect(buckets.size).toBe(1);
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped one as its IPv4 address', () => {
+    let now = 0;
+    const buckets = new AddressBuckets(3, 100, () => now);
+    // Rotating through one /64 (in any spelling) spends one allowance.
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2::ffff:2', '2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd']) buckets.charge(address);
+    expect(buckets.check('2001:db8:1:2:ffff::9').admitted).toBe(false);
+    // The next /64 is another client.
+    expect(buckets.check('2001:db8:1:3::1').admitted).toBe(true);
+    // ::ffff:192.0.2.1 is 192.0.2.1.
+    for (let i = 0; i < 3; i++) buckets.charge('::ffff:192.0.2.1');
+    expect(buckets.check('192.0.2.1').admitted).toBe(false);
+    now += 1_000;
+    expect(buckets.check('192.0.2.1').admitted).toBe(true);
+  });
+});
+
+describe('addressKey', () => {
+  it('is an IPv4 address itself, an IPv6 address its /64, an IPv4-mapped address its IPv4 form', () => {
+    expect(addressKey('192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('2001:DB8:0:0:1:2:3:4')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('2001:db8:a:b:c:d:e:f')).toBe('2001:db8:a:b::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('::FFFF:c000:0201')).toBe('192.0.2.1');
+    // A translated (NAT64) address keeps its /64: the IPv4 part is not the client.
+    expect(addressKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    // Not addresses: counted as they are.
+    expect(addressKey('')).toBe('');
+    expect(addressKey('1:2:3:4:5:6:7:8:9')).toBe('1:2:3:4:5:6:7:8:9');
+    expect(addressKey('1::2::3')).toBe('1::2::3');
   });
 });

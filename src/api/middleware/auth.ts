@@ -14,22 +14,25 @@ const INVALID_KEY_MESSAGE = 'Invalid API key. Send it as Authorization: Bearer s
  * Authenticates `Authorization: Bearer sk_(test|live)_…` and sets ctx.state.caller; the mode
  * comes from the key's prefix. Every request, with a missing, malformed, unknown or revoked key
  * alike (and a rolled key past its grace period), pays for one hash and one indexed lookup and gets the same answer, so neither the
- * response nor its timing tells which part was wrong. An address that sends too many requests
- * without a valid key is refused before that (UnauthenticatedLimit, docs/limits.md).
+ * response nor its timing tells which part was wrong. An address whose recent requests had too
+ * many refused keys is turned away before that (UnauthenticatedLimit, docs/limits.md); a request
+ * with a valid key costs its address nothing.
  */
 export function auth(db: Db, clock: () => Date, unauthenticated?: UnauthenticatedLimit): Middleware<AppState> {
   return async (ctx, next) => {
-    // Before the hash and the query: an address flooding unknown keys costs nothing more.
-    unauthenticated?.take(ctx);
+    // Before the hash and the query: an address that has flooded unknown keys costs nothing more.
+    // Only checked, not spent: whether this key is valid is not known yet, and spending a token
+    // on every request in flight would refuse a busy address's valid requests.
+    unauthenticated?.check(ctx);
     const header = ctx.get('Authorization');
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
     const stored = await findActiveApiKeyByHash(db, hashApiKey(presented), clock());
     const mode = modeOfKey(presented);
     if (!stored || !mode || stored.livemode !== livemodeOf(mode)) {
+      unauthenticated?.charge(ctx);
       ctx.set('WWW-Authenticate', 'Bearer realm="inflow"');
       throw new AuthenticationError(INVALID_KEY_MESSAGE);
     }
-    unauthenticated?.refund(ctx);
     ctx.state.caller = {
       merchantId: stored.merchant_id,
       apiKeyId: stored.id,

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Db } from '../../db/database';
 import { consumeRateLimit } from '../../db/repositories/rate-limits.repository';
 import { RateLimitError } from '../../domain/errors';
@@ -15,7 +14,8 @@ import {
   type RateLimitSettings,
 } from '../../domain/rate-limits';
 import { isLoopbackAddress } from '../../webhooks/ssrf';
-import { callerOf, type AppContext, type AppState } from '../context';
+import { clientAddress } from '../client-address';
+import { callerOf, type AppState } from '../context';
 
 /**
  * Per-API-key limits, mounted right after auth (docs/limits.md). Every authenticated response
@@ -28,9 +28,10 @@ import { callerOf, type AppContext, type AppState } from '../context';
  * processes a key may have up to N × the cap in progress, which is what the cap protects: each
  * process's pool and event loop.
  *
- * Writes have a cap of their own, below the pool's size: each holds a pooled connection for its
- * transaction, and a key allowed as many writes as the pool has connections could make every
- * tenant's requests wait for one. Event streams (`GET /events/stream`) are outside both caps: one
+ * Writes have a cap of their own, per merchant (all its keys, both modes) and well below the pool's
+ * size: each holds a pooled connection for its transaction, and a merchant allowed as many writes
+ * as the pool has connections could make every tenant's requests wait for one. Per key would bound
+ * nothing: every merchant has a test and a live key and may make more. Event streams (`GET /events/stream`) are outside both caps: one
  * stays open for hours holding no connection, and a dashboard's tabs would otherwise eat the slots
  * of the merchant's own backend; they have a cap per merchant of their own (event-stream.ts).
  *
@@ -43,15 +44,23 @@ export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppSt
   const policies = ratePolicies(settings);
   const policyField = rateLimitPolicyField(settings);
   const inProgress = new Map<string, number>();
+  /** Per merchant id, where inProgress is per key id: the two maps' keys never meet. */
   const writesInProgress = new Map<string, number>();
 
   return async (ctx, next) => {
-    const { apiKeyId } = callerOf(ctx);
+    const { apiKeyId, merchantId } = callerOf(ctx);
     ctx.set('RateLimit-Policy', policyField);
     const policy = policies[policyForMethod(ctx.method)];
-    const counters = isEventStream(ctx.method, ctx.path) ? [] : policy.name === 'writes' ? [inProgress, writesInProgress] : [inProgress];
+    const counted: Array<[Map<string, number>, string]> = isEventStream(ctx.method, ctx.path)
+      ? []
+      : policy.name === 'writes'
+        ? [
+            [inProgress, apiKeyId],
+            [writesInProgress, merchantId],
+          ]
+        : [[inProgress, apiKeyId]];
 
-    if ((inProgress.get(apiKeyId) ?? 0) >= settings.concurrentRequestsPerKey && counters.length > 0) {
+    if ((inProgress.get(apiKeyId) ?? 0) >= settings.concurrentRequestsPerKey && counted.length > 0) {
       ctx.set('RateLimit', concurrencyExhaustedField);
       ctx.set('Retry-After', '1');
       throw new RateLimitError(
@@ -59,15 +68,15 @@ export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppSt
         'concurrency_limit_exceeded',
       );
     }
-    if ((writesInProgress.get(apiKeyId) ?? 0) >= settings.concurrentWritesPerKey && counters.includes(writesInProgress)) {
+    if (policy.name === 'writes' && counted.length > 0 && (writesInProgress.get(merchantId) ?? 0) >= settings.concurrentWritesPerMerchant) {
       ctx.set('RateLimit', writesExhaustedField);
       ctx.set('Retry-After', '1');
       throw new RateLimitError(
-        `This API key already has ${settings.concurrentWritesPerKey} write requests in progress, the most allowed at once. Retry when one has finished.`,
+        `This account already has ${settings.concurrentWritesPerMerchant} write requests in progress (its keys of both modes together), the most allowed at once. Retry when one has finished.`,
         'concurrency_limit_exceeded',
       );
     }
-    for (const counter of counters) counter.set(apiKeyId, (counter.get(apiKeyId) ?? 0) + 1);
+    for (const [counter, id] of counted) counter.set(id, (counter.get(id) ?? 0) + 1);
     try {
       const decision = rateDecision(policy, await consumeRateLimit(db, apiKeyId, policy));
       ctx.set('RateLimit', rateLimitField(policy.name, decision));
@@ -81,10 +90,10 @@ export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppSt
       await next();
     } finally {
       // Deleted at zero, so the maps hold only keys with requests in progress.
-      for (const counter of counters) {
-        const left = counter.get(apiKeyId)! - 1;
-        if (left === 0) counter.delete(apiKeyId);
-        else counter.set(apiKeyId, left);
+      for (const [counter, id] of counted) {
+        const left = counter.get(id)! - 1;
+        if (left === 0) counter.delete(id);
+        else counter.set(id, left);
       }
     }
   };
@@ -96,13 +105,19 @@ function isEventStream(method: string, path: string): boolean {
 }
 
 /**
- * Requests without a valid key, per client address (docs/limits.md), checked by auth before it
- * hashes the key and looks it up: an address that has sent more than its allowance of unknown keys
- * is refused for a while without costing a query. A request whose key is valid gets its token back
- * at once, so callers with keys are limited per key only. Loopback is not limited: it is this
- * machine (the dashboard calls the API over loopback with whatever key was typed into its sign-in
- * form). Behind a reverse proxy, list it in INFLOW_TRUSTED_PROXIES: the client's address is then the
- * one the proxy appends to X-Forwarded-For; without that every client would share the proxy's.
+ * Requests without a valid key, per client address (docs/limits.md). Before it hashes and looks up
+ * a key, auth asks `check`: an address that has spent its allowance on keys that were refused is
+ * turned away for a while without costing a query. Only a refused key spends a token (`charge`,
+ * after the lookup answered 401), so requests with valid keys never count here, however many one
+ * address (a NAT, one merchant's burst) sends at once: they are limited per key. Loopback is not
+ * limited: it is this machine (the dashboard calls the API over loopback with whatever key was
+ * typed into its sign-in form, and that form is limited here by the browser's address instead).
+ * Behind a reverse proxy, list it in INFLOW_TRUSTED_PROXIES: the client's address is then the one
+ * the proxy appends to X-Forwarded-For (client-address.ts); without that every client would share
+ * the proxy's. IPv6 clients are counted by their /64 (addressKey).
+ *
+ * One instance serves the API and the dashboard's sign-in form: a browser's refused sign-ins and
+ * its refused API keys come out of one allowance, not one each.
  */
 export class UnauthenticatedLimit {
   private readonly buckets: AddressBuckets;
@@ -114,11 +129,11 @@ export class UnauthenticatedLimit {
     this.buckets = new AddressBuckets(perSecond);
   }
 
-  /** Spends one of the address's tokens, or throws the 429. */
-  take(ctx: AppContext): void {
+  /** Throws the 429 when the client's address has no token left; spends nothing. */
+  check(ctx: Pick<Context, 'req' | 'get' | 'set'>): void {
     const address = clientAddress(ctx, this.trustedProxies);
     if (isLoopbackAddress(address)) return;
-    const verdict = this.buckets.take(address);
+    const verdict = this.buckets.check(address);
     if (!verdict.admitted) {
       ctx.set('Retry-After', String(verdict.retryAfterSeconds));
       throw new RateLimitError(
@@ -128,34 +143,24 @@ export class UnauthenticatedLimit {
     }
   }
 
-  /** The request proved to have a valid key (or a sign-in succeeded): its token is given back. */
-  refund(ctx: AppContext): void {
-    this.buckets.refund(clientAddress(ctx, this.trustedProxies));
+  /** The request's key was refused: one of its address's tokens is spent. */
+  charge(ctx: Pick<Context, 'req' | 'get'>): void {
+    const address = clientAddress(ctx, this.trustedProxies);
+    if (!isLoopbackAddress(address)) this.buckets.charge(address);
   }
 }
 
 /**
- * The dashboard's sign-in form under the same limit: each key it refuses (a 401 page) spends one
- * of the browser's address's tokens, and an address past its allowance is refused before its key
- * is checked. (The dashboard checks a key by calling the API over loopback, which the API's own
- * limit leaves alone, so this is where a browser's bad keys are counted.)
+ * The dashboard's sign-in form under the same limit, mounted on its route (router.post('/login',
+ * signInLimit(…), …)) so that every spelling of the path the router matches passes through it: an
+ * address past its allowance is refused before its key is checked, and each key the form refuses
+ * (a 401 page) spends one of its tokens. (The dashboard checks a key by calling the API over
+ * loopback, which the API's own limit leaves alone, so this is where a browser's bad keys count.)
  */
-export function signInLimit(limit: UnauthenticatedLimit, path: string): Middleware<AppState> {
+export function signInLimit(limit: UnauthenticatedLimit): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== path) return next();
-    limit.take(ctx);
+    limit.check(ctx);
     await next();
-    if (ctx.status !== 401) limit.refund(ctx);
+    if (ctx.status === 401) limit.charge(ctx);
   };
-}
-
-/**
- * The client's address: the connection's peer, or, when that peer is a trusted proxy, the last
- * X-Forwarded-For entry (the one that proxy wrote; entries before it are whatever the client sent).
- */
-export function clientAddress(ctx: AppContext, trustedProxies: string[]): string {
-  const peer = (ctx.req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-  if (!trustedProxies.includes(peer)) return peer;
-  const forwarded = ctx.get('X-Forwarded-For').split(',').at(-1)?.trim() ?? '';
-  return isIP(forwarded) ? forwarded : peer;
 }
