@@ -1,8 +1,18 @@
+import { Context } from '@temporalio/activity';
 import type { Db } from '../db/database';
-import { attemptDelivery, markDeliveryFailed, prepareDeliveries, recordAttemptOutcome, requireEvent, type AttemptDeps } from '../webhooks/deliveries';
+import {
+  attemptDeadline,
+  attemptDelivery,
+  markDeliveryFailed,
+  prepareDeliveries,
+  recordAttemptOutcome,
+  recordedWithin,
+  requireEvent,
+  type AttemptDeps,
+} from '../webhooks/deliveries';
 import type { WebhookActivities } from '../workflows/definitions';
 
-/** How long a legacy attempt (one that answers a bare outcome, so cannot hand its recording back) keeps trying to record. */
+/** How many times a legacy attempt (one that answers a bare outcome, so cannot hand its recording back) tries to record, time allowing. */
 const LEGACY_RECORD_TRIES = 5;
 
 export function createWebhookActivities(
@@ -18,17 +28,15 @@ export function createWebhookActivities(
       return prepareDeliveries(db, await requireEvent(db, input.eventId));
     },
     async attemptWebhookDelivery({ withStatus, ...input }) {
-      const result = await attemptDelivery(db, { policy: webhookPolicy, secretKey, ...options }, input);
+      const deadline = attemptDeadline(Date.now(), startToCloseTimeoutMs());
+      const result = await attemptDelivery(db, { policy: webhookPolicy, secretKey, ...options }, input, deadline);
       if (withStatus) return result;
       // A workflow of an earlier version takes the bare outcome and has no recording step: try a
-      // few more times here, then answer anyway, since failing would POST the attempt again.
-      for (let tries = 0; result.unrecorded && tries < LEGACY_RECORD_TRIES; tries++) {
-        try {
-          await recordAttemptOutcome(db, result.unrecorded);
-          break;
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-        }
+      // few more times here, within the deadline, then answer anyway. Failing would POST the
+      // attempt again, and so would running past the activity's timeout (it is retried).
+      for (let tries = 0; result.unrecorded && tries < LEGACY_RECORD_TRIES && Date.now() < deadline; tries++) {
+        if (await recordedWithin(db, result.unrecorded, deadline - Date.now())) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(1_000, deadline - Date.now()))));
       }
       return result.outcome;
     },
@@ -39,4 +47,15 @@ export function createWebhookActivities(
       await markDeliveryFailed(db, input.deliveryId);
     },
   };
+}
+
+/** This activity's startToCloseTimeout, as its worker was given it; undefined when called outside an activity (tests), where the workflow's is assumed. */
+function startToCloseTimeoutMs(): number | undefined {
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = Context.current().info.startToCloseTimeoutMs;
+  } catch {
+    return undefined;
+  }
+  return timeoutMs > 0 ? timeoutMs : undefined;
 }

@@ -32,7 +32,7 @@ import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallba
 import { activityFailureTypes, type AttemptOutcome, type AttemptRecord, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
 import { queueDelivery, queueRedelivery } from '../outbox/queue';
 import { openWebhookSecret } from './sealed-secrets';
-import { postWebhook, storableString, type PostResult } from './http';
+import { DELIVERY_TIMEOUT_MS, postWebhook, storableString, type PostResult } from './http';
 import { isPublicAddress, resolvePublicAddress, UnsafeDestinationError } from './ssrf';
 
 export const USER_AGENT = 'inflow-webhooks/0.1.0';
@@ -154,8 +154,21 @@ async function callbackOf(db: Executor, event: Event): Promise<{ orderId: string
   return { orderId: order.id, body: callbackBody(orderCallback(order, await depositsOfOrders(db, [order.id]))) };
 }
 
-/** Past this much of the activity's 45 s, an attempt hands its recording to the workflow rather than risk a timeout (and a retry that POSTs again). */
-const RECORD_WITHIN_MS = 40_000;
+/** The workflow's startToCloseTimeout for an attempt (webhook-delivery.workflow.ts), for callers outside an activity. */
+export const ATTEMPT_TIMEOUT_MS = 45_000;
+
+/** The failure type of an attempt that started too late to wait out its POST's deadline (it sent nothing; retried). */
+export const ATTEMPT_STARTED_TOO_LATE = 'WebhookAttemptStartedTooLate';
+
+/**
+ * When an attempt that began at `startedAt`, in an activity of `timeoutMs` (startToCloseTimeout),
+ * must have answered: a tenth of the timeout earlier, at most 5 s, for the answer to reach the
+ * worker's core through a busy event loop (the timeout's clock starts a little before the activity
+ * function does). Past the timeout the attempt is run again, and after a POST that sends it twice.
+ */
+export function attemptDeadline(startedAt: number, timeoutMs = ATTEMPT_TIMEOUT_MS): number {
+  return startedAt + timeoutMs - Math.min(5_000, timeoutMs / 10);
+}
 
 export interface AttemptDeps {
   policy: WebhookPolicy;
@@ -176,13 +189,17 @@ export interface AttemptDeps {
  * sent). After the POST nothing throws: the attempt is recorded here if the database allows it in
  * time, else handed back as `unrecorded` for the workflow's recordWebhookAttempt step. A number
  * already recorded (a retry of an attempt whose completion was lost) is answered from its record.
+ *
+ * `deadline` (attemptDeadline) is when the attempt must have answered: a POST that could still be
+ * running then is not started (the reads and the DNS lookup before it took too long: it throws,
+ * nothing sent), and recording gets only the time left after the POST.
  */
 export async function attemptDelivery(
   db: Db,
   deps: AttemptDeps,
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
+  deadline = attemptDeadline(Date.now()),
 ): Promise<AttemptResult> {
-  const started = Date.now();
   const target = await findDeliveryForAttempt(db, input.deliveryId);
   if (!target)
     throw ApplicationFailure.create({
@@ -207,7 +224,7 @@ export async function attemptDelivery(
     error: storableString(error),
     remoteAddress: null,
   });
-  let result: PostResult;
+  let result: PostResult | undefined;
   if ('refusal' in request) {
     result = failedAttempt(request.refusal);
   } else {
@@ -221,10 +238,19 @@ export async function attemptDelivery(
       if (!(error instanceof UnsafeDestinationError)) throw error;
       result = failedAttempt(error.message);
     }
-    result ??= await postWebhook(url, request.rawBody, request.headers, {
-      ...(pinnedAddress ? { pinnedAddress } : {}),
-      ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-    });
+    if (!result) {
+      const postTimeoutMs = deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+      const leftMs = deadline - Date.now();
+      if (leftMs < postTimeoutMs)
+        throw ApplicationFailure.retryable(
+          `attempt ${input.attemptNumber} of ${input.deliveryId} has ${Math.max(0, leftMs)} ms left, less than the POST's ${postTimeoutMs} ms: nothing was sent`,
+          ATTEMPT_STARTED_TOO_LATE,
+        );
+      result = await postWebhook(url, request.rawBody, request.headers, {
+        ...(pinnedAddress ? { pinnedAddress } : {}),
+        timeoutMs: postTimeoutMs,
+      });
+    }
   }
 
   // From here on, nothing may throw: the POST has been made.
@@ -246,8 +272,7 @@ export async function attemptDelivery(
   };
   const outcome = outcomeOf(succeeded, result.statusCode);
   const answer: AttemptResult = { outcome, statusCode: result.statusCode, error: result.error ?? null };
-  const budgetMs = RECORD_WITHIN_MS - (Date.now() - started);
-  return (await recordedWithin(db, record, budgetMs)) ? answer : { ...answer, unrecorded: record };
+  return (await recordedWithin(db, record, deadline - Date.now())) ? answer : { ...answer, unrecorded: record };
 }
 
 function outcomeOf(succeeded: boolean, statusCode: number | null): AttemptOutcome {
@@ -278,7 +303,7 @@ export async function recordAttemptOutcome(db: Db, record: AttemptRecord): Promi
 }
 
 /** Whether the attempt was recorded within `budgetMs`; a failure or a late answer is false (a late write that lands is harmless: recording is idempotent). */
-async function recordedWithin(db: Db, record: AttemptRecord, budgetMs: number): Promise<boolean> {
+export async function recordedWithin(db: Db, record: AttemptRecord, budgetMs: number): Promise<boolean> {
   if (budgetMs <= 0) return false;
   let timer: NodeJS.Timeout | undefined;
   try {

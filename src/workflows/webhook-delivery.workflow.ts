@@ -2,7 +2,8 @@
  * One event to one endpoint: a signed POST at once, then again on the Standard Webhooks schedule
  * (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h, with jitter) until a 2xx, a 410
  * (which disables the endpoint), the endpoint being disabled or deleted, or about three days.
- * Every attempt is recorded by the activity, timed by this workflow's clock.
+ * Every attempt is recorded, timed by this workflow's clock: by the attempt itself, or, when the
+ * database would not take the record in time, by a recordWebhookAttempt step of its own.
  *
  * Deliveries run on the webhook task queue (webhookTaskQueue), apart from deposit and order steps.
  * Attempts run as local activities: the worker that holds the workflow task makes the POST and
@@ -38,7 +39,9 @@ import {
 import { deliveryDetails, dispatchDetails, startMetadata } from './metadata';
 
 const attemptOptions = {
-  // The POST itself gives up after 15 s; the rest is database work.
+  // An attempt is database reads, a DNS lookup of its destination (INFLOW_DNS_TIMEOUT_MS, 5 s at
+  // most), the POST (15 s at most) and its record. It keeps to this timeout on its own clock
+  // (attemptDelivery's deadline): a timeout would retry it, and a retry after the POST sends it again.
   startToCloseTimeout: '45 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;

@@ -1,8 +1,11 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
-import { buildEndpoint, buildMerchant, testSecretKey } from '../../dev/fixtures';
-import { attemptDelivery } from '../../src/webhooks/deliveries';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { buildEndpoint, buildEvent, buildMerchant, testSecretKey } from '../../dev/fixtures';
+import { createWebhookActivities } from '../../src/activities/webhook.activities';
+import { ATTEMPT_STARTED_TOO_LATE, attemptDelivery, prepareDeliveries } from '../../src/webhooks/deliveries';
 import { useApiStack } from '../helpers/api-stack';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
@@ -135,6 +138,96 @@ describe('hostile receivers (real worker, Temporal dev server, Postgres, loopbac
       await sql`drop trigger hostile_fail_attempts on webhook_attempts`.execute(db);
       await sql`drop function hostile_fail_attempts()`.execute(db);
       await sql`drop sequence hostile_attempt_failures`.execute(db);
+      await receiver.close();
+    }
+  });
+
+  /**
+   * A delivery of a merchant of its own (so no other endpoint subscribes), recorded but with no
+   * workflow: the attempts below are made by calling the activity directly, inside the SDK's
+   * activity context so that it reads its startToCloseTimeout as a worker would give it.
+   */
+  async function deliveryTo(url: string) {
+    const merchant = await buildMerchant(stack.database.db, 'Deadline');
+    const tenant = { merchantId: merchant.merchant_id, livemode: false };
+    await buildEndpoint(stack.database.db, tenant, { url, events: ['*'] });
+    const [delivery] = await prepareDeliveries(stack.database.db, await buildEvent(stack.database.db, tenant));
+    return delivery!.deliveryId;
+  }
+
+  /** The SDK's activity context with this startToCloseTimeout; its log of the expected failures is left out. */
+  const inActivity = (startToCloseTimeoutMs: number) =>
+    new MockActivityEnvironment({ startToCloseTimeoutMs }, { logger: new DefaultLogger('ERROR', () => undefined) });
+  const webhookActivities = (timeoutMs: number) =>
+    createWebhookActivities({ db: stack.database.db, webhookPolicy: stack.worker.config.webhookPolicy, secretKey: testSecretKey, timeoutMs });
+
+  it("a legacy attempt (bare outcome) whose record keeps failing answers within its activity's timeout, after one POST", async () => {
+    const receiver = await startReceiver();
+    const deliveryId = await deliveryTo(receiver.url);
+    const { db } = stack.database;
+    // Every insert of this delivery's attempts fails, in Postgres; the sequence counts the tries.
+    await sql`create sequence hostile_legacy_tries`.execute(db);
+    await sql
+      .raw(
+        `create function hostile_fail_legacy() returns trigger language plpgsql as $$
+         begin
+           if new.delivery_id = '${deliveryId}' then
+             perform nextval('hostile_legacy_tries');
+             raise exception 'induced bookkeeping failure';
+           end if;
+           return new;
+         end $$`,
+      )
+      .execute(db);
+    await sql`create trigger hostile_fail_legacy before insert on webhook_attempts for each row execute function hostile_fail_legacy()`.execute(db);
+    try {
+      // 4 s: the legacy branch used to try 5 times a second apart whatever the clock said (a 45 s
+      // activity could pass its timeout that way, be retried, and POST again).
+      const timeoutMs = 4_000;
+      const started = Date.now();
+      const outcome = await inActivity(timeoutMs).run(webhookActivities(1_000).attemptWebhookDelivery, {
+        deliveryId,
+        attemptNumber: 1,
+        attemptedAt: Date.now(),
+      });
+      expect(Date.now() - started).toBeLessThan(timeoutMs);
+      expect(outcome).toBe('succeeded');
+      expect(receiver.requests).toHaveLength(1);
+      const { last_value } = (await sql<{ last_value: string }>`select last_value from hostile_legacy_tries`.execute(db)).rows[0]!;
+      expect(Number(last_value)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await sql`drop trigger hostile_fail_legacy on webhook_attempts`.execute(db);
+      await sql`drop function hostile_fail_legacy()`.execute(db);
+      await sql`drop sequence hostile_legacy_tries`.execute(db);
+      await receiver.close();
+    }
+  });
+
+  it("an attempt with less of its activity's time left than the POST's deadline sends nothing and is retried", async () => {
+    const receiver = await startReceiver();
+    try {
+      const deliveryId = await deliveryTo(receiver.url);
+      // As if the reads and the DNS lookup before the POST had used most of the 45 s: a POST of
+      // up to 2 s does not fit in a 1.5 s activity, and may not start.
+      const attempt = inActivity(1_500).run(webhookActivities(2_000).attemptWebhookDelivery, {
+        deliveryId,
+        attemptNumber: 1,
+        attemptedAt: Date.now(),
+        withStatus: true as const,
+      });
+      await expect(attempt).rejects.toMatchObject({ type: ATTEMPT_STARTED_TOO_LATE, nonRetryable: false });
+      expect(receiver.requests).toHaveLength(0);
+      expect(await stack.database.db.selectFrom('webhook_attempts').select('id').where('delivery_id', '=', deliveryId).execute()).toEqual([]);
+      // With the whole timeout ahead, the same attempt is made.
+      const made = await inActivity(45_000).run(webhookActivities(2_000).attemptWebhookDelivery, {
+        deliveryId,
+        attemptNumber: 1,
+        attemptedAt: Date.now(),
+        withStatus: true as const,
+      });
+      expect(made).toEqual({ outcome: 'succeeded', statusCode: 200, error: null });
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
       await receiver.close();
     }
   });
