@@ -4,15 +4,13 @@
  * the webhook task queue's worker, and beside them the outbox relay, as every inflow worker runs one.
  */
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, type NativeConnection } from '@temporalio/worker';
 import { staticPrices, testSecretKey } from '../dev/fixtures';
-import { createActivities } from '../src/activities';
 import type { Db } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/relay';
-import { createWebhookActivities } from '../src/activities/webhook.activities';
-import { combinedWorker, webhookWorkerConcurrency, workerConcurrency, type InflowWorker } from '../src/worker';
-import { webhookTaskQueue } from '../src/workflows/definitions';
+import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
+import { createInflowWorkers, type InflowWorker } from '../src/worker';
 
 export async function createBenchWorker(options: {
   connection: NativeConnection;
@@ -21,36 +19,22 @@ export async function createBenchWorker(options: {
   taskQueue: string;
   workflowsPath: string;
 }): Promise<InflowWorker> {
-  const webhookPolicy = { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true };
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: Runtime.instance().logger });
-  const main = await Worker.create({
+  // Both workers, their slots and deliveries on their own task queue, as src/worker.ts runs them.
+  return createInflowWorkers({
     connection: options.connection,
-    taskQueue: options.taskQueue,
-    workflowBundle,
-    activities: {
-      ...createActivities({
-        db: options.db,
-        prices: staticPrices(),
-        secretKey: testSecretKey,
-        webhookPolicy,
-        chains: new Map(),
-        temporal: options.client,
-        taskQueue: options.taskQueue,
-      }),
-      // The baseline workflow's activity (bench/workflows): the cost of an activity doing nothing.
-      noop: async () => undefined,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: Runtime.instance().logger }),
+    activityDeps: {
+      db: options.db,
+      prices: staticPrices(),
+      secretKey: testSecretKey,
+      webhookPolicy: developmentWebhookPolicy,
+      chains: new Map(),
+      temporal: options.client,
+      taskQueue: options.taskQueue,
     },
-    ...workerConcurrency,
+    // The baseline workflow's activity (bench/workflows): the cost of an activity doing nothing.
+    extraActivities: { noop: async () => undefined },
   });
-  // Deliveries on their own task queue and slots, as src/worker.ts runs them.
-  const webhooks = await Worker.create({
-    connection: options.connection,
-    taskQueue: webhookTaskQueue(options.taskQueue),
-    workflowBundle,
-    activities: createWebhookActivities({ db: options.db, webhookPolicy, secretKey: testSecretKey }),
-    ...webhookWorkerConcurrency,
-  });
-  return combinedWorker(main, webhooks);
 }
 
 /** The relay of a bench worker, as src/worker.ts runs it: eager starts over the worker's own connection. */

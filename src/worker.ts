@@ -5,8 +5,9 @@
  * polling, finishes the tasks it holds, then exits.
  */
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import type { Duration } from '@temporalio/common';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
 import { createWebhookActivities } from './activities/webhook.activities';
 import { createChainAdapters } from './chains/adapters';
 import { loadConfig, requireSecretKey, type Config } from './config';
@@ -62,36 +63,82 @@ export interface InflowWorker {
   /** Runs both until both have stopped; if one fails, the other is stopped and the failure thrown. */
   run(): Promise<void>;
   shutdown(): void;
-  getState(): ReturnType<Worker['getState']>;
+  /** The worse of the two workers' states (worseState): RUNNING only when both run. */
+  getState(): State;
 }
 
 export async function createWorker({ config, db, connection, temporal, logger }: WorkerDeps): Promise<InflowWorker> {
-  const activities = createActivities({
-    db,
-    prices: createPriceSources(config),
-    webhookPolicy: config.webhookPolicy,
-    secretKey: requireSecretKey(config),
-    chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
-    temporal,
-    taskQueue: config.temporal.taskQueue,
-  });
   // Bundled once for both workers; logged as the SDK's own logs are (webpack's report is INFO).
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
-  const common = {
+  return createInflowWorkers({
     connection,
     namespace: config.temporal.namespace,
     ...(config.temporal.workerIdentity ? { identity: config.temporal.workerIdentity } : {}),
     workflowBundle,
+    activityDeps: {
+      db,
+      prices: createPriceSources(config),
+      webhookPolicy: config.webhookPolicy,
+      secretKey: requireSecretKey(config),
+      chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
+      temporal,
+      taskQueue: config.temporal.taskQueue,
+    },
     shutdownGraceTime: '30s',
-  } as const;
-  const main = await Worker.create({ ...common, taskQueue: config.temporal.taskQueue, activities, ...workerConcurrency });
+  });
+}
+
+/** What a worker process's two workers are made of; createWorker, the benchmarks and the tests build theirs from it. */
+export interface InflowWorkersSetup {
+  connection: NativeConnection;
+  namespace?: string;
+  identity?: string;
+  workflowBundle: WorkflowBundleOption;
+  /** Every activity's dependencies, the task queue (`activityDeps.taskQueue`) and the webhook policy among them. */
+  activityDeps: ActivityDeps;
+  /** Activities of the main task queue beside inflow's (the benchmarks' baseline no-op). */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  /** How long a stopping worker lets its tasks finish (the SDK's default unless given). */
+  shutdownGraceTime?: Duration;
+}
+
+/**
+ * The task queue's worker (every activity, workerConcurrency) and the webhook task queue's
+ * (delivery attempts, webhookWorkerConcurrency), from one bundle, as one InflowWorker.
+ */
+export async function createInflowWorkers(setup: InflowWorkersSetup): Promise<InflowWorker> {
+  const { activityDeps } = setup;
+  const common = {
+    connection: setup.connection,
+    ...(setup.namespace !== undefined ? { namespace: setup.namespace } : {}),
+    ...(setup.identity !== undefined ? { identity: setup.identity } : {}),
+    workflowBundle: setup.workflowBundle,
+    ...(setup.shutdownGraceTime !== undefined ? { shutdownGraceTime: setup.shutdownGraceTime } : {}),
+  };
+  const main = await Worker.create({
+    ...common,
+    taskQueue: activityDeps.taskQueue,
+    activities: { ...createActivities(activityDeps), ...setup.extraActivities },
+    ...workerConcurrency,
+  });
   const webhooks = await Worker.create({
     ...common,
-    taskQueue: webhookTaskQueue(config.temporal.taskQueue),
-    activities: createWebhookActivities({ db, webhookPolicy: config.webhookPolicy, secretKey: requireSecretKey(config) }),
+    taskQueue: webhookTaskQueue(activityDeps.taskQueue),
+    activities: createWebhookActivities(activityDeps),
     ...webhookWorkerConcurrency,
   });
   return combinedWorker(main, webhooks);
+}
+
+/**
+ * Worker states from best to worst: running, not yet running, then each step of stopping, and
+ * failed. The pair's state is the worse of its two: RUNNING only when both run, FAILED when either
+ * failed, else the one further from running (a pair with one worker stopped no longer fully runs).
+ */
+const statesBestFirst: readonly State[] = ['RUNNING', 'INITIALIZED', 'STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED'];
+
+export function worseState(a: State, b: State): State {
+  return statesBestFirst.indexOf(a) >= statesBestFirst.indexOf(b) ? a : b;
 }
 
 /** Two workers as one: run together, stopped together. */
@@ -114,7 +161,7 @@ export function combinedWorker(main: Worker, webhooks: Worker): InflowWorker {
       await Promise.all(runs);
     },
     shutdown,
-    getState: () => main.getState(),
+    getState: () => worseState(main.getState(), webhooks.getState()),
   };
 }
 

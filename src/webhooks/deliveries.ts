@@ -50,6 +50,17 @@ export interface WebhookPolicy {
   allowLoopbackInTest: boolean;
 }
 
+/**
+ * The policy of a development stack (`npm run dev` sets INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK=true):
+ * test endpoints may be on loopback, nothing else private. The benchmarks' and tests' workers use
+ * it, as their receivers listen on loopback.
+ */
+export const developmentWebhookPolicy: Readonly<WebhookPolicy> = Object.freeze({
+  allowPrivateNetworksInLive: false,
+  allowPrivateNetworksInTest: false,
+  allowLoopbackInTest: true,
+});
+
 /** Whether deliveries in this mode must go to vetted addresses, and whether loopback counts. */
 export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet: boolean; allowLoopback: boolean } {
   return livemode

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { buildEndpoint, buildEvent, buildMerchant, testSecretKey } from '../../dev/fixtures';
 import { createWebhookActivities } from '../../src/activities/webhook.activities';
-import { prepareDeliveries } from '../../src/webhooks/deliveries';
+import { developmentWebhookPolicy, prepareDeliveries } from '../../src/webhooks/deliveries';
 import { RESPONSE_BODY_LIMIT } from '../../src/webhooks/http';
 import type { AttemptResult } from '../../src/workflows/definitions';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -81,7 +81,7 @@ describe('receiver fuzz (attempt activity and recording step, real receiver, rea
     const tenant = { merchantId: merchant.merchant_id, livemode: false };
     const activities = createWebhookActivities({
       db,
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
+      webhookPolicy: developmentWebhookPolicy,
       secretKey: testSecretKey,
       keepsAnswerFrom: () => true,
       timeoutMs: TIMEOUT_MS,

@@ -1,15 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
 import type { Mode } from '../../src/domain/mode';
 import type { PriceSource } from '../../src/prices/price-source';
 import { createLogger } from '../../src/logger';
-import { combinedWorker, createWorker, startWorkerOutboxRelay, webhookWorkerConcurrency, type InflowWorker } from '../../src/worker';
-import { createWebhookActivities } from '../../src/activities/webhook.activities';
-import { webhookTaskQueue } from '../../src/workflows/definitions';
+import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';
+import { createInflowWorkers, createWorker, startWorkerOutboxRelay, type InflowWorker } from '../../src/worker';
 import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
@@ -65,7 +63,7 @@ export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silent });
 }
 
-/** A worker with inflow's real workflows and activities, for the time-skipping server, and the webhook task queue's beside it. */
+/** A worker with inflow's real workflows and activities, for the time-skipping server, and the webhook task queue's beside it (createInflowWorkers, as createWorker builds them). */
 export async function startTimeSkippingWorker(deps: {
   env: TestWorkflowEnvironment;
   taskQueue: string;
@@ -74,29 +72,19 @@ export async function startTimeSkippingWorker(deps: {
   /** Each mode's prices; the static table unless a test needs a source of its own. */
   prices?: Record<Mode, PriceSource>;
 }): Promise<{ stop(): Promise<void> }> {
-  const webhookPolicy = { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true };
-  const main = await Worker.create({
+  const worker = await createInflowWorkers({
     connection: deps.env.nativeConnection,
-    taskQueue: deps.taskQueue,
     workflowBundle: deps.bundle,
-    activities: createActivities({
+    activityDeps: {
       db: deps.db,
       prices: deps.prices ?? staticPrices(),
       secretKey: testSecretKey,
-      webhookPolicy,
+      webhookPolicy: developmentWebhookPolicy,
       chains: new Map(),
       temporal: deps.env.client,
       taskQueue: deps.taskQueue,
-    }),
+    },
   });
-  const webhooks = await Worker.create({
-    connection: deps.env.nativeConnection,
-    taskQueue: webhookTaskQueue(deps.taskQueue),
-    workflowBundle: deps.bundle,
-    activities: createWebhookActivities({ db: deps.db, webhookPolicy, secretKey: testSecretKey }),
-    ...webhookWorkerConcurrency,
-  });
-  const worker = combinedWorker(main, webhooks);
   const running = worker.run();
   return {
     stop: async () => {
