@@ -4,9 +4,11 @@
  * 10 connections), the Temporal dev server and inflow's worker, the API over HTTP on loopback.
  *
  * The one stand-in is the nameserver: a UDP socket on 127.0.0.1 that reads queries and never
- * answers, as a hostile merchant's own nameserver would. The resolver is pointed at it
- * (configureDns, what INFLOW_DNS_SERVERS sets), so no lookup leaves this machine.
+ * answers, as a hostile merchant's own nameserver would, except for the names a test tells it to
+ * answer (with 127.0.0.1, or NXDOMAIN). The resolver is pointed at it (configureDns, what
+ * INFLOW_DNS_SERVERS sets), so no lookup leaves this machine.
  */
+import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,8 +42,41 @@ let db: Db;
 const statements: string[] = [];
 let nameserver: Socket;
 let queriesReceived = 0;
+/** Names the nameserver answers, and how; every other name's queries go unanswered. */
+const zone = new Map<string, 'loopback' | 'nxdomain'>();
+/** Queries received per name. */
+const queriesFor = new Map<string, number>();
+
+/**
+ * The nameserver's answer to one query (RFC 1035 §4.1): for a name in `zone`, its A record
+ * 127.0.0.1 (an AAAA query gets no record) or NXDOMAIN; undefined (silence) for any other name.
+ */
+function answerQuery(query: Buffer): Buffer | undefined {
+  let at = 12;
+  const labels: string[] = [];
+  while (query[at]! > 0) {
+    labels.push(query.subarray(at + 1, at + 1 + query[at]!).toString('ascii'));
+    at += 1 + query[at]!;
+  }
+  const question = query.subarray(12, at + 5);
+  const name = labels.join('.').toLowerCase();
+  const type = query.readUInt16BE(at + 1);
+  queriesFor.set(name, (queriesFor.get(name) ?? 0) + 1);
+  const rule = zone.get(name);
+  if (!rule) return undefined;
+  const records = rule === 'loopback' && type === 1 ? [Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1])] : [];
+  const header = Buffer.alloc(12);
+  query.copy(header, 0, 0, 2);
+  // QR, RD, RA; rcode 3 is NXDOMAIN.
+  header.writeUInt16BE(rule === 'nxdomain' ? 0x8183 : 0x8180, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(records.length, 6);
+  return Buffer.concat([header, question, ...records]);
+}
 let api: { baseUrl: string; server: Server };
 let mallory: CreatedMerchant;
+/** Other accounts of Mallory's: test keys are free, so one person may hold several merchants. */
+let accomplices: CreatedMerchant[];
 let alice: CreatedMerchant;
 
 async function serve(overrides: Partial<AppDeps> = {}): Promise<{ baseUrl: string; server: Server }> {
@@ -102,12 +137,17 @@ beforeAll(async () => {
     taskQueue: uniqueTaskQueue('tenants'),
   });
   nameserver = createSocket('udp4');
-  nameserver.on('message', () => void queriesReceived++);
+  nameserver.on('message', (query, peer) => {
+    queriesReceived++;
+    const answer = answerQuery(query);
+    if (answer) nameserver.send(answer, peer.port, peer.address);
+  });
   await new Promise<void>((resolve) => nameserver.bind(0, '127.0.0.1', resolve));
   configureDns({ servers: [`127.0.0.1:${nameserver.address().port}`], timeoutMs: DNS_TIMEOUT_MS });
   api = await serve();
   mallory = await buildMerchant(database.db, 'Mallory');
   alice = await buildMerchant(database.db, 'Alice');
+  accomplices = [await buildMerchant(database.db, 'Mallory Two'), await buildMerchant(database.db, 'Mallory Three')];
 });
 
 afterAll(async () => {
@@ -142,10 +182,12 @@ describe('one merchant cannot stall the others', () => {
     const baseline = await reads();
     const before = queriesReceived;
     const started = performance.now();
-    // Five per key, the write cap: the test key's and the live key's (live needs https).
+    // Four per merchant, the cap on writes in progress, over its test and live keys (live needs
+    // https): Mallory's and one accomplice account's, and two of another's, ten in all.
+    const writers = [mallory, mallory, accomplices[0]!, accomplices[0]!, accomplices[1]!];
     const stalled = Array.from({ length: 10 }, (_, i) =>
       call('/webhook-endpoints', {
-        key: i % 2 ? mallory.live_key : mallory.test_key,
+        key: i % 2 ? writers[i >> 1]!.live_key : writers[i >> 1]!.test_key,
         method: 'POST',
         json: { url: `https://stall-${i}.mallory.example/hook`, events: ['*'] },
       }).then(async (response) => ({ status: response.status, body: await response.json(), ms: performance.now() - started })),
@@ -153,16 +195,19 @@ describe('one merchant cannot stall the others', () => {
     // Each lookup asks for A and AAAA records.
     await waitFor('the nameserver received every lookup', async () => queriesReceived - before >= 20, 5_000);
 
-    // A sixth write of the same key while five are stalled: refused at once, not queued for a connection.
-    const sixth = await call('/webhook-endpoints', {
-      key: mallory.test_key,
-      method: 'POST',
-      json: { url: 'https://stall-6.mallory.example/hook', events: ['*'] },
-    });
-    expect([sixth.status, sixth.status === 429 ? '' : await sixth.clone().text()]).toEqual([429, '']);
-    expect(sixth.headers.get('RateLimit')).toBe('"concurrent-writes";r=0');
-    expect((await sixth.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'concurrency_limit_exceeded' });
-    // Reads of the same key are not writes: still served.
+    // A fifth write of Mallory's while four are stalled, with either key: refused at once, not
+    // queued for a connection (each key has only two in progress: the cap is the merchant's).
+    for (const key of [mallory.test_key, mallory.live_key]) {
+      const fifth = await call('/webhook-endpoints', { key, method: 'POST', json: { url: 'https://stall-x.mallory.example/hook', events: ['*'] } });
+      expect([fifth.status, fifth.status === 429 ? '' : await fifth.clone().text()]).toEqual([429, '']);
+      expect(fifth.headers.get('RateLimit')).toBe('"concurrent-writes";r=0');
+      expect((await fifth.json()).error).toMatchObject({
+        type: 'rate_limit_error',
+        code: 'concurrency_limit_exceeded',
+        message: expect.stringContaining('This account already has 4 write requests in progress'),
+      });
+    }
+    // Reads of the same merchant are not writes: still served.
     expect((await call('/webhook-endpoints', { key: mallory.test_key })).status).toBe(200);
 
     const latencies = await reads();
@@ -191,19 +236,27 @@ describe('one merchant cannot stall the others', () => {
     const { count } = await database.db
       .selectFrom('webhook_endpoints')
       .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('merchant_id', '=', mallory.merchant_id)
+      .where('merchant_id', 'in', [mallory.merchant_id, ...accomplices.map((merchant) => merchant.merchant_id)])
       .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(0);
   });
 
   it('limits webhook endpoints per merchant and mode with a 400, also when created at once', async () => {
     const merchant = await buildMerchant(database.db, 'Many Endpoints');
+    // Each with an Idempotency-Key, as SDKs send: its claim holds a key-share lock on the merchant's
+    // row, which the count's lock must not conflict with (FOR UPDATE did: a deadlock, a 500).
     const create = () =>
-      call('/webhook-endpoints', { key: merchant.test_key, method: 'POST', json: { url: 'http://127.0.0.1:9/hook', events: ['order.canceled'] } });
-    // Five at once against a limit of three: the merchant's row lock lets exactly three through.
-    const answers = await Promise.all(Array.from({ length: 5 }, create));
+      call('/webhook-endpoints', {
+        key: merchant.test_key,
+        method: 'POST',
+        json: { url: 'http://127.0.0.1:9/hook', events: ['order.canceled'] },
+        headers: { 'Idempotency-Key': randomUUID() },
+      });
+    // Four at once (the merchant's cap on writes in progress) against a limit of three: the
+    // merchant's row lock lets exactly three through.
+    const answers = await Promise.all(Array.from({ length: 4 }, create));
     const statuses = answers.map((response) => response.status).sort();
-    expect(statuses).toEqual([200, 200, 200, 400, 400]);
+    expect(statuses).toEqual([200, 200, 200, 400]);
     const refused = await create();
     expect(refused.status).toBe(400);
     expect((await refused.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'webhook_endpoint_limit_reached' });
@@ -213,6 +266,28 @@ describe('one merchant cannot stall the others', () => {
     expect((await call(`/webhook-endpoints/${listed.data[0].id}`, { key: merchant.test_key, method: 'DELETE' })).status).toBe(200);
     expect((await create()).status).toBe(200);
     expect((await create()).status).toBe(400);
+  });
+
+  it("replays a create's stored answer without vetting its URL again: a hostname that stopped resolving changes nothing", async () => {
+    const merchant = await buildMerchant(database.db, 'Replayer');
+    const host = 'replay.tenants.example';
+    zone.set(host, 'loopback');
+    const json = { url: `http://${host}:9/hook`, events: ['order.canceled'] };
+    const headers = { 'Idempotency-Key': 'create-replay-1' };
+    const first = await call('/webhook-endpoints', { key: merchant.test_key, method: 'POST', json, headers });
+    const firstBody = await first.json();
+    expect([first.status, firstBody.url]).toEqual([200, `http://${host}:9/hook`]);
+
+    // The name no longer resolves: a new create is refused ...
+    zone.set(host, 'nxdomain');
+    const fresh = await call('/webhook-endpoints', { key: merchant.test_key, method: 'POST', json, headers: { 'Idempotency-Key': 'create-replay-2' } });
+    expect([fresh.status, (await fresh.json()).error?.code]).toEqual([400, 'url_invalid']);
+    // ... but the retry of the first one gets its answer, without a lookup.
+    const queried = queriesFor.get(host);
+    const replayed = await call('/webhook-endpoints', { key: merchant.test_key, method: 'POST', json, headers });
+    expect([replayed.status, replayed.headers.get('Idempotent-Replayed'), await replayed.json()]).toEqual([200, 'true', firstBody]);
+    expect(queriesFor.get(host)).toBe(queried);
+    zone.delete(host);
   });
 
   it('caps event streams per merchant outside the key concurrency, all served by one poller', async () => {
@@ -278,29 +353,24 @@ describe('one merchant cannot stall the others', () => {
 
   it('refuses a flood of bad keys from one address with 429 before looking them up; good keys keep working', async () => {
     const lookups = () => statements.filter((text) => /from "api_keys"/.test(text) && /"key_hash"/.test(text)).length;
+    const badKey = (i: number) => `sk_test_${String(i).padStart(43, 'x')}`;
     const before = lookups();
-    // Fifty at once from one client (every other one spoofing an address of its own in front:
+    // One after another from one client (every other one spoofing an address of its own in front:
     // only the entry the trusted proxy appended counts).
-    const flood = await Promise.all(
-      Array.from({ length: 50 }, async (_, i) => {
-        const response = await call('/customers', {
-          key: `sk_test_${String(i).padStart(43, 'x')}`,
-          headers: { 'X-Forwarded-For': i % 2 ? `198.51.100.${i}, 192.0.2.7` : '192.0.2.7' },
-        });
-        return { status: response.status, retryAfter: response.headers.get('Retry-After'), body: await response.json() };
-      }),
-    );
-    const unauthorized = flood.filter(({ status }) => status === 401).length;
+    const flood = [];
+    for (let i = 0; i < 15; i++) {
+      const response = await call('/customers', { key: badKey(i), headers: { 'X-Forwarded-For': i % 2 ? `198.51.100.${i}, 192.0.2.7` : '192.0.2.7' } });
+      flood.push({ status: response.status, retryAfter: response.headers.get('Retry-After'), body: await response.json() });
+    }
+    // Ten refused keys (the allowance), then the address is turned away without a lookup.
+    expect(flood.slice(0, 10).map(({ status }) => status)).toEqual(Array(10).fill(401));
     const refused = flood.filter(({ status }) => status === 429);
-    // Ten at once, then about ten a second: most of the flood is refused, and a refusal costs no lookup.
-    expect(unauthorized).toBeGreaterThanOrEqual(10);
-    expect(unauthorized).toBeLessThan(20);
-    expect(refused).toHaveLength(50 - unauthorized);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
     for (const { retryAfter, body } of refused) {
       expect(retryAfter).toMatch(/^[1-9]\d*$/);
       expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
     }
-    expect(lookups() - before).toBe(unauthorized);
+    expect(lookups() - before).toBe(15 - refused.length);
     // A good key from another address, and from this machine, is served meanwhile.
     expect((await call('/customers', { key: alice.test_key, headers: { 'X-Forwarded-For': '192.0.2.8' } })).status).toBe(200);
     expect((await call('/customers', { key: alice.test_key })).status).toBe(200);
@@ -310,25 +380,54 @@ describe('one merchant cannot stall the others', () => {
       async () => (await call('/customers', { key: alice.test_key, headers: { 'X-Forwarded-For': '192.0.2.7' } })).status === 200,
       5_000,
     );
+
+    // Fifty bad keys at once from another address: those that passed the check together are all
+    // charged, so the address owes what it took and is turned away until it has paid it back.
+    const burstBefore = lookups();
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => (await call('/customers', { key: badKey(100 + i), headers: { 'X-Forwarded-For': '192.0.2.11' } })).status),
+    );
+    const looked = burst.filter((status) => status === 401).length;
+    expect(burst.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    expect(lookups() - burstBefore).toBe(looked);
+    const after = await call('/customers', { key: badKey(200), headers: { 'X-Forwarded-For': '192.0.2.11' } });
+    expect(after.status).toBe(429);
+    // Ten a second: the debt of every key looked up beyond the ten allowed is in the wait.
+    expect(Number(after.headers.get('Retry-After'))).toBeGreaterThanOrEqual(Math.floor((looked - 10) / 10));
   });
 
-  it("limits the dashboard's sign-in by the browser's address the same way", async () => {
-    const browser = { 'X-Forwarded-For': '192.0.2.9' };
-    const signIn = async (key: string) => {
-      const page = await fetch(`${api.baseUrl}/dashboard/login`, { headers: browser });
+  it("never refuses valid keys of one busy address: forty requests at once, below each key's cap, all served", async () => {
+    // A NAT's clients, or one merchant's burst: twenty reads of each of two keys (the cap is 25 a key).
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const response = await call('/customers', { key: i % 2 ? alice.live_key : alice.test_key, headers: { 'X-Forwarded-For': '192.0.2.12' } });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    expect(statuses).toEqual(Array(40).fill(200));
+    // And they cost the address nothing: its bad keys still have their whole allowance.
+    for (let i = 0; i < 10; i++)
+      expect((await call('/customers', { key: `sk_test_${String(i).padStart(43, 'z')}`, headers: { 'X-Forwarded-For': '192.0.2.12' } })).status).toBe(401);
+  });
+
+  it("limits the dashboard's sign-in by the browser's address, on every spelling of its path, from the API's allowance", async () => {
+    const signIn = async (key: string, browser: Record<string, string>, path = '/dashboard/login', base = api.baseUrl) => {
+      const page = await fetch(`${base}/dashboard/login`, { headers: browser });
       const cookie = page.headers.getSetCookie()[0]!.split(';')[0]!;
       const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-      const response = await fetch(`${api.baseUrl}/dashboard/login`, {
+      const response = await fetch(`${base}${path}`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { ...browser, Cookie: cookie, Origin: api.baseUrl, 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: { ...browser, Cookie: cookie, Origin: base, 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ csrf, key }).toString(),
       });
       await response.arrayBuffer();
       return response.status;
     };
+    const browser = { 'X-Forwarded-For': '192.0.2.9' };
     const statuses = [];
-    for (let i = 0; i < 15; i++) statuses.push(await signIn(`sk_test_${String(i).padStart(43, 'y')}`));
+    for (let i = 0; i < 15; i++) statuses.push(await signIn(`sk_test_${String(i).padStart(43, 'y')}`, browser));
     // Ten refused keys, then the address is turned away before its keys are checked.
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses.slice(10).filter((status) => status === 429).length).toBeGreaterThanOrEqual(3);
@@ -336,6 +435,24 @@ describe('one merchant cannot stall the others', () => {
     const other = await fetch(`${api.baseUrl}/dashboard/login`, { headers: { 'X-Forwarded-For': '192.0.2.10' } });
     expect(other.status).toBe(200);
     await other.arrayBuffer();
+
+    // One refused key a second per address, so each pair below runs well inside one refill.
+    const strict = await serve({ rateLimits: { ...limits, unauthenticatedPerIp: 1 } });
+    try {
+      const at = (address: string) => ({ 'X-Forwarded-For': address });
+      // The router matches a trailing slash and any case; the limit is on the route, so such a
+      // spelling both spends the address's allowance and is refused once it is spent.
+      expect(await signIn('sk_test_'.padEnd(51, 'v'), at('192.0.2.14'), '/dashboard/login/', strict.baseUrl)).toBe(401);
+      expect(await signIn('sk_test_'.padEnd(51, 'v'), at('192.0.2.14'), '/dashboard/login', strict.baseUrl)).toBe(429);
+      expect(await signIn('sk_test_'.padEnd(51, 'w'), at('192.0.2.15'), '/dashboard/login', strict.baseUrl)).toBe(401);
+      expect(await signIn('sk_test_'.padEnd(51, 'w'), at('192.0.2.15'), '/DASHBOARD/LOGIN', strict.baseUrl)).toBe(429);
+      expect(await signIn('sk_test_'.padEnd(51, 'w'), at('192.0.2.15'), '/Dashboard/Login/', strict.baseUrl)).toBe(429);
+      // One allowance per address: a bad key sent to the API leaves none for the sign-in form.
+      expect((await call('/customers', { key: 'sk_test_'.padEnd(51, 'u'), headers: at('192.0.2.16'), base: strict.baseUrl })).status).toBe(401);
+      expect(await signIn('sk_test_'.padEnd(51, 'u'), at('192.0.2.16'), '/dashboard/login', strict.baseUrl)).toBe(429);
+    } finally {
+      await stopApiServer(strict.server);
+    }
   });
 
   it('sets the idle-in-transaction and statement timeouts on every pooled connection', async () => {

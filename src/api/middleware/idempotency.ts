@@ -9,7 +9,8 @@ import {
 } from '../../db/repositories/idempotency-keys.repository';
 import { IdempotencyError, InvalidRequestError } from '../../domain/errors';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../domain/idempotency';
-import { callerOf, transactionOf, type AppState } from '../context';
+import type { Db } from '../../db/database';
+import { callerOf, transactionOf, type AppContext, type AppState } from '../context';
 
 /**
  * Makes a POST that carries an `Idempotency-Key` idempotent, inside the request's transaction
@@ -29,9 +30,7 @@ export function idempotency(): Middleware<AppState> {
     const transaction = transactionOf(ctx);
     const caller = callerOf(ctx);
     const scope: IdempotencyScope = { merchantId: caller.merchantId, livemode: caller.livemode, key };
-    const fingerprint = createHash('sha256')
-      .update(`${ctx.method} ${ctx.path}\n${canonicalJson(ctx.state.body ?? {})}`)
-      .digest('hex');
+    const fingerprint = fingerprintOf(ctx);
 
     let claimed = await claimIdempotencyKey(transaction, scope, fingerprint);
     if (!claimed && (await deleteIdempotencyKeyIfExpired(transaction, scope, IDEMPOTENCY_KEY_TTL_HOURS))) {
@@ -58,6 +57,33 @@ export function idempotency(): Middleware<AppState> {
     ctx.type = 'application/json';
     ctx.body = body;
   };
+}
+
+/**
+ * Whether this very request (same key, same method, path and parameters) already has an answer
+ * stored: read on the pool, before the request's prepare steps (transaction.ts), so that a replay
+ * runs none of their network I/O again (a URL's lookup that fails now, a price feed that is down,
+ * a cancel's Temporal Update) and gets the stored answer from idempotency() in a transaction that
+ * waits on nothing. A key whose answer is about to expire counts as not stored: the transaction
+ * might find it expired and run the request afresh, which needs what the prepare steps return.
+ */
+export async function hasStoredAnswer(db: Db, ctx: AppContext): Promise<boolean> {
+  const key = ctx.get('Idempotency-Key');
+  const caller = ctx.state.caller;
+  if (!key || key.length > 255 || !caller) return false;
+  const stored = await findIdempotencyKey(db, { merchantId: caller.merchantId, livemode: caller.livemode, key });
+  if (!stored || stored.request_fingerprint !== fingerprintOf(ctx)) return false;
+  return stored.created_at.getTime() > Date.now() - IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000 + STORED_ANSWER_MARGIN_MS;
+}
+
+/** How long before its expiry a stored answer is no longer counted on before the transaction (clocks of the API and Postgres may differ by this much). */
+const STORED_ANSWER_MARGIN_MS = 5 * 60_000;
+
+/** The request as an idempotent replay must repeat it: method, path and parameters. */
+function fingerprintOf(ctx: AppContext): string {
+  return createHash('sha256')
+    .update(`${ctx.method} ${ctx.path}\n${canonicalJson(ctx.state.body ?? {})}`)
+    .digest('hex');
 }
 
 /** JSON with object keys sorted, so the same parameters give the same fingerprint however sent. */
