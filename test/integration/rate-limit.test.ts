@@ -24,8 +24,10 @@ const READS = 5;
 const WINDOW_SECONDS = 10;
 // As many as the rate test sends one process at once, so that test meets only the rate.
 const CONCURRENT = 5;
-// The cap on writes in progress keeps its default (5): these processes are given no INFLOW_CONCURRENT_WRITES_PER_KEY.
-const POLICY_FIELD = `"reads";q=${READS};w=${WINDOW_SECONDS}, "writes";q=1000;w=${WINDOW_SECONDS}, "concurrent";q=${CONCURRENT};qu="concurrent-requests", "concurrent-writes";q=5;qu="concurrent-requests"`;
+// A merchant's writes in progress: above one key's cap, so the concurrency test meets that cap only,
+// and below two keys' (a merchant's test and live key), so the write test meets this one.
+const WRITES_PER_MERCHANT = CONCURRENT + 1;
+const POLICY_FIELD = `"reads";q=${READS};w=${WINDOW_SECONDS}, "writes";q=1000;w=${WINDOW_SECONDS}, "concurrent";q=${CONCURRENT};qu="concurrent-requests", "concurrent-writes";q=${WRITES_PER_MERCHANT};qu="concurrent-requests"`;
 
 /** One `npm run api`, as an operator starts it, on its own port. */
 async function startApiProcess(env: Record<string, string>): Promise<{ process: ScriptProcess; baseUrl: string }> {
@@ -76,15 +78,17 @@ describe('per-API-key limits across two API processes (npm run api twice, one da
   let acme: CreatedMerchant;
   let globex: CreatedMerchant;
   let initech: CreatedMerchant;
+  let umbrella: CreatedMerchant;
   let first: { process: ScriptProcess; baseUrl: string } | undefined;
   let second: { process: ScriptProcess; baseUrl: string } | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    [acme, globex, initech] = await Promise.all([
+    [acme, globex, initech, umbrella] = await Promise.all([
       buildMerchant(database.db, 'Acme'),
       buildMerchant(database.db, 'Globex'),
       buildMerchant(database.db, 'Initech'),
+      buildMerchant(database.db, 'Umbrella'),
     ]);
     const env = {
       DATABASE_URL: database.url,
@@ -97,6 +101,7 @@ describe('per-API-key limits across two API processes (npm run api twice, one da
       INFLOW_RATE_LIMIT_WRITES: '1000',
       INFLOW_RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
       INFLOW_CONCURRENT_REQUESTS_PER_KEY: String(CONCURRENT),
+      INFLOW_CONCURRENT_WRITES_PER_MERCHANT: String(WRITES_PER_MERCHANT),
     };
     [first, second] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
   }, 120_000);
@@ -199,6 +204,42 @@ describe('per-API-key limits across two API processes (npm run api twice, one da
 
     for (const request of held.slice(1)) request.finish();
     expect((await Promise.all(held.slice(1).map((request) => request.response))).map((answer) => answer.status)).toEqual(Array(CONCURRENT - 1).fill(200));
+  });
+
+  it("caps one merchant's writes in progress over all its keys, both modes, and frees a place when one ends", async () => {
+    // Three writes of each of the merchant's keys: each key below its own cap, the merchant at its.
+    const held = Array.from({ length: WRITES_PER_MERCHANT }, (_, i) =>
+      heldPost(first!.baseUrl, i % 2 ? umbrella.live_key : umbrella.test_key, JSON.stringify({ external_id: `writes_${i}` })),
+    );
+    let refused: Response | undefined;
+    await waitFor('a write beyond the merchant cap refused', async () => {
+      refused = await call(first!.baseUrl, umbrella.test_key, 'POST', '/probe');
+      return refused.status === 429;
+    });
+    expect(refused!.headers.get('retry-after')).toBe('1');
+    expect(refused!.headers.get('ratelimit')).toBe('"concurrent-writes";r=0');
+    expect(await refused!.json()).toEqual({
+      error: {
+        type: 'rate_limit_error',
+        code: 'concurrency_limit_exceeded',
+        message: expect.stringContaining(`This account already has ${WRITES_PER_MERCHANT} write requests in progress (its keys of both modes together)`),
+      },
+    });
+    // Either key: the count is the merchant's.
+    expect((await call(first!.baseUrl, umbrella.live_key, 'POST', '/probe')).headers.get('ratelimit')).toBe('"concurrent-writes";r=0');
+    // Its reads, another merchant's writes, and the other process are not held back.
+    expect((await call(first!.baseUrl, umbrella.test_key, 'GET', '/probe')).status).toBe(404);
+    expect((await call(first!.baseUrl, globex.test_key, 'POST', '/probe')).status).toBe(404);
+    expect((await call(second!.baseUrl, umbrella.test_key, 'POST', '/probe')).status).toBe(404);
+
+    held[0]!.finish();
+    expect((await held[0]!.response).status).toBe(200);
+    expect((await call(first!.baseUrl, umbrella.live_key, 'POST', '/probe')).status).toBe(404);
+
+    for (const request of held.slice(1)) request.finish();
+    expect((await Promise.all(held.slice(1).map((request) => request.response))).map((answer) => answer.status)).toEqual(
+      Array(WRITES_PER_MERCHANT - 1).fill(200),
+    );
   });
 });
 
