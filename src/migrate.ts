@@ -1,6 +1,7 @@
 /** `npm run migrate`: brings the database at DATABASE_URL to the latest schema. */
 import { loadConfig } from './config';
 import { migrateToLatest } from './db/migrate';
+import { plaintextSecretEndpoints } from './db/repositories/webhooks.repository';
 import { connectDatabase, runMain } from './startup';
 
 runMain(async () => {
@@ -12,7 +13,9 @@ runMain(async () => {
     console.log(results.length === 0 ? 'database schema is up to date' : `${results.length} migration(s) applied`);
     if (sealedWebhookSecrets) console.log(`sealed the secrets of ${sealedWebhookSecrets} webhook endpoint(s) stored in plaintext`);
     // Without the key nothing can be sealed here; the API seals them when it starts (it always has the key).
-    if (!config.secretKey) console.log('INFLOW_SECRET_KEY is not set: webhook secrets still in plaintext are sealed when the API starts');
+    if (!config.secretKey && (await plaintextSecretEndpoints(db, 1)).length > 0) {
+      console.log('INFLOW_SECRET_KEY is not set: webhook secrets still in plaintext are sealed when the API starts');
+    }
   } finally {
     await db.destroy();
   }
