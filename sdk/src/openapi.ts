@@ -317,7 +317,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook endpoint
-         * @description Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Live mode refuses private and loopback addresses; a hostname that does not resolve within 5 s is a 400 `url_invalid`. A merchant may have 16 endpoints per mode (the operator's `INFLOW_WEBHOOK_ENDPOINTS_PER_MODE`): one more is a 400 `webhook_endpoint_limit_reached`; delete one first.
+         * @description Subscribes a URL to event types (or `["*"]`). The answer holds its signing `secret`. Private and loopback addresses are a 400 `url_invalid` in both modes unless the operator allows them (live: `INFLOW_WEBHOOKS_LIVE_ALLOW_PRIVATE`; test: `INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK` for the server's own machine, `INFLOW_WEBHOOKS_TEST_ALLOW_PRIVATE` for any address, as development stacks do). A hostname that does not resolve within the operator's `INFLOW_DNS_TIMEOUT_MS` (5 s by default) is a 400 `url_invalid`. A merchant may have 16 endpoints per mode (the operator's `INFLOW_WEBHOOK_ENDPOINTS_PER_MODE`): one more is a 400 `webhook_endpoint_limit_reached`; delete one first.
          *
          *     Needs `write` permission on `webhook_endpoints`.
          */
