@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { clientAddress, forwardedValue } from '../../src/api/client-address';
 import {
   addressKey,
   AddressBuckets,
@@ -216,5 +217,28 @@ describe('addressKey', () => {
     expect(addressKey('')).toBe('');
     expect(addressKey('1:2:3:4:5:6:7:8:9')).toBe('1:2:3:4:5:6:7:8:9');
     expect(addressKey('1::2::3')).toBe('1::2::3');
+  });
+});
+
+describe('the client address (client-address.ts), one rule for every forwarded header', () => {
+  const request = (peer: string, headers: Record<string, string>) => ({
+    req: { socket: { remoteAddress: peer } } as never,
+    get: (name: string) => headers[name.toLowerCase()] ?? '',
+  });
+
+  it("believes a trusted proxy's last entry only, and nobody else's", () => {
+    const proxies = ['10.0.0.5', '2001:DB8::5'];
+    // The entry the proxy appended, whatever the client wrote before it.
+    expect(clientAddress(request('10.0.0.5', { 'x-forwarded-for': '198.51.100.1, 192.0.2.7' }), proxies)).toBe('192.0.2.7');
+    // An IPv4-mapped peer is its IPv4 form; an IPv6 proxy matches in any case.
+    expect(clientAddress(request('::FFFF:10.0.0.5', { 'x-forwarded-for': '192.0.2.7' }), proxies)).toBe('192.0.2.7');
+    expect(clientAddress(request('2001:db8::5', { 'x-forwarded-for': '2001:db8:1::9' }), proxies)).toBe('2001:db8:1::9');
+    // From any other peer the header is ignored; a last entry that is not an address leaves the peer.
+    expect(clientAddress(request('192.0.2.50', { 'x-forwarded-for': '192.0.2.7' }), proxies)).toBe('192.0.2.50');
+    expect(clientAddress(request('10.0.0.5', { 'x-forwarded-for': '192.0.2.7, unknown' }), proxies)).toBe('10.0.0.5');
+    expect(clientAddress(request('10.0.0.5', {}), proxies)).toBe('10.0.0.5');
+    // X-Forwarded-Proto and -Host by the same rule: the value the nearest proxy set.
+    expect(forwardedValue(request('10.0.0.5', { 'x-forwarded-proto': 'http, https' }), 'X-Forwarded-Proto', proxies)).toBe('https');
+    expect(forwardedValue(request('192.0.2.50', { 'x-forwarded-proto': 'https' }), 'X-Forwarded-Proto', proxies)).toBeUndefined();
   });
 });
