@@ -36,7 +36,9 @@ export function webhookEndpointRoutes(deps: {
     const { url } = inputOf(ctx, operations.create.body);
     return checkDestinationUrl(url, callerOf(ctx).livemode, deps.webhookPolicy);
   });
-  route(router, operations.create, vettedUrl, transaction(deps.db), idempotency(), async (ctx) => {
+  // Both answers carry the endpoint's secret in plaintext: their stored copies (for retries) are sealed.
+  const idempotentWithSecret = idempotency({ sealWith: deps.secretKey });
+  route(router, operations.create, vettedUrl, transaction(deps.db), idempotentWithSecret, async (ctx) => {
     const input = { ...inputOf(ctx, operations.create.body), url: vettedUrl.of(ctx) };
     const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), input, deps.webhookEndpointsPerMode, deps.secretKey);
     return endpointObject(endpoint, { withSecret: true });
@@ -69,7 +71,7 @@ export function webhookEndpointRoutes(deps: {
     return { id: endpoint.id, object: 'webhook_endpoint' as const, deleted: true as const };
   });
 
-  route(router, operations.rotateSecret, transaction(deps.db), idempotency(), async (ctx) => {
+  route(router, operations.rotateSecret, transaction(deps.db), idempotentWithSecret, async (ctx) => {
     return endpointObject(await rotateEndpointSecret(transactionOf(ctx), await endpointOf(ctx), deps.secretKey), { withSecret: true });
   });
 

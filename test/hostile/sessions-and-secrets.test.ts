@@ -192,6 +192,83 @@ describe('hostile tenants and receivers: sessions, secrets, what is public', () 
       }
     });
 
+    it('answers kept for an Idempotency-Key hold no secret; the retry still answers it; the ping event carries none', async () => {
+      const receiver = await startReceiver();
+      const keyed = async (path: string, key: string, json?: unknown) => {
+        const response = await stack.api.request(`/api/v1${path}`, {
+          method: 'POST',
+          key: stack.acme.test_key,
+          headers: { 'Idempotency-Key': key },
+          ...(json !== undefined ? { json } : {}),
+        });
+        return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as any };
+      };
+      const idempotencyRows = async () => JSON.stringify(await stack.database.db.selectFrom('idempotency_keys').selectAll().execute());
+      const createKey = `create-${newId('request')}`;
+      const created = await keyed('/webhook-endpoints', createKey, { url: receiver.url, events: ['customer.created'] });
+      expect([created.status, created.replayed]).toEqual([200, null]);
+      expect(created.body.secret).toMatch(/^whsec_/);
+      expect(await idempotencyRows()).not.toContain('whsec_');
+      expect(await idempotencyRows()).not.toContain(created.body.secret.slice('whsec_'.length));
+      // The retry (a lost answer) gets the same secret, as it would from Stripe.
+      const again = await keyed('/webhook-endpoints', createKey, { url: receiver.url, events: ['customer.created'] });
+      expect([again.status, again.replayed, again.body]).toEqual([200, 'true', created.body]);
+
+      const rotateKey = `rotate-${newId('request')}`;
+      const rotated = await keyed(`/webhook-endpoints/${created.body.id}/rotate-secret`, rotateKey);
+      expect(rotated.body.secret).toMatch(/^whsec_/);
+      expect(rotated.body.secret).not.toBe(created.body.secret);
+      const rows = await idempotencyRows();
+      for (const secret of [created.body.secret, rotated.body.secret]) expect(rows).not.toContain(secret.slice('whsec_'.length));
+      expect(rows).not.toContain('whsec_');
+      expect((await keyed(`/webhook-endpoints/${created.body.id}/rotate-secret`, rotateKey)).body.secret).toBe(rotated.body.secret);
+
+      // Stored in the sealed format (sealed-secrets.ts), not as JSON.
+      const sealed = await stack.database.db.selectFrom('idempotency_keys').select('response_body').where('key', '=', createKey).executeTakeFirstOrThrow();
+      expect(sealed.response_body).toMatch(/^v1\./);
+
+      // The ping event's data is the endpoint without its secret.
+      const ping = await keyed(`/webhook-endpoints/${created.body.id}/test`, `ping-${newId('request')}`);
+      expect([ping.status, ping.body.event, ping.body.data.id]).toEqual([200, 'ping', created.body.id]);
+      const events = JSON.stringify(await stack.database.db.selectFrom('events').selectAll().where('merchant_id', '=', stack.acme.merchant_id).execute());
+      expect(events).not.toContain('whsec_');
+      expect(JSON.stringify(ping.body)).not.toContain('whsec_');
+      // Nor does the ping as delivered.
+      await receiver.waitForRequests(1);
+      expect(receiver.requests[0]!.rawBody).not.toContain('whsec_');
+      await call('DELETE', `/webhook-endpoints/${created.body.id}`);
+      await receiver.close();
+    });
+
+    it('an answer stored with a plaintext secret before answers were sealed is sealed by the migration step, and replays the same', async () => {
+      const receiver = await startReceiver();
+      const key = `legacy-${newId('request')}`;
+      const created = await stack.api.request('/api/v1/webhook-endpoints', {
+        method: 'POST',
+        key: stack.acme.test_key,
+        headers: { 'Idempotency-Key': key },
+        json: { url: receiver.url, events: ['customer.created'] },
+      });
+      expect(created.status).toBe(200);
+      // Stored as earlier versions stored it: the answer's JSON text, secret and all.
+      const answer = await created.text();
+      expect(answer).toContain('"secret":"whsec_');
+      await stack.database.db.updateTable('idempotency_keys').set({ response_body: answer }).where('key', '=', key).execute();
+
+      await migrateToLatest(stack.database.db, { secretKey: testSecretKey });
+      const row = await stack.database.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+      expect(JSON.stringify(row)).not.toContain('whsec_');
+      const replay = await stack.api.request('/api/v1/webhook-endpoints', {
+        method: 'POST',
+        key: stack.acme.test_key,
+        headers: { 'Idempotency-Key': key },
+        json: { url: receiver.url, events: ['customer.created'] },
+      });
+      expect([replay.headers.get('idempotent-replayed'), await replay.text()]).toEqual(['true', answer]);
+      await call('DELETE', `/webhook-endpoints/${(JSON.parse(answer) as { id: string }).id}`);
+      await receiver.close();
+    });
+
     it('rows stored in plaintext before sealing are sealed by the migration step, and still deliver with their old secret', async () => {
       const receiver = await startReceiver();
       try {

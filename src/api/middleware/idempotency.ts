@@ -9,8 +9,18 @@ import {
 } from '../../db/repositories/idempotency-keys.repository';
 import { IdempotencyError, InvalidRequestError } from '../../domain/errors';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../domain/idempotency';
+import { isSealedResponse, openStoredResponse, sealStoredResponse } from '../../webhooks/sealed-secrets';
 import type { Db } from '../../db/database';
 import { callerOf, transactionOf, type AppContext, type AppState } from '../context';
+
+export interface IdempotencyOptions {
+  /**
+   * INFLOW_SECRET_KEY, for an operation whose answer carries a secret (a webhook endpoint's
+   * signing secret): its stored answer is sealed with it and opened on replay, so the table never
+   * holds a secret that its own row elsewhere keeps sealed, and a retry still gets the secret.
+   */
+  sealWith?: Buffer | undefined;
+}
 
 /**
  * Makes a POST that carries an `Idempotency-Key` idempotent, inside the request's transaction
@@ -20,7 +30,7 @@ import { callerOf, transactionOf, type AppContext, type AppState } from '../cont
  * `Idempotent-Replayed: true`; other parameters get a 409. A request that fails rolls back its
  * writes and its claim alike, so it can be retried with the same key.
  */
-export function idempotency(): Middleware<AppState> {
+export function idempotency(options: IdempotencyOptions = {}): Middleware<AppState> {
   return async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (key.length > 255) {
@@ -46,17 +56,27 @@ export function idempotency(): Middleware<AppState> {
       }
       ctx.status = stored.response_status;
       ctx.type = 'application/json';
-      ctx.body = stored.response_body;
+      ctx.body = storedAnswer(stored.response_body, scope, options);
       ctx.set('Idempotent-Replayed', 'true');
       return;
     }
     await next();
     // Serialised once here, so the first answer and every replay are the same bytes.
     const body = JSON.stringify(ctx.body);
-    await saveIdempotentResponse(transaction, scope, ctx.status, body);
+    await saveIdempotentResponse(transaction, scope, ctx.status, options.sealWith ? sealStoredResponse(body, options.sealWith, scope) : body);
     ctx.type = 'application/json';
     ctx.body = body;
   };
+}
+
+/**
+ * A stored answer's JSON text, as first sent. Every replay goes through here (a sealed answer is
+ * not JSON): a sealed one without the key to open it is a server fault, never sent as it is.
+ */
+export function storedAnswer(stored: string, scope: IdempotencyScope, options: IdempotencyOptions): string {
+  if (options.sealWith) return openStoredResponse(stored, options.sealWith, scope);
+  if (!isSealedResponse(stored)) return stored;
+  throw new Error(`the stored answer of Idempotency-Key ${JSON.stringify(scope.key)} is sealed, and this operation has no key to open it`);
 }
 
 /**

@@ -69,3 +69,29 @@ export async function saveIdempotentResponse(db: Executor, scope: IdempotencySco
     .where('key', '=', scope.key)
     .execute();
 }
+
+/**
+ * Stored answers that hold a webhook secret in plaintext: written before those answers were
+ * sealed (webhooks/sealed-secrets.ts). Sealed answers start with `v1.`, so they never match.
+ */
+export async function plaintextSecretAnswers(db: Executor, limit: number): Promise<IdempotencyKey[]> {
+  return db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('response_body', 'like', '%"secret":"whsec\\_%')
+    .limit(limit)
+    .execute();
+}
+
+/** Replaces a stored answer if it still is the one read (a request in between wins); whether it did. */
+export async function replaceIdempotentResponse(db: Executor, row: IdempotencyKey, body: string): Promise<boolean> {
+  const updated = await db
+    .updateTable('idempotency_keys')
+    .set({ response_body: body })
+    .where('merchant_id', '=', row.merchant_id)
+    .where('livemode', '=', row.livemode)
+    .where('key', '=', row.key)
+    .where('response_body', '=', row.response_body)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
