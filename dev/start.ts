@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
 import { displayPath, removeDevStack, writeDevStack } from '../src/cli/dev-stack';
 import { ConfigError, loadConfig, requireSecretKey } from '../src/config';
+import { MIGRATION_DB } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { modes } from '../src/domain/mode';
 import { createLogger } from '../src/logger';
@@ -129,10 +130,17 @@ async function start(): Promise<void> {
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
   const derivers = createAddressDerivers(config, liveConfigured ? modes : ['test']);
   if (!liveConfigured) log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
+  // Migrations on a connection of their own, as `npm run migrate` does: without the request path's
+  // statement timeout, which a long index build on a large development database could outlast.
+  const migrationDb = await connectDatabase(config, MIGRATION_DB);
+  try {
+    const { results = [] } = await migrateToLatest(migrationDb, { secretKey: config.secretKey });
+    if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
+  } finally {
+    await migrationDb.destroy();
+  }
   const db = await connectDatabase(config);
   cleanups.push({ name: 'database pool', run: () => db.destroy() });
-  const { results = [] } = await migrateToLatest(db, { secretKey: config.secretKey });
-  if (results.length > 0) log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
 
   const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config), log);
 

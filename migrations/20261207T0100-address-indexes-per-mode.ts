@@ -8,8 +8,15 @@ import { sql, type Kysely } from 'kysely';
  * derived the address, 0 for every address so far. When an account's 2^31 indexes are used up, a
  * second account (its own xpub and sequences) can continue without two rows meaning one address.
  *
- * Existing rows keep their index and address; each new sequence continues after the highest index
- * of its mode, so no stored address is ever derived again for a new row.
+ * Existing rows keep their index and address. Both modes' new sequences continue after the highest
+ * index the branch ever gave out, in either mode (the stored rows' and the old global sequence's
+ * last value): continuing each mode after its own highest would hand live the indexes test had
+ * used, and an operator may configure the same xpub for both modes (nothing forbids it), so such an
+ * index derives an address that exists already and the global unique (family, address) refuses the
+ * create. Branches differ (customers …/0/i, orders …/1/i), so each branch counts its own indexes.
+ *
+ * The unique index is built over the whole table: `npm run migrate` connects without the request
+ * path's statement timeout (src/db/database.ts), as a large table may take longer than it.
  */
 const branches = [
   { table: 'customers', global: 'customer_address_index_seq', prefix: 'customer_address_index' },
@@ -31,12 +38,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       .columns(['livemode', 'address_account', 'address_index'])
       .unique()
       .execute();
+    // The highest index given out so far: the old sequence's last value once called (an index it
+    // gave to a request that rolled back is skipped too), and the stored rows' highest in any mode.
+    const { rows } = await sql<{ highest: number | null }>`
+      select greatest(
+        (select max(address_index) from ${sql.table(branch.table)}),
+        (select case when is_called then last_value end from ${sql.table(branch.global)})
+      )::integer as highest`.execute(db);
+    const highest = rows[0]?.highest ?? null;
     for (const mode of ['test', 'live'] as const) {
       const sequence = `${branch.prefix}_${mode}_seq`;
       await sql`create sequence ${sql.id(sequence)} minvalue 0 start 0 maxvalue ${sql.lit(MAX_INDEX)}`.execute(db);
-      const { rows } = await sql<{ highest: number | null }>`
-        select max(address_index) as highest from ${sql.table(branch.table)} where livemode = ${mode === 'live'}`.execute(db);
-      const highest = rows[0]?.highest ?? null;
       // Called with the highest itself when it is the last index: the next nextval then fails, as the full space should.
       if (highest !== null) await sql`select setval(${sql.lit(sequence)}, ${sql.lit(Math.min(highest + 1, MAX_INDEX))}, ${sql.lit(highest === MAX_INDEX)})`.execute(db);
     }

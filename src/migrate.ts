@@ -1,12 +1,14 @@
 /** `npm run migrate`: brings the database at DATABASE_URL to the latest schema. */
 import { loadConfig } from './config';
+import { MIGRATION_DB } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { plaintextSecretEndpoints } from './db/repositories/webhooks.repository';
 import { connectDatabase, runMain } from './startup';
 
 runMain(async () => {
   const config = loadConfig(process.env, ['DATABASE_URL']);
-  const db = await connectDatabase(config, { max: 1 });
+  // Without the request path's statement timeout: an index build on a large table may outlast it.
+  const db = await connectDatabase(config, MIGRATION_DB);
   try {
     const { results = [], sealedWebhookSecrets } = await migrateToLatest(db, { secretKey: config.secretKey });
     for (const result of results) console.log(`migrated: ${result.migrationName}`);

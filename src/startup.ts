@@ -9,7 +9,7 @@ import { AddressDeriver, XpubError } from './chains/derivation';
 import { ConfigError, type Config } from './config';
 import { modes, type Mode } from './domain/mode';
 import { families } from './domain/networks';
-import { createDb, type Db } from './db/database';
+import { createDb, type Db, type DbOptions } from './db/database';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -17,7 +17,7 @@ export class StartupError extends Error {
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-export async function connectDatabase(config: Config, options: { max?: number } = {}): Promise<Db> {
+export async function connectDatabase(config: Config, options: DbOptions = {}): Promise<Db> {
   const db = createDb(config.databaseUrl, options);
   try {
     await sql`select 1`.execute(db);

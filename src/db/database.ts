@@ -54,6 +54,20 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
 /** A statement running longer is cancelled by Postgres, which also frees its locks. */
 export const STATEMENT_TIMEOUT_MS = 15_000;
 
+export interface DbOptions {
+  max?: number;
+  log?: (sql: string) => void;
+  /**
+   * STATEMENT_TIMEOUT_MS unless given; 0 for none. Only for `npm run migrate` (MIGRATION_DB): a
+   * migration's index build or backfill over a large table may take minutes, and cancelled at 15 s
+   * it would fail (and roll back) on exactly the deployments that need it.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** The options of the connection that runs migrations: one connection, no statement timeout. */
+export const MIGRATION_DB: DbOptions = { max: 1, statementTimeoutMs: 0 };
+
 /**
  * A pool that fails fast instead of hanging when Postgres is down: connecting, or waiting for a
  * free connection, gives up after 5 s and a statement after 15 s, so the API can answer 503 rather
@@ -66,13 +80,15 @@ export const STATEMENT_TIMEOUT_MS = 15_000;
  * No request keeps its transaction open across network I/O (api/middleware/transaction.ts); this
  * is the backstop for the one that would.
  */
-export function createDb(databaseUrl: string, options: { max?: number; log?: (sql: string) => void } = {}): Db {
+export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
+  // 0 turns both off: pg's statement_timeout 0 is "none", and a falsy query_timeout sets no timer.
+  const statementTimeout = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: 5_000,
-    query_timeout: STATEMENT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: statementTimeout,
+    statement_timeout: statementTimeout,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });

@@ -7,7 +7,8 @@ import type { Db } from './database';
  * Applies every pending migration in order; running it again is a no-op. Given INFLOW_SECRET_KEY
  * (`secretKey`), it then seals the webhook endpoint secrets still stored in plaintext: a step no
  * migration can take, as migrations never see the server key (sealed-secrets.ts says what happens
- * without it).
+ * without it). Give it a connection made with MIGRATION_DB (database.ts): the request path's
+ * statement timeout would cancel a long index build.
  */
 export async function migrateToLatest(
   db: Kysely<any>,

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createDb, MIGRATION_DB, STATEMENT_TIMEOUT_MS } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { migrations } from '../../migrations';
 import { createEmptyDatabase } from '../helpers/database';
@@ -43,5 +44,19 @@ describe('migrations', () => {
         .values({ id: 'key_2', ...key })
         .execute(),
     ).rejects.toThrow(/unique/);
+  });
+
+  it('run on a connection without the request path’s statement timeout (npm run migrate, npm run dev): an index build may outlast it', async () => {
+    const url = await createEmptyDatabase();
+    const migrator = createDb(url, MIGRATION_DB);
+    const requests = createDb(url);
+    try {
+      const timeoutOf = async (of: Kysely<any>) => (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(of)).rows[0]!.statement_timeout;
+      expect([await timeoutOf(migrator), await timeoutOf(requests)]).toEqual(['0', `${STATEMENT_TIMEOUT_MS / 1000}s`]);
+      expect((await migrateToLatest(migrator)).error).toBeUndefined();
+    } finally {
+      await migrator.destroy();
+      await requests.destroy();
+    }
   });
 });
