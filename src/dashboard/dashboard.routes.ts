@@ -27,15 +27,13 @@ import {
   findSession,
   LEGACY_SESSION_COOKIE,
   sameSecret,
-  SESSION_COOKIE,
+  sessionCookiesFor,
   SESSION_TTL_MS,
   switchSessionMode,
   type DashboardSession,
 } from './sessions';
 
 export const DASHBOARD_PREFIX = '/dashboard';
-// `__Host-` as the session's: a sibling subdomain cannot plant a login token of its own either.
-const LOGIN_COOKIE = '__Host-inflow_dashboard_login';
 const FORM_LIMIT_BYTES = 64 * 1024;
 
 export const CONTENT_SECURITY_POLICY =
@@ -80,11 +78,12 @@ interface DashboardState {
 type Form = { get(name: string): string | undefined; getAll(name: string): string[] };
 
 /**
- * What a `__Host-` cookie must carry: Secure, Path=/ and no Domain. Browsers keep Secure cookies
- * from http://localhost and http://127.0.0.1 too, so local use needs no exception.
+ * Every cookie of the dashboard: Path=/ and no Domain (host-only), HttpOnly, SameSite=Strict; and
+ * Secure, which `__Host-` requires, unless it is the development cookie of a plain-http loopback
+ * origin (sessions.ts: Safari keeps no Secure cookie from http://localhost).
  */
-function cookieFlags(maxAgeSeconds: number): string {
-  return `Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+function cookieFlags(maxAgeSeconds: number, secure: boolean): string {
+  return `Path=/;${secure ? ' Secure;' : ''} HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 }
 
 /** The cookie's value; undefined when absent or sent twice (one of the two was planted, and which is unknowable). */
@@ -280,13 +279,24 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   const client = (ctx: Context, key: string) => new Inflow(key, { baseUrl: loopback(ctx), maxRetries: 0, timeoutMs: 15_000 });
 
   const origin = (ctx: Context) => expectedOrigin(ctx, deps);
-  const currentSession = (ctx: Context) => findSession(deps.db, deps.secretKey, readCookie(ctx, SESSION_COOKIE), clock());
+  /** The cookie names and flags this request's origin gets; only those names are read. */
+  const cookies = (ctx: Context) => sessionCookiesFor(origin(ctx));
+  const setCookie = (ctx: Context, name: string, value: string, maxAgeSeconds: number) =>
+    ctx.append('Set-Cookie', `${name}=${value}; ${cookieFlags(maxAgeSeconds, cookies(ctx).secure)}`);
+  const currentSession = (ctx: Context) => findSession(deps.db, deps.secretKey, readCookie(ctx, cookies(ctx).session), clock());
 
   /** Login CSRF: a double-submitted random token in a cookie scoped to the login path. */
   const loginToken = (ctx: Context) => {
     const token = randomBytes(24).toString('base64url');
-    ctx.append('Set-Cookie', `${LOGIN_COOKIE}=${token}; ${cookieFlags(3600)}`);
+    setCookie(ctx, cookies(ctx).login, token, 3600);
     return token;
+  };
+  /** Plain http to a host other than loopback: browsers drop the Secure cookie, so say so rather than loop back to this form. */
+  const insecureOrigin = (ctx: Context) => {
+    const seen = origin(ctx);
+    return seen?.startsWith('http:') && cookies(ctx).secure
+      ? `This dashboard is open over plain http (${seen}): browsers keep its session cookie only over https. Serve it over https (INFLOW_PUBLIC_URL, or a proxy in INFLOW_TRUSTED_PROXIES: docs/dashboard.md), or open it at http://localhost for development.`
+      : undefined;
   };
 
   router.get('/login', async (ctx) => {
@@ -294,7 +304,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const session = await currentSession(ctx);
     if (session && !wanted) return redirect(ctx, '/dashboard');
     // Signed in already and asking for another mode's key: the session's CSRF token protects it.
-    loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), ...(wanted ? { mode: wanted } : {}) });
+    const warning = insecureOrigin(ctx);
+    loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), ...(wanted ? { mode: wanted } : {}), ...(warning ? { message: warning } : {}) });
   });
 
   // On the route itself, so every spelling the router matches (a trailing slash, any case) is limited.
@@ -302,7 +313,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, 'This form must be sent from the dashboard itself.');
     const form = await readForm(ctx);
     const session = await currentSession(ctx);
-    const expected = session ? session.csrfToken : readCookie(ctx, LOGIN_COOKIE);
+    const expected = session ? session.csrfToken : readCookie(ctx, cookies(ctx).login);
     if (!expected || !sameSecret(form.get('csrf'), expected))
       return refused(ctx, 'The form expired or did not come from this dashboard. Reload the page and try again.');
     const key = (form.get('key') ?? '').trim();
@@ -328,9 +339,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       await deleteSession(deps.db, session.id, clock());
     }
     const created = await createSession(deps.db, deps.secretKey, keys, mode, clock());
-    ctx.append('Set-Cookie', `${SESSION_COOKIE}=${created.token}; ${cookieFlags(SESSION_TTL_MS / 1000)}`);
-    ctx.append('Set-Cookie', `${LOGIN_COOKIE}=; ${cookieFlags(0)}`);
-    // The unprefixed cookie of earlier versions (Path=/dashboard) would otherwise linger beside it.
+    setCookie(ctx, cookies(ctx).session, created.token, SESSION_TTL_MS / 1000);
+    setCookie(ctx, cookies(ctx).login, '', 0);
+    // The unprefixed cookie of earlier versions (Path=/dashboard) would otherwise linger beside it
+    // (beside the development cookie of the same name, it would make the session's cookie sent twice).
     ctx.append('Set-Cookie', `${LEGACY_SESSION_COOKIE}=; Path=${DASHBOARD_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=0`);
     redirect(ctx, '/dashboard');
   });
@@ -382,7 +394,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
 
   router.post('/logout', signedIn, async (ctx) => {
     await deleteSession(deps.db, dash(ctx).session.id, clock());
-    ctx.append('Set-Cookie', `${SESSION_COOKIE}=; ${cookieFlags(0)}`);
+    setCookie(ctx, cookies(ctx).session, '', 0);
     redirect(ctx, '/dashboard/login');
   });
 

@@ -9,12 +9,51 @@ import type { DashboardSessionRow } from '../db/tables/dashboard-sessions.table'
 import type { Mode } from '../domain/mode';
 import { sealApiKey, unsealApiKey } from '../merchants/sealed-keys';
 
+/** The cookie names an origin's browsers get, and whether they carry Secure. */
+export interface SessionCookies {
+  session: string;
+  /** The sign-in form's double-submitted CSRF token. */
+  login: string;
+  secure: boolean;
+}
+
 /**
- * `__Host-`: the browser takes this cookie only from a secure origin, with Secure, Path=/ and no
- * Domain, so a sibling subdomain or a plain-http answer on the way cannot plant or shadow it.
+ * On every https origin (INFLOW_PUBLIC_URL, a trusted proxy's X-Forwarded-Proto, or TLS on the
+ * connection): `__Host-`, which the browser takes only from a secure origin, with Secure, Path=/
+ * and no Domain, so a sibling subdomain or a plain-http answer on the way cannot plant or shadow it.
  */
-export const SESSION_COOKIE = '__Host-inflow_dashboard';
-/** The name before the prefix; sign-in clears such a cookie so it cannot linger beside the new one. */
+export const SECURE_COOKIES: SessionCookies = { session: '__Host-inflow_dashboard', login: '__Host-inflow_dashboard_login', secure: true };
+/**
+ * On a plain-http loopback origin only (development: `npm run dev` at http://localhost): Safari
+ * keeps no Secure cookie from http://localhost, so there the cookie is host-only (no Domain),
+ * Path=/, HttpOnly and SameSite=Strict without Secure or the prefix. Nothing crosses a network
+ * there, and cookies of localhost are every local port's anyway (docs/dashboard.md).
+ */
+export const DEVELOPMENT_COOKIES: SessionCookies = { session: 'inflow_dashboard', login: 'inflow_dashboard_login', secure: false };
+
+/**
+ * The cookies of the origin the dashboard is seen at (dashboard.routes.ts' expectedOrigin). Only
+ * these are read: on an https origin a planted unprefixed cookie is ignored. Plain http to any
+ * other host gets the secure cookies too, which browsers drop; the sign-in page says why.
+ */
+export function sessionCookiesFor(origin: string | undefined): SessionCookies {
+  return origin !== undefined && isPlainHttpLoopback(origin) ? DEVELOPMENT_COOKIES : SECURE_COOKIES;
+}
+
+/** http://localhost, http://*.localhost, http://127.x.x.x or http://[::1], any port. */
+export function isPlainHttpLoopback(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '[::1]';
+}
+
+/** The name earlier versions used at Path=/dashboard; sign-in clears it so it cannot linger beside the new one. */
 export const LEGACY_SESSION_COOKIE = 'inflow_dashboard';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 

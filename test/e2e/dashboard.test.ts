@@ -146,6 +146,10 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     expect(storage.html).not.toContain(key);
     const cookies = await page.browserContext().cookies();
     expect(cookies.length).toBeGreaterThan(0);
+    // On this plain-http loopback origin (development) the session is the host-only, non-Secure
+    // cookie, which browsers keep here (Safari keeps no Secure cookie from http://localhost).
+    expect(cookies.find((cookie) => cookie.name === 'inflow_dashboard')).toMatchObject({ secure: false, path: '/', domain: new URL(url('/')).hostname });
+    expect(cookies.some((cookie) => cookie.name.startsWith('__Host-'))).toBe(false);
     for (const cookie of cookies) {
       expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({ name: cookie.name, httpOnly: true, sameSite: 'Strict' });
       expect(cookie.value).not.toContain(key);

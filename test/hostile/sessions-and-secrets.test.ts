@@ -28,17 +28,24 @@ jest.setTimeout(120_000);
 describe('hostile tenants and receivers: sessions, secrets, what is public', () => {
   const stack = useApiStack('hostile-sessions');
 
-  /** A browser over plain HTTP against `api`: cookies by hand, redirects not followed. */
-  const browser = (api: () => TestApi) => {
-    const get = (path: string, cookie?: string) =>
-      fetch(`${api().baseUrl}${path}`, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {}, signal: AbortSignal.timeout(15_000) });
+  /**
+   * A browser over plain HTTP against `api`: cookies by hand, redirects not followed. `origin`: the
+   * page's origin its forms are sent from (the API's own unless a proxy in front is played).
+   */
+  const browser = (api: () => TestApi, origin?: string) => {
+    const get = (path: string, cookie?: string, headers: Record<string, string> = {}) =>
+      fetch(`${api().baseUrl}${path}`, {
+        redirect: 'manual',
+        headers: { ...(cookie ? { Cookie: cookie } : {}), ...headers },
+        signal: AbortSignal.timeout(15_000),
+      });
     const post = (path: string, form: Record<string, string>, options: { cookie?: string; origin?: string; headers?: Record<string, string> } = {}) =>
       fetch(`${api().baseUrl}${path}`, {
         method: 'POST',
         redirect: 'manual',
         headers: {
           'Content-Type': 'application/x-www-form-urlencoded',
-          Origin: options.origin ?? api().baseUrl,
+          Origin: options.origin ?? origin ?? api().baseUrl,
           ...(options.cookie ? { Cookie: options.cookie } : {}),
           ...options.headers,
         },
@@ -46,19 +53,32 @@ describe('hostile tenants and receivers: sessions, secrets, what is public', () 
         signal: AbortSignal.timeout(15_000),
       });
     const hidden = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string;
-    const sessionCookie = (response: Response) => response.headers.getSetCookie().find((value) => value.startsWith('__Host-inflow_dashboard='));
+    // Either name: which one an origin gets is what some tests are about.
+    const sessionCookie = (response: Response) => response.headers.getSetCookie().find((value) => /^(__Host-)?inflow_dashboard=/.test(value));
     const pair = (setCookie: string | undefined) => (setCookie ?? '').split(';')[0] as string;
     async function signIn(key: string, options: { origin?: string; headers?: Record<string, string> } = {}) {
-      const page = await get('/dashboard/login');
+      // Every request through the same proxy: its headers on the pages too.
+      const page = await get('/dashboard/login', undefined, options.headers);
       const loginCookie = pair(page.headers.getSetCookie()[0]);
       const response = await post('/dashboard/login', { csrf: hidden(await page.text()), key }, { cookie: loginCookie, ...options });
       const cookie = pair(sessionCookie(response));
-      const csrf = cookie ? hidden(await (await get('/dashboard', cookie)).text()) : '';
+      const csrf = cookie ? hidden(await (await get('/dashboard', cookie, options.headers)).text()) : '';
       return { response, cookie, csrf };
     }
     return { get, post, hidden, sessionCookie, pair, signIn };
   };
-  const { get, post, hidden, sessionCookie, pair, signIn } = browser(() => stack.api);
+  /** The dashboard as deployed: at https://pay.example.com (INFLOW_PUBLIC_URL), behind a TLS-terminating proxy that is played here. */
+  const PUBLIC_ORIGIN = 'https://pay.example.com';
+  let deployed: TestApi;
+  beforeAll(async () => {
+    deployed = await startTestApi({ db: stack.database.db, temporal: stack.dev.client, taskQueue: stack.taskQueue, publicOrigin: PUBLIC_ORIGIN });
+  });
+  afterAll(async () => {
+    await deployed?.close();
+  });
+  const { get, post, hidden, sessionCookie, pair, signIn } = browser(() => deployed, PUBLIC_ORIGIN);
+  /** The same dashboard as `npm run dev` serves it: plain http on loopback. */
+  const local = browser(() => stack.api);
 
   describe('dashboard sessions (review 13)', () => {
     it('a planted session cookie does not capture the key signed in with: a new session, the planted one dropped', async () => {
@@ -105,9 +125,10 @@ describe('hostile tenants and receivers: sessions, secrets, what is public', () 
       expect((await get('/dashboard', `${other.cookie}; ${mine.cookie}`)).status).toBe(303);
     });
 
-    it('the session cookie is __Host- prefixed: Secure, Path=/, no Domain, HttpOnly, SameSite=Strict', async () => {
+    it('on an https origin the session cookie is __Host- prefixed: Secure, Path=/, no Domain, HttpOnly, SameSite=Strict', async () => {
       const { response } = await signIn(stack.acme.test_key);
       const setCookie = sessionCookie(response) as string;
+      expect(setCookie).toMatch(/^__Host-inflow_dashboard=/);
       const attributes = setCookie
         .split(';')
         .slice(1)
@@ -117,6 +138,51 @@ describe('hostile tenants and receivers: sessions, secrets, what is public', () 
       // The login page's CSRF cookie is __Host- too, so a sibling subdomain cannot plant one either.
       const login = (await get('/dashboard/login')).headers.getSetCookie()[0] as string;
       expect(login).toMatch(/^__Host-inflow_dashboard_login=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict/);
+    });
+
+    it('on a plain-http loopback origin (development): a host-only inflow_dashboard cookie without Secure, which Safari keeps on http://localhost', async () => {
+      const { response, cookie, csrf } = await local.signIn(stack.acme.test_key);
+      expect(response.status).toBe(303);
+      const setCookie = local.sessionCookie(response) as string;
+      expect(setCookie).toMatch(/^inflow_dashboard=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+      expect(csrf).toBeTruthy();
+      const login = (await local.get('/dashboard/login')).headers.getSetCookie()[0] as string;
+      expect(login).toMatch(/^inflow_dashboard_login=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=3600$/);
+      // A fresh session per sign-in there too.
+      const again = await local.signIn(stack.acme.test_key);
+      expect(again.cookie).not.toBe(cookie);
+    });
+
+    it('each origin reads only its own cookie name: a planted unprefixed cookie opens nothing on an https deployment', async () => {
+      // A valid session token, planted under the unprefixed name (any subdomain or plain-http answer can set that one).
+      const { cookie } = await local.signIn(stack.acme.test_key);
+      const token = cookie.slice('inflow_dashboard='.length);
+      expect((await local.get('/dashboard', cookie)).status).toBe(200);
+      const planted = await get('/dashboard', `inflow_dashboard=${token}`);
+      expect([planted.status, planted.headers.get('location')]).toEqual([303, '/dashboard/login']);
+      // Nor a planted unprefixed login token: the sign-in form's check reads the __Host- one only.
+      const page = await get('/dashboard/login');
+      const csrf = hidden(await page.text());
+      const forged = await post('/dashboard/login', { csrf, key: stack.acme.test_key }, { cookie: `inflow_dashboard_login=${csrf}` });
+      expect(forged.status).toBe(403);
+      // And the other way: the https name means nothing to the development origin.
+      expect((await local.get('/dashboard', `__Host-inflow_dashboard=${token}`)).status).toBe(303);
+    });
+
+    it('plain http to another host: the secure cookie (browsers drop it), and the sign-in page says why', async () => {
+      const plain = await startTestApi({
+        db: stack.database.db,
+        temporal: stack.dev.client,
+        taskQueue: stack.taskQueue,
+        publicOrigin: 'http://pay.example.com',
+      });
+      try {
+        const page = await browser(() => plain, 'http://pay.example.com').get('/dashboard/login');
+        expect(page.headers.getSetCookie()[0]).toMatch(/^__Host-inflow_dashboard_login=[^;]+; Path=\/; Secure;/);
+        expect(await page.text()).toMatch(/role="alert"[^]*plain http[^]*https/);
+      } finally {
+        await plain.close();
+      }
     });
   });
 
@@ -140,15 +206,22 @@ describe('hostile tenants and receivers: sessions, secrets, what is public', () 
 
     it('INFLOW_TRUSTED_PROXIES: X-Forwarded-Proto/Host are believed from a listed peer only', async () => {
       const trusted = await apiWith({ trustedProxies: ['127.0.0.1'] });
-      expect((await trusted.signIn(stack.acme.test_key, { origin: 'https://pay.example.com', headers: forwarded })).response.status).toBe(303);
+      const signedIn = await trusted.signIn(stack.acme.test_key, { origin: 'https://pay.example.com', headers: forwarded });
+      expect(signedIn.response.status).toBe(303);
+      // The proxy says https: the cookie is the __Host- one.
+      expect(trusted.sessionCookie(signedIn.response)).toMatch(/^__Host-inflow_dashboard=[^;]+; Path=\/; Secure;/);
       // The same headers from a peer that is not listed (this test is 127.0.0.1): spoofed, refused.
       const untrusted = await apiWith({ trustedProxies: ['10.20.30.40'] });
       expect((await untrusted.signIn(stack.acme.test_key, { origin: 'https://pay.example.com', headers: forwarded })).response.status).toBe(403);
       // And with nothing configured, from anyone.
-      expect((await signIn(stack.acme.test_key, { origin: 'https://pay.example.com', headers: forwarded })).response.status).toBe(403);
+      expect((await local.signIn(stack.acme.test_key, { origin: 'https://pay.example.com', headers: forwarded })).response.status).toBe(403);
       expect(
-        (await signIn(stack.acme.test_key, { origin: 'https://evil.example', headers: { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https' } }))
-          .response.status,
+        (
+          await local.signIn(stack.acme.test_key, {
+            origin: 'https://evil.example',
+            headers: { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https' },
+          })
+        ).response.status,
       ).toBe(403);
     });
   });

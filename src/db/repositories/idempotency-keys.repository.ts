@@ -75,12 +75,7 @@ export async function saveIdempotentResponse(db: Executor, scope: IdempotencySco
  * sealed (webhooks/sealed-secrets.ts). Sealed answers start with `v1.`, so they never match.
  */
 export async function plaintextSecretAnswers(db: Executor, limit: number): Promise<IdempotencyKey[]> {
-  return db
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('response_body', 'like', '%"secret":"whsec\\_%')
-    .limit(limit)
-    .execute();
+  return db.selectFrom('idempotency_keys').selectAll().where('response_body', 'like', '%"secret":"whsec\\_%').limit(limit).execute();
 }
 
 /** Replaces a stored answer if it still is the one read (a request in between wins); whether it did. */
