@@ -27,7 +27,11 @@ import type { DepositTransfer } from '../src/workflows/definitions';
 /** The server key tests and benchmarks seal API keys with (INFLOW_SECRET_KEY); public, like the mnemonics. */
 export const testSecretKeyHex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 export const testSecretKey = Buffer.from(testSecretKeyHex, 'hex');
-/** The operator token tests and the dev stack read /healthz?detail with (INFLOW_HEALTH_TOKEN); public, like the server key above. */
+/**
+ * The operator token tests and the multi-process test stacks (test/helpers/inflow-env.ts) read
+ * /healthz?detail with (INFLOW_HEALTH_TOKEN); public, like the server key above. `npm run dev`
+ * does not use it: it makes a token per start and prints how to read the detail with it.
+ */
 export const testHealthToken = 'health-0123456789abcdef0123456789abcdef';
 
 /** The static price table for both modes, as tests and benchmarks price fees and fiat (live too, as INFLOW_ALLOW_STATIC_PRICES_LIVE=true does). */

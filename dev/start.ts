@@ -11,6 +11,7 @@
  *
  * Data survives a restart. Ctrl-C stops everything it started.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -126,6 +127,10 @@ async function start(): Promise<void> {
   Object.assign(env, await developmentXpubEnv(dataDir, env, log), await developmentSecretKeyEnv(dataDir, env, log));
   // A development stack: test endpoints may be http://localhost (a production worker refuses loopback).
   env.INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK ??= 'true';
+  // /healthz?detail is closed without an operator token; this stack makes one per start (printed
+  // below) so the detail is one copy-paste away, unless the developer set their own.
+  const ownHealthToken = Boolean(env.INFLOW_HEALTH_TOKEN);
+  if (!ownHealthToken) env.INFLOW_HEALTH_TOKEN = randomBytes(24).toString('hex');
   const config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'INFLOW_SECRET_KEY']);
   const liveConfigured = Boolean(config.xpubs.live.evm || config.xpubs.live.tron);
   const derivers = createAddressDerivers(config, liveConfigured ? modes : ['test']);
@@ -199,6 +204,7 @@ async function start(): Promise<void> {
       `  CLI:          npm run cli -- … finds this stack through ${displayPath(stackFile)} (docs/cli.md)`,
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
+      `       curl -s -H "Authorization: Bearer ${ownHealthToken ? '$INFLOW_HEALTH_TOKEN' : config.healthToken}" 'http://localhost:${config.port}/healthz?detail'   (the detail: ${ownHealthToken ? 'your' : "this start's"} INFLOW_HEALTH_TOKEN)`,
       '',
     ].join('\n') + '\n',
   );

@@ -44,6 +44,10 @@ describe('npm run dev', () => {
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     // The public answer: the status alone (the detail needs INFLOW_HEALTH_TOKEN, docs/operations.md); ok means Postgres and Temporal answer.
     expect(await health.json()).toEqual({ status: 'ok' });
+    // The detail, with the operator token this start made and printed.
+    const healthToken = /Authorization: Bearer ([0-9a-f]{48})" 'http:\/\/localhost:\d+\/healthz\?detail'/.exec(first.stdout)?.[1];
+    const detail = await fetch(`http://127.0.0.1:${apiPort}/healthz?detail`, { headers: { Authorization: `Bearer ${healthToken}` } });
+    expect([detail.status, await detail.json()]).toMatchObject([200, { status: 'ok', postgres: { status: 'up' } }]);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     const created = (await (
       await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } })
