@@ -310,6 +310,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
   } catch (error) {
     throw new ConfigError(`inflow: INFLOW_SECRET_KEY ${(error as Error).message}`);
   }
+  // Test and live addresses come from per-mode index sequences that both start at the same place:
+  // one key for both would hand out a live customer's address to a test customer (and the second
+  // to ask would be refused by the addresses' uniqueness).
+  for (const family of ['EVM', 'TRON'] as const) {
+    const test = data[`INFLOW_XPUB_${family}_TEST`];
+    if (test !== undefined && test === data[`INFLOW_XPUB_${family}_LIVE`]) {
+      throw new ConfigError(
+        `inflow: INFLOW_XPUB_${family}_TEST and INFLOW_XPUB_${family}_LIVE are the same key: test and live addresses must come from different keys`,
+      );
+    }
+  }
   return {
     databaseUrl: data.DATABASE_URL ?? '',
     temporal: {

@@ -141,6 +141,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses one key for both modes of a family, naming both variables', () => {
+    expect(() => loadConfig({ ...complete, INFLOW_XPUB_TRON_TEST: 'xpubA', INFLOW_XPUB_TRON_LIVE: ' xpubA' })).toThrow(
+      'inflow: INFLOW_XPUB_TRON_TEST and INFLOW_XPUB_TRON_LIVE are the same key: test and live addresses must come from different keys',
+    );
+  });
+
   it('reads the xpubs of each mode and family', () => {
     const config = loadConfig({ ...complete, INFLOW_XPUB_EVM_TEST: ' xpubA ', INFLOW_XPUB_TRON_LIVE: 'xpubB' });
     expect(config.xpubs).toEqual({ test: { evm: 'xpubA', tron: undefined }, live: { evm: undefined, tron: 'xpubB' } });
