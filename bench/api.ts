@@ -27,6 +27,7 @@ import { migrateToLatest } from '../src/db/migrate';
 import { recordDetectedDeposit } from '../src/deposits/transitions';
 import { createLogger } from '../src/logger';
 import { defaultRateLimits } from '../src/domain/rate-limits';
+import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
 import { benchLog } from './log';
 import { bestOfRounds, closedLoop, formatBest, formatPercentiles, openLoop, percentile, printHeader, ResultTable, roundsFlag, type Measured } from './measure';
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       logger: createLogger('silent'),
       derivers: { test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())), live: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())) },
       taskQueue: 'unused',
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
+      webhookPolicy: developmentWebhookPolicy,
       prices: staticPrices(),
       secretKey: testSecretKey,
       // The limiter runs (its statement is part of what is measured) but never refuses the load: the

@@ -21,6 +21,7 @@ import { defaultStaticPrices, type PriceSource } from '../src/prices/price-sourc
 import { createPriceSources } from '../src/prices/sources';
 import type { OrderObject } from '../src/orders/orders.schema';
 import { createOrder, prepareOrder, type NewOrderInput } from '../src/orders/orders.service';
+import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
 import { sealWebhookSecret } from '../src/webhooks/sealed-secrets';
 import type { DepositTransfer } from '../src/workflows/definitions';
 
@@ -165,7 +166,7 @@ export async function buildOrder(db: Db, tenant: Tenant, input: Partial<NewOrder
   const order = { external_id: `order-${newId('request')}`, network: 'ethereum' as const, currency: 'USDT', expires_in: 900, ...input };
   const prepared = await prepareOrder(tenant, order, {
     prices: staticPrices()[modeOf(tenant.livemode)],
-    webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
+    webhookPolicy: developmentWebhookPolicy,
   });
   return db
     .transaction()

@@ -7,6 +7,7 @@ import { startApiServer, stopApiServer } from '../../src/api/server';
 import type { Db } from '../../src/db/database';
 import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
+import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';
 import { staticPrices, testDerivers, testHealthToken, testSecretKey } from '../../dev/fixtures';
 import { assertMatchesSpec } from './openapi-validator';
 
@@ -68,7 +69,7 @@ export async function startTestApi({
       taskQueue: 'inflow-test-unused',
       derivers: testDerivers(),
       // Receivers in tests listen on loopback, which a development stack allows (a test of the default policy passes its own).
-      webhookPolicy: { allowPrivateNetworksInLive: false, allowPrivateNetworksInTest: false, allowLoopbackInTest: true },
+      webhookPolicy: developmentWebhookPolicy,
       prices: staticPrices(),
       secretKey: testSecretKey,
       // Tests read /healthz?detail with it (`request(path, { key: testHealthToken })`).
