@@ -17,6 +17,7 @@ import * as customerManagement from './20261125T0000-customer-management';
 import * as dashboardSessions from './20261126T0000-dashboard-sessions';
 import * as chainTruth from './20261206T0000-chain-truth';
 import * as addressIndexesPerMode from './20261207T0100-address-indexes-per-mode';
+import * as webhookSignatureFormat from './20261207T0200-webhook-signature-format';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '20261126T0000-dashboard-sessions': dashboardSessions,
   '20261206T0000-chain-truth': chainTruth,
   '20261207T0100-address-indexes-per-mode': addressIndexesPerMode,
+  '20261207T0200-webhook-signature-format': webhookSignatureFormat,
 };

@@ -924,6 +924,11 @@ export interface components {
             disabled: boolean;
             /** @description Why inflow disabled it (e.g. the receiver answered 410 Gone), if it did. */
             disabled_reason: string | null;
+            /**
+             * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
+             * @enum {string}
+             */
+            x_webhook_signature_format: "compact" | "python_json_dumps";
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2030,6 +2035,11 @@ export interface operations {
                     url: string;
                     events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
                     description?: string;
+                    /**
+                     * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
+                     * @enum {string}
+                     */
+                    x_webhook_signature_format?: "compact" | "python_json_dumps";
                 };
             };
         };
@@ -2146,6 +2156,11 @@ export interface operations {
                     events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
                     description?: string | null;
                     disabled?: boolean;
+                    /**
+                     * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
+                     * @enum {string}
+                     */
+                    x_webhook_signature_format?: "compact" | "python_json_dumps";
                 };
             };
         };

@@ -58,6 +58,23 @@ const EVENT_TYPES = [
   'ping',
 ] as const;
 const DEPOSIT_STATUSES = ['detected', 'confirming', 'completed', 'failed', 'dust'] as const;
+/** What each X-Webhook-Signature format verifies with, in the words of the samples merchants copy. */
+const signatureFormatLabels = {
+  compact: "compact: HMAC of the body as sent (TotoPay's Node sample, any raw-body check)",
+  python_json_dumps: "python_json_dumps: HMAC of Python's json.dumps(payload) (TotoPay's Python sample)",
+} as const;
+
+/** The labelled <select> of an endpoint's X-Webhook-Signature format, `chosen` selected. */
+function signatureFormatField(id: string, chosen: keyof typeof signatureFormatLabels): SafeHtml {
+  return html`<label for="${id}"
+    >X-Webhook-Signature format
+    <select id="${id}" name="x_webhook_signature_format">
+      ${(Object.keys(signatureFormatLabels) as Array<keyof typeof signatureFormatLabels>).map(
+        (format) => html`<option value="${format}" ${format === chosen ? html` selected` : ''}>${signatureFormatLabels[format]}</option>`,
+      )}
+    </select></label
+  >`;
+}
 const ORDER_STATUSES = ['pending', 'completed', 'expired', 'underpaid', 'canceled'] as const;
 const EXPLORERS: Record<string, string> = {
   ethereum: 'https://etherscan.io/tx/',
@@ -1077,6 +1094,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
                 <label><input type="checkbox" name="events" value="*" checked /> All events (*)</label>
                 ${EVENT_TYPES.filter((type) => type !== 'ping').map((type) => html`<label><input type="checkbox" name="events" value="${type}" /> ${type}</label>`)}
               </fieldset>
+              ${signatureFormatField('w-signature-format', 'compact')}
               <button type="submit">Create endpoint</button>
             </form>
           </section>`,
@@ -1110,9 +1128,15 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
             <dd>${endpoint.events.join(', ')}</dd>
             <dt>Description</dt>
             <dd>${endpoint.description ?? '—'}</dd>
+            <dt>X-Webhook-Signature</dt>
+            <dd data-signature-format>${signatureFormatLabels[endpoint.x_webhook_signature_format]}</dd>
             <dt>Created</dt>
             <dd>${when(endpoint.created_at)}</dd>
           </dl>
+          <form id="signature-format" class="inline" method="post" action="/dashboard/webhooks/${endpoint.id}/signature-format">
+            ${csrfField(chrome.csrfToken)} ${signatureFormatField('we-signature-format', endpoint.x_webhook_signature_format)}
+            <button type="submit" class="secondary">Save</button>
+          </form>
           <div class="inline">
             <form
               id="rotate-secret"
@@ -1181,6 +1205,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
         url: form.get('url') ?? '',
         events: events.length ? events : ['*'],
         ...optional('description', form.get('description')),
+        ...optional('x_webhook_signature_format', form.get('x_webhook_signature_format')),
       } as Parameters<Inflow['webhookEndpoints']['create']>[0]);
       return endpointPage(inflow, chrome, endpoint, endpoint.secret);
     }),
@@ -1207,6 +1232,18 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     view('webhooks', async (ctx, { inflow, form }) => {
       const id = ctx.params.id as string;
       await inflow.webhookEndpoints.update(id, { disabled: form.get('disabled') === 'true' });
+      redirect(ctx, `/dashboard/webhooks/${encodeURIComponent(id)}`);
+    }),
+  );
+
+  router.post(
+    '/webhooks/:id/signature-format',
+    signedIn,
+    view('webhooks', async (ctx, { inflow, form }) => {
+      const id = ctx.params.id as string;
+      // The API validates the value: anything but its two formats comes back as the page's alert.
+      const format = (form.get('x_webhook_signature_format') ?? '') as Schemas['WebhookEndpoint']['x_webhook_signature_format'];
+      await inflow.webhookEndpoints.update(id, { x_webhook_signature_format: format });
       redirect(ctx, `/dashboard/webhooks/${encodeURIComponent(id)}`);
     }),
   );

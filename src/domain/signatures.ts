@@ -1,19 +1,36 @@
 /**
  * Webhook signatures, two ways on every delivery:
  *  - `X-Webhook-Signature`: hex HMAC-SHA256 of the raw body, keyed with the endpoint secret string
- *    (the TotoPay-style scheme; its Node verifier works unchanged because the body is compact JSON);
+ *    (the TotoPay-style scheme; its Node verifier works unchanged because the body is compact JSON),
+ *    or of the payload as Python's json.dumps writes it, for endpoints set to `python_json_dumps`;
  *  - Standard Webhooks: `webhook-signature: v1,<base64>` of HMAC-SHA256 over `{id}.{timestamp}.{body}`,
  *    keyed with the base64-decoded part of the secret after `whsec_`, which receivers can check
  *    against replays through `webhook-timestamp`.
  * `verifyWebhook` is the receiving side, for merchants to copy.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { pythonJsonDumps } from './python-json';
 
 export const SECRET_PREFIX = 'whsec_';
 
 /** `whsec_` + 32 random bytes in base64, as Standard Webhooks expects. */
 export function generateWebhookSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+/**
+ * What `X-Webhook-Signature` is the HMAC of, per endpoint. `compact`: the raw body, which
+ * TotoPay's Node sample (`JSON.stringify(req.body)`) and any raw-body check verify.
+ * `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it, which TotoPay's
+ * Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers
+ * are the same either way.
+ */
+export const webhookSignatureFormats = ['compact', 'python_json_dumps'] as const;
+export type WebhookSignatureFormat = (typeof webhookSignatureFormats)[number];
+
+/** The text `X-Webhook-Signature` signs for a body in a format. */
+export function legacySignedText(rawBody: string, format: WebhookSignatureFormat): string {
+  return format === 'python_json_dumps' ? pythonJsonDumps(JSON.parse(rawBody)) : rawBody;
 }
 
 export function hexSignature(rawBody: string, secret: string): string {
@@ -30,11 +47,17 @@ export function standardSignature(messageId: string, timestampSeconds: number, r
  * sign: `webhook-signature` lists both (space-separated). `X-Webhook-Signature` holds one value,
  * so it uses the newest: receivers on that scheme switch secrets when they rotate.
  */
-export function signatureHeaders(input: { messageId: string; timestampSeconds: number; rawBody: string; secrets: string[] }): Record<string, string> {
+export function signatureHeaders(input: {
+  messageId: string;
+  timestampSeconds: number;
+  rawBody: string;
+  secrets: string[];
+  format?: WebhookSignatureFormat | undefined;
+}): Record<string, string> {
   const [newest] = input.secrets;
   if (!newest) throw new Error('a delivery needs at least one secret');
   return {
-    'X-Webhook-Signature': hexSignature(input.rawBody, newest),
+    'X-Webhook-Signature': hexSignature(legacySignedText(input.rawBody, input.format ?? 'compact'), newest),
     'webhook-id': input.messageId,
     'webhook-timestamp': String(input.timestampSeconds),
     'webhook-signature': input.secrets.map((secret) => standardSignature(input.messageId, input.timestampSeconds, input.rawBody, secret)).join(' '),
@@ -56,7 +79,7 @@ export function verifyWebhook(
   rawBody: string,
   headers: Record<string, string | string[] | undefined>,
   secret: string,
-  options: { toleranceSeconds?: number; nowSeconds?: number; allowLegacySignature?: boolean } = {},
+  options: { toleranceSeconds?: number; nowSeconds?: number; allowLegacySignature?: boolean; legacyFormat?: WebhookSignatureFormat } = {},
 ): unknown {
   const header = (name: string) => {
     const value = headers[name] ?? headers[name.toLowerCase()];
@@ -78,7 +101,8 @@ export function verifyWebhook(
   } else {
     if (!options.allowLegacySignature) throw new WebhookVerificationError('webhook-id, webhook-timestamp and webhook-signature are required');
     const hex = header('x-webhook-signature');
-    if (!hex || !safeEqual(hex, hexSignature(rawBody, secret))) throw new WebhookVerificationError('X-Webhook-Signature does not match');
+    if (!hex || !safeEqual(hex, hexSignature(legacySignedText(rawBody, options.legacyFormat ?? 'compact'), secret)))
+      throw new WebhookVerificationError('X-Webhook-Signature does not match');
   }
   return JSON.parse(rawBody);
 }

@@ -24,7 +24,7 @@ import {
 } from '../db/repositories/webhooks.repository';
 import type { Event } from '../db/tables/events.table';
 import { newId } from '../domain/ids';
-import { signatureHeaders } from '../domain/signatures';
+import { signatureHeaders, type WebhookSignatureFormat } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
 import type { EventObject } from '../events/events.schema';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
@@ -351,20 +351,25 @@ function endpointRequest(target: DeliveryTarget, secretKey: Buffer): OutgoingReq
     return { refusal: error.message };
   }
   const event = eventObject({ id: target.event_id, type: target.type, created_at: target.created_at, livemode: target.livemode, data: target.data });
-  return { url: target.url!, ...signedEventRequest(event, secrets) };
+  return { url: target.url!, ...signedEventRequest(event, secrets, target.x_webhook_signature_format ?? 'compact') };
 }
 
 /**
  * The body and headers of an endpoint's delivery of `event`: the event object as compact JSON,
- * signed with `secrets` now. `npm run cli -- listen` sends its forwards through this too, so a
- * local receiver sees exactly what a real endpoint would.
+ * signed with `secrets` now (`X-Webhook-Signature` in the endpoint's `format`). `npm run cli --
+ * listen` sends its forwards through this too, so a local receiver sees exactly what a real
+ * endpoint would.
  */
-export function signedEventRequest(event: EventObject, secrets: string[]): { rawBody: string; headers: Record<string, string> } {
+export function signedEventRequest(
+  event: EventObject,
+  secrets: string[],
+  format: WebhookSignatureFormat = 'compact',
+): { rawBody: string; headers: Record<string, string> } {
   const rawBody = JSON.stringify(event);
   return {
     rawBody,
     headers: {
-      ...signatureHeaders({ messageId: event.id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets }),
+      ...signatureHeaders({ messageId: event.id, timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets, format }),
       'User-Agent': USER_AGENT,
     },
   };

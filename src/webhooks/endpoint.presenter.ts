@@ -13,6 +13,7 @@ export function endpointObject(endpoint: WebhookEndpoint, options: { withSecret?
     description: endpoint.description,
     disabled: endpoint.disabled,
     disabled_reason: endpoint.disabled_reason,
+    x_webhook_signature_format: endpoint.x_webhook_signature_format,
     created_at: endpoint.created_at.toISOString(),
     updated_at: endpoint.updated_at.toISOString(),
     ...(options.withSecret ? { secret: endpoint.secret } : {}),

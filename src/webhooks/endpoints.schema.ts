@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { subscribableEventTypes } from '../domain/events';
+import { webhookSignatureFormats } from '../domain/signatures';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { deletedObject, idOf, listOf, NoParameters, text, Timestamp } from '../api/schema';
@@ -15,10 +16,16 @@ const EventTypes = z
   .meta({ anyOf: [{ not: { contains: { const: '*' } } }, { maxItems: 1 }] })
   .transform((events) => [...new Set(events)]);
 
+const SignatureFormat = z.enum(webhookSignatureFormats).meta({
+  description:
+    "What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.",
+});
+
 export const CreateEndpointBody = z.strictObject({
   url: text().min(1).max(4096),
   events: EventTypes,
   description: text().max(512).optional(),
+  x_webhook_signature_format: SignatureFormat.optional(),
 });
 
 export const UpdateEndpointBody = z.strictObject({
@@ -26,6 +33,7 @@ export const UpdateEndpointBody = z.strictObject({
   events: EventTypes.optional(),
   description: text().max(512).nullable().optional(),
   disabled: z.boolean().optional(),
+  x_webhook_signature_format: SignatureFormat.optional(),
 });
 
 export const ListEndpointsQuery = z.strictObject({ ...paginationParams('webhookEndpoint') });
@@ -40,6 +48,7 @@ export const EndpointObject = z
     description: z.string().nullable(),
     disabled: z.boolean(),
     disabled_reason: z.string().nullable().meta({ description: 'Why inflow disabled it (e.g. the receiver answered 410 Gone), if it did.' }),
+    x_webhook_signature_format: SignatureFormat,
     created_at: Timestamp,
     updated_at: Timestamp,
     secret: z.string().optional().meta({ description: 'The `whsec_` signing secret: only in the answers to create and rotate-secret.' }),

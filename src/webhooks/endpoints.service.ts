@@ -7,7 +7,7 @@ import type { WebhookEndpoint } from '../db/tables/webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
 import type { SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';
-import { generateWebhookSecret } from '../domain/signatures';
+import { generateWebhookSecret, type WebhookSignatureFormat } from '../domain/signatures';
 import { queueDelivery } from '../outbox/queue';
 import { sealedWebhookSecret, sealWebhookSecret } from './sealed-secrets';
 import { destinationRule, type WebhookPolicy } from './deliveries';
@@ -64,7 +64,12 @@ export async function checkDestinationUrl(raw: string, livemode: boolean, policy
 export async function createEndpoint(
   transaction: Executor,
   tenant: Tenant,
-  input: { url: string; events: Array<SubscribableEventType | '*'>; description?: string | undefined },
+  input: {
+    url: string;
+    events: Array<SubscribableEventType | '*'>;
+    description?: string | undefined;
+    x_webhook_signature_format?: WebhookSignatureFormat | undefined;
+  },
   limit: number,
   secretKey: Buffer,
 ): Promise<WebhookEndpoint> {
@@ -102,6 +107,7 @@ export async function createEndpoint(
       previous_secret: null,
       previous_secret_expires_at: null,
       disabled_reason: null,
+      x_webhook_signature_format: input.x_webhook_signature_format ?? 'compact',
       deleted_at: null,
     });
     return { ...endpoint, secret };
@@ -117,6 +123,7 @@ export async function updateEndpoint(
     events?: Array<SubscribableEventType | '*'> | undefined;
     description?: string | null | undefined;
     disabled?: boolean | undefined;
+    x_webhook_signature_format?: WebhookSignatureFormat | undefined;
   },
 ): Promise<WebhookEndpoint> {
   return updateWebhookEndpoint(db, endpoint.id, {
@@ -124,6 +131,7 @@ export async function updateEndpoint(
     ...(input.events !== undefined ? { events: input.events } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.disabled !== undefined ? { disabled: input.disabled, disabled_reason: input.disabled ? 'Disabled through the API.' : null } : {}),
+    ...(input.x_webhook_signature_format !== undefined ? { x_webhook_signature_format: input.x_webhook_signature_format } : {}),
   });
 }
 

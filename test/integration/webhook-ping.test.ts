@@ -53,6 +53,7 @@ describe('webhook endpoint test ping (real worker, Temporal dev server, Postgres
           description: null,
           disabled: false,
           disabled_reason: null,
+          x_webhook_signature_format: 'compact',
           created_at: endpoint.created_at,
           updated_at: endpoint.updated_at,
         },

@@ -155,6 +155,7 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
       'webhook_endpoints.secret',
       'webhook_endpoints.previous_secret',
       'webhook_endpoints.previous_secret_expires_at',
+      'webhook_endpoints.x_webhook_signature_format',
       'webhook_endpoints.disabled',
       'webhook_endpoints.deleted_at',
       'events.id as event_id',

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { WebhookSignatureFormat } from '../../domain/signatures';
 
 export interface WebhookEndpointsTable {
   id: string;
@@ -12,6 +13,8 @@ export interface WebhookEndpointsTable {
   previous_secret_expires_at: Date | null;
   disabled: ColumnType<boolean, boolean | undefined, boolean>;
   disabled_reason: string | null;
+  /** What X-Webhook-Signature is the HMAC of (domain/signatures.ts). */
+  x_webhook_signature_format: ColumnType<WebhookSignatureFormat, WebhookSignatureFormat | undefined, WebhookSignatureFormat>;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   deleted_at: Date | null;
