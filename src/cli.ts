@@ -7,7 +7,7 @@
  *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
  *   devnet receive [--port 4000]                      development only: a local callback receiver
- *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…]   test mode: forwards the event stream to a local URL, signed as webhooks
+ *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps]   test mode: forwards the event stream to a local URL, signed as webhooks
  *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
  *
  * Against a running `npm run dev` every command works with no setup: what the environment does not
@@ -38,7 +38,7 @@ const usage = [
   '       npm run cli -- chain rescan --network NETWORK [--mode live|test] --from BLOCK --to BLOCK',
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
   '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
-  '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…]   (test mode)',
+  '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps]   (test mode)',
   '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
 ].join('\n');
 

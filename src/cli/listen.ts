@@ -1,8 +1,10 @@
 /**
- * `npm run cli -- listen --forward-to URL [--events deposit.*] [--api-key sk_test_…]`: the
+ * `npm run cli -- listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps]`: the
  * test-mode events of the API's event stream, forwarded to a local URL as webhook deliveries — the
  * same body and headers a registered endpoint gets, signed with a secret made for this session —
  * so that a webhook handler can be built without a public URL or an endpoint. One line per event.
+ * `--signature-format` signs `X-Webhook-Signature` as an endpoint with that setting would (TotoPay's
+ * Python sample needs `python_json_dumps`).
  */
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { eventTypes } from '../domain/events';
 import { idFloor } from '../domain/ids';
-import { generateWebhookSecret } from '../domain/signatures';
+import { generateWebhookSecret, webhookSignatureFormats } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
 import type { EventObject } from '../events/events.schema';
 import { StartupError } from '../startup';
@@ -39,13 +41,15 @@ const TYPE_WIDTH = Math.max(...eventTypes.map((type) => type.length));
 export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { 'forward-to': { type: 'string' }, events: { type: 'string' }, 'api-key': { type: 'string' } },
+    options: { 'forward-to': { type: 'string' }, events: { type: 'string' }, 'api-key': { type: 'string' }, 'signature-format': { type: 'string' } },
     strict: true,
   });
   if (!values['forward-to']) throw new StartupError(`listen needs --forward-to, the URL to POST events to\n${usage}`);
   const target = ForwardUrl.safeParse(values['forward-to']);
   if (!target.success) throw new StartupError(`--forward-to must be an http(s) URL, e.g. http://localhost:4000/webhooks; got "${values['forward-to']}"`);
   const forwardTo = new URL(target.data);
+  const format = webhookSignatureFormats.find((name) => name === (values['signature-format'] ?? 'compact'));
+  if (!format) throw new StartupError(`--signature-format must be ${webhookSignatureFormats.join(' or ')}; got "${values['signature-format']}"`);
   const api = await testModeApi('listen', values['api-key'], env);
   const secret = generateWebhookSecret();
 
@@ -55,7 +59,7 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
 
   const forwarded = new Set<string>();
   const forward = async (event: EventObject) => {
-    const { rawBody, headers } = signedEventRequest(event, [secret]);
+    const { rawBody, headers } = signedEventRequest(event, [secret], format);
     const result = await postWebhook(forwardTo, rawBody, headers);
     process.stdout.write(`${eventLine(event, result)}\n`);
   };

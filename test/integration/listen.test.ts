@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,6 +102,31 @@ describe('npm run cli -- listen | trigger', () => {
       const printed = lines(listen.stdout).slice(1);
       expect(printed).toHaveLength(3);
       expect(printed[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  deposit\\.completed +${stored.id}  \\[200 OK\\] \\d+ ms$`));
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("signs X-Webhook-Signature as json.dumps writes the payload with --signature-format python_json_dumps, which TotoPay's Python check verifies", async () => {
+    const refused = await npmRun('cli', ['listen', '--forward-to', 'http://127.0.0.1:9/hook', '--signature-format', 'pretty'], devEnv);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--signature-format must be compact or python_json_dumps; got "pretty"');
+
+    const receiver = await startReceiver();
+    try {
+      const listen = start(['listen', '--forward-to', receiver.url, '--events', 'customer.created', '--signature-format', 'python_json_dumps']);
+      const secret = await secretOf(listen);
+      await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: { name: 'Zoë "💸" \\ café' } });
+      await receiver.waitForRequests(1);
+      const [request] = receiver.requests;
+      // The seed's verify_webhook, run by python3 on the body as received: HMAC of json.dumps(json.loads(body)).
+      const script =
+        'import hmac, hashlib, json, sys\nprint(hmac.new(sys.argv[1].encode(), json.dumps(json.loads(sys.stdin.read())).encode(), hashlib.sha256).hexdigest())';
+      const expected = execFileSync('python3', ['-c', script, secret], { input: request!.rawBody, encoding: 'utf8' }).trim();
+      expect(request!.headers['x-webhook-signature']).toBe(expected);
+      expect(expected).not.toBe(hexSignature(request!.rawBody, secret));
+      // The body and the Standard Webhooks headers are as ever.
+      expect(new Webhook(secret).verify(request!.rawBody, request!.headers as Record<string, string>)).toEqual(JSON.parse(request!.rawBody));
     } finally {
       await receiver.close();
     }
