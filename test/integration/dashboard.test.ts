@@ -219,6 +219,20 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     await post(`/dashboard/webhooks/${endpointId}/toggle`, { csrf, disabled: 'false' }, { cookie });
     expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-endpoint-state>\s*enabled/);
 
+    // The X-Webhook-Signature format: compact when the form left it, then switched for TotoPay's Python sample.
+    expect(shown).toMatch(/data-signature-format>compact:/);
+    const switched = await post(`/dashboard/webhooks/${endpointId}/signature-format`, { csrf, x_webhook_signature_format: 'python_json_dumps' }, { cookie });
+    expect(switched.headers.get('location')).toBe(`/dashboard/webhooks/${endpointId}`);
+    expect(await (await get(`/dashboard/webhooks/${endpointId}`, cookie)).text()).toMatch(/data-signature-format>python_json_dumps:/);
+    const wrongFormat = await post(`/dashboard/webhooks/${endpointId}/signature-format`, { csrf, x_webhook_signature_format: 'pretty' }, { cookie });
+    expect([wrongFormat.status, /role="alert">[^<]*x_webhook_signature_format/.test(await wrongFormat.text())]).toEqual([400, true]);
+    const createdPython = await post(
+      '/dashboard/webhooks',
+      { csrf, url: 'http://127.0.0.1:9/python', events: 'deposit.completed', x_webhook_signature_format: 'python_json_dumps' },
+      { cookie },
+    );
+    expect(await createdPython.text()).toMatch(/data-signature-format>python_json_dumps:/);
+
     const pinged = await post(`/dashboard/webhooks/${endpointId}/test`, { csrf }, { cookie });
     expect(pinged.status).toBe(303);
     const events = await (await get('/dashboard/events?type=ping', cookie)).text();
