@@ -7,13 +7,14 @@
 import { continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
 import { watcherStateQuery, type Activities, type ChainWatcherInput, type ScanResult } from './definitions';
 import { watcherDetails } from './metadata';
+import { activityRetry } from './versions';
 
 const { scanChain } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // The round heartbeats while it runs: a worker killed mid-round is noticed in seconds, and the
   // round runs again elsewhere, instead of the watcher stalling for the whole two minutes.
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: activityRetry,
 });
 
 const ROUNDS_PER_RUN = 500;

@@ -40,12 +40,13 @@ import {
 } from './definitions';
 import { depositDetails, depositSearchAttributes, simulationStartMetadata, type DepositWait } from './metadata';
 import { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
+import { activityRetry, patches } from './versions';
 import { startDeliveries } from './webhook-delivery.workflow';
 
 const stepOptions = {
   startToCloseTimeout: '30 seconds',
   // Database or price-feed trouble is retried until it passes; nothing is lost meanwhile.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: activityRetry,
 } as const;
 /**
  * Each step (a transition's transaction, a price lookup) is short, so it runs as a local activity:
@@ -54,18 +55,15 @@ const stepOptions = {
  * mid-step leaves the task to time out and another runs the step again; every step is idempotent.
  */
 const localSteps = proxyLocalActivities<Activities>(stepOptions);
-/** For deposits started before steps became local activities (no LOCAL_STEPS_PATCH marker in their history). */
+/** For deposits started before steps became local activities (versions.ts: depositStepsAsLocalActivities). */
 const activitySteps = proxyActivities<Activities>(stepOptions);
-const LOCAL_STEPS_PATCH = 'deposit-steps-as-local-activities';
-/** Deposits started before a moved deposit took its new block's confirmations (fewer ones too) kept the highest count seen. */
-const FOLLOWS_ITS_BLOCK_PATCH = 'deposit-follows-its-block';
 type Steps = typeof localSteps;
 
 export async function depositWorkflow(input: DepositWorkflowInput): Promise<DepositState> {
   const { transfer } = input;
   // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
-  const activities: Steps = patched(LOCAL_STEPS_PATCH) ? localSteps : activitySteps;
-  const followsItsBlock = patched(FOLLOWS_ITS_BLOCK_PATCH);
+  const activities: Steps = patched(patches.depositStepsAsLocalActivities) ? localSteps : activitySteps;
+  const followsItsBlock = patched(patches.depositFollowsItsBlock);
   const state: DepositState = {
     depositId: transfer.depositId,
     status: 'detected',

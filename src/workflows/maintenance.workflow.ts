@@ -5,10 +5,11 @@
 import { log, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities, PurgeIdempotencyKeysInput } from './definitions';
 import { purgeDetails } from './metadata';
+import { activityRetry } from './versions';
 
 const { purgeExpiredIdempotencyKeys } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: { ...activityRetry, maximumAttempts: 10 },
 });
 
 /** Deletes Idempotency-Keys past their time to live (a request after that may use the key as new). */

@@ -32,18 +32,14 @@ import {
   type OrderWorkflowInput,
 } from './definitions';
 import { orderDetails, orderSearchAttributes } from './metadata';
+import { activityRetry, patches } from './versions';
 import { startDeliveries } from './webhook-delivery.workflow';
 
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [activityFailureTypes.orderNotCancelable] },
+  retry: { ...activityRetry, nonRetryableErrorTypes: [activityFailureTypes.orderNotCancelable] },
 });
 
-/**
- * Orders started before they followed the chain neither evaluated at their start nor waited, past
- * their deadline, for the watcher to read past it.
- */
-const FOLLOWS_THE_CHAIN_PATCH = 'order-follows-the-chain';
 /**
  * How often an order past its deadline asks again whether its chain has been read past it: every
  * 15 s at first, doubling to every 10 minutes, so a watcher down for days costs the order's
@@ -53,7 +49,7 @@ const FIRST_CHAIN_WAIT_MS = 15_000;
 const LONGEST_CHAIN_WAIT_MS = 10 * 60_000;
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
-  const followsTheChain = patched(FOLLOWS_THE_CHAIN_PATCH);
+  const followsTheChain = patched(patches.orderFollowsTheChain);
   const state: OrderState = { orderId: input.orderId, status: 'pending' };
   let payments = 0;
   let canceled: OrderVerdict | undefined;

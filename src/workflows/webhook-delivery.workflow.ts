@@ -37,28 +37,22 @@ import {
   type PreparedDelivery,
 } from './definitions';
 import { deliveryDetails, dispatchDetails, startMetadata } from './metadata';
+import { activityRetry, patches } from './versions';
 
 const attemptOptions = {
   // An attempt is database reads, a DNS lookup of its destination (INFLOW_DNS_TIMEOUT_MS, 5 s at
   // most), the POST (15 s at most) and its record. It keeps to this timeout on its own clock
   // (attemptDelivery's deadline): a timeout would retry it, and a retry after the POST sends it again.
   startToCloseTimeout: '45 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: activityRetry,
 } as const;
 const activities = proxyActivities<Activities>(attemptOptions);
 const localActivities = proxyLocalActivities<Activities>(attemptOptions);
 
-/** Marks deliveries started since attempts became local activities; one started before keeps scheduling activity tasks. */
-const LOCAL_ATTEMPTS_PATCH = 'webhook-attempts-as-local-activities';
-/** Marks runs that recorded an attempt in a step of its own (recordWebhookAttempt). */
-const RECORD_APART_PATCH = 'webhook-attempt-recorded-apart';
-/** Marks parents that start deliveries on the webhook task queue; earlier ones started them on their own. */
-const WEBHOOK_QUEUE_PATCH = 'webhook-deliveries-on-their-own-queue';
-
 export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
   // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
   // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
-  const attempts = patched(LOCAL_ATTEMPTS_PATCH) ? localActivities : activities;
+  const attempts = patched(patches.webhookAttemptsAsLocalActivities) ? localActivities : activities;
   let last: AttemptResult | undefined;
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
     if (attempt > 0) {
@@ -73,7 +67,7 @@ export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promi
     // The POST was made but the database would not take its record: a step of its own records it,
     // retried as long as it takes, so that failure never sends the POST again. (Only results of
     // this version carry `unrecorded`; the patch marks the runs that took this step.)
-    if (last.unrecorded && patched(RECORD_APART_PATCH)) await attempts.recordWebhookAttempt(last.unrecorded);
+    if (last.unrecorded && patched(patches.webhookAttemptRecordedApart)) await attempts.recordWebhookAttempt(last.unrecorded);
     if (last.outcome !== 'retry') {
       setCurrentDetails(deliveryDetails(delivery, { finalAttempt: attempt + 1, result: last }));
       return last.outcome;
@@ -113,7 +107,7 @@ async function startDelivery(delivery: PreparedDelivery): Promise<void> {
   try {
     await startChild(webhookDeliveryWorkflow, {
       workflowId: webhookDeliveryWorkflowId(delivery, false),
-      ...(patched(WEBHOOK_QUEUE_PATCH) ? { taskQueue: webhookTaskQueue(workflowInfo().taskQueue) } : {}),
+      ...(patched(patches.webhookDeliveriesOnTheirOwnQueue) ? { taskQueue: webhookTaskQueue(workflowInfo().taskQueue) } : {}),
       args: [delivery],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       ...startMetadata('webhookDeliveryWorkflow', [delivery]),
