@@ -14,7 +14,12 @@ import type { Schemas } from '../../sdk/src';
 import { forwardedValue, fromTrustedProxy } from '../api/client-address';
 import type { Db } from '../db/database';
 import { modeOfKey } from '../domain/api-keys';
+import { depositStatuses } from '../domain/deposit-state';
+import { eventTypes } from '../domain/events';
 import type { Mode } from '../domain/mode';
+import { networkNames, type Network } from '../domain/networks';
+import { orderStatuses } from '../domain/order-state';
+import type { WebhookSignatureFormat } from '../domain/signatures';
 import { script, stylesheet } from './assets';
 import { barChart } from './charts';
 import { html, trustedMarkup, type SafeHtml } from './html';
@@ -39,30 +44,11 @@ const FORM_LIMIT_BYTES = 64 * 1024;
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const NETWORKS = ['ethereum', 'polygon', 'bsc', 'arbitrum', 'base', 'tron'] as const;
-type Network = (typeof NETWORKS)[number];
-const EVENT_TYPES = [
-  'customer.created',
-  'customer.updated',
-  'customer.archived',
-  'deposit.detected',
-  'deposit.confirming',
-  'deposit.completed',
-  'deposit.failed',
-  'deposit.reversed',
-  'order.created',
-  'order.completed',
-  'order.expired',
-  'order.underpaid',
-  'order.canceled',
-  'ping',
-] as const;
-const DEPOSIT_STATUSES = ['detected', 'confirming', 'completed', 'failed', 'dust'] as const;
 /** What each X-Webhook-Signature format verifies with, in the words of the samples merchants copy. */
 const signatureFormatLabels = {
   compact: "compact: HMAC of the body as sent (TotoPay's Node sample, any raw-body check)",
   python_json_dumps: "python_json_dumps: HMAC of Python's json.dumps(payload) (TotoPay's Python sample)",
-} as const;
+} as const satisfies Record<WebhookSignatureFormat, string>;
 
 /** The labelled <select> of an endpoint's X-Webhook-Signature format, `chosen` selected. */
 function signatureFormatField(id: string, chosen: keyof typeof signatureFormatLabels): SafeHtml {
@@ -75,7 +61,6 @@ function signatureFormatField(id: string, chosen: keyof typeof signatureFormatLa
     </select></label
   >`;
 }
-const ORDER_STATUSES = ['pending', 'completed', 'expired', 'underpaid', 'canceled'] as const;
 const EXPLORERS: Record<string, string> = {
   ethereum: 'https://etherscan.io/tx/',
   polygon: 'https://polygonscan.com/tx/',
@@ -547,8 +532,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     '/deposits',
     signedIn,
     view('deposits', async (ctx, { inflow, chrome }) => {
-      const statusFilter = pick(ctx.query.status, DEPOSIT_STATUSES);
-      const network = pick(ctx.query.network, NETWORKS);
+      const statusFilter = pick(ctx.query.status, depositStatuses);
+      const network = pick(ctx.query.network, networkNames);
       const customerId = typeof ctx.query.customer_id === 'string' && ctx.query.customer_id ? ctx.query.customer_id : undefined;
       const after = cursorOf(ctx);
       const [list, customers] = await Promise.all([
@@ -571,8 +556,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       return {
         title: 'Deposits',
         body: html`<form id="deposit-filters" class="inline card" method="get" action="/dashboard/deposits" role="search" aria-label="Filter deposits">
-            ${choiceFilter('f-status', 'Status', 'status', DEPOSIT_STATUSES, statusFilter)}
-            ${choiceFilter('f-network', 'Network', 'network', NETWORKS, network)}
+            ${choiceFilter('f-status', 'Status', 'status', depositStatuses, statusFilter)}
+            ${choiceFilter('f-network', 'Network', 'network', networkNames, network)}
             <label for="f-customer">Customer id <input id="f-customer" name="customer_id" value="${customerId ?? ''}" placeholder="cus_…" /></label>
             <button type="submit">Filter</button>
           </form>
@@ -597,7 +582,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
         <label for="s-network"
           >Network
           <select id="s-network" name="network">
-            ${NETWORKS.map((value) => html`<option>${value}</option>`)}
+            ${networkNames.map((value) => html`<option>${value}</option>`)}
           </select></label
         >
         <label for="s-currency">Currency <input id="s-currency" name="currency" value="USDC" required /></label>
@@ -947,14 +932,14 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     '/orders',
     signedIn,
     view('orders', async (ctx, { inflow }) => {
-      const statusFilter = pick(ctx.query.status, ORDER_STATUSES);
+      const statusFilter = pick(ctx.query.status, orderStatuses);
       const after = cursorOf(ctx);
       const list = await inflow.orders.list({ limit: 50, ...(statusFilter ? { status: statusFilter } : {}), ...(after ? { starting_after: after } : {}) });
       const last = list.data.at(-1);
       return {
         title: 'Orders',
         body: html`<form class="inline card" method="get" action="/dashboard/orders" role="search" aria-label="Filter orders">
-            ${choiceFilter('o-status', 'Status', 'status', ORDER_STATUSES, statusFilter)}
+            ${choiceFilter('o-status', 'Status', 'status', orderStatuses, statusFilter)}
             <button type="submit">Filter</button>
           </form>
           ${
@@ -1092,7 +1077,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
               <fieldset>
                 <legend>Events</legend>
                 <label><input type="checkbox" name="events" value="*" checked /> All events (*)</label>
-                ${EVENT_TYPES.filter((type) => type !== 'ping').map((type) => html`<label><input type="checkbox" name="events" value="${type}" /> ${type}</label>`)}
+                ${eventTypes.filter((type) => type !== 'ping').map((type) => html`<label><input type="checkbox" name="events" value="${type}" /> ${type}</label>`)}
               </fieldset>
               ${signatureFormatField('w-signature-format', 'compact')}
               <button type="submit">Create endpoint</button>
@@ -1263,14 +1248,14 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     '/events',
     signedIn,
     view('events', async (ctx, { inflow }) => {
-      const type = pick(ctx.query.type, EVENT_TYPES);
+      const type = pick(ctx.query.type, eventTypes);
       const after = cursorOf(ctx);
       const list = await inflow.events.list({ limit: 50, ...(type ? { type } : {}), ...(after ? { starting_after: after } : {}) });
       const last = list.data.at(-1);
       return {
         title: 'Events',
         body: html`<form class="inline card" method="get" action="/dashboard/events" role="search" aria-label="Filter events">
-            ${choiceFilter('e-type', 'Type', 'type', EVENT_TYPES, type)}
+            ${choiceFilter('e-type', 'Type', 'type', eventTypes, type)}
             <button type="submit">Filter</button>
           </form>
           ${eventsTable(list.data)}
