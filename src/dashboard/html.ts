@@ -10,7 +10,7 @@ export class SafeHtml {
   }
 }
 
-type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
+export type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
@@ -34,4 +34,12 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
 /** Markup made by trusted code (the QR package's SVG); never for anything a user typed. */
 export function trustedMarkup(markup: string): SafeHtml {
   return new SafeHtml(markup);
+}
+
+/**
+ * Attributes that may be absent, written right after a tag's name (`<td${attributes(a, b)}>`):
+ * each present one with its leading space, so an absent one leaves no stray space in the tag.
+ */
+export function attributes(...list: Array<SafeHtml | false | undefined>): SafeHtml {
+  return new SafeHtml(list.map((attribute) => (attribute ? ` ${attribute.value}` : '')).join(''));
 }

@@ -32,7 +32,7 @@ export const SECURE_COOKIES: SessionCookies = { session: '__Host-inflow_dashboar
 export const DEVELOPMENT_COOKIES: SessionCookies = { session: 'inflow_dashboard', login: 'inflow_dashboard_login', secure: false };
 
 /**
- * The cookies of the origin the dashboard is seen at (dashboard.routes.ts' expectedOrigin). Only
+ * The cookies of the origin the dashboard is seen at (origin.ts' expectedOrigin). Only
  * these are read: on an https origin a planted unprefixed cookie is ignored. Plain http to any
  * other host gets the secure cookies too, which browsers drop; the sign-in page says why.
  */
