@@ -17,9 +17,9 @@
  * 30/s; there, use BENCH_EVENTS=50 BENCH_OPEN_LOOP_SECONDS=3 to check the script).
  */
 import os from 'node:os';
-import { buildEndpoint, buildEvent, buildMerchant } from '../dev/fixtures';
+import { buildEndpoint, buildMerchant } from '../dev/fixtures';
 import type { Db } from '../src/db/database';
-import { queueDeliveries } from '../src/webhooks/deliveries';
+import { emit } from '../src/events/emitter';
 import { webhookDeliveryWorkflowId } from '../src/workflows/definitions';
 import { historyLength, withBenchStack } from './harness';
 import { benchLog } from './log';
@@ -56,16 +56,18 @@ const ARRIVAL_TIMEOUT_MS = 120_000;
 type Tenant = { merchantId: string; livemode: boolean };
 
 /**
- * The one place an event is written with its delivery recorded and queued, in one transaction as
- * the API does (`queueDeliveries`); the relay starts the delivery workflow at commit.
+ * An event emitted as the API emits a customer's (events/emitter.ts): written with its delivery,
+ * queued in one transaction; the relay starts the delivery workflow at commit.
  */
 async function commitEvent(db: Db, tenant: Tenant, i: number): Promise<string> {
-  const event = await db.transaction().execute(async (transaction) => {
-    const written = await buildEvent(transaction, tenant, { data: { id: `cus_${i}`, object: 'customer' } });
-    await queueDeliveries(transaction, written);
-    return written;
-  });
-  return event.id;
+  const { eventId } = await emit(
+    db,
+    'at-commit',
+    'customer.created',
+    { merchant_id: tenant.merchantId, livemode: tenant.livemode },
+    { id: `cus_${i}`, object: 'customer' },
+  );
+  return eventId;
 }
 
 /** The id of the workflow delivering an event to an endpoint the first time. */

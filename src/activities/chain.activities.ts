@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { chainKey, type ChainAdapter, type WatchedChainAdapter } from '../chains/chain-adapter';
 import { chainTip, changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
 import { FailoverChainAdapter } from '../chains/failover';
@@ -9,9 +8,11 @@ import type { Db } from '../db/database';
 import { findCursor, saveCursor, watchedDeposits } from '../db/repositories/chains.repository';
 import type { Deposit } from '../db/tables/deposits.table';
 import { isLate, isReorged } from '../domain/deposit-state';
+import { activityFailureTypes, StepFailure } from '../domain/failures';
 import { networks, type Network } from '../domain/networks';
 import { reportConfirmations, reportDetectedTransfer, type WorkflowStarter } from '../workflows/client';
-import { activityFailureTypes, LATE_MONEY_WINDOW_MS, REVERSAL_WINDOW_MS, type ChainActivities, type ScanResult } from '../workflows/definitions';
+import { LATE_MONEY_WINDOW_MS, REVERSAL_WINDOW_MS, type ChainActivities, type ScanResult } from '../workflows/definitions';
+import { withActivityFailures } from './failures';
 
 /**
  * One round of a chain watcher: scan from the cursor towards the head, start (or find) a deposit
@@ -21,7 +22,7 @@ import { activityFailureTypes, LATE_MONEY_WINDOW_MS, REVERSAL_WINDOW_MS, type Ch
  * idempotent. It knows chains only through the ChainAdapter interface.
  */
 export function createChainActivities(deps: WorkflowStarter & { db: Db; chains: Map<string, WatchedChainAdapter> }): ChainActivities {
-  return { scanChain: (input) => whileHeartbeating(() => scanRound(deps, input)) };
+  return withActivityFailures({ scanChain: (input) => whileHeartbeating(() => scanRound(deps, input)) });
 }
 
 async function scanRound(
@@ -30,12 +31,7 @@ async function scanRound(
 ): Promise<ScanResult> {
   const { db } = deps;
   const chain = deps.chains.get(chainKey(input));
-  if (!chain)
-    throw ApplicationFailure.create({
-      type: activityFailureTypes.chainNotConfigured,
-      message: `no node is configured for ${chainKey(input)}`,
-      nonRetryable: true,
-    });
+  if (!chain) throw new StepFailure(activityFailureTypes.chainNotConfigured, `no node is configured for ${chainKey(input)}`);
   const { adapter } = chain;
   const depth = reorgDepth(chain, input.network);
   // A rollup's deposits complete only at or below its safe block (confirmationsOf).

@@ -1,9 +1,10 @@
 import type { Db } from '../db/database';
 import { deleteExpiredIdempotencyKeys } from '../db/repositories/idempotency-keys.repository';
 import type { MaintenanceActivities } from '../workflows/definitions';
+import { withActivityFailures } from './failures';
 
 export function createMaintenanceActivities(deps: { db: Db }): MaintenanceActivities {
-  return {
+  return withActivityFailures({
     purgeExpiredIdempotencyKeys: (input) => deleteExpiredIdempotencyKeys(deps.db, input.olderThanHours),
-  };
+  });
 }

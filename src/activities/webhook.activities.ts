@@ -1,16 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/database';
-import {
-  attemptDeadline,
-  attemptDelivery,
-  markDeliveryFailed,
-  prepareDeliveries,
-  recordAttemptOutcome,
-  recordedWithin,
-  requireEvent,
-  type AttemptDeps,
-} from '../webhooks/deliveries';
+import { deliveriesOf } from '../events/emitter';
+import { attemptDeadline, attemptDelivery, markDeliveryFailed, recordAttemptOutcome, recordedWithin, type AttemptDeps } from '../webhooks/deliveries';
 import type { WebhookActivities } from '../workflows/definitions';
+import { withActivityFailures } from './failures';
 
 /** How many times a legacy attempt (one that answers a bare outcome, so cannot hand its recording back) tries to record, time allowing. */
 const LEGACY_RECORD_TRIES = 5;
@@ -23,9 +16,9 @@ export function createWebhookActivities(
     ...(deps.keepsAnswerFrom ? { keepsAnswerFrom: deps.keepsAnswerFrom } : {}),
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
   };
-  return {
+  return withActivityFailures({
     async prepareWebhookDeliveries(input) {
-      return prepareDeliveries(db, await requireEvent(db, input.eventId));
+      return deliveriesOf(db, input.eventId);
     },
     async attemptWebhookDelivery({ withStatus, ...input }) {
       const deadline = attemptDeadline(Date.now(), startToCloseTimeoutMs());
@@ -46,7 +39,7 @@ export function createWebhookActivities(
     async markWebhookDeliveryFailed(input) {
       await markDeliveryFailed(db, input.deliveryId);
     },
-  };
+  });
 }
 
 /** This activity's startToCloseTimeout, as its worker was given it; undefined when called outside an activity (tests), where the workflow's is assumed. */

@@ -9,7 +9,6 @@ import {
   nextAddressIndex,
   updateCustomer as updateCustomerRow,
 } from '../db/repositories/customers.repository';
-import { insertEvent } from '../db/repositories/events.repository';
 import type { Customer, CustomerUpdate } from '../db/tables/customers.table';
 import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import type { EventType } from '../domain/events';
@@ -17,7 +16,7 @@ import { isId, newId } from '../domain/ids';
 import { families } from '../domain/networks';
 import { customerObject } from './customer.presenter';
 import type { CustomerObject } from './customers.schema';
-import { queueDeliveries } from '../webhooks/deliveries';
+import { emit } from '../events/emitter';
 
 /** Stripe's limit, which the create body enforces on its own and an update enforces after merging. */
 const MAX_METADATA_KEYS = 50;
@@ -56,7 +55,7 @@ export async function createCustomer(
     families.map((family) => ({ customer_id: customer.id, family, address: addresses[family], livemode: tenant.livemode, merchant_id: tenant.merchantId })),
   );
   const object = customerObject(customer, addresses);
-  const eventId = await emit(transaction, tenant, 'customer.created', object);
+  const eventId = await emitAbout(transaction, tenant, 'customer.created', object);
   return { customer: object, eventId };
 }
 
@@ -94,7 +93,7 @@ export async function updateCustomer(transaction: Executor, tenant: Tenant, id: 
   }
   if (Object.keys(patch).length === 0) return present(transaction, tenant, customer);
   const object = await present(transaction, tenant, await updateCustomerRow(transaction, customer.id, patch));
-  await emit(transaction, tenant, 'customer.updated', object);
+  await emitAbout(transaction, tenant, 'customer.updated', object);
   return object;
 }
 
@@ -106,7 +105,7 @@ export async function archiveCustomer(transaction: Executor, tenant: Tenant, id:
   const customer = await lockCustomer(transaction, tenant, id);
   if (customer.archived_at) return present(transaction, tenant, customer);
   const object = await present(transaction, tenant, await updateCustomerRow(transaction, customer.id, { archived_at: new Date() }));
-  await emit(transaction, tenant, 'customer.archived', object);
+  await emitAbout(transaction, tenant, 'customer.archived', object);
   return object;
 }
 
@@ -137,15 +136,8 @@ async function present(db: Executor, tenant: Tenant, customer: Customer): Promis
   return customerObject(customer, addresses.get(customer.id)!);
 }
 
-/** The event, with its deliveries to the merchant's endpoints recorded and queued in the same transaction. */
-async function emit(transaction: Executor, tenant: Tenant, type: Extract<EventType, `customer.${string}`>, customer: CustomerObject): Promise<string> {
-  const event = await insertEvent(transaction, {
-    id: newId('event'),
-    merchant_id: tenant.merchantId,
-    livemode: tenant.livemode,
-    type,
-    data: { ...customer },
-  });
-  await queueDeliveries(transaction, event);
-  return event.id;
+/** The event, with its deliveries to the merchant's endpoints queued in the same transaction. */
+async function emitAbout(transaction: Executor, tenant: Tenant, type: Extract<EventType, `customer.${string}`>, customer: CustomerObject): Promise<string> {
+  const { eventId } = await emit(transaction, 'at-commit', type, { merchant_id: tenant.merchantId, livemode: tenant.livemode }, customer);
+  return eventId;
 }

@@ -15,7 +15,7 @@ import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { AmountFormatError, parseAmount } from '../domain/money';
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
-import type { DepositTransfer } from '../workflows/definitions';
+import type { DepositTransfer } from '../domain/transfers';
 import { queueSimulatedDeposit } from '../outbox/queue';
 import { recordDetectedDeposit } from './transitions';
 
@@ -88,7 +88,8 @@ export async function simulateDeposit(
     requiredConfirmations: networks[network].requiredConfirmations,
     simulated: true,
   };
-  // The workflow records the deposit too; whichever comes first writes it, once.
+  // Recorded here, with `deposit.detected` and its deliveries; the workflow queued with it records
+  // the same transfer first thing, finds it, and starts those deliveries (emittedBefore).
   const { deposit } = await recordDetectedDeposit(transaction, transfer);
   await queueSimulatedDeposit(transaction, transfer, {
     requiredConfirmations: transfer.requiredConfirmations,

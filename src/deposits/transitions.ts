@@ -1,29 +1,35 @@
 /**
  * A deposit's transitions as rows: each is one database transaction that updates the deposit,
- * books the ledger when money moves, and writes the event (the outbox that webhooks are delivered
- * from). Every function is idempotent, so an activity may be retried; each runs in the caller's
- * transaction when given one.
+ * books the ledger when money moves, and emits the deposit's event, whose deliveries it hands back
+ * to the deposit's workflow (events/emitter.ts). Every function is idempotent, so an activity may
+ * be retried; each runs in the caller's transaction when given one.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { inTransaction, type Executor } from '../db/database';
 import { insertDepositIfAbsent, lockDepositById, updateDeposit } from '../db/repositories/deposits.repository';
-import { findObjectEventId, insertEvent } from '../db/repositories/events.repository';
+import { findObjectEventId } from '../db/repositories/events.repository';
 import { bookLedgerTransaction } from '../db/repositories/ledger.repository';
 import type { Deposit, NewDeposit } from '../db/tables/deposits.table';
 import { canTransition, type DepositStatus, type FailureReason } from '../domain/deposit-state';
-import type { DepositEventType } from '../domain/events';
+import type { DepositEventType, EmittedEvent } from '../domain/events';
+import { activityFailureTypes, missing } from '../domain/failures';
 import { computeFee } from '../domain/fees';
 import { newId } from '../domain/ids';
-import { activityFailureTypes, type DepositTransfer } from '../workflows/definitions';
+import type { DepositTransfer } from '../domain/transfers';
+import { emit, emittedBefore } from '../events/emitter';
 import { paidAt } from '../orders/order.presenter';
 import { notePaymentToOrder, resettleOrder } from '../orders/settlement';
 import { depositObject } from './deposit.presenter';
 
-/** A transition's result: the deposit as it now is, and the event it emitted, if any. */
-export interface Transition {
+/**
+ * A transition's result: the deposit as it now is, and the event it emitted, if any, with its
+ * deliveries handed back for the deposit's workflow to start.
+ */
+export interface Transition extends Required<EmittedEvent> {
   deposit: Deposit;
-  eventId: string | null;
 }
+
+/** A transition that emits nothing. */
+const nothingEmitted: Required<EmittedEvent> = Object.freeze({ eventId: null, deliveries: [] });
 
 /** Records the transfer once (whoever reports it first) and emits `deposit.detected` that time only. */
 export async function recordDetectedDeposit(db: Executor, transfer: DepositTransfer): Promise<Transition> {
@@ -31,8 +37,10 @@ export async function recordDetectedDeposit(db: Executor, transfer: DepositTrans
     const { deposit, inserted } = await insertDepositIfAbsent(transaction, newDepositOf(transfer));
     if (inserted && transfer.orderId) await notePaymentToOrder(transaction, transfer.orderId, paidAt(deposit));
     // Whoever recorded it first (the API answering a simulate, say), the workflow delivers its event.
-    const eventId = inserted ? await emit(transaction, deposit, 'deposit.detected') : await findObjectEventId(transaction, deposit, 'deposit.detected');
-    return { deposit, eventId };
+    const emitted = inserted
+      ? await emitAbout(transaction, deposit, 'deposit.detected')
+      : await emittedBefore(transaction, await findObjectEventId(transaction, deposit, 'deposit.detected'));
+    return { deposit, ...emitted };
   });
 }
 
@@ -84,17 +92,17 @@ export async function recordConfirmations(
   report: { confirmations: number; blockHash: string | null; blockNumber?: number | null | undefined; first?: boolean | undefined },
 ): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
-    if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, eventId: null };
+    if (deposit.status !== 'detected' && deposit.status !== 'confirming') return { deposit, ...nothingEmitted };
     const moved = report.blockHash !== null && report.blockHash !== deposit.block_hash;
     const block = moved ? { block_hash: report.blockHash, ...(report.blockNumber != null ? { block_number: BigInt(report.blockNumber) } : {}) } : {};
     const confirmations = moved ? report.confirmations : Math.max(report.confirmations, deposit.confirmations);
     const becomesConfirming = deposit.status === 'detected';
     if (!becomesConfirming && report.first) {
       const updated = await updateDeposit(transaction, deposit.id, { confirmations, ...block });
-      return { deposit: updated, eventId: await findObjectEventId(transaction, deposit, 'deposit.confirming') };
+      return { deposit: updated, ...(await emittedBefore(transaction, await findObjectEventId(transaction, deposit, 'deposit.confirming'))) };
     }
     const updated = await updateDeposit(transaction, deposit.id, { status: 'confirming', confirmations, ...block });
-    return { deposit: updated, eventId: becomesConfirming ? await emit(transaction, updated, 'deposit.confirming') : null };
+    return { deposit: updated, ...(becomesConfirming ? await emitAbout(transaction, updated, 'deposit.confirming') : nothingEmitted) };
   });
 }
 
@@ -132,7 +140,7 @@ export async function completeDeposit(
     ]);
     // A settled order follows its payments (one that timed out and completes now may complete it).
     if (completed.order_id) await resettleOrder(transaction, completed.order_id);
-    return { deposit: completed, eventId: await emit(transaction, completed, 'deposit.completed') };
+    return { deposit: completed, ...(await emitAbout(transaction, completed, 'deposit.completed')) };
   });
 }
 
@@ -141,7 +149,7 @@ export async function failDeposit(db: Executor, depositId: string, reason: Failu
   return transition(db, depositId, async (transaction, deposit) => {
     if (deposit.status === 'completed' || !canTransition(deposit.status, 'failed')) return alreadyDone(transaction, deposit, 'failed', 'deposit.failed');
     const failed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: reason });
-    return { deposit: failed, eventId: await emit(transaction, failed, 'deposit.failed') };
+    return { deposit: failed, ...(await emitAbout(transaction, failed, 'deposit.failed')) };
   });
 }
 
@@ -159,7 +167,12 @@ export async function reopenDeposit(
 ): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (!canTransition(deposit.status, 'detected', deposit.failure_reason)) {
-      return { deposit, eventId: deposit.status === 'detected' ? await findObjectEventId(transaction, deposit, 'deposit.detected') : null };
+      return {
+        deposit,
+        ...(deposit.status === 'detected'
+          ? await emittedBefore(transaction, await findObjectEventId(transaction, deposit, 'deposit.detected'))
+          : nothingEmitted),
+      };
     }
     const reopened = await updateDeposit(transaction, deposit.id, {
       status: 'detected',
@@ -172,7 +185,7 @@ export async function reopenDeposit(
       ...(inclusion.blockTime ? { block_time: new Date(inclusion.blockTime) } : {}),
     });
     if (reopened.order_id) await notePaymentToOrder(transaction, reopened.order_id, paidAt(reopened));
-    return { deposit: reopened, eventId: await emit(transaction, reopened, 'deposit.detected') };
+    return { deposit: reopened, ...(await emitAbout(transaction, reopened, 'deposit.detected')) };
   });
 }
 
@@ -180,7 +193,7 @@ export async function reopenDeposit(
 export async function reverseDeposit(db: Executor, depositId: string): Promise<Transition> {
   return transition(db, depositId, async (transaction, deposit) => {
     if (deposit.status !== 'completed')
-      return deposit.reversed_at ? alreadyDone(transaction, deposit, 'failed', 'deposit.reversed') : { deposit, eventId: null };
+      return deposit.reversed_at ? alreadyDone(transaction, deposit, 'failed', 'deposit.reversed') : { deposit, ...nothingEmitted };
     const reversed = await updateDeposit(transaction, deposit.id, { status: 'failed', failure_reason: 'reorg', reversed_at: new Date() });
     const amount = BigInt(deposit.amount);
     await bookLedgerTransaction(
@@ -194,7 +207,7 @@ export async function reverseDeposit(db: Executor, depositId: string): Promise<T
     );
     // A settled order follows its payments: a reversal can take its completion away.
     if (reversed.order_id) await resettleOrder(transaction, reversed.order_id);
-    return { deposit: reversed, eventId: await emit(transaction, reversed, 'deposit.reversed') };
+    return { deposit: reversed, ...(await emitAbout(transaction, reversed, 'deposit.reversed')) };
   });
 }
 
@@ -204,14 +217,13 @@ export async function reverseDeposit(db: Executor, depositId: string): Promise<T
  * delivering twice is harmless (deliveries are unique per event and endpoint).
  */
 async function alreadyDone(transaction: Executor, deposit: Deposit, status: DepositStatus, type: DepositEventType): Promise<Transition> {
-  return { deposit, eventId: deposit.status === status ? await findObjectEventId(transaction, deposit, type) : null };
+  return { deposit, ...(deposit.status === status ? await emittedBefore(transaction, await findObjectEventId(transaction, deposit, type)) : nothingEmitted) };
 }
 
 async function transition(db: Executor, depositId: string, change: (transaction: Executor, deposit: Deposit) => Promise<Transition>): Promise<Transition> {
   return inTransaction(db, async (transaction) => {
     const deposit = await lockDepositById(transaction, depositId);
-    if (!deposit)
-      throw ApplicationFailure.create({ type: activityFailureTypes.depositNotFound, message: `deposit ${depositId} does not exist`, nonRetryable: true });
+    if (!deposit) throw missing(activityFailureTypes.depositNotFound, 'deposit', depositId);
     return change(transaction, deposit);
   });
 }
@@ -231,13 +243,7 @@ function ledgerTransactionOf(deposit: Deposit, kind: 'deposit' | 'reversal', amo
   };
 }
 
-async function emit(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<string> {
-  const event = await insertEvent(transaction, {
-    id: newId('event'),
-    merchant_id: deposit.merchant_id,
-    livemode: deposit.livemode,
-    type,
-    data: { ...depositObject(deposit) },
-  });
-  return event.id;
+/** The deposit's event, its deliveries handed back to the deposit's workflow. */
+function emitAbout(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<Required<EmittedEvent>> {
+  return emit(transaction, 'by-workflow', type, deposit, depositObject(deposit));
 }

@@ -38,3 +38,30 @@ export const subscribableEventTypes = eventTypes.filter((type): type is Subscrib
 /** The events a deposit emits, one per transition. */
 export type DepositEventType = Extract<EventType, `deposit.${string}`>;
 export type OrderEventType = Extract<EventType, `order.${string}`>;
+
+/**
+ * One recorded delivery of an event to one destination, as its delivery workflow takes it: the ids,
+ * and what the Web UI shows and searches it by.
+ */
+export interface PreparedDelivery {
+  deliveryId: string;
+  eventId: string;
+  /** Where it goes: a webhook endpoint's id, or an order's (its callback URL). */
+  destinationId: string;
+  /** What destinationId names: searchable as `EndpointId`, or as `OrderId` for an order's callback. */
+  destinationType: 'endpoint' | 'order';
+  /** The event's type and merchant, for the delivery workflow's search attributes and summary. */
+  eventType: string;
+  merchantId: string;
+}
+
+/**
+ * The event a step emitted, if any, and its webhook deliveries, recorded in the step's own
+ * transaction: the workflow that ran it starts each as a child at once. `deliveries` is absent from
+ * a result an earlier inflow recorded (a history replayed after an upgrade, or an activity an older
+ * worker ran during one); the workflow then records them with prepareWebhookDeliveries, as it did.
+ */
+export interface EmittedEvent {
+  eventId: string | null;
+  deliveries?: PreparedDelivery[];
+}

@@ -8,6 +8,7 @@
  * timeout) can complete it, one reversed by a reorg can take its completion away. Pure: the order
  * workflow and the deposits' transitions drive it, activities persist it.
  */
+import type { EmittedEvent } from './events';
 export const orderStatuses = ['pending', 'completed', 'expired', 'underpaid', 'canceled'] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 export type SettledOrderStatus = Exclude<OrderStatus, 'pending'>;
@@ -44,4 +45,11 @@ export function settleOrder(order: { amount: bigint; expired: boolean }, payment
 export function resettledStatus(order: { amount: bigint }, received: bigint): SettledOrderStatus {
   if (received >= order.amount) return 'completed';
   return received > 0n ? 'underpaid' : 'expired';
+}
+
+/** An order transition's result: the order's status now, and the event it emitted, if any. */
+export interface OrderVerdict extends EmittedEvent {
+  status: OrderStatus;
+  /** Past its deadline, but its chain's watcher has not yet scanned a block made after it: a payment may still be found. */
+  waitingForChain?: boolean;
 }

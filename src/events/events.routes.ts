@@ -10,7 +10,7 @@ import { findEvent, listEvents } from '../db/repositories/events.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
-import { queueRedeliveries } from '../webhooks/deliveries';
+import { resend } from './emitter';
 import { presentEvents } from './event.presenter';
 import { eventOperations as operations } from './events.schema';
 import { streamEvents } from './event-stream';
@@ -48,7 +48,7 @@ export function eventRoutes(deps: { db: Db; logger: Logger; rateLimits: Pick<Rat
 
   route(router, operations.resend, transaction(deps.db), idempotency(), async (ctx) => {
     const event = await eventOf(ctx);
-    await queueRedeliveries(transactionOf(ctx), event);
+    await resend(transactionOf(ctx), event);
     const [resent] = await presentEvents(transactionOf(ctx), [event]);
     return resent!;
   });

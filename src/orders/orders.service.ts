@@ -5,7 +5,6 @@
 import type { AddressDeriver } from '../chains/derivation';
 import type { Executor, Tenant } from '../db/database';
 import { findCustomer } from '../db/repositories/customers.repository';
-import { insertEvent } from '../db/repositories/events.repository';
 import { findOrderByExternalId, insertOrderIfNew, nextOrderAddressIndex } from '../db/repositories/orders.repository';
 import type { Order } from '../db/tables/orders.table';
 import { InvalidRequestError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
@@ -15,9 +14,11 @@ import { AmountFormatError, MAX_BASE_UNITS, parseAmount } from '../domain/money'
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
 import type { callbackStatuses } from '../domain/order-state';
 import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
-import { prepareDeliveries, type WebhookPolicy } from '../webhooks/deliveries';
+import type { WebhookPolicy } from '../webhooks/deliveries';
+import { emit } from '../events/emitter';
 import { checkDestinationUrl } from '../webhooks/endpoints.service';
-import type { OrderWorkflowInput, PreparedDelivery } from '../workflows/definitions';
+import type { PreparedDelivery } from '../domain/events';
+import type { OrderWorkflowInput } from '../workflows/definitions';
 import { queueOrderWorkflow } from '../outbox/queue';
 import { orderObject } from './order.presenter';
 import type { OrderObject } from './orders.schema';
@@ -135,17 +136,10 @@ export async function createOrder(
   // Two requests with one external_id at once: the unique index lets one through; the other is a 409.
   if (!order) throw duplicate((await findOrderByExternalId(transaction, tenant, input.external_id))!);
   const [object] = await orderObject(transaction, [order]);
-  const event = await insertEvent(transaction, {
-    id: newId('event'),
-    merchant_id: tenant.merchantId,
-    livemode: tenant.livemode,
-    type: 'order.created',
-    data: { ...object! },
-  });
-  // Its deliveries are recorded now, in this transaction; the order's workflow starts them.
-  const deliveries = await prepareDeliveries(transaction, event);
-  await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, event.id, deliveries));
-  return { order: object!, eventId: event.id };
+  // Its deliveries are recorded now, in this transaction; the order's workflow, queued with it, starts them.
+  const { eventId, deliveries } = await emit(transaction, 'by-workflow', 'order.created', order, object!);
+  await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, eventId, deliveries));
+  return { order: object!, eventId };
 }
 
 function duplicate(existing: Order): ResourceExistsError {

@@ -4,16 +4,14 @@
  * payment and the expiry or a cancel can never both win: whichever commits first decides, and the
  * other sees it.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { inTransaction, type Executor } from '../db/database';
 import { findCursor } from '../db/repositories/chains.repository';
-import { findEventById, findObjectEventId, insertEvent } from '../db/repositories/events.repository';
+import { findObjectEventId } from '../db/repositories/events.repository';
 import { depositsOfOrders, lockOrderById, updateOrder } from '../db/repositories/orders.repository';
 import type { Order } from '../db/tables/orders.table';
-import { newId } from '../domain/ids';
-import { paidInTime, resettledStatus, settleOrder, type SettledOrderStatus } from '../domain/order-state';
-import { queueDeliveries } from '../webhooks/deliveries';
-import { activityFailureTypes, type OrderVerdict } from '../workflows/definitions';
+import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
+import { paidInTime, resettledStatus, settleOrder, type OrderVerdict, type SettledOrderStatus } from '../domain/order-state';
+import { emit, emittedBefore, type DeliveryStart } from '../events/emitter';
 import { orderObject, orderPayments } from './order.presenter';
 
 /**
@@ -26,14 +24,15 @@ export async function evaluateOrder(db: Executor, orderId: string, expired: bool
     const order = await lockOrder(transaction, orderId);
     // Settled already: by an earlier attempt whose result was lost (its event is returned again, to
     // be delivered), by a cancel, or by a payment's transition.
-    if (order.status !== 'pending') return { status: order.status, eventId: await findObjectEventId(transaction, order, `order.${order.status}`) };
+    if (order.status !== 'pending')
+      return { status: order.status, ...(await emittedBefore(transaction, await findObjectEventId(transaction, order, `order.${order.status}`))) };
     const deposits = await depositsOfOrders(transaction, [order.id]);
     const next = settleOrder({ amount: BigInt(order.amount), expired }, orderPayments(order, deposits));
-    if (next === 'pending') return { status: next, eventId: null };
+    if (next === 'pending') return { status: next, eventId: null, deliveries: [] };
     if (next !== 'completed' && options.waitForChain && !(await chainReadPastDeadline(transaction, order))) {
-      return { status: 'pending', eventId: null, waitingForChain: true };
+      return { status: 'pending', eventId: null, deliveries: [], waitingForChain: true };
     }
-    return settle(transaction, order, next);
+    return settle(transaction, order, next, 'by-workflow');
   });
 }
 
@@ -41,7 +40,7 @@ export async function evaluateOrder(db: Executor, orderId: string, expired: bool
  * A settled order after one of its payments completed or was reversed, in that transition's
  * transaction: its status follows its payments made in time (a payment that timed out and
  * completed later completes it; a reversal takes a completion away), with the event of its new
- * status, whose deliveries start at commit. A pending order is left to its workflow (signalled by
+ * status, whose deliveries start at commit (no workflow of the order's takes them). A pending order is left to its workflow (signalled by
  * the payment's), a canceled one stays canceled.
  */
 export async function resettleOrder(transaction: Executor, orderId: string): Promise<void> {
@@ -49,8 +48,7 @@ export async function resettleOrder(transaction: Executor, orderId: string): Pro
   if (order.status === 'pending' || order.status === 'canceled') return;
   const next = resettledStatus({ amount: BigInt(order.amount) }, orderPayments(order, await depositsOfOrders(transaction, [order.id])).received);
   if (next === order.status) return;
-  const { eventId } = await settle(transaction, order, next);
-  await queueDeliveries(transaction, (await findEventById(transaction, eventId!))!);
+  await settle(transaction, order, next, 'at-commit');
 }
 
 /** Whether the order's chain has been read past its deadline (no watcher for that chain: nothing to wait for). */
@@ -64,13 +62,14 @@ async function chainReadPastDeadline(transaction: Executor, order: Order): Promi
 export async function cancelOrder(db: Executor, orderId: string): Promise<OrderVerdict> {
   return inTransaction(db, async (transaction) => {
     const order = await lockOrder(transaction, orderId);
-    const refuse = (message: string) => ApplicationFailure.create({ type: activityFailureTypes.orderNotCancelable, message, nonRetryable: true });
+    const refuse = (message: string) => new StepFailure(activityFailureTypes.orderNotCancelable, message);
     // Canceled by an earlier attempt of this activity whose result was lost: the same verdict again.
-    if (order.status === 'canceled') return { status: order.status, eventId: await findObjectEventId(transaction, order, 'order.canceled') };
+    if (order.status === 'canceled')
+      return { status: order.status, ...(await emittedBefore(transaction, await findObjectEventId(transaction, order, 'order.canceled'))) };
     if (order.status !== 'pending') throw refuse(`The order is ${order.status}: only a pending order can be canceled.`);
     const deposits = await depositsOfOrders(transaction, [order.id]);
     if (deposits.some((deposit) => deposit.status !== 'failed')) throw refuse('A payment to the order has been detected: it can no longer be canceled.');
-    return settle(transaction, order, 'canceled');
+    return settle(transaction, order, 'canceled', 'by-workflow');
   });
 }
 
@@ -84,21 +83,15 @@ export async function notePaymentToOrder(transaction: Executor, orderId: string,
   if ((order.status !== 'pending' || !paidInTime(paidAt, order.expires_at)) && !order.late) await updateOrder(transaction, order.id, { late: true });
 }
 
-async function settle(transaction: Executor, order: Order, status: SettledOrderStatus): Promise<OrderVerdict> {
+async function settle(transaction: Executor, order: Order, status: SettledOrderStatus, start: DeliveryStart): Promise<OrderVerdict> {
   const settled = await updateOrder(transaction, order.id, { status, completed_at: status === 'completed' ? new Date() : null });
   const [object] = await orderObject(transaction, [settled]);
-  const event = await insertEvent(transaction, {
-    id: newId('event'),
-    merchant_id: order.merchant_id,
-    livemode: order.livemode,
-    type: `order.${status}`,
-    data: { ...object },
-  });
-  return { status, eventId: event.id };
+  const { eventId, deliveries } = await emit(transaction, start, `order.${status}`, settled, object!);
+  return { status, eventId, deliveries };
 }
 
 async function lockOrder(transaction: Executor, orderId: string): Promise<Order> {
   const order = await lockOrderById(transaction, orderId);
-  if (!order) throw ApplicationFailure.create({ type: activityFailureTypes.orderNotFound, message: `order ${orderId} does not exist`, nonRetryable: true });
+  if (!order) throw missing(activityFailureTypes.orderNotFound, 'order', orderId);
   return order;
 }

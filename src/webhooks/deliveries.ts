@@ -1,36 +1,20 @@
 /**
- * Webhook delivery, the side-effect half: where an event goes (the endpoints that subscribe to it
- * and, for an order's events, the order's callback URL), and one attempt at one delivery (POST,
- * record, decide). The retry schedule lives in webhookDeliveryWorkflow. Endpoints receive the
- * event object signed with their secrets; an order's callback URL receives the CryptoPayments
- * callback body, fixed when the delivery is prepared and signed with the merchant's API key.
+ * Webhook delivery, the side-effect half: one attempt at one delivery (POST, record, decide). The
+ * deliveries themselves are recorded with their event (events/emitter.ts); the retry schedule
+ * lives in webhookDeliveryWorkflow. Endpoints receive the event object signed with their secrets;
+ * an order's callback URL receives the CryptoPayments callback body, fixed when the delivery was
+ * recorded and signed with the merchant's API key.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { inTransaction, type Db, type Executor } from '../db/database';
+import { inTransaction, type Db } from '../db/database';
 import { findSigningKey } from '../db/repositories/api-keys.repository';
-import { findEventById } from '../db/repositories/events.repository';
-import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
-import {
-  endpointsFirstDeliveredTo,
-  findDeliveryForAttempt,
-  findRecordedAttempt,
-  insertFirstCallbackDelivery,
-  insertFirstDeliveries,
-  insertRedelivery,
-  recordAttempt,
-  setDeliveryStatus,
-  subscribedEndpoints,
-  updateWebhookEndpoint,
-} from '../db/repositories/webhooks.repository';
-import type { Event } from '../db/tables/events.table';
-import { newId } from '../domain/ids';
+import { findDeliveryForAttempt, findRecordedAttempt, recordAttempt, setDeliveryStatus, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
 import { signatureHeaders, type WebhookSignatureFormat } from '../domain/signatures';
+import type { AttemptOutcome, AttemptRecord, AttemptResult } from '../domain/webhook-attempts';
 import { eventObject } from '../events/event.presenter';
 import type { EventObject } from '../events/events.schema';
 import { SecretKeyError, unsealApiKey } from '../merchants/sealed-keys';
-import { CALLBACK_SIGNATURE_HEADER, callbackBody, callbackSignature, orderCallback } from '../orders/callback';
-import { activityFailureTypes, type AttemptOutcome, type AttemptRecord, type AttemptResult, type PreparedDelivery } from '../workflows/definitions';
-import { queueDelivery, queueRedelivery } from '../outbox/queue';
+import { CALLBACK_SIGNATURE_HEADER, callbackSignature } from '../orders/callback';
 import { openWebhookSecret } from './sealed-secrets';
 import { DELIVERY_TIMEOUT_MS, postWebhook, storableString, type PostResult } from './http';
 import { isPublicAddress, resolvePublicAddress, UnsafeDestinationError } from './ssrf';
@@ -68,108 +52,11 @@ export function destinationRule(policy: WebhookPolicy, livemode: boolean): { vet
     : { vet: !policy.allowPrivateNetworksInTest, allowLoopback: policy.allowLoopbackInTest };
 }
 
-/** The event a workflow or activity was handed by id; its absence is a bug no retry can fix. */
-export async function requireEvent(db: Executor, eventId: string): Promise<Event> {
-  const event = await findEventById(db, eventId);
-  if (!event) throw ApplicationFailure.create({ type: activityFailureTypes.eventNotFound, message: `event ${eventId} does not exist`, nonRetryable: true });
-  return event;
-}
-
-/** Records the first delivery of an event to each of its destinations (idempotent) and lists them. */
-export async function prepareDeliveries(db: Executor, event: Event): Promise<PreparedDelivery[]> {
-  const endpoints = await destinationEndpoints(db, event);
-  const deliveries = await insertFirstDeliveries(
-    db,
-    endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
-  );
-  const prepared = deliveries.map((delivery) => preparedDelivery(event, delivery.id, { endpointId: delivery.endpoint_id! }));
-  const callback = await callbackOf(db, event);
-  if (callback) {
-    const delivery = await insertFirstCallbackDelivery(db, {
-      id: newId('webhookDelivery'),
-      event_id: event.id,
-      order_id: callback.orderId,
-      body: callback.body,
-    });
-    prepared.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
-  }
-  return prepared;
-}
-
-/**
- * Runs a transition that may emit an event and records that event's deliveries in the same
- * transaction, so the workflow that ran it starts them at once, with no second round trip.
- */
-export function withDeliveries<T extends { eventId: string | null }>(
-  db: Executor,
-  transition: (transaction: Executor) => Promise<T>,
-): Promise<T & { deliveries: PreparedDelivery[] }> {
-  return inTransaction(db, async (transaction) => {
-    const result = await transition(transaction);
-    return { ...result, deliveries: result.eventId ? await prepareDeliveries(transaction, await requireEvent(transaction, result.eventId)) : [] };
-  });
-}
-
-/**
- * For an event written outside any workflow (a new customer, say): records its deliveries and
- * queues each one's workflow to start at commit, in the caller's transaction.
- */
-export async function queueDeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
-  const deliveries = await prepareDeliveries(transaction, event);
-  for (const delivery of deliveries) await queueDelivery(transaction, delivery);
-  return deliveries;
-}
-
-/** A delivery as its workflow takes it: the ids, and what the Web UI shows and searches it by. */
-function preparedDelivery(event: Event, deliveryId: string, destination: { endpointId: string } | { orderId: string }): PreparedDelivery {
-  return {
-    deliveryId,
-    eventId: event.id,
-    ...('endpointId' in destination
-      ? { destinationId: destination.endpointId, destinationType: 'endpoint' }
-      : { destinationId: destination.orderId, destinationType: 'order' }),
-    eventType: event.type,
-    merchantId: event.merchant_id,
-  };
-}
-
-/** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
-export async function queueRedeliveries(transaction: Executor, event: Event): Promise<PreparedDelivery[]> {
-  const deliveries: PreparedDelivery[] = [];
-  for (const endpoint of await destinationEndpoints(transaction, event)) {
-    const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
-    deliveries.push(preparedDelivery(event, delivery.id, { endpointId: endpoint.id }));
-  }
-  const callback = await callbackOf(transaction, event);
-  if (callback) {
-    const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
-    deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
-  }
-  for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
-  return deliveries;
-}
-
-/**
- * The endpoints an event goes to: those subscribed to its type, or for a `ping` (which no
- * subscription receives, `*` included) the one endpoint it was sent for.
- */
-function destinationEndpoints(db: Executor, event: Event) {
-  return event.type === 'ping' ? endpointsFirstDeliveredTo(db, event) : subscribedEndpoints(db, event);
-}
-
-/** An order event the order's callback URL asked for: `order.completed` always, others when listed in `callback_events`. */
-async function callbackOf(db: Executor, event: Event): Promise<{ orderId: string; body: string } | undefined> {
-  if (!event.type.startsWith('order.')) return undefined;
-  const order = await findOrderById(db, String(event.data.id));
-  if (!order?.callback_url || event.type !== `order.${order.status}` || !order.callback_events.includes(order.status)) return undefined;
-  return { orderId: order.id, body: callbackBody(orderCallback(order, await depositsOfOrders(db, [order.id]))) };
-}
-
 /** The workflow's startToCloseTimeout for an attempt (webhook-delivery.workflow.ts), for callers outside an activity. */
 export const ATTEMPT_TIMEOUT_MS = 45_000;
 
 /** The failure type of an attempt that started too late to wait out its POST's deadline (it sent nothing; retried). */
-export const ATTEMPT_STARTED_TOO_LATE = 'WebhookAttemptStartedTooLate';
+export const ATTEMPT_STARTED_TOO_LATE = activityFailureTypes.webhookAttemptStartedTooLate;
 
 /**
  * When an attempt that began at `startedAt`, in an activity of `timeoutMs` (startToCloseTimeout),
@@ -212,12 +99,7 @@ export async function attemptDelivery(
   deadline = attemptDeadline(Date.now()),
 ): Promise<AttemptResult> {
   const target = await findDeliveryForAttempt(db, input.deliveryId);
-  if (!target)
-    throw ApplicationFailure.create({
-      type: activityFailureTypes.deliveryNotFound,
-      message: `delivery ${input.deliveryId} does not exist`,
-      nonRetryable: true,
-    });
+  if (!target) throw missing(activityFailureTypes.deliveryNotFound, 'delivery', input.deliveryId);
   const unanswered = (outcome: 'succeeded' | 'stopped'): AttemptResult => ({ outcome, statusCode: null, error: null });
   if (target.delivery_status !== 'pending') return unanswered(target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped');
   const recorded = await findRecordedAttempt(db, input.deliveryId, input.attemptNumber);
@@ -253,9 +135,10 @@ export async function attemptDelivery(
       const postTimeoutMs = deps.timeoutMs ?? DELIVERY_TIMEOUT_MS;
       const leftMs = deadline - Date.now();
       if (leftMs < postTimeoutMs)
-        throw ApplicationFailure.retryable(
-          `attempt ${input.attemptNumber} of ${input.deliveryId} has ${Math.max(0, leftMs)} ms left, less than the POST's ${postTimeoutMs} ms: nothing was sent`,
+        throw new StepFailure(
           ATTEMPT_STARTED_TOO_LATE,
+          `attempt ${input.attemptNumber} of ${input.deliveryId} has ${Math.max(0, leftMs)} ms left, less than the POST's ${postTimeoutMs} ms: nothing was sent`,
+          { retryable: true },
         );
       result = await postWebhook(url, request.rawBody, request.headers, {
         ...(pinnedAddress ? { pinnedAddress } : {}),

@@ -1,14 +1,13 @@
 /** Webhook endpoints: where a merchant's events go, and which URLs they may use. */
 import { inTransaction, type Executor, type Tenant } from '../db/database';
-import { insertEvent } from '../db/repositories/events.repository';
-import { insertFirstDeliveries, insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import { insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
 import type { Event } from '../db/tables/events.table';
 import type { WebhookEndpoint } from '../db/tables/webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
 import type { SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';
 import { generateWebhookSecret, type WebhookSignatureFormat } from '../domain/signatures';
-import { queueDelivery } from '../outbox/queue';
+import { emitPing } from '../events/emitter';
 import { sealedWebhookSecret, sealWebhookSecret } from './sealed-secrets';
 import { destinationRule, type WebhookPolicy } from './deliveries';
 import { endpointObject } from './endpoint.presenter';
@@ -167,21 +166,5 @@ export async function sendPing(transaction: Executor, endpoint: WebhookEndpoint)
       'webhook_endpoint_disabled',
     );
   }
-  const event = await insertEvent(transaction, {
-    id: newId('event'),
-    merchant_id: endpoint.merchant_id,
-    livemode: endpoint.livemode,
-    type: 'ping',
-    data: { ...endpointObject(endpoint) },
-  });
-  const [delivery] = await insertFirstDeliveries(transaction, [{ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id }]);
-  await queueDelivery(transaction, {
-    deliveryId: delivery!.id,
-    eventId: event.id,
-    destinationId: endpoint.id,
-    destinationType: 'endpoint',
-    eventType: event.type,
-    merchantId: endpoint.merchant_id,
-  });
-  return event;
+  return (await emitPing(transaction, endpoint, endpointObject(endpoint))).event;
 }

@@ -9,9 +9,16 @@
 import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DepositStatus, FailureReason } from '../domain/deposit-state';
+import type { EmittedEvent, PreparedDelivery } from '../domain/events';
+import type { OrderVerdict } from '../domain/order-state';
+import type { ConfirmationReport, DepositTransfer } from '../domain/transfers';
+import type { AttemptOutcome, AttemptRecord, AttemptResult } from '../domain/webhook-attempts';
 import { modeOf } from '../domain/mode';
 import type { OrderStatus } from '../domain/order-state';
 import type { Network } from '../domain/networks';
+
+/** Types the domain owns that cross into workflows, named here too as part of the contract. */
+export type { AttemptOutcome, AttemptRecord, AttemptResult, ConfirmationReport, DepositTransfer, EmittedEvent, OrderVerdict, PreparedDelivery };
 
 /**
  * inflow's custom search attributes, the one list every Temporal inflow runs on registers: the dev
@@ -44,54 +51,11 @@ export const searchAttributes = {
   Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
 } as const;
 
-/**
- * The `type` of the failures activities throw for what a retry cannot fix by itself (a row that
- * does not exist, a price that does not parse, a chain without a node). They are thrown
- * non-retryable: the activity fails at once, with its type and message in the Web UI's history,
- * instead of retrying forever. Where the cause can be repaired while the workflow waits (a price
- * feed), the workflow asks again after a pause of its own. Workflows and tests match on these
- * strings, never on an error's class name.
- */
-export const activityFailureTypes = {
-  depositNotFound: 'DepositNotFound',
-  eventNotFound: 'EventNotFound',
-  deliveryNotFound: 'DeliveryNotFound',
-  priceUnparseable: 'PriceUnparseable',
-  chainNotConfigured: 'ChainNotConfigured',
-  orderNotFound: 'OrderNotFound',
-  /** Final, and the verdict of the cancel Update: the order is no longer pending, or has a payment. */
-  orderNotCancelable: 'OrderNotCancelable',
-} as const;
+/** The failure types activities throw, and workflows and tests match on (domain/failures.ts). */
+export { activityFailureTypes } from '../domain/failures';
 
 // ---------------------------------------------------------------------------------------------
 // Deposits: depositWorkflow, id `deposit:{mode}:{network}:{txHash}:{logIndex}`.
-
-/** A transfer to a customer's address, as detected on-chain or simulated. */
-export interface DepositTransfer {
-  depositId: string;
-  merchantId: string;
-  livemode: boolean;
-  /** Whose address it was paid to: a customer's, an order's (possibly made for a customer), or both. */
-  customerId: string | null;
-  orderId?: string | null;
-  network: string;
-  currency: string;
-  decimals: number;
-  address: string;
-  fromAddress: string | null;
-  transactionHash: string;
-  logIndex: number;
-  /** Recorded before transfers were numbered by the chain alone: `logIndex` is the old, configuration-dependent ordinal. */
-  legacyLogIndex?: boolean;
-  blockNumber: number | null;
-  blockHash: string | null;
-  /** When that block was made, on the chain's clock, in ms since the epoch (absent for simulated transfers and from earlier inflows). */
-  blockTime?: number | null;
-  /** Base units, as a decimal string (bigint does not cross Temporal's JSON payloads). */
-  amount: string;
-  requiredConfirmations: number;
-  simulated: boolean;
-}
 
 export interface DepositWorkflowInput {
   transfer: DepositTransfer;
@@ -104,21 +68,6 @@ export interface DepositWorkflowInput {
    * canonical block, paying the same: the deposit is re-opened (detected again) and confirms anew.
    */
   reincluded?: boolean;
-}
-
-/** What a chain watcher (or the test-mode simulator) reports about a deposit's block. */
-export interface ConfirmationReport {
-  confirmations: number;
-  /** The hash of the block the deposit is in, as the reporter sees it. */
-  blockHash: string | null;
-  /** That block's number (absent from reports an earlier inflow made, and from simulated ones). */
-  blockNumber?: number | null;
-  /**
-   * False when the deposit's transaction is gone for good: out of the canonical chain (or in it
-   * without paying) for the network's depth past where it was. Watchers never report a reorg
-   * on one observation: the same transaction is usually mined again within a block or two.
-   */
-  canonical: boolean;
 }
 
 export const confirmationSignal = defineSignal<[ConfirmationReport]>('confirmation');
@@ -152,17 +101,6 @@ export const REVERSAL_WINDOW_MS = 60 * 60 * 1000;
  * meanwhile, the deposit completes late (older ones: `npm run cli -- chain rescan`).
  */
 export const LATE_MONEY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
-
-/**
- * The event a transition emitted, if any, and its webhook deliveries, recorded in the transition's
- * own transaction: the workflow starts each as a child at once. `deliveries` is absent from a
- * result an earlier inflow recorded (a history replayed after an upgrade, or an activity an older
- * worker ran during one); the workflow then records them with prepareWebhookDeliveries, as it did.
- */
-export interface EmittedEvent {
-  eventId: string | null;
-  deliveries?: PreparedDelivery[];
-}
 
 /** What a deposit activity hands back to the workflow: enough to drive it, small enough for history. */
 export interface DepositSummary extends EmittedEvent {
@@ -230,54 +168,7 @@ export function simulationWorkflowId(depositWorkflowIdValue: string): string {
 // delivery id), started by the workflow that emitted the event, or for an event the API wrote, from
 // the outbox. eventDispatchWorkflow (`dispatch:{eventId}`) only finishes starts an earlier inflow queued.
 
-export interface PreparedDelivery {
-  deliveryId: string;
-  eventId: string;
-  /** Where it goes: a webhook endpoint's id, or an order's (its callback URL). */
-  destinationId: string;
-  /** What destinationId names: searchable as `EndpointId`, or as `OrderId` for an order's callback. */
-  destinationType: 'endpoint' | 'order';
-  /** The event's type and merchant, for the delivery workflow's search attributes and summary. */
-  eventType: string;
-  merchantId: string;
-}
-
 export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
-
-/** succeeded: a 2xx; retry: anything else; gone: a 410 (the endpoint is disabled); stopped: the endpoint was disabled or deleted. */
-export type AttemptOutcome = 'succeeded' | 'retry' | 'gone' | 'stopped';
-
-/** One attempt's outcome and, for the workflow's current details, what the destination answered. */
-export interface AttemptResult {
-  outcome: AttemptOutcome;
-  /** The HTTP status, or null when no answer came (or no request was made). */
-  statusCode: number | null;
-  /** Why the attempt failed without an HTTP status (a timeout, a refused address), else null. */
-  error: string | null;
-  /**
-   * Present when the POST was made but recording it failed: the workflow records it with
-   * recordWebhookAttempt, a step of its own, so a database failure after a POST never sends the
-   * POST again.
-   */
-  unrecorded?: AttemptRecord;
-}
-
-/** One attempt as recorded (idempotent by delivery and attempt number), and what it settles. */
-export interface AttemptRecord {
-  deliveryId: string;
-  attemptNumber: number;
-  attemptedAt: number;
-  statusCode: number | null;
-  latencyMs: number;
-  succeeded: boolean;
-  error: string | null;
-  /** The start of the answer, as storable text; null when not kept (a non-public destination). */
-  responseBody: string | null;
-  /** The delivery's final status when this attempt ends it, else null. */
-  settles: 'succeeded' | 'failed' | null;
-  /** An endpoint that answered 410, disabled in the same transaction. */
-  disablesEndpointId: string | null;
-}
 
 /**
  * Delivery workflows run on a task queue of their own, `<taskQueue>-webhooks`, polled by a second
@@ -395,13 +286,6 @@ export const cancelOrderUpdate = defineUpdate<OrderState>('cancelOrder');
 
 export function orderWorkflowId(order: { livemode: boolean; orderId: string }): string {
   return `order:${modeOf(order.livemode)}:${order.orderId}`;
-}
-
-/** An order transition's result: the order's status now, and the event it emitted, if any. */
-export interface OrderVerdict extends EmittedEvent {
-  status: OrderStatus;
-  /** Past its deadline, but its chain's watcher has not yet scanned a block made after it: a payment may still be found. */
-  waitingForChain?: boolean;
 }
 
 export interface OrderActivities {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { buildEndpoint, buildEvent, buildMerchant, testSecretKey } from '../../dev/fixtures';
 import { createWebhookActivities } from '../../src/activities/webhook.activities';
-import { developmentWebhookPolicy, prepareDeliveries } from '../../src/webhooks/deliveries';
+import { deliveriesOf } from '../../src/events/emitter';
+import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';
 import { RESPONSE_BODY_LIMIT } from '../../src/webhooks/http';
 import type { AttemptResult } from '../../src/workflows/definitions';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -116,7 +117,7 @@ describe('receiver fuzz (attempt activity and recording step, real receiver, rea
             .where('id', '!=', endpoint.id)
             .execute();
           const event = await buildEvent(db, tenant, {});
-          const [delivery] = await prepareDeliveries(db, event);
+          const [delivery] = await deliveriesOf(db, event.id);
           await sql`update fuzz_fail_budget set n = ${run.failedRecords}`.execute(db);
           await sql`select setval('fuzz_attempt_inserts', 1, false)`.execute(db);
 

@@ -5,7 +5,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { buildEndpoint, buildEvent, buildMerchant, testSecretKey } from '../../dev/fixtures';
 import { createWebhookActivities } from '../../src/activities/webhook.activities';
-import { ATTEMPT_STARTED_TOO_LATE, attemptDelivery, prepareDeliveries } from '../../src/webhooks/deliveries';
+import { deliveriesOf } from '../../src/events/emitter';
+import { ATTEMPT_STARTED_TOO_LATE, attemptDelivery } from '../../src/webhooks/deliveries';
 import { useApiStack } from '../helpers/api-stack';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
@@ -141,7 +142,7 @@ describe('hostile receivers (real worker, Temporal dev server, Postgres, loopbac
     const merchant = await buildMerchant(stack.database.db, 'Deadline');
     const tenant = { merchantId: merchant.merchant_id, livemode: false };
     await buildEndpoint(stack.database.db, tenant, { url, events: ['*'] });
-    const [delivery] = await prepareDeliveries(stack.database.db, await buildEvent(stack.database.db, tenant));
+    const [delivery] = await deliveriesOf(stack.database.db, (await buildEvent(stack.database.db, tenant)).id);
     return delivery!.deliveryId;
   }
 

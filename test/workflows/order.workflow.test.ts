@@ -253,17 +253,17 @@ describe('orderWorkflow (time-skipping, real activities and Postgres)', () => {
     });
   });
 
-  it('a settlement or a cancel retried after its commit returns the event it wrote, so the workflow still delivers it', async () => {
+  it('a settlement or a cancel retried after its commit returns the event it wrote and the same deliveries, so the workflow still delivers it', async () => {
     const { order, handle } = await startOrder();
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     const [first, again] = [await evaluateOrder(stack.database.db, order.id, true), await evaluateOrder(stack.database.db, order.id, true)];
-    expect(first).toEqual({ status: 'expired', eventId: expect.stringMatching(/^evt_/) });
+    expect(first).toEqual({ status: 'expired', eventId: expect.stringMatching(/^evt_/), deliveries: expect.any(Array) });
     expect(again).toEqual(first);
 
     // An order canceled twice by the activity, as a retry after a lost result would (no workflow needed for it).
     const { order: other } = await buildOrder(stack.database.db, stack.seeded.tenant, { amount: '100' });
     const canceled = await cancelOrder(stack.database.db, other.id);
-    expect(canceled).toEqual({ status: 'canceled', eventId: expect.stringMatching(/^evt_/) });
+    expect(canceled).toEqual({ status: 'canceled', eventId: expect.stringMatching(/^evt_/), deliveries: expect.any(Array) });
     expect(await cancelOrder(stack.database.db, other.id)).toEqual(canceled);
   });
 

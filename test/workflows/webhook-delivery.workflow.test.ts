@@ -6,7 +6,7 @@ import { describeWorkflow } from '../../src/workflows/client';
 import { webhookDeliveryWorkflowId } from '../../src/workflows/definitions';
 import { startMetadata } from '../../src/workflows/metadata';
 import { webhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery.workflow';
-import { prepareDeliveries } from '../../src/webhooks/deliveries';
+import { deliveriesOf } from '../../src/events/emitter';
 import { buildEndpoint, buildEvent } from '../../dev/fixtures';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
@@ -34,7 +34,7 @@ describe('webhookDeliveryWorkflow (time-skipping, real activities, Postgres and 
     // Only this endpoint: earlier tests' endpoints are disabled so they take no part.
     await stack.database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '!=', endpoint.id).execute();
     const event = await buildEvent(stack.database.db, stack.seeded.tenant, { data: { id: stack.seeded.customer.id } });
-    const [prepared] = await prepareDeliveries(stack.database.db, event);
+    const [prepared] = await deliveriesOf(stack.database.db, event.id);
     const handle = await stack.env.client.workflow.start(webhookDeliveryWorkflow, {
       taskQueue,
       workflowId: webhookDeliveryWorkflowId(prepared!, false),

@@ -1,0 +1,176 @@
+/**
+ * The one way an event is emitted. `emit` writes the event's row and the first delivery to each of
+ * its destinations (the endpoints subscribed to its type and, for an order's event, the order's
+ * callback URL when it asked for that event) in the caller's transaction, so an event and its
+ * deliveries commit together or not at all. Who starts the deliveries is the caller's to say:
+ *
+ * - `by-workflow`: handed back, for the workflow that runs this step (a deposit's or an order's
+ *   transition in an activity) or that is queued with it (a new order's) to start as its children;
+ * - `at-commit`: each delivery's workflow queued in the outbox, started by a worker's relay once the
+ *   transaction commits, for an event no workflow takes (a customer's, one a payment re-settled).
+ *
+ * No other code writes an event row or a delivery (test/unit/one-emitter.test.ts holds it so).
+ */
+import { inTransaction, type Executor } from '../db/database';
+import { findEventById, insertEvent } from '../db/repositories/events.repository';
+import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
+import {
+  endpointsFirstDeliveredTo,
+  insertFirstCallbackDelivery,
+  insertFirstDeliveries,
+  insertRedelivery,
+  subscribedEndpoints,
+} from '../db/repositories/webhooks.repository';
+import type { Event } from '../db/tables/events.table';
+import type { WebhookEndpoint } from '../db/tables/webhooks.table';
+import type { EmittedEvent, PreparedDelivery, SubscribableEventType } from '../domain/events';
+import { activityFailureTypes, missing } from '../domain/failures';
+import { newId } from '../domain/ids';
+import { callbackBody, orderCallback } from '../orders/callback';
+import { queueDelivery, queueRedelivery } from '../outbox/queue';
+
+/** Who starts an emitted event's deliveries (see above). */
+export type DeliveryStart = 'by-workflow' | 'at-commit';
+
+/** The merchant and mode an event belongs to, as its object's row holds them. */
+export interface EventOwner {
+  merchant_id: string;
+  livemode: boolean;
+}
+
+/** What an event's `data` holds: the public object it is about (a customer, a deposit, …). */
+export type PublicObject = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+/** An emitted event, and its deliveries (already queued when emitted `at-commit`). */
+export interface Emitted extends Required<EmittedEvent> {
+  eventId: string;
+  event: Event;
+}
+
+/** Emits `type` about `object` (the public object, as `data`), owned by `owner`. */
+export async function emit(
+  transaction: Executor,
+  start: DeliveryStart,
+  type: SubscribableEventType,
+  owner: EventOwner,
+  object: PublicObject,
+): Promise<Emitted> {
+  return inTransaction(transaction, async (transaction) => {
+    const event = await insertEvent(transaction, { id: newId('event'), merchant_id: owner.merchant_id, livemode: owner.livemode, type, data: { ...object } });
+    return handOver(transaction, start, event, await recordDeliveries(transaction, event, await subscribedEndpoints(transaction, event)));
+  });
+}
+
+/**
+ * A `ping` about `endpoint` (its public object), delivered to that endpoint only, whatever it
+ * subscribes to, from the outbox at commit.
+ */
+export async function emitPing(transaction: Executor, endpoint: WebhookEndpoint, object: PublicObject): Promise<Emitted> {
+  return inTransaction(transaction, async (transaction) => {
+    const event = await insertEvent(transaction, {
+      id: newId('event'),
+      merchant_id: endpoint.merchant_id,
+      livemode: endpoint.livemode,
+      type: 'ping',
+      data: { ...object },
+    });
+    return handOver(transaction, 'at-commit', event, await recordDeliveries(transaction, event, [endpoint]));
+  });
+}
+
+/**
+ * An event a step emitted `by-workflow` on an earlier attempt whose result was lost (a crash, a
+ * timeout), with its deliveries, as if emitted now: the workflow still starts them, and one that
+ * started already is found by its workflow id. Null when there is no such event.
+ */
+export async function emittedBefore(transaction: Executor, eventId: string | null): Promise<Required<EmittedEvent>> {
+  return { eventId, deliveries: eventId === null ? [] : await deliveriesOf(transaction, eventId) };
+}
+
+/**
+ * The first deliveries of an event emitted before, recorded now if they were not then (an event
+ * an earlier inflow wrote without them); made once however often this runs.
+ */
+export async function deliveriesOf(db: Executor, eventId: string): Promise<PreparedDelivery[]> {
+  return inTransaction(db, async (transaction) => {
+    const event = await findEventById(transaction, eventId);
+    if (!event) throw missing(activityFailureTypes.eventNotFound, 'event', eventId);
+    return recordDeliveries(transaction, event, await destinationEndpoints(transaction, event));
+  });
+}
+
+/** A resend: a new, recorded delivery of the event to each of its destinations now, each queued to start at commit. */
+export async function resend(db: Executor, event: Event): Promise<PreparedDelivery[]> {
+  return inTransaction(db, async (transaction) => {
+    const deliveries: PreparedDelivery[] = [];
+    for (const endpoint of await destinationEndpoints(transaction, event)) {
+      const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
+      deliveries.push(preparedDelivery(event, delivery.id, { endpointId: endpoint.id }));
+    }
+    const callback = await callbackOf(transaction, event);
+    if (callback) {
+      const delivery = await insertRedelivery(transaction, {
+        id: newId('webhookDelivery'),
+        event_id: event.id,
+        order_id: callback.orderId,
+        body: callback.body,
+      });
+      deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
+    }
+    for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
+    return deliveries;
+  });
+}
+
+/**
+ * The endpoints an event goes to: those subscribed to its type, or for a `ping` (which no
+ * subscription receives, `*` included) the one endpoint it was first sent to.
+ */
+async function destinationEndpoints(transaction: Executor, event: Event): Promise<WebhookEndpoint[]> {
+  return event.type === 'ping' ? endpointsFirstDeliveredTo(transaction, event) : subscribedEndpoints(transaction, event);
+}
+
+async function handOver(transaction: Executor, start: DeliveryStart, event: Event, deliveries: PreparedDelivery[]): Promise<Emitted> {
+  if (start === 'at-commit') for (const delivery of deliveries) await queueDelivery(transaction, delivery);
+  return { event, eventId: event.id, deliveries };
+}
+
+/** The first delivery of the event to each endpoint and, when it asked for it, its order's callback URL (idempotent). */
+async function recordDeliveries(transaction: Executor, event: Event, endpoints: WebhookEndpoint[]): Promise<PreparedDelivery[]> {
+  const recorded = await insertFirstDeliveries(
+    transaction,
+    endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
+  );
+  const deliveries = recorded.map((delivery) => preparedDelivery(event, delivery.id, { endpointId: delivery.endpoint_id! }));
+  const callback = await callbackOf(transaction, event);
+  if (callback) {
+    const delivery = await insertFirstCallbackDelivery(transaction, {
+      id: newId('webhookDelivery'),
+      event_id: event.id,
+      order_id: callback.orderId,
+      body: callback.body,
+    });
+    deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
+  }
+  return deliveries;
+}
+
+function preparedDelivery(event: Event, deliveryId: string, destination: { endpointId: string } | { orderId: string }): PreparedDelivery {
+  return {
+    deliveryId,
+    eventId: event.id,
+    ...('endpointId' in destination
+      ? { destinationId: destination.endpointId, destinationType: 'endpoint' }
+      : { destinationId: destination.orderId, destinationType: 'order' }),
+    eventType: event.type,
+    merchantId: event.merchant_id,
+  };
+}
+
+/** An order event the order's callback URL asked for: `order.completed` always, others when listed in `callback_events`. */
+async function callbackOf(transaction: Executor, event: Event): Promise<{ orderId: string; body: string } | undefined> {
+  if (!event.type.startsWith('order.')) return undefined;
+  const order = await findOrderById(transaction, String(event.data.id));
+  if (!order?.callback_url || event.type !== `order.${order.status}` || !order.callback_events.includes(order.status)) return undefined;
+  return { orderId: order.id, body: callbackBody(orderCallback(order, await depositsOfOrders(transaction, [order.id]))) };
+}

@@ -1,0 +1,101 @@
+/**
+ * Two rules of the layout (docs/architecture.md) that the compiler cannot hold:
+ *
+ * - One emitter: event rows and webhook deliveries are written only by src/events/emitter.ts.
+ *   The repository functions that insert them, and the outbox's delivery starts, are imported
+ *   nowhere else in src/, and no raw SQL inserts into those tables.
+ * - Temporal stays at the edges: the capabilities' services throw domain failures
+ *   (domain/failures.ts) and never import @temporalio; only the workflows, the activity edge, the
+ *   worker, the Temporal client's wiring and the HTTP frame's health and error mapping may.
+ *
+ * Fixtures in dev/ and tests may write rows directly to build a state; src/ may not.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.join(__dirname, '../..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.posix.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(relative);
+    return entry.name.endsWith('.ts') ? [relative] : [];
+  });
+}
+
+/** The code of a file without its comments (which may name what they do not do). */
+function code(file: string): string {
+  return readFileSync(path.join(root, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+}
+
+/** Names of the exported functions of `file` whose body inserts into one of `tables`. */
+function insertingFunctions(file: string, tables: string[]): string[] {
+  const chunks = code(file).split(/(?=^export (?:async )?function )/m);
+  return chunks.flatMap((chunk) => {
+    const name = /^export (?:async )?function (\w+)/.exec(chunk)?.[1];
+    return name && tables.some((table) => chunk.includes(`insertInto('${table}')`)) ? [name] : [];
+  });
+}
+
+/** Files of src/ (other than `except`) that import any of `names` from a module whose path ends with `from`. */
+function importersOf(names: string[], from: string, except: string[]): string[] {
+  return sourceFiles('src').filter((file) => {
+    if (except.includes(file)) return false;
+    const imports = [...code(file).matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)];
+    return imports.some(
+      ([, list, source]) =>
+        source!.endsWith(from) &&
+        list!
+          .split(',')
+          .map(
+            (item) =>
+              item
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+/)[0],
+          )
+          .some((name) => names.includes(name!)),
+    );
+  });
+}
+
+describe('one emitter', () => {
+  const emitter = 'src/events/emitter.ts';
+  const eventWriters = insertingFunctions('src/db/repositories/events.repository.ts', ['events']);
+  const deliveryWriters = insertingFunctions('src/db/repositories/webhooks.repository.ts', ['webhook_deliveries']);
+
+  it('finds the functions that write events and deliveries', () => {
+    expect(eventWriters).toEqual(['insertEvent']);
+    expect(deliveryWriters.sort()).toEqual(['insertFirstCallbackDelivery', 'insertFirstDeliveries', 'insertRedelivery']);
+  });
+
+  it('only the emitter calls them, or queues a delivery', () => {
+    expect(importersOf(eventWriters, '/events.repository', [emitter])).toEqual([]);
+    expect(importersOf(deliveryWriters, '/webhooks.repository', [emitter])).toEqual([]);
+    expect(importersOf(['queueDelivery', 'queueRedelivery'], '/outbox/queue', [emitter])).toEqual([]);
+  });
+
+  it('no other code inserts into the events or webhook_deliveries tables', () => {
+    const writers = sourceFiles('src').filter((file) =>
+      /insertInto\('(events|webhook_deliveries)'\)|insert\s+into\s+"?(events|webhook_deliveries)\b/i.test(code(file)),
+    );
+    expect(writers.sort()).toEqual(['src/db/repositories/events.repository.ts', 'src/db/repositories/webhooks.repository.ts']);
+  });
+});
+
+describe('Temporal at the edges', () => {
+  const edges = [
+    /^src\/workflows\//,
+    /^src\/activities\//,
+    /^src\/worker\.ts$/,
+    /^src\/startup\.ts$/,
+    /^src\/api\/(app|health\.routes|middleware\/errors)\.ts$/,
+  ];
+
+  it('no capability imports @temporalio', () => {
+    const importers = sourceFiles('src').filter((file) => !edges.some((edge) => edge.test(file)) && /from\s+'@temporalio\//.test(code(file)));
+    expect(importers).toEqual([]);
+  });
+});
