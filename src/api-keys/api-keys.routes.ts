@@ -15,16 +15,17 @@ export interface ApiKeyRouteDeps {
   db: Db;
   /** Seals new keys so they can sign order callbacks (INFLOW_SECRET_KEY). */
   secretKey: Buffer;
-  /** When a rolled key's grace period ends is judged by this clock (tests inject one). */
-  clock: () => Date;
+  /** When a rolled key's grace period ends is judged by this clock (tests inject one; now by default). */
+  clock?: (() => Date) | undefined;
 }
 
 export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
   const router = new Router<AppState>();
+  const clock = deps.clock ?? (() => new Date());
 
   const keyOf = async (ctx: AppContext, db: Executor = deps.db) => {
     const id = ctx.params.id ?? '';
-    const key = await findApiKey(db, callerOf(ctx), id, deps.clock());
+    const key = await findApiKey(db, callerOf(ctx), id, clock());
     if (!key) throw new ResourceMissingError(`No such API key: '${id}'`, 'id');
     return key;
   };
@@ -32,7 +33,7 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
   route(router, operations.create, transaction(deps.db), async (ctx) => {
     const { key, secret } = await createApiKey(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), {
       secretKey: deps.secretKey,
-      now: deps.clock(),
+      now: clock(),
     });
     return apiKeyObject(key, secret);
   });
@@ -40,8 +41,8 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
     return paginate(inputOf(ctx, operations.list.query), {
-      fetch: (limit, startingAfter) => listApiKeys(deps.db, caller, deps.clock(), { limit, startingAfter }),
-      exists: async (id) => (await findApiKey(deps.db, caller, id, deps.clock())) !== undefined,
+      fetch: (limit, startingAfter) => listApiKeys(deps.db, caller, clock(), { limit, startingAfter }),
+      exists: async (id) => (await findApiKey(deps.db, caller, id, clock())) !== undefined,
       present: (rows) => rows.map((row) => apiKeyObject(row)),
     });
   });
@@ -52,7 +53,7 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
     const { expires_in } = inputOf(ctx, operations.roll.body);
     const { key, secret } = await rollApiKey(transactionOf(ctx), callerOf(ctx), await keyOf(ctx, transactionOf(ctx)), {
       graceSeconds: expires_in,
-      now: deps.clock(),
+      now: clock(),
       secretKey: deps.secretKey,
     });
     return apiKeyObject(key, secret);
@@ -60,7 +61,7 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
 
   route(router, operations.delete, transaction(deps.db), async (ctx) => {
     const key = await keyOf(ctx, transactionOf(ctx));
-    await deleteApiKey(transactionOf(ctx), callerOf(ctx), key, deps.clock());
+    await deleteApiKey(transactionOf(ctx), callerOf(ctx), key, clock());
     return { id: key.id, object: 'api_key' as const, deleted: true as const };
   });
 

@@ -4,20 +4,14 @@ import Koa from 'koa';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
-import { DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE, type RateLimitSettings } from '../domain/rate-limits';
+import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
-import { apiKeyRoutes } from '../api-keys/api-keys.routes';
-import { balanceRoutes } from '../balance/balance.routes';
 import { dashboardRoutes } from '../dashboard/dashboard.routes';
-import { customerRoutes } from '../customers/customers.routes';
-import { depositRoutes } from '../deposits/deposits.routes';
-import { eventRoutes } from '../events/events.routes';
-import { orderRoutes } from '../orders/orders.routes';
 import type { PriceSource } from '../prices/price-source';
-import { webhookEndpointRoutes } from '../webhooks/endpoints.routes';
 import type { AppState } from './context';
 import { healthRoutes } from './health.routes';
+import { apiModules } from './modules';
 import { openApiRoutes } from './openapi';
 import { auth } from './middleware/auth';
 import { jsonBody } from './middleware/body';
@@ -81,8 +75,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 }
 
 /**
- * Every authenticated route under /api/v1; each operation's route is registered from its
- * definition (`operation.ts`). `unauthenticated` is the app's limit on refused keys per address,
+ * Every authenticated route under /api/v1: each capability's (`modules.ts`), each operation's
+ * route registered from its definition (`operation.ts`). `unauthenticated` is the app's limit on refused keys per address,
  * shared with the dashboard's sign-in form (a router built alone gets one of its own).
  */
 export function createApiRouter(
@@ -96,13 +90,7 @@ export function createApiRouter(
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
   api.use(jsonBody());
-  api.use(customerRoutes(deps).routes());
-  api.use(depositRoutes(deps).routes());
-  api.use(balanceRoutes(deps).routes());
-  api.use(webhookEndpointRoutes({ ...deps, webhookEndpointsPerMode: deps.webhookEndpointsPerMode ?? DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE }).routes());
-  api.use(eventRoutes(deps).routes());
-  api.use(orderRoutes(deps).routes());
-  api.use(apiKeyRoutes({ ...deps, clock }).routes());
+  for (const module of apiModules) api.use(module.routes({ ...deps, clock }).routes());
   api.all('/{*rest}', unmatched(api));
   return api;
 }

@@ -5,39 +5,18 @@
  */
 import Router from '@koa/router';
 import { z } from 'zod';
-import { apiKeyOperations } from '../api-keys/api-keys.schema';
-import { balanceOperations } from '../balance/balance.schema';
-import { customerOperations } from '../customers/customers.schema';
-import { depositOperations } from '../deposits/deposits.schema';
 import { eventCatalogue, type EventType } from '../domain/events';
-import { EventObject, eventOperations } from '../events/events.schema';
-import { orderOperations } from '../orders/orders.schema';
-import { endpointOperations } from '../webhooks/endpoints.schema';
+import { EventObject } from '../events/events.schema';
 import type { AppState } from './context';
+import { apiModules } from './modules';
 import { accessOf, type Operation } from './operation';
 import { ErrorObject, idOf } from './schema';
 
-export const operations: Operation[] = [
-  customerOperations,
-  depositOperations,
-  balanceOperations,
-  orderOperations,
-  eventOperations,
-  endpointOperations,
-  apiKeyOperations,
-].flatMap((group) => Object.values(group) as Operation[]);
+export const operations: Operation[] = apiModules.flatMap((module) => Object.values(module.operations));
 
 type JsonSchema = Record<string, unknown>;
 
-const tags = [
-  { name: 'Customers', description: 'The people who pay you: each gets a permanent deposit address on every network.' },
-  { name: 'Deposits', description: 'Money seen on-chain: detected → confirming → completed, or failed (reorg, timeout), or reversed after completing.' },
-  { name: 'Balance', description: 'What the mode has received, the fees taken, and the net, from the double-entry ledger.' },
-  { name: 'Orders', description: 'CryptoPayments-style deposit orders with your own external_id, an amount in crypto or fiat, and an expiry.' },
-  { name: 'Events', description: 'Everything that happened, as webhooks deliver it, with each delivery and attempt.' },
-  { name: 'Webhook endpoints', description: 'URLs that receive signed events (Standard Webhooks), retried for 3.6 days.' },
-  { name: 'API keys', description: 'Secret keys: full, read-only or restricted per resource; rolled with a grace period.' },
-];
+const tags = apiModules.map((module) => module.tag);
 
 /** The whole document; deterministic, so the committed copy can be compared byte for byte. */
 export function openApiDocument(): JsonSchema {

@@ -8,6 +8,7 @@ import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
+import { DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE } from '../domain/rate-limits';
 import { presentEvents } from '../events/event.presenter';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from './deliveries';
@@ -19,7 +20,8 @@ export function webhookEndpointRoutes(deps: {
   db: Db;
   logger: Logger;
   webhookPolicy: WebhookPolicy;
-  webhookEndpointsPerMode: number;
+  /** INFLOW_WEBHOOK_ENDPOINTS_PER_MODE; DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE when unset. */
+  webhookEndpointsPerMode?: number | undefined;
   secretKey: Buffer;
 }): Router<AppState> {
   const router = new Router<AppState>();
@@ -40,7 +42,13 @@ export function webhookEndpointRoutes(deps: {
   const idempotentWithSecret = idempotency({ sealWith: deps.secretKey });
   route(router, operations.create, vettedUrl, transaction(deps.db), idempotentWithSecret, async (ctx) => {
     const input = { ...inputOf(ctx, operations.create.body), url: vettedUrl.of(ctx) };
-    const endpoint = await createEndpoint(transactionOf(ctx), callerOf(ctx), input, deps.webhookEndpointsPerMode, deps.secretKey);
+    const endpoint = await createEndpoint(
+      transactionOf(ctx),
+      callerOf(ctx),
+      input,
+      deps.webhookEndpointsPerMode ?? DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE,
+      deps.secretKey,
+    );
     return endpointObject(endpoint, { withSecret: true });
   });
 

@@ -99,3 +99,16 @@ describe('Temporal at the edges', () => {
     expect(importers).toEqual([]);
   });
 });
+
+describe('one manifest per capability', () => {
+  it("every operation sits in its capability's section of the reference", async () => {
+    const { apiModules } = await import('../../src/api/modules');
+    const misplaced = apiModules.flatMap((module) =>
+      Object.values(module.operations)
+        .filter((operation) => operation.tag !== module.tag.name)
+        .map((operation) => `${operation.operationId} (${operation.tag}) in ${module.tag.name}`),
+    );
+    expect(misplaced).toEqual([]);
+    expect(new Set(apiModules.map((module) => module.tag.name)).size).toBe(apiModules.length);
+  });
+});

@@ -1,0 +1,13 @@
+/**
+ * Every capability the API serves, in the order the reference shows them: the /api/v1 router, the
+ * OpenAPI document's paths and its sections are built from this one list (app.ts, openapi.ts).
+ */
+import { apiKeysModule } from '../api-keys/api-keys.module';
+import { balanceModule } from '../balance/balance.module';
+import { customersModule } from '../customers/customers.module';
+import { depositsModule } from '../deposits/deposits.module';
+import { eventsModule } from '../events/events.module';
+import { ordersModule } from '../orders/orders.module';
+import { webhookEndpointsModule } from '../webhooks/endpoints.module';
+
+export const apiModules = [customersModule, depositsModule, balanceModule, ordersModule, eventsModule, webhookEndpointsModule, apiKeysModule] as const;
