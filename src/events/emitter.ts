@@ -107,16 +107,7 @@ export async function resend(db: Executor, event: Event): Promise<PreparedDelive
       const delivery = await insertRedelivery(transaction, { id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id });
       deliveries.push(preparedDelivery(event, delivery.id, { endpointId: endpoint.id }));
     }
-    const callback = await callbackOf(transaction, event);
-    if (callback) {
-      const delivery = await insertRedelivery(transaction, {
-        id: newId('webhookDelivery'),
-        event_id: event.id,
-        order_id: callback.orderId,
-        body: callback.body,
-      });
-      deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
-    }
+    deliveries.push(...(await recordCallback(transaction, event, insertRedelivery)));
     for (const delivery of deliveries) await queueRedelivery(transaction, delivery);
     return deliveries;
   });
@@ -142,17 +133,19 @@ async function recordDeliveries(transaction: Executor, event: Event, endpoints: 
     endpoints.map((endpoint) => ({ id: newId('webhookDelivery'), event_id: event.id, endpoint_id: endpoint.id })),
   );
   const deliveries = recorded.map((delivery) => preparedDelivery(event, delivery.id, { endpointId: delivery.endpoint_id! }));
+  return [...deliveries, ...(await recordCallback(transaction, event, insertFirstCallbackDelivery))];
+}
+
+/** The delivery to the event's order's callback URL when it asked for this event (callbackOf), recorded by `insert`. */
+async function recordCallback(
+  transaction: Executor,
+  event: Event,
+  insert: (transaction: Executor, delivery: { id: string; event_id: string; order_id: string; body: string }) => Promise<{ id: string }>,
+): Promise<PreparedDelivery[]> {
   const callback = await callbackOf(transaction, event);
-  if (callback) {
-    const delivery = await insertFirstCallbackDelivery(transaction, {
-      id: newId('webhookDelivery'),
-      event_id: event.id,
-      order_id: callback.orderId,
-      body: callback.body,
-    });
-    deliveries.push(preparedDelivery(event, delivery.id, { orderId: callback.orderId }));
-  }
-  return deliveries;
+  if (!callback) return [];
+  const delivery = await insert(transaction, { id: newId('webhookDelivery'), event_id: event.id, order_id: callback.orderId, body: callback.body });
+  return [preparedDelivery(event, delivery.id, { orderId: callback.orderId })];
 }
 
 function preparedDelivery(event: Event, deliveryId: string, destination: { endpointId: string } | { orderId: string }): PreparedDelivery {

@@ -12,6 +12,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { apiModules } from '../../src/api/modules';
 
 const root = path.join(__dirname, '../..');
 
@@ -101,8 +102,7 @@ describe('Temporal at the edges', () => {
 });
 
 describe('one manifest per capability', () => {
-  it("every operation sits in its capability's section of the reference", async () => {
-    const { apiModules } = await import('../../src/api/modules');
+  it("every operation sits in its capability's section of the reference", () => {
     const misplaced = apiModules.flatMap((module) =>
       Object.values(module.operations)
         .filter((operation) => operation.tag !== module.tag.name)
