@@ -40,8 +40,19 @@ export interface StreamOptions {
   lastEventId?: string;
 }
 
-/** A streaming method: `(params?, options?) => AsyncIterable<item>`, with the operation it calls. */
-export type StreamMethod<Id extends OperationId, Item> = ((params?: QueryOf<Id>, options?: StreamOptions) => AsyncIterable<Item>) & {
+/**
+ * What a streaming method returns: iterated with `for await`, each item as it happens (the
+ * connection is made when iteration starts). `open()` makes the connection first, for a caller
+ * that must know the stream is live before it does what it wants to see (it throws as the
+ * iteration would: the typed error of a refusal); the next iteration then reads that connection.
+ */
+export interface StreamRequest<Item> extends AsyncIterable<Item> {
+  /** Connects and resolves once the API has answered 200: from then on, what is made comes through the stream. */
+  open(): Promise<void>;
+}
+
+/** A streaming method: `(params?, options?) => StreamRequest<item>` (an AsyncIterable), with the operation it calls. */
+export type StreamMethod<Id extends OperationId, Item> = ((params?: QueryOf<Id>, options?: StreamOptions) => StreamRequest<Item>) & {
   readonly operationId: Id;
 };
 
@@ -107,16 +118,27 @@ export class InflowClient {
         ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}),
       };
       const request = this.#fetch;
-      return {
-        async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
-          const response = await request(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
-          if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
-          for await (const message of readServerSentEvents(response.body)) yield JSON.parse(message.data) as Item;
-        },
+      const connect = async (): Promise<ReadableStream<Uint8Array>> => {
+        const response = await request(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+        if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
+        return response.body;
       };
+      // A connection made by open() and not yet read: the next iteration takes it, any later one connects anew.
+      let opened: Promise<ReadableStream<Uint8Array>> | undefined;
+      return {
+        open: async () => {
+          opened ??= connect();
+          await opened;
+        },
+        async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
+          const connection = opened ?? connect();
+          opened = undefined;
+          for await (const message of readServerSentEvents(await connection)) yield JSON.parse(message.data) as Item;
+        },
+      } satisfies StreamRequest<Item>;
     };
     // The query's own types are the caller's; on the wire every parameter is text.
-    return Object.assign(open as (params?: QueryOf<Id>, options?: StreamOptions) => AsyncIterable<Item>, { operationId });
+    return Object.assign(open as (params?: QueryOf<Id>, options?: StreamOptions) => StreamRequest<Item>, { operationId });
   }
 
   async #call(route: Route, args: unknown[]): Promise<unknown> {

@@ -1,5 +1,5 @@
 export { Inflow } from './inflow';
-export { InflowClient, SDK_VERSION, type InflowOptions, type Method, type StreamMethod, type StreamOptions } from './client';
+export { InflowClient, SDK_VERSION, type InflowOptions, type Method, type StreamMethod, type StreamOptions, type StreamRequest } from './client';
 export { ListRequest, type List } from './list';
 export type { ArgsOf, IdempotentRequestOptions, OperationId, RequestOptions, ResultOf, Schemas } from './operations';
 export {

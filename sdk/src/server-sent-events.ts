@@ -1,4 +1,4 @@
-/** The client side of `text/event-stream` (the WHATWG EventSource format): the SDK's `events.stream` and the CLI's `listen` and `trigger` read `GET /events/stream` with it. */
+/** The client side of `text/event-stream` (the WHATWG EventSource format): the SDK's `events.stream` (which the CLI's `listen` and `trigger` use) reads `GET /events/stream` with it. */
 
 export interface ServerSentEvent {
   /** The `id:` of this event, if it had one. */

@@ -18,8 +18,7 @@ import type { EventObject } from '../events/events.schema';
 import { StartupError } from '../startup';
 import { signedEventRequest } from '../webhooks/deliveries';
 import { postWebhook, type PostResult } from '../webhooks/http';
-import { ApiRequestError, testModeApi } from './api-client';
-import { readServerSentEvents } from '../../sdk/src/server-sent-events';
+import { ApiRequestError, testModeApi } from './test-mode-api';
 
 /** The event as the stream sends it; only what a delivery carries is kept. */
 const StreamedEvent = z.object({
@@ -69,7 +68,7 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
   const sessionFloor = idFloor('event', Date.now());
   // Resuming from the newest event there is, rather than from now, means even a drop before the
   // first event of the session loses nothing.
-  let lastEventId = (await api.get<{ data: Array<{ id: string }> }>('/events?limit=1')).data[0]?.id;
+  let lastEventId = (await api.call(api.inflow.events.list, { limit: 1 })).data[0]?.id;
 
   // The stream is the only thing this command waits on, and a developer watches it: reconnecting
   // here (with Last-Event-ID, so nothing is lost) is what keeps a long session useful.
@@ -79,22 +78,22 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
     let connected = false;
     let why: string;
     try {
-      const response = await api.openEventStream({ types: values.events, lastEventId, signal: stopped.signal });
+      const stream = await api.eventStream({ types: values.events, lastEventId, signal: stopped.signal });
       connected = true;
       if (!connectedOnce) process.stdout.write(`Ready! Your webhook signing secret is ${secret} (^C to quit)\n`);
       else process.stderr.write(`inflow: reconnected${lastEventId ? `, resuming after ${lastEventId}` : ''}\n`);
       connectedOnce = true;
       delayMs = 1_000;
-      for await (const message of readServerSentEvents(response.body!)) {
-        if (!message.id) continue;
-        lastEventId = message.id;
-        if (forwarded.has(message.id) || message.id < sessionFloor) continue;
-        const parsed = StreamedEvent.safeParse(parseJson(message.data));
+      for await (const streamed of stream) {
+        if (!streamed.id) continue;
+        lastEventId = streamed.id;
+        if (forwarded.has(streamed.id) || streamed.id < sessionFloor) continue;
+        const parsed = StreamedEvent.safeParse(streamed);
         if (!parsed.success) {
-          process.stderr.write(`inflow: skipped ${message.id}: not an event object (${parsed.error.issues[0]!.message})\n`);
+          process.stderr.write(`inflow: skipped ${streamed.id}: not an event object (${parsed.error.issues[0]!.message})\n`);
           continue;
         }
-        forwarded.add(message.id);
+        forwarded.add(streamed.id);
         if (forwarded.size > REMEMBERED_IDS) forwarded.delete(forwarded.values().next().value!);
         const { id, event, created_at, livemode, data } = parsed.data;
         // Rebuilt by the presenter, so the body is byte for byte what a delivery of this event sends.
@@ -124,14 +123,6 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
 function eventLine(event: EventObject, result: PostResult): string {
   const answer = result.statusCode === null ? result.error : `${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}`.trim();
   return `${localTime(new Date())}  ${event.event.padEnd(TYPE_WIDTH)}  ${event.id}  [${answer}] ${result.latencyMs} ms`;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function localTime(date: Date): string {

@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { eventTypes, type EventType } from '../domain/events';
 import { MIN_EXPIRES_IN_SECONDS, PAYMENT_GRACE_MS } from '../domain/order-state';
 import { StartupError } from '../startup';
-import { ApiRequestError, testModeApi, type ApiClient } from './api-client';
-import { readServerSentEvents } from '../../sdk/src/server-sent-events';
+import type { ArgsOf, Schemas } from '../../sdk/src';
+import { ApiRequestError, testModeApi, type TestModeApi } from './test-mode-api';
 
 const DEFAULT_NETWORK = 'arbitrum';
 const DEFAULT_CURRENCY = 'USDT';
@@ -30,7 +30,7 @@ interface Made {
 }
 
 interface Context {
-  api: ApiClient;
+  api: TestModeApi;
   say: (line: string) => void;
   /** Where payments go. */
   network: string;
@@ -39,34 +39,27 @@ interface Context {
 
 type Recipe = (context: Context) => Promise<Made>;
 
-interface Customer {
-  id: string;
-}
-interface Deposit {
-  id: string;
+/**
+ * A simulated deposit's parameters with --network and --currency as given: the API judges the
+ * pair, and its refusal is the one line printed.
+ */
+interface SimulateParams {
+  customer_id?: string;
+  order_id?: string;
+  network?: string;
+  currency?: string;
   amount: string;
-  currency: string;
-  network: string;
-  address: string;
-  required_confirmations: number;
-}
-interface Order {
-  id: string;
-  amount: string;
-  currency: string;
-  network: string;
-  address: string;
-  expires_at: string;
+  outcome?: 'completed' | 'failed';
 }
 
 const createCustomer = async ({ api, say }: Context, type: EventType) => {
-  const customer = await api.post<Customer>('/customers', { name: 'Triggered customer', metadata: { triggered: type } });
+  const customer = await api.call(api.inflow.customers.create, { name: 'Triggered customer', metadata: { triggered: type } });
   say(`created customer ${customer.id}`);
   return customer;
 };
 
-const simulateDeposit = async ({ api, say }: Context, body: Record<string, unknown>) => {
-  const deposit = await api.post<Deposit>('/deposits/simulate', body);
+const simulateDeposit = async ({ api, say }: Context, body: SimulateParams) => {
+  const deposit = await api.call(api.inflow.deposits.simulate, body as ArgsOf<'simulateDeposit'>[0]);
   say(
     `simulated deposit ${deposit.id}: ${deposit.amount} ${deposit.currency} on ${deposit.network} to ${deposit.address}${body.outcome === 'failed' ? ', to be reorganised away' : ''}`,
   );
@@ -74,20 +67,20 @@ const simulateDeposit = async ({ api, say }: Context, body: Record<string, unkno
 };
 
 const createOrder = async ({ api, say, network, currency }: Context, type: EventType, expiresIn?: number) => {
-  const order = await api.post<Order>('/orders', {
+  const order = await api.call(api.inflow.orders.create, {
     external_id: `trigger_${randomBytes(6).toString('hex')}`,
     network,
     currency,
     amount: ORDER_AMOUNT,
     ...(expiresIn ? { expires_in: expiresIn } : {}),
     metadata: { triggered: type },
-  });
+  } as ArgsOf<'createOrder'>[0]);
   say(`created order ${order.id}: ${order.amount} ${order.currency} on ${order.network} to ${order.address}, expires ${order.expires_at}`);
   return order;
 };
 
 const depositRecipe =
-  (type: EventType, outcome: 'completed' | 'failed', expect: (deposit: Deposit) => string): Recipe =>
+  (type: EventType, outcome: 'completed' | 'failed', expect: (deposit: Schemas['Deposit']) => string): Recipe =>
   async (context) => {
     const customer = await createCustomer(context, type);
     const deposit = await simulateDeposit(context, { customer_id: customer.id, network: context.network, currency: context.currency, amount: '25', outcome });
@@ -122,7 +115,7 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
     // The order's workflow starts just after the order's commit; until it runs, a cancel is answered 503.
     for (let attempt = 1; ; attempt++) {
       try {
-        await api.post(`/orders/${order.id}/cancel`);
+        await api.call(api.inflow.orders.cancel, order.id);
         break;
       } catch (error) {
         if (!(error instanceof ApiRequestError) || error.status !== 503 || attempt === 20) throw error;
@@ -171,14 +164,14 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
   const deadline = AbortSignal.any([stopped.signal, AbortSignal.timeout(WAIT_MS)]);
-  const stream = await api.openEventStream({ types: type, signal: deadline });
+  const stream = await api.eventStream({ types: type, signal: deadline });
   const started = performance.now();
   try {
     const made = await recipe({ api, say, network: values.network, currency: values.currency });
     say(`waiting for ${type} (${made.expect}); ^C stops waiting, not what was made`);
-    for await (const message of readServerSentEvents(stream.body!)) {
-      if (message.event !== type || (JSON.parse(message.data) as { data?: { id?: unknown } }).data?.id !== made.objectId) continue;
-      say(`${type} ${message.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+    for await (const event of stream) {
+      if (event.event !== type || event.data.id !== made.objectId) continue;
+      say(`${type} ${event.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
       return;
     }
     throw new StartupError(`inflow: the event stream closed before ${type} arrived; look for it later with GET /events?type=${type}`);
