@@ -1,38 +1,35 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { ApiKeysTable } from './tables/api-keys.table';
-import type { ChainCursorsTable } from './tables/chain-cursors.table';
-import type { CustomerAddressesTable, CustomersTable } from './tables/customers.table';
-import type { DashboardSessionsTable } from './tables/dashboard-sessions.table';
-import type { DepositsTable } from './tables/deposits.table';
-import type { EventsTable } from './tables/events.table';
-import type { IdempotencyKeysTable } from './tables/idempotency-keys.table';
-import type { LedgerEntriesTable, LedgerTransactionsTable } from './tables/ledger.table';
-import type { MerchantsTable } from './tables/merchants.table';
-import type { OrdersTable } from './tables/orders.table';
-import type { RateLimitsTable } from './tables/rate-limits.table';
-import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables/webhooks.table';
-import type { WorkflowOutboxTable } from './tables/workflow-outbox.table';
+import type { ApiKeyTables } from './tables/api-keys.table';
+import type { ChainTables } from './tables/chain-cursors.table';
+import type { CustomerTables } from './tables/customers.table';
+import type { DashboardTables } from './tables/dashboard-sessions.table';
+import type { DepositTables } from './tables/deposits.table';
+import type { EventTables } from './tables/events.table';
+import type { IdempotencyTables } from './tables/idempotency-keys.table';
+import type { LedgerTables } from './tables/ledger.table';
+import type { MerchantTables } from './tables/merchants.table';
+import type { OrderTables } from './tables/orders.table';
+import type { RateLimitTables } from './tables/rate-limits.table';
+import type { WebhookTables } from './tables/webhooks.table';
+import type { OutboxTables } from './tables/workflow-outbox.table';
 
-export interface Database {
-  merchants: MerchantsTable;
-  api_keys: ApiKeysTable;
-  customers: CustomersTable;
-  customer_addresses: CustomerAddressesTable;
-  events: EventsTable;
-  idempotency_keys: IdempotencyKeysTable;
-  deposits: DepositsTable;
-  orders: OrdersTable;
-  ledger_transactions: LedgerTransactionsTable;
-  ledger_entries: LedgerEntriesTable;
-  webhook_endpoints: WebhookEndpointsTable;
-  webhook_deliveries: WebhookDeliveriesTable;
-  webhook_attempts: WebhookAttemptsTable;
-  chain_cursors: ChainCursorsTable;
-  workflow_outbox: WorkflowOutboxTable;
-  rate_limits: RateLimitsTable;
-  dashboard_sessions: DashboardSessionsTable;
-}
+/** Every table, as each capability declares its own (its `*.table.ts`). */
+export interface Database
+  extends
+    ApiKeyTables,
+    ChainTables,
+    CustomerTables,
+    DashboardTables,
+    DepositTables,
+    EventTables,
+    IdempotencyTables,
+    LedgerTables,
+    MerchantTables,
+    OrderTables,
+    RateLimitTables,
+    WebhookTables,
+    OutboxTables {}
 
 export type Db = Kysely<Database>;
 /** Whose rows: every tenant-owned row carries merchant_id and livemode, and every query filters on both. */

@@ -23,3 +23,8 @@ export interface ApiKeysTable {
 export type ApiKey = Selectable<ApiKeysTable>;
 export type NewApiKey = Insertable<ApiKeysTable>;
 export type ApiKeyUpdate = Updateable<ApiKeysTable>;
+
+/** The tables of the API keys, as the `Database` type joins them (db/database.ts). */
+export interface ApiKeyTables {
+  api_keys: ApiKeysTable;
+}

@@ -13,3 +13,8 @@ export interface ChainCursorsTable {
   nodes: ColumnType<NodeStatus[] | null, string | null | undefined, string | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
+
+/** The tables of the chain watchers' cursors, as the `Database` type joins them (db/database.ts). */
+export interface ChainTables {
+  chain_cursors: ChainCursorsTable;
+}

@@ -29,3 +29,9 @@ export type Customer = Selectable<CustomersTable>;
 export type NewCustomer = Insertable<CustomersTable>;
 export type CustomerUpdate = Updateable<CustomersTable>;
 export type CustomerAddress = Selectable<CustomerAddressesTable>;
+
+/** The tables of customers and their addresses, as the `Database` type joins them (db/database.ts). */
+export interface CustomerTables {
+  customers: CustomersTable;
+  customer_addresses: CustomerAddressesTable;
+}

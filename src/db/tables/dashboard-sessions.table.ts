@@ -13,3 +13,8 @@ export interface DashboardSessionsTable {
 }
 
 export type DashboardSessionRow = Selectable<DashboardSessionsTable>;
+
+/** The tables of the dashboard's sessions, as the `Database` type joins them (db/database.ts). */
+export interface DashboardTables {
+  dashboard_sessions: DashboardSessionsTable;
+}

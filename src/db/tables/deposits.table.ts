@@ -45,3 +45,8 @@ export interface DepositsTable {
 
 export type Deposit = Selectable<DepositsTable>;
 export type NewDeposit = Insertable<DepositsTable>;
+
+/** The tables of deposits, as the `Database` type joins them (db/database.ts). */
+export interface DepositTables {
+  deposits: DepositsTable;
+}

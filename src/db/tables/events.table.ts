@@ -12,3 +12,8 @@ export interface EventsTable {
 
 export type Event = Selectable<EventsTable>;
 export type NewEvent = Insertable<EventsTable>;
+
+/** The tables of events, as the `Database` type joins them (db/database.ts). */
+export interface EventTables {
+  events: EventsTable;
+}

@@ -14,3 +14,8 @@ export interface IdempotencyKeysTable {
 
 export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
 export type NewIdempotencyKey = Insertable<IdempotencyKeysTable>;
+
+/** The tables of the stored answers of Idempotency-Keys, as the `Database` type joins them (db/database.ts). */
+export interface IdempotencyTables {
+  idempotency_keys: IdempotencyKeysTable;
+}

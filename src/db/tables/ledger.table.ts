@@ -34,3 +34,9 @@ export interface LedgerEntriesTable {
 export type LedgerTransaction = Selectable<LedgerTransactionsTable>;
 export type NewLedgerTransaction = Insertable<LedgerTransactionsTable>;
 export type NewLedgerEntry = Insertable<LedgerEntriesTable>;
+
+/** The tables of the double-entry ledger, as the `Database` type joins them (db/database.ts). */
+export interface LedgerTables {
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+}

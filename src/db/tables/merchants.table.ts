@@ -8,3 +8,8 @@ export interface MerchantsTable {
 
 export type Merchant = Selectable<MerchantsTable>;
 export type NewMerchant = Insertable<MerchantsTable>;
+
+/** The tables of merchants, as the `Database` type joins them (db/database.ts). */
+export interface MerchantTables {
+  merchants: MerchantsTable;
+}

@@ -39,3 +39,8 @@ export interface OrdersTable {
 export type Order = Selectable<OrdersTable>;
 export type NewOrder = Insertable<OrdersTable>;
 export type OrderUpdate = Updateable<OrdersTable>;
+
+/** The tables of orders, as the `Database` type joins them (db/database.ts). */
+export interface OrderTables {
+  orders: OrdersTable;
+}

@@ -10,3 +10,8 @@ export interface RateLimitsTable {
 }
 
 export type RateLimitRow = Selectable<RateLimitsTable>;
+
+/** The tables of the rate limiters' buckets, as the `Database` type joins them (db/database.ts). */
+export interface RateLimitTables {
+  rate_limits: RateLimitsTable;
+}

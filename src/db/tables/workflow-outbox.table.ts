@@ -12,3 +12,8 @@ export interface WorkflowOutboxTable {
 }
 
 export type QueuedWorkflowStart = Selectable<WorkflowOutboxTable>;
+
+/** The tables of the outbox of workflow starts, as the `Database` type joins them (db/database.ts). */
+export interface OutboxTables {
+  workflow_outbox: WorkflowOutboxTable;
+}
