@@ -2,7 +2,7 @@
  * inflow's own processes as production runs them: the entry file of `npm run api` or
  * `npm run worker` run by node itself (as docker-compose.yml does, so a SIGTERM reaches the
  * process and it drains), each a ManagedProcess: its own process group, its output in a log
- * file, ready once it serves. Used by `npm run prod:local`, the topology test and the chaos run.
+ * file, ready once it serves. dev/stack.ts starts them (`npm run prod:local`, the topology test, the chaos runs, the benchmarks).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,18 +28,21 @@ export function apiProcess(options: { name: string; port: number; env: NodeJS.Pr
   });
 }
 
-/** A worker, ready once it logs that it polls its task queue. */
-export function workerProcess(options: { name: string; env: NodeJS.ProcessEnv; logFile: string } & Supervision): ManagedProcess {
+/**
+ * A worker, ready once it logs that it polls its task queue: `npm run worker`'s entry file, or
+ * `entry` (a file that says "worker started" too: the benchmarks' worker).
+ */
+export function workerProcess(options: { name: string; env: NodeJS.ProcessEnv; logFile: string; entry?: string } & Supervision): ManagedProcess {
   return nodeProcess({ ...options, script: 'worker', ready: async (output) => /worker started/.test(output) });
 }
 
 function nodeProcess(
-  options: { name: string; script: string; env: NodeJS.ProcessEnv; logFile: string; ready: ProcessSpec['ready'] } & Supervision,
+  options: { name: string; script: string; entry?: string; env: NodeJS.ProcessEnv; logFile: string; ready: ProcessSpec['ready'] } & Supervision,
 ): ManagedProcess {
   return new ManagedProcess({
     name: options.name,
     command: process.execPath,
-    args: ['--import', 'tsx', entryFileOf(options.script)],
+    args: ['--import', 'tsx', options.entry ?? entryFileOf(options.script)],
     cwd: repoRoot,
     env: options.env,
     logFile: options.logFile,

