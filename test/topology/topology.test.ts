@@ -10,27 +10,20 @@
  * On a machine without the server in .tools, beforeAll builds it with Go first (minutes, with progress).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { rm } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
 import type { Contract } from 'ethers';
 import { sql } from 'kysely';
-import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
-import { testSecretKey } from '../../dev/fixtures';
-import { apiProcess, workerProcess } from '../../dev/inflow-processes';
+import { deployTestUsdt, fundedSigner, startAnvil } from '../../dev/devnet/anvil';
 import type { ManagedProcess } from '../../dev/managed-process';
-import type { RunningTemporal } from '../../dev/temporal';
-import { startTemporalServer } from '../../dev/temporal-server';
+import { InflowStack } from '../../dev/stack';
 import { freePort } from '../../dev/tools/ports';
 import { stderrLog } from '../../dev/tools/progress';
-import { createDb, type Db } from '../../src/db/database';
+import type { Db } from '../../src/db/database';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
-import { migrateToLatest } from '../../src/db/migrate';
 import { verifyWebhook } from '../../src/domain/signatures';
-import { createMerchant } from '../../src/merchants/merchants.service';
 import { createEmptyDatabase, testPostgresCluster } from '../helpers/database';
-import { testStackEnv } from '../helpers/inflow-env';
+import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 
@@ -51,13 +44,10 @@ const log = (line: string) => stderrLog(`[topology +${((Date.now() - started) / 
 const started = Date.now();
 
 describe('the production topology: Temporal server on Postgres, two APIs, two workers', () => {
-  let dir: string;
-  let temporal: RunningTemporal | undefined;
-  let anvil: RunningAnvil | undefined;
+  let stack: InflowStack | undefined;
   let db: Db;
   let client: Client;
   let usdt: Contract;
-  const parts: ManagedProcess[] = [];
   const workers: Record<string, ManagedProcess> = {};
   const apiUrls: string[] = [];
   let testKey: string;
@@ -70,64 +60,37 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
   let finished = 0;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-topology-'));
-    // Postgres runs as its own user and must reach its folder inside.
-    await chmod(dir, 0o755);
-    const logs = path.join(dir, 'logs');
-    await mkdir(logs);
-    log(`run directory ${dir} (process logs in ${logs})`);
-
-    const inflowDatabaseUrl = await createEmptyDatabase();
-    db = createDb(inflowDatabaseUrl, { max: 4 });
-    await migrateToLatest(db);
-    const merchant = await createMerchant(db, 'Topology merchant', testSecretKey);
-    testKey = merchant.test_key;
-
-    const temporalStarted = Date.now();
     // On the run's cluster, in databases of its own (other files may run a server on it too).
     const suffix = randomBytes(4).toString('hex');
-    temporal = await startTemporalServer({
+    stack = new InflowStack({
       log,
-      postgres: testPostgresCluster(),
-      logFile: path.join(logs, 'temporal.log'),
-      databases: { history: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` },
+      label: 'topology',
+      keepDir: true,
+      postgres: { url: await createEmptyDatabase() },
+      pool: 4,
+      temporal: { server: { postgres: testPostgresCluster(), databases: { history: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` } } },
+      chain: async (stack) => {
+        const anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 0.5 });
+        stack.onClose('anvil', () => anvil.stop());
+        usdt = await deployTestUsdt(fundedSigner(anvil.provider));
+        const startBlock = (await anvil.provider.getBlockNumber()) + 1;
+        return {
+          ...ethereumTestEnv({ rpcUrl: anvil.rpcUrl, usdtAddress: await usdt.getAddress(), startBlock }),
+          // A second watched chain: ethereum in live mode, on the same devnet.
+          INFLOW_RPC_URL_ETHEREUM_LIVE: anvil.rpcUrl,
+          INFLOW_CHAIN_START_BLOCK_ETHEREUM_LIVE: String(startBlock),
+        };
+      },
+      env: testStackEnv({ requiredConfirmations: REQUIRED_CONFIRMATIONS, chainPollMs: 250, simulatedBlockTimeMs: SIMULATED_BLOCK_TIME_MS }),
+      merchant: 'Topology merchant',
+      workers: { count: WORKERS.length, processes: true, identity: identityOf, restart: false },
+      api: { processes: true, ports: [await freePort(), await freePort()] },
     });
-    log(`Temporal server up at ${temporal.address} in ${((Date.now() - temporalStarted) / 1000).toFixed(1)} s`);
-    client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default' });
-
-    anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 0.5 });
-    usdt = await deployTestUsdt(fundedSigner(anvil.provider));
-    const startBlock = (await anvil.provider.getBlockNumber()) + 1;
-
-    const env: NodeJS.ProcessEnv = {
-      ...testStackEnv({
-        databaseUrl: inflowDatabaseUrl,
-        temporalAddress: temporal.address,
-        rpcUrl: anvil.rpcUrl,
-        usdtAddress: await usdt.getAddress(),
-        startBlock,
-        requiredConfirmations: REQUIRED_CONFIRMATIONS,
-        chainPollMs: 250,
-        simulatedBlockTimeMs: SIMULATED_BLOCK_TIME_MS,
-      }),
-      // A second watched chain: ethereum in live mode, on the same devnet.
-      INFLOW_RPC_URL_ETHEREUM_LIVE: anvil.rpcUrl,
-      INFLOW_CHAIN_START_BLOCK_ETHEREUM_LIVE: String(startBlock),
-    };
-    for (const name of WORKERS) {
-      workers[name] = workerProcess({
-        name,
-        env: { ...env, TEMPORAL_WORKER_IDENTITY: identityOf(name) },
-        logFile: path.join(logs, `${name}.log`),
-        restart: false,
-      });
-    }
-    const apiPorts = [await freePort(), await freePort()];
-    const apis = apiPorts.map((port, index) => apiProcess({ name: `api-${index + 1}`, port, env, logFile: path.join(logs, `api-${index + 1}.log`) }));
-    parts.push(...Object.values(workers), ...apis);
-    await Promise.all(parts.map((part) => part.up()));
-    apiUrls.push(...apiPorts.map((port) => `http://127.0.0.1:${port}`));
-    log(`workers and APIs up (${parts.map((part) => `${part.name} pid ${part.pid}`).join(', ')})`);
+    await stack.start();
+    ({ db, client } = stack);
+    testKey = stack.testKey!;
+    for (const worker of stack.workers) workers[worker.name] = worker.process!;
+    apiUrls.push(...stack.apis.map((api) => api.url));
 
     receiver = await startReceiver();
     endpoint = await post(0, '/webhook-endpoints', { url: receiver.url, events: ['*'], description: 'topology receiver' });
@@ -139,16 +102,11 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
   }, 15 * 60_000); // a fresh machine builds the Temporal server with Go first (about 6 min on two cores)
 
   afterAll(async () => {
-    for (const part of [...parts].reverse()) await part.stop().catch(() => undefined);
-    for (const part of parts) await part.closeLog();
     await receiver?.close();
-    await client?.connection.close();
-    await anvil?.stop();
-    await temporal?.stop();
-    await db?.destroy();
+    await stack?.close();
     // The process logs say what went wrong: kept when a test failed.
-    if (dir && finished === declared) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    else if (dir) log(`kept ${dir} (process logs in its logs/)`);
+    if (stack?.dir && finished === declared) await rm(stack.dir, { recursive: true, force: true }).catch(() => undefined);
+    else if (stack?.dir) log(`kept ${stack.dir} (process logs in its logs/)`);
   });
 
   /** Counts a test as finished only when its body got to the end, every expectation met. */
