@@ -34,12 +34,8 @@ const generousRateLimits: RateLimitSettings = {
   unauthenticatedPerIp: 1_000_000,
 };
 
-/** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
-export async function startTestApi({
-  rateLimits,
-  port = 0,
-  ...deps
-}: {
+/** What startTestApi takes: the app's dependencies (the test defaults below filling the rest), and a port. */
+export type TestApiOptions = {
   db: Db;
   temporal: Client;
   taskQueue?: string;
@@ -55,7 +51,20 @@ export async function startTestApi({
   port?: number;
   /** Loopback test endpoints allowed unless given (the hostile-receiver tests pass the default policy). */
   webhookPolicy?: AppDeps['webhookPolicy'];
-}): Promise<TestApi> {
+};
+
+/** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
+export async function startTestApi({ port = 0, db, temporal, ...options }: TestApiOptions): Promise<TestApi> {
+  const { deps, logs } = testApiDeps(options);
+  const server: Server = await startApiServer({ db, temporal, ...deps } as AppDeps, port);
+  return testApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, logs, () => stopApiServer(server));
+}
+
+/** The app's dependencies in tests (a stack's API takes them over its configuration's), and the log lines it writes into memory. */
+export function testApiDeps({ rateLimits, ...deps }: Omit<TestApiOptions, 'db' | 'temporal' | 'port'>): {
+  deps: Omit<AppDeps, 'db' | 'temporal'>;
+  logs: Array<Record<string, unknown>>;
+} {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -63,9 +72,9 @@ export async function startTestApi({
       done();
     },
   });
-  const logger = createLogger('info', { process: 'test' }, sink);
-  const server: Server = await startApiServer(
-    {
+  return {
+    logs,
+    deps: {
       taskQueue: 'inflow-test-unused',
       derivers: testDerivers(),
       // Receivers in tests listen on loopback, which a development stack allows (a test of the default policy passes its own).
@@ -76,11 +85,13 @@ export async function startTestApi({
       healthToken: testHealthToken,
       ...deps,
       rateLimits: { ...generousRateLimits, ...rateLimits },
-      logger,
+      logger: createLogger('info', { process: 'test' }, sink),
     },
-    port,
-  );
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+}
+
+/** A TestApi for the API at `baseUrl`. */
+export function testApiClient(baseUrl: string, logs: TestApi['logs'], close: () => Promise<void>): TestApi {
   return {
     baseUrl,
     logs,
@@ -100,6 +111,6 @@ export async function startTestApi({
       await assertMatchesSpec(rest.method ?? 'GET', `${baseUrl}${path}`, response);
       return response;
     },
-    close: () => stopApiServer(server),
+    close,
   };
 }

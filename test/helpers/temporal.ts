@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
-import { searchAttributeTypes } from '../../dev/temporal';
+import { startTimeSkippingServer } from '../../dev/temporal';
 import { readTestEnv } from './test-env';
 
-/**
- * The time-skipping test server: the project's Java launcher when global-setup provided one, else
- * the SDK's own download (for machines with internet and no Java).
- */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const launcher = readTestEnv('testServer');
-  const env = await TestWorkflowEnvironment.createTimeSkipping(launcher ? { server: { executable: { type: 'existing-path', path: launcher } } } : {});
-  // Workflows start with and upsert inflow's search attributes; the test server refuses ones it has
-  // not registered, so it must know them, as the dev server does. (It implements AddSearchAttributes
-  // but not ListSearchAttributes; every environment is new, so adding is enough.)
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: searchAttributeTypes() });
-  return env;
+/** The project's Java launcher of the time-skipping test server when global-setup provided one (else the SDK downloads its own). */
+export const timeSkippingLauncher = (): string | undefined => readTestEnv('testServer') || undefined;
+
+/** The time-skipping test server, inflow's search attributes registered. */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return startTimeSkippingServer(timeSkippingLauncher());
 }
 
 /**

@@ -1,14 +1,10 @@
 import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
-import type { Mode } from '../../src/domain/mode';
-import type { PriceSource } from '../../src/prices/price-source';
 import { createLogger } from '../../src/logger';
-import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';
-import { createInflowWorkers, createWorker, startWorkerOutboxRelay, type InflowWorker } from '../../src/worker';
-import { staticPrices, testSecretKey, testSecretKeyHex } from '../../dev/fixtures';
+import { createWorker, startWorkerOutboxRelay, type InflowWorker } from '../../src/worker';
+import { testSecretKeyHex } from '../../dev/fixtures';
 import { readTestEnv } from './test-env';
 
 export interface RunningWorker {
@@ -61,35 +57,4 @@ const silent = { log: () => undefined, trace: () => undefined, debug: () => unde
 /** inflow's workflows, bundled once per test file. */
 export function bundleInflowWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silent });
-}
-
-/** A worker with inflow's real workflows and activities, for the time-skipping server, and the webhook task queue's beside it (createInflowWorkers, as createWorker builds them). */
-export async function startTimeSkippingWorker(deps: {
-  env: TestWorkflowEnvironment;
-  taskQueue: string;
-  bundle: WorkflowBundleWithSourceMap;
-  db: Db;
-  /** Each mode's prices; the static table unless a test needs a source of its own. */
-  prices?: Record<Mode, PriceSource>;
-}): Promise<{ stop(): Promise<void> }> {
-  const worker = await createInflowWorkers({
-    connection: deps.env.nativeConnection,
-    workflowBundle: deps.bundle,
-    activityDeps: {
-      db: deps.db,
-      prices: deps.prices ?? staticPrices(),
-      secretKey: testSecretKey,
-      webhookPolicy: developmentWebhookPolicy,
-      chains: new Map(),
-      temporal: deps.env.client,
-      taskQueue: deps.taskQueue,
-    },
-  });
-  const running = worker.run();
-  return {
-    stop: async () => {
-      worker.shutdown();
-      await running;
-    },
-  };
 }

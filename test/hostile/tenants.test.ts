@@ -22,11 +22,10 @@ import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { configureDns, DEFAULT_DNS_TIMEOUT_MS } from '../../src/webhooks/ssrf';
 import { orderStateQuery, orderWorkflowId } from '../../src/workflows/definitions';
 import { buildMerchant, staticPrices, testDerivers, testSecretKey } from '../../dev/fixtures';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { openEventStream, type OpenStream } from '../helpers/event-stream';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 /** The default, and the most a c-ares query waits for one answer anyway. */
 const DNS_TIMEOUT_MS = DEFAULT_DNS_TIMEOUT_MS;
@@ -34,9 +33,10 @@ const DNS_TIMEOUT_MS = DEFAULT_DNS_TIMEOUT_MS;
 /** Production limits, but rates high enough that only the limit under test can refuse. */
 const limits: RateLimitSettings = { ...defaultRateLimits, reads: 100_000, writes: 100_000, eventStreamsPerMerchant: 3, unauthenticatedPerIp: 10 };
 
+let stack: TestStack;
 let database: TestDatabase;
-let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-let worker: RunningWorker;
+let dev: TestStack['dev'];
+let worker: TestStack['worker'];
 /** The API's own pool, as `npm run api` makes it; every statement it sends is recorded. */
 let db: Db;
 const statements: string[] = [];
@@ -126,16 +126,9 @@ async function idleInTransaction(): Promise<number> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  stack = await startTestStack('tenants', { api: false });
+  ({ database, dev, worker } = stack);
   db = createDb(database.url, { log: (text) => statements.push(text) });
-  dev = await connectToDevServer();
-  worker = await startDevServerWorker({
-    databaseUrl: database.url,
-    db: database.db,
-    connection: dev.nativeConnection,
-    temporal: dev.client,
-    taskQueue: uniqueTaskQueue('tenants'),
-  });
   nameserver = createSocket('udp4');
   nameserver.on('message', (query, peer) => {
     queriesReceived++;
@@ -153,8 +146,7 @@ beforeAll(async () => {
 afterAll(async () => {
   configureDns({ servers: [], timeoutMs: DEFAULT_DNS_TIMEOUT_MS });
   if (api) await stopApiServer(api.server);
-  await worker?.stop();
-  await dev?.close();
+  await stack?.stop();
   await db?.destroy();
   nameserver?.close();
   await database?.destroy();

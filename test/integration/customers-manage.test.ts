@@ -7,17 +7,13 @@ import { freePort } from '../../dev/tools/ports';
 import { ownersByAddress } from '../../src/db/repositories/chains.repository';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { verifyWebhook } from '../../src/domain/signatures';
-import { createLogger } from '../../src/logger';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { chainWatcherWorkflowId } from '../../src/workflows/definitions';
-import { startChainWatchers } from '../../src/worker';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { useApiStack } from '../helpers/api-stack';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { type TestApi } from '../helpers/api';
+import { startTestStack, useApiStack, type TestStack } from '../helpers/api-stack';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
+import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 import { buildMerchant } from '../../dev/fixtures';
 
 type Call = (method: string, path: string, json?: unknown, key?: string) => Promise<{ status: number; body: any }>;
@@ -371,49 +367,36 @@ describe('customers: update, archive, filters (real worker, Temporal dev server,
  */
 describe("an archived customer's address on a real chain (anvil, chain watcher, worker, Temporal dev server)", () => {
   let anvil: RunningAnvil;
-  let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: RunningWorker;
-  let api: TestApi;
+  let stack: TestStack;
   let merchant: CreatedMerchant;
   const call = caller(
-    () => api,
+    () => stack.api,
     () => merchant.test_key,
   );
 
   beforeAll(async () => {
     anvil = await startAnvil({ port: await freePort(), stateFile: path.join(await mkdtemp(path.join(os.tmpdir(), 'inflow-anvil-')), 'state.json') });
-    database = await createTestDatabase();
-    dev = await connectToDevServer(isolatedNamespaces.archivedCustomerWatcher);
-    const taskQueue = uniqueTaskQueue('archived-watcher');
-    worker = await startDevServerWorker({
-      databaseUrl: database.url,
-      db: database.db,
-      connection: dev.nativeConnection,
-      temporal: dev.client,
-      taskQueue,
+    stack = await startTestStack('archived-watcher', {
+      namespace: isolatedNamespaces.archivedCustomerWatcher,
       env: {
         INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
         INFLOW_CHAIN_POLL_MS: '100',
         INFLOW_CONFIRMATIONS_ETHEREUM_TEST: '3',
         INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST: String(Number(await anvil.provider.send('eth_blockNumber', [])) + 1),
       },
+      chainWatchers: true,
     });
-    api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue });
-    merchant = await buildMerchant(database.db, 'Chain');
-    await startChainWatchers(dev.client, worker.config, createLogger('silent'));
+    merchant = await buildMerchant(stack.database.db, 'Chain');
   });
 
   afterAll(async () => {
-    await dev?.client.workflow
+    await stack?.dev.client.workflow
       .getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }))
       .terminate('test over')
       .catch(() => undefined);
-    await api?.close();
-    await worker?.stop();
-    await dev?.close();
-    if (database) expect(await ledgerInvariantViolations(database.db)).toEqual([]);
-    await database?.destroy();
+    await stack?.stop();
+    if (stack) expect(await ledgerInvariantViolations(stack.database.db)).toEqual([]);
+    await stack?.database.destroy();
     await anvil?.stop();
   });
 

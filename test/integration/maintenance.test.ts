@@ -1,22 +1,21 @@
 import { buildMerchant } from '../../dev/fixtures';
 import { PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID } from '../../src/workflows/definitions';
 import { ensureMaintenanceSchedules } from '../../src/workflows/client';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
+import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 /** The hourly purge of expired Idempotency-Keys: a real Temporal Schedule on the dev server, run by inflow's worker. */
 describe('maintenance schedules (Temporal dev server, worker, Postgres)', () => {
+  let stack: TestStack;
   let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: RunningWorker;
-  const taskQueue = uniqueTaskQueue('maintenance');
+  let dev: TestStack['dev'];
+  let taskQueue: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dev = await connectToDevServer(isolatedNamespaces.maintenance);
-    worker = await startDevServerWorker({ databaseUrl: database.url, db: database.db, connection: dev.nativeConnection, temporal: dev.client, taskQueue });
+    stack = await startTestStack('maintenance', { namespace: isolatedNamespaces.maintenance, api: false });
+    ({ database, dev, taskQueue } = stack);
   });
 
   afterAll(async () => {
@@ -24,9 +23,7 @@ describe('maintenance schedules (Temporal dev server, worker, Postgres)', () => 
       .getHandle(PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID)
       .delete()
       .catch(() => undefined);
-    await worker?.stop();
-    await dev?.close();
-    await database?.destroy();
+    await stack?.close();
   });
 
   it('is created once however many workers start, runs hourly, and purges only keys older than 24 hours', async () => {

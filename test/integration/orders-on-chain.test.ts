@@ -8,18 +8,16 @@ import { buildMerchant } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
 import { parseAmount } from '../../src/domain/money';
-import { createLogger } from '../../src/logger';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { createPriceSources } from '../../src/prices/sources';
-import { startChainWatchers } from '../../src/worker';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
-import { startTestApi, type TestApi } from '../helpers/api';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
 import { verifyWithSeedPython } from '../helpers/cryptopayments';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
+import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 const HEARTBEAT_SECONDS = 3600;
 /** A feed answer: USD with the feed's 8 decimals. */
@@ -35,12 +33,10 @@ describe('orders on anvil (real chain, price feeds, worker, Temporal dev server,
   let signer: NonceManager;
   let usdt: Contract;
   let feeds: { eur: Contract; usdt: Contract; eth: Contract };
+  let stack: TestStack;
   let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: RunningWorker;
   let api: TestApi;
   let merchant: CreatedMerchant;
-  const taskQueue = uniqueTaskQueue('orders-chain');
 
   beforeAll(async () => {
     anvil = await startAnvil({ port: await freePort(), stateFile: path.join(await mkdtemp(path.join(os.tmpdir(), 'inflow-anvil-')), 'state.json') });
@@ -55,14 +51,8 @@ describe('orders on anvil (real chain, price feeds, worker, Temporal dev server,
     const { timestamp } = (await anvil.provider.getBlock('latest'))!;
     await (await feeds.eth.getFunction('setRoundData')(usd('3000'), BigInt(timestamp - 2 * HEARTBEAT_SECONDS))).wait();
 
-    database = await createTestDatabase();
-    dev = await connectToDevServer(isolatedNamespaces.ordersOnChain);
-    worker = await startDevServerWorker({
-      databaseUrl: database.url,
-      db: database.db,
-      connection: dev.nativeConnection,
-      temporal: dev.client,
-      taskQueue,
+    stack = await startTestStack('orders-chain', {
+      namespace: isolatedNamespaces.ordersOnChain,
       env: {
         INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
         INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
@@ -73,23 +63,22 @@ describe('orders on anvil (real chain, price feeds, worker, Temporal dev server,
           `ETH=${await feeds.eth.getAddress()}:${HEARTBEAT_SECONDS}`,
         ].join(','),
       },
+      chainWatchers: true,
+      // The API prices fiat orders from the same feeds the worker charges fees with.
+      api: (inflow) => ({ prices: createPriceSources(inflow.config) }),
     });
-    // The API prices fiat orders from the same feeds the worker charges fees with.
-    api = await startTestApi({ db: database.db, temporal: dev.client, taskQueue, prices: createPriceSources(worker.config) });
+    ({ database, api } = stack);
     merchant = await buildMerchant(database.db, 'Chain Orders');
-    await startChainWatchers(dev.client, worker.config, createLogger('silent'));
-    const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    const watcher = stack.dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
     await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
   });
 
   afterAll(async () => {
-    await dev?.client.workflow
+    await stack?.dev.client.workflow
       .getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }))
       .terminate('test over')
       .catch(() => undefined);
-    await api?.close();
-    await worker?.stop();
-    await dev?.close();
+    await stack?.stop();
     if (database) expect(await ledgerInvariantViolations(database.db)).toEqual([]);
     await database?.destroy();
     await anvil?.stop();
