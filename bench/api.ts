@@ -10,22 +10,13 @@
  * The load generator shares the process (and the machine's two cores) with the servers, so the
  * figures are a floor, and the ratio is the honest comparison.
  */
-import { mkdtemp } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import Koa from 'koa';
-import { buildCustomer, buildMerchant, buildTransfer, staticPrices, testSecretKey } from '../dev/fixtures';
-import { startEmbeddedPostgres } from '../dev/postgres';
-import { freePort } from '../dev/tools/ports';
-import { startApiServer, stopApiServer } from '../src/api/server';
+import { buildCustomer, buildTransfer, staticPrices, testSecretKeyHex } from '../dev/fixtures';
+import { InflowStack } from '../dev/stack';
 import { AddressDeriver, generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
-import { createDb } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrate';
 import { recordDetectedDeposit } from '../src/deposits/transitions';
-import { createLogger } from '../src/logger';
 import { defaultRateLimits } from '../src/domain/rate-limits';
 import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
 import { benchLog } from './log';
@@ -44,40 +35,35 @@ const ms = (round: Measured, percent: number) => percentile(round, percent).toFi
 async function main(): Promise<void> {
   const rounds = roundsFlag();
   printHeader(`${REQUESTS} requests a round, best of ${rounds} rounds, ${CONCURRENCY} concurrent; open loop ${OPEN_LOOP_SECONDS} s; no Temporal`);
-  const postgres = await startEmbeddedPostgres({
-    dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-pg-')),
-    port: await freePort(),
-    persistent: false,
-    log: benchLog,
-  });
-  const db = createDb(postgres.url('postgres'), { max: 20 });
-  await migrateToLatest(db);
-  const merchant = await buildMerchant(db, 'Bench');
-  const { test_key } = merchant;
   // A Temporal address where nothing listens: the API must not need it for anything measured here.
-  const connection = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  const server = await startApiServer(
-    {
-      db,
-      temporal: new Client({ connection }),
-      logger: createLogger('silent'),
-      derivers: { test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())), live: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())) },
-      taskQueue: 'unused',
-      webhookPolicy: developmentWebhookPolicy,
-      prices: staticPrices(),
-      secretKey: testSecretKey,
-      // The limiter runs (its statement is part of what is measured) but never refuses the load: the
-      // open loop has more than CONCURRENCY requests in flight whenever the server falls behind.
-      rateLimits: { ...defaultRateLimits, reads: 1_000_000, writes: 1_000_000, concurrentRequestsPerKey: 100_000, concurrentWritesPerMerchant: 100_000 },
+  const stack = await InflowStack.create({
+    log: benchLog,
+    label: 'bench',
+    pool: 20,
+    temporal: 'none',
+    env: { INFLOW_SECRET_KEY: testSecretKeyHex },
+    merchant: 'Bench',
+    api: {
+      deps: {
+        derivers: { test: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())), live: new AddressDeriver(xpubsFromMnemonic(generateMnemonic())) },
+        taskQueue: 'unused',
+        webhookPolicy: developmentWebhookPolicy,
+        prices: staticPrices(),
+        // The limiter runs (its statement is part of what is measured) but never refuses the load: the
+        // open loop has more than CONCURRENCY requests in flight whenever the server falls behind.
+        rateLimits: { ...defaultRateLimits, reads: 1_000_000, writes: 1_000_000, concurrentRequestsPerKey: 100_000, concurrentWritesPerMerchant: 100_000 },
+      },
     },
-    0,
-  );
+  });
+  const { db } = stack;
+  const merchant = stack.merchant!;
+  const { test_key } = merchant;
   const hello = new Koa().use((ctx) => {
     ctx.body = { hello: 'world' };
   });
   const helloServer: Server = hello.listen(0, '127.0.0.1');
   await new Promise((resolve) => helloServer.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  const base = `${stack.apiUrl}/api/v1`;
   const headers = { Authorization: `Bearer ${test_key}`, 'Content-Type': 'application/json' };
 
   const createCustomer: Send = async (i) => {
@@ -132,10 +118,7 @@ async function main(): Promise<void> {
   table.print();
 
   helloServer.close();
-  await stopApiServer(server);
-  await connection.close();
-  await db.destroy();
-  await postgres.stop();
+  await stack.close();
 }
 
 async function expectOk(response: Response, what: string): Promise<void> {

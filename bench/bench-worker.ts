@@ -1,14 +1,13 @@
 /**
  * The worker every workflow benchmark runs, in this process or in worker-process.ts: inflow's real
  * activities (static prices, no chains) plus the baseline's no-op, on the benchmark's task queue,
- * the webhook task queue's worker, and beside them the outbox relay, as every inflow worker runs one.
+ * and the webhook task queue's worker (beside them, the outbox relay of src/worker.ts, as every
+ * inflow worker runs one).
  */
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type NativeConnection } from '@temporalio/worker';
 import { staticPrices, testSecretKey } from '../dev/fixtures';
 import type { Db } from '../src/db/database';
-import { createLogger } from '../src/logger';
-import { startOutboxRelay, type OutboxRelay } from '../src/outbox/relay';
 import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
 import { createInflowWorkers, type InflowWorker } from '../src/worker';
 
@@ -34,15 +33,5 @@ export async function createBenchWorker(options: {
     },
     // The baseline workflow's activity (bench/workflows): the cost of an activity doing nothing.
     extraActivities: { noop: async () => undefined },
-  });
-}
-
-/** The relay of a bench worker, as src/worker.ts runs it: eager starts over the worker's own connection. */
-export function startBenchRelay(options: { connection: NativeConnection; db: Db; databaseUrl: string; taskQueue: string }): OutboxRelay {
-  return startOutboxRelay({
-    db: options.db,
-    databaseUrl: options.databaseUrl,
-    starter: { temporal: new Client({ connection: options.connection }), taskQueue: options.taskQueue, eager: true },
-    logger: createLogger('warn'),
   });
 }

@@ -21,18 +21,14 @@
  * with both engines (`BENCH_ADDRESSES=1000,100000` leaves the 1e6 row out).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Wallet } from 'ethers';
+import { Wallet, type Contract } from 'ethers';
 import { sql } from 'kysely';
-import { deployTestUsdt, fundedSigner, startAnvil } from '../dev/devnet/anvil';
+import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../dev/devnet/anvil';
 import { startTronDevnet } from '../dev/devnet/tron-devnet';
-import { buildMerchant, testSecretKeyHex } from '../dev/fixtures';
-import { startEmbeddedPostgres } from '../dev/postgres';
+import { testSecretKeyHex } from '../dev/fixtures';
+import { InflowStack } from '../dev/stack';
 import { freePort } from '../dev/tools/ports';
 import { createChainActivities } from '../src/activities/chain.activities';
 import { chainKey, type ChainAdapter } from '../src/chains/chain-adapter';
@@ -40,16 +36,12 @@ import { AddressDeriver, generateMnemonic, toChecksumAddress, xpubsFromMnemonic 
 import { EvmAdapter, TRANSFER_TOPIC } from '../src/chains/evm/evm.adapter';
 import { tronAddressFromAccountId } from '../src/chains/tron/address';
 import { TronAdapter } from '../src/chains/tron/tron.adapter';
-import { loadConfig } from '../src/config';
 import { createCustomer } from '../src/customers/customers.service';
-import { createDb, type Db } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrate';
+import type { Db } from '../src/db/database';
 import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
 import type { Network } from '../src/domain/networks';
-import { createLogger } from '../src/logger';
 import { chainWatcherWorkflowId, type ScanResult } from '../src/workflows/definitions';
-import { createWorker, startChainWatchers } from '../src/worker';
-import { installBenchRuntime, startBenchTemporal } from './harness';
+import { benchTemporal, installBenchRuntime } from './harness';
 import { benchLog } from './log';
 import {
   bestOfRounds,
@@ -101,18 +93,12 @@ async function main(): Promise<void> {
     `scanning: ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers, ${RANGE} blocks per call, best of ${rounds} rounds after a warm-up, ` +
       `${ADDRESS_COUNTS.map(label).join(', ')} customer addresses; detection latency: ${LATENCY_TRANSFERS} transfers, 1 s blocks; inflow on an embedded Postgres`,
   );
-  const postgres = await startEmbeddedPostgres({
-    dataDir: await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-inflow-pg-')),
-    port: await freePort(),
-    persistent: false,
-    log: benchLog,
-  });
-  const db = createDb(postgres.url('postgres'), { max: 10 });
-  await migrateToLatest(db);
-  const merchant = await buildMerchant(db, 'Bench');
-  // No transfer scanned is to a customer, so no workflow is started: this client is never called.
-  const unused = await Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  const chains = [await evmChain(db, unused), await tronChain(db, unused)];
+  // inflow's Postgres alone (each engine's detection run below adds a Temporal and a worker).
+  const stack = await InflowStack.create({ log: benchLog, label: 'bench', temporal: 'none', env: { INFLOW_SECRET_KEY: testSecretKeyHex }, merchant: 'Bench' });
+  const { db } = stack;
+  const merchant = stack.merchant!;
+  // No transfer scanned is to a customer, so no workflow is started: the stack's client (to no Temporal) is never called.
+  const chains = [await evmChain(db, stack.client), await tronChain(db, stack.client)];
 
   const scanning = new ResultTable(chains.map((chain) => chain.column));
   const bare = new Map<ScannedChain, Best[]>(chains.map((chain) => [chain, []]));
@@ -165,14 +151,13 @@ async function main(): Promise<void> {
     }
   }
   for (const chain of chains) await chain.stop();
-  await unused.close();
   console.log('');
   console.log('scanning (no Temporal involved):');
   scanning.print();
 
   const detection = new ResultTable(engines.map((engine) => engineLabels[engine]));
   await onEachEngine(engines, async (engine) => {
-    const latency = await measureDetectionLatency(db, merchant.merchant_id, engine);
+    const latency = await measureDetectionLatency(stack, merchant.merchant_id, engine);
     detection.set(
       `detection latency p50 / p95 ms: block timestamp → deposit row, 1 s blocks, ${LATENCY_TRANSFERS} transfers`,
       engineLabels[engine],
@@ -182,8 +167,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`detection, with ${label(ADDRESS_COUNTS.at(-1)!)} customer addresses in Postgres:`);
   detection.print();
-  await db.destroy();
-  await postgres.stop();
+  await stack.close();
 }
 
 /** 1000 → "1e3": the sizes as the targets name them. */
@@ -229,10 +213,10 @@ async function seedCustomerAddresses(db: Db, merchantId: string, total: number):
 }
 
 /** The watcher's scan activity on `network`, from a reset cursor to the end of the blocks: seconds taken. */
-function scanner(db: Db, temporal: Connection, network: Network, adapter: ChainAdapter, first: number, last: number): () => Promise<number> {
+function scanner(db: Db, temporal: Client, network: Network, adapter: ChainAdapter, first: number, last: number): () => Promise<number> {
   const { scanChain } = createChainActivities({
     db,
-    temporal: new Client({ connection: temporal }),
+    temporal,
     taskQueue: 'bench',
     chains: new Map([[chainKey({ network, livemode: false }), { adapter, requiredConfirmations: 12, dustThresholds: {} }]]),
   });
@@ -247,7 +231,7 @@ function scanner(db: Db, temporal: Connection, network: Network, adapter: ChainA
 }
 
 /** Anvil with the blocks mined, the watcher's scan, and a bare eth_getLogs loop over the same ranges. */
-async function evmChain(db: Db, temporal: Connection): Promise<ScannedChain> {
+async function evmChain(db: Db, temporal: Client): Promise<ScannedChain> {
   const anvil = await startAnvil({ port: await freePort() });
   const usdt = await deployTestUsdt(fundedSigner(anvil.provider));
   const first = Number(await anvil.provider.send('eth_blockNumber', [])) + 1;
@@ -296,7 +280,7 @@ async function evmChain(db: Db, temporal: Connection): Promise<ScannedChain> {
  * bare loop of the same node calls with the same parallelism (blocks 100 a call, then the
  * transaction infos of every block with a contract call).
  */
-async function tronChain(db: Db, temporal: Connection): Promise<ScannedChain> {
+async function tronChain(db: Db, temporal: Client): Promise<ScannedChain> {
   const tron = await startTronDevnet({ port: await freePort() });
   benchLog(`Tron devnet stand-in: making ${BLOCKS} blocks of ${LOGS_PER_BLOCK} transfers each`);
   tron.mine();
@@ -351,27 +335,27 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
  * The whole path on a 1 s block time: anvil → the watcher (the real worker, on `engine`) → the
  * deposit workflow's first activity writing the row. Block timestamps have 1 s resolution.
  */
-async function measureDetectionLatency(db: Db, merchantId: string, engine: Engine): Promise<Measured> {
-  const temporal = await startBenchTemporal(engine);
-  const anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 1 });
-  const usdt = await deployTestUsdt(fundedSigner(anvil.provider));
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const config = loadConfig({
-    DATABASE_URL: 'postgres://unused@localhost/unused',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: 'bench-latency',
-    INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
-    INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
-    INFLOW_CHAIN_POLL_MS: '100',
-    INFLOW_SECRET_KEY: testSecretKeyHex,
-  });
+async function measureDetectionLatency(postgres: InflowStack, merchantId: string, engine: Engine): Promise<Measured> {
+  const { db } = postgres;
   await sql`delete from chain_cursors`.execute(db);
-  const worker = await createWorker({ config, db, connection: nativeConnection, temporal: client });
-  const running = worker.run();
+  let anvil: RunningAnvil;
+  let usdt: Contract;
+  const stack = await InflowStack.create({
+    log: benchLog,
+    label: 'bench',
+    postgres: { url: postgres.databaseUrl, db },
+    migrate: false,
+    temporal: benchTemporal(engine),
+    chain: async (stack) => {
+      anvil = await startAnvil({ port: await freePort(), blockTimeSeconds: 1 });
+      stack.onClose('anvil', () => anvil.stop());
+      usdt = await deployTestUsdt(fundedSigner(anvil.provider));
+      return { INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl, INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress() };
+    },
+    env: { TEMPORAL_TASK_QUEUE: 'bench-latency', INFLOW_CHAIN_POLL_MS: '100', INFLOW_SECRET_KEY: testSecretKeyHex },
+    workers: { relay: false, chainWatchers: true },
+  });
   try {
-    await startChainWatchers(client, config, createLogger('silent'));
     const deriver = new AddressDeriver(xpubsFromMnemonic(generateMnemonic()));
     const customer = await db.transaction().execute((trx) => createCustomer(trx, { merchantId, livemode: false }, {}, deriver));
     const address = customer.customer.addresses[0]!.address;
@@ -380,7 +364,7 @@ async function measureDetectionLatency(db: Db, merchantId: string, engine: Engin
     benchLog(`detection: ${LATENCY_TRANSFERS} transfers, one a block`);
     const sent: Array<{ hash: string; blockNumber: number }> = [];
     for (let i = 0; i < LATENCY_TRANSFERS; i++) {
-      const receipt = await (await usdt.getFunction('transfer')(address, BigInt(1_000_000 + i))).wait();
+      const receipt = await (await usdt!.getFunction('transfer')(address, BigInt(1_000_000 + i))).wait();
       sent.push({ hash: receipt!.hash, blockNumber: receipt!.blockNumber });
     }
     const latencies: number[] = [];
@@ -389,18 +373,13 @@ async function measureDetectionLatency(db: Db, merchantId: string, engine: Engin
       while (!(row = await db.selectFrom('deposits').select('created_at').where('transaction_hash', '=', hash).executeTakeFirst())) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const block = await anvil.provider.getBlock(blockNumber);
+      const block = await anvil!.provider.getBlock(blockNumber);
       latencies.push(row.created_at.getTime() - block!.timestamp * 1000);
     }
-    await client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('bench over');
+    await stack.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' })).terminate('bench over');
     return { rate: Number.NaN, latencies: latencies.sort((a, b) => a - b) };
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
-    await temporal.stop();
-    await anvil.stop();
+    await stack.close();
   }
 }
 
