@@ -84,7 +84,7 @@ export async function startBenchStack(options: {
           processes: true,
           entry: require.resolve('./worker-process'),
           restart: false,
-          onExit: (name, exit) => benchLog(`${name} exited (${exit}):\n${stack.process(name).tail()}`),
+          onExit: (name, exit) => benchLog(`${name} exited (${exit}):\n${stack.processes.get(name)!.tail()}`),
         }
       : {
           // With a pool of its own, as a worker process has: the benchmark's load (its commits) must

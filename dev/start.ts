@@ -63,9 +63,10 @@ runMain(async () => {
     temporal: env.TEMPORAL_ADDRESS
       ? { address: env.TEMPORAL_ADDRESS }
       : { devServer: { port: settings.INFLOW_DEV_TEMPORAL_PORT, uiPort: settings.INFLOW_DEV_TEMPORAL_UI_PORT, persist: true } },
-    ...(settings.INFLOW_DEV_DEVNET === 'on' && !env.INFLOW_RPC_URL_ETHEREUM_TEST
-      ? { devnet: { port: settings.INFLOW_DEV_ANVIL_PORT, tronPort: settings.INFLOW_DEV_TRON_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME } }
-      : {}),
+    devnet:
+      settings.INFLOW_DEV_DEVNET === 'on' && !env.INFLOW_RPC_URL_ETHEREUM_TEST
+        ? { port: settings.INFLOW_DEV_ANVIL_PORT, tronPort: settings.INFLOW_DEV_TRON_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME }
+        : undefined,
     wallets: 'development',
     merchant: 'development',
     // One worker (with the chain watchers) and the API, in this process.

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Signer } from 'ethers';
+import { ManagedProcess } from '../managed-process';
 import { repoRoot } from '../tools/paths';
 import { waitForPort } from '../tools/ports';
 import testUsdt from './test-usdt.json';
@@ -54,6 +55,29 @@ export async function startAnvil(options: { port: number; blockTimeSeconds?: num
       await exited;
     },
   };
+}
+
+/**
+ * anvil as a ManagedProcess (the chaos suites'), `args` (worked out at each start) after the ones
+ * every devnet has; ready once it answers JSON-RPC. Returned not yet started.
+ */
+export function supervisedAnvil(options: { port: number; logFile: string; args: () => string[] }): ManagedProcess {
+  const rpcUrl = `http://127.0.0.1:${options.port}`;
+  const blockNumber = {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
+  };
+  return new ManagedProcess({
+    name: 'anvil',
+    command: path.join(repoRoot, 'node_modules', '.bin', 'anvil'),
+    args: () => ['--host', '127.0.0.1', '--port', String(options.port), '--chain-id', '31337', '--silent', ...options.args()],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    logFile: options.logFile,
+    ready: async () =>
+      ((await (await fetch(rpcUrl, { ...blockNumber, signal: AbortSignal.timeout(2_000) })).json()) as { result?: string }).result !== undefined,
+    readyTimeoutMs: 60_000,
+  });
 }
 
 /**

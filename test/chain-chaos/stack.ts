@@ -18,10 +18,9 @@
 import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../../dev/tools/paths';
 import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
-import { ManagedProcess } from '../../dev/managed-process';
+import { supervisedAnvil } from '../../dev/devnet/anvil';
 import { InflowStack } from '../../dev/stack';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import type { Db } from '../../src/db/database';
@@ -90,7 +89,8 @@ export async function startStack(options: {
     chain: async (stack) => {
       const port = await freePort();
       const devnet = new Devnet(`http://127.0.0.1:${port}`);
-      await stack.up(anvilProcess({ port, logFile: stack.logFile('anvil') }));
+      // No automine: blocks come only from the runner's `evm_mine`, their transactions in arrival order.
+      await stack.up(supervisedAnvil({ port, logFile: stack.logFile('anvil'), args: () => ['--no-mining', '--order', 'fifo'] }));
       const tron = await startTronDevnet({ port: await freePort() });
       stack.onClose('tron', () => tron.stop());
       const watched = await options.beforeGateway(devnet, tron);
@@ -122,18 +122,4 @@ export async function startStack(options: {
     db: stack.db,
     stop: () => stack.close().catch(() => undefined),
   };
-}
-
-/** anvil without automine: blocks come only from the runner's `evm_mine`, their transactions in arrival order. */
-function anvilProcess(options: { port: number; logFile: string }): ManagedProcess {
-  const devnet = new Devnet(`http://127.0.0.1:${options.port}`);
-  return new ManagedProcess({
-    name: 'anvil',
-    command: path.join(repoRoot, 'node_modules', '.bin', 'anvil'),
-    args: ['--host', '127.0.0.1', '--port', String(options.port), '--chain-id', '31337', '--no-mining', '--order', 'fifo', '--silent'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    logFile: options.logFile,
-    ready: async () => (await devnet.head()) >= 0,
-    readyTimeoutMs: 60_000,
-  });
 }

@@ -15,10 +15,9 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ContractFactory, FetchRequest, getAddress, JsonRpcProvider, Wallet } from 'ethers';
-import { repoRoot } from '../../dev/tools/paths';
 import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
-import { FUNDED_PRIVATE_KEY } from '../../dev/devnet/anvil';
+import { FUNDED_PRIVATE_KEY, supervisedAnvil } from '../../dev/devnet/anvil';
 import testUsdt from '../../dev/devnet/test-usdt.json';
 import type { Db } from '../../src/db/database';
 import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
@@ -90,7 +89,7 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
   });
   return {
     dir: stack.dir!,
-    parts: Object.fromEntries(partNames.map((name) => [name, stack.process(name)])) as Record<PartName, ManagedProcess>,
+    parts: Object.fromEntries(partNames.map((name) => [name, stack.processes.get(name)!])) as Record<PartName, ManagedProcess>,
     apiBaseUrl: stack.apiUrl,
     ...chain!,
     merchantId: stack.merchant!.merchant_id,
@@ -108,7 +107,11 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
 async function startDevnet(stack: InflowStack, settings: StackSettings, log: Log): Promise<{ rpcUrl: string; usdtAddress: string; startBlock: number }> {
   const port = await freePort();
   const stateFile = path.join(stack.dir!, 'anvil-state.json');
-  const anvil = await stack.up(anvilProcess({ port, stateFile, logFile: stack.logFile('anvil'), settings }));
+  // It loads the chain the devnet last saved. Its own `--state-interval` dumps truncate the file and
+  // write it in place, so a kill -9 mid-write would leave a chain that cannot load: the saves are
+  // taken here instead (DevnetSnapshots), written whole and renamed into place.
+  const args = () => ['--block-time', String(settings.anvilBlockTimeSeconds), ...(existsSync(stateFile) ? ['--load-state', stateFile] : [])];
+  const anvil = await stack.up(supervisedAnvil({ port, logFile: stack.logFile('anvil'), args }));
   const rpcUrl = `http://127.0.0.1:${port}`;
   const { usdtAddress, startBlock } = await deployToken(rpcUrl);
   const snapshots = new DevnetSnapshots(anvil, rpcUrl, stateFile);
@@ -121,35 +124,6 @@ async function startDevnet(stack: InflowStack, settings: StackSettings, log: Log
   snapshots.start(settings.anvilStateIntervalSeconds * 1000);
   log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
   return { rpcUrl, usdtAddress, startBlock };
-}
-
-/**
- * anvil, loading the chain the devnet last saved. Its own `--state-interval` dumps truncate the file
- * and write it in place, so a kill -9 mid-write would leave a chain that cannot load; the devnet's
- * saves are taken here instead (DevnetSnapshots), written whole and renamed into place.
- */
-function anvilProcess(options: { port: number; stateFile: string; logFile: string; settings: StackSettings }): ManagedProcess {
-  const rpcUrl = `http://127.0.0.1:${options.port}`;
-  const base = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(options.port),
-    '--chain-id',
-    '31337',
-    '--block-time',
-    String(options.settings.anvilBlockTimeSeconds),
-    '--silent',
-  ];
-  return new ManagedProcess({
-    name: 'anvil',
-    command: path.join(repoRoot, 'node_modules', '.bin', 'anvil'),
-    args: () => (existsSync(options.stateFile) ? [...base, '--load-state', options.stateFile] : base),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    logFile: options.logFile,
-    ready: async () => (await rpcCall(rpcUrl, 'eth_blockNumber', [])) !== undefined,
-    readyTimeoutMs: 60_000,
-  });
 }
 
 /**
