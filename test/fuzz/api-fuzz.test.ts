@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -16,10 +15,9 @@ import { resources } from '../../src/domain/permissions';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { CreateOrderBody } from '../../src/orders/orders.schema';
 import { CreateEndpointBody, UpdateEndpointBody } from '../../src/webhooks/endpoints.schema';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { uniqueTaskQueue } from '../helpers/temporal';
-import { readTestEnv } from '../helpers/test-env';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { exoticNumberStrings, hostileKeys, hostileStrings, nearValidBody, onlyLocalUrls, queryString, randomBody, toJsonText } from './arbitraries';
 
 /**
@@ -101,7 +99,7 @@ const showable = (value: unknown) => {
 
 describe(`API fuzz (fast-check seed ${seed})`, () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let acme: CreatedMerchant;
   const fixture = { customerId: '', orderId: '', endpointId: '', pingEndpointId: '', eventId: '', depositId: '' };
@@ -156,9 +154,8 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }), taskQueue: uniqueTaskQueue('fuzz-unpolled') });
+    stack = await startTestStack('fuzz-unpolled', { worker: false });
+    ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
 
     const create = async (path: string, body: unknown) => {
@@ -176,8 +173,7 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     if (database) expect(await ledgerInvariantViolations(database.db)).toEqual([]);
     await database?.destroy();
   });

@@ -1,13 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
 import fc from 'fast-check';
 import { buildMerchant } from '../../dev/fixtures';
 import { openApiDocument } from '../../src/api/openapi';
 import { idPattern, type IdKind } from '../../src/domain/ids';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { uniqueTaskQueue } from '../helpers/temporal';
-import { readTestEnv } from '../helpers/test-env';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { schemaArbitraries } from './schema-arbitrary';
 
 /**
@@ -57,7 +55,7 @@ const operations = documented
 
 describe(`the contract: requests generated from docs/openapi.json (fast-check seed ${seed})`, () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let acme: CreatedMerchant;
   /** Ids of objects that exist, per id pattern: generated requests prefer them to random well-formed ids. */
@@ -68,9 +66,8 @@ describe(`the contract: requests generated from docs/openapi.json (fast-check se
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }), taskQueue: uniqueTaskQueue('contract-unpolled') });
+    stack = await startTestStack('contract-unpolled', { worker: false });
+    ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
     const create = async (path: string, body: unknown) => {
       const response = await api.request(`/api/v1${path}`, { method: 'POST', key: acme.test_key, json: body });
@@ -90,8 +87,7 @@ describe(`the contract: requests generated from docs/openapi.json (fast-check se
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     await database?.destroy();
   });
 

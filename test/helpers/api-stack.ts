@@ -12,28 +12,30 @@ import { readTestEnv } from './test-env';
 type TestApiDepsOptions = Omit<TestApiOptions, 'db' | 'temporal' | 'port'>;
 
 export interface TestStackOptions {
+  /** A database of the test's own, which the stack uses (and leaves); a fresh one unless given. */
+  database?: TestDatabase;
   /** The run's dev server namespace (default unless given: files that run a chain watcher have their own, see isolatedNamespaces). */
   namespace?: string;
   /** What the worker reads besides the test defaults: a chain to watch, say. */
   env?: Record<string, string>;
-  /** Start every configured chain's watcher once the worker runs. */
+  /** No worker (an API whose task queue nobody polls), or one that starts every configured chain's watcher. */
+  worker?: false;
   chainWatchers?: boolean;
   /** The API's dependencies over the test defaults (startTestApi's), given the stack (its config); no API when false. */
   api?: false | TestApiDepsOptions | ((stack: InflowStack) => TestApiDepsOptions);
 }
 
 export interface TestStack {
-  /** The assembled stack (dev/stack.ts): its client, config, worker. */
+  /** The assembled stack (dev/stack.ts). */
   inflow: InflowStack;
   database: TestDatabase;
   dev: { client: Client };
   worker: { config: Config };
-  /** Undefined when asked for none. */
+  /** Unset when asked for none. */
   api: TestApi;
   taskQueue: string;
-  /** Stops the API, the worker and the connections (the database stays, for the last checks). */
+  /** Stops the API, the worker and the connections (the database stays, for the last checks); close() drops the database's pool too. */
   stop(): Promise<void>;
-  /** stop(), then drops the database's pool. */
   close(): Promise<void>;
 }
 
@@ -44,13 +46,17 @@ export interface TestStack {
  */
 export async function startTestStack(label: string, options: TestStackOptions = {}): Promise<TestStack> {
   const taskQueue = uniqueTaskQueue(label);
-  const database = await createTestDatabase();
-  let api: TestApi | undefined;
+  const database = options.database ?? (await createTestDatabase());
   let logs: TestApi['logs'] = [];
+  const testApi = (stack: InflowStack) => {
+    const made = testApiDeps({ taskQueue, ...(typeof options.api === 'function' ? options.api(stack) : options.api) });
+    logs = made.logs;
+    return made.deps;
+  };
   const inflow = await InflowStack.create({
     postgres: { url: database.url, db: database.db },
     migrate: false,
-    temporal: { address: readTestEnv('temporalAddress'), ...(options.namespace ? { namespace: options.namespace } : {}) },
+    temporal: { address: readTestEnv('temporalAddress'), namespace: options.namespace },
     env: {
       TEMPORAL_TASK_QUEUE: taskQueue,
       INFLOW_SECRET_KEY: testSecretKeyHex,
@@ -58,36 +64,22 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
       ...options.env,
     },
-    workers: { chainWatchers: options.chainWatchers },
-    ...(options.api === false
-      ? {}
-      : {
-          api: {
-            deps: (stack) => {
-              const made = testApiDeps({ taskQueue, ...(typeof options.api === 'function' ? options.api(stack) : options.api) });
-              logs = made.logs;
-              return made.deps;
-            },
-          },
-        }),
+    workers: options.worker === false ? undefined : { chainWatchers: options.chainWatchers },
+    api: options.api === false ? undefined : { deps: testApi },
   }).catch(async (error: unknown) => {
-    await database.destroy();
+    if (!options.database) await database.destroy();
     throw error;
   });
-  if (options.api !== false) api = testApiClient(inflow.apiUrl, logs, () => inflow.close());
   const stop = () => inflow.close();
   return {
     inflow,
     database,
     dev: { client: inflow.client },
     worker: { config: inflow.config },
-    api: api!,
+    api: options.api === false ? undefined! : testApiClient(inflow.apiUrl, logs, stop),
     taskQueue,
     stop,
-    close: async () => {
-      await stop();
-      await database.destroy();
-    },
+    close: () => stop().then(() => database.destroy()),
   };
 }
 

@@ -1,10 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Client } from '@temporalio/client';
 import type { AppDeps } from '../../src/api/app';
 import { startApiServer, stopApiServer } from '../../src/api/server';
-import type { Db } from '../../src/db/database';
 import type { RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';
@@ -34,29 +32,23 @@ const generousRateLimits: RateLimitSettings = {
   unauthenticatedPerIp: 1_000_000,
 };
 
-/** What startTestApi takes: the app's dependencies (the test defaults below filling the rest), and a port. */
-export type TestApiOptions = {
-  db: Db;
-  temporal: Client;
-  taskQueue?: string;
-  simulatedBlockTimeMs?: number;
-  derivers?: AppDeps['derivers'];
-  prices?: AppDeps['prices'];
-  rateLimits?: Partial<RateLimitSettings>;
-  clock?: () => Date;
-  publicOrigin?: string;
-  trustedProxies?: string[];
-  healthToken?: string;
-  /** A free one unless given (to start an API again where a client knows it). */
-  port?: number;
-  /** Loopback test endpoints allowed unless given (the hostile-receiver tests pass the default policy). */
-  webhookPolicy?: AppDeps['webhookPolicy'];
-};
+/**
+ * What startTestApi takes: the app's dependencies, the test defaults below filling the rest
+ * (loopback test endpoints allowed unless `webhookPolicy` says: the hostile-receiver tests pass the
+ * default policy), and a port (a free one unless given, to start an API again where a client knows it).
+ */
+export type TestApiOptions = Pick<AppDeps, 'db' | 'temporal'> &
+  Partial<
+    Pick<AppDeps, 'taskQueue' | 'simulatedBlockTimeMs' | 'derivers' | 'prices' | 'clock' | 'publicOrigin' | 'trustedProxies' | 'healthToken' | 'webhookPolicy'>
+  > & {
+    rateLimits?: Partial<RateLimitSettings>;
+    port?: number;
+  };
 
 /** The real Koa app on a free port, logging into memory; every answer `request` receives is checked against the OpenAPI document. */
 export async function startTestApi({ port = 0, db, temporal, ...options }: TestApiOptions): Promise<TestApi> {
   const { deps, logs } = testApiDeps(options);
-  const server: Server = await startApiServer({ db, temporal, ...deps } as AppDeps, port);
+  const server: Server = await startApiServer({ db, temporal, ...deps }, port);
   return testApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, logs, () => stopApiServer(server));
 }
 

@@ -1,11 +1,10 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { readTestEnv } from '../helpers/test-env';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { buildMerchant, testHealthToken } from '../../dev/fixtures';
 
 /** node:http, not fetch: fetch refuses to send TRACE at all. */
@@ -24,20 +23,18 @@ function rawRequest(method: string, url: string, key?: string): Promise<{ status
 
 describe('API frame: auth, errors, body limits, request ids (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let acme: CreatedMerchant;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    stack = await startTestStack('api-frame', { worker: false });
+    ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     await database?.destroy();
   });
 

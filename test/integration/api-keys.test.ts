@@ -1,30 +1,27 @@
-import { Client, Connection } from '@temporalio/client';
 import { MAX_WORKING_KEYS } from '../../src/api-keys/api-keys.service';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { findSigningKey } from '../../src/db/repositories/api-keys.repository';
 import { unsealApiKey } from '../../src/merchants/sealed-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { readTestEnv } from '../helpers/test-env';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { buildMerchant, testSecretKey } from '../../dev/fixtures';
 
 const HOUR_MS = 60 * 60 * 1000;
 
 describe('API keys (real app and Postgres; the clock is injected so a grace period can pass)', () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let now = new Date('2026-11-23T12:00:00Z');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }), clock: () => now });
+    stack = await startTestStack('api-keys', { worker: false, api: { clock: () => now } });
+    ({ database, api } = stack);
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     await database?.destroy();
   });
 

@@ -1,13 +1,12 @@
 import { openApiDocument } from '../../src/api/openapi';
 import { schemaArbitraries } from '../fuzz/schema-arbitrary';
-import { Client, Connection } from '@temporalio/client';
 import { HDNodeWallet } from 'ethers';
 import { isTronAddress } from '../../src/chains/tron/address';
 import { networkNames } from '../../src/domain/networks';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { readTestEnv } from '../helpers/test-env';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { buildMerchant, testDerivers, testMnemonics } from '../../dev/fixtures';
 
 const document = openApiDocument() as any;
@@ -16,21 +15,19 @@ const createBodySchema = document.paths['/customers'].post.requestBody.content['
 
 describe('customers (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let acme: CreatedMerchant;
   let globex: CreatedMerchant;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    stack = await startTestStack('customers', { worker: false });
+    ({ database, api } = stack);
     [acme, globex] = await Promise.all([buildMerchant(database.db, 'Acme'), buildMerchant(database.db, 'Globex')]);
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     await database?.destroy();
   });
 
@@ -145,7 +142,7 @@ describe('customers (real app, Postgres and Temporal)', () => {
 
   it('answers 403 to a mode the server has no wallet for, and writes nothing', async () => {
     const { test } = testDerivers();
-    const testOnly = await startTestApi({ db: database.db, temporal: new Client({ connection }), derivers: { test } });
+    const testOnly = await startTestApi({ db: database.db, temporal: stack.dev.client, derivers: { test } });
     try {
       const response = await testOnly.request('/api/v1/customers', { method: 'POST', key: acme.live_key, json: { external_id: 'live_disabled' } });
       expect(response.status).toBe(403);

@@ -1,9 +1,8 @@
 import { get as httpGet } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { readTestEnv } from '../helpers/test-env';
+import type { TestApi } from '../helpers/api';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { useApiStack } from '../helpers/api-stack';
 import { buildMerchant } from '../../dev/fixtures';
 import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.routes';
@@ -44,20 +43,18 @@ function browser(baseUrl: () => string) {
 /** The dashboard over plain HTTP: cookies, CSRF and headers as a browser would meet them. */
 describe('dashboard (real app, Postgres and Temporal)', () => {
   let database: TestDatabase;
-  let connection: Connection;
+  let stack: TestStack;
   let api: TestApi;
   let acme: CreatedMerchant;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: readTestEnv('temporalAddress') });
-    api = await startTestApi({ db: database.db, temporal: new Client({ connection }) });
+    stack = await startTestStack('dashboard', { worker: false });
+    ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
   });
 
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
+    await stack?.stop();
     await database?.destroy();
   });
 

@@ -1,12 +1,11 @@
 import { freePort } from '../../dev/tools/ports';
 import { buildEndpoint, buildMerchant, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
+import { startTestStack } from '../helpers/api-stack';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
 import { ScriptProcess } from '../helpers/script-process';
-import { connectToDevServer, uniqueTaskQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker } from '../helpers/worker';
 
 /**
  * The transactional outbox, on real processes: `npm run api` (node itself, so SIGKILL reaches it)
@@ -93,14 +92,7 @@ describe('the outbox: no committed workflow start is lost, and the API never wai
     await api.process.exited;
 
     // Temporal is back (a worker on the dev server): its relay hands every queued start over.
-    const dev = await connectToDevServer();
-    const worker = await startDevServerWorker({
-      databaseUrl: database.url,
-      db: database.db,
-      connection: dev.nativeConnection,
-      temporal: dev.client,
-      taskQueue: uniqueTaskQueue('outbox'),
-    });
+    const worker = await startTestStack('outbox', { database, api: false });
     try {
       const status = async () => (await database.db.selectFrom('deposits').select('status').where('id', '=', deposit.id).executeTakeFirstOrThrow()).status;
       await waitFor('the simulated deposit completes', async () => (await status()) === 'completed', 45_000);
@@ -120,7 +112,6 @@ describe('the outbox: no committed workflow start is lost, and the API never wai
       expect(new Set(webhookIds).size).toBe(1);
     } finally {
       await worker.stop();
-      await dev.close();
     }
   });
 });

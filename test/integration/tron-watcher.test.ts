@@ -10,11 +10,11 @@ import { createLogger } from '../../src/logger';
 import { startChainWatchers } from '../../src/worker';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { startTestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import type { TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
-import { connectToDevServer, isolatedNamespaces, uniqueTaskQueue } from '../helpers/temporal';
+import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { startDevServerWorker, type RunningWorker } from '../helpers/worker';
 
 /**
  * The chain watcher on Tron: inflow's worker on the Temporal dev server reading the Tron devnet
@@ -26,38 +26,31 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
   let tron: RunningTronDevnet;
   let port: number;
   let stateFile: string;
+  let stack: TestStack;
   let database: TestDatabase;
-  let dev: Awaited<ReturnType<typeof connectToDevServer>>;
-  let worker: RunningWorker;
+  let dev: TestStack['dev'];
+  let worker: TestStack['worker'];
   let addresses: { alice: string; bob: string };
   let merchantId: string;
-  const taskQueue = uniqueTaskQueue('tron-watcher');
   const watcherId = chainWatcherWorkflowId({ livemode: false, network: 'tron' });
-
-  const startWorker = async () =>
-    startDevServerWorker({
-      databaseUrl: database.url,
-      db: database.db,
-      connection: dev.nativeConnection,
-      temporal: dev.client,
-      taskQueue,
-      env: { INFLOW_RPC_URL_TRON_TEST: tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress, INFLOW_CHAIN_POLL_MS: '100' },
-    });
 
   beforeAll(async () => {
     port = await freePort();
     stateFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'inflow-tron-')), 'tron-devnet.json');
     tron = await startTronDevnet({ port, stateFile });
     tron.mine(3);
-    database = await createTestDatabase();
-    dev = await connectToDevServer(isolatedNamespaces.tronWatcher);
+    stack = await startTestStack('tron-watcher', {
+      namespace: isolatedNamespaces.tronWatcher,
+      env: { INFLOW_RPC_URL_TRON_TEST: tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress, INFLOW_CHAIN_POLL_MS: '100' },
+      chainWatchers: true,
+      api: false,
+    });
+    ({ database, dev, worker } = stack);
     const alice = await buildCustomer(database.db);
     const bob = await buildCustomer(database.db, { merchant: alice.merchant });
     merchantId = alice.merchant.merchant_id;
     const tronAddress = (customer: typeof alice.customer) => customer.addresses.find((entry) => entry.network === 'tron')!.address;
     addresses = { alice: tronAddress(alice.customer), bob: tronAddress(bob.customer) };
-    worker = await startWorker();
-    await startChainWatchers(dev.client, worker.config, createLogger('silent'));
     const watcher = dev.client.workflow.getHandle(watcherId);
     await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
   });
@@ -67,8 +60,7 @@ describe('chain watcher on the Tron devnet (worker, Temporal dev server, Postgre
       .getHandle(watcherId)
       .terminate('test over')
       .catch(() => undefined);
-    await worker?.stop();
-    await dev?.close();
+    await stack?.stop();
     if (database) expect(await ledgerInvariantViolations(database.db)).toEqual([]);
     await database?.destroy();
     await tron?.stop();
