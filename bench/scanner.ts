@@ -38,7 +38,7 @@ import { tronAddressFromAccountId } from '../src/chains/tron/address';
 import { TronAdapter } from '../src/chains/tron/tron.adapter';
 import { createCustomer } from '../src/customers/customers.service';
 import type { Db } from '../src/db/database';
-import { findCursor, saveCursor } from '../src/db/repositories/chains.repository';
+import { findCursor, saveCursor } from '../src/chains/chains.repository';
 import type { Network } from '../src/domain/networks';
 import { chainWatcherWorkflowId, type ScanResult } from '../src/workflows/definitions';
 import { benchTemporal, installBenchRuntime } from './harness';

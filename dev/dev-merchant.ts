@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../src/db/database';
-import { findActiveApiKeyByHash, setSealedKey } from '../src/db/repositories/api-keys.repository';
+import { findActiveApiKeyByHash, setSealedKey } from '../src/api-keys/api-keys.repository';
 import { hashApiKey } from '../src/domain/api-keys';
 import { createMerchant } from '../src/merchants/merchants.service';
 import { sealApiKey } from '../src/merchants/sealed-keys';

@@ -2,7 +2,7 @@
 import { loadConfig } from './config';
 import { MIGRATION_DB } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { plaintextSecretEndpoints } from './db/repositories/webhooks.repository';
+import { plaintextSecretEndpoints } from './webhooks/webhooks.repository';
 import { connectDatabase, runMain } from './startup';
 
 runMain(async () => {

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database';
-import { deleteExpiredIdempotencyKeys } from '../db/repositories/idempotency-keys.repository';
+import { deleteExpiredIdempotencyKeys } from '../api/idempotency-keys.repository';
 import type { MaintenanceActivities } from '../workflows/definitions';
 import { withActivityFailures } from './failures';
 

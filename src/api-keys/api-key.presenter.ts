@@ -1,5 +1,5 @@
 /** An API key as the API shows it: never its secret, except in the answer that made it. */
-import type { ApiKey } from '../db/tables/api-keys.table';
+import type { ApiKey } from './api-keys.table';
 import type { ApiKeyObject } from './api-keys.schema';
 
 export function apiKeyObject(key: ApiKey, secret?: string): ApiKeyObject {

@@ -5,7 +5,7 @@ import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db, Executor } from '../db/database';
-import { findApiKey, listApiKeys } from '../db/repositories/api-keys.repository';
+import { findApiKey, listApiKeys } from './api-keys.repository';
 import { ResourceMissingError } from '../domain/errors';
 import { apiKeyObject } from './api-key.presenter';
 import { apiKeyOperations as operations } from './api-keys.schema';

@@ -1,8 +1,8 @@
 /** Making, rolling and deleting API keys: for merchants through the API, and for operators (`merchant create`). */
 import type { Caller } from '../api/context';
 import type { Executor } from '../db/database';
-import { insertApiKey, lockActiveApiKeys, revokeApiKey, setApiKeyRolled } from '../db/repositories/api-keys.repository';
-import type { ApiKey } from '../db/tables/api-keys.table';
+import { insertApiKey, lockActiveApiKeys, revokeApiKey, setApiKeyRolled } from './api-keys.repository';
+import type { ApiKey } from './api-keys.table';
 import { generateApiKey, hashApiKey, redactApiKey } from '../domain/api-keys';
 import { InvalidRequestError, PermissionError, StateConflictError } from '../domain/errors';
 import { newId } from '../domain/ids';

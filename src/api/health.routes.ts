@@ -3,8 +3,8 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import { listCursors } from '../db/repositories/chains.repository';
-import { outboxBacklog } from '../db/repositories/workflow-outbox.repository';
+import { listCursors } from '../chains/chains.repository';
+import { outboxBacklog } from '../outbox/workflow-outbox.repository';
 import type { AppState } from './context';
 
 const CHECK_TIMEOUT_MS = 2_000;

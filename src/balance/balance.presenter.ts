@@ -1,6 +1,6 @@
 /** The balance as the API shows it: per network and currency in the asset, totals in USD. */
 import type { Tenant } from '../db/database';
-import type { BalanceRow } from '../db/repositories/ledger.repository';
+import type { BalanceRow } from './ledger.repository';
 import { formatAmount, formatUsdCents } from '../domain/money';
 import { currencyOn, isNetwork } from '../domain/networks';
 import type { BalanceObject } from './balance.schema';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { callerOf, type AppState } from '../api/context';
 import { route } from '../api/operation';
 import type { Db } from '../db/database';
-import { balanceByCurrency } from '../db/repositories/ledger.repository';
+import { balanceByCurrency } from './ledger.repository';
 import { balanceObject } from './balance.presenter';
 import { balanceOperations as operations } from './balance.schema';
 

@@ -9,9 +9,9 @@
  * away that is back on the chain (its deposit is re-opened).
  */
 import type { Db } from '../db/database';
-import { depositsOfTransactions, ownersByAddress, type AddressOwner } from '../db/repositories/chains.repository';
+import { depositsOfTransactions, ownersByAddress, type AddressOwner } from './chains.repository';
 import { recordDustDeposit } from '../deposits/transitions';
-import type { Deposit } from '../db/tables/deposits.table';
+import type { Deposit } from '../deposits/deposits.table';
 import { isLate, isReorged } from '../domain/deposit-state';
 import { newId } from '../domain/ids';
 import { currencyOn, networks, type Network } from '../domain/networks';

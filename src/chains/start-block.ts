@@ -1,5 +1,5 @@
 import type { Db } from '../db/database';
-import { firstAddressCreatedAt } from '../db/repositories/chains.repository';
+import { firstAddressCreatedAt } from './chains.repository';
 import type { ChainAdapter, WatchedChainAdapter } from './chain-adapter';
 
 /**

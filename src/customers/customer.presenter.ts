@@ -1,7 +1,7 @@
 /** A customer as the API and its `customer.*` events show it, with an address on every enabled network. */
 import type { Executor, Tenant } from '../db/database';
-import { addressesOfCustomers } from '../db/repositories/customers.repository';
-import type { Customer } from '../db/tables/customers.table';
+import { addressesOfCustomers } from './customers.repository';
+import type { Customer } from './customers.table';
 import { currenciesOf, enabledNetworks, networks, type Family } from '../domain/networks';
 import type { CustomerObject } from './customers.schema';
 

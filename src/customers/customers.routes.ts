@@ -7,7 +7,7 @@ import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
-import { findCustomer, listCustomers } from '../db/repositories/customers.repository';
+import { findCustomer, listCustomers } from './customers.repository';
 import { PermissionError, ResourceMissingError } from '../domain/errors';
 import { isId } from '../domain/ids';
 import type { Mode } from '../domain/mode';

@@ -8,8 +8,8 @@ import {
   lockCustomerById,
   nextAddressIndex,
   updateCustomer as updateCustomerRow,
-} from '../db/repositories/customers.repository';
-import type { Customer, CustomerUpdate } from '../db/tables/customers.table';
+} from './customers.repository';
+import type { Customer, CustomerUpdate } from './customers.table';
 import { InvalidRequestError, ResourceMissingError } from '../domain/errors';
 import type { EventType } from '../domain/events';
 import { isId, newId } from '../domain/ids';

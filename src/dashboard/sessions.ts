@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/database';
-import type { DashboardSessionRow } from '../db/tables/dashboard-sessions.table';
+import type { DashboardSessionRow } from './dashboard-sessions.table';
 import type { Mode } from '../domain/mode';
 import { sealApiKey, unsealApiKey } from '../merchants/sealed-keys';
 

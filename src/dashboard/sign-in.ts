@@ -8,7 +8,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { randomBytes } from 'node:crypto';
 import { AuthenticationError, Inflow, InflowError } from '../../sdk/src';
 import type { Db } from '../db/database';
-import { findActiveApiKeyByHash } from '../db/repositories/api-keys.repository';
+import { findActiveApiKeyByHash } from '../api-keys/api-keys.repository';
 import { hashApiKey, modeOfKey } from '../domain/api-keys';
 import type { Mode } from '../domain/mode';
 import { noForm, readForm, type Form } from './forms';

@@ -1,18 +1,18 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { ApiKeyTables } from './tables/api-keys.table';
-import type { ChainTables } from './tables/chain-cursors.table';
-import type { CustomerTables } from './tables/customers.table';
-import type { DashboardTables } from './tables/dashboard-sessions.table';
-import type { DepositTables } from './tables/deposits.table';
-import type { EventTables } from './tables/events.table';
-import type { IdempotencyTables } from './tables/idempotency-keys.table';
-import type { LedgerTables } from './tables/ledger.table';
-import type { MerchantTables } from './tables/merchants.table';
-import type { OrderTables } from './tables/orders.table';
-import type { RateLimitTables } from './tables/rate-limits.table';
-import type { WebhookTables } from './tables/webhooks.table';
-import type { OutboxTables } from './tables/workflow-outbox.table';
+import type { ApiKeyTables } from '../api-keys/api-keys.table';
+import type { ChainTables } from '../chains/chain-cursors.table';
+import type { CustomerTables } from '../customers/customers.table';
+import type { DashboardTables } from '../dashboard/dashboard-sessions.table';
+import type { DepositTables } from '../deposits/deposits.table';
+import type { EventTables } from '../events/events.table';
+import type { IdempotencyTables } from '../api/idempotency-keys.table';
+import type { LedgerTables } from '../balance/ledger.table';
+import type { MerchantTables } from '../merchants/merchants.table';
+import type { OrderTables } from '../orders/orders.table';
+import type { RateLimitTables } from '../api/rate-limits.table';
+import type { WebhookTables } from '../webhooks/webhooks.table';
+import type { OutboxTables } from '../outbox/workflow-outbox.table';
 
 /** Every table, as each capability declares its own (its `*.table.ts`). */
 export interface Database

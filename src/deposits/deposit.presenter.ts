@@ -1,5 +1,5 @@
 /** A deposit as the API, its events and webhooks show it: amounts as decimal strings in the asset. */
-import type { Deposit } from '../db/tables/deposits.table';
+import type { Deposit } from './deposits.table';
 import { formatAmount, formatUsdCents } from '../domain/money';
 import type { DepositObject } from './deposits.schema';
 

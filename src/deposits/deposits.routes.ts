@@ -6,7 +6,7 @@ import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
-import { findDeposit, listDeposits } from '../db/repositories/deposits.repository';
+import { findDeposit, listDeposits } from './deposits.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
 import { depositObject } from './deposit.presenter';

@@ -5,10 +5,10 @@
  * be retried; each runs in the caller's transaction when given one.
  */
 import { inTransaction, type Executor } from '../db/database';
-import { insertDepositIfAbsent, lockDepositById, updateDeposit } from '../db/repositories/deposits.repository';
-import { findObjectEventId } from '../db/repositories/events.repository';
-import { bookLedgerTransaction } from '../db/repositories/ledger.repository';
-import type { Deposit, NewDeposit } from '../db/tables/deposits.table';
+import { insertDepositIfAbsent, lockDepositById, updateDeposit } from './deposits.repository';
+import { findObjectEventId } from '../events/events.repository';
+import { bookLedgerTransaction } from '../balance/ledger.repository';
+import type { Deposit, NewDeposit } from './deposits.table';
 import { canTransition, type DepositStatus, type FailureReason } from '../domain/deposit-state';
 import type { DepositEventType, EmittedEvent } from '../domain/events';
 import { activityFailureTypes, missing } from '../domain/failures';

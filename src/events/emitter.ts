@@ -12,17 +12,17 @@
  * No other code writes an event row or a delivery (test/unit/one-emitter.test.ts holds it so).
  */
 import { inTransaction, type Executor } from '../db/database';
-import { findEventById, insertEvent } from '../db/repositories/events.repository';
-import { depositsOfOrders, findOrderById } from '../db/repositories/orders.repository';
+import { findEventById, insertEvent } from './events.repository';
+import { depositsOfOrders, findOrderById } from '../orders/orders.repository';
 import {
   endpointsFirstDeliveredTo,
   insertFirstCallbackDelivery,
   insertFirstDeliveries,
   insertRedelivery,
   subscribedEndpoints,
-} from '../db/repositories/webhooks.repository';
-import type { Event } from '../db/tables/events.table';
-import type { WebhookEndpoint } from '../db/tables/webhooks.table';
+} from '../webhooks/webhooks.repository';
+import type { Event } from './events.table';
+import type { WebhookEndpoint } from '../webhooks/webhooks.table';
 import type { EmittedEvent, PreparedDelivery, SubscribableEventType } from '../domain/events';
 import { activityFailureTypes, missing } from '../domain/failures';
 import { newId } from '../domain/ids';

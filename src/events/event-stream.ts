@@ -37,7 +37,7 @@ import { z } from 'zod';
 import { callerOf, type AppContext, type Caller } from '../api/context';
 import { inputOf } from '../api/middleware/validate';
 import type { Db } from '../db/database';
-import { eventIdsAfter, findEvent, findEventsByIds } from '../db/repositories/events.repository';
+import { eventIdsAfter, findEvent, findEventsByIds } from './events.repository';
 import { InvalidRequestError, RateLimitError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import { idFloor, isId, timeOfId } from '../domain/ids';
 import type { Logger } from '../logger';

@@ -1,7 +1,7 @@
 /** Events as the API shows them and as webhooks deliver them. */
 import type { Executor } from '../db/database';
-import { deliveriesOfEvents } from '../db/repositories/webhooks.repository';
-import type { Event } from '../db/tables/events.table';
+import { deliveriesOfEvents } from '../webhooks/webhooks.repository';
+import type { Event } from './events.table';
 import type { EventObject } from './events.schema';
 
 /** The event as delivered: its JSON.stringify is the webhook body, compact, signed byte for byte. */

@@ -6,7 +6,7 @@ import { inputOf } from '../api/middleware/validate';
 import { route, streamed } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
-import { findEvent, listEvents } from '../db/repositories/events.repository';
+import { findEvent, listEvents } from './events.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';

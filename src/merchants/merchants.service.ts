@@ -2,7 +2,7 @@
 import { issueApiKey } from '../api-keys/api-keys.service';
 import { newId } from '../domain/ids';
 import type { Db } from '../db/database';
-import { insertMerchant } from '../db/repositories/merchants.repository';
+import { insertMerchant } from './merchants.repository';
 
 export interface CreatedMerchant {
   merchant_id: string;

@@ -6,8 +6,8 @@
  * keyed with the merchant's API key of that mode. Merchants switching from CryptoPayments keep
  * their verification code unchanged.
  */
-import type { Deposit } from '../db/tables/deposits.table';
-import type { Order } from '../db/tables/orders.table';
+import type { Deposit } from '../deposits/deposits.table';
+import type { Order } from './orders.table';
 import { assetToFiat, FIAT_DECIMALS } from '../domain/exchange';
 import { formatAmount } from '../domain/money';
 import { hexSignature } from '../domain/signatures';

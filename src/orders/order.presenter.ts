@@ -1,8 +1,8 @@
 /** An order as the API, its `order.*` events and webhooks show it; what its payments add up to. */
 import type { Executor } from '../db/database';
-import { depositsOfOrders } from '../db/repositories/orders.repository';
-import type { Deposit } from '../db/tables/deposits.table';
-import type { Order } from '../db/tables/orders.table';
+import { depositsOfOrders } from './orders.repository';
+import type { Deposit } from '../deposits/deposits.table';
+import type { Order } from './orders.table';
 import { formatAmount } from '../domain/money';
 import { paidInTime } from '../domain/order-state';
 import type { OrderObject } from './orders.schema';

@@ -7,7 +7,7 @@ import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
-import { findOrder, listOrders } from '../db/repositories/orders.repository';
+import { findOrder, listOrders } from './orders.repository';
 import { InvalidRequestError, PermissionError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import type { Mode } from '../domain/mode';
 import type { Logger } from '../logger';

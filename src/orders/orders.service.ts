@@ -4,9 +4,9 @@
  */
 import type { AddressDeriver } from '../chains/derivation';
 import type { Executor, Tenant } from '../db/database';
-import { findCustomer } from '../db/repositories/customers.repository';
-import { findOrderByExternalId, insertOrderIfNew, nextOrderAddressIndex } from '../db/repositories/orders.repository';
-import type { Order } from '../db/tables/orders.table';
+import { findCustomer } from '../customers/customers.repository';
+import { findOrderByExternalId, insertOrderIfNew, nextOrderAddressIndex } from './orders.repository';
+import type { Order } from './orders.table';
 import { InvalidRequestError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import { exchangeRate, FIAT_DECIMALS, fiatToAsset, type FiatCurrency } from '../domain/exchange';
 import { newId } from '../domain/ids';

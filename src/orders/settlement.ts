@@ -5,10 +5,10 @@
  * other sees it.
  */
 import { inTransaction, type Executor } from '../db/database';
-import { findCursor } from '../db/repositories/chains.repository';
-import { findObjectEventId } from '../db/repositories/events.repository';
-import { depositsOfOrders, lockOrderById, updateOrder } from '../db/repositories/orders.repository';
-import type { Order } from '../db/tables/orders.table';
+import { findCursor } from '../chains/chains.repository';
+import { findObjectEventId } from '../events/events.repository';
+import { depositsOfOrders, lockOrderById, updateOrder } from './orders.repository';
+import type { Order } from './orders.table';
 import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
 import { paidInTime, resettledStatus, settleOrder, type OrderVerdict, type SettledOrderStatus } from '../domain/order-state';
 import { emit, emittedBefore, type DeliveryStart } from '../events/emitter';

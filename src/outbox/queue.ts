@@ -5,7 +5,7 @@
  * Temporal: the relay in every worker (`relay.ts`) hands the starts over.
  */
 import type { Executor } from '../db/database';
-import { insertWorkflowStart } from '../db/repositories/workflow-outbox.repository';
+import { insertWorkflowStart } from './workflow-outbox.repository';
 import {
   depositWorkflowId,
   orderWorkflowId,

@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import type { Db } from '../db/database';
-import { claimWorkflowStarts, deleteWorkflowStarts, postponeWorkflowStart } from '../db/repositories/workflow-outbox.repository';
-import type { QueuedWorkflowStart } from '../db/tables/workflow-outbox.table';
+import { claimWorkflowStarts, deleteWorkflowStarts, postponeWorkflowStart } from './workflow-outbox.repository';
+import type { QueuedWorkflowStart } from './workflow-outbox.table';
 import type { Logger } from '../logger';
 import { startWorkflowOnce, type WorkflowStarter } from '../workflows/client';
 import { webhookTaskQueue, type Workflows } from '../workflows/definitions';

@@ -6,8 +6,8 @@
  * recorded and signed with the merchant's API key.
  */
 import { inTransaction, type Db } from '../db/database';
-import { findSigningKey } from '../db/repositories/api-keys.repository';
-import { findDeliveryForAttempt, findRecordedAttempt, recordAttempt, setDeliveryStatus, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
+import { findSigningKey } from '../api-keys/api-keys.repository';
+import { findDeliveryForAttempt, findRecordedAttempt, recordAttempt, setDeliveryStatus, updateWebhookEndpoint } from './webhooks.repository';
 import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
 import { signatureHeaders, type WebhookSignatureFormat } from '../domain/signatures';
 import type { AttemptOutcome, AttemptRecord, AttemptResult } from '../domain/webhook-attempts';

@@ -1,5 +1,5 @@
 /** A webhook endpoint as the API shows it. */
-import type { WebhookEndpoint } from '../db/tables/webhooks.table';
+import type { WebhookEndpoint } from './webhooks.table';
 import type { EndpointObject } from './endpoints.schema';
 
 /** The endpoint as the API shows it; the secret only when it was just made or rotated. */

@@ -6,7 +6,7 @@ import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
-import { findWebhookEndpoint, listWebhookEndpoints } from '../db/repositories/webhooks.repository';
+import { findWebhookEndpoint, listWebhookEndpoints } from './webhooks.repository';
 import { ResourceMissingError } from '../domain/errors';
 import { DEFAULT_WEBHOOK_ENDPOINTS_PER_MODE } from '../domain/rate-limits';
 import { presentEvents } from '../events/event.presenter';

@@ -1,8 +1,8 @@
 /** Webhook endpoints: where a merchant's events go, and which URLs they may use. */
 import { inTransaction, type Executor, type Tenant } from '../db/database';
-import { insertWebhookEndpoint, updateWebhookEndpoint } from '../db/repositories/webhooks.repository';
-import type { Event } from '../db/tables/events.table';
-import type { WebhookEndpoint } from '../db/tables/webhooks.table';
+import { insertWebhookEndpoint, updateWebhookEndpoint } from './webhooks.repository';
+import type { Event } from '../events/events.table';
+import type { WebhookEndpoint } from './webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
 import type { SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';

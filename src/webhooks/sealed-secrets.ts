@@ -15,8 +15,8 @@
  * (sealStoredResponse), or a copy of idempotency_keys would sign deliveries for a day.
  */
 import type { Db } from '../db/database';
-import { plaintextSecretAnswers, replaceIdempotentResponse } from '../db/repositories/idempotency-keys.repository';
-import { plaintextSecretEndpoints, replaceEndpointSecrets } from '../db/repositories/webhooks.repository';
+import { plaintextSecretAnswers, replaceIdempotentResponse } from '../api/idempotency-keys.repository';
+import { plaintextSecretEndpoints, replaceEndpointSecrets } from './webhooks.repository';
 import { SECRET_PREFIX } from '../domain/signatures';
 import { sealApiKey, unsealApiKey } from '../merchants/sealed-keys';
 

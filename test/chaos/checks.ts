@@ -15,7 +15,7 @@
  */
 import { sql } from 'kysely';
 import { TRANSFER_TOPIC } from '../../src/chains/evm/evm.adapter';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { parseAmount } from '../../src/domain/money';
 import { currencyOn, isNetwork } from '../../src/domain/networks';
 import { verifyWebhook } from '../../src/domain/signatures';

@@ -5,7 +5,7 @@ import { buildMerchant } from '../../dev/fixtures';
 import { CreateApiKeyBody, RollApiKeyBody } from '../../src/api-keys/api-keys.schema';
 import { openApiDocument } from '../../src/api/openapi';
 import { CreateCustomerBody, customerReadOnlyFields, UpdateCustomerFields } from '../../src/customers/customers.schema';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { SimulateDepositBody } from '../../src/deposits/deposits.schema';
 import { depositStatuses } from '../../src/domain/deposit-state';
 import { eventTypes, subscribableEventTypes } from '../../src/domain/events';

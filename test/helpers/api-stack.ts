@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { buildMerchant, testSecretKeyHex } from '../../dev/fixtures';
 import { InflowStack } from '../../dev/stack';
 import type { Config } from '../../src/config';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { testApiClient, testApiDeps, type TestApi, type TestApiOptions } from './api';
 import { createTestDatabase, type TestDatabase } from './database';

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { buildCustomer, staticPrices, testSecretKey, type BuiltCustomer } from '../../dev/fixtures';
 import { InflowStack } from '../../dev/stack';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import type { Mode } from '../../src/domain/mode';
 import type { PriceSource } from '../../src/prices/price-source';
 import { developmentWebhookPolicy } from '../../src/webhooks/deliveries';

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { hashApiKey } from '../../src/domain/api-keys';
-import { revokeApiKey } from '../../src/db/repositories/api-keys.repository';
+import { revokeApiKey } from '../../src/api-keys/api-keys.repository';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import type { TestApi } from '../helpers/api';
 import { startTestStack, type TestStack } from '../helpers/api-stack';

@@ -1,6 +1,6 @@
 import { MAX_WORKING_KEYS } from '../../src/api-keys/api-keys.service';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
-import { findSigningKey } from '../../src/db/repositories/api-keys.repository';
+import { findSigningKey } from '../../src/api-keys/api-keys.repository';
 import { unsealApiKey } from '../../src/merchants/sealed-keys';
 import type { TestApi } from '../helpers/api';
 import { startTestStack, type TestStack } from '../helpers/api-stack';

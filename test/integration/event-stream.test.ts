@@ -1,4 +1,4 @@
-import { insertEvent } from '../../src/db/repositories/events.repository';
+import { insertEvent } from '../../src/events/events.repository';
 import { newId } from '../../src/domain/ids';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { buildEvent, buildMerchant } from '../../dev/fixtures';

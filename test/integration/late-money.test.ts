@@ -4,8 +4,8 @@ import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../
 import { freePort } from '../../dev/tools/ports';
 import { buildCustomer, buildTransfer, testSecretKeyHex, type BuiltCustomer } from '../../dev/fixtures';
 import { loadConfig } from '../../src/config';
-import { findCursor, saveCursor } from '../../src/db/repositories/chains.repository';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { findCursor, saveCursor } from '../../src/chains/chains.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { failDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import { createLogger } from '../../src/logger';
 import { chainWatcherWorkflowId } from '../../src/workflows/definitions';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { writeDevStack } from '../../src/cli/dev-stack';
-import { findEventById } from '../../src/db/repositories/events.repository';
+import { findEventById } from '../../src/events/events.repository';
 import { redactApiKey } from '../../src/domain/api-keys';
 import { hexSignature } from '../../src/domain/signatures';
 import { eventObject } from '../../src/events/event.presenter';

@@ -6,7 +6,7 @@ import { deployTestAggregator } from '../../dev/devnet/aggregator';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { buildMerchant } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { parseAmount } from '../../src/domain/money';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { createPriceSources } from '../../src/prices/sources';

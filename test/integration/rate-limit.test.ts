@@ -8,7 +8,7 @@ import { errorHandler } from '../../src/api/middleware/errors';
 import { rateLimit } from '../../src/api/middleware/rate-limit';
 import type { AppState } from '../../src/api/context';
 import { createDb, type Database } from '../../src/db/database';
-import { consumeRateLimit } from '../../src/db/repositories/rate-limits.repository';
+import { consumeRateLimit } from '../../src/api/rate-limits.repository';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { defaultRateLimits, rateDecision, ratePolicy } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';

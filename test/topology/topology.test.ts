@@ -20,7 +20,7 @@ import { InflowStack } from '../../dev/stack';
 import { freePort } from '../../dev/tools/ports';
 import { stderrLog } from '../../dev/tools/progress';
 import type { Db } from '../../src/db/database';
-import { ledgerInvariantViolations } from '../../src/db/repositories/ledger.repository';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { createEmptyDatabase, testPostgresCluster } from '../helpers/database';
 import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';

@@ -64,8 +64,8 @@ function importersOf(names: string[], from: string, except: string[]): string[] 
 
 describe('one emitter', () => {
   const emitter = 'src/events/emitter.ts';
-  const eventWriters = insertingFunctions('src/db/repositories/events.repository.ts', ['events']);
-  const deliveryWriters = insertingFunctions('src/db/repositories/webhooks.repository.ts', ['webhook_deliveries']);
+  const eventWriters = insertingFunctions('src/events/events.repository.ts', ['events']);
+  const deliveryWriters = insertingFunctions('src/webhooks/webhooks.repository.ts', ['webhook_deliveries']);
 
   it('finds the functions that write events and deliveries', () => {
     expect(eventWriters).toEqual(['insertEvent']);
@@ -82,7 +82,7 @@ describe('one emitter', () => {
     const writers = sourceFiles('src').filter((file) =>
       /insertInto\('(events|webhook_deliveries)'\)|insert\s+into\s+"?(events|webhook_deliveries)\b/i.test(code(file)),
     );
-    expect(writers.sort()).toEqual(['src/db/repositories/events.repository.ts', 'src/db/repositories/webhooks.repository.ts']);
+    expect(writers.sort()).toEqual(['src/events/events.repository.ts', 'src/webhooks/webhooks.repository.ts']);
   });
 });
 

@@ -1,10 +1,10 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildOrder, buildOrderTransfer } from '../../dev/fixtures';
-import { saveCursor } from '../../src/db/repositories/chains.repository';
+import { saveCursor } from '../../src/chains/chains.repository';
 import { completeDeposit, failDeposit, recordDetectedDeposit, reverseDeposit } from '../../src/deposits/transitions';
 import { PAYMENT_GRACE_MS } from '../../src/domain/order-state';
-import { findOrderById } from '../../src/db/repositories/orders.repository';
+import { findOrderById } from '../../src/orders/orders.repository';
 import type { OrderObject } from '../../src/orders/orders.schema';
 import { orderWorkflowInput } from '../../src/orders/orders.service';
 import { cancelOrder, evaluateOrder } from '../../src/orders/settlement';

@@ -4,7 +4,7 @@ import { livemodeOf } from '../../domain/mode';
 import { grantsOf } from '../../domain/permissions';
 import { AuthenticationError } from '../../domain/errors';
 import type { Db } from '../../db/database';
-import { findActiveApiKeyByHash } from '../../db/repositories/api-keys.repository';
+import { findActiveApiKeyByHash } from '../../api-keys/api-keys.repository';
 import type { AppState } from '../context';
 import type { UnauthenticatedLimit } from './rate-limit';
 

@@ -6,7 +6,7 @@ import {
   findIdempotencyKey,
   saveIdempotentResponse,
   type IdempotencyScope,
-} from '../../db/repositories/idempotency-keys.repository';
+} from '../idempotency-keys.repository';
 import { IdempotencyError, InvalidRequestError } from '../../domain/errors';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../domain/idempotency';
 import { isSealedResponse, openStoredResponse, sealStoredResponse } from '../../webhooks/sealed-secrets';

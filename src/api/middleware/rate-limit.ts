@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Db } from '../../db/database';
-import { consumeRateLimit } from '../../db/repositories/rate-limits.repository';
+import { consumeRateLimit } from '../rate-limits.repository';
 import { RateLimitError } from '../../domain/errors';
 import {
   AddressBuckets,

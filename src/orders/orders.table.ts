@@ -1,6 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
-import type { Family } from '../../domain/networks';
-import type { OrderStatus } from '../../domain/order-state';
+import type { Family } from '../domain/networks';
+import type { OrderStatus } from '../domain/order-state';
 
 type NullableNumeric = ColumnType<string | null, string | bigint | null, string | bigint | null>;
 

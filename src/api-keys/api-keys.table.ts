@@ -1,5 +1,5 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
-import type { Permissions } from '../../domain/permissions';
+import type { Permissions } from '../domain/permissions';
 
 /** API keys are stored only as SHA-256 hashes; `redacted` is what an operator may see. */
 export interface ApiKeysTable {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { EventType } from '../../domain/events';
-import type { Executor, Tenant } from '../database';
-import type { Event } from '../tables/events.table';
+import type { EventType } from '../domain/events';
+import type { Executor, Tenant } from '../db/database';
+import type { Event } from './events.table';
 
 export async function insertEvent(
   db: Executor,

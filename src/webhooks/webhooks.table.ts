@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { WebhookSignatureFormat } from '../../domain/signatures';
+import type { WebhookSignatureFormat } from '../domain/signatures';
 
 export interface WebhookEndpointsTable {
   id: string;

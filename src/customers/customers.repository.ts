@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor, Tenant } from '../database';
-import type { Customer, CustomerAddress, CustomerUpdate, NewCustomer } from '../tables/customers.table';
-import type { Family } from '../../domain/networks';
+import type { Executor, Tenant } from '../db/database';
+import type { Customer, CustomerAddress, CustomerUpdate, NewCustomer } from './customers.table';
+import type { Family } from '../domain/networks';
 
 /**
  * The next address index of the mode (one HD child per customer, shared by every family): each

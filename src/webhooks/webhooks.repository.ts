@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor, Tenant } from '../database';
-import type { Event } from '../tables/events.table';
-import type { NewWebhookEndpoint, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdate } from '../tables/webhooks.table';
+import type { Executor, Tenant } from '../db/database';
+import type { Event } from '../events/events.table';
+import type { NewWebhookEndpoint, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdate } from './webhooks.table';
 
 export async function insertWebhookEndpoint(db: Executor, endpoint: NewWebhookEndpoint): Promise<WebhookEndpoint> {
   return db.insertInto('webhook_endpoints').values(endpoint).returningAll().executeTakeFirstOrThrow();

@@ -1,5 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
-import type { DepositStatus } from '../../domain/deposit-state';
+import type { DepositStatus } from '../domain/deposit-state';
 
 /** numeric and bigint columns come back from pg as strings; domain/money turns them into bigint. */
 type Numeric = ColumnType<string, string | bigint, string | bigint>;

@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../../chains/failover';
+import type { NodeStatus } from './failover';
 import type { ColumnType } from 'kysely';
 
 export interface ChainCursorsTable {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor, Tenant } from '../database';
-import type { LedgerAccount, NewLedgerTransaction } from '../tables/ledger.table';
+import type { Executor, Tenant } from '../db/database';
+import type { LedgerAccount, NewLedgerTransaction } from './ledger.table';
 
 /**
  * Books one balanced ledger transaction, at most once per (deposit, kind, inclusion): the unique index makes

@@ -1,5 +1,5 @@
-import type { Executor, Tenant } from '../database';
-import type { Deposit, DepositsTable, NewDeposit } from '../tables/deposits.table';
+import type { Executor, Tenant } from '../db/database';
+import type { Deposit, DepositsTable, NewDeposit } from './deposits.table';
 import type { Updateable } from 'kysely';
 
 /** Inserts the deposit unless its transfer is already recorded; returns the row either way. */

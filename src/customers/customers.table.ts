@@ -1,5 +1,5 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
-import type { Family } from '../../domain/networks';
+import type { Family } from '../domain/networks';
 
 export interface CustomersTable {
   id: string;

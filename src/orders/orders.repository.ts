@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { OrderStatus } from '../../domain/order-state';
-import type { Executor, Tenant } from '../database';
-import type { Deposit } from '../tables/deposits.table';
-import type { NewOrder, Order, OrderUpdate } from '../tables/orders.table';
+import type { OrderStatus } from '../domain/order-state';
+import type { Executor, Tenant } from '../db/database';
+import type { Deposit } from '../deposits/deposits.table';
+import type { NewOrder, Order, OrderUpdate } from './orders.table';
 
 /** The next order address index of the mode: one HD child per order on the order branch, shared by every family; a sequence per mode. */
 export async function nextOrderAddressIndex(db: Executor, livemode: boolean): Promise<number> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor } from '../database';
-import type { QueuedWorkflowStart } from '../tables/workflow-outbox.table';
+import type { Executor } from '../db/database';
+import type { QueuedWorkflowStart } from './workflow-outbox.table';
 
 /** Queues a workflow start in the caller's transaction; the same workflow id queued twice is one row. */
 export async function insertWorkflowStart(db: Executor, start: { workflowType: string; workflowId: string; args: unknown[] }): Promise<void> {

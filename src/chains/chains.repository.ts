@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor } from '../database';
-import type { NodeStatus } from '../../chains/failover';
-import type { Deposit } from '../tables/deposits.table';
+import type { Executor } from '../db/database';
+import type { NodeStatus } from './failover';
+import type { Deposit } from '../deposits/deposits.table';
 
 export interface Cursor {
   nextBlock: number;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor } from '../database';
-import type { IdempotencyKey } from '../tables/idempotency-keys.table';
+import type { Executor } from '../db/database';
+import type { IdempotencyKey } from './idempotency-keys.table';
 
 export interface IdempotencyScope {
   merchantId: string;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { RateLimitState, RatePolicy } from '../../domain/rate-limits';
-import type { Executor } from '../database';
+import type { RateLimitState, RatePolicy } from '../domain/rate-limits';
+import type { Executor } from '../db/database';
 
 const microseconds = (value: number) => sql`(${value}::float8 * interval '1 microsecond')`;
 

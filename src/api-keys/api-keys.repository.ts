@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor, Tenant } from '../database';
-import type { ApiKey, NewApiKey } from '../tables/api-keys.table';
+import type { Executor, Tenant } from '../db/database';
+import type { ApiKey, NewApiKey } from './api-keys.table';
 
 export async function insertApiKey(db: Executor, key: NewApiKey): Promise<ApiKey> {
   return db.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();
