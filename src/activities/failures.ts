@@ -6,9 +6,12 @@ import { StepFailure } from '../domain/failures';
  * of its type (non-retryable unless the service said otherwise); anything else passes unchanged,
  * to be retried under the activity's policy.
  */
-export function asActivityFailure(error: unknown): unknown {
+function asActivityFailure(error: unknown): unknown {
   if (!(error instanceof StepFailure)) return error;
-  return ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: error.nonRetryable });
+  const failure = ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: error.nonRetryable });
+  // The Web UI shows where the service failed, not this translation.
+  failure.stack = error.stack;
+  return failure;
 }
 
 /** Every function of `activities`, with its StepFailures translated (asActivityFailure). */

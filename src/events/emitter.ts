@@ -9,13 +9,14 @@
  * - `at-commit`: each delivery's workflow queued in the outbox, started by a worker's relay once the
  *   transaction commits, for an event no workflow takes (a customer's, one a payment re-settled).
  *
- * No other code writes an event row or a delivery (test/unit/one-emitter.test.ts holds it so).
+ * No other code writes an event row or a delivery (test/unit/module-boundaries.test.ts holds it so).
  */
 import { inTransaction, type Executor } from '../db/database';
 import { findEventById, insertEvent } from './events.repository';
 import { depositsOfOrders, findOrderById } from '../orders/orders.repository';
 import {
   endpointsFirstDeliveredTo,
+  firstDeliveriesOf,
   insertFirstCallbackDelivery,
   insertFirstDeliveries,
   insertRedelivery,
@@ -81,21 +82,26 @@ export async function emitPing(transaction: Executor, endpoint: WebhookEndpoint,
 /**
  * An event a step emitted `by-workflow` on an earlier attempt whose result was lost (a crash, a
  * timeout), with its deliveries, as if emitted now: the workflow still starts them, and one that
- * started already is found by its workflow id. Null when there is no such event.
+ * started already is found by its workflow id. No event (a null id): nothing to deliver.
  */
 export async function emittedBefore(transaction: Executor, eventId: string | null): Promise<Required<EmittedEvent>> {
   return { eventId, deliveries: eventId === null ? [] : await deliveriesOf(transaction, eventId) };
 }
 
 /**
- * The first deliveries of an event emitted before, recorded now if they were not then (an event
- * an earlier inflow wrote without them); made once however often this runs.
+ * Every first delivery of an event emitted before: those recorded then (to an endpoint disabled or
+ * unsubscribed since too, whose workflow ends it as `stopped` rather than leaving it pending with
+ * nothing to start it), and any to endpoints subscribed since (an event an earlier inflow wrote
+ * without deliveries has only those); made once however often this runs.
  */
 export async function deliveriesOf(db: Executor, eventId: string): Promise<PreparedDelivery[]> {
   return inTransaction(db, async (transaction) => {
     const event = await findEventById(transaction, eventId);
     if (!event) throw missing(activityFailureTypes.eventNotFound, 'event', eventId);
-    return recordDeliveries(transaction, event, await destinationEndpoints(transaction, event));
+    await recordDeliveries(transaction, event, await destinationEndpoints(transaction, event));
+    return (await firstDeliveriesOf(transaction, event.id)).map((delivery) =>
+      preparedDelivery(event, delivery.id, delivery.endpoint_id ? { endpointId: delivery.endpoint_id } : { orderId: delivery.order_id! }),
+    );
   });
 }
 

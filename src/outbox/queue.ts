@@ -22,9 +22,8 @@ async function queue<Name extends keyof Workflows>(db: Executor, workflowType: N
 }
 
 /**
- * The first delivery of an event written outside any workflow (a new customer, a test ping) to one
- * destination; `queueDeliveries` in webhooks/deliveries.ts records and queues all of an event's.
- * The relay starts deliveries on the webhook task queue (webhookTaskQueue).
+ * The first delivery of an event no workflow takes (one emitted `at-commit`, events/emitter.ts),
+ * to one destination. The relay starts deliveries on the webhook task queue (webhookTaskQueue).
  */
 export function queueDelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
   return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, false), [delivery]);

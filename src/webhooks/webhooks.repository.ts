@@ -77,6 +77,18 @@ export async function endpointsFirstDeliveredTo(db: Executor, event: Event): Pro
     .execute();
 }
 
+/** Every first delivery of the event (not its resends): to endpoints by endpoint id, then its order's callback. */
+export async function firstDeliveriesOf(db: Executor, eventId: string): Promise<WebhookDelivery[]> {
+  return db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .where('redelivery', '=', false)
+    .orderBy(sql`order_id is not null`)
+    .orderBy('endpoint_id')
+    .execute();
+}
+
 /** The first delivery of the event to each endpoint, made once however often this runs. */
 export async function insertFirstDeliveries(
   db: Executor,
