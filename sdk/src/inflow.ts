@@ -38,6 +38,11 @@ export class Inflow extends InflowClient {
     retrieve: this.operation('retrieveBalance'),
   };
 
+  /** Who the key is: its merchant, its mode and its permissions (any key may ask). */
+  readonly account = {
+    retrieve: this.operation('retrieveAccount'),
+  };
+
   readonly orders = {
     create: this.operation('createOrder'),
     list: this.list('listOrders'),

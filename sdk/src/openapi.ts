@@ -480,6 +480,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the account
+         * @description Who the key is: its merchant's id and name, its mode, and the key itself (id, name, redacted form, permissions, expiry). Any key may ask, whatever its permissions: a tool can check which merchant and mode a key belongs to before it does anything else.
+         *
+         *     Any API key may call it, whatever its permissions.
+         */
+        get: operations["retrieveAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "customer.created": {
@@ -969,6 +991,19 @@ export interface components {
             rolled_to: string | null;
             /** @description The key itself: only in the answer that made it (create, roll). Store it now; it is never shown again. */
             secret?: string;
+        };
+        Account: {
+            /** @constant */
+            object: "account";
+            /** @description The merchant's id: every object the key sees belongs to it. */
+            id: string;
+            /** @description The merchant's name. */
+            name: string;
+            livemode: boolean;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The key that made this request: its name, redacted form and permissions. */
+            api_key: components["schemas"]["ApiKey"];
         };
         Event: {
             id: string;
@@ -2468,6 +2503,36 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    retrieveAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     webhook_customer_created: {
         parameters: {
             query?: never;
@@ -3051,6 +3116,12 @@ export const operationRoutes = {
         "method": "POST",
         "path": "/api-keys/{id}/roll",
         "input": "body",
+        "idempotent": false
+    },
+    "retrieveAccount": {
+        "method": "GET",
+        "path": "/account",
+        "input": "none",
         "idempotent": false
     }
 } as const;

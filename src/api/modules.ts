@@ -7,7 +7,17 @@ import { balanceModule } from '../balance/balance.module';
 import { customersModule } from '../customers/customers.module';
 import { depositsModule } from '../deposits/deposits.module';
 import { eventsModule } from '../events/events.module';
+import { accountModule } from '../merchants/account.module';
 import { ordersModule } from '../orders/orders.module';
 import { webhookEndpointsModule } from '../webhooks/endpoints.module';
 
-export const apiModules = [customersModule, depositsModule, balanceModule, ordersModule, eventsModule, webhookEndpointsModule, apiKeysModule] as const;
+export const apiModules = [
+  customersModule,
+  depositsModule,
+  balanceModule,
+  ordersModule,
+  eventsModule,
+  webhookEndpointsModule,
+  apiKeysModule,
+  accountModule,
+] as const;

@@ -114,12 +114,12 @@ function describeOperation(operation: Operation, components: Components): JsonSc
     description: [
       operation.description,
       ...Object.entries(operation.conflicts ?? {}).map(([code, when]) => `409 \`${code}\`: ${when}`),
-      `Needs \`${access}\` permission on \`${operation.resource}\`.`,
+      operation.resource ? `Needs \`${access}\` permission on \`${operation.resource}\`.` : 'Any API key may call it, whatever its permissions.',
     ]
       .filter(Boolean)
       .join('\n\n'),
     tags: [operation.tag],
-    'x-inflow-permission': { resource: operation.resource, access },
+    ...(operation.resource ? { 'x-inflow-permission': { resource: operation.resource, access } } : {}),
     ...(operation.testModeOnly ? { 'x-inflow-test-mode-only': true } : {}),
     ...(operation.streams ? { 'x-inflow-item': components.add(operation.response, 'output') } : {}),
     parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader, ...(operation.streams ? [lastEventIdHeader] : [])],

@@ -28,8 +28,8 @@ export interface Operation<Query extends z.ZodType = z.ZodType, Body extends z.Z
   tag: string;
   summary: string;
   description?: string;
-  /** What the key's permissions must grant: read for GET, write for anything else. */
-  resource: Resource;
+  /** What the key's permissions must grant: read for GET, write for anything else. Absent: any valid key may call it (`GET /account`). */
+  resource?: Resource;
   query?: Query;
   body?: Body;
   response: Response;
@@ -97,7 +97,7 @@ function authorize(operation: Operation): Middleware<AppState> {
   const access = accessOf(operation);
   return async (ctx, next) => {
     const caller = callerOf(ctx);
-    if (!allows(caller.grants, operation.resource, access)) {
+    if (operation.resource && !allows(caller.grants, operation.resource, access)) {
       throw new PermissionError(
         `This API key may not ${access} ${operation.resource.replace('_', ' ')}: it has ${caller.grants[operation.resource]} access to them. Use a key with ${access} permission on ${operation.resource}.`,
         undefined,

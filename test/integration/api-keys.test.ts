@@ -37,6 +37,29 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     merchant = await buildMerchant(database.db, 'Acme');
   });
 
+  it('GET /account says which merchant, mode and key a key is, to any key whatever its permissions', async () => {
+    const other = await buildMerchant(database.db, 'Someone Else');
+    const narrow = await create(merchant.test_key, { name: 'Orders only', permissions: { orders: 'read' } });
+    // A key with no permission on anything but orders may still ask who it is.
+    const asked = await call(narrow.body.secret, 'GET', '/account');
+    expect(asked).toEqual({
+      status: 200,
+      body: {
+        object: 'account',
+        id: merchant.merchant_id,
+        name: 'Acme',
+        livemode: false,
+        mode: 'test',
+        api_key: { ...narrow.body, secret: undefined },
+      },
+    });
+    expect(asked.body.api_key).not.toHaveProperty('secret');
+    // Each merchant's and each mode's key answers for itself.
+    expect((await call(other.test_key, 'GET', '/account')).body).toMatchObject({ id: other.merchant_id, name: 'Someone Else', mode: 'test' });
+    expect((await call(merchant.live_key, 'GET', '/account')).body).toMatchObject({ id: merchant.merchant_id, livemode: true, mode: 'live' });
+    expect((await call('sk_test_' + 'x'.repeat(43), 'GET', '/account')).status).toBe(401);
+  });
+
   it('creates a key shown once, lists keys without secrets, and the new key works with what it was granted', async () => {
     const created = await create(merchant.test_key, { name: 'Reporting', permissions: { customers: 'read', balance: 'read' } });
     expect(created.status).toBe(200);

@@ -106,7 +106,16 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
 
   it('has exactly one method for every operation in the spec', () => {
     const inflow = new Inflow('sk_test_unused');
-    const resources = [inflow.customers, inflow.deposits, inflow.balance, inflow.orders, inflow.events, inflow.webhookEndpoints, inflow.apiKeys];
+    const resources = [
+      inflow.customers,
+      inflow.deposits,
+      inflow.balance,
+      inflow.orders,
+      inflow.events,
+      inflow.webhookEndpoints,
+      inflow.apiKeys,
+      inflow.account,
+    ];
     const covered = resources.flatMap((resource) => Object.values(resource).map((method: { operationId: string }) => method.operationId));
     expect(new Set(covered).size).toBe(covered.length);
     // A new operation in docs/openapi.json needs its one line in sdk/src/inflow.ts.
