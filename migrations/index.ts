@@ -18,6 +18,8 @@ import * as dashboardSessions from './20261126T0000-dashboard-sessions';
 import * as chainTruth from './20261206T0000-chain-truth';
 import * as addressIndexesPerMode from './20261207T0100-address-indexes-per-mode';
 import * as webhookSignatureFormat from './20261207T0200-webhook-signature-format';
+import * as dashboardSessionMerchant from './20261207T0300-dashboard-session-merchant';
+import * as lookups from './20261207T0400-lookups';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -34,4 +36,6 @@ export const migrations: Record<string, Migration> = {
   '20261206T0000-chain-truth': chainTruth,
   '20261207T0100-address-indexes-per-mode': addressIndexesPerMode,
   '20261207T0200-webhook-signature-format': webhookSignatureFormat,
+  '20261207T0300-dashboard-session-merchant': dashboardSessionMerchant,
+  '20261207T0400-lookups': lookups,
 };

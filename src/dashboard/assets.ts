@@ -15,6 +15,7 @@ header a { color: #fff; }
 header nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 0; padding: 0; }
 header nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
 .brand { font-weight: 700; margin-right: 8px; }
+.merchant { font-weight: 600; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 999px; font-size: 0.85rem; font-weight: 700; }
 .badge[data-mode="test"] { background: #ffd889; color: #3a2600; }
 .badge[data-mode="live"] { background: #b9f0cd; color: #0b3d20; }

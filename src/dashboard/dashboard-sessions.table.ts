@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely';
 
-/** One signed-in dashboard browser: each mode's API key sealed with INFLOW_SECRET_KEY. */
+/** One signed-in dashboard browser, bound to one merchant: each mode's API key sealed with INFLOW_SECRET_KEY. */
 export interface DashboardSessionsTable {
   /** SHA-256 (hex) of the cookie's random token. */
   id: string;
@@ -8,6 +8,10 @@ export interface DashboardSessionsTable {
   mode: 'test' | 'live';
   test_key_sealed: string | null;
   live_key_sealed: string | null;
+  /** The merchant both keys belong to (GET /api/v1/account at sign-in): a key of another is refused. */
+  merchant_id: string;
+  /** Its name at sign-in, shown in the layout. */
+  merchant_name: string;
   created_at: ColumnType<Date, Date | undefined, never>;
   expires_at: Date;
 }

@@ -1,5 +1,6 @@
 import type { Mode } from '../domain/mode';
 import { html, type SafeHtml } from './html';
+import type { SessionMerchant } from './sessions';
 
 export const NAV = [
   ['overview', 'Overview', '/dashboard'],
@@ -17,6 +18,8 @@ export interface Chrome {
   csrfToken: string;
   /** Modes the session holds a key for. */
   modes: Mode[];
+  /** Whose data every page shows: the session's one merchant. */
+  merchant: SessionMerchant;
   section?: Section;
 }
 
@@ -47,6 +50,9 @@ export function page(title: string, chrome: Chrome, content: SafeHtml): SafeHtml
     html`<a class="skip" href="#main">Skip to content</a>
       <header>
         <span class="brand">inflow</span>
+        <span class="merchant" data-merchant-id="${chrome.merchant.id}" title="${chrome.merchant.id}"
+          ><span class="skip">Merchant: </span><span data-merchant-name>${chrome.merchant.name}</span></span
+        >
         <span class="badge" data-mode="${chrome.mode}">${chrome.mode === 'test' ? 'Test mode' : 'Live mode'}</span>
         <nav aria-label="Dashboard">
           <ul>

@@ -57,10 +57,18 @@ export function isPlainHttpLoopback(origin: string): boolean {
 export const LEGACY_SESSION_COOKIE = 'inflow_dashboard';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** The merchant a session is bound to: recorded at sign-in from GET /api/v1/account. */
+export interface SessionMerchant {
+  id: string;
+  name: string;
+}
+
 export interface DashboardSession {
   id: string;
   csrfToken: string;
   mode: Mode;
+  /** Every key the session holds is this merchant's: a key of another is refused (sign-in.ts). */
+  merchant: SessionMerchant;
   /** The API key of each mode the session signed in to. */
   keys: Partial<Record<Mode, string>>;
   expiresAt: Date;
@@ -73,8 +81,8 @@ export function hashToken(token: string): string {
 const sealLabel = (id: string, mode: Mode) => `dashboard_session:${id}:${mode}`;
 
 /**
- * A new session holding `keys` (at least the `mode` one); returns the cookie's token (only here)
- * and the session. Every sign-in makes one: a session the browser brought is never extended, so a
+ * A new session holding `keys` (at least the `mode` one), all of them `merchant`'s (the caller
+ * checked: GET /api/v1/account); returns the cookie's token (only here) and the session. Every sign-in makes one: a session the browser brought is never extended, so a
  * planted cookie cannot end up holding the key that was just entered.
  */
 export async function createSession(
@@ -82,6 +90,7 @@ export async function createSession(
   secretKey: Buffer,
   keys: Partial<Record<Mode, string>>,
   mode: Mode,
+  merchant: SessionMerchant,
   now: Date,
 ): Promise<{ token: string; session: DashboardSession }> {
   const token = randomBytes(32).toString('base64url');
@@ -98,18 +107,20 @@ export async function createSession(
       mode,
       test_key_sealed: keys.test ? sealApiKey(keys.test, secretKey, sealLabel(id, 'test')) : null,
       live_key_sealed: keys.live ? sealApiKey(keys.live, secretKey, sealLabel(id, 'live')) : null,
+      merchant_id: merchant.id,
+      merchant_name: merchant.name,
       created_at: now,
       expires_at: expiresAt,
     })
     .execute();
-  return { token, session: { id, csrfToken, mode, keys, expiresAt } };
+  return { token, session: { id, csrfToken, mode, merchant, keys, expiresAt } };
 }
 
 function toSession(row: DashboardSessionRow, secretKey: Buffer): DashboardSession {
   const keys: Partial<Record<Mode, string>> = {};
   if (row.test_key_sealed) keys.test = unsealApiKey(row.test_key_sealed, secretKey, sealLabel(row.id, 'test'));
   if (row.live_key_sealed) keys.live = unsealApiKey(row.live_key_sealed, secretKey, sealLabel(row.id, 'live'));
-  return { id: row.id, csrfToken: row.csrf_token, mode: row.mode, keys, expiresAt: row.expires_at };
+  return { id: row.id, csrfToken: row.csrf_token, mode: row.mode, merchant: { id: row.merchant_id, name: row.merchant_name }, keys, expiresAt: row.expires_at };
 }
 
 /** The unexpired session whose token this is, or undefined. */

@@ -8,15 +8,25 @@ import type { Context, Middleware, Next } from 'koa';
 import { randomBytes } from 'node:crypto';
 import { AuthenticationError, Inflow, InflowError } from '../../sdk/src';
 import type { Db } from '../db/database';
-import { findActiveApiKeyByHash } from '../api-keys/api-keys.repository';
-import { hashApiKey, modeOfKey } from '../domain/api-keys';
+import { modeOfKey } from '../domain/api-keys';
 import type { Mode } from '../domain/mode';
 import { noForm, readForm, type Form } from './forms';
 import { html } from './html';
 import { alert, bare, csrfField } from './layout';
 import { expectedOrigin, sameOrigin, type OriginSettings } from './origin';
 import { DASHBOARD_PREFIX, redirect, refused, send } from './responses';
-import { createSession, deleteSession, findSession, LEGACY_SESSION_COOKIE, sameSecret, sessionCookiesFor, SESSION_TTL_MS, switchSessionMode } from './sessions';
+import {
+  createSession,
+  deleteSession,
+  findSession,
+  LEGACY_SESSION_COOKIE,
+  sameSecret,
+  sessionCookiesFor,
+  SESSION_TTL_MS,
+  switchSessionMode,
+  type DashboardSession,
+  type SessionMerchant,
+} from './sessions';
 import { dashboardState, type DashboardState } from './view';
 
 export interface SignInSettings extends OriginSettings {
@@ -55,8 +65,18 @@ function apiClient(ctx: Context, key: string): Inflow {
   return new Inflow(key, { baseUrl: `http://127.0.0.1:${ctx.req.socket.localPort}`, maxRetries: 0, timeoutMs: 15_000 });
 }
 
-function loginPage(ctx: Context, options: { token: string; message?: string; mode?: Mode; statusCode?: number }): void {
+interface LoginPageOptions {
+  token: string;
+  message?: string | undefined;
+  mode?: Mode | undefined;
+  /** Signed in already: the form adds a key of this merchant (POST /dashboard/mode/key). */
+  merchant?: SessionMerchant | undefined;
+  statusCode?: number;
+}
+
+function loginPage(ctx: Context, options: LoginPageOptions): void {
   const heading = options.mode ? `Sign in to ${options.mode} mode` : 'Sign in to inflow';
+  const { merchant } = options;
   send(
     ctx,
     bare(
@@ -64,7 +84,8 @@ function loginPage(ctx: Context, options: { token: string; message?: string; mod
       html`<div class="login card">
         <h1>${heading}</h1>
         ${alert(options.message)}
-        <form id="login" class="stack" method="post" action="/dashboard/login">
+        ${merchant ? html`<p data-session-merchant="${merchant.id}">This session is ${merchant.name}'s (<code>${merchant.id}</code>): the key must be theirs too.</p>` : ''}
+        <form id="login" class="stack" method="post" action="${merchant ? '/dashboard/mode/key' : '/dashboard/login'}">
           ${csrfField(options.token)}
           <label for="key"
             >Secret API key
@@ -87,11 +108,29 @@ function loginPage(ctx: Context, options: { token: string; message?: string; mod
   );
 }
 
-/** Mounts /login, /logout and /mode on `router`; returns the gate every other page sits behind. */
+/** A key's account (GET /api/v1/account, which any key may call), or why the key cannot be used. */
+async function accountOf(ctx: Context, key: string): Promise<SessionMerchant | { refusal: string; statusCode: number }> {
+  if (!modeOfKey(key))
+    return { refusal: 'That is not a secret API key: it starts with sk_test_ or sk_live_ and has 43 characters after that.', statusCode: 401 };
+  try {
+    const account = await apiClient(ctx, key).account.retrieve();
+    return { id: account.id, name: account.name };
+  } catch (error) {
+    if (error instanceof AuthenticationError) return { refusal: 'The key was refused: it is unknown, deleted or expired.', statusCode: 401 };
+    if (error instanceof InflowError && error.statusCode !== undefined)
+      return { refusal: `The API could not check the key: ${error.message}`, statusCode: 502 };
+    return { refusal: 'The API could not be reached to check the key.', statusCode: 502 };
+  }
+}
+
+/** The refusal of a key of another merchant than the session's (the mode switch). */
+export const otherMerchant = (key: SessionMerchant, session: SessionMerchant) =>
+  `This key belongs to merchant ${key.name} (${key.id}); this session is merchant ${session.name}'s (${session.id}). Sign out first to use another merchant's dashboard.`;
+
+/** Mounts /login, /logout, /mode and /mode/key on `router`; returns the gate every other page sits behind. */
 export function mountSignIn(router: Router, settings: SignInSettings): Middleware {
   const { db, secretKey, clock } = settings;
-  /** The merchant a key belongs to (undefined once deleted or expired). */
-  const merchantOf = async (key: string) => (await findActiveApiKeyByHash(db, hashApiKey(key), clock()))?.merchant_id;
+  const limit = settings.signInLimit ?? ((_ctx: Context, next: Next) => next());
 
   const origin = (ctx: Context) => expectedOrigin(ctx, settings);
   /** The cookie names and flags this request's origin gets; only those names are read. */
@@ -114,51 +153,51 @@ export function mountSignIn(router: Router, settings: SignInSettings): Middlewar
       : undefined;
   };
 
-  router.get('/login', async (ctx) => {
-    const wanted = ctx.query.mode === 'live' || ctx.query.mode === 'test' ? ctx.query.mode : undefined;
-    const session = await currentSession(ctx);
-    if (session && !wanted) return redirect(ctx, '/dashboard');
-    // Signed in already and asking for another mode's key: the session's CSRF token protects it.
-    const warning = insecureOrigin(ctx);
-    loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), ...(wanted ? { mode: wanted } : {}), ...(warning ? { message: warning } : {}) });
-  });
-
-  // On the route itself, so every spelling the router matches (a trailing slash, any case) is limited.
-  router.post('/login', settings.signInLimit ?? ((_ctx, next) => next()), async (ctx) => {
-    if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, NOT_FROM_HERE);
-    const form = await readForm(ctx);
-    const session = await currentSession(ctx);
-    const expected = session ? session.csrfToken : readCookie(ctx, cookies(ctx).login);
-    if (!expected || !sameSecret(form.get('csrf'), expected)) return refused(ctx, CSRF_MISMATCH);
-    const key = (form.get('key') ?? '').trim();
-    const mode = modeOfKey(key);
-    const again = (message: string) => loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), message, statusCode: 401 });
-    if (!mode) return again('That is not a secret API key: it starts with sk_test_ or sk_live_ and has 43 characters after that.');
-    try {
-      await apiClient(ctx, key).balance.retrieve();
-    } catch (error) {
-      // Any answer but 401 proves the key: a key without balance access is still a key.
-      if (error instanceof AuthenticationError) return again('The key was refused: it is unknown, deleted or expired.');
-      if (!(error instanceof InflowError) || error.statusCode === undefined) return again('The API could not be reached to check the key.');
-    }
-    // A fresh session on every sign-in, and the one the browser brought is dropped: its cookie may
-    // have been planted, and extending it would hand the key just entered to whoever planted it.
-    const keys: Partial<Record<Mode, string>> = { [mode]: key };
-    if (session) {
-      const other: Mode = mode === 'test' ? 'live' : 'test';
-      // The other mode's key comes along only when it is the same merchant's: a planted session
-      // cannot mix another merchant's account into this one.
-      const otherKey = session.keys[other];
-      if (otherKey && (await merchantOf(otherKey)) === (await merchantOf(key))) keys[other] = otherKey;
-      await deleteSession(db, session.id, clock());
-    }
-    const created = await createSession(db, secretKey, keys, mode, clock());
+  /**
+   * A fresh session on every sign-in, and the one the browser brought (`previous`) is dropped: its
+   * cookie may have been planted, and extending it would hand the key just entered to whoever
+   * planted it. Every key it holds is `merchant`'s.
+   */
+  const startSession = async (ctx: Context, keys: Partial<Record<Mode, string>>, mode: Mode, merchant: SessionMerchant, previous?: DashboardSession) => {
+    if (previous) await deleteSession(db, previous.id, clock());
+    const created = await createSession(db, secretKey, keys, mode, merchant, clock());
     setCookie(ctx, cookies(ctx).session, created.token, SESSION_TTL_MS / 1000);
     setCookie(ctx, cookies(ctx).login, '', 0);
     // The unprefixed cookie of earlier versions (Path=/dashboard) would otherwise linger beside it
     // (beside the development cookie of the same name, it would make the session's cookie sent twice).
     ctx.append('Set-Cookie', `${LEGACY_SESSION_COOKIE}=; Path=${DASHBOARD_PREFIX}; HttpOnly; SameSite=Strict; Max-Age=0`);
     redirect(ctx, '/dashboard');
+  };
+
+  router.get('/login', async (ctx) => {
+    const wanted = ctx.query.mode === 'live' || ctx.query.mode === 'test' ? ctx.query.mode : undefined;
+    const session = await currentSession(ctx);
+    if (session && !wanted) return redirect(ctx, '/dashboard');
+    // Signed in already and asking for another mode's key: the session's CSRF token protects it,
+    // and the form adds the key to this merchant's session (POST /mode/key) or refuses it.
+    const warning = insecureOrigin(ctx);
+    loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), mode: wanted, message: warning, merchant: session?.merchant });
+  });
+
+  // On the route itself, so every spelling the router matches (a trailing slash, any case) is limited.
+  router.post('/login', limit, async (ctx) => {
+    if (!sameOrigin(ctx, origin(ctx))) return refused(ctx, NOT_FROM_HERE);
+    const form = await readForm(ctx);
+    const session = await currentSession(ctx);
+    const expected = session ? session.csrfToken : readCookie(ctx, cookies(ctx).login);
+    if (!expected || !sameSecret(form.get('csrf'), expected)) return refused(ctx, CSRF_MISMATCH);
+    const key = (form.get('key') ?? '').trim();
+    const account = await accountOf(ctx, key);
+    if ('refusal' in account)
+      return loginPage(ctx, { token: session ? session.csrfToken : loginToken(ctx), message: account.refusal, statusCode: account.statusCode });
+    const mode = modeOfKey(key) as Mode;
+    const keys: Partial<Record<Mode, string>> = { [mode]: key };
+    const other: Mode = mode === 'test' ? 'live' : 'test';
+    // The other mode's key comes along only when the session is this merchant's: a planted session
+    // cannot mix another merchant's account into this one (it is dropped, and a new one starts).
+    const otherKey = session?.keys[other];
+    if (otherKey && session?.merchant.id === account.id) keys[other] = otherKey;
+    await startSession(ctx, keys, mode, account, session);
   });
 
   // Everything else needs a session; a POST also needs its CSRF token and a same-origin request.
@@ -177,7 +216,7 @@ export function mountSignIn(router: Router, settings: SignInSettings): Middlewar
     const state: DashboardState = {
       session,
       inflow: apiClient(ctx, key),
-      chrome: { mode: session.mode, csrfToken: session.csrfToken, modes },
+      chrome: { mode: session.mode, csrfToken: session.csrfToken, modes, merchant: session.merchant },
       form,
       clock,
     };
@@ -198,6 +237,20 @@ export function mountSignIn(router: Router, settings: SignInSettings): Middlewar
     if (!session.keys[mode]) return redirect(ctx, `/dashboard/login?mode=${mode}`);
     await switchSessionMode(db, session, mode);
     redirect(ctx, '/dashboard');
+  });
+
+  // The mode switch's sign-in (GET /login?mode=… when signed in): the key is added to this
+  // session only when it is the same merchant's; another merchant's is refused, nothing changed.
+  router.post('/mode/key', limit, signedIn, async (ctx) => {
+    const { session, form } = dashboardState(ctx);
+    const key = (form.get('key') ?? '').trim();
+    const mode = modeOfKey(key);
+    const account = await accountOf(ctx, key);
+    const again = (message: string, statusCode: number) =>
+      loginPage(ctx, { token: session.csrfToken, message, mode: mode ?? undefined, merchant: session.merchant, statusCode });
+    if ('refusal' in account) return again(account.refusal, account.statusCode);
+    if (account.id !== session.merchant.id) return again(otherMerchant(account, session.merchant), 403);
+    await startSession(ctx, { ...session.keys, [mode as Mode]: key }, mode as Mode, account, session);
   });
 
   return signedIn;

@@ -4,6 +4,7 @@ import { launchBrowser, saveScreenshot } from '../helpers/browser';
 import { useApiStack } from '../helpers/api-stack';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
+import { buildMerchant } from '../../dev/fixtures';
 
 // The page's globals, inside the functions puppeteer runs in the browser (the project has no DOM lib).
 declare const window: any;
@@ -161,6 +162,35 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     await open(page, '/dashboard');
     await page.waitForSelector('form#login');
     expect(page.url()).toBe(url('/dashboard/login'));
+  });
+
+  it("names the merchant in the header, and the mode switch refuses another merchant's live key before taking this one's", async () => {
+    const page = await signedInPage();
+    expect(await textOf(page, 'header [data-merchant-name]')).toBe('Acme');
+    expect(await page.$eval('header [data-merchant-id]', (element: any) => element.getAttribute('data-merchant-id'))).toBe(stack.acme.merchant_id);
+    expect(await textOf(page, 'header [data-mode]')).toBe('Test mode');
+
+    const asked = await submit(page, 'form#mode-switch');
+    expect(redirectStatus(asked)).toBe(303);
+    expect(page.url()).toBe(url('/dashboard/login?mode=live'));
+    expect(await page.$eval('[data-session-merchant]', (element: any) => element.getAttribute('data-session-merchant'))).toBe(stack.acme.merchant_id);
+
+    const globex = await buildMerchant(stack.database.db, 'Globex');
+    await typeInto(page, 'form#login input[name=key]', globex.live_key);
+    const refused = await submit(page, 'form#login');
+    expect(refused.status()).toBe(403);
+    expect(await textOf(page, '[role=alert]')).toContain(
+      `This key belongs to merchant Globex (${globex.merchant_id}); this session is merchant Acme's (${stack.acme.merchant_id})`,
+    );
+    expect(await page.content()).not.toContain(globex.live_key);
+
+    await typeInto(page, 'form#login input[name=key]', stack.acme.live_key);
+    const landed = await submit(page, 'form#login');
+    expect(redirectStatus(landed)).toBe(303);
+    expect(page.url()).toBe(url('/dashboard'));
+    expect(await textOf(page, 'header [data-mode]')).toBe('Live mode');
+    expect(await textOf(page, 'header [data-merchant-name]')).toBe('Acme');
+    await saveScreenshot(page, 'overview-live-merchant');
   });
 
   it('simulates a deposit from form#simulate, watches it reach completed without a reload, and the overview shows the new balance', async () => {

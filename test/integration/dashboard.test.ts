@@ -260,6 +260,54 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     expect(out.headers.get('location')).toBe('/dashboard/login');
     expect((await get('/dashboard', both)).status).toBe(303);
   });
+
+  it("binds the session to the merchant of the key signed in with: the layout names it, and the mode switch refuses another merchant's key", async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const overview = await (await get('/dashboard', cookie)).text();
+    expect(overview).toContain(`data-merchant-id="${acme.merchant_id}"`);
+    expect(/data-merchant-name>([^<]*)</.exec(overview)?.[1]).toBe('Acme');
+    const rows = await database.db.selectFrom('dashboard_sessions').select(['merchant_id', 'merchant_name']).execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toEqual({ merchant_id: acme.merchant_id, merchant_name: 'Acme' });
+
+    // The mode switch's sign-in says whose session it is, and sends its form to /dashboard/mode/key.
+    const ask = await (await get('/dashboard/login?mode=live', cookie)).text();
+    expect(ask).toContain(`data-session-merchant="${acme.merchant_id}"`);
+    expect(ask).toMatch(/<form id="login"[^>]*action="\/dashboard\/mode\/key"/);
+
+    // Another merchant's live key: refused with an alert naming both merchants; the session is unchanged.
+    const globex = await buildMerchant(database.db, 'Globex');
+    const mixed = await post('/dashboard/mode/key', { csrf, key: globex.live_key }, { cookie });
+    const mixedPage = await mixed.text();
+    expect(mixed.status).toBe(403);
+    const message = /role="alert">([^<]*)</.exec(mixedPage)?.[1] ?? '';
+    expect(message).toContain(`belongs to merchant Globex (${globex.merchant_id})`);
+    expect(message).toContain(`this session is merchant Acme&#39;s (${acme.merchant_id})`);
+    expect(mixedPage).not.toContain(globex.live_key);
+    expect(cookiesOf(mixed).some((value) => value.startsWith('inflow_dashboard='))).toBe(false);
+    const still = await (await get('/dashboard', cookie)).text();
+    expect(still).toMatch(/data-mode="test"/);
+    expect(still).toMatch(/Switch to live mode \(sign in\)/);
+    // Nor may it come in as a test key of the session: any other merchant's key is refused.
+    expect((await post('/dashboard/mode/key', { csrf, key: globex.test_key }, { cookie })).status).toBe(403);
+    // A key that is no key: 401, as at sign-in.
+    expect((await post('/dashboard/mode/key', { csrf, key: `sk_live_${'0'.repeat(43)}` }, { cookie })).status).toBe(401);
+    // The form is a POST like the others: CSRF token and same origin required.
+    expect((await post('/dashboard/mode/key', { key: acme.live_key }, { cookie })).status).toBe(403);
+    expect((await post('/dashboard/mode/key', { csrf, key: acme.live_key }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await get('/dashboard', cookie)).status).toBe(200);
+
+    // The same merchant's live key: a new session holding both, in live mode, still Acme's.
+    const added = await post('/dashboard/mode/key', { csrf, key: acme.live_key }, { cookie });
+    expect([added.status, added.headers.get('location')]).toEqual([303, '/dashboard']);
+    const both = pair(cookiesOf(added).find((value) => value.startsWith('inflow_dashboard=')) as string);
+    expect((await get('/dashboard', cookie)).status).toBe(303);
+    const live = await (await get('/dashboard', both)).text();
+    expect(live).toMatch(/data-mode="live"/);
+    expect(live).toContain(`data-merchant-id="${acme.merchant_id}"`);
+    const toTest = await post('/dashboard/mode', { csrf: hidden(live, 'csrf'), mode: 'test' }, { cookie: both });
+    expect(toTest.headers.get('location')).toBe('/dashboard');
+  });
 });
 
 /** With inflow's worker: a deposit simulated from the dashboard's form, watched through /dashboard/stream. */
