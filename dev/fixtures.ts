@@ -10,7 +10,7 @@ import { insertEvent } from '../src/events/events.repository';
 import { insertWebhookEndpoint } from '../src/webhooks/webhooks.repository';
 import type { Event } from '../src/events/events.table';
 import type { WebhookEndpoint } from '../src/webhooks/webhooks.table';
-import type { EventType } from '../src/domain/events';
+import type { EventFamily, EventType } from '../src/domain/events';
 import { modeOf, type Mode } from '../src/domain/mode';
 import { newId } from '../src/domain/ids';
 import { parseAmount } from '../src/domain/money';
@@ -128,7 +128,7 @@ function transferTo(
 export async function buildEndpoint(
   db: Db,
   tenant: Tenant,
-  options: { url: string; events?: Array<EventType | '*'>; secret?: string },
+  options: { url: string; events?: Array<EventType | EventFamily | '*'>; secret?: string },
 ): Promise<WebhookEndpoint> {
   const id = newId('webhookEndpoint');
   const secret = options.secret ?? generateWebhookSecret();

@@ -1132,12 +1132,20 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
                 /** @description Only customers with exactly this email (case-sensitive). */
                 email?: string;
                 /** @description Only customers with exactly this external_id. */
                 external_id?: string;
                 /** @description `true`: only archived customers; `false` (the default): only those not archived. */
                 archived?: "true" | "false";
+                /** @description The customer whose deposit address this is (EVM in any letter case, or Tron base58), archived or not. */
+                address?: string;
+                /** @description Customers whose email or name starts with this, ignoring letter case. */
+                search?: string;
             };
             header?: never;
             path?: never;
@@ -1338,9 +1346,17 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
                 customer_id?: string;
                 status?: "detected" | "confirming" | "completed" | "failed" | "dust";
                 network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
+                /** @description Only the order's payments. */
+                order_id?: string;
+                /** @description Only deposits made by this transaction (`0x…` on EVM networks, hex without `0x` on Tron; case-insensitive). */
+                transaction_hash?: string;
             };
             header?: never;
             path?: never;
@@ -1594,6 +1610,10 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
                 status?: "pending" | "completed" | "expired" | "underpaid" | "canceled";
                 external_id?: string;
             };
@@ -1869,7 +1889,14 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
-                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping";
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                /** @description Only events of this type, or of this family (`deposit.*`). */
+                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping" | "customer.*" | "deposit.*" | "order.*";
+                /** @description Only events about this object (a customer, deposit, order or webhook endpoint id): its history, oldest last. */
+                object_id?: string;
             };
             header?: never;
             path?: never;
@@ -2021,6 +2048,10 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
             };
             header?: never;
             path?: never;
@@ -2068,7 +2099,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
+                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string;
                     /**
                      * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
@@ -2188,7 +2219,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "*")[] | unknown | unknown;
+                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string | null;
                     disabled?: boolean;
                     /**
@@ -2314,6 +2345,10 @@ export interface operations {
                 limit?: string;
                 /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
                 starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
             };
             header?: never;
             path?: never;

@@ -1,3 +1,4 @@
+import type { ListWindow } from '../api/pagination';
 import { sql } from 'kysely';
 import type { Executor, Tenant } from '../db/database';
 import type { ApiKey, NewApiKey } from './api-keys.table';
@@ -58,7 +59,7 @@ export async function lockActiveApiKeys(db: Executor, tenant: Tenant, now: Date)
 }
 
 /** One page of the tenant's keys that work at `now`, newest first (rolled keys in their grace period included). */
-export async function listApiKeys(db: Executor, tenant: Tenant, now: Date, page: { limit: number; startingAfter?: string }): Promise<ApiKey[]> {
+export async function listApiKeys(db: Executor, tenant: Tenant, now: Date, page: ListWindow): Promise<ApiKey[]> {
   let query = db
     .selectFrom('api_keys')
     .selectAll()
@@ -69,6 +70,8 @@ export async function listApiKeys(db: Executor, tenant: Tenant, now: Date, page:
     .orderBy('id', 'desc')
     .limit(page.limit);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }
 

@@ -41,7 +41,7 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
     return paginate(inputOf(ctx, operations.list.query), {
-      fetch: (limit, startingAfter) => listApiKeys(deps.db, caller, clock(), { limit, startingAfter }),
+      fetch: (window) => listApiKeys(deps.db, caller, clock(), window),
       exists: async (id) => (await findApiKey(deps.db, caller, id, clock())) !== undefined,
       present: (rows) => rows.map((row) => apiKeyObject(row)),
     });

@@ -20,7 +20,29 @@ export function paginationParams(kind: IdKind) {
           'An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`.',
       })
       .optional(),
+    'created[gte]': createdBound('Only objects created at or after this time'),
+    'created[lt]': createdBound('Only objects created before this time'),
   };
+}
+
+/**
+ * A bound on `created_at`, the time each object shows. (Not an id range: an id is made by the
+ * code, sometimes long before its row is written, as a deposit's is by the chain watcher.)
+ */
+function createdBound(description: string) {
+  return z.iso
+    .datetime({ offset: true })
+    .meta({ description: `${description}: ISO 8601 with its offset, e.g. \`2026-12-01T00:00:00Z\`.` })
+    .transform((time) => new Date(time))
+    .optional();
+}
+
+/** What a list query reads: at most `limit`, newest first, after the cursor `startingAfter`, created in [createdFrom, createdBefore). */
+export interface ListWindow {
+  limit: number;
+  startingAfter?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdBefore?: Date | undefined;
 }
 
 export interface ListObject<T> {
@@ -34,9 +56,9 @@ export interface ListObject<T> {
  * name an object the caller can see (else a 400, never an empty page that hides a typo).
  */
 export async function paginate<Row extends { id: string }, Item>(
-  page: { limit: number; starting_after?: string | undefined },
+  page: { limit: number; starting_after?: string | undefined; 'created[gte]'?: Date | undefined; 'created[lt]'?: Date | undefined },
   source: {
-    fetch(limit: number, startingAfter: string | undefined): Promise<Row[]>;
+    fetch(window: ListWindow): Promise<Row[]>;
     exists(id: string): Promise<boolean>;
     present(rows: NoInfer<Row>[]): Promise<Item[]> | Item[];
   },
@@ -44,7 +66,12 @@ export async function paginate<Row extends { id: string }, Item>(
   if (page.starting_after !== undefined && !(await source.exists(page.starting_after))) {
     throw new InvalidRequestError(`No such object for starting_after: '${page.starting_after}'`, 'starting_after', 'resource_missing');
   }
-  const rows = await source.fetch(page.limit + 1, page.starting_after);
+  const rows = await source.fetch({
+    limit: page.limit + 1,
+    startingAfter: page.starting_after,
+    createdFrom: page['created[gte]'],
+    createdBefore: page['created[lt]'],
+  });
   const data = await source.present(rows.slice(0, page.limit));
   return { object: 'list', data, has_more: rows.length > page.limit };
 }

@@ -1,3 +1,4 @@
+import type { ListWindow } from '../api/pagination';
 import { sql } from 'kysely';
 import type { Executor, Tenant } from '../db/database';
 import type { Customer, CustomerAddress, CustomerUpdate, NewCustomer } from './customers.table';
@@ -53,28 +54,41 @@ export async function updateCustomer(db: Executor, id: string, patch: CustomerUp
 export interface CustomerFilters {
   email?: string | undefined;
   externalId?: string | undefined;
-  /** Archived customers only, or (false) those not archived. */
+  /** Archived customers only, or (false) those not archived; ignored with `address`. */
   archived: boolean;
+  /** The deposit address, as stored (checksummed EVM, base58 Tron), with its family. */
+  address?: { family: Family; address: string } | undefined;
+  /** A prefix of the email or the name, any letter case (customers_email_prefix_idx, customers_name_prefix_idx). */
+  search?: string | undefined;
 }
 
 /** One page, newest first: ids sort by creation time, so the cursor is simply the last id. */
-export async function listCustomers(
-  db: Executor,
-  tenant: Tenant,
-  filters: CustomerFilters,
-  page: { limit: number; startingAfter?: string },
-): Promise<Customer[]> {
+export async function listCustomers(db: Executor, tenant: Tenant, filters: CustomerFilters, page: ListWindow): Promise<Customer[]> {
   let query = db
     .selectFrom('customers')
     .selectAll()
     .where('merchant_id', '=', tenant.merchantId)
     .where('livemode', '=', tenant.livemode)
-    .where('archived_at', filters.archived ? 'is not' : 'is', null)
     .orderBy('id', 'desc')
     .limit(page.limit);
+  // A deposit address names its customer whether archived or not: money still arrives there.
+  if (filters.address) {
+    const { family, address } = filters.address;
+    query = query.where('id', 'in', (eb) =>
+      eb.selectFrom('customer_addresses').select('customer_id').where('family', '=', family).where('address', '=', address),
+    );
+  } else {
+    query = query.where('archived_at', filters.archived ? 'is not' : 'is', null);
+  }
+  if (filters.search !== undefined) {
+    const prefix = `${filters.search.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    query = query.where((eb) => eb.or([eb(sql`lower(email)`, 'like', prefix), eb(sql`lower(name)`, 'like', prefix)]));
+  }
   if (filters.email !== undefined) query = query.where('email', '=', filters.email);
   if (filters.externalId !== undefined) query = query.where('external_id', '=', filters.externalId);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }
 

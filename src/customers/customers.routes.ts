@@ -5,7 +5,8 @@ import { transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
-import type { AddressDeriver } from '../chains/derivation';
+import { toChecksumAddress, type AddressDeriver } from '../chains/derivation';
+import type { Family } from '../domain/networks';
 import type { Db } from '../db/database';
 import { findCustomer, listCustomers } from './customers.repository';
 import { PermissionError, ResourceMissingError } from '../domain/errors';
@@ -33,9 +34,10 @@ export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial
 
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    const { email, external_id: externalId, archived, ...page } = inputOf(ctx, operations.list.query);
+    const { email, external_id: externalId, archived, address, search, ...page } = inputOf(ctx, operations.list.query);
+    const owned = address === undefined ? undefined : depositAddress(address);
     return paginate(page, {
-      fetch: (limit, startingAfter) => listCustomers(deps.db, caller, { email, externalId, archived }, { limit, startingAfter }),
+      fetch: (window) => listCustomers(deps.db, caller, { email, externalId, archived, address: owned, search }, window),
       exists: async (id) => (await findCustomer(deps.db, caller, id)) !== undefined,
       present: (rows) => presentCustomers(deps.db, caller, rows),
     });
@@ -60,4 +62,9 @@ export function customerRoutes(deps: { db: Db; logger: Logger; derivers: Partial
   });
 
   return router;
+}
+
+/** A deposit address as customers' are stored: EVM checksummed (the schema lets any letter case through), Tron as given. */
+function depositAddress(address: string): { family: Family; address: string } {
+  return address.startsWith('0x') ? { family: 'evm', address: toChecksumAddress(Buffer.from(address.slice(2), 'hex')) } : { family: 'tron', address };
 }

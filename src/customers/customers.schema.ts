@@ -36,6 +36,12 @@ export const ListCustomersQuery = z.strictObject({
     .meta({ description: '`true`: only archived customers; `false` (the default): only those not archived.' })
     .optional()
     .transform((archived) => archived === 'true'),
+  address: z
+    .string()
+    .regex(/^(0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33})$/, 'must be an EVM address (0x and 40 hex digits) or a Tron address (base58, T and 33 more)')
+    .meta({ description: 'The customer whose deposit address this is (EVM in any letter case, or Tron base58), archived or not.' })
+    .optional(),
+  search: text().min(1).max(256).meta({ description: 'Customers whose email or name starts with this, ignoring letter case.' }).optional(),
 });
 
 export const CustomerObject = z

@@ -1,3 +1,4 @@
+import type { ListWindow } from '../api/pagination';
 import type { Executor, Tenant } from '../db/database';
 import type { Deposit, DepositsTable, NewDeposit } from './deposits.table';
 import type { Updateable } from 'kysely';
@@ -51,14 +52,11 @@ export interface DepositFilters {
   customer_id?: string | undefined;
   status?: string | undefined;
   network?: string | undefined;
+  order_id?: string | undefined;
+  transaction_hash?: string | undefined;
 }
 
-export async function listDeposits(
-  db: Executor,
-  tenant: Tenant,
-  filters: DepositFilters,
-  page: { limit: number; startingAfter?: string | undefined },
-): Promise<Deposit[]> {
+export async function listDeposits(db: Executor, tenant: Tenant, filters: DepositFilters, page: ListWindow): Promise<Deposit[]> {
   let query = db
     .selectFrom('deposits')
     .selectAll()
@@ -69,6 +67,11 @@ export async function listDeposits(
   if (filters.customer_id) query = query.where('customer_id', '=', filters.customer_id);
   if (filters.status) query = query.where('status', '=', filters.status as Deposit['status']);
   if (filters.network) query = query.where('network', '=', filters.network);
+  if (filters.order_id) query = query.where('order_id', '=', filters.order_id);
+  // Hashes are stored as the chain writes them: lowercase hex (deposits_transaction_idx).
+  if (filters.transaction_hash) query = query.where('transaction_hash', '=', filters.transaction_hash.toLowerCase());
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }

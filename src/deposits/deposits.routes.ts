@@ -25,9 +25,9 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
 
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    const { customer_id, status, network, ...page } = inputOf(ctx, operations.list.query);
+    const { customer_id, status, network, order_id, transaction_hash, ...page } = inputOf(ctx, operations.list.query);
     return paginate(page, {
-      fetch: (limit, startingAfter) => listDeposits(deps.db, caller, { customer_id, status, network }, { limit, startingAfter }),
+      fetch: (window) => listDeposits(deps.db, caller, { customer_id, status, network, order_id, transaction_hash }, window),
       exists: async (id) => (await findDeposit(deps.db, caller, id)) !== undefined,
       present: (rows) => rows.map(depositObject),
     });

@@ -10,6 +10,12 @@ export const ListDepositsQuery = z.strictObject({
   customer_id: idOf('customer').optional(),
   status: z.enum(depositStatuses).optional(),
   network: z.enum(networkNames).optional(),
+  order_id: idOf('order').meta({ description: "Only the order's payments." }).optional(),
+  transaction_hash: text()
+    .min(1)
+    .max(100)
+    .meta({ description: 'Only deposits made by this transaction (`0x…` on EVM networks, hex without `0x` on Tron; case-insensitive).' })
+    .optional(),
 });
 
 /** Pays a customer's address (network and currency required) or an order's (they default to the order's). */

@@ -65,3 +65,21 @@ export interface EmittedEvent {
   eventId: string | null;
   deliveries?: PreparedDelivery[];
 }
+
+/**
+ * `customer.*`, `deposit.*`, `order.*`: every type of one object, accepted wherever an event type is
+ * (subscriptions, `GET /events?type=`, the event stream), so a subscriber does not have to list, or
+ * later add, each type of a family.
+ */
+export const eventFamilies = [...new Set(subscribableEventTypes.map((type) => `${type.split('.')[0]}.*` as const))] as [EventFamily, ...EventFamily[]];
+export type EventFamily = `${string}.*`;
+
+/** The family an event type is in (`deposit.*` for `deposit.completed`). */
+export function familyOf(type: string): EventFamily {
+  return `${type.split('.')[0]}.*`;
+}
+
+/** The event types a type or a family names. */
+export function typesMatching(pattern: EventType | EventFamily): EventType[] {
+  return pattern.endsWith('.*') ? eventTypes.filter((type) => familyOf(type) === pattern && type !== 'ping') : [pattern as EventType];
+}

@@ -1,3 +1,4 @@
+import type { ListWindow } from '../api/pagination';
 import { sql } from 'kysely';
 import type { EventType } from '../domain/events';
 import type { Executor, Tenant } from '../db/database';
@@ -46,8 +47,8 @@ export async function findEvent(db: Executor, tenant: Tenant, id: string): Promi
 export async function listEvents(
   db: Executor,
   tenant: Tenant,
-  filters: { type?: string | undefined },
-  page: { limit: number; startingAfter?: string | undefined },
+  filters: { types?: readonly string[] | undefined; objectId?: string | undefined },
+  page: ListWindow,
 ): Promise<Event[]> {
   let query = db
     .selectFrom('events')
@@ -56,8 +57,12 @@ export async function listEvents(
     .where('livemode', '=', tenant.livemode)
     .orderBy('id', 'desc')
     .limit(page.limit);
-  if (filters.type) query = query.where('type', '=', filters.type);
+  if (filters.types) query = query.where('type', 'in', filters.types);
+  // events_object_history_idx (merchant, mode, data->>'id', id) serves this.
+  if (filters.objectId) query = query.where(sql<string>`data->>'id'`, '=', filters.objectId);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }
 

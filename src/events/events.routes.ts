@@ -8,6 +8,7 @@ import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findEvent, listEvents } from './events.repository';
 import { ResourceMissingError } from '../domain/errors';
+import { typesMatching } from '../domain/events';
 import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import { resend } from './emitter';
@@ -28,9 +29,9 @@ export function eventRoutes(deps: { db: Db; logger: Logger; rateLimits: Pick<Rat
 
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
-    const { type, ...page } = inputOf(ctx, operations.list.query);
+    const { type, object_id: objectId, ...page } = inputOf(ctx, operations.list.query);
     return paginate(page, {
-      fetch: (limit, startingAfter) => listEvents(deps.db, caller, { type }, { limit, startingAfter }),
+      fetch: (window) => listEvents(deps.db, caller, { types: type && typesMatching(type), objectId }, window),
       exists: async (id) => (await findEvent(deps.db, caller, id)) !== undefined,
       present: (rows) => presentEvents(deps.db, rows),
     });

@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
-import { idOf, listOf, NoParameters, Timestamp } from '../api/schema';
-import { eventTypes, type EventType } from '../domain/events';
+import { idOf, listOf, NoParameters, text, Timestamp } from '../api/schema';
+import { eventFamilies, eventTypes, type EventType } from '../domain/events';
 
 export const ListEventsQuery = z.strictObject({
   ...paginationParams('event'),
-  type: z.enum(eventTypes).optional(),
+  type: z
+    .enum([...eventTypes, ...eventFamilies])
+    .meta({ description: 'Only events of this type, or of this family (`deposit.*`).' })
+    .optional(),
+  object_id: text()
+    .min(1)
+    .max(64)
+    .meta({ description: 'Only events about this object (a customer, deposit, order or webhook endpoint id): its history, oldest last.' })
+    .optional(),
 });
 
 /** The event as webhooks deliver it (its compact JSON is the signed body); `data` is the object it announces. */

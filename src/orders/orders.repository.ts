@@ -1,3 +1,4 @@
+import type { ListWindow } from '../api/pagination';
 import { sql } from 'kysely';
 import type { OrderStatus } from '../domain/order-state';
 import type { Executor, Tenant } from '../db/database';
@@ -63,7 +64,7 @@ export async function listOrders(
   db: Executor,
   tenant: Tenant,
   filters: { status?: OrderStatus | undefined; external_id?: string | undefined },
-  page: { limit: number; startingAfter?: string | undefined },
+  page: ListWindow,
 ): Promise<Order[]> {
   let query = db
     .selectFrom('orders')
@@ -75,6 +76,8 @@ export async function listOrders(
   if (filters.status) query = query.where('status', '=', filters.status);
   if (filters.external_id) query = query.where('external_id', '=', filters.external_id);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }
 

@@ -54,7 +54,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     const caller = callerOf(ctx);
     const { status, external_id, ...page } = inputOf(ctx, operations.list.query);
     return paginate(page, {
-      fetch: (limit, startingAfter) => listOrders(deps.db, caller, { status, external_id }, { limit, startingAfter }),
+      fetch: (window) => listOrders(deps.db, caller, { status, external_id }, window),
       exists: async (id) => (await findOrder(deps.db, caller, id)) !== undefined,
       present: (rows) => orderObject(deps.db, rows),
     });

@@ -55,7 +55,7 @@ export function webhookEndpointRoutes(deps: {
   route(router, operations.list, async (ctx) => {
     const caller = callerOf(ctx);
     return paginate(inputOf(ctx, operations.list.query), {
-      fetch: (limit, startingAfter) => listWebhookEndpoints(deps.db, caller, { limit, startingAfter }),
+      fetch: (window) => listWebhookEndpoints(deps.db, caller, window),
       exists: async (id) => (await findWebhookEndpoint(deps.db, caller, id)) !== undefined,
       present: (rows) => rows.map((row) => endpointObject(row)),
     });

@@ -1,16 +1,19 @@
 import { z } from 'zod';
-import { subscribableEventTypes } from '../domain/events';
+import { eventFamilies, subscribableEventTypes } from '../domain/events';
 import { webhookSignatureFormats } from '../domain/signatures';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { deletedObject, idOf, listOf, NoParameters, text, Timestamp } from '../api/schema';
 import { EventWithDeliveries } from '../events/events.schema';
 
-/** A list of event types, or ["*"] for every type (`ping` is no subscription: it comes only from POST /webhook-endpoints/:id/test). */
+/**
+ * A list of event types and families (`deposit.*`), or ["*"] for every type (`ping` is no
+ * subscription: it comes only from POST /webhook-endpoints/:id/test).
+ */
 const EventTypes = z
-  .array(z.enum([...subscribableEventTypes, '*']))
+  .array(z.enum([...subscribableEventTypes, ...eventFamilies, '*']))
   .min(1)
-  .max(subscribableEventTypes.length + 1)
+  .max(subscribableEventTypes.length + eventFamilies.length + 1)
   .refine((events) => !events.includes('*') || events.length === 1, 'use ["*"] alone, or list event types')
   // The refinement, as the document says it.
   .meta({ anyOf: [{ not: { contains: { const: '*' } } }, { maxItems: 1 }] })

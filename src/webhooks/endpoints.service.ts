@@ -4,7 +4,7 @@ import { insertWebhookEndpoint, updateWebhookEndpoint } from './webhooks.reposit
 import type { Event } from '../events/events.table';
 import type { WebhookEndpoint } from './webhooks.table';
 import { InvalidRequestError } from '../domain/errors';
-import type { SubscribableEventType } from '../domain/events';
+import type { EventFamily, SubscribableEventType } from '../domain/events';
 import { newId } from '../domain/ids';
 import { generateWebhookSecret, type WebhookSignatureFormat } from '../domain/signatures';
 import { emitPing } from '../events/emitter';
@@ -65,7 +65,7 @@ export async function createEndpoint(
   tenant: Tenant,
   input: {
     url: string;
-    events: Array<SubscribableEventType | '*'>;
+    events: Array<SubscribableEventType | EventFamily | '*'>;
     description?: string | undefined;
     x_webhook_signature_format?: WebhookSignatureFormat | undefined;
   },
@@ -119,7 +119,7 @@ export async function updateEndpoint(
   endpoint: WebhookEndpoint,
   input: {
     url?: string | undefined;
-    events?: Array<SubscribableEventType | '*'> | undefined;
+    events?: Array<SubscribableEventType | EventFamily | '*'> | undefined;
     description?: string | null | undefined;
     disabled?: boolean | undefined;
     x_webhook_signature_format?: WebhookSignatureFormat | undefined;

@@ -1,5 +1,7 @@
+import type { ListWindow } from '../api/pagination';
 import { sql } from 'kysely';
 import type { Executor, Tenant } from '../db/database';
+import { familyOf } from '../domain/events';
 import type { Event } from '../events/events.table';
 import type { NewWebhookEndpoint, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdate } from './webhooks.table';
 
@@ -18,11 +20,7 @@ export async function findWebhookEndpoint(db: Executor, tenant: Tenant, id: stri
     .executeTakeFirst();
 }
 
-export async function listWebhookEndpoints(
-  db: Executor,
-  tenant: Tenant,
-  page: { limit: number; startingAfter?: string | undefined },
-): Promise<WebhookEndpoint[]> {
+export async function listWebhookEndpoints(db: Executor, tenant: Tenant, page: ListWindow): Promise<WebhookEndpoint[]> {
   let query = db
     .selectFrom('webhook_endpoints')
     .selectAll()
@@ -32,6 +30,8 @@ export async function listWebhookEndpoints(
     .orderBy('id', 'desc')
     .limit(page.limit);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('created_at', '<', page.createdBefore);
   return query.execute();
 }
 
@@ -53,7 +53,7 @@ export async function subscribedEndpoints(db: Executor, event: Event): Promise<W
     .where('livemode', '=', event.livemode)
     .where('disabled', '=', false)
     .where('deleted_at', 'is', null)
-    .where(sql<boolean>`events && array[${event.type}, '*']::text[]`)
+    .where(sql<boolean>`events && array[${event.type}, ${familyOf(event.type)}, '*']::text[]`)
     .orderBy('id')
     .execute();
 }

@@ -34,6 +34,15 @@ describe('events/emitter.ts', () => {
     await database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '=', endpoint.id).execute();
   });
 
+  it('an endpoint subscribed to a family (deposit.*) gets every type of it and nothing else', async () => {
+    const family = await buildEndpoint(database.db, tenant, { url: 'https://emitter.example/family', events: ['deposit.*'] });
+    const deposit = await emit(database.db, 'by-workflow', 'deposit.completed', owner(), { id: 'dep_family', object: 'deposit' });
+    const customer = await emit(database.db, 'by-workflow', 'customer.updated', owner(), { id: 'cus_family', object: 'customer' });
+    expect(deposit.deliveries.map((delivery) => delivery.destinationId)).toEqual([family.id]);
+    expect(customer.deliveries.map((delivery) => delivery.destinationId)).not.toContain(family.id);
+    await database.db.updateTable('webhook_endpoints').set({ disabled: true }).where('id', '=', family.id).execute();
+  });
+
   it('a step retried after its commit is handed the deliveries recorded then, even to an endpoint disabled since, and any subscribed since', async () => {
     const first = await buildEndpoint(database.db, tenant, { url: 'https://emitter.example/first', events: ['customer.created'] });
     const emitted = await emit(database.db, 'by-workflow', 'customer.created', owner(), { id: 'cus_retried', object: 'customer' });
