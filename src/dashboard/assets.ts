@@ -42,6 +42,8 @@ input, select, textarea { max-width: 100%; }
 input, select, button, textarea { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #8a92a3; min-height: 36px; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.secondary { background: var(--card); color: var(--accent); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+label.check { display: flex; gap: 6px; align-items: center; font-weight: 400; }
 [role="alert"] { border: 1px solid var(--bad); background: #fdecee; color: var(--bad); padding: 8px 12px; border-radius: 6px; margin-bottom: 12px; }
 .notice { border: 1px solid var(--ok); background: #e8f6ee; color: var(--ok); padding: 8px 12px; border-radius: 6px; margin-bottom: 12px; }
 .status-completed, .status-succeeded { color: var(--ok); font-weight: 600; }

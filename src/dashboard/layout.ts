@@ -9,6 +9,7 @@ export const NAV = [
   ['orders', 'Orders', '/dashboard/orders'],
   ['webhooks', 'Webhooks', '/dashboard/webhooks'],
   ['events', 'Events', '/dashboard/events'],
+  ['api-keys', 'API keys', '/dashboard/api-keys'],
 ] as const;
 
 export type Section = (typeof NAV)[number][0];

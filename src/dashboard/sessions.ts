@@ -139,6 +139,16 @@ export async function switchSessionMode(db: Db, session: DashboardSession, mode:
   await db.updateTable('dashboard_sessions').set({ mode }).where('id', '=', session.id).execute();
 }
 
+/** The session's key of `mode` replaced (its own key was rolled from the API keys page); the merchant stays. */
+export async function replaceSessionKey(db: Db, secretKey: Buffer, session: DashboardSession, mode: Mode, key: string): Promise<void> {
+  const sealed = sealApiKey(key, secretKey, sealLabel(session.id, mode));
+  await db
+    .updateTable('dashboard_sessions')
+    .set(mode === 'test' ? { test_key_sealed: sealed } : { live_key_sealed: sealed })
+    .where('id', '=', session.id)
+    .execute();
+}
+
 export async function deleteSession(db: Db, id: string, now: Date): Promise<void> {
   // Expired rows of anyone go too: sign-outs keep the table small without a timer.
   await db

@@ -219,6 +219,8 @@ export function mountSignIn(router: Router, settings: SignInSettings): Middlewar
       chrome: { mode: session.mode, csrfToken: session.csrfToken, modes, merchant: session.merchant },
       form,
       clock,
+      db,
+      secretKey,
     };
     ctx.state.dashboard = state;
     return next();

@@ -9,6 +9,7 @@ import type { Form } from './forms';
 import { html, type SafeHtml } from './html';
 import { alert, page, type Chrome, type Section } from './layout';
 import { backTo, send } from './responses';
+import type { Db } from '../db/database';
 import type { DashboardSession } from './sessions';
 
 /** What the sign-in gate (sign-in.ts) hands every signed-in request. */
@@ -21,6 +22,9 @@ export interface DashboardState {
   form: Form;
   /** DashboardDeps' clock (tests fix it). */
   clock: () => Date;
+  /** The session table's database and seal (a roll of the session's own key reseals it: api-keys.page.ts). */
+  db: Db;
+  secretKey: Buffer;
 }
 
 export const dashboardState = (ctx: Context) => ctx.state.dashboard as DashboardState;

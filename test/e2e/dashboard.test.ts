@@ -193,6 +193,71 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
     await saveScreenshot(page, 'overview-live-merchant');
   });
 
+  it('does a write on every page through its form: edits a customer, creates and cancels an order, edits and deletes an endpoint, creates and deletes an API key', async () => {
+    const page = await signedInPage();
+    // The forms that ask first (data-confirm): the user says yes.
+    page.on('dialog', (dialog) => void dialog.accept());
+
+    // Customers: create, then edit its name from form#edit-customer.
+    const customer = await createCustomer({ email: 'e2e-edit@example.com', name: 'Before' });
+    await open(page, `/dashboard/customers/${customer.id}`);
+    await typeInto(page, 'form#edit-customer input[name=name]', 'After');
+    const edited = await submit(page, 'form#edit-customer');
+    expect([redirectStatus(edited), page.url()]).toEqual([303, url(`/dashboard/customers/${customer.id}`)]);
+    expect((await api('GET', `/customers/${customer.id}`)).body.name).toBe('After');
+    expect(await page.title()).toContain('e2e-edit@example.com');
+
+    // Orders: create from the list's form, then cancel it on its page.
+    await open(page, '/dashboard/orders');
+    await typeInto(page, 'form#create-order input[name=external_id]', 'e2e-dash-order');
+    expect(await page.select('form#create-order select[name=network]', 'ethereum')).toEqual(['ethereum']);
+    await typeInto(page, 'form#create-order input[name=amount]', '7.5');
+    const orderPage = await submit(page, 'form#create-order');
+    expect(redirectStatus(orderPage)).toBe(303);
+    const orderId = /\/dashboard\/orders\/(ord_\w+)$/.exec(page.url())?.[1] as string;
+    expect(await textOf(page, '[data-order-status]')).toBe('pending');
+    await submit(page, 'form#cancel-order');
+    expect(await textOf(page, '[data-order-status]')).toBe('canceled');
+    expect((await api('GET', `/orders/${orderId}`)).body).toMatchObject({
+      external_id: 'e2e-dash-order',
+      amount: expect.stringMatching(/^7\.5/),
+      status: 'canceled',
+    });
+    await saveScreenshot(page, 'order-canceled');
+
+    // Webhooks: edit the description and disable it, then delete it.
+    const endpoint = await api('POST', '/webhook-endpoints', { url: 'http://127.0.0.1:9/e2e', events: ['*'] });
+    await open(page, `/dashboard/webhooks/${endpoint.body.id}`);
+    await typeInto(page, 'form#edit-endpoint input[name=description]', 'edited in the browser');
+    await page.click('form#edit-endpoint input[name=disabled]');
+    await submit(page, 'form#edit-endpoint');
+    expect(await textOf(page, '[data-endpoint-state]')).toMatch(/^disabled/);
+    expect((await api('GET', `/webhook-endpoints/${endpoint.body.id}`)).body).toMatchObject({ description: 'edited in the browser', disabled: true });
+    await saveScreenshot(page, 'webhook-edited');
+    const afterDelete = await submit(page, 'form#delete-endpoint');
+    expect([redirectStatus(afterDelete), page.url()]).toEqual([303, url('/dashboard/webhooks')]);
+    expect((await api('GET', `/webhook-endpoints/${endpoint.body.id}`)).status).toBe(404);
+
+    // API keys: create a read-only key (its secret shown once, and it works), then delete it.
+    await open(page, '/dashboard/api-keys');
+    expect(await page.$('[data-current-key]')).not.toBeNull();
+    await typeInto(page, 'form#create-api-key input[name=name]', 'E2E reporting');
+    expect(await page.select('form#create-api-key select[name=permissions]', 'read_only')).toEqual(['read_only']);
+    await submit(page, 'form#create-api-key');
+    const secret = await textOf(page, '[data-secret]');
+    expect(secret).toMatch(/^sk_test_/);
+    const account = await stack.api.request('/api/v1/account', { key: secret });
+    expect(((await account.json()) as any).api_key).toMatchObject({ name: 'E2E reporting', permissions: 'read_only' });
+    await saveScreenshot(page, 'api-key-created');
+    const keyId = ((await stack.api.request('/api/v1/account', { key: secret }).then((response) => response.json())) as any).api_key.id as string;
+    await open(page, `/dashboard/api-keys/${keyId}`);
+    expect(await page.content()).not.toContain(secret);
+    const listed = await submit(page, 'form#delete-api-key');
+    expect([redirectStatus(listed), page.url()]).toEqual([303, url('/dashboard/api-keys')]);
+    expect(await page.$(`tr[data-api-key-id="${keyId}"]`)).toBeNull();
+    expect((await stack.api.request('/api/v1/account', { key: secret })).status).toBe(401);
+  });
+
   it('simulates a deposit from form#simulate, watches it reach completed without a reload, and the overview shows the new balance', async () => {
     const customer = await createCustomer();
     const page = await signedInPage();

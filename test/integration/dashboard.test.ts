@@ -308,6 +308,188 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     const toTest = await post('/dashboard/mode', { csrf: hidden(live, 'csrf'), mode: 'test' }, { cookie: both });
     expect(toTest.headers.get('location')).toBe('/dashboard');
   });
+
+  /** The page's alert text, or undefined. */
+  const alertOf = (page: string) => /role="alert">([^<]*)</.exec(page)?.[1];
+  const readOnlyKey = async () => {
+    const created = await api.request('/api/v1/api-keys', { method: 'POST', key: acme.test_key, json: { name: 'Read only', permissions: 'read_only' } });
+    return ((await created.json()) as { secret: string }).secret;
+  };
+  const apiGet = async (path: string, key = acme.test_key) => {
+    const response = await api.request(`/api/v1${path}`, { key });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  it("edits a customer (an emptied field cleared, a metadata line removed is a key removed) and archives it; a read-only key gets the API's 403 as an alert; no CSRF token, no change", async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await post('/dashboard/customers', { csrf, email: 'edit@example.com', name: 'Before', metadata: 'plan=pro\nregion=eu' }, { cookie });
+    const path = created.headers.get('location') as string;
+    const id = path.split('/').pop() as string;
+    const detail = await (await get(path, cookie)).text();
+    expect(detail).toMatch(/<form id="edit-customer"[^>]*action="\/dashboard\/customers\/cus_\w+\/edit"/);
+    expect(detail).toMatch(/<label for="ce-name">Name <input id="ce-name" name="name" autocomplete="off" value="Before"/);
+
+    expect((await post(`${path}/edit`, { name: 'Mallory' }, { cookie })).status).toBe(403);
+    expect((await post(`${path}/edit`, { csrf, name: 'Mallory' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await apiGet(`/customers/${id}`)).body.name).toBe('Before');
+
+    const edited = await post(`${path}/edit`, { csrf, email: '', name: 'After', external_id: 'ext-9', metadata: 'plan=team' }, { cookie });
+    expect([edited.status, edited.headers.get('location')]).toEqual([303, path]);
+    expect((await apiGet(`/customers/${id}`)).body).toMatchObject({ email: null, name: 'After', external_id: 'ext-9', metadata: { plan: 'team' } });
+
+    const readOnly = await signIn(await readOnlyKey());
+    const refused = await post(`${path}/edit`, { csrf: readOnly.csrf, name: 'RO' }, { cookie: readOnly.cookie });
+    expect([refused.status, alertOf(await refused.text())]).toEqual([403, expect.any(String)]);
+    const refusedArchive = await post(`${path}/archive`, { csrf: readOnly.csrf }, { cookie: readOnly.cookie });
+    expect(refusedArchive.status).toBe(403);
+    expect((await apiGet(`/customers/${id}`)).body).toMatchObject({ name: 'After', archived: false });
+
+    const archived = await post(`${path}/archive`, { csrf }, { cookie });
+    expect([archived.status, archived.headers.get('location')]).toEqual([303, path]);
+    expect((await apiGet(`/customers/${id}`)).body.archived).toBe(true);
+    const after = await (await get(path, cookie)).text();
+    expect(after).not.toMatch(/<form id="archive-customer"/);
+  });
+
+  it("creates an order from form#create-order (an amount, or a fiat amount) and cancels it; the API's 400 and a read-only key's 403 are alerts", async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const list = await (await get('/dashboard/orders', cookie)).text();
+    expect(list).toMatch(/<form id="create-order"/);
+    expect(list).toMatch(/<label for="o-expires">/);
+
+    const created = await post(
+      '/dashboard/orders',
+      { csrf, external_id: 'dash-order-1', network: 'ethereum', currency: 'USDT', amount: '12.5', expires_in: '600' },
+      { cookie },
+    );
+    expect(created.status).toBe(303);
+    const path = created.headers.get('location') as string;
+    expect(path).toMatch(/^\/dashboard\/orders\/ord_/);
+    const id = path.split('/').pop() as string;
+    const order = (await apiGet(`/orders/${id}`)).body;
+    expect(order).toMatchObject({ external_id: 'dash-order-1', network: 'ethereum', currency: 'USDT', status: 'pending' });
+    expect(Math.abs(new Date(order.expires_at).getTime() - new Date(order.created_at).getTime() - 600_000)).toBeLessThan(5_000);
+    expect(await (await get(path, cookie)).text()).toMatch(/<form id="cancel-order"/);
+
+    const fiat = await post(
+      '/dashboard/orders',
+      { csrf, external_id: 'dash-order-2', network: 'ethereum', currency: 'USDT', fiat_amount: '20', fiat_currency: 'USD', expires_in: '900' },
+      { cookie },
+    );
+    expect(fiat.status).toBe(303);
+    expect((await apiGet(`/orders/${(fiat.headers.get('location') as string).split('/').pop()}`)).body).toMatchObject({
+      fiat_amount: expect.any(String),
+      fiat_currency: 'USD',
+    });
+
+    const invalid = await post(
+      '/dashboard/orders',
+      { csrf, external_id: 'dash-order-3', network: 'ethereum', currency: 'USDT', expires_in: '900' },
+      { cookie },
+    );
+    expect([invalid.status, alertOf(await invalid.text())]).toEqual([400, expect.any(String)]);
+    expect((await post('/dashboard/orders', { external_id: 'dash-order-4', network: 'ethereum', currency: 'USDT', amount: '1' }, { cookie })).status).toBe(403);
+
+    const readOnly = await signIn(await readOnlyKey());
+    expect((await post(`${path}/cancel`, { csrf: readOnly.csrf }, { cookie: readOnly.cookie })).status).toBe(403);
+    // The cancel itself signals the order's workflow: in the worker's describe below.
+  });
+
+  it("edits a webhook endpoint (URL, events, description, disabled) and deletes it; a read-only key's 403 is an alert", async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const created = await (
+      await post('/dashboard/webhooks', { csrf, url: 'http://127.0.0.1:9/edit-me', events: '*', description: 'first' }, { cookie })
+    ).text();
+    const id = /action="\/dashboard\/webhooks\/(we_[0-9a-z]+)\/edit"/.exec(created)?.[1] as string;
+    expect(id).toBeDefined();
+    const path = `/dashboard/webhooks/${id}`;
+    expect((await post(`${path}/edit`, { url: 'http://127.0.0.1:9/evil', events: '*' }, { cookie })).status).toBe(403);
+
+    const edited = await post(
+      `${path}/edit`,
+      { csrf, url: 'http://127.0.0.1:9/edited', events: 'order.completed', description: '', disabled: 'true' },
+      { cookie },
+    );
+    expect([edited.status, edited.headers.get('location')]).toEqual([303, path]);
+    expect((await apiGet(`/webhook-endpoints/${id}`)).body).toMatchObject({
+      url: 'http://127.0.0.1:9/edited',
+      events: ['order.completed'],
+      description: null,
+      disabled: true,
+    });
+    const page = await (await get(path, cookie)).text();
+    expect(page).toMatch(/name="events" value="order.completed"\s+checked/);
+    expect(page).toMatch(/name="disabled" value="true"\s+checked/);
+
+    const readOnly = await signIn(await readOnlyKey());
+    const refused = await post(`${path}/delete`, { csrf: readOnly.csrf }, { cookie: readOnly.cookie });
+    expect([refused.status, alertOf(await refused.text())]).toEqual([403, expect.any(String)]);
+
+    const deleted = await post(`${path}/delete`, { csrf }, { cookie });
+    expect([deleted.status, deleted.headers.get('location')]).toEqual([303, '/dashboard/webhooks']);
+    expect((await apiGet(`/webhook-endpoints/${id}`)).status).toBe(404);
+    expect((await get(path, cookie)).status).toBe(404);
+  });
+
+  it("lists, creates (secret shown once), rolls (with grace) and deletes API keys; rolling the session's own key keeps the session; a read-only key gets 403 alerts", async () => {
+    const { cookie, csrf } = await signIn(acme.test_key);
+    const list = await (await get('/dashboard/api-keys', cookie)).text();
+    expect(list).toMatch(/<a href="\/dashboard\/api-keys"\s+aria-current="page"/);
+    expect(list).toMatch(/data-current-key/);
+    expect(list).toMatch(/<form id="create-api-key"/);
+
+    expect((await post('/dashboard/api-keys', { name: 'No token', permissions: 'full' }, { cookie })).status).toBe(403);
+    const createdPage = await (await post('/dashboard/api-keys', { csrf, name: 'Reporting', permissions: 'read_only' }, { cookie })).text();
+    expect(alertOf(createdPage)).toBeUndefined();
+    const secret = /data-secret>(sk_test_[^<]+)</.exec(createdPage)?.[1] as string;
+    expect(secret).toMatch(/^sk_test_/);
+    const id = /action="\/dashboard\/api-keys\/(key_[0-9a-z]+)\/roll"/.exec(createdPage)?.[1] as string;
+    expect(id).toBeDefined();
+    expect((await apiGet('/account', secret)).body.api_key).toMatchObject({ id, permissions: 'read_only' });
+    const detail = await (await get(`/dashboard/api-keys/${id}`, cookie)).text();
+    expect(detail).not.toContain(secret);
+    expect(detail).not.toMatch(/data-secret/);
+    expect(await (await get('/dashboard/api-keys', cookie)).text()).toContain(`data-api-key-id="${id}"`);
+
+    // Roll with an hour's grace: a new secret, once; the old one works until then.
+    const rolledPage = await (await post(`/dashboard/api-keys/${id}/roll`, { csrf, expires_in: '3600' }, { cookie })).text();
+    const rolledSecret = /data-secret>(sk_test_[^<]+)</.exec(rolledPage)?.[1] as string;
+    expect(rolledSecret).toMatch(/^sk_test_/);
+    expect(rolledSecret).not.toBe(secret);
+    expect((await apiGet('/account', secret)).status).toBe(200);
+    expect((await apiGet('/account', rolledSecret)).status).toBe(200);
+    const badGrace = await post(
+      `/dashboard/api-keys/${(await apiGet('/account', rolledSecret)).body.api_key.id}/roll`,
+      { csrf, expires_in: 'soon' },
+      { cookie },
+    );
+    expect([badGrace.status, alertOf(await badGrace.text())]).toEqual([400, expect.any(String)]);
+
+    // A read-only key sees the page and is refused the writes by the API.
+    const readOnly = await signIn(secret);
+    expect((await get('/dashboard/api-keys', readOnly.cookie)).status).toBe(200);
+    const refused = await post('/dashboard/api-keys', { csrf: readOnly.csrf, name: 'Escalate', permissions: 'full' }, { cookie: readOnly.cookie });
+    expect([refused.status, alertOf(await refused.text())]).toEqual([403, expect.any(String)]);
+
+    const rolledId = (await apiGet('/account', rolledSecret)).body.api_key.id as string;
+    const deleted = await post(`/dashboard/api-keys/${rolledId}/delete`, { csrf }, { cookie });
+    expect([deleted.status, deleted.headers.get('location')]).toEqual([303, '/dashboard/api-keys']);
+    expect((await apiGet('/account', rolledSecret)).status).toBe(401);
+
+    // The session's own key, rolled with no grace: the session goes on with the new secret.
+    const own = await api.request('/api/v1/api-keys', { method: 'POST', key: acme.test_key, json: { name: 'Dashboard', permissions: 'full' } });
+    const ownKey = (await own.json()) as { id: string; secret: string };
+    const mine = await signIn(ownKey.secret);
+    const ownRolled = await (await post(`/dashboard/api-keys/${ownKey.id}/roll`, { csrf: mine.csrf, expires_in: '0' }, { cookie: mine.cookie })).text();
+    expect(ownRolled).toMatch(/data-secret>sk_test_/);
+    expect((await apiGet('/account', ownKey.secret)).status).toBe(401);
+    expect((await get('/dashboard/api-keys', mine.cookie)).status).toBe(200);
+    // And deleted: the session ends with it.
+    const newId = /action="\/dashboard\/api-keys\/(key_[0-9a-z]+)\/delete"/.exec(ownRolled)?.[1] as string;
+    const gone = await post(`/dashboard/api-keys/${newId}/delete`, { csrf: mine.csrf }, { cookie: mine.cookie });
+    expect([gone.status, gone.headers.get('location')]).toEqual([303, '/dashboard/login']);
+    expect((await get('/dashboard', mine.cookie)).status).toBe(303);
+  });
 });
 
 /** With inflow's worker: a deposit simulated from the dashboard's form, watched through /dashboard/stream. */
@@ -369,6 +551,20 @@ describe('dashboard deposits (real worker)', () => {
     const overview = await (await get('/dashboard', cookie)).text();
     expect(/data-net-usd>([^<]+)</.exec(overview)?.[1]).not.toBe('0.00');
     expect(hidden(overview, 'csrf')).toBe(csrf);
+  });
+
+  it('cancels an order from form#cancel-order (the order workflow, on the worker)', async () => {
+    const { cookie, csrf } = await signIn(stack.acme.test_key);
+    const created = await post('/dashboard/orders', { csrf, external_id: 'dash-cancel-1', network: 'ethereum', currency: 'USDT', amount: '3' }, { cookie });
+    expect(created.status).toBe(303);
+    const path = created.headers.get('location') as string;
+    expect(await (await get(path, cookie)).text()).toMatch(/<form id="cancel-order"/);
+    expect((await post(`${path}/cancel`, {}, { cookie })).status).toBe(403);
+    const canceled = await post(`${path}/cancel`, { csrf }, { cookie });
+    expect([canceled.status, canceled.headers.get('location')]).toEqual([303, path]);
+    const page = await (await get(path, cookie)).text();
+    expect(page).toMatch(/data-order-status class="status-canceled">canceled</);
+    expect(page).not.toMatch(/<form id="cancel-order"/);
   });
 
   it('closes the relay without a session: 303 to the sign-in page', async () => {

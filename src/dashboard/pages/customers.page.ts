@@ -11,6 +11,7 @@ import { html } from '../html';
 import { csrfField, when } from '../layout';
 import { redirect } from '../responses';
 import type { DashboardPage, DashboardState } from '../view';
+import { customerWriteForms, customerWriteRoutes, parseMetadata } from './customer-writes';
 
 const columns: Array<Column<Schemas['Customer']>> = [
   { header: 'Customer', cell: (customer) => idLink(`/dashboard/customers/${customer.id}`, customer.id) },
@@ -41,19 +42,6 @@ async function customerList(ctx: Context, { inflow, chrome }: DashboardState) {
   };
 }
 
-/** The create form's metadata: one `key=value` a line (a line without `=` is a key with an empty value). */
-function parseMetadata(text: string | undefined): Record<string, string> | undefined {
-  const entries = (text ?? '')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const at = line.indexOf('=');
-      return at < 0 ? [line, ''] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
-    });
-  return entries.length ? Object.fromEntries(entries) : undefined;
-}
-
 async function createCustomer(ctx: Context, { inflow, form }: DashboardState) {
   const metadata = parseMetadata(form.get('metadata'));
   const customer = await inflow.customers.create({
@@ -65,7 +53,7 @@ async function createCustomer(ctx: Context, { inflow, form }: DashboardState) {
   redirect(ctx, `/dashboard/customers/${encodeURIComponent(customer.id)}`);
 }
 
-async function customerDetail(ctx: Context, { inflow }: DashboardState) {
+async function customerDetail(ctx: Context, { inflow, chrome }: DashboardState) {
   const id = ctx.params.id as string;
   const [customer, deposits] = await Promise.all([inflow.customers.retrieve(id), inflow.deposits.list({ customer_id: id, limit: 20 })]);
   const codes = await Promise.all(customer.addresses.map((entry) => qrCode(entry.address, `QR code of the ${entry.network} address`)));
@@ -105,7 +93,8 @@ async function customerDetail(ctx: Context, { inflow }: DashboardState) {
       <section aria-labelledby="cus-dep">
         <h2 id="cus-dep">Recent deposits</h2>
         ${depositTable(deposits.data)}
-      </section>`,
+      </section>
+      ${customerWriteForms(customer, chrome)}`,
   };
 }
 
@@ -115,5 +104,6 @@ export const customersPage: DashboardPage = {
     { method: 'get', path: '/customers', build: customerList },
     { method: 'post', path: '/customers', build: createCustomer },
     { method: 'get', path: '/customers/:id', build: customerDetail },
+    ...customerWriteRoutes,
   ],
 };

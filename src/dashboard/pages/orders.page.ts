@@ -10,6 +10,7 @@ import { idLink, table, type Column } from '../components/table';
 import { html } from '../html';
 import { status, when } from '../layout';
 import type { DashboardPage, DashboardState } from '../view';
+import { cancelOrderForm, createOrderForm, orderWriteRoutes } from './order-writes';
 
 const columns: Array<Column<Schemas['Order']>> = [
   { header: 'Order', cell: (order) => idLink(`/dashboard/orders/${order.id}`, order.id) },
@@ -19,7 +20,7 @@ const columns: Array<Column<Schemas['Order']>> = [
   { header: 'Expires', cell: (order) => when(order.expires_at), hideNarrow: true },
 ];
 
-async function orderList(ctx: Context, { inflow }: DashboardState) {
+async function orderList(ctx: Context, { inflow, chrome }: DashboardState) {
   const statusFilter = pick(ctx.query.status, orderStatuses);
   const after = cursorOf(ctx);
   const list = await inflow.orders.list({ limit: 50, ...(statusFilter ? { status: statusFilter } : {}), ...(after ? { starting_after: after } : {}) });
@@ -27,11 +28,11 @@ async function orderList(ctx: Context, { inflow }: DashboardState) {
     title: 'Orders',
     body: html`${filterForm({ action: '/dashboard/orders', label: 'Filter orders' }, [choiceFilter('o-status', 'Status', 'status', orderStatuses, statusFilter)])}
     ${table(list.data, columns, { rowAttributes: (order) => html`data-order-id="${order.id}"`, empty: 'No orders.' })}
-    ${nextPage('/dashboard/orders', list, { status: statusFilter })}`,
+    ${nextPage('/dashboard/orders', list, { status: statusFilter })} ${createOrderForm(chrome)}`,
   };
 }
 
-async function orderDetail(ctx: Context, { inflow }: DashboardState) {
+async function orderDetail(ctx: Context, { inflow, chrome }: DashboardState) {
   const order = await inflow.orders.retrieve(ctx.params.id as string);
   const code = await qrCode(order.address, `QR code of the order's ${order.network} address`);
   const fiat = order.fiat_amount ? ` (${order.fiat_amount} ${order.fiat_currency ?? ''} at ${order.exchange_rate ?? '?'})` : '';
@@ -55,7 +56,7 @@ async function orderDetail(ctx: Context, { inflow }: DashboardState) {
           ['Completed', when(order.completed_at)],
           ['Deposits', order.deposits.length ? order.deposits.map((id) => html`<a href="/dashboard/deposits/${id}"><code>${id}</code></a> `) : '—'],
         ])}
-        ${code}
+        ${code} ${cancelOrderForm(order, chrome)}
       </section>
       <section aria-labelledby="ord-meta">
         <h2 id="ord-meta">Metadata</h2>
@@ -66,8 +67,5 @@ async function orderDetail(ctx: Context, { inflow }: DashboardState) {
 
 export const ordersPage: DashboardPage = {
   section: 'orders',
-  routes: [
-    { method: 'get', path: '/orders', build: orderList },
-    { method: 'get', path: '/orders/:id', build: orderDetail },
-  ],
+  routes: [{ method: 'get', path: '/orders', build: orderList }, { method: 'get', path: '/orders/:id', build: orderDetail }, ...orderWriteRoutes],
 };

@@ -14,6 +14,7 @@ import { html, type SafeHtml } from '../html';
 import { csrfField, status, when, type Chrome } from '../layout';
 import { redirect } from '../responses';
 import type { DashboardPage, DashboardState } from '../view';
+import { endpointWriteForms, endpointWriteRoutes } from './webhook-writes';
 
 type Endpoint = Schemas['WebhookEndpoint'];
 type EventWithDeliveries = Schemas['EventWithDeliveries'];
@@ -139,7 +140,8 @@ async function endpointPage(inflow: Inflow, chrome: Chrome, endpoint: Endpoint, 
           rowAttributes: ({ delivery }) => html`data-delivery-id="${delivery.id}"`,
           empty: 'No deliveries among the latest 50 events.',
         })}
-      </section>`,
+      </section>
+      ${endpointWriteForms(endpoint, chrome)}`,
   };
 }
 
@@ -187,5 +189,6 @@ export const webhooksPage: DashboardPage = {
     { method: 'post', path: '/webhooks/:id/toggle', build: toggle },
     { method: 'post', path: '/webhooks/:id/signature-format', build: setSignatureFormat },
     { method: 'post', path: '/webhooks/:id/test', build: sendTest },
+    ...endpointWriteRoutes,
   ],
 };
