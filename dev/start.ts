@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { displayPath, removeDevStack, writeDevStack } from '../src/cli/dev-stack';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, type Config } from '../src/config';
+import { networkNames, networks } from '../src/domain/networks';
 import { createLogger } from '../src/logger';
 import { runMain } from '../src/startup';
 import { installTemporalRuntime } from '../src/worker';
@@ -37,6 +38,34 @@ const DevSettings = z.object({
 });
 
 const log = (line: string) => stderrLog(`[dev] ${line}`);
+
+/** `250 ms`, `12 s`, `1.5 s`. */
+const duration = (ms: number) => (ms < 1_000 ? `${ms} ms` : `${Number((ms / 1_000).toFixed(1))} s`);
+
+/**
+ * The block times in force: the simulator's (INFLOW_SIMULATED_BLOCK_TIME_MS, else each network's
+ * own) and the devnets' (INFLOW_DEV_BLOCK_TIME), with how long a deposit takes on each devnet.
+ */
+function blockTimeLines(config: Config, devnetBlockTimeSeconds: number | undefined): string[] {
+  const simulated = config.simulatedBlockTimeMs
+    ? [
+        `  Block times:  simulated deposits: a block every ${duration(config.simulatedBlockTimeMs)} on every network (INFLOW_SIMULATED_BLOCK_TIME_MS=${config.simulatedBlockTimeMs})`,
+      ]
+    : [
+        `  Block times:  simulated deposits at each network's own pace: ${networkNames.map((network) => `${network} ${duration(networks[network].blockTimeMs)}`).join(', ')}`,
+        '                (INFLOW_SIMULATED_BLOCK_TIME_MS=1000 before npm run dev: 1 s on every network)',
+      ];
+  if (devnetBlockTimeSeconds === undefined) return simulated;
+  const devnets = (['ethereum', 'tron'] as const).map((network) => {
+    const confirmations =
+      config.chains.find((chain) => chain.network === network && !chain.livemode)?.requiredConfirmations ?? networks[network].requiredConfirmations;
+    return `${confirmations} confirmations on ${network} (about ${Math.round(confirmations * devnetBlockTimeSeconds)} s)`;
+  });
+  return [
+    ...simulated,
+    `                devnets: a block every ${devnetBlockTimeSeconds} s (INFLOW_DEV_BLOCK_TIME); a deposit completes after ${devnets.join(', ')}`,
+  ];
+}
 
 runMain(async () => {
   const parsed = DevSettings.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')));
@@ -112,9 +141,11 @@ runMain(async () => {
             '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT',
           ]
         : []),
-      '  receive:      npm run cli -- devnet receive --port 4000   (a local callback_url that checks signatures)',
-      '  webhooks:     npm run cli -- listen --forward-to http://localhost:4000/webhooks   (then: npm run cli -- trigger deposit.completed)',
+      ...blockTimeLines(config, devnet ? settings.INFLOW_DEV_BLOCK_TIME : undefined),
+      '  receive:      npm run cli -- devnet receive --port 4000   (a local receiver that verifies order callbacks, and webhooks signed by listen)',
+      '  webhooks:     npm run cli -- listen --forward-to http://127.0.0.1:4000/webhooks   (then: npm run cli -- trigger deposit.completed)',
       `  CLI:          npm run cli -- … finds this stack through ${displayPath(stackFile)} (docs/cli.md)`,
+      '  Temporal CLI: npm run temporal -- workflow list   (the temporal command, pointed at this stack; docs/operations.md)',
       '',
       `  try: curl -s http://localhost:${config.port}/healthz`,
       `       curl -s -H "Authorization: Bearer ${ownHealthToken ? '$INFLOW_HEALTH_TOKEN' : config.healthToken}" 'http://localhost:${config.port}/healthz?detail'   (the detail: ${ownHealthToken ? 'your' : "this start's"} INFLOW_HEALTH_TOKEN)`,

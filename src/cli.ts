@@ -6,8 +6,9 @@
  *   chain rescan --network N [--mode live|test] --from B --to B   finds deposits in a block range the watcher missed
  *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
  *                                                     `npm run dev`'s devnet (run by dev/devnet/cli.ts)
- *   devnet receive [--port 4000]                      development only: a local callback receiver
- *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps]   test mode: forwards the event stream to a local URL, signed as webhooks
+ *   devnet receive [--port 4000] [--secret whsec_…]    development only: a local receiver that verifies callbacks and webhooks
+ *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]   test mode: forwards the
+ *                                                     event stream to a local URL, signed as webhooks with the merchant's kept listen secret
  *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
  *
  * Against a running `npm run dev` every command works with no setup: what the environment does not
@@ -37,12 +38,33 @@ const usage = [
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
   '       npm run cli -- chain rescan --network NETWORK [--mode live|test] --from BLOCK --to BLOCK',
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
-  '       npm run cli -- devnet receive [--port 4000]                                 (development checkouts only)',
-  '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps]   (test mode)',
+  '       npm run cli -- devnet receive [--port 4000] [--secret whsec_…]              (development checkouts only)',
+  '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]   (test mode)',
   '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
 ].join('\n');
 
+/** Every flag of every command: npm keeps one given before `--` for itself (as `npm_config_<name>`). */
+const commandFlags = [
+  'name',
+  'json',
+  'mnemonic-file',
+  'mode',
+  'network',
+  'from',
+  'to',
+  'amount',
+  'currency',
+  'port',
+  'secret',
+  'forward-to',
+  'events',
+  'api-key',
+  'signature-format',
+  'rotate-secret',
+];
+
 runMain(async () => {
+  refuseFlagsNpmKept(process.env, process.argv.slice(2));
   const [group, action, ...rest] = process.argv.slice(2);
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
@@ -101,15 +123,24 @@ async function chainRescan(args: string[]): Promise<void> {
   const network = values.network as Network;
   if (!networkNames.includes(network)) throw new StartupError(`chain rescan needs --network, one of ${networkNames.join(', ')}\n${usage}`);
   const configured = config.chains.filter((chain) => chain.network === network);
+  const watched =
+    config.chains.length > 0 ? `watched: ${config.chains.map((chain) => `${chain.network} (${modeOf(chain.livemode)})`).join(', ')}` : 'no network is watched';
+  if (configured.length === 0) {
+    const variables = ['TEST', 'LIVE'].map((suffix) => `INFLOW_RPC_URL_${network.toUpperCase()}_${suffix}`).join(' or ');
+    throw new StartupError(`${network} is not watched: no node is configured for it (${variables}); ${watched}`);
+  }
   const mode = values.mode ?? (configured.length === 1 ? modeOf(configured[0]!.livemode) : undefined);
-  if (mode !== 'live' && mode !== 'test') throw new StartupError(`chain rescan needs --mode live or test for ${network}`);
+  if (mode !== 'live' && mode !== 'test') throw new StartupError(`chain rescan needs --mode live or test: ${network} is watched in both modes`);
   const [fromBlock, toBlock] = [values.from, values.to].map((value) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : NaN)) as [number, number];
   if (!Number.isSafeInteger(fromBlock) || !Number.isSafeInteger(toBlock) || fromBlock > toBlock) {
     throw new StartupError(`chain rescan needs --from and --to, block numbers with from ≤ to\n${usage}`);
   }
   const livemode = livemodeOf(mode);
   const chain = createChainAdapters(config).get(chainKey({ network, livemode }));
-  if (!chain) throw new StartupError(`no node is configured for ${network} in ${mode} mode: set INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}`);
+  if (!chain)
+    throw new StartupError(
+      `no node is configured for ${network} in ${mode} mode: set INFLOW_RPC_URL_${network.toUpperCase()}_${mode.toUpperCase()}; ${watched}`,
+    );
   announce(environment);
   const { head, safeHead } = await chainTip(chain.adapter, network);
   if (toBlock > head) throw new StartupError(`block ${toBlock} is past the node's head (${head})`);
@@ -165,6 +196,24 @@ async function merchantCreate(args: string[]): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * `npm run cli listen --forward-to URL` (no `--`) hands the script `listen URL`: npm takes the
+ * flags for its own configuration (`npm_config_forward_to=true`) and passes their values on as
+ * arguments, and the command would then complain about those. Said instead, in one line, with the
+ * command as it should be typed.
+ */
+function refuseFlagsNpmKept(env: NodeJS.ProcessEnv, args: string[]): void {
+  if (env.npm_lifecycle_event !== 'cli') return;
+  // npm expands abbreviations of its own settings: `--to` becomes `--token-description`.
+  const npmName = (flag: string) => (flag === 'to' ? 'token_description' : flag.replaceAll('-', '_'));
+  const kept = commandFlags.filter((flag) => env[`npm_config_${npmName(flag)}`] !== undefined && !args.includes(`--${flag}`));
+  if (kept.length === 0) return;
+  const command = (['merchant', 'keys', 'chain', 'devnet'].includes(args[0] ?? '') ? args.slice(0, 2) : args.slice(0, 1)).join(' ');
+  throw new StartupError(
+    `inflow: npm kept ${kept.map((flag) => `--${flag}`).join(', ')} for itself: npm passes a script's flags on only after \`--\`. Use \`npm run cli -- ${command || '<command>'} …\`, e.g. \`npm run cli -- ${command || 'listen'} ${kept.map((flag) => `--${flag} …`).join(' ')}\``,
+  );
 }
 
 /**

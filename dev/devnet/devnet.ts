@@ -13,6 +13,8 @@ export interface DevnetInfo {
   rpcUrl: string;
   usdtAddress: string;
   tron: { rpcUrl: string; usdtAddress: string };
+  /** Both devnets make a block this often (INFLOW_DEV_BLOCK_TIME); absent in files written before it was kept. */
+  blockTimeSeconds?: number;
 }
 
 export function devnetInfoFile(dataDir: string): string {
@@ -36,7 +38,12 @@ export async function startDevnet(options: {
   });
   const saved = await readDevnetInfo(options.dataDir);
   const usdt = await ensureTestUsdt(fundedSigner(anvil.provider), saved?.usdtAddress);
-  const info: DevnetInfo = { rpcUrl: anvil.rpcUrl, usdtAddress: await usdt.getAddress(), tron: { rpcUrl: tron.rpcUrl, usdtAddress: tron.usdtAddress } };
+  const info: DevnetInfo = {
+    rpcUrl: anvil.rpcUrl,
+    usdtAddress: await usdt.getAddress(),
+    tron: { rpcUrl: tron.rpcUrl, usdtAddress: tron.usdtAddress },
+    blockTimeSeconds: options.blockTimeSeconds,
+  };
   await writeFile(devnetInfoFile(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   return {
     ...info,

@@ -1,24 +1,28 @@
 /**
- * `npm run cli -- listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps]`: the
- * test-mode events of the API's event stream, forwarded to a local URL as webhook deliveries — the
- * same body and headers a registered endpoint gets, signed with a secret made for this session —
- * so that a webhook handler can be built without a public URL or an endpoint. One line per event.
- * `--signature-format` signs `X-Webhook-Signature` as an endpoint with that setting would (TotoPay's
- * Python sample needs `python_json_dumps`).
+ * `npm run cli -- listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]`:
+ * the test-mode events of the API's event stream, forwarded to a local URL as webhook deliveries —
+ * the same body and headers a registered endpoint gets, signed with the merchant's `listen` secret
+ * (one per merchant and mode, kept in .data/listen-secrets/ and shown at every start;
+ * `--rotate-secret` makes a new one) — so that a webhook handler can be built without a public URL
+ * or an endpoint. One line per event. `--signature-format` signs `X-Webhook-Signature` as an
+ * endpoint with that setting would (TotoPay's Python sample needs `python_json_dumps`).
  */
 import { STATUS_CODES } from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { eventTypes } from '../domain/events';
 import { idFloor } from '../domain/ids';
-import { generateWebhookSecret, webhookSignatureFormats } from '../domain/signatures';
+import { webhookSignatureFormats } from '../domain/signatures';
 import { eventObject } from '../events/event.presenter';
 import type { EventObject } from '../events/events.schema';
 import { StartupError } from '../startup';
 import { signedEventRequest } from '../webhooks/deliveries';
 import { postWebhook, type PostResult } from '../webhooks/http';
-import { ApiRequestError, testModeApi } from './test-mode-api';
+import { devDataDir, displayPath } from './dev-stack';
+import { listenSecret } from './listen-secrets';
+import { ApiRequestError, testModeApi, type TestModeApi } from './test-mode-api';
 
 /** The event as the stream sends it; only what a delivery carries is kept. */
 const StreamedEvent = z.object({
@@ -40,7 +44,13 @@ const TYPE_WIDTH = Math.max(...eventTypes.map((type) => type.length));
 export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { 'forward-to': { type: 'string' }, events: { type: 'string' }, 'api-key': { type: 'string' }, 'signature-format': { type: 'string' } },
+    options: {
+      'forward-to': { type: 'string' },
+      events: { type: 'string' },
+      'api-key': { type: 'string' },
+      'signature-format': { type: 'string' },
+      'rotate-secret': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   if (!values['forward-to']) throw new StartupError(`listen needs --forward-to, the URL to POST events to\n${usage}`);
@@ -50,7 +60,7 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
   const format = webhookSignatureFormats.find((name) => name === (values['signature-format'] ?? 'compact'));
   if (!format) throw new StartupError(`--signature-format must be ${webhookSignatureFormats.join(' or ')}; got "${values['signature-format']}"`);
   const api = await testModeApi('listen', values['api-key'], env);
-  const secret = generateWebhookSecret();
+  let secret = '';
 
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
@@ -80,8 +90,12 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
     try {
       const stream = await api.eventStream({ types: values.events, lastEventId, signal: stopped.signal });
       connected = true;
-      if (!connectedOnce) process.stdout.write(`Ready! Your webhook signing secret is ${secret} (^C to quit)\n`);
-      else process.stderr.write(`inflow: reconnected${lastEventId ? `, resuming after ${lastEventId}` : ''}\n`);
+      if (!connectedOnce) {
+        // Once the API has accepted the stream (the key, --events): nothing is kept for a refused invocation.
+        secret = await keptSecret(api, env, values['rotate-secret']);
+        await warnIfNothingAnswers(forwardTo);
+        process.stdout.write(`Ready! Your webhook signing secret is ${secret} (^C to quit)\n`);
+      } else process.stderr.write(`inflow: reconnected${lastEventId ? `, resuming after ${lastEventId}` : ''}\n`);
       connectedOnce = true;
       delayMs = 1_000;
       for await (const streamed of stream) {
@@ -117,6 +131,44 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, usage: stri
   }
   // Forwards still in flight are not waited for: ^C means stop now.
   process.exit(0);
+}
+
+/** The merchant's kept `listen` secret for test mode (made, or replaced with `rotate`), said on stderr with where it is kept. */
+async function keptSecret(api: TestModeApi, env: NodeJS.ProcessEnv, rotate: boolean): Promise<string> {
+  const owner = await api.owner();
+  const kept = await listenSecret(devDataDir(env), owner, 'test', { rotate });
+  process.stderr.write(
+    `inflow: ${kept.made ? (rotate ? 'a new signing secret' : 'a signing secret') : 'the signing secret'} of ${owner} in test mode, ` +
+      `kept in ${displayPath(kept.file)}${kept.made ? '' : ` since ${kept.secret.created_at}`}: the same at every start (--rotate-secret makes a new one)\n`,
+  );
+  return kept.secret.secret;
+}
+
+/** Says, once at start, that nothing accepts connections at the URL yet, and how to start a receiver there. */
+async function warnIfNothingAnswers(url: URL): Promise<void> {
+  const unreachable = await nothingAnswers(url);
+  if (!unreachable) return;
+  process.stderr.write(
+    `inflow: nothing answers at ${url.host} yet (${unreachable}): start your handler there, or \`npm run cli -- devnet receive --port ${url.port || (url.protocol === 'https:' ? 443 : 80)}\`, which prints and verifies what arrives\n`,
+  );
+}
+
+/** Why a TCP connection to the URL's host fails (`connect ECONNREFUSED 127.0.0.1:4000`), or undefined when something accepts it. */
+function nothingAnswers(url: URL): Promise<string | undefined> {
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', (error) => resolve(error.message));
+  });
 }
 
 /** `2026-11-23 14:05:02  deposit.completed   evt_…  [200 OK] 12 ms`, or the connection error in the brackets. */

@@ -3,6 +3,7 @@
  * test key, and what it throws turned into the one line the CLI prints, naming the request
  * (`inflow: POST /orders/ord_…/cancel answered 503: …`, `inflow: cannot reach the API at …`).
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../config';
@@ -34,7 +35,9 @@ export class TestModeApi {
   constructor(
     /** INFLOW_API_URL, e.g. http://localhost:3000/api/v1: what the one-line errors name. */
     readonly baseUrl: string,
-    key: string,
+    private readonly key: string,
+    /** The merchant the key belongs to, when the key came from the development merchant's file. */
+    private readonly knownMerchantId?: string,
   ) {
     // No retries: a command run by hand says at once what went wrong (trigger waits out the one refusal it expects itself).
     this.inflow = new Inflow(key, { baseUrl, maxRetries: 0, timeoutMs: TIMEOUT_MS });
@@ -48,6 +51,19 @@ export class TestModeApi {
       if (!(error instanceof InflowError)) throw error;
       throw this.oneLine(error, requestLine(method.operationId, args));
     }
+  }
+
+  /**
+   * Whose key this is, for what is kept per merchant (`listen`'s secret): the merchant's id from
+   * `GET /account`, else the development merchant's file, else (an API without `/account`) a
+   * fingerprint of the key, which belongs to one merchant and mode.
+   */
+  async owner(): Promise<string> {
+    const answer = await fetch(`${this.baseUrl}/account`, { headers: { Authorization: `Bearer ${this.key}` }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+      .then(async (response) => (response.ok ? ((await response.json()) as { id?: unknown }) : undefined))
+      .catch(() => undefined);
+    if (typeof answer?.id === 'string' && /^mch_\w+$/.test(answer.id)) return answer.id;
+    return this.knownMerchantId ?? `key_${createHash('sha256').update(this.key).digest('hex').slice(0, 16)}`;
   }
 
   /**
@@ -102,7 +118,7 @@ export function requireTestKey(key: string, command: string): void {
   if (!mode) throw new ConfigError(`inflow: ${command}: "${redactApiKey(key)}" is not an API key (sk_test_ and 43 letters and digits)`);
 }
 
-const DevMerchant = z.object({ test_key: z.string() });
+const DevMerchant = z.object({ test_key: z.string(), merchant_id: z.string().optional() });
 const ApiUrl = z.url({ protocol: /^https?$/ });
 
 /**
@@ -118,14 +134,14 @@ export async function testModeApi(command: string, apiKeyOption: string | undefi
       : undefined;
   if (explicit) requireTestKey(explicit.key, command);
   const environment = await cliEnvironment(env, ['api']);
-  let chosen = explicit;
+  let chosen: { key: string; source: string; merchantId?: string | undefined } | undefined = explicit;
   if (!chosen && environment.devStack) {
     const file = environment.devStack.stack.merchant_file;
     const saved = await readFile(file, 'utf8')
       .then((text) => DevMerchant.parse(JSON.parse(text)))
       .catch(() => undefined);
     if (!saved) throw new ConfigError(`inflow: ${command}: cannot read the development merchant's test key from ${file}; pass --api-key sk_test_…`);
-    chosen = { key: saved.test_key, source: displayPath(file) };
+    chosen = { key: saved.test_key, source: displayPath(file), merchantId: saved.merchant_id };
   }
   if (!chosen)
     throw new ConfigError(`inflow: ${command} needs a test API key: --api-key sk_test_… or INFLOW_API_KEY (the API is INFLOW_API_URL's, not the dev stack's)`);
@@ -133,5 +149,5 @@ export async function testModeApi(command: string, apiKeyOption: string | undefi
   const baseUrl = ApiUrl.safeParse(environment.env.INFLOW_API_URL);
   if (!baseUrl.success) throw new ConfigError(`inflow: INFLOW_API_URL must be the API's http(s) base URL, e.g. http://localhost:3000/api/v1`);
   process.stderr.write(`${environment.describe()}, key ${redactApiKey(chosen.key)} (${chosen.source})\n`);
-  return new TestModeApi(baseUrl.data.replace(/\/+$/, ''), chosen.key);
+  return new TestModeApi(baseUrl.data.replace(/\/+$/, ''), chosen.key, chosen.merchantId);
 }

@@ -20,6 +20,7 @@ const DEFAULT_CURRENCY = 'USDT';
 const ORDER_AMOUNT = '10';
 /** Long enough for an order to expire and settle (MIN_EXPIRES_IN_SECONDS + the payment grace) on a busy machine. */
 const WAIT_MS = 10 * 60_000;
+const TYPE_WIDTH = Math.max(...eventTypes.map((type) => type.length));
 
 /** What a recipe made, and the object whose event is awaited. */
 interface Made {
@@ -27,6 +28,8 @@ interface Made {
   objectId: string;
   /** What to wait for, said before waiting. */
   expect: string;
+  /** Where the awaited object stands now, said while waiting when it changes (`dep_…: confirming, 7/12 confirmations`). */
+  state?: () => Promise<string>;
 }
 
 interface Context {
@@ -35,6 +38,8 @@ interface Context {
   /** Where payments go. */
   network: string;
   currency: string;
+  /** Every object made: their events are said as they arrive. */
+  made: Set<string>;
 }
 
 type Recipe = (context: Context) => Promise<Made>;
@@ -52,21 +57,23 @@ interface SimulateParams {
   outcome?: 'completed' | 'failed';
 }
 
-const createCustomer = async ({ api, say }: Context, type: EventType) => {
+const createCustomer = async ({ api, say, made }: Context, type: EventType) => {
   const customer = await api.call(api.inflow.customers.create, { name: 'Triggered customer', metadata: { triggered: type } });
+  made.add(customer.id);
   say(`created customer ${customer.id}`);
   return customer;
 };
 
-const simulateDeposit = async ({ api, say }: Context, body: SimulateParams) => {
+const simulateDeposit = async ({ api, say, made }: Context, body: SimulateParams) => {
   const deposit = await api.call(api.inflow.deposits.simulate, body as ArgsOf<'simulateDeposit'>[0]);
+  made.add(deposit.id);
   say(
     `simulated deposit ${deposit.id}: ${deposit.amount} ${deposit.currency} on ${deposit.network} to ${deposit.address}${body.outcome === 'failed' ? ', to be reorganised away' : ''}`,
   );
   return deposit;
 };
 
-const createOrder = async ({ api, say, network, currency }: Context, type: EventType, expiresIn?: number) => {
+const createOrder = async ({ api, say, network, currency, made }: Context, type: EventType, expiresIn?: number) => {
   const order = await api.call(api.inflow.orders.create, {
     external_id: `trigger_${randomBytes(6).toString('hex')}`,
     network,
@@ -75,8 +82,21 @@ const createOrder = async ({ api, say, network, currency }: Context, type: Event
     ...(expiresIn ? { expires_in: expiresIn } : {}),
     metadata: { triggered: type },
   } as ArgsOf<'createOrder'>[0]);
+  made.add(order.id);
   say(`created order ${order.id}: ${order.amount} ${order.currency} on ${order.network} to ${order.address}, expires ${order.expires_at}`);
   return order;
+};
+
+/** `dep_…: confirming, 7/40 confirmations` */
+const depositState = (api: TestModeApi, id: string) => async () => {
+  const deposit = await api.call(api.inflow.deposits.retrieve, id);
+  return `${deposit.id}: ${deposit.status}, ${deposit.confirmations}/${deposit.required_confirmations} confirmations`;
+};
+
+/** `ord_…: pending, 0.000000 of 10.000000 USDT received, expires at …` */
+const orderState = (api: TestModeApi, id: string) => async () => {
+  const order = await api.call(api.inflow.orders.retrieve, id);
+  return `${order.id}: ${order.status}, ${order.amount_received} of ${order.amount} ${order.currency} received${order.status === 'pending' ? `, expires at ${order.expires_at}` : ''}`;
 };
 
 const depositRecipe =
@@ -84,7 +104,7 @@ const depositRecipe =
   async (context) => {
     const customer = await createCustomer(context, type);
     const deposit = await simulateDeposit(context, { customer_id: customer.id, network: context.network, currency: context.currency, amount: '25', outcome });
-    return { objectId: deposit.id, expect: expect(deposit) };
+    return { objectId: deposit.id, expect: expect(deposit), state: depositState(context.api, deposit.id) };
   };
 
 const settlesAfter = `${MIN_EXPIRES_IN_SECONDS} s and settles ${PAYMENT_GRACE_MS / 1_000} s later`;
@@ -106,8 +126,8 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
   'order.created': async (context) => ({ objectId: (await createOrder(context, 'order.created')).id, expect: 'at once' }),
   'order.completed': async (context) => {
     const order = await createOrder(context, 'order.completed');
-    await simulateDeposit(context, { order_id: order.id, amount: order.amount });
-    return { objectId: order.id, expect: 'once the payment has its confirmations' };
+    const payment = await simulateDeposit(context, { order_id: order.id, amount: order.amount });
+    return { objectId: order.id, expect: 'once the payment has its confirmations', state: depositState(context.api, payment.id) };
   },
   'order.canceled': async (context) => {
     const { api, say } = context;
@@ -125,14 +145,14 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
     say(`canceled order ${order.id}`);
     return { objectId: order.id, expect: 'at once' };
   },
-  'order.expired': async (context) => ({
-    objectId: (await createOrder(context, 'order.expired', MIN_EXPIRES_IN_SECONDS)).id,
-    expect: `when it expires, in ${settlesAfter}`,
-  }),
+  'order.expired': async (context) => {
+    const order = await createOrder(context, 'order.expired', MIN_EXPIRES_IN_SECONDS);
+    return { objectId: order.id, expect: `when it expires, in ${settlesAfter}`, state: orderState(context.api, order.id) };
+  },
   'order.underpaid': async (context) => {
     const order = await createOrder(context, 'order.underpaid', MIN_EXPIRES_IN_SECONDS);
     await simulateDeposit(context, { order_id: order.id, amount: '4' });
-    return { objectId: order.id, expect: `when it expires part paid, in ${settlesAfter}` };
+    return { objectId: order.id, expect: `when it expires part paid, in ${settlesAfter}`, state: orderState(context.api, order.id) };
   },
 };
 
@@ -160,19 +180,31 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
   const api = await testModeApi('trigger', values['api-key'], env);
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  // Listening before making anything, so the event cannot slip by between the two.
+  // Listening before making anything, so the event cannot slip by between the two. Every type: the
+  // events of what is made on the way to the awaited one are said as they arrive.
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
   const deadline = AbortSignal.any([stopped.signal, AbortSignal.timeout(WAIT_MS)]);
-  const stream = await api.eventStream({ types: type, signal: deadline });
+  const stream = await api.eventStream({ signal: deadline });
   const started = performance.now();
+  const elapsed = () => `+${((performance.now() - started) / 1_000).toFixed(1)} s`.padStart(8);
+  const progress = new AbortController();
   try {
-    const made = await recipe({ api, say, network: values.network, currency: values.currency });
+    const context = { api, say, network: values.network, currency: values.currency, made: new Set<string>() };
+    const made = await recipe(context);
     say(`waiting for ${type} (${made.expect}); ^C stops waiting, not what was made`);
+    void sayProgress(made, elapsed, say, progress.signal);
     for await (const event of stream) {
-      if (event.event !== type || event.data.id !== made.objectId) continue;
-      say(`${type} ${event.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
-      return;
+      const data = event.data as { id?: unknown; order_id?: unknown };
+      const about = typeof data.id === 'string' && context.made.has(data.id);
+      const paysOrder = typeof data.order_id === 'string' && context.made.has(data.order_id);
+      if (!about && !paysOrder) continue;
+      if (event.event === type && data.id === made.objectId) {
+        progress.abort();
+        say(`${type} ${event.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+        return;
+      }
+      say(`${elapsed()}  ${event.event.padEnd(TYPE_WIDTH)}  ${event.id}  (${String(data.id)})`);
     }
     throw new StartupError(`inflow: the event stream closed before ${type} arrived; look for it later with GET /events?type=${type}`);
   } catch (error) {
@@ -180,6 +212,33 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
     if (stopped.signal.aborted) process.exit(130);
     throw new StartupError(`inflow: no ${type} within ${WAIT_MS / 60_000} minutes; look for it later with GET /events?type=${type}`);
   } finally {
+    progress.abort();
     stopped.abort();
+  }
+}
+
+const POLL_MS = 3_000;
+const STILL_WAITING_MS = 15_000;
+
+/**
+ * While waiting: where the awaited object stands each time that changes (read every 3 s), and
+ * that it is still waiting after 15 s without a change, so a long wait is never silent.
+ */
+async function sayProgress(made: Made, elapsed: () => string, say: (line: string) => void, signal: AbortSignal): Promise<void> {
+  let last: string | undefined;
+  let lastSaidAt = performance.now();
+  while (!signal.aborted) {
+    await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    const state = made.state ? await made.state().catch(() => undefined) : undefined;
+    if (signal.aborted) return;
+    if (state !== undefined && state !== last) {
+      last = state;
+      lastSaidAt = performance.now();
+      say(`${elapsed()}  ${state}`);
+    } else if (performance.now() - lastSaidAt >= STILL_WAITING_MS) {
+      lastSaidAt = performance.now();
+      say(`${elapsed()}  still waiting for ${made.objectId}'s event${last ? ` (${last})` : ''}`);
+    }
   }
 }

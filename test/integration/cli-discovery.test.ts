@@ -92,6 +92,20 @@ describe('npm run cli finds the dev stack', () => {
           "block 2 is past the node's head (1)",
         ],
       ]);
+
+      // A network with no node: said so, with the networks that are watched (not a request for --mode).
+      const polygon = await npmRun('cli', ['chain', 'rescan', '--network', 'polygon', '--from', '1', '--to', '2'], { INFLOW_DEV_DATA_DIR: dataDir });
+      expect([polygon.code, lines(polygon.stderr)]).toEqual([
+        1,
+        ['polygon is not watched: no node is configured for it (INFLOW_RPC_URL_POLYGON_TEST or INFLOW_RPC_URL_POLYGON_LIVE); watched: ethereum (test)'],
+      ]);
+      const live = await npmRun('cli', ['chain', 'rescan', '--network', 'ethereum', '--mode', 'live', '--from', '1', '--to', '2'], {
+        INFLOW_DEV_DATA_DIR: dataDir,
+      });
+      expect([live.code, lines(live.stderr)]).toEqual([
+        1,
+        ['no node is configured for ethereum in live mode: set INFLOW_RPC_URL_ETHEREUM_LIVE; watched: ethereum (test)'],
+      ]);
     } finally {
       await new Promise((resolve) => node.close(resolve));
     }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { isPortOpen } from '../../dev/tools/ports';
-import { npmRun, ScriptProcess } from '../helpers/script-process';
+import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { waitFor } from '../helpers/wait';
 
 /**
@@ -30,8 +30,8 @@ describe('npm run dev', () => {
       PORT: String(apiPort),
       LOG_LEVEL: 'warn',
     };
-    const start = async () => {
-      const dev = new ScriptProcess(['npm', 'run', '--silent', 'dev'], env);
+    const start = async (extra: Record<string, string> = {}) => {
+      const dev = new ScriptProcess(['npm', 'run', '--silent', 'dev'], { ...env, ...extra });
       await dev.waitForOutput(/Test key: +sk_test_\w+/);
       return dev;
     };
@@ -40,6 +40,12 @@ describe('npm run dev', () => {
     expect(first.stdout).toContain(`API:          http://localhost:${apiPort}/api/v1`);
     expect(first.stdout).toContain(`Temporal UI:  http://localhost:${uiPort}/namespaces/default/workflows`);
     expect(first.stdout).toContain(`Devnet:       http://127.0.0.1:${anvilPort} (test-mode ethereum; USDT 0x`);
+    // The block times in force: the simulator's, each network's own unless INFLOW_SIMULATED_BLOCK_TIME_MS is set, and the devnets'.
+    expect(first.stdout).toContain(
+      "  Block times:  simulated deposits at each network's own pace: ethereum 12 s, polygon 2 s, bsc 3 s, arbitrum 250 ms, base 2 s, tron 3 s\n" +
+        '                (INFLOW_SIMULATED_BLOCK_TIME_MS=1000 before npm run dev: 1 s on every network)\n' +
+        '                devnets: a block every 0.2 s (INFLOW_DEV_BLOCK_TIME); a deposit completes after 12 confirmations on ethereum (about 2 s), 19 confirmations on tron (about 4 s)\n',
+    );
     const key = /Test key: +(sk_test_\w+)/.exec(first.stdout)![1]!;
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     // The public answer: the status alone (the detail needs INFLOW_HEALTH_TOKEN, docs/operations.md); ok means Postgres and Temporal answer.
@@ -58,6 +64,17 @@ describe('npm run dev', () => {
     const tronAddress = created.addresses.find((entry) => entry.network === 'tron')!.address;
     const sent = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', tronAddress, '--amount', '25', '--currency', 'USDT'], env);
     expect([sent.code, sent.stderr]).toEqual([0, '']);
+    // What was sent, to whom, in which block, and what inflow does next.
+    expect(lines(sent.stdout)).toEqual([
+      'sent 25 USDT on the tron devnet (test-mode tron)',
+      expect.stringMatching(/^ {2}from: +T\w{33} \(the devnet's funded account\)$/),
+      `  to:           ${tronAddress}`,
+      expect.stringMatching(/^ {2}transaction: +[0-9a-f]{64}$/),
+      expect.stringMatching(/^ {2}block: +\d+$/),
+      `next: inflow's watcher (workflow watcher:test:tron) finds it within a poll; if ${tronAddress} is a customer's or an order's deposit address,`,
+      "  a deposit starts (deposit.detected) and completes after 19 confirmations, about 4 s at the devnet's block every 0.2 s (deposit.completed).",
+      '  Follow it: GET /api/v1/deposits?network=tron, the dashboard, or the Temporal UI (DepositStatus = "confirming").',
+    ]);
     const deposits = async () =>
       (
         (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/deposits?network=tron`, { headers: { Authorization: `Bearer ${key}` } })).json()) as {
@@ -76,14 +93,23 @@ describe('npm run dev', () => {
     const bad = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', `${tronAddress.slice(0, -1)}x`, '--amount', '1'], env);
     expect([bad.code, bad.stderr.trim()]).toEqual([1, expect.stringMatching(/--to must be a Tron address \(T…, base58check with a valid checksum\)/)]);
 
+    // docs/operations.md's commands as written: the Temporal CLI, pointed at this stack through its dev-stack.json.
+    const counted = await npmRun('temporal', ['workflow', 'count', '--query', "WorkflowType = 'chainWatcherWorkflow'"], env);
+    expect([counted.code, lines(counted.stderr), lines(counted.stdout)]).toEqual([
+      0,
+      [`inflow: Temporal 127.0.0.1:${temporalPort} namespace default (${dataDir}/dev-stack.json)`],
+      ['Total: 2'],
+    ]);
+
     first.signal('SIGINT');
     await first.exited;
     for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] as number[])
       expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
-    const second = await start();
+    const second = await start({ INFLOW_SIMULATED_BLOCK_TIME_MS: '1000' });
     try {
       expect(second.stdout).toContain(key);
+      expect(second.stdout).toContain('  Block times:  simulated deposits: a block every 1 s on every network (INFLOW_SIMULATED_BLOCK_TIME_MS=1000)\n');
       const fetched = await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers/${created.id}`, { headers: { Authorization: `Bearer ${key}` } });
       expect(fetched.status).toBe(200);
     } finally {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { writeDevStack } from '../../src/cli/dev-stack';
 import { findEventById } from '../../src/events/events.repository';
 import { redactApiKey } from '../../src/domain/api-keys';
-import { hexSignature } from '../../src/domain/signatures';
+import { generateWebhookSecret, hexSignature, signatureHeaders } from '../../src/domain/signatures';
+import { freePort } from '../../dev/tools/ports';
 import { eventObject } from '../../src/events/event.presenter';
 import { USER_AGENT } from '../../src/webhooks/deliveries';
 import { startTestApi } from '../helpers/api';
@@ -73,6 +74,11 @@ describe('npm run cli -- listen | trigger', () => {
       const secret = await secretOf(listen);
       expect(lines(listen.stderr)).toEqual([
         `inflow: API ${stack.api.baseUrl}/api/v1 (${dataDir}/dev-stack.json), key ${redactApiKey(stack.acme.test_key)} (${dataDir}/dev-merchant.json)`,
+        expect.stringMatching(
+          new RegExp(
+            `^inflow: (a|the) signing secret of ${stack.acme.merchant_id} in test mode, kept in ${dataDir}/listen-secrets/${stack.acme.merchant_id}\\.test\\.json.*: the same at every start \\(--rotate-secret makes a new one\\)$`,
+          ),
+        ),
       ]);
 
       const customer = (await (await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} })).json()) as { id: string };
@@ -143,6 +149,11 @@ describe('npm run cli -- listen | trigger', () => {
       await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} });
       await failing.waitForOutput(/customer\.created +evt_\w+ +\[500 Internal Server Error\] \d+ ms/);
       await unreachable.waitForOutput(new RegExp(`customer\\.created +evt_\\w+ +\\[connect ECONNREFUSED ${new URL(gone.url).host}\\] \\d+ ms`));
+      // Said at start, with what to run there: nothing listens at the URL yet.
+      expect(unreachable.stderr).toContain(
+        `inflow: nothing answers at ${new URL(gone.url).host} yet (connect ECONNREFUSED ${new URL(gone.url).host}): start your handler there, or \`npm run cli -- devnet receive --port ${new URL(gone.url).port}\`, which prints and verifies what arrives`,
+      );
+      expect(failing.stderr).not.toContain('nothing answers');
     } finally {
       await receiver.close();
     }
@@ -157,9 +168,16 @@ describe('npm run cli -- listen | trigger', () => {
     try {
       // Made before listen started, and within the window a resumed stream replays: never forwarded.
       await createCustomer();
-      const listen = start(['listen', '--forward-to', receiver.url, '--api-key', stack.acme.test_key], { INFLOW_API_URL: `${api.baseUrl}/api/v1` });
+      const listen = start(['listen', '--forward-to', receiver.url, '--api-key', stack.acme.test_key], {
+        INFLOW_API_URL: `${api.baseUrl}/api/v1`,
+        INFLOW_DEV_DATA_DIR: dataDir,
+      });
       await secretOf(listen);
-      expect(lines(listen.stderr)).toEqual([`inflow: API ${api.baseUrl}/api/v1 (env), key ${redactApiKey(stack.acme.test_key)} (--api-key)`]);
+      expect(lines(listen.stderr)).toEqual([
+        `inflow: API ${api.baseUrl}/api/v1 (env), key ${redactApiKey(stack.acme.test_key)} (--api-key)`,
+        // The merchant GET /account names for the key (a fingerprint of the key from an API without it).
+        expect.stringMatching(/^inflow: (a|the) signing secret of (mch_\w+|key_[0-9a-f]{16}) in test mode, kept in /),
+      ]);
       const before = await createCustomer();
       await receiver.waitForRequests(1);
 
@@ -176,6 +194,74 @@ describe('npm run cli -- listen | trigger', () => {
       await api.close();
       await receiver.close();
     }
+  });
+
+  it('keeps one secret per merchant and mode: shown at every start, replaced by --rotate-secret, which the next start keeps', async () => {
+    const receiver = await startReceiver();
+    const secretFile = path.join(dataDir, 'listen-secrets', `${stack.acme.merchant_id}.test.json`);
+    const run = async (args: string[] = []) => {
+      const listen = start(['listen', '--forward-to', receiver.url, '--events', 'customer.created', ...args]);
+      const secret = await secretOf(listen);
+      listen.signal('SIGINT');
+      await listen.exited;
+      return { secret, stderr: lines(listen.stderr) };
+    };
+    try {
+      const first = await run();
+      const second = await run();
+      expect(second.secret).toBe(first.secret);
+      expect(second.stderr[1]).toMatch(
+        new RegExp(`^inflow: the signing secret of ${stack.acme.merchant_id} in test mode, kept in ${secretFile} since \\d{4}-\\d\\d-\\d\\dT\\S+Z: the same`),
+      );
+      expect(JSON.parse(await readFile(secretFile, 'utf8'))).toMatchObject({ owner: stack.acme.merchant_id, mode: 'test', secret: first.secret });
+
+      const rotated = await run(['--rotate-secret']);
+      expect(rotated.secret).not.toBe(first.secret);
+      expect(rotated.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(rotated.stderr[1]).toMatch(new RegExp(`^inflow: a new signing secret of ${stack.acme.merchant_id} in test mode, kept in ${secretFile}: the same`));
+      expect((await run()).secret).toBe(rotated.secret);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("devnet receive, started first as the README does, verifies each forward with listen's kept secret and refuses a forged one", async () => {
+    const port = await freePort();
+    const receive = start(['devnet', 'receive', '--port', String(port)]);
+    await receive.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${port}/`));
+    const listen = start(['listen', '--forward-to', `http://127.0.0.1:${port}/webhooks`, '--events', 'customer.created']);
+    await secretOf(listen);
+    expect(listen.stderr).not.toContain('nothing answers');
+    const customer = (await (await stack.api.request('/api/v1/customers', { method: 'POST', key: stack.acme.test_key, json: {} })).json()) as { id: string };
+    await listen.waitForOutput(/customer\.created +evt_\w+ +\[200 OK\] \d+ ms/);
+    await receive.waitForOutput(
+      new RegExp(`POST /webhooks — webhook-signature valid with listen's secret for ${stack.acme.merchant_id} \\(test mode\\)\\n.*"id":"${customer.id}"`),
+    );
+
+    // Signed with a secret it does not know: refused; with that secret given as --secret: valid.
+    const other = generateWebhookSecret();
+    const rawBody = JSON.stringify({ id: 'evt_forged', object: 'event', event: 'customer.created', data: {} });
+    const headers = signatureHeaders({ messageId: 'evt_forged', timestampSeconds: Math.floor(Date.now() / 1000), rawBody, secrets: [other] });
+    const post = (to: number) => fetch(`http://127.0.0.1:${to}/forged`, { method: 'POST', headers, body: rawBody });
+    expect((await post(port)).status).toBe(200);
+    await receive.waitForOutput(/POST \/forged — webhook-signature INVALID: no webhook-signature matches \(checked with/);
+    const secondPort = await freePort();
+    const withSecret = start(['devnet', 'receive', '--port', String(secondPort), '--secret', other]);
+    await withSecret.waitForOutput(/listening on/);
+    await post(secondPort);
+    await withSecret.waitForOutput(/POST \/forged — webhook-signature valid with the --secret given/);
+  });
+
+  it('says to put -- after npm run cli when npm kept the flags for itself', async () => {
+    // As typed without `--`: npm takes --forward-to and --events as its own settings and hands the script `listen URL deposit.*`.
+    const bare = new ScriptProcess(['npm', 'run', '--silent', 'cli', 'listen', '--forward-to', 'http://127.0.0.1:4000/hooks', '--events', 'deposit.*'], devEnv);
+    expect(await bare.exited).toBe(1);
+    expect(lines(bare.stderr)).toEqual([
+      "inflow: npm kept --forward-to, --events for itself: npm passes a script's flags on only after `--`. Use `npm run cli -- listen …`, e.g. `npm run cli -- listen --forward-to … --events …`",
+    ]);
+    const send = new ScriptProcess(['npm', 'run', '--silent', 'cli', 'devnet', 'send', '--to', '0xabc', '--amount', '1'], devEnv);
+    expect(await send.exited).toBe(1);
+    expect(lines(send.stderr)).toEqual([expect.stringMatching(/^inflow: npm kept --to, --amount for itself: .* Use `npm run cli -- devnet send …`/)]);
   });
 
   it('refuses a live key in one line, before connecting to anything', async () => {
@@ -202,13 +288,20 @@ describe('npm run cli -- listen | trigger', () => {
     const run = await npmRun('cli', ['trigger', 'deposit.completed', '--network', 'ethereum'], devEnv);
     expect([run.code, run.stderr]).toEqual([0, expect.stringContaining(`inflow: API ${stack.api.baseUrl}/api/v1 (${dataDir}/dev-stack.json)`)]);
     const output = lines(run.stdout);
-    expect(output).toEqual([
+    expect(output.slice(0, 3)).toEqual([
       expect.stringMatching(/^created customer cus_\w+$/),
       expect.stringMatching(/^simulated deposit dep_\w+: 25\.000000 USDT on ethereum to 0x[0-9a-fA-F]{40}$/),
       'waiting for deposit.completed (after 12 simulated confirmations); ^C stops waiting, not what was made',
-      expect.stringMatching(/^deposit\.completed evt_\w+ after \d+\.\d s$/),
     ]);
-    const eventId = /^deposit\.completed (evt_\w+)/.exec(output[3]!)![1]!;
+    expect(output.at(-1)).toMatch(/^deposit\.completed evt_\w+ after \d+\.\d s$/);
+    // Never silent while waiting: each event of what it made as it arrives, and where the deposit stands as that changes.
+    const depositId = /deposit (dep_\w+)/.exec(output[1]!)![1]!;
+    const progress = output.slice(3, -1);
+    for (const line of progress) expect(line).toMatch(/^ +\+\d+\.\d s {2}\S/);
+    expect(progress).toContainEqual(expect.stringMatching(new RegExp(`^ +\\+\\d+\\.\\d s  deposit\\.detected +evt_\\w+  \\(${depositId}\\)$`)));
+    expect(progress).toContainEqual(expect.stringMatching(new RegExp(`^ +\\+\\d+\\.\\d s  deposit\\.confirming +evt_\\w+  \\(${depositId}\\)$`)));
+    expect(progress).toContainEqual(expect.stringMatching(new RegExp(`^ +\\+\\d+\\.\\d s  ${depositId}: confirming, \\d+/12 confirmations$`)));
+    const eventId = /^deposit\.completed (evt_\w+)/.exec(output.at(-1)!)![1]!;
     const event = (await (await stack.api.request(`/api/v1/events/${eventId}`, { key: stack.acme.test_key })).json()) as any;
     expect(event).toMatchObject({ event: 'deposit.completed', livemode: false, data: { id: /deposit (dep_\w+)/.exec(output[1]!)![1], status: 'completed' } });
   });
@@ -220,6 +313,8 @@ describe('npm run cli -- listen | trigger', () => {
       expect.stringMatching(/^created order ord_\w+: 10\.000000 USDT on arbitrum to 0x[0-9a-fA-F]{40}, expires \S+$/),
       expect.stringMatching(/^canceled order ord_\w+$/),
       'waiting for order.canceled (at once); ^C stops waiting, not what was made',
+      // The order's order.created, made on the way, as it arrived.
+      expect.stringMatching(/^ +\+\d+\.\d s {2}order\.created +evt_\w+ {2}\(ord_\w+\)$/),
       expect.stringMatching(/^order\.canceled evt_\w+ after \d+\.\d s$/),
     ]);
 
