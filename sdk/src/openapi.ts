@@ -1408,7 +1408,8 @@ export interface operations {
                     /** @enum {string} */
                     network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
                     currency?: string;
-                    amount: string;
+                    /** @description Required with customer_id. Paying an order: the order's amount in full unless given. */
+                    amount?: string;
                     /**
                      * @default completed
                      * @enum {string}

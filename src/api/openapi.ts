@@ -144,7 +144,9 @@ function describeOperation(operation: Operation, components: Components): JsonSc
 /** A body whose every field is optional may be left out (`{}` is the same). */
 function requestBodyOf(schema: JsonSchema, components: Components): JsonSchema {
   const resolved = components.resolve(schema);
-  const required = Array.isArray(resolved.required) && resolved.required.length > 0;
+  // A body whose every shape (`oneOf`) requires fields is required too, as one with required fields is.
+  const requires = (shape: JsonSchema) => Array.isArray(shape.required) && shape.required.length > 0;
+  const required = requires(resolved) || (Array.isArray(resolved.oneOf) && (resolved.oneOf as JsonSchema[]).every(requires));
   return { required, content: { 'application/json': { schema } } };
 }
 

@@ -73,6 +73,7 @@ export function route<Query extends z.ZodType, Body extends z.ZodType, Response 
   router[operation.method](
     operation.path,
     authorize(operation),
+    ...(operation.idempotent || operation.method === 'get' ? [] : [refuseIdempotencyKey(operation)]),
     ...(operation.pathId ? [checkPathId(operation.pathId)] : []),
     ...(operation.query ? [validate(operation.query)] : []),
     ...(operation.body ? [validate(operation.body)] : []),
@@ -82,6 +83,21 @@ export function route<Query extends z.ZodType, Body extends z.ZodType, Response 
       if (body !== streamed) ctx.body = body;
     },
   );
+}
+
+/**
+ * A write that does not honour `Idempotency-Key` refuses one rather than ignore it: a client that
+ * sends it believes a retry is safe, and here it is not (a PATCH, a key's create or roll).
+ */
+function refuseIdempotencyKey(operation: Operation): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (ctx.get('Idempotency-Key') === '') return next();
+    throw new InvalidRequestError(
+      `${operation.method.toUpperCase()} /api/v1${operation.path} does not honour Idempotency-Key, so a retry would not be answered from the first request: send it without the header (the OpenAPI document marks the operations that take one).`,
+      'Idempotency-Key',
+      'idempotency_key_not_supported',
+    );
+  };
 }
 
 function checkPathId(kind: IdKind): Middleware<AppState> {

@@ -26,24 +26,25 @@ export const SimulateDepositBody = z
     network: z.enum(networkNames).optional(),
     currency: text().min(1).max(16).optional(),
     // Its precision is checked against the currency once the pair is known (the document's oneOf says it per currency).
-    amount: Amount(),
+    amount: Amount().meta({ description: "Required with customer_id. Paying an order: the order's amount in full unless given." }).optional(),
     outcome: z.enum(['completed', 'failed']).default('completed'),
   })
   .superRefine((body, ctx) => {
     if ((body.customer_id === undefined) === (body.order_id === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'send customer_id, or order_id to pay an order, not both' });
     } else if (body.customer_id !== undefined) {
-      for (const field of ['network', 'currency'] as const) {
+      for (const field of ['network', 'currency', 'amount'] as const) {
         if (body[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required with customer_id' });
       }
     }
   })
   // The refinement above, as the document says it (zod publishes no refinement): exactly one of the two shapes.
   .meta({
-    description: "Send `customer_id` with `network` and `currency`, or `order_id` alone (its network and currency are the order's).",
+    description:
+      "Send `customer_id` with `network`, `currency` and `amount`, or `order_id` alone (its network and currency are the order's; `amount` defaults to the order's in full).",
     // An order's network and currency may be sent if they are the order's; the document says to leave them out, and every currency has 6 decimals at least.
     oneOf: [
-      { required: ['customer_id', 'network', 'currency'], not: { required: ['order_id'] }, oneOf: assetChoices({ amount: true }) },
+      { required: ['customer_id', 'network', 'currency', 'amount'], not: { required: ['order_id'] }, oneOf: assetChoices({ amount: true }) },
       {
         required: ['order_id'],
         not: { anyOf: [{ required: ['customer_id'] }, { required: ['network'] }, { required: ['currency'] }] },

@@ -25,7 +25,8 @@ export interface SimulateDepositInput {
   /** Required with customer_id; an order's own by default. */
   network?: Network | undefined;
   currency?: string | undefined;
-  amount: string;
+  /** Required with customer_id; an order's amount in full by default. */
+  amount?: string | undefined;
   outcome: 'completed' | 'failed';
 }
 
@@ -44,7 +45,8 @@ export async function simulateDeposit(
   }
   let amount: bigint;
   try {
-    amount = parseAmount(input.amount, currency.decimals);
+    // Paying an order, the amount defaults to the order's, in full.
+    amount = input.amount === undefined ? BigInt(order!.amount) : parseAmount(input.amount, currency.decimals);
     if (amount === 0n) throw new AmountFormatError(`"${input.amount}" is zero; a deposit moves something`);
   } catch (error) {
     if (error instanceof AmountFormatError) {

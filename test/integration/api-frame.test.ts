@@ -143,6 +143,47 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
       expect(form.status).toBe(400);
       expect(await form.json()).toMatchObject({ error: { code: 'content_type_invalid' } });
     });
+
+    it('refuses an Idempotency-Key on a write that does not honour one, and writes nothing', async () => {
+      const customer = (await (await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, json: { name: 'Before' } })).json()) as {
+        id: string;
+      };
+      const patched = await api.request(`/api/v1/customers/${customer.id}`, {
+        method: 'PATCH',
+        key: acme.test_key,
+        headers: { 'Idempotency-Key': 'patch-once' },
+        json: { name: 'After' },
+      });
+      expect(patched.status).toBe(400);
+      expect(await patched.json()).toMatchObject({ error: { code: 'idempotency_key_not_supported', param: 'Idempotency-Key' } });
+      const unchanged = (await (await api.request(`/api/v1/customers/${customer.id}`, { key: acme.test_key })).json()) as { name: string };
+      expect(unchanged.name).toBe('Before');
+      const keys = await api.request('/api/v1/api-keys', {
+        method: 'POST',
+        key: acme.test_key,
+        headers: { 'Idempotency-Key': 'k1' },
+        json: { name: 'x', permissions: 'full' },
+      });
+      expect(keys.status).toBe(400);
+      // Where it is honoured, it still is.
+      const created = await api.request('/api/v1/customers', { method: 'POST', key: acme.test_key, headers: { 'Idempotency-Key': 'honoured' }, json: {} });
+      expect(created.status).toBe(200);
+    });
+
+    it("says what is wrong with a parameter in the API's words, not the validation library's", async () => {
+      const messageOf = async (path: string, json?: unknown) => {
+        const response = await api.request(`/api/v1${path}`, { key: acme.test_key, ...(json ? { method: 'POST', json } : {}) });
+        expect(response.status).toBe(400);
+        return ((await response.json()) as { error: { message: string } }).error.message;
+      };
+      expect(await messageOf('/customers?email=')).toBe('Invalid email: must not be empty');
+      expect(await messageOf('/customers', { email: 'ada' })).toBe('Invalid email: must be a valid email');
+      expect(await messageOf('/customers', { name: 'x'.repeat(300) })).toMatch(/^Invalid name: must be at most \d+ characters long$/);
+      expect(await messageOf('/customers', { name: 5 })).toBe('Invalid name: must be a string');
+      expect(await messageOf('/deposits?status=lost')).toMatch(/^Invalid status: must be one of "detected", /);
+      expect(await messageOf('/webhook-endpoints', { url: 'http://127.0.0.1:1/hook', events: [] })).toBe('Invalid events: must have at least 1 item');
+      expect(await messageOf('/events?created[gte]=monday')).toBe('Invalid created[gte]: must be an ISO 8601 time with its offset, e.g. 2026-12-01T00:00:00Z');
+    });
   });
 
   describe('request ids and logs', () => {

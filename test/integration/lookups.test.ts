@@ -64,8 +64,17 @@ describe('lookups (real app and Postgres)', () => {
     expect(ids((await get(`/deposits?transaction_hash=${paid.transaction_hash.toUpperCase().replace('0X', '0x')}`)).body)).toEqual([paid.id]);
 
     const order = await post('/orders', { external_id: 'lookup-order-1', network: 'ethereum', currency: 'USDT', amount: '5', expires_in: 900 });
-    const payment = await post('/deposits/simulate', { order_id: order.id, amount: '5', outcome: 'completed' });
+    // Paying an order, the amount defaults to the order's in full; paying a customer, it is required.
+    const payment = await post('/deposits/simulate', { order_id: order.id });
+    expect(payment.amount).toBe(order.amount);
     expect(ids((await get(`/deposits?order_id=${order.id}`)).body)).toEqual([payment.id]);
+    const missing = await api.request('/api/v1/deposits/simulate', {
+      method: 'POST',
+      key,
+      json: { customer_id: customer.id, network: 'ethereum', currency: 'USDT' },
+    });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: { code: 'parameter_missing', param: 'amount' } });
 
     const history = (await get(`/events?object_id=${customer.id}`)).body;
     expect(history.data.map((event: { event: string; data: { id: string } }) => [event.event, event.data.id])).toEqual([['customer.created', customer.id]]);

@@ -36,7 +36,39 @@ function toInvalidRequest(error: z.ZodError, source: unknown): InvalidRequestErr
   if ((issue.code === 'invalid_type' || issue.code === 'custom') && valueAt(source, issue.path) === undefined) {
     return new InvalidRequestError(`Missing required param: ${param}.`, param, 'parameter_missing');
   }
-  return new InvalidRequestError(`Invalid ${param}: ${issue.message}`, param);
+  return new InvalidRequestError(`Invalid ${param}: ${plainMessage(issue)}`, param);
+}
+
+/**
+ * What was wrong, in the API's words rather than the validation library's ("Too small: expected
+ * string to have >=1 characters"). A message a schema wrote itself (a pattern's) is kept.
+ */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  const quoted = (values: readonly unknown[]) => values.map((value) => JSON.stringify(value)).join(', ');
+  switch (issue.code) {
+    case 'too_small':
+    case 'too_big': {
+      const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const most = issue.code === 'too_small' ? 'at least' : 'at most';
+      if (issue.origin === 'string') return issue.code === 'too_small' && bound === 1 ? 'must not be empty' : `must be ${most} ${bound} characters long`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must have ${most} ${bound} item${bound === 1 ? '' : 's'}`;
+      return `must be ${most} ${bound}`;
+    }
+    case 'invalid_value':
+      return issue.values.length === 1 ? `must be ${quoted(issue.values)}` : `must be one of ${quoted(issue.values)}`;
+    case 'invalid_type':
+      return `must be ${article(issue.expected === 'int' ? 'whole number' : issue.expected)}`;
+    case 'invalid_format':
+      if (issue.message.startsWith('Invalid string: must match pattern')) return `must match the pattern ${'pattern' in issue ? issue.pattern : ''}`.trim();
+      if (issue.format === 'datetime') return 'must be an ISO 8601 time with its offset, e.g. 2026-12-01T00:00:00Z';
+      return issue.message.startsWith('Invalid') ? `must be a valid ${issue.format}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function article(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 function valueAt(source: unknown, path: PropertyKey[]): unknown {
