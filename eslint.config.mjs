@@ -34,7 +34,7 @@ const workflowImports = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', '.tools/', 'coverage/'] },
+  { ignores: ['node_modules/', '**/dist/', '.data/', '.tools/', 'coverage/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
