@@ -59,10 +59,8 @@ export class TestModeApi {
    * fingerprint of the key, which belongs to one merchant and mode.
    */
   async owner(): Promise<string> {
-    const answer = await fetch(`${this.baseUrl}/account`, { headers: { Authorization: `Bearer ${this.key}` }, signal: AbortSignal.timeout(TIMEOUT_MS) })
-      .then(async (response) => (response.ok ? ((await response.json()) as { id?: unknown }) : undefined))
-      .catch(() => undefined);
-    if (typeof answer?.id === 'string' && /^mch_\w+$/.test(answer.id)) return answer.id;
+    const account = await this.inflow.account.retrieve().catch(() => undefined);
+    if (account) return account.id;
     return this.knownMerchantId ?? `key_${createHash('sha256').update(this.key).digest('hex').slice(0, 16)}`;
   }
 
