@@ -14,8 +14,25 @@ import { runMain, StartupError } from '../../src/startup';
 import { stderrLog } from './progress';
 import { ensureTemporalCli } from './temporal-cli';
 
+/**
+ * The Temporal CLI's flags that docs/operations.md and the Web UI's habits reach for. Typed before
+ * `--` (`npm run temporal workflow list --query …`), npm keeps them as its own settings
+ * (`npm_config_query`) and hands the CLI only the words, which it would then misread.
+ */
+const temporalFlags = ['query', 'workflow-id', 'run-id', 'schedule-id', 'namespace', 'address', 'output', 'limit', 'reason', 'pause', 'unpause', 'task-queue'];
+
+function refuseFlagsNpmKept(env: NodeJS.ProcessEnv, args: string[]): void {
+  if (env.npm_lifecycle_event !== 'temporal') return;
+  const kept = temporalFlags.filter((flag) => env[`npm_config_${flag.replaceAll('-', '_')}`] !== undefined && !args.includes(`--${flag}`));
+  if (kept.length === 0) return;
+  throw new StartupError(
+    `inflow: npm kept ${kept.map((flag) => `--${flag}`).join(', ')} for itself: npm passes a script's flags on only after \`--\`. Use \`npm run temporal -- ${args.slice(0, 2).join(' ') || '<command>'} …\`, e.g. \`npm run temporal -- ${args.slice(0, 2).join(' ') || 'workflow list'} ${kept.map((flag) => `--${flag} …`).join(' ')}\``,
+  );
+}
+
 runMain(async () => {
   const args = process.argv.slice(2);
+  refuseFlagsNpmKept(process.env, args);
   const env = { ...process.env };
   if (!env.TEMPORAL_ADDRESS) {
     const found = await readDevStack(env).catch((error: unknown) => {

@@ -252,7 +252,7 @@ describe('npm run cli -- listen | trigger', () => {
     await withSecret.waitForOutput(/POST \/forged — webhook-signature valid with the --secret given/);
   });
 
-  it('says to put -- after npm run cli when npm kept the flags for itself', async () => {
+  it('says to put -- after npm run cli (or npm run temporal) when npm kept the flags for itself', async () => {
     // As typed without `--`: npm takes --forward-to and --events as its own settings and hands the script `listen URL deposit.*`.
     const bare = new ScriptProcess(['npm', 'run', '--silent', 'cli', 'listen', '--forward-to', 'http://127.0.0.1:4000/hooks', '--events', 'deposit.*'], devEnv);
     expect(await bare.exited).toBe(1);
@@ -262,6 +262,12 @@ describe('npm run cli -- listen | trigger', () => {
     const send = new ScriptProcess(['npm', 'run', '--silent', 'cli', 'devnet', 'send', '--to', '0xabc', '--amount', '1'], devEnv);
     expect(await send.exited).toBe(1);
     expect(lines(send.stderr)).toEqual([expect.stringMatching(/^inflow: npm kept --to, --amount for itself: .* Use `npm run cli -- devnet send …`/)]);
+    // The same for npm run temporal, before it looks for a Temporal or a CLI to run.
+    const temporal = new ScriptProcess(['npm', 'run', '--silent', 'temporal', 'workflow', 'list', '--query', "DepositId = 'dep_x'"], devEnv);
+    expect(await temporal.exited).toBe(1);
+    expect(lines(temporal.stderr)).toEqual([
+      "inflow: npm kept --query for itself: npm passes a script's flags on only after `--`. Use `npm run temporal -- workflow list …`, e.g. `npm run temporal -- workflow list --query …`",
+    ]);
   });
 
   it('refuses a live key in one line, before connecting to anything', async () => {
