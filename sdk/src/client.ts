@@ -56,6 +56,11 @@ export type StreamMethod<Id extends OperationId, Item> = ((params?: QueryOf<Id>,
   readonly operationId: Id;
 };
 
+/** A CSV export's method: the file's bytes as they stream. */
+export type DownloadMethod<Id extends OperationId> = ((params?: QueryOf<Id>, options?: { signal?: AbortSignal }) => Promise<ReadableStream<Uint8Array>>) & {
+  readonly operationId: Id;
+};
+
 /** A resource's method, which also says which operation of the spec it calls. */
 export type Method<Id extends OperationId, Result> = ((...args: ArgsOf<Id>) => Result) & { readonly operationId: Id };
 
@@ -139,6 +144,24 @@ export class InflowClient {
     };
     // The query's own types are the caller's; on the wire every parameter is text.
     return Object.assign(open as (params?: QueryOf<Id>, options?: StreamOptions) => StreamRequest<Item>, { operationId });
+  }
+
+  /**
+   * A method for a CSV export: resolves once the API has answered 200, to the file as a stream of
+   * bytes (any size; pipe it to a file with `Readable.fromWeb` and `pipeline`). A refusal throws
+   * as any call's does. Not retried: a caller that wants the file again asks again.
+   */
+  protected download<Id extends OperationId>(operationId: Id): DownloadMethod<Id> {
+    const route = operationRoutes[operationId];
+    const download = async (params: Record<string, string | undefined> = {}, options: { signal?: AbortSignal } = {}) => {
+      const url = new URL(`${this.#baseUrl}${route.path}`);
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+      const headers = { Authorization: `Bearer ${this.#apiKey}`, Accept: 'text/csv', 'User-Agent': `inflow-sdk-node/${SDK_VERSION}` };
+      const response = await this.#fetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+      if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
+      return response.body;
+    };
+    return Object.assign(download as (params?: QueryOf<Id>, options?: { signal?: AbortSignal }) => Promise<ReadableStream<Uint8Array>>, { operationId });
   }
 
   async #call(route: Route, args: unknown[]): Promise<unknown> {

@@ -29,6 +29,8 @@ export class Inflow extends InflowClient {
 
   readonly deposits = {
     list: this.list('listDeposits'),
+    /** Every deposit the list's filters match, as a CSV file streamed as it is read. */
+    export: this.download('exportDeposits'),
     retrieve: this.operation('retrieveDeposit'),
     /** Test mode only: a deposit to a customer or an order, run through confirmations by the simulator. */
     simulate: this.operation('simulateDeposit'),

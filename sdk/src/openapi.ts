@@ -86,6 +86,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/deposits/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export deposits as CSV
+         * @description Every deposit the filters match (those of the list, without paging), newest first, as a CSV file streamed as it is read, whatever its size: columns `id`, `created_at`, `status`, `failure_reason`, `network`, `currency`, `amount`, `fee`, `net_amount`, `amount_usd`, `fee_usd`, `customer_id`, `order_id`, `address`, `from_address`, `transaction_hash`, `log_index`, `block_number`, `confirmations`, `required_confirmations`, `completed_at`, `simulated`, `livemode`. Amounts are exact decimal strings in the asset (USD with cents), times ISO 8601 in UTC.
+         *
+         *     Needs `read` permission on `deposits`.
+         */
+        get: operations["exportDeposits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/deposits/simulate": {
         parameters: {
             query?: never;
@@ -1385,6 +1407,49 @@ export interface operations {
             400: components["responses"]["InvalidRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportDeposits: {
+        parameters: {
+            query?: {
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                customer_id?: string;
+                status?: "detected" | "confirming" | "completed" | "failed" | "dust";
+                network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
+                /** @description Only the order's payments. */
+                order_id?: string;
+                /** @description Only deposits made by this transaction (`0x…` on EVM networks, hex without `0x` on Tron; case-insensitive). */
+                transaction_hash?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3012,6 +3077,12 @@ export const operationRoutes = {
     "listDeposits": {
         "method": "GET",
         "path": "/deposits",
+        "input": "query",
+        "idempotent": false
+    },
+    "exportDeposits": {
+        "method": "GET",
+        "path": "/deposits/export",
         "input": "query",
         "idempotent": false
     },

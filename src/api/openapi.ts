@@ -122,7 +122,7 @@ function describeOperation(operation: Operation, components: Components): JsonSc
     ...(operation.resource ? { 'x-inflow-permission': { resource: operation.resource, access } } : {}),
     ...(operation.testModeOnly ? { 'x-inflow-test-mode-only': true } : {}),
     ...(operation.streams ? { 'x-inflow-item': components.add(operation.response, 'output') } : {}),
-    parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader, ...(operation.streams ? [lastEventIdHeader] : [])],
+    parameters: [...pathParameters, ...queryParameters, ...idempotencyHeader, ...(operation.streams === 'text/event-stream' ? [lastEventIdHeader] : [])],
     ...(operation.body ? { requestBody: requestBodyOf(components.add(operation.body, 'input'), components) } : {}),
     responses: {
       '200': {
@@ -131,7 +131,13 @@ function describeOperation(operation: Operation, components: Components): JsonSc
         content: operation.streams
           ? {
               [operation.streams]: {
-                schema: { type: 'string', description: `Server-sent events; each \`data:\` line holds one object of this operation's \`x-inflow-item\`.` },
+                schema: {
+                  type: 'string',
+                  description:
+                    operation.streams === 'text/csv'
+                      ? "CSV (RFC 4180): a header row, then one line per object of this operation's `x-inflow-item`, its fields as the header names them."
+                      : "Server-sent events; each `data:` line holds one object of this operation's `x-inflow-item`.",
+                },
               },
             }
           : { 'application/json': { schema: components.add(operation.response, 'output') } },

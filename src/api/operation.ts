@@ -39,8 +39,11 @@ export interface Operation<Query extends z.ZodType = z.ZodType, Body extends z.Z
   idempotent?: true;
   /** Refused with a live key before anything else is looked at. */
   testModeOnly?: true;
-  /** Answers with a stream of this media type instead of one JSON object (`response` describes each item). */
-  streams?: 'text/event-stream';
+  /**
+   * Answers with a stream of this media type instead of one JSON object: server-sent events
+   * (`response` describes each item), or a CSV file (`response` describes one row's object).
+   */
+  streams?: 'text/event-stream' | 'text/csv';
 }
 
 export function defineOperation<Query extends z.ZodType = z.ZodNever, Body extends z.ZodType = z.ZodNever, Response extends z.ZodType = z.ZodType>(

@@ -1,16 +1,18 @@
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
-import { route } from '../api/operation';
+import { csvRows } from '../api/csv';
+import { route, streamed } from '../api/operation';
 import { paginate } from '../api/pagination';
 import type { Db } from '../db/database';
 import { findDeposit, listDeposits } from './deposits.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
 import { depositObject } from './deposit.presenter';
-import { depositOperations as operations } from './deposits.schema';
+import { depositCsvColumns, depositOperations as operations } from './deposits.schema';
 import { simulateDeposit } from './simulate';
 
 export interface DepositRouteDeps {
@@ -31,6 +33,26 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
       exists: async (id) => (await findDeposit(deps.db, caller, id)) !== undefined,
       present: (rows) => rows.map(depositObject),
     });
+  });
+
+  // Before retrieve: `/deposits/export` would otherwise be read as a deposit's id.
+  route(router, operations.export, async (ctx) => {
+    const caller = callerOf(ctx);
+    const { 'created[gte]': createdFrom, 'created[lt]': createdBefore, ...filters } = inputOf(ctx, operations.export.query);
+    const pageSize = 500;
+    const rows = csvRows(
+      depositCsvColumns,
+      (startingAfter) => listDeposits(deps.db, caller, filters, { limit: pageSize, startingAfter, createdFrom, createdBefore }),
+      pageSize,
+      (deposit) => {
+        const object = depositObject(deposit);
+        return depositCsvColumns.map((column) => object[column]);
+      },
+    );
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.set('Content-Disposition', `attachment; filename="deposits-${caller.mode}.csv"`);
+    ctx.body = Readable.from(rows);
+    return streamed;
   });
 
   route(router, operations.simulate, transaction(deps.db), idempotency(), async (ctx) => {

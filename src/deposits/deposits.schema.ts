@@ -85,6 +85,36 @@ export const DepositObject = z
   .meta({ id: 'Deposit' });
 export type DepositObject = z.infer<typeof DepositObject>;
 
+/** A deposits export takes the list's filters, and no page: it holds every deposit they match. */
+export const ExportDepositsQuery = ListDepositsQuery.omit({ limit: true, starting_after: true });
+
+/** The export's columns, in order: the deposit's fields as the API shows them (no metadata, nothing nested). */
+export const depositCsvColumns = [
+  'id',
+  'created_at',
+  'status',
+  'failure_reason',
+  'network',
+  'currency',
+  'amount',
+  'fee',
+  'net_amount',
+  'amount_usd',
+  'fee_usd',
+  'customer_id',
+  'order_id',
+  'address',
+  'from_address',
+  'transaction_hash',
+  'log_index',
+  'block_number',
+  'confirmations',
+  'required_confirmations',
+  'completed_at',
+  'simulated',
+  'livemode',
+] as const satisfies ReadonlyArray<keyof DepositObject>;
+
 const tag = 'Deposits';
 
 export const depositOperations = {
@@ -97,6 +127,18 @@ export const depositOperations = {
     summary: 'List deposits',
     query: ListDepositsQuery,
     response: listOf(DepositObject),
+  }),
+  export: defineOperation({
+    operationId: 'exportDeposits',
+    method: 'get',
+    path: '/deposits/export',
+    tag,
+    resource: 'deposits',
+    summary: 'Export deposits as CSV',
+    description: `Every deposit the filters match (those of the list, without paging), newest first, as a CSV file streamed as it is read, whatever its size: columns ${depositCsvColumns.map((column) => `\`${column}\``).join(', ')}. Amounts are exact decimal strings in the asset (USD with cents), times ISO 8601 in UTC.`,
+    query: ExportDepositsQuery,
+    response: DepositObject,
+    streams: 'text/csv',
   }),
   simulate: defineOperation({
     operationId: 'simulateDeposit',

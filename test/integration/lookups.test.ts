@@ -81,6 +81,32 @@ describe('lookups (real app and Postgres)', () => {
     expect((await get(`/events?object_id=${paid.id}`)).body.data.map((event: { event: string }) => event.event)).toEqual(['deposit.detected']);
   });
 
+  it('exports deposits as CSV with the list filters: every one, exact amounts, fields quoted where they must be', async () => {
+    const customer = await post('/customers', { email: 'csv@example.com' });
+    const made = [];
+    for (const amount of ['1.5', '2', '1000000.123456']) {
+      made.push(await post('/deposits/simulate', { customer_id: customer.id, network: 'ethereum', currency: 'USDT', amount, outcome: 'completed' }));
+    }
+    const response = await api.request(`/api/v1/deposits/export?customer_id=${customer.id}`, { key });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="deposits-test.csv"');
+    const [header, ...rows] = (await response.text()).split('\r\n').filter((line) => line !== '');
+    const columns = header!.split(',');
+    expect(columns.slice(0, 7)).toEqual(['id', 'created_at', 'status', 'failure_reason', 'network', 'currency', 'amount']);
+    const field = (row: string, name: string) => row.split(',')[columns.indexOf(name)];
+    // Newest first, as the list; every deposit of the customer, and only those.
+    expect(rows.map((row) => field(row, 'id'))).toEqual(made.map((deposit) => deposit.id).reverse());
+    expect(rows.map((row) => field(row, 'amount'))).toEqual(made.map((deposit) => deposit.amount).reverse());
+    expect(rows.map((row) => field(row, 'customer_id'))).toEqual([customer.id, customer.id, customer.id]);
+
+    // A filter matching nothing is a header alone; a bad filter is refused before anything is sent.
+    const none = await api.request(`/api/v1/deposits/export?customer_id=${customer.id}&created[lt]=2000-01-01T00:00:00Z`, { key });
+    expect((await none.text()).split('\r\n').filter((line) => line !== '')).toEqual([header]);
+    expect(await get('/deposits/export?status=lost')).toMatchObject({ status: 400, body: { error: { param: 'status' } } });
+    expect(await get('/deposits/export?limit=10')).toMatchObject({ status: 400, body: { error: { code: 'parameter_unknown', param: 'limit' } } });
+  });
+
   it('takes an event family wherever an event type is taken', async () => {
     const families = (await get('/events?type=deposit.*')).body.data.map((event: { event: string }) => event.event);
     expect(families.length).toBeGreaterThan(0);
