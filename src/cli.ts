@@ -31,6 +31,7 @@ import { createMerchant } from './merchants/merchants.service';
 import { connectDatabase, connectTemporalClient, runMain, StartupError } from './startup';
 import { cliEnvironment, type CliEnvironment } from './cli/dev-stack';
 import { listen } from './cli/listen';
+import { refuseFlagsNpmKept } from './cli/npm-kept-flags';
 import { trigger } from './cli/trigger';
 
 const usage = [
@@ -64,8 +65,10 @@ const commandFlags = [
 ];
 
 runMain(async () => {
-  refuseFlagsNpmKept(process.env, process.argv.slice(2));
-  const [group, action, ...rest] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const command = (['merchant', 'keys', 'chain', 'devnet'].includes(args[0] ?? '') ? args.slice(0, 2) : args.slice(0, 1)).join(' ');
+  refuseFlagsNpmKept(process.env, args, { script: 'cli', flags: commandFlags, command, example: 'listen' });
+  const [group, action, ...rest] = args;
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
   if (group === 'chain' && action === 'rescan') return chainRescan(rest);
@@ -196,24 +199,6 @@ async function merchantCreate(args: string[]): Promise<void> {
   } finally {
     await db.destroy();
   }
-}
-
-/**
- * `npm run cli listen --forward-to URL` (no `--`) hands the script `listen URL`: npm takes the
- * flags for its own configuration (`npm_config_forward_to=true`) and passes their values on as
- * arguments, and the command would then complain about those. Said instead, in one line, with the
- * command as it should be typed.
- */
-function refuseFlagsNpmKept(env: NodeJS.ProcessEnv, args: string[]): void {
-  if (env.npm_lifecycle_event !== 'cli') return;
-  // npm expands abbreviations of its own settings: `--to` becomes `--token-description`.
-  const npmName = (flag: string) => (flag === 'to' ? 'token_description' : flag.replaceAll('-', '_'));
-  const kept = commandFlags.filter((flag) => env[`npm_config_${npmName(flag)}`] !== undefined && !args.includes(`--${flag}`));
-  if (kept.length === 0) return;
-  const command = (['merchant', 'keys', 'chain', 'devnet'].includes(args[0] ?? '') ? args.slice(0, 2) : args.slice(0, 1)).join(' ');
-  throw new StartupError(
-    `inflow: npm kept ${kept.map((flag) => `--${flag}`).join(', ')} for itself: npm passes a script's flags on only after \`--\`. Use \`npm run cli -- ${command || '<command>'} …\`, e.g. \`npm run cli -- ${command || 'listen'} ${kept.map((flag) => `--${flag} …`).join(' ')}\``,
-  );
 }
 
 /**

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { ConfigError } from '../../src/config';
 import { displayPath, readDevStack } from '../../src/cli/dev-stack';
+import { refuseFlagsNpmKept } from '../../src/cli/npm-kept-flags';
 import { runMain, StartupError } from '../../src/startup';
 import { stderrLog } from './progress';
 import { ensureTemporalCli } from './temporal-cli';
@@ -21,18 +22,9 @@ import { ensureTemporalCli } from './temporal-cli';
  */
 const temporalFlags = ['query', 'workflow-id', 'run-id', 'schedule-id', 'namespace', 'address', 'output', 'limit', 'reason', 'pause', 'unpause', 'task-queue'];
 
-function refuseFlagsNpmKept(env: NodeJS.ProcessEnv, args: string[]): void {
-  if (env.npm_lifecycle_event !== 'temporal') return;
-  const kept = temporalFlags.filter((flag) => env[`npm_config_${flag.replaceAll('-', '_')}`] !== undefined && !args.includes(`--${flag}`));
-  if (kept.length === 0) return;
-  throw new StartupError(
-    `inflow: npm kept ${kept.map((flag) => `--${flag}`).join(', ')} for itself: npm passes a script's flags on only after \`--\`. Use \`npm run temporal -- ${args.slice(0, 2).join(' ') || '<command>'} …\`, e.g. \`npm run temporal -- ${args.slice(0, 2).join(' ') || 'workflow list'} ${kept.map((flag) => `--${flag} …`).join(' ')}\``,
-  );
-}
-
 runMain(async () => {
   const args = process.argv.slice(2);
-  refuseFlagsNpmKept(process.env, args);
+  refuseFlagsNpmKept(process.env, args, { script: 'temporal', flags: temporalFlags, command: args.slice(0, 2).join(' '), example: 'workflow list' });
   const env = { ...process.env };
   if (!env.TEMPORAL_ADDRESS) {
     const found = await readDevStack(env).catch((error: unknown) => {

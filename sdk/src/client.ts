@@ -114,20 +114,8 @@ export class InflowClient {
   protected stream<Id extends OperationId, Item>(operationId: Id): StreamMethod<Id, Item> {
     const route = operationRoutes[operationId];
     const open = (params: Record<string, string | undefined> = {}, options: StreamOptions = {}) => {
-      const url = new URL(`${this.#baseUrl}${route.path}`);
-      for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-      const headers: Record<string, string> = {
-        Authorization: `Bearer ${this.#apiKey}`,
-        Accept: 'text/event-stream',
-        'User-Agent': `inflow-sdk-node/${SDK_VERSION}`,
-        ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}),
-      };
-      const request = this.#fetch;
-      const connect = async (): Promise<ReadableStream<Uint8Array>> => {
-        const response = await request(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
-        if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
-        return response.body;
-      };
+      const connect = () =>
+        this.#openBody(route, params, 'text/event-stream', options.signal, options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {});
       // A connection made by open() and not yet read: the next iteration takes it, any later one connects anew.
       let opened: Promise<ReadableStream<Uint8Array>> | undefined;
       return {
@@ -153,15 +141,25 @@ export class InflowClient {
    */
   protected download<Id extends OperationId>(operationId: Id): DownloadMethod<Id> {
     const route = operationRoutes[operationId];
-    const download = async (params: Record<string, string | undefined> = {}, options: { signal?: AbortSignal } = {}) => {
-      const url = new URL(`${this.#baseUrl}${route.path}`);
-      for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-      const headers = { Authorization: `Bearer ${this.#apiKey}`, Accept: 'text/csv', 'User-Agent': `inflow-sdk-node/${SDK_VERSION}` };
-      const response = await this.#fetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
-      if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
-      return response.body;
-    };
+    const download = (params: Record<string, string | undefined> = {}, options: { signal?: AbortSignal } = {}) =>
+      this.#openBody(route, params, 'text/csv', options.signal);
     return Object.assign(download as (params?: QueryOf<Id>, options?: { signal?: AbortSignal }) => Promise<ReadableStream<Uint8Array>>, { operationId });
+  }
+
+  /** A GET whose answer is read as it streams: its body once the API has answered 200, else its error. */
+  async #openBody(
+    route: Route,
+    params: Record<string, string | undefined>,
+    accept: string,
+    signal: AbortSignal | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    const url = new URL(`${this.#baseUrl}${route.path}`);
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+    const headers = { Authorization: `Bearer ${this.#apiKey}`, Accept: accept, 'User-Agent': `inflow-sdk-node/${SDK_VERSION}`, ...extraHeaders };
+    const response = await this.#fetch(url, { headers, ...(signal ? { signal } : {}) });
+    if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
+    return response.body;
   }
 
   async #call(route: Route, args: unknown[]): Promise<unknown> {
