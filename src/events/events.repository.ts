@@ -66,8 +66,7 @@ export async function listEvents(
   return query.execute();
 }
 
-/** The ids of the tenant's events after `afterId` (of `types` when given), oldest first: what an event stream polls. */
-/** The ids after `afterId`, oldest first, at most `limit` of them. */
+/** The ids of the tenant's events after `afterId` (of `types` when given), oldest first, at most `limit`: what an event stream polls. */
 export async function eventIdsAfter(
   db: Executor,
   tenant: Tenant,
