@@ -168,9 +168,11 @@ export async function buildOrder(db: Db, tenant: Tenant, input: Partial<NewOrder
     prices: staticPrices()[modeOf(tenant.livemode)],
     webhookPolicy: developmentWebhookPolicy,
   });
-  return db
-    .transaction()
-    .execute((transaction) =>
-      createOrder(transaction, tenant, order, prepared, { deriver, ...(options.now === undefined ? {} : { now: () => options.now! }) }),
-    );
+  return db.transaction().execute((transaction) =>
+    createOrder(transaction, tenant, order, prepared, {
+      deriver,
+      publicOrigin: 'http://localhost:3000',
+      ...(options.now === undefined ? {} : { now: () => options.now! }),
+    }),
+  );
 }

@@ -40,9 +40,10 @@ export class Inflow extends InflowClient {
     retrieve: this.operation('retrieveBalance'),
   };
 
-  /** Who the key is: its merchant, its mode and its permissions (any key may ask). */
+  /** Who the key is: its merchant, its mode and its permissions (any key may ask); what payment pages show of the merchant. */
   readonly account = {
     retrieve: this.operation('retrieveAccount'),
+    update: this.operation('updateAccount'),
   };
 
   readonly orders = {

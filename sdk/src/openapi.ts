@@ -521,7 +521,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update the account
+         * @description What payment pages show of the merchant: its `display_name` and `logo` (both modes' pages). Fields left out are unchanged. An image whose bytes are not of the type its data: URL says is a 400 `logo_invalid`. Needs write access to `account`.
+         *
+         *     Needs `write` permission on `account`.
+         */
+        patch: operations["updateAccount"];
         trace?: never;
     };
 }
@@ -910,6 +916,10 @@ export interface components {
             expires_at: string;
             callback_url: string | null;
             callback_events: string[];
+            /** @description The order's hosted payment page, to send the payer to: amount, address, QR code and status, live (docs/checkout.md). Its token is the secret: anyone with the URL sees the page. Null only for orders made before payment pages existed. */
+            payment_url: string | null;
+            success_url: string | null;
+            cancel_url: string | null;
             metadata: {
                 [key: string]: string;
             };
@@ -980,7 +990,7 @@ export interface components {
             /** @description The `whsec_` signing secret: only in the answers to create and rotate-secret. */
             secret?: string;
         };
-        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, events, webhook_endpoints, api_keys) to `read` or `write` (write includes read; a resource left out is refused with 403). */
+        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, events, webhook_endpoints, api_keys, account) to `read` or `write` (write includes read; a resource left out is refused with 403). */
         Permissions: "full" | "read_only" | {
             /** @enum {string} */
             customers?: "read" | "write";
@@ -996,6 +1006,8 @@ export interface components {
             webhook_endpoints?: "read" | "write";
             /** @enum {string} */
             api_keys?: "read" | "write";
+            /** @enum {string} */
+            account?: "read" | "write";
         };
         ApiKey: {
             id: string;
@@ -1026,6 +1038,14 @@ export interface components {
             mode: "test" | "live";
             /** @description The key that made this request: its name, redacted form and permissions. */
             api_key: components["schemas"]["ApiKey"];
+            /** @description What payment pages call the merchant; `name` when null. */
+            display_name: string | null;
+            /** @description The logo payment pages show, served from inflow itself; null when none was set. */
+            logo: {
+                /** @enum {string} */
+                type: "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+                bytes: number;
+            } | null;
         };
         Event: {
             id: string;
@@ -1744,6 +1764,16 @@ export interface operations {
                      * @description An absolute http:// or https:// URL without credentials (https in live mode). One on an address this server does not deliver to (private or loopback, by its settings) is a 400 `url_invalid`.
                      */
                     callback_url?: string;
+                    /**
+                     * Format: uri
+                     * @description Where the payment page (`payment_url`) sends the payer once the order is completed: an absolute http:// or https:// URL without credentials (https in live mode).
+                     */
+                    success_url?: string;
+                    /**
+                     * Format: uri
+                     * @description Where the payment page offers to take the payer back to your site before paying, and after the order expires or is canceled; rules as `success_url`.
+                     */
+                    cancel_url?: string;
                     callback_events?: ("completed" | "expired" | "underpaid")[];
                     /** @description Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500. */
                     metadata?: {
@@ -2634,6 +2664,50 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description What payment pages call you (up to 100 characters); null to use `name`. */
+                    display_name?: string | null;
+                    /**
+                     * Format: uri
+                     * @description Your logo for payment pages as a `data:` URL (`data:image/png;base64,…`; PNG, JPEG, GIF or WebP, at most 32 KB), or null to remove it. Kept by inflow and served from its own origin, so a payer's browser never asks a third party.
+                     */
+                    logo?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     webhook_customer_created: {
         parameters: {
             query?: never;
@@ -3229,6 +3303,12 @@ export const operationRoutes = {
         "method": "GET",
         "path": "/account",
         "input": "none",
+        "idempotent": false
+    },
+    "updateAccount": {
+        "method": "PATCH",
+        "path": "/account",
+        "input": "body",
         "idempotent": false
     }
 } as const;

@@ -7,6 +7,7 @@ import type { Mode } from '../domain/mode';
 import type { RateLimitSettings } from '../domain/rate-limits';
 import type { Logger } from '../logger';
 import type { WebhookPolicy } from '../webhooks/deliveries';
+import { checkoutRoutes, type TokenContracts } from '../checkout/checkout.routes';
 import { dashboardRoutes } from '../dashboard/dashboard.routes';
 import type { PriceSource } from '../prices/price-source';
 import type { AppState } from './context';
@@ -47,6 +48,8 @@ export interface AppDeps {
   trustedProxies?: string[] | undefined;
   /** INFLOW_HEALTH_TOKEN: opens GET /healthz?detail. */
   healthToken?: string | undefined;
+  /** The token contracts the payment page's QR codes name (the watched chains'); the registry's when absent. */
+  tokenContracts?: TokenContracts | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -69,6 +72,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []);
   // The merchant dashboard (docs/dashboard.md): outside /api/v1, a client of it over loopback.
   app.use(dashboardRoutes({ ...deps, signInLimit: signInLimit(unauthenticated) }).routes());
+  // The hosted payment page (docs/checkout.md): public, each order's behind its token.
+  app.use(checkoutRoutes({ ...deps, refusedLimit: unauthenticated }).routes());
   app.use(createApiRouter(deps, unauthenticated).routes());
   app.use(notFound);
   return app;

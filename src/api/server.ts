@@ -2,6 +2,8 @@
 import type { Server } from 'node:http';
 import { loadConfig, requireSecretKey, type Config } from '../config';
 import { endEventStreams } from '../events/event-stream';
+import { endPaymentPageStreams } from '../checkout/checkout.stream';
+import { watchedTokenContracts } from '../checkout/checkout.routes';
 import { configureDns } from '../webhooks/ssrf';
 import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
@@ -40,6 +42,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     publicOrigin: config.publicOrigin,
     trustedProxies: config.trustedProxies,
     healthToken: config.healthToken,
+    tokenContracts: watchedTokenContracts(config.chains),
   };
 }
 
@@ -52,7 +55,10 @@ export function stopApiServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     const app = appsOfServers.get(server);
-    if (app) endEventStreams(app);
+    if (app) {
+      endEventStreams(app);
+      endPaymentPageStreams(app);
+    }
     server.closeIdleConnections();
   });
 }

@@ -13,7 +13,7 @@ import type { Db } from '../db/database';
 import { script, stylesheet } from './assets';
 import { FormUnreadable } from './forms';
 import { relayDepositEvents } from './live';
-import { expectedOrigin } from './origin';
+import { expectedOrigin } from '../api/public-origin';
 import { apiKeysPage } from './pages/api-keys.page';
 import { customersPage } from './pages/customers.page';
 import { depositsPage } from './pages/deposits.page';

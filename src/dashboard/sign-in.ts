@@ -13,7 +13,7 @@ import type { Mode } from '../domain/mode';
 import { noForm, readForm, type Form } from './forms';
 import { html } from './html';
 import { alert, bare, csrfField } from './layout';
-import { expectedOrigin, sameOrigin, type OriginSettings } from './origin';
+import { expectedOrigin, sameOrigin, type OriginSettings } from '../api/public-origin';
 import { DASHBOARD_PREFIX, redirect, refused, send } from './responses';
 import {
   createSession,

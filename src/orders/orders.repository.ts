@@ -86,3 +86,13 @@ export async function depositsOfOrders(db: Executor, orderIds: string[]): Promis
   if (orderIds.length === 0) return [];
   return db.selectFrom('deposits').selectAll().where('order_id', 'in', orderIds).orderBy('created_at').orderBy('id').execute();
 }
+
+/** The order whose payment page this token opens (any merchant, any mode: the token is the secret). */
+export async function findOrderByPaymentToken(db: Executor, token: string): Promise<Order | undefined> {
+  return db.selectFrom('orders').selectAll().where('payment_token', '=', token).executeTakeFirst();
+}
+
+export async function findOrdersByIds(db: Executor, ids: string[]): Promise<Order[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('orders').selectAll().where('id', 'in', ids).execute();
+}

@@ -5,6 +5,7 @@ import { prepare, transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
 import { route } from '../api/operation';
 import { paginate } from '../api/pagination';
+import { expectedOrigin } from '../api/public-origin';
 import type { AddressDeriver } from '../chains/derivation';
 import type { Db } from '../db/database';
 import { findOrder, listOrders } from './orders.repository';
@@ -24,6 +25,9 @@ export interface OrderRouteDeps extends WorkflowStarter {
   derivers: Partial<Record<Mode, AddressDeriver>>;
   prices: Record<Mode, PriceSource>;
   webhookPolicy: WebhookPolicy;
+  /** Where browsers reach inflow (INFLOW_PUBLIC_URL, trusted proxies): the origin of each order's `payment_url`. */
+  publicOrigin?: string | undefined;
+  trustedProxies?: string[] | undefined;
 }
 
 export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
@@ -46,7 +50,9 @@ export function orderRoutes(deps: OrderRouteDeps): Router<AppState> {
     const caller = callerOf(ctx);
     const deriver = deps.derivers[caller.mode];
     if (!deriver) throw new PermissionError(`${caller.mode} mode is not enabled on this server: its operator has not configured its xpubs.`);
-    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), prepared.of(ctx), { deriver });
+    // A proxy that forwards an unusable host leaves the connection's own origin.
+    const publicOrigin = expectedOrigin(ctx, deps) ?? `${ctx.protocol}://${ctx.host}`;
+    const { order } = await createOrder(transactionOf(ctx), caller, inputOf(ctx, operations.create.body), prepared.of(ctx), { deriver, publicOrigin });
     return order;
   });
 

@@ -27,6 +27,12 @@ export const CreateOrderBody = z
           'An absolute http:// or https:// URL without credentials (https in live mode). One on an address this server does not deliver to (private or loopback, by its settings) is a 400 `url_invalid`.',
       })
       .optional(),
+    success_url: returnUrl(
+      'Where the payment page (`payment_url`) sends the payer once the order is completed: an absolute http:// or https:// URL without credentials (https in live mode).',
+    ).optional(),
+    cancel_url: returnUrl(
+      'Where the payment page offers to take the payer back to your site before paying, and after the order expires or is canceled; rules as `success_url`.',
+    ).optional(),
     // The statuses whose callback is sent besides `completed`, which always is.
     callback_events: z.array(z.enum(callbackStatuses)).max(callbackStatuses.length).optional(),
     metadata: Metadata.optional(),
@@ -54,6 +60,10 @@ export const CreateOrderBody = z
       { oneOf: assetChoices({ amount: true }) },
     ],
   });
+
+function returnUrl(description: string) {
+  return text().min(1).max(2048).meta({ format: 'uri', description });
+}
 
 export const ListOrdersQuery = z.strictObject({
   ...paginationParams('order'),
@@ -86,6 +96,12 @@ export const OrderObject = z
     expires_at: Timestamp,
     callback_url: z.string().nullable(),
     callback_events: z.array(z.string()),
+    payment_url: z.string().nullable().meta({
+      description:
+        "The order's hosted payment page, to send the payer to: amount, address, QR code and status, live (docs/checkout.md). Its token is the secret: anyone with the URL sees the page. Null only for orders made before payment pages existed.",
+    }),
+    success_url: z.string().nullable(),
+    cancel_url: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -12,6 +12,7 @@ import { exchangeRate, FIAT_DECIMALS, fiatToAsset, type FiatCurrency } from '../
 import { newId } from '../domain/ids';
 import { AmountFormatError, MAX_BASE_UNITS, parseAmount } from '../domain/money';
 import { currenciesOf, currencyOn, networks, type Network } from '../domain/networks';
+import { modeOf } from '../domain/mode';
 import type { callbackStatuses } from '../domain/order-state';
 import { PriceUnavailableError, type PriceSource } from '../prices/price-source';
 import type { WebhookPolicy } from '../webhooks/deliveries';
@@ -21,6 +22,8 @@ import type { PreparedDelivery } from '../domain/events';
 import type { OrderWorkflowInput } from '../workflows/definitions';
 import { queueOrderWorkflow } from '../outbox/queue';
 import { orderObject } from './order.presenter';
+import { newPaymentToken, paymentUrl } from '../checkout/payment-token';
+import { checkReturnUrl } from '../checkout/return-urls';
 import type { OrderObject } from './orders.schema';
 
 export interface NewOrderInput {
@@ -34,6 +37,8 @@ export interface NewOrderInput {
   expires_in: number;
   callback_url?: string | undefined;
   callback_events?: Array<(typeof callbackStatuses)[number]> | undefined;
+  success_url?: string | undefined;
+  cancel_url?: string | undefined;
   metadata?: Record<string, string> | undefined;
 }
 
@@ -65,6 +70,9 @@ export interface PreparedOrder {
   decimals: number;
   /** The vetted callback URL, or null. */
   callbackUrl: string | null;
+  /** The payment page's return URLs, checked, or null. */
+  successUrl: string | null;
+  cancelUrl: string | null;
   amount: bigint;
   fiatCents: bigint | null;
   rate: string | null;
@@ -85,8 +93,10 @@ export async function prepareOrder(tenant: Tenant, input: NewOrderInput, deps: P
   }
   const callbackUrl =
     input.callback_url === undefined ? null : await checkDestinationUrl(input.callback_url, tenant.livemode, deps.webhookPolicy, 'callback_url');
+  const successUrl = input.success_url === undefined ? null : checkReturnUrl(input.success_url, tenant.livemode, 'success_url');
+  const cancelUrl = input.cancel_url === undefined ? null : checkReturnUrl(input.cancel_url, tenant.livemode, 'cancel_url');
   const priced = await price(input, asset.decimals, deps.prices);
-  return { decimals: asset.decimals, callbackUrl, ...priced };
+  return { decimals: asset.decimals, callbackUrl, successUrl, cancelUrl, ...priced };
 }
 
 /** Creates the order, its `order.created` event and its queued workflow in the caller's transaction; bad input writes nothing. */
@@ -95,7 +105,10 @@ export async function createOrder(
   tenant: Tenant,
   input: NewOrderInput,
   prepared: PreparedOrder,
-  deps: Pick<OrderDeps, 'deriver' | 'now'>,
+  deps: Pick<OrderDeps, 'deriver' | 'now'> & {
+    /** The origin browsers reach inflow at, for the order's `payment_url` (public-origin.ts). */
+    publicOrigin: string;
+  },
 ): Promise<{ order: OrderObject; eventId: string }> {
   const customer = input.customer_id ? await findCustomer(transaction, tenant, input.customer_id) : undefined;
   if (input.customer_id && !customer) {
@@ -107,7 +120,8 @@ export async function createOrder(
   }
   const existing = await findOrderByExternalId(transaction, tenant, input.external_id);
   if (existing) throw duplicate(existing);
-  const { callbackUrl, decimals, ...priced } = prepared;
+  const { callbackUrl, successUrl, cancelUrl, decimals, ...priced } = prepared;
+  const paymentToken = newPaymentToken(modeOf(tenant.livemode));
 
   const family = networks[input.network].family;
   const addressIndex = await nextOrderAddressIndex(transaction, tenant.livemode);
@@ -131,6 +145,10 @@ export async function createOrder(
     expires_at: new Date((deps.now ?? Date.now)() + input.expires_in * 1000),
     callback_url: callbackUrl,
     callback_events: [...new Set(['completed', ...(input.callback_events ?? [])])],
+    payment_token: paymentToken,
+    payment_url: paymentUrl(deps.publicOrigin, paymentToken),
+    success_url: successUrl,
+    cancel_url: cancelUrl,
     metadata: JSON.stringify(input.metadata ?? {}),
   });
   // Two requests with one external_id at once: the unique index lets one through; the other is a 409.

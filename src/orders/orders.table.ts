@@ -30,6 +30,13 @@ export interface OrdersTable {
   expires_at: Date;
   callback_url: string | null;
   callback_events: string[];
+  /** The hosted payment page's secret path segment (`cs_test_…`/`cs_live_…`): src/checkout/. */
+  payment_token: string;
+  /** The page's address as given out when the order was made; null for orders made before pages were. */
+  payment_url: string | null;
+  /** Where the page sends the payer once the order is completed, and back to before that. */
+  success_url: string | null;
+  cancel_url: string | null;
   metadata: ColumnType<Record<string, string>, string, string>;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;

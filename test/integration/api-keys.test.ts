@@ -51,6 +51,8 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
         livemode: false,
         mode: 'test',
         api_key: { ...narrow.body, secret: undefined },
+        display_name: null,
+        logo: null,
       },
     });
     expect(asked.body.api_key).not.toHaveProperty('secret');

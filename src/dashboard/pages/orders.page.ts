@@ -50,7 +50,13 @@ async function orderDetail(ctx: Context, { inflow, chrome }: DashboardState) {
           ['Network', order.network],
           ['Address', html`<code data-address data-network="${order.network}">${order.address}</code>`],
           ['Customer', order.customer_id ? html`<a href="/dashboard/customers/${order.customer_id}">${order.customer_id}</a>` : '—'],
+          [
+            'Payment page',
+            order.payment_url ? html`<a href="${order.payment_url}" data-payment-url rel="noreferrer" target="_blank">Open the payer's page</a>` : '—',
+          ],
           ['Callback URL', order.callback_url ?? '—'],
+          ['Success URL', order.success_url ?? '—'],
+          ['Cancel URL', order.cancel_url ?? '—'],
           ['Expires', when(order.expires_at)],
           ['Created', when(order.created_at)],
           ['Completed', when(order.completed_at)],

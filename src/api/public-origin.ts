@@ -1,11 +1,12 @@
 /**
- * Which origin the dashboard is seen at, and whether a request came from it: the CSRF defence that
- * needs no token (every POST, sign-in included) and the choice of cookie names (sessions.ts).
+ * Which origin browsers see inflow at, and whether a request came from it: the dashboard's CSRF
+ * defence that needs no token (every POST, sign-in included) and its choice of cookie names
+ * (dashboard/sessions.ts), the payment page's, and the origin of the `payment_url` an order is given.
  */
 import type { Context } from 'koa';
-import { forwardedValue, fromTrustedProxy } from '../api/client-address';
+import { forwardedValue, fromTrustedProxy } from './client-address';
 
-/** Where the dashboard's own pages are, as DashboardDeps' publicOrigin and trustedProxies say to judge it. */
+/** Where inflow's own pages are, as the app's publicOrigin and trustedProxies say to judge it. */
 export interface OriginSettings {
   publicOrigin?: string | undefined;
   trustedProxies?: string[] | undefined;
@@ -14,7 +15,7 @@ export interface OriginSettings {
 const FORWARDED_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /**
- * The origin browsers see this dashboard at: INFLOW_PUBLIC_URL's when set; else, from a peer in
+ * The origin browsers see inflow at: INFLOW_PUBLIC_URL's when set; else, from a peer in
  * INFLOW_TRUSTED_PROXIES, the scheme and host it forwards (X-Forwarded-Proto, X-Forwarded-Host or
  * Host); else the connection's own scheme and the Host header. Forwarded headers from any other
  * peer are ignored: anyone can send them.
@@ -31,7 +32,7 @@ export function expectedOrigin(ctx: Context, settings: OriginSettings): string |
   return `${ctx.protocol}://${ctx.host}`;
 }
 
-/** Same origin as this dashboard: the Origin header when sent, else the Referer. Neither → refused. */
+/** Same origin as inflow's pages: the Origin header when sent, else the Referer. Neither → refused. */
 export function sameOrigin(ctx: Context, expected: string | undefined): boolean {
   if (!expected) return false;
   const origin = ctx.get('Origin');
