@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { DecimalString, idOf, listOf, Timestamp } from '../api/schema';
-import { currenciesOf, networkNames } from '../domain/networks';
+import { currencyNames, networkNames } from '../domain/networks';
 import { ledgerKinds } from './ledger.table';
 
 export const BalanceObject = z
@@ -25,9 +25,6 @@ export const BalanceObject = z
   })
   .meta({ id: 'Balance' });
 export type BalanceObject = z.infer<typeof BalanceObject>;
-
-/** Every currency some network carries: the `currency` filter's values. */
-const currencyNames = [...new Set(networkNames.flatMap(currenciesOf))].sort() as [string, ...string[]];
 
 export const ListBalanceTransactionsQuery = z.strictObject({
   ...paginationParams('ledgerTransaction'),
