@@ -40,6 +40,14 @@ export class Inflow extends InflowClient {
     retrieve: this.operation('retrieveBalance'),
   };
 
+  /** The ledger, as Stripe's balance transactions: one per completed deposit booked, and one per reversal after a reorg. */
+  readonly balanceTransactions = {
+    list: this.list('listBalanceTransactions'),
+    retrieve: this.operation('retrieveBalanceTransaction'),
+    /** Every balance transaction the list's filters match, as a CSV file streamed as it is read. */
+    export: this.download('exportBalanceTransactions'),
+  };
+
   /** Who the key is: its merchant, its mode and its permissions (any key may ask); what payment pages show of the merchant. */
   readonly account = {
     retrieve: this.operation('retrieveAccount'),

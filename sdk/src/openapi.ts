@@ -172,6 +172,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/balance/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List balance transactions
+         * @description The ledger, one object per booking: a completed deposit (`deposit`) or its undoing after a reorg (`reversal`), newest first, with the received amount, the fee and the net in the currency and in USD.
+         *
+         *     Needs `read` permission on `balance`.
+         */
+        get: operations["listBalanceTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/balance/transactions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export balance transactions as CSV
+         * @description Every balance transaction the filters match (those of the list, without paging), newest first, as a CSV file streamed as it is read, whatever its size: columns `id`, `created_at`, `type`, `deposit_id`, `network`, `currency`, `amount`, `fee`, `net`, `amount_usd`, `fee_usd`, `net_usd`, `livemode`. Amounts are exact decimal strings in the currency (USD with cents), times ISO 8601 in UTC.
+         *
+         *     Needs `read` permission on `balance`.
+         */
+        get: operations["exportBalanceTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/balance/transactions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a balance transaction
+         * @description Needs `read` permission on `balance`.
+         */
+        get: operations["retrieveBalanceTransaction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orders": {
         parameters: {
             query?: never;
@@ -886,6 +950,32 @@ export interface components {
             total_received_usd: string;
             total_fees_usd: string;
             net_usd: string;
+        };
+        BalanceTransaction: {
+            id: string;
+            /** @constant */
+            object: "balance_transaction";
+            /** @enum {string} */
+            type: "deposit" | "reversal";
+            deposit_id: string;
+            livemode: boolean;
+            network: string;
+            currency: string;
+            /** @description What the customer paid, in the currency's units at its full precision (negative for a reversal). */
+            amount: string;
+            /** @description The platform fee in the currency (negative for a reversal). */
+            fee: string;
+            /** @description What the merchant's balance gained: amount minus fee (negative for a reversal). */
+            net: string;
+            /** @description The amount in USD at the price captured when the deposit completed. */
+            amount_usd: string;
+            fee_usd: string;
+            net_usd: string;
+            /**
+             * Format: date-time
+             * @description When it was booked.
+             */
+            created_at: string;
         };
         Order: {
             id: string;
@@ -1684,6 +1774,129 @@ export interface operations {
             400: components["responses"]["InvalidRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBalanceTransactions: {
+        parameters: {
+            query?: {
+                /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
+                limit?: string;
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
+                starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                /** @description Only the deposit's bookings: its completion and, if its block was reorganised away, its reversal. */
+                deposit_id?: string;
+                network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
+                currency?: "BNB" | "ETH" | "POL" | "TRX" | "USDC" | "USDT";
+                type?: "deposit" | "reversal";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: components["schemas"]["BalanceTransaction"][];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportBalanceTransactions: {
+        parameters: {
+            query?: {
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                /** @description Only the deposit's bookings: its completion and, if its block was reorganised away, its reversal. */
+                deposit_id?: string;
+                network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
+                currency?: "BNB" | "ETH" | "POL" | "TRX" | "USDC" | "USDT";
+                type?: "deposit" | "reversal";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    retrieveBalanceTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceTransaction"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3175,6 +3388,24 @@ export const operationRoutes = {
     "retrieveBalance": {
         "method": "GET",
         "path": "/balance",
+        "input": "none",
+        "idempotent": false
+    },
+    "listBalanceTransactions": {
+        "method": "GET",
+        "path": "/balance/transactions",
+        "input": "query",
+        "idempotent": false
+    },
+    "exportBalanceTransactions": {
+        "method": "GET",
+        "path": "/balance/transactions/export",
+        "input": "query",
+        "idempotent": false
+    },
+    "retrieveBalanceTransaction": {
+        "method": "GET",
+        "path": "/balance/transactions/{id}",
         "input": "none",
         "idempotent": false
     },

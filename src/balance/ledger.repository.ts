@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
+import type { ListWindow } from '../api/pagination';
 import type { Executor, Tenant } from '../db/database';
-import type { LedgerAccount, NewLedgerTransaction } from './ledger.table';
+import type { LedgerAccount, LedgerKind, LedgerTransaction, NewLedgerTransaction } from './ledger.table';
 
 /**
  * Books one balanced ledger transaction, at most once per (deposit, kind, inclusion): the unique index makes
@@ -73,6 +74,69 @@ export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<B
     from entries e join transactions t using (network, currency)
     order by e.network, e.currency`.execute(db);
   return rows;
+}
+
+/**
+ * One ledger transaction as the list shows it: its row, the deposit's decimals, and its entries
+ * summed per account (signed base units as numeric text: a reversal's are negative).
+ */
+export interface LedgerTransactionRow extends LedgerTransaction {
+  decimals: number;
+  /** What came in: minus the customer_deposits entry. */
+  amount: string;
+  fee: string;
+  net: string;
+}
+
+export interface LedgerTransactionFilters {
+  deposit_id?: string | undefined;
+  network?: string | undefined;
+  currency?: string | undefined;
+  type?: LedgerKind | undefined;
+}
+
+/**
+ * The tenant's ledger transactions with the deposit's decimals and the entries summed per account;
+ * the sums are computed only for the rows a query keeps (one index lookup each on
+ * ledger_entries_transaction_idx).
+ */
+function ledgerTransactions(db: Executor, tenant: Tenant) {
+  const entrySum = (account: LedgerAccount) =>
+    sql<string>`(select coalesce(sum(e.amount), 0) from ledger_entries e where e.transaction_id = t.id and e.account = ${account})`;
+  return db
+    .selectFrom('ledger_transactions as t')
+    .innerJoin('deposits as d', 'd.id', 't.deposit_id')
+    .selectAll('t')
+    .select('d.decimals')
+    .select([
+      sql<string>`(-${entrySum('customer_deposits')})::text`.as('amount'),
+      sql<string>`${entrySum('platform_fees')}::text`.as('fee'),
+      sql<string>`${entrySum('merchant_balance')}::text`.as('net'),
+    ])
+    .where('t.merchant_id', '=', tenant.merchantId)
+    .where('t.livemode', '=', tenant.livemode);
+}
+
+/** The tenant's ledger transactions, newest first (by id, which sorts by booking time), filtered and windowed as every list is. */
+export async function listLedgerTransactions(
+  db: Executor,
+  tenant: Tenant,
+  filters: LedgerTransactionFilters,
+  page: ListWindow,
+): Promise<LedgerTransactionRow[]> {
+  let query = ledgerTransactions(db, tenant).orderBy('t.id', 'desc').limit(page.limit);
+  if (filters.deposit_id) query = query.where('t.deposit_id', '=', filters.deposit_id);
+  if (filters.network) query = query.where('t.network', '=', filters.network);
+  if (filters.currency) query = query.where('t.currency', '=', filters.currency);
+  if (filters.type) query = query.where('t.kind', '=', filters.type);
+  if (page.startingAfter) query = query.where('t.id', '<', page.startingAfter);
+  if (page.createdFrom) query = query.where('t.created_at', '>=', page.createdFrom);
+  if (page.createdBefore) query = query.where('t.created_at', '<', page.createdBefore);
+  return query.execute();
+}
+
+export async function findLedgerTransaction(db: Executor, tenant: Tenant, id: string): Promise<LedgerTransactionRow | undefined> {
+  return ledgerTransactions(db, tenant).where('t.id', '=', id).executeTakeFirst();
 }
 
 /**

@@ -2,7 +2,8 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Numeric = ColumnType<string, string | bigint, never>;
 
-export type LedgerKind = 'deposit' | 'reversal';
+export const ledgerKinds = ['deposit', 'reversal'] as const;
+export type LedgerKind = (typeof ledgerKinds)[number];
 export type LedgerAccount = 'customer_deposits' | 'merchant_balance' | 'platform_fees';
 
 export interface LedgerTransactionsTable {

@@ -15,6 +15,7 @@ import { FormUnreadable } from './forms';
 import { relayDepositEvents } from './live';
 import { expectedOrigin } from '../api/public-origin';
 import { apiKeysPage } from './pages/api-keys.page';
+import { balancePage } from './pages/balance.page';
 import { customersPage } from './pages/customers.page';
 import { depositsPage } from './pages/deposits.page';
 import { eventsPage } from './pages/events.page';
@@ -28,7 +29,7 @@ import { view, type DashboardPage } from './view';
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const pages: DashboardPage[] = [overviewPage, depositsPage, customersPage, ordersPage, webhooksPage, eventsPage, apiKeysPage];
+const pages: DashboardPage[] = [overviewPage, depositsPage, balancePage, customersPage, ordersPage, webhooksPage, eventsPage, apiKeysPage];
 
 /** Security headers on every dashboard answer, pages or not; a form too large to read is refused here. */
 function securityHeaders(): Middleware {

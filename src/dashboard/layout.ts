@@ -5,6 +5,7 @@ import type { SessionMerchant } from './sessions';
 export const NAV = [
   ['overview', 'Overview', '/dashboard'],
   ['deposits', 'Deposits', '/dashboard/deposits'],
+  ['balance', 'Balance', '/dashboard/balance'],
   ['customers', 'Customers', '/dashboard/customers'],
   ['orders', 'Orders', '/dashboard/orders'],
   ['webhooks', 'Webhooks', '/dashboard/webhooks'],

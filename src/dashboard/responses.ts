@@ -1,4 +1,6 @@
 /** How the dashboard answers: an HTML page, a redirect after a form, a refusal. */
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Context } from 'koa';
 import type { SafeHtml } from './html';
 import { html } from './html';
@@ -10,6 +12,14 @@ export function send(ctx: Context, body: SafeHtml, statusCode = 200): void {
   ctx.status = statusCode;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = body.value;
+}
+
+/** A file the API exported (a list's CSV), passed on as it streams in: a download named `filename`, not a page. */
+export function sendCsv(ctx: Context, filename: string, body: ReadableStream<Uint8Array>): void {
+  ctx.status = 200;
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', `attachment; filename="${filename}"`);
+  ctx.body = Readable.fromWeb(body as NodeReadableStream<Uint8Array>);
 }
 
 export function redirect(ctx: Context, location: string): void {

@@ -125,6 +125,9 @@ export function currenciesOf(network: Network): string[] {
   return Object.keys(networks[network].currencies);
 }
 
+/** Every currency some network carries, each once, sorted: `ETH`, `TRX`, `USDC`… */
+export const currencyNames = [...new Set(networkNames.flatMap(currenciesOf))].sort() as [string, ...string[]];
+
 /** `safe` for a rollup, whose deposits complete only at or below its safe block (NetworkDefinition.finality). */
 export function finalityOf(network: Network): NetworkDefinition['finality'] {
   const definition: NetworkDefinition = networks[network];

@@ -457,7 +457,16 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
           path: '/dashboard',
           hooks: ['[data-balance]', '[data-net-usd]', '[data-balance-row]', 'svg[data-chart="deposits-per-day"]', 'svg[data-chart="time-to-completion"]'],
         },
-        { name: 'deposits', path: '/dashboard/deposits', hooks: [`tr[data-deposit-id="${depositId}"] [data-field="status"]`, 'form#simulate'] },
+        {
+          name: 'deposits',
+          path: '/dashboard/deposits',
+          hooks: [`tr[data-deposit-id="${depositId}"] [data-field="status"]`, 'form#simulate', 'a[data-download-csv]'],
+        },
+        {
+          name: 'balance',
+          path: '/dashboard/balance',
+          hooks: ['form#balance-filters', 'a[data-download-csv]', '[data-balance-transaction-id] [data-field="type"]'],
+        },
         {
           name: 'deposit-detail',
           path: `/dashboard/deposits/${depositId}`,
@@ -485,6 +494,34 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
         const file = await saveScreenshot(page, name);
         expect((await stat(file)).size).toBeGreaterThan(0);
       }
+      // The deposits list filtered to this customer, through its form: the download link fetched by the
+      // browser (its session cookie) is the API's export of exactly that filter.
+      await open(page, '/dashboard/deposits');
+      await typeInto(page, 'form#deposit-filters input[name=customer_id]', customer.id);
+      await submit(page, 'form#deposit-filters');
+      const href = await page.$eval('a[data-download-csv]', (link: any) => String(link.getAttribute('href')));
+      expect(href).toBe(`/dashboard/deposits/export?customer_id=${customer.id}`);
+      const downloaded = await page.evaluate(async (path: string) => {
+        const response = await fetch(path);
+        return { status: response.status, disposition: response.headers.get('content-disposition'), text: await response.text() };
+      }, href);
+      const exported = await stack.api.request(`/api/v1/deposits/export?customer_id=${customer.id}`, { key: stack.acme.test_key });
+      expect(downloaded).toEqual({ status: 200, disposition: 'attachment; filename="deposits-test.csv"', text: await exported.text() });
+      expect(
+        downloaded.text
+          .trimEnd()
+          .split('\r\n')
+          .slice(1)
+          .map((line) => line.split(',')[0]),
+      ).toEqual([depositId]);
+      // The ledger filtered to the deposit: its one booking, and the download says the same.
+      await open(page, `/dashboard/balance?deposit_id=${depositId}`);
+      expect(await textOf(page, '[data-balance-transaction-id] [data-field="type"]')).toBe('deposit');
+      const ledger = await page.evaluate(async () => (await fetch(document.querySelector('a[data-download-csv]').getAttribute('href'))).text());
+      const ledgerRows = ledger.trimEnd().split('\r\n');
+      expect(ledgerRows).toHaveLength(2);
+      expect(ledgerRows[1]).toContain(`,deposit,${depositId},ethereum,USDC,40.000000,`);
+
       await open(page, `/dashboard/customers/${customer.id}`);
       expect(await textOf(page, '[data-address][data-network="ethereum"]')).toBe(address);
       await open(page, `/dashboard/deposits/${depositId}`);

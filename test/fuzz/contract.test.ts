@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { buildMerchant } from '../../dev/fixtures';
 import { openApiDocument } from '../../src/api/openapi';
+import { completeDeposit } from '../../src/deposits/transitions';
 import { idPattern, type IdKind } from '../../src/domain/ids';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import type { TestApi } from '../helpers/api';
@@ -78,7 +79,12 @@ describe(`the contract: requests generated from docs/openapi.json (fast-check se
     remember('customer', customerId);
     const orderId = await create('/orders', { external_id: 'contract', network: 'ethereum', currency: 'USDT', amount: '10' });
     remember('order', orderId);
-    remember('deposit', await create('/deposits/simulate', { customer_id: customerId, network: 'ethereum', currency: 'USDT', amount: '1' }));
+    const depositId = await create('/deposits/simulate', { customer_id: customerId, network: 'ethereum', currency: 'USDT', amount: '1' });
+    remember('deposit', depositId);
+    // Completed as the worker's activity would (none runs here), so the ledger has a transaction to name.
+    await completeDeposit(database.db, depositId, { confirmations: 12, priceUsd: '1.00' });
+    const ledger = await database.db.selectFrom('ledger_transactions').select('id').execute();
+    for (const { id } of ledger) remember('ledgerTransaction', id);
     remember('webhookEndpoint', await create('/webhook-endpoints', { url: 'http://127.0.0.1:9/contract', events: ['*'] }));
     // Another key than the caller's: rolling or deleting the caller's own would lock the run out.
     remember('apiKey', await create('/api-keys', { name: 'Contract', permissions: 'read_only' }));
@@ -95,6 +101,7 @@ describe(`the contract: requests generated from docs/openapi.json (fast-check se
     expect(operations.length).toBeGreaterThanOrEqual(20);
     expect(documented.filter((candidate) => !operations.includes(candidate)).map(({ operation }) => operation.operationId)).toEqual([
       'exportDeposits',
+      'exportBalanceTransactions',
       'streamEvents',
       'createWebhookEndpoint',
       'updateWebhookEndpoint',

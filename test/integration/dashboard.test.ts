@@ -6,6 +6,7 @@ import type { TestDatabase } from '../helpers/database';
 import { useApiStack } from '../helpers/api-stack';
 import { buildMerchant } from '../../dev/fixtures';
 import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.routes';
+import { completeDeposit } from '../../src/deposits/transitions';
 
 /** What a browser does, over plain HTTP: cookies by hand, forms urlencoded, redirects not followed. */
 function browser(baseUrl: () => string) {
@@ -132,6 +133,7 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     for (const path of [
       '/dashboard',
       '/dashboard/deposits',
+      '/dashboard/balance',
       '/dashboard/customers',
       customerPath,
       '/dashboard/orders',
@@ -189,6 +191,66 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     const missing = await get('/dashboard/customers/cus_00000000000000000000000000', cookie);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toMatch(/role="alert"/);
+  });
+
+  it('downloads the filtered deposits and balance transactions as the API exports them, every matching row; a bad filter is an alert, no session a redirect', async () => {
+    const apiPost = async (path: string, json: unknown) => {
+      const response = await api.request(`/api/v1${path}`, { method: 'POST', key: acme.test_key, json });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { id: string };
+    };
+    const apiExport = async (path: string) => {
+      const response = await api.request(`/api/v1${path}`, { key: acme.test_key });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const payer = await apiPost('/customers', { email: 'csv-payer@example.com' });
+    const bystander = await apiPost('/customers', { email: 'csv-bystander@example.com' });
+    // More than the page's 50: the download holds every matching deposit, not the page shown.
+    const paid: string[] = [];
+    for (let index = 0; index < 52; index++) {
+      paid.push((await apiPost('/deposits/simulate', { customer_id: payer.id, network: 'ethereum', currency: 'USDT', amount: `${index + 3}.25` })).id);
+    }
+    await apiPost('/deposits/simulate', { customer_id: bystander.id, network: 'ethereum', currency: 'USDT', amount: '99' });
+    // Booked as the worker's activity books them (no worker runs here): the ledger gets two transactions.
+    for (const id of paid.slice(0, 2)) await completeDeposit(database.db, id, { confirmations: 12, priceUsd: '1.00' });
+
+    const { cookie } = await signIn(acme.test_key);
+    const listPage = await (await get(`/dashboard/deposits?customer_id=${payer.id}&status=detected`, cookie)).text();
+    const href = /<a href="([^"]+)" download data-download-csv>/.exec(listPage)?.[1]?.replaceAll('&#38;', '&');
+    expect(href).toBe(`/dashboard/deposits/export?status=detected&customer_id=${payer.id}`);
+    const download = await get(href!, cookie);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename="deposits-test.csv"');
+    expect(download.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const csv = await download.text();
+    expect(csv).toBe(await apiExport(`/deposits/export?status=detected&customer_id=${payer.id}`));
+    const ids = csv
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => line.split(',')[0]);
+    expect(ids).toEqual(paid.slice(2).reverse());
+
+    // The balance page lists the ledger, filtered; its download is the API's export of the same filters.
+    const balancePage = await (await get(`/dashboard/balance?type=deposit&currency=USDT`, cookie)).text();
+    expect(balancePage.match(/data-balance-transaction-id="ltx_/g)).toHaveLength(2);
+    const balanceHref = /<a href="([^"]+)" download data-download-csv>/.exec(balancePage)?.[1]?.replaceAll('&#38;', '&');
+    expect(balanceHref).toBe('/dashboard/balance/export?type=deposit&currency=USDT');
+    const ledger = await get(balanceHref!, cookie);
+    expect([ledger.status, ledger.headers.get('content-disposition')]).toEqual([200, 'attachment; filename="balance-transactions-test.csv"']);
+    const ledgerCsv = await ledger.text();
+    expect(ledgerCsv).toBe(await apiExport('/balance/transactions/export?type=deposit&currency=USDT'));
+    expect(ledgerCsv.trimEnd().split('\r\n')).toHaveLength(3);
+    expect((await (await get(`/dashboard/balance/export?type=reversal`, cookie)).text()).trimEnd().split('\r\n')).toHaveLength(1);
+
+    // The API's refusal of a filter is the page's alert with its status; without a session, the sign-in page.
+    const refused = await get('/dashboard/deposits/export?customer_id=nobody', cookie);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/role="alert"/);
+    const anonymous = await get(href!);
+    expect([anonymous.status, anonymous.headers.get('location')]).toEqual([303, '/dashboard/login']);
   });
 
   it('creates a webhook endpoint showing its secret once, rotates it (a new secret, once), disables, enables and pings it', async () => {

@@ -110,6 +110,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
       inflow.customers,
       inflow.deposits,
       inflow.balance,
+      inflow.balanceTransactions,
       inflow.orders,
       inflow.events,
       inflow.webhookEndpoints,

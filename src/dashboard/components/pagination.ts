@@ -14,9 +14,12 @@ export function nextPage(
 ): SafeHtml {
   const last = list.data.at(-1);
   if (!list.has_more || !last) return html``;
-  const query = new URLSearchParams({
-    ...Object.fromEntries(Object.entries(filters).filter((entry): entry is [string, string] => !!entry[1])),
-    starting_after: last.id,
-  });
+  const query = filterQuery(filters);
+  query.set('starting_after', last.id);
   return html`<p><a href="${path}?${query.toString()}">Next page</a></p>`;
+}
+
+/** A list's filters as a query string's parameters, those set only. */
+export function filterQuery(filters: Record<string, string | undefined>): URLSearchParams {
+  return new URLSearchParams(Object.entries(filters).filter((entry): entry is [string, string] => !!entry[1]));
 }

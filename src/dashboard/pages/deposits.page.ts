@@ -7,10 +7,11 @@ import { depositTable } from '../components/deposit-table';
 import { eventTable } from '../components/event-table';
 import { facts } from '../components/facts';
 import { choiceFilter, filterForm, pick } from '../components/filters';
+import { downloadLink } from '../components/download';
 import { cursorOf, nextPage } from '../components/pagination';
 import { html } from '../html';
 import { csrfField, when, type Chrome } from '../layout';
-import { redirect } from '../responses';
+import { redirect, sendCsv } from '../responses';
 import type { DashboardPage, DashboardState } from '../view';
 
 const EXPLORERS: Record<string, string> = {
@@ -22,19 +23,23 @@ const EXPLORERS: Record<string, string> = {
   tron: 'https://tronscan.org/#/transaction/',
 };
 
-async function depositList(ctx: Context, { inflow, chrome }: DashboardState) {
-  const statusFilter = pick(ctx.query.status, depositStatuses);
+/** The list's filters from the page's query: those set, each one the API takes (anything else is no filter). */
+function depositFilters(ctx: Context) {
+  const status = pick(ctx.query.status, depositStatuses);
   const network = pick(ctx.query.network, networkNames);
   const customerId = typeof ctx.query.customer_id === 'string' && ctx.query.customer_id ? ctx.query.customer_id : undefined;
+  return {
+    shown: { status, network, customer_id: customerId },
+    query: { ...(status ? { status } : {}), ...(network ? { network } : {}), ...(customerId ? { customer_id: customerId } : {}) },
+  };
+}
+
+async function depositList(ctx: Context, { inflow, chrome }: DashboardState) {
+  const filters = depositFilters(ctx);
+  const { status: statusFilter, network, customer_id: customerId } = filters.shown;
   const after = cursorOf(ctx);
   const [list, customers] = await Promise.all([
-    inflow.deposits.list({
-      limit: 50,
-      ...(statusFilter ? { status: statusFilter } : {}),
-      ...(network ? { network } : {}),
-      ...(customerId ? { customer_id: customerId } : {}),
-      ...(after ? { starting_after: after } : {}),
-    }),
+    inflow.deposits.list({ limit: 50, ...filters.query, ...(after ? { starting_after: after } : {}) }),
     chrome.mode === 'test' ? inflow.customers.list({ limit: 100 }) : Promise.resolve(undefined),
   ]);
   return {
@@ -44,9 +49,14 @@ async function depositList(ctx: Context, { inflow, chrome }: DashboardState) {
       choiceFilter('f-network', 'Network', 'network', networkNames, network),
       html`<label for="f-customer">Customer id <input id="f-customer" name="customer_id" value="${customerId ?? ''}" placeholder="cus_…" /></label>`,
     ])}
-    ${depositTable(list.data)} ${nextPage('/dashboard/deposits', list, { status: statusFilter, network, customer_id: customerId })}
+    ${downloadLink('/dashboard/deposits/export', filters.shown)} ${depositTable(list.data)} ${nextPage('/dashboard/deposits', list, filters.shown)}
     ${customers ? simulateForm(chrome, customers.data) : ''}`,
   };
+}
+
+/** The filtered list as CSV: the API's export (`GET /deposits/export`) with the session's key, passed on as it streams. */
+async function depositExport(ctx: Context, { inflow, chrome }: DashboardState) {
+  sendCsv(ctx, `deposits-${chrome.mode}.csv`, await inflow.deposits.export(depositFilters(ctx).query));
 }
 
 const simulateForm = (chrome: Chrome, customers: Array<Schemas['Customer']>) =>
@@ -161,6 +171,8 @@ export const depositsPage: DashboardPage = {
   routes: [
     { method: 'get', path: '/deposits', build: depositList },
     { method: 'post', path: '/deposits/simulate', build: simulateDeposit },
+    // Before the deposit's page, which would take `export` for an id.
+    { method: 'get', path: '/deposits/export', build: depositExport },
     { method: 'get', path: '/deposits/:id', build: depositDetail },
   ],
 };
