@@ -40,6 +40,7 @@ button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid
 .qr { margin: 0; text-align: center; }
 .qr svg { width: 200px; height: 200px; max-width: 100%; }
 .qr figcaption { color: var(--muted); font-size: 0.9rem; }
+.wallet-link { text-align: center; margin: 4px 0 0; }
 .deadline { margin: 8px 0 0; }
 .notice { border: 1px solid var(--ok); background: #e8f6ee; color: var(--ok); padding: 8px 12px; border-radius: 6px; }
 .return { display: flex; flex-direction: column; gap: 8px; }
@@ -117,9 +118,12 @@ export const script = `
       });
     }
     show('[data-pay]', view.payable);
-    show('.simulate', !view.final);
+    show('.simulate', view.payable);
     show('[data-success-link]', view.status === 'completed');
     show('[data-cancel-link]', view.status !== 'completed');
+    // Once the payment is sent, leaving is no longer cancelling.
+    var cancel = document.querySelector('[data-cancel-link]');
+    if (cancel) cancel.textContent = cancel.getAttribute(view.payable ? 'data-cancel-text' : 'data-return-text');
     // Screen readers hear each change of status, and each new confirmation count, once.
     text('[data-announce]', view.headline + '. ' + view.detail);
     var successUrl = body.getAttribute('data-success-url');

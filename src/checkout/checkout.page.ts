@@ -150,6 +150,7 @@ export async function paymentPage(context: PageContext): Promise<SafeHtml> {
             </dl>
             <p class="warning" role="note">${strings.networkWarning(order.currency, standard, networkTitle)}</p>
             <figure class="qr">${qr} ${request.carriesAmount ? '' : html`<figcaption>${strings.qrWithoutAmount}</figcaption>`}</figure>
+            ${request.carriesAmount ? html`<p class="wallet-link"><a href="${request.uri}" data-payment-uri>${strings.openInWallet}</a></p>` : ''}
             <p class="deadline">
               <span>${strings.timeLeft}:</span>
               <strong data-countdown data-expires-at="${state.expiresAt}">${remainingTime(state.expiresAt)}</strong>
@@ -159,7 +160,7 @@ export async function paymentPage(context: PageContext): Promise<SafeHtml> {
             </p>
           </section>
 
-          ${mode === 'test' && !view.final ? simulateForm(token, strings) : ''}
+          ${mode === 'test' && !view.final ? simulateForm(token, strings, view.payable) : ''}
           ${context.notice === 'simulated' ? html`<p class="notice" role="status">${strings.simulated}</p>` : ''}
           ${context.notice === 'simulate_refused' ? html`<p class="notice" role="status">${strings.simulateRefused}</p>` : ''}
 
@@ -171,8 +172,13 @@ export async function paymentPage(context: PageContext): Promise<SafeHtml> {
             }
             ${
               order.cancel_url
-                ? html`<a href="${order.cancel_url}" data-cancel-link ${completed ? html`hidden` : ''}
-                    >${view.final ? strings.returnTo(merchant.displayName) : strings.cancelAndReturn(merchant.displayName)}</a
+                ? html`<a
+                    href="${order.cancel_url}"
+                    data-cancel-link
+                    data-cancel-text="${strings.cancelAndReturn(merchant.displayName)}"
+                    data-return-text="${strings.returnTo(merchant.displayName)}"
+                    ${completed ? html`hidden` : ''}
+                    >${view.payable ? strings.cancelAndReturn(merchant.displayName) : strings.returnTo(merchant.displayName)}</a
                   >`
                 : ''
             }
@@ -182,8 +188,9 @@ export async function paymentPage(context: PageContext): Promise<SafeHtml> {
     </html>`;
 }
 
-function simulateForm(token: string, strings: Strings): SafeHtml {
-  return html`<form class="simulate" method="post" action="/pay/${token}/simulate">
+/** Shown while something is left to pay (hidden, for the script to show, while a payment confirms). */
+function simulateForm(token: string, strings: Strings, payable: boolean): SafeHtml {
+  return html`<form class="simulate" method="post" action="/pay/${token}/simulate" ${payable ? '' : html`hidden`}>
     <button type="submit">${strings.simulate}</button>
     <p>${strings.simulateHelp}</p>
   </form>`;

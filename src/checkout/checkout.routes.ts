@@ -67,8 +67,9 @@ function securityHeaders(): Middleware {
   return async (ctx, next) => {
     ctx.set('Content-Security-Policy', PAYMENT_PAGE_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    // The token is in the page's address: no link or redirect may carry it to another site.
-    ctx.set('Referrer-Policy', 'no-referrer');
+    // The token is in the page's address: no link or redirect may carry it to another site. Not
+    // `no-referrer`, which would make the simulate form's Origin `null` and so refused as cross-site.
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Robots-Tag', 'noindex, nofollow');
     ctx.set('Cache-Control', 'no-store');

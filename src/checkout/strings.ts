@@ -30,6 +30,7 @@ export interface Strings {
   networkWarning: (currency: string, standard: string, network: string) => string;
   qrLabel: (currency: string, network: string) => string;
   qrWithoutAmount: string;
+  openInWallet: string;
   timeLeft: string;
   payBy: string;
   headline: Record<PageStatus, (words: StatusWords) => string>;
@@ -66,6 +67,7 @@ const en: Strings = {
     `Send only ${currency} on ${network}${standard ? ` (${standard})` : ''}. ${currency} sent on any other network does not arrive here and may be lost: ${currency} on Tron is not ${currency} on Ethereum.`,
   qrLabel: (currency, network) => `QR code: a payment request for ${currency} on ${network} to the address above`,
   qrWithoutAmount: 'The QR code holds the address only: enter the amount yourself.',
+  openInWallet: 'Open in a wallet app',
   timeLeft: 'Time left',
   payBy: 'Pay by',
   headline: {
@@ -123,6 +125,7 @@ const es: Strings = {
     `Envíe solo ${currency} en ${network}${standard ? ` (${standard})` : ''}. ${currency} enviado en cualquier otra red no llega aquí y puede perderse: ${currency} en Tron no es ${currency} en Ethereum.`,
   qrLabel: (currency, network) => `Código QR: una solicitud de pago de ${currency} en ${network} a la dirección de arriba`,
   qrWithoutAmount: 'El código QR contiene solo la dirección: introduzca el importe usted.',
+  openInWallet: 'Abrir en una app de billetera',
   timeLeft: 'Tiempo restante',
   payBy: 'Pague antes de',
   headline: {
@@ -179,6 +182,7 @@ const de: Strings = {
     `Senden Sie nur ${currency} auf ${network}${standard ? ` (${standard})` : ''}. ${currency} auf einem anderen Netzwerk kommt hier nicht an und kann verloren gehen: ${currency} auf Tron ist nicht ${currency} auf Ethereum.`,
   qrLabel: (currency, network) => `QR-Code: eine Zahlungsanforderung über ${currency} auf ${network} an die Adresse oben`,
   qrWithoutAmount: 'Der QR-Code enthält nur die Adresse: Geben Sie den Betrag selbst ein.',
+  openInWallet: 'In einer Wallet-App öffnen',
   timeLeft: 'Verbleibende Zeit',
   payBy: 'Zahlen bis',
   headline: {

@@ -23,6 +23,7 @@ export const isolatedNamespaces = {
   tronWatcher: 'tron-watcher',
   ordersOnChain: 'orders-on-chain',
   lateMoney: 'late-money',
+  checkout: 'checkout',
   archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',

@@ -89,7 +89,7 @@ describe('payment page (real API, worker, Temporal dev server, Postgres)', () =>
     expect(response.status).toBe(200);
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(response.headers.get('content-security-policy')).not.toMatch(/unsafe-inline|https?:/);
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
     expect(response.headers.get('x-robots-tag')).toContain('noindex');
     expect(response.headers.get('cache-control')).toBe('no-store');
     const body = await response.text();
