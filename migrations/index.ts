@@ -20,6 +20,7 @@ import * as addressIndexesPerMode from './20261207T0100-address-indexes-per-mode
 import * as webhookSignatureFormat from './20261207T0200-webhook-signature-format';
 import * as dashboardSessionMerchant from './20261207T0300-dashboard-session-merchant';
 import * as lookups from './20261207T0400-lookups';
+import * as requestLog from './20261207T0600-request-log';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T0200-webhook-signature-format': webhookSignatureFormat,
   '20261207T0300-dashboard-session-merchant': dashboardSessionMerchant,
   '20261207T0400-lookups': lookups,
+  '20261207T0600-request-log': requestLog,
 };

@@ -39,7 +39,19 @@ const generousRateLimits: RateLimitSettings = {
  */
 export type TestApiOptions = Pick<AppDeps, 'db' | 'temporal'> &
   Partial<
-    Pick<AppDeps, 'taskQueue' | 'simulatedBlockTimeMs' | 'derivers' | 'prices' | 'clock' | 'publicOrigin' | 'trustedProxies' | 'healthToken' | 'webhookPolicy'>
+    Pick<
+      AppDeps,
+      | 'taskQueue'
+      | 'simulatedBlockTimeMs'
+      | 'derivers'
+      | 'prices'
+      | 'clock'
+      | 'publicOrigin'
+      | 'trustedProxies'
+      | 'healthToken'
+      | 'webhookPolicy'
+      | 'requestLog'
+    >
   > & {
     rateLimits?: Partial<RateLimitSettings>;
     port?: number;
