@@ -4,9 +4,10 @@
  * written in batches, one multi-row insert at a time, every `flushIntervalMs` or as soon as
  * `batchSize` are waiting, and what is left on close().
  *
- * Best-effort by design: a batch the database refuses is dropped with a warning (never retried,
- * never an error for the request), and at most `maxBuffered` records wait, so a database that
- * stays down costs a bounded amount of memory; records beyond it are dropped and counted.
+ * Best-effort by design: a batch the database refuses is dropped with a warning, with the records
+ * waiting behind it (never retried, never an error for the request), and at most `maxBuffered`
+ * records wait, so a database that stays down costs a bounded amount of memory and a stopping
+ * server waits for one failed insert at most; records beyond the bound are dropped and counted.
  */
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
@@ -116,9 +117,12 @@ export class RequestLog implements RequestLogFlusher {
       try {
         await insertApiRequests(this.#db, rows);
       } catch (error) {
+        // What waits behind it goes too: against a database that is down, each insert may wait out
+        // the pool's 5 s connection timeout, and a queue of them would hold a stopping server.
+        const behind = this.#buffer.splice(0).length;
         this.#logger.warn(
-          { err: error instanceof Error ? error.message : String(error), dropped: rows.length },
-          'request log: the database refused a batch, which is dropped; the request log is best-effort',
+          { err: error instanceof Error ? error.message : String(error), dropped: rows.length + behind },
+          'request log: the database refused a batch, which is dropped with the records waiting behind it; the request log is best-effort',
         );
       }
     }

@@ -284,17 +284,20 @@ describe('the request log writer (Postgres)', () => {
     expect(await count()).toBe(5);
   });
 
-  it('holds at most maxBuffered records while the database is unreachable, and drops them with warnings', async () => {
+  it('holds at most maxBuffered records while the database is unreachable, and drops a refused batch with all that waits behind it, with warnings', async () => {
     const { lines, logger } = memoryLogger();
     const unreachable = createDb('postgres://inflow:none@127.0.0.1:1/none');
     try {
-      const log = new RequestLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 100, maxBuffered: 3 });
-      for (let i = 0; i < 5; i++) log.record(row());
-      expect(log.pending).toBe(3);
+      const log = new RequestLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 2, maxBuffered: 4 });
+      for (let i = 0; i < 6; i++) log.record(row());
+      // Two full batches are queued; nothing has been taken yet, and the bound refused two.
+      expect(log.pending).toBe(4);
       expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringContaining('records are being dropped') }));
       await log.close();
       expect(log.pending).toBe(0);
-      expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', dropped: 3, msg: expect.stringContaining('the database refused a batch') }));
+      // One failed insert, not one per batch: the second batch went with the first.
+      const refused = lines.filter((line) => String(line.msg).includes('the database refused a batch'));
+      expect(refused).toEqual([expect.objectContaining({ level: 'warn', dropped: 4 })]);
       expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', dropped: 2, msg: expect.stringContaining('while the buffer was full') }));
     } finally {
       await unreachable.destroy();
