@@ -21,6 +21,7 @@ import * as webhookSignatureFormat from './20261207T0200-webhook-signature-forma
 import * as dashboardSessionMerchant from './20261207T0300-dashboard-session-merchant';
 import * as lookups from './20261207T0400-lookups';
 import * as ledgerLookups from './20261207T0500-ledger-lookups';
+import * as requestLog from './20261207T0600-request-log';
 import * as paymentPages from './20261207T0700-payment-pages';
 
 export const migrations: Record<string, Migration> = {
@@ -41,5 +42,6 @@ export const migrations: Record<string, Migration> = {
   '20261207T0300-dashboard-session-merchant': dashboardSessionMerchant,
   '20261207T0400-lookups': lookups,
   '20261207T0500-ledger-lookups': ledgerLookups,
+  '20261207T0600-request-log': requestLog,
   '20261207T0700-payment-pages': paymentPages,
 };

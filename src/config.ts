@@ -85,6 +85,8 @@ const EnvSchema = z.object({
     .optional(),
   // Peer addresses whose X-Forwarded-Proto and X-Forwarded-Host the dashboard believes, comma-separated (docs/dashboard.md).
   INFLOW_TRUSTED_PROXIES: z.string().optional(),
+  // Days the request log (GET /requests) keeps a request; the worker's hourly prune deletes older ones (docs/api.md).
+  INFLOW_REQUEST_LOG_RETENTION_DAYS: wholeNumber(1, 3_650).default(30),
   // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
   INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
@@ -265,6 +267,8 @@ export interface Config {
   trustedProxies: string[];
   /** INFLOW_HEALTH_TOKEN: opens /healthz's detailed answer; unset, it stays closed. */
   healthToken: string | undefined;
+  /** INFLOW_REQUEST_LOG_RETENTION_DAYS: how long the request log keeps a request (the worker prunes). */
+  requestLogRetentionDays: number;
 }
 
 const examples = {
@@ -369,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     publicOrigin: data.INFLOW_PUBLIC_URL === undefined ? undefined : new URL(data.INFLOW_PUBLIC_URL).origin,
     trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),
     healthToken: data.INFLOW_HEALTH_TOKEN,
+    requestLogRetentionDays: data.INFLOW_REQUEST_LOG_RETENTION_DAYS,
   };
 }
 

@@ -81,6 +81,7 @@ export async function createWorker({ config, db, connection, temporal, logger }:
       webhookPolicy: config.webhookPolicy,
       secretKey: requireSecretKey(config),
       chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
+      requestLogRetentionDays: config.requestLogRetentionDays,
       temporal,
       taskQueue: config.temporal.taskQueue,
     },

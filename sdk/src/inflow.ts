@@ -80,6 +80,12 @@ export class Inflow extends InflowClient {
     sendTest: this.operation('sendWebhookEndpointTest'),
   };
 
+  /** The request log: a request by the `Request-Id` its answer carried, or the recent ones (`failed: 'true'` for errors). */
+  readonly requests = {
+    list: this.list('listRequests'),
+    retrieve: this.operation('retrieveRequest'),
+  };
+
   readonly apiKeys = {
     create: this.operation('createApiKey'),
     list: this.list('listApiKeys'),

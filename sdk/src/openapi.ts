@@ -566,6 +566,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List requests
+         * @description The mode's logged API requests, newest first, filtered by `status`, `failed`, `method` or `api_key_id`. Requests are written to the log in batches a fraction of a second after their answer (by the API process that served them), so the newest may not be listed yet.
+         *
+         *     Needs `read` permission on `requests`.
+         */
+        get: operations["listRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a request
+         * @description A request by the `Request-Id` its answer carried: method, path (never the query string), the operation it reached, status, the error it was answered with, `Idempotency-Key` and duration. Only requests whose key authenticated are logged; another merchant's or mode's request is a 404. A request served by another API process may take a few hundred milliseconds to be found.
+         *
+         *     Needs `read` permission on `requests`.
+         */
+        get: operations["retrieveRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/account": {
         parameters: {
             query?: never;
@@ -1080,7 +1124,7 @@ export interface components {
             /** @description The `whsec_` signing secret: only in the answers to create and rotate-secret. */
             secret?: string;
         };
-        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, events, webhook_endpoints, api_keys, account) to `read` or `write` (write includes read; a resource left out is refused with 403). */
+        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, events, webhook_endpoints, api_keys, requests, account) to `read` or `write` (write includes read; a resource left out is refused with 403). */
         Permissions: "full" | "read_only" | {
             /** @enum {string} */
             customers?: "read" | "write";
@@ -1096,6 +1140,8 @@ export interface components {
             webhook_endpoints?: "read" | "write";
             /** @enum {string} */
             api_keys?: "read" | "write";
+            /** @enum {string} */
+            requests?: "read" | "write";
             /** @enum {string} */
             account?: "read" | "write";
         };
@@ -1115,6 +1161,38 @@ export interface components {
             rolled_to: string | null;
             /** @description The key itself: only in the answer that made it (create, roll). Store it now; it is never shown again. */
             secret?: string;
+        };
+        Request: {
+            /** @description The `Request-Id` header of the answer. */
+            id: string;
+            /** @constant */
+            object: "request";
+            livemode: boolean;
+            /** @description The key that made the request (never the key itself). */
+            api_key_id: string;
+            method: string;
+            /** @description The path as requested, under `/api/v1`, without its query string (which is never kept). */
+            path: string;
+            /** @description The operation the request reached, as the OpenAPI document names it (`retrieveCustomer`); null when no route matched. */
+            operation_id: string | null;
+            /** @description The HTTP status of the answer. */
+            status: number;
+            /** @description The error the answer gave (as `{"error": …}` said it), or null for a success. */
+            error: {
+                type: string;
+                code: string;
+                message: string;
+                param: string | null;
+            } | null;
+            /** @description The `Idempotency-Key` header the request sent, if any. */
+            idempotency_key: string | null;
+            /** @description How long the answer took, in whole milliseconds. */
+            duration_ms: number;
+            /**
+             * Format: date-time
+             * @description When the request arrived.
+             */
+            created_at: string;
         };
         Account: {
             /** @constant */
@@ -2847,6 +2925,91 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listRequests: {
+        parameters: {
+            query?: {
+                /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
+                limit?: string;
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
+                starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                /** @description Only requests answered with exactly this HTTP status, e.g. `404`. */
+                status?: string;
+                /** @description `true`: only requests answered with a status of 400 or more; `false`: only those answered below 400. */
+                failed?: "true" | "false";
+                /** @description Only requests with this HTTP method. */
+                method?: "GET" | "POST" | "PATCH" | "DELETE";
+                /** @description Only requests made with this API key. */
+                api_key_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: components["schemas"]["Request"][];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    retrieveRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     retrieveAccount: {
         parameters: {
             query?: never;
@@ -3528,6 +3691,18 @@ export const operationRoutes = {
         "method": "POST",
         "path": "/api-keys/{id}/roll",
         "input": "body",
+        "idempotent": false
+    },
+    "listRequests": {
+        "method": "GET",
+        "path": "/requests",
+        "input": "query",
+        "idempotent": false
+    },
+    "retrieveRequest": {
+        "method": "GET",
+        "path": "/requests/{id}",
+        "input": "none",
         "idempotent": false
     },
     "retrieveAccount": {

@@ -20,6 +20,8 @@ export interface ActivityDeps extends WorkflowStarter {
   secretKey: Buffer;
   /** A node adapter per watched chain (by chainKey); empty when no chain is watched. */
   chains: Map<string, WatchedChainAdapter>;
+  /** INFLOW_REQUEST_LOG_RETENTION_DAYS: the request log's prune deletes older rows (30 unless given). */
+  requestLogRetentionDays?: number | undefined;
 }
 
 /**

@@ -19,6 +19,7 @@ import { jsonBody } from './middleware/body';
 import { errorHandler, notFound, unmatched } from './middleware/errors';
 import { rateLimit, signInLimit, UnauthenticatedLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
+import { RequestLog } from '../requests/request-log';
 
 export interface AppDeps {
   db: Db;
@@ -50,9 +51,18 @@ export interface AppDeps {
   healthToken?: string | undefined;
   /** The token contracts the payment page's QR codes name (the watched chains'); the registry's when absent. */
   tokenContracts?: TokenContracts | undefined;
+  /** The merchant-facing request log's writer; the app makes one on `db` unless given (tests pass their own). */
+  requestLog?: RequestLog | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** Each app's request log, which stopApiServer closes (writing what waits) once the server has stopped. */
+const requestLogs = new WeakMap<object, RequestLog>();
+
+export function requestLogOf(app: object): RequestLog | undefined {
+  return requestLogs.get(app);
+}
 
 /**
  * Builds the Koa app from its dependencies, so tests can serve it on port 0 against their own
@@ -63,7 +73,9 @@ export const API_PREFIX = '/api/v1';
  */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
-  app.use(requestContext(deps.logger));
+  const requestLog = deps.requestLog ?? new RequestLog(deps.db, deps.logger);
+  requestLogs.set(app, requestLog);
+  app.use(requestContext(deps.logger, requestLog));
   app.use(errorHandler(deps.logger));
   app.use(healthRoutes(deps).routes());
   app.use(openApiRoutes().routes());
@@ -74,7 +86,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(dashboardRoutes({ ...deps, signInLimit: signInLimit(unauthenticated) }).routes());
   // The hosted payment page (docs/checkout.md): public, each order's behind its token.
   app.use(checkoutRoutes({ ...deps, refusedLimit: unauthenticated }).routes());
-  app.use(createApiRouter(deps, unauthenticated).routes());
+  app.use(createApiRouter({ ...deps, requestLog }, unauthenticated).routes());
   app.use(notFound);
   return app;
 }
@@ -89,13 +101,14 @@ export function createApiRouter(
   unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []),
 ): Router<AppState> {
   const clock = deps.clock ?? (() => new Date());
+  const requestLog = deps.requestLog ?? new RequestLog(deps.db, deps.logger);
   const api = new Router<AppState>({ prefix: API_PREFIX });
   api.use(auth(deps.db, clock, unauthenticated));
   // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
   api.use(jsonBody());
-  for (const module of apiModules) api.use(module.routes({ ...deps, clock }).routes());
+  for (const module of apiModules) api.use(module.routes({ ...deps, clock, requestLog }).routes());
   api.all('/{*rest}', unmatched(api));
   return api;
 }

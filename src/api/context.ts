@@ -17,6 +17,8 @@ export interface Caller {
 export interface AppState {
   requestId: string;
   caller?: Caller;
+  /** The operation the request reached (set by `route()`), for the request log. */
+  operationId?: string;
   body?: unknown;
   /** Input validated by validate(): the parsed body and query, typed by the route's schema. */
   input?: unknown;

@@ -9,6 +9,7 @@ import { depositsModule } from '../deposits/deposits.module';
 import { eventsModule } from '../events/events.module';
 import { accountModule } from '../merchants/account.module';
 import { ordersModule } from '../orders/orders.module';
+import { requestsModule } from '../requests/requests.module';
 import { webhookEndpointsModule } from '../webhooks/endpoints.module';
 
 export const apiModules = [
@@ -19,5 +20,6 @@ export const apiModules = [
   eventsModule,
   webhookEndpointsModule,
   apiKeysModule,
+  requestsModule,
   accountModule,
 ] as const;

@@ -115,6 +115,7 @@ function checkPathId(kind: IdKind): Middleware<AppState> {
 function authorize(operation: Operation): Middleware<AppState> {
   const access = accessOf(operation);
   return async (ctx, next) => {
+    ctx.state.operationId = operation.operationId;
     const caller = callerOf(ctx);
     if (operation.resource && !allows(caller.grants, operation.resource, access)) {
       throw new PermissionError(

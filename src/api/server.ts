@@ -9,7 +9,7 @@ import { createPriceSources, describePriceSources } from '../prices/sources';
 import { createLogger } from '../logger';
 import { connectDatabase, createAddressDerivers, lazyTemporalClient, onShutdownSignal, runMain, StartupError } from '../startup';
 import { sealPlaintextWebhookSecrets } from '../webhooks/sealed-secrets';
-import { createApp, type AppDeps } from './app';
+import { createApp, requestLogOf, type AppDeps } from './app';
 
 /** Each server's app, whose event streams stopApiServer ends. */
 const appsOfServers = new WeakMap<Server, object>();
@@ -47,14 +47,18 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
 }
 
 /**
- * Stops accepting connections and resolves when in-flight requests have finished. Event streams
- * (`GET /events/stream`) never finish by themselves: they are ended, and their clients resume
- * elsewhere with Last-Event-ID.
+ * Stops accepting connections and resolves when in-flight requests have finished and the request
+ * log has written what waits. Event streams (`GET /events/stream`) never finish by themselves: they
+ * are ended, and their clients resume elsewhere with Last-Event-ID.
  */
 export function stopApiServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
     const app = appsOfServers.get(server);
+    const requestLog = app ? requestLogOf(app) : undefined;
+    server.close(() => {
+      if (requestLog) void requestLog.close().then(resolve);
+      else resolve();
+    });
     if (app) {
       endEventStreams(app);
       endPaymentPageStreams(app);

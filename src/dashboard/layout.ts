@@ -10,6 +10,7 @@ export const NAV = [
   ['orders', 'Orders', '/dashboard/orders'],
   ['webhooks', 'Webhooks', '/dashboard/webhooks'],
   ['events', 'Events', '/dashboard/events'],
+  ['requests', 'Requests', '/dashboard/requests'],
   ['api-keys', 'API keys', '/dashboard/api-keys'],
 ] as const;
 

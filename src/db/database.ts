@@ -11,6 +11,7 @@ import type { LedgerTables } from '../balance/ledger.table';
 import type { MerchantTables } from '../merchants/merchants.table';
 import type { OrderTables } from '../orders/orders.table';
 import type { RateLimitTables } from '../api/rate-limits.table';
+import type { RequestTables } from '../requests/api-requests.table';
 import type { WebhookTables } from '../webhooks/webhooks.table';
 import type { OutboxTables } from '../outbox/workflow-outbox.table';
 
@@ -28,6 +29,7 @@ export interface Database
     MerchantTables,
     OrderTables,
     RateLimitTables,
+    RequestTables,
     WebhookTables,
     OutboxTables {}
 

@@ -24,6 +24,7 @@ import {
   confirmationSignal,
   depositWorkflowId,
   orderWorkflowId,
+  PRUNE_REQUEST_LOG_SCHEDULE_ID,
   PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
   type ChainWatcherInput,
   type ConfirmationReport,
@@ -121,13 +122,15 @@ export async function startChainWatcher(starter: WorkflowStarter, input: ChainWa
 }
 
 /**
- * Creates inflow's maintenance Schedules unless they exist (every worker calls it at start): today
- * the hourly purge of expired Idempotency-Keys. Schedules live in Temporal, so however many workers
- * run, each job runs once per interval, and an operator sees and controls it in the Web UI.
+ * Creates inflow's maintenance Schedules unless they exist (every worker calls it at start): the
+ * hourly purge of expired Idempotency-Keys and the hourly prune of the request log. Schedules live
+ * in Temporal, so however many workers run, each job runs once per interval, and an operator sees
+ * and controls it in the Web UI. True when this call created one (a deployment that had the first
+ * gets the second at its next worker start).
  */
 export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Promise<boolean> {
-  try {
-    await starter.temporal.schedule.create<Workflows['purgeIdempotencyKeysWorkflow']>({
+  const purge = await createScheduleOnce(() =>
+    starter.temporal.schedule.create<Workflows['purgeIdempotencyKeysWorkflow']>({
       scheduleId: PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
       spec: { intervals: [{ every: '1 hour' }] },
       action: {
@@ -139,7 +142,29 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
       },
       // A run missed while every worker was down is made up once, not once per missed hour.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-    });
+    }),
+  );
+  const prune = await createScheduleOnce(() =>
+    starter.temporal.schedule.create<Workflows['pruneRequestLogWorkflow']>({
+      scheduleId: PRUNE_REQUEST_LOG_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'pruneRequestLogWorkflow',
+        taskQueue: starter.taskQueue,
+        args: [{}],
+        ...startMetadata('pruneRequestLogWorkflow', [{}]),
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    }),
+  );
+  return purge || prune;
+}
+
+/** Runs a Schedule's create; false when it exists already. */
+async function createScheduleOnce(create: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await create();
     return true;
   } catch (error) {
     if (error instanceof ScheduleAlreadyRunning) return false;

@@ -298,18 +298,38 @@ export interface OrderActivities {
 
 // ---------------------------------------------------------------------------------------------
 // Maintenance: purgeIdempotencyKeysWorkflow, started hourly by the Temporal Schedule
-// `purge-idempotency-keys` (visible under Schedules in the Web UI).
+// `purge-idempotency-keys`, and pruneRequestLogWorkflow, started hourly by `prune-request-log`
+// (visible under Schedules in the Web UI).
 
 export const PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID = 'purge-idempotency-keys';
+export const PRUNE_REQUEST_LOG_SCHEDULE_ID = 'prune-request-log';
 
 export interface PurgeIdempotencyKeysInput {
   /** Keys older than this are forgotten (the API replays a key for 24 hours). */
   olderThanHours: number;
 }
 
+/**
+ * The Schedule starts it with `{}`: the worker's INFLOW_REQUEST_LOG_RETENTION_DAYS applies (read by
+ * the activity, not fixed in the Schedule, so a changed setting applies from the next run). An
+ * operator starting one by hand may pass other days.
+ */
+export interface PruneRequestLogInput {
+  olderThanDays?: number;
+}
+
+/** What a prune of the request log did: rows deleted, the retention it applied, and whether older rows are left for the next run. */
+export interface PruneRequestLogResult {
+  deleted: number;
+  olderThanDays: number;
+  more: boolean;
+}
+
 export interface MaintenanceActivities {
   /** Deletes Idempotency-Keys older than the input says; how many. */
   purgeExpiredIdempotencyKeys(input: PurgeIdempotencyKeysInput): Promise<number>;
+  /** Deletes logged API requests older than the input's days, else the worker's INFLOW_REQUEST_LOG_RETENTION_DAYS. */
+  pruneRequestLog(input: PruneRequestLogInput): Promise<PruneRequestLogResult>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,4 +348,5 @@ export interface Workflows {
   chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
   orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;
   purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number>;
+  pruneRequestLogWorkflow(input: PruneRequestLogInput): Promise<PruneRequestLogResult>;
 }

@@ -4,7 +4,7 @@ import type { Workflows } from './definitions';
 import type { depositWorkflow } from './deposit.workflow';
 import type { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import type { orderWorkflow } from './order.workflow';
-import type { purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
+import type { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
 import type { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 
 export { depositWorkflow } from './deposit.workflow';
@@ -12,7 +12,7 @@ export { simulatedConfirmationsWorkflow } from './simulated-confirmations.workfl
 export { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 export { chainWatcherWorkflow } from './chain-watcher.workflow';
 export { orderWorkflow } from './order.workflow';
-export { purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
+export { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
 
 /** Fails to compile when a registered workflow no longer has the signature clients start it with (definitions.ts). */
 export type RegisteredWorkflows = Registered<{
@@ -23,5 +23,6 @@ export type RegisteredWorkflows = Registered<{
   chainWatcherWorkflow: typeof chainWatcherWorkflow;
   orderWorkflow: typeof orderWorkflow;
   purgeIdempotencyKeysWorkflow: typeof purgeIdempotencyKeysWorkflow;
+  pruneRequestLogWorkflow: typeof pruneRequestLogWorkflow;
 }>;
 type Registered<T extends Workflows & Record<Exclude<keyof T, keyof Workflows>, never>> = T;

@@ -3,11 +3,11 @@
  * result and the next one under Schedules in the Web UI, and can pause or trigger it there.
  */
 import { log, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { Activities, PurgeIdempotencyKeysInput } from './definitions';
-import { purgeDetails } from './metadata';
+import type { Activities, PruneRequestLogInput, PruneRequestLogResult, PurgeIdempotencyKeysInput } from './definitions';
+import { pruneDetails, purgeDetails } from './metadata';
 import { activityRetry } from './versions';
 
-const { purgeExpiredIdempotencyKeys } = proxyActivities<Activities>({
+const { purgeExpiredIdempotencyKeys, pruneRequestLog } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { ...activityRetry, maximumAttempts: 10 },
 });
@@ -19,4 +19,13 @@ export async function purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysIn
   setCurrentDetails(purgeDetails(input, deleted));
   log.info('expired idempotency keys purged', { deleted, olderThanHours: input.olderThanHours });
   return deleted;
+}
+
+/** Deletes logged API requests past the request log's retention (the worker's setting); a backlog larger than one run is left to the next. */
+export async function pruneRequestLogWorkflow(input: PruneRequestLogInput): Promise<PruneRequestLogResult> {
+  setCurrentDetails(pruneDetails());
+  const result = await pruneRequestLog(input);
+  setCurrentDetails(pruneDetails(result));
+  log.info('request log pruned', { ...result });
+  return result;
 }

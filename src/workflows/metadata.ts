@@ -20,6 +20,7 @@ import {
   type EventDispatchInput,
   type OrderWorkflowInput,
   type PreparedDelivery,
+  type PruneRequestLogResult,
   type PurgeIdempotencyKeysInput,
   type ScanResult,
   type SimulatedConfirmationsInput,
@@ -84,6 +85,13 @@ const startMetadataOf: { [Name in keyof Workflows]: (...args: Parameters<Workflo
   purgeIdempotencyKeysWorkflow: (input) => ({
     typedSearchAttributes: [],
     staticSummary: `Purge Idempotency-Keys older than ${input.olderThanHours} h`,
+  }),
+  pruneRequestLogWorkflow: (input) => ({
+    typedSearchAttributes: [],
+    staticSummary:
+      input.olderThanDays === undefined
+        ? 'Prune the request log past INFLOW_REQUEST_LOG_RETENTION_DAYS'
+        : `Prune the request log past ${input.olderThanDays} days`,
   }),
 };
 
@@ -254,6 +262,12 @@ export function purgeDetails(input: PurgeIdempotencyKeysInput, deleted?: number)
   return deleted === undefined
     ? `purging Idempotency-Keys older than ${input.olderThanHours} h`
     : `deleted ${deleted} Idempotency-Key${deleted === 1 ? '' : 's'} older than ${input.olderThanHours} h`;
+}
+
+export function pruneDetails(result?: PruneRequestLogResult): string {
+  if (!result) return 'pruning logged API requests past their retention';
+  const more = result.more ? '; older ones are left for the next run' : '';
+  return `deleted ${result.deleted} logged request${result.deleted === 1 ? '' : 's'} older than ${result.olderThanDays} days${more}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -546,4 +546,30 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
       await receiver.close();
     }
   });
+
+  it('finds a request by the Request-Id its answer carried, typed into form#request-lookup, and lists it among the failed ones', async () => {
+    const refused = await stack.api.request('/api/v1/customers/cus_00000000000000000000000000', { key: stack.acme.test_key });
+    expect(refused.status).toBe(404);
+    const requestId = refused.headers.get('Request-Id') as string;
+
+    const page = await signedInPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    await open(page, '/dashboard/requests');
+    expect(await page.$eval('header nav a[aria-current="page"]', (link: any) => link.getAttribute('href'))).toBe('/dashboard/requests');
+    await typeInto(page, 'form#request-lookup input[name=id]', requestId);
+    const found = await submit(page, 'form#request-lookup');
+    expect([found.status(), page.url()]).toEqual([200, url(`/dashboard/requests/${requestId}`)]);
+    expect(await textOf(page, '[data-request-status]')).toBe('404');
+    expect(await textOf(page, '[data-error-code]')).toBe('resource_missing');
+    expect(await textOf(page, '[data-request-path]')).toBe('/api/v1/customers/cus_00000000000000000000000000');
+    expect((await stat(await saveScreenshot(page, 'request-detail'))).size).toBeGreaterThan(0);
+
+    // The list, filtered to failures from form#request-filters: the request is a row, linking to its page.
+    await open(page, '/dashboard/requests');
+    await page.select('form#request-filters select[name=result]', 'failed');
+    await submit(page, 'form#request-filters');
+    expect(page.url()).toContain('result=failed');
+    expect(await textOf(page, `tr[data-request-id="${requestId}"] [data-field="status"]`)).toBe('404');
+    expect((await stat(await saveScreenshot(page, 'requests'))).size).toBeGreaterThan(0);
+  });
 });

@@ -505,6 +505,17 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
       }),
       filters: { status: 'status', external_id: 'external_id' },
     },
+    {
+      path: '/requests',
+      params: () => ({
+        limit,
+        starting_after: cursor(),
+        status: enumOrJunk(['200', '400', '404']),
+        failed: enumOrJunk(['true', 'false']),
+        method: enumOrJunk(['GET', 'POST', 'PATCH', 'DELETE']),
+      }),
+      filters: { method: 'method' },
+    },
   ];
 
   it('fuzzes every operation of the OpenAPI document that takes a body, and every list', () => {

@@ -51,6 +51,7 @@ export type TestApiOptions = Pick<AppDeps, 'db' | 'temporal'> &
       | 'healthToken'
       | 'webhookPolicy'
       | 'tokenContracts'
+      | 'requestLog'
     >
   > & {
     rateLimits?: Partial<RateLimitSettings>;

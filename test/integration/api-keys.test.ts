@@ -101,7 +101,7 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
   it('a read_only key reads everything and writes nothing, not even keys', async () => {
     const { body } = await create(merchant.test_key, { name: 'Support', permissions: 'read_only' });
     const readOnly = body.secret as string;
-    for (const path of ['/customers', '/deposits', '/balance', '/orders', '/events', '/webhook-endpoints', '/api-keys']) {
+    for (const path of ['/customers', '/deposits', '/balance', '/orders', '/events', '/webhook-endpoints', '/api-keys', '/requests']) {
       expect([path, (await call(readOnly, 'GET', path)).status]).toEqual([path, 200]);
     }
     const refused = await create(readOnly, { name: 'Escalate', permissions: 'read_only' });

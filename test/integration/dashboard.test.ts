@@ -552,6 +552,48 @@ describe('dashboard (real app, Postgres and Temporal)', () => {
     expect([gone.status, gone.headers.get('location')]).toEqual([303, '/dashboard/login']);
     expect((await get('/dashboard', mine.cookie)).status).toBe(303);
   });
+
+  it("finds a request by its Request-Id from form#request-lookup, lists requests by result, method and status, and shows a key without requests access the API's 403", async () => {
+    const merchant = await buildMerchant(database.db, 'Requests');
+    const missing = await api.request('/api/v1/orders/ord_00000000000000000000000000', { key: merchant.test_key });
+    expect(missing.status).toBe(404);
+    const requestId = missing.headers.get('Request-Id') as string;
+    const { cookie } = await signIn(merchant.test_key);
+
+    // The lookup box is a GET to the list, which sends the id on to the request's page.
+    const list = await (await get('/dashboard/requests', cookie)).text();
+    expect(list).toMatch(/<form\s+id="request-lookup"[^>]*method="get"\s+action="\/dashboard\/requests"/);
+    expect(list).toMatch(/<a href="\/dashboard\/requests"\s+aria-current="page"/);
+    const lookup = await get(`/dashboard/requests?id=${requestId}`, cookie);
+    expect([lookup.status, lookup.headers.get('location')]).toEqual([303, `/dashboard/requests/${requestId}`]);
+    const detail = await get(`/dashboard/requests/${requestId}`, cookie);
+    expect(detail.status).toBe(200);
+    const page = await detail.text();
+    expect(page).toContain(`data-request-id="${requestId}"`);
+    expect(page).toMatch(/data-request-status><span class="status-failed">404</);
+    expect(page).toMatch(/<dd data-error-code><code>resource_missing<\/code>/);
+    expect(page).toContain('/api/v1/orders/ord_00000000000000000000000000');
+
+    // The list by result and status: the 404 is there, successes are not.
+    const failed = await (await get('/dashboard/requests?result=failed', cookie)).text();
+    expect(failed).toContain(`data-request-id="${requestId}"`);
+    expect(failed).not.toMatch(/class="status-succeeded"/);
+    expect(await (await get('/dashboard/requests?status=404&method=GET', cookie)).text()).toContain(`data-request-id="${requestId}"`);
+    expect(await (await get('/dashboard/requests?result=succeeded', cookie)).text()).not.toContain(`data-request-id="${requestId}"`);
+
+    // Another merchant's request is the API's 404; a malformed id its 400; both alerts.
+    const other = await buildMerchant(database.db, 'Other');
+    const theirs = (await api.request('/api/v1/balance', { key: other.test_key })).headers.get('Request-Id') as string;
+    const notMine = await get(`/dashboard/requests/${theirs}`, cookie);
+    expect(notMine.status).toBe(404);
+    expect(await notMine.text()).toMatch(/role="alert"/);
+    expect((await get('/dashboard/requests/not-an-id', cookie)).status).toBe(400);
+
+    const narrow = await api.request('/api/v1/api-keys', { method: 'POST', key: merchant.test_key, json: { name: 'Orders', permissions: { orders: 'read' } } });
+    const refused = await get('/dashboard/requests', (await signIn(((await narrow.json()) as { secret: string }).secret)).cookie);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/role="alert"/);
+  });
 });
 
 /** With inflow's worker: a deposit simulated from the dashboard's form, watched through /dashboard/stream. */

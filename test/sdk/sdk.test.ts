@@ -115,6 +115,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
       inflow.events,
       inflow.webhookEndpoints,
       inflow.apiKeys,
+      inflow.requests,
       inflow.account,
     ];
     const covered = resources.flatMap((resource) => Object.values(resource).map((method: { operationId: string }) => method.operationId));

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       publicOrigin: undefined,
       trustedProxies: [],
       healthToken: undefined,
+      requestLogRetentionDays: 30,
     });
   });
 
@@ -131,6 +132,13 @@ describe('loadConfig', () => {
   it('reads every variable it documents', () => {
     const config = loadConfig({ ...complete, TEMPORAL_NAMESPACE: 'payments', TEMPORAL_TASK_QUEUE: 'q', PORT: '8080', LOG_LEVEL: 'debug' });
     expect(config).toMatchObject({ temporal: { namespace: 'payments', taskQueue: 'q' }, port: 8080, logLevel: 'debug' });
+  });
+
+  it('reads the request log retention in whole days from 1 to 3650', () => {
+    expect(loadConfig({ ...complete, INFLOW_REQUEST_LOG_RETENTION_DAYS: '7' }).requestLogRetentionDays).toBe(7);
+    expect(() => loadConfig({ ...complete, INFLOW_REQUEST_LOG_RETENTION_DAYS: '0' })).toThrow(
+      'inflow: INFLOW_REQUEST_LOG_RETENTION_DAYS must be a whole number from 1 to 3650',
+    );
   });
 
   it('names every missing variable in one line, with an example', () => {
