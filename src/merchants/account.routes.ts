@@ -40,10 +40,14 @@ export function accountRoutes(deps: { db: Db; clock?: (() => Date) | undefined }
     const caller = callerOf(ctx);
     const input = inputOf(ctx, operations.update.body);
     const logo = input.logo === undefined ? undefined : input.logo === null ? null : decodeLogo(input.logo);
-    const merchant = await updateMerchant(deps.db, caller.merchantId, {
+    const update = {
       ...(input.display_name === undefined ? {} : { display_name: input.display_name }),
       ...(logo === undefined ? {} : { logo: logo?.bytes ?? null, logo_type: logo?.type ?? null }),
-    });
+    };
+    // An empty body changes nothing and answers the account as it is.
+    const merchant =
+      Object.keys(update).length > 0 ? await updateMerchant(deps.db, caller.merchantId, update) : await findMerchantById(deps.db, caller.merchantId);
+    if (!merchant) throw new AuthenticationError('This API key expired or was deleted while the request was made: use an active key.');
     const key = await findApiKey(deps.db, caller, caller.apiKeyId, (deps.clock ?? (() => new Date()))());
     if (!key) throw new AuthenticationError('This API key expired or was deleted while the request was made: use an active key.');
     return accountObject(merchant, caller, key);

@@ -15,6 +15,7 @@ import { resources } from '../../src/domain/permissions';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { CreateOrderBody } from '../../src/orders/orders.schema';
 import { CreateEndpointBody, UpdateEndpointBody } from '../../src/webhooks/endpoints.schema';
+import { UpdateAccountBody } from '../../src/merchants/account.schema';
 import type { TestApi } from '../helpers/api';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
 import type { TestDatabase } from '../helpers/database';
@@ -240,6 +241,13 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
   const validEndpoint = () => fc.record({ url: loopbackUrl, events, description: fc.string({ maxLength: 100 }) }, { requiredKeys: ['url', 'events'] });
   const validEndpointUpdate = () =>
     fc.record({ url: loopbackUrl, events, description: fc.option(fc.string({ maxLength: 100 }), { nil: null }), disabled: fc.boolean() }, { requiredKeys: [] });
+  /** A 1×1 PNG, as a logo's data: URL. */
+  const pngLogo = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+  const validAccountUpdate = () =>
+    fc.record(
+      { display_name: fc.option(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 .&'-]{0,60}[A-Za-z0-9]$/), { nil: null }), logo: fc.constantFrom(pngLogo, null) },
+      { requiredKeys: [] },
+    );
   const validOrder = () =>
     fc.constantFrom(...networkNames).chain((network) =>
       fc
@@ -346,6 +354,14 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
     },
     { name: 'POST /events/:id/resend', method: 'POST', path: () => `/events/${fixture.eventId}/resend`, fields: [], valid: noBody, validStatus: 200 },
     { name: 'POST /orders', method: 'POST', path: () => '/orders', fields: Object.keys(CreateOrderBody.shape), valid: validOrder, validStatus: 200 },
+    {
+      name: 'PATCH /account',
+      method: 'PATCH',
+      path: () => '/account',
+      fields: Object.keys(UpdateAccountBody.shape),
+      valid: validAccountUpdate,
+      validStatus: 200,
+    },
     { name: 'POST /api-keys', method: 'POST', path: () => '/api-keys', fields: Object.keys(CreateApiKeyBody.shape), valid: validApiKey, validStatus: 200 },
     // A key that does not exist: rolling the caller's own would lock the rest of the run out.
     {
@@ -504,6 +520,18 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
         external_id: fc.oneof(fc.constant('fuzz-fixture'), hostileStrings),
       }),
       filters: { status: 'status', external_id: 'external_id' },
+    },
+    {
+      path: '/balance/transactions',
+      params: () => ({
+        limit,
+        starting_after: cursor(),
+        deposit_id: fc.oneof(fc.constant(fixture.depositId), hostileStrings),
+        type: enumOrJunk(['deposit', 'reversal']),
+        network: enumOrJunk(networkNames),
+        currency: enumOrJunk(['USDT', 'USDC', 'ETH', 'TRX']),
+      }),
+      filters: { deposit_id: 'deposit_id', type: 'type', network: 'network', currency: 'currency' },
     },
     {
       path: '/requests',

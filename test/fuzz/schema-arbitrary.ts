@@ -52,6 +52,14 @@ export function schemaArbitraries(document: Schema, known: (pattern: string) => 
   const string = (schema: Schema): fc.Arbitrary<string> => {
     const minLength = schema.minLength ?? 0;
     const maxLength = Math.min(schema.maxLength ?? 40, minLength + 40);
+    // A URL field as a valid URL: random text almost never is, and the body's filter would draw
+    // again and again (seconds per body with a few optional URL fields, the event loop blocked).
+    if (schema.format === 'uri') {
+      // (Its pattern, no NUL and no lone surrogate, holds for every such URL.)
+      return fc
+        .webUrl({ validSchemes: ['http', 'https'], withQueryParameters: true, withFragments: true })
+        .filter((url) => url.length >= minLength && url.length <= (schema.maxLength ?? Infinity));
+    }
     if (typeof schema.pattern === 'string') {
       const random = fc
         .stringMatching(new RegExp(schema.pattern, 'u'))

@@ -662,7 +662,12 @@ describe('dashboard deposits (real worker)', () => {
     const created = await post('/dashboard/orders', { csrf, external_id: 'dash-cancel-1', network: 'ethereum', currency: 'USDT', amount: '3' }, { cookie });
     expect(created.status).toBe(303);
     const path = created.headers.get('location') as string;
-    expect(await (await get(path, cookie)).text()).toMatch(/<form id="cancel-order"/);
+    const detail = await (await get(path, cookie)).text();
+    expect(detail).toMatch(/<form id="cancel-order"/);
+    // The payer's page, linked from the order's: the order's own payment_url, which answers.
+    const paymentUrl = /<a href="([^"]+)" data-payment-url/.exec(detail)?.[1];
+    expect(paymentUrl).toMatch(new RegExp(`^${stack.api.baseUrl}/pay/cs_test_`));
+    expect((await fetch(paymentUrl!)).status).toBe(200);
     expect((await post(`${path}/cancel`, {}, { cookie })).status).toBe(403);
     const canceled = await post(`${path}/cancel`, { csrf }, { cookie });
     expect([canceled.status, canceled.headers.get('location')]).toEqual([303, path]);
