@@ -226,7 +226,7 @@ describe('every command in the docs', () => {
     Object.assign(fixtures, {
       baseUrl: stack.api.baseUrl,
       key,
-      vars: { KEY: key, CUSTOMER: customer.id, ADDRESS: address, INFLOW_HEALTH_TOKEN: testHealthToken },
+      vars: { KEY: key, CUSTOMER: customer.id, DEPOSIT: deposit.id, ADDRESS: address, INFLOW_HEALTH_TOKEN: testHealthToken },
       placeholders: [
         [/sk_test_…/g, key],
         [/cus_…/g, customer.id],
@@ -262,7 +262,7 @@ describe('every command in the docs', () => {
     expect(Object.keys(UNTIL_READY).filter((text) => !runnable.some((command) => command.text === text))).toEqual([]);
     expect(Object.keys(EXPECTED_FAILURES).filter((text) => !runnable.some((command) => command.text === text))).toEqual([]);
     // Every variable the docs assign is one this test gives a value.
-    expect([...new Set(assignments.map((assignment) => assignment.name))].sort()).toEqual(['ADDRESS', 'CUSTOMER', 'KEY']);
+    expect([...new Set(assignments.map((assignment) => assignment.name))].sort()).toEqual(['ADDRESS', 'CUSTOMER', 'DEPOSIT', 'KEY']);
   });
 
   it.each(runnable.filter((command) => command.kind === 'curl').map((command) => [command.where, command]))('curl %s answers 2xx', async (_where, command) => {
