@@ -21,6 +21,7 @@ import { readTestEnv } from '../helpers/test-env';
 const ALLOWLIST: Record<string, string> = {
   'npm install': 'installs dependencies: the test runs in an installed tree',
   'npm run dev': 'starts the whole development stack; dev-stack.test.ts runs it',
+  'INFLOW_DEV_LIVE=on npm run dev': 'starts the whole development stack with a devnet-only live mode; dev-stack.test.ts runs it so',
   'npm test': 'the whole suite, of which this test is part',
   'npm run prod:local': 'starts a multi-process production-like stack; topology tests cover it',
   'kill -9 <pid of worker-1>': "an operator's signal to a prod:local worker, <pid> to fill in",
