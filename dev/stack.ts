@@ -26,7 +26,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
 import type { AppDeps } from '../src/api/app';
 import { appDepsFrom, startApiServer, stopApiServer } from '../src/api/server';
-import { loadConfig, requireSecretKey, type Config } from '../src/config';
+import { ConfigError, loadConfig, requireSecretKey, type Config } from '../src/config';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal } from '../src/startup';
 import { MIGRATION_DB, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -111,8 +111,12 @@ export interface StackOptions {
   pool?: number;
   /** A throw-away dev server unless given. */
   temporal?: TemporalOptions;
-  /** anvil and the Tron stand-in as test-mode ethereum and tron, their chains in <dir> (dev/devnet/devnet.ts); free ports unless given. */
-  devnet?: { port?: number; tronPort?: number; blockTimeSeconds?: number };
+  /**
+   * anvil and the Tron stand-in as test-mode ethereum and tron, their chains in <dir> (dev/devnet/devnet.ts); free ports unless given.
+   * `live`: as live-mode ethereum and tron too (npm run dev's INFLOW_DEV_LIVE=on), with a throw-away live wallet (`wallets`) and
+   * the development merchant's live key (`merchant`): a live mode on the local devnets only, never for real funds.
+   */
+  devnet?: { port?: number; tronPort?: number; blockTimeSeconds?: number; live?: boolean };
   /** The caller's own chains (deploys, proxies, processes: see `up` and `onClose`), before inflow's parts start: returns the environment inflow gets for them. */
   chain?: (stack: InflowStack) => Promise<NodeJS.ProcessEnv>;
   /** What inflow's parts read, before the stack adds DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the devnets'. */
@@ -145,9 +149,10 @@ export class InflowStack {
   /** What inflow's parts read (and its processes get), and that loaded. */
   env!: NodeJS.ProcessEnv;
   config!: Config;
-  /** The merchant made (`merchant` as a name), and its test key (for `development` too). */
+  /** The merchant made (`merchant` as a name), and its test key (for `development` too); the development merchant's live key (with `devnet.live`). */
   merchant: CreatedMerchant | undefined;
   testKey: string | undefined;
+  liveKey: string | undefined;
   /** Each worker: its process, or the worker in this process and the promise of its run. */
   readonly workers: Array<{ name: string; process?: ManagedProcess; worker?: InflowWorker; running?: Promise<void> }> = [];
   /** Each API: its base URL (`http://127.0.0.1:<port>`) and its process. */
@@ -179,6 +184,11 @@ export class InflowStack {
       await this.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Live mode on the devnets (`devnet.live`). */
+  get devnetLive(): boolean {
+    return Boolean(this.options.devnet?.live);
   }
 
   /** The first API's base URL. */
@@ -271,7 +281,8 @@ export class InflowStack {
       this.onClose('database pool', () => db.destroy());
     }
     if (options.merchant === 'development') {
-      this.testKey = await ensureDevelopmentMerchant(this.db, await this.directory(), requireSecretKey(this.config), this.log);
+      const keys = await ensureDevelopmentMerchant(this.db, await this.directory(), requireSecretKey(this.config), this.log, { live: this.devnetLive });
+      [this.testKey, this.liveKey] = [keys.testKey, keys.liveKey];
     } else if (options.merchant) {
       this.merchant = await createMerchant(this.db, options.merchant, requireSecretKey(this.config));
       this.testKey = this.merchant.test_key;
@@ -367,10 +378,27 @@ export class InflowStack {
     // A Tron node configured by the caller stays theirs.
     if (devnet && !env.INFLOW_RPC_URL_TRON_TEST)
       Object.assign(env, { INFLOW_RPC_URL_TRON_TEST: devnet.tron.rpcUrl, INFLOW_TOKEN_TRON_USDT_TEST: devnet.tron.usdtAddress });
+    if (devnet && this.devnetLive) {
+      // Live mode on the same devnets: never beside a live chain the caller configured.
+      const own = Object.keys(env).filter((name) => /^INFLOW_RPC_URL_[A-Z]+_LIVE$/.test(name) && env[name]);
+      if (own.length > 0)
+        throw new ConfigError(
+          `inflow dev: INFLOW_DEV_LIVE=on watches live mode on the local devnets, but ${own.join(', ')} is set: unset it, or INFLOW_DEV_LIVE`,
+        );
+      Object.assign(env, {
+        INFLOW_RPC_URL_ETHEREUM_LIVE: devnet.rpcUrl,
+        INFLOW_TOKEN_ETHEREUM_USDT_LIVE: devnet.usdtAddress,
+        INFLOW_TRACE_ETHEREUM_LIVE: 'callTracer',
+        INFLOW_RPC_URL_TRON_LIVE: devnet.tron.rpcUrl,
+        INFLOW_TOKEN_TRON_USDT_LIVE: devnet.tron.usdtAddress,
+        // The devnets' tokens have no price feed: live deposits are priced from the static table, as test ones are.
+        INFLOW_ALLOW_STATIC_PRICES_LIVE: env.INFLOW_ALLOW_STATIC_PRICES_LIVE || 'true',
+      });
+    }
     Object.assign(env, chainEnv);
     if (this.options.wallets === 'development') {
       const dir = await this.directory();
-      Object.assign(env, await developmentXpubEnv(dir, env, this.log), await developmentSecretKeyEnv(dir, env, this.log));
+      Object.assign(env, await developmentXpubEnv(dir, env, this.log, { live: this.devnetLive }), await developmentSecretKeyEnv(dir, env, this.log));
     }
     this.env = env;
     this.config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
@@ -474,7 +502,10 @@ export class InflowStack {
     if (!derivers) {
       // Live mode is served when its xpubs are configured (production requires them; development may go without).
       const live = Boolean(this.config.xpubs.live.evm || this.config.xpubs.live.tron);
-      if (!live) this.log('live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it');
+      if (!live)
+        this.log(
+          `live mode is disabled: set INFLOW_XPUB_EVM_LIVE and INFLOW_XPUB_TRON_LIVE to enable it${this.devnet ? ' (or INFLOW_DEV_LIVE=on for npm run dev: a live mode on the local devnets only, with a live key)' : ''}`,
+        );
       derivers = createAddressDerivers(this.config, live ? modes : ['test']);
     }
     const server: Server = await startApiServer({ ...appDepsFrom(this.config, { db: this.db, temporal: this.client, logger, derivers }), ...deps }, port);

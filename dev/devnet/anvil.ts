@@ -37,7 +37,9 @@ export async function startAnvil(options: { port: number; blockTimeSeconds?: num
   let stopping = false;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
-      if (!stopping)
+      // SIGINT is a terminal's Ctrl-C, which reaches the whole process group (anvil too) while the
+      // stack stops: expected, not worth a line that reads like a failure.
+      if (!stopping && signal !== 'SIGINT')
         console.error(`anvil on port ${options.port} stopped unexpectedly (${signal ?? `exit code ${code}`})${lastStderr ? `: ${lastStderr.trim()}` : ''}`);
       resolve();
     }),

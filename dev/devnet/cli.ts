@@ -6,6 +6,7 @@
  *   receive [--port 4000] [--secret whsec_…]              a local receiver that prints and verifies callbacks and webhooks
  */
 import { parseArgs } from 'node:util';
+import { readDevStack, type DevStack } from '../../src/cli/dev-stack';
 import { networks } from '../../src/domain/networks';
 import { runMain, StartupError } from '../../src/startup';
 import { devnetReceive } from './receive';
@@ -41,30 +42,60 @@ async function send(args: string[]): Promise<void> {
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-  console.log(describeSent(sent, process.env).join('\n'));
+  // The running stack's own confirmations and modes (dev-stack.json); without it, this environment's and the network's defaults.
+  const stack = await readDevStack(process.env).catch(() => undefined);
+  console.log(describeSent(sent, process.env, stack?.stack.devnets ?? undefined).join('\n'));
 }
 
 /**
- * What was sent, to whom, in which block, and what inflow does next: its watcher finds the
+ * What was sent, to whom, in which block, how long until it completes (the confirmations a deposit
+ * needs there, at the devnet's block time), and what inflow does next: its watcher finds the
  * transfer, and when the address is a customer's or an order's, a deposit follows it to its
- * confirmations.
+ * confirmations. `devnets` is what the running `npm run dev` recorded: the modes it watches there
+ * (live too with INFLOW_DEV_LIVE=on) and their confirmations.
  */
-function describeSent(sent: SentTransfer, env: NodeJS.ProcessEnv): string[] {
-  const suffix = `${sent.network.toUpperCase()}_TEST`;
-  const confirmations = Number(env[`INFLOW_CONFIRMATIONS_${suffix}`]) || networks[sent.network].requiredConfirmations;
-  const pace = sent.blockTimeSeconds
-    ? `, about ${Math.round(confirmations * sent.blockTimeSeconds)} s at the devnet's block every ${sent.blockTimeSeconds} s`
-    : '';
+function describeSent(sent: SentTransfer, env: NodeJS.ProcessEnv, devnets?: DevStack['devnets']): string[] {
+  const recorded = (devnets?.chains ?? []).filter((chain) => chain.network === sent.network);
+  const watched =
+    recorded.length > 0
+      ? recorded.map((chain) => ({ mode: chain.mode, confirmations: chain.required_confirmations }))
+      : [
+          {
+            mode: 'test' as const,
+            confirmations: Number(env[`INFLOW_CONFIRMATIONS_${sent.network.toUpperCase()}_TEST`]) || networks[sent.network].requiredConfirmations,
+          },
+        ];
+  const blockTimeSeconds = devnets?.block_time_seconds ?? sent.blockTimeSeconds;
+  const needs = [...new Set(watched.map((chain) => chain.confirmations))].map((confirmations) => {
+    const modes =
+      watched.length > 1 && new Set(watched.map((chain) => chain.confirmations)).size > 1
+        ? ` in ${watched
+            .filter((chain) => chain.confirmations === confirmations)
+            .map((chain) => chain.mode)
+            .join(' and ')} mode`
+        : '';
+    const pace = blockTimeSeconds ? `: about ${seconds(confirmations * blockTimeSeconds)} at this devnet's ${blockTimeSeconds} s blocks` : '';
+    return `${confirmations} confirmations${modes}${pace}`;
+  });
+  const live = watched.some((chain) => chain.mode === 'live');
+  const watchers = watched.map((chain) => `watcher:${chain.mode}:${sent.network}`).join(' or ');
   return [
-    `sent ${sent.amount} ${sent.currency} on the ${sent.network} devnet (test-mode ${sent.network})`,
+    `sent ${sent.amount} ${sent.currency} on the ${sent.network} devnet (${live ? `${sent.network} in test and live mode, devnet only` : `test-mode ${sent.network}`})`,
     `  from:         ${sent.from} (the devnet's funded account)`,
     `  to:           ${sent.to}`,
     `  transaction:  ${sent.hash}`,
     `  block:        ${sent.block ?? 'not mined yet'}`,
-    `next: inflow's watcher (workflow watcher:test:${sent.network}) finds it within a poll; if ${sent.to} is a customer's or an order's deposit address,`,
-    `  a deposit starts (deposit.detected) and completes after ${confirmations} confirmations${pace} (deposit.completed).`,
+    `  needs:        ${needs.join('; ')}`,
+    `next: inflow's watcher (workflow ${watchers}) finds it within a poll; if ${sent.to} is a customer's or an order's deposit address${live ? ' in either mode' : ''},`,
+    `  a deposit starts (deposit.detected) and completes once it has those confirmations (deposit.completed).`,
     `  Follow it: GET /api/v1/deposits?network=${sent.network}, the dashboard, or the Temporal UI (DepositStatus = "confirming").`,
   ];
+}
+
+/** `24 s`, `4 s`, `2 min 24 s`. */
+function seconds(value: number): string {
+  const rounded = Math.max(1, Math.round(value));
+  return rounded < 120 ? `${rounded} s` : `${Math.floor(rounded / 60)} min${rounded % 60 ? ` ${rounded % 60} s` : ''}`;
 }
 
 async function receive(args: string[]): Promise<void> {

@@ -31,6 +31,14 @@ export const DevStack = z.object({
   merchant_file: z.string(),
   /** The chains `npm run dev` configured (INFLOW_RPC_URL_…, INFLOW_TOKEN_…), for `chain rescan`. */
   chain_env: z.record(z.string().regex(/^INFLOW_(RPC_URL|RPC_HEADERS|TOKEN)_[A-Z0-9_]+$/), z.string()),
+  /** The devnets, when `npm run dev` runs them: their block time and, per network and mode watched on them, the confirmations a deposit needs (for `devnet send`). */
+  devnets: z
+    .object({
+      block_time_seconds: z.number().positive(),
+      chains: z.array(z.object({ network: z.string(), mode: z.enum(['test', 'live']), required_confirmations: z.number().int().positive() })),
+    })
+    .nullable()
+    .optional(),
 });
 export type DevStack = z.infer<typeof DevStack>;
 

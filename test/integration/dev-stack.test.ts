@@ -1,4 +1,4 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -71,8 +71,10 @@ describe('npm run dev', () => {
       `  to:           ${tronAddress}`,
       expect.stringMatching(/^ {2}transaction: +[0-9a-f]{64}$/),
       expect.stringMatching(/^ {2}block: +\d+$/),
+      // How long until it completes: the stack's confirmations (from its dev-stack.json) at the devnet's block time.
+      "  needs:        19 confirmations: about 4 s at this devnet's 0.2 s blocks",
       `next: inflow's watcher (workflow watcher:test:tron) finds it within a poll; if ${tronAddress} is a customer's or an order's deposit address,`,
-      "  a deposit starts (deposit.detected) and completes after 19 confirmations, about 4 s at the devnet's block every 0.2 s (deposit.completed).",
+      '  a deposit starts (deposit.detected) and completes once it has those confirmations (deposit.completed).',
       '  Follow it: GET /api/v1/deposits?network=tron, the dashboard, or the Temporal UI (DepositStatus = "confirming").',
     ]);
     const deposits = async () =>
@@ -106,12 +108,52 @@ describe('npm run dev', () => {
     for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] as number[])
       expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
-    const second = await start({ INFLOW_SIMULATED_BLOCK_TIME_MS: '1000' });
+    expect(first.stdout).not.toContain('Live key:');
+    // Without INFLOW_DEV_LIVE, no live key is made or kept.
+    expect(JSON.parse(await readFile(path.join(dataDir, 'dev-merchant.json'), 'utf8'))).not.toHaveProperty('live_key');
+
+    // The restart asks for the devnet-only live mode: the same merchant gets a live key, printed beside the test key and kept.
+    const second = await start({ INFLOW_SIMULATED_BLOCK_TIME_MS: '1000', INFLOW_DEV_LIVE: 'on' });
     try {
       expect(second.stdout).toContain(key);
       expect(second.stdout).toContain('  Block times:  simulated deposits: a block every 1 s on every network (INFLOW_SIMULATED_BLOCK_TIME_MS=1000)\n');
       const fetched = await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers/${created.id}`, { headers: { Authorization: `Bearer ${key}` } });
       expect(fetched.status).toBe(200);
+      const liveKey = /Live key: +(sk_live_\w+) +\(INFLOW_DEV_LIVE=on: live mode on the local devnets only;.*never send real funds/.exec(second.stdout)?.[1];
+      expect(liveKey).toBeDefined();
+      expect(second.stdout).toContain(`Devnet:       http://127.0.0.1:${anvilPort} (ethereum in test and live mode; USDT 0x`);
+      expect(second.stderr).toContain('live-mode deposit addresses come from a throw-away mnemonic');
+      const saved = JSON.parse(await readFile(path.join(dataDir, 'dev-merchant.json'), 'utf8')) as { test_key: string; live_key: string };
+      expect(saved).toMatchObject({ test_key: key, live_key: liveKey });
+      const wallets = JSON.parse(await readFile(path.join(dataDir, 'dev-wallets.json'), 'utf8')) as Record<string, { note?: string }>;
+      expect(Object.keys(wallets).sort()).toEqual(['live', 'test']);
+      expect(wallets.live!.note).toMatch(/^devnet only/);
+      const live = { Authorization: `Bearer ${liveKey}` };
+      // The same merchant, in live mode.
+      const account = async (headers: Record<string, string>) =>
+        (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/account`, { headers })).json()) as { id: string; mode: string };
+      const [liveAccount, testAccount] = [await account(live), await account({ Authorization: `Bearer ${key}` })];
+      expect([liveAccount.id, liveAccount.mode, testAccount.mode]).toEqual([testAccount.id, 'live', 'test']);
+      // A live customer's ethereum address, paid on the devnet, completes a live deposit there.
+      const liveCustomer = (await (
+        await fetch(`http://127.0.0.1:${apiPort}/api/v1/customers`, { method: 'POST', headers: { ...live, 'Idempotency-Key': 'live-customer' } })
+      ).json()) as { livemode: boolean; addresses: Array<{ network: string; address: string }> };
+      expect(liveCustomer.livemode).toBe(true);
+      const liveAddress = liveCustomer.addresses.find((entry) => entry.network === 'ethereum')!.address;
+      expect(created.addresses.map((entry) => entry.address)).not.toContain(liveAddress);
+      const liveSent = await npmRun('cli', ['devnet', 'send', '--to', liveAddress, '--amount', '25', '--currency', 'USDT'], env);
+      expect([liveSent.code, liveSent.stderr]).toEqual([0, '']);
+      expect(lines(liveSent.stdout)).toEqual(
+        expect.arrayContaining([
+          'sent 25 USDT on the ethereum devnet (ethereum in test and live mode, devnet only)',
+          "  needs:        12 confirmations: about 2 s at this devnet's 0.2 s blocks",
+          `next: inflow's watcher (workflow watcher:test:ethereum or watcher:live:ethereum) finds it within a poll; if ${liveAddress} is a customer's or an order's deposit address in either mode,`,
+        ]),
+      );
+      const liveDeposits = async () =>
+        ((await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/deposits?network=ethereum`, { headers: live })).json()) as { data: any[] }).data;
+      await waitFor('the live devnet deposit completed', async () => (await liveDeposits())[0]?.status === 'completed', 60_000);
+      expect((await liveDeposits())[0]).toMatchObject({ livemode: true, address: liveAddress, amount: '25.000000', fee: '2.000000', simulated: false });
     } finally {
       second.signal('SIGINT');
       await second.exited;

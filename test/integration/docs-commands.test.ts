@@ -10,7 +10,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startDevnet } from '../../dev/devnet/devnet';
 import { testHealthToken, testSecretKeyHex } from '../../dev/fixtures';
+import { freePort } from '../../dev/tools/ports';
 import { useApiStack } from '../helpers/api-stack';
 import { classify, documentedCommands, extractCommands, repoRoot, shellWords, type DocCommand } from '../helpers/doc-commands';
 import { startReceiver } from '../helpers/receiver';
@@ -21,6 +23,7 @@ import { readTestEnv } from '../helpers/test-env';
 const ALLOWLIST: Record<string, string> = {
   'npm install': 'installs dependencies: the test runs in an installed tree',
   'npm run dev': 'starts the whole development stack; dev-stack.test.ts runs it',
+  'INFLOW_DEV_LIVE=on npm run dev': 'starts the whole development stack with a devnet-only live mode; dev-stack.test.ts runs it so',
   'npm test': 'the whole suite, of which this test is part',
   'npm run prod:local': 'starts a multi-process production-like stack; topology tests cover it',
   'kill -9 <pid of worker-1>': "an operator's signal to a prod:local worker, <pid> to fill in",
@@ -33,12 +36,7 @@ const ALLOWLIST: Record<string, string> = {
   'npm run cli -- listen --forward-to http://127.0.0.1:4000/webhooks [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]':
     'a synopsis with optional parts, not a command',
   'npm run cli -- trigger deposit.completed [--network arbitrum] [--currency USDT] [--api-key sk_test_…]': 'a synopsis with optional parts, not a command',
-  'npm run cli -- devnet send --to $ADDRESS --amount 25 --currency USDT': 'needs the anvil devnet, which this stack does not run; dev-stack.test.ts sends',
-  'npm run cli -- devnet send --to 0x… --amount 25 --currency USDT': 'needs the anvil devnet, which this stack does not run; dev-stack.test.ts sends',
-  'npm run cli -- devnet send --network tron --to T… --amount 25 --currency USDT':
-    'needs the Tron stand-in, which this stack does not run; dev-stack.test.ts sends',
   'npm run cli -- devnet send --to 0x…order address… --amount 54.000001 --currency USDT': 'needs the anvil devnet, which this stack does not run',
-  'npm run cli -- chain rescan --network ethereum --from 1 --to 2': 'needs a watched ethereum node, which this stack does not run',
   "npm run temporal -- workflow metadata -w 'deposit:live:ethereum:0x…:0'":
     "a live on-chain deposit's workflow id; this stack makes test-mode simulated deposits only",
   'npm run temporal -- schedule describe --schedule-id purge-idempotency-keys':
@@ -209,6 +207,7 @@ describe('every command in the docs', () => {
   const stack = useApiStack('docs-commands');
   const fixtures = {} as Fixtures;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let devnet: Awaited<ReturnType<typeof startDevnet>> | undefined;
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -223,15 +222,22 @@ describe('every command in the docs', () => {
     const endpoint = await post('/webhook-endpoints', { url: receiver.url, events: ['*'] });
     const address = customer.addresses.find((one: { network: string }) => one.network === 'ethereum').address as string;
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-docs-'));
+    // The devnets `npm run dev` runs (anvil and the Tron stand-in), in the CLI's dev data directory,
+    // so that `devnet send` and `chain rescan` run as written: fast blocks, nothing of inflow's watching them.
+    devnet = await startDevnet({ dataDir, port: await freePort(), tronPort: await freePort(), blockTimeSeconds: 0.2 });
+    const tronAddress = customer.addresses.find((one: { network: string }) => one.network === 'tron').address as string;
     Object.assign(fixtures, {
       baseUrl: stack.api.baseUrl,
       key,
-      vars: { KEY: key, CUSTOMER: customer.id, ADDRESS: address, INFLOW_HEALTH_TOKEN: testHealthToken },
+      vars: { KEY: key, CUSTOMER: customer.id, DEPOSIT: deposit.id, ADDRESS: address, INFLOW_HEALTH_TOKEN: testHealthToken },
       placeholders: [
         [/sk_test_…/g, key],
         [/cus_…/g, customer.id],
         [/dep_…/g, deposit.id],
         [/we_…/g, endpoint.id],
+        // A whole word only: `0x…order address…` stays a placeholder nobody fills in.
+        [/^0x…$/, address],
+        [/^T…$/, tronAddress],
       ],
       receiverUrl: receiver.url,
       // The CLI and the Temporal CLI as a developer runs them, pointed at this stack (an empty dev
@@ -246,12 +252,16 @@ describe('every command in the docs', () => {
         INFLOW_SECRET_KEY: testSecretKeyHex,
         TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
         TEMPORAL_NAMESPACE: stack.inflow.temporal.namespace,
+        // As `npm run dev`'s dev-stack.json gives the CLI: the devnet as the watched test-mode ethereum.
+        INFLOW_RPC_URL_ETHEREUM_TEST: devnet.rpcUrl,
+        INFLOW_TOKEN_ETHEREUM_USDT_TEST: devnet.usdtAddress,
       },
     } satisfies Fixtures);
   });
 
   afterAll(async () => {
     await receiver?.close();
+    await devnet?.stop();
   });
 
   it('are found, and each is run here or allowlisted with a reason', () => {
@@ -262,7 +272,7 @@ describe('every command in the docs', () => {
     expect(Object.keys(UNTIL_READY).filter((text) => !runnable.some((command) => command.text === text))).toEqual([]);
     expect(Object.keys(EXPECTED_FAILURES).filter((text) => !runnable.some((command) => command.text === text))).toEqual([]);
     // Every variable the docs assign is one this test gives a value.
-    expect([...new Set(assignments.map((assignment) => assignment.name))].sort()).toEqual(['ADDRESS', 'CUSTOMER', 'KEY']);
+    expect([...new Set(assignments.map((assignment) => assignment.name))].sort()).toEqual(['ADDRESS', 'CUSTOMER', 'DEPOSIT', 'KEY']);
   });
 
   it.each(runnable.filter((command) => command.kind === 'curl').map((command) => [command.where, command]))('curl %s answers 2xx', async (_where, command) => {
