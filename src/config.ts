@@ -87,6 +87,10 @@ const EnvSchema = z.object({
   INFLOW_TRUSTED_PROXIES: z.string().optional(),
   // Days the request log (GET /requests) keeps a request; the worker's hourly prune deletes older ones (docs/api.md).
   INFLOW_REQUEST_LOG_RETENTION_DAYS: wholeNumber(1, 3_650).default(30),
+  // The treasury (docs/treasury.md): the signer the worker asks (its socket and shared secret) and how often sweeps run.
+  INFLOW_SIGNER_SOCKET: z.string().trim().min(1).optional(),
+  INFLOW_SIGNER_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  INFLOW_SWEEP_INTERVAL_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
   // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
   INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
@@ -269,6 +273,13 @@ export interface Config {
   healthToken: string | undefined;
   /** INFLOW_REQUEST_LOG_RETENTION_DAYS: how long the request log keeps a request (the worker prunes). */
   requestLogRetentionDays: number;
+  /** The signer the worker asks (both set, or the worker does no treasury work), how often sweeps run, and the least worth sweeping. */
+  treasury: {
+    signer: { socketPath: string; secret: string } | undefined;
+    sweepIntervalMinutes: number;
+    /** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE>, whole units (decimal); a native coin's default 0.001, a token's anything. */
+    sweepMinimums: Record<string, string>;
+  };
 }
 
 const examples = {
@@ -374,6 +385,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),
     healthToken: data.INFLOW_HEALTH_TOKEN,
     requestLogRetentionDays: data.INFLOW_REQUEST_LOG_RETENTION_DAYS,
+    treasury: {
+      signer: data.INFLOW_SIGNER_SOCKET && data.INFLOW_SIGNER_SECRET ? { socketPath: data.INFLOW_SIGNER_SOCKET, secret: data.INFLOW_SIGNER_SECRET } : undefined,
+      sweepIntervalMinutes: data.INFLOW_SWEEP_INTERVAL_MINUTES,
+      sweepMinimums: Object.fromEntries(
+        Object.entries(env)
+          .filter(([name, value]) => /^INFLOW_SWEEP_MIN_[A-Z]+_[A-Z]+_(TEST|LIVE)$/.test(name) && value)
+          .map(([name, value]) => {
+            if (!/^(0|[1-9]\d*)(\.\d+)?$/.test(value!.trim())) throw new ConfigError(`inflow: ${name} must be a decimal amount such as 0.5`);
+            return [name.slice('INFLOW_SWEEP_MIN_'.length), value!.trim()];
+          }),
+      ),
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
+import { createTreasuryDeps } from './treasury/treasury-deps';
 import { createWebhookActivities } from './activities/webhook.activities';
 import { createChainAdapters } from './chains/adapters';
 import { loadConfig, requireSecretKey, type Config } from './config';
@@ -16,7 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
-import { ensureMaintenanceSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
+import { ensureMaintenanceSchedules, ensureSweepSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
 import { webhookTaskQueue } from './workflows/definitions';
 import { configureDns } from './webhooks/ssrf';
 
@@ -82,6 +83,7 @@ export async function createWorker({ config, db, connection, temporal, logger }:
       secretKey: requireSecretKey(config),
       chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
       requestLogRetentionDays: config.requestLogRetentionDays,
+      treasury: createTreasuryDeps(config),
       temporal,
       taskQueue: config.temporal.taskQueue,
     },
@@ -224,6 +226,12 @@ if (require.main === module) {
     const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
     await startChainWatchers(temporal, config, logger);
     if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
+    if (config.treasury.signer) {
+      const created = await ensureSweepSchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
+      if (created.length > 0) logger.info({ schedules: created }, 'sweep schedules created');
+    } else {
+      logger.warn('no signer configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): this worker runs no treasury work (docs/treasury.md)');
+    }
     // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'worker draining');

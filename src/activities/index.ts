@@ -9,7 +9,9 @@ import { createChainActivities } from './chain.activities';
 import { createDepositActivities } from './deposit.activities';
 import { createMaintenanceActivities } from './maintenance.activities';
 import { createOrderActivities } from './order.activities';
+import { createTreasuryActivities } from './treasury.activities';
 import { createWebhookActivities } from './webhook.activities';
+import type { TreasuryDeps } from '../treasury/sweeps.service';
 
 export interface ActivityDeps extends WorkflowStarter {
   db: Db;
@@ -22,6 +24,8 @@ export interface ActivityDeps extends WorkflowStarter {
   chains: Map<string, WatchedChainAdapter>;
   /** INFLOW_REQUEST_LOG_RETENTION_DAYS: the request log's prune deletes older rows (30 unless given). */
   requestLogRetentionDays?: number | undefined;
+  /** The signer and the EVM nodes sweeps send on; without them, treasury work fails as not configured and nothing else changes. */
+  treasury?: Omit<TreasuryDeps, 'db'> | undefined;
 }
 
 /**
@@ -35,5 +39,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...createChainActivities(deps),
     ...createOrderActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createTreasuryActivities({ db: deps.db, signer: deps.treasury?.signer, chainOf: deps.treasury?.chainOf ?? (() => undefined) }),
   };
 }

@@ -12,6 +12,7 @@ import type { MerchantTables } from '../merchants/merchants.table';
 import type { OrderTables } from '../orders/orders.table';
 import type { RateLimitTables } from '../api/rate-limits.table';
 import type { RequestTables } from '../requests/api-requests.table';
+import type { TreasuryTables } from '../treasury/treasury.table';
 import type { WebhookTables } from '../webhooks/webhooks.table';
 import type { OutboxTables } from '../outbox/workflow-outbox.table';
 
@@ -30,6 +31,7 @@ export interface Database
     OrderTables,
     RateLimitTables,
     RequestTables,
+    TreasuryTables,
     WebhookTables,
     OutboxTables {}
 

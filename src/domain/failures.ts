@@ -22,6 +22,11 @@ export const activityFailureTypes = {
   orderNotCancelable: 'OrderNotCancelable',
   /** Retryable: a webhook attempt that started too late to wait out its POST's deadline sent nothing. */
   webhookAttemptStartedTooLate: 'WebhookAttemptStartedTooLate',
+  /** The treasury has no signer, no treasury address or no node for the network and mode: nothing is sent. */
+  treasuryNotConfigured: 'TreasuryNotConfigured',
+  sweepNotFound: 'SweepNotFound',
+  /** The signer's policy refused what it was asked to sign: final (a bug, or a worker that must not be trusted). */
+  signerRefused: 'SignerRefused',
 } as const;
 
 export type ActivityFailureType = (typeof activityFailureTypes)[keyof typeof activityFailureTypes];

@@ -16,6 +16,9 @@ export const idPrefixes = {
   webhookEndpoint: 'we',
   webhookDelivery: 'wd',
   order: 'ord',
+  sweep: 'swp',
+  sentTransaction: 'stx',
+  holdingsTransaction: 'htx',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

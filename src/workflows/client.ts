@@ -31,9 +31,14 @@ import {
   type DepositTransfer,
   type OrderState,
   searchAttributes,
+  sweepScheduleId,
+  type SweepRunInput,
+  type SweepRunResult,
   type Workflows,
 } from './definitions';
 import { startMetadata } from './metadata';
+import { modeOf } from '../domain/mode';
+import type { Network } from '../domain/networks';
 
 /** Where workflows run: the client to reach Temporal and the task queue inflow's workers poll. */
 export interface WorkflowStarter {
@@ -159,6 +164,48 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
     }),
   );
   return purge || prune;
+}
+
+/**
+ * One sweep Schedule per watched EVM chain (network and mode), every `intervalMinutes`; returns the
+ * ids it created (those that existed are left as the operator may have paused or changed them).
+ */
+export async function ensureSweepSchedules(
+  starter: WorkflowStarter,
+  chains: ReadonlyArray<{ network: Network; livemode: boolean; family: string }>,
+  intervalMinutes: number,
+): Promise<string[]> {
+  const created: string[] = [];
+  for (const chain of chains.filter((candidate) => candidate.family === 'evm')) {
+    const input: SweepRunInput = { livemode: chain.livemode, network: chain.network };
+    const scheduleId = sweepScheduleId(input);
+    const made = await createScheduleOnce(() =>
+      starter.temporal.schedule.create<Workflows['sweepRunWorkflow']>({
+        scheduleId,
+        spec: { intervals: [{ every: `${intervalMinutes} minutes` }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'sweepRunWorkflow',
+          taskQueue: starter.taskQueue,
+          args: [input],
+          ...startMetadata('sweepRunWorkflow', [input]),
+        },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      }),
+    );
+    if (made) created.push(scheduleId);
+  }
+  return created;
+}
+
+/** Starts a sweep run of a network in a mode now (`npm run cli -- sweep --now`) and resolves with its result. */
+export async function runSweepsNow(starter: WorkflowStarter, input: SweepRunInput): Promise<SweepRunResult> {
+  return starter.temporal.workflow.execute<Workflows['sweepRunWorkflow']>('sweepRunWorkflow', {
+    workflowId: `sweep-run:${modeOf(input.livemode)}:${input.network}:${Date.now()}`,
+    taskQueue: starter.taskQueue,
+    args: [input],
+    ...startMetadata('sweepRunWorkflow', [input]),
+  });
 }
 
 /** Runs a Schedule's create; false when it exists already. */

@@ -333,8 +333,48 @@ export interface MaintenanceActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Treasury (docs/treasury.md): sweepRunWorkflow per network and mode, id
+// `sweep-run:{mode}:{network}:{time}`, started by the Schedule `sweep-{mode}-{network}` or
+// `npm run cli -- sweep --now`; it starts one sweepWorkflow per address and currency, id
+// `sweep:{mode}:{network}:{address}:{currency}:{sweepId}`.
 
-export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities & MaintenanceActivities;
+export const sweepScheduleId = (input: { livemode: boolean; network: string }) => `sweep-${modeOf(input.livemode)}-${input.network}`;
+
+export interface SweepRunInput {
+  livemode: boolean;
+  network: Network;
+}
+
+export interface SweepRunResult {
+  planned: number;
+  completed: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface SweepWorkflowInput {
+  sweepId: string;
+}
+
+export type SweepOutcome = 'completed' | 'skipped' | 'failed';
+
+/** What the sweep's steps answer (treasury/sweeps.service.ts). */
+export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send'; amount: string };
+export type SweepConfirmation = { state: 'waiting'; confirmations: number } | { state: 'confirmed' } | { state: 'reverted' };
+
+export interface TreasuryActivities {
+  /** Mirrors deposits into the holdings ledger and records the sweeps due; their workflow ids. */
+  planSweeps(input: SweepRunInput): Promise<Array<{ sweepId: string; workflowId: string }>>;
+  prepareSweep(input: { sweepId: string }): Promise<SweepPlan>;
+  /** Allocates, signs and broadcasts the sweep's top-up or transfer once; every later call re-sends the same bytes. */
+  sendSweepTransaction(input: { sweepId: string; purpose: 'gas_topup' | 'sweep' }): Promise<{ sentId: string; hash: string }>;
+  confirmSweepTransaction(input: { sentId: string }): Promise<SweepConfirmation>;
+  finishSweep(input: { sweepId: string; completed: boolean; reason?: string }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities & MaintenanceActivities & TreasuryActivities;
 
 /**
  * Every workflow, by the name the worker registers it under and the client starts it by.
@@ -349,4 +389,6 @@ export interface Workflows {
   orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;
   purgeIdempotencyKeysWorkflow(input: PurgeIdempotencyKeysInput): Promise<number>;
   pruneRequestLogWorkflow(input: PruneRequestLogInput): Promise<PruneRequestLogResult>;
+  sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunResult>;
+  sweepWorkflow(input: SweepWorkflowInput): Promise<SweepOutcome>;
 }

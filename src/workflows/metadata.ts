@@ -93,6 +93,14 @@ const startMetadataOf: { [Name in keyof Workflows]: (...args: Parameters<Workflo
         ? 'Prune the request log past INFLOW_REQUEST_LOG_RETENTION_DAYS'
         : `Prune the request log past ${input.olderThanDays} days`,
   }),
+  sweepRunWorkflow: (input) => ({
+    typedSearchAttributes: [],
+    staticSummary: `Sweep deposit addresses on ${input.network} (${modeOf(input.livemode)}) to the treasury`,
+  }),
+  sweepWorkflow: (input) => ({
+    typedSearchAttributes: [],
+    staticSummary: `Sweep ${input.sweepId} to the treasury`,
+  }),
 };
 
 /** The search attributes, summary and details a start of `name` with `args` carries. */

@@ -24,6 +24,7 @@ export const isolatedNamespaces = {
   ordersOnChain: 'orders-on-chain',
   lateMoney: 'late-money',
   checkout: 'checkout',
+  treasury: 'treasury',
   archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',

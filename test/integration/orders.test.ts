@@ -53,6 +53,10 @@ describe('orders through the API (real worker, Temporal dev server, Postgres, HT
       expires_at: expect.any(String),
       callback_url: null,
       callback_events: ['completed'],
+      // The payer's page on the API's own origin (docs/checkout.md), an unguessable token in test mode.
+      payment_url: expect.stringMatching(new RegExp(`^${stack.api.baseUrl}/pay/cs_test_[A-Za-z0-9_-]{32}$`)),
+      success_url: null,
+      cancel_url: null,
       metadata: { cart: '7' },
       created_at: expect.any(String),
       updated_at: expect.any(String),

@@ -1,0 +1,161 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/database';
+import { inTransaction } from '../db/database';
+import { newId } from '../domain/ids';
+import type { NewSweep, SentPurpose, SentTransaction, Sweep, SweepStatus } from './treasury.table';
+
+export interface SweepCandidate {
+  address: string;
+  currency: string;
+  /** What the holdings ledger says the address holds, base units as numeric text. */
+  balance: string;
+  branch: 'customers' | 'orders';
+  index: number;
+  merchantId: string;
+}
+
+/**
+ * Deposit addresses of the mode and network holding at least `minimum` of a currency by the
+ * holdings ledger, with what derived them (the signer needs the branch and index), and no sweep
+ * of that address and currency under way.
+ */
+export async function sweepCandidates(db: Executor, livemode: boolean, network: string, minimums: (currency: string) => bigint): Promise<SweepCandidate[]> {
+  const { rows } = await sql<{
+    address: string;
+    currency: string;
+    balance: string;
+    branch: 'customers' | 'orders' | null;
+    index: number | null;
+    merchant_id: string | null;
+  }>`
+    with held as (
+      select address, currency, sum(amount) as balance
+        from holdings_entries
+       where livemode = ${livemode} and network = ${network} and account = 'deposit_addresses'
+       group by address, currency
+      having sum(amount) > 0
+    )
+    select h.address, h.currency, h.balance::text as balance,
+           case when c.id is not null then 'customers' when o.id is not null then 'orders' end as branch,
+           coalesce(c.address_index, o.address_index) as index,
+           coalesce(c.merchant_id, o.merchant_id) as merchant_id
+      from held h
+      left join customer_addresses ca on ca.address = h.address and ca.livemode = ${livemode}
+      left join customers c on c.id = ca.customer_id
+      left join orders o on o.address = h.address and o.livemode = ${livemode} and c.id is null
+     where not exists (
+       select 1 from sweeps s
+        where s.livemode = ${livemode} and s.network = ${network} and s.address = h.address and s.currency = h.currency
+          and s.status in ('pending', 'topping_up', 'sending'))
+     order by h.address, h.currency`.execute(db);
+  return rows
+    .filter((row) => row.branch !== null && row.index !== null && row.merchant_id !== null && BigInt(row.balance) >= minimums(row.currency))
+    .map((row) => ({
+      address: row.address,
+      currency: row.currency,
+      balance: row.balance,
+      branch: row.branch!,
+      index: row.index!,
+      merchantId: row.merchant_id!,
+    }));
+}
+
+/** Records a new sweep unless one of the address and currency is under way (then undefined). */
+export async function insertSweepIfNone(db: Executor, sweep: NewSweep): Promise<Sweep | undefined> {
+  const { rows } = await sql<Sweep>`
+    insert into sweeps (id, livemode, network, currency, decimals, address, address_branch, address_index, merchant_id, treasury, status, workflow_id)
+    values (${sweep.id}, ${sweep.livemode}, ${sweep.network}, ${sweep.currency}, ${sweep.decimals}, ${sweep.address}, ${sweep.address_branch},
+            ${sweep.address_index}, ${sweep.merchant_id}, ${sweep.treasury}, ${sweep.status}, ${sweep.workflow_id})
+    on conflict (livemode, network, address, currency) where status in ('pending', 'topping_up', 'sending') do nothing
+    returning *`.execute(db);
+  return rows[0];
+}
+
+export async function findSweep(db: Executor, id: string): Promise<Sweep | undefined> {
+  return db.selectFrom('sweeps').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateSweep(
+  db: Executor,
+  id: string,
+  update: { status?: SweepStatus; amount?: bigint; failure_reason?: string | null; completed_at?: Date | null },
+): Promise<Sweep> {
+  return db
+    .updateTable('sweeps')
+    .set({ ...update, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function listSweeps(db: Executor, livemode: boolean, limit = 100): Promise<Sweep[]> {
+  return db.selectFrom('sweeps').selectAll().where('livemode', '=', livemode).orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function sentTransactionOf(db: Executor, sweepId: string, purpose: SentPurpose): Promise<SentTransaction | undefined> {
+  return db.selectFrom('treasury_transactions_sent').selectAll().where('sweep_id', '=', sweepId).where('purpose', '=', purpose).executeTakeFirst();
+}
+
+/**
+ * The sweep's transaction of this purpose, made once: its sender's next nonce taken under the
+ * sender's row lock (never below what the chain has seen, `chainNonce`) and recorded with the
+ * request it completes, in one transaction. A retry finds the row and asks for the same signature.
+ */
+export async function allocateSentTransaction(
+  db: Executor,
+  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string; chainNonce: bigint },
+  request: (nonce: bigint) => Record<string, unknown>,
+): Promise<SentTransaction> {
+  return inTransaction(db, async (transaction) => {
+    const existing = await sentTransactionOf(transaction, input.sweepId, input.purpose);
+    if (existing) return existing;
+    await sql`insert into sending_nonces (livemode, network, address, next_nonce) values (${input.livemode}, ${input.network}, ${input.from}, ${input.chainNonce.toString()})
+              on conflict do nothing`.execute(transaction);
+    const locked = await transaction
+      .selectFrom('sending_nonces')
+      .select('next_nonce')
+      .where('livemode', '=', input.livemode)
+      .where('network', '=', input.network)
+      .where('address', '=', input.from)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const stored = BigInt(locked.next_nonce);
+    const nonce = stored > input.chainNonce ? stored : input.chainNonce;
+    await transaction
+      .updateTable('sending_nonces')
+      .set({ next_nonce: (nonce + 1n).toString() })
+      .where('livemode', '=', input.livemode)
+      .where('network', '=', input.network)
+      .where('address', '=', input.from)
+      .execute();
+    return transaction
+      .insertInto('treasury_transactions_sent')
+      .values({
+        id: newId('sentTransaction'),
+        sweep_id: input.sweepId,
+        purpose: input.purpose,
+        livemode: input.livemode,
+        network: input.network,
+        from_address: input.from,
+        to_address: input.to,
+        nonce: nonce.toString(),
+        request: JSON.stringify(request(nonce)),
+        status: 'allocated',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
+}
+
+export async function updateSentTransaction(
+  db: Executor,
+  id: string,
+  update: Partial<Pick<SentTransaction, 'signed_transaction' | 'hash' | 'status' | 'block_number' | 'gas_used' | 'fee'>>,
+): Promise<SentTransaction> {
+  return db
+    .updateTable('treasury_transactions_sent')
+    .set({ ...update, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

@@ -1,0 +1,341 @@
+/**
+ * Sweeps (docs/treasury.md): moving what deposit addresses hold to the treasury, EVM networks in
+ * this part. The steps a sweep workflow runs, each safe to repeat:
+ *
+ * 1. plan: the deposits' bookings mirrored into the holdings ledger; one sweep recorded per address
+ *    and currency holding at least the minimum (never two under way for one address and currency);
+ * 2. prepare: what the address holds on the chain (at most what the ledger says it holds: money the
+ *    ledger does not know of is reconciliation's to explain, not a sweep's to move); a token needs
+ *    native coin for gas, so the gas it lacks is topped up from the gas wallet first;
+ * 3. send (a top-up, then the sweep): the sender's nonce allocated and recorded with the request
+ *    before anything is signed, the signed bytes recorded before they are broadcast, so a retry
+ *    after a crash at any point signs the same request (the signer is deterministic) or re-sends the
+ *    same bytes: a transfer can never be paid twice;
+ * 4. confirm: the receipt, at the network's confirmations; a transaction the node forgot (a reorg,
+ *    a dropped mempool) is sent again, the same bytes; once final its movements and its fee are
+ *    booked in the holdings ledger, once.
+ */
+import type { Db } from '../db/database';
+import { StepFailure, activityFailureTypes, missing } from '../domain/failures';
+import { newId } from '../domain/ids';
+import { modeOf } from '../domain/mode';
+import { currencyOn, networks, type Network } from '../domain/networks';
+import { bookHoldings, catchUpDepositHoldings, type HoldingsEntry } from './holdings.repository';
+import { EvmTreasuryChain, tokenTransferData } from './evm-chain';
+import { SignerRefusedError, type SignerClient, type SignRequest } from './signer-client';
+import {
+  allocateSentTransaction,
+  findSweep,
+  insertSweepIfNone,
+  sentTransactionOf,
+  sweepCandidates,
+  updateSentTransaction,
+  updateSweep,
+} from './sweeps.repository';
+import type { SentPurpose, SentTransaction, Sweep } from './treasury.table';
+
+/** A watched EVM chain the treasury may send on. */
+export interface TreasuryChain {
+  chain: EvmTreasuryChain;
+  tokens: Array<{ currency: string; address: string }>;
+  confirmations: number;
+  /** The least worth sweeping, base units, per currency. */
+  minimum: (currency: string) => bigint;
+}
+
+export interface TreasuryDeps {
+  db: Db;
+  /** Undefined: no signer configured; treasury work fails with TreasuryNotConfigured and nothing else is affected. */
+  signer: SignerClient | undefined;
+  chainOf: (livemode: boolean, network: Network) => TreasuryChain | undefined;
+}
+
+export interface PlannedSweep {
+  sweepId: string;
+  workflowId: string;
+}
+
+export function sweepWorkflowId(sweep: { livemode: boolean; network: string; address: string; currency: string; id: string }): string {
+  return `sweep:${modeOf(sweep.livemode)}:${sweep.network}:${sweep.address}:${sweep.currency}:${sweep.id}`;
+}
+
+/** Extra gas over the node's estimate, in percent: a token's transfer may cost a little more when mined. */
+const GAS_MARGIN_PERCENT = 20n;
+const NATIVE_TRANSFER_GAS = 21_000n;
+
+function notConfigured(message: string): StepFailure {
+  return new StepFailure(activityFailureTypes.treasuryNotConfigured, message);
+}
+
+function requireSigner(deps: TreasuryDeps): SignerClient {
+  if (!deps.signer) throw notConfigured('No signer is configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): the worker runs no treasury work.');
+  return deps.signer;
+}
+
+function requireChain(deps: TreasuryDeps, livemode: boolean, network: string): TreasuryChain {
+  const chain = deps.chainOf(livemode, network as Network);
+  if (!chain || networks[network as Network]?.family !== 'evm')
+    throw notConfigured(`No ${modeOf(livemode)}-mode EVM node is configured for ${network}: nothing can be swept there.`);
+  return chain;
+}
+
+/** The treasury and gas wallet the signer will pay and sign from, for the mode and network. */
+async function walletsOf(deps: TreasuryDeps, livemode: boolean, network: string): Promise<{ treasury: string; gasWallet: string }> {
+  const health = await requireSigner(deps).health();
+  const mode = modeOf(livemode);
+  const treasury = health.treasuries[mode]?.[network as Network];
+  const gasWallet = health.gas_wallets[mode];
+  if (!treasury || !gasWallet)
+    throw notConfigured(
+      `The signer has no ${mode}-mode treasury for ${network} (INFLOW_TREASURY_${network.toUpperCase()}_${mode.toUpperCase()}), or no ${mode}-mode key.`,
+    );
+  return { treasury, gasWallet };
+}
+
+/** Step 1: the sweeps due on a network in a mode, recorded; those already under way are left to their workflows. */
+export async function planSweeps(deps: TreasuryDeps, input: { livemode: boolean; network: string }): Promise<PlannedSweep[]> {
+  const chain = requireChain(deps, input.livemode, input.network);
+  const { treasury } = await walletsOf(deps, input.livemode, input.network);
+  while ((await catchUpDepositHoldings(deps.db)) > 0) {
+    // Caught up in pieces of 1000 bookings.
+  }
+  const planned: PlannedSweep[] = [];
+  for (const candidate of await sweepCandidates(deps.db, input.livemode, input.network, chain.minimum)) {
+    const currency = currencyOn(input.network as Network, candidate.currency);
+    if (!currency) continue;
+    const native = candidate.currency === networks[input.network as Network].nativeCurrency;
+    if (!native && !chain.tokens.some((token) => token.currency === candidate.currency)) continue;
+    const id = newId('sweep');
+    const workflowId = sweepWorkflowId({ ...input, address: candidate.address, currency: candidate.currency, id });
+    const sweep = await insertSweepIfNone(deps.db, {
+      id,
+      livemode: input.livemode,
+      network: input.network,
+      currency: candidate.currency,
+      decimals: currency.decimals,
+      address: candidate.address,
+      address_branch: candidate.branch,
+      address_index: candidate.index,
+      merchant_id: candidate.merchantId,
+      treasury,
+      status: 'pending',
+      workflow_id: workflowId,
+    });
+    if (sweep) planned.push({ sweepId: sweep.id, workflowId });
+  }
+  return planned;
+}
+
+export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send'; amount: string };
+
+async function sweepOf(deps: TreasuryDeps, sweepId: string): Promise<Sweep> {
+  const sweep = await findSweep(deps.db, sweepId);
+  if (!sweep) throw missing(activityFailureTypes.sweepNotFound, 'sweep', sweepId);
+  return sweep;
+}
+
+const isNative = (sweep: Pick<Sweep, 'network' | 'currency'>) => sweep.currency === networks[sweep.network as Network].nativeCurrency;
+
+function tokenOf(chain: TreasuryChain, sweep: Sweep): string {
+  const token = chain.tokens.find((candidate) => candidate.currency === sweep.currency);
+  if (!token) throw notConfigured(`No ${sweep.currency} contract is configured for ${sweep.network} in ${modeOf(sweep.livemode)} mode.`);
+  return token.address;
+}
+
+/** What the ledger says the sweep's address holds of its currency. */
+async function ledgerHolding(deps: TreasuryDeps, sweep: Sweep, currency = sweep.currency): Promise<bigint> {
+  const row = await deps.db
+    .selectFrom('holdings_entries')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.val('0')).as('balance'))
+    .where('livemode', '=', sweep.livemode)
+    .where('network', '=', sweep.network)
+    .where('account', '=', 'deposit_addresses')
+    .where('address', '=', sweep.address)
+    .where('currency', '=', currency)
+    .executeTakeFirstOrThrow();
+  return BigInt(row.balance);
+}
+
+/** Step 2: what to move, and whether the address needs gas first. An amount once recorded is kept (a retry reads the same). */
+export async function prepareSweep(deps: TreasuryDeps, sweepId: string): Promise<SweepPlan> {
+  const sweep = await sweepOf(deps, sweepId);
+  if (sweep.status === 'completed' || sweep.status === 'skipped' || sweep.status === 'failed')
+    return { action: 'skip', reason: `the sweep is ${sweep.status}` };
+  const { chain, ...config } = requireChain(deps, sweep.livemode, sweep.network);
+  if (sweep.amount !== null) return { action: sweep.status === 'topping_up' ? 'top_up' : 'send', amount: sweep.amount };
+  const held = await ledgerHolding(deps, sweep);
+  const onChain = isNative(sweep) ? await chain.nativeBalance(sweep.address) : await chain.tokenBalance(tokenOf({ chain, ...config }, sweep), sweep.address);
+  let amount = onChain < held ? onChain : held;
+  let needsGas = false;
+  if (isNative(sweep)) {
+    // The native coin pays its own gas: what is left after the most the transfer can cost.
+    const fees = await chain.feeQuote();
+    amount -= NATIVE_TRANSFER_GAS * fees.maxFeePerGas;
+  } else if (amount > 0n) {
+    const gas = await tokenGas(chain, sweep, tokenOf({ chain, ...config }, sweep), amount);
+    const fees = await chain.feeQuote();
+    needsGas = (await chain.nativeBalance(sweep.address)) < gas * fees.maxFeePerGas;
+  }
+  if (amount <= 0n) {
+    await updateSweep(deps.db, sweep.id, { status: 'skipped', failure_reason: 'nothing worth its gas to move', completed_at: new Date() });
+    return { action: 'skip', reason: 'nothing worth its gas to move' };
+  }
+  await updateSweep(deps.db, sweep.id, { amount, status: needsGas ? 'topping_up' : 'sending' });
+  return { action: needsGas ? 'top_up' : 'send', amount: amount.toString() };
+}
+
+async function tokenGas(chain: EvmTreasuryChain, sweep: Sweep, token: string, amount: bigint): Promise<bigint> {
+  const estimate = await chain.estimateGas({ from: sweep.address, to: token, value: 0n, data: tokenTransferData(sweep.treasury, amount) });
+  return (estimate * (100n + GAS_MARGIN_PERCENT)) / 100n;
+}
+
+/**
+ * Step 3: the sweep's top-up or its transfer, made once: allocated (nonce and request recorded),
+ * signed (bytes recorded), broadcast. Every call after the first re-sends the recorded bytes.
+ */
+export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<{ sentId: string; hash: string }> {
+  const sweep = await sweepOf(deps, sweepId);
+  const config = requireChain(deps, sweep.livemode, sweep.network);
+  const signer = requireSigner(deps);
+  let sent = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
+  if (!sent.signed_transaction) {
+    try {
+      const signed = await signer.sign({
+        ...(sent.request as unknown as SignRequest),
+        request_id: sent.id,
+        workflow_id: sweep.workflow_id,
+      });
+      sent = await updateSentTransaction(deps.db, sent.id, { signed_transaction: signed.signed_transaction, hash: signed.hash, status: 'signed' });
+    } catch (error) {
+      if (error instanceof SignerRefusedError) throw new StepFailure(activityFailureTypes.signerRefused, error.message);
+      throw error;
+    }
+  }
+  const hash = await config.chain.send(sent.signed_transaction!);
+  if (sent.status === 'signed') await updateSentTransaction(deps.db, sent.id, { status: 'broadcast' });
+  return { sentId: sent.id, hash };
+}
+
+async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep, purpose: SentPurpose): Promise<SentTransaction> {
+  const { chain } = config;
+  const { gasWallet } = await walletsOf(deps, sweep.livemode, sweep.network);
+  const [fees, chainId] = await Promise.all([chain.feeQuote(), chain.chainId()]);
+  const amount = BigInt(sweep.amount ?? '0');
+  const common = {
+    reason: `sweep ${sweep.id}: ${purpose === 'gas_topup' ? 'gas for' : 'move'} ${sweep.currency} at ${sweep.address}`,
+    mode: modeOf(sweep.livemode),
+    network: sweep.network,
+  };
+  const fee = (gasLimit: bigint) => ({
+    gas_limit: gasLimit.toString(),
+    max_fee_per_gas: fees.maxFeePerGas.toString(),
+    max_priority_fee_per_gas: fees.maxPriorityFeePerGas.toString(),
+  });
+  const deposit = { wallet: 'deposit' as const, branch: sweep.address_branch, index: sweep.address_index };
+  if (purpose === 'gas_topup') {
+    const gas = await tokenGas(chain, sweep, tokenOf(config, sweep), amount);
+    const needed = gas * fees.maxFeePerGas - (await chain.nativeBalance(sweep.address));
+    const value = needed > 0n ? needed : 0n;
+    return allocateSentTransaction(
+      deps.db,
+      {
+        sweepId: sweep.id,
+        purpose,
+        livemode: sweep.livemode,
+        network: sweep.network,
+        from: gasWallet,
+        to: sweep.address,
+        chainNonce: await chain.pendingNonce(gasWallet),
+      },
+      (nonce) => ({
+        ...common,
+        kind: 'gas_topup',
+        from: { wallet: 'gas' },
+        destination: { branch: sweep.address_branch, index: sweep.address_index },
+        tx: { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.address, value: value.toString(), data: '0x', ...fee(NATIVE_TRANSFER_GAS) },
+      }),
+    );
+  }
+  const native = isNative(sweep);
+  const token = native ? undefined : tokenOf(config, sweep);
+  const gasLimit = native ? NATIVE_TRANSFER_GAS : await tokenGas(chain, sweep, token!, amount);
+  return allocateSentTransaction(
+    deps.db,
+    {
+      sweepId: sweep.id,
+      purpose,
+      livemode: sweep.livemode,
+      network: sweep.network,
+      from: sweep.address,
+      to: native ? sweep.treasury : token!,
+      chainNonce: await chain.pendingNonce(sweep.address),
+    },
+    (nonce) => ({
+      ...common,
+      kind: 'sweep',
+      from: deposit,
+      tx: native
+        ? { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.treasury, value: amount.toString(), data: '0x', ...fee(gasLimit) }
+        : { chain_id: Number(chainId), nonce: Number(nonce), to: token!, value: '0', data: tokenTransferData(sweep.treasury, amount), ...fee(gasLimit) },
+    }),
+  );
+}
+
+export type Confirmation = { state: 'waiting'; confirmations: number } | { state: 'confirmed' } | { state: 'reverted' };
+
+/**
+ * Step 4: whether the sent transaction is final. Until it is, the same bytes are sent again when
+ * the node no longer knows them; once final, what it moved and what it cost are booked, once.
+ */
+export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string): Promise<Confirmation> {
+  const sent = await deps.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sentId).executeTakeFirst();
+  if (!sent?.hash || !sent.signed_transaction) throw missing(activityFailureTypes.sweepNotFound, 'sent transaction', sentId);
+  if (sent.status === 'confirmed') return { state: 'confirmed' };
+  if (sent.status === 'failed') return { state: 'reverted' };
+  const sweep = await sweepOf(deps, sent.sweep_id);
+  const { chain, confirmations } = requireChain(deps, sweep.livemode, sweep.network);
+  const receipt = await chain.receipt(sent.hash);
+  if (!receipt) {
+    if (!(await chain.isPending(sent.hash))) await chain.send(sent.signed_transaction);
+    return { state: 'waiting', confirmations: 0 };
+  }
+  const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
+  if (depth < confirmations) return { state: 'waiting', confirmations: depth };
+  const request = sent.request as { tx: { value: string; data: string } };
+  const nativeCurrency = networks[sweep.network as Network].nativeCurrency;
+  const value = BigInt(request.tx.value);
+  const entries: HoldingsEntry[] = [{ account: 'network_fees', currency: nativeCurrency, address: null, amount: receipt.fee }];
+  if (sent.purpose === 'gas_topup') {
+    entries.push({ account: 'gas_wallet', currency: nativeCurrency, address: sent.from_address, amount: -receipt.fee });
+    if (receipt.status === 'succeeded') {
+      entries.push({ account: 'gas_wallet', currency: nativeCurrency, address: sent.from_address, amount: -value });
+      entries.push({ account: 'deposit_addresses', currency: nativeCurrency, address: sweep.address, amount: value });
+    }
+  } else {
+    entries.push({ account: 'deposit_addresses', currency: nativeCurrency, address: sweep.address, amount: -receipt.fee });
+    if (receipt.status === 'succeeded') {
+      const moved = isNative(sweep) ? value : BigInt(sweep.amount!);
+      entries.push({ account: 'deposit_addresses', currency: sweep.currency, address: sweep.address, amount: -moved });
+      entries.push({ account: 'treasury', currency: sweep.currency, address: sweep.treasury, amount: moved });
+    }
+  }
+  await deps.db.transaction().execute(async (transaction) => {
+    await bookHoldings(transaction, { livemode: sweep.livemode, network: sweep.network, kind: sent.purpose, sourceId: sent.id }, entries);
+    await updateSentTransaction(transaction, sent.id, {
+      status: receipt.status === 'succeeded' ? 'confirmed' : 'failed',
+      block_number: receipt.blockNumber.toString(),
+      gas_used: receipt.gasUsed.toString(),
+      fee: receipt.fee.toString(),
+    });
+  });
+  return receipt.status === 'succeeded' ? { state: 'confirmed' } : { state: 'reverted' };
+}
+
+/** The sweep's end: completed once its transfer is final, failed with why otherwise. */
+export async function finishSweep(deps: TreasuryDeps, sweepId: string, outcome: { completed: true } | { completed: false; reason: string }): Promise<void> {
+  await updateSweep(
+    deps.db,
+    sweepId,
+    outcome.completed ? { status: 'completed', completed_at: new Date() } : { status: 'failed', failure_reason: outcome.reason, completed_at: new Date() },
+  );
+}

@@ -1,0 +1,42 @@
+/** The worker's treasury: the signer it asks and the EVM nodes sweeps send on, from the configuration. */
+import type { Config } from '../config';
+import { modeOf } from '../domain/mode';
+import { parseAmount } from '../domain/money';
+import { currencyOn, networks, type Network } from '../domain/networks';
+import { EvmTreasuryChain } from './evm-chain';
+import { SignerClient } from './signer-client';
+import type { TreasuryChain, TreasuryDeps } from './sweeps.service';
+
+/** A native coin's least worth sweeping when not configured, in whole coins: below it, the transfer's gas would take most of it. */
+export const DEFAULT_NATIVE_SWEEP_MINIMUM = '0.001';
+
+export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>): Omit<TreasuryDeps, 'db'> {
+  const chains = new Map<string, TreasuryChain>();
+  for (const watched of config.chains) {
+    if (watched.family !== 'evm') continue;
+    const mode = modeOf(watched.livemode);
+    const network = watched.network;
+    chains.set(`${mode}:${network}`, {
+      chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
+      tokens: watched.tokens,
+      confirmations: watched.requiredConfirmations,
+      minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
+    });
+  }
+  return {
+    signer: config.treasury.signer ? new SignerClient(config.treasury.signer) : undefined,
+    chainOf: (livemode, network) => chains.get(`${modeOf(livemode)}:${network}`),
+  };
+}
+
+/** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE> in base units; else a native coin's default, a token's one base unit. */
+export function sweepMinimum(minimums: Record<string, string>, network: Network, currency: string, livemode: boolean): bigint {
+  const definition = currencyOn(network, currency);
+  if (!definition) return 1n;
+  const configured = minimums[`${network.toUpperCase()}_${currency.toUpperCase()}_${livemode ? 'LIVE' : 'TEST'}`];
+  if (configured !== undefined) {
+    const units = parseAmount(configured, definition.decimals);
+    return units > 0n ? units : 1n;
+  }
+  return currency === networks[network].nativeCurrency ? parseAmount(DEFAULT_NATIVE_SWEEP_MINIMUM, definition.decimals) : 1n;
+}

@@ -1,0 +1,95 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Numeric = ColumnType<string, string | bigint, string | bigint>;
+type NullableNumeric = ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
+type Created = ColumnType<Date, Date | undefined, never>;
+type Updated = ColumnType<Date, Date | undefined, Date>;
+
+export type SweepStatus = 'pending' | 'topping_up' | 'sending' | 'completed' | 'skipped' | 'failed';
+export type SentPurpose = 'gas_topup' | 'sweep';
+export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed';
+export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee';
+/** Debit-positive: an asset account's balance is what it holds; `received` is what came in from outside (negative). */
+export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received';
+
+export interface SweepsTable {
+  id: string;
+  livemode: boolean;
+  network: string;
+  currency: string;
+  decimals: number;
+  address: string;
+  address_branch: 'customers' | 'orders';
+  address_index: number;
+  merchant_id: string;
+  treasury: string;
+  /** What the sweep moves, in base units: set once the balance is read. */
+  amount: NullableNumeric;
+  status: SweepStatus;
+  failure_reason: string | null;
+  workflow_id: string;
+  created_at: Created;
+  updated_at: Updated;
+  completed_at: Date | null;
+}
+
+export interface TreasuryTransactionsSentTable {
+  id: string;
+  sweep_id: string;
+  purpose: SentPurpose;
+  livemode: boolean;
+  network: string;
+  from_address: string;
+  to_address: string;
+  nonce: ColumnType<string, string | bigint | number, never>;
+  /** What the signer was (or is to be) asked to sign: kept so a retry asks for exactly the same bytes. */
+  request: ColumnType<Record<string, unknown>, string, never>;
+  signed_transaction: string | null;
+  hash: string | null;
+  status: SentStatus;
+  block_number: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
+  gas_used: NullableNumeric;
+  fee: NullableNumeric;
+  created_at: Created;
+  updated_at: Updated;
+}
+
+export interface SendingNoncesTable {
+  livemode: boolean;
+  network: string;
+  address: string;
+  next_nonce: ColumnType<string, string | bigint | number, string | bigint | number>;
+}
+
+export interface HoldingsTransactionsTable {
+  id: string;
+  livemode: boolean;
+  network: string;
+  kind: HoldingsKind;
+  source_id: string;
+  created_at: Created;
+}
+
+export interface HoldingsEntriesTable {
+  id: Generated<string>;
+  transaction_id: string;
+  account: HoldingsAccount;
+  livemode: boolean;
+  network: string;
+  currency: string;
+  address: string | null;
+  amount: Numeric;
+}
+
+export type Sweep = Selectable<SweepsTable>;
+export type NewSweep = Insertable<SweepsTable>;
+export type SentTransaction = Selectable<TreasuryTransactionsSentTable>;
+
+/** The treasury's tables, as the `Database` type joins them (db/database.ts). */
+export interface TreasuryTables {
+  sweeps: SweepsTable;
+  treasury_transactions_sent: TreasuryTransactionsSentTable;
+  sending_nonces: SendingNoncesTable;
+  holdings_transactions: HoldingsTransactionsTable;
+  holdings_entries: HoldingsEntriesTable;
+}

@@ -1,0 +1,72 @@
+/**
+ * Sweeps (docs/treasury.md). A run plans the sweeps due on one network in one mode and runs each as
+ * a child workflow; a sweep tops up gas when its token needs it, sends its transfer, and waits for
+ * each transaction to be final before it books it. Every step is an activity safe to repeat (the
+ * nonce and the signed bytes are recorded before they are used), so a worker lost at any point
+ * resumes without paying twice.
+ */
+import { executeChild, log, ParentClosePolicy, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { Activities, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
+import { activityRetry } from './versions';
+
+const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+// A refused signature or a missing configuration is final (non-retryable failures); anything else is retried.
+
+/** How often a sweep asks whether its transaction is final. */
+const CONFIRMATION_POLL = '2 seconds';
+
+export async function sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunResult> {
+  const planned = await steps.planSweeps(input);
+  log.info('sweeps planned', { network: input.network, livemode: input.livemode, planned: planned.length });
+  const outcomes = await Promise.all(
+    planned.map(({ sweepId, workflowId }) =>
+      executeChild(sweepWorkflow, {
+        workflowId,
+        args: [{ sweepId }],
+        // A run cut short leaves its sweeps to finish: each is already recorded and under way.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }).catch((error: Error): SweepOutcome => {
+        log.warn('sweep failed', { sweepId, error: error.message });
+        return 'failed';
+      }),
+    ),
+  );
+  return {
+    planned: planned.length,
+    completed: outcomes.filter((outcome) => outcome === 'completed').length,
+    skipped: outcomes.filter((outcome) => outcome === 'skipped').length,
+    failed: outcomes.filter((outcome) => outcome === 'failed').length,
+  };
+}
+
+export async function sweepWorkflow({ sweepId }: SweepWorkflowInput): Promise<SweepOutcome> {
+  const plan = await steps.prepareSweep({ sweepId });
+  if (plan.action === 'skip') return 'skipped';
+  try {
+    if (plan.action === 'top_up') {
+      const topUp = await steps.sendSweepTransaction({ sweepId, purpose: 'gas_topup' });
+      if ((await untilFinal(topUp.sentId)) === 'reverted') return await failed(sweepId, `the gas top-up ${topUp.hash} reverted`);
+    }
+    const transfer = await steps.sendSweepTransaction({ sweepId, purpose: 'sweep' });
+    if ((await untilFinal(transfer.sentId)) === 'reverted') return await failed(sweepId, `the sweep ${transfer.hash} reverted`);
+  } catch (error) {
+    await steps.finishSweep({ sweepId, completed: false, reason: (error as Error).message });
+    throw error;
+  }
+  await steps.finishSweep({ sweepId, completed: true });
+  log.info('sweep completed', { sweepId, workflowId: workflowInfo().workflowId });
+  return 'completed';
+}
+
+async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
+  for (;;) {
+    const confirmation = await steps.confirmSweepTransaction({ sentId });
+    if (confirmation.state !== 'waiting') return confirmation.state;
+    await sleep(CONFIRMATION_POLL);
+  }
+}
+
+async function failed(sweepId: string, reason: string): Promise<SweepOutcome> {
+  await steps.finishSweep({ sweepId, completed: false, reason });
+  return 'failed';
+}

@@ -1,0 +1,237 @@
+/**
+ * Sweeps on a real chain (docs/treasury.md): anvil with a test USDT, the real signer process with
+ * the test mnemonic, inflow's worker watching anvil and running sweep workflows on the Temporal dev
+ * server, Postgres. Customers are paid in USDT and ETH; a sweep run moves it all to the treasury,
+ * topping up gas from the gas wallet first. The oracle is the chain: balances and receipts read
+ * from anvil, against the holdings ledger.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Wallet, type Contract, type NonceManager } from 'ethers';
+import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
+import { sql } from 'kysely';
+import { buildCustomer, buildMerchant, testMnemonics } from '../../dev/fixtures';
+import type { CreatedMerchant } from '../../src/merchants/merchants.service';
+import { freePort } from '../../dev/tools/ports';
+import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
+import { holdingsInvariantViolations } from '../../src/treasury/holdings.repository';
+import { createTreasuryDeps } from '../../src/treasury/treasury-deps';
+import { prepareSweep, sendSweepTransaction, planSweeps, type TreasuryDeps } from '../../src/treasury/sweeps.service';
+import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
+import { runSweepsNow } from '../../src/workflows/client';
+import { startTestStack, type TestStack } from '../helpers/api-stack';
+import { ScriptProcess } from '../helpers/script-process';
+import { isolatedNamespaces } from '../helpers/temporal';
+import { waitFor } from '../helpers/wait';
+
+jest.setTimeout(180_000);
+
+const repoRoot = path.resolve(__dirname, '../..');
+const secret = 'a-test-signer-secret-of-at-least-32-chars';
+const CONFIRMATIONS = 2;
+
+describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgres)', () => {
+  let anvil: RunningAnvil;
+  let funder: NonceManager;
+  let usdt: Contract;
+  let signer: ScriptProcess;
+  let stack: TestStack;
+  let treasuryDeps: TreasuryDeps;
+  let miner: NodeJS.Timeout;
+  const treasury = Wallet.createRandom().address;
+  let merchant: CreatedMerchant;
+
+  const usdtOf = async (address: string) => (await usdt.getFunction('balanceOf')(address)) as bigint;
+  const holding = async (account: string, currency: string, address?: string) => {
+    let query = stack.database.db
+      .selectFrom('holdings_entries')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.val('0')).as('sum'))
+      .where('account', '=', account as never)
+      .where('currency', '=', currency);
+    if (address) query = query.where('address', '=', address);
+    return BigInt((await query.executeTakeFirstOrThrow()).sum);
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ port: await freePort() });
+    funder = fundedSigner(anvil.provider);
+    usdt = await deployTestUsdt(funder);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-sweeps-'));
+    await writeFile(path.join(dir, 'test-mnemonic'), `${testMnemonics.test}\n`, { mode: 0o600 });
+    const signerEnv = {
+      INFLOW_SIGNER_SOCKET: path.join(dir, 'signer.sock'),
+      INFLOW_SIGNER_SECRET: secret,
+      INFLOW_SIGNER_AUDIT_LOG: path.join(dir, 'audit.log'),
+      INFLOW_SIGNER_MNEMONIC_FILE_TEST: path.join(dir, 'test-mnemonic'),
+      INFLOW_TREASURY_ETHEREUM_TEST: treasury,
+      INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
+      INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST: '31337',
+      LOG_LEVEL: 'info',
+    };
+    signer = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], signerEnv);
+    await signer.waitForOutput(/signer started/);
+    const env = {
+      INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
+      INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
+      INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(CONFIRMATIONS),
+      INFLOW_CHAIN_POLL_MS: '100',
+      INFLOW_SIGNER_SOCKET: signerEnv.INFLOW_SIGNER_SOCKET,
+      INFLOW_SIGNER_SECRET: secret,
+    };
+    stack = await startTestStack('sweeps', { namespace: isolatedNamespaces.treasury, env, chainWatchers: true, api: false });
+    treasuryDeps = { db: stack.database.db, ...createTreasuryDeps(stack.worker.config) };
+    // anvil's funded accounts are this mnemonic's first customer addresses: these customers come after them.
+    await sql`select setval('customer_address_index_test_seq', 100)`.execute(stack.database.db);
+    merchant = await buildMerchant(stack.database.db, 'Sweeps');
+    const watcher = stack.dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    await waitFor('watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
+    // Blocks keep coming, as on a real chain: confirmations need them.
+    miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 250);
+    const health = await treasuryDeps.signer!.health();
+    await (await funder.sendTransaction({ to: health.gas_wallets.test!, value: 10n ** 18n })).wait();
+  });
+
+  afterAll(async () => {
+    clearInterval(miner);
+    await stack?.dev.client.workflow
+      .getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }))
+      .terminate('test over')
+      .catch(() => undefined);
+    await stack?.stop();
+    if (stack) {
+      expect(await ledgerInvariantViolations(stack.database.db)).toEqual([]);
+      expect(await holdingsInvariantViolations(stack.database.db)).toEqual([]);
+    }
+    await stack?.database.destroy();
+    signer?.signal('SIGTERM');
+    await signer?.exited;
+    await anvil?.stop();
+  });
+
+  /** Pays a new customer on anvil and waits for its deposit to complete. */
+  const payCustomer = async (currency: 'USDT' | 'ETH', amount: bigint) => {
+    const { customer } = await buildCustomer(stack.database.db, { merchant });
+    const address = customer.addresses.find((entry) => entry.network === 'ethereum')!.address;
+    if (currency === 'USDT') await (await usdt.getFunction('transfer')(address, amount)).wait();
+    else await (await funder.sendTransaction({ to: address, value: amount })).wait();
+    await waitFor(
+      `${currency} deposit to ${address} completed`,
+      async () => {
+        const row = await stack.database.db
+          .selectFrom('deposits')
+          .select('status')
+          .where('address', '=', address)
+          .where('currency', '=', currency)
+          .executeTakeFirst();
+        return row?.status === 'completed';
+      },
+      60_000,
+    );
+    return address;
+  };
+
+  it('sweeps every paid address to the treasury, topping up gas first, and books it where the chain says it is', async () => {
+    const paid = [await payCustomer('USDT', 2_000_000n), await payCustomer('USDT', 3_000_000n), await payCustomer('USDT', 5_000_000n)];
+    const ethPaid = await payCustomer('ETH', 5n * 10n ** 16n);
+
+    const result = await runSweepsNow({ temporal: stack.dev.client, taskQueue: stack.taskQueue }, { livemode: false, network: 'ethereum' });
+    expect(result).toEqual({ planned: 4, completed: 4, skipped: 0, failed: 0 });
+
+    // The chain: the treasury holds every USDT paid, each address none.
+    expect(await usdtOf(treasury)).toBe(10_000_000n);
+    for (const address of paid) expect(await usdtOf(address)).toBe(0n);
+    const treasuryEth = await anvil.provider.getBalance(treasury);
+    expect(treasuryEth > 0n && treasuryEth < 5n * 10n ** 16n).toBe(true);
+
+    // The holdings ledger says the same, and its fees are the receipts' fees.
+    expect(await holding('treasury', 'USDT', treasury)).toBe(10_000_000n);
+    expect(await holding('treasury', 'ETH', treasury)).toBe(treasuryEth);
+    for (const address of paid) expect(await holding('deposit_addresses', 'USDT', address)).toBe(0n);
+    const sent = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().execute();
+    expect(sent.map((row) => row.status).sort()).toEqual(Array(7).fill('confirmed'));
+    let fees = 0n;
+    for (const row of sent) {
+      const receipt = (await anvil.provider.getTransactionReceipt(row.hash!))!;
+      expect(receipt.status).toBe(1);
+      fees += receipt.gasUsed * receipt.gasPrice;
+      // What each address holds on the chain is what the ledger says it holds.
+    }
+    expect(await holding('network_fees', 'ETH')).toBe(fees);
+    for (const address of [...paid, ethPaid]) {
+      expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+    }
+    // Three top-ups from the gas wallet, nonces in order and each used once.
+    const topUps = sent
+      .filter((row) => row.purpose === 'gas_topup')
+      .map((row) => Number(row.nonce))
+      .sort((a, b) => a - b);
+    expect(topUps).toEqual([0, 1, 2]);
+
+    // Nothing is left worth sweeping: a second run plans nothing.
+    expect(await runSweepsNow({ temporal: stack.dev.client, taskQueue: stack.taskQueue }, { livemode: false, network: 'ethereum' })).toMatchObject({
+      planned: 0,
+    });
+  });
+
+  it('pays once when the worker is lost after signing and before the broadcast, however often the step is retried', async () => {
+    const address = await payCustomer('USDT', 7_000_000n);
+    const before = await usdtOf(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'top_up', amount: '7000000' });
+    // The gas first, as the workflow would.
+    const topUp = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'gas_topup');
+    await waitFor('the top-up mined', async () => (await anvil.provider.getTransactionReceipt(topUp.hash)) !== null);
+
+    // A chain whose node is lost after the signature is recorded: the broadcast fails.
+    const lost: TreasuryDeps = {
+      ...treasuryDeps,
+      chainOf: (livemode, network) => {
+        const config = treasuryDeps.chainOf(livemode, network)!;
+        return { ...config, chain: Object.assign(Object.create(config.chain), { send: () => Promise.reject(new Error('worker lost')) }) };
+      },
+    };
+    await expect(sendSweepTransaction(lost, planned!.sweepId, 'sweep')).rejects.toThrow('worker lost');
+    const recorded = await stack.database.db
+      .selectFrom('treasury_transactions_sent')
+      .selectAll()
+      .where('sweep_id', '=', planned!.sweepId)
+      .where('purpose', '=', 'sweep')
+      .executeTakeFirstOrThrow();
+    expect(recorded).toMatchObject({ status: 'signed' });
+    // Retried three times: the same bytes each time, one transaction on the chain.
+    const retries = await Promise.all([1, 2, 3].map(() => sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep')));
+    expect(new Set(retries.map((retry) => retry.hash))).toEqual(new Set([recorded.hash]));
+    await waitFor('the sweep mined', async () => (await anvil.provider.getTransactionReceipt(recorded.hash!)) !== null);
+    expect(await usdtOf(treasury)).toBe(before + 7_000_000n);
+    expect(await usdtOf(address)).toBe(0n);
+    expect(await anvil.provider.getTransactionCount(address)).toBe(1);
+  });
+
+  it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
+    const address = await payCustomer('ETH', 2n * 10n ** 16n);
+    const thief = Wallet.createRandom().address;
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'send' });
+    // Allocate, then tamper with what is to be signed, as a compromised worker or database could.
+    await expect(
+      sendSweepTransaction(
+        { ...treasuryDeps, signer: Object.assign(Object.create(treasuryDeps.signer!), { sign: () => Promise.reject(new Error('stop before signing')) }) },
+        planned!.sweepId,
+        'sweep',
+      ),
+    ).rejects.toThrow('stop before signing');
+    const row = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('sweep_id', '=', planned!.sweepId).executeTakeFirstOrThrow();
+    const request = row.request as { tx: Record<string, unknown> };
+    await stack.database.db
+      .updateTable('treasury_transactions_sent')
+      .set({ request: JSON.stringify({ ...request, tx: { ...request.tx, to: thief } }) } as never)
+      .where('id', '=', row.id)
+      .execute();
+    await expect(sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep')).rejects.toMatchObject({ type: 'SignerRefused' });
+    expect(await anvil.provider.getBalance(thief)).toBe(0n);
+    expect(await anvil.provider.getBalance(address)).toBe(2n * 10n ** 16n);
+    // The ledger still has it where it is.
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(2n * 10n ** 16n);
+  });
+});
