@@ -108,10 +108,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('holdings_entries_transaction_idx').on('holdings_entries').column('transaction_id').execute();
   await db.schema.createIndex('holdings_entries_address_idx').on('holdings_entries').columns(['livemode', 'network', 'address', 'currency']).execute();
+
+  // What a reconciliation found the chain and the holdings ledger disagree on, for an operator to list.
+  await db.schema
+    .createTable('reconciliation_mismatches')
+    .addColumn('id', 'bigserial', (col) => col.primaryKey())
+    .addColumn('run_id', 'text', (col) => col.notNull())
+    .addColumn('livemode', 'boolean', (col) => col.notNull())
+    .addColumn('network', 'text', (col) => col.notNull())
+    .addColumn('account', 'text', (col) => col.notNull())
+    .addColumn('address', 'text', (col) => col.notNull())
+    .addColumn('currency', 'text', (col) => col.notNull())
+    .addColumn('expected', sql`numeric(78, 0)`, (col) => col.notNull())
+    .addColumn('actual', sql`numeric(78, 0)`, (col) => col.notNull())
+    .addColumn('found_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema.createIndex('reconciliation_mismatches_found_idx').on('reconciliation_mismatches').columns(['livemode', 'found_at']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['holdings_entries', 'holdings_transactions', 'sending_nonces', 'treasury_transactions_sent', 'sweeps']) {
+  for (const table of ['reconciliation_mismatches', 'holdings_entries', 'holdings_transactions', 'sending_nonces', 'treasury_transactions_sent', 'sweeps']) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -10,6 +10,8 @@
  *   listen --forward-to URL [--events deposit.*] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]   test mode: forwards the
  *                                                     event stream to a local URL, signed as webhooks with the merchant's kept listen secret
  *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
+ *   sweep --now [--network N] [--mode test|live]      sweeps deposit addresses to the treasury now (docs/treasury.md)
+ *   reconcile [--network N] [--mode test|live]         compares the holdings ledger with the chain; exits 1 on a difference
  *
  * Against a running `npm run dev` every command works with no setup: what the environment does not
  * set (DATABASE_URL, TEMPORAL_ADDRESS, INFLOW_API_URL) comes from its .data/dev-stack.json (docs/cli.md).
@@ -33,6 +35,7 @@ import { cliEnvironment, type CliEnvironment } from './cli/dev-stack';
 import { listen } from './cli/listen';
 import { refuseFlagsNpmKept } from './cli/npm-kept-flags';
 import { trigger } from './cli/trigger';
+import { reconcileNow, sweepNow } from './cli/treasury';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
@@ -42,6 +45,8 @@ const usage = [
   '       npm run cli -- devnet receive [--port 4000] [--secret whsec_…]              (development checkouts only)',
   '       npm run cli -- listen --forward-to URL [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]   (test mode)',
   '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
+  '       npm run cli -- sweep --now [--network NETWORK] [--mode live|test]',
+  '       npm run cli -- reconcile [--network NETWORK] [--mode live|test]',
 ].join('\n');
 
 /** Every flag of every command: npm keeps one given before `--` for itself (as `npm_config_<name>`). */
@@ -62,6 +67,7 @@ const commandFlags = [
   'api-key',
   'signature-format',
   'rotate-secret',
+  'now',
 ];
 
 runMain(async () => {
@@ -75,6 +81,8 @@ runMain(async () => {
   if (group === 'devnet') return runDevelopmentCommand('dev/devnet/cli.ts', process.argv.slice(3));
   if (group === 'listen') return listen(process.argv.slice(3), process.env, usage);
   if (group === 'trigger') return trigger(process.argv.slice(3), process.env, usage);
+  if (group === 'sweep') return sweepNow(process.argv.slice(3), process.env, usage);
+  if (group === 'reconcile') return reconcileNow(process.argv.slice(3), process.env, usage);
   throw new StartupError(usage);
 });
 

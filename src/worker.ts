@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
-import { ensureMaintenanceSchedules, ensureSweepSchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
+import { ensureMaintenanceSchedules, ensureTreasurySchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
 import { webhookTaskQueue } from './workflows/definitions';
 import { configureDns } from './webhooks/ssrf';
 
@@ -227,8 +227,8 @@ if (require.main === module) {
     await startChainWatchers(temporal, config, logger);
     if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
     if (config.treasury.signer) {
-      const created = await ensureSweepSchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
-      if (created.length > 0) logger.info({ schedules: created }, 'sweep schedules created');
+      const created = await ensureTreasurySchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
+      if (created.length > 0) logger.info({ schedules: created }, 'treasury schedules created');
     } else {
       logger.warn('no signer configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): this worker runs no treasury work (docs/treasury.md)');
     }

@@ -8,6 +8,7 @@
  * Two recorded transfers are not left alone: late money now final, and a transfer a reorg took
  * away that is back on the chain (its deposit is re-opened).
  */
+import { ownSentTransactions } from '../treasury/sweeps.repository';
 import type { Db } from '../db/database';
 import { depositsOfTransactions, ownersByAddress, type AddressOwner } from './chains.repository';
 import { recordDustDeposit } from '../deposits/transitions';
@@ -52,6 +53,13 @@ export async function scanRange(
     chain.network,
     scanned.transfers.map((transfer) => transfer.transactionHash),
   );
+  // A gas top-up inflow sent to a deposit address is the operator's own money, not a payment.
+  const ownSends = await ownSentTransactions(
+    db,
+    chain.livemode,
+    chain.network,
+    scanned.transfers.map((transfer) => transfer.transactionHash),
+  );
   const { blockTimes } = scanned;
   const claimed = new Set<string>();
   let detected = 0;
@@ -68,6 +76,10 @@ export async function scanRange(
       canonical: true,
     };
     const existing = recordedDepositOf(transfer, recorded, claimed);
+    if (!existing && ownSends.has(transfer.transactionHash)) {
+      known++;
+      continue;
+    }
     if (existing && isReorged({ status: existing.status, failureReason: existing.failure_reason })) {
       if (!paysTheSameRecipient(paidBy(existing), transfer)) {
         known++;

@@ -159,3 +159,20 @@ export async function updateSentTransaction(
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/**
+ * Which of these transactions inflow itself sent (a gas top-up, a sweep): the chain watcher sees a
+ * top-up arrive at a deposit address like a customer's payment, and must not credit it as one.
+ * The hash is recorded before the transaction is broadcast, so a watcher can never see it first.
+ */
+export async function ownSentTransactions(db: Executor, livemode: boolean, network: string, hashes: string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('treasury_transactions_sent')
+    .select('hash')
+    .where('livemode', '=', livemode)
+    .where('network', '=', network)
+    .where('hash', 'in', hashes)
+    .execute();
+  return new Set(rows.map((row) => row.hash!));
+}

@@ -81,6 +81,19 @@ export interface HoldingsEntriesTable {
   amount: Numeric;
 }
 
+export interface ReconciliationMismatchesTable {
+  id: Generated<string>;
+  run_id: string;
+  livemode: boolean;
+  network: string;
+  account: string;
+  address: string;
+  currency: string;
+  expected: Numeric;
+  actual: Numeric;
+  found_at: Created;
+}
+
 export type Sweep = Selectable<SweepsTable>;
 export type NewSweep = Insertable<SweepsTable>;
 export type SentTransaction = Selectable<TreasuryTransactionsSentTable>;
@@ -92,4 +105,5 @@ export interface TreasuryTables {
   sending_nonces: SendingNoncesTable;
   holdings_transactions: HoldingsTransactionsTable;
   holdings_entries: HoldingsEntriesTable;
+  reconciliation_mismatches: ReconciliationMismatchesTable;
 }

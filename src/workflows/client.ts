@@ -31,6 +31,7 @@ import {
   type DepositTransfer,
   type OrderState,
   searchAttributes,
+  reconcileScheduleId,
   sweepScheduleId,
   type SweepRunInput,
   type SweepRunResult,
@@ -167,10 +168,11 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
 }
 
 /**
- * One sweep Schedule per watched EVM chain (network and mode), every `intervalMinutes`; returns the
- * ids it created (those that existed are left as the operator may have paused or changed them).
+ * Per watched EVM chain (network and mode), a sweep Schedule every `intervalMinutes` and a daily
+ * reconciliation; returns the ids it created (those that existed are left as the operator may have
+ * paused or changed them).
  */
-export async function ensureSweepSchedules(
+export async function ensureTreasurySchedules(
   starter: WorkflowStarter,
   chains: ReadonlyArray<{ network: Network; livemode: boolean; family: string }>,
   intervalMinutes: number,
@@ -194,6 +196,22 @@ export async function ensureSweepSchedules(
       }),
     );
     if (made) created.push(scheduleId);
+    const reconcileId = reconcileScheduleId(input);
+    const reconciling = await createScheduleOnce(() =>
+      starter.temporal.schedule.create<Workflows['reconcileWorkflow']>({
+        scheduleId: reconcileId,
+        spec: { intervals: [{ every: '1 day' }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'reconcileWorkflow',
+          taskQueue: starter.taskQueue,
+          args: [input],
+          ...startMetadata('reconcileWorkflow', [input]),
+        },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+      }),
+    );
+    if (reconciling) created.push(reconcileId);
   }
   return created;
 }

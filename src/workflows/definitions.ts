@@ -339,6 +339,18 @@ export interface MaintenanceActivities {
 // `sweep:{mode}:{network}:{address}:{currency}:{sweepId}`.
 
 export const sweepScheduleId = (input: { livemode: boolean; network: string }) => `sweep-${modeOf(input.livemode)}-${input.network}`;
+/** reconcileWorkflow's daily Schedule per network and mode (`npm run cli -- reconcile` runs the same check at once). */
+export const reconcileScheduleId = (input: { livemode: boolean; network: string }) => `reconcile-${modeOf(input.livemode)}-${input.network}`;
+
+/** What a reconciliation compared and found (treasury/reconcile.ts). */
+export interface ReconciliationResult {
+  runId: string;
+  livemode: boolean;
+  network: string;
+  checked: number;
+  inFlight: number;
+  differences: Array<{ account: string; address: string; currency: string; expected: string; actual: string }>;
+}
 
 export interface SweepRunInput {
   livemode: boolean;
@@ -370,6 +382,8 @@ export interface TreasuryActivities {
   sendSweepTransaction(input: { sweepId: string; purpose: 'gas_topup' | 'sweep' }): Promise<{ sentId: string; hash: string }>;
   confirmSweepTransaction(input: { sentId: string }): Promise<SweepConfirmation>;
   finishSweep(input: { sweepId: string; completed: boolean; reason?: string }): Promise<void>;
+  /** Compares the holdings ledger with the chain; records and returns every difference. */
+  reconcileHoldings(input: SweepRunInput & { runId: string }): Promise<ReconciliationResult>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,4 +405,5 @@ export interface Workflows {
   pruneRequestLogWorkflow(input: PruneRequestLogInput): Promise<PruneRequestLogResult>;
   sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunResult>;
   sweepWorkflow(input: SweepWorkflowInput): Promise<SweepOutcome>;
+  reconcileWorkflow(input: SweepRunInput): Promise<ReconciliationResult>;
 }

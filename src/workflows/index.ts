@@ -5,7 +5,7 @@ import type { depositWorkflow } from './deposit.workflow';
 import type { simulatedConfirmationsWorkflow } from './simulated-confirmations.workflow';
 import type { orderWorkflow } from './order.workflow';
 import type { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
-import type { sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
+import type { reconcileWorkflow, sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
 import type { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 
 export { depositWorkflow } from './deposit.workflow';
@@ -14,7 +14,7 @@ export { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delive
 export { chainWatcherWorkflow } from './chain-watcher.workflow';
 export { orderWorkflow } from './order.workflow';
 export { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
-export { sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
+export { reconcileWorkflow, sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
 
 /** Fails to compile when a registered workflow no longer has the signature clients start it with (definitions.ts). */
 export type RegisteredWorkflows = Registered<{
@@ -28,5 +28,6 @@ export type RegisteredWorkflows = Registered<{
   pruneRequestLogWorkflow: typeof pruneRequestLogWorkflow;
   sweepRunWorkflow: typeof sweepRunWorkflow;
   sweepWorkflow: typeof sweepWorkflow;
+  reconcileWorkflow: typeof reconcileWorkflow;
 }>;
 type Registered<T extends Workflows & Record<Exclude<keyof T, keyof Workflows>, never>> = T;

@@ -101,6 +101,10 @@ const startMetadataOf: { [Name in keyof Workflows]: (...args: Parameters<Workflo
     typedSearchAttributes: [],
     staticSummary: `Sweep ${input.sweepId} to the treasury`,
   }),
+  reconcileWorkflow: (input) => ({
+    typedSearchAttributes: [],
+    staticSummary: `Reconcile ${input.network} (${modeOf(input.livemode)}) holdings with the chain`,
+  }),
 };
 
 /** The search attributes, summary and details a start of `name` with `args` carries. */

@@ -6,7 +6,7 @@
  * resumes without paying twice.
  */
 import { executeChild, log, ParentClosePolicy, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Activities, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
+import type { Activities, ReconciliationResult, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
 import { activityRetry } from './versions';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
@@ -69,4 +69,12 @@ async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
 async function failed(sweepId: string, reason: string): Promise<SweepOutcome> {
   await steps.finishSweep({ sweepId, completed: false, reason });
   return 'failed';
+}
+
+/** The daily check of the holdings ledger against the chain; each difference is logged (and recorded by the activity). */
+export async function reconcileWorkflow(input: SweepRunInput): Promise<ReconciliationResult> {
+  const report = await steps.reconcileHoldings({ ...input, runId: workflowInfo().workflowId });
+  for (const difference of report.differences) log.warn('reconciliation.mismatch', { network: input.network, livemode: input.livemode, ...difference });
+  log.info('reconciled', { network: input.network, livemode: input.livemode, checked: report.checked, differences: report.differences.length });
+  return report;
 }

@@ -1,0 +1,83 @@
+/**
+ * The treasury's operator commands (docs/treasury.md):
+ *
+ *   sweep --now [--network N] [--mode test|live]   runs a sweep of every watched EVM chain (or the one named) now, on the worker, and waits
+ *   reconcile [--network N] [--mode test|live]     compares the holdings ledger with the chain now; exits 1 when they differ
+ *
+ * Against a running `npm run dev` both work with no setup (its database, Temporal and chains).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { formatAmount } from '../domain/money';
+import { modeOf } from '../domain/mode';
+import { currencyOn, type Network } from '../domain/networks';
+import { connectDatabase, connectTemporalClient, StartupError } from '../startup';
+import { reconcile } from '../treasury/reconcile';
+import { createTreasuryDeps } from '../treasury/treasury-deps';
+import { runSweepsNow } from '../workflows/client';
+import { cliEnvironment } from './dev-stack';
+
+const options = { now: { type: 'boolean' as const, default: false }, network: { type: 'string' as const }, mode: { type: 'string' as const } };
+
+/** The watched EVM chains the flags name (all of them by default). */
+function chainsOf(config: ReturnType<typeof loadConfig>, values: { network?: string | undefined; mode?: string | undefined }, usage: string) {
+  if (values.mode !== undefined && values.mode !== 'test' && values.mode !== 'live') throw new StartupError(`--mode is test or live\n${usage}`);
+  const chains = config.chains.filter(
+    (chain) => chain.family === 'evm' && (!values.network || chain.network === values.network) && (!values.mode || modeOf(chain.livemode) === values.mode),
+  );
+  if (chains.length === 0) {
+    const watched = config.chains.map((chain) => `${chain.network} (${modeOf(chain.livemode)})`).join(', ') || 'none';
+    throw new StartupError(
+      `no watched EVM chain matches${values.network ? ` --network ${values.network}` : ''}${values.mode ? ` --mode ${values.mode}` : ''} (watched: ${watched})`,
+    );
+  }
+  return chains;
+}
+
+export async function sweepNow(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
+  const { values } = parseArgs({ args, options, strict: true });
+  if (!values.now) throw new StartupError(`sweep runs on its Schedule; to run it at once: sweep --now\n${usage}`);
+  const environment = await cliEnvironment(env, ['database', 'temporal']);
+  const config = loadConfig(environment.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const chains = chainsOf(config, values, usage);
+  const temporal = await connectTemporalClient(config);
+  try {
+    for (const chain of chains) {
+      const mode = modeOf(chain.livemode);
+      console.log(`sweeping ${chain.network} (${mode}): deposit addresses to the treasury, on the worker…`);
+      const result = await runSweepsNow({ temporal, taskQueue: config.temporal.taskQueue }, { livemode: chain.livemode, network: chain.network });
+      console.log(`  ${result.planned} planned: ${result.completed} completed, ${result.skipped} skipped, ${result.failed} failed`);
+      if (result.failed > 0) process.exitCode = 1;
+    }
+    console.log('run `npm run cli -- reconcile` to check the holdings against the chain; the Web UI shows each sweepWorkflow');
+  } finally {
+    await temporal.connection.close();
+  }
+}
+
+export async function reconcileNow(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
+  const { values } = parseArgs({ args, options: { network: options.network, mode: options.mode }, strict: true });
+  const environment = await cliEnvironment(env, ['database']);
+  const config = loadConfig(environment.env, ['DATABASE_URL']);
+  const chains = chainsOf(config, values, usage);
+  const db = await connectDatabase(config, { max: 2 });
+  const deps = { db, ...createTreasuryDeps(config) };
+  try {
+    for (const chain of chains) {
+      const report = await reconcile(deps, { livemode: chain.livemode, network: chain.network, runId: `cli:${new Date().toISOString()}` });
+      const mode = modeOf(chain.livemode);
+      console.log(
+        `${chain.network} (${mode}): ${report.checked} balances compared, ${report.inFlight} left out while their sweeps are in flight, ${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}`,
+      );
+      for (const difference of report.differences) {
+        const decimals = currencyOn(chain.network as Network, difference.currency)?.decimals ?? 0;
+        console.log(
+          `  ${difference.account} ${difference.address} ${difference.currency}: ledger ${formatAmount(BigInt(difference.expected), decimals)}, chain ${formatAmount(BigInt(difference.actual), decimals)}`,
+        );
+      }
+      if (report.differences.length > 0) process.exitCode = 1;
+    }
+  } finally {
+    await db.destroy();
+  }
+}
