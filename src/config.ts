@@ -307,6 +307,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     throw new ConfigError(`inflow: missing environment variable${missing.length > 1 ? 's' : ''} ${hints}`);
   }
   const data = parsed.data;
+  if (Boolean(data.INFLOW_SIGNER_SOCKET) !== Boolean(data.INFLOW_SIGNER_SECRET)) {
+    throw new ConfigError(
+      `inflow: INFLOW_SIGNER_SOCKET and INFLOW_SIGNER_SECRET go together: ${data.INFLOW_SIGNER_SOCKET ? 'set the secret the signer was given' : 'set the socket the signer listens on'} (docs/treasury.md)`,
+    );
+  }
   let staticPrices: Record<string, string>;
   try {
     staticPrices = parseStaticPrices(data.INFLOW_STATIC_PRICES);

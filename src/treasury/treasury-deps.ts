@@ -1,8 +1,8 @@
 /** The worker's treasury: the signer it asks and the EVM nodes sweeps send on, from the configuration. */
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import { modeOf } from '../domain/mode';
 import { parseAmount } from '../domain/money';
-import { currencyOn, networks, type Network } from '../domain/networks';
+import { currencyOn, isNetwork, networks, type Network } from '../domain/networks';
 import { EvmTreasuryChain } from './evm-chain';
 import { SignerClient } from './signer-client';
 import type { TreasuryChain, TreasuryDeps } from './sweeps.service';
@@ -11,6 +11,7 @@ import type { TreasuryChain, TreasuryDeps } from './sweeps.service';
 export const DEFAULT_NATIVE_SWEEP_MINIMUM = '0.001';
 
 export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>): Omit<TreasuryDeps, 'db'> {
+  checkSweepMinimums(config.treasury.sweepMinimums);
   const chains = new Map<string, TreasuryChain>();
   for (const watched of config.chains) {
     if (watched.family !== 'evm') continue;
@@ -39,4 +40,18 @@ export function sweepMinimum(minimums: Record<string, string>, network: Network,
     return units > 0n ? units : 1n;
   }
   return currency === networks[network].nativeCurrency ? parseAmount(DEFAULT_NATIVE_SWEEP_MINIMUM, definition.decimals) : 1n;
+}
+
+/** Each INFLOW_SWEEP_MIN_… names a supported network and currency and fits its decimals: a mistake stops the worker at start, not a sweep later. */
+function checkSweepMinimums(minimums: Record<string, string>): void {
+  for (const [suffix, value] of Object.entries(minimums)) {
+    const [network, currency] = suffix.split('_').map((part) => part.toLowerCase()) as [string, string];
+    const definition = isNetwork(network) ? currencyOn(network, currency.toUpperCase()) : undefined;
+    if (!definition) throw new ConfigError(`inflow: INFLOW_SWEEP_MIN_${suffix} names no supported network and currency`);
+    try {
+      parseAmount(value, definition.decimals);
+    } catch {
+      throw new ConfigError(`inflow: INFLOW_SWEEP_MIN_${suffix} must be a decimal amount with at most ${definition.decimals} decimals`);
+    }
+  }
 }

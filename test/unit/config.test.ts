@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, requireSecretKey } from '../../src/config';
+import { createTreasuryDeps, sweepMinimum } from '../../src/treasury/treasury-deps';
 
 describe('loadConfig', () => {
   const complete = { DATABASE_URL: 'postgres://u:p@db:5432/inflow', TEMPORAL_ADDRESS: 'temporal:7233' };
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       trustedProxies: [],
       healthToken: undefined,
       requestLogRetentionDays: 30,
+      treasury: { signer: undefined, sweepIntervalMinutes: 60, sweepMinimums: {} },
     });
   });
 
@@ -261,6 +263,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the treasury: the signer both ways or not at all, and sweep minimums checked against each currency', () => {
+    const config = loadConfig({
+      ...complete,
+      INFLOW_SIGNER_SOCKET: '/run/inflow/signer.sock',
+      INFLOW_SIGNER_SECRET: 's'.repeat(32),
+      INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST: '1.5',
+      INFLOW_SWEEP_INTERVAL_MINUTES: '15',
+    });
+    expect(config.treasury).toEqual({
+      signer: { socketPath: '/run/inflow/signer.sock', secret: 's'.repeat(32) },
+      sweepIntervalMinutes: 15,
+      sweepMinimums: { ETHEREUM_USDT_TEST: '1.5' },
+    });
+    expect(sweepMinimum(config.treasury.sweepMinimums, 'ethereum', 'USDT', false)).toBe(1_500_000n);
+    expect(sweepMinimum(config.treasury.sweepMinimums, 'ethereum', 'ETH', false)).toBe(10n ** 15n);
+    expect(sweepMinimum(config.treasury.sweepMinimums, 'ethereum', 'USDT', true)).toBe(1n);
+    expect(() => createTreasuryDeps({ ...config, treasury: { ...config.treasury, sweepMinimums: { ETHEREUM_USDT_TEST: '0.0000001' } } })).toThrow(
+      'INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST must be a decimal amount with at most 6 decimals',
+    );
+    expect(() => createTreasuryDeps({ ...config, treasury: { ...config.treasury, sweepMinimums: { MOON_USDT_TEST: '1' } } })).toThrow(
+      'INFLOW_SWEEP_MIN_MOON_USDT_TEST names no supported network and currency',
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...complete, PORT: '', TEMPORAL_NAMESPACE: '' })).toMatchObject({ port: 3000, temporal: { namespace: 'default' } });
   });
@@ -276,6 +302,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, expect.stringMatching(/^inflow: PORT /)],
     [{ PORT: '0' }, expect.stringMatching(/^inflow: PORT /)],
     [{ INFLOW_STATIC_PRICES: 'ETH=-1' }, expect.stringMatching(/^inflow: INFLOW_STATIC_PRICES entry "ETH=-1"/)],
+    [{ INFLOW_SIGNER_SOCKET: '/run/inflow/signer.sock' }, expect.stringMatching(/^inflow: INFLOW_SIGNER_SOCKET and INFLOW_SIGNER_SECRET go together/)],
+    [{ INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST: 'lots' }, 'inflow: INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST must be a decimal amount such as 0.5'],
   ])('rejects a malformed value in one line: %j', (override, message) => {
     let thrown: unknown;
     try {
