@@ -92,7 +92,9 @@ describe('npm run dev', () => {
       fee: '2.000000',
       net_amount: '23.000000',
     });
-    const bad = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', `${tronAddress.slice(0, -1)}x`, '--amount', '1'], env);
+    // One character changed breaks the checksum; the replacement must differ from the address's own last character.
+    const broken = `${tronAddress.slice(0, -1)}${tronAddress.endsWith('x') ? 'y' : 'x'}`;
+    const bad = await npmRun('cli', ['devnet', 'send', '--network', 'tron', '--to', broken, '--amount', '1'], env);
     expect([bad.code, bad.stderr.trim()]).toEqual([1, expect.stringMatching(/--to must be a Tron address \(T…, base58check with a valid checksum\)/)]);
 
     // docs/operations.md's commands as written: the Temporal CLI, pointed at this stack through its dev-stack.json.

@@ -18,7 +18,7 @@ import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { holdingsInvariantViolations } from '../../src/treasury/holdings.repository';
 import { createTreasuryDeps } from '../../src/treasury/treasury-deps';
 import { reconcile } from '../../src/treasury/reconcile';
-import { prepareSweep, sendSweepTransaction, planSweeps, type TreasuryDeps } from '../../src/treasury/sweeps.service';
+import { confirmSweepTransaction, finishSweep, prepareSweep, sendSweepTransaction, planSweeps, type TreasuryDeps } from '../../src/treasury/sweeps.service';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { runSweepsNow } from '../../src/workflows/client';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
@@ -213,6 +213,37 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(await anvil.provider.getTransactionCount(address)).toBe(1);
   });
 
+  it('sends the same bytes again when the node forgets a sweep before it is mined, and pays once', async () => {
+    const address = await payCustomer('USDT', 6_000_000n);
+    const before = await usdtOf(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    await prepareSweep(treasuryDeps, planned!.sweepId);
+    const topUp = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'gas_topup');
+    await waitFor('the top-up final', async () => (await confirmSweepTransaction(treasuryDeps, topUp.sentId)).state === 'confirmed');
+    // Blocks stop while the sweep is in the mempool, and the node drops it (a restart, an eviction).
+    clearInterval(miner);
+    await anvil.provider.send('evm_setAutomine', [false]);
+    let sweep: { sentId: string; hash: string };
+    try {
+      sweep = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep');
+      const inPool = async () => ((await anvil.provider.send('eth_getTransactionByHash', [sweep.hash])) as { hash: string } | null)?.hash;
+      await anvil.provider.send('anvil_dropTransaction', [sweep.hash]);
+      expect(await inPool()).toBeUndefined();
+      // The next check finds it gone and sends the recorded bytes again: the same hash.
+      expect(await confirmSweepTransaction(treasuryDeps, sweep.sentId)).toEqual({ state: 'waiting', confirmations: 0 });
+      expect(await inPool()).toBe(sweep.hash);
+    } finally {
+      await anvil.provider.send('evm_setAutomine', [true]);
+      miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 250);
+    }
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(treasuryDeps, sweep.sentId)).state === 'confirmed');
+    expect(await usdtOf(treasury)).toBe(before + 6_000_000n);
+    expect(await usdtOf(address)).toBe(0n);
+    expect(await anvil.provider.getTransactionCount(address)).toBe(1);
+    expect(await holding('deposit_addresses', 'USDT', address)).toBe(0n);
+    await finishSweep(treasuryDeps, planned!.sweepId, { completed: true });
+  });
+
   it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
     const address = await payCustomer('ETH', 2n * 10n ** 16n);
     const thief = Wallet.createRandom().address;
@@ -244,8 +275,8 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const reconcileNow = (runId: string) => reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId });
     const clean = await reconcileNow('clean');
     expect(clean.differences).toEqual([]);
-    // The four swept addresses, in both currencies; the treasury and the two addresses of the sweeps left under way above, in both, are in flight.
-    expect(clean).toMatchObject({ checked: 8, inFlight: 6 });
+    // The five swept addresses, in both currencies; the treasury and the two addresses of the sweeps left under way above, in both, are in flight.
+    expect(clean).toMatchObject({ checked: 10, inFlight: 6 });
 
     const [outOf, into] = [await payCustomer('USDT', 4_000_000n), await payCustomer('USDT', 1_000_000n)];
     // Someone with the key moves USDT out of a deposit address by hand; ETH reaches another unseen (set by the node, as a contract's internal transfer without call tracing would be).
