@@ -1,0 +1,286 @@
+/**
+ * The signer's HTTP/1.1 server on a Unix socket (the protocol: src/treasury/signer-protocol.ts).
+ * Requests to sign are decided one at a time, in order: the policy (policy.ts), then the
+ * signature, then the audit line, written and fsynced before the answer leaves. A decision that
+ * cannot be logged is not signed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { lstat, unlink, chmod } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Transaction } from 'ethers';
+import type { Logger } from '../logger';
+import { modes, type Mode } from '../domain/mode';
+import type { Network } from '../domain/networks';
+import {
+  SignRequestSchema,
+  type SignAnswer,
+  type SignerErrorBody,
+  type SignerErrorCode,
+  type SignerHealth,
+  type SignRequest,
+} from '../treasury/signer-protocol';
+import { AuditLogError, sha256Hex, type AuditEntry, type AuditLog } from './audit-log';
+import type { SignerConfig } from './config';
+import { depositPath, GAS_WALLET_PATH, type KeySource } from './keys';
+import { decide, type Decision } from './policy';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface SignerDeps {
+  config: SignerConfig;
+  /** Key material of each mode that has some. */
+  keys: Partial<Record<Mode, KeySource>>;
+  audit: AuditLog;
+  /** request_id → request_sha256 of every request decided so far (filled from the audit log at start). */
+  seen: Map<string, string>;
+  logger: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: SignerErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createSignerServer(deps: SignerDeps): Server {
+  const secretDigest = createHash('sha256').update(deps.config.secret).digest();
+  let decisions: Promise<unknown> = Promise.resolve();
+  const server = createServer((request, response) => {
+    void handle(request, response).catch((error: unknown) => {
+      const known = error instanceof HttpError ? error : undefined;
+      if (!known) deps.logger.error({ err: error }, 'signer: unexpected failure');
+      send(response, known?.status ?? 500, { error: { code: known?.code ?? 'internal_error', message: known?.message ?? 'unexpected failure' } });
+    });
+  });
+  // Bounded waits: a worker that stalls mid-request does not hold a socket for ever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? '/';
+    const route = url === '/v1/health' ? 'GET' : url === '/v1/sign' ? 'POST' : undefined;
+    if (!route) throw new HttpError(404, 'not_found', `no such path: ${url.slice(0, 100)} (GET /v1/health, POST /v1/sign)`);
+    if (!authorized(request.headers.authorization))
+      throw new HttpError(401, 'unauthorized', 'Authorization: Bearer <INFLOW_SIGNER_SECRET> is missing or wrong');
+    if (request.method !== route) throw new HttpError(405, 'method_not_allowed', `${url} takes ${route}`);
+    if (route === 'GET') return send(response, 200, health(deps));
+    const body = await readBody(request);
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new HttpError(400, 'invalid_request', 'the body is not JSON');
+    }
+    const parsed = SignRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    // One decision at a time: the audit log's order is the order of decisions, and a request_id is checked against all before it.
+    const decided = decisions.then(() => signOne(deps, parsed.data));
+    decisions = decided.catch(() => undefined);
+    const [status, answer] = await decided;
+    send(response, status, answer);
+  }
+
+  function authorized(header: string | undefined): boolean {
+    const match = /^Bearer (.+)$/.exec(header ?? '');
+    if (!match) return false;
+    // Equal-length digests: the comparison takes the same time whatever was sent.
+    return timingSafeEqual(createHash('sha256').update(match[1]!).digest(), secretDigest);
+  }
+
+  return server;
+}
+
+function health({ config, keys }: SignerDeps): SignerHealth {
+  const withKeys = modes.filter((mode) => keys[mode]);
+  const treasuries: SignerHealth['treasuries'] = {};
+  for (const mode of withKeys) {
+    const configured = Object.entries(config.policies[mode]).filter(([, policy]) => policy?.treasury);
+    if (configured.length > 0) treasuries[mode] = Object.fromEntries(configured.map(([network, policy]) => [network, policy!.treasury!]));
+  }
+  return {
+    ok: true,
+    modes: withKeys,
+    gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
+    treasuries,
+  };
+}
+
+async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number, SignAnswer | SignerErrorBody]> {
+  const requestSha256 = sha256Hex(canonicalJson(request));
+  const seen = deps.seen.get(request.request_id);
+  const keys = deps.keys[request.mode];
+  const from = keys?.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index)).address;
+  const destinationAddress = request.destination && keys?.key(depositPath(request.destination.branch, request.destination.index)).address;
+  let decision: Decision;
+  if (seen !== undefined && seen !== requestSha256)
+    decision = { allowed: false, rule: 'request_conflict', message: `request_id ${request.request_id} was used before with a different request` };
+  else
+    decision = decide(request, {
+      policy: deps.config.policies[request.mode][request.network as Network],
+      hasKeys: Boolean(keys),
+      ...(destinationAddress && { destinationAddress }),
+    });
+  let signed: SignAnswer | undefined;
+  if (decision.allowed) signed = signTransaction(keys!, request, from!);
+  const { tx } = request;
+  const entry: AuditEntry = {
+    time: new Date().toISOString(),
+    request_id: request.request_id,
+    workflow_id: request.workflow_id,
+    reason: request.reason,
+    kind: request.kind,
+    mode: request.mode,
+    network: request.network,
+    chain_id: tx.chain_id,
+    from: from ?? null,
+    to: tx.to,
+    value: tx.value,
+    token:
+      decision.allowed && decision.token
+        ? {
+            contract: decision.token.contract,
+            currency: decision.token.currency,
+            recipient: decision.token.recipient,
+            amount: decision.token.amount.toString(),
+          }
+        : null,
+    nonce: tx.nonce,
+    tx_hash: signed?.hash ?? null,
+    decision: signed ? 'signed' : 'refused',
+    rule: decision.allowed ? null : decision.rule,
+    refusal: decision.allowed ? null : decision.message,
+    repeat: seen === requestSha256,
+    request_sha256: requestSha256,
+  };
+  try {
+    await deps.audit.append(entry);
+  } catch (error) {
+    deps.logger.error({ err: error, request_id: request.request_id }, 'signer: the audit log cannot be written; nothing is signed');
+    const message = error instanceof AuditLogError ? error.message : String(error);
+    return [503, { error: { code: 'audit_log_unavailable', message: `not signed: the decision could not be written to the audit log (${message})` } }];
+  }
+  if (seen === undefined) deps.seen.set(request.request_id, requestSha256);
+  deps.logger.info(
+    {
+      request_id: request.request_id,
+      workflow_id: request.workflow_id,
+      kind: request.kind,
+      mode: request.mode,
+      network: request.network,
+      decision: entry.decision,
+      rule: entry.rule,
+      tx_hash: entry.tx_hash,
+    },
+    signed ? 'signed' : 'refused',
+  );
+  if (signed) return [200, signed];
+  const [status, code] = decision.allowed
+    ? [500, 'internal_error' as const]
+    : decision.rule === 'request_conflict'
+      ? [409, 'request_conflict' as const]
+      : [403, 'policy_refused' as const];
+  return [status, { error: { code, message: decision.allowed ? 'unexpected' : decision.message } }];
+}
+
+/** The EIP-1559 transaction, signed by the key that `from` names (deterministic: the same request, the same bytes). */
+function signTransaction(keys: KeySource, request: SignRequest, expectedFrom: string): SignAnswer {
+  const { tx } = request;
+  const transaction = Transaction.from({
+    type: 2,
+    chainId: BigInt(tx.chain_id),
+    nonce: tx.nonce,
+    to: tx.to,
+    value: BigInt(tx.value),
+    data: tx.data,
+    gasLimit: BigInt(tx.gas_limit),
+    maxFeePerGas: BigInt(tx.max_fee_per_gas),
+    maxPriorityFeePerGas: BigInt(tx.max_priority_fee_per_gas),
+    accessList: [],
+  });
+  const key = keys.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index));
+  transaction.signature = key.sign(transaction.unsignedHash);
+  if (transaction.from !== expectedFrom) throw new Error(`the signature recovers ${transaction.from}, not ${expectedFrom}`);
+  return { signed_transaction: transaction.serialized, hash: transaction.hash!, from: transaction.from };
+}
+
+/** JSON with object keys sorted: the same request, the same text, whatever order its fields came in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  if (response.headersSent) return;
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/**
+ * Listens on the Unix socket at `path`, private to this user (mode 0600, made so: no moment
+ * when another user could connect). A socket file left by a signer that died is removed; one a
+ * live signer answers on, or any other kind of file, is refused.
+ */
+export async function listenOnSocket(server: Server, path: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing) {
+    if (!existing.isSocket()) throw new Error(`INFLOW_SIGNER_SOCKET ${path} exists and is not a socket: remove it, or choose another path`);
+    if (await answers(path)) throw new Error(`INFLOW_SIGNER_SOCKET ${path}: another signer is listening there`);
+    await unlink(path);
+  }
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(path, 0o600);
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
