@@ -212,6 +212,10 @@ describe('the signer process', () => {
     expect(await sign(reordered)).toEqual(first);
     decisions++;
     await expect(client.sign({ ...body, tx: { ...body.tx, value: '12346' } })).rejects.toMatchObject({ status: 409, code: 'request_conflict' });
+    // Only a signature binds its id: a refused request may be asked again, put right, under the same id.
+    const wrong = ask({ tx: { value: '5', gas_limit: '21000', chain_id: 1 } });
+    await refused(wrong, /chain_id 1/);
+    expect((await sign({ ...wrong, tx: { ...wrong.tx, chain_id: 31337 } })).from).toBe(customer5);
   });
 
   it('answers 401 to a wrong secret, 400 to a malformed body, and is unavailable where no signer listens', async () => {
@@ -236,7 +240,7 @@ describe('the signer process', () => {
     const file = env.INFLOW_SIGNER_AUDIT_LOG!;
     const entries: AuditEntry[] = [];
     expect(await verifyAuditLog(file, (entry) => entries.push(entry))).toMatchObject({ ok: true, lines: decisions });
-    expect(entries.filter((entry) => entry.decision === 'signed')).toHaveLength(5);
+    expect(entries.filter((entry) => entry.decision === 'signed')).toHaveLength(6);
     const token = entries.find((entry) => entry.token)!;
     expect(token).toMatchObject({
       kind: 'sweep',
