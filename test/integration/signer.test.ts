@@ -40,11 +40,12 @@ describe('the signer process', () => {
   const customer7 = deriver.derive('evm', 17);
   const order3 = deriver.derive('evm', 3, 'orders');
 
-  const startSigner = async () => {
-    const started = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], env);
+  const startSignerWith = async (overrides: Record<string, string> = {}) => {
+    const started = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], { ...env, ...overrides });
     await started.waitForOutput(/signer started/);
     return started;
   };
+  const startSigner = () => startSignerWith();
   const stopSigner = async () => {
     signer.signal('SIGTERM');
     await signer.exited;
@@ -297,6 +298,20 @@ describe('the signer process', () => {
     expect(await broken.exited).toBe(1);
     expect(broken.stderr).toMatch(/the audit log .* is broken: line 2 its prev is not the SHA-256 of line 1/);
     signer = broken;
+  });
+
+  it('signs nothing when its audit log cannot be written: 503, which the client calls unavailable', async () => {
+    // /dev/full: every write fails with ENOSPC, as on a full disk.
+    const full = await startSignerWith({ INFLOW_SIGNER_SOCKET: path.join(dir, 'full.sock'), INFLOW_SIGNER_AUDIT_LOG: '/dev/full' });
+    try {
+      const fullClient = new SignerClient({ socketPath: path.join(dir, 'full.sock'), secret });
+      const error = await fullClient.sign(ask({ tx: { value: '1000', gas_limit: '21000' } })).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SignerUnavailableError);
+      expect((error as Error).message).toMatch(/not signed: the decision could not be written to the audit log .*ENOSPC/);
+    } finally {
+      full.signal('SIGTERM');
+      await full.exited;
+    }
   });
 
   it('refuses a mnemonic file others can read', async () => {
