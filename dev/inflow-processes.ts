@@ -1,11 +1,12 @@
 /**
  * inflow's own processes as production runs them: the entry file of `npm run api` or
  * `npm run worker` run by node itself (as docker-compose.yml does, so a SIGTERM reaches the
- * process and it drains), each a ManagedProcess: its own process group, its output in a log
+ * process and it drains), and the signer, each a ManagedProcess: its own process group, its output in a log
  * file, ready once it serves. dev/stack.ts starts them (`npm run prod:local`, the topology test, the chaos runs, the benchmarks).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SignerClient } from '../src/treasury/signer-client';
 import { ManagedProcess, type ProcessSpec } from './managed-process';
 import { repoRoot } from './tools/paths';
 
@@ -20,7 +21,7 @@ export function apiProcess(options: { name: string; port: number; env: NodeJS.Pr
   return nodeProcess({
     ...options,
     script: 'api',
-    env: { ...options.env, PORT: String(options.port) },
+    env: { ...withoutSignerSecrets(options.env), PORT: String(options.port) },
     ready: async () => {
       await fetch(`http://127.0.0.1:${options.port}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       return true;
@@ -34,6 +35,27 @@ export function apiProcess(options: { name: string; port: number; env: NodeJS.Pr
  */
 export function workerProcess(options: { name: string; env: NodeJS.ProcessEnv; logFile: string; entry?: string } & Supervision): ManagedProcess {
   return nodeProcess({ ...options, script: 'worker', ready: async (output) => /worker started/.test(output) });
+}
+
+/**
+ * The signer (`npm run signer`) with exactly `env` (its own settings: no database, no Temporal),
+ * ready once it answers GET /v1/health on its socket with its secret.
+ */
+export function signerProcess(options: { name: string; env: Record<string, string>; logFile: string } & Supervision): ManagedProcess {
+  const client = new SignerClient({ socketPath: options.env.INFLOW_SIGNER_SOCKET!, secret: options.env.INFLOW_SIGNER_SECRET!, timeoutMs: PROBE_TIMEOUT_MS });
+  return nodeProcess({
+    ...options,
+    script: 'signer',
+    ready: async () => (await client.health()).ok,
+  });
+}
+
+/**
+ * The environment without what only the signer and the worker may hold: the API never talks to the
+ * signer (docs/treasury.md), so it gets neither its secret nor a mnemonic file, whatever the caller's environment had.
+ */
+export function withoutSignerSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^INFLOW_SIGNER_/.test(name)));
 }
 
 function nodeProcess(

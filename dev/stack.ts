@@ -7,6 +7,7 @@
  *                Postgres, the time-skipping test server, or none
  *   chains       `npm run dev`'s devnets (dev/devnet/devnet.ts), then the caller's own (`chain`)
  *   environment  `env`, plus where the parts above run, plus development wallets: loaded as `config`
+ *   signer       `npm run signer` with the development wallet (`signer: 'development'`), its gas wallet funded on the devnet
  *   migrations   in this process or as `npm run migrate`; then the pool (`db`) and a merchant
  *   workers      createWorker and its outbox relay in this process, or `npm run worker` processes
  *   APIs         the Koa app in this process, or `npm run api` processes
@@ -30,14 +31,17 @@ import { ConfigError, loadConfig, requireSecretKey, type Config } from '../src/c
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, createAddressDerivers, onShutdownSignal } from '../src/startup';
 import { MIGRATION_DB, type Db } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { modes } from '../src/domain/mode';
+import { modes, type Mode } from '../src/domain/mode';
+import { SignerClient } from '../src/treasury/signer-client';
+import { JsonRpcProvider, parseEther } from 'ethers';
+import { fundedSigner } from './devnet/anvil';
 import { createLogger, type Logger } from '../src/logger';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
 import { ensureMaintenanceSchedules } from '../src/workflows/client';
 import { createWorker, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
 import { ensureDevelopmentMerchant } from './dev-merchant';
 import { startDevnet, type DevnetInfo } from './devnet/devnet';
-import { apiProcess, workerProcess } from './inflow-processes';
+import { apiProcess, signerProcess, workerProcess } from './inflow-processes';
 import type { ManagedProcess } from './managed-process';
 import { startEmbeddedPostgres, supervisedPostgres, type RunningPostgres } from './postgres';
 import { startTemporalDevServer, startTimeSkippingServer, supervisedTemporalDevServer } from './temporal';
@@ -45,7 +49,7 @@ import { startTemporalServer } from './temporal-server';
 import { repoRoot } from './tools/paths';
 import { freePort } from './tools/ports';
 import { runWithProgress, type Log } from './tools/progress';
-import { developmentSecretKeyEnv, developmentXpubEnv } from './wallets';
+import { developmentSecretKeyEnv, developmentSigner, developmentXpubEnv } from './wallets';
 
 export type PostgresOptions =
   /** A database that exists (DATABASE_URL, a test file's own): used, never stopped; `db`, the caller's pool on it, becomes the stack's. */
@@ -125,6 +129,13 @@ export interface StackOptions {
   wallets?: 'development';
   /** Apply the migrations in this process (the default), as `npm run migrate` (`process`), or not (the caller's database is migrated). */
   migrate?: boolean | 'process';
+  /**
+   * `development`: `npm run signer` (supervised, as `signer`) with the development wallet's mnemonic, a secret and an audit log
+   * kept in <dir>/signer, and a development treasury (m/44'/60'/2'/0/0) on ethereum in each mode it signs for; on the devnet, its
+   * gas wallet funded. Needs `wallets: 'development'` (none when `env` has its own test xpubs). The workers get its socket and
+   * secret (`workerEnv`); the APIs never do.
+   */
+  signer?: 'development';
   /** `development`: the development merchant kept in <dir> (dev/dev-merchant.ts); else a new merchant of that name. */
   merchant?: 'development' | string;
   /** The logger of the parts in this process (the relay, the chain adapters, the API): silent unless given. */
@@ -149,6 +160,11 @@ export class InflowStack {
   /** What inflow's parts read (and its processes get), and that loaded. */
   env!: NodeJS.ProcessEnv;
   config!: Config;
+  /** The workers' environment: `env` and the signer's socket and secret (when a signer runs); and that loaded. */
+  workerEnv!: NodeJS.ProcessEnv;
+  workerConfig!: Config;
+  /** The signer, when one runs: its socket, audit log, gas wallet and development treasury per mode it signs for. */
+  signer: { socketPath: string; auditLog: string; gasWallets: Partial<Record<Mode, string>>; treasuries: Partial<Record<Mode, string>> } | undefined;
   /** The merchant made (`merchant` as a name), and its test key (for `development` too); the development merchant's live key (with `devnet.live`). */
   merchant: CreatedMerchant | undefined;
   testKey: string | undefined;
@@ -274,7 +290,8 @@ export class InflowStack {
       this.devnet = devnet;
     }
     await this.loadEnvironment(options.chain ? await options.chain(this) : {});
-    await this.migrate();
+    // The signer starts (tsx compiles it) while the migrations run.
+    await Promise.all([this.startSigner(), this.migrate()]);
     if (options.postgres && 'db' in options.postgres && options.postgres.db) this.db = options.postgres.db;
     else {
       const db = (this.db = await connectDatabase(this.config, { max: options.pool }));
@@ -402,6 +419,44 @@ export class InflowStack {
     }
     this.env = env;
     this.config = loadConfig(env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+    this.workerEnv = env;
+    this.workerConfig = this.config;
+  }
+
+  /** `npm run signer` as `signer` asks (see StackOptions.signer); the workers' environment gains its socket and secret. */
+  private async startSigner(): Promise<void> {
+    if (this.options.signer !== 'development') return;
+    if (this.options.wallets !== 'development')
+      throw new Error("the development signer signs with the development wallet: give the stack `wallets: 'development'` too");
+    const dir = await this.directory();
+    // The caller's own environment says whether the test wallet is theirs (this.env has the development xpubs by now).
+    const signer = await developmentSigner(dir, this.options.env ?? {}, this.log, { live: this.devnetLive });
+    if (!signer) {
+      this.log('signer: not started (the test-mode xpubs are your own, so there is no development wallet to sign with)');
+      return;
+    }
+    const { devnet } = this;
+    // Its own settings only, and the token contracts the workers watch (the ones sweeps may call): no database, no Temporal.
+    const env: Record<string, string> = {
+      ...Object.fromEntries(
+        Object.entries(this.env).filter((entry): entry is [string, string] => /^INFLOW_TOKEN_[A-Z0-9_]+$/.test(entry[0]) && Boolean(entry[1])),
+      ),
+      ...signer.env,
+      LOG_LEVEL: this.env.LOG_LEVEL || 'info',
+    };
+    for (const [mode, treasury] of Object.entries(signer.treasuries)) {
+      const suffix = `ETHEREUM_${mode.toUpperCase()}`;
+      env[`INFLOW_TREASURY_${suffix}`] = treasury;
+      // The devnet is chain 31337, in live mode on it too.
+      if (devnet && this.env[`INFLOW_RPC_URL_${suffix}`] === devnet.rpcUrl) env[`INFLOW_SIGNER_CHAIN_ID_${suffix}`] = '31337';
+    }
+    await this.up(signerProcess({ name: 'signer', env, logFile: this.logFile('signer') }));
+    const health = await new SignerClient({ socketPath: signer.env.INFLOW_SIGNER_SOCKET!, secret: signer.env.INFLOW_SIGNER_SECRET! }).health();
+    this.signer = { socketPath: signer.env.INFLOW_SIGNER_SOCKET!, auditLog: signer.auditLog, gasWallets: health.gas_wallets, treasuries: signer.treasuries };
+    this.log(`signer: socket ${this.signer.socketPath}, gas wallet ${Object.values(health.gas_wallets).join(', ')}`);
+    if (devnet) await fundGasWallets(devnet.rpcUrl, Object.values(health.gas_wallets), this.log);
+    this.workerEnv = { ...this.env, ...signer.workerEnv };
+    this.workerConfig = loadConfig(this.workerEnv, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   }
 
   private async migrate(): Promise<void> {
@@ -449,7 +504,7 @@ export class InflowStack {
     for (const name of workers ? numbered('worker', workers.count ?? 1) : []) {
       if (workers!.processes) {
         const { identity, onExit, entry, restart } = workers!;
-        const env = identity ? { ...this.env, TEMPORAL_WORKER_IDENTITY: identity(name) } : this.env;
+        const env = identity ? { ...this.workerEnv, TEMPORAL_WORKER_IDENTITY: identity(name) } : this.workerEnv;
         const part = workerProcess({ name, env, logFile: this.logFile(name), entry, restart, onExit: onExit && ((exit) => onExit(name, exit)) });
         this.workers.push({ name, process: part });
         processes.push(this.up(part, workers!.stopGraceMs));
@@ -479,7 +534,7 @@ export class InflowStack {
       const own = (db = await connectDatabase(this.config, { max: options.pool }));
       this.onClose(`${name}'s pool`, () => own.destroy());
     }
-    const [config, connection, client] = [this.config, this.nativeConnection!, this.client];
+    const [config, connection, client] = [this.workerConfig, this.nativeConnection!, this.client];
     const worker = options.build
       ? await options.build({ config, db, connection, client })
       : await createWorker({ config, db, connection, temporal: client, logger });
@@ -528,6 +583,21 @@ export function closeOnSignal(stack: InflowStack, log: Log, deadlineMs: number):
     await stack.close().catch(() => undefined);
     process.exit(0);
   });
+}
+
+/** On the devnet: anvil's funded account sends each gas wallet 10 ETH when it holds less than 1. */
+async function fundGasWallets(rpcUrl: string, wallets: string[], log: Log): Promise<void> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
+  try {
+    const funder = fundedSigner(provider);
+    for (const wallet of wallets) {
+      if ((await provider.getBalance(wallet)) >= parseEther('1')) continue;
+      await (await funder.sendTransaction({ to: wallet, value: parseEther('10') })).wait();
+      log(`signer: sent the gas wallet ${wallet} 10 ETH on the devnet`);
+    }
+  } finally {
+    provider.destroy();
+  }
 }
 
 /** `worker` for one, worker-1 … worker-n for more. */

@@ -6,6 +6,7 @@
  *   Devnet       anvil as test-mode ethereum, chain in .data/anvil-state.json   (or INFLOW_RPC_URL_ETHEREUM_TEST),
  *                and the Tron stand-in as test-mode tron; with INFLOW_DEV_LIVE=on, as live-mode ethereum
  *                and tron too, with a throw-away live wallet and a live key: devnet only, never real funds
+ *   signer       `npm run signer` with the development wallet (.data/signer), its gas wallet funded on the devnet
  *   inflow       migrations, one worker (with the chain watchers) and the API, in this process
  *
  * The parts are assembled by dev/stack.ts. Once all is up it writes .data/dev-stack.json (where
@@ -71,6 +72,25 @@ function blockTimeLines(config: Config, devnetBlockTimeSeconds: number | undefin
   ];
 }
 
+/** Where the signer listens and logs, and the wallets it signs for (docs/treasury.md). */
+function signerLines(signer: InflowStack['signer'], dataDir: string): string[] {
+  if (!signer)
+    return ['  Signer:       not started (your own INFLOW_XPUB_*_TEST: no development wallet to sign with; see docs/treasury.md to run npm run signer)'];
+  const lines = [
+    `  Signer:       ${displayPath(signer.socketPath)} (audit log ${displayPath(signer.auditLog)}; log ${displayPath(path.join(dataDir, 'logs', 'signer.log'))})`,
+  ];
+  for (const mode of ['test', 'live'] as const) {
+    const gasWallet = signer.gasWallets[mode];
+    const treasury = signer.treasuries[mode];
+    if (!gasWallet || !treasury) continue;
+    lines.push(
+      `  Gas wallet:   ${gasWallet}   (${mode} mode, m/44'/60'/1'/0/0 of the development wallet: pays gas top-ups)`,
+      `  Treasury:     ${treasury}   (${mode}-mode ethereum, m/44'/60'/2'/0/0 of the development wallet: the only address sweeps may pay)`,
+    );
+  }
+  return lines;
+}
+
 runMain(async () => {
   const parsed = DevSettings.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')));
   if (!parsed.success) throw new ConfigError(`inflow dev: ${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`);
@@ -106,6 +126,7 @@ runMain(async () => {
       ? { port: settings.INFLOW_DEV_ANVIL_PORT, tronPort: settings.INFLOW_DEV_TRON_PORT, blockTimeSeconds: settings.INFLOW_DEV_BLOCK_TIME, live }
       : undefined,
     wallets: 'development',
+    signer: 'development',
     merchant: 'development',
     // One worker (with the chain watchers) and the API, in this process.
     workers: { chainWatchers: true, schedules: true },
@@ -113,7 +134,7 @@ runMain(async () => {
   });
   closeOnSignal(stack, log, 30_000);
   await stack.start();
-  const { config, devnet } = stack;
+  const { config, devnet, signer } = stack;
   const uiUrl = stack.temporal.uiUrl ?? process.env.TEMPORAL_UI_URL ?? "(TEMPORAL_ADDRESS is set: open that cluster's own Web UI)";
 
   // Last, so that the file exists only while everything it names is up; removed first on stop.
@@ -168,6 +189,7 @@ runMain(async () => {
             '  send:         npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 --currency USDT',
           ]
         : []),
+      ...signerLines(signer, dataDir),
       ...blockTimeLines(config, devnet ? settings.INFLOW_DEV_BLOCK_TIME : undefined),
       '  receive:      npm run cli -- devnet receive --port 4000   (a local receiver that verifies order callbacks, and webhooks signed by listen)',
       '  webhooks:     npm run cli -- listen --forward-to http://127.0.0.1:4000/webhooks   (then: npm run cli -- trigger deposit.completed)',

@@ -7,8 +7,11 @@
  * live mode (`INFLOW_DEV_LIVE=on`): then a second throw-away mnemonic, the file's `live` branch,
  * gives live mode addresses that `npm run dev` watches on its local devnets only.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { HDNodeWallet } from 'ethers';
 import { generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
 import { ConfigError } from '../src/config';
 import { generateSecretKey } from '../src/merchants/sealed-keys';
@@ -85,4 +88,64 @@ export async function developmentSecretKeyEnv(dataDir: string, env: NodeJS.Proce
 /** Where developmentSecretKeyEnv keeps the key it made. */
 export function developmentSecretKeyFile(dataDir: string): string {
   return path.join(dataDir, 'dev-secret-key');
+}
+
+/** The development treasury: m/44'/60'/2'/0/0 of the development wallet (sweeps on the devnet pay it). */
+export const DEVELOPMENT_TREASURY_PATH = "m/44'/60'/2'/0/0";
+
+export interface DevelopmentSigner {
+  /** What `npm run signer` reads: its socket, secret, audit log and each mode's mnemonic file (nothing else of the stack's environment). */
+  env: Record<string, string>;
+  /** What the worker gets to reach it (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET); never the API. */
+  workerEnv: Record<string, string>;
+  /** The development treasury of each mode signed for. */
+  treasuries: Partial<Record<'test' | 'live', string>>;
+  auditLog: string;
+}
+
+/**
+ * The signer's files for development, in <dataDir>/signer (mode 0700): each development wallet's
+ * mnemonic copied to a 0600 file for the signer (test, and live with `live`), a random
+ * INFLOW_SIGNER_SECRET made once and kept, the audit log, and the socket (in the temp directory
+ * when <dataDir> is too deep for a socket path). Undefined when the test wallet is the caller's
+ * own (their xpubs): there is no development mnemonic to sign with.
+ */
+export async function developmentSigner(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  options: { live?: boolean } = {},
+): Promise<DevelopmentSigner | undefined> {
+  if (env.INFLOW_XPUB_EVM_TEST || env.INFLOW_XPUB_TRON_TEST) return undefined;
+  const wallets = JSON.parse(await readFile(path.join(dataDir, 'dev-wallets.json'), 'utf8')) as DevWallets;
+  const dir = path.join(dataDir, 'signer');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const secretFile = path.join(dir, 'secret');
+  let secret = (await readFile(secretFile, 'utf8').catch(() => '')).trim();
+  if (secret.length < 32) {
+    secret = randomBytes(32).toString('hex');
+    await writeFile(secretFile, `${secret}\n`, { mode: 0o600 });
+    log(`made a development INFLOW_SIGNER_SECRET in ${secretFile}`);
+  }
+  let socket = path.join(dir, 'signer.sock');
+  // sun_path is 108 bytes: a deep data directory gets a socket in the temp directory, named after it.
+  if (Buffer.byteLength(socket) > 100) socket = path.join(os.tmpdir(), `inflow-signer-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`);
+  const auditLog = path.join(dir, 'audit.log');
+  const result: DevelopmentSigner = {
+    env: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret, INFLOW_SIGNER_AUDIT_LOG: auditLog },
+    workerEnv: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret },
+    treasuries: {},
+    auditLog,
+  };
+  for (const mode of options.live ? (['test', 'live'] as const) : (['test'] as const)) {
+    const mnemonic = wallets[mode]?.mnemonic;
+    if (!mnemonic) continue;
+    const file = path.join(dir, `${mode}-mnemonic`);
+    await writeFile(file, `${mnemonic}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    result.env[`INFLOW_SIGNER_MNEMONIC_FILE_${mode.toUpperCase()}`] = file;
+    result.treasuries[mode] = HDNodeWallet.fromPhrase(mnemonic, undefined, DEVELOPMENT_TREASURY_PATH).address;
+  }
+  return result;
 }

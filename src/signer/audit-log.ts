@@ -38,7 +38,7 @@ export interface AuditEntry {
   /** The rule a refusal broke and what it says. */
   rule: string | null;
   refusal: string | null;
-  /** The same request_id and body were answered before. */
+  /** The same request_id and body were signed before. */
   repeat: boolean;
   /** SHA-256 of the request body as parsed (canonical JSON): what a repeat is compared with. */
   request_sha256: string;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     config.auditLogPath,
     (line) => logger.warn(line),
     (entry) => {
-      if (!seen.has(entry.request_id)) seen.set(entry.request_id, entry.request_sha256);
+      if (entry.decision === 'signed' && !seen.has(entry.request_id)) seen.set(entry.request_id, entry.request_sha256);
     },
   );
   const server = createSignerServer({ config, keys, audit, seen, logger });
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     {
       socket: config.socketPath,
       audit_log: config.auditLogPath,
-      audit_entries: seen.size,
+      signed_requests: seen.size,
       modes: withKeys,
       gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
     },

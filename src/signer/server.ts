@@ -32,7 +32,7 @@ export interface SignerDeps {
   /** Key material of each mode that has some. */
   keys: Partial<Record<Mode, KeySource>>;
   audit: AuditLog;
-  /** request_id → request_sha256 of every request decided so far (filled from the audit log at start). */
+  /** request_id → request_sha256 of every request signed so far (filled from the audit log at start). */
   seen: Map<string, string>;
   logger: Logger;
 }
@@ -121,7 +121,7 @@ async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number,
   const destinationAddress = request.destination && keys?.key(depositPath(request.destination.branch, request.destination.index)).address;
   let decision: Decision;
   if (seen !== undefined && seen !== requestSha256)
-    decision = { allowed: false, rule: 'request_conflict', message: `request_id ${request.request_id} was used before with a different request` };
+    decision = { allowed: false, rule: 'request_conflict', message: `request_id ${request.request_id} was signed before for a different request` };
   else
     decision = decide(request, {
       policy: deps.config.policies[request.mode][request.network as Network],
@@ -167,7 +167,8 @@ async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number,
     const message = error instanceof AuditLogError ? error.message : String(error);
     return [503, { error: { code: 'audit_log_unavailable', message: `not signed: the decision could not be written to the audit log (${message})` } }];
   }
-  if (seen === undefined) deps.seen.set(request.request_id, requestSha256);
+  // Only a signature binds its request_id: a refused request's id may come again with another body.
+  if (seen === undefined && signed) deps.seen.set(request.request_id, requestSha256);
   deps.logger.info(
     {
       request_id: request.request_id,

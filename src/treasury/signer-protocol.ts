@@ -52,7 +52,7 @@ export const SignTransactionSchema = z
 
 export const SignRequestSchema = z
   .object({
-    /** The caller's idempotency key: the same id with the same body answers the same; with another body, 409. */
+    /** The caller's idempotency key: once signed, the same id with the same body answers the same bytes; with another body, 409. */
     request_id: label(200),
     workflow_id: label(500),
     reason: label(500),
@@ -98,7 +98,7 @@ export interface SignerHealth {
  * - `invalid_request` (400): not JSON, or not a SignRequest.
  * - `unauthorized` (401): no bearer token, or not the shared secret.
  * - `policy_refused` (403): a well-formed request the signer's policy forbids (the message names the rule).
- * - `request_conflict` (409): the request_id was used before with a different body.
+ * - `request_conflict` (409): the request_id was signed before for a different body.
  * - `audit_log_unavailable` (503): the decision could not be written to the audit log, so nothing was signed.
  * - `not_found` (404), `method_not_allowed` (405), `payload_too_large` (413).
  */

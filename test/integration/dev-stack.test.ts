@@ -1,8 +1,11 @@
-import { chmod, mkdtemp, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { JsonRpcProvider, parseEther } from 'ethers';
 import { isPortOpen } from '../../dev/tools/ports';
+import { SignerClient } from '../../src/treasury/signer-client';
 import { lines, npmRun, ScriptProcess } from '../helpers/script-process';
 import { waitFor } from '../helpers/wait';
 
@@ -105,8 +108,21 @@ describe('npm run dev', () => {
       ['Total: 2'],
     ]);
 
+    // The signer: its socket private to this user, its health (asked with the secret kept in the data directory) naming the
+    // gas wallet and treasury printed, and the gas wallet funded on the devnet.
+    const gasWallet = /Gas wallet: +(0x[0-9a-fA-F]{40}) +\(test mode, m\/44'\/60'\/1'\/0\/0 of the development wallet/.exec(first.stdout)?.[1];
+    const treasury = /Treasury: +(0x[0-9a-fA-F]{40}) +\(test-mode ethereum, m\/44'\/60'\/2'\/0\/0 of the development wallet/.exec(first.stdout)?.[1];
+    const socketPath = path.join(dataDir, 'signer', 'signer.sock');
+    expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
+    const signer = new SignerClient({ socketPath, secret: (await readFile(path.join(dataDir, 'signer', 'secret'), 'utf8')).trim() });
+    expect(await signer.health()).toEqual({ ok: true, modes: ['test'], gas_wallets: { test: gasWallet }, treasuries: { test: { ethereum: treasury } } });
+    const anvil = new JsonRpcProvider(`http://127.0.0.1:${anvilPort}`, undefined, { staticNetwork: true });
+    expect(await anvil.getBalance(gasWallet!)).toBeGreaterThanOrEqual(parseEther('1'));
+    anvil.destroy();
+
     first.signal('SIGINT');
     await first.exited;
+    expect(existsSync(socketPath)).toBe(false);
     for (const port of [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] as number[])
       expect([port, await isPortOpen(port)]).toEqual([port, false]);
 
@@ -125,6 +141,10 @@ describe('npm run dev', () => {
       expect(liveKey).toBeDefined();
       expect(second.stdout).toContain(`Devnet:       http://127.0.0.1:${anvilPort} (ethereum in test and live mode; USDT 0x`);
       expect(second.stderr).toContain('live-mode deposit addresses come from a throw-away mnemonic');
+      // The signer signs for the devnet-only live mode too, with its own gas wallet and treasury.
+      expect(second.stdout).toContain(`Gas wallet:   ${gasWallet}   (test mode`);
+      expect(second.stdout).toMatch(/Gas wallet: +0x[0-9a-fA-F]{40} +\(live mode/);
+      expect(second.stdout).toMatch(/Treasury: +0x[0-9a-fA-F]{40} +\(live-mode ethereum/);
       const saved = JSON.parse(await readFile(path.join(dataDir, 'dev-merchant.json'), 'utf8')) as { test_key: string; live_key: string };
       expect(saved).toMatchObject({ test_key: key, live_key: liveKey });
       const wallets = JSON.parse(await readFile(path.join(dataDir, 'dev-wallets.json'), 'utf8')) as Record<string, { note?: string }>;

@@ -10,7 +10,7 @@
  *
  * Fixtures in dev/ and tests may write rows directly to build a state; src/ may not.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiModules } from '../../src/api/modules';
 
@@ -110,5 +110,39 @@ describe('one manifest per capability', () => {
     );
     expect(misplaced).toEqual([]);
     expect(new Set(apiModules.map((module) => module.tag.name)).size).toBe(apiModules.length);
+  });
+});
+
+/** Every file of the repository that `entry` reaches through its imports (relative ones followed), and the packages it names. */
+function reach(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const [, source] of code(file).matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+      if (!source!.startsWith('.')) {
+        packages.add(source!.startsWith('@') ? source!.split('/').slice(0, 2).join('/') : source!.split('/')[0]!);
+        continue;
+      }
+      const base = path.posix.join(path.posix.dirname(file), source!);
+      const resolved = [`${base}.ts`, `${base}/index.ts`, base].find((candidate) => candidate.endsWith('.ts') && existsSync(path.join(root, candidate)));
+      if (resolved) visit(resolved);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
+describe('the signer stands alone', () => {
+  it('reaches nothing of the API, the workflows, the activities or the database, nor Temporal, Postgres or Koa', () => {
+    const { files, packages } = reach('src/signer/main.ts');
+    expect([...files].filter((file) => /^src\/(api|workflows|activities|db|worker|startup)\b/.test(file))).toEqual([]);
+    expect([...packages].filter((name) => /^(@temporalio\/.*|kysely|pg|koa|@koa\/.*)$/.test(name))).toEqual([]);
+  });
+
+  it('is imported by nothing else in src/, and the API never reaches the signer client', () => {
+    expect(sourceFiles('src').filter((file) => !file.startsWith('src/signer/') && /from\s+'[^']*\/signer\/[^']*'/.test(code(file)))).toEqual([]);
+    expect([...reach('src/api/server.ts').files].filter((file) => file.startsWith('src/signer/') || file === 'src/treasury/signer-client.ts')).toEqual([]);
   });
 });
