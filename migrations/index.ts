@@ -24,6 +24,7 @@ import * as ledgerLookups from './20261207T0500-ledger-lookups';
 import * as requestLog from './20261207T0600-request-log';
 import * as paymentPages from './20261207T0700-payment-pages';
 import * as treasury from './20261207T0800-treasury';
+import * as sweepReplacements from './20261207T0900-sweep-replacements';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T0600-request-log': requestLog,
   '20261207T0700-payment-pages': paymentPages,
   '20261207T0800-treasury': treasury,
+  '20261207T0900-sweep-replacements': sweepReplacements,
 };

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { TreasuryActivities } from '../workflows/definitions';
 import { confirmSweepTransaction, finishSweep, planSweeps, prepareSweep, sendSweepTransaction, type TreasuryDeps } from '../treasury/sweeps.service';
 import { withActivityFailures } from './failures';
@@ -8,7 +9,13 @@ export function createTreasuryActivities(deps: TreasuryDeps): TreasuryActivities
     planSweeps: (input) => planSweeps(deps, input),
     prepareSweep: ({ sweepId }) => prepareSweep(deps, sweepId),
     sendSweepTransaction: ({ sweepId, purpose }) => sendSweepTransaction(deps, sweepId, purpose),
-    confirmSweepTransaction: ({ sentId }) => confirmSweepTransaction(deps, sentId),
+    confirmSweepTransaction: async ({ sentId }) => {
+      const confirmation = await confirmSweepTransaction(deps, sentId);
+      if (confirmation.state === 'waiting' && confirmation.replaced)
+        log.warn('sweep transaction stuck: replaced with a higher fee, same nonce', { sentId, ...confirmation.replaced });
+      if (confirmation.state === 'waiting' && confirmation.stuck) log.warn('sweep transaction stuck and not replaced', { sentId, why: confirmation.stuck });
+      return confirmation;
+    },
     finishSweep: ({ sweepId, completed, reason }) =>
       finishSweep(deps, sweepId, completed ? { completed: true } : { completed: false, reason: reason ?? 'failed' }),
     reconcileHoldings: (input) => reconcile(deps, input),

@@ -150,7 +150,7 @@ export async function allocateSentTransaction(
 export async function updateSentTransaction(
   db: Executor,
   id: string,
-  update: Partial<Pick<SentTransaction, 'signed_transaction' | 'hash' | 'status' | 'block_number' | 'gas_used' | 'fee'>>,
+  update: Partial<Pick<SentTransaction, 'signed_transaction' | 'hash' | 'status' | 'block_number' | 'gas_used' | 'fee' | 'broadcast_block'>>,
 ): Promise<SentTransaction> {
   return db
     .updateTable('treasury_transactions_sent')
@@ -167,12 +167,81 @@ export async function updateSentTransaction(
  */
 export async function ownSentTransactions(db: Executor, livemode: boolean, network: string, hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
+  // Every version of a nonce counts: a replaced one may be the one mined.
   const rows = await db
     .selectFrom('treasury_transactions_sent')
     .select('hash')
     .where('livemode', '=', livemode)
     .where('network', '=', network)
     .where('hash', 'in', hashes)
+    .unionAll(
+      db.selectFrom('treasury_sent_replaced').select('hash').where('livemode', '=', livemode).where('network', '=', network).where('hash', 'in', hashes),
+    )
     .execute();
   return new Set(rows.map((row) => row.hash!));
+}
+
+/** The versions of a sent transaction replaced by a higher fee, oldest first. */
+export async function replacedVersionsOf(db: Executor, sentId: string): Promise<Array<{ hash: string; request: Record<string, unknown> }>> {
+  return db.selectFrom('treasury_sent_replaced').select(['hash', 'request']).where('sent_id', '=', sentId).orderBy('version').execute();
+}
+
+/** Records the next version's request, unless one is recorded already (a retry asks for that one). */
+export async function recordReplacementRequest(db: Executor, id: string, request: Record<string, unknown>): Promise<SentTransaction> {
+  await db
+    .updateTable('treasury_transactions_sent')
+    .set({ replacement_request: JSON.stringify(request), updated_at: new Date() })
+    .where('id', '=', id)
+    .where('replacement_request', 'is', null)
+    .execute();
+  return db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** Gives up a recorded replacement request the signer refused, and counts stuck again from `head`. */
+export async function dropReplacementRequest(db: Executor, id: string, head: bigint): Promise<void> {
+  await db
+    .updateTable('treasury_transactions_sent')
+    .set({ replacement_request: null, broadcast_block: head.toString(), updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Makes the signed replacement the current version, keeping the one it replaces (which may still
+ * be mined) in `treasury_sent_replaced`, in one transaction, before the replacement is broadcast.
+ */
+export async function replaceSentVersion(
+  db: Executor,
+  sent: SentTransaction,
+  signed: { signed_transaction: string; hash: string },
+  head: bigint,
+): Promise<SentTransaction> {
+  return inTransaction(db, async (transaction) => {
+    await transaction
+      .insertInto('treasury_sent_replaced')
+      .values({
+        sent_id: sent.id,
+        version: sent.replacements,
+        livemode: sent.livemode,
+        network: sent.network,
+        hash: sent.hash!,
+        request: JSON.stringify(sent.request),
+        signed_transaction: sent.signed_transaction!,
+      })
+      .execute();
+    return transaction
+      .updateTable('treasury_transactions_sent')
+      .set({
+        request: JSON.stringify(sent.replacement_request),
+        replacement_request: null,
+        replacements: sent.replacements + 1,
+        signed_transaction: signed.signed_transaction,
+        hash: signed.hash,
+        broadcast_block: head.toString(),
+        updated_at: new Date(),
+      })
+      .where('id', '=', sent.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
 }

@@ -12,8 +12,10 @@
  *    after a crash at any point signs the same request (the signer is deterministic) or re-sends the
  *    same bytes: a transfer can never be paid twice;
  * 4. confirm: the receipt, at the network's confirmations; a transaction the node forgot (a reorg,
- *    a dropped mempool) is sent again, the same bytes; once final its movements and its fee are
- *    booked in the holdings ledger, once.
+ *    a dropped mempool) is sent again, the same bytes; one still unmined `stuckAfterBlocks` after
+ *    it was signed is replaced by a version with a higher fee and the same nonce (recorded
+ *    before it is signed, kept with every earlier version: whichever is mined, only one can be);
+ *    once final its movements and its fee are booked in the holdings ledger, once.
  */
 import type { Db } from '../db/database';
 import { StepFailure, activityFailureTypes, missing } from '../domain/failures';
@@ -21,11 +23,15 @@ import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { bookHoldings, catchUpDepositHoldings, type HoldingsEntry } from './holdings.repository';
-import { EvmTreasuryChain, tokenTransferData } from './evm-chain';
+import { EvmTreasuryChain, tokenTransferData, type Receipt } from './evm-chain';
 import { SignerRefusedError, type SignerClient, type SignRequest } from './signer-client';
 import {
   allocateSentTransaction,
+  dropReplacementRequest,
   findSweep,
+  recordReplacementRequest,
+  replacedVersionsOf,
+  replaceSentVersion,
   insertSweepIfNone,
   sentTransactionOf,
   sweepCandidates,
@@ -39,6 +45,8 @@ export interface TreasuryChain {
   chain: EvmTreasuryChain;
   tokens: Array<{ currency: string; address: string }>;
   confirmations: number;
+  /** Blocks a transaction may stay unmined after it was signed before it is replaced with a higher fee. */
+  stuckAfterBlocks: number;
   /** The least worth sweeping, base units, per currency. */
   minimum: (currency: string) => bigint;
 }
@@ -62,6 +70,8 @@ export function sweepWorkflowId(sweep: { livemode: boolean; network: string; add
 /** Extra gas over the node's estimate, in percent: a token's transfer may cost a little more when mined. */
 const GAS_MARGIN_PERCENT = 20n;
 const NATIVE_TRANSFER_GAS = 21_000n;
+/** A transaction not mined this many blocks after it was signed is stuck: its fee is too low for the chain now. */
+export const STUCK_AFTER_BLOCKS = 10;
 
 function notConfigured(message: string): StepFailure {
   return new StepFailure(activityFailureTypes.treasuryNotConfigured, message);
@@ -205,7 +215,13 @@ export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, 
         request_id: sent.id,
         workflow_id: sweep.workflow_id,
       });
-      sent = await updateSentTransaction(deps.db, sent.id, { signed_transaction: signed.signed_transaction, hash: signed.hash, status: 'signed' });
+      const head = await config.chain.headNumber();
+      sent = await updateSentTransaction(deps.db, sent.id, {
+        signed_transaction: signed.signed_transaction,
+        hash: signed.hash,
+        status: 'signed',
+        broadcast_block: head.toString(),
+      });
     } catch (error) {
       if (error instanceof SignerRefusedError) throw new StepFailure(activityFailureTypes.signerRefused, error.message);
       throw error;
@@ -281,11 +297,17 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
   );
 }
 
-export type Confirmation = { state: 'waiting'; confirmations: number } | { state: 'confirmed' } | { state: 'reverted' };
+export type Confirmation =
+  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
+
+interface TxRequest {
+  tx: { value: string; data: string; gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string };
+}
 
 /**
  * Step 4: whether the sent transaction is final. Until it is, the same bytes are sent again when
- * the node no longer knows them; once final, what it moved and what it cost are booked, once.
+ * the node no longer knows them, and a version with a higher fee replaces them when they are stuck;
+ * once final (whichever version was mined), what it moved and what it cost are booked, once.
  */
 export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string): Promise<Confirmation> {
   const sent = await deps.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sentId).executeTakeFirst();
@@ -293,15 +315,25 @@ export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string
   if (sent.status === 'confirmed') return { state: 'confirmed' };
   if (sent.status === 'failed') return { state: 'reverted' };
   const sweep = await sweepOf(deps, sent.sweep_id);
-  const { chain, confirmations } = requireChain(deps, sweep.livemode, sweep.network);
-  const receipt = await chain.receipt(sent.hash);
-  if (!receipt) {
-    if (!(await chain.isPending(sent.hash))) await chain.send(sent.signed_transaction);
-    return { state: 'waiting', confirmations: 0 };
+  const config = requireChain(deps, sweep.livemode, sweep.network);
+  const { chain, confirmations } = config;
+  const versions = [{ hash: sent.hash, request: sent.request }, ...(await replacedVersionsOf(deps.db, sent.id))];
+  let mined: { receipt: Receipt; request: TxRequest } | undefined;
+  for (const version of versions) {
+    const receipt = await chain.receipt(version.hash);
+    if (receipt) {
+      mined = { receipt, request: version.request as unknown as TxRequest };
+      break;
+    }
   }
+  if (!mined) {
+    const replacement = await replaceIfStuck(deps, config, sweep, sent);
+    if (!replacement.replaced && !(await chain.isPending(sent.hash))) await chain.send(sent.signed_transaction);
+    return { state: 'waiting', confirmations: 0, ...replacement };
+  }
+  const { receipt, request } = mined;
   const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
   if (depth < confirmations) return { state: 'waiting', confirmations: depth };
-  const request = sent.request as { tx: { value: string; data: string } };
   const nativeCurrency = networks[sweep.network as Network].nativeCurrency;
   const value = BigInt(request.tx.value);
   const entries: HoldingsEntry[] = [{ account: 'network_fees', currency: nativeCurrency, address: null, amount: receipt.fee }];
@@ -330,6 +362,85 @@ export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string
   });
   return receipt.status === 'succeeded' ? { state: 'confirmed' } : { state: 'reverted' };
 }
+
+/**
+ * A transaction unmined `stuckAfterBlocks` after it was signed is replaced, whether the node still
+ * holds it or has evicted it for a fee below the base fee (as nodes do): the same nonce, the
+ * same transfer, fees raised by a quarter (at least the current quote; nodes take a replacement
+ * only 10 % above). The request is recorded before the signer is asked, the signed replacement
+ * before it is broadcast, so a crash anywhere asks for or sends the same bytes again. A native
+ * sweep pays its higher gas out of what it moves; a sender that cannot pay more, or a signer whose
+ * fee cap refuses it, leaves the transaction waiting, and stuck is counted again from now.
+ */
+async function replaceIfStuck(
+  deps: TreasuryDeps,
+  config: TreasuryChain,
+  sweep: Sweep,
+  sent: SentTransaction,
+): Promise<{ replaced?: { hash: string; by: string }; stuck?: string }> {
+  const { chain } = config;
+  const head = await chain.headNumber();
+  if (sent.broadcast_block === null) {
+    await updateSentTransaction(deps.db, sent.id, { broadcast_block: head.toString() });
+    return {};
+  }
+  if (head - BigInt(sent.broadcast_block) < BigInt(config.stuckAfterBlocks)) return {};
+  let pending = sent;
+  if (!pending.replacement_request) {
+    const next = await replacementOf(config, sweep, sent);
+    if (typeof next === 'string') {
+      await dropReplacementRequest(deps.db, sent.id, head);
+      return { stuck: next };
+    }
+    pending = await recordReplacementRequest(deps.db, sent.id, next);
+  }
+  let signed: { signed_transaction: string; hash: string };
+  try {
+    signed = await requireSigner(deps).sign({
+      ...(pending.replacement_request as unknown as SignRequest),
+      request_id: `${sent.id}.v${sent.replacements + 1}`,
+      workflow_id: sweep.workflow_id,
+    });
+  } catch (error) {
+    if (!(error instanceof SignerRefusedError)) throw error;
+    await dropReplacementRequest(deps.db, sent.id, head);
+    return { stuck: `the signer refused a higher fee: ${error.message}` };
+  }
+  const replaced = await replaceSentVersion(deps.db, pending, signed, head);
+  await chain.send(replaced.signed_transaction!);
+  return { replaced: { hash: sent.hash!, by: signed.hash } };
+}
+
+/** The next version's request, or why there can be none. */
+async function replacementOf(config: TreasuryChain, sweep: Sweep, sent: SentTransaction): Promise<Record<string, unknown> | string> {
+  const { chain } = config;
+  const request = sent.request as unknown as TxRequest & Record<string, unknown>;
+  const gas = BigInt(request.tx.gas_limit);
+  const raise = (fee: bigint, percent: bigint) => fee + (fee * percent + 99n) / 100n;
+  const [quote, balance] = await Promise.all([chain.feeQuote(), chain.nativeBalance(sent.from_address)]);
+  const fees = (percent: bigint) => {
+    const tip = max(raise(BigInt(request.tx.max_priority_fee_per_gas), percent), quote.maxPriorityFeePerGas);
+    return { tip, maxFee: max(raise(BigInt(request.tx.max_fee_per_gas), percent), quote.maxFeePerGas, tip) };
+  };
+  const nativeSweep = sent.purpose === 'sweep' && isNative(sweep);
+  // What the sender has for gas: a native sweep's whole balance (it moves the rest), otherwise what the transfer leaves.
+  const forGas = nativeSweep ? balance : balance - BigInt(request.tx.value);
+  const chosen = [fees(25n), fees(10n)].find((candidate) => gas * candidate.maxFee < forGas);
+  if (!chosen) return `its sender ${sent.from_address} cannot pay a higher fee (it holds ${balance} wei)`;
+  return {
+    ...request,
+    tx: {
+      ...request.tx,
+      // Never more than it moved before (what the ledger knows of), and never more than the higher gas leaves.
+      ...(nativeSweep ? { value: min(BigInt(request.tx.value), balance - gas * chosen.maxFee).toString() } : {}),
+      max_fee_per_gas: chosen.maxFee.toString(),
+      max_priority_fee_per_gas: chosen.tip.toString(),
+    },
+  };
+}
+
+const max = (...values: bigint[]) => values.reduce((a, b) => (a > b ? a : b));
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** The sweep's end: completed once its transfer is final, failed with why otherwise. */
 export async function finishSweep(deps: TreasuryDeps, sweepId: string, outcome: { completed: true } | { completed: false; reason: string }): Promise<void> {

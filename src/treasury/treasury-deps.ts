@@ -5,7 +5,7 @@ import { parseAmount } from '../domain/money';
 import { currencyOn, isNetwork, networks, type Network } from '../domain/networks';
 import { EvmTreasuryChain } from './evm-chain';
 import { SignerClient } from './signer-client';
-import type { TreasuryChain, TreasuryDeps } from './sweeps.service';
+import { STUCK_AFTER_BLOCKS, type TreasuryChain, type TreasuryDeps } from './sweeps.service';
 
 /** A native coin's least worth sweeping when not configured, in whole coins: below it, the transfer's gas would take most of it. */
 export const DEFAULT_NATIVE_SWEEP_MINIMUM = '0.001';
@@ -21,6 +21,7 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
       chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
       tokens: watched.tokens,
       confirmations: watched.requiredConfirmations,
+      stuckAfterBlocks: STUCK_AFTER_BLOCKS,
       minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
     });
   }

@@ -43,15 +43,33 @@ export interface TreasuryTransactionsSentTable {
   to_address: string;
   nonce: ColumnType<string, string | bigint | number, never>;
   /** What the signer was (or is to be) asked to sign: kept so a retry asks for exactly the same bytes. */
-  request: ColumnType<Record<string, unknown>, string, never>;
+  request: ColumnType<Record<string, unknown>, string, string>;
   signed_transaction: string | null;
   hash: string | null;
   status: SentStatus;
   block_number: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
   gas_used: NullableNumeric;
   fee: NullableNumeric;
+  /** The next version's request (a higher fee, the same nonce), recorded before the signer is asked. */
+  replacement_request: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** How many earlier versions this one replaced. */
+  replacements: Generated<number>;
+  /** The head when the current version was signed: a transaction is stuck counted from here. */
+  broadcast_block: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
   created_at: Created;
   updated_at: Updated;
+}
+
+/** A version of a sent transaction replaced by a higher fee: it may still be the one mined. */
+export interface TreasurySentReplacedTable {
+  sent_id: string;
+  version: number;
+  livemode: boolean;
+  network: string;
+  hash: string;
+  request: ColumnType<Record<string, unknown>, string, never>;
+  signed_transaction: string;
+  replaced_at: Created;
 }
 
 export interface SendingNoncesTable {
@@ -102,6 +120,7 @@ export type SentTransaction = Selectable<TreasuryTransactionsSentTable>;
 export interface TreasuryTables {
   sweeps: SweepsTable;
   treasury_transactions_sent: TreasuryTransactionsSentTable;
+  treasury_sent_replaced: TreasurySentReplacedTable;
   sending_nonces: SendingNoncesTable;
   holdings_transactions: HoldingsTransactionsTable;
   holdings_entries: HoldingsEntriesTable;

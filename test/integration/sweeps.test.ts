@@ -244,6 +244,113 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     await finishSweep(treasuryDeps, planned!.sweepId, { completed: true });
   });
 
+  /** The same treasury, but a transaction unmined for two blocks is stuck. */
+  const impatient = (): TreasuryDeps => ({
+    ...treasuryDeps,
+    chainOf: (livemode, network) => {
+      const chain = treasuryDeps.chainOf(livemode, network);
+      return chain && { ...chain, stuckAfterBlocks: 2 };
+    },
+  });
+  const pooled = async (hash: string) =>
+    ((await anvil.provider.send('eth_getTransactionByHash', [hash])) as { hash: string; blockNumber: string | null } | null) ?? undefined;
+  /** Mines a block whose base fee is above `fee`: a transaction offering at most `fee` per gas cannot be in it. */
+  const mineAbove = async (fee: bigint) => {
+    await anvil.provider.send('anvil_setNextBlockBaseFeePerGas', [`0x${(fee + 1n).toString(16)}`]);
+    await anvil.provider.send('evm_mine', []);
+  };
+  /** Stops the blocks and automining for `body`, and brings both back however it ends. */
+  const withoutBlocks = async <T>(body: () => Promise<T>): Promise<T> => {
+    clearInterval(miner);
+    await anvil.provider.send('evm_setAutomine', [false]);
+    try {
+      return await body();
+    } finally {
+      await anvil.provider.send('evm_setAutomine', [true]);
+      miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 250);
+    }
+  };
+
+  it('replaces a sweep stuck under a rising base fee with a higher fee and the same nonce; the replacement pays the treasury once', async () => {
+    const deps = impatient();
+    const address = await payCustomer('ETH', 3n * 10n ** 16n);
+    const before = await anvil.provider.getBalance(treasury);
+    const [planned] = await planSweeps(deps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(deps, planned!.sweepId)).toMatchObject({ action: 'send' });
+    const { sweep, replacement } = await withoutBlocks(async () => {
+      const sweep = await sendSweepTransaction(deps, planned!.sweepId, 'sweep');
+      const offered = BigInt(((await pooled(sweep.hash)) as unknown as { maxFeePerGas: string }).maxFeePerGas);
+      // The chain's base fee rises above what the transaction offers, for two blocks: it is stuck (anvil evicts it, as nodes may).
+      await mineAbove(offered);
+      await mineAbove(offered);
+      expect(await anvil.provider.getTransactionReceipt(sweep.hash)).toBeNull();
+      const confirmation = await confirmSweepTransaction(deps, sweep.sentId);
+      expect(confirmation).toMatchObject({ state: 'waiting', replaced: { hash: sweep.hash } });
+      const replacement = (confirmation as { replaced: { by: string } }).replaced.by;
+      expect(replacement).not.toBe(sweep.hash);
+      // The node holds the replacement in its place (same sender, same nonce).
+      expect(await pooled(sweep.hash)).toBeUndefined();
+      expect((await pooled(replacement))?.hash).toBe(replacement);
+      return { sweep, replacement };
+    });
+    await waitFor('the replacement final', async () => (await confirmSweepTransaction(deps, sweep.sentId)).state === 'confirmed');
+    await finishSweep(deps, planned!.sweepId, { completed: true });
+    // The chain: nonce 0 used once, by the replacement; the first version never mined.
+    expect(await anvil.provider.getTransactionCount(address)).toBe(1);
+    expect(await anvil.provider.getTransactionReceipt(sweep.hash)).toBeNull();
+    expect((await anvil.provider.getTransactionReceipt(replacement))?.status).toBe(1);
+    const row = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ hash: replacement, replacements: 1, status: 'confirmed' });
+    // What it moved is what the replacement says (its higher gas came out of it), and the books say what the chain does.
+    const moved = BigInt((row.request as { tx: { value: string } }).tx.value);
+    expect((await anvil.provider.getBalance(treasury)) - before).toBe(moved);
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+  });
+
+  it('books the first version when it is the one mined after a replacement, and never takes the top-up for a payment', async () => {
+    const deps = impatient();
+    const address = await payCustomer('USDT', 7_000_000n);
+    const { gas_wallets } = await treasuryDeps.signer!.health();
+    const gasWallet = gas_wallets.test!;
+    const nonceBefore = await anvil.provider.getTransactionCount(gasWallet);
+    const [planned] = await planSweeps(deps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(deps, planned!.sweepId)).toMatchObject({ action: 'top_up' });
+    const { topUp, replacement } = await withoutBlocks(async () => {
+      const topUp = await sendSweepTransaction(deps, planned!.sweepId, 'gas_topup');
+      const offered = BigInt(((await pooled(topUp.hash)) as unknown as { maxFeePerGas: string }).maxFeePerGas);
+      await mineAbove(offered);
+      await mineAbove(offered);
+      const confirmation = await confirmSweepTransaction(deps, topUp.sentId);
+      expect(confirmation).toMatchObject({ state: 'waiting', replaced: { hash: topUp.hash } });
+      const replacement = (confirmation as { replaced: { by: string } }).replaced.by;
+      // The replacement is lost, the first version is broadcast again (by anyone: signed bytes are public) and mined.
+      await anvil.provider.send('anvil_dropTransaction', [replacement]);
+      const [first] = await stack.database.db.selectFrom('treasury_sent_replaced').selectAll().where('sent_id', '=', topUp.sentId).execute();
+      expect(first).toMatchObject({ hash: topUp.hash, version: 0 });
+      await anvil.provider.send('eth_sendRawTransaction', [first!.signed_transaction]);
+      await anvil.provider.send('anvil_setNextBlockBaseFeePerGas', ['0x1']);
+      await anvil.provider.send('evm_mine', []);
+      expect((await anvil.provider.getTransactionReceipt(topUp.hash))?.status).toBe(1);
+      return { topUp, replacement };
+    });
+    await waitFor('the top-up final', async () => (await confirmSweepTransaction(deps, topUp.sentId)).state === 'confirmed');
+    expect(await anvil.provider.getTransactionReceipt(replacement)).toBeNull();
+    expect(await anvil.provider.getTransactionCount(gasWallet)).toBe(nonceBefore + 1);
+    // Booked from the version mined: the address holds on the chain what the ledger says.
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+    // The watcher has scanned past the top-up's block, and took it for no one's payment.
+    const minedAt = (await anvil.provider.getTransactionReceipt(topUp.hash))!.blockNumber;
+    const watcher = stack.dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
+    await waitFor('the watcher past the top-up', async () => ((await watcher.query(watcherStateQuery)).nextBlock ?? 0) > minedAt);
+    const credited = await stack.database.db.selectFrom('deposits').select('id').where('address', '=', address).where('currency', '=', 'ETH').execute();
+    expect(credited).toEqual([]);
+    // The sweep itself goes on as usual.
+    const sweep = await sendSweepTransaction(deps, planned!.sweepId, 'sweep');
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(deps, sweep.sentId)).state === 'confirmed');
+    await finishSweep(deps, planned!.sweepId, { completed: true });
+    expect(await usdtOf(address)).toBe(0n);
+  });
+
   it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
     const address = await payCustomer('ETH', 2n * 10n ** 16n);
     const thief = Wallet.createRandom().address;
@@ -275,8 +382,10 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const reconcileNow = (runId: string) => reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId });
     const clean = await reconcileNow('clean');
     expect(clean.differences).toEqual([]);
-    // The five swept addresses, in both currencies; the treasury and the two addresses of the sweeps left under way above, in both, are in flight.
-    expect(clean).toMatchObject({ checked: 10, inFlight: 6 });
+    // Every address swept above, in both currencies; the treasury and the two addresses of the sweeps left under way above, in both, are in flight.
+    const swept = await stack.database.db.selectFrom('sweeps').select('address').distinct().where('status', '=', 'completed').execute();
+    expect(swept.length).toBeGreaterThanOrEqual(5);
+    expect(clean).toMatchObject({ checked: swept.length * 2, inFlight: 6 });
 
     const [outOf, into] = [await payCustomer('USDT', 4_000_000n), await payCustomer('USDT', 1_000_000n)];
     // Someone with the key moves USDT out of a deposit address by hand; ETH reaches another unseen (set by the node, as a contract's internal transfer without call tracing would be).
