@@ -81,6 +81,8 @@ runMain(async () => {
       blockTimeSeconds: settings.INFLOW_PROD_LOCAL_BLOCK_TIME,
     },
     wallets: 'development',
+    // The one process with keys, as in production: the workers ask it over its socket, the APIs never (docs/treasury.md).
+    signer: 'development',
     migrate: 'process',
     merchant: 'development',
     pool: 2,
@@ -98,7 +100,7 @@ runMain(async () => {
   });
   closeOnSignal(stack, log, 90_000);
   await stack.start();
-  const { temporal, devnet, testKey } = stack;
+  const { temporal, devnet, testKey, signer } = stack;
   const workers = stack.workers.map((worker) => worker.process!);
 
   const workflowsUrl = `${temporal.uiUrl}/namespaces/default/workflows`;
@@ -111,6 +113,9 @@ runMain(async () => {
       `  Temporal:     ${temporal.address} (temporal-server ${TEMPORAL_SERVER_VERSION}, history and visibility in Postgres)`,
       `  Devnet:       ${devnet!.rpcUrl} (test-mode ethereum; USDT ${devnet!.usdtAddress}), Tron stand-in ${devnet!.tron.rpcUrl}`,
       `  Test key:     ${testKey}`,
+      signer
+        ? `  Signer:       ${signer.socketPath} (audit log ${signer.auditLog}); treasury ${Object.values(signer.treasuries).join(', ')}, gas wallet ${Object.values(signer.gasWallets).join(', ')}`
+        : '  Signer:       not started (your own INFLOW_XPUB_*_TEST: no development wallet to sign with; docs/treasury.md)',
       ...workers.map((worker) => `  ${worker.name}:     pid ${worker.pid}, identity ${worker.name}@${os.hostname()}`),
       `  Logs:         ${logs}`,
       '',

@@ -37,8 +37,7 @@ import { JsonRpcProvider, parseEther } from 'ethers';
 import { fundedSigner } from './devnet/anvil';
 import { createLogger, type Logger } from '../src/logger';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
-import { ensureMaintenanceSchedules } from '../src/workflows/client';
-import { createWorker, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
+import { createWorker, ensureWorkerSchedules, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
 import { ensureDevelopmentMerchant } from './dev-merchant';
 import { startDevnet, type DevnetInfo } from './devnet/devnet';
 import { apiProcess, signerProcess, workerProcess } from './inflow-processes';
@@ -513,7 +512,7 @@ export class InflowStack {
       }
     }
     if (workers?.chainWatchers) await startChainWatchers(this.client, this.config, logger);
-    if (workers?.schedules) await ensureMaintenanceSchedules({ temporal: this.client, taskQueue: this.config.temporal.taskQueue });
+    if (workers?.schedules) await ensureWorkerSchedules(this.client, this.workerConfig, logger);
     const apiNames = numbered('api', apiPorts.length);
     for (const [index, port] of apiPorts.entries()) {
       const name = apiNames[index]!;

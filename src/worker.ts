@@ -178,6 +178,20 @@ export function startWorkerOutboxRelay({ config, db, connection }: Omit<WorkerDe
 }
 
 /** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */
+/**
+ * The Schedules a worker keeps: maintenance always; sweeps and reconciliation only with a signer
+ * (without one it says so once, and `/healthz?detail` shows no sweep Schedule).
+ */
+export async function ensureWorkerSchedules(temporal: Client, config: Config, logger: Logger): Promise<void> {
+  if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
+  if (config.treasury.signer) {
+    const created = await ensureTreasurySchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
+    if (created.length > 0) logger.info({ schedules: created }, 'treasury schedules created');
+  } else {
+    logger.warn('no signer configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): this worker runs no treasury work (docs/treasury.md)');
+  }
+}
+
 export async function startChainWatchers(temporal: Client, config: Config, logger: Logger): Promise<void> {
   for (const chain of config.chains) {
     const started = await startChainWatcher(
@@ -225,13 +239,7 @@ if (require.main === module) {
     const worker = await createWorker({ config, db, connection, temporal, logger });
     const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
     await startChainWatchers(temporal, config, logger);
-    if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
-    if (config.treasury.signer) {
-      const created = await ensureTreasurySchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
-      if (created.length > 0) logger.info({ schedules: created }, 'treasury schedules created');
-    } else {
-      logger.warn('no signer configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): this worker runs no treasury work (docs/treasury.md)');
-    }
+    await ensureWorkerSchedules(temporal, config, logger);
     // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.
     onShutdownSignal(async (signal) => {
       logger.info({ signal }, 'worker draining');

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { listCursors } from '../chains/chains.repository';
 import { outboxBacklog } from '../outbox/workflow-outbox.repository';
+import { treasuryHealth } from '../treasury/sweeps.repository';
 import type { AppState } from './context';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -62,6 +63,7 @@ export function healthRoutes(deps: { db: Db; temporal: Client; healthToken?: str
       temporal,
       outbox: serving ? await outboxStatus(deps.db) : null,
       chains: serving ? await chainLag(deps.db) : [],
+      treasury: serving ? await treasuryStatus(deps, temporal.status === 'up') : null,
     };
   });
   return router;
@@ -84,6 +86,35 @@ async function outboxStatus(db: Db) {
   const backlog = await outboxBacklog(db).catch(() => null);
   if (!backlog) return null;
   return { queued: backlog.queued, oldest_age_s: backlog.oldest ? Math.max(0, Math.round((Date.now() - backlog.oldest.getTime()) / 1000)) : null };
+}
+
+/**
+ * Sweeps and reconciliation from the database, and the sweep Schedules from Temporal: a worker makes
+ * them only when it has a signer, so none means nothing is being swept. The API never asks the
+ * signer itself (docs/treasury.md).
+ */
+async function treasuryStatus(deps: { db: Db; temporal: Client }, temporalUp: boolean) {
+  const status = await treasuryHealth(deps.db).catch(() => null);
+  if (!status) return null;
+  let schedules: string[] | null = null;
+  if (temporalUp) {
+    schedules = [];
+    const found = schedules;
+    const listed = await check((signal) =>
+      deps.temporal.connection.withAbortSignal(signal, async () => {
+        for await (const schedule of deps.temporal.schedule.list({ pageSize: 100 }))
+          if (schedule.scheduleId.startsWith('sweep-')) found.push(schedule.scheduleId);
+      }),
+    );
+    if (listed.status === 'down') schedules = null;
+  }
+  return {
+    ...status,
+    sweep_schedules: schedules?.sort() ?? null,
+    ...(schedules?.length === 0
+      ? { note: 'no sweep Schedules: no worker has a signer (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET), so nothing is swept or reconciled' }
+      : {}),
+  };
 }
 
 /** How far each chain watcher is behind its node (head − next block + 1), as of its last round. */

@@ -41,18 +41,61 @@ export async function sweepNow(args: string[], env: NodeJS.ProcessEnv, usage: st
   const config = loadConfig(environment.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   const chains = chainsOf(config, values, usage);
   const temporal = await connectTemporalClient(config);
+  const db = await connectDatabase(config);
   try {
     for (const chain of chains) {
       const mode = modeOf(chain.livemode);
-      console.log(`sweeping ${chain.network} (${mode}): deposit addresses to the treasury, on the worker…`);
-      const result = await runSweepsNow({ temporal, taskQueue: config.temporal.taskQueue }, { livemode: chain.livemode, network: chain.network });
-      console.log(`  ${result.planned} planned: ${result.completed} completed, ${result.skipped} skipped, ${result.failed} failed`);
-      if (result.failed > 0) process.exitCode = 1;
+      console.log(
+        `sweeping ${chain.network} (${mode}): deposit addresses to the treasury, on the worker; each transaction waits for ${chain.requiredConfirmations} confirmations…`,
+      );
+      const progress = followSweeps(db, chain.livemode, chain.network, new Date());
+      try {
+        const result = await runSweepsNow({ temporal, taskQueue: config.temporal.taskQueue }, { livemode: chain.livemode, network: chain.network });
+        await progress.report();
+        console.log(`  ${result.planned} planned: ${result.completed} completed, ${result.skipped} skipped, ${result.failed} failed`);
+        if (result.failed > 0) process.exitCode = 1;
+      } finally {
+        progress.stop();
+      }
     }
     console.log('run `npm run cli -- reconcile` to check the holdings against the chain; the Web UI shows each sweepWorkflow');
   } finally {
     await temporal.connection.close();
+    await db.destroy();
   }
+}
+
+const SWEEP_STEPS: Record<string, string> = {
+  pending: 'planned',
+  topping_up: 'topping up its gas from the gas wallet',
+  sending: 'sending to the treasury',
+  completed: 'completed',
+  skipped: 'skipped',
+  failed: 'failed',
+};
+
+/** Prints each sweep of the run as it moves from step to step (read from its row every 2 s), so a long wait is never silent. */
+function followSweeps(db: Awaited<ReturnType<typeof connectDatabase>>, livemode: boolean, network: string, since: Date) {
+  const seen = new Map<string, string>();
+  const report = async () => {
+    const sweeps = await db
+      .selectFrom('sweeps')
+      .select(['id', 'currency', 'decimals', 'address', 'amount', 'status', 'failure_reason'])
+      .where('livemode', '=', livemode)
+      .where('network', '=', network)
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
+      .execute();
+    for (const sweep of sweeps) {
+      if (seen.get(sweep.id) === sweep.status) continue;
+      seen.set(sweep.id, sweep.status);
+      const amount = sweep.amount ? `${formatAmount(BigInt(sweep.amount), sweep.decimals)} ` : '';
+      const why = sweep.failure_reason ? `: ${sweep.failure_reason}` : '';
+      console.log(`  ${sweep.id} ${amount}${sweep.currency} at ${sweep.address}: ${SWEEP_STEPS[sweep.status] ?? sweep.status}${why}`);
+    }
+  };
+  const timer = setInterval(() => void report().catch(() => undefined), 2_000);
+  return { report, stop: () => clearInterval(timer) };
 }
 
 export async function reconcileNow(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {

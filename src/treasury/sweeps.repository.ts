@@ -245,3 +245,30 @@ export async function replaceSentVersion(
       .executeTakeFirstOrThrow();
   });
 }
+
+/**
+ * What `/healthz?detail` says of the treasury: sweeps under way, failed in the last day and the last
+ * completed; reconciliation differences found in the last day and the latest.
+ */
+export async function treasuryHealth(db: Executor) {
+  const since = sql<Date>`now() - interval '1 day'`;
+  const [sweeps, mismatches] = await Promise.all([
+    db
+      .selectFrom('sweeps')
+      .select((eb) => [
+        eb.fn.countAll<string>().filterWhere('status', 'in', ['pending', 'topping_up', 'sending']).as('under_way'),
+        eb.fn.countAll<string>().filterWhere('status', '=', 'failed').filterWhere('completed_at', '>', since).as('failed_24h'),
+        eb.fn.max('completed_at').filterWhere('status', '=', 'completed').as('last_completed_at'),
+      ])
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('reconciliation_mismatches')
+      .select((eb) => [eb.fn.countAll<string>().filterWhere('found_at', '>', since).as('differences_24h'), eb.fn.max('found_at').as('last_difference_at')])
+      .executeTakeFirstOrThrow(),
+  ]);
+  const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null);
+  return {
+    sweeps: { under_way: Number(sweeps.under_way), failed_24h: Number(sweeps.failed_24h), last_completed_at: iso(sweeps.last_completed_at) },
+    reconciliation: { differences_24h: Number(mismatches.differences_24h), last_difference_at: iso(mismatches.last_difference_at) },
+  };
+}

@@ -207,6 +207,8 @@ export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, 
   const sweep = await sweepOf(deps, sweepId);
   const config = requireChain(deps, sweep.livemode, sweep.network);
   const signer = requireSigner(deps);
+  // Its gas topped up, the sweep moves on to its transfer (what `sweep --now` and the row show).
+  if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
   let sent = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
   if (!sent.signed_transaction) {
     try {

@@ -235,6 +235,13 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
         temporal: { status: 'up', latency_ms: expect.any(Number) },
         outbox: { queued: 0, oldest_age_s: null },
         chains: [],
+        // No worker here has a signer, so no sweep Schedule exists, and the answer says what that means.
+        treasury: {
+          sweeps: { under_way: 0, failed_24h: 0, last_completed_at: null },
+          reconciliation: { differences_24h: 0, last_difference_at: null },
+          sweep_schedules: [],
+          note: expect.stringMatching(/^no sweep Schedules: no worker has a signer/),
+        },
       });
     });
   });

@@ -16,6 +16,7 @@ import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { holdingsInvariantViolations } from '../../src/treasury/holdings.repository';
+import { treasuryHealth } from '../../src/treasury/sweeps.repository';
 import { createTreasuryDeps } from '../../src/treasury/treasury-deps';
 import { reconcile } from '../../src/treasury/reconcile';
 import { confirmSweepTransaction, finishSweep, prepareSweep, sendSweepTransaction, planSweeps, type TreasuryDeps } from '../../src/treasury/sweeps.service';
@@ -406,5 +407,10 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(found.differences).toHaveLength(3);
     const recorded = await stack.database.db.selectFrom('reconciliation_mismatches').selectAll().where('run_id', '=', 'planted').execute();
     expect(recorded).toHaveLength(3);
+    // What /healthz?detail reports of it all: the two sweeps left under way above (no workflow finished them), the three differences.
+    expect(await treasuryHealth(stack.database.db)).toEqual({
+      sweeps: { under_way: 2, failed_24h: 0, last_completed_at: expect.any(String) },
+      reconciliation: { differences_24h: 3, last_difference_at: expect.any(String) },
+    });
   });
 });
