@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { sql } from 'kysely';
-import { buildCustomer, buildMerchant, testMnemonics } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
@@ -23,7 +23,8 @@ import { confirmSweepTransaction, finishSweep, prepareSweep, sendSweepTransactio
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { runSweepsNow } from '../../src/workflows/client';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
-import { ScriptProcess } from '../helpers/script-process';
+import { npmRun, ScriptProcess } from '../helpers/script-process';
+import { readTestEnv } from '../helpers/test-env';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 
@@ -43,6 +44,8 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
   let miner: NodeJS.Timeout;
   const treasury = Wallet.createRandom().address;
   let merchant: CreatedMerchant;
+  /** What the operator's commands need to reach this stack: its database, Temporal, chains and signer. */
+  let cliEnv: Record<string, string>;
 
   const usdtOf = async (address: string) => (await usdt.getFunction('balanceOf')(address)) as bigint;
   const holding = async (account: string, currency: string, address?: string) => {
@@ -82,6 +85,15 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
       INFLOW_SIGNER_SECRET: secret,
     };
     stack = await startTestStack('sweeps', { namespace: isolatedNamespaces.treasury, env, chainWatchers: true, api: false });
+    cliEnv = {
+      ...env,
+      ...testXpubEnv(),
+      DATABASE_URL: stack.database.url,
+      INFLOW_SECRET_KEY: testSecretKeyHex,
+      TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+      TEMPORAL_NAMESPACE: isolatedNamespaces.treasury,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    };
     treasuryDeps = { db: stack.database.db, ...createTreasuryDeps(stack.worker.config) };
     // anvil's funded accounts are this mnemonic's first customer addresses: these customers come after them.
     await sql`select setval('customer_address_index_test_seq', 100)`.execute(stack.database.db);
@@ -377,6 +389,21 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(await anvil.provider.getBalance(address)).toBe(2n * 10n ** 16n);
     // The ledger still has it where it is.
     expect(await holding('deposit_addresses', 'ETH', address)).toBe(2n * 10n ** 16n);
+  });
+
+  it("runs from the operator's commands as docs/treasury.md shows: sweep --now prints each step and the tally, reconcile finds no difference", async () => {
+    const address = await payCustomer('USDT', 8_000_000n);
+    const sweep = await npmRun('cli', ['sweep', '--now', '--network', 'ethereum'], cliEnv);
+    expect([sweep.code, sweep.stderr]).toEqual([0, '']);
+    expect(sweep.stdout).toContain(
+      `sweeping ethereum (test): deposit addresses to the treasury, on the worker; each transaction waits for ${CONFIRMATIONS} confirmations`,
+    );
+    expect(sweep.stdout).toMatch(new RegExp(`swp_\\w+ 8\\.000000 USDT at ${address}: completed`));
+    expect(sweep.stdout).toContain('1 planned: 1 completed, 0 skipped, 0 failed');
+    expect(await usdtOf(address)).toBe(0n);
+    const check = await npmRun('cli', ['reconcile'], cliEnv);
+    expect([check.code, check.stderr]).toEqual([0, '']);
+    expect(check.stdout).toMatch(/ethereum \(test\): \d+ balances compared, \d+ left out while their sweeps are in flight, 0 differences/);
   });
 
   it('reconciles to no difference (what is in flight left out), then finds a planted transfer out and an unbooked one in, and only those', async () => {
