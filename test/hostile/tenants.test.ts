@@ -213,9 +213,11 @@ describe('one merchant cannot stall the others', () => {
         `p50 ${latencies[99]!.toFixed(1)} / p99 ${p99.toFixed(1)} / max ${latencies[199]!.toFixed(1)} ms during 10 stalled lookups`,
     );
     expect(stallStillOn).toBe(true);
-    // Under 100 ms; on a machine already slower than that with nothing stalled, no slower than twice
-    // its own baseline. (Before: every read waited 5 s for a connection and got a 503.)
-    expect(p99).toBeLessThan(Math.max(100, 2 * baselineP99));
+    // No read waited behind a stalled lookup (before: every read waited 5 s for a connection and got
+    // a 503). The bound is a fifth of the stall, not a multiple of the baseline: on a 2-core machine
+    // shared with other work, a p99 of 200 reads moves by hundreds of ms either way, which a
+    // baseline ratio took for the defect (2.3× once, at 554 ms against 245 ms alone).
+    expect(p99).toBeLessThan(DNS_TIMEOUT_MS / 5);
 
     // The stalled requests end at the resolver's timeout with the documented 400, having written nothing.
     for (const { status, body, ms } of await Promise.all(stalled)) {
