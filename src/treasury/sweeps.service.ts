@@ -70,7 +70,7 @@ export function sweepWorkflowId(sweep: { livemode: boolean; network: string; add
 /** Extra gas over the node's estimate, in percent: a token's transfer may cost a little more when mined. */
 const GAS_MARGIN_PERCENT = 20n;
 const NATIVE_TRANSFER_GAS = 21_000n;
-/** A transaction not mined this many blocks after it was signed is stuck: its fee is too low for the chain now. */
+/** The fewest blocks after its signing a transaction stays unmined before it is stuck (its fee too low for the chain now); per network, see treasury-deps.ts. */
 export const STUCK_AFTER_BLOCKS = 10;
 
 function notConfigured(message: string): StepFailure {

@@ -21,7 +21,7 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
       chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
       tokens: watched.tokens,
       confirmations: watched.requiredConfirmations,
-      stuckAfterBlocks: STUCK_AFTER_BLOCKS,
+      stuckAfterBlocks: stuckAfterBlocks(network),
       minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
     });
   }
@@ -29,6 +29,14 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
     signer: config.treasury.signer ? new SignerClient(config.treasury.signer) : undefined,
     chainOf: (livemode, network) => chains.get(`${modeOf(livemode)}:${network}`),
   };
+}
+
+/** How long a transaction may stay unmined before it is replaced with a higher fee, whatever the network's pace. */
+const STUCK_AFTER_MS = 120_000;
+
+/** About two minutes of the network's blocks, and never fewer than STUCK_AFTER_BLOCKS (ethereum 10, bsc 40, polygon and base 60, arbitrum 480). */
+export function stuckAfterBlocks(network: Network): number {
+  return Math.max(STUCK_AFTER_BLOCKS, Math.ceil(STUCK_AFTER_MS / networks[network].blockTimeMs));
 }
 
 /** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE> in base units; else a native coin's default, a token's one base unit. */

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, requireSecretKey } from '../../src/config';
-import { createTreasuryDeps, sweepMinimum } from '../../src/treasury/treasury-deps';
+import { createTreasuryDeps, stuckAfterBlocks, sweepMinimum } from '../../src/treasury/treasury-deps';
 
 describe('loadConfig', () => {
   const complete = { DATABASE_URL: 'postgres://u:p@db:5432/inflow', TEMPORAL_ADDRESS: 'temporal:7233' };
@@ -285,6 +285,16 @@ describe('loadConfig', () => {
     expect(() => createTreasuryDeps({ ...config, treasury: { ...config.treasury, sweepMinimums: { MOON_USDT_TEST: '1' } } })).toThrow(
       'INFLOW_SWEEP_MIN_MOON_USDT_TEST names no supported network and currency',
     );
+  });
+
+  it("counts a treasury transaction stuck after about two minutes of its network's blocks, never fewer than 10", () => {
+    expect(Object.fromEntries((['ethereum', 'bsc', 'polygon', 'base', 'arbitrum'] as const).map((network) => [network, stuckAfterBlocks(network)]))).toEqual({
+      ethereum: 10,
+      bsc: 40,
+      polygon: 60,
+      base: 60,
+      arbitrum: 480,
+    });
   });
 
   it('treats an empty variable as unset', () => {
