@@ -120,14 +120,33 @@ export async function allocateSentTransaction(
       .forUpdate()
       .executeTakeFirstOrThrow();
     const stored = BigInt(locked.next_nonce);
-    const nonce = stored > input.chainNonce ? stored : input.chainNonce;
-    await transaction
-      .updateTable('sending_nonces')
-      .set({ next_nonce: (nonce + 1n).toString() })
-      .where('livemode', '=', input.livemode)
-      .where('network', '=', input.network)
-      .where('address', '=', input.from)
-      .execute();
+    const sender = (table: 'released_nonces') =>
+      transaction.deleteFrom(table).where('livemode', '=', input.livemode).where('network', '=', input.network).where('address', '=', input.from);
+    // A nonce given back below what the chain has seen was filled by someone else: forget it.
+    await sender('released_nonces').where('nonce', '<', input.chainNonce.toString()).execute();
+    const released = await sender('released_nonces')
+      .where('nonce', '=', (eb) =>
+        eb
+          .selectFrom('released_nonces')
+          .select((inner) => inner.fn.min('nonce').as('lowest'))
+          .where('livemode', '=', input.livemode)
+          .where('network', '=', input.network)
+          .where('address', '=', input.from),
+      )
+      .returning('nonce')
+      .executeTakeFirst();
+    let nonce: bigint;
+    if (released) nonce = BigInt(released.nonce);
+    else {
+      nonce = stored > input.chainNonce ? stored : input.chainNonce;
+      await transaction
+        .updateTable('sending_nonces')
+        .set({ next_nonce: (nonce + 1n).toString() })
+        .where('livemode', '=', input.livemode)
+        .where('network', '=', input.network)
+        .where('address', '=', input.from)
+        .execute();
+    }
     return transaction
       .insertInto('treasury_transactions_sent')
       .values({
@@ -271,4 +290,46 @@ export async function treasuryHealth(db: Executor) {
     sweeps: { under_way: Number(sweeps.under_way), failed_24h: Number(sweeps.failed_24h), last_completed_at: iso(sweeps.last_completed_at) },
     reconciliation: { differences_24h: Number(mismatches.differences_24h), last_difference_at: iso(mismatches.last_difference_at) },
   };
+}
+
+/**
+ * The signer refused the transaction: it is recorded as refused, and its nonce goes back to its
+ * sender under the sender's lock: the next one allocated when it was the last, else kept in
+ * `released_nonces` for the next allocation. Never sent, it must not be a gap every later
+ * transaction of the sender waits behind.
+ */
+export async function releaseRefusedNonce(db: Executor, sent: SentTransaction): Promise<void> {
+  await inTransaction(db, async (transaction) => {
+    const locked = await transaction
+      .selectFrom('sending_nonces')
+      .select('next_nonce')
+      .where('livemode', '=', sent.livemode)
+      .where('network', '=', sent.network)
+      .where('address', '=', sent.from_address)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const refused = await transaction
+      .updateTable('treasury_transactions_sent')
+      .set({ status: 'refused', nonce: null, updated_at: new Date() })
+      .where('id', '=', sent.id)
+      .where('status', '=', 'allocated')
+      .returning('id')
+      .executeTakeFirst();
+    if (!refused || sent.nonce === null) return;
+    const nonce = BigInt(sent.nonce);
+    if (BigInt(locked.next_nonce) === nonce + 1n)
+      await transaction
+        .updateTable('sending_nonces')
+        .set({ next_nonce: nonce.toString() })
+        .where('livemode', '=', sent.livemode)
+        .where('network', '=', sent.network)
+        .where('address', '=', sent.from_address)
+        .execute();
+    else
+      await transaction
+        .insertInto('released_nonces')
+        .values({ livemode: sent.livemode, network: sent.network, address: sent.from_address, nonce })
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+  });
 }

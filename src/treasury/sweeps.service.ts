@@ -30,6 +30,7 @@ import {
   dropReplacementRequest,
   findSweep,
   recordReplacementRequest,
+  releaseRefusedNonce,
   replacedVersionsOf,
   replaceSentVersion,
   insertSweepIfNone,
@@ -210,6 +211,7 @@ export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, 
   // Its gas topped up, the sweep moves on to its transfer (what `sweep --now` and the row show).
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
   let sent = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
+  if (sent.status === 'refused') throw new StepFailure(activityFailureTypes.signerRefused, `the signer refused this sweep's ${purpose} before`);
   if (!sent.signed_transaction) {
     try {
       const signed = await signer.sign({
@@ -225,8 +227,9 @@ export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, 
         broadcast_block: head.toString(),
       });
     } catch (error) {
-      if (error instanceof SignerRefusedError) throw new StepFailure(activityFailureTypes.signerRefused, error.message);
-      throw error;
+      if (!(error instanceof SignerRefusedError)) throw error;
+      await releaseRefusedNonce(deps.db, sent);
+      throw new StepFailure(activityFailureTypes.signerRefused, error.message);
     }
   }
   const hash = await config.chain.send(sent.signed_transaction!);
@@ -277,6 +280,17 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
   const native = isNative(sweep);
   const token = native ? undefined : tokenOf(config, sweep);
   const gasLimit = native ? NATIVE_TRANSFER_GAS : await tokenGas(chain, sweep, token!, amount);
+  // The address pays its own gas: with what its top-up left (a token) or what a native sweep does not
+  // move. A fee risen since the top-up or the plan is capped to that, so the transfer is never refused
+  // for funds; below the chain's fee now, it is stuck, and replaced when the address can pay more.
+  const forGas = (await chain.nativeBalance(sweep.address)) - (native ? amount : 0n);
+  const affordable = forGas > 0n ? forGas / gasLimit : 0n;
+  const maxFee = min(fees.maxFeePerGas, affordable);
+  const sweepFee = {
+    gas_limit: gasLimit.toString(),
+    max_fee_per_gas: maxFee.toString(),
+    max_priority_fee_per_gas: min(fees.maxPriorityFeePerGas, maxFee).toString(),
+  };
   return allocateSentTransaction(
     deps.db,
     {
@@ -293,8 +307,8 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
       kind: 'sweep',
       from: deposit,
       tx: native
-        ? { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.treasury, value: amount.toString(), data: '0x', ...fee(gasLimit) }
-        : { chain_id: Number(chainId), nonce: Number(nonce), to: token!, value: '0', data: tokenTransferData(sweep.treasury, amount), ...fee(gasLimit) },
+        ? { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.treasury, value: amount.toString(), data: '0x', ...sweepFee }
+        : { chain_id: Number(chainId), nonce: Number(nonce), to: token!, value: '0', data: tokenTransferData(sweep.treasury, amount), ...sweepFee },
     }),
   );
 }

@@ -7,7 +7,7 @@ type Updated = ColumnType<Date, Date | undefined, Date>;
 
 export type SweepStatus = 'pending' | 'topping_up' | 'sending' | 'completed' | 'skipped' | 'failed';
 export type SentPurpose = 'gas_topup' | 'sweep';
-export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed';
+export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed' | 'refused';
 export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee';
 /** Debit-positive: an asset account's balance is what it holds; `received` is what came in from outside (negative). */
 export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received';
@@ -41,7 +41,8 @@ export interface TreasuryTransactionsSentTable {
   network: string;
   from_address: string;
   to_address: string;
-  nonce: ColumnType<string, string | bigint | number, never>;
+  /** Null once refused: the signer would not sign, and the nonce went back to its sender. */
+  nonce: ColumnType<string | null, string | bigint | number, null>;
   /** What the signer was (or is to be) asked to sign: kept so a retry asks for exactly the same bytes. */
   request: ColumnType<Record<string, unknown>, string, string>;
   signed_transaction: string | null;
@@ -70,6 +71,15 @@ export interface TreasurySentReplacedTable {
   request: ColumnType<Record<string, unknown>, string, never>;
   signed_transaction: string;
   replaced_at: Created;
+}
+
+/** A sender's nonce given back (its transaction refused) while later ones were taken: the next allocation takes it. */
+export interface ReleasedNoncesTable {
+  livemode: boolean;
+  network: string;
+  address: string;
+  nonce: ColumnType<string, string | bigint, never>;
+  released_at: Created;
 }
 
 export interface SendingNoncesTable {
@@ -122,6 +132,7 @@ export interface TreasuryTables {
   treasury_transactions_sent: TreasuryTransactionsSentTable;
   treasury_sent_replaced: TreasurySentReplacedTable;
   sending_nonces: SendingNoncesTable;
+  released_nonces: ReleasedNoncesTable;
   holdings_transactions: HoldingsTransactionsTable;
   holdings_entries: HoldingsEntriesTable;
   reconciliation_mismatches: ReconciliationMismatchesTable;
