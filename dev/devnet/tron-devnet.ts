@@ -9,6 +9,31 @@
  * makes no TRC-10 transfers and no contract calls but its USDT's and its forwarder's (TRX sent on
  * by a contract, as an internal transaction in the call's info, as a node that keeps them writes it).
  *
+ * It keeps accounts (tron-state.ts): TRX and USDT balances, Stake 2.0 stakes and delegations, the
+ * bandwidth and energy each has used; the funded account starts with a billion of each and its key
+ * is anvil's first (TRON_FUNDED_PRIVATE_KEY). The state is the replay of the blocks, so reorgs,
+ * resends and a restart keep it consistent. Signed transactions (src/chains/tron/transaction.ts)
+ * are taken as java-tron takes them: broadcasttransaction refuses, in java-tron's order and
+ * shapes ({code, txid, message: hex}), a bad or wrong signer's signature (SIGERROR), a repeat
+ * (DUP_TRANSACTION_ERROR), an expired one (TRANSACTION_EXPIRATION_ERROR), one whose reference
+ * block is not among the last 65536 (TAPOS_ERROR), one its sender cannot pay bandwidth for
+ * (BANDWITH_ERROR) and one its contract refuses (CONTRACT_VALIDATE_ERROR, java-tron's messages).
+ * Bandwidth comes from stake, then the free 600 bytes a day, else is burned at 1000 sun a byte;
+ * a new account costs 1.1 TRX; a USDT call uses about 130k energy to a new holder and 65k to a
+ * holder, from stake first, the rest burned at getEnergyFee (210 sun), and fails OUT_OF_ENERGY
+ * beyond what fee_limit and the balance allow. A mined transaction's info carries `fee`,
+ * `receipt.energy_usage` / `energy_fee` / `energy_usage_total` / `net_usage` / `net_fee`.
+ *
+ * Not modelled: multi-signature permissions, TRC-10, UnfreezeBalanceV2 / withdrawals / votes, the
+ * network's total weights (fixed: a staked TRX gives 10 energy and 1 bandwidth a day), dynamic
+ * energy (energy_penalty), usage handed back with an undelegation, `visible` in answers (addresses
+ * are always hex), and /devnet/transfer's transactions are not signed (random txIDs, fixed fees
+ * paid by the funded account).
+ *
+ *   POST /wallet/createtransaction, /wallet/triggersmartcontract, /wallet/triggerconstantcontract,
+ *        /wallet/freezebalancev2, /wallet/delegateresource, /wallet/undelegateresource  build (as java-tron)
+ *   POST /wallet/broadcasttransaction, /wallet/getaccount, /wallet/getaccountresource,
+ *        /wallet/getchainparameters                                         as java-tron
  *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
  *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
  *        /wallet/gettransactioninfobyid, /wallet/gettransactionbyid       as java-tron
