@@ -23,6 +23,9 @@ COPY src ./src
 COPY migrations ./migrations
 # The dashboard (src/dashboard) calls the API through the SDK's source.
 COPY sdk/src ./sdk/src
+# The signer's socket and audit log directories (docker-compose.yml's signer-* volumes start as
+# copies of these, so they belong to `node`, which both the signer and the worker run as).
+RUN mkdir -p /run/inflow-signer /var/lib/inflow-signer && chown node:node /run/inflow-signer /var/lib/inflow-signer && chmod 0700 /var/lib/inflow-signer
 USER node
 EXPOSE 3000
 # node itself, not `npm run api`: npm does not pass SIGTERM on, so no graceful shutdown.

@@ -250,6 +250,32 @@ describe('docker-compose.yml', () => {
     expect(env(service('api')).INFLOW_SECRET_KEY).toBe(env(service('worker')).INFLOW_SECRET_KEY);
   });
 
+  it('keeps the keys in the signer: its own profile, no network, a socket volume the worker shares and the API never mounts', () => {
+    const signer = service('signer');
+    expect(signer.profiles).toEqual(['treasury']);
+    expect(signer.network_mode).toBe('none');
+    expect(npmScriptRunBy(argv(signer.command))).toBe('signer');
+    expect(Object.keys(packageScripts)).toContain('signer');
+    const socketVolume = (s: Obj) => mounts(s).find((m) => m.type === 'volume' && m.target === '/run/inflow-signer')?.source;
+    expect(socketVolume(signer)).toBe('signer-socket');
+    expect(socketVolume(service('worker'))).toBe('signer-socket');
+    expect(socketVolume(service('api'))).toBeUndefined();
+    // The mnemonic: read-only, from outside the image, and nothing of the signer in the API's environment.
+    expect(mounts(signer)).toContainEqual({ type: 'bind', source: './secrets/live-mnemonic', target: '/run/secrets/live-mnemonic' });
+    expect(JSON.stringify(signer.volumes)).toContain('/run/secrets/live-mnemonic:ro');
+    expect(env(signer).INFLOW_SIGNER_MNEMONIC_FILE_LIVE).toBe('/run/secrets/live-mnemonic');
+    expect(Object.keys(env(service('api'))).filter((name) => name.startsWith('INFLOW_SIGNER_'))).toEqual([]);
+    // The worker gets a socket only with a secret: both or neither, as its configuration demands.
+    expect(env(service('worker'))).toMatchObject({
+      INFLOW_SIGNER_SECRET: '${INFLOW_SIGNER_SECRET:-}',
+      INFLOW_SIGNER_SOCKET: `\${INFLOW_SIGNER_SECRET:+${env(signer).INFLOW_SIGNER_SOCKET}}`,
+    });
+    expect(env(signer).INFLOW_SIGNER_SECRET).toBe('${INFLOW_SIGNER_SECRET:-}');
+    expect(read('.gitignore')).toMatch(/^secrets\/$/m);
+    expect(read('.dockerignore')).toMatch(/^secrets$/m);
+    expect(read('Dockerfile')).toMatch(/chown node:node \/run\/inflow-signer \/var\/lib\/inflow-signer/);
+  });
+
   it('runs each app process with node on the entry file of its npm script', () => {
     const expected: Record<string, string> = { migrate: 'migrate', api: 'api', worker: 'worker' };
     for (const name of APP_SERVICES) {
