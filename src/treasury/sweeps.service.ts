@@ -244,10 +244,10 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
     mode: modeOf(sweep.livemode),
     network: sweep.network,
   };
-  const fee = (gasLimit: bigint) => ({
+  const fee = (gasLimit: bigint, offered = fees) => ({
     gas_limit: gasLimit.toString(),
-    max_fee_per_gas: fees.maxFeePerGas.toString(),
-    max_priority_fee_per_gas: fees.maxPriorityFeePerGas.toString(),
+    max_fee_per_gas: offered.maxFeePerGas.toString(),
+    max_priority_fee_per_gas: offered.maxPriorityFeePerGas.toString(),
   });
   const deposit = { wallet: 'deposit' as const, branch: sweep.address_branch, index: sweep.address_index };
   if (purpose === 'gas_topup') {
@@ -277,6 +277,15 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
   const native = isNative(sweep);
   const token = native ? undefined : tokenOf(config, sweep);
   const gasLimit = native ? NATIVE_TRANSFER_GAS : await tokenGas(chain, sweep, token!, amount);
+  // The address pays its gas from what it holds: its top-up (or, for the native coin, what prepare left
+  // for gas) was reckoned at an earlier quote. At a quote risen since, the node would refuse the transfer
+  // outright (insufficient funds), again at every retry of the same bytes: the fee is capped at what the
+  // address can pay instead, and a transfer the chain's fee has outgrown waits or is replaced as a stuck one.
+  const forGas = (await chain.nativeBalance(sweep.address)) - (native ? amount : 0n);
+  const offered =
+    forGas > 0n && gasLimit * fees.maxFeePerGas > forGas
+      ? { maxFeePerGas: forGas / gasLimit, maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, forGas / gasLimit) }
+      : fees;
   return allocateSentTransaction(
     deps.db,
     {
@@ -293,8 +302,15 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
       kind: 'sweep',
       from: deposit,
       tx: native
-        ? { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.treasury, value: amount.toString(), data: '0x', ...fee(gasLimit) }
-        : { chain_id: Number(chainId), nonce: Number(nonce), to: token!, value: '0', data: tokenTransferData(sweep.treasury, amount), ...fee(gasLimit) },
+        ? { chain_id: Number(chainId), nonce: Number(nonce), to: sweep.treasury, value: amount.toString(), data: '0x', ...fee(gasLimit, offered) }
+        : {
+            chain_id: Number(chainId),
+            nonce: Number(nonce),
+            to: token!,
+            value: '0',
+            data: tokenTransferData(sweep.treasury, amount),
+            ...fee(gasLimit, offered),
+          },
     }),
   );
 }

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { sql } from 'kysely';
-import { buildCustomer, buildMerchant, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
@@ -362,6 +363,59 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     await waitFor('the sweep final', async () => (await confirmSweepTransaction(deps, sweep.sentId)).state === 'confirmed');
     await finishSweep(deps, planned!.sweepId, { completed: true });
     expect(await usdtOf(address)).toBe(0n);
+  });
+
+  it('signs a token sweep at a fee its top-up can pay when the quote has risen tenfold since the top-up, and pays once', async () => {
+    const address = await payCustomer('USDT', 9_000_000n);
+    const before = await usdtOf(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'top_up' });
+    const topUp = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'gas_topup');
+    await waitFor('the top-up final', async () => (await confirmSweepTransaction(treasuryDeps, topUp.sentId)).state === 'confirmed');
+    // The node now suggests ten times the tip it did (the chaos run met it: anvil's suggestion after a restart).
+    const risen: TreasuryDeps = {
+      ...treasuryDeps,
+      chainOf: (livemode, network) => {
+        const config = treasuryDeps.chainOf(livemode, network)!;
+        const feeQuote = async () => {
+          const quote = await config.chain.feeQuote();
+          return { maxFeePerGas: quote.maxFeePerGas * 10n, maxPriorityFeePerGas: quote.maxPriorityFeePerGas * 10n };
+        };
+        return { ...config, chain: Object.assign(Object.create(config.chain), { feeQuote }) };
+      },
+    };
+    // At the risen quote the node would refuse it (insufficient funds), at every retry: it offers what the address holds for gas instead.
+    const forGas = await anvil.provider.getBalance(address);
+    const sweep = await sendSweepTransaction(risen, planned!.sweepId, 'sweep');
+    const row = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
+    const { tx } = row.request as { tx: { gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string } };
+    const { maxFeePerGas } = await risen.chainOf(false, 'ethereum')!.chain.feeQuote();
+    expect(BigInt(tx.max_fee_per_gas)).toBeLessThan(maxFeePerGas);
+    expect(BigInt(tx.gas_limit) * BigInt(tx.max_fee_per_gas)).toBeLessThanOrEqual(forGas);
+    expect(BigInt(tx.max_priority_fee_per_gas)).toBeLessThanOrEqual(BigInt(tx.max_fee_per_gas));
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(risen, sweep.sentId)).state === 'confirmed');
+    await finishSweep(risen, planned!.sweepId, { completed: true });
+    expect(await usdtOf(treasury)).toBe(before + 9_000_000n);
+    expect(await usdtOf(address)).toBe(0n);
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+  });
+
+  it('leaves a simulated deposit out of the holdings ledger: credited to the merchant, but nothing is at its address to sweep or reconcile', async () => {
+    const owner = await buildCustomer(stack.database.db, { merchant });
+    const { deposit } = await recordDetectedDeposit(stack.database.db, buildTransfer(owner, { amount: '5' }));
+    await completeDeposit(stack.database.db, deposit.id, { confirmations: 12, priceUsd: '1.00' });
+    const address = owner.customer.addresses.find((entry) => entry.network === 'ethereum')!.address;
+    expect(await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' })).toEqual([]);
+    expect(await holding('deposit_addresses', 'USDT', address)).toBe(0n);
+    // What came in is what the chain brought: the paid deposits, not the simulated one.
+    const paid = await stack.database.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.sum<string>('amount').as('sum'))
+      .where('currency', '=', 'USDT')
+      .where('status', '=', 'completed')
+      .where('simulated', '=', false)
+      .executeTakeFirstOrThrow();
+    expect(await holding('received', 'USDT')).toBe(-BigInt(paid.sum));
   });
 
   it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
