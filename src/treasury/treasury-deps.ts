@@ -20,7 +20,7 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
     chains.set(`${mode}:${network}`, {
       chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
       tokens: watched.tokens,
-      confirmations: watched.requiredConfirmations,
+      confirmations: sweepConfirmations(watched),
       stuckAfterBlocks: STUCK_AFTER_BLOCKS,
       minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
     });
@@ -29,6 +29,17 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
     signer: config.treasury.signer ? new SignerClient(config.treasury.signer) : undefined,
     chainOf: (livemode, network) => chains.get(`${modeOf(livemode)}:${network}`),
   };
+}
+
+/**
+ * How deep a sweep's transaction must be before it is booked: the configured confirmations, but never
+ * fewer than the network's own (12 on ethereum), the depth the chain watcher rescans for reorgs. A
+ * deposit completed at fewer confirmations is reversed if a reorg takes it away; a booked sweep is
+ * never looked at again, so it waits until a reorg is as unlikely as the watcher assumes. Until
+ * then a transaction the chain lost is sent again, the same bytes.
+ */
+export function sweepConfirmations(watched: { network: Network; requiredConfirmations: number }): number {
+  return Math.max(watched.requiredConfirmations, networks[watched.network].requiredConfirmations);
 }
 
 /** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE> in base units; else a native coin's default, a token's one base unit. */

@@ -34,6 +34,8 @@ jest.setTimeout(180_000);
 const repoRoot = path.resolve(__dirname, '../..');
 const secret = 'a-test-signer-secret-of-at-least-32-chars';
 const CONFIRMATIONS = 2;
+/** Sweeps book at ethereum's own 12 confirmations however few deposits need (sweepConfirmations). */
+const SWEEP_DEPTH = 12;
 
 describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgres)', () => {
   let anvil: RunningAnvil;
@@ -418,6 +420,31 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(await holding('received', 'USDT')).toBe(-BigInt(paid.sum));
   });
 
+  it("books a sweep only at ethereum's own depth, past the deposits' INFLOW_CONFIRMATIONS, where a reorg still sends it again", async () => {
+    expect(treasuryDeps.chainOf(false, 'ethereum')!.confirmations).toBe(SWEEP_DEPTH);
+    const address = await payCustomer('ETH', 4n * 10n ** 16n);
+    const before = await anvil.provider.getBalance(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'send' });
+    const sweep = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep');
+    const depth = async () => {
+      const receipt = await anvil.provider.getTransactionReceipt(sweep.hash);
+      return receipt ? (await anvil.provider.getBlockNumber()) - receipt.blockNumber + 1 : 0;
+    };
+    await waitFor("the sweep at the deposits' confirmations", async () => (await depth()) >= CONFIRMATIONS);
+    // Deep enough for a deposit (which a deeper reorg reverses), not for a sweep (never looked at once booked):
+    // nothing is booked yet, and a chain that loses it now gets the same bytes again (as when the node forgets it, above).
+    expect(await confirmSweepTransaction(treasuryDeps, sweep.sentId)).toMatchObject({ state: 'waiting' });
+    const row = async () => stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
+    expect((await row()).status).toBe('broadcast');
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(treasuryDeps, sweep.sentId)).state === 'confirmed', 30_000);
+    expect(await depth()).toBeGreaterThanOrEqual(SWEEP_DEPTH);
+    await finishSweep(treasuryDeps, planned!.sweepId, { completed: true });
+    const { request } = await row();
+    expect((await anvil.provider.getBalance(treasury)) - before).toBe(BigInt((request as { tx: { value: string } }).tx.value));
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+  });
+
   it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
     const address = await payCustomer('ETH', 2n * 10n ** 16n);
     const thief = Wallet.createRandom().address;
@@ -450,7 +477,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const sweep = await npmRun('cli', ['sweep', '--now', '--network', 'ethereum'], cliEnv);
     expect([sweep.code, sweep.stderr]).toEqual([0, '']);
     expect(sweep.stdout).toContain(
-      `sweeping ethereum (test): deposit addresses to the treasury, on the worker; each transaction waits for ${CONFIRMATIONS} confirmations`,
+      `sweeping ethereum (test): deposit addresses to the treasury, on the worker; each transaction waits for ${SWEEP_DEPTH} confirmations`,
     );
     expect(sweep.stdout).toMatch(new RegExp(`swp_\\w+ 8\\.000000 USDT at ${address}: completed`));
     expect(sweep.stdout).toContain('1 planned: 1 completed, 0 skipped, 0 failed');
