@@ -13,7 +13,7 @@ import { modeOf } from '../domain/mode';
 import { currencyOn, type Network } from '../domain/networks';
 import { connectDatabase, connectTemporalClient, StartupError } from '../startup';
 import { reconcile } from '../treasury/reconcile';
-import { createTreasuryDeps } from '../treasury/treasury-deps';
+import { createTreasuryDeps, sweepConfirmations } from '../treasury/treasury-deps';
 import { runSweepsNow } from '../workflows/client';
 import { cliEnvironment } from './dev-stack';
 
@@ -46,7 +46,7 @@ export async function sweepNow(args: string[], env: NodeJS.ProcessEnv, usage: st
     for (const chain of chains) {
       const mode = modeOf(chain.livemode);
       console.log(
-        `sweeping ${chain.network} (${mode}): deposit addresses to the treasury, on the worker; each transaction waits for ${chain.requiredConfirmations} confirmations…`,
+        `sweeping ${chain.network} (${mode}): deposit addresses to the treasury, on the worker; each transaction waits for ${sweepConfirmations(chain)} confirmations…`,
       );
       const progress = followSweeps(db, chain.livemode, chain.network, new Date());
       try {

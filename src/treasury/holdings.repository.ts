@@ -61,7 +61,9 @@ export async function bookHoldings(
 /**
  * Mirrors the merchant ledger's deposit and reversal bookings not yet here: money at the deposit
  * address, from `received`. Idempotent (each booking once, by its ledger transaction's id), and
- * run before every sweep plan and reconciliation. Returns how many it booked.
+ * run before every sweep plan and reconciliation. Returns how many it booked. A simulated deposit
+ * (`POST /deposits/simulate`, test mode) moved nothing on a chain: it is credited to the merchant
+ * but is never here, or reconciliation would find it missing at its address.
  */
 export async function catchUpDepositHoldings(db: Executor, limit = 1000): Promise<number> {
   const { rows } = await sql<{
@@ -77,7 +79,8 @@ export async function catchUpDepositHoldings(db: Executor, limit = 1000): Promis
            (select -coalesce(sum(e.amount), 0) from ledger_entries e where e.transaction_id = t.id and e.account = 'customer_deposits')::text as amount
       from ledger_transactions t
       join deposits d on d.id = t.deposit_id
-     where not exists (select 1 from holdings_transactions h where h.source_id = t.id and h.kind = t.kind)
+     where not d.simulated
+       and not exists (select 1 from holdings_transactions h where h.source_id = t.id and h.kind = t.kind)
      order by t.id
      limit ${limit}`.execute(db);
   let booked = 0;

@@ -20,7 +20,7 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
     chains.set(`${mode}:${network}`, {
       chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
       tokens: watched.tokens,
-      confirmations: watched.requiredConfirmations,
+      confirmations: sweepConfirmations(watched),
       stuckAfterBlocks: stuckAfterBlocks(network),
       minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
     });
@@ -37,6 +37,17 @@ const STUCK_AFTER_MS = 120_000;
 /** About two minutes of the network's blocks, and never fewer than STUCK_AFTER_BLOCKS (ethereum 10, bsc 40, polygon and base 60, arbitrum 480). */
 export function stuckAfterBlocks(network: Network): number {
   return Math.max(STUCK_AFTER_BLOCKS, Math.ceil(STUCK_AFTER_MS / networks[network].blockTimeMs));
+}
+
+/**
+ * How deep a sweep's transaction must be before it is booked: the configured confirmations, but never
+ * fewer than the network's own (12 on ethereum), the depth the chain watcher rescans for reorgs. A
+ * deposit completed at fewer confirmations is reversed if a reorg takes it away; a booked sweep is
+ * never looked at again, so it waits until a reorg is as unlikely as the watcher assumes. Until
+ * then a transaction the chain lost is sent again, the same bytes.
+ */
+export function sweepConfirmations(watched: { network: Network; requiredConfirmations: number }): number {
+  return Math.max(watched.requiredConfirmations, networks[watched.network].requiredConfirmations);
 }
 
 /** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE> in base units; else a native coin's default, a token's one base unit. */

@@ -4,7 +4,8 @@ import { partNames } from './stack';
 /**
  * The short chaos run `npm test` includes: `npm run test:chaos -- --rounds 2` as an operator runs
  * it, two rounds each killing -9 and restarting every part (both workers, the API, Temporal,
- * Postgres, anvil) under load, then settling and checking. Progress goes straight to stderr;
+ * Postgres, anvil, the signer) under load that sweeps too, then settling and checking (the
+ * treasury's invariants among the checks). Progress goes straight to stderr;
  * INFLOW_CHAOS_SEED replays a seed.
  */
 describe('npm run test:chaos (short)', () => {

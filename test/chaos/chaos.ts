@@ -12,7 +12,9 @@ import { defaultLoadLimits, LoadGenerator, type LoadLimits } from './load';
 import { Prng } from './prng';
 import { describeFault, faultsNear, faultTable, type FaultRecord, type PartHealth } from './report';
 import { partNames, startStack, type PartName, type Stack, type StackSettings } from './stack';
+import { treasuryInvariantLines } from './treasury-checks';
 import { startChaosReceiver } from './webhook-receiver';
+import { startMetadata } from '../../src/workflows/metadata';
 
 export interface ChaosOptions {
   rounds: number;
@@ -69,7 +71,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   running.add(stack);
   const api = new ApiClient(stack.apiBaseUrl, stack.testKey, options.deadlineMs);
   const receiver = await startChaosReceiver(prng.fork('receiver'), { firstAttemptFailureRate: FIRST_ATTEMPT_FAILURE_RATE });
-  const load = new LoadGenerator(api, { rpcUrl: stack.rpcUrl, usdtAddress: stack.usdtAddress }, prng.fork('load'), { ...defaultLoadLimits, ...options.load });
+  const load = new LoadGenerator(
+    api,
+    { rpcUrl: stack.rpcUrl, usdtAddress: stack.usdtAddress },
+    prng.fork('load'),
+    { ...defaultLoadLimits, ...options.load },
+    (workflowId) => startSweepRun(stack, workflowId),
+  );
   const faults: FaultRecord[] = [];
   const anomalies = new Map<string, Anomaly & { round: number }>();
   const notes: string[] = [];
@@ -141,7 +149,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       load,
       receiver.receipts.map((receipt) => receipt.status),
     ),
-    ...(finalState ? [`state: ${describeState(finalState)}`] : []),
+    ...(finalState
+      ? [`state: ${describeState(finalState)}`, 'treasury invariants (after the last round):', ...treasuryInvariantLines(finalState.treasury)]
+      : []),
     ...notes,
     '',
     `seed ${options.seed}, ${options.rounds} round(s), ${((Date.now() - runStartedAt) / 1000).toFixed(0)} s: ${passed ? 'PASSED' : 'FAILED'}`,
@@ -149,6 +159,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   ].join('\n');
   if (passed && !options.keep) await rm(stack.dir, { recursive: true, force: true });
   return { passed, seed: options.seed, faults, anomalies: found, report, dir: stack.dir, durationMs: Date.now() - runStartedAt };
+}
+
+/** A sweep run of test-mode ethereum, started as `npm run cli -- sweep --now` starts one, given 5 s to reach Temporal. */
+async function startSweepRun(stack: Stack, workflowId: string): Promise<void> {
+  const input = { livemode: false, network: 'ethereum' as const };
+  await stack.client.withDeadline(Date.now() + 5_000, () =>
+    stack.client.workflow.start('sweepRunWorkflow', {
+      workflowId,
+      taskQueue: stack.workerConfig.temporal.taskQueue,
+      args: [input],
+      ...startMetadata('sweepRunWorkflow', [input]),
+    }),
+  );
 }
 
 function summary(stack: Stack, api: ApiClient, load: LoadGenerator, receiptStatuses: number[]): string[] {
@@ -166,7 +189,8 @@ function summary(stack: Stack, api: ApiClient, load: LoadGenerator, receiptStatu
   const failedOutcome = record.simulated.filter((deposit) => deposit.outcome === 'failed').length;
   return [
     `load: ${record.customers.length} customers, ${record.simulated.length} simulated deposits acknowledged (${failedOutcome} asked to fail), ` +
-      `${record.transfers.length} devnet transfers sent (${record.transferErrors} refused by a down devnet), ${record.resends.length} resends`,
+      `${record.transfers.length} devnet transfers sent (${record.transferErrors} refused by a down devnet), ${record.resends.length} resends, ` +
+      `${record.sweepRuns.length} sweep runs started (${record.sweepRuns.filter((run) => run.error).length} not taken by a down Temporal in time)`,
     `webhooks: ${receiptStatuses.length} deliveries received (${receiptStatuses.filter((status) => status === 500).length} answered 500 on purpose)`,
     `API: ${api.calls.length} calls; ${count(statuses)}; slowest ${(slowest / 1000).toFixed(1)} s (deadline ${api.deadlineMs / 1000} s)`,
     `API verdicts: ${count(verdicts as Map<string, number>)}`,

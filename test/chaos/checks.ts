@@ -8,7 +8,9 @@
  *    balance equal to the sum of completed nets, on-chain money credited exactly;
  *  - every event row delivered at least once, every copy under its own `webhook-id`, signed;
  *  - every acknowledged write (customer, simulated deposit, resend) really done, once;
- *  - the API answered only 2xx, 4xx or 503, and never hung past the client's deadline.
+ *  - the API answered only 2xx, 4xx or 503, and never hung past the client's deadline;
+ *  - the treasury (treasury-checks.ts): sweeps settled, the holdings ledger reconciled with the chain, no nonce
+ *    used twice or by a transaction inflow did not record, the treasury's USDT what the sweeps moved, the signer's audit log whole.
  *
  * Each finding is an Anomaly with a stable key (so a later round does not count it again), a
  * kind for the closing table and the moment it concerns, to attribute it to nearby faults.
@@ -23,6 +25,7 @@ import { verdictOf, type ApiClient } from './api-client';
 import type { LoadRecord } from './load';
 import { delay } from '../../dev/managed-process';
 import { partNames, rpcCall, type Stack } from './stack';
+import { describeTreasury, findTreasuryAnomalies, pendingTreasuryWork, type TreasurySummary } from './treasury-checks';
 import type { ChaosReceiver } from './webhook-receiver';
 
 export type AnomalyKind = 'lost' | 'doubled' | 'stuck' | 'violation';
@@ -222,6 +225,7 @@ export async function pendingWork(ctx: CheckContext, ignore: ReadonlySet<string>
       }
     }
   }
+  pending.push(...(await pendingTreasuryWork(ctx.stack)));
   return pending.filter((item) => !ignore.has(item.key));
 }
 
@@ -281,19 +285,22 @@ export interface StateSummary {
   events: number;
   /** Copies the receiver got beyond the first successful one per event (retries, redeliveries, resends). */
   extraCopies: number;
+  treasury: TreasurySummary;
 }
 
 export function describeState(state: StateSummary): string {
   return (
     `${state.deposits} deposits (${state.completed} completed, ${state.failed} failed of which ${state.reversed} reversed; ` +
     `${state.onChainDeposits} from the chain, ${state.reorgedAway} of them reorganised away), ` +
-    `${state.transfersOnChain} transfers on the final chain, ${state.events} events, ${state.extraCopies} extra webhook copies`
+    `${state.transfersOnChain} transfers on the final chain, ${state.events} events, ${state.extraCopies} extra webhook copies; ` +
+    describeTreasury(state.treasury)
   );
 }
 
 /** Every anomaly in the current state (run after quiescence, or after it timed out). */
 export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Anomaly[]; state: StateSummary }> {
   const snapshot = await takeSnapshot(ctx);
+  const treasury = await findTreasuryAnomalies(ctx.stack, ctx.load);
   const finalChain = new Set(snapshot.chain.transfers.map((transfer) => transferKey(transfer.transactionHash, transfer.logIndex)));
   const state: StateSummary = {
     deposits: snapshot.deposits.length,
@@ -305,8 +312,9 @@ export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Ano
     transfersOnChain: snapshot.chain.transfers.length,
     events: snapshot.events.length,
     extraCopies: [...snapshot.receipts.values()].reduce((sum, counts) => sum + counts.total - Math.min(1, counts.succeeded), 0),
+    treasury: treasury.summary,
   };
-  const anomalies: Anomaly[] = [];
+  const anomalies: Anomaly[] = [...treasury.anomalies];
   const add = (kind: AnomalyKind, key: string, what: string, at: number | Date) =>
     anomalies.push({ kind, key, what, at: typeof at === 'number' ? at : at.getTime() });
   const depositsById = new Map(snapshot.deposits.map((deposit) => [deposit.id, deposit]));

@@ -2,7 +2,9 @@
  * A bounded load, as merchants and payers make it: customers, simulated deposits and event
  * resends through the API (each write with an Idempotency-Key, retried with the same key on 503,
  * 429 or no answer, as a well-behaved client does), reads, and real USDT transfers on the devnet to
- * customers' addresses. Everything acknowledged is recorded, for the checks.
+ * customers' addresses, and sweep runs of test-mode ethereum (as `npm run cli -- sweep --now` starts
+ * them, without waiting) that move that USDT on to the treasury while the faults happen. Everything
+ * acknowledged is recorded, for the checks.
  */
 import { randomUUID } from 'node:crypto';
 import { Interface, Wallet } from 'ethers';
@@ -18,11 +20,15 @@ export interface LoadLimits {
   simulatedDeposits: number;
   resends: number;
   transfers: number;
-  /** Concurrent API lanes (the chain lane is one more). */
+  sweepRuns: number;
+  /** Concurrent API lanes (the chain lane and the sweep lane are two more). */
   apiLanes: number;
 }
 
-export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 30, resends: 4, transfers: 30, apiLanes: 2 };
+export const defaultLoadLimits: LoadLimits = { customers: 3, simulatedDeposits: 30, resends: 4, transfers: 30, sweepRuns: 4, apiLanes: 2 };
+
+/** Starts a sweep run (sweepRunWorkflow) under this workflow id, without waiting for it; rejects if Temporal did not take it in time. */
+export type StartSweepRun = (workflowId: string) => Promise<void>;
 
 export interface KnownCustomer {
   id: string;
@@ -59,6 +65,8 @@ export interface LoadRecord {
   resends: Array<{ eventId: string; acknowledgedAt: number }>;
   transfers: SentTransfer[];
   transferErrors: number;
+  /** Every sweep run the load asked for (one whose start failed may still have reached Temporal: the checks ask it). */
+  sweepRuns: Array<{ workflowId: string; startedAt: number; error?: string }>;
   unfinished: UnfinishedWrite[];
   refused: UnfinishedWrite[];
 }
@@ -68,7 +76,7 @@ const simulatedNetworks = ['ethereum', 'tron', 'bsc'] as const;
 const erc20 = new Interface(['function transfer(address to, uint256 amount) returns (bool)']);
 
 export class LoadGenerator {
-  readonly record: LoadRecord = { customers: [], simulated: [], resends: [], transfers: [], transferErrors: 0, unfinished: [], refused: [] };
+  readonly record: LoadRecord = { customers: [], simulated: [], resends: [], transfers: [], transferErrors: 0, sweepRuns: [], unfinished: [], refused: [] };
   private readonly wallet: Wallet;
 
   constructor(
@@ -76,6 +84,7 @@ export class LoadGenerator {
     private readonly chain: { rpcUrl: string; usdtAddress: string },
     private readonly prng: Prng,
     private readonly limits: LoadLimits = defaultLoadLimits,
+    private readonly startSweepRun?: StartSweepRun,
   ) {
     this.wallet = new Wallet(FUNDED_PRIVATE_KEY, rpcProvider(chain.rpcUrl, 5_000));
   }
@@ -89,7 +98,7 @@ export class LoadGenerator {
     let stopped = false;
     void stop.then(() => (stopped = true));
     const started = Date.now();
-    const used = { customers: 0, simulatedDeposits: 0, resends: 0, transfers: 0 };
+    const used = { customers: 0, simulatedDeposits: 0, resends: 0, transfers: 0, sweepRuns: 0 };
     const mayStart = (kind: keyof typeof used) => {
       const released = Math.ceil(this.limits[kind] * Math.min(1, (Date.now() - started) / expectedMs));
       if (used[kind] >= released) return false;
@@ -112,9 +121,17 @@ export class LoadGenerator {
         await Promise.race([stop, delay(lane.int(200, 800))]);
       }
     };
+    // Sweeps: whatever customers hold by now moves to the treasury while the faults go on.
+    const sweepLane = async (lane: Prng) => {
+      while (!stopped && this.startSweepRun) {
+        if (this.record.transfers.length > 0 && mayStart('sweepRuns')) await this.sweep();
+        await Promise.race([stop, delay(lane.int(1_000, 3_000))]);
+      }
+    };
     await Promise.all([
       ...Array.from({ length: this.limits.apiLanes }, (_, i) => apiLane(this.prng.fork(`api lane ${i}`))),
       chainLane(this.prng.fork('chain lane')),
+      sweepLane(this.prng.fork('sweep lane')),
     ]);
   }
 
@@ -165,6 +182,17 @@ export class LoadGenerator {
     } catch {
       // The devnet is down (a fault): this payer gives up; the on-chain check counts what exists.
       this.record.transferErrors++;
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    const run = { workflowId: `sweep-run:test:ethereum:chaos-${this.record.sweepRuns.length + 1}`, startedAt: Date.now() } as LoadRecord['sweepRuns'][number];
+    this.record.sweepRuns.push(run);
+    try {
+      await this.startSweepRun!(run.workflowId);
+    } catch (error) {
+      // Temporal is down (a fault): this run may or may not exist; the next one sweeps what it would have.
+      run.error = (error as Error).message;
     }
   }
 

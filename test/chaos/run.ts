@@ -11,7 +11,7 @@ import { newSeed } from './prng';
 import { partNames, type PartName } from './stack';
 
 const usage =
-  'usage: npm run test:chaos -- [--rounds N] [--seed S] [--parts worker-1,worker-2,api,temporal,postgres,anvil] [--quiescence-timeout SECONDS] [--keep]';
+  'usage: npm run test:chaos -- [--rounds N] [--seed S] [--parts worker-1,worker-2,api,temporal,postgres,anvil,signer] [--quiescence-timeout SECONDS] [--keep]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

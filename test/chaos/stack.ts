@@ -7,6 +7,7 @@
  *   anvil      the devnet, its chain saved every few seconds (a kill -9 loses the blocks since: a reorg)
  *   api        `npm run api`
  *   worker-1/2 `npm run worker`, twice
+ *   signer     `npm run signer` with the run's development wallet (its audit log in <dir>/signer); its gas wallet funded on anvil
  *
  * Every process logs to <dir>/logs/<part>.log.
  */
@@ -19,13 +20,15 @@ import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
 import { FUNDED_PRIVATE_KEY, supervisedAnvil } from '../../dev/devnet/anvil';
 import testUsdt from '../../dev/devnet/test-usdt.json';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
 import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
 import { waitFor } from '../helpers/wait';
 import { ManagedProcess } from '../../dev/managed-process';
 import { InflowStack } from '../../dev/stack';
 
-export const partNames = ['worker-1', 'worker-2', 'api', 'temporal', 'postgres', 'anvil'] as const;
+export const partNames = ['worker-1', 'worker-2', 'api', 'temporal', 'postgres', 'anvil', 'signer'] as const;
 export type PartName = (typeof partNames)[number];
 
 /** Speeds that keep a round short: fast blocks, fast polls, few confirmations. */
@@ -62,6 +65,11 @@ export interface Stack {
   /** The runner's own pool, for the checks (never used while Postgres is meant to be down). */
   db: Db;
   settings: StackSettings;
+  /** The runner's Temporal client (it starts sweep runs) and the workers' configuration (their treasury: reconcile, the task queue). */
+  client: Client;
+  workerConfig: Config;
+  /** The signer's audit log, its gas wallet and the treasury sweeps pay (test mode, ethereum). */
+  signer: { auditLog: string; gasWallet: string; treasury: string };
   stop(): Promise<void>;
 }
 
@@ -69,7 +77,9 @@ const READY_PROBE_TIMEOUT_MS = 2_000;
 
 export async function startStack(options: { log: Log; settings?: Partial<StackSettings> }): Promise<Stack> {
   const settings = { ...defaultStackSettings, ...options.settings };
-  let chain: { rpcUrl: string; usdtAddress: string; startBlock: number } | undefined;
+  let chain: Awaited<ReturnType<typeof startDevnet>> | undefined;
+  // The test-mode wallet is the run's development wallet (made in <dir>), which the signer signs with: not testStackEnv's own.
+  const { INFLOW_XPUB_EVM_TEST: _evm, INFLOW_XPUB_TRON_TEST: _tron, ...env } = testStackEnv(settings);
   const stack = await InflowStack.create({
     log: options.log,
     label: 'chaos',
@@ -82,16 +92,27 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
       chain = await startDevnet(stack, settings, options.log);
       return ethereumTestEnv(chain);
     },
-    env: testStackEnv(settings),
+    env,
+    wallets: 'development',
+    signer: 'development',
     merchant: 'Chaos merchant',
     api: { processes: true },
     workers: { count: 2, processes: true },
   });
+  const { rpcUrl, usdtAddress, startBlock, snapshots } = chain!;
+  const signer = stack.signer;
+  if (!signer?.gasWallets.test || !signer.treasuries.test) throw new Error('the chaos stack started without its development signer');
+  await fundGasWallet(rpcUrl, signer.gasWallets.test, snapshots, options.log);
   return {
     dir: stack.dir!,
     parts: Object.fromEntries(partNames.map((name) => [name, stack.processes.get(name)!])) as Record<PartName, ManagedProcess>,
     apiBaseUrl: stack.apiUrl,
-    ...chain!,
+    rpcUrl,
+    usdtAddress,
+    startBlock,
+    client: stack.client,
+    workerConfig: stack.workerConfig,
+    signer: { auditLog: signer.auditLog, gasWallet: signer.gasWallets.test, treasury: signer.treasuries.test },
     merchantId: stack.merchant!.merchant_id,
     testKey: stack.testKey!,
     db: stack.db,
@@ -104,7 +125,11 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
  * anvil as a supervised part, the test USDT deployed, and its saves: taken before any fault, so from
  * here a kill -9 can cost recent blocks, never the token (proved by one).
  */
-async function startDevnet(stack: InflowStack, settings: StackSettings, log: Log): Promise<{ rpcUrl: string; usdtAddress: string; startBlock: number }> {
+async function startDevnet(
+  stack: InflowStack,
+  settings: StackSettings,
+  log: Log,
+): Promise<{ rpcUrl: string; usdtAddress: string; startBlock: number; snapshots: DevnetSnapshots }> {
   const port = await freePort();
   const stateFile = path.join(stack.dir!, 'anvil-state.json');
   // It loads the chain the devnet last saved. Its own `--state-interval` dumps truncate the file and
@@ -123,8 +148,31 @@ async function startDevnet(stack: InflowStack, settings: StackSettings, log: Log
     throw new Error('anvil lost the test USDT across a restart from its saved state');
   snapshots.start(settings.anvilStateIntervalSeconds * 1000);
   log(`anvil: test USDT at ${usdtAddress}, counting transfers from block ${startBlock}`);
-  return { rpcUrl, usdtAddress, startBlock };
+  return { rpcUrl, usdtAddress, startBlock, snapshots };
 }
+
+/**
+ * The gas wallet's coin, from anvil's funded account, mined and saved before any fault (as the
+ * token is): the operator's funding, which no kill -9 of anvil may take away.
+ */
+async function fundGasWallet(rpcUrl: string, gasWallet: string, snapshots: DevnetSnapshots, log: Log): Promise<void> {
+  const wallet = new Wallet(FUNDED_PRIVATE_KEY);
+  const nonce = Number(await rpcCall(rpcUrl, 'eth_getTransactionCount', [wallet.address, 'pending']));
+  const signed = await wallet.signTransaction({
+    to: gasWallet,
+    value: GAS_WALLET_FUNDING,
+    nonce,
+    gasLimit: 21_000n,
+    gasPrice: 10_000_000_000n,
+    chainId: 31337n,
+  });
+  const hash = (await rpcCall(rpcUrl, 'eth_sendRawTransaction', [signed])) as string;
+  await waitFor('the gas wallet funded', async () => (await rpcCall(rpcUrl, 'eth_getTransactionReceipt', [hash])) !== null);
+  await snapshots.saveQueued();
+  log(`signer: gas wallet ${gasWallet} funded with ${GAS_WALLET_FUNDING / 10n ** 18n} ETH on anvil`);
+}
+
+const GAS_WALLET_FUNDING = 100n * 10n ** 18n;
 
 /**
  * The devnet's persistence: every few seconds its chain (blocks included, so their hashes survive)
@@ -143,8 +191,15 @@ class DevnetSnapshots {
 
   start(intervalMs: number): void {
     this.timer = setInterval(() => {
-      if (this.anvil.isUp) this.saving = this.saving.then(() => this.saveNow().catch(() => undefined));
+      if (this.anvil.isUp) void this.saveQueued().catch(() => undefined);
     }, intervalMs);
+  }
+
+  /** A save after the one under way (never two writing the temp file at once). */
+  saveQueued(): Promise<void> {
+    const next = this.saving.then(() => this.saveNow());
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 
   async saveNow(): Promise<void> {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { sql } from 'kysely';
-import { buildCustomer, buildMerchant, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
@@ -34,6 +35,8 @@ jest.setTimeout(180_000);
 const repoRoot = path.resolve(__dirname, '../..');
 const secret = 'a-test-signer-secret-of-at-least-32-chars';
 const CONFIRMATIONS = 2;
+/** Sweeps book at ethereum's own 12 confirmations however few deposits need (sweepConfirmations). */
+const SWEEP_DEPTH = 12;
 
 describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgres)', () => {
   let anvil: RunningAnvil;
@@ -365,6 +368,84 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(await usdtOf(address)).toBe(0n);
   });
 
+  it('signs a token sweep at a fee its top-up can pay when the quote has risen tenfold since the top-up, and pays once', async () => {
+    const address = await payCustomer('USDT', 9_000_000n);
+    const before = await usdtOf(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'top_up' });
+    const topUp = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'gas_topup');
+    await waitFor('the top-up final', async () => (await confirmSweepTransaction(treasuryDeps, topUp.sentId)).state === 'confirmed');
+    // The node now suggests ten times the tip it did (the chaos run met it: anvil's suggestion after a restart).
+    const risen: TreasuryDeps = {
+      ...treasuryDeps,
+      chainOf: (livemode, network) => {
+        const config = treasuryDeps.chainOf(livemode, network)!;
+        const feeQuote = async () => {
+          const quote = await config.chain.feeQuote();
+          return { maxFeePerGas: quote.maxFeePerGas * 10n, maxPriorityFeePerGas: quote.maxPriorityFeePerGas * 10n };
+        };
+        return { ...config, chain: Object.assign(Object.create(config.chain), { feeQuote }) };
+      },
+    };
+    // At the risen quote the node would refuse it (insufficient funds), at every retry: it offers what the address holds for gas instead.
+    const forGas = await anvil.provider.getBalance(address);
+    const sweep = await sendSweepTransaction(risen, planned!.sweepId, 'sweep');
+    const row = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
+    const { tx } = row.request as { tx: { gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string } };
+    const { maxFeePerGas } = await risen.chainOf(false, 'ethereum')!.chain.feeQuote();
+    expect(BigInt(tx.max_fee_per_gas)).toBeLessThan(maxFeePerGas);
+    expect(BigInt(tx.gas_limit) * BigInt(tx.max_fee_per_gas)).toBeLessThanOrEqual(forGas);
+    expect(BigInt(tx.max_priority_fee_per_gas)).toBeLessThanOrEqual(BigInt(tx.max_fee_per_gas));
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(risen, sweep.sentId)).state === 'confirmed');
+    await finishSweep(risen, planned!.sweepId, { completed: true });
+    expect(await usdtOf(treasury)).toBe(before + 9_000_000n);
+    expect(await usdtOf(address)).toBe(0n);
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+  });
+
+  it('leaves a simulated deposit out of the holdings ledger: credited to the merchant, but nothing is at its address to sweep or reconcile', async () => {
+    const owner = await buildCustomer(stack.database.db, { merchant });
+    const { deposit } = await recordDetectedDeposit(stack.database.db, buildTransfer(owner, { amount: '5' }));
+    await completeDeposit(stack.database.db, deposit.id, { confirmations: 12, priceUsd: '1.00' });
+    const address = owner.customer.addresses.find((entry) => entry.network === 'ethereum')!.address;
+    expect(await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' })).toEqual([]);
+    expect(await holding('deposit_addresses', 'USDT', address)).toBe(0n);
+    // What came in is what the chain brought: the paid deposits, not the simulated one.
+    const paid = await stack.database.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.sum<string>('amount').as('sum'))
+      .where('currency', '=', 'USDT')
+      .where('status', '=', 'completed')
+      .where('simulated', '=', false)
+      .executeTakeFirstOrThrow();
+    expect(await holding('received', 'USDT')).toBe(-BigInt(paid.sum));
+  });
+
+  it("books a sweep only at ethereum's own depth, past the deposits' INFLOW_CONFIRMATIONS, where a reorg still sends it again", async () => {
+    expect(treasuryDeps.chainOf(false, 'ethereum')!.confirmations).toBe(SWEEP_DEPTH);
+    const address = await payCustomer('ETH', 4n * 10n ** 16n);
+    const before = await anvil.provider.getBalance(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'ethereum' });
+    expect(await prepareSweep(treasuryDeps, planned!.sweepId)).toMatchObject({ action: 'send' });
+    const sweep = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep');
+    const depth = async () => {
+      const receipt = await anvil.provider.getTransactionReceipt(sweep.hash);
+      return receipt ? (await anvil.provider.getBlockNumber()) - receipt.blockNumber + 1 : 0;
+    };
+    await waitFor("the sweep at the deposits' confirmations", async () => (await depth()) >= CONFIRMATIONS);
+    // Deep enough for a deposit (which a deeper reorg reverses), not for a sweep (never looked at once booked):
+    // nothing is booked yet, and a chain that loses it now gets the same bytes again (as when the node forgets it, above).
+    expect(await confirmSweepTransaction(treasuryDeps, sweep.sentId)).toMatchObject({ state: 'waiting' });
+    const row = async () => stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
+    expect((await row()).status).toBe('broadcast');
+    await waitFor('the sweep final', async () => (await confirmSweepTransaction(treasuryDeps, sweep.sentId)).state === 'confirmed', 30_000);
+    expect(await depth()).toBeGreaterThanOrEqual(SWEEP_DEPTH);
+    await finishSweep(treasuryDeps, planned!.sweepId, { completed: true });
+    const { request } = await row();
+    expect((await anvil.provider.getBalance(treasury)) - before).toBe(BigInt((request as { tx: { value: string } }).tx.value));
+    expect(await holding('deposit_addresses', 'ETH', address)).toBe(await anvil.provider.getBalance(address));
+  });
+
   it('fails a sweep whose recorded request was changed to pay someone else: the signer refuses, nothing moves', async () => {
     const address = await payCustomer('ETH', 2n * 10n ** 16n);
     const thief = Wallet.createRandom().address;
@@ -445,7 +526,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const sweep = await npmRun('cli', ['sweep', '--now', '--network', 'ethereum'], cliEnv);
     expect([sweep.code, sweep.stderr]).toEqual([0, '']);
     expect(sweep.stdout).toContain(
-      `sweeping ethereum (test): deposit addresses to the treasury, on the worker; each transaction waits for ${CONFIRMATIONS} confirmations`,
+      `sweeping ethereum (test): deposit addresses to the treasury, on the worker; each transaction waits for ${SWEEP_DEPTH} confirmations`,
     );
     expect(sweep.stdout).toMatch(new RegExp(`swp_\\w+ 8\\.000000 USDT at ${address}: completed`));
     expect(sweep.stdout).toContain('1 planned: 1 completed, 0 skipped, 0 failed');
