@@ -42,6 +42,19 @@ export interface AuditEntry {
   repeat: boolean;
   /** SHA-256 of the request body as parsed (canonical JSON): what a repeat is compared with. */
   request_sha256: string;
+  /**
+   * Tron lines only: what the bytes asked for are (contract_type, resource, fee_limit and
+   * expiration as decoded; null when they do not decode) and the bytes themselves. On Tron lines
+   * chain_id and nonce are null, addresses are T…, and value is sun (amount, call_value or the
+   * staked balance delegated).
+   */
+  tron?: {
+    contract_type: string | null;
+    resource?: string;
+    fee_limit: number | null;
+    expiration: number | null;
+    raw_data_hex: string;
+  };
 }
 
 export class AuditLogError extends Error {

@@ -5,6 +5,7 @@
  */
 import { isAddress, getAddress, ZeroAddress } from 'ethers';
 import { z } from 'zod';
+import { tronAddressToHex } from '../chains/tron/address';
 import { modes, type Mode } from '../domain/mode';
 import { networkNames, networks, type Network, type NetworkDefinition } from '../domain/networks';
 
@@ -57,6 +58,38 @@ export interface SignerNetworkPolicy {
   chainId: number | undefined;
 }
 
+/**
+ * Tron's caps by default, in sun (10^6 sun = 1 TRX). A TRC-20 transfer uses about 130,000 energy to
+ * a new holder and 65,000 to one that holds the token already; at the dearest energy price Tron
+ * has had (420 sun) the first burns about 55 TRX. 100 TRX covers it: the most one call's fee_limit
+ * may let it burn, and the most one top-up may send to pay for it.
+ */
+export const DEFAULT_MAX_FEE_LIMIT_SUN_TRON = 100_000_000n;
+export const DEFAULT_GAS_TOPUP_MAX_SUN_TRON = 100_000_000n;
+/** The most staked TRX one delegation (or reclaim) of energy may name: 50,000 TRX, about 500,000 energy a day at mainnet's ratio (≈ 10 a TRX), several transfers. */
+export const DEFAULT_ENERGY_DELEGATION_MAX_SUN_TRON = 50_000_000_000n;
+/** A delegation's lock by default: none (lock_period ≤ 0 blocks: every lock refused). */
+export const DEFAULT_ENERGY_DELEGATION_MAX_LOCK_BLOCKS_TRON = 0;
+/** java-tron's own bound on a lock (maxDelegateLockPeriod may be raised by the committee; 864,000 blocks is 30 days). */
+const MAX_LOCK_BLOCKS = 864_000;
+/** How far past the signer's clock a transaction's expiration may be by default: 10 minutes (java-tron builds them 60 s past the head). */
+export const DEFAULT_MAX_EXPIRATION_SECONDS_TRON = 600;
+
+export interface SignerTronPolicy {
+  /** Where sweeps may pay (T…); unset: Tron is refused in that mode. */
+  treasury: string | undefined;
+  /** TRC-20 contracts a sweep may call: 41… hex (lower case) → currency. */
+  tokens: Map<string, string>;
+  gasTopupMaxSun: bigint;
+  maxFeeLimitSun: bigint;
+  /** The most staked TRX (sun) one energy delegation or reclaim may name. */
+  delegationMaxSun: bigint;
+  /** The longest lock (blocks) a delegation may have; 0: no lock at all. */
+  delegationMaxLockBlocks: number;
+  /** How far past now (ms) a transaction's expiration may be. */
+  maxExpirationMs: number;
+}
+
 export interface SignerConfig {
   socketPath: string;
   secret: string;
@@ -66,9 +99,11 @@ export interface SignerConfig {
   mnemonicFiles: Partial<Record<Mode, string>>;
   /** Per mode, per EVM network. */
   policies: Record<Mode, Partial<Record<Network, SignerNetworkPolicy>>>;
+  /** Per mode, Tron's. */
+  tron: Record<Mode, SignerTronPolicy>;
 }
 
-/** The EVM networks: Tron signing is a later part of the treasury (docs/treasury.md). */
+/** The EVM networks (Tron's policy is apart: SignerConfig.tron). */
 export const evmNetworks = networkNames.filter((network) => networks[network].family === 'evm');
 
 export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
@@ -112,8 +147,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
       };
     }
   }
-  if (present.INFLOW_TREASURY_TRON_TEST || present.INFLOW_TREASURY_TRON_LIVE)
-    throw new SignerConfigError('inflow signer: INFLOW_TREASURY_TRON_* is not read yet: this signer signs for EVM networks only (docs/treasury.md)');
+  const tron = { test: tronPolicy(present, 'test'), live: tronPolicy(present, 'live') };
   return {
     socketPath: data.INFLOW_SIGNER_SOCKET,
     secret: data.INFLOW_SIGNER_SECRET,
@@ -124,6 +158,43 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
       ...(data.INFLOW_SIGNER_MNEMONIC_FILE_LIVE && { live: data.INFLOW_SIGNER_MNEMONIC_FILE_LIVE }),
     },
     policies,
+    tron,
+  };
+}
+
+/** The zero account id as a Tron address: never a treasury. */
+const TRON_ZERO_HEX = `41${'0'.repeat(40)}`;
+
+function tronPolicy(env: NodeJS.ProcessEnv, mode: Mode): SignerTronPolicy {
+  const suffix = `TRON_${mode.toUpperCase()}`;
+  const treasuryVariable = `INFLOW_TREASURY_${suffix}`;
+  const treasury = env[treasuryVariable]?.trim();
+  if (treasury !== undefined) {
+    const hex = tronAddressToHex(treasury);
+    if (!hex || hex === TRON_ZERO_HEX)
+      throw new SignerConfigError(`inflow signer: ${treasuryVariable} must be a Tron address (T…, base58check; not the zero address)`);
+  }
+  const tokens = new Map<string, string>();
+  for (const [currency, currencyDefinition] of Object.entries(networks.tron.currencies as NetworkDefinition['currencies'])) {
+    const variable = `INFLOW_TOKEN_TRON_${currency}_${mode.toUpperCase()}`;
+    const configured = env[variable]?.trim();
+    if (configured !== undefined && !tronAddressToHex(configured))
+      throw new SignerConfigError(`inflow signer: ${variable} must be a Tron contract address (T…, base58check)`);
+    // The registry's contract and the configured one alike: the transfer must pay the treasury either way.
+    for (const contract of [configured, currencyDefinition.contracts?.[mode]]) if (contract) tokens.set(tronAddressToHex(contract)!, currency);
+  }
+  const sun = (name: string, fallback: bigint) => wholeNumber(env, `${name}_${suffix}`, 0n, (1n << 63n) - 1n) ?? fallback;
+  return {
+    treasury,
+    tokens,
+    gasTopupMaxSun: sun('INFLOW_GAS_TOPUP_MAX_SUN', DEFAULT_GAS_TOPUP_MAX_SUN_TRON),
+    maxFeeLimitSun: sun('INFLOW_SIGNER_MAX_FEE_LIMIT_SUN', DEFAULT_MAX_FEE_LIMIT_SUN_TRON),
+    delegationMaxSun: sun('INFLOW_ENERGY_DELEGATION_MAX_SUN', DEFAULT_ENERGY_DELEGATION_MAX_SUN_TRON),
+    delegationMaxLockBlocks: Number(
+      wholeNumber(env, `INFLOW_ENERGY_DELEGATION_MAX_LOCK_BLOCKS_${suffix}`, 0n, BigInt(MAX_LOCK_BLOCKS)) ?? DEFAULT_ENERGY_DELEGATION_MAX_LOCK_BLOCKS_TRON,
+    ),
+    maxExpirationMs:
+      Number(wholeNumber(env, `INFLOW_SIGNER_MAX_EXPIRATION_SECONDS_${suffix}`, 1n, 86_400n) ?? BigInt(DEFAULT_MAX_EXPIRATION_SECONDS_TRON)) * 1000,
   };
 }
 

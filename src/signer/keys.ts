@@ -8,16 +8,32 @@
  *   m/44'/60'/0'/1/j   deposit addresses of orders
  *   m/44'/60'/1'/0/0   the gas wallet: pays gas top-ups to deposit addresses
  * Account 1' is hardened: the API's xpub (account 0') can derive nothing under it.
+ *
+ * Tron mirrors it under coin type 195 (the API's Tron xpub is m/44'/195'/0'):
+ *   m/44'/195'/0'/0/i  m/44'/195'/0'/1/j  deposit addresses;  m/44'/195'/1'/0/0  the Tron gas wallet
+ * A Tron address is the same 20-byte account id as the key's EVM address, base58check with 0x41 in front.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { HDNodeWallet, Mnemonic, type Signature } from 'ethers';
+import { getBytes, HDNodeWallet, Mnemonic, type Signature } from 'ethers';
+import { tronAddressFromAccountId } from '../chains/tron/address';
 import type { DepositBranch } from '../treasury/signer-protocol';
 
 export const DEPOSIT_ACCOUNT_PATH = "m/44'/60'/0'";
 export const GAS_WALLET_PATH = "m/44'/60'/1'/0/0";
+export const TRON_DEPOSIT_ACCOUNT_PATH = "m/44'/195'/0'";
+export const TRON_GAS_WALLET_PATH = "m/44'/195'/1'/0/0";
 
 export function depositPath(branch: DepositBranch, index: number): string {
   return `${DEPOSIT_ACCOUNT_PATH}/${branch === 'customers' ? 0 : 1}/${index}`;
+}
+
+export function tronDepositPath(branch: DepositBranch, index: number): string {
+  return `${TRON_DEPOSIT_ACCOUNT_PATH}/${branch === 'customers' ? 0 : 1}/${index}`;
+}
+
+/** The Tron address (T…) of a key: its account id, base58check with 0x41 in front. */
+export function tronAddressOfKey(key: SigningKey): string {
+  return tronAddressFromAccountId(getBytes(key.address));
 }
 
 export interface SigningKey {

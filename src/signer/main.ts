@@ -9,7 +9,7 @@ import { modes, type Mode } from '../domain/mode';
 import { createLogger } from '../logger';
 import { AuditLog, AuditLogError } from './audit-log';
 import { loadSignerConfig, SignerConfigError, type SignerConfig } from './config';
-import { GAS_WALLET_PATH, KeySourceError, mnemonicKeySourceFromFile, type KeySource } from './keys';
+import { GAS_WALLET_PATH, KeySourceError, mnemonicKeySourceFromFile, TRON_GAS_WALLET_PATH, tronAddressOfKey, type KeySource } from './keys';
 import { createSignerServer, listenOnSocket } from './server';
 
 class StartError extends Error {}
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const withKeys = modes.filter((mode) => keys[mode]);
   for (const mode of withKeys) {
     const treasuries = Object.entries(config.policies[mode]).filter(([, policy]) => policy?.treasury);
-    if (treasuries.length === 0) logger.warn(`${mode} mode has keys but no INFLOW_TREASURY_<NETWORK>_${mode.toUpperCase()}: nothing will be signed in it`);
+    if (treasuries.length === 0 && !config.tron[mode].treasury)
+      logger.warn(`${mode} mode has keys but no INFLOW_TREASURY_<NETWORK>_${mode.toUpperCase()}: nothing will be signed in it`);
   }
   logger.info(
     {
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       signed_requests: seen.size,
       modes: withKeys,
       gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
+      tron_gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_GAS_WALLET_PATH))])),
     },
     'signer started',
   );

@@ -9,21 +9,26 @@ import { lstat, unlink, chmod } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Transaction } from 'ethers';
+import { recoverSigner, rawDataToJson, transactionId, type TronRawData } from '../chains/tron/transaction';
 import type { Logger } from '../logger';
 import { modes, type Mode } from '../domain/mode';
 import type { Network } from '../domain/networks';
 import {
-  SignRequestSchema,
+  signRequestSchemaFor,
+  type AnySignRequest,
   type SignAnswer,
   type SignerErrorBody,
   type SignerErrorCode,
   type SignerHealth,
   type SignRequest,
+  type TronSignAnswer,
+  type TronSignRequest,
 } from '../treasury/signer-protocol';
 import { AuditLogError, sha256Hex, type AuditEntry, type AuditLog } from './audit-log';
 import type { SignerConfig } from './config';
-import { depositPath, GAS_WALLET_PATH, type KeySource } from './keys';
+import { depositPath, GAS_WALLET_PATH, TRON_GAS_WALLET_PATH, tronAddressOfKey, tronDepositPath, type KeySource } from './keys';
 import { decide, type Decision } from './policy';
+import { decideTron, tronBase58, type TronDecision } from './tron-policy';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -76,13 +81,14 @@ export function createSignerServer(deps: SignerDeps): Server {
     } catch {
       throw new HttpError(400, 'invalid_request', 'the body is not JSON');
     }
-    const parsed = SignRequestSchema.safeParse(json);
+    // network "tron": a Tron request (raw_data_hex); any other, an EVM one (tx).
+    const parsed = signRequestSchemaFor(json).safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new HttpError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
     }
     // One decision at a time: the audit log's order is the order of decisions, and a request_id is checked against all before it.
-    const decided = decisions.then(() => signOne(deps, parsed.data));
+    const decided = decisions.then(() => signOne(deps, parsed.data as AnySignRequest));
     decisions = decided.catch(() => undefined);
     const [status, answer] = await decided;
     send(response, status, answer);
@@ -102,35 +108,37 @@ function health({ config, keys }: SignerDeps): SignerHealth {
   const withKeys = modes.filter((mode) => keys[mode]);
   const treasuries: SignerHealth['treasuries'] = {};
   for (const mode of withKeys) {
-    const configured = Object.entries(config.policies[mode]).filter(([, policy]) => policy?.treasury);
-    if (configured.length > 0) treasuries[mode] = Object.fromEntries(configured.map(([network, policy]) => [network, policy!.treasury!]));
+    const configured: Array<[string, string]> = Object.entries(config.policies[mode]).flatMap(([network, policy]) =>
+      policy?.treasury ? [[network, policy.treasury] as [string, string]] : [],
+    );
+    if (config.tron[mode].treasury) configured.push(['tron', config.tron[mode].treasury]);
+    if (configured.length > 0) treasuries[mode] = Object.fromEntries(configured);
   }
   return {
     ok: true,
     modes: withKeys,
     gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
     treasuries,
+    tron_gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_GAS_WALLET_PATH))])),
   };
 }
 
-async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number, SignAnswer | SignerErrorBody]> {
+/** What one request's decision (and signature, when signed) puts in its audit line, besides the fields every line has. */
+interface Judged {
+  decision: Decision | TronDecision;
+  signed: SignAnswer | TronSignAnswer | undefined;
+  /** chain_id … tx_hash, and Tron's own fields, as the audit line holds them. */
+  details: Pick<AuditEntry, 'chain_id' | 'from' | 'to' | 'value' | 'token' | 'nonce' | 'tx_hash'> & Pick<AuditEntry, 'tron'>;
+}
+
+async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[number, SignAnswer | TronSignAnswer | SignerErrorBody]> {
   const requestSha256 = sha256Hex(canonicalJson(request));
   const seen = deps.seen.get(request.request_id);
-  const keys = deps.keys[request.mode];
-  const from = keys?.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index)).address;
-  const destinationAddress = request.destination && keys?.key(depositPath(request.destination.branch, request.destination.index)).address;
-  let decision: Decision;
-  if (seen !== undefined && seen !== requestSha256)
-    decision = { allowed: false, rule: 'request_conflict', message: `request_id ${request.request_id} was signed before for a different request` };
-  else
-    decision = decide(request, {
-      policy: deps.config.policies[request.mode][request.network as Network],
-      hasKeys: Boolean(keys),
-      ...(destinationAddress && { destinationAddress }),
-    });
-  let signed: SignAnswer | undefined;
-  if (decision.allowed) signed = signTransaction(keys!, request, from!);
-  const { tx } = request;
+  const conflict: Decision | undefined =
+    seen !== undefined && seen !== requestSha256
+      ? { allowed: false, rule: 'request_conflict', message: `request_id ${request.request_id} was signed before for a different request` }
+      : undefined;
+  const { decision, signed, details } = 'raw_data_hex' in request ? judgeTron(deps, request, conflict) : judgeEvm(deps, request, conflict);
   const entry: AuditEntry = {
     time: new Date().toISOString(),
     request_id: request.request_id,
@@ -139,26 +147,19 @@ async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number,
     kind: request.kind,
     mode: request.mode,
     network: request.network,
-    chain_id: tx.chain_id,
-    from: from ?? null,
-    to: tx.to,
-    value: tx.value,
-    token:
-      decision.allowed && decision.token
-        ? {
-            contract: decision.token.contract,
-            currency: decision.token.currency,
-            recipient: decision.token.recipient,
-            amount: decision.token.amount.toString(),
-          }
-        : null,
-    nonce: tx.nonce,
-    tx_hash: signed?.hash ?? null,
+    chain_id: details.chain_id,
+    from: details.from,
+    to: details.to,
+    value: details.value,
+    token: details.token,
+    nonce: details.nonce,
+    tx_hash: details.tx_hash,
     decision: signed ? 'signed' : 'refused',
     rule: decision.allowed ? null : decision.rule,
     refusal: decision.allowed ? null : decision.message,
     repeat: seen === requestSha256,
     request_sha256: requestSha256,
+    ...(details.tron && { tron: details.tron }),
   };
   try {
     await deps.audit.append(entry);
@@ -189,6 +190,118 @@ async function signOne(deps: SignerDeps, request: SignRequest): Promise<[number,
       ? [409, 'request_conflict' as const]
       : [403, 'policy_refused' as const];
   return [status, { error: { code, message: decision.allowed ? 'unexpected' : decision.message } }];
+}
+
+function judgeEvm(deps: SignerDeps, request: SignRequest, conflict: Decision | undefined): Judged {
+  const keys = deps.keys[request.mode];
+  const from = keys?.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index)).address;
+  const destinationAddress = request.destination && keys?.key(depositPath(request.destination.branch, request.destination.index)).address;
+  const decision: Decision =
+    conflict ??
+    decide(request, {
+      policy: deps.config.policies[request.mode][request.network as Network],
+      hasKeys: Boolean(keys),
+      ...(destinationAddress && { destinationAddress }),
+    });
+  let signed: SignAnswer | undefined;
+  if (decision.allowed) signed = signTransaction(keys!, request, from!);
+  const { tx } = request;
+  return {
+    decision,
+    signed,
+    details: {
+      chain_id: tx.chain_id,
+      from: from ?? null,
+      to: tx.to,
+      value: tx.value,
+      token:
+        decision.allowed && decision.token
+          ? {
+              contract: decision.token.contract,
+              currency: decision.token.currency,
+              recipient: decision.token.recipient,
+              amount: decision.token.amount.toString(),
+            }
+          : null,
+      nonce: tx.nonce,
+      tx_hash: signed?.hash ?? null,
+    },
+  };
+}
+
+function tronPath(from: TronSignRequest['from'] | NonNullable<TronSignRequest['destination']>): string {
+  return 'wallet' in from
+    ? from.wallet === 'gas'
+      ? TRON_GAS_WALLET_PATH
+      : tronDepositPath(from.branch, from.index)
+    : tronDepositPath(from.branch, from.index);
+}
+
+function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decision | undefined): Judged {
+  const keys = deps.keys[request.mode];
+  const fromAddress = keys && tronAddressOfKey(keys.key(tronPath(request.from)));
+  const destinationAddress = request.destination && keys && tronAddressOfKey(keys.key(tronPath(request.destination)));
+  const judged: TronDecision | undefined = conflict
+    ? undefined
+    : decideTron(request, {
+        policy: deps.config.tron[request.mode],
+        hasKeys: Boolean(keys),
+        now: Date.now(),
+        ...(fromAddress && { fromAddress }),
+        ...(destinationAddress && { destinationAddress }),
+      });
+  const decision: Decision | TronDecision = conflict ?? judged!;
+  let signed: TronSignAnswer | undefined;
+  if (judged?.allowed) signed = signTronTransaction(keys!, request, judged.raw, fromAddress!);
+  const raw = judged?.raw;
+  const contract = raw?.contract;
+  const [to, value] =
+    contract?.type === 'TransferContract'
+      ? [contract.to_address, contract.amount]
+      : contract?.type === 'TriggerSmartContract'
+        ? [contract.contract_address, contract.call_value]
+        : contract?.type === 'DelegateResourceContract' || contract?.type === 'UnDelegateResourceContract'
+          ? [contract.receiver_address, contract.balance]
+          : [undefined, undefined];
+  const token = judged?.allowed ? judged.token : undefined;
+  return {
+    decision,
+    signed,
+    details: {
+      chain_id: null,
+      from: fromAddress ?? null,
+      to: to ? tronBase58(to) : null,
+      value: value?.toString() ?? null,
+      token: token ? { contract: token.contract, currency: token.currency, recipient: token.recipient, amount: token.amount.toString() } : null,
+      nonce: null,
+      tx_hash: signed?.hash ?? null,
+      tron: {
+        contract_type: contract?.type ?? null,
+        ...(contract && 'resource' in contract && { resource: contract.resource }),
+        fee_limit: raw?.fee_limit ?? null,
+        expiration: raw?.expiration ?? null,
+        raw_data_hex: request.raw_data_hex,
+      },
+    },
+  };
+}
+
+/**
+ * The bytes asked for, signed by the key `from` names: secp256k1 over the txID (sha256 of the
+ * bytes), deterministic (RFC 6979, as ethers' SigningKey signs), so the same request answers the
+ * same signature. The signature is checked to recover the transaction's owner before it leaves.
+ */
+function signTronTransaction(keys: KeySource, request: TronSignRequest, raw: TronRawData, expectedFrom: string): TronSignAnswer {
+  const txID = transactionId(Buffer.from(request.raw_data_hex, 'hex'));
+  const signature = keys.key(tronPath(request.from)).sign(`0x${txID}`);
+  const signatureHex = signature.r.slice(2) + signature.s.slice(2) + (signature.yParity === 1 ? '01' : '00');
+  const signer = recoverSigner(txID, signatureHex);
+  if (signer !== expectedFrom) throw new Error(`the signature recovers ${signer}, not ${expectedFrom}`);
+  return {
+    signed_transaction: { txID, raw_data: rawDataToJson(raw), raw_data_hex: request.raw_data_hex, signature: [signatureHex] },
+    hash: txID,
+    from: expectedFrom,
+  };
 }
 
 /** The EIP-1559 transaction, signed by the key that `from` names (deterministic: the same request, the same bytes). */

@@ -5,9 +5,9 @@
  * answer in time or cannot write its audit log is a SignerUnavailableError: ask again later.
  */
 import { request as httpRequest } from 'node:http';
-import type { SignAnswer, SignerErrorBody, SignerErrorCode, SignerHealth, SignRequest } from './signer-protocol';
+import type { SignAnswer, SignerErrorBody, SignerErrorCode, SignerHealth, SignRequest, TronSignAnswer, TronSignRequest } from './signer-protocol';
 
-export type { SignAnswer, SignerErrorCode, SignerHealth, SignRequest } from './signer-protocol';
+export type { SignAnswer, SignerErrorCode, SignerHealth, SignRequest, TronSignAnswer, TronSignRequest } from './signer-protocol';
 
 /** The signer said no; not retryable. `code` is policy_refused (403) for the policy, and says which rule in `message`. */
 export class SignerRefusedError extends Error {
@@ -51,8 +51,11 @@ export class SignerClient {
   }
 
   /** Signs as asked, or throws; the same request (same request_id and body) answers the same bytes. */
-  sign(request: SignRequest): Promise<SignAnswer> {
-    return this.call<SignAnswer>('POST', '/v1/sign', JSON.stringify(request));
+  sign(request: SignRequest): Promise<SignAnswer>;
+  /** A Tron transaction: the answer's signed_transaction is the body for /wallet/broadcasttransaction. */
+  sign(request: TronSignRequest): Promise<TronSignAnswer>;
+  sign(request: SignRequest | TronSignRequest): Promise<SignAnswer | TronSignAnswer> {
+    return this.call<SignAnswer | TronSignAnswer>('POST', '/v1/sign', JSON.stringify(request));
   }
 
   private call<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {

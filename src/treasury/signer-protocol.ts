@@ -3,7 +3,8 @@
  * socket, `Authorization: Bearer <INFLOW_SIGNER_SECRET>`, JSON bodies.
  *
  *   GET  /v1/health  → SignerHealth
- *   POST /v1/sign    SignRequest → 200 SignAnswer | 400/401/403/409/503 SignerErrorBody
+ *   POST /v1/sign    SignRequest (EVM) → 200 SignAnswer | 400/401/403/409/503 SignerErrorBody
+ *                    TronSignRequest (network "tron") → 200 TronSignAnswer | the same errors
  *
  * Both sides import this file, and nothing here reaches the API, the workflows or the database:
  * the signer is built from the domain's definitions and this alone.
@@ -70,7 +71,50 @@ export const SignRequestSchema = z
   })
   .strict();
 
+/**
+ * A Tron request: the same fields as an EVM one, and the transaction the worker built through the
+ * node as its protobuf bytes (`raw_data_hex`, as java-tron prints it). The signer decodes the bytes
+ * itself (strictly: src/chains/tron/transaction.ts) and signs exactly them; nothing else the
+ * worker might say about the transaction (its txID, its raw_data JSON) is taken.
+ */
+export const TronSignRequestSchema = z
+  .object({
+    request_id: label(200),
+    workflow_id: label(500),
+    reason: label(500),
+    mode: z.enum(modes),
+    network: z.literal('tron'),
+    /**
+     * sweep: from a deposit address, a TRX TransferContract or a TRC-20 transfer(treasury, amount) to the treasury;
+     * gas_topup: TRX from the gas wallet to `destination`;
+     * energy_delegation / energy_reclaim: DelegateResource / UnDelegateResource of ENERGY from the gas wallet to `destination`.
+     */
+    kind: z.enum(['sweep', 'gas_topup', 'energy_delegation', 'energy_reclaim']),
+    from: z.discriminatedUnion('wallet', [
+      z.object({ wallet: z.literal('deposit'), branch, index: childIndex }).strict(),
+      z.object({ wallet: z.literal('gas') }).strict(),
+    ]),
+    /** gas_topup, energy_delegation, energy_reclaim: the deposit address that receives. */
+    destination: z.object({ branch, index: childIndex }).strict().optional(),
+    /** Transaction.raw's protobuf bytes, hex without 0x (java-tron's `raw_data_hex`); a sweep's is a few hundred bytes. */
+    raw_data_hex: z
+      .string()
+      .min(2)
+      .max(2 * 4_096)
+      .regex(/^([0-9a-f]{2})+$/, "must be lower-case hex bytes without 0x (java-tron's raw_data_hex)"),
+  })
+  .strict();
+
+/** The schema a request is read with: network "tron" is a Tron request, any other an EVM one. */
+export function signRequestSchemaFor(body: unknown): typeof SignRequestSchema | typeof TronSignRequestSchema {
+  return typeof body === 'object' && body !== null && (body as { network?: unknown }).network === 'tron' ? TronSignRequestSchema : SignRequestSchema;
+}
+
+/** An EVM request (network ≠ "tron": a Tron request is a TronSignRequest). */
 export type SignRequest = z.infer<typeof SignRequestSchema>;
+export type TronSignRequest = z.infer<typeof TronSignRequestSchema>;
+export type AnySignRequest = SignRequest | TronSignRequest;
+export type TronSignKind = TronSignRequest['kind'];
 export type SignTransaction = SignRequest['tx'];
 export type SignKind = SignRequest['kind'];
 export type DepositBranch = z.infer<typeof branch>;
@@ -84,14 +128,34 @@ export interface SignAnswer {
   from: string;
 }
 
+/** A signed Tron transaction as java-tron's /wallet/broadcasttransaction takes it (raw_data's addresses in hex, `41…`). */
+export interface SignedTronTransactionBody {
+  txID: string;
+  raw_data: Record<string, unknown>;
+  raw_data_hex: string;
+  /** One 65-byte signature, r ‖ s ‖ recovery id (00 or 01), hex. */
+  signature: string[];
+}
+
+export interface TronSignAnswer {
+  /** The body for /wallet/broadcasttransaction: exactly the bytes asked for (raw_data_hex), signed. */
+  signed_transaction: SignedTronTransactionBody;
+  /** The txID: sha256 of raw_data's bytes. */
+  hash: string;
+  /** The Tron address (T…) that signed: the deposit address or the gas wallet. */
+  from: string;
+}
+
 export interface SignerHealth {
   ok: true;
   /** Modes with key material: only these are signed for. */
   modes: Array<(typeof modes)[number]>;
   /** The gas wallet (m/44'/60'/1'/0/0) of each mode with keys. */
   gas_wallets: Partial<Record<(typeof modes)[number], string>>;
-  /** Per mode, the treasury each EVM network's sweeps may pay. */
+  /** Per mode, the treasury each network's sweeps may pay (Tron's as T…). */
   treasuries: Partial<Record<(typeof modes)[number], Partial<Record<(typeof networkNames)[number], string>>>>;
+  /** The Tron gas wallet (m/44'/195'/1'/0/0, T…) of each mode with keys. */
+  tron_gas_wallets: Partial<Record<(typeof modes)[number], string>>;
 }
 
 /**

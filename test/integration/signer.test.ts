@@ -6,6 +6,7 @@ import { Contract, HDNodeWallet, Mnemonic, parseEther, Transaction, Wallet, type
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { testDerivers, testMnemonics } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
+import { tronAddressOfKey } from '../../src/chains/tron/transaction';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
 import { SignerClient, SignerRefusedError, SignerUnavailableError, type SignRequest } from '../../src/treasury/signer-client';
 import { ScriptProcess } from '../helpers/script-process';
@@ -119,6 +120,7 @@ describe('the signer process', () => {
       modes: ['test'],
       gas_wallets: { test: expectedGasWallet },
       treasuries: { test: { ethereum: treasury } },
+      tron_gas_wallets: { test: tronAddressOfKey(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/195'/1'/0/0").privateKey) },
     });
   });
 
@@ -193,7 +195,8 @@ describe('the signer process', () => {
     await refused(ask({ from: { wallet: 'gas' }, tx: { value: '1000' } }), /a sweep is sent from a deposit address/);
     await refused(ask({ mode: 'live', tx: { value: '1000' } }), /live mode has no key material \(INFLOW_SIGNER_MNEMONIC_FILE_LIVE is unset\)/);
     await refused(ask({ network: 'polygon', tx: { value: '1000' } }), /no treasury is configured for polygon in test mode \(INFLOW_TREASURY_POLYGON_TEST\)/);
-    await refused(ask({ network: 'tron', tx: { value: '1000' } }), /EVM networks only/);
+    // A Tron request carries raw_data_hex, not an EVM tx (test/integration/tron-signer.test.ts): not a sign request.
+    await expect(client.sign(ask({ network: 'tron', tx: { value: '1000' } }))).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
     await refused(
       ask({ tx: { value: '1000', chain_id: 1 } }),
       /chain_id 1 is not ethereum in test mode's 31337 \(INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST\): .*replayed/,

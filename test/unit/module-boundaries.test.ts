@@ -141,6 +141,13 @@ describe('the signer stands alone', () => {
     expect([...packages].filter((name) => /^(@temporalio\/.*|kysely|pg|koa|@koa\/.*)$/.test(name))).toEqual([]);
   });
 
+  it("reaches of the chains' code only Tron's pure codec and addresses (no node client, no adapter)", () => {
+    // The signer decodes what it signs itself (src/chains/tron/transaction.ts) and writes Tron
+    // addresses (address.ts): both are pure functions of their bytes, with no I/O and no state.
+    const { files } = reach('src/signer/main.ts');
+    expect([...files].filter((file) => file.startsWith('src/chains/')).sort()).toEqual(['src/chains/tron/address.ts', 'src/chains/tron/transaction.ts']);
+  });
+
   it('is imported by nothing else in src/, and the API never reaches the signer client', () => {
     expect(sourceFiles('src').filter((file) => !file.startsWith('src/signer/') && /from\s+'[^']*\/signer\/[^']*'/.test(code(file)))).toEqual([]);
     expect([...reach('src/api/server.ts').files].filter((file) => file.startsWith('src/signer/') || file === 'src/treasury/signer-client.ts')).toEqual([]);

@@ -1,7 +1,18 @@
 import { Interface, Wallet } from 'ethers';
-import { loadSignerConfig, SignerConfigError, type SignerNetworkPolicy } from '../../src/signer/config';
+import { tronAddressToHex } from '../../src/chains/tron/address';
+import {
+  encodeRawData,
+  tronAddressOfKey,
+  type DelegateResourceContract,
+  type TriggerSmartContract,
+  type TronContract,
+  type TronRawData,
+  type UnDelegateResourceContract,
+} from '../../src/chains/tron/transaction';
+import { loadSignerConfig, SignerConfigError, type SignerNetworkPolicy, type SignerTronPolicy } from '../../src/signer/config';
 import { decide, decodeTransfer, encodeTransfer } from '../../src/signer/policy';
-import { SignRequestSchema, type SignRequest } from '../../src/treasury/signer-protocol';
+import { decideTron, decodeTronTransfer } from '../../src/signer/tron-policy';
+import { SignRequestSchema, signRequestSchemaFor, type SignRequest, type TronSignRequest } from '../../src/treasury/signer-protocol';
 
 const treasury = Wallet.createRandom().address;
 const token = Wallet.createRandom().address;
@@ -162,6 +173,284 @@ describe('the signer configuration', () => {
       /INFLOW_TREASURY_BASE_LIVE must be a 0x… address/,
     );
     expect(error({ ...base, INFLOW_GAS_TOPUP_MAX_WEI_POLYGON_TEST: '1e18' })).toMatch(/INFLOW_GAS_TOPUP_MAX_WEI_POLYGON_TEST must be a whole number/);
-    expect(error({ ...base, INFLOW_TREASURY_TRON_LIVE: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' })).toMatch(/EVM networks only/);
+  });
+});
+
+describe('the signer policy on Tron', () => {
+  const tronAddress = () => tronAddressOfKey(Wallet.createRandom().privateKey);
+  const hexOf = (address: string) => tronAddressToHex(address)!;
+  const tronTreasury = tronAddress();
+  const tronToken = tronAddress();
+  const depositAddress = tronAddress();
+  const gasWallet = tronAddress();
+  const destinationAddress = tronAddress();
+  const stranger = tronAddress();
+  const now = Date.UTC(2026, 0, 1);
+  const tronPolicy: SignerTronPolicy = {
+    treasury: tronTreasury,
+    tokens: new Map([[hexOf(tronToken), 'USDT']]),
+    gasTopupMaxSun: 100_000_000n,
+    maxFeeLimitSun: 100_000_000n,
+    delegationMaxSun: 50_000_000_000n,
+    delegationMaxLockBlocks: 0,
+    maxExpirationMs: 600_000,
+  };
+  /** transfer(to, amount) as TVM call data (the 20-byte account id in the address word), hex without 0x. */
+  const transferData = (to: string, amount: bigint) => encodeTransfer(`0x${hexOf(to).slice(2)}`, amount).slice(2);
+  const raw = (contract: TronContract, overrides: Partial<TronRawData> = {}): TronRawData => ({
+    contract,
+    ref_block_bytes: '0a1b',
+    ref_block_hash: '0123456789abcdef',
+    expiration: now + 60_000,
+    timestamp: now,
+    fee_limit: 0,
+    ...overrides,
+  });
+  const hexRaw = (value: TronRawData) => Buffer.from(encodeRawData(value)).toString('hex');
+  const trxSweep = (to = tronTreasury, amount = 5_000_000n, owner = depositAddress) =>
+    raw({ type: 'TransferContract', owner_address: hexOf(owner), to_address: hexOf(to), amount });
+  const tokenSweep = (data = transferData(tronTreasury, 25_000_000n), overrides: Partial<TriggerSmartContract> = {}, feeLimit = 50_000_000) =>
+    raw(
+      { type: 'TriggerSmartContract', owner_address: hexOf(depositAddress), contract_address: hexOf(tronToken), call_value: 0n, data, ...overrides },
+      { fee_limit: feeLimit },
+    );
+  const topup = (amount = 30_000_000n, to = destinationAddress) =>
+    raw({ type: 'TransferContract', owner_address: hexOf(gasWallet), to_address: hexOf(to), amount });
+  const delegation = (overrides: Partial<DelegateResourceContract> = {}) =>
+    raw({
+      type: 'DelegateResourceContract',
+      owner_address: hexOf(gasWallet),
+      resource: 'ENERGY',
+      balance: 20_000_000_000n,
+      receiver_address: hexOf(destinationAddress),
+      lock: false,
+      lock_period: 0,
+      ...overrides,
+    });
+  const reclaim = (overrides: Partial<UnDelegateResourceContract> = {}) =>
+    raw({
+      type: 'UnDelegateResourceContract',
+      owner_address: hexOf(gasWallet),
+      resource: 'ENERGY',
+      balance: 20_000_000_000n,
+      receiver_address: hexOf(destinationAddress),
+      ...overrides,
+    });
+
+  type Kind = TronSignRequest['kind'];
+  const fromOf = (kind: Kind): TronSignRequest['from'] => (kind === 'sweep' ? { wallet: 'deposit', branch: 'customers', index: 1 } : { wallet: 'gas' });
+  const tronRequest = (kind: Kind, value: TronRawData | string, overrides: Partial<TronSignRequest> = {}): TronSignRequest => ({
+    request_id: 'r',
+    workflow_id: 'w',
+    reason: 'unit',
+    mode: 'live',
+    network: 'tron',
+    kind,
+    from: fromOf(kind),
+    ...(kind !== 'sweep' && { destination: { branch: 'orders', index: 3 } }),
+    raw_data_hex: typeof value === 'string' ? value : hexRaw(value),
+    ...overrides,
+  });
+  const contextFor = (request: TronSignRequest) => ({
+    policy: tronPolicy,
+    hasKeys: true,
+    fromAddress: request.from.wallet === 'gas' ? gasWallet : depositAddress,
+    ...(request.destination && { destinationAddress }),
+    now,
+  });
+  const tronRule = (request: TronSignRequest, context: Partial<Parameters<typeof decideTron>[1]> = {}) => {
+    const decision = decideTron(request, { ...contextFor(request), ...context });
+    return decision.allowed ? 'allowed' : decision.rule;
+  };
+  const judge = (kind: Kind, value: TronRawData | string, overrides: Partial<TronSignRequest> = {}) => tronRule(tronRequest(kind, value, overrides));
+
+  it('allows a TRX sweep and a TRC-20 transfer(treasury, amount) to the treasury, from the deposit address', () => {
+    expect(judge('sweep', trxSweep())).toBe('allowed');
+    const decision = decideTron(tronRequest('sweep', tokenSweep()), contextFor(tronRequest('sweep', tokenSweep())));
+    expect(decision).toMatchObject({ allowed: true, token: { contract: tronToken, currency: 'USDT', recipient: tronTreasury, amount: 25_000_000n } });
+    expect(decision.raw?.contract.type).toBe('TriggerSmartContract');
+  });
+
+  it('refuses a sweep to anyone else, another token, call_value, other calldata, a zero amount, or from the gas wallet', () => {
+    expect(judge('sweep', trxSweep(stranger))).toBe('sweep_to_treasury');
+    expect(judge('sweep', trxSweep(tronTreasury, 0n))).toBe('sweep_value');
+    expect(judge('sweep', tokenSweep(transferData(stranger, 1n)))).toBe('sweep_to_treasury');
+    expect(judge('sweep', tokenSweep(transferData(tronTreasury, 0n)))).toBe('token_amount');
+    expect(judge('sweep', tokenSweep(undefined, { contract_address: hexOf(stranger) }))).toBe('token_contract');
+    expect(judge('sweep', tokenSweep(undefined, { call_value: 1n }))).toBe('token_value');
+    expect(judge('sweep', tokenSweep(`${transferData(tronTreasury, 1n)}00`))).toBe('token_calldata');
+    // approve(treasury, amount): the same words under another selector.
+    expect(judge('sweep', tokenSweep(`095ea7b3${transferData(tronTreasury, 1n).slice(8)}`))).toBe('token_calldata');
+    // The 41 prefix (or any high byte) in the address word: TVM would ignore it, the policy does not accept it.
+    const word = transferData(tronTreasury, 1n);
+    expect(judge('sweep', tokenSweep(`${word.slice(0, 30)}41${word.slice(32)}`))).toBe('token_calldata');
+    expect(judge('sweep', trxSweep(), { destination: { branch: 'customers', index: 2 } })).toBe('sweep_destination');
+    expect(judge('sweep', trxSweep(tronTreasury, 1n, gasWallet), { from: { wallet: 'gas' } })).toBe('sweep_from');
+    expect(judge('sweep', delegation({ owner_address: hexOf(depositAddress) }))).toBe('tron_contract_type');
+  });
+
+  it('refuses an owner that is not the from wallet, an expiration too far ahead, and a fee_limit over the cap', () => {
+    expect(judge('sweep', trxSweep(tronTreasury, 1n, stranger))).toBe('tron_owner');
+    // The deposit address asked for another's key: the owner the bytes name is not the one `from` derives.
+    expect(judge('sweep', trxSweep(tronTreasury, 1n, gasWallet))).toBe('tron_owner');
+    expect(judge('gas_topup', raw({ type: 'TransferContract', owner_address: hexOf(depositAddress), to_address: hexOf(destinationAddress), amount: 1n }))).toBe(
+      'tron_owner',
+    );
+    expect(judge('sweep', { ...trxSweep(), expiration: now + 600_000 })).toBe('allowed');
+    expect(judge('sweep', { ...trxSweep(), expiration: now + 600_001 })).toBe('tron_expiration');
+    expect(judge('sweep', tokenSweep(undefined, {}, 100_000_000))).toBe('allowed');
+    expect(judge('sweep', tokenSweep(undefined, {}, 100_000_001))).toBe('tron_fee_limit');
+    // Only a call burns energy: a fee_limit on anything else is refused.
+    expect(judge('sweep', { ...trxSweep(), fee_limit: 1 })).toBe('tron_fee_limit');
+    expect(judge('energy_delegation', { ...delegation(), fee_limit: 1 })).toBe('tron_fee_limit');
+  });
+
+  it('refuses whatever the strict decoder refuses: garbage, trailing bytes, two contracts, another contract type, a non-canonical encoding', () => {
+    const good = hexRaw(trxSweep());
+    const refusal = (value: string) => decideTron(tronRequest('sweep', value), contextFor(tronRequest('sweep', value)));
+    expect(refusal('00')).toMatchObject({ allowed: false, rule: 'tron_raw_data' });
+    expect(refusal(`${good}00`)).toMatchObject({ allowed: false, rule: 'tron_raw_data' });
+    // A second contract (field 11) appended: java-tron runs one contract a transaction.
+    const contract = /5a([0-9a-f]{2})/.exec(good)!;
+    const contractHex = good.slice(contract.index, contract.index + 4 + parseInt(contract[1]!, 16) * 2);
+    expect(refusal(good + contractHex)).toMatchObject({ allowed: false, rule: 'tron_raw_data', message: expect.stringMatching(/more than once/) });
+    // A contract type the codec does not know (TransferAssetContract, 2) in place of TransferContract (1).
+    const otherType = good.replace(`${contractHex.slice(0, 4)}0801`, `${contractHex.slice(0, 4)}0802`);
+    expect(refusal(otherType)).toMatchObject({ allowed: false, rule: 'tron_raw_data', message: expect.stringMatching(/contract type 2 is not one/) });
+    // A type the codec knows but no kind signs: freezing the deposit's TRX.
+    expect(judge('sweep', raw({ type: 'FreezeBalanceV2Contract', owner_address: hexOf(depositAddress), frozen_balance: 1n, resource: 'ENERGY' }))).toBe(
+      'tron_contract_type',
+    );
+    // fee_limit written out as 0: a default protobuf leaves out.
+    expect(refusal(`${good}9001` + '00')).toMatchObject({ allowed: false, rule: 'tron_raw_data' });
+  });
+
+  it('allows a TRX top-up of its destination within the cap, and nothing else from the gas wallet as a top-up', () => {
+    expect(judge('gas_topup', topup(100_000_000n))).toBe('allowed');
+    expect(judge('gas_topup', topup(100_000_001n))).toBe('topup_cap');
+    expect(judge('gas_topup', topup(0n))).toBe('topup_value');
+    expect(judge('gas_topup', topup(1n, stranger))).toBe('topup_to_destination');
+    expect(judge('gas_topup', topup(), { destination: undefined })).toBe('topup_destination');
+    expect(judge('gas_topup', trxSweep(destinationAddress, 1n), { from: { wallet: 'deposit', branch: 'customers', index: 1 } })).toBe('topup_from');
+    expect(judge('gas_topup', delegation())).toBe('tron_contract_type');
+  });
+
+  it('allows delegating and reclaiming ENERGY to and from the destination, within the cap and without a lock', () => {
+    expect(judge('energy_delegation', delegation())).toBe('allowed');
+    expect(judge('energy_reclaim', reclaim())).toBe('allowed');
+    expect(judge('energy_delegation', delegation({ balance: 50_000_000_001n }))).toBe('delegation_cap');
+    expect(judge('energy_reclaim', reclaim({ balance: 50_000_000_001n }))).toBe('reclaim_cap');
+    expect(judge('energy_delegation', delegation({ balance: 0n }))).toBe('delegation_balance');
+    expect(judge('energy_reclaim', reclaim({ balance: 0n }))).toBe('reclaim_balance');
+    expect(judge('energy_delegation', delegation({ resource: 'BANDWIDTH' }))).toBe('delegation_resource');
+    expect(judge('energy_reclaim', reclaim({ resource: 'BANDWIDTH' }))).toBe('reclaim_resource');
+    expect(judge('energy_delegation', delegation({ receiver_address: hexOf(stranger) }))).toBe('delegation_to_destination');
+    expect(judge('energy_reclaim', reclaim({ receiver_address: hexOf(stranger) }))).toBe('reclaim_to_destination');
+    expect(judge('energy_delegation', delegation(), { destination: undefined })).toBe('delegation_destination');
+    expect(judge('energy_reclaim', reclaim(), { destination: undefined })).toBe('reclaim_destination');
+    const fromDeposit = { from: { wallet: 'deposit', branch: 'customers', index: 1 } } as const;
+    expect(judge('energy_delegation', delegation({ owner_address: hexOf(depositAddress) }), fromDeposit)).toBe('delegation_from');
+    expect(judge('energy_reclaim', reclaim({ owner_address: hexOf(depositAddress) }), fromDeposit)).toBe('reclaim_from');
+    expect(judge('energy_delegation', reclaim())).toBe('tron_contract_type');
+    expect(judge('energy_reclaim', delegation())).toBe('tron_contract_type');
+    expect(judge('energy_delegation', topup())).toBe('tron_contract_type');
+  });
+
+  it('refuses a lock unless one is allowed, and one longer than allowed', () => {
+    expect(judge('energy_delegation', delegation({ lock: true, lock_period: 100 }))).toBe('delegation_lock');
+    expect(judge('energy_delegation', delegation({ lock: false, lock_period: 100 }))).toBe('delegation_lock');
+    const bounded = { policy: { ...tronPolicy, delegationMaxLockBlocks: 1200 } };
+    const request = (lock_period: number) => tronRequest('energy_delegation', delegation({ lock: true, lock_period }));
+    expect(tronRule(request(1200), bounded)).toBe('allowed');
+    expect(tronRule(request(1201), bounded)).toBe('delegation_lock');
+    // lock_period 0 with lock: java-tron's default, 86,400 blocks.
+    expect(tronRule(request(0), bounded)).toBe('delegation_lock');
+    expect(tronRule(request(0), { policy: { ...tronPolicy, delegationMaxLockBlocks: 86_400 } })).toBe('allowed');
+  });
+
+  it('holds the mode and treasury rules before any other', () => {
+    expect(tronRule(tronRequest('sweep', 'zz'), { hasKeys: false })).toBe('mode_without_keys');
+    expect(tronRule(tronRequest('sweep', '00'), { policy: { ...tronPolicy, treasury: undefined } })).toBe('no_treasury');
+    expect(tronRule(tronRequest('sweep', '00'))).toBe('tron_raw_data');
+  });
+
+  it('parses Tron requests strictly: network "tron" takes raw_data_hex and no tx; the EVM kinds take no energy', () => {
+    const good = tronRequest('energy_delegation', delegation());
+    const issue = (value: unknown) => signRequestSchemaFor(value).safeParse(value).error?.issues[0]?.path.join('.');
+    expect(issue(good)).toBeUndefined();
+    expect(issue({ ...good, raw_data_hex: good.raw_data_hex.toUpperCase() })).toBe('raw_data_hex');
+    expect(issue({ ...good, raw_data_hex: `0x${good.raw_data_hex}` })).toBe('raw_data_hex');
+    expect(issue({ ...good, txID: 'ab' })).toBe('');
+    expect(issue({ ...request(), network: 'tron' })).toBeDefined();
+    expect(issue({ ...request(), kind: 'energy_delegation' })).toBe('kind');
+    expect(issue(request())).toBeUndefined();
+    const { raw_data_hex: _ignored, ...missing } = good;
+    expect(issue(missing)).toBe('raw_data_hex');
+  });
+
+  it('decodes a TRC-20 transfer as the codec encodes it', () => {
+    expect(decodeTronTransfer(transferData(tronTreasury, 7n))).toEqual({ recipient: tronTreasury, amount: 7n });
+    expect(decodeTronTransfer('')).toBeUndefined();
+  });
+});
+
+describe('the signer configuration on Tron', () => {
+  const base = { INFLOW_SIGNER_SOCKET: '/run/inflow/signer.sock', INFLOW_SIGNER_SECRET: 'x'.repeat(32), INFLOW_SIGNER_AUDIT_LOG: '/var/log/inflow/audit.log' };
+  const tronTreasury = tronAddressOfKey(Wallet.createRandom().privateKey);
+  const tronToken = tronAddressOfKey(Wallet.createRandom().privateKey);
+
+  it('reads the treasury, the token contracts (configured and the registry) and the caps per mode, with their defaults', () => {
+    const config = loadSignerConfig({
+      ...base,
+      INFLOW_TREASURY_TRON_LIVE: tronTreasury,
+      INFLOW_TOKEN_TRON_USDT_TEST: tronToken,
+      INFLOW_GAS_TOPUP_MAX_SUN_TRON_TEST: '5',
+      INFLOW_SIGNER_MAX_FEE_LIMIT_SUN_TRON_TEST: '6',
+      INFLOW_ENERGY_DELEGATION_MAX_SUN_TRON_TEST: '7',
+      INFLOW_ENERGY_DELEGATION_MAX_LOCK_BLOCKS_TRON_TEST: '1200',
+      INFLOW_SIGNER_MAX_EXPIRATION_SECONDS_TRON_TEST: '120',
+    });
+    expect(config.tron.live).toMatchObject({
+      treasury: tronTreasury,
+      gasTopupMaxSun: 100_000_000n,
+      maxFeeLimitSun: 100_000_000n,
+      delegationMaxSun: 50_000_000_000n,
+      delegationMaxLockBlocks: 0,
+      maxExpirationMs: 600_000,
+    });
+    expect([...config.tron.live.tokens]).toEqual([[tronAddressToHex('TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'), 'USDT']]);
+    expect(config.tron.test).toMatchObject({
+      treasury: undefined,
+      gasTopupMaxSun: 5n,
+      maxFeeLimitSun: 6n,
+      delegationMaxSun: 7n,
+      delegationMaxLockBlocks: 1200,
+      maxExpirationMs: 120_000,
+    });
+    expect([...config.tron.test.tokens]).toEqual([
+      [tronAddressToHex(tronToken), 'USDT'],
+      [tronAddressToHex('TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf'), 'USDT'],
+    ]);
+  });
+
+  it('refuses a treasury or token that is not a base58check Tron address', () => {
+    const error = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadSignerConfig({ ...base, ...env });
+      } catch (caught) {
+        expect(caught).toBeInstanceOf(SignerConfigError);
+        return (caught as Error).message;
+      }
+      return undefined;
+    };
+    // One character changed: the checksum fails.
+    const broken = tronTreasury.slice(0, -1) + (tronTreasury.endsWith('a') ? 'b' : 'a');
+    expect(error({ INFLOW_TREASURY_TRON_LIVE: broken })).toMatch(/INFLOW_TREASURY_TRON_LIVE must be a Tron address \(T…, base58check/);
+    expect(error({ INFLOW_TREASURY_TRON_LIVE: '0x0000000000000000000000000000000000000001' })).toMatch(/INFLOW_TREASURY_TRON_LIVE must be a Tron address/);
+    expect(error({ INFLOW_TREASURY_TRON_TEST: 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb' })).toMatch(/not the zero address/);
+    expect(error({ INFLOW_TOKEN_TRON_USDT_TEST: '0xdAC17F958D2ee523a2206206994597C13D831ec7' })).toMatch(
+      /INFLOW_TOKEN_TRON_USDT_TEST must be a Tron contract address/,
+    );
+    expect(error({ INFLOW_ENERGY_DELEGATION_MAX_LOCK_BLOCKS_TRON_TEST: '864001' })).toMatch(/must be a whole number from 0 to 864000/);
   });
 });
