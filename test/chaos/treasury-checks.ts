@@ -2,7 +2,8 @@
  * The chaos run's treasury checks (docs/treasury.md), from outcomes only: the database, the signer's
  * audit log and the final chain, read from anvil itself.
  *
- *  - quiescence: every sweep run the load started closed, every sweep completed, skipped or failed;
+ *  - quiescence: every sweep run the load started closed, every sweep completed, skipped or failed, and a failed one
+ *    only because its transaction reverted on the final chain;
  *  - reconcile: `reconcile()` finds no difference for test-mode ethereum, and leaves nothing out as in flight;
  *  - nonces: each mined transaction from the gas wallet or a deposit address is a version inflow recorded
  *    (treasury_transactions_sent, treasury_sent_replaced); no (sender, nonce) recorded twice; each booked
@@ -128,7 +129,9 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
   };
   const { db, signer } = stack;
 
-  // Sweeps settled: every one completed, skipped or failed (a failed one is reported: nothing here should make a sweep give up).
+  // Sweeps settled: every one completed, skipped or failed. A failed one is a violation unless the final chain
+  // says why: its transaction reverted there (the address no longer held what was planned, e.g. its payment
+  // was reorganised away by anvil's kill -9), which the reconcile and treasury checks then account for.
   const sweeps = (
     await sql<SweepRow>`
     select id, status, currency, address, amount::text as amount, failure_reason, created_at from sweeps
@@ -143,7 +146,7 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
         `sweep ${sweep.id} of ${sweep.currency} at ${sweep.address} never left ${sweep.status}`,
         sweep.created_at,
       );
-    else if (sweep.status === 'failed')
+    else if (sweep.status === 'failed' && !(await revertedOnTheFinalChain(stack.rpcUrl, sweep.failure_reason)))
       add(
         'sweeps settled',
         'violation',
@@ -337,6 +340,14 @@ async function minedTransactionsFrom(stack: Stack, senders: ReadonlySet<string>)
 const BLOCKS_PER_BATCH = 100;
 
 /** JSON-RPC calls in one batch; throws on any error answer. */
+/** Whether a failure reason names a transaction ("the sweep 0x… reverted") whose receipt on the final chain says it reverted. */
+async function revertedOnTheFinalChain(rpcUrl: string, reason: string | null): Promise<boolean> {
+  const hash = /^the (?:sweep|gas top-up) (0x[0-9a-f]{64}) reverted$/.exec(reason ?? '')?.[1];
+  if (!hash) return false;
+  const [receipt] = (await rpcBatch(rpcUrl, [{ method: 'eth_getTransactionReceipt', params: [hash] }])) as Array<{ status: string } | null>;
+  return receipt?.status === '0x0';
+}
+
 async function rpcBatch(rpcUrl: string, calls: Array<{ method: string; params: unknown[] }>): Promise<unknown[]> {
   const response = await fetch(rpcUrl, {
     method: 'POST',

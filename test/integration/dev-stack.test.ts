@@ -115,7 +115,13 @@ describe('npm run dev', () => {
     const socketPath = path.join(dataDir, 'signer', 'signer.sock');
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
     const signer = new SignerClient({ socketPath, secret: (await readFile(path.join(dataDir, 'signer', 'secret'), 'utf8')).trim() });
-    expect(await signer.health()).toEqual({ ok: true, modes: ['test'], gas_wallets: { test: gasWallet }, treasuries: { test: { ethereum: treasury } } });
+    expect(await signer.health()).toEqual({
+      ok: true,
+      modes: ['test'],
+      gas_wallets: { test: gasWallet },
+      tron_gas_wallets: { test: expect.stringMatching(/^T/) },
+      treasuries: { test: { ethereum: treasury } },
+    });
     const anvil = new JsonRpcProvider(`http://127.0.0.1:${anvilPort}`, undefined, { staticNetwork: true });
     expect(await anvil.getBalance(gasWallet!)).toBeGreaterThanOrEqual(parseEther('1'));
     anvil.destroy();
