@@ -204,13 +204,18 @@ async function tokenGas(chain: EvmTreasuryChain, sweep: Sweep, token: string, am
  * Step 3: the sweep's top-up or its transfer, made once: allocated (nonce and request recorded),
  * signed (bytes recorded), broadcast. Every call after the first re-sends the recorded bytes.
  */
-export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<{ sentId: string; hash: string }> {
+export type SentRef = { sentId: string; hash: string } | { sentId: null; hash: null };
+
+export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<SentRef> {
   const sweep = await sweepOf(deps, sweepId);
   const config = requireChain(deps, sweep.livemode, sweep.network);
   const signer = requireSigner(deps);
   // Its gas topped up, the sweep moves on to its transfer (what `sweep --now` and the row show).
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
-  let sent = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
+  const recorded = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
+  // A top-up no longer needed (the fee fell since the plan, and the address holds enough gas): none is sent.
+  if (!recorded) return { sentId: null, hash: null };
+  let sent = recorded;
   if (sent.status === 'refused') throw new StepFailure(activityFailureTypes.signerRefused, `the signer refused this sweep's ${purpose} before`);
   if (!sent.signed_transaction) {
     try {
@@ -237,7 +242,7 @@ export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, 
   return { sentId: sent.id, hash };
 }
 
-async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep, purpose: SentPurpose): Promise<SentTransaction> {
+async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep, purpose: SentPurpose): Promise<SentTransaction | undefined> {
   const { chain } = config;
   const { gasWallet } = await walletsOf(deps, sweep.livemode, sweep.network);
   const [fees, chainId] = await Promise.all([chain.feeQuote(), chain.chainId()]);
@@ -256,7 +261,8 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
   if (purpose === 'gas_topup') {
     const gas = await tokenGas(chain, sweep, tokenOf(config, sweep), amount);
     const needed = gas * fees.maxFeePerGas - (await chain.nativeBalance(sweep.address));
-    const value = needed > 0n ? needed : 0n;
+    if (needed <= 0n) return undefined;
+    const value = needed;
     return allocateSentTransaction(
       deps.db,
       {

@@ -379,7 +379,8 @@ export interface TreasuryActivities {
   planSweeps(input: SweepRunInput): Promise<Array<{ sweepId: string; workflowId: string }>>;
   prepareSweep(input: { sweepId: string }): Promise<SweepPlan>;
   /** Allocates, signs and broadcasts the sweep's top-up or transfer once; every later call re-sends the same bytes. */
-  sendSweepTransaction(input: { sweepId: string; purpose: 'gas_topup' | 'sweep' }): Promise<{ sentId: string; hash: string }>;
+  /** `sentId: null`: a top-up the address no longer needs (the fee fell since the plan), so none was sent. */
+  sendSweepTransaction(input: { sweepId: string; purpose: 'gas_topup' | 'sweep' }): Promise<{ sentId: string; hash: string } | { sentId: null; hash: null }>;
   confirmSweepTransaction(input: { sentId: string }): Promise<SweepConfirmation>;
   finishSweep(input: { sweepId: string; completed: boolean; reason?: string }): Promise<void>;
   /** Compares the holdings ledger with the chain; records and returns every difference. */

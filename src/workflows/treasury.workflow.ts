@@ -45,9 +45,10 @@ export async function sweepWorkflow({ sweepId }: SweepWorkflowInput): Promise<Sw
   try {
     if (plan.action === 'top_up') {
       const topUp = await steps.sendSweepTransaction({ sweepId, purpose: 'gas_topup' });
-      if ((await untilFinal(topUp.sentId)) === 'reverted') return await failed(sweepId, `the gas top-up ${topUp.hash} reverted`);
+      if (topUp.sentId !== null && (await untilFinal(topUp.sentId)) === 'reverted') return await failed(sweepId, `the gas top-up ${topUp.hash} reverted`);
     }
     const transfer = await steps.sendSweepTransaction({ sweepId, purpose: 'sweep' });
+    if (transfer.sentId === null) throw new Error('a sweep transfer is always sent');
     if ((await untilFinal(transfer.sentId)) === 'reverted') return await failed(sweepId, `the sweep ${transfer.hash} reverted`);
   } catch (error) {
     await steps.finishSweep({ sweepId, completed: false, reason: (error as Error).message });

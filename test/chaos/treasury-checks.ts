@@ -214,7 +214,9 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
       );
   }
   const bySenderNonce = new Map<string, SentRow[]>();
-  for (const row of sent) bySenderNonce.set(`${row.from_address}:${row.nonce}`, [...(bySenderNonce.get(`${row.from_address}:${row.nonce}`) ?? []), row]);
+  // A transaction the signer refused holds no nonce (it went back to its sender): it is the sweep's failure, not a nonce's.
+  const holding = sent.filter((row) => row.status !== 'refused');
+  for (const row of holding) bySenderNonce.set(`${row.from_address}:${row.nonce}`, [...(bySenderNonce.get(`${row.from_address}:${row.nonce}`) ?? []), row]);
   for (const [key, rows] of bySenderNonce) {
     if (rows.length > 1)
       add(
@@ -225,7 +227,7 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
         rows[0]!.created_at,
       );
   }
-  for (const row of sent) {
+  for (const row of holding) {
     const onChain = minedAt.get(`${row.from_address}:${row.nonce}`);
     const label = `${row.purpose} ${row.id} of sweep ${row.sweep_id} (${row.from_address} nonce ${row.nonce})`;
     if (row.status === 'confirmed' || row.status === 'failed') {
