@@ -5,15 +5,8 @@ import { Wallet } from 'ethers';
 import { startTronDevnet, TRON_FUNDED_PRIVATE_KEY, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { freePort } from '../../dev/tools/ports';
 import { tronAddressToHex } from '../../src/chains/tron/address';
-import {
-  encodeRawData,
-  rawDataFromJson,
-  rawDataToJson,
-  signTransactionId,
-  transactionId,
-  tronAddressOfKey,
-  type TronRawData,
-} from '../../src/chains/tron/transaction';
+import { encodeRawData, rawDataFromJson, rawDataToJson, transactionId, tronAddressOfKey, type TronRawData } from '../../src/chains/tron/transaction';
+import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { TronAdapter } from '../../src/chains/tron/tron.adapter';
 
 /**

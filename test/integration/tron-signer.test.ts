@@ -10,12 +10,12 @@ import {
   decodeRawData,
   encodeRawData,
   recoverSigner,
-  signTransactionId,
   transactionId,
   tronAddressOfKey,
   type TriggerSmartContract,
   type TronRawData,
 } from '../../src/chains/tron/transaction';
+import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
 import { SignerClient, SignerRefusedError, type TronSignAnswer, type TronSignRequest } from '../../src/treasury/signer-client';
 import { ScriptProcess } from '../helpers/script-process';

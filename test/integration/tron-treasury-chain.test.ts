@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Wallet } from 'ethers';
 import { startTronDevnet, TRON_FUNDED_PRIVATE_KEY, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { freePort } from '../../dev/tools/ports';
-import { signTransaction, tronAddressOfKey, type TronContract } from '../../src/chains/tron/transaction';
+import { tronAddressOfKey, type TronContract } from '../../src/chains/tron/transaction';
+import { signTransaction } from '../../dev/devnet/tron-signing';
 import { buildTronTransaction, hex41, TronBroadcastError, TronTreasuryChain, tronTokenTransfer } from '../../src/treasury/tron-chain';
 
 /**

@@ -11,12 +11,12 @@ import {
   rawDataToJson,
   readSignedTransaction,
   recoverSigner,
-  signTransaction,
   transactionId,
   tronAddressOfKey,
   TronTransactionError,
   type TronRawData,
 } from '../../src/chains/tron/transaction';
+import { signTransaction } from '../../dev/devnet/tron-signing';
 
 const recorded = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/tron', name), 'utf8'));
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');

@@ -582,12 +582,6 @@ export function rawDataFromJson(json: unknown): TronRawData {
 // ---------------------------------------------------------------------------------------------
 // Signatures
 
-/** The 65-byte signature java-tron expects over a txID: r ‖ s ‖ recovery id (0 or 1), hex. */
-export function signTransactionId(txID: string, privateKey: string): string {
-  const signature = new SigningKey(privateKey.startsWith('0x') ? privateKey : `0x${privateKey}`).sign(fromHex(txID, 'txID', 32));
-  return signature.r.slice(2) + signature.s.slice(2) + (signature.yParity === 1 ? '01' : '00');
-}
-
 /** The Tron address (base58check) whose key made `signature` over `txID`; throws when the signature is malformed. */
 export function recoverSigner(txID: string, signature: string): string {
   const bytes = fromHex(signature, 'signature', 65);
@@ -632,13 +626,6 @@ export interface SignedTronTransaction {
   raw_data: Json;
   raw_data_hex: string;
   signature: string[];
-}
-
-/** Encodes and signs: the whole transaction, ready for /wallet/broadcasttransaction. */
-export function signTransaction(raw: TronRawData, privateKey: string): SignedTronTransaction {
-  const bytes = encodeRawData(raw);
-  const txID = transactionId(bytes);
-  return { txID, raw_data: rawDataToJson(raw), raw_data_hex: hex(bytes), signature: [signTransactionId(txID, privateKey)] };
 }
 
 /**
