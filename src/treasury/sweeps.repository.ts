@@ -111,15 +111,8 @@ export async function allocateSentTransaction(
     if (existing) return existing;
     await sql`insert into sending_nonces (livemode, network, address, next_nonce) values (${input.livemode}, ${input.network}, ${input.from}, ${input.chainNonce.toString()})
               on conflict do nothing`.execute(transaction);
-    const locked = await transaction
-      .selectFrom('sending_nonces')
-      .select('next_nonce')
-      .where('livemode', '=', input.livemode)
-      .where('network', '=', input.network)
-      .where('address', '=', input.from)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const stored = BigInt(locked.next_nonce);
+    const from = { livemode: input.livemode, network: input.network, address: input.from };
+    const stored = await lockNextNonce(transaction, from);
     const sender = (table: 'released_nonces') =>
       transaction.deleteFrom(table).where('livemode', '=', input.livemode).where('network', '=', input.network).where('address', '=', input.from);
     // A nonce given back below what the chain has seen was filled by someone else: forget it.
@@ -139,13 +132,7 @@ export async function allocateSentTransaction(
     if (released) nonce = BigInt(released.nonce);
     else {
       nonce = stored > input.chainNonce ? stored : input.chainNonce;
-      await transaction
-        .updateTable('sending_nonces')
-        .set({ next_nonce: (nonce + 1n).toString() })
-        .where('livemode', '=', input.livemode)
-        .where('network', '=', input.network)
-        .where('address', '=', input.from)
-        .execute();
+      await setNextNonce(transaction, from, nonce + 1n);
     }
     return transaction
       .insertInto('treasury_transactions_sent')
@@ -300,14 +287,8 @@ export async function treasuryHealth(db: Executor) {
  */
 export async function releaseRefusedNonce(db: Executor, sent: SentTransaction): Promise<void> {
   await inTransaction(db, async (transaction) => {
-    const locked = await transaction
-      .selectFrom('sending_nonces')
-      .select('next_nonce')
-      .where('livemode', '=', sent.livemode)
-      .where('network', '=', sent.network)
-      .where('address', '=', sent.from_address)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const from = { livemode: sent.livemode, network: sent.network, address: sent.from_address };
+    const next = await lockNextNonce(transaction, from);
     const refused = await transaction
       .updateTable('treasury_transactions_sent')
       .set({ status: 'refused', nonce: null, updated_at: new Date() })
@@ -317,14 +298,7 @@ export async function releaseRefusedNonce(db: Executor, sent: SentTransaction): 
       .executeTakeFirst();
     if (!refused || sent.nonce === null) return;
     const nonce = BigInt(sent.nonce);
-    if (BigInt(locked.next_nonce) === nonce + 1n)
-      await transaction
-        .updateTable('sending_nonces')
-        .set({ next_nonce: nonce.toString() })
-        .where('livemode', '=', sent.livemode)
-        .where('network', '=', sent.network)
-        .where('address', '=', sent.from_address)
-        .execute();
+    if (next === nonce + 1n) await setNextNonce(transaction, from, nonce);
     else
       await transaction
         .insertInto('released_nonces')
@@ -332,4 +306,33 @@ export async function releaseRefusedNonce(db: Executor, sent: SentTransaction): 
         .onConflict((conflict) => conflict.doNothing())
         .execute();
   });
+}
+
+interface Sender {
+  livemode: boolean;
+  network: string;
+  address: string;
+}
+
+/** The sender's next nonce, its row locked until the transaction ends: nonces are taken and given back one at a time. */
+async function lockNextNonce(transaction: Executor, sender: Sender): Promise<bigint> {
+  const locked = await transaction
+    .selectFrom('sending_nonces')
+    .select('next_nonce')
+    .where('livemode', '=', sender.livemode)
+    .where('network', '=', sender.network)
+    .where('address', '=', sender.address)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  return BigInt(locked.next_nonce);
+}
+
+async function setNextNonce(transaction: Executor, sender: Sender, next: bigint): Promise<void> {
+  await transaction
+    .updateTable('sending_nonces')
+    .set({ next_nonce: next.toString() })
+    .where('livemode', '=', sender.livemode)
+    .where('network', '=', sender.network)
+    .where('address', '=', sender.address)
+    .execute();
 }
