@@ -33,6 +33,7 @@
  *   POST /wallet/createtransaction, /wallet/triggersmartcontract, /wallet/triggerconstantcontract,
  *        /wallet/freezebalancev2, /wallet/delegateresource, /wallet/undelegateresource  build (as java-tron)
  *   POST /wallet/broadcasttransaction, /wallet/getaccount, /wallet/getaccountresource,
+ *        /wallet/getcandelegatedmaxsize,
  *        /wallet/getchainparameters                                         as java-tron
  *   POST /wallet/getnowblock, /walletsolidity/getnowblock, /wallet/getblockbynum,
  *        /wallet/getblockbylimitnext, /wallet/gettransactioninfobyblocknum,
@@ -86,6 +87,8 @@ import {
   newAccount,
   recovered,
   Refusal,
+  activeAccount,
+  stakeInUse,
   TOTAL_ENERGY_LIMIT,
   TOTAL_ENERGY_WEIGHT,
   TOTAL_NET_LIMIT,
@@ -310,13 +313,21 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           });
         case '/wallet/getaccount': {
           const address = hexOf(body.address);
-          const account = address ? state.accounts.get(address) : undefined;
+          const account = address ? activeAccount(state, address) : undefined;
           return send(200, account && address ? accountJson(address, account) : {});
         }
         case '/wallet/getaccountresource': {
           const address = hexOf(body.address);
-          const account = address ? state.accounts.get(address) : undefined;
+          const account = address ? activeAccount(state, address) : undefined;
           return send(200, account ? accountResourceJson(account, Date.now()) : {});
+        }
+        case '/wallet/getcandelegatedmaxsize': {
+          // type 0 bandwidth, 1 energy: the stake not delegated, less what the account's own use holds back (as DelegateResource checks).
+          const address = hexOf(body.owner_address);
+          const account = address ? activeAccount(state, address) : undefined;
+          const resource = body.type === 1 ? 'ENERGY' : 'BANDWIDTH';
+          const size = account ? account.frozen[resource] - stakeInUse(account, resource, Date.now()) : 0n;
+          return send(200, size > 0n ? { max_size: Number(size) } : {});
         }
         case '/wallet/createtransaction':
         case '/wallet/freezebalancev2':
@@ -540,7 +551,7 @@ function constantCall(state: ChainState, contract: Extract<TronContract, { type:
 /** The actuator's validate() alone, on a copy: what createtransaction and the like refuse. */
 function validateOnly(state: ChainState, contract: TronContract, feeLimit: number, now: number): void {
   const copy = cloneState(state);
-  const owner = copy.accounts.get(contract.owner_address);
+  const owner = activeAccount(copy, contract.owner_address);
   if (!owner)
     throw invalid(contract.type === 'TransferContract' ? 'Validate TransferContract error, no OwnerAccount.' : `Account[${contract.owner_address}] not exists`);
   execute(copy, contract, feeLimit, 0, now, hex41(TRON_DEVNET_USDT), {}, { chargeBandwidth: false });
@@ -594,7 +605,9 @@ function applyDevnetTransfer(state: ChainState, transaction: StoredTransaction, 
   let to = state.accounts.get(toHex);
   from.trx -= devnetTransferFee(transaction);
   if (transaction.failed) return;
-  if (!to) state.accounts.set(toHex, (to = newAccount(now)));
+  // TRX creates (activates) the receiver's account; USDT alone does not.
+  if (!to) state.accounts.set(toHex, (to = newAccount(now, 0n, transaction.kind === 'TRX')));
+  else if (transaction.kind === 'TRX' && !to.active) Object.assign(to, { active: true, createTime: now });
   const amount = BigInt(transaction.kind === 'USDT' ? (transaction.paid ?? transaction.amount) : transaction.amount);
   if (transaction.kind === 'USDT') {
     from.usdt -= amount;

@@ -47,6 +47,13 @@ export const TRANSFER_ENERGY_TO_NEW_HOLDER = 130_285;
 export const REVERT_ENERGY = 7_500;
 
 export interface Account {
+  /**
+   * Whether the account exists on the chain. A TRC-20 transfer credits tokens to an address
+   * without creating its account (as on Tron: the contract's storage holds the balance); only
+   * TRX sent to it creates (activates) it. An inactive address is none to getaccount and cannot
+   * send a transaction or receive a delegation.
+   */
+  active: boolean;
   trx: bigint;
   usdt: bigint;
   createTime: number;
@@ -98,8 +105,9 @@ export interface Receipt {
 export const resourceKey = (from: string, to: string, resource: TronResource) => `${from}:${to}:${resource}`;
 const zero = (): Record<TronResource, bigint> => ({ BANDWIDTH: 0n, ENERGY: 0n });
 
-export function newAccount(createTime: number, trx = 0n): Account {
+export function newAccount(createTime: number, trx = 0n, active = true): Account {
   return {
+    active,
     trx,
     usdt: 0n,
     createTime,
@@ -120,6 +128,12 @@ export function cloneState(state: ChainState): ChainState {
   for (const [address, account] of state.accounts)
     accounts.set(address, { ...account, frozen: { ...account.frozen }, delegatedOut: { ...account.delegatedOut }, acquired: { ...account.acquired } });
   return { accounts, delegations: new Map([...state.delegations].map(([key, value]) => [key, { ...value }])) };
+}
+
+/** The account at `address` if it exists on the chain (an address holding only tokens does not). */
+export function activeAccount(state: ChainState, address: string): Account | undefined {
+  const account = state.accounts.get(address);
+  return account?.active ? account : undefined;
 }
 
 /** Usage left after recovery: linear over 24 hours (java-tron's ResourceProcessor.increase, in ms). */
@@ -167,7 +181,7 @@ export function usdtCall(state: ChainState, owner: string, data: string, callVal
 }
 
 /** The part of a stake that is in use (its used resource as staked TRX), which cannot be delegated. */
-function stakeInUse(account: Account, resource: TronResource, now: number): bigint {
+export function stakeInUse(account: Account, resource: TronResource, now: number): bigint {
   const usage = resource === 'ENERGY' ? recovered(account.energyUsage, account.energyTime, now) : recovered(account.netUsage, account.netTime, now);
   const [weight, limit] = resource === 'ENERGY' ? [TOTAL_ENERGY_WEIGHT, TOTAL_ENERGY_LIMIT] : [TOTAL_NET_WEIGHT, TOTAL_NET_LIMIT];
   return BigInt(Math.ceil((usage * weight) / limit)) * 1_000_000n;
@@ -189,11 +203,11 @@ export function execute(
   force: { fail?: boolean; paid?: string } = {},
   options: { chargeBandwidth?: boolean } = {},
 ): Receipt {
-  const owner = state.accounts.get(contract.owner_address);
+  const owner = activeAccount(state, contract.owner_address);
   if (!owner) throw invalid('account does not exist');
   const receipt: Receipt = { net: 'stake', netUsage: 0, netFee: 0, energyUsage: 0, energyFee: 0, energyUsageTotal: 0, otherFee: 0, fee: 0 };
   // Bandwidth (BandwidthProcessor.consume).
-  const createsAccount = contract.type === 'TransferContract' && !state.accounts.has(contract.to_address);
+  const createsAccount = contract.type === 'TransferContract' && !activeAccount(state, contract.to_address);
   const netLeft = netLimit(owner) - recovered(owner.netUsage, owner.netTime, now);
   if (options.chargeBandwidth === false) {
     // Validation only (createtransaction and the like): bandwidth is charged when the transaction is pushed.
@@ -244,7 +258,7 @@ export function execute(
     case 'DelegateResourceContract': {
       if (contract.balance < 1_000_000n) throw invalid('delegateBalance must be greater than or equal to 1 TRX');
       if (contract.receiver_address === contract.owner_address) throw invalid('receiverAddress must not be the same as ownerAddress');
-      if (!state.accounts.has(contract.receiver_address)) throw invalid(`Account[${contract.receiver_address}] not exists`);
+      if (!activeAccount(state, contract.receiver_address)) throw invalid(`Account[${contract.receiver_address}] not exists`);
       const delegatable = owner.frozen[contract.resource] - stakeInUse(owner, contract.resource, now);
       if (contract.balance > delegatable)
         throw invalid(`delegateBalance must be less than or equal to available Freeze${contract.resource === 'ENERGY' ? 'Energy' : 'Bandwidth'}V2 balance`);
@@ -269,9 +283,11 @@ export function execute(
 
 /** A mined transaction's effects on the accounts, from its contract and receipt alone (so a replay gives the same state). */
 export function applyReceipt(state: ChainState, contract: TronContract, receipt: Receipt, now: number): void {
-  const account = (address: string) => {
+  /** The account at `address`; `activate`: TRX arriving creates it, tokens alone do not. */
+  const account = (address: string, activate = true) => {
     let found = state.accounts.get(address);
-    if (!found) state.accounts.set(address, (found = newAccount(now)));
+    if (!found) state.accounts.set(address, (found = newAccount(now, 0n, activate)));
+    else if (activate && !found.active) Object.assign(found, { active: true, createTime: now });
     return found;
   };
   const owner = account(contract.owner_address);
@@ -296,7 +312,7 @@ export function applyReceipt(state: ChainState, contract: TronContract, receipt:
       const transfer = usdtTransferOf(contract.data);
       if (receipt.result === 'SUCCESS' && transfer && receipt.usdtPaid) {
         owner.usdt -= BigInt(receipt.usdtPaid);
-        account(transfer.to).usdt += BigInt(receipt.usdtPaid);
+        account(transfer.to, false).usdt += BigInt(receipt.usdtPaid);
       }
       break;
     }

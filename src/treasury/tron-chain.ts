@@ -90,9 +90,41 @@ export class TronTreasuryChain {
     return BigInt(block.block_header.raw_data.number ?? 0);
   }
 
-  async trxBalance(address: string): Promise<bigint> {
+  /** The TRX the address holds, sun (its staked TRX not included). */
+  async nativeBalance(address: string): Promise<bigint> {
     const account = await this.call<{ balance?: number }>('/wallet/getaccount', { address, visible: true });
     return BigInt(account.balance ?? 0);
+  }
+
+  /** Whether the account exists: a transfer of TRX to one that does not pays to create it (1.1 TRX). */
+  async accountExists(address: string): Promise<boolean> {
+    const account = await this.call<{ address?: string; create_time?: number }>('/wallet/getaccount', { address, visible: true });
+    return account.address !== undefined || account.create_time !== undefined;
+  }
+
+  /** The solidified block's timestamp: a transaction expired before it and not in the chain can never be mined. */
+  async solidifiedTimestamp(): Promise<number> {
+    const block = await this.call<{ block_header: { raw_data: { timestamp: number } } }>('/walletsolidity/getnowblock');
+    return block.block_header.raw_data.timestamp;
+  }
+
+  /** How much of the address's stake for energy it may delegate now, sun (what its own use of energy holds back is not). */
+  async delegatableEnergyStake(address: string): Promise<bigint> {
+    const answer = await this.call<{ max_size?: number }>('/wallet/getcandelegatedmaxsize', { owner_address: address, type: 1, visible: true });
+    return BigInt(answer.max_size ?? 0);
+  }
+
+  /**
+   * The stake (sun, whole TRX, at least 1 TRX as java-tron requires) whose delegation by
+   * `delegator` gives `energy`: a staked TRX gives TotalEnergyLimit / TotalEnergyWeight energy a day.
+   */
+  async stakeForEnergy(delegator: string, energy: bigint): Promise<bigint> {
+    const totals = await this.call<{ TotalEnergyLimit?: number; TotalEnergyWeight?: number }>('/wallet/getaccountresource', { address: delegator, visible: true });
+    const limit = BigInt(totals.TotalEnergyLimit ?? 0);
+    const weight = BigInt(totals.TotalEnergyWeight ?? 0);
+    if (limit === 0n || weight === 0n) throw new Error('getaccountresource has no TotalEnergyLimit or TotalEnergyWeight');
+    const trx = (energy * weight + limit - 1n) / limit;
+    return (trx > 1n ? trx : 1n) * 1_000_000n;
   }
 
   async tokenBalance(token: string, address: string): Promise<bigint> {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Wallet } from 'ethers';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { freePort } from '../../dev/tools/ports';
 import { tronAddressToHex } from '../../src/chains/tron/address';
 import { TronAdapter } from '../../src/chains/tron/tron.adapter';
+import { tronAddressOfKey } from '../../src/chains/tron/transaction';
 
 const recorded = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/tron', name), 'utf8'));
 
@@ -179,6 +181,29 @@ describe('the Tron devnet stand-in, against recorded java-tron responses', () =>
     expect(await adapter.inclusions([{ transactionHash: paid, logIndex: -2, currency: 'TRX', to, amount: '5' }])).toEqual([
       { ...at, pays: { currency: 'TRX', to, amount: '5' } },
     ]);
+  });
+
+  it('an address that received only USDT has no account (none to getaccount, nothing it can send) until TRX activates it', async () => {
+    const address = tronAddressOfKey(Wallet.createRandom().privateKey);
+    tron.transfer(address, 7_000_000n, 'USDT');
+    tron.mine();
+    expect(await call('/wallet/getaccount', { address, visible: true })).toEqual({});
+    expect(await call('/wallet/getaccountresource', { address, visible: true })).toEqual({});
+    // The tokens are the contract's to say: balanceOf answers them.
+    const balance = await call('/wallet/triggerconstantcontract', {
+      owner_address: address,
+      contract_address: tron.usdtAddress,
+      function_selector: 'balanceOf(address)',
+      parameter: tronAddressToHex(address)!.slice(2).padStart(64, '0'),
+      visible: true,
+    });
+    expect(BigInt(`0x${balance.constant_result[0]}`)).toBe(7_000_000n);
+    // java-tron refuses to build a transaction from an address without an account.
+    const built = await call('/wallet/createtransaction', { owner_address: address, to_address: tron.fundedAddress, amount: 1, visible: true });
+    expect(JSON.stringify(built)).toMatch(/not exists|no OwnerAccount/);
+    tron.transfer(address, 1n, 'TRX');
+    tron.mine();
+    expect(await call('/wallet/getaccount', { address, visible: true })).toMatchObject({ balance: 1, create_time: expect.any(Number) });
   });
 
   it('getblockbylimitnext: blocks [startNum, endNum), at most 100', async () => {

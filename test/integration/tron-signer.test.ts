@@ -261,6 +261,8 @@ describe('the signer process on Tron', () => {
     );
     // The deposit of customer 16's transfer, asked for as customer 15's: the owner is not the key `from` names.
     tron.transfer(otherDeposit, 5n * TRX, 'USDT');
+    // TRX activates its account (tokens alone do not), so the node builds a transaction from it.
+    tron.transfer(otherDeposit, 1n * TRX, 'TRX');
     tron.mine();
     await refused(
       ask('sweep', await build('/wallet/triggersmartcontract', { ...usdtTransfer(treasury, 5n * TRX), owner_address: otherDeposit })),

@@ -64,7 +64,7 @@ describe('TronTreasuryChain on the Tron devnet stand-in', () => {
   });
 
   it('reads balances and resources as the node has them', async () => {
-    expect(await chain.trxBalance(deposit)).toBe(await trxOf(deposit));
+    expect(await chain.nativeBalance(deposit)).toBe(await trxOf(deposit));
     expect(await chain.tokenBalance(tron.usdtAddress, deposit)).toBe(50_000_000n);
     expect(await chain.tokenBalance(tron.usdtAddress, treasury)).toBe(0n);
     // A fresh account has its free daily bandwidth and no energy.
