@@ -26,6 +26,7 @@ import * as paymentPages from './20261207T0700-payment-pages';
 import * as treasury from './20261207T0800-treasury';
 import * as sweepReplacements from './20261207T0900-sweep-replacements';
 import * as releasedNonces from './20261207T1000-released-nonces';
+import * as tronSweeps from './20261207T1100-tron-sweeps';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T0800-treasury': treasury,
   '20261207T0900-sweep-replacements': sweepReplacements,
   '20261207T1000-released-nonces': releasedNonces,
+  '20261207T1100-tron-sweeps': tronSweeps,
 };

@@ -160,6 +160,8 @@ export interface RunningTronDevnet {
   /** A transfer from the funded account into the next block, as /devnet/transfer makes it; returns its txID. */
   transfer(to: string, amount: bigint, currency: 'TRX' | 'USDT', options?: { viaContract?: boolean; fail?: boolean }): string;
   mine(blocks?: number): void;
+  /** Moves the stand-in's clock (block timestamps, expirations, resource recovery) forward: minutes of Tron in a test without waiting. */
+  advanceClock(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -170,6 +172,9 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
         () => undefined,
       )
     : undefined;
+  /** The stand-in's clock: the system's, moved forward by advanceClock. */
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
   const chain: StoredBlock[] = saved ?? [makeBlock(0, '0'.repeat(64), [])];
   let pending: StoredTransaction[] = [];
   /** Transactions reorgs have dropped, by txID, for /devnet/resend. */
@@ -181,7 +186,7 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
   const mine = (blocks = 1) => {
     for (let i = 0; i < blocks; i++) {
       const parent = chain.at(-1)!;
-      const timestamp = Date.now();
+      const timestamp = now();
       // As a block producer does: each pending transaction runs against the state the ones before it left; one java-tron would now refuse (expired, can no longer pay) is left out.
       const included = pending.filter((transaction) => {
         try {
@@ -219,7 +224,7 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
       ref_block_bytes: (head.number & 0xffff).toString(16).padStart(4, '0'),
       ref_block_hash: head.blockID.slice(16, 32),
       expiration: head.timestamp + DEFAULT_EXPIRATION_MS,
-      timestamp: Date.now(),
+      timestamp: now(),
       fee_limit: feeLimit,
     };
     const bytes = encodeRawData(raw);
@@ -246,7 +251,7 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
     const tapos = chain.slice(-TAPOS_BLOCKS).some((block) => (block.number & 0xffff) === refNumber && block.blockID.slice(16, 32) === raw.ref_block_hash);
     if (!tapos) throw new Refusal('TAPOS_ERROR', 'Tapos check error.');
     const transaction = storedSigned(txID, raw, rawDataHex, signature);
-    run(pendingState(Date.now()), transaction, Date.now(), { dryRun: true });
+    run(pendingState(now()), transaction, now(), { dryRun: true });
     return transaction;
   };
 
@@ -319,14 +324,14 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
         case '/wallet/getaccountresource': {
           const address = hexOf(body.address);
           const account = address ? activeAccount(state, address) : undefined;
-          return send(200, account ? accountResourceJson(account, Date.now()) : {});
+          return send(200, account ? accountResourceJson(account, now()) : {});
         }
         case '/wallet/getcandelegatedmaxsize': {
           // type 0 bandwidth, 1 energy: the stake not delegated, less what the account's own use holds back (as DelegateResource checks).
           const address = hexOf(body.owner_address);
           const account = address ? activeAccount(state, address) : undefined;
           const resource = body.type === 1 ? 'ENERGY' : 'BANDWIDTH';
-          const size = account ? account.frozen[resource] - stakeInUse(account, resource, Date.now()) : 0n;
+          const size = account ? account.frozen[resource] - stakeInUse(account, resource, now()) : 0n;
           return send(200, size > 0n ? { max_size: Number(size) } : {});
         }
         case '/wallet/createtransaction':
@@ -342,8 +347,8 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
             return send(200, { Error: `class java.lang.IllegalArgumentException : ${(error as Error).message}` });
           }
           const feeLimit = Number(body.fee_limit ?? 0);
-          const now = Date.now();
-          const working = pendingState(now);
+          const at = now();
+          const working = pendingState(at);
           if (path === '/wallet/triggerconstantcontract') {
             // A call run without a transaction (VMActuator in constant mode): what it would use and answer.
             const call = contract.type === 'TriggerSmartContract' ? constantCall(working, contract) : undefined;
@@ -352,7 +357,7 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
           }
           try {
             // java-tron runs the actuator's validate() when it builds a transaction; bandwidth is charged only when it is pushed.
-            validateOnly(working, contract, feeLimit, now);
+            validateOnly(working, contract, feeLimit, at);
           } catch (error) {
             if (!(error instanceof Refusal)) throw error;
             if (path === '/wallet/triggersmartcontract') return send(200, { result: { code: 'CONTRACT_VALIDATE_ERROR', message: hexText(error.message) } });
@@ -462,6 +467,9 @@ export async function startTronDevnet(options: { port: number; blockTimeSeconds?
       return transaction.txID;
     },
     mine,
+    advanceClock: (ms) => {
+      clockOffset += ms;
+    },
     stop: async () => {
       if (timer) clearInterval(timer);
       server.closeAllConnections();

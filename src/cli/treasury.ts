@@ -1,7 +1,7 @@
 /**
  * The treasury's operator commands (docs/treasury.md):
  *
- *   sweep --now [--network N] [--mode test|live]   runs a sweep of every watched EVM chain (or the one named) now, on the worker, and waits
+ *   sweep --now [--network N] [--mode test|live]   runs a sweep of every watched chain (or the one named) now, on the worker, and waits
  *   reconcile [--network N] [--mode test|live]     compares the holdings ledger with the chain now; exits 1 when they differ
  *
  * Against a running `npm run dev` both work with no setup (its database, Temporal and chains).
@@ -19,16 +19,16 @@ import { cliEnvironment } from './dev-stack';
 
 const options = { now: { type: 'boolean' as const, default: false }, network: { type: 'string' as const }, mode: { type: 'string' as const } };
 
-/** The watched EVM chains the flags name (all of them by default). */
+/** The watched chains the flags name (all of them by default). */
 function chainsOf(config: ReturnType<typeof loadConfig>, values: { network?: string | undefined; mode?: string | undefined }, usage: string) {
   if (values.mode !== undefined && values.mode !== 'test' && values.mode !== 'live') throw new StartupError(`--mode is test or live\n${usage}`);
   const chains = config.chains.filter(
-    (chain) => chain.family === 'evm' && (!values.network || chain.network === values.network) && (!values.mode || modeOf(chain.livemode) === values.mode),
+    (chain) => (!values.network || chain.network === values.network) && (!values.mode || modeOf(chain.livemode) === values.mode),
   );
   if (chains.length === 0) {
     const watched = config.chains.map((chain) => `${chain.network} (${modeOf(chain.livemode)})`).join(', ') || 'none';
     throw new StartupError(
-      `no watched EVM chain matches${values.network ? ` --network ${values.network}` : ''}${values.mode ? ` --mode ${values.mode}` : ''} (watched: ${watched})`,
+      `no watched chain matches${values.network ? ` --network ${values.network}` : ''}${values.mode ? ` --mode ${values.mode}` : ''} (watched: ${watched})`,
     );
   }
   return chains;
@@ -74,13 +74,19 @@ const SWEEP_STEPS: Record<string, string> = {
   failed: 'failed',
 };
 
+/** Tron: how a token sweep's energy is paid while it gets it. */
+const ENERGY_STEPS = {
+  delegation: "borrowing energy from the gas wallet's stake (given back after the transfer)",
+  burn: 'topping up TRX from the gas wallet for the energy it burns',
+};
+
 /** Prints each sweep of the run as it moves from step to step (read from its row every 2 s), so a long wait is never silent. */
 function followSweeps(db: Awaited<ReturnType<typeof connectDatabase>>, livemode: boolean, network: string, since: Date) {
   const seen = new Map<string, string>();
   const report = async () => {
     const sweeps = await db
       .selectFrom('sweeps')
-      .select(['id', 'currency', 'decimals', 'address', 'amount', 'status', 'failure_reason'])
+      .select(['id', 'currency', 'decimals', 'address', 'amount', 'status', 'energy_source', 'failure_reason'])
       .where('livemode', '=', livemode)
       .where('network', '=', network)
       .where('created_at', '>=', since)
@@ -91,7 +97,8 @@ function followSweeps(db: Awaited<ReturnType<typeof connectDatabase>>, livemode:
       seen.set(sweep.id, sweep.status);
       const amount = sweep.amount ? `${formatAmount(BigInt(sweep.amount), sweep.decimals)} ` : '';
       const why = sweep.failure_reason ? `: ${sweep.failure_reason}` : '';
-      console.log(`  ${sweep.id} ${amount}${sweep.currency} at ${sweep.address}: ${SWEEP_STEPS[sweep.status] ?? sweep.status}${why}`);
+      const step = sweep.status === 'topping_up' && sweep.energy_source ? ENERGY_STEPS[sweep.energy_source] : (SWEEP_STEPS[sweep.status] ?? sweep.status);
+      console.log(`  ${sweep.id} ${amount}${sweep.currency} at ${sweep.address}: ${step}${why}`);
     }
   };
   const timer = setInterval(() => void report().catch(() => undefined), 2_000);

@@ -39,20 +39,21 @@ export async function bookHoldings(
     .returning('id')
     .executeTakeFirst();
   if (!booked) return false;
+  const moving = entries.filter((entry) => entry.amount !== 0n);
+  // A transaction that cost nothing (Tron's energy lent on staked bandwidth) is recorded as booked, with no entries.
+  if (moving.length === 0) return true;
   await db
     .insertInto('holdings_entries')
     .values(
-      entries
-        .filter((entry) => entry.amount !== 0n)
-        .map((entry) => ({
-          transaction_id: id,
-          account: entry.account,
-          livemode: transaction.livemode,
-          network: transaction.network,
-          currency: entry.currency,
-          address: entry.address,
-          amount: entry.amount.toString(),
-        })),
+      moving.map((entry) => ({
+        transaction_id: id,
+        account: entry.account,
+        livemode: transaction.livemode,
+        network: transaction.network,
+        currency: entry.currency,
+        address: entry.address,
+        amount: entry.amount.toString(),
+      })),
     )
     .execute();
   return true;

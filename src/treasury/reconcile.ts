@@ -13,7 +13,7 @@ import type { Db } from '../db/database';
 import { modeOf } from '../domain/mode';
 import { networks, type Network } from '../domain/networks';
 import { catchUpDepositHoldings, holdingsByAddress } from './holdings.repository';
-import type { TreasuryChain } from './sweeps.service';
+import type { AnyTreasuryChain } from './sweep-context';
 
 export interface Difference {
   account: string;
@@ -37,11 +37,11 @@ export interface ReconciliationReport {
 
 /** Compares the ledger's holdings with the chain for one network in one mode and records every difference found. */
 export async function reconcile(
-  deps: { db: Db; chainOf: (livemode: boolean, network: Network) => TreasuryChain | undefined },
+  deps: { db: Db; chainOf: (livemode: boolean, network: Network) => AnyTreasuryChain | undefined },
   input: { livemode: boolean; network: Network; runId: string },
 ): Promise<ReconciliationReport> {
   const config = deps.chainOf(input.livemode, input.network);
-  if (!config) throw new Error(`no ${modeOf(input.livemode)}-mode EVM node is configured for ${input.network}: nothing to reconcile there`);
+  if (!config) throw new Error(`no ${modeOf(input.livemode)}-mode node is configured for ${input.network}: nothing to reconcile there`);
   while ((await catchUpDepositHoldings(deps.db)) > 0) {
     // In pieces of 1000 bookings.
   }

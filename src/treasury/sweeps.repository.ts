@@ -78,7 +78,7 @@ export async function findSweep(db: Executor, id: string): Promise<Sweep | undef
 export async function updateSweep(
   db: Executor,
   id: string,
-  update: { status?: SweepStatus; amount?: bigint; failure_reason?: string | null; completed_at?: Date | null },
+  update: { status?: SweepStatus; amount?: bigint; energy_source?: 'delegation' | 'burn' | null; failure_reason?: string | null; completed_at?: Date | null },
 ): Promise<Sweep> {
   return db
     .updateTable('sweeps')
@@ -153,6 +153,35 @@ export async function allocateSentTransaction(
   });
 }
 
+/**
+ * A Tron transaction of the sweep, made once: Tron has no nonces, so the request (the transaction's
+ * bytes, built against a recent block) and its expiration are recorded as they are, before the
+ * signer is asked. A retry finds the row and asks for the same signature.
+ */
+export async function recordTronSentTransaction(
+  db: Executor,
+  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string; expiresAt: Date },
+  request: Record<string, unknown>,
+): Promise<SentTransaction> {
+  await db
+    .insertInto('treasury_transactions_sent')
+    .values({
+      id: newId('sentTransaction'),
+      sweep_id: input.sweepId,
+      purpose: input.purpose,
+      livemode: input.livemode,
+      network: input.network,
+      from_address: input.from,
+      to_address: input.to,
+      request: JSON.stringify(request),
+      status: 'allocated',
+      expires_at: input.expiresAt,
+    })
+    .onConflict((oc) => oc.columns(['sweep_id', 'purpose']).doNothing())
+    .execute();
+  return (await sentTransactionOf(db, input.sweepId, input.purpose))!;
+}
+
 export async function updateSentTransaction(
   db: Executor,
   id: string,
@@ -221,6 +250,8 @@ export async function replaceSentVersion(
   sent: SentTransaction,
   signed: { signed_transaction: string; hash: string },
   head: bigint,
+  /** Tron: the new version's expiration. */
+  expiresAt?: Date,
 ): Promise<SentTransaction> {
   return inTransaction(db, async (transaction) => {
     await transaction
@@ -244,6 +275,7 @@ export async function replaceSentVersion(
         signed_transaction: signed.signed_transaction,
         hash: signed.hash,
         broadcast_block: head.toString(),
+        ...(expiresAt && { expires_at: expiresAt }),
         updated_at: new Date(),
       })
       .where('id', '=', sent.id)

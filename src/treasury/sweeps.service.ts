@@ -17,18 +17,30 @@
  *    before it is signed, kept with every earlier version: whichever is mined, only one can be);
  *    once final its movements and its fee are booked in the holdings ledger, once.
  */
-import type { Db } from '../db/database';
-import { StepFailure, activityFailureTypes, missing } from '../domain/failures';
+import { StepFailure, activityFailureTypes } from '../domain/failures';
 import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
 import { currencyOn, networks, type Network } from '../domain/networks';
-import { bookHoldings, catchUpDepositHoldings, type HoldingsEntry } from './holdings.repository';
-import { EvmTreasuryChain, tokenTransferData, type Receipt } from './evm-chain';
-import { SignerRefusedError, type SignerClient, type SignRequest } from './signer-client';
+import { catchUpDepositHoldings } from './holdings.repository';
+import { tokenTransferData, type EvmTreasuryChain, type Receipt } from './evm-chain';
+import { SignerRefusedError, type SignRequest } from './signer-client';
+import {
+  bookFinal,
+  isNative,
+  ledgerHolding,
+  notConfigured,
+  requireChain,
+  requireSigner,
+  sentOf,
+  sweepOf,
+  tokenOf,
+  walletsOf,
+  type TreasuryChain,
+  type TreasuryDeps,
+} from './sweep-context';
 import {
   allocateSentTransaction,
   dropReplacementRequest,
-  findSweep,
   recordReplacementRequest,
   releaseRefusedNonce,
   replacedVersionsOf,
@@ -40,24 +52,9 @@ import {
   updateSweep,
 } from './sweeps.repository';
 import type { SentPurpose, SentTransaction, Sweep } from './treasury.table';
+import { confirmTronSweepTransaction, prepareTronSweep, sendTronSweepTransaction } from './tron-sweeps';
 
-/** A watched EVM chain the treasury may send on. */
-export interface TreasuryChain {
-  chain: EvmTreasuryChain;
-  tokens: Array<{ currency: string; address: string }>;
-  confirmations: number;
-  /** Blocks a transaction may stay unmined after it was signed before it is replaced with a higher fee. */
-  stuckAfterBlocks: number;
-  /** The least worth sweeping, base units, per currency. */
-  minimum: (currency: string) => bigint;
-}
-
-export interface TreasuryDeps {
-  db: Db;
-  /** Undefined: no signer configured; treasury work fails with TreasuryNotConfigured and nothing else is affected. */
-  signer: SignerClient | undefined;
-  chainOf: (livemode: boolean, network: Network) => TreasuryChain | undefined;
-}
+export type { AnyTreasuryChain, TreasuryChain, TreasuryDeps, TronTreasury } from './sweep-context';
 
 export interface PlannedSweep {
   sweepId: string;
@@ -74,33 +71,12 @@ const NATIVE_TRANSFER_GAS = 21_000n;
 /** The fewest blocks after its signing a transaction stays unmined before it is stuck (its fee too low for the chain now); per network, see treasury-deps.ts. */
 export const STUCK_AFTER_BLOCKS = 10;
 
-function notConfigured(message: string): StepFailure {
-  return new StepFailure(activityFailureTypes.treasuryNotConfigured, message);
-}
+const isTron = (network: string) => networks[network as Network]?.family === 'tron';
 
-function requireSigner(deps: TreasuryDeps): SignerClient {
-  if (!deps.signer) throw notConfigured('No signer is configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): the worker runs no treasury work.');
-  return deps.signer;
-}
-
-function requireChain(deps: TreasuryDeps, livemode: boolean, network: string): TreasuryChain {
-  const chain = deps.chainOf(livemode, network as Network);
-  if (!chain || networks[network as Network]?.family !== 'evm')
-    throw notConfigured(`No ${modeOf(livemode)}-mode EVM node is configured for ${network}: nothing can be swept there.`);
+function requireEvmChain(deps: TreasuryDeps, livemode: boolean, network: string): TreasuryChain {
+  const chain = requireChain(deps, livemode, network);
+  if (chain.family !== 'evm') throw notConfigured(`${network} is not an EVM network`);
   return chain;
-}
-
-/** The treasury and gas wallet the signer will pay and sign from, for the mode and network. */
-async function walletsOf(deps: TreasuryDeps, livemode: boolean, network: string): Promise<{ treasury: string; gasWallet: string }> {
-  const health = await requireSigner(deps).health();
-  const mode = modeOf(livemode);
-  const treasury = health.treasuries[mode]?.[network as Network];
-  const gasWallet = health.gas_wallets[mode];
-  if (!treasury || !gasWallet)
-    throw notConfigured(
-      `The signer has no ${mode}-mode treasury for ${network} (INFLOW_TREASURY_${network.toUpperCase()}_${mode.toUpperCase()}), or no ${mode}-mode key.`,
-    );
-  return { treasury, gasWallet };
 }
 
 /** Step 1: the sweeps due on a network in a mode, recorded; those already under way are left to their workflows. */
@@ -137,45 +113,24 @@ export async function planSweeps(deps: TreasuryDeps, input: { livemode: boolean;
   return planned;
 }
 
-export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send'; amount: string };
-
-async function sweepOf(deps: TreasuryDeps, sweepId: string): Promise<Sweep> {
-  const sweep = await findSweep(deps.db, sweepId);
-  if (!sweep) throw missing(activityFailureTypes.sweepNotFound, 'sweep', sweepId);
-  return sweep;
-}
-
-const isNative = (sweep: Pick<Sweep, 'network' | 'currency'>) => sweep.currency === networks[sweep.network as Network].nativeCurrency;
-
-function tokenOf(chain: TreasuryChain, sweep: Sweep): string {
-  const token = chain.tokens.find((candidate) => candidate.currency === sweep.currency);
-  if (!token) throw notConfigured(`No ${sweep.currency} contract is configured for ${sweep.network} in ${modeOf(sweep.livemode)} mode.`);
-  return token.address;
-}
-
-/** What the ledger says the sweep's address holds of its currency. */
-async function ledgerHolding(deps: TreasuryDeps, sweep: Sweep, currency = sweep.currency): Promise<bigint> {
-  const row = await deps.db
-    .selectFrom('holdings_entries')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.val('0')).as('balance'))
-    .where('livemode', '=', sweep.livemode)
-    .where('network', '=', sweep.network)
-    .where('account', '=', 'deposit_addresses')
-    .where('address', '=', sweep.address)
-    .where('currency', '=', currency)
-    .executeTakeFirstOrThrow();
-  return BigInt(row.balance);
-}
+/**
+ * What a sweep does: nothing; a top-up of gas first, then its transfer; its transfer alone; or
+ * (Tron) energy lent by the gas wallet's stake (after a top-up of what else it lacks), the
+ * transfer, and the energy taken back.
+ */
+export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send' | 'delegate'; amount: string };
 
 /** Step 2: what to move, and whether the address needs gas first. An amount once recorded is kept (a retry reads the same). */
 export async function prepareSweep(deps: TreasuryDeps, sweepId: string): Promise<SweepPlan> {
   const sweep = await sweepOf(deps, sweepId);
   if (sweep.status === 'completed' || sweep.status === 'skipped' || sweep.status === 'failed')
     return { action: 'skip', reason: `the sweep is ${sweep.status}` };
-  const { chain, ...config } = requireChain(deps, sweep.livemode, sweep.network);
+  if (isTron(sweep.network)) return prepareTronSweep(deps, sweep);
+  const config = requireEvmChain(deps, sweep.livemode, sweep.network);
+  const { chain } = config;
   if (sweep.amount !== null) return { action: sweep.status === 'topping_up' ? 'top_up' : 'send', amount: sweep.amount };
   const held = await ledgerHolding(deps, sweep);
-  const onChain = isNative(sweep) ? await chain.nativeBalance(sweep.address) : await chain.tokenBalance(tokenOf({ chain, ...config }, sweep), sweep.address);
+  const onChain = isNative(sweep) ? await chain.nativeBalance(sweep.address) : await chain.tokenBalance(tokenOf(config, sweep), sweep.address);
   let amount = onChain < held ? onChain : held;
   let needsGas = false;
   if (isNative(sweep)) {
@@ -183,7 +138,7 @@ export async function prepareSweep(deps: TreasuryDeps, sweepId: string): Promise
     const fees = await chain.feeQuote();
     amount -= NATIVE_TRANSFER_GAS * fees.maxFeePerGas;
   } else if (amount > 0n) {
-    const gas = await tokenGas(chain, sweep, tokenOf({ chain, ...config }, sweep), amount);
+    const gas = await tokenGas(chain, sweep, tokenOf(config, sweep), amount);
     const fees = await chain.feeQuote();
     needsGas = (await chain.nativeBalance(sweep.address)) < gas * fees.maxFeePerGas;
   }
@@ -208,7 +163,8 @@ export type SentRef = { sentId: string; hash: string } | { sentId: null; hash: n
 
 export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<SentRef> {
   const sweep = await sweepOf(deps, sweepId);
-  const config = requireChain(deps, sweep.livemode, sweep.network);
+  if (isTron(sweep.network)) return sendTronSweepTransaction(deps, sweep, purpose);
+  const config = requireEvmChain(deps, sweep.livemode, sweep.network);
   const signer = requireSigner(deps);
   // Its gas topped up, the sweep moves on to its transfer (what `sweep --now` and the row show).
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
@@ -332,14 +288,14 @@ interface TxRequest {
  * once final (whichever version was mined), what it moved and what it cost are booked, once.
  */
 export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string): Promise<Confirmation> {
-  const sent = await deps.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sentId).executeTakeFirst();
-  if (!sent?.hash || !sent.signed_transaction) throw missing(activityFailureTypes.sweepNotFound, 'sent transaction', sentId);
+  const sent = await sentOf(deps, sentId);
   if (sent.status === 'confirmed') return { state: 'confirmed' };
   if (sent.status === 'failed') return { state: 'reverted' };
   const sweep = await sweepOf(deps, sent.sweep_id);
-  const config = requireChain(deps, sweep.livemode, sweep.network);
+  if (isTron(sweep.network)) return confirmTronSweepTransaction(deps, sweep, sent);
+  const config = requireEvmChain(deps, sweep.livemode, sweep.network);
   const { chain, confirmations } = config;
-  const versions = [{ hash: sent.hash, request: sent.request }, ...(await replacedVersionsOf(deps.db, sent.id))];
+  const versions = [{ hash: sent.hash!, request: sent.request }, ...(await replacedVersionsOf(deps.db, sent.id))];
   let mined: { receipt: Receipt; request: TxRequest } | undefined;
   for (const version of versions) {
     const receipt = await chain.receipt(version.hash);
@@ -350,39 +306,13 @@ export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string
   }
   if (!mined) {
     const replacement = await replaceIfStuck(deps, config, sweep, sent);
-    if (!replacement.replaced && !(await chain.isPending(sent.hash))) await chain.send(sent.signed_transaction);
+    if (!replacement.replaced && !(await chain.isPending(sent.hash!))) await chain.send(sent.signed_transaction!);
     return { state: 'waiting', confirmations: 0, ...replacement };
   }
   const { receipt, request } = mined;
   const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
   if (depth < confirmations) return { state: 'waiting', confirmations: depth };
-  const nativeCurrency = networks[sweep.network as Network].nativeCurrency;
-  const value = BigInt(request.tx.value);
-  const entries: HoldingsEntry[] = [{ account: 'network_fees', currency: nativeCurrency, address: null, amount: receipt.fee }];
-  if (sent.purpose === 'gas_topup') {
-    entries.push({ account: 'gas_wallet', currency: nativeCurrency, address: sent.from_address, amount: -receipt.fee });
-    if (receipt.status === 'succeeded') {
-      entries.push({ account: 'gas_wallet', currency: nativeCurrency, address: sent.from_address, amount: -value });
-      entries.push({ account: 'deposit_addresses', currency: nativeCurrency, address: sweep.address, amount: value });
-    }
-  } else {
-    entries.push({ account: 'deposit_addresses', currency: nativeCurrency, address: sweep.address, amount: -receipt.fee });
-    if (receipt.status === 'succeeded') {
-      const moved = isNative(sweep) ? value : BigInt(sweep.amount!);
-      entries.push({ account: 'deposit_addresses', currency: sweep.currency, address: sweep.address, amount: -moved });
-      entries.push({ account: 'treasury', currency: sweep.currency, address: sweep.treasury, amount: moved });
-    }
-  }
-  await deps.db.transaction().execute(async (transaction) => {
-    await bookHoldings(transaction, { livemode: sweep.livemode, network: sweep.network, kind: sent.purpose, sourceId: sent.id }, entries);
-    await updateSentTransaction(transaction, sent.id, {
-      status: receipt.status === 'succeeded' ? 'confirmed' : 'failed',
-      block_number: receipt.blockNumber.toString(),
-      gas_used: receipt.gasUsed.toString(),
-      fee: receipt.fee.toString(),
-    });
-  });
-  return receipt.status === 'succeeded' ? { state: 'confirmed' } : { state: 'reverted' };
+  return bookFinal(deps.db, sweep, sent, receipt, BigInt(request.tx.value));
 }
 
 /**

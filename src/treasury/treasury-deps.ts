@@ -1,29 +1,34 @@
-/** The worker's treasury: the signer it asks and the EVM nodes sweeps send on, from the configuration. */
+/** The worker's treasury: the signer it asks and the nodes sweeps send on (EVM and Tron), from the configuration. */
 import { ConfigError, type Config } from '../config';
 import { modeOf } from '../domain/mode';
 import { parseAmount } from '../domain/money';
 import { currencyOn, isNetwork, networks, type Network } from '../domain/networks';
 import { EvmTreasuryChain } from './evm-chain';
 import { SignerClient } from './signer-client';
-import { STUCK_AFTER_BLOCKS, type TreasuryChain, type TreasuryDeps } from './sweeps.service';
+import type { AnyTreasuryChain, TreasuryDeps } from './sweep-context';
+import { STUCK_AFTER_BLOCKS } from './sweeps.service';
+import { TronTreasuryChain } from './tron-chain';
 
 /** A native coin's least worth sweeping when not configured, in whole coins: below it, the transfer's gas would take most of it. */
 export const DEFAULT_NATIVE_SWEEP_MINIMUM = '0.001';
 
 export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>): Omit<TreasuryDeps, 'db'> {
   checkSweepMinimums(config.treasury.sweepMinimums);
-  const chains = new Map<string, TreasuryChain>();
+  const chains = new Map<string, AnyTreasuryChain>();
   for (const watched of config.chains) {
-    if (watched.family !== 'evm') continue;
     const mode = modeOf(watched.livemode);
     const network = watched.network;
-    chains.set(`${mode}:${network}`, {
-      chain: new EvmTreasuryChain(watched.rpcUrls[0]!),
+    const settings = {
       tokens: watched.tokens,
       confirmations: sweepConfirmations(watched),
-      stuckAfterBlocks: stuckAfterBlocks(network),
-      minimum: (currency) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
-    });
+      minimum: (currency: string) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
+    };
+    chains.set(
+      `${mode}:${network}`,
+      watched.family === 'tron'
+        ? { family: 'tron', chain: new TronTreasuryChain(watched.rpcUrls[0]!, watched.headers), ...settings }
+        : { family: 'evm', chain: new EvmTreasuryChain(watched.rpcUrls[0]!), stuckAfterBlocks: stuckAfterBlocks(network), ...settings },
+    );
   }
   return {
     signer: config.treasury.signer ? new SignerClient(config.treasury.signer) : undefined,

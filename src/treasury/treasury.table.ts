@@ -6,9 +6,10 @@ type Created = ColumnType<Date, Date | undefined, never>;
 type Updated = ColumnType<Date, Date | undefined, Date>;
 
 export type SweepStatus = 'pending' | 'topping_up' | 'sending' | 'completed' | 'skipped' | 'failed';
-export type SentPurpose = 'gas_topup' | 'sweep';
+/** Tron's token sweeps may borrow energy from the gas wallet's stake: lent before the transfer, taken back after it. */
+export type SentPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed' | 'refused';
-export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee';
+export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee' | 'energy_delegation' | 'energy_reclaim';
 /** Debit-positive: an asset account's balance is what it holds; `received` is what came in from outside (negative). */
 export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received';
 
@@ -26,6 +27,8 @@ export interface SweepsTable {
   /** What the sweep moves, in base units: set once the balance is read. */
   amount: NullableNumeric;
   status: SweepStatus;
+  /** Tron: how its transfer's energy is paid, decided once when it is prepared (lent from the gas wallet's stake, or TRX burned); else null. */
+  energy_source: ColumnType<'delegation' | 'burn' | null, 'delegation' | 'burn' | null | undefined, 'delegation' | 'burn' | null>;
   failure_reason: string | null;
   workflow_id: string;
   created_at: Created;
@@ -41,8 +44,8 @@ export interface TreasuryTransactionsSentTable {
   network: string;
   from_address: string;
   to_address: string;
-  /** Null once refused: the signer would not sign, and the nonce went back to its sender. */
-  nonce: ColumnType<string | null, string | bigint | number, null>;
+  /** Null once refused (the signer would not sign, and the nonce went back to its sender), and on Tron, which has none. */
+  nonce: ColumnType<string | null, string | bigint | number | undefined, null>;
   /** What the signer was (or is to be) asked to sign: kept so a retry asks for exactly the same bytes. */
   request: ColumnType<Record<string, unknown>, string, string>;
   signed_transaction: string | null;
@@ -57,6 +60,8 @@ export interface TreasuryTransactionsSentTable {
   replacements: Generated<number>;
   /** The head when the current version was signed: a transaction is stuck counted from here. */
   broadcast_block: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
+  /** Tron: when the current version expires; unmined once the solidified chain is past it, it never can be, and is built again. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Created;
   updated_at: Updated;
 }

@@ -119,7 +119,10 @@ export class TronTreasuryChain {
    * `delegator` gives `energy`: a staked TRX gives TotalEnergyLimit / TotalEnergyWeight energy a day.
    */
   async stakeForEnergy(delegator: string, energy: bigint): Promise<bigint> {
-    const totals = await this.call<{ TotalEnergyLimit?: number; TotalEnergyWeight?: number }>('/wallet/getaccountresource', { address: delegator, visible: true });
+    const totals = await this.call<{ TotalEnergyLimit?: number; TotalEnergyWeight?: number }>('/wallet/getaccountresource', {
+      address: delegator,
+      visible: true,
+    });
     const limit = BigInt(totals.TotalEnergyLimit ?? 0);
     const weight = BigInt(totals.TotalEnergyWeight ?? 0);
     if (limit === 0n || weight === 0n) throw new Error('getaccountresource has no TotalEnergyLimit or TotalEnergyWeight');
@@ -160,15 +163,24 @@ export class TronTreasuryChain {
     return BigInt(answer.energy_used);
   }
 
-  /** sun per unit of energy burned, and per byte of bandwidth burned. */
-  async prices(): Promise<{ energy: bigint; bandwidth: bigint }> {
+  /**
+   * The chain's prices, sun: per unit of energy burned, per byte of bandwidth burned, and to create
+   * an account with a transfer of TRX (its bandwidth burned and the system contract's fee); and the
+   * free bandwidth every account has a day, bytes.
+   */
+  async prices(): Promise<{ energy: bigint; bandwidth: bigint; createAccount: bigint; freeBandwidth: bigint }> {
     const { chainParameter } = await this.call<{ chainParameter: Array<{ key: string; value?: number }> }>('/wallet/getchainparameters');
     const value = (key: string) => {
       const found = chainParameter.find((parameter) => parameter.key === key)?.value;
       if (found === undefined) throw new Error(`getchainparameters has no ${key}`);
       return BigInt(found);
     };
-    return { energy: value('getEnergyFee'), bandwidth: value('getTransactionFee') };
+    return {
+      energy: value('getEnergyFee'),
+      bandwidth: value('getTransactionFee'),
+      createAccount: value('getCreateAccountFee') + value('getCreateNewAccountFeeInSystemContract'),
+      freeBandwidth: value('getFreeNetLimit'),
+    };
   }
 
   /** Broadcasts signed bytes; the same transaction sent again is not an error. */

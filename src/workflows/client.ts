@@ -168,7 +168,7 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
 }
 
 /**
- * Per watched EVM chain (network and mode), a sweep Schedule every `intervalMinutes` and a daily
+ * Per watched chain (network and mode, EVM and Tron), a sweep Schedule every `intervalMinutes` and a daily
  * reconciliation; returns the ids it created (those that existed are left as the operator may have
  * paused or changed them).
  */
@@ -178,7 +178,7 @@ export async function ensureTreasurySchedules(
   intervalMinutes: number,
 ): Promise<string[]> {
   const created: string[] = [];
-  for (const chain of chains.filter((candidate) => candidate.family === 'evm')) {
+  for (const chain of chains) {
     const input: SweepRunInput = { livemode: chain.livemode, network: chain.network };
     const scheduleId = sweepScheduleId(input);
     const made = await createScheduleOnce(() =>

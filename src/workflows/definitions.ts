@@ -371,8 +371,12 @@ export interface SweepWorkflowInput {
 export type SweepOutcome = 'completed' | 'skipped' | 'failed';
 
 /** What the sweep's steps answer (treasury/sweeps.service.ts). */
-export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send'; amount: string };
-export type SweepConfirmation = { state: 'waiting'; confirmations: number } | { state: 'confirmed' } | { state: 'reverted' };
+/** delegate (Tron): energy lent from the gas wallet's stake for the transfer, after a top-up of anything else it lacks, and taken back after it. */
+export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send' | 'delegate'; amount: string };
+/** `replaced`: a stuck version replaced by a higher fee (EVM) or an expired one built again (Tron); `stuck`: why it waits. */
+export type SweepConfirmation =
+  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
+export type SweepPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 
 export interface TreasuryActivities {
   /** Mirrors deposits into the holdings ledger and records the sweeps due; their workflow ids. */
@@ -380,7 +384,7 @@ export interface TreasuryActivities {
   prepareSweep(input: { sweepId: string }): Promise<SweepPlan>;
   /** Allocates, signs and broadcasts the sweep's top-up or transfer once; every later call re-sends the same bytes. */
   /** `sentId: null`: a top-up the address no longer needs (the fee fell since the plan), so none was sent. */
-  sendSweepTransaction(input: { sweepId: string; purpose: 'gas_topup' | 'sweep' }): Promise<{ sentId: string; hash: string } | { sentId: null; hash: null }>;
+  sendSweepTransaction(input: { sweepId: string; purpose: SweepPurpose }): Promise<{ sentId: string; hash: string } | { sentId: null; hash: null }>;
   confirmSweepTransaction(input: { sentId: string }): Promise<SweepConfirmation>;
   finishSweep(input: { sweepId: string; completed: boolean; reason?: string }): Promise<void>;
   /** Compares the holdings ledger with the chain; records and returns every difference. */

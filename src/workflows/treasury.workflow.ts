@@ -1,7 +1,8 @@
 /**
  * Sweeps (docs/treasury.md). A run plans the sweeps due on one network in one mode and runs each as
- * a child workflow; a sweep tops up gas when its token needs it, sends its transfer, and waits for
- * each transaction to be final before it books it. Every step is an activity safe to repeat (the
+ * a child workflow; a sweep tops up gas when its token needs it (on Tron, or borrows energy from the
+ * gas wallet's stake and gives it back after), sends its transfer, and waits for each transaction
+ * to be final before it books it. Every step is an activity safe to repeat (the
  * nonce and the signed bytes are recorded before they are used), so a worker lost at any point
  * resumes without paying twice.
  */
@@ -42,21 +43,48 @@ export async function sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunRe
 export async function sweepWorkflow({ sweepId }: SweepWorkflowInput): Promise<SweepOutcome> {
   const plan = await steps.prepareSweep({ sweepId });
   if (plan.action === 'skip') return 'skipped';
+  // Energy lent to the address (Tron) is taken back whatever becomes of the transfer.
+  let lent = false;
+  let outcome: Outcome;
   try {
-    if (plan.action === 'top_up') {
-      const topUp = await steps.sendSweepTransaction({ sweepId, purpose: 'gas_topup' });
-      if (topUp.sentId !== null && (await untilFinal(topUp.sentId)) === 'reverted') return await failed(sweepId, `the gas top-up ${topUp.hash} reverted`);
-    }
-    const transfer = await steps.sendSweepTransaction({ sweepId, purpose: 'sweep' });
-    if (transfer.sentId === null) throw new Error('a sweep transfer is always sent');
-    if ((await untilFinal(transfer.sentId)) === 'reverted') return await failed(sweepId, `the sweep ${transfer.hash} reverted`);
+    outcome = await moveFunds(sweepId, plan.action, () => (lent = true));
   } catch (error) {
+    if (lent) await reclaimEnergy(sweepId);
     await steps.finishSweep({ sweepId, completed: false, reason: (error as Error).message });
     throw error;
   }
-  await steps.finishSweep({ sweepId, completed: true });
+  if (lent) await reclaimEnergy(sweepId);
+  await steps.finishSweep(outcome.completed ? { sweepId, completed: true } : { sweepId, completed: false, reason: outcome.reason });
+  if (!outcome.completed) return 'failed';
   log.info('sweep completed', { sweepId, workflowId: workflowInfo().workflowId });
   return 'completed';
+}
+
+type Outcome = { completed: true } | { completed: false; reason: string };
+
+/** The top-up (when planned), the energy delegation (Tron, when planned), then the transfer, each waited for until final. */
+async function moveFunds(sweepId: string, action: 'top_up' | 'send' | 'delegate', onLent: () => void): Promise<Outcome> {
+  if (action === 'top_up' || action === 'delegate') {
+    const topUp = await steps.sendSweepTransaction({ sweepId, purpose: 'gas_topup' });
+    if (topUp.sentId !== null && (await untilFinal(topUp.sentId)) === 'reverted') return { completed: false, reason: `the gas top-up ${topUp.hash} reverted` };
+  }
+  if (action === 'delegate') {
+    const delegation = await steps.sendSweepTransaction({ sweepId, purpose: 'energy_delegation' });
+    if (delegation.sentId !== null) {
+      onLent();
+      if ((await untilFinal(delegation.sentId)) === 'reverted') return { completed: false, reason: `the energy delegation ${delegation.hash} failed` };
+    }
+  }
+  const transfer = await steps.sendSweepTransaction({ sweepId, purpose: 'sweep' });
+  if (transfer.sentId === null) throw new Error('a sweep transfer is always sent');
+  if ((await untilFinal(transfer.sentId)) === 'reverted') return { completed: false, reason: `the sweep ${transfer.hash} reverted` };
+  return { completed: true };
+}
+
+/** The gas wallet takes back the energy it lent (nothing is sent when the delegation never took). */
+async function reclaimEnergy(sweepId: string): Promise<void> {
+  const reclaim = await steps.sendSweepTransaction({ sweepId, purpose: 'energy_reclaim' });
+  if (reclaim.sentId !== null && (await untilFinal(reclaim.sentId)) === 'reverted') log.warn('energy reclaim failed', { sweepId, hash: reclaim.hash });
 }
 
 async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
@@ -65,11 +93,6 @@ async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
     if (confirmation.state !== 'waiting') return confirmation.state;
     await sleep(CONFIRMATION_POLL);
   }
-}
-
-async function failed(sweepId: string, reason: string): Promise<SweepOutcome> {
-  await steps.finishSweep({ sweepId, completed: false, reason });
-  return 'failed';
 }
 
 /** The daily check of the holdings ledger against the chain; each difference is logged (and recorded by the activity). */

@@ -25,6 +25,7 @@ export const isolatedNamespaces = {
   lateMoney: 'late-money',
   checkout: 'checkout',
   treasury: 'treasury',
+  tronTreasury: 'tron-treasury',
   archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',

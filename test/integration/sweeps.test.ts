@@ -27,6 +27,7 @@ import {
   prepareSweep,
   sendSweepTransaction as sendOrSkip,
   planSweeps,
+  type TreasuryChain,
   type TreasuryDeps,
 } from '../../src/treasury/sweeps.service';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
@@ -393,7 +394,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const risen: TreasuryDeps = {
       ...treasuryDeps,
       chainOf: (livemode, network) => {
-        const config = treasuryDeps.chainOf(livemode, network)!;
+        const config = treasuryDeps.chainOf(livemode, network) as TreasuryChain;
         const feeQuote = async () => {
           const quote = await config.chain.feeQuote();
           return { maxFeePerGas: quote.maxFeePerGas * 10n, maxPriorityFeePerGas: quote.maxPriorityFeePerGas * 10n };
@@ -406,7 +407,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const sweep = await sendSweepTransaction(risen, planned!.sweepId, 'sweep');
     const row = await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('id', '=', sweep.sentId).executeTakeFirstOrThrow();
     const { tx } = row.request as { tx: { gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string } };
-    const { maxFeePerGas } = await risen.chainOf(false, 'ethereum')!.chain.feeQuote();
+    const { maxFeePerGas } = await (risen.chainOf(false, 'ethereum') as TreasuryChain).chain.feeQuote();
     expect(BigInt(tx.max_fee_per_gas)).toBeLessThan(maxFeePerGas);
     expect(BigInt(tx.gas_limit) * BigInt(tx.max_fee_per_gas)).toBeLessThanOrEqual(forGas);
     expect(BigInt(tx.max_priority_fee_per_gas)).toBeLessThanOrEqual(BigInt(tx.max_fee_per_gas));
