@@ -45,6 +45,20 @@ export interface TreasuryDeps {
   chainOf: (livemode: boolean, network: Network) => AnyTreasuryChain | undefined;
 }
 
+/**
+ * What a sweep does: nothing; a top-up of gas first, then its transfer; its transfer alone; or
+ * (Tron) energy lent by the gas wallet's stake (after a top-up of what else it lacks), the
+ * transfer, and the energy taken back.
+ */
+export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send' | 'delegate'; amount: string };
+
+/** A transaction sent (or sent again), or none needed (a top-up or a delegation the address no longer needs, a reclaim of nothing). */
+export type SentRef = { sentId: string; hash: string } | { sentId: null; hash: null };
+
+/** `replaced`: a stuck version replaced by a higher fee (EVM) or an expired one built again (Tron); `stuck`: why it waits. */
+export type Confirmation =
+  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
+
 export function notConfigured(message: string): StepFailure {
   return new StepFailure(activityFailureTypes.treasuryNotConfigured, message);
 }

@@ -35,6 +35,9 @@ import {
   sweepOf,
   tokenOf,
   walletsOf,
+  type Confirmation,
+  type SentRef,
+  type SweepPlan,
   type TreasuryChain,
   type TreasuryDeps,
 } from './sweep-context';
@@ -54,7 +57,7 @@ import {
 import type { SentPurpose, SentTransaction, Sweep } from './treasury.table';
 import { confirmTronSweepTransaction, prepareTronSweep, sendTronSweepTransaction } from './tron-sweeps';
 
-export type { AnyTreasuryChain, TreasuryChain, TreasuryDeps, TronTreasury } from './sweep-context';
+export type { AnyTreasuryChain, Confirmation, SentRef, SweepPlan, TreasuryChain, TreasuryDeps, TronTreasury } from './sweep-context';
 
 export interface PlannedSweep {
   sweepId: string;
@@ -113,13 +116,6 @@ export async function planSweeps(deps: TreasuryDeps, input: { livemode: boolean;
   return planned;
 }
 
-/**
- * What a sweep does: nothing; a top-up of gas first, then its transfer; its transfer alone; or
- * (Tron) energy lent by the gas wallet's stake (after a top-up of what else it lacks), the
- * transfer, and the energy taken back.
- */
-export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send' | 'delegate'; amount: string };
-
 /** Step 2: what to move, and whether the address needs gas first. An amount once recorded is kept (a retry reads the same). */
 export async function prepareSweep(deps: TreasuryDeps, sweepId: string): Promise<SweepPlan> {
   const sweep = await sweepOf(deps, sweepId);
@@ -159,8 +155,6 @@ async function tokenGas(chain: EvmTreasuryChain, sweep: Sweep, token: string, am
  * Step 3: the sweep's top-up or its transfer, made once: allocated (nonce and request recorded),
  * signed (bytes recorded), broadcast. Every call after the first re-sends the recorded bytes.
  */
-export type SentRef = { sentId: string; hash: string } | { sentId: null; hash: null };
-
 export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<SentRef> {
   const sweep = await sweepOf(deps, sweepId);
   if (isTron(sweep.network)) return sendTronSweepTransaction(deps, sweep, purpose);
@@ -274,9 +268,6 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
     }),
   );
 }
-
-export type Confirmation =
-  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
 
 interface TxRequest {
   tx: { value: string; data: string; gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string };

@@ -28,10 +28,12 @@ import {
   requireSigner,
   tokenOf,
   walletsOf,
+  type Confirmation,
+  type SentRef,
+  type SweepPlan,
   type TreasuryDeps,
   type TronTreasury,
 } from './sweep-context';
-import type { Confirmation, SentRef, SweepPlan } from './sweeps.service';
 import {
   dropReplacementRequest,
   recordReplacementRequest,
