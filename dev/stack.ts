@@ -35,6 +35,7 @@ import { modes, type Mode } from '../src/domain/mode';
 import { SignerClient } from '../src/treasury/signer-client';
 import { JsonRpcProvider, parseEther } from 'ethers';
 import { fundedSigner } from './devnet/anvil';
+import { prepareTronGasWallet } from './devnet/tron-gas-wallet';
 import { createLogger, type Logger } from '../src/logger';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
 import { createWorker, ensureWorkerSchedules, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
@@ -163,7 +164,17 @@ export class InflowStack {
   workerEnv!: NodeJS.ProcessEnv;
   workerConfig!: Config;
   /** The signer, when one runs: its socket, audit log, gas wallet and development treasury per mode it signs for. */
-  signer: { socketPath: string; auditLog: string; gasWallets: Partial<Record<Mode, string>>; treasuries: Partial<Record<Mode, string>> } | undefined;
+  signer:
+    | {
+        socketPath: string;
+        auditLog: string;
+        gasWallets: Partial<Record<Mode, string>>;
+        treasuries: Partial<Record<Mode, string>>;
+        /** On the Tron devnet only: the Tron gas wallet (funded and staked for energy) and treasury per mode. */
+        tronGasWallets: Partial<Record<Mode, string>>;
+        tronTreasuries: Partial<Record<Mode, string>>;
+      }
+    | undefined;
   /** The merchant made (`merchant` as a name), and its test key (for `development` too); the development merchant's live key (with `devnet.live`). */
   merchant: CreatedMerchant | undefined;
   testKey: string | undefined;
@@ -449,11 +460,27 @@ export class InflowStack {
       // The devnet is chain 31337, in live mode on it too.
       if (devnet && this.env[`INFLOW_RPC_URL_${suffix}`] === devnet.rpcUrl) env[`INFLOW_SIGNER_CHAIN_ID_${suffix}`] = '31337';
     }
+    // A Tron treasury where Tron is the devnet's stand-in (a Tron node of the caller's own gets none: its treasury is theirs to configure).
+    const tronOnDevnet = (mode: string) => devnet !== undefined && this.env[`INFLOW_RPC_URL_TRON_${mode.toUpperCase()}`] === devnet.tron.rpcUrl;
+    for (const [mode, treasury] of Object.entries(signer.tronTreasuries)) {
+      if (tronOnDevnet(mode)) env[`INFLOW_TREASURY_TRON_${mode.toUpperCase()}`] = treasury;
+    }
     await this.up(signerProcess({ name: 'signer', env, logFile: this.logFile('signer') }));
     const health = await new SignerClient({ socketPath: signer.env.INFLOW_SIGNER_SOCKET!, secret: signer.env.INFLOW_SIGNER_SECRET! }).health();
-    this.signer = { socketPath: signer.env.INFLOW_SIGNER_SOCKET!, auditLog: signer.auditLog, gasWallets: health.gas_wallets, treasuries: signer.treasuries };
+    const tronTreasuries = Object.fromEntries(Object.entries(signer.tronTreasuries).filter(([mode]) => tronOnDevnet(mode)));
+    this.signer = {
+      socketPath: signer.env.INFLOW_SIGNER_SOCKET!,
+      auditLog: signer.auditLog,
+      gasWallets: health.gas_wallets,
+      treasuries: signer.treasuries,
+      tronGasWallets: Object.fromEntries(Object.entries(health.tron_gas_wallets).filter(([mode]) => tronOnDevnet(mode))),
+      tronTreasuries,
+    };
     this.log(`signer: socket ${this.signer.socketPath}, gas wallet ${Object.values(health.gas_wallets).join(', ')}`);
-    if (devnet) await fundGasWallets(devnet.rpcUrl, Object.values(health.gas_wallets), this.log);
+    if (devnet) {
+      await fundGasWallets(devnet.rpcUrl, Object.values(health.gas_wallets), this.log);
+      for (const mode of Object.keys(tronTreasuries) as Mode[]) await prepareTronGasWallet(devnet.tron.rpcUrl, signer.tronGasWalletKeys[mode]!, this.log);
+    }
     this.workerEnv = { ...this.env, ...signer.workerEnv };
     this.workerConfig = loadConfig(this.workerEnv, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   }

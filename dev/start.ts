@@ -87,6 +87,13 @@ function signerLines(signer: InflowStack['signer'], dataDir: string): string[] {
       `  Gas wallet:   ${gasWallet}   (${mode} mode, m/44'/60'/1'/0/0 of the development wallet: pays gas top-ups)`,
       `  Treasury:     ${treasury}   (${mode}-mode ethereum, m/44'/60'/2'/0/0 of the development wallet: the only address sweeps may pay)`,
     );
+    const tronGasWallet = signer.tronGasWallets[mode];
+    const tronTreasury = signer.tronTreasuries[mode];
+    if (!tronGasWallet || !tronTreasury) continue;
+    lines.push(
+      `  Gas wallet:   ${tronGasWallet}   (${mode}-mode tron, m/44'/195'/1'/0/0: TRX top-ups, and its staked TRX lends sweeps energy)`,
+      `  Treasury:     ${tronTreasury}   (${mode}-mode tron, m/44'/195'/2'/0/0 of the development wallet)`,
+    );
   }
   return lines;
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HDNodeWallet } from 'ethers';
 import { generateMnemonic, xpubsFromMnemonic } from '../src/chains/derivation';
+import { tronAddressOfKey } from '../src/chains/tron/transaction';
 import { ConfigError } from '../src/config';
 import { generateSecretKey } from '../src/merchants/sealed-keys';
 import type { Log } from './tools/progress';
@@ -92,14 +93,22 @@ export function developmentSecretKeyFile(dataDir: string): string {
 
 /** The development treasury: m/44'/60'/2'/0/0 of the development wallet (sweeps on the devnet pay it). */
 export const DEVELOPMENT_TREASURY_PATH = "m/44'/60'/2'/0/0";
+/** The development Tron treasury: m/44'/195'/2'/0/0 of the development wallet. */
+export const DEVELOPMENT_TRON_TREASURY_PATH = "m/44'/195'/2'/0/0";
+/** The Tron gas wallet (as the signer derives it): the devnet stakes its TRX for energy, as an operator would by hand. */
+const TRON_GAS_WALLET_PATH = "m/44'/195'/1'/0/0";
 
 export interface DevelopmentSigner {
   /** What `npm run signer` reads: its socket, secret, audit log and each mode's mnemonic file (nothing else of the stack's environment). */
   env: Record<string, string>;
   /** What the worker gets to reach it (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET); never the API. */
   workerEnv: Record<string, string>;
-  /** The development treasury of each mode signed for. */
+  /** The development treasury of each mode signed for (ethereum). */
   treasuries: Partial<Record<'test' | 'live', string>>;
+  /** The development Tron treasury (T…) of each mode signed for. */
+  tronTreasuries: Partial<Record<'test' | 'live', string>>;
+  /** The Tron gas wallet's key of each mode, for the devnet to stake its TRX (the operator's by-hand step; never given to inflow). */
+  tronGasWalletKeys: Partial<Record<'test' | 'live', string>>;
   auditLog: string;
 }
 
@@ -136,6 +145,8 @@ export async function developmentSigner(
     env: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret, INFLOW_SIGNER_AUDIT_LOG: auditLog },
     workerEnv: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret },
     treasuries: {},
+    tronTreasuries: {},
+    tronGasWalletKeys: {},
     auditLog,
   };
   for (const mode of options.live ? (['test', 'live'] as const) : (['test'] as const)) {
@@ -146,6 +157,8 @@ export async function developmentSigner(
     await chmod(file, 0o600);
     result.env[`INFLOW_SIGNER_MNEMONIC_FILE_${mode.toUpperCase()}`] = file;
     result.treasuries[mode] = HDNodeWallet.fromPhrase(mnemonic, undefined, DEVELOPMENT_TREASURY_PATH).address;
+    result.tronTreasuries[mode] = tronAddressOfKey(HDNodeWallet.fromPhrase(mnemonic, undefined, DEVELOPMENT_TRON_TREASURY_PATH).privateKey);
+    result.tronGasWalletKeys[mode] = HDNodeWallet.fromPhrase(mnemonic, undefined, TRON_GAS_WALLET_PATH).privateKey;
   }
   return result;
 }
