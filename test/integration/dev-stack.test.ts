@@ -112,6 +112,8 @@ describe('npm run dev', () => {
     // gas wallet and treasury printed, and the gas wallet funded on the devnet.
     const gasWallet = /Gas wallet: +(0x[0-9a-fA-F]{40}) +\(test mode, m\/44'\/60'\/1'\/0\/0 of the development wallet/.exec(first.stdout)?.[1];
     const treasury = /Treasury: +(0x[0-9a-fA-F]{40}) +\(test-mode ethereum, m\/44'\/60'\/2'\/0\/0 of the development wallet/.exec(first.stdout)?.[1];
+    const tronGasWallet = /Gas wallet: +(T[1-9A-HJ-NP-Za-km-z]{33}) +\(test-mode tron, m\/44'\/195'\/1'\/0\/0/.exec(first.stdout)?.[1];
+    const tronTreasury = /Treasury: +(T[1-9A-HJ-NP-Za-km-z]{33}) +\(test-mode tron, m\/44'\/195'\/2'\/0\/0 of the development wallet/.exec(first.stdout)?.[1];
     const socketPath = path.join(dataDir, 'signer', 'signer.sock');
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
     const signer = new SignerClient({ socketPath, secret: (await readFile(path.join(dataDir, 'signer', 'secret'), 'utf8')).trim() });
@@ -119,12 +121,17 @@ describe('npm run dev', () => {
       ok: true,
       modes: ['test'],
       gas_wallets: { test: gasWallet },
-      tron_gas_wallets: { test: expect.stringMatching(/^T/) },
-      treasuries: { test: { ethereum: treasury } },
+      tron_gas_wallets: { test: tronGasWallet },
+      treasuries: { test: { ethereum: treasury, tron: tronTreasury } },
     });
     const anvil = new JsonRpcProvider(`http://127.0.0.1:${anvilPort}`, undefined, { staticNetwork: true });
     expect(await anvil.getBalance(gasWallet!)).toBeGreaterThanOrEqual(parseEther('1'));
     anvil.destroy();
+    // The Tron gas wallet is funded and has staked TRX for energy on the stand-in, as an operator would by hand.
+    const tronAccount = (await (
+      await fetch(`http://127.0.0.1:${tronPort}/wallet/getaccount`, { method: 'POST', body: JSON.stringify({ address: tronGasWallet, visible: true }) })
+    ).json()) as { frozenV2: Array<{ type?: string; amount?: number }> };
+    expect(tronAccount.frozenV2.find((entry: { type?: string }) => entry.type === 'ENERGY')).toEqual({ type: 'ENERGY', amount: 100_000_000_000 });
 
     first.signal('SIGINT');
     await first.exited;

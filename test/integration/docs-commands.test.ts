@@ -34,6 +34,8 @@ const ALLOWLIST: Record<string, string> = {
     "sends on prod:local's anvil devnet, which this stack does not run",
   'npm run cli -- sweep --now':
     'needs a signer and a funded gas wallet, which this stack does not run; sweeps.test.ts runs it as written on anvil with the real signer',
+  'npm run cli -- sweep --now --network tron':
+    'needs a signer and a staked Tron gas wallet, which this stack does not run; sweeps.test.ts runs the command on anvil, tron-sweeps.test.ts runs its workflow on the Tron stand-in',
   'npm run cli -- reconcile': "reads the treasury's addresses from a signer, which this stack does not run; sweeps.test.ts runs it as written on anvil",
   'npm run cli -- devnet receive --port 4000': 'a long-running receiver on a fixed port; listen.test.ts runs devnet receive',
   'npm run cli -- listen --forward-to http://127.0.0.1:4000/webhooks [--events deposit.*,order.completed] [--api-key sk_test_…] [--signature-format python_json_dumps] [--rotate-secret]':
