@@ -15,6 +15,19 @@ import { waitFor } from '../helpers/wait';
  * data across a restart, and Ctrl-C leaves nothing running.
  */
 describe('npm run dev', () => {
+  /** Every `npm run dev` started: stopped after the test even when an assertion failed halfway, so a failure leaves no stack running. */
+  const started: ScriptProcess[] = [];
+  afterEach(async () => {
+    for (const dev of started.splice(0)) {
+      try {
+        dev.signal('SIGINT');
+      } catch {
+        // Its whole process group is gone already.
+      }
+      await dev.exited;
+    }
+  });
+
   it('starts everything, keeps data across a restart, and stops everything on Ctrl-C', async () => {
     const [apiPort, postgresPort, temporalPort, uiPort, anvilPort, tronPort] = await portsBelowEphemeralRange(6);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-dev-'));
@@ -35,6 +48,7 @@ describe('npm run dev', () => {
     };
     const start = async (extra: Record<string, string> = {}) => {
       const dev = new ScriptProcess(['npm', 'run', '--silent', 'dev'], { ...env, ...extra });
+      started.push(dev);
       await dev.waitForOutput(/Test key: +sk_test_\w+/);
       return dev;
     };
