@@ -27,6 +27,7 @@ import * as treasury from './20261207T0800-treasury';
 import * as sweepReplacements from './20261207T0900-sweep-replacements';
 import * as releasedNonces from './20261207T1000-released-nonces';
 import * as tronSweeps from './20261207T1100-tron-sweeps';
+import * as operatorEvents from './20261207T1200-operator-events';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T0900-sweep-replacements': sweepReplacements,
   '20261207T1000-released-nonces': releasedNonces,
   '20261207T1100-tron-sweeps': tronSweeps,
+  '20261207T1200-operator-events': operatorEvents,
 };

@@ -12,6 +12,7 @@
  *   trigger EVENT_TYPE [--network N] [--currency C] [--api-key sk_test_…]   test mode: makes the objects that fire that event
  *   sweep --now [--network N] [--mode test|live]      sweeps deposit addresses to the treasury now (docs/treasury.md)
  *   reconcile [--network N] [--mode test|live]         compares the holdings ledger with the chain; exits 1 on a difference
+ *   operator-events [--limit N] [--json]             what the operator was told of (reconciliation differences), newest first
  *
  * Against a running `npm run dev` every command works with no setup: what the environment does not
  * set (DATABASE_URL, TEMPORAL_ADDRESS, INFLOW_API_URL) comes from its .data/dev-stack.json (docs/cli.md).
@@ -35,7 +36,7 @@ import { cliEnvironment, type CliEnvironment } from './cli/dev-stack';
 import { listen } from './cli/listen';
 import { refuseFlagsNpmKept } from './cli/npm-kept-flags';
 import { trigger } from './cli/trigger';
-import { reconcileNow, sweepNow } from './cli/treasury';
+import { operatorEvents, reconcileNow, sweepNow } from './cli/treasury';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
@@ -47,6 +48,7 @@ const usage = [
   '       npm run cli -- trigger EVENT_TYPE [--network arbitrum] [--currency USDT] [--api-key sk_test_…]   (test mode, e.g. deposit.completed)',
   '       npm run cli -- sweep --now [--network NETWORK] [--mode live|test]',
   '       npm run cli -- reconcile [--network NETWORK] [--mode live|test]',
+  '       npm run cli -- operator-events [--limit 20] [--json]',
 ].join('\n');
 
 /** Every flag of every command: npm keeps one given before `--` for itself (as `npm_config_<name>`). */
@@ -68,6 +70,7 @@ const commandFlags = [
   'signature-format',
   'rotate-secret',
   'now',
+  'limit',
 ];
 
 runMain(async () => {
@@ -83,6 +86,7 @@ runMain(async () => {
   if (group === 'trigger') return trigger(process.argv.slice(3), process.env, usage);
   if (group === 'sweep') return sweepNow(process.argv.slice(3), process.env, usage);
   if (group === 'reconcile') return reconcileNow(process.argv.slice(3), process.env, usage);
+  if (group === 'operator-events') return operatorEvents(process.argv.slice(3), process.env, usage);
   throw new StartupError(usage);
 });
 

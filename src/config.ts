@@ -91,6 +91,18 @@ const EnvSchema = z.object({
   INFLOW_SIGNER_SOCKET: z.string().trim().min(1).optional(),
   INFLOW_SIGNER_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   INFLOW_SWEEP_INTERVAL_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
+  // Where the worker delivers operator events (docs/operations.md#operator-events), and the Standard Webhooks secret it signs them with.
+  INFLOW_OPERATOR_WEBHOOK_URL: z
+    .string()
+    .trim()
+    .url('must be an http(s) URL, e.g. https://ops.example.com/inflow')
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL, e.g. https://ops.example.com/inflow')
+    .optional(),
+  INFLOW_OPERATOR_WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ and at least 24 random bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`)')
+    .optional(),
   // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
   INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
@@ -273,6 +285,8 @@ export interface Config {
   healthToken: string | undefined;
   /** INFLOW_REQUEST_LOG_RETENTION_DAYS: how long the request log keeps a request (the worker prunes). */
   requestLogRetentionDays: number;
+  /** INFLOW_OPERATOR_WEBHOOK_URL and _SECRET: where operator events are delivered; undefined, they are only listed. */
+  operatorWebhook: { url: string; secret: string } | undefined;
   /** The signer the worker asks (both set, or the worker does no treasury work), how often sweeps run, and the least worth sweeping. */
   treasury: {
     signer: { socketPath: string; secret: string } | undefined;
@@ -310,6 +324,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
   if (Boolean(data.INFLOW_SIGNER_SOCKET) !== Boolean(data.INFLOW_SIGNER_SECRET)) {
     throw new ConfigError(
       `inflow: INFLOW_SIGNER_SOCKET and INFLOW_SIGNER_SECRET go together: ${data.INFLOW_SIGNER_SOCKET ? 'set the secret the signer was given' : 'set the socket the signer listens on'} (docs/treasury.md)`,
+    );
+  }
+  if (Boolean(data.INFLOW_OPERATOR_WEBHOOK_URL) !== Boolean(data.INFLOW_OPERATOR_WEBHOOK_SECRET)) {
+    throw new ConfigError(
+      `inflow: INFLOW_OPERATOR_WEBHOOK_URL and INFLOW_OPERATOR_WEBHOOK_SECRET go together: ${data.INFLOW_OPERATOR_WEBHOOK_URL ? 'set the secret its receiver verifies with' : 'set the URL to deliver to'} (docs/operations.md#operator-events)`,
     );
   }
   let staticPrices: Record<string, string>;
@@ -390,6 +409,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),
     healthToken: data.INFLOW_HEALTH_TOKEN,
     requestLogRetentionDays: data.INFLOW_REQUEST_LOG_RETENTION_DAYS,
+    operatorWebhook:
+      data.INFLOW_OPERATOR_WEBHOOK_URL && data.INFLOW_OPERATOR_WEBHOOK_SECRET
+        ? { url: data.INFLOW_OPERATOR_WEBHOOK_URL, secret: data.INFLOW_OPERATOR_WEBHOOK_SECRET }
+        : undefined,
     treasury: {
       signer: data.INFLOW_SIGNER_SOCKET && data.INFLOW_SIGNER_SECRET ? { socketPath: data.INFLOW_SIGNER_SOCKET, secret: data.INFLOW_SIGNER_SECRET } : undefined,
       sweepIntervalMinutes: data.INFLOW_SWEEP_INTERVAL_MINUTES,

@@ -84,6 +84,7 @@ export async function createWorker({ config, db, connection, temporal, logger }:
       chains: createChainAdapters(config, (message, fields) => logger?.warn(fields, message)),
       requestLogRetentionDays: config.requestLogRetentionDays,
       treasury: createTreasuryDeps(config),
+      operatorWebhook: config.operatorWebhook,
       temporal,
       taskQueue: config.temporal.taskQueue,
     },

@@ -12,6 +12,7 @@ import { createOrderActivities } from './order.activities';
 import { createTreasuryActivities } from './treasury.activities';
 import { createWebhookActivities } from './webhook.activities';
 import type { TreasuryDeps } from '../treasury/sweeps.service';
+import type { OperatorWebhook } from '../events/operator-events';
 
 export interface ActivityDeps extends WorkflowStarter {
   db: Db;
@@ -26,6 +27,8 @@ export interface ActivityDeps extends WorkflowStarter {
   requestLogRetentionDays?: number | undefined;
   /** The signer and the EVM nodes sweeps send on; without them, treasury work fails as not configured and nothing else changes. */
   treasury?: Omit<TreasuryDeps, 'db'> | undefined;
+  /** INFLOW_OPERATOR_WEBHOOK_URL and _SECRET: where operator events go; undefined, they are only listed. */
+  operatorWebhook?: OperatorWebhook | undefined;
 }
 
 /**
@@ -39,6 +42,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...createChainActivities(deps),
     ...createOrderActivities(deps),
     ...createMaintenanceActivities(deps),
-    ...createTreasuryActivities({ db: deps.db, signer: deps.treasury?.signer, chainOf: deps.treasury?.chainOf ?? (() => undefined) }),
+    ...createTreasuryActivities({ db: deps.db, signer: deps.treasury?.signer, chainOf: deps.treasury?.chainOf ?? (() => undefined) }, deps.operatorWebhook),
   };
 }

@@ -3,8 +3,9 @@ import type { TreasuryActivities } from '../workflows/definitions';
 import { confirmSweepTransaction, finishSweep, planSweeps, prepareSweep, sendSweepTransaction, type TreasuryDeps } from '../treasury/sweeps.service';
 import { withActivityFailures } from './failures';
 import { reconcile } from '../treasury/reconcile';
+import { deliverOperatorEvent, type OperatorWebhook } from '../events/operator-events';
 
-export function createTreasuryActivities(deps: TreasuryDeps): TreasuryActivities {
+export function createTreasuryActivities(deps: TreasuryDeps, operatorWebhook?: OperatorWebhook): TreasuryActivities {
   return withActivityFailures({
     planSweeps: (input) => planSweeps(deps, input),
     prepareSweep: ({ sweepId }) => prepareSweep(deps, sweepId),
@@ -19,5 +20,6 @@ export function createTreasuryActivities(deps: TreasuryDeps): TreasuryActivities
     finishSweep: ({ sweepId, completed, reason }) =>
       finishSweep(deps, sweepId, completed ? { completed: true } : { completed: false, reason: reason ?? 'failed' }),
     reconcileHoldings: (input) => reconcile(deps, input),
+    deliverOperatorEvent: ({ eventId }) => deliverOperatorEvent(deps.db, operatorWebhook, eventId),
   });
 }

@@ -3,6 +3,8 @@
  *
  *   sweep --now [--network N] [--mode test|live]   runs a sweep of every watched chain (or the one named) now, on the worker, and waits
  *   reconcile [--network N] [--mode test|live]     compares the holdings ledger with the chain now; exits 1 when they differ
+ *                                                  (a difference is a `reconciliation.mismatch` operator event, delivered when configured)
+ *   operator-events [--limit N] [--json]           the operator events, newest first, and whether each was delivered
  *
  * Against a running `npm run dev` both work with no setup (its database, Temporal and chains).
  */
@@ -12,6 +14,7 @@ import { formatAmount } from '../domain/money';
 import { modeOf } from '../domain/mode';
 import { currencyOn, type Network } from '../domain/networks';
 import { connectDatabase, connectTemporalClient, StartupError } from '../startup';
+import { deliverOperatorEvent, listOperatorEvents, operatorEventObject } from '../events/operator-events';
 import { reconcile } from '../treasury/reconcile';
 import { createTreasuryDeps, sweepConfirmations } from '../treasury/treasury-deps';
 import { runSweepsNow } from '../workflows/client';
@@ -125,9 +128,49 @@ export async function reconcileNow(args: string[], env: NodeJS.ProcessEnv, usage
           `  ${difference.account} ${difference.address} ${difference.currency}: ledger ${formatAmount(BigInt(difference.expected), decimals)}, chain ${formatAmount(BigInt(difference.actual), decimals)}`,
         );
       }
+      if (report.operatorEventId) {
+        const delivery = await deliverOperatorEvent(db, config.operatorWebhook, report.operatorEventId).catch((error: Error) => ({
+          delivered: false as const,
+          reason: error.message,
+        }));
+        console.log(
+          `  operator event ${report.operatorEventId} (reconciliation.mismatch): ${delivery.delivered ? `delivered to INFLOW_OPERATOR_WEBHOOK_URL (HTTP ${delivery.status})` : `not delivered: ${delivery.reason}`}`,
+        );
+      }
       if (report.differences.length > 0) process.exitCode = 1;
     }
   } finally {
     await db.destroy();
   }
+}
+
+/** The operator events, newest first: what each says, and whether it reached INFLOW_OPERATOR_WEBHOOK_URL. */
+export async function operatorEvents(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
+  const { values } = parseArgs({ args, options: { limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } }, strict: true });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new StartupError(`--limit is a whole number from 1 to 1000\n${usage}`);
+  const environment = await cliEnvironment(env, ['database']);
+  const config = loadConfig(environment.env, ['DATABASE_URL']);
+  const db = await connectDatabase(config, { max: 1 });
+  try {
+    const events = await listOperatorEvents(db, limit);
+    if (values.json) return console.log(JSON.stringify(events.map(operatorEventObject), null, 2));
+    if (events.length === 0) return console.log('no operator events');
+    for (const event of events) {
+      const delivery = event.delivered_at
+        ? `delivered ${event.delivered_at.toISOString()}`
+        : event.last_error
+          ? `not delivered after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.last_error}`
+          : 'not delivered (no INFLOW_OPERATOR_WEBHOOK_URL)';
+      console.log(`${event.id} ${event.created_at.toISOString()} ${event.type} (${modeOf(event.livemode)}): ${summary(event.data)}; ${delivery}`);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** One line of what an event's data says. */
+function summary(data: Record<string, unknown>): string {
+  const differences = Array.isArray(data.differences) ? data.differences.length : 0;
+  return `${String(data.network)}: ${differences} difference${differences === 1 ? '' : 's'} (run ${String(data.run_id)})`;
 }

@@ -19,6 +19,7 @@ export const idPrefixes = {
   sweep: 'swp',
   sentTransaction: 'stx',
   holdingsTransaction: 'htx',
+  operatorEvent: 'oev',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -9,6 +9,9 @@
  * - `at-commit`: each delivery's workflow queued in the outbox, started by a worker's relay once the
  *   transaction commits, for an event no workflow takes (a customer's, one a payment re-settled).
  *
+ * Operator events (emitOperatorEvent) belong to no merchant: their row alone is written here, and the
+ * workflow that emitted one delivers it (operator-events.ts).
+ *
  * No other code writes an event row or a delivery (test/unit/module-boundaries.test.ts holds it so).
  */
 import { inTransaction, type Executor } from '../db/database';
@@ -22,7 +25,8 @@ import {
   insertRedelivery,
   subscribedEndpoints,
 } from '../webhooks/webhooks.repository';
-import type { Event } from './events.table';
+import type { Event, OperatorEvent, OperatorEventType } from './events.table';
+import { insertOperatorEvent } from './operator-events';
 import type { WebhookEndpoint } from '../webhooks/webhooks.table';
 import type { EmittedEvent, PreparedDelivery, SubscribableEventType } from '../domain/events';
 import { activityFailureTypes, missing } from '../domain/failures';
@@ -46,6 +50,16 @@ export type PublicObject = { readonly id: string } & Readonly<Record<string, unk
 export interface Emitted extends Required<EmittedEvent> {
   eventId: string;
   event: Event;
+}
+
+/** Emits an operator event in the caller's transaction (docs/operations.md#operator-events). */
+export async function emitOperatorEvent(
+  transaction: Executor,
+  type: OperatorEventType,
+  livemode: boolean,
+  data: Record<string, unknown>,
+): Promise<OperatorEvent> {
+  return insertOperatorEvent(transaction, { id: newId('operatorEvent'), type, livemode, data });
 }
 
 /** Emits `type` about `object` (the public object, as `data`), owned by `owner`. */

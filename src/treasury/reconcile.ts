@@ -9,7 +9,8 @@
  * spending is booked but its funding is not (the operator sends it coin by hand), so it is not
  * compared: its chain balance is reported beside what sweeps spent.
  */
-import type { Db } from '../db/database';
+import { inTransaction, type Db } from '../db/database';
+import { emitOperatorEvent } from '../events/emitter';
 import { modeOf } from '../domain/mode';
 import { networks, type Network } from '../domain/networks';
 import { catchUpDepositHoldings, holdingsByAddress } from './holdings.repository';
@@ -33,6 +34,8 @@ export interface ReconciliationReport {
   /** Left out while their sweeps are in flight. */
   inFlight: number;
   differences: Difference[];
+  /** The `reconciliation.mismatch` operator event written with the differences; none when there are none. */
+  operatorEventId?: string;
 }
 
 /** Compares the ledger's holdings with the chain for one network in one mode and records every difference found. */
@@ -88,11 +91,21 @@ export async function reconcile(
       });
     }
   }
-  if (differences.length > 0) {
-    await deps.db
+  const report: ReconciliationReport = { runId: input.runId, livemode: input.livemode, network: input.network, checked, inFlight, differences };
+  if (differences.length === 0) return report;
+  // The rows an operator lists and the operator event that tells them, together or not at all.
+  const event = await inTransaction(deps.db, async (transaction) => {
+    await transaction
       .insertInto('reconciliation_mismatches')
       .values(differences.map((difference) => ({ run_id: input.runId, livemode: input.livemode, network: input.network, ...difference })))
       .execute();
-  }
-  return { runId: input.runId, livemode: input.livemode, network: input.network, checked, inFlight, differences };
+    return emitOperatorEvent(transaction, 'reconciliation.mismatch', input.livemode, {
+      run_id: input.runId,
+      network: input.network,
+      checked,
+      in_flight: inFlight,
+      differences,
+    });
+  });
+  return { ...report, operatorEventId: event.id };
 }

@@ -286,11 +286,12 @@ export async function replaceSentVersion(
 
 /**
  * What `/healthz?detail` says of the treasury: sweeps under way, failed in the last day and the last
- * completed; reconciliation differences found in the last day and the latest.
+ * completed; reconciliation differences found in the last day and the latest, and its operator
+ * events not delivered.
  */
 export async function treasuryHealth(db: Executor) {
   const since = sql<Date>`now() - interval '1 day'`;
-  const [sweeps, mismatches] = await Promise.all([
+  const [sweeps, mismatches, undelivered] = await Promise.all([
     db
       .selectFrom('sweeps')
       .select((eb) => [
@@ -303,11 +304,22 @@ export async function treasuryHealth(db: Executor) {
       .selectFrom('reconciliation_mismatches')
       .select((eb) => [eb.fn.countAll<string>().filterWhere('found_at', '>', since).as('differences_24h'), eb.fn.max('found_at').as('last_difference_at')])
       .executeTakeFirstOrThrow(),
+    // Operator events not (yet) delivered: none configured, or the operator's webhook failing.
+    db
+      .selectFrom('operator_events')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('type', '=', 'reconciliation.mismatch')
+      .where('delivered_at', 'is', null)
+      .executeTakeFirstOrThrow(),
   ]);
   const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null);
   return {
     sweeps: { under_way: Number(sweeps.under_way), failed_24h: Number(sweeps.failed_24h), last_completed_at: iso(sweeps.last_completed_at) },
-    reconciliation: { differences_24h: Number(mismatches.differences_24h), last_difference_at: iso(mismatches.last_difference_at) },
+    reconciliation: {
+      differences_24h: Number(mismatches.differences_24h),
+      last_difference_at: iso(mismatches.last_difference_at),
+      operator_events_undelivered: Number(undelivered.count),
+    },
   };
 }
 

@@ -350,6 +350,8 @@ export interface ReconciliationResult {
   checked: number;
   inFlight: number;
   differences: Array<{ account: string; address: string; currency: string; expected: string; actual: string }>;
+  /** The `reconciliation.mismatch` operator event written with the differences (none when there are none). */
+  operatorEventId?: string;
 }
 
 export interface SweepRunInput {
@@ -389,6 +391,8 @@ export interface TreasuryActivities {
   finishSweep(input: { sweepId: string; completed: boolean; reason?: string }): Promise<void>;
   /** Compares the holdings ledger with the chain; records and returns every difference. */
   reconcileHoldings(input: SweepRunInput & { runId: string }): Promise<ReconciliationResult>;
+  /** Sends an operator event to INFLOW_OPERATOR_WEBHOOK_URL once (throws while the receiver does not answer 2xx). */
+  deliverOperatorEvent(input: { eventId: string }): Promise<{ delivered: true; status: number } | { delivered: false; reason: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------

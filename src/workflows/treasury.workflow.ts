@@ -11,6 +11,11 @@ import type { Activities, ReconciliationResult, SweepOutcome, SweepRunInput, Swe
 import { activityRetry } from './versions';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+/** An operator's receiver may be down for a while: retried with backoff up to an hour apart, for about half a day (the next day's run tells again). */
+const operatorDelivery = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', maximumAttempts: 20 },
+});
 // A refused signature or a missing configuration is final (non-retryable failures); anything else is retried.
 
 /** How often a sweep asks whether its transaction is final. */
@@ -95,10 +100,23 @@ async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
   }
 }
 
-/** The daily check of the holdings ledger against the chain; each difference is logged (and recorded by the activity). */
+/**
+ * The daily check of the holdings ledger against the chain. Each difference is logged; the activity
+ * records them with a `reconciliation.mismatch` operator event, delivered here to the operator's
+ * webhook, retried for about half a day while it does not answer 2xx.
+ */
 export async function reconcileWorkflow(input: SweepRunInput): Promise<ReconciliationResult> {
   const report = await steps.reconcileHoldings({ ...input, runId: workflowInfo().workflowId });
   for (const difference of report.differences) log.warn('reconciliation.mismatch', { network: input.network, livemode: input.livemode, ...difference });
   log.info('reconciled', { network: input.network, livemode: input.livemode, checked: report.checked, differences: report.differences.length });
+  if (report.operatorEventId) {
+    try {
+      const delivery = await operatorDelivery.deliverOperatorEvent({ eventId: report.operatorEventId });
+      log.info('operator event', { eventId: report.operatorEventId, ...delivery });
+    } catch (error) {
+      // Still listed (npm run cli -- operator-events) with its last failure; the next day's run tells again if the difference remains.
+      log.error('operator event not delivered', { eventId: report.operatorEventId, error: (error as Error).message });
+    }
+  }
   return report;
 }

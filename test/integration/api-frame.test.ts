@@ -238,7 +238,7 @@ describe('API frame: auth, errors, body limits, request ids (real app, Postgres 
         // No worker here has a signer, so no sweep Schedule exists, and the answer says what that means.
         treasury: {
           sweeps: { under_way: 0, failed_24h: 0, last_completed_at: null },
-          reconciliation: { differences_24h: 0, last_difference_at: null },
+          reconciliation: { differences_24h: 0, last_difference_at: null, operator_events_undelivered: 0 },
           sweep_schedules: [],
           note: expect.stringMatching(/^no sweep Schedules: no worker has a signer/),
         },

@@ -5,6 +5,7 @@
  * topping up gas from the gas wallet first. The oracle is the chain: balances and receipts read
  * from anvil, against the holdings ledger.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,8 @@ import { npmRun, ScriptProcess } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
+import { startReceiver } from '../helpers/receiver';
+import { verifyWebhook } from '../../src/domain/signatures';
 
 jest.setTimeout(180_000);
 
@@ -65,6 +68,9 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
   let merchant: CreatedMerchant;
   /** What the operator's commands need to reach this stack: its database, Temporal, chains and signer. */
   let cliEnv: Record<string, string>;
+  /** The operator's webhook receiver (INFLOW_OPERATOR_WEBHOOK_URL), on loopback. */
+  let operator: Awaited<ReturnType<typeof startReceiver>>;
+  const operatorSecret = `whsec_${randomBytes(32).toString('base64')}`;
 
   const usdtOf = async (address: string) => (await usdt.getFunction('balanceOf')(address)) as bigint;
   const holding = async (account: string, currency: string, address?: string) => {
@@ -95,7 +101,10 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     };
     signer = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], signerEnv);
     await signer.waitForOutput(/signer started/);
+    operator = await startReceiver();
     const env = {
+      INFLOW_OPERATOR_WEBHOOK_URL: operator.url,
+      INFLOW_OPERATOR_WEBHOOK_SECRET: operatorSecret,
       INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(CONFIRMATIONS),
@@ -140,6 +149,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     signer?.signal('SIGTERM');
     await signer?.exited;
     await anvil?.stop();
+    await operator?.close();
   });
 
   /** Pays a new customer on anvil and waits for its deposit to complete. */
@@ -614,10 +624,30 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     expect(found.differences).toHaveLength(3);
     const recorded = await stack.database.db.selectFrom('reconciliation_mismatches').selectAll().where('run_id', '=', 'planted').execute();
     expect(recorded).toHaveLength(3);
-    // What /healthz?detail reports of it all: the sweep left under way above (no workflow finished it), the refused one failed, the three differences.
+    // Written with them: the reconciliation.mismatch operator event that tells the operator.
+    const event = await stack.database.db.selectFrom('operator_events').selectAll().where('id', '=', found.operatorEventId!).executeTakeFirstOrThrow();
+    expect(event).toMatchObject({ type: 'reconciliation.mismatch', livemode: false, delivered_at: null });
+    expect(event.data).toMatchObject({ run_id: 'planted', network: 'ethereum', differences: found.differences });
+    // The daily workflow's run: the same differences, its operator event delivered to the operator's webhook, signed.
+    const workflowRun = await stack.dev.client.workflow.execute('reconcileWorkflow', {
+      taskQueue: stack.taskQueue,
+      workflowId: `reconcile-test-${Date.now()}`,
+      args: [{ livemode: false, network: 'ethereum' }],
+    });
+    expect((workflowRun as { differences: unknown[] }).differences).toHaveLength(3);
+    await operator.waitForRequests(1);
+    const delivered = verifyWebhook(operator.requests[0]!.rawBody, operator.requests[0]!.headers, operatorSecret) as {
+      id: string;
+      type: string;
+      data: { differences: unknown[] };
+    };
+    expect(delivered).toMatchObject({ id: (workflowRun as { operatorEventId: string }).operatorEventId, type: 'reconciliation.mismatch' });
+    expect(delivered.data.differences).toHaveLength(3);
+    // What /healthz?detail reports of it all: the sweep left under way above (no workflow finished it), the refused one failed, the
+    // three differences found by each of the two runs, and the operator event of the first (the CLI's kind of run) not delivered.
     expect(await treasuryHealth(stack.database.db)).toEqual({
       sweeps: { under_way: 1, failed_24h: 1, last_completed_at: expect.any(String) },
-      reconciliation: { differences_24h: 3, last_difference_at: expect.any(String) },
+      reconciliation: { differences_24h: 6, last_difference_at: expect.any(String), operator_events_undelivered: 1 },
     });
   });
 });

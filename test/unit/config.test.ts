@@ -297,6 +297,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes an operator webhook as a URL and a whsec_ secret together', () => {
+    const secret = `whsec_${'A'.repeat(43)}=`;
+    expect(
+      loadConfig({ ...complete, INFLOW_OPERATOR_WEBHOOK_URL: 'https://ops.example.com/inflow', INFLOW_OPERATOR_WEBHOOK_SECRET: secret }).operatorWebhook,
+    ).toEqual({
+      url: 'https://ops.example.com/inflow',
+      secret,
+    });
+    expect(loadConfig(complete).operatorWebhook).toBeUndefined();
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...complete, PORT: '', TEMPORAL_NAMESPACE: '' })).toMatchObject({ port: 3000, temporal: { namespace: 'default' } });
   });
@@ -314,6 +325,18 @@ describe('loadConfig', () => {
     [{ INFLOW_STATIC_PRICES: 'ETH=-1' }, expect.stringMatching(/^inflow: INFLOW_STATIC_PRICES entry "ETH=-1"/)],
     [{ INFLOW_SIGNER_SOCKET: '/run/inflow/signer.sock' }, expect.stringMatching(/^inflow: INFLOW_SIGNER_SOCKET and INFLOW_SIGNER_SECRET go together/)],
     [{ INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST: 'lots' }, 'inflow: INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST must be a decimal amount such as 0.5'],
+    [
+      { INFLOW_OPERATOR_WEBHOOK_URL: 'https://ops.example.com/inflow' },
+      expect.stringMatching(/^inflow: INFLOW_OPERATOR_WEBHOOK_URL and INFLOW_OPERATOR_WEBHOOK_SECRET go together: set the secret/),
+    ],
+    [
+      { INFLOW_OPERATOR_WEBHOOK_URL: 'ftp://ops.example.com', INFLOW_OPERATOR_WEBHOOK_SECRET: `whsec_${'A'.repeat(44)}` },
+      expect.stringMatching(/^inflow: INFLOW_OPERATOR_WEBHOOK_URL must be an http\(s\) URL/),
+    ],
+    [
+      { INFLOW_OPERATOR_WEBHOOK_URL: 'https://ops.example.com', INFLOW_OPERATOR_WEBHOOK_SECRET: 'hunter2' },
+      expect.stringMatching(/^inflow: INFLOW_OPERATOR_WEBHOOK_SECRET must be whsec_/),
+    ],
   ])('rejects a malformed value in one line: %j', (override, message) => {
     let thrown: unknown;
     try {

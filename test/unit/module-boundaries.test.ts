@@ -66,23 +66,26 @@ describe('one emitter', () => {
   const emitter = 'src/events/emitter.ts';
   const eventWriters = insertingFunctions('src/events/events.repository.ts', ['events']);
   const deliveryWriters = insertingFunctions('src/webhooks/webhooks.repository.ts', ['webhook_deliveries']);
+  const operatorEventWriters = insertingFunctions('src/events/operator-events.ts', ['operator_events']);
 
   it('finds the functions that write events and deliveries', () => {
     expect(eventWriters).toEqual(['insertEvent']);
+    expect(operatorEventWriters).toEqual(['insertOperatorEvent']);
     expect(deliveryWriters.sort()).toEqual(['insertFirstCallbackDelivery', 'insertFirstDeliveries', 'insertRedelivery']);
   });
 
   it('only the emitter calls them, or queues a delivery', () => {
     expect(importersOf(eventWriters, '/events.repository', [emitter])).toEqual([]);
     expect(importersOf(deliveryWriters, '/webhooks.repository', [emitter])).toEqual([]);
+    expect(importersOf(operatorEventWriters, '/operator-events', [emitter])).toEqual([]);
     expect(importersOf(['queueDelivery', 'queueRedelivery'], '/outbox/queue', [emitter])).toEqual([]);
   });
 
   it('no other code inserts into the events or webhook_deliveries tables', () => {
     const writers = sourceFiles('src').filter((file) =>
-      /insertInto\('(events|webhook_deliveries)'\)|insert\s+into\s+"?(events|webhook_deliveries)\b/i.test(code(file)),
+      /insertInto\('(events|webhook_deliveries|operator_events)'\)|insert\s+into\s+"?(events|webhook_deliveries|operator_events)\b/i.test(code(file)),
     );
-    expect(writers.sort()).toEqual(['src/events/events.repository.ts', 'src/webhooks/webhooks.repository.ts']);
+    expect(writers.sort()).toEqual(['src/events/events.repository.ts', 'src/events/operator-events.ts', 'src/webhooks/webhooks.repository.ts']);
   });
 });
 
