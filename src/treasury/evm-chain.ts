@@ -1,10 +1,12 @@
 /**
- * What sweeping needs of an EVM node: balances, the pending nonce, gas and fee estimates, sending
- * signed bytes and reading receipts. Sending is idempotent: the same signed bytes sent again (a
- * retry after a crash) are answered "already known" or "nonce too low" by a node that has them,
- * and both are success when the transaction is the one the node knows.
+ * What sweeping needs of an EVM chain's nodes: balances, the pending nonce, gas and fee estimates,
+ * sending signed bytes and reading receipts. Reads go to a node at the head (node-pool.ts), a
+ * broadcast to every node. Sending is idempotent: the same signed bytes sent again (a retry after
+ * a crash) are answered "already known" or "nonce too low" by a node that has them, and both are
+ * success when the transaction is the one the node knows.
  */
-import { Interface, JsonRpcProvider, Transaction } from 'ethers';
+import { FetchRequest, Interface, JsonRpcProvider, Transaction } from 'ethers';
+import { NodePool } from './node-pool';
 
 const erc20 = new Interface(['function balanceOf(address) view returns (uint256)', 'function transfer(address to, uint256 amount) returns (bool)']);
 
@@ -22,34 +24,46 @@ export interface Receipt {
 }
 
 export class EvmTreasuryChain {
-  private readonly provider: JsonRpcProvider;
+  private readonly providers: JsonRpcProvider[];
+  private readonly pool: NodePool<JsonRpcProvider>;
   private chainIdCache: bigint | undefined;
 
-  constructor(rpcUrl: string) {
-    this.provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  /** `rpcUrls` in order of preference; `headers` go with every request (a provider's API key, say). */
+  constructor(rpcUrls: string | string[], headers: Record<string, string> = {}, options?: { maxLagBlocks: number; refreshMs: number }) {
+    this.providers = (typeof rpcUrls === 'string' ? [rpcUrls] : rpcUrls).map((url) => {
+      const request = new FetchRequest(url);
+      for (const [name, value] of Object.entries(headers)) request.setHeader(name, value);
+      return new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    });
+    this.pool = new NodePool(this.providers, async (provider) => BigInt(await provider.send('eth_blockNumber', [])), options);
+  }
+
+  /** One JSON-RPC call, to a node at the head. */
+  private rpc<T>(method: string, params: unknown[]): Promise<T> {
+    return this.pool.read((provider) => provider.send(method, params) as Promise<T>);
   }
 
   async chainId(): Promise<bigint> {
-    this.chainIdCache ??= BigInt(await this.provider.send('eth_chainId', []));
+    this.chainIdCache ??= BigInt(await this.rpc<string>('eth_chainId', []));
     return this.chainIdCache;
   }
 
   async nativeBalance(address: string): Promise<bigint> {
-    return BigInt(await this.provider.send('eth_getBalance', [address, 'latest']));
+    return BigInt(await this.rpc<string>('eth_getBalance', [address, 'latest']));
   }
 
   async tokenBalance(token: string, address: string): Promise<bigint> {
-    const answer = await this.provider.send('eth_call', [{ to: token, data: erc20.encodeFunctionData('balanceOf', [address]) }, 'latest']);
+    const answer = await this.rpc<string>('eth_call', [{ to: token, data: erc20.encodeFunctionData('balanceOf', [address]) }, 'latest']);
     return BigInt(answer);
   }
 
   /** The next nonce the node would give the address, counting its pending transactions. */
   async pendingNonce(address: string): Promise<bigint> {
-    return BigInt(await this.provider.send('eth_getTransactionCount', [address, 'pending']));
+    return BigInt(await this.rpc<string>('eth_getTransactionCount', [address, 'pending']));
   }
 
   async headNumber(): Promise<bigint> {
-    return BigInt(await this.provider.send('eth_blockNumber', []));
+    return BigInt(await this.rpc<string>('eth_blockNumber', []));
   }
 
   /**
@@ -58,8 +72,8 @@ export class EvmTreasuryChain {
    */
   async feeQuote(): Promise<FeeQuote> {
     const [block, tip] = await Promise.all([
-      this.provider.send('eth_getBlockByNumber', ['latest', false]) as Promise<{ baseFeePerGas?: string }>,
-      this.provider.send('eth_maxPriorityFeePerGas', []).catch(() => '0x3b9aca00') as Promise<string>,
+      this.rpc<{ baseFeePerGas?: string }>('eth_getBlockByNumber', ['latest', false]),
+      this.rpc<string>('eth_maxPriorityFeePerGas', []).catch(() => '0x3b9aca00'),
     ]);
     const baseFee = BigInt(block.baseFeePerGas ?? '0x0');
     const maxPriorityFeePerGas = BigInt(tip);
@@ -67,29 +81,33 @@ export class EvmTreasuryChain {
   }
 
   async estimateGas(call: { from: string; to: string; value: bigint; data: string }): Promise<bigint> {
-    return BigInt(await this.provider.send('eth_estimateGas', [{ from: call.from, to: call.to, value: `0x${call.value.toString(16)}`, data: call.data }]));
+    return BigInt(await this.rpc<string>('eth_estimateGas', [{ from: call.from, to: call.to, value: `0x${call.value.toString(16)}`, data: call.data }]));
   }
 
-  /** Sends signed bytes; the same bytes sent again are not an error. */
+  /** Sends signed bytes to every node; the same bytes sent again are not an error. */
   async send(signedTransaction: string): Promise<string> {
     const hash = Transaction.from(signedTransaction).hash!;
-    try {
-      await this.provider.send('eth_sendRawTransaction', [signedTransaction]);
-    } catch (error) {
-      const message = String((error as { error?: { message?: string } }).error?.message ?? (error as Error).message).toLowerCase();
-      const known = /already known|known transaction|already imported|nonce too low|already exists/.test(message);
-      // "nonce too low" is success only if this very transaction took the nonce.
-      if (!known || (message.includes('nonce too low') && !(await this.receipt(hash)) && !(await this.isPending(hash)))) throw error;
-    }
+    await this.pool.all(async (provider) => {
+      try {
+        await provider.send('eth_sendRawTransaction', [signedTransaction]);
+      } catch (error) {
+        const message = String((error as { error?: { message?: string } }).error?.message ?? (error as Error).message).toLowerCase();
+        const known = /already known|known transaction|already imported|nonce too low|already exists/.test(message);
+        // "nonce too low" is success only if this very transaction took the nonce (as this node sees it).
+        const mine = async () =>
+          (await provider.send('eth_getTransactionReceipt', [hash])) !== null || (await provider.send('eth_getTransactionByHash', [hash])) !== null;
+        if (!known || (message.includes('nonce too low') && !(await mine()))) throw error;
+      }
+    });
     return hash;
   }
 
   async isPending(hash: string): Promise<boolean> {
-    return (await this.provider.send('eth_getTransactionByHash', [hash])) !== null;
+    return (await this.rpc<unknown>('eth_getTransactionByHash', [hash])) !== null;
   }
 
   async receipt(hash: string): Promise<Receipt | undefined> {
-    const raw = (await this.provider.send('eth_getTransactionReceipt', [hash])) as {
+    const raw = (await this.rpc<unknown>('eth_getTransactionReceipt', [hash])) as {
       blockNumber: string;
       status: string;
       gasUsed: string;
@@ -106,7 +124,7 @@ export class EvmTreasuryChain {
   }
 
   destroy(): void {
-    this.provider.destroy();
+    for (const provider of this.providers) provider.destroy();
   }
 }
 

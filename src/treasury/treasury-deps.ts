@@ -26,13 +26,29 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
     chains.set(
       `${mode}:${network}`,
       watched.family === 'tron'
-        ? { family: 'tron', chain: new TronTreasuryChain(watched.rpcUrls[0]!, watched.headers), ...settings }
-        : { family: 'evm', chain: new EvmTreasuryChain(watched.rpcUrls[0]!), stuckAfterBlocks: stuckAfterBlocks(network), ...settings },
+        ? { family: 'tron', chain: new TronTreasuryChain(watched.rpcUrls, watched.headers, nodeChoice(watched)), ...settings }
+        : {
+            family: 'evm',
+            chain: new EvmTreasuryChain(watched.rpcUrls, watched.headers, nodeChoice(watched)),
+            stuckAfterBlocks: stuckAfterBlocks(network),
+            ...settings,
+          },
     );
   }
   return {
     signer: config.treasury.signer ? new SignerClient(config.treasury.signer) : undefined,
     chainOf: (livemode, network) => chains.get(`${modeOf(livemode)}:${network}`),
+  };
+}
+
+/**
+ * Which of a chain's nodes the treasury reads from: one within a quarter of the way to finality of
+ * the highest head (as the watcher's failover allows), chosen again every few blocks.
+ */
+function nodeChoice(watched: { requiredConfirmations: number; network: Network }) {
+  return {
+    maxLagBlocks: Math.max(3, Math.ceil(watched.requiredConfirmations / 4)),
+    refreshMs: Math.max(5_000, networks[watched.network].blockTimeMs * 2),
   };
 }
 

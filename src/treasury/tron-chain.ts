@@ -1,5 +1,6 @@
 /**
- * What sweeping needs of a Tron node (java-tron's HTTP API): balances and resources, a solidified
+ * What sweeping needs of a Tron chain's nodes (java-tron's HTTP API; reads go to a node at the head,
+ * broadcasts to every node, node-pool.ts): balances and resources, a solidified
  * block for transactions to reference, what energy a transfer takes, broadcasting signed
  * transactions and reading their infos. The worker builds transactions itself with the codec
  * (src/chains/tron/transaction.ts), never through the node's build endpoints: what it records
@@ -7,6 +8,7 @@
  * the node has already is `DUP_TRANSACTION_ERROR`, which is success.
  */
 import { tronAddressToHex } from '../chains/tron/address';
+import { NodePool } from './node-pool';
 import { type SignedTronTransaction, type TronContract, type TronRawData, TronTransactionError } from '../chains/tron/transaction';
 
 /**
@@ -53,13 +55,19 @@ export class TronBroadcastError extends Error {
 }
 
 export class TronTreasuryChain {
-  constructor(
-    private readonly rpcUrl: string,
-    private readonly headers: Record<string, string> = {},
-  ) {}
+  private readonly pool: NodePool<string>;
 
-  private async call<T>(path: string, body: object = {}): Promise<T> {
-    const response = await fetch(new URL(path, this.rpcUrl), {
+  /** `rpcUrls` in order of preference (reads go to one at the head, broadcasts to all); `headers` go with every request. */
+  constructor(
+    rpcUrls: string | string[],
+    private readonly headers: Record<string, string> = {},
+    options?: { maxLagBlocks: number; refreshMs: number },
+  ) {
+    this.pool = new NodePool(typeof rpcUrls === 'string' ? [rpcUrls] : rpcUrls, (url) => this.headAt(url), options);
+  }
+
+  private async post<T>(rpcUrl: string, path: string, body: object): Promise<T> {
+    const response = await fetch(new URL(path, rpcUrl), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...this.headers },
       body: JSON.stringify(body),
@@ -67,6 +75,16 @@ export class TronTreasuryChain {
     });
     if (!response.ok) throw new Error(`${path} answered HTTP ${response.status}`);
     return (await response.json()) as T;
+  }
+
+  /** One call, to a node at the head. */
+  private call<T>(path: string, body: object = {}): Promise<T> {
+    return this.pool.read((url) => this.post<T>(url, path, body));
+  }
+
+  private async headAt(rpcUrl: string): Promise<bigint> {
+    const block = await this.post<{ block_header: { raw_data: { number?: number } } }>(rpcUrl, '/wallet/getnowblock', {});
+    return BigInt(block.block_header.raw_data.number ?? 0);
   }
 
   /**
@@ -183,11 +201,16 @@ export class TronTreasuryChain {
     };
   }
 
-  /** Broadcasts signed bytes; the same transaction sent again is not an error. */
+  /** Broadcasts signed bytes to every node; the same transaction sent again is not an error. */
   async send(transaction: SignedTronTransaction): Promise<string> {
-    const answer = await this.call<{ result?: boolean; code?: string; message?: string }>('/wallet/broadcasttransaction', transaction);
-    if (answer.result === true || answer.code === 'DUP_TRANSACTION_ERROR') return transaction.txID;
-    throw new TronBroadcastError(answer.code ?? 'UNKNOWN', readMessage(answer.message));
+    return this.pool.all(
+      async (url) => {
+        const answer = await this.post<{ result?: boolean; code?: string; message?: string }>(url, '/wallet/broadcasttransaction', transaction);
+        if (answer.result === true || answer.code === 'DUP_TRANSACTION_ERROR') return transaction.txID;
+        throw new TronBroadcastError(answer.code ?? 'UNKNOWN', readMessage(answer.message));
+      },
+      (error) => error instanceof TronBroadcastError,
+    );
   }
 
   /** The transaction's outcome once it is in a block; undefined before. */
