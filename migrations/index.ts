@@ -28,6 +28,7 @@ import * as sweepReplacements from './20261207T0900-sweep-replacements';
 import * as releasedNonces from './20261207T1000-released-nonces';
 import * as tronSweeps from './20261207T1100-tron-sweeps';
 import * as operatorEvents from './20261207T1200-operator-events';
+import * as gasWalletFunding from './20261207T1300-gas-wallet-funding';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T1000-released-nonces': releasedNonces,
   '20261207T1100-tron-sweeps': tronSweeps,
   '20261207T1200-operator-events': operatorEvents,
+  '20261207T1300-gas-wallet-funding': gasWalletFunding,
 };

@@ -128,6 +128,12 @@ export async function reconcileNow(args: string[], env: NodeJS.ProcessEnv, usage
           `  ${difference.account} ${difference.address} ${difference.currency}: ledger ${formatAmount(BigInt(difference.expected), decimals)}, chain ${formatAmount(BigInt(difference.actual), decimals)}`,
         );
       }
+      for (const funding of report.funded) {
+        const decimals = currencyOn(chain.network as Network, funding.currency)?.decimals ?? 0;
+        console.log(
+          `  gas wallet ${funding.address} was funded ${formatAmount(BigInt(funding.amount), decimals)} ${funding.currency} since the last run: booked`,
+        );
+      }
       if (report.operatorEventId) {
         const delivery = await deliverOperatorEvent(db, config.operatorWebhook, report.operatorEventId).catch((error: Error) => ({
           delivered: false as const,

@@ -6,14 +6,15 @@
  *
  * What is in flight is left out rather than reported: an address whose sweep is under way, and the
  * treasury while any sweep of the network is, are read again at the next run. The gas wallet's
- * spending is booked but its funding is not (the operator sends it coin by hand), so it is not
- * compared: its chain balance is reported beside what sweeps spent.
+ * spending is booked as it happens but its funding is not (the operator sends it coin by hand):
+ * what it owns above what its spending left is booked here as funding, what it owns below that is
+ * a difference; while one of its transactions is not yet final it is left out.
  */
 import { inTransaction, type Db } from '../db/database';
 import { emitOperatorEvent } from '../events/emitter';
 import { modeOf } from '../domain/mode';
 import { networks, type Network } from '../domain/networks';
-import { catchUpDepositHoldings, holdingsByAddress } from './holdings.repository';
+import { bookHoldings, catchUpDepositHoldings, holdingsByAddress } from './holdings.repository';
 import type { AnyTreasuryChain } from './sweep-context';
 
 export interface Difference {
@@ -25,6 +26,13 @@ export interface Difference {
   actual: string;
 }
 
+export interface Funding {
+  address: string;
+  currency: string;
+  /** Base units, as decimal text. */
+  amount: string;
+}
+
 export interface ReconciliationReport {
   runId: string;
   livemode: boolean;
@@ -34,8 +42,34 @@ export interface ReconciliationReport {
   /** Left out while their sweeps are in flight. */
   inFlight: number;
   differences: Difference[];
+  /** The gas wallet's funding found and booked (what it owns above what its booked spending left). */
+  funded: Funding[];
   /** The `reconciliation.mismatch` operator event written with the differences; none when there are none. */
   operatorEventId?: string;
+}
+
+/** All the native coin an address owns: on Tron its stake too (staking takes TRX out of the balance, not away from its owner). */
+function ownedNative(config: AnyTreasuryChain, address: string): Promise<bigint> {
+  return config.family === 'tron' ? config.chain.ownedTrx(address) : config.chain.nativeBalance(address);
+}
+
+/**
+ * Whether the gas wallet has a transaction not yet final (booked when it is) of a sweep still under
+ * way: its balance is in between. One a finished sweep left behind is no longer awaited: if it was
+ * mined, its spending is unbooked, and the difference says so.
+ */
+async function gasWalletSending(db: Db, input: { livemode: boolean; network: string }, address: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('treasury_transactions_sent')
+    .innerJoin('sweeps', 'sweeps.id', 'treasury_transactions_sent.sweep_id')
+    .select('treasury_transactions_sent.id')
+    .where('treasury_transactions_sent.livemode', '=', input.livemode)
+    .where('treasury_transactions_sent.network', '=', input.network)
+    .where('treasury_transactions_sent.from_address', '=', address)
+    .where('treasury_transactions_sent.status', 'in', ['allocated', 'signed', 'broadcast'])
+    .where('sweeps.status', 'in', ['pending', 'topping_up', 'sending'])
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Compares the ledger's holdings with the chain for one network in one mode and records every difference found. */
@@ -56,9 +90,8 @@ export async function reconcile(
     .where('status', 'in', ['pending', 'topping_up', 'sending'])
     .execute();
   const busy = new Set([...open.map((sweep) => sweep.address), ...open.map((sweep) => sweep.treasury)]);
-  const held = (await holdingsByAddress(deps.db, input.livemode, input.network)).filter(
-    (row) => row.account === 'deposit_addresses' || row.account === 'treasury',
-  );
+  const holdings = await holdingsByAddress(deps.db, input.livemode, input.network);
+  const held = holdings.filter((row) => row.account === 'deposit_addresses' || row.account === 'treasury');
   const expected = new Map<string, { account: string; address: string; currency: string; balance: bigint }>();
   const key = (address: string, currency: string) => `${address}|${currency}`;
   const native = networks[input.network].nativeCurrency;
@@ -79,7 +112,7 @@ export async function reconcile(
       continue;
     }
     const token = config.tokens.find((candidate) => candidate.currency === entry.currency);
-    const actual = entry.currency === native ? await config.chain.nativeBalance(entry.address) : await config.chain.tokenBalance(token!.address, entry.address);
+    const actual = entry.currency === native ? await ownedNative(config, entry.address) : await config.chain.tokenBalance(token!.address, entry.address);
     checked++;
     if (actual !== entry.balance) {
       differences.push({
@@ -91,7 +124,34 @@ export async function reconcile(
       });
     }
   }
-  const report: ReconciliationReport = { runId: input.runId, livemode: input.livemode, network: input.network, checked, inFlight, differences };
+  // The gas wallet: its spending is booked as it happens, its funding (coin the operator sends it by hand) is not. What the
+  // chain shows it owns above what its spending left is that funding, booked now; below it, money left it unbooked: a difference.
+  const funded: Funding[] = [];
+  for (const row of holdings.filter((candidate) => candidate.account === 'gas_wallet' && candidate.currency === native)) {
+    const sending = () => gasWalletSending(deps.db, input, row.address);
+    if (await sending()) {
+      inFlight++;
+      continue;
+    }
+    const actual = await ownedNative(config, row.address);
+    // A send that began while the balance was read may already be in it, and not yet booked.
+    if (await sending()) {
+      inFlight++;
+      continue;
+    }
+    checked++;
+    const booked = BigInt(row.balance);
+    if (actual > booked) {
+      await bookHoldings(deps.db, { livemode: input.livemode, network: input.network, kind: 'gas_funding', sourceId: `${input.runId}:${row.address}` }, [
+        { account: 'gas_wallet', currency: native, address: row.address, amount: actual - booked },
+        { account: 'funding', currency: native, address: null, amount: booked - actual },
+      ]);
+      funded.push({ address: row.address, currency: native, amount: (actual - booked).toString() });
+    } else if (actual < booked) {
+      differences.push({ account: 'gas_wallet', address: row.address, currency: native, expected: booked.toString(), actual: actual.toString() });
+    }
+  }
+  const report: ReconciliationReport = { runId: input.runId, livemode: input.livemode, network: input.network, checked, inFlight, differences, funded };
   if (differences.length === 0) return report;
   // The rows an operator lists and the operator event that tells them, together or not at all.
   const event = await inTransaction(deps.db, async (transaction) => {

@@ -9,9 +9,12 @@ export type SweepStatus = 'pending' | 'topping_up' | 'sending' | 'completed' | '
 /** Tron's token sweeps may borrow energy from the gas wallet's stake: lent before the transfer, taken back after it. */
 export type SentPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed' | 'refused';
-export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee' | 'energy_delegation' | 'energy_reclaim';
-/** Debit-positive: an asset account's balance is what it holds; `received` is what came in from outside (negative). */
-export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received';
+export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee' | 'energy_delegation' | 'energy_reclaim' | 'gas_funding';
+/**
+ * Debit-positive: an asset account's balance is what it holds; `received` is what customers paid in
+ * and `funding` what the operator put into the gas wallet, both from outside (negative).
+ */
+export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received' | 'funding';
 
 export interface SweepsTable {
   id: string;

@@ -114,6 +114,28 @@ export class TronTreasuryChain {
     return BigInt(account.balance ?? 0);
   }
 
+  /**
+   * All the TRX the address owns, sun: its balance, its stake (delegated to others or not) and what
+   * it is unstaking. Staking moves TRX out of `balance` without it leaving the owner.
+   */
+  async ownedTrx(address: string): Promise<bigint> {
+    const account = await this.call<{
+      balance?: number;
+      frozenV2?: Array<{ amount?: number }>;
+      unfrozenV2?: Array<{ unfreeze_amount?: number }>;
+      delegated_frozenV2_balance_for_bandwidth?: number;
+      account_resource?: { delegated_frozenV2_balance_for_energy?: number };
+    }>('/wallet/getaccount', { address, visible: true });
+    const sum = (values: Array<number | undefined>) => values.reduce<bigint>((total, value) => total + BigInt(value ?? 0), 0n);
+    return sum([
+      account.balance,
+      ...(account.frozenV2 ?? []).map((entry) => entry.amount),
+      ...(account.unfrozenV2 ?? []).map((entry) => entry.unfreeze_amount),
+      account.delegated_frozenV2_balance_for_bandwidth,
+      account.account_resource?.delegated_frozenV2_balance_for_energy,
+    ]);
+  }
+
   /** Whether the account exists: a transfer of TRX to one that does not pays to create it (1.1 TRX). */
   async accountExists(address: string): Promise<boolean> {
     const account = await this.call<{ address?: string; create_time?: number }>('/wallet/getaccount', { address, visible: true });

@@ -350,6 +350,8 @@ export interface ReconciliationResult {
   checked: number;
   inFlight: number;
   differences: Array<{ account: string; address: string; currency: string; expected: string; actual: string }>;
+  /** The gas wallet's funding found and booked (absent in runs before it was booked). */
+  funded?: Array<{ address: string; currency: string; amount: string }>;
   /** The `reconciliation.mismatch` operator event written with the differences (none when there are none). */
   operatorEventId?: string;
 }

@@ -603,7 +603,9 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     // Every address swept above, in both currencies; the treasury and the address of the sweep left under way above (the lost worker's), in both, are in flight.
     const swept = await stack.database.db.selectFrom('sweeps').select('address').distinct().where('status', '=', 'completed').execute();
     expect(swept.length).toBeGreaterThanOrEqual(5);
-    expect(clean).toMatchObject({ checked: swept.length * 2, inFlight: 4 });
+    // The gas wallet is left out too: the lost worker's top-up was never confirmed, so it is not final in the ledger
+    // (tron-sweeps.test.ts reconciles a gas wallet at rest: its funding booked, nothing else).
+    expect(clean).toMatchObject({ checked: swept.length * 2, inFlight: 5 });
 
     const [outOf, into] = [await payCustomer('USDT', 4_000_000n), await payCustomer('USDT', 1_000_000n)];
     // Someone with the key moves USDT out of a deposit address by hand; ETH reaches another unseen (set by the node, as a contract's internal transfer without call tracing would be).
