@@ -652,4 +652,40 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
       reconciliation: { differences_24h: 6, last_difference_at: expect.any(String), operator_events_undelivered: 1 },
     });
   });
+  it("books the gas wallet's funding once it is at rest, and reports coin that left it unbooked", async () => {
+    // Finish the lost worker's sweep (its top-up and transfer were mined, never confirmed): the gas wallet is then at rest.
+    const open = await stack.database.db.selectFrom('sweeps').select('id').where('status', 'in', ['pending', 'topping_up', 'sending']).execute();
+    for (const sweep of open) {
+      for (const sent of await stack.database.db.selectFrom('treasury_transactions_sent').selectAll().where('sweep_id', '=', sweep.id).execute()) {
+        if (sent.status !== 'broadcast' && sent.status !== 'signed') continue;
+        await waitFor(`${sent.purpose} ${sent.id} final`, async () => (await confirmSweepTransaction(treasuryDeps, sent.id)).state !== 'waiting', 60_000);
+      }
+      await finishSweep(treasuryDeps, sweep.id, { completed: true });
+    }
+    const gasWallet = (await treasuryDeps.signer!.health()).gas_wallets.test!;
+    const atRest = await reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId: 'gas-at-rest' });
+    // The 1 ETH the test sent it by hand at the start: funding, booked once; the ledger now says what the chain says.
+    expect(atRest.funded).toEqual([{ address: gasWallet, currency: 'ETH', amount: (10n ** 18n).toString() }]);
+    expect(atRest.differences.filter((difference) => difference.account === 'gas_wallet')).toEqual([]);
+    // (Balances read raw: ethers answers a repeated identical call from its cache for a moment.)
+    const balanceOf = async (address: string) => BigInt(await anvil.provider.send('eth_getBalance', [address, 'latest']));
+    expect(await holding('gas_wallet', 'ETH', gasWallet)).toBe(await balanceOf(gasWallet));
+    expect(await holding('funding', 'ETH')).toBe(-(10n ** 18n));
+    expect((await reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId: 'gas-again' })).funded).toEqual([]);
+
+    // Someone with the gas wallet's key sends coin out by hand: a difference, not funding.
+    await anvil.provider.send('anvil_impersonateAccount', [gasWallet]);
+    const impersonated = await anvil.provider.getSigner(gasWallet);
+    await (await impersonated.sendTransaction({ to: Wallet.createRandom().address, value: 10n ** 17n })).wait();
+    const booked = await holding('gas_wallet', 'ETH', gasWallet);
+    const drained = await reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId: 'gas-drained' });
+    expect(drained.funded).toEqual([]);
+    expect(drained.differences).toContainEqual({
+      account: 'gas_wallet',
+      address: gasWallet,
+      currency: 'ETH',
+      expected: booked.toString(),
+      actual: (await balanceOf(gasWallet)).toString(),
+    });
+  });
 });
