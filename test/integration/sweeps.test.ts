@@ -6,13 +6,10 @@
  * from anvil, against the holdings ledger.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
 import { sql } from 'kysely';
-import { buildCustomer, buildMerchant, buildTransfer, testMnemonics, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
 import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
@@ -34,17 +31,16 @@ import {
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { runSweepsNow } from '../../src/workflows/client';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
-import { npmRun, ScriptProcess } from '../helpers/script-process';
+import { npmRun } from '../helpers/script-process';
 import { readTestEnv } from '../helpers/test-env';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
+import { startTestSigner, type TestSigner } from '../helpers/signer';
 import { startReceiver } from '../helpers/receiver';
 import { verifyWebhook } from '../../src/domain/signatures';
 
 jest.setTimeout(180_000);
 
-const repoRoot = path.resolve(__dirname, '../..');
-const secret = 'a-test-signer-secret-of-at-least-32-chars';
 const CONFIRMATIONS = 2;
 /** Sweeps book at ethereum's own 12 confirmations however few deposits need (sweepConfirmations). */
 const SWEEP_DEPTH = 12;
@@ -60,7 +56,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
   let anvil: RunningAnvil;
   let funder: NonceManager;
   let usdt: Contract;
-  let signer: ScriptProcess;
+  let signer: TestSigner;
   let stack: TestStack;
   let treasuryDeps: TreasuryDeps;
   let miner: NodeJS.Timeout;
@@ -87,20 +83,11 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     anvil = await startAnvil({ port: await freePort() });
     funder = fundedSigner(anvil.provider);
     usdt = await deployTestUsdt(funder);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-sweeps-'));
-    await writeFile(path.join(dir, 'test-mnemonic'), `${testMnemonics.test}\n`, { mode: 0o600 });
-    const signerEnv = {
-      INFLOW_SIGNER_SOCKET: path.join(dir, 'signer.sock'),
-      INFLOW_SIGNER_SECRET: secret,
-      INFLOW_SIGNER_AUDIT_LOG: path.join(dir, 'audit.log'),
-      INFLOW_SIGNER_MNEMONIC_FILE_TEST: path.join(dir, 'test-mnemonic'),
+    signer = await startTestSigner({
       INFLOW_TREASURY_ETHEREUM_TEST: treasury,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST: '31337',
-      LOG_LEVEL: 'info',
-    };
-    signer = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], signerEnv);
-    await signer.waitForOutput(/signer started/);
+    });
     operator = await startReceiver();
     const env = {
       INFLOW_OPERATOR_WEBHOOK_URL: operator.url,
@@ -109,8 +96,8 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_CONFIRMATIONS_ETHEREUM_TEST: String(CONFIRMATIONS),
       INFLOW_CHAIN_POLL_MS: '100',
-      INFLOW_SIGNER_SOCKET: signerEnv.INFLOW_SIGNER_SOCKET,
-      INFLOW_SIGNER_SECRET: secret,
+      INFLOW_SIGNER_SOCKET: signer.env.INFLOW_SIGNER_SOCKET!,
+      INFLOW_SIGNER_SECRET: signer.secret,
     };
     stack = await startTestStack('sweeps', { namespace: isolatedNamespaces.treasury, env, chainWatchers: true, api: false });
     cliEnv = {
@@ -146,8 +133,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
       expect(await holdingsInvariantViolations(stack.database.db)).toEqual([]);
     }
     await stack?.database.destroy();
-    signer?.signal('SIGTERM');
-    await signer?.exited;
+    await signer?.stop();
     await anvil?.stop();
     await operator?.close();
   });

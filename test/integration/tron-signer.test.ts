@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { testDerivers, testMnemonics } from '../../dev/fixtures';
@@ -18,9 +15,8 @@ import {
 import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
 import { SignerClient, SignerRefusedError, type TronSignAnswer, type TronSignRequest } from '../../src/treasury/signer-client';
-import { ScriptProcess } from '../helpers/script-process';
+import { startTestSigner, type TestSigner } from '../helpers/signer';
 
-const repoRoot = path.resolve(__dirname, '../..');
 const secret = 'tron-signer-test-secret-0123456789abcdef012345';
 const TRX = 1_000_000n;
 
@@ -32,8 +28,7 @@ const TRX = 1_000_000n;
  */
 describe('the signer process on Tron', () => {
   let tron: RunningTronDevnet;
-  let dir: string;
-  let signer: ScriptProcess;
+  let signer: TestSigner;
   let client: SignerClient;
   let env: Record<string, string>;
   let gasWallet: string;
@@ -116,20 +111,8 @@ describe('the signer process on Tron', () => {
 
   beforeAll(async () => {
     tron = await startTronDevnet({ port: await freePort() });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-tron-signer-'));
-    await writeFile(path.join(dir, 'test-mnemonic'), `${testMnemonics.test}\n`, { mode: 0o600 });
-    env = {
-      INFLOW_SIGNER_SOCKET: path.join(dir, 'signer.sock'),
-      INFLOW_SIGNER_SECRET: secret,
-      INFLOW_SIGNER_AUDIT_LOG: path.join(dir, 'audit.log'),
-      INFLOW_SIGNER_MNEMONIC_FILE_TEST: path.join(dir, 'test-mnemonic'),
-      INFLOW_TREASURY_TRON_TEST: treasury,
-      INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
-      LOG_LEVEL: 'info',
-    };
-    signer = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], env);
-    await signer.waitForOutput(/signer started/);
-    client = new SignerClient({ socketPath: env.INFLOW_SIGNER_SOCKET!, secret });
+    signer = await startTestSigner({ INFLOW_TREASURY_TRON_TEST: treasury, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress }, secret);
+    ({ env, client } = signer);
     gasWallet = (await client.health()).tron_gas_wallets.test!;
     // The operator funds the gas wallet and stakes some of its TRX for energy (by hand: the signer signs no freeze).
     tron.transfer(gasWallet, 200_000n * TRX, 'TRX');
@@ -148,12 +131,8 @@ describe('the signer process on Tron', () => {
   });
 
   afterAll(async () => {
-    if (signer) {
-      signer.signal('SIGTERM');
-      await signer.exited;
-    }
+    await signer?.stop();
     await tron?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("serves the Tron gas wallet (m/44'/195'/1'/0/0) and treasury beside the EVM ones", async () => {

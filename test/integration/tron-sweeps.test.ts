@@ -6,9 +6,6 @@
  * stake and taken back. The oracle is the chain: balances, accounts and transaction infos read from
  * the stand-in's java-tron endpoints, against the holdings ledger.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { signTransactionId } from '../../dev/devnet/tron-signing';
@@ -33,19 +30,17 @@ import { createTreasuryDeps } from '../../src/treasury/treasury-deps';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
 import { runSweepsNow } from '../../src/workflows/client';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
-import { ScriptProcess } from '../helpers/script-process';
+import { startTestSigner, type TestSigner } from '../helpers/signer';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 
-const repoRoot = path.resolve(__dirname, '../..');
-const secret = 'a-test-signer-secret-of-at-least-32-chars';
 const TRX = 1_000_000n;
 
 describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal dev server, Postgres)', () => {
   let tron: RunningTronDevnet;
-  let signer: ScriptProcess;
+  let signer: TestSigner;
   let stack: TestStack;
   let treasuryDeps: TreasuryDeps;
   let miner: NodeJS.Timeout;
@@ -94,19 +89,7 @@ describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal d
   beforeAll(async () => {
     tron = await startTronDevnet({ port: await freePort() });
     tron.mine(2);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-tron-sweeps-'));
-    await writeFile(path.join(dir, 'test-mnemonic'), `${testMnemonics.test}\n`, { mode: 0o600 });
-    const signerEnv = {
-      INFLOW_SIGNER_SOCKET: path.join(dir, 'signer.sock'),
-      INFLOW_SIGNER_SECRET: secret,
-      INFLOW_SIGNER_AUDIT_LOG: path.join(dir, 'audit.log'),
-      INFLOW_SIGNER_MNEMONIC_FILE_TEST: path.join(dir, 'test-mnemonic'),
-      INFLOW_TREASURY_TRON_TEST: treasury,
-      INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
-      LOG_LEVEL: 'info',
-    };
-    signer = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], signerEnv);
-    await signer.waitForOutput(/signer started/);
+    signer = await startTestSigner({ INFLOW_TREASURY_TRON_TEST: treasury, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress });
     const env = {
       INFLOW_RPC_URL_TRON_TEST: tron.rpcUrl,
       INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
@@ -114,8 +97,8 @@ describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal d
       // What a burn leaves of its top-up's margin at a deposit address is not worth its own sweep.
       INFLOW_SWEEP_MIN_TRON_TRX_TEST: '5',
       INFLOW_CHAIN_POLL_MS: '100',
-      INFLOW_SIGNER_SOCKET: signerEnv.INFLOW_SIGNER_SOCKET,
-      INFLOW_SIGNER_SECRET: secret,
+      INFLOW_SIGNER_SOCKET: signer.env.INFLOW_SIGNER_SOCKET!,
+      INFLOW_SIGNER_SECRET: signer.secret,
     };
     stack = await startTestStack('tron-sweeps', { namespace: isolatedNamespaces.tronTreasury, env, chainWatchers: true, api: false });
     treasuryDeps = { db: stack.database.db, ...createTreasuryDeps(stack.worker.config) };
@@ -141,8 +124,7 @@ describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal d
       expect(await holdingsInvariantViolations(stack.database.db)).toEqual([]);
     }
     await stack?.database.destroy();
-    signer?.signal('SIGTERM');
-    await signer?.exited;
+    await signer?.stop();
     await tron?.stop();
   });
 
