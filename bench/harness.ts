@@ -8,10 +8,14 @@
  * persistence writes with inflow's in one set of processes, hiding which of the two the time
  * (and the CPU, see cpu.ts) goes to.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { testSecretKeyHex } from '../dev/fixtures';
+import { testMnemonics, testSecretKeyHex } from '../dev/fixtures';
+import { ManagedProcess } from '../dev/managed-process';
+import { repoRoot } from '../dev/tools/paths';
 import { InflowStack, type TemporalOptions } from '../dev/stack';
 import type { Db } from '../src/db/database';
 import { createLogger } from '../src/logger';
@@ -133,4 +137,45 @@ export async function confirmAsWatcher(client: Client, workflowId: string): Prom
 /** How many events a workflow's history holds. */
 export async function historyLength(client: Client, workflowId: string): Promise<number> {
   return (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+}
+
+/**
+ * The real signer process (`npm run signer`'s entry) as a part of a bench's stack: the test mnemonic
+ * in a private temp directory (removed when the stack closes), `settings` (treasuries, tokens) on
+ * top. Returns what the worker needs to reach it, for the stack's environment.
+ */
+export async function startBenchSigner(
+  stack: InflowStack,
+  secret: string,
+  settings: Record<string, string>,
+): Promise<{ INFLOW_SIGNER_SOCKET: string; INFLOW_SIGNER_SECRET: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-signer-'));
+  const mnemonicFile = path.join(dir, 'test-mnemonic');
+  await writeFile(mnemonicFile, `${testMnemonics.test}\n`, { mode: 0o600 });
+  const socket = path.join(dir, 'signer.sock');
+  await stack.directory();
+  await stack.up(
+    new ManagedProcess({
+      name: 'signer',
+      command: path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      args: ['src/signer/main.ts'],
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        INFLOW_SIGNER_SOCKET: socket,
+        INFLOW_SIGNER_SECRET: secret,
+        INFLOW_SIGNER_AUDIT_LOG: path.join(dir, 'audit.log'),
+        INFLOW_SIGNER_MNEMONIC_FILE_TEST: mnemonicFile,
+        LOG_LEVEL: 'info',
+        ...settings,
+      },
+      logFile: stack.logFile('signer'),
+      ready: async (output) => output.includes('signer started'),
+      readyTimeoutMs: 60_000,
+      restart: false,
+    }),
+  );
+  stack.onClose('signer directory', () => rm(dir, { recursive: true, force: true }));
+  return { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret };
 }

@@ -35,9 +35,7 @@
  * than the interval alone would. One run, no rounds: a sweep moves the money, so it
  * cannot be repeated on the same addresses. The defaults take about a minute on 2 cores.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -45,9 +43,7 @@ import { HDNodeWallet, Interface, NonceManager, Wallet, type Contract, type Json
 import { sql } from 'kysely';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../dev/devnet/anvil';
 import { buildCustomer, testMnemonics, testSecretKeyHex, testXpubEnv } from '../dev/fixtures';
-import { ManagedProcess } from '../dev/managed-process';
 import { InflowStack } from '../dev/stack';
-import { repoRoot } from '../dev/tools/paths';
 import { freePort } from '../dev/tools/ports';
 import type { Db } from '../src/db/database';
 import type { CreatedMerchant } from '../src/merchants/merchants.service';
@@ -55,7 +51,7 @@ import { SignerClient } from '../src/treasury/signer-client';
 import { runSweepsNow } from '../src/workflows/client';
 import { chainWatcherWorkflowId, watcherStateQuery, type ScanResult, type SweepRunResult } from '../src/workflows/definitions';
 import { cpuShares, cpuSnapshot, describeLimit, formatShares, type CpuUse, type Part } from './cpu';
-import { benchParts, installBenchRuntime } from './harness';
+import { benchParts, installBenchRuntime, startBenchSigner } from './harness';
 import { benchLog } from './log';
 import { formatPercentiles, printHeader, ResultTable, verdict, type Measured } from './measure';
 
@@ -130,7 +126,7 @@ async function main(): Promise<void> {
       `anvil automining plus a block every ${BLOCK_MS} ms; detection: ${PROBES} payments ${PROBE_INTERVAL_MS} ms apart during the sweep and ${PROBES} without; ` +
       `inflow on an embedded Postgres and the Temporal dev server, the signer a process of its own`,
   );
-  const signerDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-signer-'));
+  let signer!: { INFLOW_SIGNER_SOCKET: string; INFLOW_SIGNER_SECRET: string };
   const treasury = Wallet.createRandom().address;
   let anvil!: RunningAnvil;
   let usdt!: Contract;
@@ -144,36 +140,15 @@ async function main(): Promise<void> {
       anvil = await startAnvil({ port: await freePort() });
       stack.onClose('anvil', () => anvil.stop());
       usdt = await deployTestUsdt(fundedSigner(anvil.provider));
-      const signerEnv = {
-        INFLOW_SIGNER_SOCKET: path.join(signerDir, 'signer.sock'),
-        INFLOW_SIGNER_SECRET: SIGNER_SECRET,
-        INFLOW_SIGNER_AUDIT_LOG: path.join(signerDir, 'audit.log'),
-        INFLOW_SIGNER_MNEMONIC_FILE_TEST: await mnemonicFile(signerDir),
+      signer = await startBenchSigner(stack, SIGNER_SECRET, {
         INFLOW_TREASURY_ETHEREUM_TEST: treasury,
         INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
         INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST: '31337',
-        LOG_LEVEL: 'info',
-      };
-      await stack.directory();
-      await stack.up(
-        new ManagedProcess({
-          name: 'signer',
-          command: path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-          args: ['src/signer/main.ts'],
-          cwd: repoRoot,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...signerEnv },
-          logFile: stack.logFile('signer'),
-          ready: async (output) => output.includes('signer started'),
-          readyTimeoutMs: 60_000,
-          restart: false,
-        }),
-      );
-      stack.onClose('signer directory', () => rm(signerDir, { recursive: true, force: true }));
+      });
       return {
         INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
         INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
-        INFLOW_SIGNER_SOCKET: signerEnv.INFLOW_SIGNER_SOCKET,
-        INFLOW_SIGNER_SECRET: SIGNER_SECRET,
+        ...signer,
       };
     },
     env: {
@@ -205,7 +180,7 @@ async function main(): Promise<void> {
     // Blocks keep coming, as on a real chain: confirmations need them.
     miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), BLOCK_MS);
 
-    const health = await new SignerClient({ socketPath: path.join(signerDir, 'signer.sock'), secret: SIGNER_SECRET }).health();
+    const health = await new SignerClient({ socketPath: signer.INFLOW_SIGNER_SOCKET, secret: SIGNER_SECRET }).health();
     const bareRoot = HDNodeWallet.fromPhrase(testMnemonics.test, undefined, 'm');
     const bareGasWallet = new NonceManager(bareRoot.derivePath(BARE_GAS_WALLET_PATH.slice(2)).connect(anvil.provider));
     for (const to of [health.gas_wallets.test!, await bareGasWallet.getAddress()])
@@ -277,12 +252,6 @@ async function main(): Promise<void> {
     await watcher.terminate('bench over').catch(() => undefined);
     await stack.close();
   }
-}
-
-async function mnemonicFile(dir: string): Promise<string> {
-  const file = path.join(dir, 'test-mnemonic');
-  await writeFile(file, `${testMnemonics.test}\n`, { mode: 0o600 });
-  return file;
 }
 
 async function customerAddress(db: Db, merchant: CreatedMerchant): Promise<string> {

@@ -24,16 +24,11 @@
  * TRX per address ≤ 1.1× the script's. The treasury holds USDT before any run, so no transfer
  * pays for a first-time holder (130 k energy, not 64 k).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { HDNodeWallet, Wallet } from 'ethers';
 import { startTronDevnet, type RunningTronDevnet } from '../dev/devnet/tron-devnet';
 import { signTransaction, signTransactionId } from '../dev/devnet/tron-signing';
 import { buildCustomer, testMnemonics, testSecretKeyHex, testXpubEnv } from '../dev/fixtures';
-import { ManagedProcess } from '../dev/managed-process';
 import { InflowStack } from '../dev/stack';
-import { repoRoot } from '../dev/tools/paths';
 import { freePort } from '../dev/tools/ports';
 import { tronAddressOfKey, type TronContract } from '../src/chains/tron/transaction';
 import type { Db } from '../src/db/database';
@@ -42,7 +37,7 @@ import { SignerClient } from '../src/treasury/signer-client';
 import { buildTronTransaction, hex41, TronTreasuryChain, tronTokenTransfer } from '../src/treasury/tron-chain';
 import { runSweepsNow } from '../src/workflows/client';
 import { chainWatcherWorkflowId, watcherStateQuery } from '../src/workflows/definitions';
-import { installBenchRuntime } from './harness';
+import { installBenchRuntime, startBenchSigner } from './harness';
 import { benchLog } from './log';
 import { printHeader, ResultTable, verdict } from './measure';
 
@@ -76,7 +71,7 @@ async function main(): Promise<void> {
     `Tron sweeps: ${N} USDT addresses swept by inflow with energy burned, ${N} with energy lent, ${N} by a bare script; ` +
       `the Tron stand-in with a block every ${BLOCK_MS} ms, ${FINAL} blocks to final; inflow on an embedded Postgres and the Temporal dev server, the signer a process of its own`,
   );
-  const signerDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-bench-tron-signer-'));
+  let signer!: { INFLOW_SIGNER_SOCKET: string; INFLOW_SIGNER_SECRET: string };
   const treasury = tronAddressOfKey(Wallet.createRandom().privateKey);
   let tron!: RunningTronDevnet;
   const stack = await InflowStack.create({
@@ -87,37 +82,11 @@ async function main(): Promise<void> {
     chain: async (stack) => {
       tron = await startTronDevnet({ port: await freePort(), blockTimeSeconds: BLOCK_MS / 1000 });
       stack.onClose('tron', () => tron.stop());
-      const mnemonicFile = path.join(signerDir, 'test-mnemonic');
-      await writeFile(mnemonicFile, `${testMnemonics.test}\n`, { mode: 0o600 });
-      const signerEnv = {
-        INFLOW_SIGNER_SOCKET: path.join(signerDir, 'signer.sock'),
-        INFLOW_SIGNER_SECRET: SIGNER_SECRET,
-        INFLOW_SIGNER_AUDIT_LOG: path.join(signerDir, 'audit.log'),
-        INFLOW_SIGNER_MNEMONIC_FILE_TEST: mnemonicFile,
-        INFLOW_TREASURY_TRON_TEST: treasury,
-        INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
-        LOG_LEVEL: 'info',
-      };
-      await stack.directory();
-      await stack.up(
-        new ManagedProcess({
-          name: 'signer',
-          command: path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-          args: ['src/signer/main.ts'],
-          cwd: repoRoot,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...signerEnv },
-          logFile: stack.logFile('signer'),
-          ready: async (output) => output.includes('signer started'),
-          readyTimeoutMs: 60_000,
-          restart: false,
-        }),
-      );
-      stack.onClose('signer directory', () => rm(signerDir, { recursive: true, force: true }));
+      signer = await startBenchSigner(stack, SIGNER_SECRET, { INFLOW_TREASURY_TRON_TEST: treasury, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress });
       return {
         INFLOW_RPC_URL_TRON_TEST: tron.rpcUrl,
         INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
-        INFLOW_SIGNER_SOCKET: signerEnv.INFLOW_SIGNER_SOCKET,
-        INFLOW_SIGNER_SECRET: SIGNER_SECRET,
+        ...signer,
       };
     },
     env: {
@@ -137,7 +106,7 @@ async function main(): Promise<void> {
     const { db } = stack;
     const merchant = stack.merchant!;
     await until('the watcher at the head', async () => (await watcher.query(watcherStateQuery)).head !== null);
-    const health = await new SignerClient({ socketPath: path.join(signerDir, 'signer.sock'), secret: SIGNER_SECRET }).health();
+    const health = await new SignerClient({ socketPath: signer.INFLOW_SIGNER_SOCKET, secret: SIGNER_SECRET }).health();
     const gasWallet = health.tron_gas_wallets.test!;
     const root = HDNodeWallet.fromPhrase(testMnemonics.test, undefined, 'm');
     const bareGasKey = root.derivePath(BARE_GAS_WALLET_PATH.slice(2)).privateKey;
