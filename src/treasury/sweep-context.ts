@@ -57,7 +57,9 @@ export type SentRef = { sentId: string; hash: string } | { sentId: null; hash: n
 
 /** `replaced`: a stuck version replaced by a higher fee (EVM) or an expired one built again (Tron); `stuck`: why it waits. */
 export type Confirmation =
-  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
+  | { state: 'waiting'; confirmations: number; required?: number; replaced?: { hash: string; by: string }; stuck?: string }
+  | { state: 'confirmed' }
+  | { state: 'reverted' };
 
 export function notConfigured(message: string): StepFailure {
   return new StepFailure(activityFailureTypes.treasuryNotConfigured, message);

@@ -302,7 +302,7 @@ export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string
   }
   const { receipt, request } = mined;
   const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
-  if (depth < confirmations) return { state: 'waiting', confirmations: depth };
+  if (depth < confirmations) return { state: 'waiting', confirmations: depth, required: confirmations };
   return bookFinal(deps.db, sweep, sent, receipt, BigInt(request.tx.value));
 }
 

@@ -274,7 +274,7 @@ export async function confirmTronSweepTransaction(deps: TreasuryDeps, sweep: Swe
     const receipt = await chain.receipt(version.hash);
     if (!receipt) continue;
     const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
-    if (depth < confirmations) return { state: 'waiting', confirmations: depth };
+    if (depth < confirmations) return { state: 'waiting', confirmations: depth, required: confirmations };
     const { contract } = decodeRawData(String(version.request.raw_data_hex));
     const value = contract.type === 'TransferContract' ? contract.amount : 0n;
     return bookFinal(deps.db, sweep, sent, { status: receipt.status, blockNumber: receipt.blockNumber, fee: receipt.fee, gasUsed: receipt.energyUsed }, value);

@@ -379,7 +379,9 @@ export type SweepOutcome = 'completed' | 'skipped' | 'failed';
 export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' | 'send' | 'delegate'; amount: string };
 /** `replaced`: a stuck version replaced by a higher fee (EVM) or an expired one built again (Tron); `stuck`: why it waits. */
 export type SweepConfirmation =
-  { state: 'waiting'; confirmations: number; replaced?: { hash: string; by: string }; stuck?: string } | { state: 'confirmed' } | { state: 'reverted' };
+  | { state: 'waiting'; confirmations: number; required?: number; replaced?: { hash: string; by: string }; stuck?: string }
+  | { state: 'confirmed' }
+  | { state: 'reverted' };
 export type SweepPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 
 export interface TreasuryActivities {

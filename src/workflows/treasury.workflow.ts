@@ -6,9 +6,10 @@
  * nonce and the signed bytes are recorded before they are used), so a worker lost at any point
  * resumes without paying twice.
  */
-import { executeChild, log, ParentClosePolicy, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, ParentClosePolicy, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities, ReconciliationResult, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
-import { activityRetry } from './versions';
+import { CONFIRMATION_POLL_MS, nextAsk } from './confirmation-pace';
+import { activityRetry, patches } from './versions';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
 /** An operator's receiver may be down for a while: retried with backoff up to an hour apart, for about half a day (the next day's run tells again). */
@@ -17,9 +18,6 @@ const operatorDelivery = proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', maximumAttempts: 20 },
 });
 // A refused signature or a missing configuration is final (non-retryable failures); anything else is retried.
-
-/** How often a sweep asks whether its transaction is final. */
-const CONFIRMATION_POLL = '2 seconds';
 
 export async function sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunResult> {
   const planned = await steps.planSweeps(input);
@@ -92,11 +90,23 @@ async function reclaimEnergy(sweepId: string): Promise<void> {
   if (reclaim.sentId !== null && (await untilFinal(reclaim.sentId)) === 'reverted') log.warn('energy reclaim failed', { sweepId, hash: reclaim.hash });
 }
 
+/**
+ * Asks until the transaction is final. Unmined, every 2 s (it may need sending again, or a higher
+ * fee). Mined, about when the blocks it still needs will have come at the pace seen since it was
+ * first seen mined (2 s to a minute): ethereum's 12 confirmations at 12 s are a dozen asks, not
+ * seventy, each an activity and a timer in the history.
+ */
 async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
+  const paced = patched(patches.sweepConfirmationsPaced);
+  let firstMined: { at: number; depth: number } | undefined;
   for (;;) {
     const confirmation = await steps.confirmSweepTransaction({ sentId });
     if (confirmation.state !== 'waiting') return confirmation.state;
-    await sleep(CONFIRMATION_POLL);
+    const now = Date.now();
+    // A reorg that took it away starts the count again.
+    if (confirmation.confirmations === 0) firstMined = undefined;
+    else firstMined ??= { at: now, depth: confirmation.confirmations };
+    await sleep(paced ? nextAsk(firstMined, confirmation, now) : CONFIRMATION_POLL_MS);
   }
 }
 

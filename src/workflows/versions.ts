@@ -18,6 +18,7 @@ export const patches = {
   webhookAttemptsAsLocalActivities: 'webhook-attempts-as-local-activities',
   webhookAttemptRecordedApart: 'webhook-attempt-recorded-apart',
   webhookDeliveriesOnTheirOwnQueue: 'webhook-deliveries-on-their-own-queue',
+  sweepConfirmationsPaced: 'sweep-confirmations-paced',
 } as const;
 
 export interface KeptAlive {
@@ -69,6 +70,15 @@ export const keptAlive: readonly KeptAlive[] = [
     keepsAlive: 'orders started before they followed the chain: no evaluation at start, no wait for the watcher past the deadline',
     provenBy: null,
     mayGoWhen: 'no orderWorkflow started before 7f5fdcf is open (an order lives until its deadline, then settles)',
+  },
+  {
+    name: patches.sweepConfirmationsPaced,
+    kind: 'patch',
+    since: 'this commit (sweep confirmations paced)',
+    where: 'src/workflows/treasury.workflow.ts (untilFinal)',
+    keepsAlive: 'sweeps started before their confirmation polls followed the chain’s pace: they keep asking every 2 s',
+    provenBy: null,
+    mayGoWhen: 'no sweepWorkflow started before it is open (a sweep ends within minutes of its transactions being final)',
   },
   {
     name: patches.webhookAttemptsAsLocalActivities,
