@@ -8,11 +8,14 @@ import { ScriptProcess } from './script-process';
 const repoRoot = path.resolve(__dirname, '../..');
 
 export interface TestSigner {
+  /** The running process (a new one after restart). */
   process: ScriptProcess;
   /** Its settings: the socket, secret, audit log and mnemonic file in its private directory, then the caller's. */
   env: Record<string, string>;
   secret: string;
   client: SignerClient;
+  /** Stopped with kill -9 (a crash: nothing flushed on the way out) unless it is down already, then started again with the same files; resolves once it is back. */
+  crashAndRestart(): Promise<void>;
   /** SIGTERM, wait for it to exit, remove its directory. */
   stop(): Promise<void>;
 }
@@ -33,17 +36,30 @@ export async function startTestSigner(settings: Record<string, string>, secret =
     LOG_LEVEL: 'info',
     ...settings,
   };
-  const process = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], env);
-  await process.waitForOutput(/signer started/);
-  return {
-    process,
+  const start = async () => {
+    const started = new ScriptProcess([path.join(repoRoot, 'node_modules', '.bin', 'tsx'), 'src/signer/main.ts'], env);
+    await started.waitForOutput(/signer started/);
+    return started;
+  };
+  const signer: TestSigner = {
+    process: await start(),
     env,
     secret,
     client: new SignerClient({ socketPath: env.INFLOW_SIGNER_SOCKET, secret }),
+    crashAndRestart: async () => {
+      try {
+        signer.process.signal('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      await signer.process.exited;
+      signer.process = await start();
+    },
     stop: async () => {
-      process.signal('SIGTERM');
-      await process.exited;
+      signer.process.signal('SIGTERM');
+      await signer.process.exited;
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return signer;
 }

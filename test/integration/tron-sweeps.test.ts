@@ -16,7 +16,7 @@ import { decodeRawData, encodeRawData, tronAddressOfKey } from '../../src/chains
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { holdingsInvariantViolations } from '../../src/treasury/holdings.repository';
 import { reconcile } from '../../src/treasury/reconcile';
-import { SignerUnavailableError } from '../../src/treasury/signer-client';
+import { SignerUnavailableError, type TronSignRequest } from '../../src/treasury/signer-client';
 import {
   confirmSweepTransaction,
   planSweeps,
@@ -304,6 +304,36 @@ describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal d
     expect(await trxOf(treasury)).toBe(before + BigInt(plan.action === 'skip' ? 0 : plan.amount));
     expect(await trxOf(address)).toBe(await holding('deposit_addresses', 'TRX', address));
     expect(await holding('deposit_addresses', 'TRX', address)).toBeLessThan(20n * TRX);
+  });
+
+  it('pays once when the signer crashes before it is asked and again after it signed: the same request, the same bytes, one transaction', async () => {
+    await payCustomer('TRX', 15n * TRX);
+    const before = await trxOf(treasury);
+    const [planned] = await planSweeps(treasuryDeps, { livemode: false, network: 'tron' });
+    const plan = await prepareSweep(treasuryDeps, planned!.sweepId);
+    // kill -9 before the worker asks: the step fails for a retry (the signer names the treasury and the gas wallet, so nothing is even recorded).
+    signer.process.signal('SIGKILL');
+    try {
+      await signer.process.exited;
+      await expect(sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep')).rejects.toThrow(/signer at .* is unavailable/);
+      expect(await sentOfSweep(planned!.sweepId)).toEqual([]);
+    } finally {
+      await signer.crashAndRestart();
+    }
+    const sent = await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep');
+    // kill -9 again, after it signed: asked for the same request, the restarted signer answers the same bytes (from its audit log).
+    await signer.crashAndRestart();
+    const [recorded] = await sentOfSweep(planned!.sweepId);
+    const again = await signer.client.sign({
+      ...(recorded!.request as unknown as TronSignRequest),
+      request_id: recorded!.id,
+      workflow_id: planned!.workflowId,
+    });
+    expect(again.hash).toBe(sent.hash);
+    expect((await sendSweepTransaction(treasuryDeps, planned!.sweepId, 'sweep')).hash).toBe(sent.hash);
+    expect(await untilFinal(sent.sentId!)).toBe('confirmed');
+    expect(await trxOf(treasury)).toBe(before + BigInt(plan.action === 'skip' ? 0 : plan.amount));
+    expect((await infoOf(sent.hash!)).blockNumber).toEqual(expect.any(Number));
   });
 
   it('builds a sweep again when a reorg took it and it expired unmined, and pays the treasury once', async () => {
