@@ -1,6 +1,7 @@
 /**
- * Sweeps (docs/treasury.md): moving what deposit addresses hold to the treasury, EVM networks in
- * this part. The steps a sweep workflow runs, each safe to repeat:
+ * Sweeps (docs/treasury.md): moving what deposit addresses hold to the treasury. The steps a sweep
+ * workflow runs, each safe to repeat, as they run on EVM networks (a Tron sweep's steps are
+ * tron-sweeps.ts, reached from here by the network's family):
  *
  * 1. plan: the deposits' bookings mirrored into the holdings ledger; one sweep recorded per address
  *    and currency holding at least the minimum (never two under way for one address and currency);
