@@ -9,7 +9,8 @@ import { livemodeOf, modes, type Mode } from './domain/mode';
 import { isAddress } from 'ethers';
 import { isTronAddress } from './chains/tron/address';
 import { callTracers, type CallTracer } from './chains/evm/evm.adapter';
-import { networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
+import { isNetwork, networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
+import { parseAmount } from './domain/money';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
 import { parseDustThresholds } from './domain/dust';
@@ -91,6 +92,12 @@ const EnvSchema = z.object({
   INFLOW_SIGNER_SOCKET: z.string().trim().min(1).optional(),
   INFLOW_SIGNER_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   INFLOW_SWEEP_INTERVAL_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
+  // The least worth sweeping in USD, for every network and currency without its own INFLOW_SWEEP_MIN_…; unset, their unit defaults.
+  INFLOW_SWEEP_MIN_USD: z
+    .string()
+    .trim()
+    .regex(/^(0|[1-9]\d{0,9})(\.\d{1,2})?$/, 'must be a USD amount such as 25 or 2.50')
+    .optional(),
   // Where the worker delivers operator events (docs/operations.md#operator-events), and the Standard Webhooks secret it signs them with.
   INFLOW_OPERATOR_WEBHOOK_URL: z
     .string()
@@ -106,6 +113,22 @@ const EnvSchema = z.object({
   // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
   INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
+
+/** INFLOW_SWEEP_INTERVAL_MINUTES_<NETWORK>: each a whole number of minutes for a supported network. */
+function sweepIntervals(env: NodeJS.ProcessEnv): Partial<Record<Network, number>> {
+  const intervals: Partial<Record<Network, number>> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^INFLOW_SWEEP_INTERVAL_MINUTES_([A-Z]+)$/.exec(name);
+    if (!match || !value) continue;
+    const network = match[1]!.toLowerCase();
+    if (!isNetwork(network)) throw new ConfigError(`inflow: ${name} names no supported network (${networkNames.join(', ')})`);
+    const minutes = Number(value.trim());
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 7 * 24 * 60)
+      throw new ConfigError(`inflow: ${name} must be a whole number from 1 to ${7 * 24 * 60}`);
+    intervals[network] = minutes;
+  }
+  return intervals;
+}
 
 /** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
 function wholeNumber(min: number, max: number) {
@@ -291,8 +314,12 @@ export interface Config {
   treasury: {
     signer: { socketPath: string; secret: string } | undefined;
     sweepIntervalMinutes: number;
+    /** INFLOW_SWEEP_INTERVAL_MINUTES_<NETWORK>: a network's own interval, over sweepIntervalMinutes. */
+    sweepIntervals: Partial<Record<Network, number>>;
     /** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE>, whole units (decimal); a native coin's default 0.001, a token's anything. */
     sweepMinimums: Record<string, string>;
+    /** INFLOW_SWEEP_MIN_USD in cents: the least worth sweeping where no INFLOW_SWEEP_MIN_… says otherwise. */
+    sweepMinimumUsdCents: bigint | undefined;
   };
 }
 
@@ -416,6 +443,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     treasury: {
       signer: data.INFLOW_SIGNER_SOCKET && data.INFLOW_SIGNER_SECRET ? { socketPath: data.INFLOW_SIGNER_SOCKET, secret: data.INFLOW_SIGNER_SECRET } : undefined,
       sweepIntervalMinutes: data.INFLOW_SWEEP_INTERVAL_MINUTES,
+      sweepIntervals: sweepIntervals(env),
+      sweepMinimumUsdCents: data.INFLOW_SWEEP_MIN_USD === undefined ? undefined : parseAmount(data.INFLOW_SWEEP_MIN_USD, 2),
       sweepMinimums: Object.fromEntries(
         Object.entries(env)
           .filter(([name, value]) => /^INFLOW_SWEEP_MIN_[A-Z]+_[A-Z]+_(TEST|LIVE)$/.test(name) && value)

@@ -186,7 +186,12 @@ export function startWorkerOutboxRelay({ config, db, connection }: Omit<WorkerDe
 export async function ensureWorkerSchedules(temporal: Client, config: Config, logger: Logger): Promise<void> {
   if (await ensureMaintenanceSchedules({ temporal, taskQueue: config.temporal.taskQueue })) logger.info('maintenance schedules created');
   if (config.treasury.signer) {
-    const created = await ensureTreasurySchedules({ temporal, taskQueue: config.temporal.taskQueue }, config.chains, config.treasury.sweepIntervalMinutes);
+    const { sweepIntervals, sweepIntervalMinutes } = config.treasury;
+    const created = await ensureTreasurySchedules(
+      { temporal, taskQueue: config.temporal.taskQueue },
+      config.chains,
+      (network) => sweepIntervals[network] ?? sweepIntervalMinutes,
+    );
     if (created.length > 0) logger.info({ schedules: created }, 'treasury schedules created');
   } else {
     logger.warn('no signer configured (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET): this worker runs no treasury work (docs/treasury.md)');

@@ -29,3 +29,11 @@ export function computeFee(input: { amount: bigint; decimals: number; priceUsd: 
   const fee = flatFeeInUnits < amount ? flatFeeInUnits : amount;
   return { fee, net: amount - fee, amountUsdCents, feeUsdCents: fee === amount ? amountUsdCents : flatFee };
 }
+
+/** The base units of a currency worth at least `usdCents` at `priceUsd` (rounded up): a USD threshold in the currency. */
+export function usdCentsInUnits(usdCents: bigint, decimals: number, priceUsd: string): bigint {
+  const price = parseAmount(priceUsd, PRICE_DECIMALS);
+  if (price <= 0n) throw new RangeError(`a USD price must be positive, got "${priceUsd}"`);
+  const unitsPerCent = 10n ** BigInt(decimals + PRICE_DECIMALS - 2);
+  return (usdCents * unitsPerCent + price - 1n) / price;
+}

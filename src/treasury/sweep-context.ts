@@ -5,7 +5,8 @@
  */
 import { inTransaction, type Db, type Executor } from '../db/database';
 import { StepFailure, activityFailureTypes, missing } from '../domain/failures';
-import { modeOf } from '../domain/mode';
+import { modeOf, type Mode } from '../domain/mode';
+import type { PriceSource } from '../prices/price-source';
 import { networks, type Network } from '../domain/networks';
 import type { EvmTreasuryChain } from './evm-chain';
 import { bookHoldings, type HoldingsEntry } from './holdings.repository';
@@ -18,8 +19,10 @@ interface ChainSettings {
   tokens: Array<{ currency: string; address: string }>;
   /** How deep a transaction must be before it is booked (sweepConfirmations). */
   confirmations: number;
-  /** The least worth sweeping, base units, per currency. */
+  /** The least worth sweeping, base units, per currency (its INFLOW_SWEEP_MIN_…, else its unit default). */
   minimum: (currency: string) => bigint;
+  /** INFLOW_SWEEP_MIN_USD in cents for a currency without its own minimum: its base units at the USD price when the sweep is planned. */
+  minimumUsdCents: (currency: string) => bigint | undefined;
 }
 
 /** A watched EVM chain the treasury may send on. */
@@ -43,6 +46,8 @@ export interface TreasuryDeps {
   /** Undefined: no signer configured; treasury work fails with TreasuryNotConfigured and nothing else is affected. */
   signer: SignerClient | undefined;
   chainOf: (livemode: boolean, network: Network) => AnyTreasuryChain | undefined;
+  /** Each mode's USD prices, for a minimum set in USD (INFLOW_SWEEP_MIN_USD); without them, the unit minimums apply. */
+  prices?: Record<Mode, PriceSource> | undefined;
 }
 
 /**

@@ -39,9 +39,12 @@ import {
   type Confirmation,
   type SentRef,
   type SweepPlan,
+  type AnyTreasuryChain,
   type TreasuryChain,
   type TreasuryDeps,
 } from './sweep-context';
+import { usdCentsInUnits } from '../domain/fees';
+import { PriceUnavailableError } from '../prices/price-source';
 import {
   allocateSentTransaction,
   dropReplacementRequest,
@@ -83,6 +86,32 @@ function requireEvmChain(deps: TreasuryDeps, livemode: boolean, network: string)
   return chain;
 }
 
+/** More than any balance: a currency whose USD minimum cannot be priced now is not swept this run. */
+const UNPRICED = 2n ** 256n;
+
+/**
+ * The least worth sweeping of each currency of the network: INFLOW_SWEEP_MIN_USD in base units at
+ * the USD price now, where it applies; else the currency's unit minimum. A currency that cannot be
+ * priced now waits for the next run: a sweep worth less than its gas would be money thrown away.
+ */
+async function minimumsOf(deps: TreasuryDeps, chain: AnyTreasuryChain, input: { livemode: boolean; network: string }): Promise<(currency: string) => bigint> {
+  const network = input.network as Network;
+  const found = new Map<string, bigint>();
+  for (const currency of [networks[network].nativeCurrency, ...chain.tokens.map((token) => token.currency)]) {
+    const cents = chain.minimumUsdCents(currency);
+    const definition = currencyOn(network, currency);
+    if (cents === undefined || !deps.prices || !definition) continue;
+    try {
+      const units = usdCentsInUnits(cents, definition.decimals, await deps.prices[modeOf(input.livemode)].priceUsd(network, currency));
+      found.set(currency, units > 0n ? units : 1n);
+    } catch (error) {
+      if (!(error instanceof PriceUnavailableError)) throw error;
+      found.set(currency, UNPRICED);
+    }
+  }
+  return (currency) => found.get(currency) ?? chain.minimum(currency);
+}
+
 /** Step 1: the sweeps due on a network in a mode, recorded; those already under way are left to their workflows. */
 export async function planSweeps(deps: TreasuryDeps, input: { livemode: boolean; network: string }): Promise<PlannedSweep[]> {
   const chain = requireChain(deps, input.livemode, input.network);
@@ -91,7 +120,7 @@ export async function planSweeps(deps: TreasuryDeps, input: { livemode: boolean;
     // Caught up in pieces of 1000 bookings.
   }
   const planned: PlannedSweep[] = [];
-  for (const candidate of await sweepCandidates(deps.db, input.livemode, input.network, chain.minimum)) {
+  for (const candidate of await sweepCandidates(deps.db, input.livemode, input.network, await minimumsOf(deps, chain, input))) {
     const currency = currencyOn(input.network as Network, candidate.currency);
     if (!currency) continue;
     const native = candidate.currency === networks[input.network as Network].nativeCurrency;

@@ -18,10 +18,14 @@ export function createTreasuryDeps(config: Pick<Config, 'chains' | 'treasury'>):
   for (const watched of config.chains) {
     const mode = modeOf(watched.livemode);
     const network = watched.network;
+    const { sweepMinimums, sweepMinimumUsdCents } = config.treasury;
     const settings = {
       tokens: watched.tokens,
       confirmations: sweepConfirmations(watched),
-      minimum: (currency: string) => sweepMinimum(config.treasury.sweepMinimums, network, currency, mode === 'live'),
+      minimum: (currency: string) => sweepMinimum(sweepMinimums, network, currency, mode === 'live'),
+      // INFLOW_SWEEP_MIN_USD where the currency has no INFLOW_SWEEP_MIN_… of its own.
+      minimumUsdCents: (currency: string) =>
+        configuredSweepMinimum(sweepMinimums, network, currency, mode === 'live') === undefined ? sweepMinimumUsdCents : undefined,
     };
     chains.set(
       `${mode}:${network}`,
@@ -75,12 +79,18 @@ export function sweepConfirmations(watched: { network: Network; requiredConfirma
 export function sweepMinimum(minimums: Record<string, string>, network: Network, currency: string, livemode: boolean): bigint {
   const definition = currencyOn(network, currency);
   if (!definition) return 1n;
-  const configured = minimums[`${network.toUpperCase()}_${currency.toUpperCase()}_${livemode ? 'LIVE' : 'TEST'}`];
-  if (configured !== undefined) {
-    const units = parseAmount(configured, definition.decimals);
-    return units > 0n ? units : 1n;
-  }
+  const configured = configuredSweepMinimum(minimums, network, currency, livemode);
+  if (configured !== undefined) return configured;
   return currency === networks[network].nativeCurrency ? parseAmount(DEFAULT_NATIVE_SWEEP_MINIMUM, definition.decimals) : 1n;
+}
+
+/** INFLOW_SWEEP_MIN_<NETWORK>_<CURRENCY>_<MODE> in base units (at least 1), when it is set. */
+function configuredSweepMinimum(minimums: Record<string, string>, network: Network, currency: string, livemode: boolean): bigint | undefined {
+  const definition = currencyOn(network, currency);
+  const configured = minimums[`${network.toUpperCase()}_${currency.toUpperCase()}_${livemode ? 'LIVE' : 'TEST'}`];
+  if (!definition || configured === undefined) return undefined;
+  const units = parseAmount(configured, definition.decimals);
+  return units > 0n ? units : 1n;
 }
 
 /** Each INFLOW_SWEEP_MIN_… names a supported network and currency and fits its decimals: a mistake stops the worker at start, not a sweep later. */

@@ -168,14 +168,14 @@ export async function ensureMaintenanceSchedules(starter: WorkflowStarter): Prom
 }
 
 /**
- * Per watched chain (network and mode, EVM and Tron), a sweep Schedule every `intervalMinutes` and a daily
+ * Per watched chain (network and mode, EVM and Tron), a sweep Schedule every `intervalMinutes(network)` and a daily
  * reconciliation; returns the ids it created (those that existed are left as the operator may have
  * paused or changed them).
  */
 export async function ensureTreasurySchedules(
   starter: WorkflowStarter,
   chains: ReadonlyArray<{ network: Network; livemode: boolean; family: string }>,
-  intervalMinutes: number,
+  intervalMinutes: (network: Network) => number,
 ): Promise<string[]> {
   const created: string[] = [];
   for (const chain of chains) {
@@ -184,7 +184,7 @@ export async function ensureTreasurySchedules(
     const made = await createScheduleOnce(() =>
       starter.temporal.schedule.create<Workflows['sweepRunWorkflow']>({
         scheduleId,
-        spec: { intervals: [{ every: `${intervalMinutes} minutes` }] },
+        spec: { intervals: [{ every: `${intervalMinutes(chain.network)} minutes` }] },
         action: {
           type: 'startWorkflow',
           workflowType: 'sweepRunWorkflow',

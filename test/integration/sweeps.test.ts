@@ -18,6 +18,7 @@ import { holdingsInvariantViolations } from '../../src/treasury/holdings.reposit
 import { allocateSentTransaction, insertSweepIfNone, releaseRefusedNonce, treasuryHealth } from '../../src/treasury/sweeps.repository';
 import { newId } from '../../src/domain/ids';
 import { createTreasuryDeps } from '../../src/treasury/treasury-deps';
+import { createPriceSources } from '../../src/prices/sources';
 import { reconcile } from '../../src/treasury/reconcile';
 import {
   confirmSweepTransaction,
@@ -673,5 +674,28 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
       expected: booked.toString(),
       actual: (await balanceOf(gasWallet)).toString(),
     });
+  });
+  it('plans only what is worth INFLOW_SWEEP_MIN_USD at the price now, where a currency has no minimum of its own', async () => {
+    const [small, large] = [await payCustomer('USDT', 2_000_000n), await payCustomer('USDT', 7_000_000n)];
+    const { config } = stack.worker;
+    const usdMinimum: TreasuryDeps = {
+      ...treasuryDeps,
+      ...createTreasuryDeps({ ...config, treasury: { ...config.treasury, sweepMinimumUsdCents: 500n } }),
+      prices: createPriceSources(config),
+    };
+    const planned = await planSweeps(usdMinimum, { livemode: false, network: 'ethereum' });
+    const sweeps = await stack.database.db
+      .selectFrom('sweeps')
+      .select(['address', 'currency'])
+      .where(
+        'id',
+        'in',
+        planned.map((sweep) => sweep.sweepId),
+      )
+      .execute();
+    // $7 of USDT (at the static $1.00) is worth sweeping, $2 is not; the ETH a top-up left at an address (cents) neither.
+    expect(sweeps).toContainEqual({ address: large, currency: 'USDT' });
+    expect(sweeps.map((sweep) => sweep.address)).not.toContain(small);
+    expect(sweeps.filter((sweep) => sweep.currency === 'ETH')).toEqual([]);
   });
 });

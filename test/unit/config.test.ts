@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       trustedProxies: [],
       healthToken: undefined,
       requestLogRetentionDays: 30,
-      treasury: { signer: undefined, sweepIntervalMinutes: 60, sweepMinimums: {} },
+      treasury: { signer: undefined, sweepIntervalMinutes: 60, sweepIntervals: {}, sweepMinimums: {}, sweepMinimumUsdCents: undefined },
     });
   });
 
@@ -274,7 +274,9 @@ describe('loadConfig', () => {
     expect(config.treasury).toEqual({
       signer: { socketPath: '/run/inflow/signer.sock', secret: 's'.repeat(32) },
       sweepIntervalMinutes: 15,
+      sweepIntervals: {},
       sweepMinimums: { ETHEREUM_USDT_TEST: '1.5' },
+      sweepMinimumUsdCents: undefined,
     });
     expect(sweepMinimum(config.treasury.sweepMinimums, 'ethereum', 'USDT', false)).toBe(1_500_000n);
     expect(sweepMinimum(config.treasury.sweepMinimums, 'ethereum', 'ETH', false)).toBe(10n ** 15n);
@@ -295,6 +297,12 @@ describe('loadConfig', () => {
       base: 60,
       arbitrum: 480,
     });
+  });
+
+  it('takes a USD sweep minimum and per-network sweep intervals', () => {
+    const treasury = loadConfig({ ...complete, INFLOW_SWEEP_MIN_USD: '12.50', INFLOW_SWEEP_INTERVAL_MINUTES_TRON: '15' }).treasury;
+    expect(treasury).toMatchObject({ sweepMinimumUsdCents: 1250n, sweepIntervalMinutes: 60, sweepIntervals: { tron: 15 } });
+    expect(loadConfig(complete).treasury).toMatchObject({ sweepMinimumUsdCents: undefined, sweepIntervals: {} });
   });
 
   it('takes an operator webhook as a URL and a whsec_ secret together', () => {
@@ -325,6 +333,9 @@ describe('loadConfig', () => {
     [{ INFLOW_STATIC_PRICES: 'ETH=-1' }, expect.stringMatching(/^inflow: INFLOW_STATIC_PRICES entry "ETH=-1"/)],
     [{ INFLOW_SIGNER_SOCKET: '/run/inflow/signer.sock' }, expect.stringMatching(/^inflow: INFLOW_SIGNER_SOCKET and INFLOW_SIGNER_SECRET go together/)],
     [{ INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST: 'lots' }, 'inflow: INFLOW_SWEEP_MIN_ETHEREUM_USDT_TEST must be a decimal amount such as 0.5'],
+    [{ INFLOW_SWEEP_MIN_USD: '$5' }, 'inflow: INFLOW_SWEEP_MIN_USD must be a USD amount such as 25 or 2.50'],
+    [{ INFLOW_SWEEP_INTERVAL_MINUTES_DOGE: '5' }, expect.stringMatching(/^inflow: INFLOW_SWEEP_INTERVAL_MINUTES_DOGE names no supported network/)],
+    [{ INFLOW_SWEEP_INTERVAL_MINUTES_TRON: '0' }, 'inflow: INFLOW_SWEEP_INTERVAL_MINUTES_TRON must be a whole number from 1 to 10080'],
     [
       { INFLOW_OPERATOR_WEBHOOK_URL: 'https://ops.example.com/inflow' },
       expect.stringMatching(/^inflow: INFLOW_OPERATOR_WEBHOOK_URL and INFLOW_OPERATOR_WEBHOOK_SECRET go together: set the secret/),

@@ -1,5 +1,5 @@
 import { nextStatus, canTransition } from '../../src/domain/deposit-state';
-import { computeFee } from '../../src/domain/fees';
+import { computeFee, usdCentsInUnits } from '../../src/domain/fees';
 import { AmountFormatError, formatAmount, parseAmount } from '../../src/domain/money';
 
 describe('amounts', () => {
@@ -95,5 +95,15 @@ describe('deposit states', () => {
     expect(nextStatus('failed', { confirmations: 20, canonical: true }, 12)).toBe('failed');
     expect(canTransition('failed', 'completed')).toBe(false);
     expect(canTransition('completed', 'confirming')).toBe(false);
+  });
+});
+
+describe('a USD threshold in a currency', () => {
+  it('is the fewest base units worth at least that much, rounded up', () => {
+    expect(usdCentsInUnits(500n, 6, '1.00')).toBe(5_000_000n);
+    // $5 of ETH at $3000: 0.001666… ETH, rounded up to the wei.
+    expect(usdCentsInUnits(500n, 18, '3000.00')).toBe(1_666_666_666_666_667n);
+    expect(usdCentsInUnits(1n, 6, '3')).toBe(3_334n);
+    expect(() => usdCentsInUnits(500n, 6, '0')).toThrow('a USD price must be positive');
   });
 });
