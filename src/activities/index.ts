@@ -25,7 +25,7 @@ export interface ActivityDeps extends WorkflowStarter {
   chains: Map<string, WatchedChainAdapter>;
   /** INFLOW_REQUEST_LOG_RETENTION_DAYS: the request log's prune deletes older rows (30 unless given). */
   requestLogRetentionDays?: number | undefined;
-  /** The signer and the EVM nodes sweeps send on; without them, treasury work fails as not configured and nothing else changes. */
+  /** The signer and the nodes (EVM and Tron) sweeps send on; without them, treasury work fails as not configured and nothing else changes. */
   treasury?: Omit<TreasuryDeps, 'db'> | undefined;
   /** INFLOW_OPERATOR_WEBHOOK_URL and _SECRET: where operator events go; undefined, they are only listed. */
   operatorWebhook?: OperatorWebhook | undefined;
