@@ -136,21 +136,28 @@ export async function allocateSentTransaction(
     }
     return transaction
       .insertInto('treasury_transactions_sent')
-      .values({
-        id: newId('sentTransaction'),
-        sweep_id: input.sweepId,
-        purpose: input.purpose,
-        livemode: input.livemode,
-        network: input.network,
-        from_address: input.from,
-        to_address: input.to,
-        nonce: nonce.toString(),
-        request: JSON.stringify(request(nonce)),
-        status: 'allocated',
-      })
+      .values({ ...newSentRow(input, request(nonce)), nonce: nonce.toString() })
       .returningAll()
       .executeTakeFirstOrThrow();
   });
+}
+
+/** A sent transaction's new row, `allocated`, with the request it is to be signed for. */
+function newSentRow(
+  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string },
+  request: Record<string, unknown>,
+) {
+  return {
+    id: newId('sentTransaction'),
+    sweep_id: input.sweepId,
+    purpose: input.purpose,
+    livemode: input.livemode,
+    network: input.network,
+    from_address: input.from,
+    to_address: input.to,
+    request: JSON.stringify(request),
+    status: 'allocated' as const,
+  };
 }
 
 /**
@@ -165,18 +172,7 @@ export async function recordTronSentTransaction(
 ): Promise<SentTransaction> {
   await db
     .insertInto('treasury_transactions_sent')
-    .values({
-      id: newId('sentTransaction'),
-      sweep_id: input.sweepId,
-      purpose: input.purpose,
-      livemode: input.livemode,
-      network: input.network,
-      from_address: input.from,
-      to_address: input.to,
-      request: JSON.stringify(request),
-      status: 'allocated',
-      expires_at: input.expiresAt,
-    })
+    .values({ ...newSentRow(input, request), expires_at: input.expiresAt })
     .onConflict((oc) => oc.columns(['sweep_id', 'purpose']).doNothing())
     .execute();
   return (await sentTransactionOf(db, input.sweepId, input.purpose))!;

@@ -8,6 +8,7 @@ import { tronAddressToHex } from '../../src/chains/tron/address';
 import { encodeRawData, rawDataFromJson, rawDataToJson, transactionId, tronAddressOfKey, type TronRawData } from '../../src/chains/tron/transaction';
 import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { TronAdapter } from '../../src/chains/tron/tron.adapter';
+import { tronOracle } from '../helpers/tron-oracle';
 
 /**
  * Signed transactions on the Tron devnet stand-in, through java-tron's endpoints only: built by
@@ -25,23 +26,10 @@ describe('the Tron devnet stand-in takes signed transactions as java-tron does',
   const receiver = tronAddressOfKey(Wallet.createRandom().privateKey);
   let energyFee: number;
 
-  const call = async (endpoint: string, body: unknown = {}) =>
-    (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
+  const { call, trxOf: trx, usdtOf: usdt } = tronOracle(() => tron);
   const sign = (transaction: any, key: string) => ({ ...transaction, signature: [signTransactionId(transaction.txID, key)] });
   const broadcast = (transaction: unknown) => call('/wallet/broadcasttransaction', transaction);
   const text = (hex: string) => Buffer.from(hex, 'hex').toString('utf8');
-  const trx = async (address: string) => BigInt((await call('/wallet/getaccount', { address, visible: true })).balance ?? 0);
-  const usdt = async (address: string) => {
-    const parameter = tronAddressToHex(address)!.slice(2).padStart(64, '0');
-    const answer = await call('/wallet/triggerconstantcontract', {
-      owner_address: address,
-      contract_address: tron.usdtAddress,
-      function_selector: 'balanceOf(address)',
-      parameter,
-      visible: true,
-    });
-    return BigInt(`0x${answer.constant_result[0]}`);
-  };
   /** Build (the node), sign (here), broadcast and mine a transaction; returns the broadcast's answer and the mined info. */
   const send = async (endpoint: string, body: Record<string, unknown>, key: string) => {
     const built = await call(endpoint, { ...body, visible: true });

@@ -16,6 +16,7 @@ import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
 import { SignerClient, SignerRefusedError, type TronSignAnswer, type TronSignRequest } from '../../src/treasury/signer-client';
 import { startTestSigner, type TestSigner } from '../helpers/signer';
+import { testTronGasWalletKey, tronOracle } from '../helpers/tron-oracle';
 
 const secret = 'tron-signer-test-secret-0123456789abcdef012345';
 const TRX = 1_000_000n;
@@ -40,22 +41,9 @@ describe('the signer process on Tron', () => {
   const deposit = deriver.derive('tron', 15);
   const otherDeposit = deriver.derive('tron', 16);
   const root = HDNodeWallet.fromSeed(Mnemonic.fromPhrase(testMnemonics.test).computeSeed());
-  /** The gas wallet's key, as the operator holds it to stake (the signer signs no FreezeBalanceV2). */
-  const gasWalletKey = root.derivePath("m/44'/195'/1'/0/0").privateKey;
+  const gasWalletKey = testTronGasWalletKey;
 
-  const call = async (endpoint: string, body: unknown = {}) =>
-    (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
-  const trx = async (address: string) => BigInt((await call('/wallet/getaccount', { address, visible: true })).balance ?? 0);
-  const usdt = async (address: string) => {
-    const answer = await call('/wallet/triggerconstantcontract', {
-      owner_address: address,
-      contract_address: tron.usdtAddress,
-      function_selector: 'balanceOf(address)',
-      parameter: tronAddressToHex(address)!.slice(2).padStart(64, '0'),
-      visible: true,
-    });
-    return BigInt(`0x${answer.constant_result[0]}`);
-  };
+  const { call, trxOf: trx, usdtOf: usdt } = tronOracle(() => tron);
   const resources = (address: string) => call('/wallet/getaccountresource', { address, visible: true });
   /** A transaction built by the stand-in (java-tron's endpoint), as the worker gets it: its raw_data_hex. */
   const build = async (endpoint: string, body: Record<string, unknown>): Promise<string> => {

@@ -6,10 +6,10 @@
  * stake and taken back. The oracle is the chain: balances, accounts and transaction infos read from
  * the stand-in's java-tron endpoints, against the holdings ledger.
  */
-import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { startTronDevnet, type RunningTronDevnet } from '../../dev/devnet/tron-devnet';
 import { signTransactionId } from '../../dev/devnet/tron-signing';
-import { buildCustomer, buildMerchant, testMnemonics } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { decodeRawData, encodeRawData, tronAddressOfKey } from '../../src/chains/tron/transaction';
@@ -31,6 +31,7 @@ import { chainWatcherWorkflowId, watcherStateQuery } from '../../src/workflows/d
 import { runSweepsNow } from '../../src/workflows/client';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
 import { startTestSigner, type TestSigner } from '../helpers/signer';
+import { testTronGasWalletKey, tronOracle } from '../helpers/tron-oracle';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 
@@ -47,23 +48,8 @@ describe('Tron sweeps (the Tron stand-in, the signer process, worker, Temporal d
   let merchant: CreatedMerchant;
   let gasWallet: string;
   const treasury = tronAddressOfKey(Wallet.createRandom().privateKey);
-  /** The gas wallet's key, as the operator holds it to stake (the signer signs no FreezeBalanceV2). */
-  const gasWalletKey = HDNodeWallet.fromSeed(Mnemonic.fromPhrase(testMnemonics.test).computeSeed()).derivePath("m/44'/195'/1'/0/0").privateKey;
-
-  const call = async (endpoint: string, body: unknown = {}) =>
-    (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
-  const trxOf = async (address: string) => BigInt((await call('/wallet/getaccount', { address, visible: true })).balance ?? 0);
-  const usdtOf = async (address: string) => {
-    const answer = await call('/wallet/triggerconstantcontract', {
-      owner_address: address,
-      contract_address: tron.usdtAddress,
-      function_selector: 'balanceOf(address)',
-      parameter: hex41(address).slice(2).padStart(64, '0'),
-      visible: true,
-    });
-    return BigInt(`0x${answer.constant_result[0]}`);
-  };
-  const infoOf = (txID: string) => call('/wallet/gettransactioninfobyid', { value: txID });
+  const gasWalletKey = testTronGasWalletKey;
+  const { call, trxOf, usdtOf, infoOf } = tronOracle(() => tron);
   const holding = async (account: string, currency: string, address?: string) => {
     let query = stack.database.db
       .selectFrom('holdings_entries')

@@ -6,6 +6,7 @@ import { startTronDevnet, TRON_FUNDED_PRIVATE_KEY, type RunningTronDevnet } from
 import { freePort } from '../../dev/tools/ports';
 import { tronAddressOfKey, type TronContract } from '../../src/chains/tron/transaction';
 import { signTransaction } from '../../dev/devnet/tron-signing';
+import { tronOracle } from '../helpers/tron-oracle';
 import { buildTronTransaction, hex41, TronBroadcastError, TronTreasuryChain, tronTokenTransfer } from '../../src/treasury/tron-chain';
 
 /**
@@ -21,23 +22,7 @@ describe('TronTreasuryChain on the Tron devnet stand-in', () => {
   const deposit = tronAddressOfKey(depositKey);
   const treasury = tronAddressOfKey(Wallet.createRandom().privateKey);
 
-  const raw = async (endpoint: string, body: unknown) =>
-    (await fetch(`${tron.rpcUrl}${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
-  const trxOf = async (address: string) => BigInt((await raw('/wallet/getaccount', { address, visible: true })).balance ?? 0);
-  const usdtOf = async (address: string) =>
-    BigInt(
-      `0x${
-        (
-          await raw('/wallet/triggerconstantcontract', {
-            owner_address: address,
-            contract_address: tron.usdtAddress,
-            function_selector: 'balanceOf(address)',
-            parameter: hex41(address).slice(2).padStart(64, '0'),
-            visible: true,
-          })
-        ).constant_result[0]
-      }`,
-    );
+  const { trxOf, usdtOf } = tronOracle(() => tron);
   /** Built here, signed with `key`, broadcast; not yet mined. */
   const sendSigned = async (contract: TronContract, key: string, feeLimit?: bigint) => {
     const transaction = signTransaction(buildTronTransaction(contract, await chain.referenceBlock(), { feeLimit, now: Date.now() }), key);

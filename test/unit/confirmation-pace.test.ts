@@ -5,6 +5,8 @@ describe("a sweep's confirmation asks follow the chain's pace", () => {
     expect(nextAsk(undefined, { confirmations: 0 }, 1_000)).toBe(CONFIRMATION_POLL_MS);
     expect(nextAsk(undefined, { confirmations: 1, required: 12 }, 1_000)).toBe(CONFIRMATION_POLL_MS);
     expect(nextAsk({ at: 0, depth: 1 }, { confirmations: 1, required: 12 }, 4_000)).toBe(CONFIRMATION_POLL_MS);
+    // A reorg re-mined it shallower than first seen: no pace, ask again soon (the workflow restarts the count when it is unmined).
+    expect(nextAsk({ at: 0, depth: 5 }, { confirmations: 3, required: 12 }, 10_000)).toBe(CONFIRMATION_POLL_MS);
   });
 
   it('waits about as long as the blocks still needed take at the pace seen', () => {
