@@ -31,6 +31,12 @@ export interface AuditEntry {
   value: string | null;
   /** A token transfer's contract, currency, recipient and amount (base units, decimal). */
   token: { contract: string; currency: string; recipient: string; amount: string } | null;
+  /**
+   * The payout's id when the request carried one (a payout's `payout.id`), else null. A signed
+   * payout's line fixes its nonce: the signer rebuilds that from the log at start (`payout_once`).
+   * Lines written before payouts existed have no such field.
+   */
+  payout_id: string | null;
   nonce: number | null;
   /** The signed transaction's hash; null when refused. */
   tx_hash: string | null;

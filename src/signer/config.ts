@@ -7,7 +7,9 @@ import { isAddress, getAddress, ZeroAddress } from 'ethers';
 import { z } from 'zod';
 import { tronAddressToHex } from '../chains/tron/address';
 import { modes, type Mode } from '../domain/mode';
+import { AmountFormatError, parseAmount } from '../domain/money';
 import { networkNames, networks, type Network, type NetworkDefinition } from '../domain/networks';
+import { PAYOUT_AUTHORIZATION_SECRET_MIN_LENGTH } from '../treasury/payout-authorization';
 
 export class SignerConfigError extends Error {
   override readonly name = 'SignerConfigError';
@@ -24,6 +26,11 @@ const Env = z.object({
   INFLOW_SIGNER_AUDIT_LOG: z.string().trim().min(1),
   INFLOW_SIGNER_MNEMONIC_FILE_TEST: z.string().trim().min(1).optional(),
   INFLOW_SIGNER_MNEMONIC_FILE_LIVE: z.string().trim().min(1).optional(),
+  INFLOW_PAYOUT_AUTHORIZATION_SECRET: z
+    .string()
+    .trim()
+    .min(PAYOUT_AUTHORIZATION_SECRET_MIN_LENGTH, `must be at least ${PAYOUT_AUTHORIZATION_SECRET_MIN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
+    .optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -56,6 +63,8 @@ export interface SignerNetworkPolicy {
   maxFeeWei: bigint;
   /** When set, a transaction for another chain id is refused. */
   chainId: number | undefined;
+  /** The most one payout may pay, per currency, in base units (INFLOW_SIGNER_MAX_PAYOUT_…); a currency without one has no cap. */
+  payoutCaps: Map<string, bigint>;
 }
 
 /**
@@ -101,6 +110,11 @@ export interface SignerConfig {
   policies: Record<Mode, Partial<Record<Network, SignerNetworkPolicy>>>;
   /** Per mode, Tron's. */
   tron: Record<Mode, SignerTronPolicy>;
+  /**
+   * The key the API authorises each payout's terms with (INFLOW_PAYOUT_AUTHORIZATION_SECRET,
+   * src/treasury/payout-authorization.ts); unset: no payout is signed.
+   */
+  payoutAuthorizationSecret: string | undefined;
 }
 
 /** The EVM networks (Tron's policy is apart: SignerConfig.tron). */
@@ -120,6 +134,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
   }
   const data = parsed.data;
   const policies: SignerConfig['policies'] = { test: {}, live: {} };
+  const payoutCapVariables = new Set<string>();
   for (const mode of modes) {
     for (const network of evmNetworks) {
       const suffix = `${network.toUpperCase()}_${mode.toUpperCase()}`;
@@ -136,6 +151,21 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
         // The registry's contract and the configured one alike: the transfer must pay the treasury either way.
         for (const contract of [configured, currencyDefinition.contracts?.[mode]]) if (contract) tokens.set(contract.toLowerCase(), currency);
       }
+      const payoutCaps = new Map<string, bigint>();
+      for (const [currency, currencyDefinition] of Object.entries(definition.currencies)) {
+        const variable = `INFLOW_SIGNER_MAX_PAYOUT_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
+        payoutCapVariables.add(variable);
+        const text = present[variable]?.trim();
+        if (text === undefined) continue;
+        try {
+          payoutCaps.set(currency, parseAmount(text, currencyDefinition.decimals));
+        } catch (error) {
+          if (!(error instanceof AmountFormatError)) throw error;
+          throw new SignerConfigError(
+            `inflow signer: ${variable} must be the most one payout may pay in whole ${currency} as decimal text, e.g. "1000" or "0.5" (at most ${currencyDefinition.decimals} decimal places): ${error.message}`,
+          );
+        }
+      }
       const chainIdVariable = `INFLOW_SIGNER_CHAIN_ID_${suffix}`;
       const chainId = wholeNumber(present, chainIdVariable, 1n, BigInt(Number.MAX_SAFE_INTEGER));
       policies[mode][network] = {
@@ -144,9 +174,16 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
         gasTopupMaxWei: wholeNumber(present, `INFLOW_GAS_TOPUP_MAX_WEI_${suffix}`, 0n, 2n ** 256n - 1n) ?? DEFAULT_GAS_TOPUP_MAX_WEI,
         maxFeeWei: wholeNumber(present, `INFLOW_SIGNER_MAX_FEE_WEI_${suffix}`, 0n, 2n ** 256n - 1n) ?? DEFAULT_MAX_FEE_WEI[network],
         chainId: chainId !== undefined ? Number(chainId) : mode === 'live' ? MAINNET_CHAIN_IDS[network] : undefined,
+        payoutCaps,
       };
     }
   }
+  // A cap that names no network, currency or mode would cap nothing: refused, rather than thought set.
+  const strayCap = Object.keys(present).find((name) => name.startsWith('INFLOW_SIGNER_MAX_PAYOUT_') && !payoutCapVariables.has(name));
+  if (strayCap)
+    throw new SignerConfigError(
+      `inflow signer: ${strayCap} names no EVM network, currency and mode that payouts are signed for (INFLOW_SIGNER_MAX_PAYOUT_<NETWORK>_<CURRENCY>_<MODE>, e.g. INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE)`,
+    );
   const tron = { test: tronPolicy(present, 'test'), live: tronPolicy(present, 'live') };
   return {
     socketPath: data.INFLOW_SIGNER_SOCKET,
@@ -159,6 +196,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
     },
     policies,
     tron,
+    payoutAuthorizationSecret: data.INFLOW_PAYOUT_AUTHORIZATION_SECRET,
   };
 }
 

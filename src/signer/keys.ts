@@ -7,7 +7,9 @@
  *   m/44'/60'/0'/0/i   deposit addresses of customers (the xpub the API derives them from is m/44'/60'/0')
  *   m/44'/60'/0'/1/j   deposit addresses of orders
  *   m/44'/60'/1'/0/0   the gas wallet: pays gas top-ups to deposit addresses
- * Account 1' is hardened: the API's xpub (account 0') can derive nothing under it.
+ *   m/44'/60'/2'/0/0   the hot wallet: the treasury's, which pays payouts (`npm run dev`'s development
+ *                      treasury, so sweeps fill it; in production, configure the treasury as this address)
+ * Accounts 1' and 2' are hardened: the API's xpub (account 0') can derive nothing under them.
  *
  * Tron mirrors it under coin type 195 (the API's Tron xpub is m/44'/195'/0'):
  *   m/44'/195'/0'/0/i  m/44'/195'/0'/1/j  deposit addresses;  m/44'/195'/1'/0/0  the Tron gas wallet
@@ -20,6 +22,8 @@ import type { DepositBranch } from '../treasury/signer-protocol';
 
 export const DEPOSIT_ACCOUNT_PATH = "m/44'/60'/0'";
 export const GAS_WALLET_PATH = "m/44'/60'/1'/0/0";
+/** The treasury's hot wallet, which pays payouts (the same path as `npm run dev`'s development treasury, so sweeps fill it). */
+export const HOT_WALLET_PATH = "m/44'/60'/2'/0/0";
 export const TRON_DEPOSIT_ACCOUNT_PATH = "m/44'/195'/0'";
 export const TRON_GAS_WALLET_PATH = "m/44'/195'/1'/0/0";
 

@@ -6,13 +6,20 @@
  *              a call of a known token contract, value 0, data exactly transfer(treasury, amount > 0)
  *   gas_topup  from the gas wallet: a native transfer of 0 < value ≤ the cap, no data, to the
  *              address derived for `destination` (a deposit address)
+ *   payout     from the hot wallet: exactly the terms of `payout`, which the API authorised
+ *              (src/treasury/payout-authorization.ts): a native transfer of value = amount to
+ *              the destination, no data; or a call of the currency's token contract, value 0,
+ *              data exactly transfer(destination, amount); amount > 0 and within the cap, if any
  *
- * and, for both, the network's treasury is configured, the chain id is the configured one, and
+ * and, for all, the network's treasury is configured, the chain id is the configured one, and
  * the fee it may cost (gas_limit × max_fee_per_gas) is within the network's cap. Each refusal
- * names the rule it broke.
+ * names the rule it broke. (That a payout is signed at one nonce only is the server's rule,
+ * `payout_once`: it needs what was signed before.)
  */
 import { getAddress } from 'ethers';
-import { networks } from '../domain/networks';
+import { formatAmount } from '../domain/money';
+import { currencyOn, networks, type Network } from '../domain/networks';
+import { verifyPayoutAuthorization } from '../treasury/payout-authorization';
 import type { SignRequest } from '../treasury/signer-protocol';
 import type { SignerNetworkPolicy } from './config';
 
@@ -36,6 +43,8 @@ export interface PolicyContext {
   hasKeys: boolean;
   /** gas_topup: the address derived for the request's `destination`. */
   destinationAddress?: string;
+  /** INFLOW_PAYOUT_AUTHORIZATION_SECRET: what a payout's authorization is checked with (unset: no payout is signed). */
+  payoutSecret?: string | undefined;
 }
 
 const refuse = (rule: string, message: string): Decision => ({ allowed: false, rule, message });
@@ -72,10 +81,13 @@ export function decide(request: SignRequest, context: PolicyContext): Decision {
   const to = getAddress(tx.to);
   const treasury = policy.treasury;
 
+  if (request.kind === 'payout') return decidePayout(request, context, policy);
+
   if (request.kind === 'sweep') {
     if (request.from.wallet !== 'deposit')
-      return refuse('sweep_from', 'a sweep is sent from a deposit address (from.wallet "deposit"), not from the gas wallet');
+      return refuse('sweep_from', `a sweep is sent from a deposit address (from.wallet "deposit"), not from the ${request.from.wallet} wallet`);
     if (request.destination) return refuse('sweep_destination', 'a sweep has no destination: it pays the treasury');
+    if (request.payout) return refuse('payout_details', 'a sweep carries no payout: only a payout (kind "payout") does');
     if (tx.data === '0x') {
       if (value <= 0n) return refuse('sweep_value', 'a native sweep sends a value above 0');
       if (to !== treasury) return refuse('sweep_to_treasury', `a native sweep may only pay ${where}'s treasury ${treasury}, not ${to}`);
@@ -97,6 +109,7 @@ export function decide(request: SignRequest, context: PolicyContext): Decision {
   }
 
   if (request.from.wallet !== 'gas') return refuse('topup_from', 'a gas top-up is sent from the gas wallet (from.wallet "gas")');
+  if (request.payout) return refuse('payout_details', 'a gas top-up carries no payout: only a payout (kind "payout") does');
   if (!request.destination || !context.destinationAddress)
     return refuse('topup_destination', 'a gas top-up names its destination, the deposit address it tops up ({ branch, index })');
   if (tx.data !== '0x') return refuse('topup_data', 'a gas top-up carries no data (data "0x")');
@@ -112,6 +125,67 @@ export function decide(request: SignRequest, context: PolicyContext): Decision {
       `a gas top-up may only pay its destination's address ${context.destinationAddress} (${request.destination.branch} ${request.destination.index}), not ${to}`,
     );
   return { allowed: true };
+}
+
+/**
+ * A payout, once the rules every kind shares have held: from the hot wallet, the terms the API
+ * authorised, carried out exactly as authorised.
+ */
+function decidePayout(request: SignRequest, context: PolicyContext, policy: SignerNetworkPolicy): Decision {
+  const { mode, network, tx, payout } = request;
+  const where = `${network} in ${mode} mode`;
+  if (!context.payoutSecret)
+    return refuse(
+      'payouts_not_configured',
+      'no payout is signed: INFLOW_PAYOUT_AUTHORIZATION_SECRET is unset, so no payout can be shown to be authorised by the API',
+    );
+  if (request.from.wallet !== 'hot')
+    return refuse('payout_from', `a payout is sent from the hot wallet (from.wallet "hot"), not from the ${request.from.wallet} wallet`);
+  if (!payout)
+    return refuse('payout_details', 'a payout names its terms and their authorization (payout: { id, currency, amount, destination, authorization })');
+  if (request.destination) return refuse('payout_details', 'a payout has no deposit destination: it pays payout.destination');
+  const authorised = verifyPayoutAuthorization(
+    context.payoutSecret,
+    { payout_id: payout.id, mode, network, currency: payout.currency, amount: payout.amount, destination: payout.destination },
+    payout.authorization,
+  );
+  if (!authorised)
+    return refuse(
+      'payout_authorization',
+      `payout ${payout.id}'s authorization does not match its terms (${mode}, ${network}, ${payout.amount} base units of ${payout.currency} to ${payout.destination}): the API did not authorise this payout`,
+    );
+  const amount = BigInt(payout.amount);
+  if (amount <= 0n) return refuse('payout_amount', 'a payout pays an amount above 0');
+  const cap = policy.payoutCaps.get(payout.currency);
+  if (cap !== undefined && amount > cap) {
+    const decimals = currencyOn(network as Network, payout.currency)?.decimals ?? 0;
+    return refuse(
+      'payout_cap',
+      `a payout of ${formatAmount(amount, decimals)} ${payout.currency} is above the ${formatAmount(cap, decimals)} one may pay on ${where} (INFLOW_SIGNER_MAX_PAYOUT_${network.toUpperCase()}_${payout.currency}_${mode.toUpperCase()})`,
+    );
+  }
+  const destination = getAddress(payout.destination);
+  const value = BigInt(tx.value);
+  const to = getAddress(tx.to);
+  if (payout.currency === networks[network].nativeCurrency) {
+    if (tx.data !== '0x') return refuse('payout_data', `a payout of ${payout.currency} carries no data (data "0x")`);
+    if (to !== destination) return refuse('payout_to_destination', `payout ${payout.id} may only pay its destination ${destination}, not ${to}`);
+    if (value !== amount) return refuse('payout_amount', `payout ${payout.id} pays ${amount} base units of ${payout.currency}, not ${value}`);
+    return { allowed: true };
+  }
+  const currency = policy.tokens.get(to.toLowerCase());
+  if (currency !== payout.currency)
+    return refuse(
+      'token_contract',
+      `${to} is not ${payout.currency}'s token contract on ${where} (the registry's or INFLOW_TOKEN_${network.toUpperCase()}_${payout.currency}_${mode.toUpperCase()})`,
+    );
+  if (value !== 0n) return refuse('token_value', 'a token payout sends no native value (value "0")');
+  const transfer = decodeTransfer(tx.data);
+  if (!transfer) return refuse('token_calldata', `a token payout's data must be exactly transfer(${destination}, ${amount}) ABI-encoded, and nothing else`);
+  if (transfer.recipient !== destination)
+    return refuse('payout_to_destination', `payout ${payout.id} may only pay its destination ${destination}, not ${transfer.recipient}`);
+  if (transfer.amount !== amount) return refuse('payout_amount', `payout ${payout.id} pays ${amount} base units of ${payout.currency}, not ${transfer.amount}`);
+  return { allowed: true, token: { contract: to, currency, ...transfer } };
 }
 
 /** transfer(recipient, amount) in its one canonical encoding (selector, two 32-byte words), else undefined. */

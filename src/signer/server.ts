@@ -3,6 +3,12 @@
  * Requests to sign are decided one at a time, in order: the policy (policy.ts), then the
  * signature, then the audit line, written and fsynced before the answer leaves. A decision that
  * cannot be logged is not signed.
+ *
+ * Once per payout: the first payout transaction signed for a (mode, network, payout id) fixes
+ * its nonce. Another request for that payout at another nonce is refused (`payout_once`): two
+ * transactions at two nonces could both be mined and pay twice. At the same nonce (a fee
+ * replacement) only one of the versions can be mined. What was signed is rebuilt from the audit
+ * log at start (rememberSigned), as the request ids are.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lstat, unlink, chmod } from 'node:fs/promises';
@@ -26,7 +32,7 @@ import {
 } from '../treasury/signer-protocol';
 import { AuditLogError, sha256Hex, type AuditEntry, type AuditLog } from './audit-log';
 import type { SignerConfig } from './config';
-import { depositPath, GAS_WALLET_PATH, TRON_GAS_WALLET_PATH, tronAddressOfKey, tronDepositPath, type KeySource } from './keys';
+import { depositPath, GAS_WALLET_PATH, HOT_WALLET_PATH, TRON_GAS_WALLET_PATH, tronAddressOfKey, tronDepositPath, type KeySource } from './keys';
 import { decide, type Decision } from './policy';
 import { decideTron, tronBase58, type TronDecision } from './tron-policy';
 
@@ -39,7 +45,28 @@ export interface SignerDeps {
   audit: AuditLog;
   /** request_id → request_sha256 of every request signed so far (filled from the audit log at start). */
   seen: Map<string, string>;
+  /** payoutKey(mode, network, payout id) → the nonce of the first payout transaction signed for it (filled from the audit log at start). */
+  payoutNonces: Map<string, number>;
   logger: Logger;
+}
+
+/** The key of a payout in SignerDeps.payoutNonces: one payout id per mode and network. */
+export function payoutKey(mode: string, network: string, payoutId: string): string {
+  return JSON.stringify([mode, network, payoutId]);
+}
+
+/**
+ * What the signer remembers of a line of its audit log at start: a signed request's id and body
+ * hash (so a repeat answers the same bytes and a changed body is a conflict), and a signed
+ * payout's nonce (so it is signed at no other).
+ */
+export function rememberSigned(entry: AuditEntry, seen: SignerDeps['seen'], payoutNonces: SignerDeps['payoutNonces']): void {
+  if (entry.decision !== 'signed') return;
+  if (!seen.has(entry.request_id)) seen.set(entry.request_id, entry.request_sha256);
+  if (entry.kind === 'payout' && typeof entry.payout_id === 'string' && entry.nonce !== null) {
+    const key = payoutKey(entry.mode, entry.network, entry.payout_id);
+    if (!payoutNonces.has(key)) payoutNonces.set(key, entry.nonce);
+  }
 }
 
 class HttpError extends Error {
@@ -120,6 +147,7 @@ function health({ config, keys }: SignerDeps): SignerHealth {
     gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
     treasuries,
     tron_gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_GAS_WALLET_PATH))])),
+    hot_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(HOT_WALLET_PATH).address])),
   };
 }
 
@@ -128,7 +156,7 @@ interface Judged {
   decision: Decision | TronDecision;
   signed: SignAnswer | TronSignAnswer | undefined;
   /** chain_id … tx_hash, and Tron's own fields, as the audit line holds them. */
-  details: Pick<AuditEntry, 'chain_id' | 'from' | 'to' | 'value' | 'token' | 'nonce' | 'tx_hash'> & Pick<AuditEntry, 'tron'>;
+  details: Pick<AuditEntry, 'chain_id' | 'from' | 'to' | 'value' | 'token' | 'payout_id' | 'nonce' | 'tx_hash'> & Pick<AuditEntry, 'tron'>;
 }
 
 async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[number, SignAnswer | TronSignAnswer | SignerErrorBody]> {
@@ -152,6 +180,7 @@ async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[numb
     to: details.to,
     value: details.value,
     token: details.token,
+    payout_id: details.payout_id,
     nonce: details.nonce,
     tx_hash: details.tx_hash,
     decision: signed ? 'signed' : 'refused',
@@ -169,7 +198,7 @@ async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[numb
     return [503, { error: { code: 'audit_log_unavailable', message: `not signed: the decision could not be written to the audit log (${message})` } }];
   }
   // Only a signature binds its request_id: a refused request's id may come again with another body.
-  if (seen === undefined && signed) deps.seen.set(request.request_id, requestSha256);
+  if (signed) rememberSigned(entry, deps.seen, deps.payoutNonces);
   deps.logger.info(
     {
       request_id: request.request_id,
@@ -177,6 +206,7 @@ async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[numb
       kind: request.kind,
       mode: request.mode,
       network: request.network,
+      ...(entry.payout_id !== null && { payout_id: entry.payout_id }),
       decision: entry.decision,
       rule: entry.rule,
       tx_hash: entry.tx_hash,
@@ -192,17 +222,31 @@ async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[numb
   return [status, { error: { code, message: decision.allowed ? 'unexpected' : decision.message } }];
 }
 
+/** The BIP-32 path of the EVM key that `from` names. */
+function evmPath(from: SignRequest['from']): string {
+  switch (from.wallet) {
+    case 'gas':
+      return GAS_WALLET_PATH;
+    case 'hot':
+      return HOT_WALLET_PATH;
+    case 'deposit':
+      return depositPath(from.branch, from.index);
+  }
+}
+
 function judgeEvm(deps: SignerDeps, request: SignRequest, conflict: Decision | undefined): Judged {
   const keys = deps.keys[request.mode];
-  const from = keys?.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index)).address;
+  const from = keys?.key(evmPath(request.from)).address;
   const destinationAddress = request.destination && keys?.key(depositPath(request.destination.branch, request.destination.index)).address;
-  const decision: Decision =
+  const decided: Decision =
     conflict ??
     decide(request, {
       policy: deps.config.policies[request.mode][request.network as Network],
       hasKeys: Boolean(keys),
+      payoutSecret: deps.config.payoutAuthorizationSecret,
       ...(destinationAddress && { destinationAddress }),
     });
+  const decision = decided.allowed && request.kind === 'payout' ? (oncePerPayout(deps, request) ?? decided) : decided;
   let signed: SignAnswer | undefined;
   if (decision.allowed) signed = signTransaction(keys!, request, from!);
   const { tx } = request;
@@ -223,9 +267,22 @@ function judgeEvm(deps: SignerDeps, request: SignRequest, conflict: Decision | u
               amount: decision.token.amount.toString(),
             }
           : null,
+      payout_id: request.payout?.id ?? null,
       nonce: tx.nonce,
       tx_hash: signed?.hash ?? null,
     },
+  };
+}
+
+/** A payout allowed by the policy: refused when its id was signed before at another nonce. */
+function oncePerPayout(deps: SignerDeps, request: SignRequest): Decision | undefined {
+  const payoutId = request.payout!.id;
+  const nonce = deps.payoutNonces.get(payoutKey(request.mode, request.network, payoutId));
+  if (nonce === undefined || nonce === request.tx.nonce) return undefined;
+  return {
+    allowed: false,
+    rule: 'payout_once',
+    message: `payout ${payoutId} was signed before at nonce ${nonce} on ${request.network} in ${request.mode} mode: it is signed at that nonce only (a fee replacement), never at another (${request.tx.nonce}), so that it cannot be paid twice`,
   };
 }
 
@@ -273,6 +330,7 @@ function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decisio
       to: to ? tronBase58(to) : null,
       value: value?.toString() ?? null,
       token: token ? { contract: token.contract, currency: token.currency, recipient: token.recipient, amount: token.amount.toString() } : null,
+      payout_id: null,
       nonce: null,
       tx_hash: signed?.hash ?? null,
       tron: {
@@ -319,7 +377,7 @@ function signTransaction(keys: KeySource, request: SignRequest, expectedFrom: st
     maxPriorityFeePerGas: BigInt(tx.max_priority_fee_per_gas),
     accessList: [],
   });
-  const key = keys.key(request.from.wallet === 'gas' ? GAS_WALLET_PATH : depositPath(request.from.branch, request.from.index));
+  const key = keys.key(evmPath(request.from));
   transaction.signature = key.sign(transaction.unsignedHash);
   if (transaction.from !== expectedFrom) throw new Error(`the signature recovers ${transaction.from}, not ${expectedFrom}`);
   return { signed_transaction: transaction.serialized, hash: transaction.hash!, from: transaction.from };

@@ -3,7 +3,7 @@
  * socket, `Authorization: Bearer <INFLOW_SIGNER_SECRET>`, JSON bodies.
  *
  *   GET  /v1/health  → SignerHealth
- *   POST /v1/sign    SignRequest (EVM) → 200 SignAnswer | 400/401/403/409/503 SignerErrorBody
+ *   POST /v1/sign    SignRequest (EVM: sweep, gas_topup, payout) → 200 SignAnswer | 400/401/403/409/503 SignerErrorBody
  *                    TronSignRequest (network "tron") → 200 TronSignAnswer | the same errors
  *
  * Both sides import this file, and nothing here reaches the API, the workflows or the database:
@@ -51,6 +51,24 @@ export const SignTransactionSchema = z
   })
   .strict();
 
+/**
+ * A payout's terms and the API's authorization of them: the HMAC-SHA256 (INFLOW_PAYOUT_AUTHORIZATION_SECRET)
+ * of `payoutAuthorization(secret, { payout_id: id, mode, network, currency, amount, destination })`.
+ */
+export const PayoutDetailsSchema = z
+  .object({
+    /** The payout's id: the signer signs one nonce per id (per mode and network). */
+    id: label(100),
+    currency: z.string().regex(/^[A-Z0-9]{1,16}$/, 'must be a currency code: 1 to 16 upper-case letters or digits, e.g. "USDT"'),
+    /** Base units, decimal. */
+    amount: decimal,
+    /** The address paid, as the API authorised it (an EIP-55 checksum, or all lower case). */
+    destination: address,
+    /** 64 lower-case hex characters. */
+    authorization: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (HMAC-SHA256)'),
+  })
+  .strict();
+
 export const SignRequestSchema = z
   .object({
     /** The caller's idempotency key: once signed, the same id with the same body answers the same bytes; with another body, 409. */
@@ -59,13 +77,21 @@ export const SignRequestSchema = z
     reason: label(500),
     mode: z.enum(modes),
     network: z.enum(networkNames),
-    kind: z.enum(['sweep', 'gas_topup']),
+    /**
+     * sweep: from a deposit address to the treasury; gas_topup: from the gas wallet to `destination`;
+     * payout: from the hot wallet, exactly the terms `payout` carries, authorised by the API.
+     */
+    kind: z.enum(['sweep', 'gas_topup', 'payout']),
     from: z.discriminatedUnion('wallet', [
       z.object({ wallet: z.literal('deposit'), branch, index: childIndex }).strict(),
       z.object({ wallet: z.literal('gas') }).strict(),
+      /** The treasury's hot wallet (m/44'/60'/2'/0/0): pays payouts. */
+      z.object({ wallet: z.literal('hot') }).strict(),
     ]),
     /** gas_topup: the deposit address being topped up. */
     destination: z.object({ branch, index: childIndex }).strict().optional(),
+    /** payout: its terms as the API authorised them (src/treasury/payout-authorization.ts). */
+    payout: PayoutDetailsSchema.optional(),
     /** EIP-1559 (type 2). */
     tx: SignTransactionSchema,
   })
@@ -117,6 +143,8 @@ export type AnySignRequest = SignRequest | TronSignRequest;
 export type TronSignKind = TronSignRequest['kind'];
 export type SignTransaction = SignRequest['tx'];
 export type SignKind = SignRequest['kind'];
+/** A payout request's `payout`: the terms and the API's authorization of them. */
+export type PayoutDetails = z.infer<typeof PayoutDetailsSchema>;
 export type DepositBranch = z.infer<typeof branch>;
 
 export interface SignAnswer {
@@ -124,7 +152,7 @@ export interface SignAnswer {
   signed_transaction: string;
   /** Its hash (keccak256 of the signed bytes). */
   hash: string;
-  /** The address that signed: the deposit address or the gas wallet. */
+  /** The address that signed: the deposit address, the gas wallet or the hot wallet. */
   from: string;
 }
 
@@ -156,12 +184,15 @@ export interface SignerHealth {
   treasuries: Partial<Record<(typeof modes)[number], Partial<Record<(typeof networkNames)[number], string>>>>;
   /** The Tron gas wallet (m/44'/195'/1'/0/0, T…) of each mode with keys. */
   tron_gas_wallets: Partial<Record<(typeof modes)[number], string>>;
+  /** The EVM hot wallet (m/44'/60'/2'/0/0), which pays payouts, of each mode with keys. */
+  hot_wallets: Partial<Record<(typeof modes)[number], string>>;
 }
 
 /**
  * - `invalid_request` (400): not JSON, or not a SignRequest.
  * - `unauthorized` (401): no bearer token, or not the shared secret.
- * - `policy_refused` (403): a well-formed request the signer's policy forbids (the message names the rule).
+ * - `policy_refused` (403): a well-formed request the signer's policy forbids (the message names the rule), or
+ *   a payout whose id was signed before at another nonce (rule `payout_once`).
  * - `request_conflict` (409): the request_id was signed before for a different body.
  * - `audit_log_unavailable` (503): the decision could not be written to the audit log, so nothing was signed.
  * - `not_found` (404), `method_not_allowed` (405), `payload_too_large` (413).

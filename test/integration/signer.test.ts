@@ -8,8 +8,10 @@ import { testDerivers, testMnemonics } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
 import { tronAddressOfKey } from '../../src/chains/tron/transaction';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
+import { payoutAuthorization } from '../../src/treasury/payout-authorization';
 import { SignerClient, SignerRefusedError, SignerUnavailableError, type SignRequest } from '../../src/treasury/signer-client';
 import { ScriptProcess } from '../helpers/script-process';
+import { startTestSigner, type TestSigner } from '../helpers/signer';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const secret = 'signer-test-secret-0123456789abcdef0123456789';
@@ -113,7 +115,7 @@ describe('the signer process', () => {
   const transferData = (to: string, amount: bigint) => usdt.interface.encodeFunctionData('transfer', [to, amount]);
   const broadcast = async (raw: string) => (await anvil.provider.broadcastTransaction(raw)).wait();
 
-  it("serves its health: the modes with keys, the gas wallet (m/44'/60'/1'/0/0), the treasuries", async () => {
+  it("serves its health: the modes with keys, the gas wallet (m/44'/60'/1'/0/0), the treasuries, the hot wallet (m/44'/60'/2'/0/0)", async () => {
     const expectedGasWallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/60'/1'/0/0").address;
     expect(await client.health()).toEqual({
       ok: true,
@@ -121,6 +123,7 @@ describe('the signer process', () => {
       gas_wallets: { test: expectedGasWallet },
       treasuries: { test: { ethereum: treasury } },
       tron_gas_wallets: { test: tronAddressOfKey(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/195'/1'/0/0").privateKey) },
+      hot_wallets: { test: HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/60'/2'/0/0").address },
     });
   });
 
@@ -329,6 +332,165 @@ describe('the signer process', () => {
     });
     expect(await started.exited).toBe(1);
     expect(started.stderr).toMatch(/INFLOW_SIGNER_MNEMONIC_FILE_LIVE \(.*\) is readable by others \(mode 644\): chmod 600 it/);
+  });
+
+  /**
+   * Payouts, on a signer of their own (test/helpers/signer.ts) whose treasury is the hot wallet, as
+   * the worker requires: the API's authorization (INFLOW_PAYOUT_AUTHORIZATION_SECRET) is made
+   * here with payoutAuthorization, as the API makes it.
+   */
+  describe('payouts from the hot wallet', () => {
+    const payoutSecret = 'a-payout-authorization-secret-for-the-signer-test';
+    const hotWallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/60'/2'/0/0").address;
+    const merchant = Wallet.createRandom().address;
+    let payoutSigner: TestSigner;
+    let payoutRequests = 0;
+
+    beforeAll(async () => {
+      payoutSigner = await startTestSigner(
+        {
+          INFLOW_TREASURY_ETHEREUM_TEST: hotWallet,
+          INFLOW_TOKEN_ETHEREUM_USDT_TEST: usdtAddress,
+          INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST: '31337',
+          INFLOW_PAYOUT_AUTHORIZATION_SECRET: payoutSecret,
+          INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_TEST: '1000',
+        },
+        secret,
+      );
+      await (await funder.sendTransaction({ to: hotWallet, value: parseEther('2') })).wait();
+      await (await usdt.getFunction('transfer')(hotWallet, 500_000_000n)).wait();
+    });
+
+    afterAll(async () => {
+      await payoutSigner?.stop();
+    });
+
+    /** Payout `id` of `amount` USDT base units (or ETH wei) to the merchant, authorised, at `nonce`, with `fees`. */
+    const payout = (
+      id: string,
+      amount: bigint,
+      nonce: number,
+      options: { currency?: 'USDT' | 'ETH'; fees?: Partial<typeof fees>; authorisedAmount?: bigint } = {},
+    ) => {
+      const currency = options.currency ?? 'USDT';
+      const authorization = payoutAuthorization(payoutSecret, {
+        payout_id: id,
+        mode: 'test',
+        network: 'ethereum',
+        currency,
+        amount: String(options.authorisedAmount ?? amount),
+        destination: merchant,
+      });
+      return ask({
+        request_id: `payout-${id}-${++payoutRequests}`,
+        workflow_id: `payout:${id}`,
+        reason: `payout ${id}`,
+        kind: 'payout',
+        from: { wallet: 'hot' },
+        payout: { id, currency, amount: amount.toString(), destination: merchant, authorization },
+        tx: {
+          nonce,
+          ...(currency === 'USDT'
+            ? { to: usdtAddress, value: '0', data: transferData(merchant, amount), gas_limit: '65000' }
+            : { to: merchant, value: amount.toString(), data: '0x', gas_limit: '21000' }),
+          ...options.fees,
+        },
+      });
+    };
+    const refusedPayout = async (body: SignRequest, rule: RegExp) => {
+      const error = await payoutSigner.client.sign(body).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(SignerRefusedError);
+      expect(error).toMatchObject({ status: 403, code: 'policy_refused' });
+      expect((error as Error).message).toMatch(rule);
+    };
+
+    it('serves the hot wallet in its health', async () => {
+      expect((await payoutSigner.client.health()).hot_wallets).toEqual({ test: hotWallet });
+    });
+
+    it('signs a payout once: a fee replacement at its nonce, never another nonce, also after a crash', async () => {
+      const nonce = await anvil.provider.getTransactionCount(hotWallet);
+      const amount = 12_500_000n;
+      const first = await payoutSigner.client.sign(payout('po_token', amount, nonce));
+      expect(first.from).toBe(hotWallet);
+      // Not broadcast: it is stuck, say. The replacement (same nonce, higher fees, another request id) is signed…
+      const replacement = payout('po_token', amount, nonce, { fees: { max_fee_per_gas: String(4n * GWEI), max_priority_fee_per_gas: String(2n * GWEI) } });
+      const replaced = await payoutSigner.client.sign(replacement);
+      expect(replaced.hash).not.toBe(first.hash);
+      expect(await broadcast(replaced.signed_transaction)).toMatchObject({ status: 1 });
+      expect((await usdt.getFunction('balanceOf')(merchant)) as bigint).toBe(amount);
+      // …and the same payout at another nonce is not: it could be mined too, and pay twice.
+      await refusedPayout(payout('po_token', amount, nonce + 1), new RegExp(`payout po_token was signed before at nonce ${nonce} on ethereum in test mode`));
+
+      await payoutSigner.crashAndRestart();
+      await refusedPayout(payout('po_token', amount, nonce + 1), /payout po_token was signed before at nonce/);
+      // A repeat answers the same bytes, and another fee version at the payout's nonce is still signed.
+      expect(await payoutSigner.client.sign(replacement)).toEqual(replaced);
+      const again = await payoutSigner.client.sign(
+        payout('po_token', amount, nonce, { fees: { max_fee_per_gas: String(5n * GWEI), max_priority_fee_per_gas: String(3n * GWEI) } }),
+      );
+      expect(again.from).toBe(hotWallet);
+      expect((await usdt.getFunction('balanceOf')(merchant)) as bigint).toBe(amount);
+    });
+
+    it('signs a native payout, which the chain carries out', async () => {
+      const answer = await payoutSigner.client.sign(
+        payout('po_native', parseEther('0.25'), await anvil.provider.getTransactionCount(hotWallet), { currency: 'ETH' }),
+      );
+      const receipt = await broadcast(answer.signed_transaction);
+      expect(receipt).toMatchObject({ status: 1 });
+      // The merchant is a fresh address: it holds what the payout sent.
+      expect(await anvil.provider.getBalance(merchant, receipt!.blockNumber)).toBe(parseEther('0.25'));
+    });
+
+    it('refuses a payout the API did not authorise, one over the cap, and a sweep from the hot wallet; a refused payout fixes no nonce', async () => {
+      const nonce = await anvil.provider.getTransactionCount(hotWallet);
+      await refusedPayout(
+        payout('po_forged', 20_000_000n, nonce, { authorisedAmount: 2_000_000n }),
+        /payout po_forged's authorization does not match its terms/,
+      );
+      await refusedPayout(
+        payout('po_big', 1_000_000_001n, nonce),
+        /a payout of 1000\.000001 USDT is above the 1000\.000000 one may pay on ethereum in test mode \(INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_TEST\)/,
+      );
+      await refusedPayout(ask({ from: { wallet: 'hot' }, tx: { to: hotWallet, value: '1000' } }), /a sweep is sent from a deposit address/);
+      // po_forged was refused at `nonce`: put right, it is signed at another.
+      expect((await payoutSigner.client.sign(payout('po_forged', 2_000_000n, nonce + 1))).from).toBe(hotWallet);
+    });
+
+    it('logs the payout id in each audit line', async () => {
+      const entries: AuditEntry[] = [];
+      expect(await verifyAuditLog(payoutSigner.env.INFLOW_SIGNER_AUDIT_LOG!, (entry) => entries.push(entry))).toMatchObject({ ok: true });
+      const token = entries.filter((entry) => entry.payout_id === 'po_token');
+      expect(token.map((entry) => [entry.decision, entry.rule])).toEqual([
+        ['signed', null],
+        ['signed', null],
+        ['refused', 'payout_once'],
+        ['refused', 'payout_once'],
+        ['signed', null],
+        ['signed', null],
+      ]);
+      expect(token[0]).toMatchObject({
+        kind: 'payout',
+        from: hotWallet,
+        to: usdtAddress,
+        value: '0',
+        token: { contract: usdtAddress, currency: 'USDT', recipient: merchant, amount: '12500000' },
+        decision: 'signed',
+        workflow_id: 'payout:po_token',
+      });
+      expect(token[4]).toMatchObject({ repeat: true });
+      expect(entries.find((entry) => entry.rule === 'sweep_from')).toMatchObject({ kind: 'sweep', payout_id: null });
+      expect(entries.find((entry) => entry.payout_id === 'po_native')).toMatchObject({
+        decision: 'signed',
+        to: merchant,
+        value: String(parseEther('0.25')),
+        token: null,
+      });
+    });
   });
 
   function raw(method: string, urlPath: string, body?: string): Promise<{ status: number; body: unknown }> {

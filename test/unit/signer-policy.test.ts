@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Interface, Wallet } from 'ethers';
 import { tronAddressToHex } from '../../src/chains/tron/address';
 import {
@@ -12,6 +13,13 @@ import {
 import { loadSignerConfig, SignerConfigError, type SignerNetworkPolicy, type SignerTronPolicy } from '../../src/signer/config';
 import { decide, decodeTransfer, encodeTransfer } from '../../src/signer/policy';
 import { decideTron, decodeTronTransfer } from '../../src/signer/tron-policy';
+import {
+  payoutAuthorization,
+  payoutAuthorizationText,
+  PayoutAuthorizationError,
+  verifyPayoutAuthorization,
+  type PayoutTerms,
+} from '../../src/treasury/payout-authorization';
 import { SignRequestSchema, signRequestSchemaFor, type SignRequest, type TronSignRequest } from '../../src/treasury/signer-protocol';
 
 const treasury = Wallet.createRandom().address;
@@ -26,6 +34,7 @@ const policy: SignerNetworkPolicy = {
   gasTopupMaxWei: 10n ** 16n,
   maxFeeWei: 10n ** 16n,
   chainId: 1,
+  payoutCaps: new Map(),
 };
 
 function request(overrides: Partial<Omit<SignRequest, 'tx'>> & { tx?: Partial<SignRequest['tx']> } = {}): SignRequest {
@@ -173,6 +182,225 @@ describe('the signer configuration', () => {
       /INFLOW_TREASURY_BASE_LIVE must be a 0x… address/,
     );
     expect(error({ ...base, INFLOW_GAS_TOPUP_MAX_WEI_POLYGON_TEST: '1e18' })).toMatch(/INFLOW_GAS_TOPUP_MAX_WEI_POLYGON_TEST must be a whole number/);
+    expect(error({ ...base, INFLOW_PAYOUT_AUTHORIZATION_SECRET: 'short' })).toBe(
+      'inflow signer: INFLOW_PAYOUT_AUTHORIZATION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)',
+    );
+    expect(error({ ...base, INFLOW_PAYOUT_AUTHORIZATION_SECRET: ' '.repeat(40) })).toMatch(
+      /^inflow signer: INFLOW_PAYOUT_AUTHORIZATION_SECRET must be at least 32/,
+    );
+    expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE: '1e3' })).toMatch(
+      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE must be the most one payout may pay in whole USDT as decimal text, e\.g\. "1000" or "0\.5"/,
+    );
+    expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE: '0.0000001' })).toMatch(/at most 6 decimal places/);
+    expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_DOGE_LIVE: '1' })).toMatch(
+      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_DOGE_LIVE names no EVM network, currency and mode that payouts are signed for/,
+    );
+  });
+
+  it('reads the payout authorization secret (trimmed) and the payout caps in whole units, converted with the currency’s decimals', () => {
+    expect(loadSignerConfig(base).payoutAuthorizationSecret).toBeUndefined();
+    expect(loadSignerConfig(base).policies.live.ethereum!.payoutCaps).toEqual(new Map());
+    const config = loadSignerConfig({
+      ...base,
+      INFLOW_PAYOUT_AUTHORIZATION_SECRET: `  ${'p'.repeat(32)}\n`,
+      INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE: '1000',
+      INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_ETH_LIVE: '0.5',
+      INFLOW_SIGNER_MAX_PAYOUT_BSC_USDT_TEST: ' 1.5 ',
+    });
+    expect(config.payoutAuthorizationSecret).toBe('p'.repeat(32));
+    expect(config.policies.live.ethereum!.payoutCaps).toEqual(
+      new Map([
+        ['ETH', 5n * 10n ** 17n],
+        ['USDT', 1_000_000_000n],
+      ]),
+    );
+    expect(config.policies.test.ethereum!.payoutCaps).toEqual(new Map());
+    // Binance-peg USDT has 18 decimals.
+    expect(config.policies.test.bsc!.payoutCaps).toEqual(new Map([['USDT', 15n * 10n ** 17n]]));
+  });
+});
+
+describe('a payout authorization', () => {
+  const secret = 'a-payout-authorization-secret-of-40-chars';
+  const terms: PayoutTerms = { payout_id: 'po_01', mode: 'live', network: 'ethereum', currency: 'USDT', amount: '12500000', destination: other };
+
+  it("is the hex HMAC-SHA256 of 'inflow-payout-v1' and the six fields, one a line", () => {
+    const text = ['inflow-payout-v1', 'po_01', 'live', 'ethereum', 'USDT', '12500000', other].join('\n');
+    expect(payoutAuthorizationText(terms)).toBe(text);
+    expect(payoutAuthorization(secret, terms)).toBe(createHmac('sha256', secret).update(text).digest('hex'));
+    expect(payoutAuthorization(secret, terms)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('verifies exactly the terms it was made for, under the same secret', () => {
+    const authorization = payoutAuthorization(secret, terms);
+    expect(verifyPayoutAuthorization(secret, terms, authorization)).toBe(true);
+    const changed: Array<Partial<PayoutTerms>> = [
+      { payout_id: 'po_02' },
+      { mode: 'test' },
+      { network: 'polygon' },
+      { currency: 'USDC' },
+      { amount: '12500001' },
+      { destination: treasury },
+      // The same address in another case is another text: the destination is authorised as given.
+      { destination: other.toLowerCase() },
+    ];
+    for (const change of changed) expect(verifyPayoutAuthorization(secret, { ...terms, ...change }, authorization)).toBe(false);
+    expect(verifyPayoutAuthorization(`${secret}x`, terms, authorization)).toBe(false);
+  });
+
+  it('is false for an authorization that is not 64 lower-case hex characters, or terms that are not well formed', () => {
+    const authorization = payoutAuthorization(secret, terms);
+    for (const malformed of [
+      authorization.toUpperCase(),
+      authorization.slice(2),
+      `${authorization}00`,
+      `${authorization.slice(1)}g`,
+      '',
+      `0x${authorization.slice(2)}`,
+    ])
+      expect(verifyPayoutAuthorization(secret, terms, malformed)).toBe(false);
+    // A field that runs into the next line could read as other terms: never authorised.
+    expect(verifyPayoutAuthorization(secret, { ...terms, payout_id: 'po_01\nlive' }, authorization)).toBe(false);
+    expect(() => payoutAuthorization(secret, { ...terms, payout_id: 'po_01\nlive' })).toThrow(PayoutAuthorizationError);
+    expect(() => payoutAuthorization(secret, { ...terms, amount: '012500000' })).toThrow(/amount must be base units as decimal text/);
+    expect(() => payoutAuthorization(secret, { ...terms, amount: '12.5' })).toThrow(PayoutAuthorizationError);
+    expect(() => payoutAuthorization(secret, { ...terms, currency: '' })).toThrow(/currency must be non-empty text/);
+  });
+
+  it('takes no secret shorter than 32 characters', () => {
+    expect(() => payoutAuthorization('short', terms)).toThrow(/at least 32 characters/);
+    expect(() => verifyPayoutAuthorization('', terms, '0'.repeat(64))).toThrow(PayoutAuthorizationError);
+  });
+});
+
+describe('the signer policy for payouts', () => {
+  const secret = 'a-payout-authorization-secret-of-40-chars';
+  const usdc = Wallet.createRandom().address;
+  const payoutPolicy: SignerNetworkPolicy = { ...policy, tokens: new Map([...policy.tokens, [usdc.toLowerCase(), 'USDC']]) };
+  const destination = Wallet.createRandom().address;
+
+  /** A payout of `amount` `currency` to `to`, authorised (unless `terms` say otherwise), its tx as given. */
+  const payout = (
+    details: { id?: string; currency?: string; amount?: bigint; destination?: string; authorization?: string } = {},
+    tx: Partial<SignRequest['tx']> = {},
+    extra: Partial<SignRequest> = {},
+  ): SignRequest => {
+    const currency = details.currency ?? 'USDT';
+    const amount = details.amount ?? 5_000_000n;
+    const to = details.destination ?? destination;
+    const id = details.id ?? 'po_1';
+    const authorization =
+      details.authorization ??
+      payoutAuthorization(secret, { payout_id: id, mode: 'live', network: 'ethereum', currency, amount: amount.toString(), destination: to });
+    const native = currency === 'ETH';
+    return request({
+      kind: 'payout',
+      from: { wallet: 'hot' },
+      payout: { id, currency, amount: amount.toString(), destination: to, authorization },
+      ...extra,
+      tx: native ? { to, value: amount.toString(), data: '0x', ...tx } : { to: token, value: '0', data: encodeTransfer(to, amount), gas_limit: '65000', ...tx },
+    });
+  };
+  const payoutRule = (req: SignRequest, context: Partial<Parameters<typeof decide>[1]> = {}) =>
+    rule(req, { policy: payoutPolicy, payoutSecret: secret, destinationAddress: undefined, ...context });
+
+  it('allows a token payout of exactly the authorised terms from the hot wallet, and a native one', () => {
+    expect(decide(payout(), { policy: payoutPolicy, hasKeys: true, payoutSecret: secret })).toEqual({
+      allowed: true,
+      token: { contract: token, currency: 'USDT', recipient: destination, amount: 5_000_000n },
+    });
+    expect(payoutRule(payout({ currency: 'ETH', amount: 10n ** 18n }))).toBe('allowed');
+    expect(payoutRule(payout({ currency: 'USDC' }, { to: usdc }))).toBe('allowed');
+    // The authorised text is the destination as given; the transaction's address compares whatever its case.
+    expect(payoutRule(payout({}, { data: encodeTransfer(destination, 5_000_000n).toUpperCase().replace('0X', '0x') }))).toBe('allowed');
+  });
+
+  it('refuses a forged or altered authorization', () => {
+    expect(payoutRule(payout({ authorization: 'ab'.repeat(32) }))).toBe('payout_authorization');
+    const authorised = payout();
+    const altered = (change: Partial<NonNullable<SignRequest['payout']>>) => ({ ...authorised, payout: { ...authorised.payout!, ...change } });
+    // The worker changes the terms and carries them out exactly: the authorization no longer matches.
+    expect(payoutRule({ ...altered({ amount: '50000000' }), tx: { ...authorised.tx, data: encodeTransfer(destination, 50_000_000n) } })).toBe(
+      'payout_authorization',
+    );
+    expect(payoutRule({ ...altered({ destination: other }), tx: { ...authorised.tx, data: encodeTransfer(other, 5_000_000n) } })).toBe('payout_authorization');
+    expect(payoutRule(altered({ id: 'po_2' }))).toBe('payout_authorization');
+    expect(payoutRule({ ...altered({ currency: 'USDC' }), tx: { ...authorised.tx, to: usdc } })).toBe('payout_authorization');
+    // Authorised for live mode, asked in test mode (or with another secret).
+    expect(payoutRule({ ...authorised, mode: 'test' })).toBe('payout_authorization');
+    expect(payoutRule(authorised, { payoutSecret: `${secret}-other` })).toBe('payout_authorization');
+  });
+
+  it('refuses a transaction that is not the authorised payout: another destination, amount, token, value or calldata', () => {
+    expect(payoutRule(payout({}, { data: encodeTransfer(other, 5_000_000n) }))).toBe('payout_to_destination');
+    expect(payoutRule(payout({}, { data: encodeTransfer(destination, 5_000_001n) }))).toBe('payout_amount');
+    expect(payoutRule(payout({}, { data: encodeTransfer(destination, 4_999_999n) }))).toBe('payout_amount');
+    // USDC's contract for a USDT payout, and a contract that is no token at all.
+    expect(payoutRule(payout({}, { to: usdc }))).toBe('token_contract');
+    expect(payoutRule(payout({}, { to: other }))).toBe('token_contract');
+    expect(payoutRule(payout({}, { value: '1' }))).toBe('token_value');
+    expect(payoutRule(payout({}, { data: `${encodeTransfer(destination, 5_000_000n)}00` }))).toBe('token_calldata');
+    expect(payoutRule(payout({}, { data: erc20.encodeFunctionData('transferFrom', [deposit, destination, 5_000_000n]) }))).toBe('token_calldata');
+    const eth = (tx: Partial<SignRequest['tx']>) => payout({ currency: 'ETH', amount: 10n ** 18n }, tx);
+    expect(payoutRule(eth({ to: other }))).toBe('payout_to_destination');
+    expect(payoutRule(eth({ value: String(10n ** 18n + 1n) }))).toBe('payout_amount');
+    expect(payoutRule(eth({ data: '0x00' }))).toBe('payout_data');
+    // A native payout sent as a call of a token contract is not the authorised payout either.
+    expect(payoutRule(eth({ to: token, value: '0', data: encodeTransfer(destination, 10n ** 18n) }))).toBe('payout_data');
+    expect(payoutRule(payout({ amount: 0n }))).toBe('payout_amount');
+  });
+
+  it('refuses a payout above its currency’s cap, when one is configured', () => {
+    const capped = { ...payoutPolicy, payoutCaps: new Map([['USDT', 5_000_000n]]) };
+    expect(payoutRule(payout(), { policy: capped })).toBe('allowed');
+    expect(payoutRule(payout({ amount: 5_000_001n }), { policy: capped })).toBe('payout_cap');
+    expect(decide(payout({ amount: 5_000_001n }), { policy: capped, hasKeys: true, payoutSecret: secret })).toMatchObject({
+      message: 'a payout of 5.000001 USDT is above the 5.000000 one may pay on ethereum in live mode (INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE)',
+    });
+    // Another currency has no cap of its own.
+    expect(payoutRule(payout({ currency: 'ETH', amount: 10n ** 24n }), { policy: capped })).toBe('allowed');
+  });
+
+  it('signs no payout without the authorization secret, from any wallet but the hot one, or without its terms', () => {
+    expect(payoutRule(payout(), { payoutSecret: undefined })).toBe('payouts_not_configured');
+    expect(payoutRule(payout({}, {}, { from: { wallet: 'gas' } }))).toBe('payout_from');
+    expect(payoutRule(payout({}, {}, { from: { wallet: 'deposit', branch: 'customers', index: 1 } }))).toBe('payout_from');
+    const { payout: _details, ...withoutDetails } = payout();
+    expect(payoutRule(withoutDetails)).toBe('payout_details');
+    expect(payoutRule(payout({}, {}, { destination: { branch: 'customers', index: 1 } }))).toBe('payout_details');
+  });
+
+  it('holds the chain id and fee rules for payouts too', () => {
+    expect(payoutRule(payout({}, { chain_id: 5 }))).toBe('chain_id');
+    expect(payoutRule(payout({}, { max_fee_per_gas: String(10n ** 16n / 65_000n + 1n) }))).toBe('fee_cap');
+    expect(payoutRule(payout(), { hasKeys: false })).toBe('mode_without_keys');
+  });
+
+  it('lets no sweep or top-up come from the hot wallet or carry a payout', () => {
+    expect(payoutRule(request({ from: { wallet: 'hot' } }))).toBe('sweep_from');
+    const { payout: details } = payout();
+    expect(payoutRule(request({ payout: details! }))).toBe('payout_details');
+    const topup = request({ kind: 'gas_topup', from: { wallet: 'gas' }, destination: { branch: 'orders', index: 3 }, tx: { to: deposit } });
+    expect(payoutRule(topup, { destinationAddress: deposit })).toBe('allowed');
+    expect(payoutRule({ ...topup, from: { wallet: 'hot' } }, { destinationAddress: deposit })).toBe('topup_from');
+    expect(payoutRule({ ...topup, payout: details! }, { destinationAddress: deposit })).toBe('payout_details');
+  });
+
+  it('parses payout requests strictly', () => {
+    const good = payout();
+    expect(SignRequestSchema.safeParse(good).success).toBe(true);
+    const issue = (value: unknown) => SignRequestSchema.safeParse(value).error?.issues[0]?.path.join('.');
+    const details = good.payout!;
+    expect(issue({ ...good, payout: { ...details, authorization: details.authorization.toUpperCase() } })).toBe('payout.authorization');
+    expect(issue({ ...good, payout: { ...details, authorization: details.authorization.slice(1) } })).toBe('payout.authorization');
+    expect(issue({ ...good, payout: { ...details, currency: 'usdt' } })).toBe('payout.currency');
+    expect(issue({ ...good, payout: { ...details, amount: '5.0' } })).toBe('payout.amount');
+    expect(issue({ ...good, payout: { ...details, destination: 'T' + 'x'.repeat(33) } })).toBe('payout.destination');
+    expect(issue({ ...good, payout: { ...details, id: 'x'.repeat(101) } })).toBe('payout.id');
+    expect(issue({ ...good, payout: { ...details, memo: 'x' } })).toBe('payout');
+    expect(issue({ ...good, from: { wallet: 'hot', index: 0 } })).toBe('from');
+    // Tron payouts come later: a Tron request takes no payout.
+    expect(signRequestSchemaFor({ network: 'tron' }).safeParse({ ...good, network: 'tron', raw_data_hex: '0a02', tx: undefined }).success).toBe(false);
   });
 });
 
