@@ -478,11 +478,16 @@ export class InflowStack {
     };
     this.log(`signer: socket ${this.signer.socketPath}, gas wallet ${Object.values(health.gas_wallets).join(', ')}`);
     if (devnet) {
-      await fundGasWallets(devnet.rpcUrl, Object.values(health.gas_wallets), this.log);
+      // The hot wallet (the development treasury) pays its payouts' gas: the operator's ETH, as the gas wallet's is.
+      await fundGasWallets(devnet.rpcUrl, [...Object.values(health.gas_wallets), ...Object.values(health.hot_wallets ?? {})], this.log);
       for (const mode of Object.keys(tronTreasuries) as Mode[]) await prepareTronGasWallet(devnet.tron.rpcUrl, signer.tronGasWalletKeys[mode]!, this.log);
     }
-    this.workerEnv = { ...this.env, ...signer.workerEnv };
+    // The APIs authorise payouts with the key the signer checks them with; the workers never hold it.
+    const { INFLOW_PAYOUT_AUTHORIZATION_SECRET: _callers, ...withoutPayoutKey } = this.env;
+    this.workerEnv = { ...withoutPayoutKey, ...signer.workerEnv };
     this.workerConfig = loadConfig(this.workerEnv, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+    this.env = { ...this.env, ...signer.apiEnv };
+    this.config = loadConfig(this.env, ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   }
 
   private async migrate(): Promise<void> {
@@ -611,7 +616,7 @@ export function closeOnSignal(stack: InflowStack, log: Log, deadlineMs: number):
   });
 }
 
-/** On the devnet: anvil's funded account sends each gas wallet 10 ETH when it holds less than 1. */
+/** On the devnet: anvil's funded account sends each gas wallet (and hot wallet) 10 ETH when it holds less than 1. */
 async function fundGasWallets(rpcUrl: string, wallets: string[], log: Log): Promise<void> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
   try {
@@ -619,7 +624,7 @@ async function fundGasWallets(rpcUrl: string, wallets: string[], log: Log): Prom
     for (const wallet of wallets) {
       if ((await provider.getBalance(wallet)) >= parseEther('1')) continue;
       await (await funder.sendTransaction({ to: wallet, value: parseEther('10') })).wait();
-      log(`signer: sent the gas wallet ${wallet} 10 ETH on the devnet`);
+      log(`signer: sent ${wallet} 10 ETH on the devnet for gas`);
     }
   } finally {
     provider.destroy();

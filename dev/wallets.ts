@@ -103,6 +103,8 @@ export interface DevelopmentSigner {
   env: Record<string, string>;
   /** What the worker gets to reach it (INFLOW_SIGNER_SOCKET, INFLOW_SIGNER_SECRET); never the API. */
   workerEnv: Record<string, string>;
+  /** What the APIs get: the key they authorise payouts with (INFLOW_PAYOUT_AUTHORIZATION_SECRET); never a worker. */
+  apiEnv: Record<string, string>;
   /** The development treasury of each mode signed for (ethereum). */
   treasuries: Partial<Record<'test' | 'live', string>>;
   /** The development Tron treasury (T…) of each mode signed for. */
@@ -141,8 +143,17 @@ export async function developmentSigner(
   // sun_path is 108 bytes: a deep data directory gets a socket in the temp directory, named after it.
   if (Buffer.byteLength(socket) > 100) socket = path.join(os.tmpdir(), `inflow-signer-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`);
   const auditLog = path.join(dir, 'audit.log');
+  // The key payouts are authorised with: the signer's and the APIs', never the workers' (docs/payouts.md).
+  const payoutSecretFile = path.join(dir, 'payout-authorization-secret');
+  let payoutSecret = (await readFile(payoutSecretFile, 'utf8').catch(() => '')).trim();
+  if (payoutSecret.length < 32) {
+    payoutSecret = randomBytes(32).toString('hex');
+    await writeFile(payoutSecretFile, `${payoutSecret}\n`, { mode: 0o600 });
+    log(`made a development INFLOW_PAYOUT_AUTHORIZATION_SECRET in ${payoutSecretFile}`);
+  }
   const result: DevelopmentSigner = {
-    env: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret, INFLOW_SIGNER_AUDIT_LOG: auditLog },
+    env: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret, INFLOW_SIGNER_AUDIT_LOG: auditLog, INFLOW_PAYOUT_AUTHORIZATION_SECRET: payoutSecret },
+    apiEnv: { INFLOW_PAYOUT_AUTHORIZATION_SECRET: payoutSecret },
     workerEnv: { INFLOW_SIGNER_SOCKET: socket, INFLOW_SIGNER_SECRET: secret },
     treasuries: {},
     tronTreasuries: {},

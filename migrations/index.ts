@@ -29,6 +29,7 @@ import * as releasedNonces from './20261207T1000-released-nonces';
 import * as tronSweeps from './20261207T1100-tron-sweeps';
 import * as operatorEvents from './20261207T1200-operator-events';
 import * as gasWalletFunding from './20261207T1300-gas-wallet-funding';
+import * as payouts from './20261207T1400-payouts';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -56,4 +57,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T1100-tron-sweeps': tronSweeps,
   '20261207T1200-operator-events': operatorEvents,
   '20261207T1300-gas-wallet-funding': gasWalletFunding,
+  '20261207T1400-payouts': payouts,
 };

@@ -22,6 +22,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** A USD amount with at most cents, as the operator writes it: 25, 2.50. */
+const usdAmount = z
+  .string()
+  .trim()
+  .regex(/^(0|[1-9]\d{0,9})(\.\d{1,2})?$/, 'must be a USD amount such as 25 or 2.50');
+
 const EnvSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -93,11 +99,7 @@ const EnvSchema = z.object({
   INFLOW_SIGNER_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   INFLOW_SWEEP_INTERVAL_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
   // The least worth sweeping in USD, for every network and currency without its own INFLOW_SWEEP_MIN_…; unset, their unit defaults.
-  INFLOW_SWEEP_MIN_USD: z
-    .string()
-    .trim()
-    .regex(/^(0|[1-9]\d{0,9})(\.\d{1,2})?$/, 'must be a USD amount such as 25 or 2.50')
-    .optional(),
+  INFLOW_SWEEP_MIN_USD: usdAmount.optional(),
   // Where the worker delivers operator events (docs/operations.md#operator-events), and the Standard Webhooks secret it signs them with.
   INFLOW_OPERATOR_WEBHOOK_URL: z
     .string()
@@ -110,6 +112,15 @@ const EnvSchema = z.object({
     .trim()
     .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ and at least 24 random bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`)')
     .optional(),
+  // Payouts (docs/payouts.md): the key the API authorises each payout's terms with (the signer holds it too, the worker never),
+  // whether live keys may make them, and what the operator charges per payout in USD (INFLOW_PAYOUT_FEE_USD_<NETWORK> per network).
+  INFLOW_PAYOUT_AUTHORIZATION_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  INFLOW_PAYOUTS_LIVE: z.enum(['enabled', 'disabled']).default('disabled'),
+  INFLOW_PAYOUT_FEE_USD: usdAmount.default('1.00'),
+  // What one merchant may pay out per mode in a day (USD, at the price when each payout is made), and above what a payout needs approval.
+  INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST: usdAmount.optional(),
+  INFLOW_PAYOUT_DAILY_LIMIT_USD_LIVE: usdAmount.default('10000'),
+  INFLOW_PAYOUT_APPROVAL_ABOVE_USD: usdAmount.optional(),
   // The bearer token GET /healthz?detail asks for (docs/operations.md); unset, only the minimal answer is served.
   INFLOW_HEALTH_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
@@ -128,6 +139,35 @@ function sweepIntervals(env: NodeJS.ProcessEnv): Partial<Record<Network, number>
     intervals[network] = minutes;
   }
   return intervals;
+}
+
+/** What payouts need of the configuration (docs/payouts.md). */
+export interface PayoutSettings {
+  /** INFLOW_PAYOUT_AUTHORIZATION_SECRET: undefined, no payout can be made (the signer would refuse it). */
+  authorizationSecret: string | undefined;
+  /** INFLOW_PAYOUTS_LIVE=enabled: live keys may make payouts (test keys always may). */
+  liveEnabled: boolean;
+  /** The fee per payout in USD cents on each network: INFLOW_PAYOUT_FEE_USD_<NETWORK>, else INFLOW_PAYOUT_FEE_USD (1.00). */
+  feeUsdCents: Record<Network, bigint>;
+  /** INFLOW_PAYOUT_DAILY_LIMIT_USD_<MODE>: what one merchant may pay out in 24 hours, in USD cents; undefined, no limit (test mode's default). */
+  dailyLimitUsdCents?: Partial<Record<Mode, bigint | undefined>>;
+  /** INFLOW_PAYOUT_APPROVAL_ABOVE_USD: a payout worth more needs another key's approval; undefined, none does. */
+  approvalAboveUsdCents?: bigint | undefined;
+}
+
+/** INFLOW_PAYOUT_FEE_USD_<NETWORK>: a network's own payout fee in USD, over the default. */
+function payoutFees(env: NodeJS.ProcessEnv, defaultCents: bigint): Record<Network, bigint> {
+  const fees = Object.fromEntries(networkNames.map((network) => [network, defaultCents])) as Record<Network, bigint>;
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^INFLOW_PAYOUT_FEE_USD_([A-Z]+)$/.exec(name);
+    if (!match || !value) continue;
+    const network = match[1]!.toLowerCase();
+    if (!isNetwork(network)) throw new ConfigError(`inflow: ${name} names no supported network (${networkNames.join(', ')})`);
+    const parsed = usdAmount.safeParse(value);
+    if (!parsed.success) throw new ConfigError(`inflow: ${name} must be a USD amount such as 25 or 2.50`);
+    fees[network] = parseAmount(parsed.data, 2);
+  }
+  return fees;
 }
 
 /** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
@@ -308,6 +348,8 @@ export interface Config {
   healthToken: string | undefined;
   /** INFLOW_REQUEST_LOG_RETENTION_DAYS: how long the request log keeps a request (the worker prunes). */
   requestLogRetentionDays: number;
+  /** Payouts (docs/payouts.md): off without an authorization secret; live ones off unless INFLOW_PAYOUTS_LIVE=enabled. */
+  payouts: PayoutSettings;
   /** INFLOW_OPERATOR_WEBHOOK_URL and _SECRET: where operator events are delivered; undefined, they are only listed. */
   operatorWebhook: { url: string; secret: string } | undefined;
   /** The signer the worker asks (both set, or the worker does no treasury work), how often sweeps run, and the least worth sweeping. */
@@ -436,6 +478,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
     trustedProxies: trustedProxies(data.INFLOW_TRUSTED_PROXIES),
     healthToken: data.INFLOW_HEALTH_TOKEN,
     requestLogRetentionDays: data.INFLOW_REQUEST_LOG_RETENTION_DAYS,
+    payouts: {
+      authorizationSecret: data.INFLOW_PAYOUT_AUTHORIZATION_SECRET,
+      liveEnabled: data.INFLOW_PAYOUTS_LIVE === 'enabled',
+      feeUsdCents: payoutFees(env, parseAmount(data.INFLOW_PAYOUT_FEE_USD, 2)),
+      dailyLimitUsdCents: {
+        test: data.INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST === undefined ? undefined : parseAmount(data.INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST, 2),
+        live: parseAmount(data.INFLOW_PAYOUT_DAILY_LIMIT_USD_LIVE, 2),
+      },
+      approvalAboveUsdCents: data.INFLOW_PAYOUT_APPROVAL_ABOVE_USD === undefined ? undefined : parseAmount(data.INFLOW_PAYOUT_APPROVAL_ABOVE_USD, 2),
+    },
     operatorWebhook:
       data.INFLOW_OPERATOR_WEBHOOK_URL && data.INFLOW_OPERATOR_WEBHOOK_SECRET
         ? { url: data.INFLOW_OPERATOR_WEBHOOK_URL, secret: data.INFLOW_OPERATOR_WEBHOOK_SECRET }

@@ -150,6 +150,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/deposits/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a deposit
+         * @description Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`. Otherwise as `POST /payouts`.
+         *
+         *     Needs `write` permission on `payouts`.
+         */
+        post: operations["refundDeposit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/balance": {
         parameters: {
             query?: never;
@@ -181,7 +203,7 @@ export interface paths {
         };
         /**
          * List balance transactions
-         * @description The ledger, one object per booking: a completed deposit (`deposit`) or its undoing after a reorg (`reversal`), newest first, with the received amount, the fee and the net in the currency and in USD.
+         * @description The ledger, one object per booking: a completed deposit (`deposit`), its undoing after a reorg (`reversal`) or a completed payout or refund (`payout`), newest first, with the amount, the fee and the net in the currency and in USD.
          *
          *     Needs `read` permission on `balance`.
          */
@@ -203,7 +225,7 @@ export interface paths {
         };
         /**
          * Export balance transactions as CSV
-         * @description Every balance transaction the filters match (those of the list, without paging), newest first, as a CSV file streamed as it is read, whatever its size: columns `id`, `created_at`, `type`, `deposit_id`, `network`, `currency`, `amount`, `fee`, `net`, `amount_usd`, `fee_usd`, `net_usd`, `livemode`. Amounts are exact decimal strings in the currency (USD with cents), times ISO 8601 in UTC.
+         * @description Every balance transaction the filters match (those of the list, without paging), newest first, as a CSV file streamed as it is read, whatever its size: columns `id`, `created_at`, `type`, `deposit_id`, `payout_id`, `network`, `currency`, `amount`, `fee`, `net`, `amount_usd`, `fee_usd`, `net_usd`, `livemode`. Amounts are exact decimal strings in the currency (USD with cents), times ISO 8601 in UTC.
          *
          *     Needs `read` permission on `balance`.
          */
@@ -298,6 +320,98 @@ export interface paths {
          *     Needs `write` permission on `orders`.
          */
         post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payouts
+         * @description Payouts and refunds, newest first.
+         *
+         *     Needs `read` permission on `payouts`.
+         */
+        get: operations["listPayouts"];
+        put?: never;
+        /**
+         * Create a payout
+         * @description Sends part of the available balance to an address, from the treasury's hot wallet. The amount and the fee are held at once, under the merchant's ledger lock: a 400 `balance_insufficient` writes nothing. A payout workflow then signs, broadcasts and follows its transaction to the network's confirmations, and books it (`payout.completed`); a failure releases the hold (`payout.failed`). Live payouts are off until the operator enables them (403 `payouts_disabled`); what one merchant pays out in 24 hours is limited (400 `payout_limit_exceeded`), and a payout above the operator's threshold waits for another key's approval (`requires_approval`).
+         *
+         *     Needs `write` permission on `payouts`.
+         */
+        post: operations["createPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a payout
+         * @description Needs `read` permission on `payouts`.
+         */
+        get: operations["retrievePayout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payouts/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a payout
+         * @description A payout worth more than the operator's approval threshold (INFLOW_PAYOUT_APPROVAL_ABOVE_USD) is made `requires_approval`: its amount is held, and nothing is sent until a key with `write` on `payout_approvals`, other than the key that made it (403 `payout_approval_same_key`), approves it here. It then goes on as `pending`. An approved payout answers as it is; one that does not require approval is a 400 `payout_not_awaiting_approval`.
+         *
+         *     Needs `write` permission on `payout_approvals`.
+         */
+        post: operations["approvePayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payouts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a payout
+         * @description Cancels a payout that is `requires_approval`, `pending` or `queued` (nothing signed yet) and releases what it held (`payout.canceled`). A canceled payout answers as it is; one already being sent is a 400 `payout_not_cancelable`.
+         *
+         *     Needs `write` permission on `payouts`.
+         */
+        post: operations["cancelPayout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -800,6 +914,126 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "deposit.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deposit.refunded
+         * @description A refund of the deposit was paid out and is final on the chain; `data` is the deposit with what was refunded.
+         */
+        post: operations["webhook_deposit_refunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.created
+         * @description A payout or refund was made: its amount and fee are held out of the available balance.
+         */
+        post: operations["webhook_payout_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.broadcast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.broadcast
+         * @description The payout's transaction was signed and sent to the network; `transaction_hash` names it.
+         */
+        post: operations["webhook_payout_broadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.completed
+         * @description The payout's transaction reached the network's confirmations; its amount and fee are booked.
+         */
+        post: operations["webhook_payout_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.failed
+         * @description The payout will not be paid (its transaction reverted, or it was refused); what it held is available again.
+         */
+        post: operations["webhook_payout_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.canceled
+         * @description The payout was canceled before anything was sent; what it held is available again.
+         */
+        post: operations["webhook_payout_canceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "order.created": {
         parameters: {
             query?: never;
@@ -965,6 +1199,8 @@ export interface components {
             /** @description The flat $2 fee in the asset, set when the deposit completes. */
             fee: string | null;
             net_amount: string | null;
+            /** @description What completed refunds of the deposit sent back (`POST /deposits/{id}/refunds`). */
+            amount_refunded: string;
             amount_usd: string | null;
             fee_usd: string | null;
             confirmations: number;
@@ -979,6 +1215,42 @@ export interface components {
             updated_at: string;
             completed_at: string | null;
         };
+        Payout: {
+            id: string;
+            /** @constant */
+            object: "payout";
+            livemode: boolean;
+            /**
+             * @description `requires_approval` (held, waiting for another key to approve it), `pending` (recorded, held, cancelable), `queued` (waiting for the hot wallet to hold enough, cancelable), `sending` (being signed), `broadcast` (sent, confirming), `completed` (final and booked), `failed` or `canceled` (nothing held).
+             * @enum {string}
+             */
+            status: "requires_approval" | "pending" | "queued" | "sending" | "broadcast" | "completed" | "failed" | "canceled";
+            network: string;
+            currency: string;
+            /** @description What the destination receives. */
+            amount: string;
+            /** @description What the operator charges for sending it, in the payout's currency, taken from the balance with the amount. */
+            fee: string;
+            destination: string;
+            external_id: string | null;
+            /** @description Set for a refund: the deposit it pays back. */
+            deposit_id: string | null;
+            /** @description The transaction that pays it, once broadcast (the one mined, once completed). */
+            transaction_hash: string | null;
+            failure_reason: string | null;
+            /** @description When another key approved it, for a payout that required approval. */
+            approved_at: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            broadcast_at: string | null;
+            /** @description When it completed, failed or was canceled. */
+            completed_at: string | null;
+        };
         Balance: {
             /** @constant */
             object: "balance";
@@ -988,7 +1260,14 @@ export interface components {
                 currency: string;
                 total_received: string;
                 total_fees: string;
+                /** @description What deposits brought in after their fees (reversals taken off): total_received minus total_fees. */
                 net: string;
+                /** @description What can be paid out now: the net less completed payouts (with their fees) and less what payouts in flight hold. */
+                available: string;
+                /** @description Held by payouts in flight (amount and fee): back in `available` if one fails or is canceled. */
+                pending: string;
+                /** @description What completed payouts and refunds sent, with their fees. */
+                paid_out: string;
                 deposit_count: number;
             }[];
             total_received_usd: string;
@@ -1000,12 +1279,15 @@ export interface components {
             /** @constant */
             object: "balance_transaction";
             /** @enum {string} */
-            type: "deposit" | "reversal";
-            deposit_id: string;
+            type: "deposit" | "reversal" | "payout";
+            /** @description The deposit booked or reversed; null for a payout's booking. */
+            deposit_id: string | null;
+            /** @description The payout booked (a refund is a payout too); null otherwise. */
+            payout_id: string | null;
             livemode: boolean;
             network: string;
             currency: string;
-            /** @description What the customer paid, in the currency's units at its full precision (negative for a reversal). */
+            /** @description What the customer paid, in the currency's units at its full precision (negative for a reversal); for a payout, minus what it sent. */
             amount: string;
             /** @description The platform fee in the currency (negative for a reversal). */
             fee: string;
@@ -1124,7 +1406,7 @@ export interface components {
             /** @description The `whsec_` signing secret: only in the answers to create and rotate-secret. */
             secret?: string;
         };
-        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, events, webhook_endpoints, api_keys, requests, account) to `read` or `write` (write includes read; a resource left out is refused with 403). */
+        /** @description `full`, `read_only`, or a map from resource (customers, deposits, balance, orders, payouts, payout_approvals, events, webhook_endpoints, api_keys, requests, account) to `read` or `write` (write includes read; a resource left out is refused with 403). */
         Permissions: "full" | "read_only" | {
             /** @enum {string} */
             customers?: "read" | "write";
@@ -1134,6 +1416,10 @@ export interface components {
             balance?: "read" | "write";
             /** @enum {string} */
             orders?: "read" | "write";
+            /** @enum {string} */
+            payouts?: "read" | "write";
+            /** @enum {string} */
+            payout_approvals?: "read" | "write";
             /** @enum {string} */
             events?: "read" | "write";
             /** @enum {string} */
@@ -1827,6 +2113,57 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    refundDeposit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The customer's address to send the refund to (the deposit's sender is not assumed: exchanges send from addresses that are not the customer's). */
+                    destination: string;
+                    /** @description What to send back, in the deposit's currency; at most what the deposit netted less what was refunded before. Absent: all of that. */
+                    amount?: string;
+                    /** @description Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     retrieveBalance: {
         parameters: {
             query?: never;
@@ -1870,9 +2207,11 @@ export interface operations {
                 "created[lt]"?: string;
                 /** @description Only the deposit's bookings: its completion and, if its block was reorganised away, its reversal. */
                 deposit_id?: string;
+                /** @description Only the payout's booking, made when it completed. */
+                payout_id?: string;
                 network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
                 currency?: "BNB" | "ETH" | "POL" | "TRX" | "USDC" | "USDT";
-                type?: "deposit" | "reversal";
+                type?: "deposit" | "reversal" | "payout";
             };
             header?: never;
             path?: never;
@@ -1915,9 +2254,11 @@ export interface operations {
                 "created[lt]"?: string;
                 /** @description Only the deposit's bookings: its completion and, if its block was reorganised away, its reversal. */
                 deposit_id?: string;
+                /** @description Only the payout's booking, made when it completed. */
+                payout_id?: string;
                 network?: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
                 currency?: "BNB" | "ETH" | "POL" | "TRX" | "USDC" | "USDT";
-                type?: "deposit" | "reversal";
+                type?: "deposit" | "reversal" | "payout";
             };
             header?: never;
             path?: never;
@@ -2269,6 +2610,321 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listPayouts: {
+        parameters: {
+            query?: {
+                /** @description How many objects to return: a whole number from 1 to 100 (default 10). */
+                limit?: string;
+                /** @description An id of the listed kind: the page starts after it (pass the last id of the previous page). One that names no object you can see is a 400 `resource_missing`. */
+                starting_after?: string;
+                /** @description Only objects created at or after this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[gte]"?: string;
+                /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
+                "created[lt]"?: string;
+                status?: "requires_approval" | "pending" | "queued" | "sending" | "broadcast" | "completed" | "failed" | "canceled";
+                /** @description Only the deposit's refunds. */
+                deposit_id?: string;
+                external_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: components["schemas"]["Payout"][];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createPayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    network: "ethereum" | "polygon" | "bsc" | "arbitrum" | "base" | "tron";
+                    currency: string;
+                    /** @description What the destination receives, in the currency (the fee is taken from the balance on top of it). */
+                    amount: string;
+                    /** @description Where the payout goes: on an EVM network a 0x address in its EIP-55 checksummed form (mixed case; an all-lower-case address is refused with the checksummed form to check), on Tron a base58check T… address. Anything else is a 400 with `param` `destination`. */
+                    destination: string;
+                    /** @description Your own reference, unique among your payouts in the mode (a second use is a 409 `resource_already_exists`). */
+                    external_id?: string;
+                    /** @description Your own key-value pairs: up to 50 keys of up to 40 characters, values up to 500. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                } & ({
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "ethereum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "POL";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "polygon";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "BNB";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "bsc";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "arbitrum";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "ETH";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "base";
+                    /** @constant */
+                    currency: "USDC";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "TRX";
+                    amount?: unknown;
+                } | {
+                    /** @constant */
+                    network: "tron";
+                    /** @constant */
+                    currency: "USDT";
+                    amount?: unknown;
+                });
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    retrievePayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    approvePayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelPayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body answers the first answer again for 24 h (409 while the first is in flight). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The key's request-rate policies (IETF draft 11), e.g. `"reads";q=100;w=1`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of the policy this request counted against, e.g. `"reads";r=99;t=1`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["BodyTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -2281,7 +2937,7 @@ export interface operations {
                 /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
                 "created[lt]"?: string;
                 /** @description Only events of this type, or of this family (`deposit.*`). */
-                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping" | "customer.*" | "deposit.*" | "order.*";
+                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping" | "customer.*" | "deposit.*" | "payout.*" | "order.*";
                 /** @description Only events about this object (a customer, deposit, order or webhook endpoint id): its history, oldest last. */
                 object_id?: string;
             };
@@ -2486,7 +3142,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "order.*" | "*")[] | unknown | unknown;
+                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string;
                     /**
                      * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
@@ -2606,7 +3262,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "order.*" | "*")[] | unknown | unknown;
+                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string | null;
                     disabled?: boolean;
                     /**
@@ -3316,6 +3972,180 @@ export interface operations {
             };
         };
     };
+    webhook_deposit_refunded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_broadcast: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_canceled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     webhook_order_created: {
         parameters: {
             query?: never;
@@ -3548,6 +4378,12 @@ export const operationRoutes = {
         "input": "none",
         "idempotent": false
     },
+    "refundDeposit": {
+        "method": "POST",
+        "path": "/deposits/{id}/refunds",
+        "input": "body",
+        "idempotent": true
+    },
     "retrieveBalance": {
         "method": "GET",
         "path": "/balance",
@@ -3593,6 +4429,36 @@ export const operationRoutes = {
     "cancelOrder": {
         "method": "POST",
         "path": "/orders/{id}/cancel",
+        "input": "body",
+        "idempotent": true
+    },
+    "createPayout": {
+        "method": "POST",
+        "path": "/payouts",
+        "input": "body",
+        "idempotent": true
+    },
+    "listPayouts": {
+        "method": "GET",
+        "path": "/payouts",
+        "input": "query",
+        "idempotent": false
+    },
+    "retrievePayout": {
+        "method": "GET",
+        "path": "/payouts/{id}",
+        "input": "none",
+        "idempotent": false
+    },
+    "approvePayout": {
+        "method": "POST",
+        "path": "/payouts/{id}/approve",
+        "input": "body",
+        "idempotent": true
+    },
+    "cancelPayout": {
+        "method": "POST",
+        "path": "/payouts/{id}/cancel",
         "input": "body",
         "idempotent": true
     },

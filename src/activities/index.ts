@@ -42,6 +42,9 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...createChainActivities(deps),
     ...createOrderActivities(deps),
     ...createMaintenanceActivities(deps),
-    ...createTreasuryActivities({ db: deps.db, signer: deps.treasury?.signer, chainOf: deps.treasury?.chainOf ?? (() => undefined) }, deps.operatorWebhook),
+    ...createTreasuryActivities(
+      { db: deps.db, signer: deps.treasury?.signer, chainOf: deps.treasury?.chainOf ?? (() => undefined), prices: deps.prices },
+      deps.operatorWebhook,
+    ),
   };
 }

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type { AddressDeriver } from '../chains/derivation';
+import type { PayoutSettings } from '../config';
 import type { Db } from '../db/database';
 import type { Mode } from '../domain/mode';
 import type { RateLimitSettings } from '../domain/rate-limits';
@@ -51,6 +52,8 @@ export interface AppDeps {
   healthToken?: string | undefined;
   /** The token contracts the payment page's QR codes name (the watched chains'); the registry's when absent. */
   tokenContracts?: TokenContracts | undefined;
+  /** Payouts' authorization key, whether live ones are on, and their fees (docs/payouts.md); absent, no payout can be made. */
+  payouts?: PayoutSettings | undefined;
   /** The merchant-facing request log's writer; the app makes one on `db` unless given (tests pass their own). */
   requestLog?: RequestLog | undefined;
 }

@@ -9,6 +9,7 @@ import { depositsModule } from '../deposits/deposits.module';
 import { eventsModule } from '../events/events.module';
 import { accountModule } from '../merchants/account.module';
 import { ordersModule } from '../orders/orders.module';
+import { payoutsModule } from '../payouts/payouts.module';
 import { requestsModule } from '../requests/requests.module';
 import { webhookEndpointsModule } from '../webhooks/endpoints.module';
 
@@ -17,6 +18,7 @@ export const apiModules = [
   depositsModule,
   balanceModule,
   ordersModule,
+  payoutsModule,
   eventsModule,
   webhookEndpointsModule,
   apiKeysModule,

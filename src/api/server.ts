@@ -42,6 +42,7 @@ export function appDepsFrom(config: Config, parts: Pick<AppDeps, 'db' | 'tempora
     publicOrigin: config.publicOrigin,
     trustedProxies: config.trustedProxies,
     healthToken: config.healthToken,
+    payouts: config.payouts,
     tokenContracts: watchedTokenContracts(config.chains),
   };
 }

@@ -18,6 +18,9 @@ export function balanceObject(tenant: Tenant, rows: BalanceRow[]): BalanceObject
       total_received: formatAmount(BigInt(row.received), decimals),
       total_fees: formatAmount(BigInt(row.fees), decimals),
       net: formatAmount(BigInt(row.net), decimals),
+      available: formatAmount(BigInt(row.available), decimals),
+      pending: formatAmount(BigInt(row.pending), decimals),
+      paid_out: formatAmount(BigInt(row.paid_out), decimals),
       deposit_count: Number(row.deposit_count),
     };
   });
@@ -41,6 +44,7 @@ export function balanceTransactionObject(row: LedgerTransactionRow): BalanceTran
     object: 'balance_transaction',
     type: row.kind,
     deposit_id: row.deposit_id,
+    payout_id: row.payout_id,
     livemode: row.livemode,
     network: row.network,
     currency: row.currency,

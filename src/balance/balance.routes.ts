@@ -24,9 +24,9 @@ export function balanceRoutes(deps: { db: Db }): Router<AppState> {
 
   route(router, operations.listTransactions, async (ctx) => {
     const caller = callerOf(ctx);
-    const { deposit_id, network, currency, type, ...page } = inputOf(ctx, operations.listTransactions.query);
+    const { deposit_id, payout_id, network, currency, type, ...page } = inputOf(ctx, operations.listTransactions.query);
     return paginate(page, {
-      fetch: (window) => listLedgerTransactions(deps.db, caller, { deposit_id, network, currency, type }, window),
+      fetch: (window) => listLedgerTransactions(deps.db, caller, { deposit_id, payout_id, network, currency, type }, window),
       exists: async (id) => (await findLedgerTransaction(deps.db, caller, id)) !== undefined,
       present: (rows) => rows.map(balanceTransactionObject),
     });

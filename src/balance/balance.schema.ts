@@ -15,7 +15,12 @@ export const BalanceObject = z
         currency: z.string(),
         total_received: DecimalString,
         total_fees: DecimalString,
-        net: DecimalString,
+        net: DecimalString.meta({ description: 'What deposits brought in after their fees (reversals taken off): total_received minus total_fees.' }),
+        available: DecimalString.meta({
+          description: 'What can be paid out now: the net less completed payouts (with their fees) and less what payouts in flight hold.',
+        }),
+        pending: DecimalString.meta({ description: 'Held by payouts in flight (amount and fee): back in `available` if one fails or is canceled.' }),
+        paid_out: DecimalString.meta({ description: 'What completed payouts and refunds sent, with their fees.' }),
         deposit_count: z.number().int(),
       }),
     ),
@@ -31,6 +36,7 @@ export const ListBalanceTransactionsQuery = z.strictObject({
   deposit_id: idOf('deposit')
     .meta({ description: "Only the deposit's bookings: its completion and, if its block was reorganised away, its reversal." })
     .optional(),
+  payout_id: idOf('payout').meta({ description: "Only the payout's booking, made when it completed." }).optional(),
   network: z.enum(networkNames).optional(),
   currency: z.enum(currencyNames).optional(),
   type: z.enum(ledgerKinds).optional(),
@@ -38,18 +44,22 @@ export const ListBalanceTransactionsQuery = z.strictObject({
 
 /**
  * One transaction of the double-entry ledger, as Stripe's balance transactions: a completed
- * deposit booked (`deposit`), or undone after a reorg (`reversal`, its figures negative).
+ * deposit booked (`deposit`), or undone after a reorg (`reversal`, its figures negative), or a
+ * completed payout or refund (`payout`: its amount negative, its fee positive, its net negative).
  */
 export const BalanceTransactionObject = z
   .object({
     id: idOf('ledgerTransaction'),
     object: z.literal('balance_transaction'),
     type: z.enum(ledgerKinds),
-    deposit_id: idOf('deposit'),
+    deposit_id: idOf('deposit').nullable().meta({ description: "The deposit booked or reversed; null for a payout's booking." }),
+    payout_id: idOf('payout').nullable().meta({ description: 'The payout booked (a refund is a payout too); null otherwise.' }),
     livemode: z.boolean(),
     network: z.string(),
     currency: z.string(),
-    amount: DecimalString.meta({ description: "What the customer paid, in the currency's units at its full precision (negative for a reversal)." }),
+    amount: DecimalString.meta({
+      description: "What the customer paid, in the currency's units at its full precision (negative for a reversal); for a payout, minus what it sent.",
+    }),
     fee: DecimalString.meta({ description: 'The platform fee in the currency (negative for a reversal).' }),
     net: DecimalString.meta({ description: "What the merchant's balance gained: amount minus fee (negative for a reversal)." }),
     amount_usd: DecimalString.meta({ description: 'The amount in USD at the price captured when the deposit completed.' }),
@@ -69,6 +79,7 @@ export const balanceTransactionCsvColumns = [
   'created_at',
   'type',
   'deposit_id',
+  'payout_id',
   'network',
   'currency',
   'amount',
@@ -101,7 +112,7 @@ export const balanceOperations = {
     resource: 'balance',
     summary: 'List balance transactions',
     description:
-      'The ledger, one object per booking: a completed deposit (`deposit`) or its undoing after a reorg (`reversal`), newest first, with the received amount, the fee and the net in the currency and in USD.',
+      'The ledger, one object per booking: a completed deposit (`deposit`), its undoing after a reorg (`reversal`) or a completed payout or refund (`payout`), newest first, with the amount, the fee and the net in the currency and in USD.',
     query: ListBalanceTransactionsQuery,
     response: listOf(BalanceTransactionObject),
   }),

@@ -2,9 +2,10 @@ import { sql } from 'kysely';
 import type { ListWindow } from '../api/pagination';
 import type { Executor, Tenant } from '../db/database';
 import type { LedgerAccount, LedgerKind, LedgerTransaction, NewLedgerTransaction } from './ledger.table';
+import { inFlightStatuses } from '../payouts/payouts.table';
 
 /**
- * Books one balanced ledger transaction, at most once per (deposit, kind, inclusion): the unique index makes
+ * Books one balanced ledger transaction, at most once per (deposit, kind, inclusion) or per payout: the unique index makes
  * a retried activity's second attempt a no-op. Returns whether this call booked it.
  */
 export async function bookLedgerTransaction(
@@ -13,11 +14,15 @@ export async function bookLedgerTransaction(
   entries: Array<{ account: LedgerAccount; amount: bigint }>,
 ): Promise<boolean> {
   const total = entries.reduce((sum, entry) => sum + entry.amount, 0n);
-  if (total !== 0n) throw new Error(`unbalanced ledger transaction for ${transaction.deposit_id}: entries sum to ${total}`);
+  if (total !== 0n) throw new Error(`unbalanced ledger transaction for ${transaction.deposit_id ?? transaction.payout_id}: entries sum to ${total}`);
   const booked = await db
     .insertInto('ledger_transactions')
     .values(transaction)
-    .onConflict((oc) => oc.columns(['deposit_id', 'kind', 'inclusion']).doNothing())
+    .onConflict((oc) =>
+      transaction.payout_id
+        ? oc.columns(['payout_id', 'kind']).where('payout_id', 'is not', null).doNothing()
+        : oc.columns(['deposit_id', 'kind', 'inclusion']).doNothing(),
+    )
     .returning('id')
     .executeTakeFirst();
   if (!booked) return false;
@@ -44,36 +49,80 @@ export interface BalanceRow {
   received: string;
   fees: string;
   net: string;
+  /** What the ledger owes the merchant now: the net less what payouts took. */
+  posted: string;
+  /** Held by payouts in flight (amount and fee), not yet booked. */
+  pending: string;
+  /** What the merchant may pay out now: posted less pending. */
+  available: string;
+  /** What completed payouts took, fees included. */
+  paid_out: string;
   deposit_count: string;
   received_usd_cents: string;
   fees_usd_cents: string;
 }
 
-/** Per network and currency, from the ledger alone: what came in, what the fees took, what is left. */
+/**
+ * Per network and currency: what came in, what the fees took and the net (deposits and their
+ * reversals), and the balance's three levels: posted (the ledger's merchant balance, payouts booked
+ * included), pending (held by payouts in flight: their rows, not yet the ledger's) and available.
+ */
 export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<BalanceRow[]> {
   const { rows } = await sql<BalanceRow>`
     with entries as (
-      select network, currency,
-             coalesce(sum(-amount) filter (where account = 'customer_deposits'), 0) as received,
-             coalesce(sum(amount) filter (where account = 'platform_fees'), 0) as fees,
-             coalesce(sum(amount) filter (where account = 'merchant_balance'), 0) as net
-      from ledger_entries
-      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode}
-      group by network, currency
+      select e.network, e.currency,
+             coalesce(sum(-e.amount) filter (where e.account = 'customer_deposits'), 0) as received,
+             coalesce(sum(e.amount) filter (where e.account = 'platform_fees' and t.kind <> 'payout'), 0) as fees,
+             coalesce(sum(e.amount) filter (where e.account = 'merchant_balance' and t.kind <> 'payout'), 0) as net,
+             coalesce(sum(e.amount) filter (where e.account = 'merchant_balance'), 0) as posted,
+             coalesce(sum(-e.amount) filter (where e.account = 'merchant_balance' and t.kind = 'payout'), 0) as paid_out
+      from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
+      where e.merchant_id = ${tenant.merchantId} and e.livemode = ${tenant.livemode}
+      group by e.network, e.currency
     ), transactions as (
       select network, currency,
              sum(case kind when 'deposit' then 1 else -1 end) as deposit_count,
              sum(amount_usd_cents) as received_usd_cents,
              sum(fee_usd_cents) as fees_usd_cents
       from ledger_transactions
-      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode}
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and kind in ('deposit', 'reversal')
+      group by network, currency
+    ), held as (
+      select network, currency, sum(amount + fee) as pending
+      from payouts
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and status in (${sql.join([...inFlightStatuses])})
       group by network, currency
     )
-    select e.network, e.currency, e.received::text, e.fees::text, e.net::text,
+    select e.network, e.currency, e.received::text, e.fees::text, e.net::text, e.posted::text,
+           coalesce(h.pending, 0)::text as pending, (e.posted - coalesce(h.pending, 0))::text as available, e.paid_out::text,
            t.deposit_count::text, t.received_usd_cents::text, t.fees_usd_cents::text
-    from entries e join transactions t using (network, currency)
+    from entries e join transactions t using (network, currency) left join held h using (network, currency)
     order by e.network, e.currency`.execute(db);
   return rows;
+}
+
+/**
+ * What the merchant may pay out of one currency on one network now: its posted balance less what
+ * payouts in flight hold. Read under the merchant's ledger lock (lockMerchantLedger) by whatever
+ * holds more, so two payouts can never both take the same money.
+ */
+export async function availableBalance(db: Executor, tenant: Tenant, network: string, currency: string): Promise<bigint> {
+  const { rows } = await sql<{ available: string }>`
+    select ((select coalesce(sum(amount), 0) from ledger_entries
+              where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and network = ${network} and currency = ${currency}
+                and account = 'merchant_balance')
+          - (select coalesce(sum(amount + fee), 0) from payouts
+              where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and network = ${network} and currency = ${currency}
+                and status in (${sql.join([...inFlightStatuses])})))::text as available`.execute(db);
+  return BigInt(rows[0]!.available);
+}
+
+/**
+ * Takes the merchant's ledger lock for the mode until the caller's transaction ends: whatever
+ * reads the available balance to hold part of it (a payout, a refund) runs one at a time per merchant.
+ */
+export async function lockMerchantLedger(transaction: Executor, tenant: Tenant): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('ledger:' || ${tenant.merchantId} || ':' || ${tenant.livemode ? 'live' : 'test'}))`.execute(transaction);
 }
 
 /**
@@ -82,7 +131,7 @@ export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<B
  */
 export interface LedgerTransactionRow extends LedgerTransaction {
   decimals: number;
-  /** What came in: minus the customer_deposits entry. */
+  /** What came in (minus the customer_deposits entry), or went out (minus payouts_sent). */
   amount: string;
   fee: string;
   net: string;
@@ -90,6 +139,7 @@ export interface LedgerTransactionRow extends LedgerTransaction {
 
 export interface LedgerTransactionFilters {
   deposit_id?: string | undefined;
+  payout_id?: string | undefined;
   network?: string | undefined;
   currency?: string | undefined;
   type?: LedgerKind | undefined;
@@ -105,11 +155,12 @@ function ledgerTransactions(db: Executor, tenant: Tenant) {
     sql<string>`(select coalesce(sum(e.amount), 0) from ledger_entries e where e.transaction_id = t.id and e.account = ${account})`;
   return db
     .selectFrom('ledger_transactions as t')
-    .innerJoin('deposits as d', 'd.id', 't.deposit_id')
+    .leftJoin('deposits as d', 'd.id', 't.deposit_id')
+    .leftJoin('payouts as p', 'p.id', 't.payout_id')
     .selectAll('t')
-    .select('d.decimals')
+    .select(sql<number>`coalesce(d.decimals, p.decimals)`.as('decimals'))
     .select([
-      sql<string>`(-${entrySum('customer_deposits')})::text`.as('amount'),
+      sql<string>`(-${entrySum('customer_deposits')} - ${entrySum('payouts_sent')})::text`.as('amount'),
       sql<string>`${entrySum('platform_fees')}::text`.as('fee'),
       sql<string>`${entrySum('merchant_balance')}::text`.as('net'),
     ])
@@ -126,6 +177,7 @@ export async function listLedgerTransactions(
 ): Promise<LedgerTransactionRow[]> {
   let query = ledgerTransactions(db, tenant).orderBy('t.id', 'desc').limit(page.limit);
   if (filters.deposit_id) query = query.where('t.deposit_id', '=', filters.deposit_id);
+  if (filters.payout_id) query = query.where('t.payout_id', '=', filters.payout_id);
   if (filters.network) query = query.where('t.network', '=', filters.network);
   if (filters.currency) query = query.where('t.currency', '=', filters.currency);
   if (filters.type) query = query.where('t.kind', '=', filters.type);
@@ -154,7 +206,7 @@ export async function ledgerInvariantViolations(db: Executor): Promise<string[]>
       group by merchant_id, livemode, network, currency having sum(amount) < 0
     union all
     select 'deposit ' || deposit_id || ' booked ' || count(*)::text || ' times as ' || kind || ' in inclusion ' || inclusion::text
-      from ledger_transactions group by deposit_id, kind, inclusion having count(*) > 1
+      from ledger_transactions where deposit_id is not null group by deposit_id, kind, inclusion having count(*) > 1
     union all
     select 'deposit ' || r.deposit_id || ' reversed without a booking in inclusion ' || r.inclusion::text
       from ledger_transactions r where r.kind = 'reversal'

@@ -2,13 +2,18 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Numeric = ColumnType<string, string | bigint, never>;
 
-export const ledgerKinds = ['deposit', 'reversal'] as const;
+/** A deposit booked, its undoing after a reorg, a payout (or refund) that left. */
+export const ledgerKinds = ['deposit', 'reversal', 'payout'] as const;
 export type LedgerKind = (typeof ledgerKinds)[number];
-export type LedgerAccount = 'customer_deposits' | 'merchant_balance' | 'platform_fees';
+/** `customer_deposits` is where deposits come from and `payouts_sent` where payouts go (both outside); `merchant_balance` what is owed. */
+export type LedgerAccount = 'customer_deposits' | 'merchant_balance' | 'platform_fees' | 'payouts_sent';
 
 export interface LedgerTransactionsTable {
   id: string;
-  deposit_id: string;
+  /** A deposit's booking or reversal; null for a payout's. */
+  deposit_id: string | null;
+  /** A payout's booking. */
+  payout_id: ColumnType<string | null, string | null | undefined, never>;
   kind: LedgerKind;
   /** The deposit's inclusion this booking belongs to: at most one deposit and one reversal per inclusion. */
   inclusion: ColumnType<number, number | undefined, never>;

@@ -10,6 +10,7 @@ import type { IdempotencyTables } from '../api/idempotency-keys.table';
 import type { LedgerTables } from '../balance/ledger.table';
 import type { MerchantTables } from '../merchants/merchants.table';
 import type { OrderTables } from '../orders/orders.table';
+import type { PayoutTables } from '../payouts/payouts.table';
 import type { RateLimitTables } from '../api/rate-limits.table';
 import type { RequestTables } from '../requests/api-requests.table';
 import type { TreasuryTables } from '../treasury/treasury.table';
@@ -29,6 +30,7 @@ export interface Database
     LedgerTables,
     MerchantTables,
     OrderTables,
+    PayoutTables,
     RateLimitTables,
     RequestTables,
     TreasuryTables,

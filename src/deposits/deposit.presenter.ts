@@ -22,6 +22,7 @@ export function depositObject(deposit: Deposit): DepositObject {
     amount: amountOf(deposit.amount)!,
     fee: amountOf(deposit.fee),
     net_amount: amountOf(deposit.net_amount),
+    amount_refunded: amountOf(deposit.amount_refunded)!,
     amount_usd: usdOf(deposit.amount_usd_cents),
     fee_usd: usdOf(deposit.fee_usd_cents),
     confirmations: deposit.confirmations,

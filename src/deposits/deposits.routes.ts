@@ -2,12 +2,17 @@ import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
-import { transaction } from '../api/middleware/transaction';
+import { prepare, transaction } from '../api/middleware/transaction';
 import { inputOf } from '../api/middleware/validate';
 import { csvRows } from '../api/csv';
 import { route, streamed } from '../api/operation';
 import { paginate } from '../api/pagination';
+import type { PayoutSettings } from '../config';
 import type { Db } from '../db/database';
+import type { Mode } from '../domain/mode';
+import type { Network } from '../domain/networks';
+import type { PriceSource } from '../prices/price-source';
+import { createRefund, preparePayout } from '../payouts/payouts.service';
 import { findDeposit, listDeposits } from './deposits.repository';
 import { ResourceMissingError } from '../domain/errors';
 import type { Logger } from '../logger';
@@ -18,6 +23,9 @@ import { simulateDeposit } from './simulate';
 export interface DepositRouteDeps {
   db: Db;
   logger: Logger;
+  /** For refunds: each mode's USD prices (the payout fee) and the operator's payout settings. */
+  prices: Record<Mode, PriceSource>;
+  payouts?: PayoutSettings | undefined;
   /** Overrides every network's block time for simulated confirmations (tests, demos). */
   simulatedBlockTimeMs?: number | undefined;
 }
@@ -67,6 +75,28 @@ export function depositRoutes(deps: DepositRouteDeps): Router<AppState> {
     const deposit = await findDeposit(deps.db, callerOf(ctx), id);
     if (!deposit) throw new ResourceMissingError(`No such deposit: '${id}'`, 'id');
     return depositObject(deposit);
+  });
+
+  // The deposit, the operator's settings and the fee's price are read before the transaction opens.
+  const refund = prepare(async (ctx) => {
+    const caller = callerOf(ctx);
+    const id = ctx.params.id ?? '';
+    const deposit = await findDeposit(deps.db, caller, id);
+    if (!deposit) throw new ResourceMissingError(`No such deposit: '${id}'`, 'id');
+    const { destination, amount } = inputOf(ctx, operations.refund.body);
+    const network = deposit.network as Network;
+    return {
+      deposit,
+      prepared: await preparePayout(
+        caller,
+        { network, currency: deposit.currency, destination, amount },
+        { settings: deps.payouts, prices: deps.prices[caller.mode] },
+      ),
+    };
+  });
+  route(router, operations.refund, refund, transaction(deps.db), idempotency(), async (ctx) => {
+    const { deposit, prepared } = refund.of(ctx);
+    return createRefund(transactionOf(ctx), callerOf(ctx), deposit, inputOf(ctx, operations.refund.body), prepared);
   });
 
   return router;

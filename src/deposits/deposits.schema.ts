@@ -4,6 +4,7 @@ import { paginationParams } from '../api/pagination';
 import { Amount, amountPattern, assetChoices, DecimalString, idOf, listOf, text, Timestamp } from '../api/schema';
 import { depositStatuses } from '../domain/deposit-state';
 import { networkNames } from '../domain/networks';
+import { CreateRefundBody, PayoutObject } from '../payouts/payouts.schema';
 
 export const ListDepositsQuery = z.strictObject({
   ...paginationParams('deposit'),
@@ -71,6 +72,7 @@ export const DepositObject = z
     amount: DecimalString,
     fee: DecimalString.nullable().meta({ description: 'The flat $2 fee in the asset, set when the deposit completes.' }),
     net_amount: DecimalString.nullable(),
+    amount_refunded: DecimalString.meta({ description: 'What completed refunds of the deposit sent back (`POST /deposits/{id}/refunds`).' }),
     amount_usd: DecimalString.nullable(),
     fee_usd: DecimalString.nullable(),
     confirmations: z.number().int(),
@@ -163,5 +165,19 @@ export const depositOperations = {
     resource: 'deposits',
     summary: 'Retrieve a deposit',
     response: DepositObject,
+  }),
+  refund: defineOperation({
+    operationId: 'refundDeposit',
+    method: 'post',
+    path: '/deposits/:id/refunds',
+    pathId: 'deposit',
+    tag,
+    resource: 'payouts',
+    summary: 'Refund a deposit',
+    description:
+      "Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`. Otherwise as `POST /payouts`.",
+    body: CreateRefundBody,
+    response: PayoutObject,
+    idempotent: true,
   }),
 };

@@ -29,6 +29,8 @@ export interface DepositsTable {
   amount: Numeric;
   fee: NullableNumeric;
   net_amount: NullableNumeric;
+  /** What completed refunds sent back (docs/payouts.md#refunds). */
+  amount_refunded: ColumnType<string, string | bigint | undefined, string | bigint>;
   price_usd: string | null;
   amount_usd_cents: NullableNumeric;
   fee_usd_cents: NullableNumeric;

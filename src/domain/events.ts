@@ -11,6 +11,18 @@ export const eventCatalogue = {
   'deposit.completed': { object: 'deposit', description: 'The deposit reached its required confirmations; the fee was taken and the net booked.' },
   'deposit.failed': { object: 'deposit', description: 'The deposit will not complete: its block was reorganised away, or it stalled.' },
   'deposit.reversed': { object: 'deposit', description: 'A completed deposit left the canonical chain; its booking was reversed.' },
+  'deposit.refunded': {
+    object: 'deposit',
+    description: 'A refund of the deposit was paid out and is final on the chain; `data` is the deposit with what was refunded.',
+  },
+  'payout.created': { object: 'payout', description: 'A payout or refund was made: its amount and fee are held out of the available balance.' },
+  'payout.broadcast': { object: 'payout', description: "The payout's transaction was signed and sent to the network; `transaction_hash` names it." },
+  'payout.completed': { object: 'payout', description: "The payout's transaction reached the network's confirmations; its amount and fee are booked." },
+  'payout.failed': {
+    object: 'payout',
+    description: 'The payout will not be paid (its transaction reverted, or it was refused); what it held is available again.',
+  },
+  'payout.canceled': { object: 'payout', description: 'The payout was canceled before anything was sent; what it held is available again.' },
   'order.created': { object: 'order', description: 'An order was created, with its payment address and locked rate.' },
   'order.completed': { object: 'order', description: 'The order received its amount in full (overpaid when more); its callback is sent.' },
   'order.expired': { object: 'order', description: 'The order expired with nothing received.' },
@@ -38,6 +50,7 @@ export const subscribableEventTypes = eventTypes.filter((type): type is Subscrib
 /** The events a deposit emits, one per transition. */
 export type DepositEventType = Extract<EventType, `deposit.${string}`>;
 export type OrderEventType = Extract<EventType, `order.${string}`>;
+export type PayoutEventType = Extract<EventType, `payout.${string}`>;
 
 /**
  * One recorded delivery of an event to one destination, as its delivery workflow takes it: the ids,

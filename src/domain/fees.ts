@@ -37,3 +37,10 @@ export function usdCentsInUnits(usdCents: bigint, decimals: number, priceUsd: st
   const unitsPerCent = 10n ** BigInt(decimals + PRICE_DECIMALS - 2);
   return (usdCents * unitsPerCent + price - 1n) / price;
 }
+
+/** What `units` of a currency are worth at `priceUsd`, in whole cents (rounded down, so a figure never overstates). */
+export function unitsInUsdCents(units: bigint, decimals: number, priceUsd: string): bigint {
+  const price = parseAmount(priceUsd, PRICE_DECIMALS);
+  if (price <= 0n) throw new RangeError(`a USD price must be positive, got "${priceUsd}"`);
+  return (units * price) / 10n ** BigInt(decimals + PRICE_DECIMALS - 2);
+}

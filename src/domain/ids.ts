@@ -20,6 +20,7 @@ export const idPrefixes = {
   sentTransaction: 'stx',
   holdingsTransaction: 'htx',
   operatorEvent: 'oev',
+  payout: 'po',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

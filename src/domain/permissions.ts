@@ -3,7 +3,20 @@
  * `read` or `write` (write includes read; a resource left out is refused). Every route names one
  * resource; GET needs read, anything else write.
  */
-export const resources = ['customers', 'deposits', 'balance', 'orders', 'events', 'webhook_endpoints', 'api_keys', 'requests', 'account'] as const;
+export const resources = [
+  'customers',
+  'deposits',
+  'balance',
+  'orders',
+  'payouts',
+  /** `write`: may approve a payout another key made that needs approval (docs/payouts.md#approvals). */
+  'payout_approvals',
+  'events',
+  'webhook_endpoints',
+  'api_keys',
+  'requests',
+  'account',
+] as const;
 export type Resource = (typeof resources)[number];
 
 export const accessLevels = ['read', 'write'] as const;

@@ -9,9 +9,11 @@ import { insertWorkflowStart } from './workflow-outbox.repository';
 import {
   depositWorkflowId,
   orderWorkflowId,
+  payoutWorkflowId,
   webhookDeliveryWorkflowId,
   type DepositTransfer,
   type OrderWorkflowInput,
+  type PayoutWorkflowInput,
   type PreparedDelivery,
   type SimulatedConfirmations,
   type Workflows,
@@ -42,4 +44,9 @@ export function queueSimulatedDeposit(db: Executor, transfer: DepositTransfer, s
 /** A new order's workflow: its expiry timer, its settlement and its events. */
 export function queueOrderWorkflow(db: Executor, input: OrderWorkflowInput): Promise<void> {
   return queue(db, 'orderWorkflow', orderWorkflowId(input), [input]);
+}
+
+/** A new payout's workflow: it signs, sends and follows the payout's transaction. */
+export function queuePayoutWorkflow(db: Executor, input: PayoutWorkflowInput): Promise<void> {
+  return queue(db, 'payoutWorkflow', payoutWorkflowId(input), [input]);
 }

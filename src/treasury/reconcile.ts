@@ -5,7 +5,10 @@
  * watcher missed, a manual transfer out, gas sent by hand) shows as a difference too.
  *
  * What is in flight is left out rather than reported: an address whose sweep is under way, and the
- * treasury while any sweep of the network is, are read again at the next run. The gas wallet's
+ * treasury while any sweep of the network is (or a payout's transaction from it is not yet final),
+ * are read again at the next run. The treasury holds more than the ledger says when the operator
+ * put coin there by hand (gas for payouts, liquidity): that surplus is booked as funding; less is a
+ * difference. The gas wallet's
  * spending is booked as it happens but its funding is not (the operator sends it coin by hand):
  * what it owns above what its spending left is booked here as funding, what it owns below that is
  * a difference; while one of its transactions is not yet final it is left out.
@@ -42,7 +45,7 @@ export interface ReconciliationReport {
   /** Left out while their sweeps are in flight. */
   inFlight: number;
   differences: Difference[];
-  /** The gas wallet's funding found and booked (what it owns above what its booked spending left). */
+  /** The gas wallet's and the treasury's funding found and booked (what they own above what the ledger says they hold). */
   funded: Funding[];
   /** The `reconciliation.mismatch` operator event written with the differences; none when there are none. */
   operatorEventId?: string;
@@ -89,7 +92,16 @@ export async function reconcile(
     .where('network', '=', input.network)
     .where('status', 'in', ['pending', 'topping_up', 'sending'])
     .execute();
-  const busy = new Set([...open.map((sweep) => sweep.address), ...open.map((sweep) => sweep.treasury)]);
+  // A payout's transaction not yet final is booked when it is: until then the hot wallet (the treasury) is in between too.
+  const paying = await deps.db
+    .selectFrom('treasury_transactions_sent')
+    .select('from_address')
+    .where('livemode', '=', input.livemode)
+    .where('network', '=', input.network)
+    .where('payout_id', 'is not', null)
+    .where('status', 'in', ['allocated', 'signed', 'broadcast'])
+    .execute();
+  const busy = new Set([...open.map((sweep) => sweep.address), ...open.map((sweep) => sweep.treasury), ...paying.map((sent) => sent.from_address)]);
   const holdings = await holdingsByAddress(deps.db, input.livemode, input.network);
   const held = holdings.filter((row) => row.account === 'deposit_addresses' || row.account === 'treasury');
   const expected = new Map<string, { account: string; address: string; currency: string; balance: bigint }>();
@@ -104,6 +116,7 @@ export async function reconcile(
     }
   }
   const differences: Difference[] = [];
+  const funded: Funding[] = [];
   let checked = 0;
   let inFlight = 0;
   for (const entry of expected.values()) {
@@ -114,7 +127,18 @@ export async function reconcile(
     const token = config.tokens.find((candidate) => candidate.currency === entry.currency);
     const actual = entry.currency === native ? await ownedNative(config, entry.address) : await config.chain.tokenBalance(token!.address, entry.address);
     checked++;
-    if (actual !== entry.balance) {
+    // More at the treasury than sweeps brought and payouts left: the operator's own coin (gas for payouts, liquidity), booked as funding.
+    if (entry.account === 'treasury' && actual > entry.balance) {
+      await bookHoldings(
+        deps.db,
+        { livemode: input.livemode, network: input.network, kind: 'treasury_funding', sourceId: `${input.runId}:${entry.address}:${entry.currency}` },
+        [
+          { account: 'treasury', currency: entry.currency, address: entry.address, amount: actual - entry.balance },
+          { account: 'funding', currency: entry.currency, address: null, amount: entry.balance - actual },
+        ],
+      );
+      funded.push({ address: entry.address, currency: entry.currency, amount: (actual - entry.balance).toString() });
+    } else if (actual !== entry.balance) {
       differences.push({
         account: entry.account,
         address: entry.address,
@@ -126,7 +150,6 @@ export async function reconcile(
   }
   // The gas wallet: its spending is booked as it happens, its funding (coin the operator sends it by hand) is not. What the
   // chain shows it owns above what its spending left is that funding, booked now; below it, money left it unbooked: a difference.
-  const funded: Funding[] = [];
   for (const row of holdings.filter((candidate) => candidate.account === 'gas_wallet' && candidate.currency === native)) {
     const sending = () => gasWalletSending(deps.db, input, row.address);
     if (await sending()) {

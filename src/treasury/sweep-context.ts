@@ -81,6 +81,12 @@ export function requireChain(deps: TreasuryDeps, livemode: boolean, network: str
   return chain;
 }
 
+export function requireEvmChain(deps: TreasuryDeps, livemode: boolean, network: string): TreasuryChain {
+  const chain = requireChain(deps, livemode, network);
+  if (chain.family !== 'evm') throw notConfigured(`${network} is not an EVM network`);
+  return chain;
+}
+
 /** The treasury and gas wallet the signer will pay and sign from, for the mode and network. */
 export async function walletsOf(deps: TreasuryDeps, livemode: boolean, network: string): Promise<{ treasury: string; gasWallet: string }> {
   const health = await requireSigner(deps).health();

@@ -96,18 +96,32 @@ export async function sentTransactionOf(db: Executor, sweepId: string, purpose: 
   return db.selectFrom('treasury_transactions_sent').selectAll().where('sweep_id', '=', sweepId).where('purpose', '=', purpose).executeTakeFirst();
 }
 
+/** The payout's transaction, once allocated. */
+export async function payoutTransactionOf(db: Executor, payoutId: string): Promise<SentTransaction | undefined> {
+  return db.selectFrom('treasury_transactions_sent').selectAll().where('payout_id', '=', payoutId).where('purpose', '=', 'payout').executeTakeFirst();
+}
+
+/** Whose transaction it is: a sweep's (of one purpose among its several) or a payout's. */
+export type SentOwner = { sweepId: string; payoutId?: never } | { payoutId: string; sweepId?: never };
+
+type SentInput = SentOwner & { purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string };
+
+function recordedFor(db: Executor, input: SentInput): Promise<SentTransaction | undefined> {
+  return input.payoutId !== undefined ? payoutTransactionOf(db, input.payoutId) : sentTransactionOf(db, input.sweepId, input.purpose);
+}
+
 /**
- * The sweep's transaction of this purpose, made once: its sender's next nonce taken under the
- * sender's row lock (never below what the chain has seen, `chainNonce`) and recorded with the
- * request it completes, in one transaction. A retry finds the row and asks for the same signature.
+ * The sweep's transaction of this purpose, or the payout's, made once: its sender's next nonce taken
+ * under the sender's row lock (never below what the chain has seen, `chainNonce`) and recorded with
+ * the request it completes, in one transaction. A retry finds the row and asks for the same signature.
  */
 export async function allocateSentTransaction(
   db: Executor,
-  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string; chainNonce: bigint },
+  input: SentInput & { chainNonce: bigint },
   request: (nonce: bigint) => Record<string, unknown>,
 ): Promise<SentTransaction> {
   return inTransaction(db, async (transaction) => {
-    const existing = await sentTransactionOf(transaction, input.sweepId, input.purpose);
+    const existing = await recordedFor(transaction, input);
     if (existing) return existing;
     await sql`insert into sending_nonces (livemode, network, address, next_nonce) values (${input.livemode}, ${input.network}, ${input.from}, ${input.chainNonce.toString()})
               on conflict do nothing`.execute(transaction);
@@ -143,13 +157,11 @@ export async function allocateSentTransaction(
 }
 
 /** A sent transaction's new row, `allocated`, with the request it is to be signed for. */
-function newSentRow(
-  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string },
-  request: Record<string, unknown>,
-) {
+function newSentRow(input: SentInput, request: Record<string, unknown>) {
   return {
     id: newId('sentTransaction'),
-    sweep_id: input.sweepId,
+    sweep_id: input.sweepId ?? null,
+    payout_id: input.payoutId ?? null,
     purpose: input.purpose,
     livemode: input.livemode,
     network: input.network,

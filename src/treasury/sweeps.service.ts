@@ -18,20 +18,18 @@
  *    before it is signed, kept with every earlier version: whichever is mined, only one can be);
  *    once final its movements and its fee are booked in the holdings ledger, once.
  */
-import { StepFailure, activityFailureTypes } from '../domain/failures';
 import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
 import { currencyOn, networks, type Network } from '../domain/networks';
 import { catchUpDepositHoldings } from './holdings.repository';
-import { tokenTransferData, type EvmTreasuryChain, type Receipt } from './evm-chain';
-import { SignerRefusedError, type SignRequest } from './signer-client';
+import { tokenTransferData, type EvmTreasuryChain } from './evm-chain';
+import { followTransaction, min, signAndBroadcast } from './evm-sending';
 import {
   bookFinal,
   isNative,
   ledgerHolding,
-  notConfigured,
   requireChain,
-  requireSigner,
+  requireEvmChain,
   sentOf,
   sweepOf,
   tokenOf,
@@ -45,20 +43,8 @@ import {
 } from './sweep-context';
 import { usdCentsInUnits } from '../domain/fees';
 import { PriceUnavailableError } from '../prices/price-source';
-import {
-  allocateSentTransaction,
-  dropReplacementRequest,
-  recordReplacementRequest,
-  releaseRefusedNonce,
-  replacedVersionsOf,
-  replaceSentVersion,
-  insertSweepIfNone,
-  sentTransactionOf,
-  sweepCandidates,
-  updateSentTransaction,
-  updateSweep,
-} from './sweeps.repository';
-import type { SentPurpose, SentTransaction, Sweep } from './treasury.table';
+import { allocateSentTransaction, insertSweepIfNone, sentTransactionOf, sweepCandidates, updateSweep } from './sweeps.repository';
+import type { SweepPurpose, SentTransaction, Sweep } from './treasury.table';
 import { confirmTronSweepTransaction, prepareTronSweep, sendTronSweepTransaction } from './tron-sweeps';
 
 export type { AnyTreasuryChain, Confirmation, SentRef, SweepPlan, TreasuryChain, TreasuryDeps, TronTreasury } from './sweep-context';
@@ -79,12 +65,6 @@ const NATIVE_TRANSFER_GAS = 21_000n;
 export const STUCK_AFTER_BLOCKS = 10;
 
 const isTron = (network: string) => networks[network as Network]?.family === 'tron';
-
-function requireEvmChain(deps: TreasuryDeps, livemode: boolean, network: string): TreasuryChain {
-  const chain = requireChain(deps, livemode, network);
-  if (chain.family !== 'evm') throw notConfigured(`${network} is not an EVM network`);
-  return chain;
-}
 
 /** More than any balance: a currency whose USD minimum cannot be priced now is not swept this run. */
 const UNPRICED = 2n ** 256n;
@@ -185,44 +165,20 @@ async function tokenGas(chain: EvmTreasuryChain, sweep: Sweep, token: string, am
  * Step 3: the sweep's top-up or its transfer, made once: allocated (nonce and request recorded),
  * signed (bytes recorded), broadcast. Every call after the first re-sends the recorded bytes.
  */
-export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SentPurpose): Promise<SentRef> {
+export async function sendSweepTransaction(deps: TreasuryDeps, sweepId: string, purpose: SweepPurpose): Promise<SentRef> {
   const sweep = await sweepOf(deps, sweepId);
   if (isTron(sweep.network)) return sendTronSweepTransaction(deps, sweep, purpose);
   const config = requireEvmChain(deps, sweep.livemode, sweep.network);
-  const signer = requireSigner(deps);
   // Its gas topped up, the sweep moves on to its transfer (what `sweep --now` and the row show).
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
   const recorded = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await allocate(deps, config, sweep, purpose));
   // A top-up no longer needed (the fee fell since the plan, and the address holds enough gas): none is sent.
   if (!recorded) return { sentId: null, hash: null };
-  let sent = recorded;
-  if (sent.status === 'refused') throw new StepFailure(activityFailureTypes.signerRefused, `the signer refused this sweep's ${purpose} before`);
-  if (!sent.signed_transaction) {
-    try {
-      const signed = await signer.sign({
-        ...(sent.request as unknown as SignRequest),
-        request_id: sent.id,
-        workflow_id: sweep.workflow_id,
-      });
-      const head = await config.chain.headNumber();
-      sent = await updateSentTransaction(deps.db, sent.id, {
-        signed_transaction: signed.signed_transaction,
-        hash: signed.hash,
-        status: 'signed',
-        broadcast_block: head.toString(),
-      });
-    } catch (error) {
-      if (!(error instanceof SignerRefusedError)) throw error;
-      await releaseRefusedNonce(deps.db, sent);
-      throw new StepFailure(activityFailureTypes.signerRefused, error.message);
-    }
-  }
-  const hash = await config.chain.send(sent.signed_transaction!);
-  if (sent.status === 'signed') await updateSentTransaction(deps.db, sent.id, { status: 'broadcast' });
+  const { sent, hash } = await signAndBroadcast(deps, config, recorded, sweep.workflow_id);
   return { sentId: sent.id, hash };
 }
 
-async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep, purpose: SentPurpose): Promise<SentTransaction | undefined> {
+async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep, purpose: SweepPurpose): Promise<SentTransaction | undefined> {
   const { chain } = config;
   const { gasWallet } = await walletsOf(deps, sweep.livemode, sweep.network);
   const [fees, chainId] = await Promise.all([chain.feeQuote(), chain.chainId()]);
@@ -299,121 +255,22 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, sweep: Sweep,
   );
 }
 
-interface TxRequest {
-  tx: { value: string; data: string; gas_limit: string; max_fee_per_gas: string; max_priority_fee_per_gas: string };
-}
-
 /**
- * Step 4: whether the sent transaction is final. Until it is, the same bytes are sent again when
- * the node no longer knows them, and a version with a higher fee replaces them when they are stuck;
- * once final (whichever version was mined), what it moved and what it cost are booked, once.
+ * Step 4: whether the sent transaction is final (evm-sending.ts follows it: sent again when the node
+ * forgot it, replaced with a higher fee when stuck); once final, whichever version was mined, what it
+ * moved and what it cost are booked, once.
  */
 export async function confirmSweepTransaction(deps: TreasuryDeps, sentId: string): Promise<Confirmation> {
   const sent = await sentOf(deps, sentId);
   if (sent.status === 'confirmed') return { state: 'confirmed' };
   if (sent.status === 'failed') return { state: 'reverted' };
-  const sweep = await sweepOf(deps, sent.sweep_id);
+  const sweep = await sweepOf(deps, sent.sweep_id!);
   if (isTron(sweep.network)) return confirmTronSweepTransaction(deps, sweep, sent);
   const config = requireEvmChain(deps, sweep.livemode, sweep.network);
-  const { chain, confirmations } = config;
-  const versions = [{ hash: sent.hash!, request: sent.request }, ...(await replacedVersionsOf(deps.db, sent.id))];
-  let mined: { receipt: Receipt; request: TxRequest } | undefined;
-  for (const version of versions) {
-    const receipt = await chain.receipt(version.hash);
-    if (receipt) {
-      mined = { receipt, request: version.request as unknown as TxRequest };
-      break;
-    }
-  }
-  if (!mined) {
-    const replacement = await replaceIfStuck(deps, config, sweep, sent);
-    if (!replacement.replaced && !(await chain.isPending(sent.hash!))) await chain.send(sent.signed_transaction!);
-    return { state: 'waiting', confirmations: 0, ...replacement };
-  }
-  const { receipt, request } = mined;
-  const depth = Number((await chain.headNumber()) - receipt.blockNumber + 1n);
-  if (depth < confirmations) return { state: 'waiting', confirmations: depth, required: confirmations };
-  return bookFinal(deps.db, sweep, sent, receipt, BigInt(request.tx.value));
+  const progress = await followTransaction(deps, config, sent, { workflowId: sweep.workflow_id, movesBalance: sent.purpose === 'sweep' && isNative(sweep) });
+  if (progress.state === 'waiting') return progress;
+  return bookFinal(deps.db, sweep, sent, progress.receipt, BigInt(progress.request.tx.value));
 }
-
-/**
- * A transaction unmined `stuckAfterBlocks` after it was signed is replaced, whether the node still
- * holds it or has evicted it for a fee below the base fee (as nodes do): the same nonce, the
- * same transfer, fees raised by a quarter (at least the current quote; nodes take a replacement
- * only 10 % above). The request is recorded before the signer is asked, the signed replacement
- * before it is broadcast, so a crash anywhere asks for or sends the same bytes again. A native
- * sweep pays its higher gas out of what it moves; a sender that cannot pay more, or a signer whose
- * fee cap refuses it, leaves the transaction waiting, and stuck is counted again from now.
- */
-async function replaceIfStuck(
-  deps: TreasuryDeps,
-  config: TreasuryChain,
-  sweep: Sweep,
-  sent: SentTransaction,
-): Promise<{ replaced?: { hash: string; by: string }; stuck?: string }> {
-  const { chain } = config;
-  const head = await chain.headNumber();
-  if (sent.broadcast_block === null) {
-    await updateSentTransaction(deps.db, sent.id, { broadcast_block: head.toString() });
-    return {};
-  }
-  if (head - BigInt(sent.broadcast_block) < BigInt(config.stuckAfterBlocks)) return {};
-  let pending = sent;
-  if (!pending.replacement_request) {
-    const next = await replacementOf(config, sweep, sent);
-    if (typeof next === 'string') {
-      await dropReplacementRequest(deps.db, sent.id, head);
-      return { stuck: next };
-    }
-    pending = await recordReplacementRequest(deps.db, sent.id, next);
-  }
-  let signed: { signed_transaction: string; hash: string };
-  try {
-    signed = await requireSigner(deps).sign({
-      ...(pending.replacement_request as unknown as SignRequest),
-      request_id: `${sent.id}.v${sent.replacements + 1}`,
-      workflow_id: sweep.workflow_id,
-    });
-  } catch (error) {
-    if (!(error instanceof SignerRefusedError)) throw error;
-    await dropReplacementRequest(deps.db, sent.id, head);
-    return { stuck: `the signer refused a higher fee: ${error.message}` };
-  }
-  const replaced = await replaceSentVersion(deps.db, pending, signed, head);
-  await chain.send(replaced.signed_transaction!);
-  return { replaced: { hash: sent.hash!, by: signed.hash } };
-}
-
-/** The next version's request, or why there can be none. */
-async function replacementOf(config: TreasuryChain, sweep: Sweep, sent: SentTransaction): Promise<Record<string, unknown> | string> {
-  const { chain } = config;
-  const request = sent.request as unknown as TxRequest & Record<string, unknown>;
-  const gas = BigInt(request.tx.gas_limit);
-  const raise = (fee: bigint, percent: bigint) => fee + (fee * percent + 99n) / 100n;
-  const [quote, balance] = await Promise.all([chain.feeQuote(), chain.nativeBalance(sent.from_address)]);
-  const fees = (percent: bigint) => {
-    const tip = max(raise(BigInt(request.tx.max_priority_fee_per_gas), percent), quote.maxPriorityFeePerGas);
-    return { tip, maxFee: max(raise(BigInt(request.tx.max_fee_per_gas), percent), quote.maxFeePerGas, tip) };
-  };
-  const nativeSweep = sent.purpose === 'sweep' && isNative(sweep);
-  // What the sender has for gas: a native sweep's whole balance (it moves the rest), otherwise what the transfer leaves.
-  const forGas = nativeSweep ? balance : balance - BigInt(request.tx.value);
-  const chosen = [fees(25n), fees(10n)].find((candidate) => gas * candidate.maxFee < forGas);
-  if (!chosen) return `its sender ${sent.from_address} cannot pay a higher fee (it holds ${balance} wei)`;
-  return {
-    ...request,
-    tx: {
-      ...request.tx,
-      // Never more than it moved before (what the ledger knows of), and never more than the higher gas leaves.
-      ...(nativeSweep ? { value: min(BigInt(request.tx.value), balance - gas * chosen.maxFee).toString() } : {}),
-      max_fee_per_gas: chosen.maxFee.toString(),
-      max_priority_fee_per_gas: chosen.tip.toString(),
-    },
-  };
-}
-
-const max = (...values: bigint[]) => values.reduce((a, b) => (a > b ? a : b));
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** The sweep's end: completed once its transfer is final, failed with why otherwise. */
 export async function finishSweep(deps: TreasuryDeps, sweepId: string, outcome: { completed: true } | { completed: false; reason: string }): Promise<void> {

@@ -7,14 +7,18 @@ type Updated = ColumnType<Date, Date | undefined, Date>;
 
 export type SweepStatus = 'pending' | 'topping_up' | 'sending' | 'completed' | 'skipped' | 'failed';
 /** Tron's token sweeps may borrow energy from the gas wallet's stake: lent before the transfer, taken back after it. */
-export type SentPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
+export type SentPurpose = SweepPurpose | 'payout';
+/** The transactions a sweep may send. */
+export type SweepPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 export type SentStatus = 'allocated' | 'signed' | 'broadcast' | 'confirmed' | 'failed' | 'refused';
-export type HoldingsKind = 'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee' | 'energy_delegation' | 'energy_reclaim' | 'gas_funding';
+export type HoldingsKind =
+  'deposit' | 'reversal' | 'gas_topup' | 'sweep' | 'network_fee' | 'energy_delegation' | 'energy_reclaim' | 'gas_funding' | 'payout' | 'treasury_funding';
 /**
  * Debit-positive: an asset account's balance is what it holds; `received` is what customers paid in
- * and `funding` what the operator put into the gas wallet, both from outside (negative).
+ * and `funding` what the operator put into the gas wallet, both from outside (negative); `paid_out`
+ * what payouts sent outside (positive).
  */
-export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received' | 'funding';
+export type HoldingsAccount = 'deposit_addresses' | 'gas_wallet' | 'treasury' | 'network_fees' | 'received' | 'funding' | 'paid_out';
 
 export interface SweepsTable {
   id: string;
@@ -41,7 +45,9 @@ export interface SweepsTable {
 
 export interface TreasuryTransactionsSentTable {
   id: string;
-  sweep_id: string;
+  /** Whose transaction it is: a sweep's or a payout's (exactly one is set). */
+  sweep_id: string | null;
+  payout_id: ColumnType<string | null, string | null | undefined, never>;
   purpose: SentPurpose;
   livemode: boolean;
   network: string;

@@ -44,7 +44,7 @@ import {
   updateSentTransaction,
   updateSweep,
 } from './sweeps.repository';
-import type { SentPurpose, SentTransaction, Sweep } from './treasury.table';
+import type { SweepPurpose, SentTransaction, Sweep } from './treasury.table';
 import { buildTronTransaction, hex41, TronBroadcastError, tronTokenTransfer, type TronTreasuryChain } from './tron-chain';
 
 /** Bandwidth a transaction takes (its bytes, one signature, 64 for its result), with room: a TRX transfer is about 270, a TRC-20 transfer about 345. */
@@ -147,7 +147,7 @@ export async function prepareTronSweep(deps: TreasuryDeps, sweep: Sweep): Promis
 }
 
 /** Step 3 on Tron: the sweep's transaction of this purpose, built and recorded once, signed once, broadcast (again) from the recorded bytes. */
-export async function sendTronSweepTransaction(deps: TreasuryDeps, sweep: Sweep, purpose: SentPurpose): Promise<SentRef> {
+export async function sendTronSweepTransaction(deps: TreasuryDeps, sweep: Sweep, purpose: SweepPurpose): Promise<SentRef> {
   const config = requireTron(deps, sweep);
   const signer = requireSigner(deps);
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
@@ -180,7 +180,7 @@ export async function sendTronSweepTransaction(deps: TreasuryDeps, sweep: Sweep,
 }
 
 /** The transaction of `purpose`, built against the head and recorded; undefined when none is needed. */
-async function buildAndRecord(deps: TreasuryDeps, config: TronTreasury, sweep: Sweep, purpose: SentPurpose): Promise<SentTransaction | undefined> {
+async function buildAndRecord(deps: TreasuryDeps, config: TronTreasury, sweep: Sweep, purpose: SweepPurpose): Promise<SentTransaction | undefined> {
   const { chain } = config;
   const { gasWallet } = await walletsOf(deps, sweep.livemode, sweep.network);
   const amount = BigInt(sweep.amount!);

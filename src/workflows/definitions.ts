@@ -400,8 +400,46 @@ export interface TreasuryActivities {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Payouts (docs/payouts.md): payoutWorkflow per payout or refund, id `payout:{mode}:{payoutId}`,
+// queued in the outbox with the payout's row by the API.
 
-export type Activities = DepositActivities & WebhookActivities & ChainActivities & OrderActivities & MaintenanceActivities & TreasuryActivities;
+export const payoutWorkflowId = (input: { livemode: boolean; payoutId: string }) => `payout:${modeOf(input.livemode)}:${input.payoutId}`;
+
+export interface PayoutWorkflowInput {
+  payoutId: string;
+  livemode: boolean;
+  merchantId: string;
+  network: string;
+  currency: string;
+}
+
+export type PayoutOutcome = 'completed' | 'failed' | 'canceled';
+
+/**
+ * What sending a payout answered: sent (its transaction to follow), waiting for the hot wallet to
+ * hold enough (`queued`, with why), or nothing to do because it is over (canceled before it was sent).
+ */
+export type PayoutSend =
+  { state: 'broadcast'; sentId: string; hash: string } | { state: 'queued'; reason: string } | { state: 'over'; status: 'completed' | 'failed' | 'canceled' };
+
+export interface PayoutActivities {
+  /** Allocates, signs and broadcasts the payout's transaction once (every later call re-sends the same bytes), or says why it waits. */
+  sendPayout(input: { payoutId: string }): Promise<PayoutSend>;
+  /** Whether its transaction is final; once final, books it (completed) or records it failed (reverted). */
+  confirmPayout(input: { sentId: string }): Promise<SweepConfirmation>;
+  /** Records a payout that will not be paid (refused by the signer before anything was sent); what it held is free again. */
+  failPayout(input: { payoutId: string; reason: string }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Activities = DepositActivities &
+  WebhookActivities &
+  ChainActivities &
+  OrderActivities &
+  MaintenanceActivities &
+  TreasuryActivities &
+  PayoutActivities;
 
 /**
  * Every workflow, by the name the worker registers it under and the client starts it by.
@@ -419,4 +457,5 @@ export interface Workflows {
   sweepRunWorkflow(input: SweepRunInput): Promise<SweepRunResult>;
   sweepWorkflow(input: SweepWorkflowInput): Promise<SweepOutcome>;
   reconcileWorkflow(input: SweepRunInput): Promise<ReconciliationResult>;
+  payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutOutcome>;
 }

@@ -6,6 +6,7 @@ import type { simulatedConfirmationsWorkflow } from './simulated-confirmations.w
 import type { orderWorkflow } from './order.workflow';
 import type { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
 import type { reconcileWorkflow, sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
+import type { payoutWorkflow } from './payout.workflow';
 import type { eventDispatchWorkflow, webhookDeliveryWorkflow } from './webhook-delivery.workflow';
 
 export { depositWorkflow } from './deposit.workflow';
@@ -15,6 +16,7 @@ export { chainWatcherWorkflow } from './chain-watcher.workflow';
 export { orderWorkflow } from './order.workflow';
 export { pruneRequestLogWorkflow, purgeIdempotencyKeysWorkflow } from './maintenance.workflow';
 export { reconcileWorkflow, sweepRunWorkflow, sweepWorkflow } from './treasury.workflow';
+export { payoutWorkflow } from './payout.workflow';
 
 /** Fails to compile when a registered workflow no longer has the signature clients start it with (definitions.ts). */
 export type RegisteredWorkflows = Registered<{
@@ -29,5 +31,6 @@ export type RegisteredWorkflows = Registered<{
   sweepRunWorkflow: typeof sweepRunWorkflow;
   sweepWorkflow: typeof sweepWorkflow;
   reconcileWorkflow: typeof reconcileWorkflow;
+  payoutWorkflow: typeof payoutWorkflow;
 }>;
 type Registered<T extends Workflows & Record<Exclude<keyof T, keyof Workflows>, never>> = T;

@@ -105,6 +105,15 @@ const startMetadataOf: { [Name in keyof Workflows]: (...args: Parameters<Workflo
     typedSearchAttributes: [],
     staticSummary: `Reconcile ${input.network} (${modeOf(input.livemode)}) holdings with the chain`,
   }),
+  payoutWorkflow: (input) => ({
+    typedSearchAttributes: present([
+      keyword(searchAttributes.MerchantId, input.merchantId),
+      { key: searchAttributes.Network, value: [input.network] },
+      { key: searchAttributes.Currency, value: [input.currency] },
+      { key: searchAttributes.Livemode, value: input.livemode },
+    ]),
+    staticSummary: `Payout ${input.payoutId}: ${input.currency} on ${input.network}${modeNote(input)}`,
+  }),
 };
 
 /** The search attributes, summary and details a start of `name` with `args` carries. */

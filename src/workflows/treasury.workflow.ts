@@ -7,7 +7,7 @@
  * resumes without paying twice.
  */
 import { executeChild, log, ParentClosePolicy, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Activities, ReconciliationResult, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
+import type { Activities, ReconciliationResult, SweepConfirmation, SweepOutcome, SweepRunInput, SweepRunResult, SweepWorkflowInput } from './definitions';
 import { CONFIRMATION_POLL_MS, nextAsk } from './confirmation-pace';
 import { activityRetry, patches } from './versions';
 
@@ -97,10 +97,19 @@ async function reclaimEnergy(sweepId: string): Promise<void> {
  * seventy, each an activity and a timer in the history.
  */
 async function untilFinal(sentId: string): Promise<'confirmed' | 'reverted'> {
+  return askUntilFinal(() => steps.confirmSweepTransaction({ sentId }));
+}
+
+/** Asks `confirm` at the pace above until the transaction is final (a payout's too). */
+export async function askUntilFinal(
+  confirm: () => Promise<SweepConfirmation>,
+  onWaiting?: (confirmation: SweepConfirmation) => void,
+): Promise<'confirmed' | 'reverted'> {
   const paced = patched(patches.sweepConfirmationsPaced);
   let firstMined: { at: number; depth: number } | undefined;
   for (;;) {
-    const confirmation = await steps.confirmSweepTransaction({ sentId });
+    const confirmation = await confirm();
+    onWaiting?.(confirmation);
     if (confirmation.state !== 'waiting') return confirmation.state;
     const now = Date.now();
     // A reorg that took it away starts the count again.

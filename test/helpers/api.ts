@@ -52,6 +52,7 @@ export type TestApiOptions = Pick<AppDeps, 'db' | 'temporal'> &
       | 'webhookPolicy'
       | 'tokenContracts'
       | 'requestLog'
+      | 'payouts'
     >
   > & {
     rateLimits?: Partial<RateLimitSettings>;

@@ -26,6 +26,7 @@ export const isolatedNamespaces = {
   checkout: 'checkout',
   treasury: 'treasury',
   tronTreasury: 'tron-treasury',
+  payouts: 'payouts',
   archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',

@@ -137,9 +137,13 @@ describe('npm run dev', () => {
       gas_wallets: { test: gasWallet },
       tron_gas_wallets: { test: tronGasWallet },
       treasuries: { test: { ethereum: treasury, tron: tronTreasury } },
+      // Payouts are sent from the treasury: the development one is the signer's hot wallet.
+      hot_wallets: { test: treasury },
     });
     const anvil = new JsonRpcProvider(`http://127.0.0.1:${anvilPort}`, undefined, { staticNetwork: true });
     expect(await anvil.getBalance(gasWallet!)).toBeGreaterThanOrEqual(parseEther('1'));
+    // The hot wallet has ETH for its payouts' gas, as an operator would fund it.
+    expect(await anvil.getBalance(treasury!)).toBeGreaterThanOrEqual(parseEther('1'));
     anvil.destroy();
     // The Tron gas wallet is funded and has staked TRX for energy on the stand-in, as an operator would by hand.
     const tronAccount = (await (

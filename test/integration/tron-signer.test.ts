@@ -131,6 +131,7 @@ describe('the signer process on Tron', () => {
       gas_wallets: { test: root.derivePath("m/44'/60'/1'/0/0").address },
       treasuries: { test: { tron: treasury } },
       tron_gas_wallets: { test: gasWallet },
+      hot_wallets: { test: root.derivePath("m/44'/60'/2'/0/0").address },
     });
   });
 

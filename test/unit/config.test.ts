@@ -36,6 +36,13 @@ describe('loadConfig', () => {
       trustedProxies: [],
       healthToken: undefined,
       requestLogRetentionDays: 30,
+      payouts: {
+        authorizationSecret: undefined,
+        liveEnabled: false,
+        feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
+        dailyLimitUsdCents: { test: undefined, live: 1_000_000n },
+        approvalAboveUsdCents: undefined,
+      },
       treasury: { signer: undefined, sweepIntervalMinutes: 60, sweepIntervals: {}, sweepMinimums: {}, sweepMinimumUsdCents: undefined },
     });
   });
@@ -314,6 +321,29 @@ describe('loadConfig', () => {
       secret,
     });
     expect(loadConfig(complete).operatorWebhook).toBeUndefined();
+  });
+
+  it('reads payouts: off without an authorization secret, live ones off unless enabled, a USD fee per network', () => {
+    const payouts = loadConfig({
+      ...complete,
+      INFLOW_PAYOUT_AUTHORIZATION_SECRET: 'p'.repeat(32),
+      INFLOW_PAYOUTS_LIVE: 'enabled',
+      INFLOW_PAYOUT_FEE_USD: '0.50',
+      INFLOW_PAYOUT_FEE_USD_ETHEREUM: '5',
+      INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST: '100',
+      INFLOW_PAYOUT_APPROVAL_ABOVE_USD: '2500.50',
+    }).payouts;
+    expect(payouts).toEqual({
+      authorizationSecret: 'p'.repeat(32),
+      liveEnabled: true,
+      feeUsdCents: { ethereum: 500n, polygon: 50n, bsc: 50n, arbitrum: 50n, base: 50n, tron: 50n },
+      dailyLimitUsdCents: { test: 10_000n, live: 1_000_000n },
+      approvalAboveUsdCents: 250_050n,
+    });
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_AUTHORIZATION_SECRET: 'short' })).toThrow(/INFLOW_PAYOUT_AUTHORIZATION_SECRET/);
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_USD_MOON: '1' })).toThrow(/INFLOW_PAYOUT_FEE_USD_MOON names no supported network/);
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_USD_BASE: '1.234' })).toThrow(/INFLOW_PAYOUT_FEE_USD_BASE must be a USD amount/);
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUTS_LIVE: 'yes' })).toThrow(/INFLOW_PAYOUTS_LIVE/);
   });
 
   it('treats an empty variable as unset', () => {

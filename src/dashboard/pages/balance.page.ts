@@ -1,4 +1,4 @@
-/** Balance: the ledger's transactions (a completed deposit booked, or reversed after a reorg), filtered, paged and downloadable as CSV. */
+/** Balance: the ledger's transactions (a completed deposit booked, reversed after a reorg, or a completed payout), filtered, paged and downloadable as CSV. */
 import type { Context } from 'koa';
 import type { Inflow, Schemas } from '../../../sdk/src';
 import { currencyNames, networkNames } from '../../domain/networks';
@@ -11,7 +11,7 @@ import { when } from '../layout';
 import { sendCsv } from '../responses';
 import type { DashboardPage, DashboardState } from '../view';
 
-const types = ['deposit', 'reversal'] as const;
+const types = ['deposit', 'reversal', 'payout'] as const;
 /** The filter's values as the SDK types them (the document's enum of currencyNames). */
 type Currency = NonNullable<NonNullable<Parameters<Inflow['balanceTransactions']['export']>[0]>['currency']>;
 
@@ -23,7 +23,16 @@ const columns: Array<Column<Schemas['BalanceTransaction']>> = [
   { header: 'Net', cell: (transaction) => `${transaction.net} ${transaction.currency}`, cellAttributes: html`data-field="net"` },
   { header: 'Net (USD)', cell: (transaction) => `$${transaction.net_usd}`, hideNarrow: true },
   { header: 'Network', cell: (transaction) => transaction.network, hideNarrow: true },
-  { header: 'Deposit', cell: (transaction) => idLink(`/dashboard/deposits/${transaction.deposit_id}`, transaction.deposit_id), hideNarrow: true },
+  {
+    header: 'Deposit or payout',
+    cell: (transaction) =>
+      transaction.deposit_id
+        ? idLink(`/dashboard/deposits/${transaction.deposit_id}`, transaction.deposit_id)
+        : transaction.payout_id
+          ? idLink(`/dashboard/payouts/${transaction.payout_id}`, transaction.payout_id)
+          : '—',
+    hideNarrow: true,
+  },
   { header: 'Created', cell: (transaction) => when(transaction.created_at), hideNarrow: true },
 ];
 
@@ -45,7 +54,10 @@ async function transactionList(ctx: Context, { inflow }: DashboardState) {
   const list = await inflow.balanceTransactions.list({ limit: 50, ...filters.query, ...(after ? { starting_after: after } : {}) });
   return {
     title: 'Balance transactions',
-    body: html`<p>The ledger: one transaction per completed deposit, and one (negative) per deposit reversed after a reorg. The overview sums them.</p>
+    body: html`<p>
+        The ledger: one transaction per completed deposit, one (negative) per deposit reversed after a reorg, and one (negative) per completed payout or refund.
+        The overview sums them.
+      </p>
       ${filterForm({ id: 'balance-filters', action: '/dashboard/balance', label: 'Filter balance transactions' }, [
         choiceFilter('b-type', 'Type', 'type', types, filters.shown.type),
         choiceFilter('b-network', 'Network', 'network', networkNames, filters.shown.network),

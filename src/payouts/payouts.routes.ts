@@ -1,0 +1,59 @@
+import Router from '@koa/router';
+import { callerOf, transactionOf, type AppState } from '../api/context';
+import { idempotency } from '../api/middleware/idempotency';
+import { prepare, transaction } from '../api/middleware/transaction';
+import { inputOf } from '../api/middleware/validate';
+import { route } from '../api/operation';
+import { paginate } from '../api/pagination';
+import type { PayoutSettings } from '../config';
+import type { Db } from '../db/database';
+import { ResourceMissingError } from '../domain/errors';
+import type { Mode } from '../domain/mode';
+import type { PriceSource } from '../prices/price-source';
+import { payoutObject } from './payout.presenter';
+import { findPayout, listPayouts } from './payouts.repository';
+import { payoutOperations as operations } from './payouts.schema';
+import { approvePayout, cancelPayout, createPayout, preparePayout } from './payouts.service';
+
+export interface PayoutRouteDeps {
+  db: Db;
+  prices: Record<Mode, PriceSource>;
+  payouts?: PayoutSettings | undefined;
+}
+
+/** `POST /payouts`, its list, one by id, and its cancel (docs/payouts.md). */
+export function payoutRoutes(deps: PayoutRouteDeps): Router<AppState> {
+  const router = new Router<AppState>();
+
+  // The operator's settings and the fee's price are read before the transaction opens.
+  const prepared = prepare(async (ctx) => {
+    const caller = callerOf(ctx);
+    return preparePayout(caller, inputOf(ctx, operations.create.body), { settings: deps.payouts, prices: deps.prices[caller.mode] });
+  });
+  route(router, operations.create, prepared, transaction(deps.db), idempotency(), async (ctx) => {
+    const ready = prepared.of(ctx);
+    return createPayout(transactionOf(ctx), callerOf(ctx), inputOf(ctx, operations.create.body), { ...ready, amount: ready.amount! });
+  });
+
+  route(router, operations.list, async (ctx) => {
+    const caller = callerOf(ctx);
+    const { status, deposit_id, external_id, ...page } = inputOf(ctx, operations.list.query);
+    return paginate(page, {
+      fetch: (window) => listPayouts(deps.db, caller, { status, deposit_id, external_id }, window),
+      exists: async (id) => (await findPayout(deps.db, caller, id)) !== undefined,
+      present: (rows) => rows.map(payoutObject),
+    });
+  });
+
+  route(router, operations.retrieve, async (ctx) => {
+    const id = ctx.params.id ?? '';
+    const payout = await findPayout(deps.db, callerOf(ctx), id);
+    if (!payout) throw new ResourceMissingError(`No such payout: '${id}'`, 'id');
+    return payoutObject(payout);
+  });
+
+  route(router, operations.cancel, transaction(deps.db), idempotency(), async (ctx) => cancelPayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''));
+  route(router, operations.approve, transaction(deps.db), idempotency(), async (ctx) => approvePayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''));
+
+  return router;
+}
