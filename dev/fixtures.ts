@@ -2,6 +2,7 @@
  * Data factories for tests and benchmarks: real rows through inflow's own service functions and
  * repositories, with sensible defaults, so a test states only what it is about.
  */
+import type { PayoutSettings } from '../src/config';
 import { randomBytes } from 'node:crypto';
 import { AddressDeriver, xpubsFromMnemonic } from '../src/chains/derivation';
 import { createCustomer } from '../src/customers/customers.service';
@@ -34,6 +35,13 @@ export const testSecretKey = Buffer.from(testSecretKeyHex, 'hex');
  * does not use it: it makes a token per start and prints how to read the detail with it.
  */
 export const testHealthToken = 'health-0123456789abcdef0123456789abcdef';
+
+/** Payouts as an operator enables them for tests: a public authorisation secret (test mode only), USD 1 a payout, no limit in test mode. */
+export const testPayoutSettings: PayoutSettings = {
+  authorizationSecret: 'payout-authorization-0123456789abcdef',
+  liveEnabled: false,
+  feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
+};
 
 /** The static price table for both modes, as tests and benchmarks price fees and fiat (live too, as INFLOW_ALLOW_STATIC_PRICES_LIVE=true does). */
 export function staticPrices(): Record<Mode, PriceSource> {

@@ -68,17 +68,17 @@ export interface BalanceRow {
  * included), pending (held by payouts in flight: their rows, not yet the ledger's) and available.
  */
 export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<BalanceRow[]> {
+  // The entries alone (one index range per merchant and mode), and the payouts' own rows for what they
+  // held and took: a completed payout's booking is written with its status, so the two agree.
   const { rows } = await sql<BalanceRow>`
     with entries as (
-      select e.network, e.currency,
-             coalesce(sum(-e.amount) filter (where e.account = 'customer_deposits'), 0) as received,
-             coalesce(sum(e.amount) filter (where e.account = 'platform_fees' and t.kind <> 'payout'), 0) as fees,
-             coalesce(sum(e.amount) filter (where e.account = 'merchant_balance' and t.kind <> 'payout'), 0) as net,
-             coalesce(sum(e.amount) filter (where e.account = 'merchant_balance'), 0) as posted,
-             coalesce(sum(-e.amount) filter (where e.account = 'merchant_balance' and t.kind = 'payout'), 0) as paid_out
-      from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
-      where e.merchant_id = ${tenant.merchantId} and e.livemode = ${tenant.livemode}
-      group by e.network, e.currency
+      select network, currency,
+             coalesce(sum(-amount) filter (where account = 'customer_deposits'), 0) as received,
+             coalesce(sum(amount) filter (where account = 'platform_fees'), 0) as all_fees,
+             coalesce(sum(amount) filter (where account = 'merchant_balance'), 0) as posted
+      from ledger_entries
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode}
+      group by network, currency
     ), transactions as (
       select network, currency,
              sum(case kind when 'deposit' then 1 else -1 end) as deposit_count,
@@ -87,16 +87,24 @@ export async function balanceByCurrency(db: Executor, tenant: Tenant): Promise<B
       from ledger_transactions
       where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and kind in ('deposit', 'reversal')
       group by network, currency
-    ), held as (
-      select network, currency, sum(amount + fee) as pending
+    ), payout_totals as (
+      select network, currency,
+             coalesce(sum(amount + fee) filter (where status in (${sql.join([...inFlightStatuses])})), 0) as pending,
+             coalesce(sum(amount) filter (where status = 'completed'), 0) as paid_amount,
+             coalesce(sum(fee) filter (where status = 'completed'), 0) as paid_fees
       from payouts
-      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and status in (${sql.join([...inFlightStatuses])})
+      where merchant_id = ${tenant.merchantId} and livemode = ${tenant.livemode} and status in (${sql.join([...inFlightStatuses, 'completed'])})
       group by network, currency
     )
-    select e.network, e.currency, e.received::text, e.fees::text, e.net::text, e.posted::text,
-           coalesce(h.pending, 0)::text as pending, (e.posted - coalesce(h.pending, 0))::text as available, e.paid_out::text,
+    select e.network, e.currency, e.received::text,
+           (e.all_fees - coalesce(p.paid_fees, 0))::text as fees,
+           (e.posted + coalesce(p.paid_amount + p.paid_fees, 0))::text as net,
+           e.posted::text,
+           coalesce(p.pending, 0)::text as pending,
+           (e.posted - coalesce(p.pending, 0))::text as available,
+           coalesce(p.paid_amount + p.paid_fees, 0)::text as paid_out,
            t.deposit_count::text, t.received_usd_cents::text, t.fees_usd_cents::text
-    from entries e join transactions t using (network, currency) left join held h using (network, currency)
+    from entries e join transactions t using (network, currency) left join payout_totals p using (network, currency)
     order by e.network, e.currency`.execute(db);
   return rows;
 }

@@ -84,7 +84,7 @@ export const payoutOperations = {
     resource: 'payouts',
     summary: 'Create a payout',
     description:
-      "Sends part of the available balance to an address, from the treasury's hot wallet. The amount and the fee are held at once, under the merchant's ledger lock: a 400 `balance_insufficient` writes nothing. A payout workflow then signs, broadcasts and follows its transaction to the network's confirmations, and books it (`payout.completed`); a failure releases the hold (`payout.failed`). Live payouts are off until the operator enables them (403 `payouts_disabled`); what one merchant pays out in 24 hours is limited (400 `payout_limit_exceeded`), and a payout above the operator's threshold waits for another key's approval (`requires_approval`).",
+      "Sends part of the available balance to an address, from the treasury's hot wallet. The amount and the fee are held at once, under the merchant's ledger lock: a 400 `balance_insufficient` writes nothing. A destination that is not an address of the network in its checksummed form is a 400 `destination_invalid`; a network payouts do not support yet (Tron) a 400 `network_unsupported`. A payout workflow then signs, broadcasts and follows its transaction to the network's confirmations, and books it (`payout.completed`); a failure releases the hold (`payout.failed`). Live payouts are off until the operator enables them (403 `payouts_disabled`); what one merchant pays out in 24 hours is limited (400 `payout_limit_exceeded`), and a payout above the operator's threshold waits for another key's approval (`requires_approval`).",
     body: CreatePayoutBody,
     response: PayoutObject,
     idempotent: true,
@@ -119,7 +119,7 @@ export const payoutOperations = {
     resource: 'payout_approvals',
     summary: 'Approve a payout',
     description:
-      'A payout worth more than the operator\'s approval threshold (INFLOW_PAYOUT_APPROVAL_ABOVE_USD) is made `requires_approval`: its amount is held, and nothing is sent until a key with `write` on `payout_approvals`, other than the key that made it (403 `payout_approval_same_key`), approves it here. It then goes on as `pending`. An approved payout answers as it is; one that does not require approval is a 400 `payout_not_awaiting_approval`.',
+      "A payout worth more than the operator's approval threshold (INFLOW_PAYOUT_APPROVAL_ABOVE_USD) is made `requires_approval`: its amount is held, and nothing is sent until a key with `write` on `payout_approvals`, other than the key that made it (403 `payout_approval_same_key`), approves it here. It then goes on as `pending`. An approved payout answers as it is; one that does not require approval is a 400 `payout_not_awaiting_approval`.",
     body: NoParameters,
     response: PayoutObject,
     idempotent: true,

@@ -22,7 +22,15 @@ import { PriceUnavailableError, type PriceSource } from '../prices/price-source'
 import { payoutAuthorization } from '../treasury/payout-authorization';
 import { payoutWorkflowId } from '../workflows/definitions';
 import { payoutObject } from './payout.presenter';
-import { cancelPayoutIfCancelable, findPayout, findPayoutByExternalId, insertPayout, paidOutUsdCentsSince, refundedOrHeld, transitionPayout } from './payouts.repository';
+import {
+  cancelPayoutIfCancelable,
+  findPayout,
+  findPayoutByExternalId,
+  insertPayout,
+  paidOutUsdCentsSince,
+  refundedOrHeld,
+  transitionPayout,
+} from './payouts.repository';
 import type { PayoutObject } from './payouts.schema';
 import type { Payout } from './payouts.table';
 
@@ -83,7 +91,8 @@ export async function preparePayout(
   try {
     amount = input.amount === undefined ? undefined : parseAmount(input.amount, asset.decimals);
   } catch (error) {
-    if (error instanceof AmountFormatError) throw new InvalidRequestError(`amount ${error.message}`, 'amount');
+    // A refund's currency is its deposit's: its precision is known only then.
+    if (error instanceof AmountFormatError) throw new InvalidRequestError(`amount ${error.message}`, 'amount', 'amount_invalid');
     throw error;
   }
   const destination = checkDestination(input.network, input.destination);
@@ -103,18 +112,24 @@ export async function preparePayout(
 function checkDestination(network: Network, destination: string): string {
   if (networks[network].family === 'tron') {
     if (!isTronAddress(destination))
-      throw new InvalidRequestError(`destination must be a Tron address (base58check, T…); '${destination}' is not one.`, 'destination');
+      throw new InvalidRequestError(`destination must be a Tron address (base58check, T…); '${destination}' is not one.`, 'destination', 'destination_invalid');
     return destination;
   }
   if (!isAddress(destination))
-    throw new InvalidRequestError(`destination must be an EVM address (0x and 40 hex digits, EIP-55 checksummed); '${destination}' is not one.`, 'destination');
+    throw new InvalidRequestError(
+      `destination must be an EVM address (0x and 40 hex digits, EIP-55 checksummed); '${destination}' is not one.`,
+      'destination',
+      'destination_invalid',
+    );
   const checksummed = getAddress(destination);
   if (checksummed !== destination)
     throw new InvalidRequestError(
       `destination must be written in its EIP-55 checksummed form, which guards against a mistyped address: check that '${checksummed}' is the address you mean, and send that.`,
       'destination',
+      'destination_invalid',
     );
-  if (BigInt(checksummed) === 0n) throw new InvalidRequestError('destination is the zero address: anything sent there is burned.', 'destination');
+  if (BigInt(checksummed) === 0n)
+    throw new InvalidRequestError('destination is the zero address: anything sent there is burned.', 'destination', 'destination_invalid');
   return checksummed;
 }
 
@@ -264,14 +279,21 @@ export async function approvePayout(transaction: Executor, caller: Tenant & { ap
   if (!payout) throw new ResourceMissingError(`No such payout: '${id}'`, 'id');
   if (payout.approved_by_key_id !== null) return payoutObject(payout);
   if (payout.status !== 'requires_approval')
-    throw new InvalidRequestError(`The payout is ${payout.status}: only one that requires approval can be approved.`, undefined, 'payout_not_awaiting_approval');
+    throw new InvalidRequestError(
+      `The payout is ${payout.status}: only one that requires approval can be approved.`,
+      undefined,
+      'payout_not_awaiting_approval',
+    );
   if (payout.created_by_key_id === caller.apiKeyId)
     throw new PermissionError(
       'A payout is approved by another key than the one that made it: approve it with a second key that has write on payout_approvals.',
       undefined,
       'payout_approval_same_key',
     );
-  const approved = await transitionPayout(transaction, payout.id, ['requires_approval'], 'pending', { approved_by_key_id: caller.apiKeyId, approved_at: new Date() });
+  const approved = await transitionPayout(transaction, payout.id, ['requires_approval'], 'pending', {
+    approved_by_key_id: caller.apiKeyId,
+    approved_at: new Date(),
+  });
   if (!approved) throw new InvalidRequestError('The payout was canceled or changed while being approved.', undefined, 'payout_not_awaiting_approval');
   return payoutObject(approved);
 }

@@ -33,7 +33,7 @@ import type { PayoutSend, SweepConfirmation } from '../workflows/definitions';
 import { tokenTransferData, type FeeQuote } from './evm-chain';
 import { followTransaction, signAndBroadcast, type TxRequest } from './evm-sending';
 import { bookHoldings, type HoldingsEntry } from './holdings.repository';
-import { notConfigured, requireEvmChain, requireSigner, sentOf, walletsOf, type TreasuryChain, type TreasuryDeps } from './sweep-context';
+import { notConfigured, requireEvmChain, requireSigner, sentOf, type TreasuryChain, type TreasuryDeps } from './sweep-context';
 import { allocateSentTransaction, payoutTransactionOf, updateSentTransaction } from './sweeps.repository';
 import type { SentTransaction } from './treasury.table';
 import type { Receipt } from './evm-chain';
@@ -56,9 +56,12 @@ const isNativePayout = (payout: Payout) => payout.currency === networks[payout.n
  */
 export async function hotWalletOf(deps: TreasuryDeps, livemode: boolean, network: string): Promise<string> {
   const mode = modeOf(livemode);
-  const [health, { treasury }] = await Promise.all([requireSigner(deps).health(), walletsOf(deps, livemode, network)]);
+  const health = await requireSigner(deps).health();
   const hot = health.hot_wallets?.[mode];
+  const treasury = health.treasuries[mode]?.[network as Network];
   if (!hot) throw notConfigured(`The signer has no ${mode}-mode hot wallet (no ${mode}-mode key): no payout can be sent.`);
+  if (!treasury)
+    throw notConfigured(`The signer has no ${mode}-mode treasury for ${network} (INFLOW_TREASURY_${network.toUpperCase()}_${mode.toUpperCase()}).`);
   if (hot.toLowerCase() !== treasury.toLowerCase())
     throw notConfigured(
       `Payouts are sent from the signer's hot wallet ${hot} (m/44'/60'/2'/0/0), which must be ${network}'s ${mode}-mode treasury, so that sweeps fill it; the treasury is ${treasury} (INFLOW_TREASURY_${network.toUpperCase()}_${mode.toUpperCase()}).`,
@@ -103,37 +106,25 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, payout: Payou
   const native = isNativePayout(payout);
   const token = native ? undefined : config.tokens.find((candidate) => candidate.currency === payout.currency)?.address;
   if (!native && !token) throw notConfigured(`No ${payout.currency} contract is configured for ${payout.network} in ${modeOf(payout.livemode)} mode.`);
-  const [fees, chainId, coin, held] = await Promise.all([
+  const [fees, chainId, chainNonce, coin, held] = await Promise.all([
     chain.feeQuote(),
     chain.chainId(),
+    chain.pendingNonce(hotWallet),
     chain.nativeBalance(hotWallet),
     native ? Promise.resolve(0n) : chain.tokenBalance(token!, hotWallet),
   ]);
-  const shortOf = async (transaction: Executor, gasLimit: bigint) => {
-    const committed = await committedFrom(transaction, payout, hotWallet);
-    const gas = gasLimit * fees.maxFeePerGas;
-    if (native)
-      return coin - committed.native < amount + gas
-        ? `the hot wallet ${hotWallet} holds ${coin} of which payouts being sent take ${committed.native}; this one needs ${amount + gas} (with gas)`
-        : undefined;
-    if (held - committed.currency < amount)
-      return `the hot wallet ${hotWallet} holds ${held} ${payout.currency} of which payouts being sent take ${committed.currency}; this one needs ${amount}`;
-    if (coin - committed.native < gas)
-      return `the hot wallet ${hotWallet} holds ${coin} wei for gas of which payouts being sent take ${committed.native}; this one needs ${gas}`;
-    return undefined;
-  };
-  // Estimated only once the wallet holds the token: a transfer it cannot pay reverts in the estimate.
+  // A token transfer's gas is estimated only once the wallet holds the token: one it cannot pay reverts in the estimate.
   const gasLimit = native
     ? NATIVE_TRANSFER_GAS
     : held >= amount
       ? ((await chain.estimateGas({ from: hotWallet, to: token!, value: 0n, data: tokenTransferData(payout.destination, amount) })) *
           (100n + GAS_MARGIN_PERCENT)) /
         100n
-      : 0n;
+      : undefined;
   return inTransaction(deps.db, async (transaction) => {
     await sql`select pg_advisory_xact_lock(hashtext('hot-wallet:' || ${modeOf(payout.livemode)} || ':' || ${payout.network}))`.execute(transaction);
-    const short =
-      gasLimit === 0n ? `the hot wallet ${hotWallet} holds ${held} ${payout.currency}; this payout needs ${amount}` : await shortOf(transaction, gasLimit);
+    const committed = await committedFrom(transaction, payout, hotWallet);
+    const short = shortfall(payout, { address: hotWallet, coin, held }, committed, gasLimit === undefined ? undefined : gasLimit * fees.maxFeePerGas);
     if (short !== undefined) {
       await transitionPayout(transaction, payout.id, ['pending'], 'queued');
       return { queued: short };
@@ -150,7 +141,7 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, payout: Payou
         network: payout.network,
         from: hotWallet,
         to: native ? payout.destination : token!,
-        chainNonce: await chain.pendingNonce(hotWallet),
+        chainNonce,
       },
       (nonce) => ({
         reason: `payout ${payout.id}: ${payout.amount} base units of ${payout.currency} to ${payout.destination}`,
@@ -165,12 +156,34 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, payout: Payou
           to: native ? payout.destination : token!,
           value: native ? payout.amount : '0',
           data: native ? '0x' : tokenTransferData(payout.destination, amount),
-          ...feeFields(gasLimit, fees),
+          ...feeFields(gasLimit!, fees),
         },
       }),
     );
     return { sent };
   });
+}
+
+/**
+ * Why the hot wallet cannot cover the payout now, beyond what payouts already being sent from it take
+ * (`committed`); undefined when it can. `gas`: the most the transaction can cost (undefined: a token
+ * the wallet does not hold enough of, so no estimate).
+ */
+function shortfall(
+  payout: Payout,
+  wallet: { address: string; coin: bigint; held: bigint },
+  committed: { native: bigint; currency: bigint },
+  gas: bigint | undefined,
+): string | undefined {
+  const amount = BigInt(payout.amount);
+  const says = (what: string, has: bigint, taken: bigint, needs: bigint) =>
+    `the hot wallet ${wallet.address} holds ${has} ${what}, of which payouts being sent take ${taken}; this payout needs ${needs}`;
+  const nativeUnit = `${networks[payout.network as Network].nativeCurrency} base units`;
+  if (isNativePayout(payout))
+    return wallet.coin - committed.native < amount + gas! ? says(nativeUnit, wallet.coin, committed.native, amount + gas!) : undefined;
+  if (gas === undefined || wallet.held - committed.currency < amount) return says(`${payout.currency} base units`, wallet.held, committed.currency, amount);
+  if (wallet.coin - committed.native < gas) return says(`${nativeUnit} for gas`, wallet.coin, committed.native, gas);
+  return undefined;
 }
 
 function feeFields(gasLimit: bigint, fees: FeeQuote) {

@@ -1,7 +1,8 @@
+import { getAddress, hexlify } from 'ethers';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { buildMerchant } from '../../dev/fixtures';
+import { buildMerchant, testPayoutSettings } from '../../dev/fixtures';
 import { CreateApiKeyBody, RollApiKeyBody } from '../../src/api-keys/api-keys.schema';
 import { openApiDocument } from '../../src/api/openapi';
 import { CreateCustomerBody, customerReadOnlyFields, UpdateCustomerFields } from '../../src/customers/customers.schema';
@@ -14,6 +15,8 @@ import { callbackStatuses, orderStatuses } from '../../src/domain/order-state';
 import { resources } from '../../src/domain/permissions';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { CreateOrderBody } from '../../src/orders/orders.schema';
+import { CreatePayoutBody, CreateRefundBody } from '../../src/payouts/payouts.schema';
+import { payoutStatuses } from '../../src/payouts/payouts.table';
 import { CreateEndpointBody, UpdateEndpointBody } from '../../src/webhooks/endpoints.schema';
 import { UpdateAccountBody } from '../../src/merchants/account.schema';
 import type { TestApi } from '../helpers/api';
@@ -43,6 +46,7 @@ const tenantTables = [
   'events',
   'deposits',
   'orders',
+  'payouts',
   'webhook_endpoints',
   'webhook_deliveries',
   'webhook_attempts',
@@ -91,7 +95,7 @@ interface Answer {
 /** Percent-encodes every UTF-8 byte (a lone surrogate becomes U+FFFD, as any client would send it). */
 const encodeSegment = (text: string) => [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
 
-const absentIds = ['cus_', 'dep_', 'evt_', 'we_', 'ord_', 'key_'].map((prefix) => `${prefix}${'0'.repeat(26)}`);
+const absentIds = ['cus_', 'dep_', 'evt_', 'we_', 'ord_', 'key_', 'po_'].map((prefix) => `${prefix}${'0'.repeat(26)}`);
 
 const showable = (value: unknown) => {
   const text = typeof value === 'string' ? value : value instanceof Uint8Array ? `<${value.length} bytes>` : JSON.stringify(value);
@@ -155,7 +159,8 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack('fuzz-unpolled', { worker: false });
+    // Payouts enabled, as an operator would (no worker sends them).
+    stack = await startTestStack('fuzz-unpolled', { worker: false, api: { payouts: testPayoutSettings } });
     ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
 
@@ -248,6 +253,24 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
       { display_name: fc.option(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 .&'-]{0,60}[A-Za-z0-9]$/), { nil: null }), logo: fc.constantFrom(pngLogo, null) },
       { requiredKeys: [] },
     );
+  /** A checksummed EVM address, as a payout's destination must be. */
+  const evmAddress = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((bytes) => getAddress(hexlify(bytes)));
+  const evmNetworks = networkNames.filter((network) => network !== 'tron');
+  const validPayout = () =>
+    fc.constantFrom(...evmNetworks).chain((network) =>
+      fc.record(
+        {
+          network: fc.constant(network),
+          currency: fc.constantFrom(...currenciesOf(network)),
+          amount: fc.constantFrom('1', '0.5', '25.25'),
+          destination: evmAddress,
+          external_id: fc.uuid(),
+          metadata: fc.constant({ order: 'A-1' }),
+        },
+        { requiredKeys: ['network', 'currency', 'amount', 'destination'] },
+      ),
+    );
+
   const validOrder = () =>
     fc.constantFrom(...networkNames).chain((network) =>
       fc
@@ -374,6 +397,18 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
     },
     // An order that does not exist: cancelling a real one is a Temporal Update, which no worker here answers.
     { name: 'POST /orders/:id/cancel', method: 'POST', path: () => `/orders/${absentIds[4]}/cancel`, fields: [], valid: noBody, validStatus: 404 },
+    // The merchant holds nothing here, so a valid payout is refused for its balance: the check after every other.
+    { name: 'POST /payouts', method: 'POST', path: () => '/payouts', fields: Object.keys(CreatePayoutBody.shape), valid: validPayout, validStatus: 400 },
+    { name: 'POST /payouts/:id/cancel', method: 'POST', path: () => `/payouts/${absentIds[6]}/cancel`, fields: [], valid: noBody, validStatus: 404 },
+    { name: 'POST /payouts/:id/approve', method: 'POST', path: () => `/payouts/${absentIds[6]}/approve`, fields: [], valid: noBody, validStatus: 404 },
+    {
+      name: 'POST /deposits/:id/refunds',
+      method: 'POST',
+      path: () => `/deposits/${absentIds[1]}/refunds`,
+      fields: Object.keys(CreateRefundBody.shape),
+      valid: () => fc.record({ destination: evmAddress }),
+      validStatus: 404,
+    },
   ];
 
   const mode = fc.constantFrom<'test' | 'live'>('test', 'test', 'test', 'live');
@@ -510,6 +545,11 @@ describe(`API fuzz (fast-check seed ${seed})`, () => {
     },
     { path: '/events', params: () => ({ limit, starting_after: cursor(), type: enumOrJunk(eventTypes) }), filters: { type: 'event' } },
     { path: '/webhook-endpoints', params: () => ({ limit, starting_after: cursor() }), filters: {} },
+    {
+      path: '/payouts',
+      params: () => ({ limit, starting_after: cursor(), status: enumOrJunk(payoutStatuses), external_id: hostileStrings }),
+      filters: { status: 'status', external_id: 'external_id' },
+    },
     { path: '/api-keys', params: () => ({ limit, starting_after: cursor() }), filters: {} },
     {
       path: '/orders',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { buildMerchant } from '../../dev/fixtures';
+import { buildMerchant, testPayoutSettings } from '../../dev/fixtures';
 import { openApiDocument } from '../../src/api/openapi';
 import { completeDeposit } from '../../src/deposits/transitions';
 import { idPattern, type IdKind } from '../../src/domain/ids';
@@ -67,7 +67,8 @@ describe(`the contract: requests generated from docs/openapi.json (fast-check se
   };
 
   beforeAll(async () => {
-    stack = await startTestStack('contract-unpolled', { worker: false });
+    // Payouts enabled, as an operator would: their refusals are then the documented ones (no worker sends them).
+    stack = await startTestStack('contract-unpolled', { worker: false, api: { payouts: testPayoutSettings } });
     ({ database, api } = stack);
     acme = await buildMerchant(database.db, 'Acme');
     const create = async (path: string, body: unknown) => {

@@ -87,7 +87,7 @@ describe('event stream (GET /api/v1/events/stream)', () => {
     for (const [query, param, message] of [
       ['?types=deposit.*,order.paid', 'types', "Invalid types: 'order.paid' matches no event type (e.g. deposit.*, customer.created, or *)"],
       ['?types=', 'types', "Invalid types: '' matches no event type (e.g. deposit.*, customer.created, or *)"],
-      ['?types=payout.*', 'types', "Invalid types: 'payout.*' matches no event type (e.g. deposit.*, customer.created, or *)"],
+      ['?types=invoice.*', 'types', "Invalid types: 'invoice.*' matches no event type (e.g. deposit.*, customer.created, or *)"],
     ] as const) {
       const response = await stack.api.request(`/api/v1/events/stream${query}`, { key: stack.acme.test_key });
       expect([query, response.status]).toEqual([query, 400]);

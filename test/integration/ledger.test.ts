@@ -37,9 +37,9 @@ const parseCsv = (text: string) => {
   return { columns, rows: rows.map((row) => Object.fromEntries(row.split(',').map((value, index) => [columns[index], value]))) };
 };
 
-/** A list item as the CSV shows it: every field as text. */
+/** A list item as the CSV shows it: every field as text, null as nothing. */
 const asCsvRow = (transaction: Transaction, columns: string[]) =>
-  Object.fromEntries(columns.map((column) => [column, String(transaction[column as keyof Transaction])]));
+  Object.fromEntries(columns.map((column) => [column, String(transaction[column as keyof Transaction] ?? '')]));
 
 describe('balance transactions (real app and Postgres)', () => {
   let stack: TestStack;
@@ -141,6 +141,7 @@ describe('balance transactions (real app and Postgres)', () => {
       object: 'balance_transaction',
       type: 'deposit',
       deposit_id: deposits.small.id,
+      payout_id: null,
       livemode: false,
       network: 'ethereum',
       currency: 'USDT',
@@ -253,6 +254,7 @@ describe('balance transactions (real app and Postgres)', () => {
       'created_at',
       'type',
       'deposit_id',
+      'payout_id',
       'network',
       'currency',
       'amount',

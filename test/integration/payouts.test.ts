@@ -179,7 +179,7 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     const lowerCase = Wallet.createRandom().address.toLowerCase();
     expect(await refused({ destination: lowerCase })).toMatchObject({
       status: 400,
-      error: { param: 'destination', message: expect.stringContaining('checksummed') },
+      error: { code: 'destination_invalid', param: 'destination', message: expect.stringContaining('checksummed') },
     });
     expect(await refused({ destination: 'TJRabPrwbZy45sbavfcjinPJC18kjpRTv8' })).toMatchObject({ status: 400, error: { param: 'destination' } });
     expect(await refused({ destination: '0x0000000000000000000000000000000000000000' })).toMatchObject({ status: 400, error: { param: 'destination' } });
@@ -265,9 +265,13 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     expect((await balanceOf('USDT')).pending).toBe('12001.000000');
     // Its workflow waits, and says what for: nothing is signed while it requires approval.
     const workflowId = payoutWorkflowId({ livemode: false, payoutId: large.id });
-    await waitFor('its workflow waiting for approval', async () =>
-      /waiting for a key/.test((await describeWorkflow(stack.dev.client, workflowId)).currentDetails ?? ''),
-    );
+    // (Started by the outbox relay after the commit: not found until then.)
+    const details = () =>
+      describeWorkflow(stack.dev.client, workflowId).then(
+        (overview) => overview.currentDetails ?? '',
+        () => '',
+      );
+    await waitFor('its workflow waiting for approval', async () => /waiting for a key/.test(await details()));
 
     // A day's payouts are limited: this one would take it past USD 20,000.
     const over = await api('/payouts', { method: 'POST', json: { network: 'ethereum', currency: 'USDT', amount: '9000', destination } });
