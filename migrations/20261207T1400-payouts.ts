@@ -17,6 +17,7 @@ import { sql, type Kysely } from 'kysely';
  *   puts into the treasury by hand (gas for payouts, liquidity) is found by reconciliation and booked
  *   as `treasury_funding`, as the gas wallet's funding is.
  * - `deposits.amount_refunded`: what completed refunds sent back of the deposit.
+ * - `operator_events.type` may be `payouts.queued`: payouts wait for the hot wallet to hold enough.
  */
 const list = (values: string[]) => sql.join(values.map((value) => sql.lit(value)));
 
@@ -109,6 +110,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   );
   await sql`create unique index treasury_sent_payout_purpose_key on treasury_transactions_sent (payout_id, purpose) where payout_id is not null`.execute(db);
 
+  await sql`alter table operator_events drop constraint operator_events_type_check`.execute(db);
+  await sql`alter table operator_events add constraint operator_events_type_check check (type in ('reconciliation.mismatch', 'payouts.queued'))`.execute(db);
   await constrain(db, {
     ledgerKinds: [...LEDGER_KINDS, 'payout'],
     ledgerAccounts: [...LEDGER_ACCOUNTS, 'payouts_sent'],
@@ -119,6 +122,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`delete from operator_events where type = 'payouts.queued'`.execute(db);
+  await sql`alter table operator_events drop constraint operator_events_type_check`.execute(db);
+  await sql`alter table operator_events add constraint operator_events_type_check check (type in ('reconciliation.mismatch'))`.execute(db);
   await sql`delete from holdings_entries where transaction_id in (select id from holdings_transactions where kind in ('payout', 'treasury_funding'))`.execute(db);
   await sql`delete from holdings_transactions where kind in ('payout', 'treasury_funding')`.execute(db);
   await sql`delete from treasury_sent_replaced where sent_id in (select id from treasury_transactions_sent where payout_id is not null)`.execute(db);

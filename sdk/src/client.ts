@@ -40,6 +40,9 @@ export interface StreamOptions {
   lastEventId?: string;
 }
 
+/** Each streamed body's Response, held as long as the body is (see #openBody). */
+const responsesOfBodies = new WeakMap<ReadableStream<Uint8Array>, Response>();
+
 /**
  * What a streaming method returns: iterated with `for await`, each item as it happens (the
  * connection is made when iteration starts). `open()` makes the connection first, for a caller
@@ -159,6 +162,9 @@ export class InflowClient {
     const headers = { Authorization: `Bearer ${this.#apiKey}`, Accept: accept, 'User-Agent': `inflow-sdk-node/${SDK_VERSION}`, ...extraHeaders };
     const response = await this.#fetch(url, { headers, ...(signal ? { signal } : {}) });
     if (!response.ok || !response.body) throw errorFromResponse(response.status, await response.text(), response.headers);
+    // Node's fetch cancels a body whose Response was garbage-collected: a stream opened and read later
+    // (open(), then iterate) would end empty. The body keeps its Response alive for as long as it lives.
+    responsesOfBodies.set(response.body, response);
     return response.body;
   }
 

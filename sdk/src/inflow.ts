@@ -34,13 +34,15 @@ export class Inflow extends InflowClient {
     retrieve: this.operation('retrieveDeposit'),
     /** Test mode only: a deposit to a customer or an order, run through confirmations by the simulator. */
     simulate: this.operation('simulateDeposit'),
+    /** Sends (part of) a completed deposit back to an address the customer gives: a payout linked to the deposit (`deposit_id`). */
+    refund: this.operation('refundDeposit'),
   };
 
   readonly balance = {
     retrieve: this.operation('retrieveBalance'),
   };
 
-  /** The ledger, as Stripe's balance transactions: one per completed deposit booked, and one per reversal after a reorg. */
+  /** The ledger, as Stripe's balance transactions: one per completed deposit booked, one per reversal after a reorg, and one per completed payout. */
   readonly balanceTransactions = {
     list: this.list('listBalanceTransactions'),
     retrieve: this.operation('retrieveBalanceTransaction'),
@@ -59,6 +61,17 @@ export class Inflow extends InflowClient {
     list: this.list('listOrders'),
     retrieve: this.operation('retrieveOrder'),
     cancel: this.operation('cancelOrder'),
+  };
+
+  /** Payouts of the available balance from the treasury's hot wallet; refunds are payouts too (`deposits.refund`). */
+  readonly payouts = {
+    create: this.operation('createPayout'),
+    list: this.list('listPayouts'),
+    retrieve: this.operation('retrievePayout'),
+    /** Approves a payout that `requires_approval`, with another key than the one that made it (`write` on `payout_approvals`). */
+    approve: this.operation('approvePayout'),
+    /** Cancels a payout nothing of which is signed yet (`requires_approval`, `pending`, `queued`), releasing what it held. */
+    cancel: this.operation('cancelPayout'),
   };
 
   readonly events = {

@@ -177,6 +177,7 @@ export async function operatorEvents(args: string[], env: NodeJS.ProcessEnv, usa
 
 /** One line of what an event's data says. */
 function summary(data: Record<string, unknown>): string {
+  if (typeof data.payout_id === 'string') return `${String(data.network)}: payout ${data.payout_id} queued: ${String(data.reason)}`;
   const differences = Array.isArray(data.differences) ? data.differences.length : 0;
   return `${String(data.network)}: ${differences} difference${differences === 1 ? '' : 's'} (run ${String(data.run_id)})`;
 }

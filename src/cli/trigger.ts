@@ -1,22 +1,44 @@
 /**
  * `npm run cli -- trigger <event type> [--network N] [--currency C] [--api-key sk_test_…]`: makes,
  * through the public API in test mode, the objects whose life fires that event (a customer, a
- * simulated deposit, an order), prints each, and waits for the event on the event stream, so that
- * `listen` (or a registered endpoint) gets a real one. Payments go to arbitrum by default, whose
- * simulated confirmations come quickest at real block times (40 blocks of 250 ms); an API with
- * INFLOW_SIMULATED_BLOCK_TIME_MS set is quickest on the network needing fewest (ethereum, 12).
+ * simulated deposit, an order, a payout), prints each, and waits for the event on the event stream,
+ * so that `listen` (or a registered endpoint) gets a real one. Payments go to arbitrum by default,
+ * whose simulated confirmations come quickest at real block times (40 blocks of 250 ms); an API
+ * with INFLOW_SIMULATED_BLOCK_TIME_MS set is quickest on the network needing fewest (ethereum, 12).
+ * Payouts go out in ETH on ethereum by default: `npm run dev`'s devnet, whose hot wallet holds ETH
+ * for gas (a simulated deposit brings no coins to the chain, only balance to the ledger).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Wallet } from 'ethers';
 import { eventTypes, type EventType } from '../domain/events';
+import { isNetwork, networks } from '../domain/networks';
 import { MIN_EXPIRES_IN_SECONDS, PAYMENT_GRACE_MS } from '../domain/order-state';
 import { StartupError } from '../startup';
-import type { ArgsOf, Schemas } from '../../sdk/src';
+import { InflowError, type ArgsOf, type Method, type Schemas } from '../../sdk/src';
 import { ApiRequestError, testModeApi, type TestModeApi } from './test-mode-api';
 
 const DEFAULT_NETWORK = 'arbitrum';
 const DEFAULT_CURRENCY = 'USDT';
+/** Where payouts go unless --network and --currency say otherwise: the devnet's chain, in the coin its hot wallet holds. */
+const DEFAULT_PAYOUT_NETWORK = 'ethereum';
+const DEFAULT_PAYOUT_CURRENCY = 'ETH';
+/** A payout on --network without --currency is in the network's own coin, which its hot wallet holds for gas. */
+const nativeCurrencyOf = (network: string | undefined) => (network && isNetwork(network) ? networks[network].nativeCurrency : undefined);
+/**
+ * A payout's amount in each currency, and the simulated deposit that funds it when the available
+ * balance is short: its net (less the $2 deposit fee) covers the payout and its fee ($1 unless the
+ * operator says otherwise) several times over.
+ */
+const PAYOUT_AMOUNTS: Record<string, { payout: string; deposit: string }> = {
+  ETH: { payout: '0.001', deposit: '0.01' },
+  BNB: { payout: '0.005', deposit: '0.05' },
+  POL: { payout: '5', deposit: '50' },
+  TRX: { payout: '10', deposit: '100' },
+  USDT: { payout: '2', deposit: '25' },
+  USDC: { payout: '2', deposit: '25' },
+};
 const ORDER_AMOUNT = '10';
 /** Long enough for an order to expire and settle (MIN_EXPIRES_IN_SECONDS + the payment grace) on a busy machine. */
 const WAIT_MS = 10 * 60_000;
@@ -30,6 +52,13 @@ interface Made {
   expect: string;
   /** Where the awaited object stands now, said while waiting when it changes (`dep_…: confirming, 7/12 confirmations`). */
   state?: () => Promise<string>;
+  /**
+   * A step on the way: `event` about `objectId` is awaited first (a deposit's completion funding a
+   * payout), then `make` makes what the triggered event is about, and that is awaited.
+   */
+  next?: { event: EventType; then: string; make: () => Promise<Made> };
+  /** Events about the object after which the awaited one can never come (a payout failed or canceled): waiting ends with the reason. */
+  endsWith?: EventType[];
 }
 
 interface Context {
@@ -38,6 +67,8 @@ interface Context {
   /** Where payments go. */
   network: string;
   currency: string;
+  /** Where payouts go: --network and --currency when given (the network's coin without --currency), else ETH on ethereum. */
+  payout: { network: string; currency: string };
   /** Every object made: their events are said as they arrive. */
   made: Set<string>;
 }
@@ -99,6 +130,79 @@ const orderState = (api: TestModeApi, id: string) => async () => {
   return `${order.id}: ${order.status}, ${order.amount_received} of ${order.amount} ${order.currency} received${order.status === 'pending' ? `, expires at ${order.expires_at}` : ''}`;
 };
 
+/** `pay_…: broadcast, transaction 0x…` */
+const payoutState = (api: TestModeApi, id: string) => async () => {
+  const payout = await api.call(api.inflow.payouts.retrieve, id);
+  const detail = payout.failure_reason ?? (payout.transaction_hash ? `transaction ${payout.transaction_hash}` : undefined);
+  return `${payout.id}: ${payout.status}${detail ? `, ${detail}` : ''}`;
+};
+
+/** When the payout is expected to complete: after its network's confirmations (npm run dev's devnet mines a block every 2 s). */
+const payoutConfirmed = (network: string) =>
+  `once its transaction has ${isNetwork(network) ? networks[network].requiredConfirmations : "its network's"} confirmations; queued while the hot wallet holds too little`;
+
+/** The trigger's payout: a small amount to a fresh random address, where --network and --currency say (ETH on ethereum by default). */
+const payoutBody = ({ payout }: Context, type: EventType) =>
+  ({
+    ...payout,
+    amount: PAYOUT_AMOUNTS[payout.currency]?.payout ?? '1',
+    destination: Wallet.createRandom().address,
+    metadata: { triggered: type },
+  }) as ArgsOf<'createPayout'>[0];
+
+/**
+ * `POST /payouts` for api.call, answering undefined instead of the 400 `balance_insufficient` of an
+ * available balance that does not cover the payout and its fee. Any other refusal is the one line
+ * printed: the 403 `payouts_disabled` of an API without INFLOW_PAYOUT_AUTHORIZATION_SECRET comes
+ * before anything is made to fund the payout.
+ */
+const createPayoutUnlessShort = (api: TestModeApi) =>
+  Object.assign(
+    (...args: ArgsOf<'createPayout'>) =>
+      api.inflow.payouts.create(...args).catch((error: unknown) => {
+        if (error instanceof InflowError && error.code === 'balance_insufficient') return undefined;
+        throw error;
+      }),
+    { operationId: 'createPayout' as const },
+  ) satisfies Method<'createPayout', Promise<Schemas['Payout'] | undefined>>;
+
+const saidPayout = ({ say, made }: Context, payout: Schemas['Payout']) => {
+  made.add(payout.id);
+  say(`created payout ${payout.id}: ${payout.amount} ${payout.currency} on ${payout.network} to ${payout.destination}, fee ${payout.fee} ${payout.currency}`);
+  return payout;
+};
+
+/**
+ * A payout, funded first by a simulated deposit when the available balance is short (the deposit's
+ * completion awaited, then the payout made): `awaited` says when the payout's event comes.
+ */
+const payoutRecipe =
+  (type: EventType, awaited: (payout: Schemas['Payout']) => string): Recipe =>
+  async (context) => {
+    const { api, say, payout: where } = context;
+    const madeOf = (payout: Schemas['Payout']): Made => ({
+      objectId: payout.id,
+      expect: awaited(payout),
+      state: payoutState(api, payout.id),
+      endsWith: ['payout.failed', 'payout.canceled'],
+    });
+    const payout = await api.call(createPayoutUnlessShort(api), payoutBody(context, type));
+    if (payout) return madeOf(saidPayout(context, payout));
+    say(`the available ${where.currency} on ${where.network} does not cover the payout and its fee: a simulated deposit funds it`);
+    const customer = await createCustomer(context, type);
+    const deposit = await simulateDeposit(context, { customer_id: customer.id, ...where, amount: PAYOUT_AMOUNTS[where.currency]?.deposit ?? '25' });
+    return {
+      objectId: deposit.id,
+      expect: `after ${deposit.required_confirmations} simulated confirmations`,
+      state: depositState(api, deposit.id),
+      next: {
+        event: 'deposit.completed',
+        then: 'the payout',
+        make: async () => madeOf(saidPayout(context, await api.call(api.inflow.payouts.create, payoutBody(context, type)))),
+      },
+    };
+  };
+
 const depositRecipe =
   (type: EventType, outcome: 'completed' | 'failed', expect: (deposit: Schemas['Deposit']) => string): Recipe =>
   async (context) => {
@@ -109,7 +213,16 @@ const depositRecipe =
 
 const settlesAfter = `${MIN_EXPIRES_IN_SECONDS} s and settles ${PAYMENT_GRACE_MS / 1_000} s later`;
 
-/** Every event type but deposit.reversed, which needs a real chain to reorganise a completed deposit away. */
+/** The event types no recipe makes, and why. */
+const untriggerable: Partial<Record<EventType, string>> = {
+  'deposit.reversed': 'it needs a completed deposit taken off the chain by a reorganisation, which simulated deposits never are',
+  'deposit.refunded':
+    'refund a completed deposit with POST /deposits/{id}/refunds or from its page in the dashboard; the event comes when the refund completes',
+  'payout.failed': "it needs a payout whose transaction reverts or that the signer refuses, which a payout of the trigger's never is",
+  'payout.canceled': 'the worker sends a payout at once, so a cancel from here would race it; cancel a pending or queued one with POST /payouts/{id}/cancel',
+};
+
+/** Every event type but those in `untriggerable`. */
 export const recipes: Partial<Record<EventType, Recipe>> = {
   'customer.created': async (context) => {
     const customer = await createCustomer(context, 'customer.created');
@@ -154,6 +267,9 @@ export const recipes: Partial<Record<EventType, Recipe>> = {
     await simulateDeposit(context, { order_id: order.id, amount: '4' });
     return { objectId: order.id, expect: `when it expires part paid, in ${settlesAfter}`, state: orderState(context.api, order.id) };
   },
+  'payout.created': payoutRecipe('payout.created', () => 'at once'),
+  'payout.broadcast': payoutRecipe('payout.broadcast', () => 'once the worker has signed and sent it; queued while the hot wallet holds too little'),
+  'payout.completed': payoutRecipe('payout.completed', (payout) => payoutConfirmed(payout.network)),
 };
 
 export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: string): Promise<void> {
@@ -161,8 +277,8 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
     args,
     options: {
       'api-key': { type: 'string' },
-      network: { type: 'string', default: DEFAULT_NETWORK },
-      currency: { type: 'string', default: DEFAULT_CURRENCY },
+      network: { type: 'string' },
+      currency: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -170,11 +286,8 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
   const type = positionals[0] as EventType | undefined;
   const triggerable = Object.keys(recipes).join(', ');
   if (!type || positionals.length > 1) throw new StartupError(`trigger needs one event type: ${triggerable}\n${usage}`);
-  if (type === 'deposit.reversed') {
-    throw new StartupError(
-      'deposit.reversed cannot be triggered: it needs a completed deposit taken off the chain by a reorganisation, which simulated deposits never are',
-    );
-  }
+  const why = untriggerable[type];
+  if (why) throw new StartupError(`${type} cannot be triggered: ${why}`);
   const recipe = recipes[type];
   if (!eventTypes.includes(type) || !recipe) throw new StartupError(`"${type}" is not an event type that can be triggered: ${triggerable}`);
   const api = await testModeApi('trigger', values['api-key'], env);
@@ -186,25 +299,57 @@ export async function trigger(args: string[], env: NodeJS.ProcessEnv, usage: str
   process.once('SIGINT', () => stopped.abort());
   const deadline = AbortSignal.any([stopped.signal, AbortSignal.timeout(WAIT_MS)]);
   const stream = await api.eventStream({ signal: deadline });
+  // Reading starts at once, before anything is made: a connection the stream has opened but nobody
+  // reads yet is cancelled by fetch if its Response is garbage-collected meanwhile (a recipe that
+  // makes keys or waits is long enough), and its events would be lost. They queue until read.
+  const events = stream[Symbol.asyncIterator]();
+  let next = events.next();
+  next.catch(() => undefined);
   const started = performance.now();
   const elapsed = () => `+${((performance.now() - started) / 1_000).toFixed(1)} s`.padStart(8);
-  const progress = new AbortController();
+  let progress = new AbortController();
   try {
-    const context = { api, say, network: values.network, currency: values.currency, made: new Set<string>() };
-    const made = await recipe(context);
-    say(`waiting for ${type} (${made.expect}); ^C stops waiting, not what was made`);
-    void sayProgress(made, elapsed, say, progress.signal);
-    for await (const event of stream) {
-      const data = event.data as { id?: unknown; order_id?: unknown };
+    const context: Context = {
+      api,
+      say,
+      network: values.network ?? DEFAULT_NETWORK,
+      currency: values.currency ?? DEFAULT_CURRENCY,
+      payout: { network: values.network ?? DEFAULT_PAYOUT_NETWORK, currency: values.currency ?? nativeCurrencyOf(values.network) ?? DEFAULT_PAYOUT_CURRENCY },
+      made: new Set<string>(),
+    };
+    /** Says what is awaited now, and where it stands while waiting. */
+    const awaiting = (made: Made) => {
+      say(`waiting for ${made.next?.event ?? type} (${made.expect})${made.next ? `, then ${made.next.then}` : ''}; ^C stops waiting, not what was made`);
+      progress = new AbortController();
+      void sayProgress(made, elapsed, say, progress.signal);
+      return made;
+    };
+    let made = awaiting(await recipe(context));
+    for (;;) {
+      const read = await next;
+      if (read.done) break;
+      next = events.next();
+      next.catch(() => undefined);
+      const event = read.value;
+      const data = event.data as { id?: unknown; order_id?: unknown; failure_reason?: unknown };
       const about = typeof data.id === 'string' && context.made.has(data.id);
       const paysOrder = typeof data.order_id === 'string' && context.made.has(data.order_id);
       if (!about && !paysOrder) continue;
-      if (event.event === type && data.id === made.objectId) {
+      const awaited = event.event === (made.next?.event ?? type) && data.id === made.objectId;
+      if (awaited && !made.next) {
         progress.abort();
         say(`${type} ${event.id} after ${((performance.now() - started) / 1_000).toFixed(1)} s`);
         return;
       }
       say(`${elapsed()}  ${event.event.padEnd(TYPE_WIDTH)}  ${event.id}  (${String(data.id)})`);
+      if (data.id === made.objectId && made.endsWith?.includes(event.event as EventType)) {
+        const reason = typeof data.failure_reason === 'string' ? `: ${data.failure_reason.replace(/\.$/, '')}` : '';
+        throw new StartupError(`inflow: ${made.objectId} ended with ${event.event}${reason}; ${type} will not come`);
+      }
+      if (awaited && made.next) {
+        progress.abort();
+        made = awaiting(await made.next.make());
+      }
     }
     throw new StartupError(`inflow: the event stream closed before ${type} arrived; look for it later with GET /events?type=${type}`);
   } catch (error) {

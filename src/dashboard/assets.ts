@@ -48,7 +48,7 @@ label.check { display: flex; gap: 6px; align-items: center; font-weight: 400; }
 .notice { border: 1px solid var(--ok); background: #e8f6ee; color: var(--ok); padding: 8px 12px; border-radius: 6px; margin-bottom: 12px; }
 .status-completed, .status-succeeded { color: var(--ok); font-weight: 600; }
 .status-failed, .status-expired, .status-canceled, .status-underpaid { color: var(--bad); font-weight: 600; }
-.status-pending, .status-confirming, .status-detected { color: var(--warn); font-weight: 600; }
+.status-pending, .status-confirming, .status-detected, .status-requires_approval, .status-queued, .status-sending, .status-broadcast { color: var(--warn); font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }

@@ -21,6 +21,7 @@ import { depositsPage } from './pages/deposits.page';
 import { eventsPage } from './pages/events.page';
 import { ordersPage } from './pages/orders.page';
 import { overviewPage } from './pages/overview.page';
+import { payoutsPage } from './pages/payouts.page';
 import { requestsPage } from './pages/requests.page';
 import { webhooksPage } from './pages/webhooks.page';
 import { DASHBOARD_PREFIX, refused } from './responses';
@@ -30,7 +31,18 @@ import { view, type DashboardPage } from './view';
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const pages: DashboardPage[] = [overviewPage, depositsPage, balancePage, customersPage, ordersPage, webhooksPage, eventsPage, apiKeysPage, requestsPage];
+const pages: DashboardPage[] = [
+  overviewPage,
+  depositsPage,
+  balancePage,
+  payoutsPage,
+  customersPage,
+  ordersPage,
+  webhooksPage,
+  eventsPage,
+  apiKeysPage,
+  requestsPage,
+];
 
 /** Security headers on every dashboard answer, pages or not; a form too large to read is refused here. */
 function securityHeaders(): Middleware {

@@ -6,6 +6,7 @@ export const NAV = [
   ['overview', 'Overview', '/dashboard'],
   ['deposits', 'Deposits', '/dashboard/deposits'],
   ['balance', 'Balance', '/dashboard/balance'],
+  ['payouts', 'Payouts', '/dashboard/payouts'],
   ['customers', 'Customers', '/dashboard/customers'],
   ['orders', 'Orders', '/dashboard/orders'],
   ['webhooks', 'Webhooks', '/dashboard/webhooks'],

@@ -14,7 +14,7 @@ export type Event = Selectable<EventsTable>;
 export type NewEvent = Insertable<EventsTable>;
 
 /** What the operator is told of (docs/operations.md#operator-events): not a merchant's, delivered to INFLOW_OPERATOR_WEBHOOK_URL. */
-export type OperatorEventType = 'reconciliation.mismatch';
+export type OperatorEventType = 'reconciliation.mismatch' | 'payouts.queued';
 
 /** The operator's events: each written with what it is about, listed by `npm run cli -- operator-events`, delivered when configured. */
 export interface OperatorEventsTable {

@@ -9,6 +9,7 @@ import type { PayoutSettings } from '../config';
 import type { Executor, Tenant } from '../db/database';
 import { availableBalance, lockMerchantLedger } from '../balance/ledger.repository';
 import { isTronAddress } from '../chains/tron/address';
+import { findDeposit } from '../deposits/deposits.repository';
 import type { Deposit } from '../deposits/deposits.table';
 import { InvalidRequestError, PermissionError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
 import { unitsInUsdCents, usdCentsInUnits } from '../domain/fees';
@@ -219,10 +220,12 @@ export async function createRefund(
   input: { metadata?: Record<string, string> | undefined },
   prepared: PreparedPayout,
 ): Promise<PayoutObject> {
-  if (deposit.status !== 'completed' || deposit.net_amount === null)
-    throw new InvalidRequestError(`The deposit is ${deposit.status}: only a completed deposit can be refunded.`, undefined, 'deposit_not_refundable');
   await lockMerchantLedger(transaction, tenant);
-  const refundable = BigInt(deposit.net_amount) - (await refundedOrHeld(transaction, deposit.id));
+  // Read again under the lock: a reorg may have reversed it since the route first read it.
+  const current = (await findDeposit(transaction, tenant, deposit.id)) ?? deposit;
+  if (current.status !== 'completed' || current.net_amount === null)
+    throw new InvalidRequestError(`The deposit is ${current.status}: only a completed deposit can be refunded.`, undefined, 'deposit_not_refundable');
+  const refundable = BigInt(current.net_amount) - (await refundedOrHeld(transaction, deposit.id));
   const amount = prepared.amount ?? refundable;
   if (amount <= 0n || amount > refundable)
     throw new InvalidRequestError(

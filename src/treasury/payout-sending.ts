@@ -24,7 +24,7 @@ import { unitsInUsdCents } from '../domain/fees';
 import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
 import { networks, type Network } from '../domain/networks';
-import { emit } from '../events/emitter';
+import { emit, emitOperatorEvent } from '../events/emitter';
 import { payoutObject } from '../payouts/payout.presenter';
 import { findPayoutById, transitionPayout } from '../payouts/payouts.repository';
 import { sendableStatuses, type Payout } from '../payouts/payouts.table';
@@ -78,7 +78,8 @@ export async function sendPayout(deps: TreasuryDeps, payoutId: string): Promise<
   let recorded = await payoutTransactionOf(deps.db, payout.id);
   if (!recorded) {
     const allocated = await allocate(deps, config, payout);
-    if ('queued' in allocated) return { state: 'queued', reason: allocated.queued };
+    if ('queued' in allocated)
+      return { state: 'queued', reason: allocated.queued, ...(allocated.operatorEventId && { operatorEventId: allocated.operatorEventId }) };
     if (!allocated.sent) {
       const now = await payoutOf(deps, payoutId);
       return { state: 'over', status: now.status === 'completed' || now.status === 'failed' ? now.status : 'canceled' };
@@ -99,7 +100,11 @@ export async function sendPayout(deps: TreasuryDeps, payoutId: string): Promise<
  * payout is `queued` with why. The check and the allocation run under one lock per hot wallet, so two
  * payouts never both count the same coin. `sent` undefined: canceled first.
  */
-async function allocate(deps: TreasuryDeps, config: TreasuryChain, payout: Payout): Promise<{ queued: string } | { sent: SentTransaction | undefined }> {
+async function allocate(
+  deps: TreasuryDeps,
+  config: TreasuryChain,
+  payout: Payout,
+): Promise<{ queued: string; operatorEventId?: string } | { sent: SentTransaction | undefined }> {
   const { chain } = config;
   const hotWallet = await hotWalletOf(deps, payout.livemode, payout.network);
   const amount = BigInt(payout.amount);
@@ -126,8 +131,19 @@ async function allocate(deps: TreasuryDeps, config: TreasuryChain, payout: Payou
     const committed = await committedFrom(transaction, payout, hotWallet);
     const short = shortfall(payout, { address: hotWallet, coin, held }, committed, gasLimit === undefined ? undefined : gasLimit * fees.maxFeePerGas);
     if (short !== undefined) {
-      await transitionPayout(transaction, payout.id, ['pending'], 'queued');
-      return { queued: short };
+      const queued = await transitionPayout(transaction, payout.id, ['pending'], 'queued');
+      // The operator hears when a queue forms (this payout the first waiting on the hot wallet), not of every payout in it.
+      const operatorEvent =
+        queued && (await firstInQueue(transaction, payout))
+          ? await emitOperatorEvent(transaction, 'payouts.queued', payout.livemode, {
+              network: payout.network,
+              currency: payout.currency,
+              payout_id: payout.id,
+              hot_wallet: hotWallet,
+              reason: short,
+            })
+          : undefined;
+      return { queued: short, ...(operatorEvent && { operatorEventId: operatorEvent.id }) };
     }
     // Not sendable (canceled meanwhile): nothing is allocated.
     const sending = await transitionPayout(transaction, payout.id, sendableStatuses, 'sending');
@@ -184,6 +200,19 @@ function shortfall(
   if (gas === undefined || wallet.held - committed.currency < amount) return says(`${payout.currency} base units`, wallet.held, committed.currency, amount);
   if (wallet.coin - committed.native < gas) return says(`${nativeUnit} for gas`, wallet.coin, committed.native, gas);
   return undefined;
+}
+
+/** Whether no other payout of the mode and network is waiting on the hot wallet: this one starts a queue. */
+async function firstInQueue(transaction: Executor, payout: Payout): Promise<boolean> {
+  const other = await transaction
+    .selectFrom('payouts')
+    .select('id')
+    .where('livemode', '=', payout.livemode)
+    .where('network', '=', payout.network)
+    .where('status', '=', 'queued')
+    .where('id', '<>', payout.id)
+    .executeTakeFirst();
+  return other === undefined;
 }
 
 function feeFields(gasLimit: bigint, fees: FeeQuote) {

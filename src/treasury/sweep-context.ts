@@ -77,7 +77,7 @@ export function requireSigner(deps: TreasuryDeps): SignerClient {
 
 export function requireChain(deps: TreasuryDeps, livemode: boolean, network: string): AnyTreasuryChain {
   const chain = networks[network as Network] ? deps.chainOf(livemode, network as Network) : undefined;
-  if (!chain) throw notConfigured(`No ${modeOf(livemode)}-mode node is configured for ${network}: nothing can be swept there.`);
+  if (!chain) throw notConfigured(`No ${modeOf(livemode)}-mode node is configured for ${network}: the treasury can send nothing there (no sweep, no payout).`);
   return chain;
 }
 

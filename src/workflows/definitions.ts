@@ -420,7 +420,10 @@ export type PayoutOutcome = 'completed' | 'failed' | 'canceled';
  * hold enough (`queued`, with why), or nothing to do because it is over (canceled before it was sent).
  */
 export type PayoutSend =
-  { state: 'broadcast'; sentId: string; hash: string } | { state: 'queued'; reason: string } | { state: 'over'; status: 'completed' | 'failed' | 'canceled' };
+  | { state: 'broadcast'; sentId: string; hash: string }
+  /** `operatorEventId`: this payout started a queue, and the operator is told (a `payouts.queued` operator event to deliver). */
+  | { state: 'queued'; reason: string; operatorEventId?: string }
+  | { state: 'over'; status: 'completed' | 'failed' | 'canceled' };
 
 export interface PayoutActivities {
   /** Allocates, signs and broadcasts the payout's transaction once (every later call re-sends the same bytes), or says why it waits. */

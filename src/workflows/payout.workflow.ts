@@ -5,13 +5,17 @@
  * Every step is an activity safe to repeat: the nonce and the signed bytes are recorded before they
  * are used, so a worker or signer lost at any point resumes without a second payment.
  */
-import { log, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
+import { log, ParentClosePolicy, proxyActivities, setCurrentDetails, sleep, startChild } from '@temporalio/workflow';
+import type { Network } from '../domain/networks';
+import { modeOf } from '../domain/mode';
 import type { Activities, PayoutOutcome, PayoutWorkflowInput } from './definitions';
 import { activityFailureTypes } from './definitions';
-import { askUntilFinal } from './treasury.workflow';
+import { askUntilFinal, sweepRunWorkflow } from './treasury.workflow';
 import { activityRetry } from './versions';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+/** Telling the operator a queue formed is tried a few times, never holding the payout up long (the event stays listed). */
+const operatorDelivery = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '5 seconds', maximumAttempts: 3 } });
 
 /** How long a payout the hot wallet cannot cover waits before it looks again (a sweep may have filled it). */
 const QUEUED_RETRY = '15 seconds';
@@ -20,6 +24,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   const { payoutId } = input;
   setCurrentDetails(`Payout ${payoutId}: sending`);
   let sent: { sentId: string; hash: string };
+  let sweepAsked = false;
   for (;;) {
     let answer;
     try {
@@ -39,6 +44,9 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     }
     setCurrentDetails(`Payout ${payoutId}: queued, ${answer.reason}; looking again every ${QUEUED_RETRY}`);
     log.warn('payout queued', { payoutId, reason: answer.reason });
+    if (answer.operatorEventId) await tellOperator(answer.operatorEventId);
+    // The hot wallet is the treasury: a sweep of the network may bring it what this payout waits for.
+    if (!sweepAsked && !/approve/.test(answer.reason)) sweepAsked = await askForSweep(input);
     await sleep(QUEUED_RETRY);
   }
   setCurrentDetails(`Payout ${payoutId}: broadcast as ${sent.hash}, waiting for confirmations`);
@@ -53,6 +61,28 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   );
   setCurrentDetails(`Payout ${payoutId}: ${final === 'confirmed' ? 'completed' : 'failed, its transaction reverted'}`);
   return final === 'confirmed' ? 'completed' : 'failed';
+}
+
+async function tellOperator(eventId: string): Promise<void> {
+  try {
+    await operatorDelivery.deliverOperatorEvent({ eventId });
+  } catch (error) {
+    log.warn('operator event not delivered', { eventId, error: (error as Error).message });
+  }
+}
+
+/** A sweep run of the payout's network, now, as `sweep --now` would start one; one per payout, left to run on its own. */
+async function askForSweep(input: PayoutWorkflowInput): Promise<boolean> {
+  try {
+    await startChild(sweepRunWorkflow, {
+      workflowId: `sweep-run:${modeOf(input.livemode)}:${input.network}:for-${input.payoutId}`,
+      args: [{ livemode: input.livemode, network: input.network as Network }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (error) {
+    log.warn('no sweep started for a queued payout', { payoutId: input.payoutId, error: (error as Error).message });
+  }
+  return true;
 }
 
 function refusalOf(error: unknown): string {

@@ -520,7 +520,7 @@ describe('dashboard (headless Chromium, real API, worker, Temporal dev server, P
       const ledger = await page.evaluate(async () => (await fetch(document.querySelector('a[data-download-csv]').getAttribute('href'))).text());
       const ledgerRows = ledger.trimEnd().split('\r\n');
       expect(ledgerRows).toHaveLength(2);
-      expect(ledgerRows[1]).toContain(`,deposit,${depositId},ethereum,USDC,40.000000,`);
+      expect(ledgerRows[1]).toContain(`,deposit,${depositId},,ethereum,USDC,40.000000,`);
 
       await open(page, `/dashboard/customers/${customer.id}`);
       expect(await textOf(page, '[data-address][data-network="ethereum"]')).toBe(address);

@@ -202,6 +202,20 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     const destination = Wallet.createRandom().address;
     const created = await json('/payouts', { method: 'POST', json: { network: 'ethereum', currency: 'ETH', amount: '2', destination } });
     await waitFor('queued', async () => (await payoutOf(created.id)).status === 'queued');
+    // The queue that formed is the operator's to hear of, once; and a sweep of the network was asked for.
+    const told = await stack.database.db.selectFrom('operator_events').selectAll().where('type', '=', 'payouts.queued').execute();
+    expect(told.map((event) => event.data)).toEqual([
+      expect.objectContaining({ payout_id: created.id, network: 'ethereum', currency: 'ETH', hot_wallet: hotWallet }),
+    ]);
+    const sweep = stack.dev.client.workflow.getHandle(`sweep-run:test:ethereum:for-${created.id}`);
+    await waitFor(
+      'a sweep run asked for',
+      async () =>
+        await sweep.describe().then(
+          () => true,
+          () => false,
+        ),
+    );
     const held = await balanceOf('ETH');
     expect(BigInt(held.pending.replace('.', ''))).toBeGreaterThan(0n);
 

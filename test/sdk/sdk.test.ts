@@ -25,7 +25,12 @@ import { assertMatchesSpec } from '../helpers/openapi-validator';
 import { SEED_KEY, SEED_SIGNATURE, seedOrder } from '../helpers/cryptopayments';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
-import { buildMerchant } from '../../dev/fixtures';
+import { Wallet } from 'ethers';
+import { buildCustomer, buildMerchant, buildTransfer } from '../../dev/fixtures';
+import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
+import { newId } from '../../src/domain/ids';
+import { insertPayout } from '../../src/payouts/payouts.repository';
+import { payoutWorkflowId } from '../../src/workflows/definitions';
 
 interface Exchange {
   method: string;
@@ -112,6 +117,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
       inflow.balance,
       inflow.balanceTransactions,
       inflow.orders,
+      inflow.payouts,
       inflow.events,
       inflow.webhookEndpoints,
       inflow.apiKeys,
@@ -406,6 +412,130 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
       } finally {
         await stub.close();
       }
+    });
+  });
+
+  describe('payouts and refunds (an API with payouts enabled)', () => {
+    let payoutsApi: TestApi;
+    let merchant: CreatedMerchant;
+    let depositId: string;
+
+    beforeAll(async () => {
+      payoutsApi = await startTestApi({
+        db: stack.database.db,
+        temporal: stack.dev.client,
+        taskQueue: stack.taskQueue,
+        payouts: {
+          authorizationSecret: 'sdk-test-payout-authorization-secret-0123456789',
+          liveEnabled: false,
+          feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
+          approvalAboveUsdCents: 1000n,
+        },
+      });
+      merchant = await buildMerchant(stack.database.db, 'Payer');
+      // A completed deposit of 50 USDT (48 net), booked as the deposit workflow books it.
+      const owner = await buildCustomer(stack.database.db, { merchant });
+      const { deposit } = await recordDetectedDeposit(stack.database.db, buildTransfer(owner, { amount: '50' }));
+      await completeDeposit(stack.database.db, deposit.id, { confirmations: 12, priceUsd: '1.00' });
+      depositId = deposit.id;
+    });
+
+    afterAll(async () => {
+      await payoutsApi?.close();
+    });
+
+    const payoutsSdk = (options: ConstructorParameters<typeof Inflow>[1] = {}) => new Inflow(merchant.test_key, { baseUrl: payoutsApi.baseUrl, ...options });
+
+    it('creates a payout and a refund, each with an Idempotency-Key (the same key twice is one payout), lists them page by page and retrieves one', async () => {
+      const recording = recordingFetch();
+      const inflow = payoutsSdk({ fetch: recording.fetch });
+      const destination = Wallet.createRandom().address;
+      const body = { network: 'ethereum', currency: 'USDT', amount: '5', destination, external_id: 'sdk-payout-1' } as const;
+      const payout = await inflow.payouts.create(body, { idempotencyKey: 'sdk-payout-key-1' });
+      expect(payout).toMatchObject({ object: 'payout', status: 'pending', amount: '5.000000', fee: '1.000000', destination, deposit_id: null });
+      const again = await inflow.payouts.create(body, { idempotencyKey: 'sdk-payout-key-1' });
+      expect(again).toEqual(payout);
+      expect(recording.exchanges[1]!.responseHeaders!.get('idempotent-replayed')).toBe('true');
+      expect(await stack.database.db.selectFrom('payouts').select('id').where('merchant_id', '=', merchant.merchant_id).execute()).toEqual([{ id: payout.id }]);
+
+      const refund = await inflow.deposits.refund(depositId, { destination, amount: '2' });
+      expect(refund).toMatchObject({ object: 'payout', deposit_id: depositId, amount: '2.000000', currency: 'USDT', network: 'ethereum' });
+      const [refundExchange] = recording.exchanges.slice(-1);
+      expect(refundExchange!.method).toBe('POST');
+      expect(refundExchange!.url.pathname).toBe(`/api/v1/deposits/${depositId}/refunds`);
+      expect(refundExchange!.requestHeaders.get('idempotency-key')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+
+      // for await walks every page, newest first, each after the last id of the one before.
+      const before = recording.exchanges.length;
+      const seen: string[] = [];
+      for await (const listed of inflow.payouts.list({ limit: 1 })) seen.push(listed.id);
+      expect(seen).toEqual([refund.id, payout.id]);
+      expect(recording.exchanges.slice(before).map((exchange) => exchange.url.search)).toEqual(['?limit=1', `?limit=1&starting_after=${refund.id}`]);
+      expect((await inflow.payouts.list({ deposit_id: depositId })).data.map((listed) => listed.id)).toEqual([refund.id]);
+      expect((await inflow.payouts.list({ external_id: 'sdk-payout-1' })).data.map((listed) => listed.id)).toEqual([payout.id]);
+      expect(await inflow.payouts.retrieve(refund.id)).toMatchObject({ id: refund.id, deposit_id: depositId });
+    });
+
+    it('approves a payout over the approval threshold with a second key, not with the key that made it', async () => {
+      const inflow = payoutsSdk();
+      const payout = await inflow.payouts.create({ network: 'ethereum', currency: 'USDT', amount: '20', destination: Wallet.createRandom().address });
+      expect(payout).toMatchObject({ status: 'requires_approval', approved_at: null });
+      expectError(await errorOf(inflow.payouts.approve(payout.id)), PermissionError, { code: 'payout_approval_same_key', statusCode: 403 });
+      const { secret } = await inflow.apiKeys.create({ name: 'Approver', permissions: { payouts: 'read', payout_approvals: 'write' } });
+      const approved = await new Inflow(secret as string, { baseUrl: payoutsApi.baseUrl }).payouts.approve(payout.id);
+      expect(approved).toMatchObject({ id: payout.id, status: 'pending', approved_at: expect.any(String) });
+    });
+
+    it('cancels a queued payout (a retried cancel answers it as it is); refusals are typed errors', async () => {
+      const inflow = payoutsSdk();
+      // Made as the API makes one, without its workflow: nothing will send it or fail it meanwhile.
+      const id = newId('payout');
+      const key = await stack.database.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('merchant_id', '=', merchant.merchant_id)
+        .where('livemode', '=', false)
+        .executeTakeFirstOrThrow();
+      await insertPayout(stack.database.db, {
+        id,
+        merchant_id: merchant.merchant_id,
+        livemode: false,
+        network: 'ethereum',
+        currency: 'USDT',
+        decimals: 6,
+        amount: 3_000_000n,
+        fee: 1_000_000n,
+        amount_usd_cents: 300n,
+        created_by_key_id: key.id,
+        destination: Wallet.createRandom().address,
+        external_id: null,
+        metadata: JSON.stringify({}),
+        deposit_id: null,
+        status: 'queued',
+        authorization: 'not checked: nothing sends it',
+        workflow_id: payoutWorkflowId({ livemode: false, payoutId: id }),
+      });
+      expect(await inflow.payouts.cancel(id)).toMatchObject({ id, status: 'canceled', completed_at: expect.any(String) });
+      expect(await inflow.payouts.cancel(id)).toMatchObject({ id, status: 'canceled' });
+
+      expectError(await errorOf(inflow.payouts.retrieve('po_00000000000000000000000000')), InvalidRequestError, { code: 'resource_missing', statusCode: 404 });
+      expectError(
+        await errorOf(inflow.payouts.create({ network: 'ethereum', currency: 'USDT', amount: '1000', destination: Wallet.createRandom().address })),
+        InvalidRequestError,
+        { code: 'balance_insufficient', param: 'amount', statusCode: 400 },
+      );
+      expectError(await errorOf(inflow.deposits.refund(depositId, { destination: Wallet.createRandom().address, amount: '1000' })), InvalidRequestError, {
+        code: 'refund_exceeds_deposit',
+        statusCode: 400,
+      });
+      // The stack's own API has no INFLOW_PAYOUT_AUTHORIZATION_SECRET.
+      expectError(
+        await errorOf(
+          sdk(merchant.test_key).payouts.create({ network: 'ethereum', currency: 'USDT', amount: '1', destination: Wallet.createRandom().address }),
+        ),
+        PermissionError,
+        { code: 'payouts_disabled', statusCode: 403 },
+      );
     });
   });
 

@@ -1,6 +1,6 @@
-/** Deposits: the filtered list, test mode's simulator, and a deposit's page (updated live by live.ts). */
+/** Deposits: the filtered list, test mode's simulator, and a deposit's page (updated live by live.ts) with its refunds and, once completed, the refund form. */
 import type { Context } from 'koa';
-import type { Inflow, Schemas } from '../../../sdk/src';
+import { PermissionError, type Inflow, type Schemas } from '../../../sdk/src';
 import { depositStatuses } from '../../domain/deposit-state';
 import { networkNames, type Network } from '../../domain/networks';
 import { depositTable } from '../components/deposit-table';
@@ -8,20 +8,14 @@ import { eventTable } from '../components/event-table';
 import { facts } from '../components/facts';
 import { choiceFilter, filterForm, pick } from '../components/filters';
 import { downloadLink } from '../components/download';
+import { transactionHash } from '../components/explorer';
 import { cursorOf, nextPage } from '../components/pagination';
+import { payoutTable } from '../components/payout-table';
 import { html } from '../html';
 import { csrfField, when, type Chrome } from '../layout';
 import { redirect, sendCsv } from '../responses';
 import type { DashboardPage, DashboardState } from '../view';
-
-const EXPLORERS: Record<string, string> = {
-  ethereum: 'https://etherscan.io/tx/',
-  polygon: 'https://polygonscan.com/tx/',
-  bsc: 'https://bscscan.com/tx/',
-  arbitrum: 'https://arbiscan.io/tx/',
-  base: 'https://basescan.org/tx/',
-  tron: 'https://tronscan.org/#/transaction/',
-};
+import { refundForm, refundWriteRoutes } from './payout-writes';
 
 /** The list's filters from the page's query: those set, each one the API takes (anything else is no filter). */
 function depositFilters(ctx: Context) {
@@ -109,17 +103,26 @@ async function eventsAbout(inflow: Inflow, objectId: string) {
 
 /** The transaction hash, with an explorer link for a live, on-chain deposit. */
 function transaction(deposit: Schemas['Deposit']) {
-  const explorer = EXPLORERS[deposit.network];
-  return html`<code>${deposit.transaction_hash}</code
-    >${explorer && !deposit.simulated && deposit.livemode ? html` <a href="${explorer}${deposit.transaction_hash}" rel="noopener noreferrer">View on explorer</a>` : deposit.simulated ? ' (simulated)' : ''}`;
+  return html`${transactionHash(deposit.network, deposit.transaction_hash, !deposit.simulated && deposit.livemode)}${deposit.simulated ? ' (simulated)' : ''}`;
 }
 
-async function depositDetail(ctx: Context, { inflow }: DashboardState) {
+/** The deposit's refunds; undefined for a key that may read deposits but not payouts (the page shows the deposit without them). */
+async function refundsOf(inflow: Inflow, depositId: string): Promise<Array<Schemas['Payout']> | undefined> {
+  try {
+    return await inflow.payouts.list({ deposit_id: depositId, limit: 100 }).autoPagingToArray({ limit: 1000 });
+  } catch (error) {
+    if (error instanceof PermissionError) return undefined;
+    throw error;
+  }
+}
+
+async function depositDetail(ctx: Context, { inflow, chrome }: DashboardState) {
   const id = ctx.params.id as string;
   // The newest event first, then the deposit: the page's stream resumes after that event, so no
   // change made after the deposit was read can be missed (one made before may come again).
   const { events, newestId } = await eventsAbout(inflow, id);
   const deposit = await inflow.deposits.retrieve(id);
+  const refunds = await refundsOf(inflow, deposit.id);
   const confirmations = `${deposit.confirmations} / ${deposit.required_confirmations}`;
   return {
     title: `Deposit ${deposit.id}`,
@@ -147,6 +150,7 @@ async function depositDetail(ctx: Context, { inflow }: DashboardState) {
           ['Amount', `${deposit.amount} ${deposit.currency}${deposit.amount_usd ? ` ($${deposit.amount_usd})` : ''}`],
           ['Fee', deposit.fee === null ? '—' : `${deposit.fee} ${deposit.currency}`, html`data-fee`],
           ['Net', deposit.net_amount === null ? '—' : `${deposit.net_amount} ${deposit.currency}`, html`data-net`],
+          deposit.status === 'completed' && ['Refunded', `${deposit.amount_refunded} ${deposit.currency}`, html`data-refunded`],
           ['Network', deposit.network],
           ['Address', html`<code>${deposit.address}</code>`],
           ['From', html`<code>${deposit.from_address ?? '—'}</code>`],
@@ -159,6 +163,15 @@ async function depositDetail(ctx: Context, { inflow }: DashboardState) {
           ['Completed', when(deposit.completed_at), html`data-completed-at`],
         ])}
       </section>
+      ${
+        refunds?.length
+          ? html`<section aria-labelledby="dep-refunds">
+              <h2 id="dep-refunds">Refunds</h2>
+              ${payoutTable(refunds)}
+            </section>`
+          : ''
+      }
+      ${refundForm(deposit, chrome)}
       <section aria-labelledby="dep-events">
         <h2 id="dep-events">Events</h2>
         ${eventTable(events)}
@@ -174,5 +187,6 @@ export const depositsPage: DashboardPage = {
     // Before the deposit's page, which would take `export` for an id.
     { method: 'get', path: '/deposits/export', build: depositExport },
     { method: 'get', path: '/deposits/:id', build: depositDetail },
+    ...refundWriteRoutes,
   ],
 };

@@ -12,6 +12,9 @@ const balanceColumns: Array<Column<Schemas['Balance']['by_currency'][number]>> =
   { header: 'Received', cell: (row) => row.total_received },
   { header: 'Fees', cell: (row) => row.total_fees },
   { header: 'Net', cell: (row) => row.net },
+  { header: 'Available', cell: (row) => row.available, cellAttributes: html`data-field="available"` },
+  { header: 'Pending payouts', cell: (row) => row.pending, cellAttributes: html`data-field="pending"`, hideNarrow: true },
+  { header: 'Paid out', cell: (row) => row.paid_out, cellAttributes: html`data-field="paid_out"`, hideNarrow: true },
   { header: 'Deposits', cell: (row) => row.deposit_count },
 ];
 
@@ -42,7 +45,14 @@ async function overview(_ctx: Context, { inflow, clock }: DashboardState) {
           rowAttributes: (row) => html`data-balance-row data-currency="${row.currency}" data-network="${row.network}"`,
           caption: 'Balance per currency',
         })}
-        ${balance.by_currency.length ? '' : html`<p>No completed deposits yet.</p>`}
+        ${
+          balance.by_currency.length
+            ? html`<p>
+                Available is what can be paid out now: the net less what payouts and refunds sent (with their fees) and less what those in flight hold
+                (pending).
+              </p>`
+            : html`<p>No completed deposits yet.</p>`
+        }
       </section>
       <section aria-labelledby="chart-days">
         <h2 id="chart-days">Deposits per day (last 14 days)</h2>
