@@ -311,6 +311,31 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     expect(await usdtOf(destination)).toBe(0n);
   });
 
+  it('follows the chain when a reorg takes a mined payout away before it is final: sent again, the same bytes, paid once', async () => {
+    await deposit('USDT', '20');
+    const destination = Wallet.createRandom().address;
+    // Only the payout's own transaction makes a block now (anvil mines each as it arrives): it stays short of 12 confirmations.
+    clearInterval(miner);
+    const beforeReorg = (await anvil.provider.send('evm_snapshot', [])) as string;
+    const nonceBefore = await hotWalletNonce();
+    const payout = await json('/payouts', { method: 'POST', json: { network: 'ethereum', currency: 'USDT', amount: '5', destination } });
+    await waitFor('broadcast', async () => (await payoutOf(payout.id)).status === 'broadcast');
+    const { transaction_hash: hash } = await payoutOf(payout.id);
+    await waitFor('mined', async () => (await anvil.provider.send('eth_getTransactionReceipt', [hash])) !== null);
+    expect(await usdtOf(destination)).toBe(5n * USDT);
+    // The reorg: the chain goes back to before the payout's block (and forgets its transaction).
+    expect(await anvil.provider.send('evm_revert', [beforeReorg])).toBe(true);
+    expect(await anvil.provider.send('eth_getTransactionReceipt', [hash])).toBeNull();
+    expect(await usdtOf(destination)).toBe(0n);
+    expect((await payoutOf(payout.id)).status).toBe('broadcast');
+    miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 200);
+    expect(await untilOver(payout.id)).toMatchObject({ status: 'completed', transaction_hash: hash });
+    // The final chain: paid once, by one transaction of the hot wallet (the same one, sent again).
+    expect(await usdtOf(destination)).toBe(5n * USDT);
+    expect((await hotWalletNonce()) - nonceBefore).toBe(1n);
+    expect((await anvil.provider.send('eth_getTransactionReceipt', [hash])).status).toBe('0x1');
+  });
+
   it('reconciles: the ledger and the chain agree once the operator funding of the hot wallet is booked', async () => {
     const report = await reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId: 'payouts-reconcile' });
     expect(report.differences).toEqual([]);
