@@ -85,7 +85,7 @@ function signerLines(signer: InflowStack['signer'], dataDir: string): string[] {
     if (!gasWallet || !treasury) continue;
     lines.push(
       `  Gas wallet:   ${gasWallet}   (${mode} mode, m/44'/60'/1'/0/0 of the development wallet: pays gas top-ups)`,
-      `  Treasury:     ${treasury}   (${mode}-mode ethereum, m/44'/60'/2'/0/0 of the development wallet: the only address sweeps may pay)`,
+      `  Treasury:     ${treasury}   (${mode}-mode ethereum, m/44'/60'/2'/0/0 of the development wallet: the only address sweeps may pay, and the hot wallet payouts are sent from)`,
     );
     const tronGasWallet = signer.tronGasWallets[mode];
     const tronTreasury = signer.tronTreasuries[mode];

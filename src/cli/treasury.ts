@@ -131,7 +131,7 @@ export async function reconcileNow(args: string[], env: NodeJS.ProcessEnv, usage
       for (const funding of report.funded) {
         const decimals = currencyOn(chain.network as Network, funding.currency)?.decimals ?? 0;
         console.log(
-          `  gas wallet ${funding.address} was funded ${formatAmount(BigInt(funding.amount), decimals)} ${funding.currency} since the last run: booked`,
+          `  ${funding.account === 'treasury' ? 'treasury (hot wallet)' : 'gas wallet'} ${funding.address} was funded ${formatAmount(BigInt(funding.amount), decimals)} ${funding.currency} since the last run: booked`,
         );
       }
       if (report.operatorEventId) {

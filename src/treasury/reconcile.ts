@@ -30,6 +30,8 @@ export interface Difference {
 }
 
 export interface Funding {
+  /** Absent in reports before the treasury's funding was booked: the gas wallet's. */
+  account?: 'gas_wallet' | 'treasury';
   address: string;
   currency: string;
   /** Base units, as decimal text. */
@@ -137,7 +139,7 @@ export async function reconcile(
           { account: 'funding', currency: entry.currency, address: null, amount: entry.balance - actual },
         ],
       );
-      funded.push({ address: entry.address, currency: entry.currency, amount: (actual - entry.balance).toString() });
+      funded.push({ account: 'treasury', address: entry.address, currency: entry.currency, amount: (actual - entry.balance).toString() });
     } else if (actual !== entry.balance) {
       differences.push({
         account: entry.account,
@@ -169,7 +171,7 @@ export async function reconcile(
         { account: 'gas_wallet', currency: native, address: row.address, amount: actual - booked },
         { account: 'funding', currency: native, address: null, amount: booked - actual },
       ]);
-      funded.push({ address: row.address, currency: native, amount: (actual - booked).toString() });
+      funded.push({ account: 'gas_wallet', address: row.address, currency: native, amount: (actual - booked).toString() });
     } else if (actual < booked) {
       differences.push({ account: 'gas_wallet', address: row.address, currency: native, expected: booked.toString(), actual: actual.toString() });
     }

@@ -351,7 +351,7 @@ export interface ReconciliationResult {
   inFlight: number;
   differences: Array<{ account: string; address: string; currency: string; expected: string; actual: string }>;
   /** The gas wallet's funding found and booked (absent in runs before it was booked). */
-  funded?: Array<{ address: string; currency: string; amount: string }>;
+  funded?: Array<{ account?: 'gas_wallet' | 'treasury'; address: string; currency: string; amount: string }>;
   /** The `reconciliation.mismatch` operator event written with the differences (none when there are none). */
   operatorEventId?: string;
 }

@@ -652,7 +652,7 @@ describe('sweeps (anvil, the signer process, worker, Temporal dev server, Postgr
     const gasWallet = (await treasuryDeps.signer!.health()).gas_wallets.test!;
     const atRest = await reconcile(treasuryDeps, { livemode: false, network: 'ethereum', runId: 'gas-at-rest' });
     // The 1 ETH the test sent it by hand at the start: funding, booked once; the ledger now says what the chain says.
-    expect(atRest.funded).toEqual([{ address: gasWallet, currency: 'ETH', amount: (10n ** 18n).toString() }]);
+    expect(atRest.funded).toEqual([{ account: 'gas_wallet', address: gasWallet, currency: 'ETH', amount: (10n ** 18n).toString() }]);
     expect(atRest.differences.filter((difference) => difference.account === 'gas_wallet')).toEqual([]);
     // (Balances read raw: ethers answers a repeated identical call from its cache for a moment.)
     const balanceOf = async (address: string) => BigInt(await anvil.provider.send('eth_getBalance', [address, 'latest']));
