@@ -4,8 +4,8 @@ import { partNames } from './stack';
 /**
  * The short chaos run `npm test` includes: `npm run test:chaos -- --rounds 2` as an operator runs
  * it, two rounds each killing -9 and restarting every part (both workers, the API, Temporal,
- * Postgres, anvil, the signer) under load that sweeps too, then settling and checking (the
- * treasury's invariants among the checks). Progress goes straight to stderr;
+ * Postgres, anvil, the signer) under load that sweeps and pays out too, then settling and checking
+ * (the treasury's and the payouts' invariants among the checks). Progress goes straight to stderr;
  * INFLOW_CHAOS_SEED replays a seed.
  */
 describe('npm run test:chaos (short)', () => {
@@ -24,6 +24,9 @@ describe('npm run test:chaos (short)', () => {
 
       expect({ code, report }).toEqual({ code: 0, report: expect.stringMatching(/: PASSED$/m) });
       for (const part of partNames) expect(report).toMatch(new RegExp(`^${part} +[1-9]`, 'm'));
+      // Payouts ran under the faults, and each was paid once (or canceled as asked).
+      expect(report).toMatch(/ [1-9]\d* payouts acknowledged/);
+      expect(report).toMatch(/^ {2}paid once +OK$/m);
       // fault | injected | down | restart | failed starts | crashes | lost | doubled | stuck | other
       expect(report).toMatch(/^all \(distinct\) +\d+ +- +- +\d+ +\d+ +0 +0 +0 +0$/m);
     },

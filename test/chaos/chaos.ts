@@ -12,6 +12,7 @@ import { defaultLoadLimits, LoadGenerator, type LoadLimits } from './load';
 import { Prng } from './prng';
 import { describeFault, faultsNear, faultTable, type FaultRecord, type PartHealth } from './report';
 import { partNames, startStack, type PartName, type Stack, type StackSettings } from './stack';
+import { payoutInvariantLines } from './payout-checks';
 import { treasuryInvariantLines } from './treasury-checks';
 import { startChaosReceiver } from './webhook-receiver';
 import { startMetadata } from '../../src/workflows/metadata';
@@ -87,6 +88,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const endpoint = await api.request('POST', '/webhook-endpoints', { json: { url: receiver.url, events: ['*'], description: 'chaos receiver' } });
     if (endpoint.status !== 200) throw new Error(`could not make the webhook endpoint: ${endpoint.status ?? endpoint.error}`);
     for (let i = 0; i < INITIAL_CUSTOMERS; i++) await load.createCustomer();
+    // The balance the payouts are paid out of, made before any fault (the payout lane waits for it to complete).
+    await load.startBalance();
     const ctx: CheckContext = { stack, api, receiver, load: load.record, endpointSecret: endpoint.body.secret };
     const faultPrng = prng.fork('faults');
 
@@ -150,8 +153,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       receiver.receipts.map((receipt) => receipt.status),
     ),
     ...(finalState
-      ? [`state: ${describeState(finalState)}`, 'treasury invariants (after the last round):', ...treasuryInvariantLines(finalState.treasury)]
+      ? [
+          `state: ${describeState(finalState)}`,
+          'treasury invariants (after the last round):',
+          ...treasuryInvariantLines(finalState.treasury),
+          'payout invariants (after the last round):',
+          ...payoutInvariantLines(finalState.payouts),
+        ]
       : []),
+    // Exits the run did not cause (counted in the table's crashes column), with how each ended, to look for in the part's log.
+    ...partNames.flatMap((name) =>
+      stack.parts[name].crashes.map((crash) => `${name} exited by itself at +${((crash.at - runStartedAt) / 1000).toFixed(1)} s (${crash.exit})`),
+    ),
     ...notes,
     '',
     `seed ${options.seed}, ${options.rounds} round(s), ${((Date.now() - runStartedAt) / 1000).toFixed(0)} s: ${passed ? 'PASSED' : 'FAILED'}`,
@@ -190,7 +203,9 @@ function summary(stack: Stack, api: ApiClient, load: LoadGenerator, receiptStatu
   return [
     `load: ${record.customers.length} customers, ${record.simulated.length} simulated deposits acknowledged (${failedOutcome} asked to fail), ` +
       `${record.transfers.length} devnet transfers sent (${record.transferErrors} refused by a down devnet), ${record.resends.length} resends, ` +
-      `${record.sweepRuns.length} sweep runs started (${record.sweepRuns.filter((run) => run.error).length} not taken by a down Temporal in time)`,
+      `${record.sweepRuns.length} sweep runs started (${record.sweepRuns.filter((run) => run.error).length} not taken by a down Temporal in time), ` +
+      `${record.payouts.length} payouts acknowledged (${record.payouts.filter((payout) => payout.depositId).length} refunds), ` +
+      `${record.cancels.length} cancels answered (${record.cancels.filter((cancel) => cancel.outcome === 'canceled').length} canceled)`,
     `webhooks: ${receiptStatuses.length} deliveries received (${receiptStatuses.filter((status) => status === 500).length} answered 500 on purpose)`,
     `API: ${api.calls.length} calls; ${count(statuses)}; slowest ${(slowest / 1000).toFixed(1)} s (deadline ${api.deadlineMs / 1000} s)`,
     `API verdicts: ${count(verdicts as Map<string, number>)}`,

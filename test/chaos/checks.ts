@@ -9,8 +9,11 @@
  *  - every event row delivered at least once, every copy under its own `webhook-id`, signed;
  *  - every acknowledged write (customer, simulated deposit, resend) really done, once;
  *  - the API answered only 2xx, 4xx or 503, and never hung past the client's deadline;
- *  - the treasury (treasury-checks.ts): sweeps settled, the holdings ledger reconciled with the chain, no nonce
- *    used twice or by a transaction inflow did not record, the treasury's USDT what the sweeps moved, the signer's audit log whole.
+ *  - the treasury (treasury-checks.ts): sweeps settled, the holdings ledger reconciled with the chain (the hot wallet's funding
+ *    booked as exactly what the run put there), no nonce used twice or by a transaction inflow did not record, the treasury's
+ *    USDT its funding and what the sweeps moved in less what the payouts sent, the signer's audit log whole;
+ *  - payouts (payout-checks.ts): every one over, each completed one paid exactly once on the final chain (and the others not at
+ *    all), booked once, the balance's pending, paid_out and available consistent, every acknowledged payout there, no other.
  *
  * Each finding is an Anomaly with a stable key (so a later round does not count it again), a
  * kind for the closing table and the moment it concerns, to attribute it to nearby faults.
@@ -25,6 +28,7 @@ import { verdictOf, type ApiClient } from './api-client';
 import type { LoadRecord } from './load';
 import { delay } from '../../dev/managed-process';
 import { partNames, rpcCall, type Stack } from './stack';
+import { describePayouts, findPayoutAnomalies, pendingPayoutWork, type PayoutSummary } from './payout-checks';
 import { describeTreasury, findTreasuryAnomalies, pendingTreasuryWork, type TreasurySummary } from './treasury-checks';
 import type { ChaosReceiver } from './webhook-receiver';
 
@@ -225,7 +229,7 @@ export async function pendingWork(ctx: CheckContext, ignore: ReadonlySet<string>
       }
     }
   }
-  pending.push(...(await pendingTreasuryWork(ctx.stack)));
+  pending.push(...(await pendingTreasuryWork(ctx.stack)), ...(await pendingPayoutWork(ctx.stack)));
   return pending.filter((item) => !ignore.has(item.key));
 }
 
@@ -286,6 +290,7 @@ export interface StateSummary {
   /** Copies the receiver got beyond the first successful one per event (retries, redeliveries, resends). */
   extraCopies: number;
   treasury: TreasurySummary;
+  payouts: PayoutSummary;
 }
 
 export function describeState(state: StateSummary): string {
@@ -293,7 +298,7 @@ export function describeState(state: StateSummary): string {
     `${state.deposits} deposits (${state.completed} completed, ${state.failed} failed of which ${state.reversed} reversed; ` +
     `${state.onChainDeposits} from the chain, ${state.reorgedAway} of them reorganised away), ` +
     `${state.transfersOnChain} transfers on the final chain, ${state.events} events, ${state.extraCopies} extra webhook copies; ` +
-    describeTreasury(state.treasury)
+    `${describeTreasury(state.treasury)}; ${describePayouts(state.payouts)}`
   );
 }
 
@@ -301,6 +306,8 @@ export function describeState(state: StateSummary): string {
 export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Anomaly[]; state: StateSummary }> {
   const snapshot = await takeSnapshot(ctx);
   const treasury = await findTreasuryAnomalies(ctx.stack, ctx.load);
+  const eventKeys = new Set(snapshot.events.map((event) => `${event.object_id}:${event.type}`));
+  const payouts = await findPayoutAnomalies(ctx, (objectId, type) => eventKeys.has(`${objectId}:${type}`));
   const finalChain = new Set(snapshot.chain.transfers.map((transfer) => transferKey(transfer.transactionHash, transfer.logIndex)));
   const state: StateSummary = {
     deposits: snapshot.deposits.length,
@@ -313,8 +320,9 @@ export async function findAnomalies(ctx: CheckContext): Promise<{ anomalies: Ano
     events: snapshot.events.length,
     extraCopies: [...snapshot.receipts.values()].reduce((sum, counts) => sum + counts.total - Math.min(1, counts.succeeded), 0),
     treasury: treasury.summary,
+    payouts: payouts.summary,
   };
-  const anomalies: Anomaly[] = [...treasury.anomalies];
+  const anomalies: Anomaly[] = [...treasury.anomalies, ...payouts.anomalies];
   const add = (kind: AnomalyKind, key: string, what: string, at: number | Date) =>
     anomalies.push({ kind, key, what, at: typeof at === 'number' ? at : at.getTime() });
   const depositsById = new Map(snapshot.deposits.map((deposit) => [deposit.id, deposit]));

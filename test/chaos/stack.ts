@@ -7,7 +7,11 @@
  *   anvil      the devnet, its chain saved every few seconds (a kill -9 loses the blocks since: a reorg)
  *   api        `npm run api`
  *   worker-1/2 `npm run worker`, twice
- *   signer     `npm run signer` with the run's development wallet (its audit log in <dir>/signer); its gas wallet funded on anvil
+ *   signer     `npm run signer` with the run's development wallet (its audit log in <dir>/signer); its gas wallet funded on anvil,
+ *              and its hot wallet (m/44'/60'/2'/0/0, the test-mode ethereum treasury payouts are sent from) funded with ETH and USDT
+ *
+ * Payouts (docs/payouts.md): the API processes and the signer hold the run's INFLOW_PAYOUT_AUTHORIZATION_SECRET (random, made in
+ * <dir>/signer for this run by dev/wallets.ts), the workers never do; both are checked here before the run starts.
  *
  * Every process logs to <dir>/logs/<part>.log.
  */
@@ -15,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ContractFactory, FetchRequest, getAddress, JsonRpcProvider, Wallet } from 'ethers';
+import { ContractFactory, FetchRequest, getAddress, Interface, JsonRpcProvider, Wallet } from 'ethers';
 import { freePort } from '../../dev/tools/ports';
 import type { Log } from '../../dev/tools/progress';
 import { FUNDED_PRIVATE_KEY, supervisedAnvil } from '../../dev/devnet/anvil';
@@ -23,6 +27,7 @@ import testUsdt from '../../dev/devnet/test-usdt.json';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/db/database';
+import { SignerClient } from '../../src/treasury/signer-client';
 import { ethereumTestEnv, testStackEnv } from '../helpers/inflow-env';
 import { waitFor } from '../helpers/wait';
 import { ManagedProcess } from '../../dev/managed-process';
@@ -68,8 +73,13 @@ export interface Stack {
   /** The runner's Temporal client (it starts sweep runs) and the workers' configuration (their treasury: reconcile, the task queue). */
   client: Client;
   workerConfig: Config;
-  /** The signer's audit log, its gas wallet and the treasury sweeps pay (test mode, ethereum). */
+  /**
+   * The signer's audit log, its gas wallet and the treasury sweeps pay (test mode, ethereum), which is its hot wallet
+   * (m/44'/60'/2'/0/0): payouts are sent from it.
+   */
   signer: { auditLog: string; gasWallet: string; treasury: string };
+  /** What the run put into the hot wallet by hand before any fault (base units): gas for payouts, and USDT beyond what sweeps bring. */
+  hotWalletFunding: { eth: bigint; usdt: bigint };
   stop(): Promise<void>;
 }
 
@@ -102,7 +112,8 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
   const { rpcUrl, usdtAddress, startBlock, snapshots } = chain!;
   const signer = stack.signer;
   if (!signer?.gasWallets.test || !signer.treasuries.test) throw new Error('the chaos stack started without its development signer');
-  await fundGasWallet(rpcUrl, signer.gasWallets.test, snapshots, options.log);
+  await checkPayoutSetup(stack, signer.treasuries.test);
+  await fundWallets(rpcUrl, usdtAddress, { gasWallet: signer.gasWallets.test, hotWallet: signer.treasuries.test }, snapshots, options.log);
   return {
     dir: stack.dir!,
     parts: Object.fromEntries(partNames.map((name) => [name, stack.processes.get(name)!])) as Record<PartName, ManagedProcess>,
@@ -113,6 +124,7 @@ export async function startStack(options: { log: Log; settings?: Partial<StackSe
     client: stack.client,
     workerConfig: stack.workerConfig,
     signer: { auditLog: signer.auditLog, gasWallet: signer.gasWallets.test, treasury: signer.treasuries.test },
+    hotWalletFunding: { eth: HOT_WALLET_ETH, usdt: HOT_WALLET_USDT },
     merchantId: stack.merchant!.merchant_id,
     testKey: stack.testKey!,
     db: stack.db,
@@ -152,27 +164,68 @@ async function startDevnet(
 }
 
 /**
- * The gas wallet's coin, from anvil's funded account, mined and saved before any fault (as the
- * token is): the operator's funding, which no kill -9 of anvil may take away.
+ * Payouts as docs/payouts.md sets them up: the APIs hold INFLOW_PAYOUT_AUTHORIZATION_SECRET, the workers
+ * do not, and the signer's test-mode hot wallet (m/44'/60'/2'/0/0) is the ethereum treasury (so
+ * INFLOW_TREASURY_ETHEREUM_TEST, what the workers learn from the signer, names it).
  */
-async function fundGasWallet(rpcUrl: string, gasWallet: string, snapshots: DevnetSnapshots, log: Log): Promise<void> {
+async function checkPayoutSetup(stack: InflowStack, treasury: string): Promise<void> {
+  const secret = stack.env.INFLOW_PAYOUT_AUTHORIZATION_SECRET;
+  if (!secret || stack.config.payouts.authorizationSecret !== secret)
+    throw new Error('the chaos stack started its APIs without INFLOW_PAYOUT_AUTHORIZATION_SECRET: no payout could be made');
+  if (stack.workerEnv.INFLOW_PAYOUT_AUTHORIZATION_SECRET !== undefined || stack.workerConfig.payouts.authorizationSecret !== undefined)
+    throw new Error('the chaos stack gave its workers INFLOW_PAYOUT_AUTHORIZATION_SECRET, which only the APIs and the signer may hold');
+  const health = await new SignerClient(stack.workerConfig.treasury.signer!).health();
+  const hot = health.hot_wallets?.test;
+  if (!hot || hot.toLowerCase() !== treasury.toLowerCase())
+    throw new Error(`the signer's test-mode hot wallet ${hot ?? '(none)'} is not its ethereum test treasury ${treasury}: payouts would fail`);
+  if (health.treasuries.test?.ethereum?.toLowerCase() !== treasury.toLowerCase())
+    throw new Error(`the signer's INFLOW_TREASURY_ETHEREUM_TEST is ${health.treasuries.test?.ethereum ?? '(unset)'}, not the hot wallet ${treasury}`);
+}
+
+/**
+ * The operator's funding, from anvil's funded account, mined and saved before any fault (as the
+ * token is), so no kill -9 of anvil may take it away: the gas wallet's coin, and the hot wallet's
+ * ETH (its payouts' gas) and USDT (liquidity beyond what sweeps bring).
+ */
+async function fundWallets(
+  rpcUrl: string,
+  usdtAddress: string,
+  wallets: { gasWallet: string; hotWallet: string },
+  snapshots: DevnetSnapshots,
+  log: Log,
+): Promise<void> {
   const wallet = new Wallet(FUNDED_PRIVATE_KEY);
   const nonce = Number(await rpcCall(rpcUrl, 'eth_getTransactionCount', [wallet.address, 'pending']));
-  const signed = await wallet.signTransaction({
-    to: gasWallet,
-    value: GAS_WALLET_FUNDING,
-    nonce,
-    gasLimit: 21_000n,
-    gasPrice: 10_000_000_000n,
-    chainId: 31337n,
-  });
-  const hash = (await rpcCall(rpcUrl, 'eth_sendRawTransaction', [signed])) as string;
-  await waitFor('the gas wallet funded', async () => (await rpcCall(rpcUrl, 'eth_getTransactionReceipt', [hash])) !== null);
+  const transfers = [
+    { to: wallets.gasWallet, value: GAS_WALLET_FUNDING, gasLimit: 21_000n },
+    { to: wallets.hotWallet, value: HOT_WALLET_ETH, gasLimit: 21_000n },
+    { to: usdtAddress, data: erc20.encodeFunctionData('transfer', [wallets.hotWallet, HOT_WALLET_USDT]), gasLimit: 100_000n },
+  ];
+  const hashes: string[] = [];
+  for (const [index, transfer] of transfers.entries()) {
+    const signed = await wallet.signTransaction({ ...transfer, nonce: nonce + index, gasPrice: 10_000_000_000n, chainId: 31337n });
+    hashes.push((await rpcCall(rpcUrl, 'eth_sendRawTransaction', [signed])) as string);
+  }
+  for (const hash of hashes) {
+    let receipt: { status: string } | null = null;
+    await waitFor(
+      'the operator funding mined',
+      async () => (receipt = (await rpcCall(rpcUrl, 'eth_getTransactionReceipt', [hash])) as typeof receipt) !== null,
+    );
+    if (receipt!.status !== '0x1') throw new Error(`the funding transaction ${hash} reverted`);
+  }
   await snapshots.saveQueued();
-  log(`signer: gas wallet ${gasWallet} funded with ${GAS_WALLET_FUNDING / 10n ** 18n} ETH on anvil`);
+  log(
+    `signer: gas wallet ${wallets.gasWallet} funded with ${GAS_WALLET_FUNDING / 10n ** 18n} ETH, hot wallet ${wallets.hotWallet} with ` +
+      `${HOT_WALLET_ETH / 10n ** 18n} ETH and ${HOT_WALLET_USDT / 10n ** 6n} USDT on anvil`,
+  );
 }
 
 const GAS_WALLET_FUNDING = 100n * 10n ** 18n;
+/** The hot wallet's funding: its payouts' gas, and enough USDT that no payout waits for a sweep (`queued`). */
+const HOT_WALLET_ETH = 10n * 10n ** 18n;
+const HOT_WALLET_USDT = 1_000n * 10n ** 6n;
+const erc20 = new Interface(['function transfer(address to, uint256 amount) returns (bool)']);
 
 /**
  * The devnet's persistence: every few seconds its chain (blocks included, so their hashes survive)

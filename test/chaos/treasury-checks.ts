@@ -4,11 +4,14 @@
  *
  *  - quiescence: every sweep run the load started closed, every sweep completed, skipped or failed, and a failed one
  *    only because its transaction reverted on the final chain;
- *  - reconcile: `reconcile()` finds no difference for test-mode ethereum, and leaves nothing out as in flight;
- *  - nonces: each mined transaction from the gas wallet or a deposit address is a version inflow recorded
- *    (treasury_transactions_sent, treasury_sent_replaced); no (sender, nonce) recorded twice; each booked
+ *  - reconcile: `reconcile()` finds no difference for test-mode ethereum, and leaves nothing out as in flight; what it
+ *    booked as the treasury's funding (`treasury_funding`, its surplus over the ledger) is exactly the ETH and USDT the run
+ *    put into the hot wallet by hand (more would be a payout booked that never left, or money from nowhere);
+ *  - nonces: each mined transaction from the gas wallet, a deposit address or the hot wallet (payouts) is a version inflow
+ *    recorded (treasury_transactions_sent, treasury_sent_replaced); no (sender, nonce) recorded twice; each booked
  *    transaction's nonce used on the final chain by one of its own versions, in the block it was booked from;
- *  - treasury: the treasury's USDT on the chain equals the sum of the completed USDT sweeps;
+ *  - treasury: the treasury's USDT on the chain equals the run's funding plus the completed USDT sweeps less the completed
+ *    USDT payouts (payout-checks.ts checks each payout against the chain);
  *  - holdings: the holdings ledger's own invariants (holdingsInvariantViolations);
  *  - audit log: its hash chain whole after every kill -9 of the signer, and every signature the worker
  *    recorded in it.
@@ -41,7 +44,9 @@ export interface TreasurySummary {
   failed: number;
   treasuryUsdt: bigint;
   sweptUsdt: bigint;
-  /** Transactions mined on the final chain from the gas wallet and the deposit addresses. */
+  /** What completed payouts took out of the treasury. */
+  paidUsdt: bigint;
+  /** Transactions mined on the final chain from the gas wallet, the deposit addresses and the hot wallet. */
   minedFromOurs: number;
   sent: number;
   reconciled: number;
@@ -53,8 +58,8 @@ export interface TreasurySummary {
 export function describeTreasury(summary: TreasurySummary): string {
   return (
     `treasury: ${summary.sweepRuns} sweep runs started, ${summary.sweeps} sweeps (${summary.completed} completed, ${summary.skipped} skipped, ` +
-    `${summary.failed} failed), ${summary.sent} transactions sent, ${summary.minedFromOurs} mined from the gas wallet and deposit addresses; ` +
-    `treasury holds ${summary.treasuryUsdt} USDT base units, completed sweeps moved ${summary.sweptUsdt}; ` +
+    `${summary.failed} failed), ${summary.sent} transactions sent, ${summary.minedFromOurs} mined from the gas wallet, deposit addresses and hot wallet; ` +
+    `treasury holds ${summary.treasuryUsdt} USDT base units, completed sweeps moved ${summary.sweptUsdt} in, completed payouts ${summary.paidUsdt} out; ` +
     `${summary.reconciled} balances reconciled; audit log ${summary.auditLines} lines`
   );
 }
@@ -76,7 +81,8 @@ interface SweepRow {
 
 interface SentRow {
   id: string;
-  sweep_id: string;
+  sweep_id: string | null;
+  payout_id: string | null;
   purpose: string;
   from_address: string;
   nonce: string;
@@ -176,11 +182,38 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
   }
   if (report.inFlight > 0)
     add('reconcile', 'stuck', `reconcile-in-flight:${Date.now()}`, `${report.inFlight} balances left out as in flight after quiescence`, Date.now());
+  // What reconcile booked as the hot wallet's funding, in every run so far: what the run put there by hand, no more, no less.
+  const treasury = signer.treasury.toLowerCase();
+  const { rows: fundings } = await sql<{ currency: string; amount: string }>`
+    select e.currency, sum(e.amount)::text as amount from holdings_entries e join holdings_transactions t on t.id = e.transaction_id
+     where t.kind = 'treasury_funding' and e.account = 'treasury' and lower(e.address) = ${treasury}
+       and e.livemode = false and e.network = 'ethereum' group by e.currency`.execute(db);
+  const { rows: followed } = await sql<{ followed: boolean }>`
+    select exists (select 1 from holdings_entries where account = 'treasury' and lower(address) = ${treasury}
+                    and livemode = false and network = 'ethereum') as followed`.execute(db);
+  // Reconcile reads the treasury once the holdings ledger follows it (a sweep or a payout booked there).
+  if (followed[0]!.followed) {
+    for (const [currency, funded] of [
+      ['ETH', stack.hotWalletFunding.eth],
+      ['USDT', stack.hotWalletFunding.usdt],
+    ] as const) {
+      const booked = BigInt(fundings.find((row) => row.currency === currency)?.amount ?? '0');
+      if (booked !== funded)
+        add(
+          'reconcile',
+          booked > funded ? 'lost' : 'violation',
+          `treasury-funding:${currency}:${booked}`,
+          `reconcile booked ${booked} ${currency} base units as the treasury ${signer.treasury}'s funding, the run put ${funded} there by hand` +
+            (booked > funded ? ' (the treasury holds more than sweeps and payouts left: a payout booked that never left?)' : ''),
+          Date.now(),
+        );
+    }
+  }
 
   // (b) Nonces, from the final chain: every block since the token's, read from anvil.
   const sent = (
     await sql<SentRow>`
-    select id, sweep_id, purpose, lower(from_address) as from_address, nonce::text as nonce, lower(hash) as hash, status,
+    select id, sweep_id, payout_id, purpose, lower(from_address) as from_address, nonce::text as nonce, lower(hash) as hash, status,
            block_number::text as block_number, created_at
       from treasury_transactions_sent where livemode = false and network = 'ethereum'`.execute(db)
   ).rows;
@@ -189,7 +222,9 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
     select sent_id, lower(hash) as hash from treasury_sent_replaced where livemode = false and network = 'ethereum'`.execute(db)
   ).rows;
   const addresses = await db.selectFrom('customer_addresses').select('address').where('livemode', '=', false).where('family', '=', 'evm').execute();
-  const senders = new Set([signer.gasWallet, ...addresses.map((row) => row.address), ...sweeps.map((sweep) => sweep.address)].map((a) => a.toLowerCase()));
+  const senders = new Set(
+    [signer.gasWallet, signer.treasury, ...addresses.map((row) => row.address), ...sweeps.map((sweep) => sweep.address)].map((a) => a.toLowerCase()),
+  );
   const mined = await minedTransactionsFrom(stack, senders);
   const versions = new Map<string, Set<string>>();
   const sentByHash = new Map<string, SentRow>();
@@ -229,7 +264,7 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
   }
   for (const row of holding) {
     const onChain = minedAt.get(`${row.from_address}:${row.nonce}`);
-    const label = `${row.purpose} ${row.id} of sweep ${row.sweep_id} (${row.from_address} nonce ${row.nonce})`;
+    const label = `${row.purpose} ${row.id} of ${row.payout_id ? `payout ${row.payout_id}` : `sweep ${row.sweep_id}`} (${row.from_address} nonce ${row.nonce})`;
     if (row.status === 'confirmed' || row.status === 'failed') {
       if (!onChain)
         add(
@@ -262,19 +297,25 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
     }
   }
 
-  // (c) The treasury's USDT on the chain is what the completed sweeps moved.
+  // (c) The treasury's USDT on the chain is the run's funding, plus what the completed sweeps moved, less what the completed payouts sent.
   const treasuryUsdt = BigInt(
     (await rpcBatch(stack.rpcUrl, [{ method: 'eth_call', params: [{ to: stack.usdtAddress, data: balanceOfData(signer.treasury) }, 'latest'] }]))[0] as string,
   );
   const sweptUsdt = sweeps
     .filter((sweep) => sweep.status === 'completed' && sweep.currency === 'USDT')
     .reduce((sum, sweep) => sum + BigInt(sweep.amount ?? '0'), 0n);
-  if (treasuryUsdt !== sweptUsdt)
+  const { rows: paid } = await sql<{ paid: string }>`
+    select coalesce(sum(amount), 0)::text as paid from payouts
+     where livemode = false and network = 'ethereum' and currency = 'USDT' and status = 'completed'`.execute(db);
+  const paidUsdt = BigInt(paid[0]!.paid);
+  const expectedUsdt = stack.hotWalletFunding.usdt + sweptUsdt - paidUsdt;
+  if (treasuryUsdt !== expectedUsdt)
     add(
       'treasury USDT',
-      'violation',
-      `treasury-usdt:${treasuryUsdt}:${sweptUsdt}`,
-      `the treasury ${signer.treasury} holds ${treasuryUsdt} USDT base units on the chain, the completed sweeps moved ${sweptUsdt}`,
+      treasuryUsdt < expectedUsdt ? 'doubled' : 'violation',
+      `treasury-usdt:${treasuryUsdt}:${expectedUsdt}`,
+      `the treasury ${signer.treasury} holds ${treasuryUsdt} USDT base units on the chain; the run's funding ${stack.hotWalletFunding.usdt} ` +
+        `and the completed sweeps' ${sweptUsdt} less the completed payouts' ${paidUsdt} make ${expectedUsdt}`,
       Date.now(),
     );
 
@@ -305,6 +346,7 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
       failed: count('failed'),
       treasuryUsdt,
       sweptUsdt,
+      paidUsdt,
       minedFromOurs: mined.length,
       sent: sent.length,
       reconciled: report.checked,
@@ -314,7 +356,7 @@ export async function findTreasuryAnomalies(stack: Stack, load: LoadRecord): Pro
   };
 }
 
-function balanceOfData(address: string): string {
+export function balanceOfData(address: string): string {
   // balanceOf(address): the selector, then the address as one word.
   return `0x70a08231${address.toLowerCase().replace(/^0x/, '').padStart(64, '0')}`;
 }
@@ -341,7 +383,6 @@ async function minedTransactionsFrom(stack: Stack, senders: ReadonlySet<string>)
 
 const BLOCKS_PER_BATCH = 100;
 
-/** JSON-RPC calls in one batch; throws on any error answer. */
 /** Whether a failure reason names a transaction ("the sweep 0x… reverted") whose receipt on the final chain says it reverted. */
 async function revertedOnTheFinalChain(rpcUrl: string, reason: string | null): Promise<boolean> {
   const hash = /^the (?:sweep|gas top-up) (0x[0-9a-f]{64}) reverted$/.exec(reason ?? '')?.[1];
@@ -350,7 +391,9 @@ async function revertedOnTheFinalChain(rpcUrl: string, reason: string | null): P
   return receipt?.status === '0x0';
 }
 
-async function rpcBatch(rpcUrl: string, calls: Array<{ method: string; params: unknown[] }>): Promise<unknown[]> {
+/** JSON-RPC calls in one batch (none: no request); throws on any error answer. */
+export async function rpcBatch(rpcUrl: string, calls: Array<{ method: string; params: unknown[] }>): Promise<unknown[]> {
+  if (calls.length === 0) return [];
   const response = await fetch(rpcUrl, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
