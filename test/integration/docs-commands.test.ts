@@ -36,9 +36,9 @@ const ALLOWLIST: Record<string, string> = {
     'needs a signer and a funded gas wallet, which this stack does not run; sweeps.test.ts runs it as written on anvil with the real signer',
   'npm run cli -- sweep --now --network tron':
     'needs a signer and a staked Tron gas wallet, which this stack does not run; sweeps.test.ts runs the command on anvil, tron-sweeps.test.ts runs its workflow on the Tron stand-in',
-  'curl -s localhost:3000/api/v1/payouts -H "Authorization: Bearer $INFLOW_KEY" -H "Idempotency-Key: withdrawal-2026-12-07" -H \'Content-Type: application/json\' -d \'{"network":"ethereum","currency":"USDT","amount":"10","destination":"0x…","external_id":"withdrawal-1"}\'':
+  'curl -s localhost:3000/api/v1/payouts -H "Authorization: Bearer $KEY" -H "Idempotency-Key: withdrawal-2026-12-07" -H \'Content-Type: application/json\' -d \'{"network":"ethereum","currency":"USDT","amount":"10","destination":"0x…","external_id":"withdrawal-1"}\'':
     'a payout needs the signer, a funded hot wallet on anvil and the authorisation secret, which this stack does not run; payouts.test.ts makes payouts through the API on anvil with the real signer',
-  'curl -s localhost:3000/api/v1/deposits/dep_…/refunds -H "Authorization: Bearer $INFLOW_KEY" -H \'Content-Type: application/json\' -d \'{"destination":"0x…customer…"}\'':
+  'curl -s localhost:3000/api/v1/deposits/dep_…/refunds -H "Authorization: Bearer $KEY" -H \'Content-Type: application/json\' -d \'{"destination":"0x…customer…"}\'':
     'a refund is a payout: payouts.test.ts refunds a deposit through the API on anvil with the real signer',
   'npm run cli -- devnet send --network ethereum --to <the treasury printed at start> --amount 100 --currency USDT':
     'needs the anvil devnet, which this stack does not run',
