@@ -277,7 +277,17 @@ describe('customers: update, archive, filters (real worker, Temporal dev server,
       );
       const balance = (await call('GET', '/balance', undefined, merchant.test_key)).body;
       expect(balance.by_currency).toEqual([
-        { network: 'tron', currency: 'USDT', total_received: '40.000000', total_fees: '2.000000', net: '38.000000', deposit_count: 1 },
+        {
+          network: 'tron',
+          currency: 'USDT',
+          total_received: '40.000000',
+          total_fees: '2.000000',
+          net: '38.000000',
+          available: '38.000000',
+          pending: '0.000000',
+          paid_out: '0.000000',
+          deposit_count: 1,
+        },
       ]);
       expect((await call('GET', `/deposits?customer_id=${customer.id}`, undefined, merchant.test_key)).body.data.map((deposit: any) => deposit.id)).toEqual([
         detected.body.id,

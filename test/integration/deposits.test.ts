@@ -52,7 +52,19 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
     expect(balance).toEqual({
       object: 'balance',
       livemode: false,
-      by_currency: [{ network: 'ethereum', currency: 'USDT', total_received: '2000.000000', total_fees: '2.000000', net: '1998.000000', deposit_count: 1 }],
+      by_currency: [
+        {
+          network: 'ethereum',
+          currency: 'USDT',
+          total_received: '2000.000000',
+          total_fees: '2.000000',
+          net: '1998.000000',
+          available: '1998.000000',
+          pending: '0.000000',
+          paid_out: '0.000000',
+          deposit_count: 1,
+        },
+      ],
       total_received_usd: '2000.00',
       total_fees_usd: '2.00',
       net_usd: '1998.00',
