@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { Wallet } from 'ethers';
 import type { Browser, BrowserContext, HTTPResponse, Page } from 'puppeteer-core';
-import { buildCustomer, buildMerchant, buildTransfer } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import { newId } from '../../src/domain/ids';
@@ -33,13 +33,8 @@ describe('dashboard payouts and refunds (headless Chromium, real API with payout
     stack = await startTestStack('dashboard-payouts', {
       worker: false,
       api: {
-        payouts: {
-          authorizationSecret: 'dashboard-test-payout-authorization-secret-0123456789',
-          liveEnabled: false,
-          feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
-          // Worth more than $10: another key must approve it.
-          approvalAboveUsdCents: 1000n,
-        },
+        // Worth more than $10: another key must approve it.
+        payouts: { ...testPayoutSettings, approvalAboveUsdCents: 1000n },
       },
     });
     merchant = await buildMerchant(stack.database.db, 'Acme');

@@ -6,10 +6,9 @@
  * The oracle is the chain: what the destinations hold and how many transactions the hot wallet sent,
  * read from anvil, against the ledgers.
  */
-import { randomBytes } from 'node:crypto';
 import { HDNodeWallet, Wallet, type Contract, type NonceManager } from 'ethers';
 import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../../dev/devnet/anvil';
-import { buildMerchant, staticPrices, testMnemonics } from '../../dev/fixtures';
+import { buildMerchant, staticPrices, testMnemonics, testPayoutSettings } from '../../dev/fixtures';
 import { freePort } from '../../dev/tools/ports';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { holdingsInvariantViolations } from '../../src/treasury/holdings.repository';
@@ -27,7 +26,6 @@ import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
-const payoutSecret = randomBytes(32).toString('hex');
 const hotWallet = HDNodeWallet.fromPhrase(testMnemonics.test, undefined, "m/44'/60'/2'/0/0").address;
 const USDT = 10n ** 6n;
 
@@ -78,7 +76,7 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
       INFLOW_TREASURY_ETHEREUM_TEST: hotWallet,
       INFLOW_TOKEN_ETHEREUM_USDT_TEST: await usdt.getAddress(),
       INFLOW_SIGNER_CHAIN_ID_ETHEREUM_TEST: '31337',
-      INFLOW_PAYOUT_AUTHORIZATION_SECRET: payoutSecret,
+      INFLOW_PAYOUT_AUTHORIZATION_SECRET: testPayoutSettings.authorizationSecret!,
     });
     const env = {
       INFLOW_RPC_URL_ETHEREUM_TEST: anvil.rpcUrl,
@@ -86,14 +84,8 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
       INFLOW_SIGNER_SOCKET: signer.env.INFLOW_SIGNER_SOCKET!,
       INFLOW_SIGNER_SECRET: signer.secret,
     };
-    const payouts = {
-      authorizationSecret: payoutSecret,
-      liveEnabled: false,
-      feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
-      // USD 20,000 a day per merchant; above USD 10,000 a payout waits for a second key's approval.
-      dailyLimitUsdCents: { test: 2_000_000n },
-      approvalAboveUsdCents: 1_000_000n,
-    };
+    // USD 20,000 a day per merchant; above USD 10,000 a payout waits for a second key's approval.
+    const payouts = { ...testPayoutSettings, dailyLimitUsdCents: { test: 2_000_000n }, approvalAboveUsdCents: 1_000_000n };
     stack = await startTestStack('payouts', { namespace: isolatedNamespaces.payouts, env, api: { simulatedBlockTimeMs: 10, payouts } });
     treasuryDeps = { db: stack.database.db, ...createTreasuryDeps(stack.worker.config), prices: staticPrices() };
     merchant = await buildMerchant(stack.database.db, 'Payouts');

@@ -26,7 +26,7 @@ import { SEED_KEY, SEED_SIGNATURE, seedOrder } from '../helpers/cryptopayments';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 import { Wallet } from 'ethers';
-import { buildCustomer, buildMerchant, buildTransfer } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
 import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
 import { newId } from '../../src/domain/ids';
 import { insertPayout } from '../../src/payouts/payouts.repository';
@@ -425,12 +425,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
         db: stack.database.db,
         temporal: stack.dev.client,
         taskQueue: stack.taskQueue,
-        payouts: {
-          authorizationSecret: 'sdk-test-payout-authorization-secret-0123456789',
-          liveEnabled: false,
-          feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
-          approvalAboveUsdCents: 1000n,
-        },
+        payouts: { ...testPayoutSettings, approvalAboveUsdCents: 1000n },
       });
       merchant = await buildMerchant(stack.database.db, 'Payer');
       // A completed deposit of 50 USDT (48 net), booked as the deposit workflow books it.
