@@ -4,6 +4,7 @@
  */
 import type { PayoutSettings } from '../src/config';
 import { randomBytes } from 'node:crypto';
+import { Wallet } from 'ethers';
 import { AddressDeriver, xpubsFromMnemonic } from '../src/chains/derivation';
 import { createCustomer } from '../src/customers/customers.service';
 import type { Db, Tenant } from '../src/db/database';
@@ -24,7 +25,9 @@ import type { OrderObject } from '../src/orders/orders.schema';
 import { createOrder, prepareOrder, type NewOrderInput } from '../src/orders/orders.service';
 import { developmentWebhookPolicy } from '../src/webhooks/deliveries';
 import { sealWebhookSecret } from '../src/webhooks/sealed-secrets';
-import type { DepositTransfer } from '../src/workflows/definitions';
+import { payoutWorkflowId, type DepositTransfer } from '../src/workflows/definitions';
+import { insertPayout } from '../src/payouts/payouts.repository';
+import type { PayoutStatus } from '../src/payouts/payouts.table';
 
 /** The server key tests and benchmarks seal API keys with (INFLOW_SECRET_KEY); public, like the mnemonics. */
 export const testSecretKeyHex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
@@ -76,6 +79,42 @@ export function testXpubEnv(): Record<string, string> {
 }
 
 /** A merchant with one customer (test mode unless `livemode`), straight into the database. */
+/**
+ * A test-mode USDT payout on ethereum as the API writes one with the merchant's test key, in any
+ * status, without its workflow (nothing sends, fails or cancels it meanwhile): for tests of what shows
+ * and acts on payouts. Amounts in base units.
+ */
+export async function buildPayout(db: Db, merchant: CreatedMerchant, options: { status: PayoutStatus; amount: bigint; fee?: bigint }): Promise<string> {
+  const id = newId('payout');
+  const key = await db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('merchant_id', '=', merchant.merchant_id)
+    .where('livemode', '=', false)
+    .executeTakeFirstOrThrow();
+  await insertPayout(db, {
+    id,
+    merchant_id: merchant.merchant_id,
+    livemode: false,
+    network: 'ethereum',
+    currency: 'USDT',
+    decimals: 6,
+    amount: options.amount,
+    fee: options.fee ?? 0n,
+    amount_usd_cents: options.amount / 10_000n,
+    created_by_key_id: key.id,
+    destination: Wallet.createRandom().address,
+    external_id: null,
+    metadata: JSON.stringify({}),
+    deposit_id: null,
+    status: options.status,
+    authorization: 'not checked: nothing sends it',
+    workflow_id: payoutWorkflowId({ livemode: false, payoutId: id }),
+    ...(options.status === 'canceled' ? { completed_at: new Date() } : {}),
+  });
+  return id;
+}
+
 export async function buildCustomer(db: Db, options: { merchant?: CreatedMerchant; livemode?: boolean; email?: string } = {}) {
   const merchant = options.merchant ?? (await buildMerchant(db));
   const tenant: Tenant = { merchantId: merchant.merchant_id, livemode: options.livemode ?? false };

@@ -25,6 +25,7 @@ export const activityFailureTypes = {
   /** The treasury has no signer, no treasury address or no node for the network and mode: nothing is sent. */
   treasuryNotConfigured: 'TreasuryNotConfigured',
   sweepNotFound: 'SweepNotFound',
+  payoutNotFound: 'PayoutNotFound',
   /** The signer's policy refused what it was asked to sign: final (a bug, or a worker that must not be trusted). */
   signerRefused: 'SignerRefused',
 } as const;

@@ -44,7 +44,7 @@ const GAS_MARGIN_PERCENT = 20n;
 
 async function payoutOf(deps: TreasuryDeps, payoutId: string): Promise<Payout> {
   const payout = await findPayoutById(deps.db, payoutId);
-  if (!payout) throw missing(activityFailureTypes.sweepNotFound, 'payout', payoutId);
+  if (!payout) throw missing(activityFailureTypes.payoutNotFound, 'payout', payoutId);
   return payout;
 }
 

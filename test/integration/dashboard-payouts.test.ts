@@ -1,14 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { Wallet } from 'ethers';
 import type { Browser, BrowserContext, HTTPResponse, Page } from 'puppeteer-core';
-import { buildCustomer, buildMerchant, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildPayout, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
-import { newId } from '../../src/domain/ids';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
-import { insertPayout } from '../../src/payouts/payouts.repository';
 import type { PayoutStatus } from '../../src/payouts/payouts.table';
-import { payoutWorkflowId } from '../../src/workflows/definitions';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
 import { launchBrowser, saveScreenshot } from '../helpers/browser';
 
@@ -65,36 +62,8 @@ describe('dashboard payouts and refunds (headless Chromium, real API with payout
   };
 
   /** A payout row as the API writes one with the merchant's test key, without its workflow (in any status); its amount in whole USDT, no fee. */
-  const insertedPayout = async (status: PayoutStatus, amountUsdt: number) => {
-    const id = newId('payout');
-    const key = await stack.database.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('merchant_id', '=', merchant.merchant_id)
-      .where('livemode', '=', false)
-      .executeTakeFirstOrThrow();
-    await insertPayout(stack.database.db, {
-      id,
-      merchant_id: merchant.merchant_id,
-      livemode: false,
-      network: 'ethereum',
-      currency: 'USDT',
-      decimals: 6,
-      amount: BigInt(amountUsdt) * 1_000_000n,
-      fee: 0n,
-      amount_usd_cents: BigInt(amountUsdt) * 100n,
-      created_by_key_id: key.id,
-      destination: Wallet.createRandom().address,
-      external_id: null,
-      metadata: JSON.stringify({}),
-      deposit_id: null,
-      status,
-      authorization: 'not checked: nothing sends it',
-      workflow_id: payoutWorkflowId({ livemode: false, payoutId: id }),
-      ...(status === 'canceled' ? { completed_at: new Date() } : {}),
-    });
-    return id;
-  };
+  const insertedPayout = (status: PayoutStatus, amountUsdt: number) =>
+    buildPayout(stack.database.db, merchant, { status, amount: BigInt(amountUsdt) * 1_000_000n });
 
   /** A signed-in page in a browser context of its own, saying yes to the forms that ask first (data-confirm). */
   const signedInPage = async (key = merchant.test_key): Promise<Page> => {

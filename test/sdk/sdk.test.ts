@@ -26,11 +26,8 @@ import { SEED_KEY, SEED_SIGNATURE, seedOrder } from '../helpers/cryptopayments';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
 import { Wallet } from 'ethers';
-import { buildCustomer, buildMerchant, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
+import { buildCustomer, buildMerchant, buildPayout, buildTransfer, testPayoutSettings } from '../../dev/fixtures';
 import { completeDeposit, recordDetectedDeposit } from '../../src/deposits/transitions';
-import { newId } from '../../src/domain/ids';
-import { insertPayout } from '../../src/payouts/payouts.repository';
-import { payoutWorkflowId } from '../../src/workflows/definitions';
 
 interface Exchange {
   method: string;
@@ -484,32 +481,7 @@ describe('@inflow/sdk against the real API (Postgres, Temporal dev server, worke
     it('cancels a queued payout (a retried cancel answers it as it is); refusals are typed errors', async () => {
       const inflow = payoutsSdk();
       // Made as the API makes one, without its workflow: nothing will send it or fail it meanwhile.
-      const id = newId('payout');
-      const key = await stack.database.db
-        .selectFrom('api_keys')
-        .select('id')
-        .where('merchant_id', '=', merchant.merchant_id)
-        .where('livemode', '=', false)
-        .executeTakeFirstOrThrow();
-      await insertPayout(stack.database.db, {
-        id,
-        merchant_id: merchant.merchant_id,
-        livemode: false,
-        network: 'ethereum',
-        currency: 'USDT',
-        decimals: 6,
-        amount: 3_000_000n,
-        fee: 1_000_000n,
-        amount_usd_cents: 300n,
-        created_by_key_id: key.id,
-        destination: Wallet.createRandom().address,
-        external_id: null,
-        metadata: JSON.stringify({}),
-        deposit_id: null,
-        status: 'queued',
-        authorization: 'not checked: nothing sends it',
-        workflow_id: payoutWorkflowId({ livemode: false, payoutId: id }),
-      });
+      const id = await buildPayout(stack.database.db, merchant, { status: 'queued', amount: 3_000_000n, fee: 1_000_000n });
       expect(await inflow.payouts.cancel(id)).toMatchObject({ id, status: 'canceled', completed_at: expect.any(String) });
       expect(await inflow.payouts.cancel(id)).toMatchObject({ id, status: 'canceled' });
 
