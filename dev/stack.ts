@@ -35,7 +35,7 @@ import { modes, type Mode } from '../src/domain/mode';
 import { SignerClient } from '../src/treasury/signer-client';
 import { JsonRpcProvider, parseEther } from 'ethers';
 import { fundedSigner } from './devnet/anvil';
-import { prepareTronGasWallet } from './devnet/tron-gas-wallet';
+import { fundTronHotWallet, prepareTronGasWallet } from './devnet/tron-gas-wallet';
 import { createLogger, type Logger } from '../src/logger';
 import { createMerchant, type CreatedMerchant } from '../src/merchants/merchants.service';
 import { createWorker, ensureWorkerSchedules, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../src/worker';
@@ -480,7 +480,10 @@ export class InflowStack {
     if (devnet) {
       // The hot wallet (the development treasury) pays its payouts' gas: the operator's ETH, as the gas wallet's is.
       await fundGasWallets(devnet.rpcUrl, [...Object.values(health.gas_wallets), ...Object.values(health.hot_wallets ?? {})], this.log);
-      for (const mode of Object.keys(tronTreasuries) as Mode[]) await prepareTronGasWallet(devnet.tron.rpcUrl, signer.tronGasWalletKeys[mode]!, this.log);
+      for (const mode of Object.keys(tronTreasuries) as Mode[]) {
+        await prepareTronGasWallet(devnet.tron.rpcUrl, signer.tronGasWalletKeys[mode]!, this.log);
+        await fundTronHotWallet(devnet.tron.rpcUrl, tronTreasuries[mode]!, this.log);
+      }
     }
     // The APIs authorise payouts with the key the signer checks them with; the workers never hold it.
     const { INFLOW_PAYOUT_AUTHORIZATION_SECRET: _callers, ...withoutPayoutKey } = this.env;

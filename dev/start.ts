@@ -92,7 +92,7 @@ function signerLines(signer: InflowStack['signer'], dataDir: string): string[] {
     if (!tronGasWallet || !tronTreasury) continue;
     lines.push(
       `  Gas wallet:   ${tronGasWallet}   (${mode}-mode tron, m/44'/195'/1'/0/0: TRX top-ups, and its staked TRX lends sweeps energy)`,
-      `  Treasury:     ${tronTreasury}   (${mode}-mode tron, m/44'/195'/2'/0/0 of the development wallet)`,
+      `  Treasury:     ${tronTreasury}   (${mode}-mode tron, m/44'/195'/2'/0/0 of the development wallet: the hot wallet payouts are sent from)`,
     );
   }
   return lines;

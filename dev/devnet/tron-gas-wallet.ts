@@ -47,3 +47,17 @@ export async function prepareTronGasWallet(rpcUrl: string, key: string, log: Log
   await until('the gas wallet stake', (found) => staked(found) >= DEVNET_GAS_WALLET_STAKE);
   log(`signer: sent the Tron gas wallet ${address} ${DEVNET_GAS_WALLET_TRX / TRX} TRX on the devnet and staked ${DEVNET_GAS_WALLET_STAKE / TRX} for energy`);
 }
+
+/** TRX sent to the Tron hot wallet (the development treasury) when it holds less than a tenth of it: its payouts burn TRX for energy and bandwidth. */
+export const DEVNET_HOT_WALLET_TRX = 1_000n * TRX;
+
+/** On the Tron devnet: what an operator does by hand for the hot wallet, TRX for its payouts' fees (sweeps bring it the tokens). */
+export async function fundTronHotWallet(rpcUrl: string, address: string, log: Log): Promise<void> {
+  const call = async (endpoint: string, body: object) => {
+    const response = await fetch(new URL(endpoint, rpcUrl), { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    return (await response.json()) as Record<string, any>;
+  };
+  if (BigInt((await call('/wallet/getaccount', { address, visible: true })).balance ?? 0) >= DEVNET_HOT_WALLET_TRX / 10n) return;
+  await call('/devnet/transfer', { to: address, amount: DEVNET_HOT_WALLET_TRX.toString(), currency: 'TRX' });
+  log(`signer: sent the Tron hot wallet ${address} ${DEVNET_HOT_WALLET_TRX / TRX} TRX on the devnet for its payouts' fees`);
+}

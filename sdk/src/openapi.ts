@@ -161,7 +161,7 @@ export interface paths {
         put?: never;
         /**
          * Refund a deposit
-         * @description Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`; an amount with more decimal places than the deposit's currency has a 400 `amount_invalid`. Otherwise as `POST /payouts`: 400 `destination_invalid`, `network_unsupported`, `balance_insufficient` (the fee is held too) or `payout_limit_exceeded`; 403 `payouts_disabled`.
+         * @description Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`; an amount with more decimal places than the deposit's currency has a 400 `amount_invalid`. Otherwise as `POST /payouts`: 400 `destination_invalid`, `balance_insufficient` (the fee is held too) or `payout_limit_exceeded`; 403 `payouts_disabled`.
          *
          *     Needs `write` permission on `payouts`.
          */
@@ -343,7 +343,7 @@ export interface paths {
         put?: never;
         /**
          * Create a payout
-         * @description Sends part of the available balance to an address, from the treasury's hot wallet. The amount and the fee are held at once, under the merchant's ledger lock: a 400 `balance_insufficient` writes nothing. A destination that is not an address of the network in its checksummed form is a 400 `destination_invalid`; a network payouts do not support yet (Tron) a 400 `network_unsupported`. A payout workflow then signs, broadcasts and follows its transaction to the network's confirmations, and books it (`payout.completed`); a failure releases the hold (`payout.failed`). Live payouts are off until the operator enables them (403 `payouts_disabled`); what one merchant pays out in 24 hours is limited (400 `payout_limit_exceeded`), and a payout above the operator's threshold waits for another key's approval (`requires_approval`).
+         * @description Sends part of the available balance to an address, from the treasury's hot wallet. The amount and the fee are held at once, under the merchant's ledger lock: a 400 `balance_insufficient` writes nothing. A destination that is not an address of the network in its checksummed form (EIP-55 on EVM networks, base58check on Tron) is a 400 `destination_invalid`. A payout workflow then signs, broadcasts and follows its transaction to the network's confirmations, and books it (`payout.completed`); a failure releases the hold (`payout.failed`). Live payouts are off until the operator enables them (403 `payouts_disabled`); what one merchant pays out in 24 hours is limited (400 `payout_limit_exceeded`), and a payout above the operator's threshold waits for another key's approval (`requires_approval`).
          *
          *     Needs `write` permission on `payouts`.
          */

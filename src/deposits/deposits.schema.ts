@@ -175,7 +175,7 @@ export const depositOperations = {
     resource: 'payouts',
     summary: 'Refund a deposit',
     description:
-      "Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`; an amount with more decimal places than the deposit's currency has a 400 `amount_invalid`. Otherwise as `POST /payouts`: 400 `destination_invalid`, `network_unsupported`, `balance_insufficient` (the fee is held too) or `payout_limit_exceeded`; 403 `payouts_disabled`.",
+      "Sends (part of) a completed deposit back to the address the customer gives, as a payout linked to the deposit (`deposit_id`): at most its net less earlier refunds (400 `refund_exceeds_deposit`), the operator's payout fee taken from the balance on top. `deposit.refunded` is sent when it completes. A deposit not completed is a 400 `deposit_not_refundable`; an amount with more decimal places than the deposit's currency has a 400 `amount_invalid`. Otherwise as `POST /payouts`: 400 `destination_invalid`, `balance_insufficient` (the fee is held too) or `payout_limit_exceeded`; 403 `payouts_disabled`.",
     body: CreateRefundBody,
     response: PayoutObject,
     idempotent: true,

@@ -8,7 +8,7 @@ import { getAddress, isAddress } from 'ethers';
 import type { PayoutSettings } from '../config';
 import type { Executor, Tenant } from '../db/database';
 import { availableBalance, lockMerchantLedger } from '../balance/ledger.repository';
-import { isTronAddress } from '../chains/tron/address';
+import { isTronAddress, tronAddressToHex } from '../chains/tron/address';
 import { findDeposit } from '../deposits/deposits.repository';
 import type { Deposit } from '../deposits/deposits.table';
 import { InvalidRequestError, PermissionError, ResourceExistsError, ResourceMissingError, ServiceUnavailableError } from '../domain/errors';
@@ -86,8 +86,6 @@ export async function preparePayout(
       `${input.currency} is not supported on ${input.network}; choose one of ${currenciesOf(input.network).join(', ')}.`,
       'currency',
     );
-  if (networks[input.network].family !== 'evm')
-    throw new InvalidRequestError(`Payouts on ${input.network} are not supported yet; EVM networks are.`, 'network', 'network_unsupported');
   let amount: bigint | undefined;
   try {
     amount = input.amount === undefined ? undefined : parseAmount(input.amount, asset.decimals);
@@ -114,6 +112,8 @@ function checkDestination(network: Network, destination: string): string {
   if (networks[network].family === 'tron') {
     if (!isTronAddress(destination))
       throw new InvalidRequestError(`destination must be a Tron address (base58check, T…); '${destination}' is not one.`, 'destination', 'destination_invalid');
+    if (/^41(00){20}$/.test(tronAddressToHex(destination)!))
+      throw new InvalidRequestError('destination is the zero address: anything sent there is burned.', 'destination', 'destination_invalid');
     return destination;
   }
   if (!isAddress(destination))

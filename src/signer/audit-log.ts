@@ -24,7 +24,7 @@ export interface AuditEntry {
   mode: string;
   network: string;
   chain_id: number | null;
-  /** The sending address (deposit or gas wallet), when the request got that far. */
+  /** The sending address (deposit address, gas wallet or hot wallet), when the request got that far. */
   from: string | null;
   to: string | null;
   /** wei, decimal */
@@ -33,8 +33,8 @@ export interface AuditEntry {
   token: { contract: string; currency: string; recipient: string; amount: string } | null;
   /**
    * The payout's id when the request carried one (a payout's `payout.id`), else null. A signed
-   * payout's line fixes its nonce: the signer rebuilds that from the log at start (`payout_once`).
-   * Lines written before payouts existed have no such field.
+   * payout's line fixes its nonce (EVM) or, on Tron, its txID (`tx_hash`): the signer rebuilds
+   * that from the log at start (`payout_once`). Lines written before payouts existed have no such field.
    */
   payout_id: string | null;
   nonce: number | null;

@@ -87,7 +87,7 @@ export const DEFAULT_MAX_EXPIRATION_SECONDS_TRON = 600;
 export interface SignerTronPolicy {
   /** Where sweeps may pay (T…); unset: Tron is refused in that mode. */
   treasury: string | undefined;
-  /** TRC-20 contracts a sweep may call: 41… hex (lower case) → currency. */
+  /** TRC-20 contracts a sweep (or a payout of that currency) may call: 41… hex (lower case) → currency. */
   tokens: Map<string, string>;
   gasTopupMaxSun: bigint;
   maxFeeLimitSun: bigint;
@@ -97,6 +97,8 @@ export interface SignerTronPolicy {
   delegationMaxLockBlocks: number;
   /** How far past now (ms) a transaction's expiration may be. */
   maxExpirationMs: number;
+  /** The most one payout may pay, per currency, in base units (INFLOW_SIGNER_MAX_PAYOUT_TRON_…); a currency without one has no cap. */
+  payoutCaps: Map<string, bigint>;
 }
 
 export interface SignerConfig {
@@ -151,21 +153,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
         // The registry's contract and the configured one alike: the transfer must pay the treasury either way.
         for (const contract of [configured, currencyDefinition.contracts?.[mode]]) if (contract) tokens.set(contract.toLowerCase(), currency);
       }
-      const payoutCaps = new Map<string, bigint>();
-      for (const [currency, currencyDefinition] of Object.entries(definition.currencies)) {
-        const variable = `INFLOW_SIGNER_MAX_PAYOUT_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
-        payoutCapVariables.add(variable);
-        const text = present[variable]?.trim();
-        if (text === undefined) continue;
-        try {
-          payoutCaps.set(currency, parseAmount(text, currencyDefinition.decimals));
-        } catch (error) {
-          if (!(error instanceof AmountFormatError)) throw error;
-          throw new SignerConfigError(
-            `inflow signer: ${variable} must be the most one payout may pay in whole ${currency} as decimal text, e.g. "1000" or "0.5" (at most ${currencyDefinition.decimals} decimal places): ${error.message}`,
-          );
-        }
-      }
+      const payoutCaps = readPayoutCaps(present, network, mode, payoutCapVariables);
       const chainIdVariable = `INFLOW_SIGNER_CHAIN_ID_${suffix}`;
       const chainId = wholeNumber(present, chainIdVariable, 1n, BigInt(Number.MAX_SAFE_INTEGER));
       policies[mode][network] = {
@@ -178,13 +166,13 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
       };
     }
   }
+  const tron = { test: tronPolicy(present, 'test', payoutCapVariables), live: tronPolicy(present, 'live', payoutCapVariables) };
   // A cap that names no network, currency or mode would cap nothing: refused, rather than thought set.
   const strayCap = Object.keys(present).find((name) => name.startsWith('INFLOW_SIGNER_MAX_PAYOUT_') && !payoutCapVariables.has(name));
   if (strayCap)
     throw new SignerConfigError(
-      `inflow signer: ${strayCap} names no EVM network, currency and mode that payouts are signed for (INFLOW_SIGNER_MAX_PAYOUT_<NETWORK>_<CURRENCY>_<MODE>, e.g. INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE)`,
+      `inflow signer: ${strayCap} names no network, currency and mode that payouts are signed for (INFLOW_SIGNER_MAX_PAYOUT_<NETWORK>_<CURRENCY>_<MODE>, e.g. INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE or INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE)`,
     );
-  const tron = { test: tronPolicy(present, 'test'), live: tronPolicy(present, 'live') };
   return {
     socketPath: data.INFLOW_SIGNER_SOCKET,
     secret: data.INFLOW_SIGNER_SECRET,
@@ -203,7 +191,30 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv): SignerConfig {
 /** The zero account id as a Tron address: never a treasury. */
 const TRON_ZERO_HEX = `41${'0'.repeat(40)}`;
 
-function tronPolicy(env: NodeJS.ProcessEnv, mode: Mode): SignerTronPolicy {
+/**
+ * The payout caps of `network` in `mode`: INFLOW_SIGNER_MAX_PAYOUT_<NETWORK>_<CURRENCY>_<MODE> in
+ * whole units, as base units. Each name it could read is added to `variables` (what a stray name is checked against).
+ */
+function readPayoutCaps(env: NodeJS.ProcessEnv, network: Network, mode: Mode, variables: Set<string>): Map<string, bigint> {
+  const payoutCaps = new Map<string, bigint>();
+  for (const [currency, currencyDefinition] of Object.entries(networks[network].currencies as NetworkDefinition['currencies'])) {
+    const variable = `INFLOW_SIGNER_MAX_PAYOUT_${network.toUpperCase()}_${currency}_${mode.toUpperCase()}`;
+    variables.add(variable);
+    const text = env[variable]?.trim();
+    if (text === undefined) continue;
+    try {
+      payoutCaps.set(currency, parseAmount(text, currencyDefinition.decimals));
+    } catch (error) {
+      if (!(error instanceof AmountFormatError)) throw error;
+      throw new SignerConfigError(
+        `inflow signer: ${variable} must be the most one payout may pay in whole ${currency} as decimal text, e.g. "1000" or "0.5" (at most ${currencyDefinition.decimals} decimal places): ${error.message}`,
+      );
+    }
+  }
+  return payoutCaps;
+}
+
+function tronPolicy(env: NodeJS.ProcessEnv, mode: Mode, payoutCapVariables: Set<string>): SignerTronPolicy {
   const suffix = `TRON_${mode.toUpperCase()}`;
   const treasuryVariable = `INFLOW_TREASURY_${suffix}`;
   const treasury = env[treasuryVariable]?.trim();
@@ -233,6 +244,7 @@ function tronPolicy(env: NodeJS.ProcessEnv, mode: Mode): SignerTronPolicy {
     ),
     maxExpirationMs:
       Number(wholeNumber(env, `INFLOW_SIGNER_MAX_EXPIRATION_SECONDS_${suffix}`, 1n, 86_400n) ?? BigInt(DEFAULT_MAX_EXPIRATION_SECONDS_TRON)) * 1000,
+    payoutCaps: readPayoutCaps(env, 'tron', mode, payoutCapVariables),
   };
 }
 

@@ -12,7 +12,8 @@
  * Accounts 1' and 2' are hardened: the API's xpub (account 0') can derive nothing under them.
  *
  * Tron mirrors it under coin type 195 (the API's Tron xpub is m/44'/195'/0'):
- *   m/44'/195'/0'/0/i  m/44'/195'/0'/1/j  deposit addresses;  m/44'/195'/1'/0/0  the Tron gas wallet
+ *   m/44'/195'/0'/0/i  m/44'/195'/0'/1/j  deposit addresses;  m/44'/195'/1'/0/0  the Tron gas wallet;
+ *   m/44'/195'/2'/0/0  the Tron hot wallet, which pays Tron payouts (`npm run dev`'s development Tron treasury)
  * A Tron address is the same 20-byte account id as the key's EVM address, base58check with 0x41 in front.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -26,6 +27,8 @@ export const GAS_WALLET_PATH = "m/44'/60'/1'/0/0";
 export const HOT_WALLET_PATH = "m/44'/60'/2'/0/0";
 export const TRON_DEPOSIT_ACCOUNT_PATH = "m/44'/195'/0'";
 export const TRON_GAS_WALLET_PATH = "m/44'/195'/1'/0/0";
+/** Tron's hot wallet, which pays Tron payouts (the same path as `npm run dev`'s development Tron treasury). */
+export const TRON_HOT_WALLET_PATH = "m/44'/195'/2'/0/0";
 
 export function depositPath(branch: DepositBranch, index: number): string {
   return `${DEPOSIT_ACCOUNT_PATH}/${branch === 'customers' ? 0 : 1}/${index}`;

@@ -9,8 +9,17 @@ import { modes, type Mode } from '../domain/mode';
 import { createLogger } from '../logger';
 import { AuditLog, AuditLogError } from './audit-log';
 import { loadSignerConfig, SignerConfigError, type SignerConfig } from './config';
-import { GAS_WALLET_PATH, HOT_WALLET_PATH, KeySourceError, mnemonicKeySourceFromFile, TRON_GAS_WALLET_PATH, tronAddressOfKey, type KeySource } from './keys';
-import { createSignerServer, listenOnSocket, rememberSigned } from './server';
+import {
+  GAS_WALLET_PATH,
+  HOT_WALLET_PATH,
+  KeySourceError,
+  mnemonicKeySourceFromFile,
+  TRON_GAS_WALLET_PATH,
+  TRON_HOT_WALLET_PATH,
+  tronAddressOfKey,
+  type KeySource,
+} from './keys';
+import { createSignerServer, listenOnSocket, rememberSigned, type SignedPayout } from './server';
 
 class StartError extends Error {}
 
@@ -19,13 +28,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { process: 'signer' });
   const keys = await loadKeys(config);
   const seen = new Map<string, string>();
-  const payoutNonces = new Map<string, number>();
+  // Each payout signed so far, and the nonce (EVM) or txID (Tron) its first transaction fixed: `payout_once` holds across restarts.
+  const signedPayouts = new Map<string, SignedPayout>();
   const audit = await AuditLog.open(
     config.auditLogPath,
     (line) => logger.warn(line),
-    (entry) => rememberSigned(entry, seen, payoutNonces),
+    (entry) => rememberSigned(entry, seen, signedPayouts),
   );
-  const server = createSignerServer({ config, keys, audit, seen, payoutNonces, logger });
+  const server = createSignerServer({ config, keys, audit, seen, signedPayouts, logger });
   try {
     await listenOnSocket(server, config.socketPath);
   } catch (error) {
@@ -42,12 +52,13 @@ async function main(): Promise<void> {
       socket: config.socketPath,
       audit_log: config.auditLogPath,
       signed_requests: seen.size,
-      signed_payouts: payoutNonces.size,
+      signed_payouts: signedPayouts.size,
       payouts: config.payoutAuthorizationSecret ? 'signed when the API authorised them' : 'none (INFLOW_PAYOUT_AUTHORIZATION_SECRET is unset)',
       modes: withKeys,
       gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(GAS_WALLET_PATH).address])),
       tron_gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_GAS_WALLET_PATH))])),
       hot_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(HOT_WALLET_PATH).address])),
+      tron_hot_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_HOT_WALLET_PATH))])),
     },
     'signer started',
   );

@@ -5,10 +5,13 @@
  * cannot be logged is not signed.
  *
  * Once per payout: the first payout transaction signed for a (mode, network, payout id) fixes
- * its nonce. Another request for that payout at another nonce is refused (`payout_once`): two
- * transactions at two nonces could both be mined and pay twice. At the same nonce (a fee
- * replacement) only one of the versions can be mined. What was signed is rebuilt from the audit
- * log at start (rememberSigned), as the request ids are.
+ * it. On an EVM network it fixes its nonce: another request for that payout at another nonce is
+ * refused (`payout_once`), since two transactions at two nonces could both be mined and pay
+ * twice; at the same nonce (a fee replacement) only one of the versions can be mined. Tron has no
+ * nonce: any two different transactions could both be mined, so the first fixes its txID, and
+ * the payout is signed as exactly that transaction only (the same bytes again, under any
+ * request_id, answer the same signature). What was signed is rebuilt from the audit log at start
+ * (rememberSigned), as the request ids are.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lstat, unlink, chmod } from 'node:fs/promises';
@@ -32,7 +35,16 @@ import {
 } from '../treasury/signer-protocol';
 import { AuditLogError, sha256Hex, type AuditEntry, type AuditLog } from './audit-log';
 import type { SignerConfig } from './config';
-import { depositPath, GAS_WALLET_PATH, HOT_WALLET_PATH, TRON_GAS_WALLET_PATH, tronAddressOfKey, tronDepositPath, type KeySource } from './keys';
+import {
+  depositPath,
+  GAS_WALLET_PATH,
+  HOT_WALLET_PATH,
+  TRON_GAS_WALLET_PATH,
+  TRON_HOT_WALLET_PATH,
+  tronAddressOfKey,
+  tronDepositPath,
+  type KeySource,
+} from './keys';
 import { decide, type Decision } from './policy';
 import { decideTron, tronBase58, type TronDecision } from './tron-policy';
 
@@ -45,28 +57,38 @@ export interface SignerDeps {
   audit: AuditLog;
   /** request_id → request_sha256 of every request signed so far (filled from the audit log at start). */
   seen: Map<string, string>;
-  /** payoutKey(mode, network, payout id) → the nonce of the first payout transaction signed for it (filled from the audit log at start). */
-  payoutNonces: Map<string, number>;
+  /** payoutKey(mode, network, payout id) → what the first payout transaction signed for it fixed (filled from the audit log at start). */
+  signedPayouts: Map<string, SignedPayout>;
   logger: Logger;
 }
 
-/** The key of a payout in SignerDeps.payoutNonces: one payout id per mode and network. */
+/**
+ * What the first signed transaction of a payout fixes: on an EVM network its nonce (a fee
+ * replacement at that nonce may follow, none at another); on Tron, which has no nonce, its txID
+ * (the payout is signed as that transaction only).
+ */
+export type SignedPayout = { nonce: number } | { txId: string };
+
+/** The key of a payout in SignerDeps.signedPayouts: one payout id per mode and network. */
 export function payoutKey(mode: string, network: string, payoutId: string): string {
   return JSON.stringify([mode, network, payoutId]);
 }
 
 /**
  * What the signer remembers of a line of its audit log at start: a signed request's id and body
- * hash (so a repeat answers the same bytes and a changed body is a conflict), and a signed
- * payout's nonce (so it is signed at no other).
+ * hash (so a repeat answers the same bytes and a changed body is a conflict), and what a signed
+ * payout's first transaction fixed: its nonce (so it is signed at no other) or, on Tron, its txID
+ * (so it is signed as no other transaction).
  */
-export function rememberSigned(entry: AuditEntry, seen: SignerDeps['seen'], payoutNonces: SignerDeps['payoutNonces']): void {
+export function rememberSigned(entry: AuditEntry, seen: SignerDeps['seen'], signedPayouts: SignerDeps['signedPayouts']): void {
   if (entry.decision !== 'signed') return;
   if (!seen.has(entry.request_id)) seen.set(entry.request_id, entry.request_sha256);
-  if (entry.kind === 'payout' && typeof entry.payout_id === 'string' && entry.nonce !== null) {
-    const key = payoutKey(entry.mode, entry.network, entry.payout_id);
-    if (!payoutNonces.has(key)) payoutNonces.set(key, entry.nonce);
-  }
+  if (entry.kind !== 'payout' || typeof entry.payout_id !== 'string') return;
+  const key = payoutKey(entry.mode, entry.network, entry.payout_id);
+  if (signedPayouts.has(key)) return;
+  if (entry.network === 'tron') {
+    if (typeof entry.tx_hash === 'string') signedPayouts.set(key, { txId: entry.tx_hash });
+  } else if (entry.nonce !== null) signedPayouts.set(key, { nonce: entry.nonce });
 }
 
 class HttpError extends Error {
@@ -148,6 +170,7 @@ function health({ config, keys }: SignerDeps): SignerHealth {
     treasuries,
     tron_gas_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_GAS_WALLET_PATH))])),
     hot_wallets: Object.fromEntries(withKeys.map((mode) => [mode, keys[mode]!.key(HOT_WALLET_PATH).address])),
+    tron_hot_wallets: Object.fromEntries(withKeys.map((mode) => [mode, tronAddressOfKey(keys[mode]!.key(TRON_HOT_WALLET_PATH))])),
   };
 }
 
@@ -198,7 +221,7 @@ async function signOne(deps: SignerDeps, request: AnySignRequest): Promise<[numb
     return [503, { error: { code: 'audit_log_unavailable', message: `not signed: the decision could not be written to the audit log (${message})` } }];
   }
   // Only a signature binds its request_id: a refused request's id may come again with another body.
-  if (signed) rememberSigned(entry, deps.seen, deps.payoutNonces);
+  if (signed) rememberSigned(entry, deps.seen, deps.signedPayouts);
   deps.logger.info(
     {
       request_id: request.request_id,
@@ -274,11 +297,12 @@ function judgeEvm(deps: SignerDeps, request: SignRequest, conflict: Decision | u
   };
 }
 
-/** A payout allowed by the policy: refused when its id was signed before at another nonce. */
+/** An EVM payout allowed by the policy: refused when its id was signed before at another nonce. */
 function oncePerPayout(deps: SignerDeps, request: SignRequest): Decision | undefined {
   const payoutId = request.payout!.id;
-  const nonce = deps.payoutNonces.get(payoutKey(request.mode, request.network, payoutId));
-  if (nonce === undefined || nonce === request.tx.nonce) return undefined;
+  const before = deps.signedPayouts.get(payoutKey(request.mode, request.network, payoutId));
+  if (before === undefined || !('nonce' in before) || before.nonce === request.tx.nonce) return undefined;
+  const { nonce } = before;
   return {
     allowed: false,
     rule: 'payout_once',
@@ -286,12 +310,35 @@ function oncePerPayout(deps: SignerDeps, request: SignRequest): Decision | undef
   };
 }
 
+/**
+ * A Tron payout allowed by the policy: refused when its id was signed before as another
+ * transaction. Tron has no nonce: two different transactions for one payout could both be mined.
+ */
+function oncePerTronPayout(deps: SignerDeps, request: TronSignRequest): Decision | undefined {
+  const payoutId = request.payout!.id;
+  const before = deps.signedPayouts.get(payoutKey(request.mode, request.network, payoutId));
+  if (before === undefined || !('txId' in before)) return undefined;
+  // The txID the signature is over: sha256 of exactly the bytes asked for.
+  const txId = transactionId(Buffer.from(request.raw_data_hex, 'hex'));
+  if (before.txId === txId) return undefined;
+  return {
+    allowed: false,
+    rule: 'payout_once',
+    message: `payout ${payoutId} was signed before as txID ${before.txId} on tron in ${request.mode} mode: Tron has no nonce, so a second transaction could be mined beside the first; it is signed as that transaction only, never as another (${txId})`,
+  };
+}
+
+/** The BIP-32 path of the Tron key that `from` (or a destination, a deposit address) names. */
 function tronPath(from: TronSignRequest['from'] | NonNullable<TronSignRequest['destination']>): string {
-  return 'wallet' in from
-    ? from.wallet === 'gas'
-      ? TRON_GAS_WALLET_PATH
-      : tronDepositPath(from.branch, from.index)
-    : tronDepositPath(from.branch, from.index);
+  if (!('wallet' in from)) return tronDepositPath(from.branch, from.index);
+  switch (from.wallet) {
+    case 'gas':
+      return TRON_GAS_WALLET_PATH;
+    case 'hot':
+      return TRON_HOT_WALLET_PATH;
+    case 'deposit':
+      return tronDepositPath(from.branch, from.index);
+  }
 }
 
 function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decision | undefined): Judged {
@@ -304,12 +351,14 @@ function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decisio
         policy: deps.config.tron[request.mode],
         hasKeys: Boolean(keys),
         now: Date.now(),
+        payoutSecret: deps.config.payoutAuthorizationSecret,
         ...(fromAddress && { fromAddress }),
         ...(destinationAddress && { destinationAddress }),
       });
-  const decision: Decision | TronDecision = conflict ?? judged!;
+  const once = judged?.allowed && request.kind === 'payout' ? oncePerTronPayout(deps, request) : undefined;
+  const decision: Decision | TronDecision = conflict ?? once ?? judged!;
   let signed: TronSignAnswer | undefined;
-  if (judged?.allowed) signed = signTronTransaction(keys!, request, judged.raw, fromAddress!);
+  if (judged?.allowed && !once) signed = signTronTransaction(keys!, request, judged.raw, fromAddress!);
   const raw = judged?.raw;
   const contract = raw?.contract;
   const [to, value] =
@@ -320,7 +369,7 @@ function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decisio
         : contract?.type === 'DelegateResourceContract' || contract?.type === 'UnDelegateResourceContract'
           ? [contract.receiver_address, contract.balance]
           : [undefined, undefined];
-  const token = judged?.allowed ? judged.token : undefined;
+  const token = decision.allowed && 'token' in decision ? decision.token : undefined;
   return {
     decision,
     signed,
@@ -330,7 +379,7 @@ function judgeTron(deps: SignerDeps, request: TronSignRequest, conflict: Decisio
       to: to ? tronBase58(to) : null,
       value: value?.toString() ?? null,
       token: token ? { contract: token.contract, currency: token.currency, recipient: token.recipient, amount: token.amount.toString() } : null,
-      payout_id: null,
+      payout_id: request.payout?.id ?? null,
       nonce: null,
       tx_hash: signed?.hash ?? null,
       tron: {

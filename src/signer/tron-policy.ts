@@ -14,14 +14,24 @@
  *                      than the configured bound)
  *   energy_reclaim     from the gas wallet: an UnDelegateResourceContract of ENERGY, 0 < balance ≤
  *                      the cap, from the address derived for `destination`
+ *   payout             from the hot wallet: exactly the terms of `payout`, which the API authorised
+ *                      (src/treasury/payout-authorization.ts): a TransferContract of amount = the
+ *                      payout's to its destination (TRX); or a TriggerSmartContract of the currency's
+ *                      token contract, call_value 0, data exactly transfer(destination, amount);
+ *                      amount > 0 and within the cap, if any
  *
  * and, for all, Tron has a treasury in the mode, the bytes decode (one contract, a type the codec
  * knows, canonical), the contract's owner is the address derived for `from` (m/44'/195'/…), the
  * expiration is not too far ahead, and fee_limit is within the cap (0 for anything but a call).
- * Each refusal names the rule it broke.
+ * Only a payout comes from the hot wallet or carries `payout`. Each refusal names the rule it
+ * broke. (That a payout is signed as one transaction only is the server's rule, `payout_once`:
+ * it needs what was signed before.)
  */
 import { tronAddressFromAccountId } from '../chains/tron/address';
 import { decodeRawData, TronTransactionError, type TronContract, type TronRawData } from '../chains/tron/transaction';
+import { formatAmount } from '../domain/money';
+import { currencyOn, networks } from '../domain/networks';
+import { verifyPayoutAuthorization } from '../treasury/payout-authorization';
 import type { TronSignRequest } from '../treasury/signer-protocol';
 import type { SignerTronPolicy } from './config';
 import { TRANSFER_SELECTOR, type TokenTransfer } from './policy';
@@ -39,6 +49,8 @@ export interface TronPolicyContext {
   destinationAddress?: string;
   /** The signer's clock, epoch ms. */
   now: number;
+  /** INFLOW_PAYOUT_AUTHORIZATION_SECRET: what a payout's authorization is checked with (unset: no payout is signed). */
+  payoutSecret?: string | undefined;
 }
 
 const KIND_CONTRACTS: Record<TronSignRequest['kind'], Array<TronContract['type']>> = {
@@ -46,13 +58,20 @@ const KIND_CONTRACTS: Record<TronSignRequest['kind'], Array<TronContract['type']
   gas_topup: ['TransferContract'],
   energy_delegation: ['DelegateResourceContract'],
   energy_reclaim: ['UnDelegateResourceContract'],
+  payout: ['TransferContract', 'TriggerSmartContract'],
 };
 const KIND_NAMES: Record<TronSignRequest['kind'], string> = {
   sweep: 'a sweep',
   gas_topup: 'a gas top-up',
   energy_delegation: 'an energy delegation',
   energy_reclaim: 'an energy reclaim',
+  payout: 'a payout',
 };
+
+/** What `from` names, for a message: the gas wallet, the hot wallet or a deposit address. */
+function fromName(from: TronSignRequest['from']): string {
+  return from.wallet === 'deposit' ? `deposit address of ${from.branch} ${from.index}` : `${from.wallet} wallet`;
+}
 
 /** A 41… hex address as base58check (T…). */
 export function tronBase58(hex: string): string {
@@ -78,11 +97,7 @@ export function decideTron(request: TronSignRequest, context: TronPolicyContext)
   const no = (rule: string, message: string) => refuse(rule, message, raw);
   const { contract } = raw;
   const owner = tronBase58(contract.owner_address);
-  if (owner !== context.fromAddress)
-    return no(
-      'tron_owner',
-      `the transaction's owner ${owner} is not the ${request.from.wallet === 'gas' ? 'gas wallet' : `deposit address of ${request.from.branch} ${request.from.index}`} ${context.fromAddress}`,
-    );
+  if (owner !== context.fromAddress) return no('tron_owner', `the transaction's owner ${owner} is not the ${fromName(request.from)} ${context.fromAddress}`);
   if (raw.expiration > context.now + policy.maxExpirationMs)
     return no(
       'tron_expiration',
@@ -99,9 +114,13 @@ export function decideTron(request: TronSignRequest, context: TronPolicyContext)
     return no('tron_contract_type', `${KIND_NAMES[kind]} is a ${KIND_CONTRACTS[kind].join(' or a ')}, not a ${contract.type}`);
   const treasury = policy.treasury;
 
+  if (kind === 'payout') return decideTronPayout(request, context, raw);
+
   if (kind === 'sweep') {
-    if (request.from.wallet !== 'deposit') return no('sweep_from', 'a sweep is sent from a deposit address (from.wallet "deposit"), not from the gas wallet');
+    if (request.from.wallet !== 'deposit')
+      return no('sweep_from', `a sweep is sent from a deposit address (from.wallet "deposit"), not from the ${request.from.wallet} wallet`);
     if (request.destination) return no('sweep_destination', 'a sweep has no destination: it pays the treasury');
+    if (request.payout) return no('payout_details', 'a sweep carries no payout: only a payout (kind "payout") does');
     if (contract.type === 'TransferContract') {
       if (contract.amount <= 0n) return no('sweep_value', 'a TRX sweep sends an amount above 0');
       const to = tronBase58(contract.to_address);
@@ -124,7 +143,9 @@ export function decideTron(request: TronSignRequest, context: TronPolicyContext)
   // The gas wallet's kinds: to (or from) one deposit address, named as `destination`.
   const what = KIND_NAMES[kind];
   const prefix = kind === 'gas_topup' ? 'topup' : kind === 'energy_delegation' ? 'delegation' : 'reclaim';
-  if (request.from.wallet !== 'gas') return no(`${prefix}_from`, `${what} is sent from the gas wallet (from.wallet "gas")`);
+  if (request.from.wallet !== 'gas')
+    return no(`${prefix}_from`, `${what} is sent from the gas wallet (from.wallet "gas"), not from the ${fromName(request.from)}`);
+  if (request.payout) return no('payout_details', `${what} carries no payout: only a payout (kind "payout") does`);
   if (!request.destination || !context.destinationAddress)
     return no(`${prefix}_destination`, `${what} names its destination, the deposit address it is for ({ branch, index })`);
   const destination = `its destination's address ${context.destinationAddress} (${request.destination.branch} ${request.destination.index})`;
@@ -165,6 +186,73 @@ export function decideTron(request: TronSignRequest, context: TronPolicyContext)
       );
   }
   return { allowed: true, raw };
+}
+
+/**
+ * A payout, once the rules every kind shares have held (its owner is the address `from` names):
+ * from the hot wallet, the terms the API authorised, carried out exactly as authorised.
+ */
+function decideTronPayout(request: TronSignRequest, context: TronPolicyContext, raw: TronRawData): TronDecision {
+  const { mode, payout } = request;
+  const MODE = mode.toUpperCase();
+  const where = `tron in ${mode} mode`;
+  const { policy } = context;
+  const no = (rule: string, message: string): TronDecision => ({ allowed: false, rule, message, raw });
+  if (!context.payoutSecret)
+    return no(
+      'payouts_not_configured',
+      'no payout is signed: INFLOW_PAYOUT_AUTHORIZATION_SECRET is unset, so no payout can be shown to be authorised by the API',
+    );
+  if (request.from.wallet !== 'hot')
+    return no('payout_from', `a payout is sent from the hot wallet (from.wallet "hot"), not from the ${fromName(request.from)}`);
+  if (!payout) return no('payout_details', 'a payout names its terms and their authorization (payout: { id, currency, amount, destination, authorization })');
+  if (request.destination) return no('payout_details', 'a payout has no deposit destination: it pays payout.destination');
+  const authorised = verifyPayoutAuthorization(
+    context.payoutSecret,
+    { payout_id: payout.id, mode, network: 'tron', currency: payout.currency, amount: payout.amount, destination: payout.destination },
+    payout.authorization,
+  );
+  if (!authorised)
+    return no(
+      'payout_authorization',
+      `payout ${payout.id}'s authorization does not match its terms (${mode}, tron, ${payout.amount} base units of ${payout.currency} to ${payout.destination}): the API did not authorise this payout`,
+    );
+  const amount = BigInt(payout.amount);
+  if (amount <= 0n) return no('payout_amount', 'a payout pays an amount above 0');
+  const cap = policy.payoutCaps.get(payout.currency);
+  if (cap !== undefined && amount > cap) {
+    const decimals = currencyOn('tron', payout.currency)?.decimals ?? 0;
+    return no(
+      'payout_cap',
+      `a payout of ${formatAmount(amount, decimals)} ${payout.currency} is above the ${formatAmount(cap, decimals)} one may pay on ${where} (INFLOW_SIGNER_MAX_PAYOUT_TRON_${payout.currency}_${MODE})`,
+    );
+  }
+  const { destination } = payout;
+  const { contract } = raw;
+  if (payout.currency === networks.tron.nativeCurrency) {
+    if (contract.type !== 'TransferContract')
+      return no('tron_contract_type', `a payout of ${payout.currency} is a TransferContract to its destination, not a ${contract.type}`);
+    const to = tronBase58(contract.to_address);
+    if (to !== destination) return no('payout_to_destination', `payout ${payout.id} may only pay its destination ${destination}, not ${to}`);
+    if (contract.amount !== amount) return no('payout_amount', `payout ${payout.id} pays ${amount} sun of ${payout.currency}, not ${contract.amount}`);
+    return { allowed: true, raw };
+  }
+  if (contract.type !== 'TriggerSmartContract')
+    return no('tron_contract_type', `a payout of ${payout.currency} is a TriggerSmartContract of its token contract, not a ${contract.type}`);
+  const tokenContract = tronBase58(contract.contract_address);
+  const currency = policy.tokens.get(contract.contract_address);
+  if (currency !== payout.currency)
+    return no(
+      'token_contract',
+      `${tokenContract} is not ${payout.currency}'s token contract on ${where} (the registry's or INFLOW_TOKEN_TRON_${payout.currency}_${MODE})`,
+    );
+  if (contract.call_value !== 0n) return no('token_value', `a token payout sends no TRX with its call (call_value 0), not ${contract.call_value}`);
+  const transfer = decodeTronTransfer(contract.data);
+  if (!transfer) return no('token_calldata', `a token payout's data must be exactly transfer(${destination}, ${amount}) ABI-encoded, and nothing else`);
+  if (transfer.recipient !== destination)
+    return no('payout_to_destination', `payout ${payout.id} may only pay its destination ${destination}, not ${transfer.recipient}`);
+  if (transfer.amount !== amount) return no('payout_amount', `payout ${payout.id} pays ${amount} base units of ${payout.currency}, not ${transfer.amount}`);
+  return { allowed: true, raw, token: { contract: tokenContract, currency, ...transfer } };
 }
 
 /** transfer(recipient, amount) in its one canonical ABI encoding (data hex without 0x), the recipient as T…; else undefined. */

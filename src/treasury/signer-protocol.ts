@@ -4,13 +4,15 @@
  *
  *   GET  /v1/health  → SignerHealth
  *   POST /v1/sign    SignRequest (EVM: sweep, gas_topup, payout) → 200 SignAnswer | 400/401/403/409/503 SignerErrorBody
- *                    TronSignRequest (network "tron") → 200 TronSignAnswer | the same errors
+ *                    TronSignRequest (network "tron": sweep, gas_topup, energy_delegation, energy_reclaim, payout)
+ *                      → 200 TronSignAnswer | the same errors
  *
  * Both sides import this file, and nothing here reaches the API, the workflows or the database:
  * the signer is built from the domain's definitions and this alone.
  */
 import { isAddress } from 'ethers';
 import { z } from 'zod';
+import { isTronAddress } from '../chains/tron/address';
 import { modes } from '../domain/mode';
 import { networkNames } from '../domain/networks';
 
@@ -51,21 +53,37 @@ export const SignTransactionSchema = z
   })
   .strict();
 
+const payoutFields = {
+  /** The payout's id: the signer signs one nonce per id (per mode and network); on Tron, one transaction (txID). */
+  id: label(100),
+  currency: z.string().regex(/^[A-Z0-9]{1,16}$/, 'must be a currency code: 1 to 16 upper-case letters or digits, e.g. "USDT"'),
+  /** Base units, decimal. */
+  amount: decimal,
+  /** 64 lower-case hex characters. */
+  authorization: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (HMAC-SHA256)'),
+};
+
 /**
  * A payout's terms and the API's authorization of them: the HMAC-SHA256 (INFLOW_PAYOUT_AUTHORIZATION_SECRET)
  * of `payoutAuthorization(secret, { payout_id: id, mode, network, currency, amount, destination })`.
  */
 export const PayoutDetailsSchema = z
   .object({
-    /** The payout's id: the signer signs one nonce per id (per mode and network). */
-    id: label(100),
-    currency: z.string().regex(/^[A-Z0-9]{1,16}$/, 'must be a currency code: 1 to 16 upper-case letters or digits, e.g. "USDT"'),
-    /** Base units, decimal. */
-    amount: decimal,
+    ...payoutFields,
     /** The address paid, as the API authorised it (an EIP-55 checksum, or all lower case). */
     destination: address,
-    /** 64 lower-case hex characters. */
-    authorization: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (HMAC-SHA256)'),
+  })
+  .strict();
+
+/** A Tron payout's terms: as PayoutDetailsSchema, the destination a Tron address (T…, base58check). */
+export const TronPayoutDetailsSchema = z
+  .object({
+    ...payoutFields,
+    /** The address paid, as the API authorised it (T…). */
+    destination: z
+      .string()
+      .regex(/^T[1-9A-HJ-NP-Za-km-z]{33}$/, 'must be a Tron address (T…, base58check)')
+      .refine((text) => isTronAddress(text), 'has a bad base58check checksum'),
   })
   .strict();
 
@@ -113,15 +131,21 @@ export const TronSignRequestSchema = z
     /**
      * sweep: from a deposit address, a TRX TransferContract or a TRC-20 transfer(treasury, amount) to the treasury;
      * gas_topup: TRX from the gas wallet to `destination`;
-     * energy_delegation / energy_reclaim: DelegateResource / UnDelegateResource of ENERGY from the gas wallet to `destination`.
+     * energy_delegation / energy_reclaim: DelegateResource / UnDelegateResource of ENERGY from the gas wallet to `destination`;
+     * payout: from the hot wallet, exactly the terms `payout` carries, authorised by the API: a TRX TransferContract
+     * of the amount to the destination, or a TRC-20 transfer(destination, amount) of the currency's contract.
      */
-    kind: z.enum(['sweep', 'gas_topup', 'energy_delegation', 'energy_reclaim']),
+    kind: z.enum(['sweep', 'gas_topup', 'energy_delegation', 'energy_reclaim', 'payout']),
     from: z.discriminatedUnion('wallet', [
       z.object({ wallet: z.literal('deposit'), branch, index: childIndex }).strict(),
       z.object({ wallet: z.literal('gas') }).strict(),
+      /** Tron's hot wallet (m/44'/195'/2'/0/0): pays payouts. */
+      z.object({ wallet: z.literal('hot') }).strict(),
     ]),
     /** gas_topup, energy_delegation, energy_reclaim: the deposit address that receives. */
     destination: z.object({ branch, index: childIndex }).strict().optional(),
+    /** payout: its terms as the API authorised them (src/treasury/payout-authorization.ts). */
+    payout: TronPayoutDetailsSchema.optional(),
     /** Transaction.raw's protobuf bytes, hex without 0x (java-tron's `raw_data_hex`); a sweep's is a few hundred bytes. */
     raw_data_hex: z
       .string()
@@ -145,6 +169,8 @@ export type SignTransaction = SignRequest['tx'];
 export type SignKind = SignRequest['kind'];
 /** A payout request's `payout`: the terms and the API's authorization of them. */
 export type PayoutDetails = z.infer<typeof PayoutDetailsSchema>;
+/** A Tron payout request's `payout` (its destination T…). */
+export type TronPayoutDetails = z.infer<typeof TronPayoutDetailsSchema>;
 export type DepositBranch = z.infer<typeof branch>;
 
 export interface SignAnswer {
@@ -170,7 +196,7 @@ export interface TronSignAnswer {
   signed_transaction: SignedTronTransactionBody;
   /** The txID: sha256 of raw_data's bytes. */
   hash: string;
-  /** The Tron address (T…) that signed: the deposit address or the gas wallet. */
+  /** The Tron address (T…) that signed: the deposit address, the gas wallet or the hot wallet. */
   from: string;
 }
 
@@ -186,13 +212,15 @@ export interface SignerHealth {
   tron_gas_wallets: Partial<Record<(typeof modes)[number], string>>;
   /** The EVM hot wallet (m/44'/60'/2'/0/0), which pays payouts, of each mode with keys. */
   hot_wallets: Partial<Record<(typeof modes)[number], string>>;
+  /** The Tron hot wallet (m/44'/195'/2'/0/0, T…), which pays Tron payouts, of each mode with keys. */
+  tron_hot_wallets: Partial<Record<(typeof modes)[number], string>>;
 }
 
 /**
  * - `invalid_request` (400): not JSON, or not a SignRequest.
  * - `unauthorized` (401): no bearer token, or not the shared secret.
  * - `policy_refused` (403): a well-formed request the signer's policy forbids (the message names the rule), or
- *   a payout whose id was signed before at another nonce (rule `payout_once`).
+ *   a payout whose id was signed before at another nonce, or on Tron as another transaction (rule `payout_once`).
  * - `request_conflict` (409): the request_id was signed before for a different body.
  * - `audit_log_unavailable` (503): the decision could not be written to the audit log, so nothing was signed.
  * - `not_found` (404), `method_not_allowed` (405), `payload_too_large` (413).

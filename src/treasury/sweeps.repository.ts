@@ -173,21 +173,25 @@ function newSentRow(input: SentInput, request: Record<string, unknown>) {
 }
 
 /**
- * A Tron transaction of the sweep, made once: Tron has no nonces, so the request (the transaction's
- * bytes, built against a recent block) and its expiration are recorded as they are, before the
- * signer is asked. A retry finds the row and asks for the same signature.
+ * A Tron transaction of the sweep (or the payout), made once: Tron has no nonces, so the request (the
+ * transaction's bytes, built against a recent block) and its expiration are recorded as they are,
+ * before the signer is asked. A retry finds the row and asks for the same signature.
  */
 export async function recordTronSentTransaction(
   db: Executor,
-  input: { sweepId: string; purpose: SentPurpose; livemode: boolean; network: string; from: string; to: string; expiresAt: Date },
+  input: SentInput & { expiresAt: Date },
   request: Record<string, unknown>,
 ): Promise<SentTransaction> {
   await db
     .insertInto('treasury_transactions_sent')
     .values({ ...newSentRow(input, request), expires_at: input.expiresAt })
-    .onConflict((oc) => oc.columns(['sweep_id', 'purpose']).doNothing())
+    .onConflict((oc) =>
+      input.payoutId !== undefined
+        ? oc.columns(['payout_id', 'purpose']).where('payout_id', 'is not', null).doNothing()
+        : oc.columns(['sweep_id', 'purpose']).doNothing(),
+    )
     .execute();
-  return (await sentTransactionOf(db, input.sweepId, input.purpose))!;
+  return (await recordedFor(db, input))!;
 }
 
 export async function updateSentTransaction(

@@ -93,7 +93,19 @@ export class TronTreasuryChain {
    * transaction's TaPoS check (TAPOS_ERROR): nothing is spent, and it is built again.
    */
   async referenceBlock(): Promise<TronReferenceBlock> {
-    const block = await this.call<{ blockID: string; block_header: { raw_data: { number?: number; timestamp: number } } }>('/wallet/getnowblock');
+    return this.referenceAt('/wallet/getnowblock');
+  }
+
+  /**
+   * The solidified block, for a transaction that must never lose its reference to a reorg (a payout,
+   * signed once: a TaPoS failure would leave it waiting for its expiration).
+   */
+  async solidifiedReferenceBlock(): Promise<TronReferenceBlock> {
+    return this.referenceAt('/walletsolidity/getnowblock');
+  }
+
+  private async referenceAt(path: string): Promise<TronReferenceBlock> {
+    const block = await this.call<{ blockID: string; block_header: { raw_data: { number?: number; timestamp: number } } }>(path);
     const number = BigInt(block.block_header.raw_data.number ?? 0);
     return {
       number,
@@ -258,15 +270,19 @@ export class TronTreasuryChain {
 }
 
 /**
- * A transaction of one contract referencing `reference`, expiring TRON_EXPIRATION_MS after it,
- * stamped `now`. Pure: the same inputs make the same bytes.
+ * A transaction of one contract referencing `reference`, expiring `expirationMs` after it
+ * (TRON_EXPIRATION_MS unless given), stamped `now`. Pure: the same inputs make the same bytes.
  */
-export function buildTronTransaction(contract: TronContract, reference: TronReferenceBlock, options: { feeLimit?: bigint; now: number }): TronRawData {
+export function buildTronTransaction(
+  contract: TronContract,
+  reference: TronReferenceBlock,
+  options: { feeLimit?: bigint; now: number; expirationMs?: number },
+): TronRawData {
   return {
     contract,
     ref_block_bytes: reference.ref_block_bytes,
     ref_block_hash: reference.ref_block_hash,
-    expiration: reference.timestamp + TRON_EXPIRATION_MS,
+    expiration: reference.timestamp + (options.expirationMs ?? TRON_EXPIRATION_MS),
     timestamp: options.now,
     fee_limit: Number(options.feeLimit ?? 0n),
   };

@@ -256,7 +256,7 @@ async function buildAndRecord(deps: TreasuryDeps, config: TronTreasury, sweep: S
 }
 
 /** Sends the recorded bytes; a refusal is returned (why it waits), not thrown. */
-async function broadcast(chain: TronTreasuryChain, sent: SentTransaction): Promise<string | undefined> {
+export async function broadcast(chain: TronTreasuryChain, sent: SentTransaction): Promise<string | undefined> {
   try {
     await chain.send(JSON.parse(sent.signed_transaction!) as SignedTronTransaction);
     return undefined;

@@ -381,7 +381,8 @@ export type SweepPlan = { action: 'skip'; reason: string } | { action: 'top_up' 
 export type SweepConfirmation =
   | { state: 'waiting'; confirmations: number; required?: number; replaced?: { hash: string; by: string }; stuck?: string }
   | { state: 'confirmed' }
-  | { state: 'reverted' };
+  /** `reason`: why, when it is not that the transaction reverted (a Tron payout's transaction expired unmined). */
+  | { state: 'reverted'; reason?: string };
 export type SweepPurpose = 'gas_topup' | 'sweep' | 'energy_delegation' | 'energy_reclaim';
 
 export interface TreasuryActivities {

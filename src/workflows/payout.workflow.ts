@@ -50,16 +50,18 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     await sleep(QUEUED_RETRY);
   }
   setCurrentDetails(`Payout ${payoutId}: broadcast as ${sent.hash}, waiting for confirmations`);
+  let failure = 'its transaction reverted';
   const final = await askUntilFinal(
     () => steps.confirmPayout({ sentId: sent.sentId }),
     (confirmation) => {
+      if (confirmation.state === 'reverted' && confirmation.reason) failure = confirmation.reason;
       if (confirmation.state === 'waiting')
         setCurrentDetails(
           `Payout ${payoutId}: broadcast as ${sent.hash}, ${confirmation.confirmations}${confirmation.required ? ` of ${confirmation.required}` : ''} confirmations${confirmation.stuck ? ` (stuck: ${confirmation.stuck})` : ''}`,
         );
     },
   );
-  setCurrentDetails(`Payout ${payoutId}: ${final === 'confirmed' ? 'completed' : 'failed, its transaction reverted'}`);
+  setCurrentDetails(`Payout ${payoutId}: ${final === 'confirmed' ? 'completed' : `failed, ${failure}`}`);
   return final === 'confirmed' ? 'completed' : 'failed';
 }
 

@@ -27,6 +27,7 @@ export const isolatedNamespaces = {
   treasury: 'treasury',
   tronTreasury: 'tron-treasury',
   payouts: 'payouts',
+  tronPayouts: 'tron-payouts',
   archivedCustomerWatcher: 'archived-customer-watcher',
   /** Schedules are per namespace: the maintenance test owns its schedule's. */
   maintenance: 'maintenance',

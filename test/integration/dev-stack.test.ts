@@ -139,6 +139,7 @@ describe('npm run dev', () => {
       treasuries: { test: { ethereum: treasury, tron: tronTreasury } },
       // Payouts are sent from the treasury: the development one is the signer's hot wallet.
       hot_wallets: { test: treasury },
+      tron_hot_wallets: { test: tronTreasury },
     });
     const anvil = new JsonRpcProvider(`http://127.0.0.1:${anvilPort}`, undefined, { staticNetwork: true });
     expect(await anvil.getBalance(gasWallet!)).toBeGreaterThanOrEqual(parseEther('1'));

@@ -124,6 +124,7 @@ describe('the signer process', () => {
       treasuries: { test: { ethereum: treasury } },
       tron_gas_wallets: { test: tronAddressOfKey(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/195'/1'/0/0").privateKey) },
       hot_wallets: { test: HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/60'/2'/0/0").address },
+      tron_hot_wallets: { test: tronAddressOfKey(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(testMnemonics.test), "m/44'/195'/2'/0/0").privateKey) },
     });
   });
 

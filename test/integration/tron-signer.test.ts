@@ -14,11 +14,14 @@ import {
 } from '../../src/chains/tron/transaction';
 import { signTransactionId } from '../../dev/devnet/tron-signing';
 import { verifyAuditLog, type AuditEntry } from '../../src/signer/audit-log';
+import { payoutAuthorization } from '../../src/treasury/payout-authorization';
 import { SignerClient, SignerRefusedError, type TronSignAnswer, type TronSignRequest } from '../../src/treasury/signer-client';
+import { buildTronTransaction, TronTreasuryChain, tronTokenTransfer, hex41 } from '../../src/treasury/tron-chain';
 import { startTestSigner, type TestSigner } from '../helpers/signer';
 import { testTronGasWalletKey, tronOracle } from '../helpers/tron-oracle';
 
 const secret = 'tron-signer-test-secret-0123456789abcdef012345';
+const payoutSecret = 'a-payout-authorization-secret-for-the-tron-signer-test';
 const TRX = 1_000_000n;
 
 /**
@@ -99,7 +102,15 @@ describe('the signer process on Tron', () => {
 
   beforeAll(async () => {
     tron = await startTronDevnet({ port: await freePort() });
-    signer = await startTestSigner({ INFLOW_TREASURY_TRON_TEST: treasury, INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress }, secret);
+    signer = await startTestSigner(
+      {
+        INFLOW_TREASURY_TRON_TEST: treasury,
+        INFLOW_TOKEN_TRON_USDT_TEST: tron.usdtAddress,
+        INFLOW_PAYOUT_AUTHORIZATION_SECRET: payoutSecret,
+        INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_TEST: '1000',
+      },
+      secret,
+    );
     ({ env, client } = signer);
     gasWallet = (await client.health()).tron_gas_wallets.test!;
     // The operator funds the gas wallet and stakes some of its TRX for energy (by hand: the signer signs no freeze).
@@ -123,7 +134,7 @@ describe('the signer process on Tron', () => {
     await tron?.stop();
   });
 
-  it("serves the Tron gas wallet (m/44'/195'/1'/0/0) and treasury beside the EVM ones", async () => {
+  it("serves the Tron gas wallet (m/44'/195'/1'/0/0), hot wallet (m/44'/195'/2'/0/0) and treasury beside the EVM ones", async () => {
     expect(gasWallet).toBe(tronAddressOfKey(gasWalletKey));
     expect(await client.health()).toEqual({
       ok: true,
@@ -132,6 +143,7 @@ describe('the signer process on Tron', () => {
       treasuries: { test: { tron: treasury } },
       tron_gas_wallets: { test: gasWallet },
       hot_wallets: { test: root.derivePath("m/44'/60'/2'/0/0").address },
+      tron_hot_wallets: { test: tronAddressOfKey(root.derivePath("m/44'/195'/2'/0/0").privateKey) },
     });
   });
 
@@ -322,5 +334,152 @@ describe('the signer process on Tron', () => {
       tron: { contract_type: null },
     });
     expect(entries.filter((entry) => entry.repeat)).toHaveLength(1);
+  });
+
+  /**
+   * Payouts from the Tron hot wallet (m/44'/195'/2'/0/0), built as the worker builds them
+   * (buildTronTransaction over the stand-in's head, encodeRawData) and authorised here with
+   * payoutAuthorization, as the API authorises them (INFLOW_PAYOUT_AUTHORIZATION_SECRET).
+   */
+  describe('payouts from the Tron hot wallet', () => {
+    const hotWallet = tronAddressOfKey(root.derivePath("m/44'/195'/2'/0/0").privateKey);
+    const merchant = tronAddressOfKey(Wallet.createRandom().privateKey);
+    let payoutRequests = 0;
+
+    beforeAll(() => {
+      // The operator funds the hot wallet (its TRX also burns for the token transfers' energy).
+      tron.transfer(hotWallet, 1_000n * TRX, 'TRX');
+      tron.transfer(hotWallet, 100n * TRX, 'USDT');
+      tron.mine();
+    });
+
+    /** The bytes of a payout of `amount` (USDT base units, or sun) to `to` from the hot wallet, over the stand-in's head, stamped `now`. */
+    const payoutBytes = async (currency: 'USDT' | 'TRX', amount: bigint, options: { to?: string; now?: number } = {}) => {
+      const to = options.to ?? merchant;
+      const reference = await new TronTreasuryChain(tron.rpcUrl).referenceBlock();
+      const now = options.now ?? Date.now();
+      const raw =
+        currency === 'USDT'
+          ? buildTronTransaction(tronTokenTransfer(tron.usdtAddress, hotWallet, to, amount), reference, { feeLimit: 50_000_000n, now })
+          : buildTronTransaction({ type: 'TransferContract', owner_address: hex41(hotWallet), to_address: hex41(to), amount }, reference, { now });
+      return Buffer.from(encodeRawData(raw)).toString('hex');
+    };
+    /** Payout `id` as the worker sends it: `amount` `currency` to the merchant, authorised (for `authorisedAmount` if given), carried out by `rawDataHex`. */
+    const payout = (id: string, currency: 'USDT' | 'TRX', amount: bigint, rawDataHex: string, options: { authorisedAmount?: bigint } = {}): TronSignRequest => {
+      const authorization = payoutAuthorization(payoutSecret, {
+        payout_id: id,
+        mode: 'test',
+        network: 'tron',
+        currency,
+        amount: String(options.authorisedAmount ?? amount),
+        destination: merchant,
+      });
+      return {
+        request_id: `tron-payout-${id}-${++payoutRequests}`,
+        workflow_id: `payout:${id}`,
+        reason: `payout ${id}`,
+        mode: 'test',
+        network: 'tron',
+        kind: 'payout',
+        from: { wallet: 'hot' },
+        payout: { id, currency, amount: amount.toString(), destination: merchant, authorization },
+        raw_data_hex: rawDataHex,
+      };
+    };
+
+    it('serves the hot wallet in its health', async () => {
+      expect((await client.health()).tron_hot_wallets).toEqual({ test: hotWallet });
+    });
+
+    it('signs a USDT payout as one transaction only: the same bytes again, never a second txID, also after a crash', async () => {
+      const amount = 12_500_000n;
+      const bytes = await payoutBytes('USDT', amount);
+      const first = await sign(payout('po_usdt', 'USDT', amount, bytes));
+      expect(first.from).toBe(hotWallet);
+      expect(first.hash).toBe(transactionId(Buffer.from(bytes, 'hex')));
+      expect(first.signed_transaction.raw_data_hex).toBe(bytes);
+      expect(recoverSigner(first.hash, first.signed_transaction.signature[0]!)).toBe(hotWallet);
+      // The same bytes under another request id (a workflow retried): the same transaction, the same signature.
+      expect(await sign(payout('po_usdt', 'USDT', amount, bytes))).toEqual(first);
+      // The same terms built again (another timestamp, so another txID): both could be mined, and pay twice.
+      const second = await payoutBytes('USDT', amount, { now: Date.now() + 1_000 });
+      const secondId = transactionId(Buffer.from(second, 'hex'));
+      expect(secondId).not.toBe(first.hash);
+      await refused(
+        payout('po_usdt', 'USDT', amount, second),
+        new RegExp(
+          `payout po_usdt was signed before as txID ${first.hash} on tron in test mode: Tron has no nonce, so a second transaction could be mined beside the first; it is signed as that transaction only, never as another \\(${secondId}\\)`,
+        ),
+      );
+      await broadcastAndMine(first);
+      expect(await usdt(merchant)).toBe(amount);
+
+      // Rebuilt from the audit log at start: still that transaction only.
+      await signer.crashAndRestart();
+      await refused(payout('po_usdt', 'USDT', amount, second), new RegExp(`payout po_usdt was signed before as txID ${first.hash}`));
+      expect(await sign(payout('po_usdt', 'USDT', amount, bytes))).toEqual(first);
+      expect(await usdt(merchant)).toBe(amount);
+    });
+
+    it('signs a TRX payout, which the stand-in carries out', async () => {
+      const answer = await sign(payout('po_trx', 'TRX', 7n * TRX, await payoutBytes('TRX', 7n * TRX)));
+      expect(recoverSigner(answer.hash, answer.signed_transaction.signature[0]!)).toBe(hotWallet);
+      await broadcastAndMine(answer);
+      expect(await trx(merchant)).toBe(7n * TRX);
+    });
+
+    it('refuses a payout the API did not authorise, one over the cap, one paying someone else; a refused payout fixes no transaction', async () => {
+      await refused(
+        payout('po_forged', 'USDT', 20n * TRX, await payoutBytes('USDT', 20n * TRX), { authorisedAmount: 2n * TRX }),
+        /payout po_forged's authorization does not match its terms/,
+      );
+      await refused(
+        payout('po_big', 'USDT', 1_000_000_001n, await payoutBytes('USDT', 1_000_000_001n)),
+        /a payout of 1000\.000001 USDT is above the 1000\.000000 one may pay on tron in test mode \(INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_TEST\)/,
+      );
+      await refused(
+        payout('po_elsewhere', 'USDT', 2n * TRX, await payoutBytes('USDT', 2n * TRX, { to: stranger })),
+        new RegExp(`payout po_elsewhere may only pay its destination ${merchant}, not ${stranger}`),
+      );
+      // po_forged was refused: put right, its (other) transaction is signed.
+      expect((await sign(payout('po_forged', 'USDT', 2n * TRX, await payoutBytes('USDT', 2n * TRX)))).from).toBe(hotWallet);
+      expect(await usdt(stranger)).toBe(0n);
+    });
+
+    it('logs the payout id and txID in each payout line', async () => {
+      const entries: AuditEntry[] = [];
+      expect(await verifyAuditLog(env.INFLOW_SIGNER_AUDIT_LOG!, (entry) => entries.push(entry))).toMatchObject({ ok: true, lines: decisions });
+      const usdtLines = entries.filter((entry) => entry.payout_id === 'po_usdt');
+      expect(usdtLines.map((entry) => [entry.decision, entry.rule])).toEqual([
+        ['signed', null],
+        ['signed', null],
+        ['refused', 'payout_once'],
+        ['refused', 'payout_once'],
+        ['signed', null],
+      ]);
+      expect(usdtLines[0]).toMatchObject({
+        kind: 'payout',
+        network: 'tron',
+        from: hotWallet,
+        to: tron.usdtAddress,
+        value: '0',
+        nonce: null,
+        token: { contract: tron.usdtAddress, currency: 'USDT', recipient: merchant, amount: '12500000' },
+        tx_hash: usdtLines[1]!.tx_hash,
+        workflow_id: 'payout:po_usdt',
+        tron: { contract_type: 'TriggerSmartContract', fee_limit: 50_000_000 },
+      });
+      expect(usdtLines[0]!.tx_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(usdtLines[2]).toMatchObject({ tx_hash: null, token: null });
+      expect(entries.find((entry) => entry.payout_id === 'po_trx')).toMatchObject({
+        decision: 'signed',
+        from: hotWallet,
+        to: merchant,
+        value: String(7n * TRX),
+        token: null,
+        tron: { contract_type: 'TransferContract', fee_limit: 0 },
+      });
+      expect(entries.filter((entry) => entry.payout_id === 'po_forged').map((entry) => entry.rule)).toEqual(['payout_authorization', null]);
+    });
   });
 });

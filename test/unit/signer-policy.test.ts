@@ -193,7 +193,10 @@ describe('the signer configuration', () => {
     );
     expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE: '0.0000001' })).toMatch(/at most 6 decimal places/);
     expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_DOGE_LIVE: '1' })).toMatch(
-      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_DOGE_LIVE names no EVM network, currency and mode that payouts are signed for/,
+      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_DOGE_LIVE names no network, currency and mode that payouts are signed for \(INFLOW_SIGNER_MAX_PAYOUT_<NETWORK>_<CURRENCY>_<MODE>, e\.g\. INFLOW_SIGNER_MAX_PAYOUT_ETHEREUM_USDT_LIVE or INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE\)$/,
+    );
+    expect(error({ ...base, INFLOW_SIGNER_MAX_PAYOUT_TRON_USDC_LIVE: '1' })).toMatch(
+      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_TRON_USDC_LIVE names no network/,
     );
   });
 
@@ -399,8 +402,13 @@ describe('the signer policy for payouts', () => {
     expect(issue({ ...good, payout: { ...details, id: 'x'.repeat(101) } })).toBe('payout.id');
     expect(issue({ ...good, payout: { ...details, memo: 'x' } })).toBe('payout');
     expect(issue({ ...good, from: { wallet: 'hot', index: 0 } })).toBe('from');
-    // Tron payouts come later: a Tron request takes no payout.
-    expect(signRequestSchemaFor({ network: 'tron' }).safeParse({ ...good, network: 'tron', raw_data_hex: '0a02', tx: undefined }).success).toBe(false);
+    // A Tron request's payout is paid to a Tron address (T…), never to a 0x… one.
+    const { tx: _tx, ...withoutTx } = good;
+    expect(
+      signRequestSchemaFor({ network: 'tron' })
+        .safeParse({ ...withoutTx, network: 'tron', raw_data_hex: '0a02' })
+        .error?.issues[0]?.path.join('.'),
+    ).toBe('payout.destination');
   });
 });
 
@@ -412,6 +420,7 @@ describe('the signer policy on Tron', () => {
   const depositAddress = tronAddress();
   const gasWallet = tronAddress();
   const destinationAddress = tronAddress();
+  const hotWallet = tronAddress();
   const stranger = tronAddress();
   const now = Date.UTC(2026, 0, 1);
   const tronPolicy: SignerTronPolicy = {
@@ -422,6 +431,7 @@ describe('the signer policy on Tron', () => {
     delegationMaxSun: 50_000_000_000n,
     delegationMaxLockBlocks: 0,
     maxExpirationMs: 600_000,
+    payoutCaps: new Map(),
   };
   /** transfer(to, amount) as TVM call data (the 20-byte account id in the address word), hex without 0x. */
   const transferData = (to: string, amount: bigint) => encodeTransfer(`0x${hexOf(to).slice(2)}`, amount).slice(2);
@@ -466,7 +476,8 @@ describe('the signer policy on Tron', () => {
     });
 
   type Kind = TronSignRequest['kind'];
-  const fromOf = (kind: Kind): TronSignRequest['from'] => (kind === 'sweep' ? { wallet: 'deposit', branch: 'customers', index: 1 } : { wallet: 'gas' });
+  const fromOf = (kind: Kind): TronSignRequest['from'] =>
+    kind === 'sweep' ? { wallet: 'deposit', branch: 'customers', index: 1 } : kind === 'payout' ? { wallet: 'hot' } : { wallet: 'gas' };
   const tronRequest = (kind: Kind, value: TronRawData | string, overrides: Partial<TronSignRequest> = {}): TronSignRequest => ({
     request_id: 'r',
     workflow_id: 'w',
@@ -475,14 +486,14 @@ describe('the signer policy on Tron', () => {
     network: 'tron',
     kind,
     from: fromOf(kind),
-    ...(kind !== 'sweep' && { destination: { branch: 'orders', index: 3 } }),
+    ...(kind !== 'sweep' && kind !== 'payout' && { destination: { branch: 'orders', index: 3 } }),
     raw_data_hex: typeof value === 'string' ? value : hexRaw(value),
     ...overrides,
   });
   const contextFor = (request: TronSignRequest) => ({
     policy: tronPolicy,
     hasKeys: true,
-    fromAddress: request.from.wallet === 'gas' ? gasWallet : depositAddress,
+    fromAddress: request.from.wallet === 'gas' ? gasWallet : request.from.wallet === 'hot' ? hotWallet : depositAddress,
     ...(request.destination && { destinationAddress }),
     now,
   });
@@ -620,6 +631,193 @@ describe('the signer policy on Tron', () => {
     expect(decodeTronTransfer(transferData(tronTreasury, 7n))).toEqual({ recipient: tronTreasury, amount: 7n });
     expect(decodeTronTransfer('')).toBeUndefined();
   });
+
+  describe('payouts', () => {
+    const payoutSecret = 'a-payout-authorization-secret-of-40-chars';
+    const merchant = tronAddress();
+    const usdcToken = tronAddress();
+    const payoutPolicy: SignerTronPolicy = { ...tronPolicy, tokens: new Map([...tronPolicy.tokens, [hexOf(usdcToken), 'USDC']]) };
+    /** TRX from the hot wallet (a TransferContract). */
+    const trxPayout = (to = merchant, amount = 5_000_000n, owner = hotWallet) =>
+      raw({ type: 'TransferContract', owner_address: hexOf(owner), to_address: hexOf(to), amount });
+    /** A TRC-20 transfer from the hot wallet (a TriggerSmartContract of the USDT contract unless overridden). */
+    const tokenPayout = (data = transferData(merchant, 5_000_000n), overrides: Partial<TriggerSmartContract> = {}) =>
+      raw(
+        { type: 'TriggerSmartContract', owner_address: hexOf(hotWallet), contract_address: hexOf(tronToken), call_value: 0n, data, ...overrides },
+        { fee_limit: 50_000_000 },
+      );
+    /** Payout `id` of `amount` `currency` to `destination`, authorised for tron in live mode (unless `authorization` says otherwise); its bytes as given, else exactly the payout. */
+    const payout = (
+      details: { id?: string; currency?: string; amount?: bigint; destination?: string; authorization?: string } = {},
+      value?: TronRawData,
+      overrides: Partial<TronSignRequest> = {},
+    ): TronSignRequest => {
+      const id = details.id ?? 'po_1';
+      const currency = details.currency ?? 'USDT';
+      const amount = details.amount ?? 5_000_000n;
+      const destination = details.destination ?? merchant;
+      const authorization =
+        details.authorization ??
+        payoutAuthorization(payoutSecret, { payout_id: id, mode: 'live', network: 'tron', currency, amount: amount.toString(), destination });
+      const bytes = value ?? (currency === 'TRX' ? trxPayout(destination, amount) : tokenPayout(transferData(destination, amount)));
+      return tronRequest('payout', bytes, { payout: { id, currency, amount: amount.toString(), destination, authorization }, ...overrides });
+    };
+    const payoutContext = (request: TronSignRequest, context: Partial<Parameters<typeof decideTron>[1]> = {}) => ({
+      ...contextFor(request),
+      policy: payoutPolicy,
+      payoutSecret,
+      ...context,
+    });
+    const payoutRule = (request: TronSignRequest, context: Partial<Parameters<typeof decideTron>[1]> = {}) => {
+      const decision = decideTron(request, payoutContext(request, context));
+      return decision.allowed ? 'allowed' : decision.rule;
+    };
+    const refusal = (request: TronSignRequest, context: Partial<Parameters<typeof decideTron>[1]> = {}) => {
+      const decision = decideTron(request, payoutContext(request, context));
+      return decision.allowed ? 'allowed' : decision.message;
+    };
+
+    it('allows a USDT payout of exactly the authorised terms from the hot wallet, and a TRX one', () => {
+      const usdt = payout();
+      expect(decideTron(usdt, payoutContext(usdt))).toMatchObject({
+        allowed: true,
+        token: { contract: tronToken, currency: 'USDT', recipient: merchant, amount: 5_000_000n },
+        raw: { contract: { type: 'TriggerSmartContract' }, fee_limit: 50_000_000 },
+      });
+      const trx = payout({ currency: 'TRX', amount: 7_000_000n });
+      const decision = decideTron(trx, payoutContext(trx));
+      expect(decision).toMatchObject({ allowed: true, raw: { contract: { type: 'TransferContract', amount: 7_000_000n } } });
+      expect(decision).not.toHaveProperty('token');
+      expect(payoutRule(payout({ currency: 'USDC' }, tokenPayout(undefined, { contract_address: hexOf(usdcToken) })))).toBe('allowed');
+    });
+
+    it('refuses a transaction that is not the authorised payout: another destination, amount, contract, call_value or calldata', () => {
+      expect(payoutRule(payout({}, tokenPayout(transferData(stranger, 5_000_000n))))).toBe('payout_to_destination');
+      expect(refusal(payout({}, tokenPayout(transferData(stranger, 5_000_000n))))).toBe(
+        `payout po_1 may only pay its destination ${merchant}, not ${stranger}`,
+      );
+      expect(payoutRule(payout({}, tokenPayout(transferData(merchant, 5_000_001n))))).toBe('payout_amount');
+      expect(payoutRule(payout({}, tokenPayout(transferData(merchant, 4_999_999n))))).toBe('payout_amount');
+      expect(refusal(payout({}, tokenPayout(transferData(merchant, 4_999_999n))))).toBe('payout po_1 pays 5000000 base units of USDT, not 4999999');
+      // USDC's contract for a USDT payout, and a contract that is no token at all.
+      expect(payoutRule(payout({}, tokenPayout(undefined, { contract_address: hexOf(usdcToken) })))).toBe('token_contract');
+      expect(refusal(payout({}, tokenPayout(undefined, { contract_address: hexOf(stranger) })))).toBe(
+        `${stranger} is not USDT's token contract on tron in live mode (the registry's or INFLOW_TOKEN_TRON_USDT_LIVE)`,
+      );
+      expect(payoutRule(payout({}, tokenPayout(undefined, { call_value: 1n })))).toBe('token_value');
+      expect(payoutRule(payout({}, tokenPayout(`${transferData(merchant, 5_000_000n)}00`)))).toBe('token_calldata');
+      expect(payoutRule(payout({}, tokenPayout(`095ea7b3${transferData(merchant, 5_000_000n).slice(8)}`)))).toBe('token_calldata');
+      const trx = (value: TronRawData) => payout({ currency: 'TRX', amount: 7_000_000n }, value);
+      expect(payoutRule(trx(trxPayout(stranger, 7_000_000n)))).toBe('payout_to_destination');
+      expect(payoutRule(trx(trxPayout(merchant, 7_000_001n)))).toBe('payout_amount');
+      expect(refusal(trx(trxPayout(merchant, 7_000_001n)))).toBe('payout po_1 pays 7000000 sun of TRX, not 7000001');
+      // TRX sent as a call, and USDT as a TRX transfer: neither is the authorised payout.
+      expect(payoutRule(trx(tokenPayout(transferData(merchant, 7_000_000n))))).toBe('tron_contract_type');
+      expect(payoutRule(payout({}, trxPayout(merchant, 5_000_000n)))).toBe('tron_contract_type');
+      expect(payoutRule(payout({ amount: 0n }))).toBe('payout_amount');
+    });
+
+    it('refuses a forged or altered authorization', () => {
+      expect(payoutRule(payout({ authorization: 'ab'.repeat(32) }))).toBe('payout_authorization');
+      const authorised = payout();
+      const altered = (change: Partial<NonNullable<TronSignRequest['payout']>>, value?: TronRawData) => ({
+        ...authorised,
+        payout: { ...authorised.payout!, ...change },
+        ...(value && { raw_data_hex: hexRaw(value) }),
+      });
+      // The worker changes the terms and carries them out exactly: the authorization no longer matches.
+      expect(payoutRule(altered({ amount: '50000000' }, tokenPayout(transferData(merchant, 50_000_000n))))).toBe('payout_authorization');
+      expect(payoutRule(altered({ destination: stranger }, tokenPayout(transferData(stranger, 5_000_000n))))).toBe('payout_authorization');
+      expect(payoutRule(altered({ id: 'po_2' }))).toBe('payout_authorization');
+      // Authorised for live mode, asked in test mode; with another secret; for another network's terms.
+      expect(payoutRule({ ...authorised, mode: 'test' })).toBe('payout_authorization');
+      expect(payoutRule(authorised, { payoutSecret: `${payoutSecret}-other` })).toBe('payout_authorization');
+      const ethereumTerms = payoutAuthorization(payoutSecret, {
+        payout_id: 'po_1',
+        mode: 'live',
+        network: 'ethereum',
+        currency: 'USDT',
+        amount: '5000000',
+        destination: merchant,
+      });
+      expect(payoutRule(payout({ authorization: ethereumTerms }))).toBe('payout_authorization');
+      expect(refusal(payout({ authorization: ethereumTerms }))).toBe(
+        `payout po_1's authorization does not match its terms (live, tron, 5000000 base units of USDT to ${merchant}): the API did not authorise this payout`,
+      );
+    });
+
+    it('refuses a payout above its currency’s cap, when one is configured', () => {
+      const capped = { policy: { ...payoutPolicy, payoutCaps: new Map([['USDT', 5_000_000n]]) } };
+      expect(payoutRule(payout(), capped)).toBe('allowed');
+      expect(payoutRule(payout({ amount: 5_000_001n }), capped)).toBe('payout_cap');
+      expect(refusal(payout({ amount: 5_000_001n }), capped)).toBe(
+        'a payout of 5.000001 USDT is above the 5.000000 one may pay on tron in live mode (INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE)',
+      );
+      // Another currency has no cap of its own.
+      expect(payoutRule(payout({ currency: 'TRX', amount: 10n ** 15n }), capped)).toBe('allowed');
+    });
+
+    it('signs no payout without the authorization secret, from any wallet but the hot one, or without its terms', () => {
+      expect(payoutRule(payout(), { payoutSecret: undefined })).toBe('payouts_not_configured');
+      // The gas wallet's own transfer, asked for as a payout from the gas wallet.
+      expect(payoutRule(payout({}, tokenPayout(undefined, { owner_address: hexOf(gasWallet) }), { from: { wallet: 'gas' } }))).toBe('payout_from');
+      expect(refusal(payout({}, tokenPayout(undefined, { owner_address: hexOf(gasWallet) }), { from: { wallet: 'gas' } }))).toBe(
+        'a payout is sent from the hot wallet (from.wallet "hot"), not from the gas wallet',
+      );
+      const fromDeposit = { from: { wallet: 'deposit', branch: 'customers', index: 1 } } as const;
+      expect(payoutRule(payout({}, tokenPayout(undefined, { owner_address: hexOf(depositAddress) }), fromDeposit))).toBe('payout_from');
+      const { payout: _details, ...withoutDetails } = payout();
+      expect(payoutRule(withoutDetails)).toBe('payout_details');
+      expect(payoutRule(payout({}, undefined, { destination: { branch: 'customers', index: 1 } }))).toBe('payout_details');
+    });
+
+    it('holds the owner, expiration and fee_limit rules for payouts too', () => {
+      // Bytes the gas wallet owns, asked for as the hot wallet's.
+      expect(payoutRule(payout({}, tokenPayout(undefined, { owner_address: hexOf(gasWallet) })))).toBe('tron_owner');
+      expect(refusal(payout({}, tokenPayout(undefined, { owner_address: hexOf(gasWallet) })))).toBe(
+        `the transaction's owner ${gasWallet} is not the hot wallet ${hotWallet}`,
+      );
+      expect(payoutRule(payout({ currency: 'TRX' }, { ...trxPayout(), fee_limit: 1 }))).toBe('tron_fee_limit');
+      expect(payoutRule(payout({ currency: 'TRX' }, { ...trxPayout(), expiration: now + 600_001 }))).toBe('tron_expiration');
+      expect(payoutRule(payout(), { hasKeys: false })).toBe('mode_without_keys');
+      expect(payoutRule(payout(), { policy: { ...payoutPolicy, treasury: undefined } })).toBe('no_treasury');
+    });
+
+    it('lets no sweep, top-up or delegation come from the hot wallet or carry a payout', () => {
+      const { payout: details } = payout();
+      expect(payoutRule(tronRequest('sweep', trxSweep(tronTreasury, 1n, hotWallet), { from: { wallet: 'hot' } }))).toBe('sweep_from');
+      expect(refusal(tronRequest('sweep', trxSweep(tronTreasury, 1n, hotWallet), { from: { wallet: 'hot' } }))).toBe(
+        'a sweep is sent from a deposit address (from.wallet "deposit"), not from the hot wallet',
+      );
+      expect(payoutRule(tronRequest('sweep', trxSweep(), { payout: details! }))).toBe('payout_details');
+      expect(refusal(tronRequest('sweep', trxSweep(), { payout: details! }))).toBe('a sweep carries no payout: only a payout (kind "payout") does');
+      const hotTopup = raw({ type: 'TransferContract', owner_address: hexOf(hotWallet), to_address: hexOf(destinationAddress), amount: 1n });
+      expect(payoutRule(tronRequest('gas_topup', hotTopup, { from: { wallet: 'hot' } }))).toBe('topup_from');
+      expect(payoutRule(tronRequest('gas_topup', topup(), { payout: details! }))).toBe('payout_details');
+      expect(payoutRule(tronRequest('energy_delegation', delegation({ owner_address: hexOf(hotWallet) }), { from: { wallet: 'hot' } }))).toBe(
+        'delegation_from',
+      );
+      expect(payoutRule(tronRequest('energy_reclaim', reclaim(), { payout: details! }))).toBe('payout_details');
+      // A payout is a transfer: no delegation is one.
+      expect(payoutRule(payout({}, delegation({ owner_address: hexOf(hotWallet) })))).toBe('tron_contract_type');
+    });
+
+    it('parses Tron payout requests strictly: a T… destination, the hot wallet with nothing else', () => {
+      const good = payout();
+      const issue = (value: unknown) => signRequestSchemaFor(value).safeParse(value).error?.issues[0]?.path.join('.');
+      expect(issue(good)).toBeUndefined();
+      const details = good.payout!;
+      expect(issue({ ...good, payout: { ...details, destination: `0x${hexOf(merchant).slice(2)}` } })).toBe('payout.destination');
+      // One character changed: the checksum fails.
+      const broken = merchant.slice(0, -1) + (merchant.endsWith('a') ? 'b' : 'a');
+      expect(issue({ ...good, payout: { ...details, destination: broken } })).toBe('payout.destination');
+      expect(issue({ ...good, payout: { ...details, amount: '5.0' } })).toBe('payout.amount');
+      expect(issue({ ...good, payout: { ...details, authorization: details.authorization.toUpperCase() } })).toBe('payout.authorization');
+      expect(issue({ ...good, payout: { ...details, memo: 'x' } })).toBe('payout');
+      expect(issue({ ...good, from: { wallet: 'hot', index: 0 } })).toBe('from');
+      expect(issue({ ...good, kind: 'refund' })).toBe('kind');
+    });
+  });
 });
 
 describe('the signer configuration on Tron', () => {
@@ -659,6 +857,19 @@ describe('the signer configuration on Tron', () => {
       [tronAddressToHex(tronToken), 'USDT'],
       [tronAddressToHex('TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf'), 'USDT'],
     ]);
+  });
+
+  it('reads the Tron payout caps in whole units (TRX and USDT have 6 decimals), and says which is wrong', () => {
+    expect(loadSignerConfig(base).tron.live.payoutCaps).toEqual(new Map());
+    const config = loadSignerConfig({ ...base, INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE: '1000', INFLOW_SIGNER_MAX_PAYOUT_TRON_TRX_TEST: ' 0.5 ' });
+    expect(config.tron.live.payoutCaps).toEqual(new Map([['USDT', 1_000_000_000n]]));
+    expect(config.tron.test.payoutCaps).toEqual(new Map([['TRX', 500_000n]]));
+    // Tron's caps are Tron's alone: no EVM network takes one.
+    expect(config.policies.live.ethereum!.payoutCaps).toEqual(new Map());
+    expect(() => loadSignerConfig({ ...base, INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE: '1e3' })).toThrow(
+      /^inflow signer: INFLOW_SIGNER_MAX_PAYOUT_TRON_USDT_LIVE must be the most one payout may pay in whole USDT as decimal text/,
+    );
+    expect(() => loadSignerConfig({ ...base, INFLOW_SIGNER_MAX_PAYOUT_TRON_TRX_LIVE: '0.0000001' })).toThrow(/at most 6 decimal places/);
   });
 
   it('refuses a treasury or token that is not a base58check Tron address', () => {

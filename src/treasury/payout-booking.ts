@@ -1,0 +1,133 @@
+/**
+ * Booking a payout whose transaction is final (docs/payouts.md), whichever the network's family:
+ * one database transaction for the merchant ledger, the holdings ledger, a refund's deposit and the
+ * events; every write keyed or conditional, so a retry books nothing twice.
+ */
+import { inTransaction, type Db } from '../db/database';
+import { bookLedgerTransaction } from '../balance/ledger.repository';
+import { depositObject } from '../deposits/deposit.presenter';
+import { activityFailureTypes, missing } from '../domain/failures';
+import { unitsInUsdCents } from '../domain/fees';
+import { newId } from '../domain/ids';
+import { modeOf } from '../domain/mode';
+import { networks, type Network } from '../domain/networks';
+import { emit } from '../events/emitter';
+import { payoutObject } from '../payouts/payout.presenter';
+import { findPayoutById, transitionPayout } from '../payouts/payouts.repository';
+import type { Payout } from '../payouts/payouts.table';
+import { PriceUnavailableError } from '../prices/price-source';
+import type { SweepConfirmation } from '../workflows/definitions';
+import { bookHoldings, type HoldingsEntry } from './holdings.repository';
+import type { TreasuryDeps } from './sweep-context';
+import { updateSentTransaction } from './sweeps.repository';
+import type { SentTransaction } from './treasury.table';
+
+export async function payoutOf(deps: { db: Db }, payoutId: string): Promise<Payout> {
+  const payout = await findPayoutById(deps.db, payoutId);
+  if (!payout) throw missing(activityFailureTypes.payoutNotFound, 'payout', payoutId);
+  return payout;
+}
+
+/** A final transaction's outcome, as either family's receipt says it: `fee` in the native coin's base units. */
+export interface FinalReceipt {
+  status: 'succeeded' | 'reverted';
+  blockNumber: bigint;
+  fee: bigint;
+  /** Gas (EVM) or energy (Tron) it used. */
+  gasUsed: bigint;
+}
+
+/** The payout's amount and fee in USD cents at the price now, for the ledger's figures; zero when there is no price (the booking never waits on one). */
+async function usdCentsOf(deps: TreasuryDeps, payout: Payout): Promise<{ amount: bigint; fee: bigint }> {
+  try {
+    const price = deps.prices ? await deps.prices[modeOf(payout.livemode)].priceUsd(payout.network as Network, payout.currency) : undefined;
+    if (price === undefined) return { amount: 0n, fee: 0n };
+    return { amount: unitsInUsdCents(BigInt(payout.amount), payout.decimals, price), fee: unitsInUsdCents(BigInt(payout.fee), payout.decimals, price) };
+  } catch (error) {
+    if (error instanceof PriceUnavailableError) return { amount: 0n, fee: 0n };
+    throw error;
+  }
+}
+
+/**
+ * Books the final transaction in one database transaction: the hot wallet's gas always; if it
+ * succeeded, the amount from the hot wallet to `paid_out`, the merchant ledger's `payout` (the
+ * balance pays the amount to `payouts_sent` and the fee to `platform_fees`), a refund's amount on
+ * its deposit, and `payout.completed` (and `deposit.refunded`); if it reverted, the payout fails and
+ * its hold is released (`payout.failed`). Every write is keyed or conditional: a retry books nothing twice.
+ */
+export async function bookPayout(
+  deps: TreasuryDeps,
+  payout: Payout,
+  sent: SentTransaction,
+  final: { receipt: FinalReceipt; hash: string },
+): Promise<SweepConfirmation> {
+  const { receipt } = final;
+  const usd = await usdCentsOf(deps, payout);
+  const succeeded = receipt.status === 'succeeded';
+  const amount = BigInt(payout.amount);
+  const fee = BigInt(payout.fee);
+  const nativeCurrency = networks[payout.network as Network].nativeCurrency;
+  const holdings: HoldingsEntry[] = [
+    { account: 'network_fees', currency: nativeCurrency, address: null, amount: receipt.fee },
+    { account: 'treasury', currency: nativeCurrency, address: sent.from_address, amount: -receipt.fee },
+  ];
+  if (succeeded) {
+    holdings.push({ account: 'treasury', currency: payout.currency, address: sent.from_address, amount: -amount });
+    holdings.push({ account: 'paid_out', currency: payout.currency, address: null, amount });
+  }
+  await inTransaction(deps.db, async (transaction) => {
+    await bookHoldings(transaction, { livemode: payout.livemode, network: payout.network, kind: 'payout', sourceId: sent.id }, holdings);
+    await updateSentTransaction(transaction, sent.id, {
+      status: succeeded ? 'confirmed' : 'failed',
+      block_number: receipt.blockNumber.toString(),
+      gas_used: receipt.gasUsed.toString(),
+      fee: receipt.fee.toString(),
+    });
+    if (!succeeded) {
+      const failed = await transitionPayout(transaction, payout.id, ['sending', 'broadcast'], 'failed', {
+        transaction_hash: final.hash,
+        failure_reason: `its transaction ${final.hash} reverted in block ${receipt.blockNumber}`,
+        completed_at: new Date(),
+      });
+      if (failed) await emit(transaction, 'at-commit', 'payout.failed', failed, payoutObject(failed));
+      return;
+    }
+    const completed = await transitionPayout(transaction, payout.id, ['sending', 'broadcast'], 'completed', {
+      transaction_hash: final.hash,
+      completed_at: new Date(),
+    });
+    if (!completed) return;
+    await bookLedgerTransaction(
+      transaction,
+      {
+        id: newId('ledgerTransaction'),
+        deposit_id: null,
+        payout_id: payout.id,
+        kind: 'payout',
+        merchant_id: payout.merchant_id,
+        livemode: payout.livemode,
+        network: payout.network,
+        currency: payout.currency,
+        amount_usd_cents: -usd.amount,
+        fee_usd_cents: usd.fee,
+      },
+      [
+        { account: 'merchant_balance', amount: -(amount + fee) },
+        { account: 'payouts_sent', amount },
+        { account: 'platform_fees', amount: fee },
+      ],
+    );
+    await emit(transaction, 'at-commit', 'payout.completed', completed, payoutObject(completed));
+    if (payout.deposit_id) {
+      const refunded = await transaction
+        .updateTable('deposits')
+        .set((eb) => ({ amount_refunded: eb('amount_refunded', '+', amount.toString()), updated_at: new Date() }))
+        .where('id', '=', payout.deposit_id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await emit(transaction, 'at-commit', 'deposit.refunded', refunded, depositObject(refunded));
+    }
+  });
+  return succeeded ? { state: 'confirmed' } : { state: 'reverted' };
+}
