@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { searchAttributes } from '../src/workflows/definitions';
+import { retiredSearchAttributes, searchAttributes } from '../src/workflows/definitions';
 import { ManagedProcess } from './managed-process';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import type { Log } from './tools/progress';
@@ -46,7 +46,7 @@ export async function startTemporalDevServer(options: {
   // one (.data/temporal.db) keeps what an older inflow registered, so bring it up to date here.
   for (const namespace of [options.namespace ?? 'default', ...(options.extraNamespaces ?? [])]) {
     const { removed } = await registerSearchAttributes(env.connection, namespace);
-    if (removed.length > 0) options.log(`Temporal: re-registered ${removed.join(', ')} with the types inflow now gives them (namespace ${namespace})`);
+    if (removed.length > 0) options.log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
   }
   return {
     address: env.address,
@@ -107,20 +107,22 @@ async function temporalAnswers(address: string): Promise<boolean> {
 }
 
 /**
- * Registers inflow's search attributes (definitions.ts) on a namespace: adds the missing ones, and
- * removes then adds again any an older inflow registered with another type (their values on
- * existing workflows stop being searchable). Returns the names it re-registered.
+ * Registers inflow's search attributes (definitions.ts) on a namespace: removes the retired ones an
+ * older inflow registered, adds the missing ones, and removes then adds again any an older inflow
+ * registered with another type (their values on existing workflows stop being searchable). Returns
+ * the names it removed or re-registered.
  */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<{ removed: string[] }> {
+export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<{ removed: string[] }> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const wanted = Object.entries(searchAttributeTypes()).map(([name, type]) => ({ name, type }));
+  const retired = retiredSearchAttributes.filter((name) => customAttributes[name] !== undefined);
   const removed = wanted.filter(({ name, type }) => customAttributes[name] !== undefined && customAttributes[name] !== type).map(({ name }) => name);
-  if (removed.length > 0) await connection.operatorService.removeSearchAttributes({ namespace, searchAttributes: removed });
+  if (removed.length + retired.length > 0) await connection.operatorService.removeSearchAttributes({ namespace, searchAttributes: [...retired, ...removed] });
   const missing = wanted.filter(({ name }) => customAttributes[name] === undefined || removed.includes(name));
   if (missing.length > 0) {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, type])) });
   }
-  return { removed };
+  return { removed: [...retired, ...removed] };
 }
 
 /** inflow's search attributes as the operator service takes them: name → indexed value type. */

@@ -51,6 +51,15 @@ indexed_type() {
 }
 
 before=$(temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" -o json)
+# Attributes an older inflow registered that no workflow sets now (DepositStatus, OrderStatus became
+# ObjectStatus): removed first, or the new ones would not fit beside them.
+for name in ${RETIRED_SEARCH_ATTRIBUTES:-}; do
+  if printf '%s' "$before" | grep -q "\"$name\": "; then
+    echo "Search attribute $name is retired; removing it"
+    temporal operator search-attribute remove --namespace "$NAMESPACE" --address "$ADDRESS" --name "$name" --yes
+    changed=true
+  fi
+done
 args=""
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}

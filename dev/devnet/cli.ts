@@ -88,7 +88,7 @@ function describeSent(sent: SentTransfer, env: NodeJS.ProcessEnv, devnets?: DevS
     `  needs:        ${needs.join('; ')}`,
     `next: inflow's watcher (workflow ${watchers}) finds it within a poll; if ${sent.to} is a customer's or an order's deposit address${live ? ' in either mode' : ''},`,
     `  a deposit starts (deposit.detected) and completes once it has those confirmations (deposit.completed).`,
-    `  Follow it: GET /api/v1/deposits?network=${sent.network}, the dashboard, or the Temporal UI (DepositStatus = "confirming").`,
+    `  Follow it: GET /api/v1/deposits?network=${sent.network}, the dashboard, or the Temporal UI (ObjectStatus = "confirming").`,
   ];
 }
 

@@ -203,6 +203,7 @@ export async function createPayout(
     merchantId: tenant.merchantId,
     network: input.network,
     currency: input.currency,
+    status: payout.status === 'requires_approval' ? 'requires_approval' : 'pending',
   });
   return object;
 }

@@ -90,7 +90,7 @@ export function shortfall(
  * network waiting) writes a `payouts.queued` operator event, so the operator hears when a queue
  * forms, not of every payout in it.
  */
-export async function queuePayout(
+export async function waitForHotWallet(
   transaction: Executor,
   payout: Payout,
   hotWallet: string,

@@ -24,7 +24,7 @@ import { modeOf } from '../domain/mode';
 import type { PayoutSend, SweepConfirmation } from '../workflows/definitions';
 import { tokenTransferData, type FeeQuote } from './evm-chain';
 import { followTransaction, signAndBroadcast } from './evm-sending';
-import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, queuePayout, shortfall } from './hot-wallet';
+import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, waitForHotWallet, shortfall } from './hot-wallet';
 import { bookPayout, payoutOf } from './payout-booking';
 import { notConfigured, requireChain, sentOf, type TreasuryChain, type TreasuryDeps } from './sweep-context';
 import { allocateSentTransaction, payoutTransactionOf } from './sweeps.repository';
@@ -39,13 +39,19 @@ const GAS_MARGIN_PERCENT = 20n;
 export async function sendPayout(deps: TreasuryDeps, payoutId: string): Promise<PayoutSend> {
   const payout = await payoutOf(deps, payoutId);
   if (payout.status === 'completed' || payout.status === 'failed' || payout.status === 'canceled') return { state: 'over', status: payout.status };
-  if (payout.status === 'requires_approval') return { state: 'queued', reason: 'waiting for a key with write on payout_approvals to approve it' };
+  if (payout.status === 'requires_approval')
+    return { state: 'queued', status: 'requires_approval', reason: 'waiting for a key with write on payout_approvals to approve it' };
   const config = requireChain(deps, payout.livemode, payout.network);
   let recorded = await payoutTransactionOf(deps.db, payout.id);
   if (!recorded) {
     const allocated = config.family === 'tron' ? await allocateTronPayout(deps, config, payout) : await allocate(deps, config, payout);
     if ('queued' in allocated)
-      return { state: 'queued', reason: allocated.queued, ...(allocated.operatorEventId && { operatorEventId: allocated.operatorEventId }) };
+      return {
+        state: 'queued',
+        status: 'queued',
+        reason: allocated.queued,
+        ...(allocated.operatorEventId && { operatorEventId: allocated.operatorEventId }),
+      };
     if (!allocated.sent) {
       const now = await payoutOf(deps, payoutId);
       return { state: 'over', status: now.status === 'completed' || now.status === 'failed' ? now.status : 'canceled' };
@@ -99,7 +105,7 @@ async function allocate(
     await lockHotWallet(transaction, payout);
     const committed = await committedFrom(transaction, payout, hotWallet);
     const short = shortfall(payout, { address: hotWallet, coin, held }, committed, gasLimit === undefined ? undefined : gasLimit * fees.maxFeePerGas);
-    if (short !== undefined) return queuePayout(transaction, payout, hotWallet, short);
+    if (short !== undefined) return waitForHotWallet(transaction, payout, hotWallet, short);
     // Not sendable (canceled meanwhile): nothing is allocated.
     const sending = await transitionPayout(transaction, payout.id, sendableStatuses, 'sending');
     if (!sending) return { sent: undefined };

@@ -28,7 +28,7 @@ import { payoutObject } from '../payouts/payout.presenter';
 import { transitionPayout } from '../payouts/payouts.repository';
 import { sendableStatuses, type Payout } from '../payouts/payouts.table';
 import type { SweepConfirmation } from '../workflows/definitions';
-import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, queuePayout, shortfall } from './hot-wallet';
+import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, waitForHotWallet, shortfall } from './hot-wallet';
 import { bookPayout } from './payout-booking';
 import { SignerRefusedError, type TronSignRequest } from './signer-client';
 import { notConfigured, requireSigner, type TreasuryDeps, type TronTreasury } from './sweep-context';
@@ -96,7 +96,7 @@ export async function allocateTronPayout(
     const recorded = await payoutTransactionOf(transaction, payout.id);
     if (recorded) return { sent: recorded };
     const short = shortfall(payout, { address: hotWallet, coin, held }, await committedFrom(transaction, payout, hotWallet), cost);
-    if (short !== undefined) return queuePayout(transaction, payout, hotWallet, short);
+    if (short !== undefined) return waitForHotWallet(transaction, payout, hotWallet, short);
     // Not sendable (canceled meanwhile): nothing is recorded.
     if (!(await transitionPayout(transaction, payout.id, sendableStatuses, 'sending'))) return { sent: undefined };
     const raw = buildTronTransaction(contract, reference, { feeLimit, now: Date.now(), expirationMs: PAYOUT_EXPIRATION_MS });

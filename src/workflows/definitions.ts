@@ -28,19 +28,22 @@ export type { AttemptOutcome, AttemptRecord, AttemptResult, ConfirmationReport, 
  * `DepositId = 'dep_…'`, `EventId = 'evt_…' AND EndpointId = 'we_…'`.
  *
  * Temporal's SQL visibility stores (the dev server's SQLite, the compose file's Postgres) hold at most
- * 10 custom Keyword attributes and 3 KeywordList ones. The ids and statuses operators look up are
- * Keyword; the transfer's chain facts are one-element KeywordLists, which a query such as
- * `Network = 'ethereum'` matches all the same. Both kinds are now full: a new attribute takes another
- * type, or the place of one of these.
+ * 10 custom Keyword attributes and 3 KeywordList ones. The ids operators look up are Keyword; the
+ * transfer's chain facts are one-element KeywordLists, which a query such as `Network = 'ethereum'`
+ * matches all the same. A deposit's, an order's and a payout's own status share one Keyword,
+ * `ObjectStatus` (with `WorkflowType` to say whose: `WorkflowType = 'payoutWorkflow' AND ObjectStatus = 'queued'`),
+ * which left room for `PayoutId`. Both kinds are now full: a new attribute takes another type, or
+ * the place of one of these.
  */
 export const searchAttributes = {
   MerchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
   CustomerId: defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
   DepositId: defineSearchAttributeKey('DepositId', SearchAttributeType.KEYWORD),
-  DepositStatus: defineSearchAttributeKey('DepositStatus', SearchAttributeType.KEYWORD),
   OrderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
   ExternalId: defineSearchAttributeKey('ExternalId', SearchAttributeType.KEYWORD),
-  OrderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
+  PayoutId: defineSearchAttributeKey('PayoutId', SearchAttributeType.KEYWORD),
+  /** The deposit's, order's or payout's own status (not Temporal's ExecutionStatus), as its workflow last saw it. */
+  ObjectStatus: defineSearchAttributeKey('ObjectStatus', SearchAttributeType.KEYWORD),
   /** On webhook deliveries and event dispatches: the event, its type, and the endpoint it goes to. */
   EventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
   EventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
@@ -50,6 +53,13 @@ export const searchAttributes = {
   TxHash: defineSearchAttributeKey('TxHash', SearchAttributeType.KEYWORD_LIST),
   Livemode: defineSearchAttributeKey('Livemode', SearchAttributeType.BOOL),
 } as const;
+
+/**
+ * Attributes an older inflow registered that no workflow sets any more: the set-ups remove them
+ * before registering the list above, which would not fit beside them (DepositStatus and OrderStatus
+ * became `ObjectStatus`).
+ */
+export const retiredSearchAttributes = ['DepositStatus', 'OrderStatus'] as const;
 
 /** The failure types activities throw, and workflows and tests match on (domain/failures.ts). */
 export { activityFailureTypes } from '../domain/failures';
@@ -412,6 +422,8 @@ export interface PayoutWorkflowInput {
   merchantId: string;
   network: string;
   currency: string;
+  /** Its status when it was made (`pending` or `requires_approval`), the `ObjectStatus` it starts with; absent from runs started before it was. */
+  status?: 'pending' | 'requires_approval';
 }
 
 export type PayoutOutcome = 'completed' | 'failed' | 'canceled';
@@ -423,7 +435,7 @@ export type PayoutOutcome = 'completed' | 'failed' | 'canceled';
 export type PayoutSend =
   | { state: 'broadcast'; sentId: string; hash: string }
   /** `operatorEventId`: this payout started a queue, and the operator is told (a `payouts.queued` operator event to deliver). */
-  | { state: 'queued'; reason: string; operatorEventId?: string }
+  | { state: 'queued'; status: 'queued' | 'requires_approval'; reason: string; operatorEventId?: string }
   | { state: 'over'; status: 'completed' | 'failed' | 'canceled' };
 
 export interface PayoutActivities {

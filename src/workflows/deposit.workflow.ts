@@ -82,7 +82,7 @@ export async function depositWorkflow(input: DepositWorkflowInput): Promise<Depo
   showDetails();
 
   // Filterable in the Web UI from the first moment (a start through client.ts sets these already;
-  // this covers any other): `DepositId = "dep_…"`, `DepositStatus = "confirming" AND Network = "ethereum"`.
+  // this covers any other): `DepositId = "dep_…"`, `ObjectStatus = "confirming" AND Network = "ethereum"`.
   upsertSearchAttributes(depositSearchAttributes(transfer, state.status));
   let recorded = await deliver(transfer, activities.recordDetectedDeposit(transfer));
   setStatus(state, recorded.status);
@@ -263,6 +263,6 @@ function takeReport(reports: ConfirmationReport[]): ConfirmationReport {
 }
 
 function setStatus(state: DepositState, status: DepositStatus): void {
-  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.DepositStatus, value: status }]);
+  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.ObjectStatus, value: status }]);
   state.status = status;
 }

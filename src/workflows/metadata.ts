@@ -107,7 +107,9 @@ const startMetadataOf: { [Name in keyof Workflows]: (...args: Parameters<Workflo
   }),
   payoutWorkflow: (input) => ({
     typedSearchAttributes: present([
+      keyword(searchAttributes.PayoutId, input.payoutId),
       keyword(searchAttributes.MerchantId, input.merchantId),
+      keyword(searchAttributes.ObjectStatus, input.status),
       { key: searchAttributes.Network, value: [input.network] },
       { key: searchAttributes.Currency, value: [input.currency] },
       { key: searchAttributes.Livemode, value: input.livemode },
@@ -135,7 +137,7 @@ export function depositSearchAttributes(transfer: DepositTransfer, status: Depos
     { key: searchAttributes.Currency, value: [transfer.currency] },
     { key: searchAttributes.TxHash, value: [transfer.transactionHash] },
     { key: searchAttributes.Livemode, value: transfer.livemode },
-    { key: searchAttributes.DepositStatus, value: status },
+    { key: searchAttributes.ObjectStatus, value: status },
   ]);
 }
 
@@ -254,7 +256,7 @@ export function orderSearchAttributes(input: OrderWorkflowInput, status: OrderSt
     { key: searchAttributes.Network, value: [input.network] },
     { key: searchAttributes.Currency, value: [input.currency] },
     { key: searchAttributes.Livemode, value: input.livemode },
-    { key: searchAttributes.OrderStatus, value: status },
+    { key: searchAttributes.ObjectStatus, value: status },
   ];
 }
 

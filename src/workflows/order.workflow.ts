@@ -122,6 +122,6 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 }
 
 function setStatus(state: OrderState, status: OrderStatus): void {
-  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.OrderStatus, value: status }]);
+  if (state.status !== status) upsertSearchAttributes([{ key: searchAttributes.ObjectStatus, value: status }]);
   state.status = status;
 }

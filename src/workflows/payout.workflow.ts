@@ -5,13 +5,13 @@
  * Every step is an activity safe to repeat: the nonce and the signed bytes are recorded before they
  * are used, so a worker or signer lost at any point resumes without a second payment.
  */
-import { log, ParentClosePolicy, proxyActivities, setCurrentDetails, sleep, startChild } from '@temporalio/workflow';
+import { log, ParentClosePolicy, patched, proxyActivities, setCurrentDetails, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Network } from '../domain/networks';
 import { modeOf } from '../domain/mode';
 import type { Activities, PayoutOutcome, PayoutWorkflowInput } from './definitions';
-import { activityFailureTypes } from './definitions';
+import { activityFailureTypes, searchAttributes } from './definitions';
 import { askUntilFinal, sweepRunWorkflow } from './treasury.workflow';
-import { activityRetry } from './versions';
+import { activityRetry, patches } from './versions';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
 /** Telling the operator a queue formed is tried a few times, never holding the payout up long (the event stays listed). */
@@ -22,6 +22,13 @@ const QUEUED_RETRY = '15 seconds';
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutOutcome> {
   const { payoutId } = input;
+  // The payout's status as the `ObjectStatus` search attribute (`WorkflowType = 'payoutWorkflow' AND ObjectStatus = 'queued'`), kept as it moves.
+  let shown: string | undefined = input.status;
+  const show = (status: string) => {
+    if (status === shown || !patched(patches.payoutStatusAttribute)) return;
+    upsertSearchAttributes([{ key: searchAttributes.ObjectStatus, value: status }]);
+    shown = status;
+  };
   setCurrentDetails(`Payout ${payoutId}: sending`);
   let sent: { sentId: string; hash: string };
   let sweepAsked = false;
@@ -33,20 +40,26 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       // Only a final refusal gets here (the signer's policy, a missing configuration): anything else is retried.
       const reason = refusalOf(error);
       await steps.failPayout({ payoutId, reason });
+      show('failed');
       log.warn('payout failed', { payoutId, reason });
       setCurrentDetails(`Payout ${payoutId}: failed, ${reason}`);
       return 'failed';
     }
-    if (answer.state === 'over') return answer.status;
+    if (answer.state === 'over') {
+      show(answer.status);
+      return answer.status;
+    }
     if (answer.state === 'broadcast') {
+      show('broadcast');
       sent = answer;
       break;
     }
-    setCurrentDetails(`Payout ${payoutId}: queued, ${answer.reason}; looking again every ${QUEUED_RETRY}`);
+    show(answer.status);
+    setCurrentDetails(`Payout ${payoutId}: ${answer.status.replace('_', ' ')}, ${answer.reason}; looking again every ${QUEUED_RETRY}`);
     log.warn('payout queued', { payoutId, reason: answer.reason });
     if (answer.operatorEventId) await tellOperator(answer.operatorEventId);
     // The hot wallet is the treasury: a sweep of the network may bring it what this payout waits for.
-    if (!sweepAsked && !/approve/.test(answer.reason)) sweepAsked = await askForSweep(input);
+    if (!sweepAsked && answer.status === 'queued') sweepAsked = await askForSweep(input);
     await sleep(QUEUED_RETRY);
   }
   setCurrentDetails(`Payout ${payoutId}: broadcast as ${sent.hash}, waiting for confirmations`);
@@ -61,6 +74,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
         );
     },
   );
+  show(final === 'confirmed' ? 'completed' : 'failed');
   setCurrentDetails(`Payout ${payoutId}: ${final === 'confirmed' ? 'completed' : `failed, ${failure}`}`);
   return final === 'confirmed' ? 'completed' : 'failed';
 }

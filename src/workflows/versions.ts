@@ -19,6 +19,7 @@ export const patches = {
   webhookAttemptRecordedApart: 'webhook-attempt-recorded-apart',
   webhookDeliveriesOnTheirOwnQueue: 'webhook-deliveries-on-their-own-queue',
   sweepConfirmationsPaced: 'sweep-confirmations-paced',
+  payoutStatusAttribute: 'payout-status-attribute',
 } as const;
 
 export interface KeptAlive {
@@ -79,6 +80,15 @@ export const keptAlive: readonly KeptAlive[] = [
     keepsAlive: 'sweeps started before their confirmation polls followed the chain’s pace: they keep asking every 2 s',
     provenBy: null,
     mayGoWhen: 'no sweepWorkflow started before it is open (a sweep ends within minutes of its transactions being final)',
+  },
+  {
+    name: patches.payoutStatusAttribute,
+    kind: 'patch',
+    since: 'this commit (payouts keep the Status search attribute)',
+    where: 'src/workflows/payout.workflow.ts (show)',
+    keepsAlive: 'payouts started before they kept their Status: they upsert no search attribute',
+    provenBy: null,
+    mayGoWhen: 'no payoutWorkflow started before it is open (a payout ends within minutes of its transaction being final)',
   },
   {
     name: patches.webhookAttemptsAsLocalActivities,

@@ -72,7 +72,7 @@ describe('deposits through the API (real worker, Temporal dev server, Postgres)'
     const liveBalance: any = await (await stack.api.request('/api/v1/balance', { key: stack.acme.live_key })).json();
     expect(liveBalance).toMatchObject({ livemode: true, by_currency: [], net_usd: '0.00' });
 
-    const query = `DepositStatus = "completed" AND TxHash = "${detected.transaction_hash}" AND MerchantId = "${stack.acme.merchant_id}"`;
+    const query = `ObjectStatus = "completed" AND TxHash = "${detected.transaction_hash}" AND MerchantId = "${stack.acme.merchant_id}"`;
     await waitFor('visibility', async () => {
       for await (const execution of stack.dev.client.workflow.list({ query })) if (execution.workflowId.startsWith('deposit:test:ethereum:')) return true;
       return false;

@@ -92,7 +92,7 @@ describe('npm run dev', () => {
       "  needs:        19 confirmations: about 4 s at this devnet's 0.2 s blocks",
       `next: inflow's watcher (workflow watcher:test:tron) finds it within a poll; if ${tronAddress} is a customer's or an order's deposit address,`,
       '  a deposit starts (deposit.detected) and completes once it has those confirmations (deposit.completed).',
-      '  Follow it: GET /api/v1/deposits?network=tron, the dashboard, or the Temporal UI (DepositStatus = "confirming").',
+      '  Follow it: GET /api/v1/deposits?network=tron, the dashboard, or the Temporal UI (ObjectStatus = "confirming").',
     ]);
     const deposits = async () =>
       (

@@ -3,7 +3,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { temporal } from '@temporalio/proto';
 import { describeWorkflow, searchAttributeProblems } from '../../src/workflows/client';
-import { depositWorkflowId, searchAttributes, simulationWorkflowId } from '../../src/workflows/definitions';
+import { registerSearchAttributes } from '../../dev/temporal';
+import { depositWorkflowId, retiredSearchAttributes, searchAttributes, simulationWorkflowId } from '../../src/workflows/definitions';
 import { useApiStack } from '../helpers/api-stack';
 import { startReceiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait';
@@ -73,7 +74,7 @@ describe('operating inflow from Temporal visibility (real worker, Temporal dev s
       // "Where is deposit dep_…?": completed, still running while it watches for a reorg, and saying so.
       const [depositExecution] = await listWhen(
         `DepositId = '${deposit.id}' AND WorkflowType = 'depositWorkflow'`,
-        (found) => found.length === 1 && found[0]!.typedSearchAttributes.get(searchAttributes.DepositStatus) === 'completed',
+        (found) => found.length === 1 && found[0]!.typedSearchAttributes.get(searchAttributes.ObjectStatus) === 'completed',
       );
       const workflowId = depositWorkflowId({ livemode: false, network: 'ethereum', transactionHash: deposit.transaction_hash, logIndex: 0 });
       expect(depositExecution).toMatchObject({ workflowId, status: { name: 'RUNNING' } });
@@ -98,7 +99,7 @@ describe('operating inflow from Temporal visibility (real worker, Temporal dev s
       });
 
       // "Stuck confirming deposits": not this one. "All of merchant X's workflows": each of the above.
-      expect(await listWhen(`DepositStatus = 'confirming' AND MerchantId = '${stack.acme.merchant_id}'`, () => true)).toEqual([]);
+      expect(await listWhen(`ObjectStatus = 'confirming' AND MerchantId = '${stack.acme.merchant_id}'`, () => true)).toEqual([]);
       // The deposit, its chain, and five deliveries: customer.created (queued by the API with the
       // customer, no dispatch workflow in between) and the deposit's three events.
       const merchants = await listWhen(`MerchantId = '${stack.acme.merchant_id}'`, (found) => found.length >= 6);
@@ -140,5 +141,32 @@ describe('the search attributes a worker checks at start', () => {
       'DepositId is not registered (want KEYWORD)',
       'TxHash is registered with another type (want KEYWORD_LIST)',
     ]);
+  });
+
+  it("brings a namespace an older inflow set up to today's attributes: the retired statuses removed to make room for ObjectStatus and PayoutId", async () => {
+    const { connection } = stack.dev.client;
+    const namespace = `sa-retired-${Date.now()}`;
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await waitFor(
+      'the namespace is usable',
+      async () => (await connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined)) !== undefined,
+    );
+    // As an inflow before payouts registered them: DepositStatus and OrderStatus beside the ids, all 10 Keyword slots taken.
+    const older = Object.fromEntries([
+      ...Object.values(searchAttributes)
+        .filter((key) => key.name !== 'PayoutId' && key.name !== 'ObjectStatus')
+        .map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+      ...retiredSearchAttributes.map((name) => [name, KEYWORD]),
+    ]);
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: older });
+    expect(await searchAttributeProblems(new Client({ connection, namespace }), namespace)).toEqual([
+      'PayoutId is not registered (want KEYWORD)',
+      'ObjectStatus is not registered (want KEYWORD)',
+    ]);
+
+    expect(await registerSearchAttributes(connection, namespace)).toEqual({ removed: [...retiredSearchAttributes] });
+    expect(await searchAttributeProblems(new Client({ connection, namespace }), namespace)).toEqual([]);
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    for (const name of retiredSearchAttributes) expect(customAttributes[name]).toBeUndefined();
   });
 });

@@ -58,6 +58,12 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     await waitFor('deposit completed', async () => (await json(`/deposits/${made.id}`)).status === 'completed');
     return json(`/deposits/${made.id}`);
   };
+  /** The workflow ids a visibility query lists. */
+  const listed = async (query: string) => {
+    const ids: string[] = [];
+    for await (const execution of stack.dev.client.workflow.list({ query })) ids.push(execution.workflowId);
+    return ids;
+  };
   const payoutRows = async () =>
     Number(
       (
@@ -151,8 +157,13 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     ]);
     const events = await json(`/events?object_id=${payout.id}`);
     expect(events.data.map((event: any) => event.event).sort()).toEqual(['payout.broadcast', 'payout.completed', 'payout.created']);
-    // Its workflow ended completed, and says so.
+    // Its workflow ended completed, and says so, in its result and its search attributes.
     expect(await stack.dev.client.workflow.getHandle(payoutWorkflowId({ livemode: false, payoutId: payout.id })).result()).toBe('completed');
+    await waitFor('visibility', async () =>
+      (await listed(`WorkflowType = 'payoutWorkflow' AND PayoutId = '${payout.id}' AND ObjectStatus = 'completed'`)).includes(
+        payoutWorkflowId({ livemode: false, payoutId: payout.id }),
+      ),
+    );
     // Its step run again (a retry after a lost answer) sends nothing.
     expect(await sendPayout(treasuryDeps, payout.id)).toEqual({ state: 'over', status: 'completed' });
     expect((await hotWalletNonce()) - nonceBefore).toBe(1n);
@@ -278,6 +289,8 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
         () => '',
       );
     await waitFor('its workflow waiting for approval', async () => /waiting for a key/.test(await details()));
+    // The operator finds it in the Web UI by its id and its status.
+    await waitFor('visibility', async () => (await listed(`PayoutId = '${large.id}' AND ObjectStatus = 'requires_approval'`)).includes(workflowId));
 
     // A day's payouts are limited: this one would take it past USD 20,000.
     const over = await api('/payouts', { method: 'POST', json: { network: 'ethereum', currency: 'USDT', amount: '9000', destination } });

@@ -18,7 +18,7 @@ import {
 } from '../../dev/temporal-server';
 import { readEnvFile } from '../../dev/tools/env-file';
 import { TEMPORAL_SERVER_VERSION } from '../../dev/tools/temporal-server';
-import { searchAttributes } from '../../src/workflows/definitions';
+import { retiredSearchAttributes, searchAttributes } from '../../src/workflows/definitions';
 
 const root = join(__dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -346,8 +346,11 @@ describe('docker-compose.yml', () => {
       expect(text).toContain('temporal operator search-attribute create');
       expect(text).toContain('SEARCH_ATTRIBUTES');
       expect(text).toContain('temporal operator namespace create');
-      // One registered with another type by an older inflow is registered again, not left to fail every upsert.
+      // One registered with another type by an older inflow is registered again, not left to fail every upsert;
+      // a retired one is removed to make room.
       expect(text).toContain('temporal operator search-attribute remove');
+      expect(text).toContain('RETIRED_SEARCH_ATTRIBUTES');
+      expect((env(s).RETIRED_SEARCH_ATTRIBUTES ?? '').trim().split(/\s+/)).toEqual([...retiredSearchAttributes]);
     });
 
     it("fit Temporal's SQL visibility: at most 10 Keyword attributes and 3 of each other type", () => {
