@@ -954,6 +954,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "payout.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.approved
+         * @description A payout that required approval was approved by a second key (`approved_at`); it is sent next.
+         */
+        post: operations["webhook_payout_approved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "payout.broadcast": {
         parameters: {
             query?: never;
@@ -2937,7 +2957,7 @@ export interface operations {
                 /** @description Only objects created before this time: ISO 8601 with its offset, e.g. `2026-12-01T00:00:00Z`. */
                 "created[lt]"?: string;
                 /** @description Only events of this type, or of this family (`deposit.*`). */
-                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping" | "customer.*" | "deposit.*" | "payout.*" | "order.*";
+                type?: "customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.approved" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "ping" | "customer.*" | "deposit.*" | "payout.*" | "order.*";
                 /** @description Only events about this object (a customer, deposit, order or webhook endpoint id): its history, oldest last. */
                 object_id?: string;
             };
@@ -3142,7 +3162,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
+                    events: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.approved" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string;
                     /**
                      * @description What `X-Webhook-Signature` is the HMAC of. `compact` (the default): the raw body, which TotoPay's Node sample (`JSON.stringify(req.body)`) verifies. `python_json_dumps`: the payload as Python's `json.dumps(payload)` writes it with default arguments, which TotoPay's Python sample (`json.dumps(request.json)`) verifies. The body and the Standard Webhooks headers are the same either way.
@@ -3262,7 +3282,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
+                    events?: ("customer.created" | "customer.updated" | "customer.archived" | "deposit.detected" | "deposit.confirming" | "deposit.completed" | "deposit.failed" | "deposit.reversed" | "deposit.refunded" | "payout.created" | "payout.approved" | "payout.broadcast" | "payout.completed" | "payout.failed" | "payout.canceled" | "order.created" | "order.completed" | "order.expired" | "order.underpaid" | "order.canceled" | "customer.*" | "deposit.*" | "payout.*" | "order.*" | "*")[] | unknown | unknown;
                     description?: string | null;
                     disabled?: boolean;
                     /**
@@ -4002,6 +4022,35 @@ export interface operations {
         };
     };
     webhook_payout_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry; deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body" under the endpoint secret>` (Standard Webhooks). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried (a 410 disables the endpoint). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_payout_approved: {
         parameters: {
             query?: never;
             header: {

@@ -218,6 +218,8 @@ const untriggerable: Partial<Record<EventType, string>> = {
   'deposit.reversed': 'it needs a completed deposit taken off the chain by a reorganisation, which simulated deposits never are',
   'deposit.refunded':
     'refund a completed deposit with POST /deposits/{id}/refunds or from its page in the dashboard; the event comes when the refund completes',
+  'payout.approved':
+    'it needs a payout above INFLOW_PAYOUT_APPROVAL_ABOVE_USD and a second key with write on payout_approvals to approve it (POST /payouts/{id}/approve, or the Payouts page of the dashboard)',
   'payout.failed': "it needs a payout whose transaction reverts or that the signer refuses, which a payout of the trigger's never is",
   'payout.canceled': 'the worker sends a payout at once, so a cancel from here would race it; cancel a pending or queued one with POST /payouts/{id}/cancel',
 };

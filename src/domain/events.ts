@@ -16,6 +16,10 @@ export const eventCatalogue = {
     description: 'A refund of the deposit was paid out and is final on the chain; `data` is the deposit with what was refunded.',
   },
   'payout.created': { object: 'payout', description: 'A payout or refund was made: its amount and fee are held out of the available balance.' },
+  'payout.approved': {
+    object: 'payout',
+    description: 'A payout that required approval was approved by a second key (`approved_at`); it is sent next.',
+  },
   'payout.broadcast': { object: 'payout', description: "The payout's transaction was signed and sent to the network; `transaction_hash` names it." },
   'payout.completed': { object: 'payout', description: "The payout's transaction reached the network's confirmations; its amount and fee are booked." },
   'payout.failed': {

@@ -299,7 +299,9 @@ export async function approvePayout(transaction: Executor, caller: Tenant & { ap
     approved_at: new Date(),
   });
   if (!approved) throw new InvalidRequestError('The payout was canceled or changed while being approved.', undefined, 'payout_not_awaiting_approval');
-  return payoutObject(approved);
+  const object = payoutObject(approved);
+  await emit(transaction, 'at-commit', 'payout.approved', approved, object);
+  return object;
 }
 
 function notCancelable(payout: Payout): InvalidRequestError {

@@ -309,6 +309,10 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     const approved = await stack.api.request(`/api/v1/payouts/${large.id}/approve`, { method: 'POST', key: approver, json: {} });
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ status: 'pending', approved_at: expect.any(String) });
+    // The merchant hears of it: payout.approved, once (a second approve answers the payout and announces nothing).
+    await stack.api.request(`/api/v1/payouts/${large.id}/approve`, { method: 'POST', key: approver, json: {} });
+    const announced = (await json(`/events?object_id=${large.id}`)).data.map((event: any) => event.event);
+    expect(announced.filter((type: string) => type === 'payout.approved')).toHaveLength(1);
     // Approved, it goes on: the hot wallet holds less than 12,000 USDT, so it queues.
     await waitFor('queued after approval', async () => (await payoutOf(large.id)).status === 'queued', 30_000);
     expect(await json(`/payouts/${large.id}/cancel`, { method: 'POST', json: {} })).toMatchObject({ status: 'canceled' });
