@@ -30,6 +30,7 @@ import * as tronSweeps from './20261207T1100-tron-sweeps';
 import * as operatorEvents from './20261207T1200-operator-events';
 import * as gasWalletFunding from './20261207T1300-gas-wallet-funding';
 import * as payouts from './20261207T1400-payouts';
+import * as payoutFeeBasis from './20261207T1500-payout-fee-basis';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -58,4 +59,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T1200-operator-events': operatorEvents,
   '20261207T1300-gas-wallet-funding': gasWalletFunding,
   '20261207T1400-payouts': payouts,
+  '20261207T1500-payout-fee-basis': payoutFeeBasis,
 };

@@ -10,6 +10,7 @@ import { isAddress } from 'ethers';
 import { isTronAddress } from './chains/tron/address';
 import { callTracers, type CallTracer } from './chains/evm/evm.adapter';
 import { isNetwork, networkNames, networks, type Family, type Network, type NetworkDefinition } from './domain/networks';
+import type { FeeBasis } from './domain/fees';
 import { parseAmount } from './domain/money';
 import { parseSecretKey } from './merchants/sealed-keys';
 import { parseStaticPrices } from './prices/price-source';
@@ -117,6 +118,7 @@ const EnvSchema = z.object({
   INFLOW_PAYOUT_AUTHORIZATION_SECRET: z.string().trim().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   INFLOW_PAYOUTS_LIVE: z.enum(['enabled', 'disabled']).default('disabled'),
   INFLOW_PAYOUT_FEE_USD: usdAmount.default('1.00'),
+  INFLOW_PAYOUT_FEE_BASIS: z.enum(['fixed', 'measured']).default('fixed'),
   // What one merchant may pay out per mode in a day (USD, at the price when each payout is made), and above what a payout needs approval.
   INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST: usdAmount.optional(),
   INFLOW_PAYOUT_DAILY_LIMIT_USD_LIVE: usdAmount.default('10000'),
@@ -149,6 +151,11 @@ export interface PayoutSettings {
   liveEnabled: boolean;
   /** The fee per payout in USD cents on each network: INFLOW_PAYOUT_FEE_USD_<NETWORK>, else INFLOW_PAYOUT_FEE_USD (1.00). */
   feeUsdCents: Record<Network, bigint>;
+  /**
+   * How the fee is charged on each network (INFLOW_PAYOUT_FEE_BASIS_<NETWORK>, else INFLOW_PAYOUT_FEE_BASIS): `fixed`
+   * (the default), or `measured`, the transaction's network cost with feeUsdCents as the most held and charged.
+   */
+  feeBasis?: Partial<Record<Network, FeeBasis>>;
   /** INFLOW_PAYOUT_DAILY_LIMIT_USD_<MODE>: what one merchant may pay out in 24 hours, in USD cents; undefined, no limit (test mode's default). */
   dailyLimitUsdCents?: Partial<Record<Mode, bigint | undefined>>;
   /** INFLOW_PAYOUT_APPROVAL_ABOVE_USD: a payout worth more needs another key's approval; undefined, none does. */
@@ -168,6 +175,20 @@ function payoutFees(env: NodeJS.ProcessEnv, defaultCents: bigint): Record<Networ
     fees[network] = parseAmount(parsed.data, 2);
   }
   return fees;
+}
+
+/** INFLOW_PAYOUT_FEE_BASIS_<NETWORK>: a network's own fee basis, over the default. */
+function payoutFeeBases(env: NodeJS.ProcessEnv, basis: FeeBasis): Record<Network, FeeBasis> {
+  const bases = Object.fromEntries(networkNames.map((network) => [network, basis])) as Record<Network, FeeBasis>;
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^INFLOW_PAYOUT_FEE_BASIS_([A-Z]+)$/.exec(name);
+    if (!match || !value) continue;
+    const network = match[1]!.toLowerCase();
+    if (!isNetwork(network)) throw new ConfigError(`inflow: ${name} names no supported network (${networkNames.join(', ')})`);
+    if (value !== 'fixed' && value !== 'measured') throw new ConfigError(`inflow: ${name} must be fixed or measured, not ${value}`);
+    bases[network] = value;
+  }
+  return bases;
 }
 
 /** A whole number in [min, max], with one message for text, fractions and values out of range alike. */
@@ -482,6 +503,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly Requiremen
       authorizationSecret: data.INFLOW_PAYOUT_AUTHORIZATION_SECRET,
       liveEnabled: data.INFLOW_PAYOUTS_LIVE === 'enabled',
       feeUsdCents: payoutFees(env, parseAmount(data.INFLOW_PAYOUT_FEE_USD, 2)),
+      feeBasis: payoutFeeBases(env, data.INFLOW_PAYOUT_FEE_BASIS),
       dailyLimitUsdCents: {
         test: data.INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST === undefined ? undefined : parseAmount(data.INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST, 2),
         live: parseAmount(data.INFLOW_PAYOUT_DAILY_LIMIT_USD_LIVE, 2),

@@ -1249,8 +1249,13 @@ export interface components {
             currency: string;
             /** @description What the destination receives. */
             amount: string;
-            /** @description What the operator charges for sending it, in the payout's currency, taken from the balance with the amount. */
+            /** @description What the operator charges for sending it, in the payout's currency, taken from the balance with the amount. With `fee_basis` `measured`, the most it may be until the payout completes, then what its transaction cost on the network. */
             fee: string;
+            /**
+             * @description `fixed`: the operator's fixed fee per payout. `measured`: what the payout's transaction cost on the network (its gas, or on Tron the TRX it burned), converted at the prices when it completes and never more than the fee held.
+             * @enum {string}
+             */
+            fee_basis: "fixed" | "measured";
             destination: string;
             external_id: string | null;
             /** @description Set for a refund: the deposit it pays back. */

@@ -44,3 +44,20 @@ export function unitsInUsdCents(units: bigint, decimals: number, priceUsd: strin
   if (price <= 0n) throw new RangeError(`a USD price must be positive, got "${priceUsd}"`);
   return (units * price) / 10n ** BigInt(decimals + PRICE_DECIMALS - 2);
 }
+
+/** How a payout's fee is charged: the operator's fixed fee, or its transaction's measured network cost (up to the fee held). */
+export const feeBases = ['fixed', 'measured'] as const;
+export type FeeBasis = (typeof feeBases)[number];
+
+/**
+ * `units` of one currency in base units of another, at their USD prices, rounded up (a cost passed
+ * on is never short by a fraction of a unit): units × price_from × 10^to.decimals / (10^from.decimals × price_to).
+ */
+export function convertUnits(units: bigint, from: { decimals: number; priceUsd: string }, to: { decimals: number; priceUsd: string }): bigint {
+  const priceFrom = parseAmount(from.priceUsd, PRICE_DECIMALS);
+  const priceTo = parseAmount(to.priceUsd, PRICE_DECIMALS);
+  if (priceFrom <= 0n || priceTo <= 0n) throw new RangeError(`USD prices must be positive, got "${from.priceUsd}" and "${to.priceUsd}"`);
+  const numerator = units * priceFrom * 10n ** BigInt(to.decimals);
+  const denominator = 10n ** BigInt(from.decimals) * priceTo;
+  return (numerator + denominator - 1n) / denominator;
+}

@@ -13,6 +13,7 @@ export function payoutObject(payout: Payout): PayoutObject {
     currency: payout.currency,
     amount: formatAmount(BigInt(payout.amount), payout.decimals),
     fee: formatAmount(BigInt(payout.fee), payout.decimals),
+    fee_basis: payout.fee_basis,
     destination: payout.destination,
     external_id: payout.external_id,
     deposit_id: payout.deposit_id,

@@ -64,7 +64,9 @@ export async function transitionPayout(
   id: string,
   from: readonly PayoutStatus[],
   to: PayoutStatus,
-  fields: Partial<Pick<Payout, 'transaction_hash' | 'failure_reason' | 'broadcast_at' | 'completed_at' | 'approved_by_key_id' | 'approved_at'>> = {},
+  fields: Partial<Pick<Payout, 'transaction_hash' | 'failure_reason' | 'broadcast_at' | 'completed_at' | 'approved_by_key_id' | 'approved_at'>> & {
+    fee?: bigint;
+  } = {},
 ): Promise<Payout | undefined> {
   return db
     .updateTable('payouts')

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineOperation } from '../api/operation';
 import { paginationParams } from '../api/pagination';
 import { Amount, assetChoices, DecimalString, idOf, listOf, Metadata, NoParameters, text, Timestamp, trimmedText } from '../api/schema';
+import { feeBases } from '../domain/fees';
 import { networkNames } from '../domain/networks';
 import { payoutStatuses } from './payouts.table';
 
@@ -57,7 +58,14 @@ export const PayoutObject = z
     network: z.string(),
     currency: z.string(),
     amount: DecimalString.meta({ description: 'What the destination receives.' }),
-    fee: DecimalString.meta({ description: "What the operator charges for sending it, in the payout's currency, taken from the balance with the amount." }),
+    fee: DecimalString.meta({
+      description:
+        "What the operator charges for sending it, in the payout's currency, taken from the balance with the amount. With `fee_basis` `measured`, the most it may be until the payout completes, then what its transaction cost on the network.",
+    }),
+    fee_basis: z.enum(feeBases).meta({
+      description:
+        "`fixed`: the operator's fixed fee per payout. `measured`: what the payout's transaction cost on the network (its gas, or on Tron the TRX it burned), converted at the prices when it completes and never more than the fee held.",
+    }),
     destination: z.string(),
     external_id: z.string().nullable(),
     deposit_id: idOf('deposit').nullable().meta({ description: 'Set for a refund: the deposit it pays back.' }),

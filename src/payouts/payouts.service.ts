@@ -178,6 +178,7 @@ export async function createPayout(
     decimals: prepared.decimals,
     amount: prepared.amount,
     fee: prepared.fee,
+    fee_basis: prepared.settings.feeBasis?.[input.network] ?? 'fixed',
     destination: prepared.destination,
     external_id: input.external_id ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),

@@ -1,3 +1,4 @@
+import type { FeeBasis } from '../domain/fees';
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 type Numeric = ColumnType<string, string | bigint, never>;
@@ -31,8 +32,13 @@ export interface PayoutsTable {
   decimals: number;
   /** What the destination receives, in base units. */
   amount: Numeric;
-  /** What the operator charges for sending it, in the same currency's base units. */
-  fee: Numeric;
+  /**
+   * What the operator charges for sending it, in the same currency's base units: held as it is; with
+   * `fee_basis` measured, the most it may be until the payout completes, then what was charged.
+   */
+  fee: ColumnType<string, string | bigint, string | bigint>;
+  /** `fixed`: the fee is the operator's fixed fee; `measured`: the network cost of its transaction, up to the fee held. */
+  fee_basis: ColumnType<FeeBasis, FeeBasis | undefined, never>;
   destination: string;
   external_id: string | null;
   metadata: ColumnType<Record<string, string>, string, string>;

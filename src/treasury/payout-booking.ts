@@ -7,10 +7,10 @@ import { inTransaction, type Db } from '../db/database';
 import { bookLedgerTransaction } from '../balance/ledger.repository';
 import { depositObject } from '../deposits/deposit.presenter';
 import { activityFailureTypes, missing } from '../domain/failures';
-import { unitsInUsdCents } from '../domain/fees';
+import { convertUnits, unitsInUsdCents } from '../domain/fees';
 import { newId } from '../domain/ids';
 import { modeOf } from '../domain/mode';
-import { networks, type Network } from '../domain/networks';
+import { currencyOn, networks, type Network } from '../domain/networks';
 import { emit } from '../events/emitter';
 import { payoutObject } from '../payouts/payout.presenter';
 import { findPayoutById, transitionPayout } from '../payouts/payouts.repository';
@@ -18,7 +18,7 @@ import type { Payout } from '../payouts/payouts.table';
 import { PriceUnavailableError } from '../prices/price-source';
 import type { SweepConfirmation } from '../workflows/definitions';
 import { bookHoldings, type HoldingsEntry } from './holdings.repository';
-import type { TreasuryDeps } from './sweep-context';
+import { notConfigured, type TreasuryDeps } from './sweep-context';
 import { updateSentTransaction } from './sweeps.repository';
 import type { SentTransaction } from './treasury.table';
 
@@ -37,16 +37,41 @@ export interface FinalReceipt {
   gasUsed: bigint;
 }
 
-/** The payout's amount and fee in USD cents at the price now, for the ledger's figures; zero when there is no price (the booking never waits on one). */
-async function usdCentsOf(deps: TreasuryDeps, payout: Payout): Promise<{ amount: bigint; fee: bigint }> {
+/** The payout's amount and `fee` in USD cents at the price now, for the ledger's figures; zero when there is no price (these figures never hold a booking up). */
+async function usdCentsOf(deps: TreasuryDeps, payout: Payout, fee: bigint): Promise<{ amount: bigint; fee: bigint }> {
   try {
     const price = deps.prices ? await deps.prices[modeOf(payout.livemode)].priceUsd(payout.network as Network, payout.currency) : undefined;
     if (price === undefined) return { amount: 0n, fee: 0n };
-    return { amount: unitsInUsdCents(BigInt(payout.amount), payout.decimals, price), fee: unitsInUsdCents(BigInt(payout.fee), payout.decimals, price) };
+    return { amount: unitsInUsdCents(BigInt(payout.amount), payout.decimals, price), fee: unitsInUsdCents(fee, payout.decimals, price) };
   } catch (error) {
     if (error instanceof PriceUnavailableError) return { amount: 0n, fee: 0n };
     throw error;
   }
+}
+
+/**
+ * The fee the payout is charged: the fee held, or with `fee_basis` measured what its transaction
+ * burned (`cost`, in the native coin), in the payout's currency at the prices now, never more than
+ * the fee held. A measured fee waits for its prices (PriceUnavailable is retried): it is what the
+ * transaction cost, never a guess.
+ */
+async function chargedFee(deps: TreasuryDeps, payout: Payout, cost: bigint): Promise<bigint> {
+  const held = BigInt(payout.fee);
+  if (payout.fee_basis !== 'measured') return held;
+  const network = payout.network as Network;
+  const native = networks[network].nativeCurrency;
+  let measured = cost;
+  if (payout.currency !== native) {
+    if (!deps.prices) throw notConfigured(`payout ${payout.id}'s fee is measured, and this worker has no USD prices to convert it with`);
+    const prices = deps.prices[modeOf(payout.livemode)];
+    const [nativePrice, currencyPrice] = await Promise.all([prices.priceUsd(network, native), prices.priceUsd(network, payout.currency)]);
+    measured = convertUnits(
+      cost,
+      { decimals: currencyOn(network, native)!.decimals, priceUsd: nativePrice },
+      { decimals: payout.decimals, priceUsd: currencyPrice },
+    );
+  }
+  return measured < held ? measured : held;
 }
 
 /**
@@ -63,10 +88,10 @@ export async function bookPayout(
   final: { receipt: FinalReceipt; hash: string },
 ): Promise<SweepConfirmation> {
   const { receipt } = final;
-  const usd = await usdCentsOf(deps, payout);
   const succeeded = receipt.status === 'succeeded';
   const amount = BigInt(payout.amount);
-  const fee = BigInt(payout.fee);
+  const fee = succeeded ? await chargedFee(deps, payout, receipt.fee) : 0n;
+  const usd = await usdCentsOf(deps, payout, fee);
   const nativeCurrency = networks[payout.network as Network].nativeCurrency;
   const holdings: HoldingsEntry[] = [
     { account: 'network_fees', currency: nativeCurrency, address: null, amount: receipt.fee },
@@ -96,6 +121,8 @@ export async function bookPayout(
     const completed = await transitionPayout(transaction, payout.id, ['sending', 'broadcast'], 'completed', {
       transaction_hash: final.hash,
       completed_at: new Date(),
+      // A measured fee becomes what was charged; what it held beyond that is free again.
+      fee,
     });
     if (!completed) return;
     await bookLedgerTransaction(

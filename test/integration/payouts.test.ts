@@ -135,6 +135,7 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
       status: 'pending',
       amount: '10.000000',
       fee: '1.000000',
+      fee_basis: 'fixed',
       destination,
       external_id: 'withdrawal-1',
       deposit_id: null,

@@ -95,7 +95,11 @@ describe('payouts on Tron (the Tron stand-in, the signer process, API, worker, T
     stack = await startTestStack('tron-payouts', {
       namespace: isolatedNamespaces.tronPayouts,
       env,
-      api: { simulatedBlockTimeMs: 10, payouts: testPayoutSettings },
+      // Tron payouts are charged what they burn (measured), up to USD 10 held.
+      api: {
+        simulatedBlockTimeMs: 10,
+        payouts: { ...testPayoutSettings, feeUsdCents: { ...testPayoutSettings.feeUsdCents, tron: 1_000n }, feeBasis: { tron: 'measured' } },
+      },
     });
     treasuryDeps = { db: stack.database.db, ...createTreasuryDeps(stack.worker.config), prices: staticPrices() };
     merchant = await buildMerchant(stack.database.db, 'Tron payouts');
@@ -129,14 +133,16 @@ describe('payouts on Tron (the Tron stand-in, the signer process, API, worker, T
     expect(await stack.database.db.selectFrom('payouts').select('id').execute()).toEqual([]);
   });
 
-  it('pays USDT and TRX from the hot wallet once each, the energy and bandwidth burned from its TRX, and books both ledgers', async () => {
+  it('pays USDT and TRX from the hot wallet once each, the energy and bandwidth burned from its TRX, charges what each burned, and books both ledgers', async () => {
     startMining();
     const usdtTo = newTronAddress();
     const trxTo = newTronAddress();
     const hotTrxBefore = await trxOf(hotWallet);
     const hotUsdtBefore = await usdtOf(hotWallet);
     const [usdtPayout, trxPayout] = [await pay('USDT', '25', usdtTo), await pay('TRX', '40', trxTo)];
-    expect(usdtPayout).toMatchObject({ status: 'pending', amount: '25.000000', destination: usdtTo });
+    // Held: the most a measured fee may be, USD 10 (10 USDT, 40 TRX at the static prices).
+    expect(usdtPayout).toMatchObject({ status: 'pending', amount: '25.000000', destination: usdtTo, fee: '10.000000', fee_basis: 'measured' });
+    expect(trxPayout).toMatchObject({ fee: '40.000000', fee_basis: 'measured' });
 
     const [usdtDone, trxDone] = [await until(usdtPayout.id, ['completed', 'failed']), await until(trxPayout.id, ['completed', 'failed'])];
     expect(usdtDone).toMatchObject({ status: 'completed', transaction_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -154,10 +160,15 @@ describe('payouts on Tron (the Tron stand-in, the signer process, API, worker, T
     expect(await trxOf(hotWallet)).toBe(hotTrxBefore - 40n * TRX - burned);
     expect(await usdtOf(hotWallet)).toBe(hotUsdtBefore - 25n * USDT);
 
-    // The merchant ledger: each payout's amount and its fee left the balance; nothing is pending.
-    expect(await balanceOf('USDT')).toMatchObject({ pending: '0.000000', paid_out: expect.stringMatching(/^2[67]\./) });
-    const usdtBalance = await balanceOf('USDT');
-    expect(BigInt(usdtBalance.paid_out.replace('.', ''))).toBe(25n * USDT + BigInt(usdtPayout.fee.replace('.', '')));
+    // Charged what the chain says each burned: the TRX payout its TRX exactly, the USDT payout its TRX at USD 0.25 in USDT at USD 1.
+    const units = (decimal: string) => BigInt(decimal.replace('.', ''));
+    expect(units(trxDone.fee)).toBe(BigInt(trxInfo.fee));
+    expect(units(usdtDone.fee)).toBe((BigInt(usdtInfo.fee) + 3n) / 4n);
+    expect(units(usdtDone.fee) > 0n && units(usdtDone.fee) < 10n * USDT).toBe(true);
+    // The merchant ledger: each payout's amount and the fee charged left the balance; nothing is pending, nothing more is held.
+    expect(await balanceOf('USDT')).toMatchObject({ pending: '0.000000' });
+    expect(units((await balanceOf('USDT')).paid_out)).toBe(25n * USDT + units(usdtDone.fee));
+    expect(units((await balanceOf('TRX')).paid_out)).toBe(40n * TRX + units(trxDone.fee));
     // The holdings ledger: the burn is a network fee, and the hot wallet's books match the chain (funding booked by reconciliation).
     const report = await reconcile(treasuryDeps, { livemode: false, network: 'tron', runId: `test:${Date.now()}` });
     expect(report).toMatchObject({ inFlight: 0, differences: [] });

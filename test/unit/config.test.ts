@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         authorizationSecret: undefined,
         liveEnabled: false,
         feeUsdCents: { ethereum: 100n, polygon: 100n, bsc: 100n, arbitrum: 100n, base: 100n, tron: 100n },
+        feeBasis: { ethereum: 'fixed', polygon: 'fixed', bsc: 'fixed', arbitrum: 'fixed', base: 'fixed', tron: 'fixed' },
         dailyLimitUsdCents: { test: undefined, live: 1_000_000n },
         approvalAboveUsdCents: undefined,
       },
@@ -332,11 +333,13 @@ describe('loadConfig', () => {
       INFLOW_PAYOUT_FEE_USD_ETHEREUM: '5',
       INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST: '100',
       INFLOW_PAYOUT_APPROVAL_ABOVE_USD: '2500.50',
+      INFLOW_PAYOUT_FEE_BASIS_TRON: 'measured',
     }).payouts;
     expect(payouts).toEqual({
       authorizationSecret: 'p'.repeat(32),
       liveEnabled: true,
       feeUsdCents: { ethereum: 500n, polygon: 50n, bsc: 50n, arbitrum: 50n, base: 50n, tron: 50n },
+      feeBasis: { ethereum: 'fixed', polygon: 'fixed', bsc: 'fixed', arbitrum: 'fixed', base: 'fixed', tron: 'measured' },
       dailyLimitUsdCents: { test: 10_000n, live: 1_000_000n },
       approvalAboveUsdCents: 250_050n,
     });
@@ -344,6 +347,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_USD_MOON: '1' })).toThrow(/INFLOW_PAYOUT_FEE_USD_MOON names no supported network/);
     expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_USD_BASE: '1.234' })).toThrow(/INFLOW_PAYOUT_FEE_USD_BASE must be a USD amount/);
     expect(() => loadConfig({ ...complete, INFLOW_PAYOUTS_LIVE: 'yes' })).toThrow(/INFLOW_PAYOUTS_LIVE/);
+    expect(loadConfig({ ...complete, INFLOW_PAYOUT_FEE_BASIS: 'measured', INFLOW_PAYOUT_FEE_BASIS_BASE: 'fixed' }).payouts.feeBasis).toMatchObject({
+      ethereum: 'measured',
+      base: 'fixed',
+    });
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_BASIS_TRON: 'gas' })).toThrow(/INFLOW_PAYOUT_FEE_BASIS_TRON must be fixed or measured/);
+    expect(() => loadConfig({ ...complete, INFLOW_PAYOUT_FEE_BASIS: 'gas' })).toThrow(/INFLOW_PAYOUT_FEE_BASIS/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,5 +1,5 @@
 import { nextStatus, canTransition } from '../../src/domain/deposit-state';
-import { computeFee, usdCentsInUnits } from '../../src/domain/fees';
+import { computeFee, convertUnits, usdCentsInUnits } from '../../src/domain/fees';
 import { AmountFormatError, formatAmount, parseAmount } from '../../src/domain/money';
 
 describe('amounts', () => {
@@ -105,5 +105,19 @@ describe('a USD threshold in a currency', () => {
     expect(usdCentsInUnits(500n, 18, '3000.00')).toBe(1_666_666_666_666_667n);
     expect(usdCentsInUnits(1n, 6, '3')).toBe(3_334n);
     expect(() => usdCentsInUnits(500n, 6, '0')).toThrow('a USD price must be positive');
+  });
+});
+
+describe('a network cost in the currency paid out', () => {
+  it('converts base units between currencies at their USD prices, rounded up to the unit', () => {
+    // 27.3 TRX burned at $0.25 is $6.825: 6.825 USDT at $1.
+    expect(convertUnits(27_300_000n, { decimals: 6, priceUsd: '0.25' }, { decimals: 6, priceUsd: '1.00' })).toBe(6_825_000n);
+    // 0.000042 ETH of gas at $3000 is $0.126: 126,000 USDT units; and in a token at $1.08, rounded up.
+    expect(convertUnits(42_000_000_000_000n, { decimals: 18, priceUsd: '3000.00' }, { decimals: 6, priceUsd: '1.00' })).toBe(126_000n);
+    expect(convertUnits(42_000_000_000_000n, { decimals: 18, priceUsd: '3000.00' }, { decimals: 6, priceUsd: '1.08' })).toBe(116_667n);
+    // A wei of gas still costs a unit: never short by a fraction.
+    expect(convertUnits(1n, { decimals: 18, priceUsd: '3000.00' }, { decimals: 6, priceUsd: '1.00' })).toBe(1n);
+    expect(convertUnits(0n, { decimals: 18, priceUsd: '3000.00' }, { decimals: 6, priceUsd: '1.00' })).toBe(0n);
+    expect(() => convertUnits(1n, { decimals: 6, priceUsd: '0' }, { decimals: 6, priceUsd: '1' })).toThrow('USD prices must be positive');
   });
 });

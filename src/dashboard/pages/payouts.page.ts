@@ -37,7 +37,11 @@ async function payoutDetail(ctx: Context, { inflow, chrome }: DashboardState) {
         ${facts([
           ['Id', html`<code>${payout.id}</code>`],
           ['Amount', `${payout.amount} ${payout.currency}`, html`data-amount`],
-          ['Fee', `${payout.fee} ${payout.currency}`, html`data-fee`],
+          [
+            'Fee',
+            `${payout.fee} ${payout.currency}${payout.fee_basis === 'measured' ? (payout.status === 'completed' ? ' (the network cost)' : ' at most (the network cost)') : ''}`,
+            html`data-fee`,
+          ],
           ['Network', payout.network],
           ['Destination', html`<code data-destination>${payout.destination}</code>`],
           ['Transaction', payout.transaction_hash ? transactionHash(payout.network, payout.transaction_hash, payout.livemode) : '—', html`data-transaction`],
