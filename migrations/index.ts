@@ -31,6 +31,7 @@ import * as operatorEvents from './20261207T1200-operator-events';
 import * as gasWalletFunding from './20261207T1300-gas-wallet-funding';
 import * as payouts from './20261207T1400-payouts';
 import * as payoutFeeBasis from './20261207T1500-payout-fee-basis';
+import * as merchantPayoutLimits from './20261207T1600-merchant-payout-limits';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -60,4 +61,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T1300-gas-wallet-funding': gasWalletFunding,
   '20261207T1400-payouts': payouts,
   '20261207T1500-payout-fee-basis': payoutFeeBasis,
+  '20261207T1600-merchant-payout-limits': merchantPayoutLimits,
 };

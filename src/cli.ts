@@ -2,6 +2,8 @@
  * `npm run cli -- <command>`: the operator's command line.
  *
  *   merchant create --name NAME [--json]             makes a merchant with a test and a live key
+ *   merchant payout-limit --merchant mch_… --mode live|test (--usd N | --default)   sets (or clears) one merchant's
+ *                                                     daily payout limit, over INFLOW_PAYOUT_DAILY_LIMIT_USD_<MODE>
  *   keys xpub --mnemonic-file FILE [--mode live|test] prints the account xpubs to configure
  *   chain rescan --network N [--mode live|test] --from B --to B   finds deposits in a block range the watcher missed
  *   devnet send [--network tron] --to ADDRESS --amount N [--currency ETH|TRX|USDT]   development only: a transfer on
@@ -31,6 +33,8 @@ import { loadConfig, requireSecretKey } from './config';
 import { livemodeOf, modeOf } from './domain/mode';
 import { networkNames, type Network } from './domain/networks';
 import { createMerchant } from './merchants/merchants.service';
+import { setPayoutDailyLimit } from './merchants/merchants.repository';
+import { formatAmount, parseAmount } from './domain/money';
 import { connectDatabase, connectTemporalClient, runMain, StartupError } from './startup';
 import { cliEnvironment, type CliEnvironment } from './cli/dev-stack';
 import { listen } from './cli/listen';
@@ -40,6 +44,7 @@ import { operatorEvents, reconcileNow, sweepNow } from './cli/treasury';
 
 const usage = [
   'usage: npm run cli -- merchant create --name NAME [--json]',
+  '       npm run cli -- merchant payout-limit --merchant mch_… --mode live|test (--usd 5000 | --default)',
   '       npm run cli -- keys xpub --mnemonic-file FILE [--mode live|test] [--json]',
   '       npm run cli -- chain rescan --network NETWORK [--mode live|test] --from BLOCK --to BLOCK',
   '       npm run cli -- devnet send [--network tron] --to ADDRESS --amount 25 [--currency ETH|TRX|USDT]   (development checkouts only)',
@@ -71,6 +76,9 @@ const commandFlags = [
   'rotate-secret',
   'now',
   'limit',
+  'merchant',
+  'usd',
+  'default',
 ];
 
 runMain(async () => {
@@ -79,6 +87,7 @@ runMain(async () => {
   refuseFlagsNpmKept(process.env, args, { script: 'cli', flags: commandFlags, command, example: 'listen' });
   const [group, action, ...rest] = args;
   if (group === 'merchant' && action === 'create') return merchantCreate(rest);
+  if (group === 'merchant' && action === 'payout-limit') return merchantPayoutLimit(rest);
   if (group === 'keys' && action === 'xpub') return keysXpub(rest);
   if (group === 'chain' && action === 'rescan') return chainRescan(rest);
   if (group === 'devnet') return runDevelopmentCommand('dev/devnet/cli.ts', process.argv.slice(3));
@@ -208,6 +217,42 @@ async function merchantCreate(args: string[]): Promise<void> {
       console.log(`live key: ${created.live_key}`);
       console.log('Store the keys now: they are shown once; the database keeps their hashes and copies sealed under INFLOW_SECRET_KEY.');
     }
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * One merchant's own daily payout limit in a mode (docs/payouts.md#approvals-and-limits): `--usd N`
+ * over the operator's INFLOW_PAYOUT_DAILY_LIMIT_USD_<MODE> for every merchant, `--default` back to it.
+ */
+async function merchantPayoutLimit(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { merchant: { type: 'string' }, mode: { type: 'string' }, usd: { type: 'string' }, default: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const { merchant, mode } = values;
+  if (!merchant || (mode !== 'live' && mode !== 'test') || (values.usd === undefined) === !values.default)
+    throw new StartupError(`merchant payout-limit needs --merchant, --mode live|test, and either --usd N or --default\n${usage}`);
+  let usdCents: bigint | null = null;
+  if (values.usd !== undefined) {
+    if (!/^\d{1,15}(\.\d{1,2})?$/.test(values.usd)) throw new StartupError(`--usd must be a USD amount such as 5000 or 250.50, not "${values.usd}"`);
+    usdCents = parseAmount(values.usd, 2);
+  }
+  const environment = await cliEnvironment(process.env, ['database']);
+  const config = loadConfig(environment.env, ['DATABASE_URL']);
+  announce(environment);
+  const db = await connectDatabase(config, { max: 1 });
+  try {
+    const updated = await setPayoutDailyLimit(db, merchant, mode, usdCents);
+    if (!updated) throw new StartupError(`no merchant ${merchant}`);
+    const fallback = config.payouts.dailyLimitUsdCents?.[mode];
+    console.log(
+      usdCents === null
+        ? `merchant ${merchant}: ${mode}-mode payouts follow INFLOW_PAYOUT_DAILY_LIMIT_USD_${mode.toUpperCase()} (${fallback === undefined ? 'no limit' : `USD ${formatAmount(fallback, 2)} a day`} in this environment)`
+        : `merchant ${merchant}: ${mode}-mode payouts limited to USD ${formatAmount(usdCents, 2)} in any 24 hours`,
+    );
   } finally {
     await db.destroy();
   }

@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database';
+import type { Mode } from '../domain/mode';
 import type { Merchant, MerchantUpdate } from './merchants.table';
 
 export async function insertMerchant(db: Executor, merchant: { id: string; name: string }): Promise<Merchant> {
@@ -22,6 +23,16 @@ export async function findMerchantBranding(db: Executor, id: string): Promise<{ 
 export async function findMerchantLogo(db: Executor, id: string): Promise<{ bytes: Buffer; type: string } | undefined> {
   const row = await db.selectFrom('merchants').select(['logo', 'logo_type']).where('id', '=', id).executeTakeFirst();
   return row?.logo && row.logo_type ? { bytes: row.logo, type: row.logo_type } : undefined;
+}
+
+/** The merchant's own daily payout limit in a mode, in USD cents; null: the operator's for every merchant. Undefined: no such merchant. */
+export async function setPayoutDailyLimit(db: Executor, id: string, mode: Mode, usdCents: bigint | null): Promise<Merchant | undefined> {
+  return db
+    .updateTable('merchants')
+    .set(mode === 'live' ? { payout_daily_limit_usd_cents_live: usdCents } : { payout_daily_limit_usd_cents_test: usdCents })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function updateMerchant(db: Executor, id: string, update: MerchantUpdate): Promise<Merchant> {

@@ -8,6 +8,9 @@ export interface MerchantsTable {
   /** The logo the payment page shows, served from inflow's own origin (PNG, JPEG, GIF or WebP). */
   logo: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
   logo_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Its own daily payout limit in USD cents per mode (the operator's `merchant payout-limit`); null: INFLOW_PAYOUT_DAILY_LIMIT_USD_<MODE>. */
+  payout_daily_limit_usd_cents_test: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
+  payout_daily_limit_usd_cents_live: ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 

@@ -263,12 +263,19 @@ export async function cancelPayout(transaction: Executor, tenant: Tenant, id: st
  * added, against the mode's daily limit: read under the ledger lock with the balance.
  */
 async function checkDailyLimit(transaction: Executor, tenant: Tenant, usdCents: bigint, settings: PayoutSettings): Promise<void> {
-  const limit = settings.dailyLimitUsdCents?.[modeOf(tenant.livemode)];
+  const mode = modeOf(tenant.livemode);
+  // The merchant's own limit, where the operator set one, over the operator's for every merchant.
+  const own = await transaction
+    .selectFrom('merchants')
+    .select(mode === 'live' ? 'payout_daily_limit_usd_cents_live as limit' : 'payout_daily_limit_usd_cents_test as limit')
+    .where('id', '=', tenant.merchantId)
+    .executeTakeFirst();
+  const limit = own?.limit != null ? BigInt(own.limit) : settings.dailyLimitUsdCents?.[mode];
   if (limit === undefined) return;
   const used = await paidOutUsdCentsSince(transaction, tenant, new Date(Date.now() - 24 * 3600_000));
   if (used + usdCents > limit)
     throw new InvalidRequestError(
-      `This payout (USD ${formatUsdCents(usdCents)}) would take the last 24 hours' payouts past the daily limit of USD ${formatUsdCents(limit)} (USD ${formatUsdCents(used)} used): try a smaller amount or later, or ask the operator to raise INFLOW_PAYOUT_DAILY_LIMIT_USD_${modeOf(tenant.livemode).toUpperCase()}.`,
+      `This payout (USD ${formatUsdCents(usdCents)}) would take the last 24 hours' payouts past ${own?.limit != null ? "this account's" : 'the'} daily limit of USD ${formatUsdCents(limit)} (USD ${formatUsdCents(used)} used): try a smaller amount or later, or ask the operator to raise it.`,
       'amount',
       'payout_limit_exceeded',
     );

@@ -22,6 +22,7 @@ import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
 import { isolatedNamespaces } from '../helpers/temporal';
 import { startTestSigner, type TestSigner } from '../helpers/signer';
+import { npmRun } from '../helpers/script-process';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(120_000);
@@ -358,6 +359,31 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     const versions = [sent.hash, ...replaced.map((row) => row.hash)];
     expect(versions).toContain(completed.transaction_hash);
     expect(versions).toContain(hash);
+  });
+
+  it("takes one merchant's own daily limit, set by the operator's command line, over the one for every merchant", async () => {
+    await deposit('USDT', '30');
+    const request = { method: 'POST', json: { network: 'ethereum', currency: 'USDT', amount: '10', destination: Wallet.createRandom().address } };
+    const cli = (...args: string[]) =>
+      npmRun('cli', ['merchant', 'payout-limit', '--merchant', merchant.merchant_id, '--mode', 'test', ...args], { DATABASE_URL: stack.database.url });
+
+    const limited = await cli('--usd', '5');
+    expect([limited.code, limited.stderr]).toEqual([0, '']);
+    expect(limited.stdout).toContain(`merchant ${merchant.merchant_id}: test-mode payouts limited to USD 5.00 in any 24 hours`);
+    const refused = await api('/payouts', request);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error).toMatchObject({
+      code: 'payout_limit_exceeded',
+      message: expect.stringContaining("this account's daily limit of USD 5.00"),
+    });
+
+    expect((await cli('--default')).stdout).toContain('test-mode payouts follow INFLOW_PAYOUT_DAILY_LIMIT_USD_TEST');
+    const allowed = await api('/payouts', request);
+    expect(allowed.status).toBe(200);
+    expect((await untilOver(((await allowed.json()) as any).id)).status).toBe('completed');
+    // Bad input names what is wrong and changes nothing.
+    const bad = await cli('--usd', 'lots');
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('--usd must be a USD amount')]);
   });
 
   it('reconciles: the ledger and the chain agree once the operator funding of the hot wallet is booked', async () => {
