@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { Middleware } from 'koa';
 import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
 import { prepare, transaction } from '../api/middleware/transaction';
@@ -10,6 +12,7 @@ import type { Db } from '../db/database';
 import { ResourceMissingError } from '../domain/errors';
 import type { Mode } from '../domain/mode';
 import type { PriceSource } from '../prices/price-source';
+import { wakePayoutWorkflow } from '../workflows/client';
 import { payoutObject } from './payout.presenter';
 import { findPayout, listPayouts } from './payouts.repository';
 import { payoutOperations as operations } from './payouts.schema';
@@ -17,6 +20,7 @@ import { approvePayout, cancelPayout, createPayout, preparePayout } from './payo
 
 export interface PayoutRouteDeps {
   db: Db;
+  temporal: Client;
   prices: Record<Mode, PriceSource>;
   payouts?: PayoutSettings | undefined;
 }
@@ -52,8 +56,21 @@ export function payoutRoutes(deps: PayoutRouteDeps): Router<AppState> {
     return payoutObject(payout);
   });
 
-  route(router, operations.cancel, transaction(deps.db), idempotency(), async (ctx) => cancelPayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''));
-  route(router, operations.approve, transaction(deps.db), idempotency(), async (ctx) => approvePayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''));
+  /**
+   * Once an approval or a cancel is committed, the payout's workflow is told to look now rather than
+   * at its next re-check: after the transaction (the workflow must read the committed row), and not
+   * awaited (the answer never waits on Temporal; a lost signal costs only that re-check's wait).
+   */
+  const wakeItsWorkflow: Middleware<AppState> = async (ctx, next) => {
+    await next();
+    if (ctx.status === 200) void wakePayoutWorkflow(deps.temporal, { livemode: callerOf(ctx).livemode, payoutId: ctx.params.id ?? '' });
+  };
+  route(router, operations.cancel, wakeItsWorkflow, transaction(deps.db), idempotency(), async (ctx) =>
+    cancelPayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''),
+  );
+  route(router, operations.approve, wakeItsWorkflow, transaction(deps.db), idempotency(), async (ctx) =>
+    approvePayout(transactionOf(ctx), callerOf(ctx), ctx.params.id ?? ''),
+  );
 
   return router;
 }

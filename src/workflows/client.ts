@@ -24,6 +24,8 @@ import {
   confirmationSignal,
   depositWorkflowId,
   orderWorkflowId,
+  payoutChangedSignal,
+  payoutWorkflowId,
   PRUNE_REQUEST_LOG_SCHEDULE_ID,
   PURGE_IDEMPOTENCY_KEYS_SCHEDULE_ID,
   type ChainWatcherInput,
@@ -260,6 +262,22 @@ export async function cancelOrderWorkflow(
 }
 
 const CANCEL_DEADLINE_MS = 10_000;
+
+/**
+ * Tells a payout's workflow to look at its row again now (payoutChangedSignal), after the API
+ * committed an approval or a cancel. Best effort, within a second: a workflow not started yet, or
+ * ended, or a Temporal that does not answer, leaves it to its next re-check. Never throws.
+ */
+export async function wakePayoutWorkflow(temporal: Client, payout: { livemode: boolean; payoutId: string }): Promise<boolean> {
+  try {
+    await temporal.withDeadline(Date.now() + WAKE_DEADLINE_MS, () => temporal.workflow.getHandle(payoutWorkflowId(payout)).signal(payoutChangedSignal));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const WAKE_DEADLINE_MS = 1_000;
 
 /** The ApplicationFailure of `type` in an error's cause chain (an activity's failure inside an Update's, say). */
 function failureOfType(error: Error, type: string): ApplicationFailure | undefined {

@@ -422,9 +422,16 @@ export interface PayoutWorkflowInput {
   merchantId: string;
   network: string;
   currency: string;
-  /** Its status when it was made (`pending` or `requires_approval`), the `ObjectStatus` it starts with; absent from runs started before it was. */
-  status?: 'pending' | 'requires_approval';
+  /** Its status when it was made (`pending`, `requires_approval`) or continued as new while waiting (`queued` too): the `ObjectStatus` it starts with; absent from runs started before it was. */
+  status?: 'pending' | 'requires_approval' | 'queued';
 }
+
+/**
+ * Something the payout waits for may have changed (approved or canceled through the API): look now
+ * rather than at the next re-check. Sent after the API's commit, best effort: a lost one costs
+ * only the wait until that re-check.
+ */
+export const payoutChangedSignal = defineSignal('payoutChanged');
 
 export type PayoutOutcome = 'completed' | 'failed' | 'canceled';
 

@@ -5,11 +5,24 @@
  * Every step is an activity safe to repeat: the nonce and the signed bytes are recorded before they
  * are used, so a worker or signer lost at any point resumes without a second payment.
  */
-import { log, ParentClosePolicy, patched, proxyActivities, setCurrentDetails, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Network } from '../domain/networks';
 import { modeOf } from '../domain/mode';
 import type { Activities, PayoutOutcome, PayoutWorkflowInput } from './definitions';
-import { activityFailureTypes, searchAttributes } from './definitions';
+import { activityFailureTypes, payoutChangedSignal, searchAttributes } from './definitions';
 import { askUntilFinal, sweepRunWorkflow } from './treasury.workflow';
 import { activityRetry, patches } from './versions';
 
@@ -17,8 +30,17 @@ const steps = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', ret
 /** Telling the operator a queue formed is tried a few times, never holding the payout up long (the event stays listed). */
 const operatorDelivery = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '5 seconds', maximumAttempts: 3 } });
 
-/** How long a payout the hot wallet cannot cover waits before it looks again (a sweep may have filled it). */
+/** How long a waiting payout waited before it looked again, in runs from before waits were woken (patch payout-wakes). */
 const QUEUED_RETRY = '15 seconds';
+/**
+ * A waiting payout looks again after FIRST_RECHECK_MS, then after twice as long each time nothing
+ * changed, up to its longest; the API's signal (approved, canceled) or the end of the sweep it asked
+ * for wakes it at once. An approval may take days: the waits grow so its history does not.
+ */
+const FIRST_RECHECK_MS = 15_000;
+const LONGEST_RECHECK_MS = { queued: 60_000, requires_approval: 300_000 } as const;
+/** Past this many events a waiting payout continues as new, so no wait makes a long history. */
+const HISTORY_LIMIT = 2_000;
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutOutcome> {
   const { payoutId } = input;
@@ -29,9 +51,14 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     upsertSearchAttributes([{ key: searchAttributes.ObjectStatus, value: status }]);
     shown = status;
   };
+  let woken = false;
+  setHandler(payoutChangedSignal, () => {
+    woken = true;
+  });
   setCurrentDetails(`Payout ${payoutId}: sending`);
   let sent: { sentId: string; hash: string };
   let sweepAsked = false;
+  let recheck = { status: input.status as string | undefined, afterMs: FIRST_RECHECK_MS };
   for (;;) {
     let answer;
     try {
@@ -55,12 +82,26 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       break;
     }
     show(answer.status);
-    setCurrentDetails(`Payout ${payoutId}: ${answer.status.replace('_', ' ')}, ${answer.reason}; looking again every ${QUEUED_RETRY}`);
-    log.warn('payout queued', { payoutId, reason: answer.reason });
+    if (recheck.status !== answer.status) recheck = { status: answer.status, afterMs: FIRST_RECHECK_MS };
+    log.warn('payout waiting', { payoutId, status: answer.status, reason: answer.reason });
     if (answer.operatorEventId) await tellOperator(answer.operatorEventId);
     // The hot wallet is the treasury: a sweep of the network may bring it what this payout waits for.
-    if (!sweepAsked && answer.status === 'queued') sweepAsked = await askForSweep(input);
-    await sleep(QUEUED_RETRY);
+    if (!sweepAsked && answer.status === 'queued')
+      sweepAsked = await askForSweep(input, () => {
+        woken = true;
+      });
+    if (!patched(patches.payoutWakes)) {
+      setCurrentDetails(`Payout ${payoutId}: ${answer.status.replace('_', ' ')}, ${answer.reason}; looking again every ${QUEUED_RETRY}`);
+      await sleep(QUEUED_RETRY);
+      continue;
+    }
+    setCurrentDetails(
+      `Payout ${payoutId}: ${answer.status.replace('_', ' ')}, ${answer.reason}; looking again when it changes, or in ${Math.round(recheck.afterMs / 1000)} s`,
+    );
+    await condition(() => woken, recheck.afterMs);
+    woken = false;
+    recheck.afterMs = Math.min(recheck.afterMs * 2, LONGEST_RECHECK_MS[answer.status]);
+    if (workflowInfo().historyLength > HISTORY_LIMIT) await continueAsNew<typeof payoutWorkflow>({ ...input, status: answer.status });
   }
   setCurrentDetails(`Payout ${payoutId}: broadcast as ${sent.hash}, waiting for confirmations`);
   let failure = 'its transaction reverted';
@@ -87,14 +128,18 @@ async function tellOperator(eventId: string): Promise<void> {
   }
 }
 
-/** A sweep run of the payout's network, now, as `sweep --now` would start one; one per payout, left to run on its own. */
-async function askForSweep(input: PayoutWorkflowInput): Promise<boolean> {
+/**
+ * A sweep run of the payout's network, now, as `sweep --now` would start one; one per payout, left
+ * to run on its own. `ended` is called when it ends: what it swept may be what the payout waits for.
+ */
+async function askForSweep(input: PayoutWorkflowInput, ended: () => void): Promise<boolean> {
   try {
-    await startChild(sweepRunWorkflow, {
+    const run = await startChild(sweepRunWorkflow, {
       workflowId: `sweep-run:${modeOf(input.livemode)}:${input.network}:for-${input.payoutId}`,
       args: [{ livemode: input.livemode, network: input.network as Network }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
+    void run.result().then(ended, ended);
   } catch (error) {
     log.warn('no sweep started for a queued payout', { payoutId: input.payoutId, error: (error as Error).message });
   }

@@ -20,6 +20,7 @@ export const patches = {
   webhookDeliveriesOnTheirOwnQueue: 'webhook-deliveries-on-their-own-queue',
   sweepConfirmationsPaced: 'sweep-confirmations-paced',
   payoutStatusAttribute: 'payout-status-attribute',
+  payoutWakes: 'payout-wakes',
 } as const;
 
 export interface KeptAlive {
@@ -89,6 +90,15 @@ export const keptAlive: readonly KeptAlive[] = [
     keepsAlive: 'payouts started before they kept their Status: they upsert no search attribute',
     provenBy: null,
     mayGoWhen: 'no payoutWorkflow started before it is open (a payout ends within minutes of its transaction being final)',
+  },
+  {
+    name: patches.payoutWakes,
+    kind: 'patch',
+    since: 'this commit (waiting payouts are woken, their waits growing)',
+    where: 'src/workflows/payout.workflow.ts (the wait of a queued or unapproved payout)',
+    keepsAlive: 'payouts started before it waited in a fixed 15 s sleep: they keep sleeping so',
+    provenBy: null,
+    mayGoWhen: 'no payoutWorkflow started before it is open (an unapproved payout may wait days; check with ObjectStatus)',
   },
   {
     name: patches.webhookAttemptsAsLocalActivities,

@@ -317,6 +317,11 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     expect(announced.filter((type: string) => type === 'payout.approved')).toHaveLength(1);
     // Approved, it goes on: the hot wallet holds less than 12,000 USDT, so it queues.
     await waitFor('queued after approval', async () => (await payoutOf(large.id)).status === 'queued', 30_000);
+    // It looked at once, woken by the API's signal after the commit, its re-check timer canceled.
+    const { events } = await stack.dev.client.workflow.getHandle(workflowId).fetchHistory();
+    const signaled = events!.findIndex((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'payoutChanged');
+    expect(signaled).toBeGreaterThan(-1);
+    expect(events!.slice(signaled).some((event) => event.timerCanceledEventAttributes)).toBe(true);
     expect(await json(`/payouts/${large.id}/cancel`, { method: 'POST', json: {} })).toMatchObject({ status: 'canceled' });
     expect(await stack.dev.client.workflow.getHandle(workflowId).result()).toBe('canceled');
     expect(await usdtOf(destination)).toBe(0n);
