@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Client } from '@temporalio/client';
 import type { Middleware } from 'koa';
 import { callerOf, transactionOf, type AppState } from '../api/context';
 import { idempotency } from '../api/middleware/idempotency';
@@ -12,7 +11,7 @@ import type { Db } from '../db/database';
 import { ResourceMissingError } from '../domain/errors';
 import type { Mode } from '../domain/mode';
 import type { PriceSource } from '../prices/price-source';
-import { wakePayoutWorkflow } from '../workflows/client';
+import { wakePayoutWorkflow, type WorkflowStarter } from '../workflows/client';
 import { payoutObject } from './payout.presenter';
 import { findPayout, listPayouts } from './payouts.repository';
 import { payoutOperations as operations } from './payouts.schema';
@@ -20,7 +19,8 @@ import { approvePayout, cancelPayout, createPayout, preparePayout } from './payo
 
 export interface PayoutRouteDeps {
   db: Db;
-  temporal: Client;
+  /** Reaches the payouts' workflows to wake them after an approval or a cancel. */
+  temporal: WorkflowStarter['temporal'];
   prices: Record<Mode, PriceSource>;
   payouts?: PayoutSettings | undefined;
 }

@@ -56,7 +56,7 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
   };
   const deposit = async (currency: string, amount: string) => {
     const made = await json('/deposits/simulate', { method: 'POST', json: { customer_id: customerId, network: 'ethereum', currency, amount } });
-    await waitFor('deposit completed', async () => (await json(`/deposits/${made.id}`)).status === 'completed');
+    await waitFor('deposit completed', async () => (await json(`/deposits/${made.id}`)).status === 'completed', 60_000);
     return json(`/deposits/${made.id}`);
   };
   /** The workflow ids a visibility query lists. */

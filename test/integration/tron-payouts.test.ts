@@ -65,7 +65,7 @@ describe('payouts on Tron (the Tron stand-in, the signer process, API, worker, T
   };
   const deposit = async (currency: string, amount: string) => {
     const made = await json('/deposits/simulate', { method: 'POST', json: { customer_id: customerId, network: 'tron', currency, amount } });
-    await waitFor('deposit completed', async () => (await json(`/deposits/${made.id}`)).status === 'completed');
+    await waitFor('deposit completed', async () => (await json(`/deposits/${made.id}`)).status === 'completed', 60_000);
   };
   const startMining = () => {
     miner ??= setInterval(() => tron.mine(), 100);
