@@ -19,20 +19,20 @@ import { testEnv } from './test-env';
 
 export interface TestDependencies {
   postgres: RunningPostgres;
+  /** The throw-away cluster's directory: gone once its stop has finished (global-teardown.ts waits for that). */
+  postgresDataDir: string;
   temporal: RunningTemporal;
 }
 
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => stderrLog(`[test setup] ${line}`);
+  const postgresDataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
   const [testServer, , postgres, temporal, chromium] = await Promise.all([
     ensureTestServer(log),
     // Built here, before any test file runs, rather than in the topology test while others compete
     // for the CPU (minutes on a fresh machine). Without Go only that test fails, saying why.
     ensureTemporalServer(log).catch((error: Error) => log(`Temporal server: ${error.message}`)),
-    (async () => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
-      return startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, fast: true, log });
-    })(),
+    (async () => startEmbeddedPostgres({ dataDir: postgresDataDir, port: await freePort(), persistent: false, fast: true, log }))(),
     startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) }),
     // A machine without one fails the browser tests with the command to run, not the whole suite.
     ensureChromium(log).catch((error: Error) => {
@@ -45,5 +45,5 @@ export default async function globalSetup(): Promise<void> {
   process.env[testEnv.temporalAddress] = temporal.address;
   process.env[testEnv.testServer] = testServer ?? '';
   process.env[testEnv.chromium] = chromium;
-  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, temporal };
+  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, postgresDataDir, temporal };
 }

@@ -339,12 +339,18 @@ describe('payouts and refunds (anvil, the signer process, API, worker, Temporal 
     const { transaction_hash: hash } = await payoutOf(payout.id);
     await waitFor('mined', async () => (await anvil.provider.send('eth_getTransactionReceipt', [hash])) !== null);
     expect(await usdtOf(destination)).toBe(5n * USDT);
-    // The reorg: the chain goes back to before the payout's block (and forgets its transaction).
-    expect(await anvil.provider.send('evm_revert', [beforeReorg])).toBe(true);
-    expect(await anvil.provider.send('eth_getTransactionReceipt', [hash])).toBeNull();
-    expect(await usdtOf(destination)).toBe(0n);
-    expect((await payoutOf(payout.id)).status).toBe('broadcast');
-    miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 200);
+    // The reorg: the chain goes back to before the payout's block (and forgets its transaction). Nothing is mined while the
+    // chain is read here: the worker may send the same bytes again at any moment, and anvil would mine them at once.
+    await anvil.provider.send('evm_setAutomine', [false]);
+    try {
+      expect(await anvil.provider.send('evm_revert', [beforeReorg])).toBe(true);
+      expect(await anvil.provider.send('eth_getTransactionReceipt', [hash])).toBeNull();
+      expect(await usdtOf(destination)).toBe(0n);
+      expect((await payoutOf(payout.id)).status).toBe('broadcast');
+    } finally {
+      await anvil.provider.send('evm_setAutomine', [true]);
+      miner = setInterval(() => void anvil.provider.send('evm_mine', []).catch(() => undefined), 200);
+    }
     const completed = await untilOver(payout.id);
     expect(completed.status).toBe('completed');
     // The final chain: paid once, by one transaction of the hot wallet at the payout's one nonce: the same bytes sent
