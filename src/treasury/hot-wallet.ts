@@ -13,7 +13,7 @@ import { networks, type Network } from '../domain/networks';
 import { emitOperatorEvent } from '../events/emitter';
 import { transitionPayout } from '../payouts/payouts.repository';
 import type { Payout } from '../payouts/payouts.table';
-import { notConfigured, requireSigner, type TreasuryDeps } from './sweep-context';
+import { notConfigured, requireSigner, type AnyTreasuryChain, type TreasuryDeps } from './sweep-context';
 
 export const isNativePayout = (payout: Pick<Payout, 'network' | 'currency'>) => payout.currency === networks[payout.network as Network].nativeCurrency;
 
@@ -37,6 +37,23 @@ export async function hotWalletOf(deps: TreasuryDeps, livemode: boolean, network
       `Payouts are sent from the signer's hot wallet ${hot} (${path}), which must be ${network}'s ${mode}-mode treasury, so that sweeps fill it; the treasury is ${treasury} (${variable}).`,
     );
   return hot;
+}
+
+/**
+ * What a payout is sent with: the hot wallet, its amount in base units, and the token contract it
+ * calls (none for the network's own coin; a token without a configured contract is a configuration
+ * failure, not a reason to wait).
+ */
+export async function payoutSource(
+  deps: TreasuryDeps,
+  config: AnyTreasuryChain,
+  payout: Payout,
+): Promise<{ hotWallet: string; amount: bigint; native: boolean; token: string | undefined }> {
+  const hotWallet = await hotWalletOf(deps, payout.livemode, payout.network);
+  const native = isNativePayout(payout);
+  const token = native ? undefined : config.tokens.find((candidate) => candidate.currency === payout.currency)?.address;
+  if (!native && !token) throw notConfigured(`No ${payout.currency} contract is configured for ${payout.network} in ${modeOf(payout.livemode)} mode.`);
+  return { hotWallet, amount: BigInt(payout.amount), native, token };
 }
 
 /** Takes the hot wallet's lock for the rest of the transaction: two payouts never both count the same coin. */

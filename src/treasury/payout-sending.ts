@@ -24,12 +24,13 @@ import { modeOf } from '../domain/mode';
 import type { PayoutSend, SweepConfirmation } from '../workflows/definitions';
 import { tokenTransferData, type FeeQuote } from './evm-chain';
 import { followTransaction, signAndBroadcast } from './evm-sending';
-import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, waitForHotWallet, shortfall } from './hot-wallet';
+import { committedFrom, lockHotWallet, payoutSource, shortfall, waitForHotWallet } from './hot-wallet';
 import { bookPayout, payoutOf } from './payout-booking';
-import { notConfigured, requireChain, sentOf, type TreasuryChain, type TreasuryDeps } from './sweep-context';
+import { requireChain, sentOf, type TreasuryChain, type TreasuryDeps } from './sweep-context';
 import { allocateSentTransaction, payoutTransactionOf } from './sweeps.repository';
 import type { SentTransaction } from './treasury.table';
-import { allocateTronPayout, confirmTronPayout, signAndBroadcastTronPayout } from './tron-payouts';
+import { allocateTronPayout, confirmTronPayout } from './tron-payouts';
+import { signAndBroadcastTron } from './tron-sending';
 
 const NATIVE_TRANSFER_GAS = 21_000n;
 /** Extra gas over the node's estimate, in percent: a token's transfer may cost a little more when mined. */
@@ -60,7 +61,7 @@ export async function sendPayout(deps: TreasuryDeps, payoutId: string): Promise<
   }
   const { sent, hash } =
     config.family === 'tron'
-      ? await signAndBroadcastTronPayout(deps, config, recorded, payout.workflow_id)
+      ? await signAndBroadcastTron(deps, config.chain, recorded, payout.workflow_id).then((signed) => ({ sent: signed, hash: signed.hash! }))
       : await signAndBroadcast(deps, config, recorded, payout.workflow_id);
   await inTransaction(deps.db, async (transaction) => {
     const broadcast = await transitionPayout(transaction, payout.id, ['sending'], 'broadcast', { transaction_hash: hash, broadcast_at: new Date() });
@@ -81,11 +82,7 @@ async function allocate(
   payout: Payout,
 ): Promise<{ queued: string; operatorEventId?: string } | { sent: SentTransaction | undefined }> {
   const { chain } = config;
-  const hotWallet = await hotWalletOf(deps, payout.livemode, payout.network);
-  const amount = BigInt(payout.amount);
-  const native = isNativePayout(payout);
-  const token = native ? undefined : config.tokens.find((candidate) => candidate.currency === payout.currency)?.address;
-  if (!native && !token) throw notConfigured(`No ${payout.currency} contract is configured for ${payout.network} in ${modeOf(payout.livemode)} mode.`);
+  const { hotWallet, amount, native, token } = await payoutSource(deps, config, payout);
   const [fees, chainId, chainNonce, coin, held] = await Promise.all([
     chain.feeQuote(),
     chain.chainId(),

@@ -21,21 +21,20 @@
  */
 import { inTransaction } from '../db/database';
 import { encodeRawData, type TronContract } from '../chains/tron/transaction';
-import { StepFailure, activityFailureTypes } from '../domain/failures';
 import { modeOf } from '../domain/mode';
 import { emit } from '../events/emitter';
 import { payoutObject } from '../payouts/payout.presenter';
 import { transitionPayout } from '../payouts/payouts.repository';
 import { sendableStatuses, type Payout } from '../payouts/payouts.table';
 import type { SweepConfirmation } from '../workflows/definitions';
-import { committedFrom, hotWalletOf, isNativePayout, lockHotWallet, waitForHotWallet, shortfall } from './hot-wallet';
+import { committedFrom, lockHotWallet, payoutSource, shortfall, waitForHotWallet } from './hot-wallet';
 import { bookPayout } from './payout-booking';
-import { SignerRefusedError, type TronSignRequest } from './signer-client';
-import { notConfigured, requireSigner, type TreasuryDeps, type TronTreasury } from './sweep-context';
+import type { TronSignRequest } from './signer-client';
+import type { TreasuryDeps, TronTreasury } from './sweep-context';
 import { payoutTransactionOf, recordTronSentTransaction, updateSentTransaction } from './sweeps.repository';
 import type { SentTransaction } from './treasury.table';
 import { buildTronTransaction, hex41, tronTokenTransfer } from './tron-chain';
-import { broadcast } from './tron-sweeps';
+import { broadcastTron } from './tron-sending';
 
 /**
  * How long a payout's transaction lives after the solidified block it references (about a minute
@@ -59,11 +58,7 @@ export async function allocateTronPayout(
   payout: Payout,
 ): Promise<{ queued: string; operatorEventId?: string } | { sent: SentTransaction | undefined }> {
   const { chain } = config;
-  const hotWallet = await hotWalletOf(deps, payout.livemode, payout.network);
-  const amount = BigInt(payout.amount);
-  const native = isNativePayout(payout);
-  const token = native ? undefined : config.tokens.find((candidate) => candidate.currency === payout.currency)?.address;
-  if (!native && !token) throw notConfigured(`No ${payout.currency} contract is configured for tron in ${modeOf(payout.livemode)} mode.`);
+  const { hotWallet, amount, native, token } = await payoutSource(deps, config, payout);
   const [hotExists, destinationExists, coin, held, prices, reference] = await Promise.all([
     chain.accountExists(hotWallet),
     chain.accountExists(payout.destination),
@@ -127,43 +122,6 @@ export async function allocateTronPayout(
 }
 
 /**
- * Signs the recorded transaction unless it was signed before, records the signature, then
- * broadcasts it. A node's refusal is left to the confirm step (sent again until it expires); the
- * signer's refusal is final (SignerRefused), and nothing was signed.
- */
-export async function signAndBroadcastTronPayout(
-  deps: TreasuryDeps,
-  config: TronTreasury,
-  recorded: SentTransaction,
-  workflowId: string,
-): Promise<{ sent: SentTransaction; hash: string }> {
-  let sent = recorded;
-  if (sent.status === 'refused') throw new StepFailure(activityFailureTypes.signerRefused, `the signer refused payout transaction ${sent.id} before`);
-  if (!sent.signed_transaction) {
-    // What the hot wallet's accounting keeps beside the request is not the signer's to see.
-    const { max_cost: _maxCost, ...request } = sent.request;
-    try {
-      const signed = await requireSigner(deps).sign({ ...(request as unknown as TronSignRequest), request_id: sent.id, workflow_id: workflowId });
-      sent = await updateSentTransaction(deps.db, sent.id, {
-        signed_transaction: JSON.stringify(signed.signed_transaction),
-        hash: signed.hash,
-        status: 'signed',
-        broadcast_block: (await config.chain.headNumber()).toString(),
-      });
-    } catch (error) {
-      if (!(error instanceof SignerRefusedError)) throw error;
-      await updateSentTransaction(deps.db, sent.id, { status: 'refused' });
-      throw new StepFailure(activityFailureTypes.signerRefused, error.message);
-    }
-  }
-  if (sent.status === 'signed' || sent.status === 'broadcast') {
-    await broadcast(config.chain, sent);
-    if (sent.status === 'signed') sent = await updateSentTransaction(deps.db, sent.id, { status: 'broadcast' });
-  }
-  return { sent, hash: sent.hash! };
-}
-
-/**
  * Whether the payout's transaction is final; once it is, booked (or failed, if it reverted), once.
  * One in no block when the solidified chain has passed its expiration can never be mined: the
  * payout fails and its hold is released.
@@ -183,7 +141,7 @@ export async function confirmTronPayout(deps: TreasuryDeps, config: TronTreasury
     });
   }
   if (expired) return expirePayout(deps, payout, sent);
-  const refused = await broadcast(chain, sent);
+  const refused = await broadcastTron(chain, sent);
   return { state: 'waiting', confirmations: 0, ...(refused && { stuck: refused }) };
 }
 

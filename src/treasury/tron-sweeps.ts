@@ -15,8 +15,7 @@
  *   passed its expiration can never be mined: the same contract is built again against a new
  *   block, the version it replaces kept, and asked for under a new request id.
  */
-import { decodeRawData, encodeRawData, type SignedTronTransaction, type TronContract } from '../chains/tron/transaction';
-import { StepFailure, activityFailureTypes } from '../domain/failures';
+import { decodeRawData, encodeRawData, type TronContract } from '../chains/tron/transaction';
 import { modeOf } from '../domain/mode';
 import { SignerRefusedError, type TronSignRequest } from './signer-client';
 import {
@@ -41,11 +40,11 @@ import {
   replacedVersionsOf,
   replaceSentVersion,
   sentTransactionOf,
-  updateSentTransaction,
   updateSweep,
 } from './sweeps.repository';
 import type { SweepPurpose, SentTransaction, Sweep } from './treasury.table';
-import { buildTronTransaction, hex41, TronBroadcastError, tronTokenTransfer, type TronTreasuryChain } from './tron-chain';
+import { buildTronTransaction, hex41, tronTokenTransfer, type TronTreasuryChain } from './tron-chain';
+import { broadcastTron, signAndBroadcastTron } from './tron-sending';
 
 /** Bandwidth a transaction takes (its bytes, one signature, 64 for its result), with room: a TRX transfer is about 270, a TRC-20 transfer about 345. */
 const TRX_TRANSFER_BYTES = 300n;
@@ -149,33 +148,11 @@ export async function prepareTronSweep(deps: TreasuryDeps, sweep: Sweep): Promis
 /** Step 3 on Tron: the sweep's transaction of this purpose, built and recorded once, signed once, broadcast (again) from the recorded bytes. */
 export async function sendTronSweepTransaction(deps: TreasuryDeps, sweep: Sweep, purpose: SweepPurpose): Promise<SentRef> {
   const config = requireTron(deps, sweep);
-  const signer = requireSigner(deps);
   if (purpose === 'sweep' && sweep.status === 'topping_up') await updateSweep(deps.db, sweep.id, { status: 'sending' });
   const recorded = (await sentTransactionOf(deps.db, sweep.id, purpose)) ?? (await buildAndRecord(deps, config, sweep, purpose));
   // Nothing to send: the address has what a top-up or a delegation would give, or no delegation was made to reclaim.
   if (!recorded) return { sentId: null, hash: null };
-  let sent = recorded;
-  if (sent.status === 'refused') throw new StepFailure(activityFailureTypes.signerRefused, `the signer refused this sweep's ${purpose} before`);
-  if (!sent.signed_transaction) {
-    try {
-      const signed = await signer.sign({ ...(sent.request as unknown as TronSignRequest), request_id: sent.id, workflow_id: sweep.workflow_id });
-      sent = await updateSentTransaction(deps.db, sent.id, {
-        signed_transaction: JSON.stringify(signed.signed_transaction),
-        hash: signed.hash,
-        status: 'signed',
-        broadcast_block: (await config.chain.headNumber()).toString(),
-      });
-    } catch (error) {
-      if (!(error instanceof SignerRefusedError)) throw error;
-      await updateSentTransaction(deps.db, sent.id, { status: 'refused' });
-      throw new StepFailure(activityFailureTypes.signerRefused, error.message);
-    }
-  }
-  if (sent.status === 'signed' || sent.status === 'broadcast') {
-    // A refusal (expired, lost its reference block to a reorg, a sender that cannot pay yet) is the confirm step's to resolve.
-    await broadcast(config.chain, sent);
-    if (sent.status === 'signed') await updateSentTransaction(deps.db, sent.id, { status: 'broadcast' });
-  }
+  const sent = await signAndBroadcastTron(deps, config.chain, recorded, sweep.workflow_id);
   return { sentId: sent.id, hash: sent.hash! };
 }
 
@@ -255,17 +232,6 @@ async function buildAndRecord(deps: TreasuryDeps, config: TronTreasury, sweep: S
   );
 }
 
-/** Sends the recorded bytes; a refusal is returned (why it waits), not thrown. */
-export async function broadcast(chain: TronTreasuryChain, sent: SentTransaction): Promise<string | undefined> {
-  try {
-    await chain.send(JSON.parse(sent.signed_transaction!) as SignedTronTransaction);
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof TronBroadcastError)) throw error;
-    return `the node refused ${sent.hash}: ${error.message}`;
-  }
-}
-
 /** Step 4 on Tron: whether the transaction is final; booked once when it is. An expired one is built again. */
 export async function confirmTronSweepTransaction(deps: TreasuryDeps, sweep: Sweep, sent: SentTransaction): Promise<Confirmation> {
   const { chain, confirmations } = requireTron(deps, sweep);
@@ -282,7 +248,7 @@ export async function confirmTronSweepTransaction(deps: TreasuryDeps, sweep: Swe
   // In no block. Past its expiration on the solidified chain, no block can ever take it: build it again.
   if (sent.expires_at && (await chain.solidifiedTimestamp()) > sent.expires_at.getTime())
     return { state: 'waiting', confirmations: 0, ...(await rebuild(deps, chain, sweep, sent)) };
-  const refused = await broadcast(chain, sent);
+  const refused = await broadcastTron(chain, sent);
   return { state: 'waiting', confirmations: 0, ...(refused && { stuck: refused }) };
 }
 
@@ -321,6 +287,6 @@ async function rebuild(
     head,
     expiresAt,
   );
-  const refused = await broadcast(chain, replaced);
+  const refused = await broadcastTron(chain, replaced);
   return { replaced: { hash: sent.hash!, by: signed.hash }, ...(refused && { stuck: refused }) };
 }
