@@ -171,11 +171,18 @@ export function combinedWorker(main: Worker, webhooks: Worker): InflowWorker {
 
 /**
  * The relay of this worker's outbox: workflow starts queued in `db` go to its task queue, started
- * eagerly over the worker's own connection, so this worker runs each one's first task at once.
+ * eagerly over the worker's own connection, so this worker runs each one's first task at once; the
+ * first attempts of webhook deliveries are made under the worker's webhook policy.
  */
 export function startWorkerOutboxRelay({ config, db, connection }: Omit<WorkerDeps, 'temporal'>, logger: Logger): OutboxRelay {
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  return startOutboxRelay({ db, databaseUrl: config.databaseUrl, starter: { temporal, taskQueue: config.temporal.taskQueue, eager: true }, logger });
+  return startOutboxRelay({
+    db,
+    databaseUrl: config.databaseUrl,
+    starter: { temporal, taskQueue: config.temporal.taskQueue, eager: true },
+    attempts: { policy: config.webhookPolicy, secretKey: requireSecretKey(config) },
+    logger,
+  });
 }
 
 /** Starts the watcher of every configured chain that is not running yet (one per chain, by its id). */

@@ -138,6 +138,6 @@ async function present(db: Executor, tenant: Tenant, customer: Customer): Promis
 
 /** The event, with its deliveries to the merchant's endpoints queued in the same transaction. */
 async function emitAbout(transaction: Executor, tenant: Tenant, type: Extract<EventType, `customer.${string}`>, customer: CustomerObject): Promise<string> {
-  const { eventId } = await emit(transaction, 'at-commit', type, { merchant_id: tenant.merchantId, livemode: tenant.livemode }, customer);
+  const { eventId } = await emit(transaction, type, { merchant_id: tenant.merchantId, livemode: tenant.livemode }, customer);
   return eventId;
 }

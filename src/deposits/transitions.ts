@@ -21,8 +21,8 @@ import { notePaymentToOrder, resettleOrder } from '../orders/settlement';
 import { depositObject } from './deposit.presenter';
 
 /**
- * A transition's result: the deposit as it now is, and the event it emitted, if any, with its
- * deliveries handed back for the deposit's workflow to start.
+ * A transition's result: the deposit as it now is, and the event it emitted, if any (its deliveries
+ * are queued with it for the outbox relay: `deliveries` is empty, see EmittedEvent).
  */
 export interface Transition extends Required<EmittedEvent> {
   deposit: Deposit;
@@ -243,7 +243,8 @@ function ledgerTransactionOf(deposit: Deposit, kind: 'deposit' | 'reversal', amo
   };
 }
 
-/** The deposit's event, its deliveries handed back to the deposit's workflow. */
-function emitAbout(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<Required<EmittedEvent>> {
-  return emit(transaction, 'by-workflow', type, deposit, depositObject(deposit));
+/** The deposit's event; its deliveries are queued with it, so the deposit's workflow starts none. */
+async function emitAbout(transaction: Executor, deposit: Deposit, type: DepositEventType): Promise<Required<EmittedEvent>> {
+  const { eventId, deliveries } = await emit(transaction, type, deposit, depositObject(deposit));
+  return { eventId, deliveries };
 }

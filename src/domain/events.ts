@@ -73,10 +73,11 @@ export interface PreparedDelivery {
 }
 
 /**
- * The event a step emitted, if any, and its webhook deliveries, recorded in the step's own
- * transaction: the workflow that ran it starts each as a child at once. `deliveries` is absent from
- * a result an earlier inflow recorded (a history replayed after an upgrade, or an activity an older
- * worker ran during one); the workflow then records them with prepareWebhookDeliveries, as it did.
+ * The event a step emitted, if any, and the deliveries the workflow that ran the step must start as
+ * children: none now, as every first delivery is queued with its event and attempted by the outbox
+ * relay at commit (events/emitter.ts). Results recorded before that list the deliveries the workflow
+ * started; those of an earlier inflow still omit them, and the workflow then records them with
+ * prepareWebhookDeliveries, as it did. Both stay readable for the histories that hold them.
  */
 export interface EmittedEvent {
   eventId: string | null;

@@ -1,13 +1,12 @@
 /**
  * The one way an event is emitted. `emit` writes the event's row and the first delivery to each of
  * its destinations (the endpoints subscribed to its type and, for an order's event, the order's
- * callback URL when it asked for that event) in the caller's transaction, so an event and its
- * deliveries commit together or not at all. Who starts the deliveries is the caller's to say:
- *
- * - `by-workflow`: handed back, for the workflow that runs this step (a deposit's or an order's
- *   transition in an activity) or that is queued with it (a new order's) to start as its children;
- * - `at-commit`: each delivery's workflow queued in the outbox, started by a worker's relay once the
- *   transaction commits, for an event no workflow takes (a customer's, one a payment re-settled).
+ * callback URL when it asked for that event) in the caller's transaction, and queues each delivery
+ * in the outbox, so an event and its deliveries commit together or not at all. Once the transaction
+ * commits, a worker's outbox relay makes each first attempt itself and starts the delivery's
+ * workflow, with its retry schedule, only when that attempt failed (outbox/relay.ts): whoever
+ * emits (the API, a deposit's or an order's step, a payout's), a delivery that succeeds at once
+ * costs no workflow start, and the emitting workflow neither waits on a receiver nor starts children.
  *
  * Operator events (emitOperatorEvent) belong to no merchant: their row alone is written here, and the
  * workflow that emitted one delivers it (operator-events.ts).
@@ -34,9 +33,6 @@ import { newId } from '../domain/ids';
 import { callbackBody, orderCallback } from '../orders/callback';
 import { queueDelivery, queueRedelivery } from '../outbox/queue';
 
-/** Who starts an emitted event's deliveries (see above). */
-export type DeliveryStart = 'by-workflow' | 'at-commit';
-
 /** The merchant and mode an event belongs to, as its object's row holds them. */
 export interface EventOwner {
   merchant_id: string;
@@ -46,10 +42,14 @@ export interface EventOwner {
 /** What an event's `data` holds: the public object it is about (a customer, a deposit, …). */
 export type PublicObject = { readonly id: string } & Readonly<Record<string, unknown>>;
 
-/** An emitted event, and its deliveries (already queued when emitted `at-commit`). */
+/**
+ * An emitted event. `deliveries`, what a workflow's step hands back for its workflow to start, is
+ * empty: they are queued in the outbox (`queued` lists them).
+ */
 export interface Emitted extends Required<EmittedEvent> {
   eventId: string;
   event: Event;
+  queued: PreparedDelivery[];
 }
 
 /** Emits an operator event in the caller's transaction (docs/operations.md#operator-events). */
@@ -63,16 +63,10 @@ export async function emitOperatorEvent(
 }
 
 /** Emits `type` about `object` (the public object, as `data`), owned by `owner`. */
-export async function emit(
-  transaction: Executor,
-  start: DeliveryStart,
-  type: SubscribableEventType,
-  owner: EventOwner,
-  object: PublicObject,
-): Promise<Emitted> {
+export async function emit(transaction: Executor, type: SubscribableEventType, owner: EventOwner, object: PublicObject): Promise<Emitted> {
   return inTransaction(transaction, async (transaction) => {
     const event = await insertEvent(transaction, { id: newId('event'), merchant_id: owner.merchant_id, livemode: owner.livemode, type, data: { ...object } });
-    return handOver(transaction, start, event, await recordDeliveries(transaction, event, await subscribedEndpoints(transaction, event)));
+    return queued(transaction, event, await recordDeliveries(transaction, event, await subscribedEndpoints(transaction, event)));
   });
 }
 
@@ -89,17 +83,19 @@ export async function emitPing(transaction: Executor, endpoint: WebhookEndpoint,
       type: 'ping',
       data: { ...object },
     });
-    return handOver(transaction, 'at-commit', event, await recordDeliveries(transaction, event, [endpoint]));
+    return queued(transaction, event, await recordDeliveries(transaction, event, [endpoint]));
   });
 }
 
 /**
- * An event a step emitted `by-workflow` on an earlier attempt whose result was lost (a crash, a
- * timeout), with its deliveries, as if emitted now: the workflow still starts them, and one that
- * started already is found by its workflow id. No event (a null id): nothing to deliver.
+ * An event a step emitted on an earlier attempt whose result was lost (a crash, a timeout), as if
+ * emitted now: its first deliveries are queued again (the relay finds one already made, or its
+ * workflow already running, and sends nothing twice), so one an earlier inflow handed to the lost
+ * result, for its workflow to start, is still made. No event (a null id): nothing to deliver.
  */
 export async function emittedBefore(transaction: Executor, eventId: string | null): Promise<Required<EmittedEvent>> {
-  return { eventId, deliveries: eventId === null ? [] : await deliveriesOf(transaction, eventId) };
+  if (eventId !== null) for (const delivery of await deliveriesOf(transaction, eventId)) await queueDelivery(transaction, delivery);
+  return { eventId, deliveries: [] };
 }
 
 /**
@@ -141,9 +137,9 @@ async function destinationEndpoints(transaction: Executor, event: Event): Promis
   return event.type === 'ping' ? endpointsFirstDeliveredTo(transaction, event) : subscribedEndpoints(transaction, event);
 }
 
-async function handOver(transaction: Executor, start: DeliveryStart, event: Event, deliveries: PreparedDelivery[]): Promise<Emitted> {
-  if (start === 'at-commit') for (const delivery of deliveries) await queueDelivery(transaction, delivery);
-  return { event, eventId: event.id, deliveries };
+async function queued(transaction: Executor, event: Event, deliveries: PreparedDelivery[]): Promise<Emitted> {
+  for (const delivery of deliveries) await queueDelivery(transaction, delivery);
+  return { event, eventId: event.id, deliveries: [], queued: deliveries };
 }
 
 /** The first delivery of the event to each endpoint and, when it asked for it, its order's callback URL (idempotent). */

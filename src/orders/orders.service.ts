@@ -154,8 +154,8 @@ export async function createOrder(
   // Two requests with one external_id at once: the unique index lets one through; the other is a 409.
   if (!order) throw duplicate((await findOrderByExternalId(transaction, tenant, input.external_id))!);
   const [object] = await orderObject(transaction, [order]);
-  // Its deliveries are recorded now, in this transaction; the order's workflow, queued with it, starts them.
-  const { eventId, deliveries } = await emit(transaction, 'by-workflow', 'order.created', order, object!);
+  // Its deliveries are queued with it for the relay, so the order's workflow, queued too, starts none.
+  const { eventId, deliveries } = await emit(transaction, 'order.created', order, object!);
   await queueOrderWorkflow(transaction, orderWorkflowInput(tenant, object!, eventId, deliveries));
   return { order: object!, eventId };
 }

@@ -11,7 +11,7 @@ import { depositsOfOrders, lockOrderById, updateOrder } from './orders.repositor
 import type { Order } from './orders.table';
 import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
 import { paidInTime, resettledStatus, settleOrder, type OrderVerdict, type SettledOrderStatus } from '../domain/order-state';
-import { emit, emittedBefore, type DeliveryStart } from '../events/emitter';
+import { emit, emittedBefore } from '../events/emitter';
 import { orderObject, orderPayments } from './order.presenter';
 
 /**
@@ -32,7 +32,7 @@ export async function evaluateOrder(db: Executor, orderId: string, expired: bool
     if (next !== 'completed' && options.waitForChain && !(await chainReadPastDeadline(transaction, order))) {
       return { status: 'pending', eventId: null, deliveries: [], waitingForChain: true };
     }
-    return settle(transaction, order, next, 'by-workflow');
+    return settle(transaction, order, next);
   });
 }
 
@@ -40,15 +40,15 @@ export async function evaluateOrder(db: Executor, orderId: string, expired: bool
  * A settled order after one of its payments completed or was reversed, in that transition's
  * transaction: its status follows its payments made in time (a payment that timed out and
  * completed later completes it; a reversal takes a completion away), with the event of its new
- * status, whose deliveries start at commit (no workflow of the order's takes them). A pending order is left to its workflow (signalled by
- * the payment's), a canceled one stays canceled.
+ * status. A pending order is left to its workflow (signalled by the payment's), a canceled one
+ * stays canceled.
  */
 export async function resettleOrder(transaction: Executor, orderId: string): Promise<void> {
   const order = await lockOrder(transaction, orderId);
   if (order.status === 'pending' || order.status === 'canceled') return;
   const next = resettledStatus({ amount: BigInt(order.amount) }, orderPayments(order, await depositsOfOrders(transaction, [order.id])).received);
   if (next === order.status) return;
-  await settle(transaction, order, next, 'at-commit');
+  await settle(transaction, order, next);
 }
 
 /** Whether the order's chain has been read past its deadline (no watcher for that chain: nothing to wait for). */
@@ -69,7 +69,7 @@ export async function cancelOrder(db: Executor, orderId: string): Promise<OrderV
     if (order.status !== 'pending') throw refuse(`The order is ${order.status}: only a pending order can be canceled.`);
     const deposits = await depositsOfOrders(transaction, [order.id]);
     if (deposits.some((deposit) => deposit.status !== 'failed')) throw refuse('A payment to the order has been detected: it can no longer be canceled.');
-    return settle(transaction, order, 'canceled', 'by-workflow');
+    return settle(transaction, order, 'canceled');
   });
 }
 
@@ -83,10 +83,10 @@ export async function notePaymentToOrder(transaction: Executor, orderId: string,
   if ((order.status !== 'pending' || !paidInTime(paidAt, order.expires_at)) && !order.late) await updateOrder(transaction, order.id, { late: true });
 }
 
-async function settle(transaction: Executor, order: Order, status: SettledOrderStatus, start: DeliveryStart): Promise<OrderVerdict> {
+async function settle(transaction: Executor, order: Order, status: SettledOrderStatus): Promise<OrderVerdict> {
   const settled = await updateOrder(transaction, order.id, { status, completed_at: status === 'completed' ? new Date() : null });
   const [object] = await orderObject(transaction, [settled]);
-  const { eventId, deliveries } = await emit(transaction, start, `order.${status}`, settled, object!);
+  const { eventId, deliveries } = await emit(transaction, `order.${status}`, settled, object!);
   return { status, eventId, deliveries };
 }
 

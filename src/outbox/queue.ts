@@ -24,14 +24,14 @@ async function queue<Name extends keyof Workflows>(db: Executor, workflowType: N
 }
 
 /**
- * The first delivery of an event no workflow takes (one emitted `at-commit`, events/emitter.ts),
- * to one destination. The relay starts deliveries on the webhook task queue (webhookTaskQueue).
+ * The first delivery of an event to one destination (events/emitter.ts): the relay makes its first
+ * attempt, and starts its workflow on the webhook task queue (webhookTaskQueue) only if that failed.
  */
 export function queueDelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
   return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, false), [delivery]);
 }
 
-/** A resend: a new, recorded delivery of an event to one endpoint. */
+/** A resend: a new, recorded delivery of an event to one endpoint, attempted as a first delivery is. */
 export function queueRedelivery(db: Executor, delivery: PreparedDelivery): Promise<void> {
   return queue(db, 'webhookDeliveryWorkflow', webhookDeliveryWorkflowId(delivery, true), [delivery]);
 }

@@ -12,24 +12,24 @@ export async function insertWorkflowStart(db: Executor, start: { workflowType: s
 }
 
 /**
- * Leases up to `limit` due starts to this relay for `leaseMs`, oldest first; rows another relay
- * holds are skipped, not waited for. A relay that dies leaves its lease to expire, and another
- * relay starts the same workflow ids again, which Temporal answers as already started.
+ * Leases up to `limit` due rows to this relay for `leaseMs`, oldest first; rows another relay holds
+ * are skipped, not waited for. A relay that dies leaves its lease to expire, and another relay
+ * hands the same rows over again (Temporal answers a start as already started, and a delivery's
+ * first attempt finds itself recorded). `deliveries` says whether webhook deliveries are among them,
+ * the only ones, or none, as the relay takes those in slots of their own.
  */
-export async function claimWorkflowStarts(db: Executor, limit: number, leaseMs: number): Promise<QueuedWorkflowStart[]> {
+export async function claimWorkflowStarts(
+  db: Executor,
+  { limit, leaseMs, deliveries = 'include' }: { limit: number; leaseMs: number; deliveries?: 'include' | 'exclude' | 'only' },
+): Promise<QueuedWorkflowStart[]> {
   return db
     .updateTable('workflow_outbox')
     .set((eb) => ({ attempts: eb('attempts', '+', 1), available_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'` }))
-    .where('workflow_id', 'in', (eb) =>
-      eb
-        .selectFrom('workflow_outbox')
-        .select('workflow_id')
-        .where('available_at', '<=', sql<Date>`now()`)
-        .orderBy('available_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
+    .where('workflow_id', 'in', (eb) => {
+      let due = eb.selectFrom('workflow_outbox').select('workflow_id').where('available_at', '<=', sql<Date>`now()`);
+      if (deliveries !== 'include') due = due.where('workflow_type', deliveries === 'only' ? '=' : '<>', 'webhookDeliveryWorkflow');
+      return due.orderBy('available_at').limit(limit).forUpdate().skipLocked();
+    })
     .returningAll()
     .execute();
 }

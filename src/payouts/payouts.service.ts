@@ -197,7 +197,7 @@ export async function createPayout(
     workflow_id: payoutWorkflowId({ livemode: tenant.livemode, payoutId: id }),
   });
   const object = payoutObject(payout);
-  await emit(transaction, 'at-commit', 'payout.created', payout, object);
+  await emit(transaction, 'payout.created', payout, object);
   await queuePayoutWorkflow(transaction, {
     payoutId: id,
     livemode: tenant.livemode,
@@ -254,7 +254,7 @@ export async function cancelPayout(transaction: Executor, tenant: Tenant, id: st
   const canceled = await cancelPayoutIfCancelable(transaction, payout.id);
   if (!canceled) throw notCancelable(payout);
   const object = payoutObject(canceled);
-  await emit(transaction, 'at-commit', 'payout.canceled', canceled, object);
+  await emit(transaction, 'payout.canceled', canceled, object);
   return object;
 }
 
@@ -308,7 +308,7 @@ export async function approvePayout(transaction: Executor, caller: Tenant & { ap
   });
   if (!approved) throw new InvalidRequestError('The payout was canceled or changed while being approved.', undefined, 'payout_not_awaiting_approval');
   const object = payoutObject(approved);
-  await emit(transaction, 'at-commit', 'payout.approved', approved, object);
+  await emit(transaction, 'payout.approved', approved, object);
   return object;
 }
 

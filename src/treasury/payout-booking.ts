@@ -115,7 +115,7 @@ export async function bookPayout(
         failure_reason: `its transaction ${final.hash} reverted in block ${receipt.blockNumber}`,
         completed_at: new Date(),
       });
-      if (failed) await emit(transaction, 'at-commit', 'payout.failed', failed, payoutObject(failed));
+      if (failed) await emit(transaction, 'payout.failed', failed, payoutObject(failed));
       return;
     }
     const completed = await transitionPayout(transaction, payout.id, ['sending', 'broadcast'], 'completed', {
@@ -145,7 +145,7 @@ export async function bookPayout(
         { account: 'platform_fees', amount: fee },
       ],
     );
-    await emit(transaction, 'at-commit', 'payout.completed', completed, payoutObject(completed));
+    await emit(transaction, 'payout.completed', completed, payoutObject(completed));
     if (payout.deposit_id) {
       const refunded = await transaction
         .updateTable('deposits')
@@ -153,7 +153,7 @@ export async function bookPayout(
         .where('id', '=', payout.deposit_id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      await emit(transaction, 'at-commit', 'deposit.refunded', refunded, depositObject(refunded));
+      await emit(transaction, 'deposit.refunded', refunded, depositObject(refunded));
     }
   });
   return succeeded ? { state: 'confirmed' } : { state: 'reverted' };

@@ -65,7 +65,7 @@ export async function sendPayout(deps: TreasuryDeps, payoutId: string): Promise<
       : await signAndBroadcast(deps, config, recorded, payout.workflow_id);
   await inTransaction(deps.db, async (transaction) => {
     const broadcast = await transitionPayout(transaction, payout.id, ['sending'], 'broadcast', { transaction_hash: hash, broadcast_at: new Date() });
-    if (broadcast) await emit(transaction, 'at-commit', 'payout.broadcast', broadcast, payoutObject(broadcast));
+    if (broadcast) await emit(transaction, 'payout.broadcast', broadcast, payoutObject(broadcast));
   });
   return { state: 'broadcast', sentId: sent.id, hash };
 }
@@ -162,6 +162,6 @@ export async function failPayout(deps: TreasuryDeps, payoutId: string, reason: s
       failure_reason: reason,
       completed_at: new Date(),
     });
-    if (failed) await emit(transaction, 'at-commit', 'payout.failed', failed, payoutObject(failed));
+    if (failed) await emit(transaction, 'payout.failed', failed, payoutObject(failed));
   });
 }

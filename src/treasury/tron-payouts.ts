@@ -155,7 +155,7 @@ async function expirePayout(deps: TreasuryDeps, payout: Payout, sent: SentTransa
       failure_reason: reason,
       completed_at: new Date(),
     });
-    if (failed) await emit(transaction, 'at-commit', 'payout.failed', failed, payoutObject(failed));
+    if (failed) await emit(transaction, 'payout.failed', failed, payoutObject(failed));
   });
   return { state: 'reverted', reason };
 }

@@ -175,8 +175,9 @@ export function simulationWorkflowId(depositWorkflowIdValue: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks: webhookDeliveryWorkflow, id `webhook:{eventId}:{endpoint or order id}` (a resend adds its
-// delivery id), started by the workflow that emitted the event, or for an event the API wrote, from
-// the outbox. eventDispatchWorkflow (`dispatch:{eventId}`) only finishes starts an earlier inflow queued.
+// delivery id), started by the outbox relay when the first attempt, which the relay makes itself,
+// failed (and, in histories of earlier versions, by the workflow that emitted the event).
+// eventDispatchWorkflow (`dispatch:{eventId}`) only finishes starts an earlier inflow queued.
 
 export type DeliveryResult = 'succeeded' | 'gone' | 'stopped' | 'failed';
 
@@ -194,6 +195,15 @@ export interface EventDispatchInput {
   /** The event's type and merchant, for the dispatch workflow's search attributes and summary. */
   eventType: string;
   merchantId: string;
+}
+
+/**
+ * What a delivery workflow starts with: the delivery and, when the outbox relay made the first
+ * attempt and it failed, that attempt's result. The workflow then goes on from the second attempt
+ * on the schedule, having recorded the first if it came back `unrecorded`.
+ */
+export interface DeliveryWorkflowInput extends PreparedDelivery {
+  firstAttempt?: AttemptResult;
 }
 
 /** The first delivery of an event to a destination runs once; a resend is a run of its own. */
@@ -279,7 +289,10 @@ export interface OrderWorkflowInput {
   expiresAt: number;
   /** `order.created`, written with the order, delivered by the workflow. */
   createdEventId: string;
-  /** Its deliveries, recorded with it (absent from an order an earlier inflow queued). */
+  /**
+   * The deliveries of `order.created` the workflow starts: none now, as they are queued with the
+   * event for the outbox relay ([]); listed by orders queued before that, absent from older ones.
+   */
   createdDeliveries?: PreparedDelivery[];
 }
 
@@ -471,7 +484,7 @@ export type Activities = DepositActivities &
 export interface Workflows {
   depositWorkflow(input: DepositWorkflowInput): Promise<DepositState>;
   simulatedConfirmationsWorkflow(input: SimulatedConfirmationsInput): Promise<void>;
-  webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult>;
+  webhookDeliveryWorkflow(delivery: DeliveryWorkflowInput): Promise<DeliveryResult>;
   eventDispatchWorkflow(input: EventDispatchInput): Promise<void>;
   chainWatcherWorkflow(input: ChainWatcherInput): Promise<never>;
   orderWorkflow(input: OrderWorkflowInput): Promise<OrderState>;

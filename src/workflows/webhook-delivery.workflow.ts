@@ -2,6 +2,8 @@
  * One event to one endpoint: a signed POST at once, then again on the Standard Webhooks schedule
  * (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h, with jitter) until a 2xx, a 410
  * (which disables the endpoint), the endpoint being disabled or deleted, or about three days.
+ * The outbox relay makes the first attempt itself and starts this workflow only when it failed
+ * (outbox/relay.ts), with its result: most deliveries succeed at once and never start a workflow.
  * Every attempt is recorded, timed by this workflow's clock: by the attempt itself, or, when the
  * database would not take the record in time, by a recordWebhookAttempt step of its own.
  *
@@ -32,6 +34,7 @@ import {
   type AttemptOutcome,
   type AttemptResult,
   type DeliveryResult,
+  type DeliveryWorkflowInput,
   type EmittedEvent,
   type EventDispatchInput,
   type PreparedDelivery,
@@ -49,21 +52,27 @@ const attemptOptions = {
 const activities = proxyActivities<Activities>(attemptOptions);
 const localActivities = proxyLocalActivities<Activities>(attemptOptions);
 
-export async function webhookDeliveryWorkflow(delivery: PreparedDelivery): Promise<DeliveryResult> {
+export async function webhookDeliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryResult> {
+  const { firstAttempt, ...delivery } = input;
   // The Web UI's one line: "deposit.completed evt_… → we_… — attempt 3 failed (HTTP 503), next in 5m (at …)".
   // Decided once, from the first workflow task, so a replay takes the path its history took throughout.
   const attempts = patched(patches.webhookAttemptsAsLocalActivities) ? localActivities : activities;
   let last: AttemptResult | undefined;
   for (let attempt = 0; attempt < retryDelaysMs.length; attempt++) {
-    if (attempt > 0) {
-      const delayMs = delayBeforeAttempt(attempt, Math.random());
-      setCurrentDetails(deliveryDetails(delivery, { failedAttempt: attempt, result: last!, nextAt: Date.now() + delayMs, nextInMs: delayMs }));
-      await sleep(delayMs, { summary: `before attempt ${attempt + 1}` });
+    if (attempt === 0 && firstAttempt) {
+      // Made by the outbox relay before it started this workflow.
+      last = firstAttempt;
+    } else {
+      if (attempt > 0) {
+        const delayMs = delayBeforeAttempt(attempt, Math.random());
+        setCurrentDetails(deliveryDetails(delivery, { failedAttempt: attempt, result: last!, nextAt: Date.now() + delayMs, nextInMs: delayMs }));
+        await sleep(delayMs, { summary: `before attempt ${attempt + 1}` });
+      }
+      setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
+      last = resultOf(
+        await attempts.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
+      );
     }
-    setCurrentDetails(deliveryDetails(delivery, { sending: attempt + 1 }));
-    last = resultOf(
-      await attempts.attemptWebhookDelivery({ deliveryId: delivery.deliveryId, attemptNumber: attempt + 1, attemptedAt: Date.now(), withStatus: true }),
-    );
     // The POST was made but the database would not take its record: a step of its own records it,
     // retried as long as it takes, so that failure never sends the POST again. (Only results of
     // this version carry `unrecorded`; the patch marks the runs that took this step.)
@@ -88,11 +97,11 @@ function resultOf(recorded: AttemptResult | AttemptOutcome): AttemptResult {
 }
 
 /**
- * Starts the deliveries of an event a transition emitted, each as a child workflow that outlives
- * its parent (a completed deposit must not cut its webhooks' retries short). The transition
- * recorded them in its own transaction; one an earlier inflow recorded did not, and they are
- * recorded here, as they were then. Idempotent: the children's ids are fixed by the event and the
- * destination.
+ * Starts the deliveries a transition's result lists, each as a child workflow that outlives its
+ * parent (a completed deposit must not cut its webhooks' retries short). Results list none now
+ * (the outbox relay attempts them, EmittedEvent): this runs for histories recorded before that,
+ * and for an earlier inflow's results without deliveries, which are recorded here, as they were
+ * then. Idempotent: the children's ids are fixed by the event and the destination.
  */
 export async function startDeliveries(emitted: EmittedEvent): Promise<PreparedDelivery[]> {
   if (!emitted.eventId) return [];
