@@ -59,12 +59,7 @@ type Tenant = { merchantId: string; livemode: boolean };
  * queued in one transaction; the relay makes the first attempt at commit.
  */
 async function commitEvent(db: Db, tenant: Tenant, i: number): Promise<string> {
-  const { eventId } = await emit(
-    db,
-    'customer.created',
-    { merchant_id: tenant.merchantId, livemode: tenant.livemode },
-    { id: `cus_${i}`, object: 'customer' },
-  );
+  const { eventId } = await emit(db, 'customer.created', { merchant_id: tenant.merchantId, livemode: tenant.livemode }, { id: `cus_${i}`, object: 'customer' });
   return eventId;
 }
 

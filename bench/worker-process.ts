@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     workflowsPath,
   });
   const running = worker.run();
-  const relay = startWorkerOutboxRelay({ config, db, connection: nativeConnection }, createLogger('warn'));
+  const relay = startWorkerOutboxRelay({ config, db, connection: nativeConnection }, worker, createLogger('warn'));
   process.once('SIGTERM', () => void relay.stop().then(() => worker.shutdown()));
   console.log('worker started');
   await running;

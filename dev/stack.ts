@@ -575,7 +575,7 @@ export class InflowStack {
     const running = worker.run();
     // Awaited on close (or by the caller); a failure is not unhandled meanwhile.
     running.catch(() => undefined);
-    const relay = options.relay === false ? undefined : startWorkerOutboxRelay({ config, db, connection }, logger);
+    const relay = options.relay === false ? undefined : startWorkerOutboxRelay({ config, db, connection }, worker, logger);
     this.onClose(name, async () => {
       await relay?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -15,6 +15,7 @@ import { loadConfig, requireSecretKey, type Config } from './config';
 import type { Db } from './db/database';
 import { createLogger, type Logger } from './logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox/relay';
+import type { AttemptDeps } from './webhooks/deliveries';
 import { createPriceSources, describePriceSources } from './prices/sources';
 import { connectDatabase, connectTemporalClient, connectWorkerConnection, onShutdownSignal, runMain, StartupError } from './startup';
 import { ensureMaintenanceSchedules, ensureTreasurySchedules, searchAttributeProblems, startChainWatcher } from './workflows/client';
@@ -66,6 +67,8 @@ export interface InflowWorker {
   shutdown(): void;
   /** The worse of the two workers' states (worseState): RUNNING only when both run. */
   getState(): State;
+  /** How its webhook attempts are made (policy, secret key): its outbox relay makes first attempts the same way. */
+  webhookAttempts: AttemptDeps;
 }
 
 export async function createWorker({ config, db, connection, temporal, logger }: WorkerDeps): Promise<InflowWorker> {
@@ -131,7 +134,7 @@ export async function createInflowWorkers(setup: InflowWorkersSetup): Promise<In
     activities: createWebhookActivities(activityDeps),
     ...webhookWorkerConcurrency,
   });
-  return combinedWorker(main, webhooks);
+  return combinedWorker(main, webhooks, { policy: activityDeps.webhookPolicy, secretKey: activityDeps.secretKey });
 }
 
 /**
@@ -146,7 +149,7 @@ export function worseState(a: State, b: State): State {
 }
 
 /** Two workers as one: run together, stopped together. */
-export function combinedWorker(main: Worker, webhooks: Worker): InflowWorker {
+export function combinedWorker(main: Worker, webhooks: Worker, webhookAttempts: AttemptDeps): InflowWorker {
   const shutdown = () => {
     for (const worker of [main, webhooks]) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
@@ -166,21 +169,26 @@ export function combinedWorker(main: Worker, webhooks: Worker): InflowWorker {
     },
     shutdown,
     getState: () => worseState(main.getState(), webhooks.getState()),
+    webhookAttempts,
   };
 }
 
 /**
  * The relay of this worker's outbox: workflow starts queued in `db` go to its task queue, started
  * eagerly over the worker's own connection, so this worker runs each one's first task at once; the
- * first attempts of webhook deliveries are made under the worker's webhook policy.
+ * first attempts of webhook deliveries are made as the worker makes attempts (`worker.webhookAttempts`).
  */
-export function startWorkerOutboxRelay({ config, db, connection }: Omit<WorkerDeps, 'temporal'>, logger: Logger): OutboxRelay {
+export function startWorkerOutboxRelay(
+  { config, db, connection }: Omit<WorkerDeps, 'temporal'>,
+  worker: Pick<InflowWorker, 'webhookAttempts'>,
+  logger: Logger,
+): OutboxRelay {
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   return startOutboxRelay({
     db,
     databaseUrl: config.databaseUrl,
     starter: { temporal, taskQueue: config.temporal.taskQueue, eager: true },
-    attempts: { policy: config.webhookPolicy, secretKey: requireSecretKey(config) },
+    attempts: worker.webhookAttempts,
     logger,
   });
 }
@@ -250,7 +258,7 @@ if (require.main === module) {
     // What the configured nodes cannot show (native coin sent by contracts without call tracing, say), once at start.
     for (const [chain, { adapter }] of createChainAdapters(config)) for (const limitation of adapter.limitations()) logger.warn({ chain }, limitation);
     const worker = await createWorker({ config, db, connection, temporal, logger });
-    const relay = startWorkerOutboxRelay({ config, db, connection }, logger);
+    const relay = startWorkerOutboxRelay({ config, db, connection }, worker, logger);
     await startChainWatchers(temporal, config, logger);
     await ensureWorkerSchedules(temporal, config, logger);
     // Stop relaying and polling, finish the tasks in hand (up to shutdownGraceTime); run() resolves once drained.

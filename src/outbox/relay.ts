@@ -53,10 +53,10 @@ const ATTEMPT_SLOTS = 100;
  * What a first attempt may take (attemptDeadline of this): its reads and DNS lookup, the POST's 15 s,
  * its record. One that cannot finish in time sends nothing and leaves the attempt to the workflow.
  */
-const FIRST_ATTEMPT_BUDGET_MS = 30_000;
+const FIRST_ATTEMPT_BUDGET_MS = 25_000;
 const START_DEADLINE_MS = 10_000;
 /** Longer than a first attempt and the start after it, so a live relay never loses its lease. */
-const LEASE_MS = 60_000;
+const LEASE_MS = 40_000;
 const MAX_BACKOFF_MS = 60_000;
 const RELISTEN_DELAY_MS = 1_000;
 
@@ -119,7 +119,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     (flushing ??= (async () => {
       while (handedOver.length > 0) {
         const ids = handedOver.splice(0);
-        await deleteWorkflowStarts(db, ids).catch((error: unknown) => logger.warn({ err: error }, 'outbox: cannot delete handed-over rows; their leases will expire'));
+        await deleteWorkflowStarts(db, ids).catch((error: unknown) =>
+          logger.warn({ err: error }, 'outbox: cannot delete handed-over rows; their leases will expire'),
+        );
       }
     })().finally(() => (flushing = undefined)));
   const settle = (start: QueuedWorkflowStart, done: boolean) => {

@@ -26,7 +26,10 @@ export async function claimWorkflowStarts(
     .updateTable('workflow_outbox')
     .set((eb) => ({ attempts: eb('attempts', '+', 1), available_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'` }))
     .where('workflow_id', 'in', (eb) => {
-      let due = eb.selectFrom('workflow_outbox').select('workflow_id').where('available_at', '<=', sql<Date>`now()`);
+      let due = eb
+        .selectFrom('workflow_outbox')
+        .select('workflow_id')
+        .where('available_at', '<=', sql<Date>`now()`);
       if (deliveries !== 'include') due = due.where('workflow_type', deliveries === 'only' ? '=' : '<>', 'webhookDeliveryWorkflow');
       return due.orderBy('available_at').limit(limit).forUpdate().skipLocked();
     })

@@ -7,7 +7,7 @@
  */
 import { inTransaction, type Db } from '../db/database';
 import { findSigningKey } from '../api-keys/api-keys.repository';
-import { findDeliveryForAttempt, findRecordedAttempt, recordAttempt, setDeliveryStatus, updateWebhookEndpoint } from './webhooks.repository';
+import { findDeliveryForAttempt, recordAttempt, setDeliveryStatus, updateWebhookEndpoint } from './webhooks.repository';
 import { activityFailureTypes, missing, StepFailure } from '../domain/failures';
 import { signatureHeaders, type WebhookSignatureFormat } from '../domain/signatures';
 import type { AttemptOutcome, AttemptRecord, AttemptResult } from '../domain/webhook-attempts';
@@ -98,12 +98,16 @@ export async function attemptDelivery(
   input: { deliveryId: string; attemptNumber: number; attemptedAt: number },
   deadline = attemptDeadline(Date.now()),
 ): Promise<AttemptResult> {
-  const target = await findDeliveryForAttempt(db, input.deliveryId);
+  const target = await findDeliveryForAttempt(db, input.deliveryId, input.attemptNumber);
   if (!target) throw missing(activityFailureTypes.deliveryNotFound, 'delivery', input.deliveryId);
   const unanswered = (outcome: 'succeeded' | 'stopped'): AttemptResult => ({ outcome, statusCode: null, error: null });
   if (target.delivery_status !== 'pending') return unanswered(target.delivery_status === 'succeeded' ? 'succeeded' : 'stopped');
-  const recorded = await findRecordedAttempt(db, input.deliveryId, input.attemptNumber);
-  if (recorded) return { outcome: outcomeOf(recorded.succeeded, recorded.status_code), statusCode: recorded.status_code, error: recorded.error };
+  if (target.recorded_attempt_id !== null)
+    return {
+      outcome: outcomeOf(target.recorded_succeeded!, target.recorded_status_code),
+      statusCode: target.recorded_status_code,
+      error: target.recorded_error,
+    };
   if (target.disabled || target.deleted_at) {
     await setDeliveryStatus(db, input.deliveryId, 'failed');
     return unanswered('stopped');

@@ -150,13 +150,24 @@ export async function insertRedelivery(
     .executeTakeFirstOrThrow();
 }
 
-export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
+/**
+ * What attempt `attemptNumber` of a delivery needs, in one round trip: the delivery, its event, its
+ * destination, and that attempt's record if it was already made (it is then not sent again).
+ */
+export async function findDeliveryForAttempt(db: Executor, deliveryId: string, attemptNumber: number) {
   return db
     .selectFrom('webhook_deliveries')
     .leftJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
     .leftJoin('orders', 'orders.id', 'webhook_deliveries.order_id')
     .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
+    .leftJoin('webhook_attempts', (join) =>
+      join.onRef('webhook_attempts.delivery_id', '=', 'webhook_deliveries.id').on('webhook_attempts.attempt_number', '=', attemptNumber),
+    )
     .select([
+      'webhook_attempts.id as recorded_attempt_id',
+      'webhook_attempts.succeeded as recorded_succeeded',
+      'webhook_attempts.status_code as recorded_status_code',
+      'webhook_attempts.error as recorded_error',
       'webhook_deliveries.id as delivery_id',
       'webhook_deliveries.status as delivery_status',
       'webhook_deliveries.body',
@@ -179,11 +190,6 @@ export async function findDeliveryForAttempt(db: Executor, deliveryId: string) {
     ])
     .where('webhook_deliveries.id', '=', deliveryId)
     .executeTakeFirst();
-}
-
-/** An attempt already recorded under this number, if any: it was sent, and is not sent again. */
-export async function findRecordedAttempt(db: Executor, deliveryId: string, attemptNumber: number): Promise<WebhookAttempt | undefined> {
-  return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId).where('attempt_number', '=', attemptNumber).executeTakeFirst();
 }
 
 /**

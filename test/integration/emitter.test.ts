@@ -31,7 +31,9 @@ describe('events/emitter.ts', () => {
     const emitted = await emit(database.db, 'customer.created', owner(), { id: 'cus_queued', object: 'customer' });
     expect(emitted.deliveries).toEqual([]);
     expect(emitted.queued).toEqual([expect.objectContaining({ eventId: emitted.eventId, destinationId: endpoint.id, destinationType: 'endpoint' })]);
-    expect(await outboxRows(emitted.eventId)).toEqual([{ workflow_id: `webhook:${emitted.eventId}:${endpoint.id}`, deliveryId: emitted.queued[0]!.deliveryId }]);
+    expect(await outboxRows(emitted.eventId)).toEqual([
+      { workflow_id: `webhook:${emitted.eventId}:${endpoint.id}`, deliveryId: emitted.queued[0]!.deliveryId },
+    ]);
 
     // A transaction that rolls back leaves neither the event nor its queued delivery.
     let rolledBack: string | undefined;
@@ -75,7 +77,9 @@ describe('events/emitter.ts', () => {
     // Made once, however often it runs.
     await emittedBefore(database.db, emitted.eventId);
     expect(await outboxRows(emitted.eventId)).toEqual(queued);
-    expect((await deliveriesOf(database.db, emitted.eventId)).map((delivery) => delivery.deliveryId).sort()).toEqual(queued.map((row) => row.deliveryId).sort());
+    expect((await deliveriesOf(database.db, emitted.eventId)).map((delivery) => delivery.deliveryId).sort()).toEqual(
+      queued.map((row) => row.deliveryId).sort(),
+    );
     expect(await emittedBefore(database.db, null)).toEqual({ eventId: null, deliveries: [] });
   });
 });

@@ -2,9 +2,12 @@ import { freePort } from '../../dev/tools/ports';
 import { buildEndpoint, buildMerchant, testSecretKeyHex, testXpubEnv } from '../../dev/fixtures';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { startTestStack } from '../helpers/api-stack';
+import { emit } from '../../src/events/emitter';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver } from '../helpers/receiver';
 import { ScriptProcess } from '../helpers/script-process';
+import { uniqueTaskQueue } from '../helpers/temporal';
+import { readTestEnv } from '../helpers/test-env';
 import { waitFor } from '../helpers/wait';
 
 /**
@@ -113,6 +116,76 @@ describe('the outbox: no committed workflow start is lost, and the API never wai
       expect(new Set(webhookIds).size).toBe(1);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("a worker killed -9 in the middle of a delivery's first attempt: another worker's relay makes it again, same webhook-id, once the lease expires", async () => {
+    const owner = await buildMerchant(database.db, 'Outbox Kill');
+    // The first POST is held (no answer, as if the worker died waiting); every later one is answered 200.
+    const receiver = await startReceiver((_request, index) => (index === 0 ? 'handled' : 200));
+    await buildEndpoint(database.db, { merchantId: owner.merchant_id, livemode: false }, { url: receiver.url });
+    const worker = new ScriptProcess(['node', '--import', 'tsx', 'src/worker.ts'], {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: readTestEnv('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('outbox-kill'),
+      INFLOW_SECRET_KEY: testSecretKeyHex,
+      INFLOW_WEBHOOKS_TEST_ALLOW_LOOPBACK: 'true',
+    });
+    let stack: Awaited<ReturnType<typeof startTestStack>> | undefined;
+    try {
+      await worker.waitForOutput(/worker started/);
+      const { eventId, queued } = await emit(
+        database.db,
+        'customer.created',
+        { merchant_id: owner.merchant_id, livemode: false },
+        { id: 'cus_killed', object: 'customer' },
+      );
+      const workflowId = `webhook:${eventId}:${queued[0]!.destinationId}`;
+      await receiver.waitForRequests(1);
+      worker.signal('SIGKILL');
+      await worker.exited;
+
+      // The POST was made and nothing recorded it; the row is still leased to the dead relay.
+      const leased = await database.db.selectFrom('workflow_outbox').selectAll().where('workflow_id', '=', workflowId).executeTakeFirstOrThrow();
+      expect(leased.available_at.getTime()).toBeGreaterThan(Date.now());
+      expect(await database.db.selectFrom('webhook_attempts').select('id').where('delivery_id', '=', queued[0]!.deliveryId).execute()).toEqual([]);
+      // The lease runs out (the test moves its clock rather than wait for it), and a live worker's relay takes the row.
+      await database.db.updateTable('workflow_outbox').set({ available_at: new Date() }).where('workflow_id', '=', workflowId).execute();
+      stack = await startTestStack('outbox-kill', { database, api: false });
+      await waitFor('the delivery succeeded', async () => {
+        const delivery = await database.db.selectFrom('webhook_deliveries').select('status').where('id', '=', queued[0]!.deliveryId).executeTakeFirstOrThrow();
+        return delivery.status === 'succeeded';
+      });
+      await waitFor(
+        'the row handed over',
+        async () => (await database.db.selectFrom('workflow_outbox').select('workflow_id').where('workflow_id', '=', workflowId).execute()).length === 0,
+      );
+
+      // Attempt 1 was made twice (at least once), under one webhook-id, recorded once, and needed no workflow.
+      expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([eventId, eventId]);
+      const attempts = await database.db
+        .selectFrom('webhook_attempts')
+        .select(['attempt_number', 'status_code'])
+        .where('delivery_id', '=', queued[0]!.deliveryId)
+        .execute();
+      expect(attempts).toEqual([{ attempt_number: 1, status_code: 200 }]);
+      expect(
+        await stack.dev.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then(
+            () => 'started',
+            () => 'none',
+          ),
+      ).toBe('none');
+    } finally {
+      try {
+        worker.signal('SIGKILL');
+      } catch {
+        // Killed by the test already: its process group is gone.
+      }
+      await stack?.stop();
+      await receiver.close();
     }
   });
 });
