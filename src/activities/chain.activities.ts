@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { chainKey, type ChainAdapter, type WatchedChainAdapter } from '../chains/chain-adapter';
-import { chainTip, changesDeposit, confirmationReports, reinclusions } from '../chains/confirmations';
+import { chainTip, confirmationReports, reinclusions, reportEffect } from '../chains/confirmations';
 import { FailoverChainAdapter } from '../chains/failover';
 import { inclusionOf, paidBy, scanRange, transferOf } from '../chains/scan';
 import { firstBlockToScan } from '../chains/start-block';
 import type { Db } from '../db/database';
 import { findCursor, saveCursor, watchedDeposits } from '../chains/chains.repository';
+import { noteConfirmations } from '../deposits/deposits.repository';
 import type { Deposit } from '../deposits/deposits.table';
 import { isLate, isReorged } from '../domain/deposit-state';
 import { activityFailureTypes, StepFailure } from '../domain/failures';
@@ -73,7 +74,15 @@ async function scanRound(
       }
       continue;
     }
-    if (!changesDeposit({ status: deposit.status, confirmations: deposit.confirmations, blockHash: deposit.block_hash }, report)) continue;
+    const effect = reportEffect(
+      { status: deposit.status, confirmations: deposit.confirmations, requiredConfirmations: deposit.required_confirmations, blockHash: deposit.block_hash },
+      report,
+    );
+    if (effect === 'none') continue;
+    if (effect === 'note') {
+      await noteConfirmations(db, deposit.id, deposit.block_hash!, report.confirmations);
+      continue;
+    }
     if (deposit.status !== 'completed') {
       // Not final: signal-with-start, so a deposit whose workflow ended early is picked up again.
       await reportDetectedTransfer(deps, transferOf(deposit), report);

@@ -117,13 +117,21 @@ async function canonicalHashes(adapter: ChainAdapter, numbers: number[]): Promis
 }
 
 /**
- * Whether a listening deposit's workflow would act on this report, judged by what it has recorded:
- * a reorg always; for a deposit still confirming, more confirmations or another block; a completed
- * one listens for reorgs only. Reporting the rest every round would add a signal and a workflow
- * task to each deposit in its reversal window per round, and keep restarting that window.
+ * What a report means to a listening deposit, judged by what it has recorded. `signal`: its
+ * workflow acts on it: a reorg always; for a deposit not yet completed, another block, its first
+ * confirmations (it becomes confirming) or its required depth (it completes). `note`: only the
+ * count moved, between those: the watcher writes it in the row (noteConfirmations) and the workflow
+ * is not told, so a deposit's history grows by a handful of reports, not by one per block. `none`:
+ * nothing new; a completed deposit listens for reorgs only (reporting every round would add a
+ * signal and a workflow task to each deposit in its reversal window, and keep restarting that window).
  */
-export function changesDeposit(deposit: { status: string; confirmations: number; blockHash: string | null }, report: ConfirmationReport): boolean {
-  if (!report.canonical) return true;
-  if (deposit.status === 'completed') return false;
-  return report.confirmations > deposit.confirmations || report.blockHash !== deposit.blockHash;
+export function reportEffect(
+  deposit: { status: string; confirmations: number; requiredConfirmations: number; blockHash: string | null },
+  report: ConfirmationReport,
+): 'signal' | 'note' | 'none' {
+  if (!report.canonical) return 'signal';
+  if (deposit.status === 'completed') return 'none';
+  if (report.blockHash !== deposit.blockHash) return 'signal';
+  if (report.confirmations <= deposit.confirmations) return 'none';
+  return deposit.status === 'detected' || report.confirmations >= deposit.requiredConfirmations ? 'signal' : 'note';
 }

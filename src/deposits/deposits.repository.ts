@@ -29,6 +29,23 @@ export async function lockDepositById(db: Executor, id: string): Promise<Deposit
   return db.selectFrom('deposits').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * A confirming deposit's confirmations as the chain watcher counts them between the reports its
+ * workflow acts on (changesDeposit): only more, only in the block it is recorded in, only while it
+ * confirms, so a transition made meanwhile is never written over. The count is what GET
+ * /deposits shows; the workflow decides completion from its own reports.
+ */
+export async function noteConfirmations(db: Executor, id: string, blockHash: string, confirmations: number): Promise<void> {
+  await db
+    .updateTable('deposits')
+    .set({ confirmations, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('status', '=', 'confirming')
+    .where('block_hash', '=', blockHash)
+    .where('confirmations', '<', confirmations)
+    .execute();
+}
+
 export async function updateDeposit(db: Executor, id: string, patch: Updateable<DepositsTable>): Promise<Deposit> {
   return db
     .updateTable('deposits')

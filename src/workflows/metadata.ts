@@ -162,7 +162,9 @@ export function depositDetails(transfer: DepositTransfer, state: DepositState, w
     else if (state.failureReason === 'timeout') now = `failed at ${progress}: timed out waiting for confirmations (watchers keep checking for late money)`;
     else now = `failed at ${progress}: its block left the chain (${state.failureReason ?? 'unknown reason'})`;
   } else {
-    now = `${state.status}, ${progress}${wait.late ? ' (late: it had timed out; reported again)' : ''}`;
+    // On a chain the watcher reports a confirming deposit only at its depth; the row counts each block in between.
+    const between = state.status === 'confirming' && !transfer.simulated && !wait.late ? ' when last reported (GET /deposits counts each block)' : '';
+    now = `${state.status}, ${progress}${between}${wait.late ? ' (late: it had timed out; reported again)' : ''}`;
     if (wait.priceRetryAt !== undefined) now += `; waiting for a usable price, asking again at ${formatTime(wait.priceRetryAt)}`;
   }
   return `${amountOf(transfer)} to ${payeeOf(transfer)} — ${now}`;

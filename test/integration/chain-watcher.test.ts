@@ -11,7 +11,8 @@ import { findCursor, saveCursor } from '../../src/chains/chains.repository';
 import { ledgerInvariantViolations } from '../../src/balance/ledger.repository';
 import { createLogger } from '../../src/logger';
 import { chainWatcherWorkflowId, depositWorkflowId, watcherStateQuery } from '../../src/workflows/definitions';
-import { createWorker, startChainWatchers, type InflowWorker } from '../../src/worker';
+import type { OutboxRelay } from '../../src/outbox/relay';
+import { createWorker, startChainWatchers, startWorkerOutboxRelay, type InflowWorker } from '../../src/worker';
 import { startTestApi } from '../helpers/api';
 import { startReceiver } from '../helpers/receiver';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -29,6 +30,8 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
   let dev: Awaited<ReturnType<typeof connectToDevServer>>;
   let worker: InflowWorker;
   let running: Promise<void>;
+  /** As `npm run worker` runs one: it makes the deposits' webhook deliveries. */
+  let relay: OutboxRelay;
   let addresses: { alice: string; bob: string };
   let config: ReturnType<typeof loadConfig>;
   let anvilPort: number;
@@ -65,6 +68,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
     addresses = { alice: alice.customer.addresses[0]!.address, bob: bob.customer.addresses[0]!.address };
     worker = await createWorker({ config, db: database.db, connection: dev.nativeConnection, temporal: dev.client });
     running = worker.run();
+    relay = startWorkerOutboxRelay({ config, db: database.db, connection: dev.nativeConnection }, worker, createLogger('silent'));
     await startChainWatchers(dev.client, config, createLogger('silent'));
     // The first round starts at INFLOW_CHAIN_START_BLOCK_ETHEREUM_TEST and reaches the head.
     const watcher = dev.client.workflow.getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }));
@@ -76,6 +80,7 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       .getHandle(chainWatcherWorkflowId({ livemode: false, network: 'ethereum' }))
       .terminate('test over')
       .catch(() => undefined);
+    await relay?.stop();
     worker?.shutdown();
     await running;
     await dev?.close();
@@ -203,6 +208,31 @@ describe('chain watcher on anvil (real chain, worker, Temporal dev server, Postg
       )
       .execute();
     expect(rows).toHaveLength(3);
+  });
+
+  it('tells a deposit on a real chain only what its workflow acts on; the row counts every block between, and its history stays short', async () => {
+    const sent = await (await usdt.getFunction('transfer')(addresses.bob, 3_000_000n)).wait();
+    await waitFor('confirming', async () => (await depositOf(sent!.hash))?.status === 'confirming');
+    const run = dev.client.workflow.getHandle(depositWorkflowId({ livemode: false, network: 'ethereum', transactionHash: sent!.hash, logIndex: 0 }));
+    const signals = async () => (await run.fetchHistory()).events!.filter((event) => event.workflowExecutionSignaledEventAttributes).length;
+    // One block at a time, a watcher round after each: the row counts each block as the chain does.
+    const required = (await depositOf(sent!.hash))!.required_confirmations;
+    let signalsWhenConfirming: number | undefined;
+    for (;;) {
+      await roundAfter(1);
+      const onChain = (await head()) - sent!.blockNumber + 1;
+      if (onChain >= required) break;
+      expect([onChain, (await depositOf(sent!.hash))!.confirmations]).toEqual([onChain, onChain]);
+      // Counted from the first round after it became confirming (the round that detects a transfer may report it twice).
+      signalsWhenConfirming ??= await signals();
+    }
+    // Its workflow was told nothing between its first confirmations and its depth, then once.
+    await waitFor('completed', async () => (await depositOf(sent!.hash))?.status === 'completed', 30_000);
+    expect(await signals()).toBe(signalsWhenConfirming! + 1);
+    expect(await depositOf(sent!.hash)).toMatchObject({ confirmations: required, amount: '3000000' });
+    // Detection (a start), its first confirmations and completion: about 20 events, not 5 per block.
+    const { events } = await run.fetchHistory();
+    expect(events!.length).toBeLessThanOrEqual(40);
   });
 
   it('fails a deposit whose transaction a reorg removes only once the chain has grown 12 blocks past it, and books nothing', async () => {
