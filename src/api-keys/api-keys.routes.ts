@@ -10,6 +10,7 @@ import { ResourceMissingError } from '../domain/errors';
 import { apiKeyObject } from './api-key.presenter';
 import { apiKeyOperations as operations } from './api-keys.schema';
 import { createApiKey, deleteApiKey, rollApiKey } from './api-keys.service';
+import type { VerifiedKeys } from './verified-keys';
 
 export interface ApiKeyRouteDeps {
   db: Db;
@@ -17,6 +18,8 @@ export interface ApiKeyRouteDeps {
   secretKey: Buffer;
   /** When a rolled key's grace period ends is judged by this clock (tests inject one; now by default). */
   clock?: (() => Date) | undefined;
+  /** The keys auth verified lately: a key rolled or deleted here is forgotten at once. */
+  verifiedKeys?: VerifiedKeys | undefined;
 }
 
 export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
@@ -51,17 +54,21 @@ export function apiKeyRoutes(deps: ApiKeyRouteDeps): Router<AppState> {
 
   route(router, operations.roll, transaction(deps.db), async (ctx) => {
     const { expires_in } = inputOf(ctx, operations.roll.body);
-    const { key, secret } = await rollApiKey(transactionOf(ctx), callerOf(ctx), await keyOf(ctx, transactionOf(ctx)), {
+    const rolled = await keyOf(ctx, transactionOf(ctx));
+    const { key, secret } = await rollApiKey(transactionOf(ctx), callerOf(ctx), rolled, {
       graceSeconds: expires_in,
       now: clock(),
       secretKey: deps.secretKey,
     });
+    // Its grace period (expires_at) applies from the next request on.
+    deps.verifiedKeys?.forget(rolled.id);
     return apiKeyObject(key, secret);
   });
 
   route(router, operations.delete, transaction(deps.db), async (ctx) => {
     const key = await keyOf(ctx, transactionOf(ctx));
     await deleteApiKey(transactionOf(ctx), callerOf(ctx), key, clock());
+    deps.verifiedKeys?.forget(key.id);
     return { id: key.id, object: 'api_key' as const, deleted: true as const };
   });
 

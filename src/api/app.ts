@@ -21,6 +21,7 @@ import { errorHandler, notFound, unmatched } from './middleware/errors';
 import { rateLimit, signInLimit, UnauthenticatedLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { RequestLog } from '../requests/request-log';
+import { VerifiedKeys } from '../api-keys/verified-keys';
 
 export interface AppDeps {
   db: Db;
@@ -56,6 +57,8 @@ export interface AppDeps {
   payouts?: PayoutSettings | undefined;
   /** The merchant-facing request log's writer; the app makes one on `db` unless given (tests pass their own). */
   requestLog?: RequestLog | undefined;
+  /** The API keys this process verified in the last second (api-keys/verified-keys.ts); the API's router makes one unless given. */
+  verifiedKeys?: VerifiedKeys | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -105,13 +108,14 @@ export function createApiRouter(
 ): Router<AppState> {
   const clock = deps.clock ?? (() => new Date());
   const requestLog = deps.requestLog ?? new RequestLog(deps.db, deps.logger);
+  const verifiedKeys = deps.verifiedKeys ?? new VerifiedKeys();
   const api = new Router<AppState>({ prefix: API_PREFIX });
-  api.use(auth(deps.db, clock, unauthenticated));
+  api.use(auth(deps.db, clock, unauthenticated, verifiedKeys));
   // Per key, so after auth; before the body is read, so a slow upload holds one of the key's slots.
   api.use(rateLimit(deps.db, deps.rateLimits));
   // After auth: an anonymous client gets its 401 without the server reading its body first.
   api.use(jsonBody());
-  for (const module of apiModules) api.use(module.routes({ ...deps, clock, requestLog }).routes());
+  for (const module of apiModules) api.use(module.routes({ ...deps, clock, requestLog, verifiedKeys }).routes());
   api.all('/{*rest}', unmatched(api));
   return api;
 }

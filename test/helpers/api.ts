@@ -53,6 +53,7 @@ export type TestApiOptions = Pick<AppDeps, 'db' | 'temporal'> &
       | 'tokenContracts'
       | 'requestLog'
       | 'payouts'
+      | 'verifiedKeys'
     >
   > & {
     rateLimits?: Partial<RateLimitSettings>;

@@ -2,7 +2,8 @@ import { MAX_WORKING_KEYS } from '../../src/api-keys/api-keys.service';
 import { type CreatedMerchant } from '../../src/merchants/merchants.service';
 import { findSigningKey } from '../../src/api-keys/api-keys.repository';
 import { unsealApiKey } from '../../src/merchants/sealed-keys';
-import type { TestApi } from '../helpers/api';
+import { VerifiedKeys } from '../../src/api-keys/verified-keys';
+import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestStack, type TestStack } from '../helpers/api-stack';
 import type { TestDatabase } from '../helpers/database';
 import { buildMerchant, testSecretKey } from '../../dev/fixtures';
@@ -218,6 +219,28 @@ describe('API keys (real app and Postgres; the clock is injected so a grace peri
     const [otherKey] = (await call(other.test_key, 'GET', '/api-keys')).body.data;
     expect((await call(second.secret, 'DELETE', `/api-keys/${otherKey.id}`)).status).toBe(404);
     expect((await call(second.secret, 'GET', `/api-keys/${otherKey.id}`)).status).toBe(404);
+  });
+
+  it('a key deleted through another API process works there for at most a second more (the keys it verified lately), then never', async () => {
+    // A second API process on the same database, whose verified keys run on a clock of the test's.
+    let elapsedMs = 0;
+    const other = await startTestApi({ db: database.db, temporal: stack.dev.client, clock: () => now, verifiedKeys: new VerifiedKeys(1_000, () => elapsedMs) });
+    try {
+      const { body: second } = await create(merchant.test_key, { name: 'Second full', permissions: 'full' });
+      const read = async () => (await other.request('/api/v1/balance', { key: second.secret })).status;
+      expect(await read()).toBe(200);
+      expect((await call(merchant.test_key, 'DELETE', `/api-keys/${second.id}`)).status).toBe(200);
+      // Refused at once by the process that deleted it; taken on trust by the other for the second it verified it in.
+      expect((await call(second.secret, 'GET', '/balance')).status).toBe(401);
+      elapsedMs = 999;
+      expect(await read()).toBe(200);
+      elapsedMs = 1_000;
+      expect(await read()).toBe(401);
+      // Looked up again, and refused again: a refused key is never kept.
+      expect(await read()).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a rolled full key in its grace period does not count as the lasting full key', async () => {
