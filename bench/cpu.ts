@@ -59,7 +59,7 @@ export function cpuSnapshot(parts: Part[]): Map<string, number> {
   const processes = readProcesses();
   const byPid = new Map(processes.map((each) => [each.pid, each]));
   const seconds = new Map<string, number>([
-    ['this process (load, client, relay)', cpuSecondsOfThisProcess()],
+    ['this process (the benchmark, and every part run in it)', cpuSecondsOfThisProcess()],
     [MACHINE, machineBusySeconds()],
   ]);
   for (const each of processes) {
