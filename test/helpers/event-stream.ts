@@ -11,13 +11,18 @@ export interface OpenStream {
   close(): void;
 }
 
+/** How long the response's headers may take: a stream that never answers fails here, naming itself, not at the test's timeout. */
+const HEADERS_TIMEOUT_MS = 15_000;
+
 /** `GET /api/v1/events/stream` read in the background; resolves once the response's headers are in. */
 export async function openEventStream(baseUrl: string, key: string, options: { query?: string; lastEventId?: string } = {}): Promise<OpenStream> {
   const abort = new AbortController();
-  const response = await fetch(`${baseUrl}/api/v1/events/stream${options.query ?? ''}`, {
+  const url = `${baseUrl}/api/v1/events/stream${options.query ?? ''}`;
+  const headersLate = setTimeout(() => abort.abort(new Error(`GET ${url}: no response headers in ${HEADERS_TIMEOUT_MS} ms`)), HEADERS_TIMEOUT_MS);
+  const response = await fetch(url, {
     headers: { Authorization: `Bearer ${key}`, ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}) },
     signal: abort.signal,
-  });
+  }).finally(() => clearTimeout(headersLate));
   const received: OpenStream['received'] = [];
   const ended =
     response.ok && response.body
