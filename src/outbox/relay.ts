@@ -9,7 +9,7 @@
  * delivery's workflow, for the retry schedule, only when that attempt failed, handing it the
  * result. Most deliveries succeed at once, and a workflow start costs the Temporal server far more
  * than the POST. Durability is the row's: it stays leased while the attempt runs, so a relay lost
- * mid-attempt leaves it to another once the lease expires, which finds a recorded attempt recorded
+ * mid-attempt leaves it to another once the lease expires, which finds the attempt recorded
  * (and sends nothing) or makes it again with the same `webhook-id` (at least once, as ever).
  *
  * Attempts take slots of their own (ATTEMPT_SLOTS): a merchant's receivers that never answer hold
