@@ -32,6 +32,7 @@ import * as gasWalletFunding from './20261207T1300-gas-wallet-funding';
 import * as payouts from './20261207T1400-payouts';
 import * as payoutFeeBasis from './20261207T1500-payout-fee-basis';
 import * as merchantPayoutLimits from './20261207T1600-merchant-payout-limits';
+import * as rateLimitLeases from './20261208T0000-rate-limit-leases';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -62,4 +63,5 @@ export const migrations: Record<string, Migration> = {
   '20261207T1400-payouts': payouts,
   '20261207T1500-payout-fee-basis': payoutFeeBasis,
   '20261207T1600-merchant-payout-limits': merchantPayoutLimits,
+  '20261208T0000-rate-limit-leases': rateLimitLeases,
 };

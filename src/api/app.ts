@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(openApiRoutes().routes());
   // One allowance per address for refused keys, whether typed into the sign-in form or sent to the
   // API: two limiters would give every address twice INFLOW_UNAUTHENTICATED_REQUESTS_PER_IP.
-  const unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []);
+  const unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? [], nowOf(deps));
   // The merchant dashboard (docs/dashboard.md): outside /api/v1, a client of it over loopback.
   app.use(dashboardRoutes({ ...deps, signInLimit: signInLimit(unauthenticated) }).routes());
   // The hosted payment page (docs/checkout.md): public, each order's behind its token.
@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
  */
 export function createApiRouter(
   deps: AppDeps,
-  unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? []),
+  unauthenticated = new UnauthenticatedLimit(deps.rateLimits.unauthenticatedPerIp, deps.trustedProxies ?? [], nowOf(deps)),
 ): Router<AppState> {
   const clock = deps.clock ?? (() => new Date());
   const requestLog = deps.requestLog ?? new RequestLog(deps.db, deps.logger);
@@ -118,4 +118,10 @@ export function createApiRouter(
   for (const module of apiModules) api.use(module.routes({ ...deps, clock, requestLog, verifiedKeys }).routes());
   api.all('/{*rest}', unmatched(api));
   return api;
+}
+
+/** The app's clock in ms (AppDeps.clock, else the system's). */
+function nowOf(deps: Pick<AppDeps, 'clock'>): () => number {
+  const { clock } = deps;
+  return clock ? () => clock().getTime() : Date.now;
 }

@@ -31,7 +31,7 @@ export async function lockDepositById(db: Executor, id: string): Promise<Deposit
 
 /**
  * A confirming deposit's confirmations as the chain watcher counts them between the reports its
- * workflow acts on (changesDeposit): only more, only in the block it is recorded in, only while it
+ * workflow acts on (reportEffect): only more, only in the block it is recorded in, only while it
  * confirms, so a transition made meanwhile is never written over. The count is what GET
  * /deposits shows; the workflow decides completion from its own reports.
  */

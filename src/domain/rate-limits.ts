@@ -85,6 +85,8 @@ export function policyForMethod(method: string): RatePolicyName {
 /** What the atomic statement in rate-limits.repository.ts answered. */
 export interface RateLimitState {
   admitted: boolean;
+  /** Units granted: 1 for a request, up to the lease asked for (0 when refused). */
+  granted: number;
   /** The stored theoretical arrival time minus the database's now, after the statement. */
   aheadUs: number;
 }
@@ -104,7 +106,7 @@ export interface RateDecision {
  * capacity, so `remaining` is how many more emission intervals fit under it. A refused request
  * may retry once the arrival time has fallen back far enough for one more to fit.
  */
-export function rateDecision(policy: RatePolicy, state: RateLimitState): RateDecision {
+export function rateDecision(policy: RatePolicy, state: Pick<RateLimitState, 'admitted' | 'aheadUs'>): RateDecision {
   const aheadUs = Math.max(0, state.aheadUs);
   if (state.admitted) {
     const remaining = Math.max(0, Math.floor((policy.capacityUs - aheadUs) / policy.emissionIntervalUs));

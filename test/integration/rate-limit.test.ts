@@ -10,7 +10,7 @@ import type { AppState } from '../../src/api/context';
 import { createDb, type Database } from '../../src/db/database';
 import { consumeRateLimit } from '../../src/api/rate-limits.repository';
 import { hashApiKey } from '../../src/domain/api-keys';
-import { defaultRateLimits, rateDecision, ratePolicy } from '../../src/domain/rate-limits';
+import { defaultRateLimits, rateDecision, ratePolicy, type RateLimitSettings } from '../../src/domain/rate-limits';
 import { createLogger } from '../../src/logger';
 import type { CreatedMerchant } from '../../src/merchants/merchants.service';
 import { freePort } from '../../dev/tools/ports';
@@ -72,6 +72,29 @@ function heldPost(baseUrl: string, key: string, body: string) {
 }
 
 const remainingOf = (response: Response) => Number(/;r=(\d+)/.exec(response.headers.get('ratelimit') ?? '')?.[1]);
+
+/**
+ * The real rate-limit middleware on `db` behind a stand-in for auth (the caller a merchant's, its key
+ * the one the query string names, else `key_x`), answering 200 `{ok: true}`: its URL, and how to close it.
+ */
+async function serveLimiter(db: Kysely<Database>, settings: RateLimitSettings, merchantId = 'mch_x'): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Koa<AppState>();
+  app.use(errorHandler(createLogger('silent')));
+  app.use(async (ctx, next) => {
+    ctx.state.caller = { merchantId, apiKeyId: String(ctx.query.key ?? 'key_x'), mode: 'test', livemode: false, grants: grantsOf('full') };
+    return next();
+  });
+  app.use(rateLimit(db, settings));
+  app.use((ctx) => {
+    ctx.body = { ok: true };
+  });
+  const server = app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('per-API-key limits across two API processes (npm run api twice, one database)', () => {
   let database: TestDatabase;
@@ -290,26 +313,54 @@ describe('the rate statement (rate-limits.repository.ts) on its own', () => {
     const { rows } = await sql<{ relpersistence: string }>`select relpersistence from pg_class where relname = 'rate_limits'`.execute(database.db);
     expect(rows).toEqual([{ relpersistence: 'u' }]);
   });
+  it("takes a busy key's read units in leases: 50 reads in a row cost a handful of statements, every one counted, and a lone read one unit", async () => {
+    const initech = await buildMerchant(database.db, 'Lease Ltd');
+    const statements: string[] = [];
+    const loggedDb = createDb(database.url, { log: (text) => statements.push(text) });
+    const keyIdOf = async (key: string) =>
+      (await database.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(key)).executeTakeFirstOrThrow()).id;
+    const [busy, lone] = [await keyIdOf(initech.test_key), await keyIdOf(initech.live_key)];
+    // 100 units per 10,000 s: one comes back every 100 s, so however slowly this machine serves them, none does during the reads.
+    const limiter = await serveLimiter(loggedDb, { ...defaultRateLimits, reads: 100, writes: 100, windowSeconds: 10_000 }, initech.merchant_id);
+    try {
+      const { url } = limiter;
+      const read = async (key: string) => {
+        const response = await fetch(`${url}?key=${key}`, { signal: AbortSignal.timeout(15_000) });
+        await response.arrayBuffer();
+        return { status: response.status, remaining: remainingOf(response) };
+      };
+      const busyReads = [];
+      for (let i = 0; i < 50; i++) busyReads.push(await read(busy));
+      // Each admitted read counts down by one, as a statement per read would have shown.
+      expect(busyReads).toEqual(Array.from({ length: 50 }, (_, i) => ({ status: 200, remaining: 99 - i })));
+      const leases = statements.filter((text) => text.includes('insert into rate_limits'));
+      // Leases of 1, 2, 4, 8, 16, 16 and a last one: 7 statements, not 50.
+      expect(leases.length).toBeLessThanOrEqual(8);
+      // Never more charged than served plus the last lease's unused units.
+      const charged = await sql<{ ahead_us: number }>`
+        select extract(epoch from theoretical_arrival_at - now()) * 1000000 as ahead_us from rate_limits where api_key_id = ${busy} and policy = 'reads'`.execute(
+        database.db,
+      );
+      expect(Math.round(Number(charged.rows[0]!.ahead_us) / 100_000_000)).toBeLessThanOrEqual(50 + 16);
+
+      // A key read once is charged that one unit.
+      expect(await read(lone)).toEqual({ status: 200, remaining: 99 });
+      const loneRow = await database.db.selectFrom('rate_limits').select('last_granted').where('api_key_id', '=', lone).executeTakeFirstOrThrow();
+      expect(loneRow.last_granted).toBe(1);
+    } finally {
+      await limiter.close();
+      await loggedDb.destroy();
+    }
+  });
 });
 
 describe('the limiter when Postgres is down', () => {
   it('answers 503, as any request that needs Postgres does, and frees its slot', async () => {
     // The real middleware behind a stand-in for auth (which would itself answer 503 first), on a pool with nothing behind it.
     const deadDb = createDb(`postgres://nobody:nothing@127.0.0.1:${await freePort()}/inflow`);
-    const app = new Koa<AppState>();
-    app.use(errorHandler(createLogger('silent')));
-    app.use(async (ctx, next) => {
-      ctx.state.caller = { merchantId: 'mch_x', apiKeyId: 'key_x', mode: 'test', livemode: false, grants: grantsOf('full') };
-      return next();
-    });
-    app.use(rateLimit(deadDb, { ...defaultRateLimits, reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 }));
-    app.use((ctx) => {
-      ctx.body = { ok: true };
-    });
-    const server = app.listen(0);
+    const limiter = await serveLimiter(deadDb, { ...defaultRateLimits, reads: 10, writes: 10, windowSeconds: 1, concurrentRequestsPerKey: 1 });
     try {
-      await new Promise((resolve) => server.once('listening', resolve));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const { url } = limiter;
       // Two in a row with a cap of one: the second is not refused for the first one's slot.
       for (let i = 0; i < 2; i++) {
         const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
@@ -319,7 +370,7 @@ describe('the limiter when Postgres is down', () => {
         });
       }
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await limiter.close();
       await deadDb.destroy();
     }
   });

@@ -150,7 +150,12 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
     return rows;
   }
 
-  /** Every transfer sent is a deposit, every deposit completed, every event received by the endpoint (distinct webhook-ids). */
+  /**
+   * Every transfer sent is a deposit, every deposit completed, every event received by the endpoint
+   * (distinct webhook-ids) and every delivery recorded as succeeded. A first attempt the killed
+   * worker's relay posted without recording stays pending until its lease (40 s) lets the other
+   * worker's relay make it again.
+   */
   async function settled(): Promise<boolean> {
     const rows = await deposits();
     const onChain = new Set(rows.filter((row) => !row.simulated).map((row) => row.transaction_hash.toLowerCase()));
@@ -158,7 +163,8 @@ describe('the production topology: Temporal server on Postgres, two APIs, two wo
     if (rows.some((row) => row.status !== 'completed')) return false;
     const events = await db.selectFrom('events').select('id').execute();
     const received = new Set(receiver.requests.map((request) => String(request.headers['webhook-id'])));
-    return events.every((event) => received.has(event.id));
+    if (!events.every((event) => received.has(event.id))) return false;
+    return (await db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'succeeded').execute()).length === 0;
   }
 
   /** The identities on deposit workflows' tasks: who completed workflow tasks and who started activities. */

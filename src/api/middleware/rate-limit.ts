@@ -11,7 +11,9 @@ import {
   rateLimitField,
   rateLimitPolicyField,
   ratePolicies,
+  type RateDecision,
   type RateLimitSettings,
+  type RatePolicy,
 } from '../../domain/rate-limits';
 import { isLoopbackAddress } from '../../webhooks/ssrf';
 import { clientAddress } from '../client-address';
@@ -38,11 +40,13 @@ import { callerOf, type AppState } from '../context';
  * The rate is checked in Postgres (consumeRateLimit), so it holds however many processes serve
  * the key. If Postgres is down that statement throws a connection error, which the error
  * middleware answers as 503, like every other request that needs Postgres (and auth, just
- * before, needs it too).
+ * before, needs it too). Reads take their units in leases (ReadLeases): a busy key's reads mostly
+ * cost no statement here.
  */
 export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppState> {
   const policies = ratePolicies(settings);
   const policyField = rateLimitPolicyField(settings);
+  const readLeases = new ReadLeases(db, policies.reads);
   const inProgress = new Map<string, number>();
   /** Per merchant id, where inProgress is per key id: the two maps' keys never meet. */
   const writesInProgress = new Map<string, number>();
@@ -78,7 +82,7 @@ export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppSt
     }
     for (const [counter, id] of counted) counter.set(id, (counter.get(id) ?? 0) + 1);
     try {
-      const decision = rateDecision(policy, await consumeRateLimit(db, apiKeyId, policy));
+      const decision = policy.name === 'reads' ? await readLeases.take(apiKeyId) : rateDecision(policy, await consumeRateLimit(db, apiKeyId, policy));
       ctx.set('RateLimit', rateLimitField(policy.name, decision));
       if (!decision.admitted) {
         ctx.set('Retry-After', String(decision.retryAfterSeconds));
@@ -97,6 +101,83 @@ export function rateLimit(db: Db, settings: RateLimitSettings): Middleware<AppSt
       }
     }
   };
+}
+
+/** How long a lease's units may be served from memory: the most a process's unused units are held from other processes. */
+const LEASE_MS = 1_000;
+/** The most units one lease takes. */
+const MAX_LEASE = 16;
+
+interface ReadLease {
+  /** Units left to serve from memory. */
+  left: number;
+  /** The database's remaining count once this lease was taken (RateLimit's `r` counts down to it). */
+  remainingAfter: number;
+  resetSeconds: number;
+  until: number;
+  /** How many units it took; the next lease doubles it if this one was used up in time. */
+  size: number;
+}
+
+/**
+ * A key's read units, taken from Postgres several at a time and served from this process's memory
+ * for up to LEASE_MS, so a busy key's reads cost no rate-limit statement most of the time. A lease
+ * starts at one unit and doubles (to MAX_LEASE) while each is used up before it lapses, and falls
+ * back to what was used when one lapses with units left: an idle key is charged exactly per
+ * request, a busy one at most its last lease's units for reads it did not make. Units are charged
+ * before they are served, so no process ever admits more than the key's quota, and the `r` each
+ * response shows is the one a single statement per request would have shown. Concurrent requests
+ * of a key wait for one lease being taken rather than each taking their own.
+ */
+class ReadLeases {
+  private readonly leases = new Map<string, ReadLease>();
+  private readonly taking = new Map<string, Promise<RateDecision>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly policy: RatePolicy,
+  ) {}
+
+  async take(apiKeyId: string): Promise<RateDecision> {
+    for (;;) {
+      const lease = this.leases.get(apiKeyId);
+      if (lease && lease.left > 0 && lease.until > Date.now()) {
+        lease.left--;
+        return { admitted: true, remaining: lease.remainingAfter + lease.left, resetSeconds: lease.resetSeconds };
+      }
+      const pending = this.taking.get(apiKeyId);
+      if (pending) {
+        // Another request of this key is taking a lease: use it if it was granted, else take one's own refusal.
+        const decision = await pending;
+        if (!decision.admitted) return decision;
+        continue;
+      }
+      const size = !lease ? 1 : lease.left === 0 && lease.until > Date.now() ? Math.min(MAX_LEASE, lease.size * 2) : Math.max(1, lease.size - lease.left);
+      const taking = this.lease(apiKeyId, size).finally(() => this.taking.delete(apiKeyId));
+      this.taking.set(apiKeyId, taking);
+      const decision = await taking;
+      if (!decision.admitted) return decision;
+    }
+  }
+
+  private async lease(apiKeyId: string, size: number): Promise<RateDecision> {
+    const state = await consumeRateLimit(this.db, apiKeyId, this.policy, size);
+    const decision = rateDecision(this.policy, state);
+    if (state.granted === 0) {
+      this.leases.delete(apiKeyId);
+      return decision;
+    }
+    this.leases.set(apiKeyId, {
+      left: state.granted,
+      remainingAfter: decision.remaining,
+      resetSeconds: decision.resetSeconds,
+      until: Date.now() + LEASE_MS,
+      size: state.granted,
+    });
+    // Expired leases of keys that stopped reading go; the map holds keys read within the last lease.
+    if (this.leases.size > 10_000) for (const [key, held] of this.leases) if (held.until <= Date.now()) this.leases.delete(key);
+    return decision;
+  }
 }
 
 /** `GET /api/v1/events/stream`, the one request that stays open (matched before routing, as this middleware runs first). */
@@ -122,11 +203,13 @@ function isEventStream(method: string, path: string): boolean {
 export class UnauthenticatedLimit {
   private readonly buckets: AddressBuckets;
 
+  /** `now` refills the allowances: the app's clock (AppDeps.clock), which tests may hold still. */
   constructor(
     perSecond: number,
     private readonly trustedProxies: string[],
+    now: () => number = Date.now,
   ) {
-    this.buckets = new AddressBuckets(perSecond);
+    this.buckets = new AddressBuckets(perSecond, undefined, now);
   }
 
   /** Throws the 429 when the client's address has no token left; spends nothing. */
