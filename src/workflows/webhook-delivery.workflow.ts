@@ -9,10 +9,9 @@
  *
  * Deliveries run on the webhook task queue (webhookTaskQueue), apart from deposit and order steps.
  * Attempts run as local activities: the worker that holds the workflow task makes the POST and
- * completes the task with its result, so a first-attempt success is one workflow task (started
- * eagerly from the outbox, it never waits in a queue) and a handful of history events instead of
- * an activity task's round trip through the server. Durability is the same: a worker lost
- * mid-attempt leaves the task to time out, and another worker makes the attempt again.
+ * completes the task with its result, a handful of history events instead of an activity task's
+ * round trip through the server. Durability is the same: a worker lost mid-attempt leaves the task
+ * to time out, and another worker makes the attempt again.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
