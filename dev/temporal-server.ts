@@ -6,24 +6,25 @@
  *   server      `temporal-server start` (the temporal service): no config file, so the server renders
  *               its embedded template from the environment, as the image's entrypoint does, with the
  *               environment of deploy/temporal/server.env plus where things are on this machine
- *   namespace   deploy/temporal/setup-namespace.sh with the `temporal` CLI (the temporal-setup
- *               service), with deploy/temporal/namespace.env: the namespace and inflow's search attributes
+ *   namespace   the namespace of deploy/temporal/namespace.env created with inflow's search attributes
+ *               through the API (setUpNamespace in dev/temporal.ts), the steps deploy/temporal/setup-namespace.sh
+ *               takes with the `temporal` CLI in compose's temporal-setup service: this machine builds
+ *               no CLI only for that
  *   UI          temporal-ui-server with the temporalio/ui image's config template (the temporal-ui service), when asked
  *
  * History and visibility (advanced visibility: search attributes, list filters) both live in
  * Postgres. The binaries are built once from pinned sources (dev/tools/temporal-server.ts).
  * test/unit/docker-compose.test.ts checks that compose and this file agree.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { RunningPostgres } from './postgres';
-import type { RunningTemporal } from './temporal';
+import { ProcessOutput, spawnLogged, stopProcess, timeout } from './server-process';
+import { setUpNamespace, startTemporalUi, type RunningTemporal } from './temporal';
 import { readEnvFile } from './tools/env-file';
 import { repoRoot } from './tools/paths';
-import { freePort, freePortBetween, waitForPort } from './tools/ports';
+import { freePort, freePortBetween } from './tools/ports';
 import { runWithProgress, type Log } from './tools/progress';
-import { ensureTemporalCli } from './tools/temporal-cli';
 import { ensureTemporalServer, ensureTemporalUiServer } from './tools/temporal-server';
 
 export const temporalDeployDir = path.join(repoRoot, 'deploy', 'temporal');
@@ -48,8 +49,9 @@ const internalPortVariables = [
   'WORKER_MEMBERSHIP_PORT',
 ] as const;
 
-const STOP_GRACE_MS = 20_000;
 const READY_TIMEOUT_MS = 120_000;
+/** What `temporal operator namespace create` gives a namespace by default, as compose's set-up does. */
+const NAMESPACE_RETENTION = '3 days';
 
 export async function startTemporalServer(options: {
   log: Log;
@@ -66,14 +68,9 @@ export async function startTemporalServer(options: {
   databases?: { history: string; visibility: string };
 }): Promise<RunningTemporal> {
   const { log } = options;
-  const [tools, cli, ui] = await Promise.all([
-    ensureTemporalServer(log),
-    ensureTemporalCli(log),
-    options.uiPort !== undefined ? ensureTemporalUiServer(log) : undefined,
-  ]);
-  if (!cli) throw new Error('the namespace set-up (deploy/temporal/setup-namespace.sh) needs the `temporal` CLI: install Go so `npm run tools` can build it');
-  // The scripts call temporal-sql-tool and temporal by name, as in the admin-tools image.
-  const PATH = [...new Set([path.dirname(tools.sqlTool), path.dirname(cli)]), process.env.PATH].join(path.delimiter);
+  const [tools, ui] = await Promise.all([ensureTemporalServer(log), options.uiPort !== undefined ? ensureTemporalUiServer(log) : undefined]);
+  // The schema script calls temporal-sql-tool by name, as in the admin-tools image.
+  const PATH = [path.dirname(tools.sqlTool), process.env.PATH].join(path.delimiter);
   const database = { ...databaseLocation(options.postgres), ...(options.databases ? { databases: options.databases } : {}) };
   const output = new ProcessOutput(options.logFile);
 
@@ -101,43 +98,21 @@ export async function startTemporalServer(options: {
   };
 
   try {
-    const started = Date.now();
+    const namespace = options.namespace ?? readEnvFile(namespaceEnvFile).TEMPORAL_NAMESPACE ?? 'default';
     await Promise.race([
-      // It waits for the frontend to answer, then creates the namespace and registers the attributes.
-      runWithProgress('Temporal namespace', 'sh', [namespaceScript], {
-        env: {
-          PATH,
-          HOME: process.env.HOME,
-          ...readEnvFile(namespaceEnvFile),
-          TEMPORAL_ADDRESS: address,
-          ...(options.namespace ? { TEMPORAL_NAMESPACE: options.namespace } : {}),
-        },
-        log: quietUnlessSlow(log, started),
+      // It waits for the frontend to serve, then creates the namespace and registers the attributes.
+      setUpNamespace(address, namespace, { retention: NAMESPACE_RETENTION, deadline: Date.now() + READY_TIMEOUT_MS }).then(({ created, removed }) => {
+        if (created) log(`Temporal: created namespace ${namespace}`);
+        if (removed.length > 0) log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
       }),
       server.exited.then((exit) => Promise.reject(new Error(`the Temporal server exited (${exit}) while starting:\n${output.tail()}`))),
       timeout(READY_TIMEOUT_MS, () => `the Temporal server at ${address} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.tail()}`),
     ]);
     let uiUrl: string | undefined;
     if (ui && options.uiPort !== undefined) {
-      uiUrl = `http://localhost:${options.uiPort}`;
-      // The temporal-ui service's variables; base.yaml beside the template binds it to loopback.
-      const uiProcess = spawnLogged(
-        ui.binary,
-        ['--root', ui.root, '--env', 'docker', 'start'],
-        {
-          TEMPORAL_ADDRESS: address,
-          TEMPORAL_UI_PORT: String(options.uiPort),
-          TEMPORAL_CORS_ORIGINS: uiUrl,
-          TEMPORAL_DEFAULT_NAMESPACE: options.namespace ?? 'default',
-          TEMPORAL_NOTIFY_ON_NEW_VERSION: 'false',
-        },
-        output,
-      );
-      processes.push(uiProcess.child);
-      await Promise.race([
-        waitForPort(options.uiPort, 30_000),
-        uiProcess.exited.then((exit) => Promise.reject(new Error(`the Temporal UI server exited (${exit}):\n${output.tail()}`))),
-      ]);
+      const started = await startTemporalUi(ui, { address, port: options.uiPort, namespace, output });
+      processes.push(started.child);
+      uiUrl = started.url;
     }
     return { address, ...(uiUrl ? { uiUrl } : {}), stop };
   } catch (error) {
@@ -193,67 +168,4 @@ function quietUnlessSlow(log: Log, since: number): Log {
   return (line) => {
     if (Date.now() - since > 5_000) log(line);
   };
-}
-
-/** Output of the server processes: to the log file when there is one, its tail kept for error messages. */
-class ProcessOutput {
-  private readonly lines: string[] = [];
-  private readonly file: WriteStream | undefined;
-
-  constructor(logFile: string | undefined) {
-    this.file = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
-    this.file?.on('error', () => undefined);
-  }
-
-  write(chunk: Buffer): void {
-    if (this.file && !this.file.writableEnded) this.file.write(chunk);
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      this.lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-      if (this.lines.length > 20) this.lines.shift();
-    }
-  }
-
-  tail(): string {
-    return this.lines.join('\n');
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => (this.file ? this.file.end(resolve) : resolve()));
-  }
-}
-
-/** A server process in its own process group, so a Ctrl-C in the terminal reaches only our stop(), which stops it in order. */
-function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, output: ProcessOutput): { child: ChildProcess; exited: Promise<string> } {
-  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk: Buffer) => output.write(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => output.write(chunk));
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(error.message));
-    child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`));
-  });
-  // If our own process dies first, take the server with it rather than leave it holding its ports.
-  const killOnExit = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.removeListener('exit', killOnExit));
-  return { child, exited };
-}
-
-/** SIGTERM (the server drains and leaves its membership ring), then SIGKILL if it lingers. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  let grace: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => (grace = setTimeout(() => resolve(false), STOP_GRACE_MS)))]);
-  clearTimeout(grace);
-  if (!stopped) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** Rejects after `ms` with the message as it is then (the output's tail by that time). */
-function timeout(ms: number, message: () => string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(message())), ms).unref());
 }

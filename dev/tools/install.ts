@@ -4,15 +4,16 @@ import { ensureTemporalServer, ensureTemporalUiServer } from './temporal-server'
 import { ensureTestServer } from './test-server';
 
 async function main(): Promise<void> {
-  const cli = await ensureTemporalCli();
-  console.log(`Temporal CLI:         ${cli ?? 'SDK download at first use'}`);
   const testServer = await ensureTestServer();
   console.log(`Temporal test server: ${testServer ?? 'SDK download at first use'}`);
-  // The production server (npm run prod:local and the topology test): Go is required for these.
+  // The server (npm run dev and the tests on SQLite, npm run prod:local on Postgres): Go is required for these.
   const server = await ensureTemporalServer();
   console.log(`Temporal server:      ${server.server} (schemas in ${server.schemaDir})`);
   const ui = await ensureTemporalUiServer();
   console.log(`Temporal UI server:   ${ui.binary}`);
+  // After the server, whose packages it mostly shares: only `npm run temporal` runs it.
+  const cli = await ensureTemporalCli();
+  console.log(`Temporal CLI:         ${cli ?? 'not built: Go is not installed'}`);
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { buildOnce } from './build-lock';
 import { toolsDir } from './paths';
 import { findOnPath, runWithProgress, stderrLog, type Log } from './progress';
 
@@ -47,19 +48,26 @@ export interface TemporalUiServer {
 
 export async function ensureTemporalServer(log: Log = stderrLog): Promise<TemporalServerTools> {
   const tools = { server: path.join(binDir, 'temporal-server'), sqlTool: path.join(binDir, 'temporal-sql-tool'), schemaDir: path.join(serverCache, 'schema') };
-  if ((await isStamped(serverCache, TEMPORAL_SERVER_VERSION)) && existsSync(tools.server) && existsSync(tools.sqlTool)) return tools;
-  const go = requireGo('the Temporal server');
-  log(`Temporal server: building ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go once (about six minutes on two cores; cached in .tools)`);
-  await goInstall(go, log, 'temporal-server', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, { 'cmd/server': tools.server, 'cmd/tools/sql': tools.sqlTool });
-  const moduleDir = await moduleDirectory(go, SERVER_MODULE, TEMPORAL_SERVER_VERSION);
-  await replaceDir(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(tools.schemaDir, 'postgresql', 'v12'));
-  await stamp(serverCache, TEMPORAL_SERVER_VERSION);
-  return tools;
+  const built = async () =>
+    (await isStamped(serverCache, TEMPORAL_SERVER_VERSION)) && existsSync(tools.server) && existsSync(tools.sqlTool) ? tools : undefined;
+  return buildOnce('temporal-server', log, built, async () => {
+    const go = requireGo('the Temporal server');
+    log(`Temporal server: building ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go once (about four minutes on two cores; cached in .tools)`);
+    await goInstall(go, log, 'temporal-server', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, { 'cmd/server': tools.server, 'cmd/tools/sql': tools.sqlTool });
+    const moduleDir = await moduleDirectory(go, SERVER_MODULE, TEMPORAL_SERVER_VERSION);
+    await replaceDir(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(tools.schemaDir, 'postgresql', 'v12'));
+    await stamp(serverCache, TEMPORAL_SERVER_VERSION);
+    return tools;
+  });
 }
 
 export async function ensureTemporalUiServer(log: Log = stderrLog): Promise<TemporalUiServer> {
   const binary = path.join(binDir, 'temporal-ui-server');
-  if ((await isStamped(uiCache, TEMPORAL_UI_SERVER_VERSION)) && existsSync(binary)) return { binary, root: uiCache };
+  const built = async () => ((await isStamped(uiCache, TEMPORAL_UI_SERVER_VERSION)) && existsSync(binary) ? { binary, root: uiCache } : undefined);
+  return buildOnce('temporal-ui-server', log, built, () => buildUiServer(log, binary));
+}
+
+async function buildUiServer(log: Log, binary: string): Promise<TemporalUiServer> {
   const go = requireGo('the Temporal Web UI server');
   log(`Temporal UI server: building ${TEMPORAL_UI_SERVER_VERSION} with Go once (a minute or two; cached in .tools)`);
   await goInstall(go, log, 'temporal-ui-server', `${UI_MODULE}@${TEMPORAL_UI_SERVER_VERSION}`, { 'cmd/server': binary });

@@ -1,8 +1,11 @@
 /**
  * Starts the real dependencies once per `jest` run: an embedded Postgres cluster (throw-away, in a
- * temp directory) and a Temporal dev server (in memory, no UI), and makes sure the time-skipping
- * test server, the production Temporal server (for the topology test) and a Chromium for the
- * browser tests are available. Their addresses reach the test files through environment variables.
+ * temp directory) and a Temporal development server (the server binary on SQLite in memory, no UI),
+ * and makes sure the time-skipping test server and a Chromium for the browser tests are available.
+ * Their addresses reach the test files through environment variables. On a fresh machine the
+ * Temporal Web UI's server and the Temporal CLI (for `npm run dev` and `npm run temporal`, which
+ * two test files run) are built while the tests run; those files wait for the builds
+ * (dev/tools/build-lock.ts), and the teardown waits for them too.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +14,8 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/postgres'
 import { startTemporalDevServer, type RunningTemporal } from '../../dev/temporal';
 import { freePort } from '../../dev/tools/ports';
 import { ChromiumMissingError, ensureChromium } from '../../dev/tools/chromium';
-import { ensureTemporalServer } from '../../dev/tools/temporal-server';
+import { ensureTemporalCli } from '../../dev/tools/temporal-cli';
+import { ensureTemporalUiServer } from '../../dev/tools/temporal-server';
 import { ensureTestServer } from '../../dev/tools/test-server';
 import { stderrLog } from '../../dev/tools/progress';
 import { isolatedNamespaces } from './temporal';
@@ -22,16 +26,15 @@ export interface TestDependencies {
   /** The throw-away cluster's directory: gone once its stop has finished (global-teardown.ts waits for that). */
   postgresDataDir: string;
   temporal: RunningTemporal;
+  /** The tools built while the tests run; settled, never rejected. */
+  backgroundBuilds: Promise<void>;
 }
 
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => stderrLog(`[test setup] ${line}`);
   const postgresDataDir = await mkdtemp(path.join(os.tmpdir(), 'inflow-test-pg-'));
-  const [testServer, , postgres, temporal, chromium] = await Promise.all([
+  const [testServer, postgres, temporal, chromium] = await Promise.all([
     ensureTestServer(log),
-    // Built here, before any test file runs, rather than in the topology test while others compete
-    // for the CPU (minutes on a fresh machine). Without Go only that test fails, saying why.
-    ensureTemporalServer(log).catch((error: Error) => log(`Temporal server: ${error.message}`)),
     (async () => startEmbeddedPostgres({ dataDir: postgresDataDir, port: await freePort(), persistent: false, fast: true, log }))(),
     startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) }),
     // A machine without one fails the browser tests with the command to run, not the whole suite.
@@ -41,9 +44,14 @@ export default async function globalSetup(): Promise<void> {
       return `missing: ${error.message}`;
     }),
   ]);
+  // After the server's build, which shares most of their packages. Without Go, only the files that need them fail, saying why.
+  const backgroundBuilds = (async () => {
+    await ensureTemporalUiServer(log).catch((error: Error) => log(`Temporal UI server: ${error.message}`));
+    await ensureTemporalCli(log).catch((error: Error) => log(`Temporal CLI: ${error.message}`));
+  })();
   process.env[testEnv.postgresUrl] = postgres.url('postgres');
   process.env[testEnv.temporalAddress] = temporal.address;
   process.env[testEnv.testServer] = testServer ?? '';
   process.env[testEnv.chromium] = chromium;
-  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, postgresDataDir, temporal };
+  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, postgresDataDir, temporal, backgroundBuilds };
 }
