@@ -20,7 +20,13 @@ export interface HoldingsEntry {
   amount: bigint;
 }
 
-/** Books one balanced holdings transaction (per currency) at most once for its source; returns whether this call booked it. */
+/**
+ * Books one balanced holdings transaction (per currency) at most once for its source; returns
+ * whether this call booked it. The transaction and its entries are one statement: were they two,
+ * a process killed between them (outside a caller's transaction) would leave the transaction
+ * booked without its entries, and its unique (source, kind) would make every retry a no-op: the
+ * money gone from the ledger for good (a deposit's, found by the chaos run).
+ */
 export async function bookHoldings(
   db: Executor,
   transaction: { livemode: boolean; network: string; kind: HoldingsKind; sourceId: string },
@@ -31,32 +37,26 @@ export async function bookHoldings(
   for (const [currency, total] of totals) {
     if (total !== 0n) throw new Error(`unbalanced holdings transaction for ${transaction.sourceId}: ${currency} entries sum to ${total}`);
   }
-  const id = newId('holdingsTransaction');
-  const booked = await db
-    .insertInto('holdings_transactions')
-    .values({ id, livemode: transaction.livemode, network: transaction.network, kind: transaction.kind, source_id: transaction.sourceId })
-    .onConflict((oc) => oc.columns(['source_id', 'kind']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!booked) return false;
+  // A transaction that cost nothing (Tron's energy lent on staked bandwidth) is booked with no entries.
   const moving = entries.filter((entry) => entry.amount !== 0n);
-  // A transaction that cost nothing (Tron's energy lent on staked bandwidth) is recorded as booked, with no entries.
-  if (moving.length === 0) return true;
-  await db
-    .insertInto('holdings_entries')
-    .values(
-      moving.map((entry) => ({
-        transaction_id: id,
-        account: entry.account,
-        livemode: transaction.livemode,
-        network: transaction.network,
-        currency: entry.currency,
-        address: entry.address,
-        amount: entry.amount.toString(),
-      })),
+  const { livemode, network, kind, sourceId } = transaction;
+  const { rows } = await sql<{ booked: number }>`
+    with booked as (
+      insert into holdings_transactions (id, livemode, network, kind, source_id)
+      values (${newId('holdingsTransaction')}, ${livemode}, ${network}, ${kind}, ${sourceId})
+      on conflict (source_id, kind) do nothing
+      returning id
+    ), entries as (
+      insert into holdings_entries (transaction_id, account, livemode, network, currency, address, amount)
+      select booked.id, e.account, ${livemode}, ${network}, e.currency, e.address, e.amount::numeric
+        from booked,
+             unnest(${moving.map((entry) => entry.account)}::text[], ${moving.map((entry) => entry.currency)}::text[],
+                    ${moving.map((entry) => entry.address)}::text[], ${moving.map((entry) => entry.amount.toString())}::text[])
+               as e(account, currency, address, amount)
+      returning 1
     )
-    .execute();
-  return true;
+    select count(*)::int as booked from booked`.execute(db);
+  return rows[0]!.booked > 0;
 }
 
 /**
