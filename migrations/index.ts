@@ -33,6 +33,8 @@ import * as payouts from './20261207T1400-payouts';
 import * as payoutFeeBasis from './20261207T1500-payout-fee-basis';
 import * as merchantPayoutLimits from './20261207T1600-merchant-payout-limits';
 import * as rateLimitLeases from './20261208T0000-rate-limit-leases';
+import * as evmRecipientsInLowerCase from './20261208T0100-evm-recipients-in-lower-case';
+import * as holdingsDepositsWithoutEntries from './20261208T0200-holdings-deposits-without-entries';
 
 export const migrations: Record<string, Migration> = {
   '20261121T0000-merchants-and-api-keys': merchantsAndApiKeys,
@@ -64,4 +66,6 @@ export const migrations: Record<string, Migration> = {
   '20261207T1500-payout-fee-basis': payoutFeeBasis,
   '20261207T1600-merchant-payout-limits': merchantPayoutLimits,
   '20261208T0000-rate-limit-leases': rateLimitLeases,
+  '20261208T0100-evm-recipients-in-lower-case': evmRecipientsInLowerCase,
+  '20261208T0200-holdings-deposits-without-entries': holdingsDepositsWithoutEntries,
 };

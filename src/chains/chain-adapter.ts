@@ -63,7 +63,11 @@ export interface TokenContract {
   address: string;
 }
 
-/** Which of these recipients belong to a customer or an order (the watcher asks the database). */
+/**
+ * Which of these recipients belong to a customer or an order (the watcher asks the database). The
+ * adapter asks in its match form, and the answer is in that form: EVM adapters in lower case, as
+ * nodes write addresses (evm/addresses.ts); the transfers they return carry EIP-55.
+ */
 export type WatchedAddresses = (recipients: string[]) => Promise<ReadonlySet<string>>;
 
 /**

@@ -50,7 +50,10 @@ export async function listCursors(db: Executor) {
 
 /** Who owns an address that received a transfer: a customer, or an order (possibly made for a customer). */
 export interface AddressOwner {
+  /** As stored (EIP-55 on EVM networks). */
   address: string;
+  /** As recipients are matched: lower case on EVM networks (evm/addresses.ts), as stored on Tron (base58 is case-sensitive). */
+  match: string;
   merchant_id: string;
   customer_id: string | null;
   order_id: string | null;
@@ -60,19 +63,22 @@ export interface AddressOwner {
  * Which of `addresses` belong to customers or orders of this mode and family: one statement, with
  * the recipients sent once as an array parameter however many a range holds, looked up by index
  * in both tables. Archived customers are owners like any other: archiving hides a customer from
- * lists, and money sent to its address is still credited.
+ * lists, and money sent to its address is still credited. EVM recipients match in any case, by
+ * the lower-case indexes (migration 20261208T0100); Tron's as written.
  */
 export async function ownersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]): Promise<AddressOwner[]> {
   if (addresses.length === 0) return [];
+  // The family as a literal: the partial lower-case indexes serve only a query that names 'evm'.
+  const [matchOf, recipient] = family === 'evm' ? [(column: string) => sql`lower(${sql.ref(column)})`, sql`lower(a)`] : [sql.ref, sql`a`];
   const { rows } = await sql<AddressOwner>`
-    with recipients as (select distinct unnest(${addresses}::text[]) as address)
-    select c.address, c.merchant_id, c.customer_id, null::text as order_id
-      from customer_addresses c join recipients r on c.address = r.address
-     where c.livemode = ${livemode} and c.family = ${family}
+    with recipients as (select distinct ${recipient} as address from unnest(${addresses}::text[]) as a)
+    select c.address, r.address as match, c.merchant_id, c.customer_id, null::text as order_id
+      from customer_addresses c join recipients r on ${matchOf('c.address')} = r.address
+     where c.livemode = ${livemode} and c.family = ${sql.lit(family)}
     union all
-    select o.address, o.merchant_id, o.customer_id, o.id as order_id
-      from orders o join recipients r on o.address = r.address
-     where o.livemode = ${livemode} and o.family = ${family}`.execute(db);
+    select o.address, r.address as match, o.merchant_id, o.customer_id, o.id as order_id
+      from orders o join recipients r on ${matchOf('o.address')} = r.address
+     where o.livemode = ${livemode} and o.family = ${sql.lit(family)}`.execute(db);
   return rows;
 }
 

@@ -41,11 +41,13 @@ export async function scanRange(
 ): Promise<RangeScan> {
   const { db } = deps;
   const { family } = networks[chain.network];
-  // The adapter asks which recipients are watched; their owners are kept for the deposits.
+  // The adapter asks which recipients are watched, in its own case (EVM: lower); their owners are
+  // kept for the deposits, by the address as stored, which the transfers it keeps carry.
   const owners = new Map<string, AddressOwner>();
   const scanned = await chain.adapter.transfersTo(range.fromBlock, range.toBlock, async (recipients) => {
-    for (const owner of await ownersByAddress(db, chain.livemode, family, recipients)) owners.set(owner.address, owner);
-    return new Set(owners.keys());
+    const found = await ownersByAddress(db, chain.livemode, family, recipients);
+    for (const owner of found) owners.set(owner.address, owner);
+    return new Set(found.map((owner) => owner.match));
   });
   const recorded = await depositsOfTransactions(
     db,

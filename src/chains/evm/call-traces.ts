@@ -4,7 +4,6 @@
  * an internal transfer's number (internalTransferIndex in chain-adapter.ts) does not depend on
  * the tracer. Nothing here asks the node; what it was given is checked as it is read.
  */
-import { getAddress } from 'ethers';
 import { MalformedNodeAnswerError } from '../chain-adapter';
 
 /** A frame of geth's callTracer (debug_trace*): the transaction's own at the top, the calls it made nested in the order they ran. */
@@ -110,5 +109,6 @@ function addressOf(value: unknown, transactionHash: string): string {
   if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
     throw new MalformedNodeAnswerError(`a frame in the trace of ${transactionHash} has no address where it moves value: ${JSON.stringify(value)}`);
   }
-  return getAddress(value);
+  // Lower case, as the scan matches recipients (addresses.ts).
+  return value.toLowerCase();
 }

@@ -24,6 +24,7 @@ import {
   type TokenContract,
   type WatchedAddresses,
 } from '../chain-adapter';
+import { withEip55 } from './addresses';
 import { InternalTransfers, nativeTransfersOf, type CallTracer } from './native-transfers';
 import { confirmedByReceipts, inclusionsOf } from './receipts';
 import { readBlocks } from './rpc';
@@ -113,8 +114,11 @@ export class EvmAdapter implements ChainAdapter {
 
     const tokenCandidates = logs.flatMap((log) => this.tokens.decode(log) ?? []);
     const nativeCandidates = [...blocks.flatMap((block) => nativeTransfersOf(block, this.options.nativeCurrency)), ...internalCandidates];
+    // In lower case, as nodes write them (addresses.ts); the watcher matches them so.
     const recipients = await watched([...new Set([...tokenCandidates, ...nativeCandidates].map((candidate) => candidate.transfer.to))]);
-    const hits = [...nativeCandidates, ...tokenCandidates].filter((candidate) => recipients.has(candidate.transfer.to));
+    const hits = [...nativeCandidates, ...tokenCandidates]
+      .filter((candidate) => recipients.has(candidate.transfer.to))
+      .map(({ transfer, log }) => ({ transfer: withEip55(transfer), log }));
     const transfers = await confirmedByReceipts(this.provider, hits, blocks);
 
     // In chain order: by block, by the transaction's place in it, by the transfer's place in the transaction.

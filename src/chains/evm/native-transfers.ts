@@ -9,8 +9,9 @@
  * block's, and each transfer is numbered by its frame's place in its transaction's call tree
  * (internalTransferIndex in chain-adapter.ts).
  */
-import { getAddress, toQuantity, type JsonRpcProvider } from 'ethers';
+import { toQuantity, type JsonRpcProvider } from 'ethers';
 import { internalTransferIndex, MalformedNodeAnswerError, NATIVE_LOG_INDEX, type DetectedTransfer } from '../chain-adapter';
+import { lowerCaseAddress } from './addresses';
 import { internalPaymentsOfCallTrace, internalPaymentsOfParityTraces, type CallTracerFrame, type InternalPayment, type ParityTrace } from './call-traces';
 import { nodeMessage, type RawBlock } from './rpc';
 
@@ -33,7 +34,7 @@ export type CallTracer = (typeof callTracers)[number];
 /** How nodes say they no longer keep the state a trace needs (geth, erigon, reth, nethermind, anvil phrasings). */
 const STATE_GONE = /missing trie node|historical state|state (is )?not available|required state|pruned|resource not found/i;
 
-/** A block's native-coin transfers: transactions that send value to an address (their receipts say whether they succeeded). */
+/** A block's native-coin transfers: transactions that send value to an address (their receipts say whether they succeeded), addresses in lower case. */
 export function nativeTransfersOf(block: RawBlock, currency: string): Array<{ transfer: DetectedTransfer; log?: undefined }> {
   return block.transactions
     .filter((tx) => tx.to !== null && BigInt(tx.value) > 0n)
@@ -43,8 +44,8 @@ export function nativeTransfersOf(block: RawBlock, currency: string): Array<{ tr
         logIndex: NATIVE_LOG_INDEX,
         blockNumber: Number(block.number),
         blockHash: block.hash,
-        from: getAddress(tx.from),
-        to: getAddress(tx.to!),
+        from: lowerCaseAddress(tx.from, () => `transaction ${tx.hash}`),
+        to: lowerCaseAddress(tx.to, () => `transaction ${tx.hash}`),
         amount: BigInt(tx.value).toString(),
         currency,
       },

@@ -88,7 +88,7 @@ export async function inclusionsOf(
     const ordinal = internalTransferOrdinal(transfer.logIndex);
     if (ordinal !== undefined) {
       const payment = internalPayments[i]![ordinal];
-      return { ...inclusion, pays: payment ? { to: payment.to, amount: payment.amount.toString(), currency: chain.nativeCurrency } : null };
+      return { ...inclusion, pays: payment ? { to: getAddress(payment.to), amount: payment.amount.toString(), currency: chain.nativeCurrency } : null };
     }
     if (transfer.logIndex === NATIVE_LOG_INDEX) {
       const transaction = transactions[i];
@@ -97,7 +97,7 @@ export async function inclusionsOf(
     }
     const paid = receipt.logs.map((log) => {
       const found = chain.tokens.decode(log)?.transfer;
-      return found ? { currency: found.currency, to: found.to, amount: found.amount } : null;
+      return found ? { currency: found.currency, to: getAddress(found.to), amount: found.amount } : null;
     });
     if (transfer.legacyLogIndex) return { ...inclusion, pays: paid.find((candidate) => paysTheSame(transfer, candidate)) ?? null };
     return { ...inclusion, pays: paid[transfer.logIndex] ?? null };

@@ -3,8 +3,9 @@
  * blocks the round read (a log from another fork, a block whose bloom says a log is missing), and
  * decoded into transfers.
  */
-import { getAddress, getBytes, id, keccak256, toQuantity, type JsonRpcProvider } from 'ethers';
+import { getBytes, id, keccak256, toQuantity, type JsonRpcProvider } from 'ethers';
 import { MalformedNodeAnswerError, type DetectedTransfer, type TokenContract } from '../chain-adapter';
+import { lowerCaseAddress } from './addresses';
 import { nodeMessage, type RawBlock, type RawLog } from './rpc';
 
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
@@ -14,13 +15,14 @@ const RANGE_TOO_LARGE =
   /more than \d+ results|too many (results|logs)|response size|(block )?range (is )?too (large|wide)|exceeds? (the )?max(imum)? (block )?range|limited to a? ?[\d,]+ (block )?range/i;
 
 export class TokenTransfers {
+  /** Currency by the contract's address in lower case, as logs carry it. */
   private readonly tokensByAddress: Map<string, string>;
 
   constructor(
     private readonly provider: JsonRpcProvider,
     tokens: TokenContract[],
   ) {
-    this.tokensByAddress = new Map(tokens.map((token) => [getAddress(token.address), token.currency]));
+    this.tokensByAddress = new Map(tokens.map((token) => [lowerCaseAddress(token.address, () => `token ${token.currency}`), token.currency]));
   }
 
   /**
@@ -71,9 +73,12 @@ export class TokenTransfers {
     });
   }
 
-  /** The transfer a log records, if it is a configured token's Transfer of a non-zero amount. */
+  /**
+   * The transfer a log records, if it is a configured token's Transfer of a non-zero amount, its
+   * addresses in lower case (addresses.ts: withEip55 writes the ones kept in EIP-55 form).
+   */
   decode(log: RawLog): { transfer: DetectedTransfer; log: RawLog } | undefined {
-    const currency = this.tokensByAddress.get(getAddress(log.address));
+    const currency = typeof log.address === 'string' ? this.tokensByAddress.get(log.address.toLowerCase()) : undefined;
     // A Transfer has two indexed addresses and the amount as data; anything else is not one.
     if (!currency || log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3 || log.data.length !== 66) return undefined;
     const amount = BigInt(log.data);
@@ -86,8 +91,8 @@ export class TokenTransfers {
         logIndex: 0,
         blockNumber: Number(log.blockNumber),
         blockHash: log.blockHash,
-        from: getAddress(`0x${log.topics[1]!.slice(26)}`),
-        to: getAddress(`0x${log.topics[2]!.slice(26)}`),
+        from: lowerCaseAddress(`0x${log.topics[1]!.slice(26)}`, () => `the Transfer log ${log.transactionHash}:${log.logIndex}`),
+        to: lowerCaseAddress(`0x${log.topics[2]!.slice(26)}`, () => `the Transfer log ${log.transactionHash}:${log.logIndex}`),
         amount: amount.toString(),
         currency,
       },
