@@ -25,7 +25,7 @@ import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Wallet, type Contract } from 'ethers';
 import { sql } from 'kysely';
-import { deployTestUsdt, fundedSigner, startAnvil, type RunningAnvil } from '../dev/devnet/anvil';
+import { deployTestUsdt, fundedSigner, minedReceipt, startAnvil, type RunningAnvil } from '../dev/devnet/anvil';
 import { startTronDevnet } from '../dev/devnet/tron-devnet';
 import { testSecretKeyHex } from '../dev/fixtures';
 import { InflowStack } from '../dev/stack';
@@ -243,9 +243,9 @@ async function evmChain(db: Db, temporal: Client): Promise<ScannedChain> {
       recipients,
       recipients.map(() => 1_000n),
     );
-    // Not sent.wait(): here it once never returned after 133 blocks (ethers 6.17) though anvil had
-    // mined every transaction, and the run hung. The provider's receipt wait, with a deadline, does not.
-    await anvil.provider.waitForTransaction(sent.hash, 1, MINING_DEADLINE_MS);
+    // Not sent.wait() nor the provider's waitForTransaction: both ride ethers' block polling, which
+    // stopped answering after 133 blocks once (ethers 6.17) though anvil had mined every transaction.
+    await minedReceipt(anvil.provider, sent.hash, MINING_DEADLINE_MS);
   }
   const last = Number(await anvil.provider.send('eth_blockNumber', []));
   const adapter = new EvmAdapter(anvil.provider, {

@@ -103,3 +103,18 @@ export async function deployTestUsdt(signer: Signer): Promise<Contract> {
   await contract.waitForDeployment();
   return contract as unknown as Contract;
 }
+
+/**
+ * Resolves once the transaction has a receipt, asked of the node directly every 20 ms. ethers'
+ * own waits (`wait()`, `waitForTransaction`) ride its block polling, which here has stopped
+ * answering after a hundred-odd blocks and held a run until its deadline.
+ */
+export async function minedReceipt(provider: JsonRpcProvider, hash: string, timeoutMs: number): Promise<{ status: string; blockNumber: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = (await provider.send('eth_getTransactionReceipt', [hash])) as { status: string; blockNumber: string } | null;
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`${hash} was not mined within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -64,11 +64,11 @@ export interface AddressOwner {
  * the recipients sent once as an array parameter however many a range holds, looked up by index
  * in both tables. Archived customers are owners like any other: archiving hides a customer from
  * lists, and money sent to its address is still credited. EVM recipients match in any case, by
- * the lower-case indexes (migration 20261208T0100); Tron's as written.
+ * the (family, lower(address)) indexes (migration 20261208T0100); Tron's as written.
  */
 export async function ownersByAddress(db: Executor, livemode: boolean, family: string, addresses: string[]): Promise<AddressOwner[]> {
   if (addresses.length === 0) return [];
-  // The family as a literal: the partial lower-case indexes serve only a query that names 'evm'.
+  // The family as a literal, so the plan is made for it (evm: the (family, lower(address)) indexes).
   const [matchOf, recipient] = family === 'evm' ? [(column: string) => sql`lower(${sql.ref(column)})`, sql`lower(a)`] : [sql.ref, sql`a`];
   const { rows } = await sql<AddressOwner>`
     with recipients as (select distinct ${recipient} as address from unnest(${addresses}::text[]) as a)
