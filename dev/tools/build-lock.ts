@@ -1,7 +1,7 @@
 /**
- * One build of a tool at a time across processes: the test run's set-up starts the Temporal CLI's
- * build and goes on, and a test file (another process) that needs the CLI first waits for that
- * build rather than starting a second one into the same directory.
+ * One build of a tool at a time, across processes and within one: a test file, `npm run dev` or
+ * `npm run tools` that finds a Temporal build under way (the test run's set-up, say) waits for it
+ * rather than starting a second `go install` into the same directory.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -4,8 +4,9 @@
  * and makes sure the time-skipping test server and a Chromium for the browser tests are available.
  * Their addresses reach the test files through environment variables. On a fresh machine the
  * Temporal Web UI's server and the Temporal CLI (for `npm run dev` and `npm run temporal`, which
- * two test files run) are built while the tests run; those files wait for the builds
- * (dev/tools/build-lock.ts), and the teardown waits for them too.
+ * two test files run) are built after the server, whose packages they mostly share, before any
+ * test starts: built while the tests ran, the CLI took 364 s instead of 78, and `npm run dev`'s
+ * test timed out waiting for it.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,8 +27,6 @@ export interface TestDependencies {
   /** The throw-away cluster's directory: gone once its stop has finished (global-teardown.ts waits for that). */
   postgresDataDir: string;
   temporal: RunningTemporal;
-  /** The tools built while the tests run; settled, never rejected. */
-  backgroundBuilds: Promise<void>;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -36,7 +35,13 @@ export default async function globalSetup(): Promise<void> {
   const [testServer, postgres, temporal, chromium] = await Promise.all([
     ensureTestServer(log),
     (async () => startEmbeddedPostgres({ dataDir: postgresDataDir, port: await freePort(), persistent: false, fast: true, log }))(),
-    startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) }),
+    (async () => {
+      const temporal = await startTemporalDevServer({ log, extraNamespaces: Object.values(isolatedNamespaces) });
+      // Without Go, only the files that need these fail, saying why.
+      await ensureTemporalUiServer(log).catch((error: Error) => log(`Temporal UI server: ${error.message}`));
+      await ensureTemporalCli(log).catch((error: Error) => log(`Temporal CLI: ${error.message}`));
+      return temporal;
+    })(),
     // A machine without one fails the browser tests with the command to run, not the whole suite.
     ensureChromium(log).catch((error: Error) => {
       if (!(error instanceof ChromiumMissingError)) throw error;
@@ -44,14 +49,9 @@ export default async function globalSetup(): Promise<void> {
       return `missing: ${error.message}`;
     }),
   ]);
-  // After the server's build, which shares most of their packages. Without Go, only the files that need them fail, saying why.
-  const backgroundBuilds = (async () => {
-    await ensureTemporalUiServer(log).catch((error: Error) => log(`Temporal UI server: ${error.message}`));
-    await ensureTemporalCli(log).catch((error: Error) => log(`Temporal CLI: ${error.message}`));
-  })();
   process.env[testEnv.postgresUrl] = postgres.url('postgres');
   process.env[testEnv.temporalAddress] = temporal.address;
   process.env[testEnv.testServer] = testServer ?? '';
   process.env[testEnv.chromium] = chromium;
-  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, postgresDataDir, temporal, backgroundBuilds };
+  (globalThis as { inflowTestDependencies?: TestDependencies }).inflowTestDependencies = { postgres, postgresDataDir, temporal };
 }
