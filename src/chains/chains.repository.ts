@@ -59,6 +59,11 @@ export interface AddressOwner {
   order_id: string | null;
 }
 
+/** An address in the form recipients are matched in (AddressOwner.match): lower case on EVM networks. */
+export function matchForm(family: string, address: string): string {
+  return family === 'evm' ? address.toLowerCase() : address;
+}
+
 /**
  * Which of `addresses` belong to customers or orders of this mode and family: one statement, with
  * the recipients sent once as an array parameter however many a range holds, looked up by index

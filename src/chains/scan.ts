@@ -10,7 +10,7 @@
  */
 import { ownSentTransactions } from '../treasury/sweeps.repository';
 import type { Db } from '../db/database';
-import { depositsOfTransactions, ownersByAddress, type AddressOwner } from './chains.repository';
+import { depositsOfTransactions, matchForm, ownersByAddress, type AddressOwner } from './chains.repository';
 import { recordDustDeposit } from '../deposits/transitions';
 import type { Deposit } from '../deposits/deposits.table';
 import { isLate, isReorged } from '../domain/deposit-state';
@@ -41,12 +41,12 @@ export async function scanRange(
 ): Promise<RangeScan> {
   const { db } = deps;
   const { family } = networks[chain.network];
-  // The adapter asks which recipients are watched, in its own case (EVM: lower); their owners are
-  // kept for the deposits, by the address as stored, which the transfers it keeps carry.
+  // The adapter asks which recipients are watched, in its match form (EVM: lower case); their
+  // owners are kept for the deposits in that form, whatever case the transfers it keeps carry.
   const owners = new Map<string, AddressOwner>();
   const scanned = await chain.adapter.transfersTo(range.fromBlock, range.toBlock, async (recipients) => {
     const found = await ownersByAddress(db, chain.livemode, family, recipients);
-    for (const owner of found) owners.set(owner.address, owner);
+    for (const owner of found) owners.set(owner.match, owner);
     return new Set(found.map((owner) => owner.match));
   });
   const recorded = await depositsOfTransactions(
@@ -68,7 +68,7 @@ export async function scanRange(
   let known = 0;
   let dust = 0;
   for (const transfer of scanned.transfers) {
-    const owner = owners.get(transfer.to);
+    const owner = owners.get(matchForm(family, transfer.to));
     const currency = currencyOn(chain.network, transfer.currency);
     if (!owner || !currency) continue;
     const report: ConfirmationReport = {
