@@ -16,11 +16,10 @@
  * Postgres. The binaries are built once from pinned sources (dev/tools/temporal-server.ts).
  * test/unit/docker-compose.test.ts checks that compose and this file agree.
  */
-import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { RunningPostgres } from './postgres';
-import { ProcessOutput, spawnLogged, stopProcess, timeout } from './server-process';
-import { setUpNamespace, startTemporalUi, type RunningTemporal } from './temporal';
+import { ProcessOutput, spawnLogged } from './server-process';
+import { finishStart, setUpNamespace, type RunningTemporal } from './temporal';
 import { readEnvFile } from './tools/env-file';
 import { repoRoot } from './tools/paths';
 import { freePort, freePortBetween } from './tools/ports';
@@ -85,40 +84,21 @@ export async function startTemporalServer(options: {
   const internalPorts: Record<string, string> = {};
   for (const name of internalPortVariables) internalPorts[name] = String(await freePortBetween(10_000, 32_767));
   const address = `127.0.0.1:${frontendPort}`;
-  const server = spawnLogged(
-    tools.server,
-    ['start'],
-    { PATH, ...temporalServerEnv(database), FRONTEND_GRPC_PORT: String(frontendPort), ...internalPorts },
+  const namespace = options.namespace ?? readEnvFile(namespaceEnvFile).TEMPORAL_NAMESPACE ?? 'default';
+  return finishStart({
+    server: spawnLogged(tools.server, ['start'], { PATH, ...temporalServerEnv(database), FRONTEND_GRPC_PORT: String(frontendPort), ...internalPorts }, output),
     output,
-  );
-  const processes: ChildProcess[] = [server.child];
-  const stop = async () => {
-    for (const child of [...processes].reverse()) await stopProcess(child);
-    await output.close();
-  };
-
-  try {
-    const namespace = options.namespace ?? readEnvFile(namespaceEnvFile).TEMPORAL_NAMESPACE ?? 'default';
-    await Promise.race([
-      // It waits for the frontend to serve, then creates the namespace and registers the attributes.
-      setUpNamespace(address, namespace, { retention: NAMESPACE_RETENTION, deadline: Date.now() + READY_TIMEOUT_MS }).then(({ created, removed }) => {
-        if (created) log(`Temporal: created namespace ${namespace}`);
-        if (removed.length > 0) log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
-      }),
-      server.exited.then((exit) => Promise.reject(new Error(`the Temporal server exited (${exit}) while starting:\n${output.tail()}`))),
-      timeout(READY_TIMEOUT_MS, () => `the Temporal server at ${address} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.tail()}`),
-    ]);
-    let uiUrl: string | undefined;
-    if (ui && options.uiPort !== undefined) {
-      const started = await startTemporalUi(ui, { address, port: options.uiPort, namespace, output });
-      processes.push(started.child);
-      uiUrl = started.url;
-    }
-    return { address, ...(uiUrl ? { uiUrl } : {}), stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+    address,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    // It waits for the frontend to serve, then creates the namespace and registers the attributes.
+    setUp: async () => {
+      const { created, removed } = await setUpNamespace(address, namespace, { retention: NAMESPACE_RETENTION, deadline: Date.now() + READY_TIMEOUT_MS });
+      if (created) log(`Temporal: created namespace ${namespace}`);
+      if (removed.length > 0) log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
+    },
+    ui: ui && options.uiPort !== undefined ? { server: ui, port: options.uiPort, namespace } : undefined,
+    cleanUp: () => output.close(),
+  });
 }
 
 /** Where Temporal's Postgres is and who it logs in as, from the cluster's connection URL. */

@@ -6,6 +6,7 @@
  * API with inflow's search attributes. The Web UI, when asked, is the UI server built beside it.
  * Also the SDK's time-skipping test server.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -66,27 +67,53 @@ export async function startTemporalDevServer(options: {
   const configFile = await writeDevelopmentConfig(configDir, { frontendPort, dbFile: options.dbFilename });
   const address = `127.0.0.1:${frontendPort}`;
   const output = new ProcessOutput(undefined);
-  const server = spawnLogged(tools.server, ['--config-file', configFile, '--allow-no-auth', 'start'], { PATH: process.env.PATH }, output);
-  const processes = [server.child];
+  const namespaces = [options.namespace ?? 'default', ...(options.extraNamespaces ?? [])];
+  return finishStart({
+    server: spawnLogged(tools.server, ['--config-file', configFile, '--allow-no-auth', 'start'], { PATH: process.env.PATH }, output),
+    output,
+    address,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    setUp: async () => {
+      for (const namespace of namespaces) {
+        const { removed } = await setUpNamespace(address, namespace, { retention: DEVELOPMENT_RETENTION, deadline: Date.now() + READY_TIMEOUT_MS });
+        if (removed.length > 0) log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
+      }
+    },
+    ui: ui && options.uiPort !== undefined ? { server: ui, port: options.uiPort, namespace: namespaces[0]! } : undefined,
+    cleanUp: () => rm(configDir, { recursive: true, force: true }),
+  });
+}
+
+/**
+ * The end of a Temporal server's start (this file's development server, dev/temporal-server.ts's
+ * production one): waits for `setUp` (its namespaces) while watching the server's exit and a
+ * deadline, then starts the Web UI when asked. When any of that fails, stops what it started.
+ */
+export async function finishStart(start: {
+  server: { child: ChildProcess; exited: Promise<string> };
+  output: ProcessOutput;
+  address: string;
+  readyTimeoutMs: number;
+  setUp: () => Promise<void>;
+  ui: { server: TemporalUiServer; port: number; namespace: string } | undefined;
+  /** After the processes have stopped. */
+  cleanUp: () => Promise<void>;
+}): Promise<RunningTemporal> {
+  const { address, output } = start;
+  const processes = [start.server.child];
   const stop = async () => {
     for (const child of [...processes].reverse()) await stopProcess(child);
-    await rm(configDir, { recursive: true, force: true });
+    await start.cleanUp();
   };
   try {
-    const namespaces = [options.namespace ?? 'default', ...(options.extraNamespaces ?? [])];
     await Promise.race([
-      (async () => {
-        for (const namespace of namespaces) {
-          const { removed } = await setUpNamespace(address, namespace, { retention: DEVELOPMENT_RETENTION, deadline: Date.now() + READY_TIMEOUT_MS });
-          if (removed.length > 0) log(`Temporal: removed or re-registered ${removed.join(', ')} as inflow now has them (namespace ${namespace})`);
-        }
-      })(),
-      server.exited.then((exit) => Promise.reject(new Error(`the Temporal server exited (${exit}) while starting:\n${output.tail()}`))),
-      timeout(READY_TIMEOUT_MS, () => `the Temporal server at ${address} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.tail()}`),
+      start.setUp(),
+      start.server.exited.then((exit) => Promise.reject(new Error(`the Temporal server exited (${exit}) while starting:\n${output.tail()}`))),
+      timeout(start.readyTimeoutMs, () => `the Temporal server at ${address} was not ready within ${start.readyTimeoutMs / 1000} s:\n${output.tail()}`),
     ]);
     let uiUrl: string | undefined;
-    if (ui && options.uiPort !== undefined) {
-      const started = await startTemporalUi(ui, { address, port: options.uiPort, namespace: namespaces[0]!, output });
+    if (start.ui) {
+      const started = await startTemporalUi(start.ui.server, { address, port: start.ui.port, namespace: start.ui.namespace, output });
       processes.push(started.child);
       uiUrl = started.url;
     }
@@ -233,7 +260,7 @@ function grpcCode(error: unknown): number | undefined {
 }
 
 /** The Web UI's server on a Temporal frontend, configured as the temporalio/ui image is (the temporal-ui service of docker-compose.yml). */
-export async function startTemporalUi(
+async function startTemporalUi(
   ui: TemporalUiServer,
   options: { address: string; port: number; namespace: string; output: ProcessOutput },
 ): Promise<{ child: ReturnType<typeof spawnLogged>['child']; url: string }> {

@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isRunning } from '../../src/cli/dev-stack';
 import { toolsDir } from './paths';
 import type { Log } from './progress';
 
@@ -40,7 +41,7 @@ async function lockedBuild<T>(name: string, log: Log, built: () => Promise<T | u
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-      if (holder && holder !== process.pid && isAlive(holder)) {
+      if (holder && holder !== process.pid && isRunning(holder)) {
         if (!waitingSaid) log(`${name}: process ${holder} is building it; waiting for that build`);
         waitingSaid = true;
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -54,14 +55,5 @@ async function lockedBuild<T>(name: string, log: Log, built: () => Promise<T | u
     } finally {
       await rm(lock, { force: true });
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -79,7 +79,8 @@ export async function readDevStack(env: NodeJS.ProcessEnv): Promise<{ file: stri
   return { file, stack: parsed.data };
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this pid runs (as any user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
